@@ -1,0 +1,66 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { ExitCode } from '../errors.js';
+import { VERSION } from '../package-info.js';
+import { registerConnectorCommands } from './commands/connectors.js';
+import { registerCredentialCommands } from './commands/credentials.js';
+
+const EPILOG = `
+Environment:
+  CREDPORT_HOME          folder of the store and key file (default $XDG_DATA_HOME/credport or ~/.local/share/credport)
+  CREDPORT_STORE         keyv store URI (default sqlite://$CREDPORT_HOME/credport.sqlite)
+  CREDPORT_MASTER_KEY    base64 32-byte master key (default: $CREDPORT_HOME/master.key, created on first use, mode 0600)
+  CREDPORT_CONNECTORS    extra connector folders, ':'-separated
+  CREDPORT_HTTP_TIMEOUT_MS, CREDPORT_HTTP_RETRIES   provider request timeout (10000) and retries (2)
+
+Exit codes:
+  0 done   1 internal error   2 bad input or usage (nothing saved)
+  3 the provider rejected the credential (401/403; nothing saved)
+  4 the provider could not be reached or answered unexpectedly (nothing saved)
+  5 the store or master key cannot be used`;
+
+export function buildProgram(): Command {
+  const program = new Command('credport')
+    .description('Credentials for data-integration hosts: defined by JSON Schema, verified with the provider, sealed at rest.')
+    .version(VERSION)
+    .option('--home <dir>', 'folder of the store and master key file (overrides CREDPORT_HOME)')
+    .option('--store <uri>', 'keyv store URI (overrides CREDPORT_STORE)')
+    .option('--debug', 'print stack traces of errors')
+    .addHelpText('after', EPILOG)
+    .showSuggestionAfterError()
+    .exitOverride()
+    .configureOutput({
+      // A mistyped `--api-key=<token>` must not be echoed back into a terminal log.
+      outputError: (text, write) => write(`credport: ${scrubOptionValues(text).replace(/^error: /, '')}`),
+    });
+  registerConnectorCommands(program);
+  registerCredentialCommands(program);
+  for (const command of allCommands(program)) command.exitOverride().configureOutput(program.configureOutput());
+  return program;
+}
+
+function* allCommands(command: Command): Generator<Command> {
+  for (const sub of command.commands) {
+    yield sub;
+    yield* allCommands(sub);
+  }
+}
+
+function scrubOptionValues(text: string): string {
+  return text.replace(/'(--?[A-Za-z0-9-]+)=[^']*'/g, "'$1=...'");
+}
+
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      const ok = ['commander.helpDisplayed', 'commander.version'].includes(error.code);
+      process.exitCode = ok ? ExitCode.ok : ExitCode.badInput;
+      return;
+    }
+    throw error;
+  }
+}
+
+await main(process.argv);

@@ -1,0 +1,50 @@
+import { inspect } from 'node:util';
+import { CredportError, ExitCode } from '../errors.js';
+import { openCredport, type Credport } from '../open-credport.js';
+
+export interface GlobalOptions {
+  home?: string;
+  store?: string;
+  debug?: boolean;
+  json?: boolean;
+}
+
+/**
+ * Runs one command: maps every failure to one clear stderr line and its documented exit code
+ * (and, with --json, an `{"error": ...}` object on stdout). No stack trace unless --debug.
+ */
+export async function runAction(options: GlobalOptions, action: () => Promise<void>): Promise<void> {
+  try {
+    await action();
+  } catch (error) {
+    report(error, options);
+  }
+}
+
+export async function withCredport(options: GlobalOptions, action: (credport: Credport) => Promise<void>): Promise<void> {
+  await runAction(options, async () => {
+    const credport = await openCredport({
+      ...(options.home ? { home: options.home } : {}),
+      ...(options.store ? { storeUri: options.store } : {}),
+    });
+    try {
+      await action(credport);
+    } finally {
+      await credport.close().catch(() => undefined);
+    }
+  });
+}
+
+function report(error: unknown, options: GlobalOptions): void {
+  if (error instanceof CredportError) {
+    process.stderr.write(`credport: ${error.message}\n`);
+    if (options.json) process.stdout.write(`${JSON.stringify({ error: error.toJSON() })}\n`);
+    if (options.debug) process.stderr.write(`${error.stack ?? ''}\n`);
+    process.exitCode = error.exitCode;
+    return;
+  }
+  // Not one of ours: a bug. Its text may come from a library, so show it only on request.
+  process.stderr.write(`credport: internal error${options.debug ? `: ${inspect(error)}` : ' (run again with --debug for details)'}\n`);
+  if (options.json) process.stdout.write(`${JSON.stringify({ error: { code: 'internal', message: 'internal error', exitCode: ExitCode.internal } })}\n`);
+  process.exitCode = ExitCode.internal;
+}

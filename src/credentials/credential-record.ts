@@ -1,0 +1,35 @@
+import type { CredentialTile } from '../generated/credential-tile.js';
+import type { SealedSecret } from '../store/sealer.js';
+
+/** What the store holds: the tile's fields, the sealed secret and the origin it may go to. */
+export interface CredentialRecord extends CredentialTile {
+  v: 1;
+  sealed: SealedSecret;
+}
+
+/** The public view, built field by field so a new record field never leaks onto a tile by accident. */
+export function toTile(record: CredentialRecord): CredentialTile {
+  const tile: CredentialTile = {
+    id: record.id,
+    connector: record.connector,
+    name: record.name,
+    status: record.status,
+    createdAt: record.createdAt,
+    updatedAt: record.updatedAt,
+  };
+  if (record.description !== undefined) tile.description = record.description;
+  if (record.baseUrl !== undefined) tile.baseUrl = record.baseUrl;
+  if (record.secretHint !== undefined) tile.secretHint = record.secretHint;
+  if (record.identity !== undefined) tile.identity = { ...record.identity };
+  if (record.verifiedAt !== undefined) tile.verifiedAt = record.verifiedAt;
+  return tile;
+}
+
+/** At most the last 4 characters, and only of secrets long enough that 4 reveal little. */
+export function secretHint(secret: string): string | undefined {
+  return secret.length >= 16 ? secret.slice(-4) : undefined;
+}
+
+export function associatedData(id: string): string {
+  return `credport:credential:${id}`;
+}

@@ -1,0 +1,230 @@
+import { randomBytes } from 'node:crypto';
+import { createAuth, type SecretValues } from '../auth/create-auth.js';
+import { InputError, NotFoundError, ProviderRejectedError } from '../errors.js';
+import type { CredentialTile } from '../generated/credential-tile.js';
+import { checkBaseUrl } from '../http/origin-policy.js';
+import { DEFAULT_HTTP, type HttpSettings, ProviderClient } from '../http/provider-client.js';
+import type { Connector } from '../registry/connector.js';
+import type { ConnectorRegistry } from '../registry/connector-registry.js';
+import type { CredentialRecords } from '../store/credential-records.js';
+import type { Sealer } from '../store/sealer.js';
+import { printable } from '../text/printable.js';
+import { associatedData, type CredentialRecord, secretHint, toTile } from './credential-record.js';
+import { verifyCredential } from './verify-credential.js';
+
+export interface CreateCredentialInput {
+  connector: string;
+  /** The form's values: name, description and the connector's secret fields. */
+  values: Record<string, unknown>;
+  /** Another origin of the provider (a regional host, an emulator on loopback). */
+  baseUrl?: string;
+  /** false saves without asking the provider; the tile says `unverified`. Default true. */
+  verify?: boolean;
+}
+
+export interface UpdateCredentialInput {
+  name?: string;
+  /** An empty string removes the description. */
+  description?: string;
+}
+
+export interface RotateCredentialInput {
+  /** The connector's secret fields only. */
+  secrets: Record<string, unknown>;
+  verify?: boolean;
+}
+
+export interface CredentialServiceDeps {
+  registry: ConnectorRegistry;
+  records: CredentialRecords;
+  sealer: Sealer;
+  http?: HttpSettings;
+  now?: () => Date;
+}
+
+/**
+ * The credential lifecycle a host calls: every method validates first, asks the provider second,
+ * and writes last, so a failure at any step leaves the store as it was.
+ */
+export class CredentialService {
+  private readonly http: HttpSettings;
+  private readonly now: () => Date;
+
+  constructor(private readonly deps: CredentialServiceDeps) {
+    this.http = deps.http ?? DEFAULT_HTTP;
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  async create(input: CreateCredentialInput): Promise<CredentialTile> {
+    refuseUnknownKeys(input, ['connector', 'values', 'baseUrl', 'verify'], 'create input');
+    if (typeof input.connector !== 'string') throw new InputError('connector is required', { field: 'connector' });
+    const connector = this.deps.registry.get(input.connector);
+    const values = trimPublicFields(input.values, connector);
+    this.deps.registry.validateValues(connector, values);
+    const baseUrl = input.baseUrl === undefined ? undefined : checkBaseUrl(input.baseUrl);
+    const secrets = pick(values, connector.secretFields);
+
+    const at = this.now().toISOString();
+    const checked = input.verify === false ? undefined : await this.verify(connector, baseUrl, secrets);
+    const id = newCredentialId();
+    const record: CredentialRecord = {
+      v: 1,
+      id,
+      connector: connector.id,
+      name: values.name as string,
+      status: checked ? 'verified' : 'unverified',
+      createdAt: at,
+      updatedAt: at,
+      sealed: this.deps.sealer.seal(JSON.stringify(secrets), associatedData(id)),
+    };
+    if (typeof values.description === 'string' && values.description !== '') record.description = values.description;
+    if (baseUrl !== undefined) record.baseUrl = baseUrl;
+    const hint = secretHint(secrets[connector.manifest.auth.secret] ?? '');
+    if (hint !== undefined) record.secretHint = hint;
+    if (checked) Object.assign(record, { identity: checked, verifiedAt: at });
+    await this.deps.records.put(record);
+    return toTile(record);
+  }
+
+  async list(filter: { connector?: string } = {}): Promise<CredentialTile[]> {
+    if (filter.connector !== undefined) this.deps.registry.get(filter.connector);
+    const tiles: CredentialTile[] = [];
+    for await (const record of this.deps.records.all()) {
+      if (filter.connector === undefined || record.connector === filter.connector) tiles.push(toTile(record));
+    }
+    return tiles.sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
+  }
+
+  async show(id: string): Promise<CredentialTile> {
+    return toTile(await this.load(id));
+  }
+
+  /** Asks the provider again. A refusal marks the tile `invalid` and is rethrown; an outage changes nothing. */
+  async test(id: string): Promise<CredentialTile> {
+    const record = await this.load(id);
+    const connector = this.deps.registry.get(record.connector);
+    const secrets = this.openSecrets(record);
+    try {
+      const identity = await this.verify(connector, record.baseUrl, secrets);
+      const at = this.now().toISOString();
+      return this.save({ ...record, status: 'verified', identity, verifiedAt: at, updatedAt: at });
+    } catch (error) {
+      if (error instanceof ProviderRejectedError) await this.save({ ...record, status: 'invalid', updatedAt: this.now().toISOString() });
+      throw error;
+    }
+  }
+
+  /** The new secret is validated and verified before it replaces the old one; on any failure the old one stays. */
+  async rotate(id: string, input: RotateCredentialInput): Promise<CredentialTile> {
+    refuseUnknownKeys(input, ['secrets', 'verify'], 'rotate input');
+    const record = await this.load(id);
+    const connector = this.deps.registry.get(record.connector);
+    refuseUnknownKeys(input.secrets, connector.secretFields, 'rotate secrets');
+    const candidate = { name: record.name, ...input.secrets };
+    this.deps.registry.validateValues(connector, candidate);
+    const secrets = pick(candidate, connector.secretFields);
+    const identity = input.verify === false ? undefined : await this.verify(connector, record.baseUrl, secrets);
+    const at = this.now().toISOString();
+    const next: CredentialRecord = {
+      ...record,
+      status: identity ? 'verified' : 'unverified',
+      updatedAt: at,
+      sealed: this.deps.sealer.seal(JSON.stringify(secrets), associatedData(record.id)),
+    };
+    delete next.secretHint;
+    const hint = secretHint(secrets[connector.manifest.auth.secret] ?? '');
+    if (hint !== undefined) next.secretHint = hint;
+    if (identity) Object.assign(next, { identity, verifiedAt: at });
+    return this.save(next);
+  }
+
+  async update(id: string, input: UpdateCredentialInput): Promise<CredentialTile> {
+    refuseUnknownKeys(input, ['name', 'description'], 'update input');
+    if (input.name === undefined && input.description === undefined) {
+      throw new InputError('nothing to update: give a name or a description');
+    }
+    const record = await this.load(id);
+    const name = typeof input.name === 'string' ? input.name.trim() : input.name ?? record.name;
+    const description = typeof input.description === 'string' ? input.description.trim() : input.description ?? record.description;
+    this.deps.registry.validateCommonFields({ name, ...(description ? { description } : {}) });
+    const next: CredentialRecord = { ...record, name: name as string, updatedAt: this.now().toISOString() };
+    if (description) next.description = description as string;
+    else delete next.description;
+    return this.save(next);
+  }
+
+  async delete(id: string): Promise<{ id: string; deleted: true }> {
+    checkId(id);
+    if (!(await this.deps.records.delete(id))) throw new NotFoundError(`no credential ${printable(id)}`);
+    return { id, deleted: true };
+  }
+
+  /** For the runtime only: a client that sends this credential's secret where it belongs. */
+  async client(id: string): Promise<ProviderClient> {
+    const record = await this.load(id);
+    const connector = this.deps.registry.get(record.connector);
+    return this.clientFor(connector, record.baseUrl, this.openSecrets(record));
+  }
+
+  private clientFor(connector: Connector, baseUrl: string | undefined, secrets: SecretValues): ProviderClient {
+    return new ProviderClient(connector, baseUrl ?? connector.manifest.http.baseUrl, createAuth(connector.manifest.auth, secrets), this.http);
+  }
+
+  private verify(connector: Connector, baseUrl: string | undefined, secrets: SecretValues) {
+    return verifyCredential(connector, this.clientFor(connector, baseUrl, secrets));
+  }
+
+  private async load(id: string): Promise<CredentialRecord> {
+    checkId(id);
+    const record = await this.deps.records.get(id);
+    if (!record) throw new NotFoundError(`no credential ${printable(id)}`);
+    return record;
+  }
+
+  private openSecrets(record: CredentialRecord): SecretValues {
+    return JSON.parse(this.deps.sealer.open(record.sealed, associatedData(record.id), `credential ${record.id}`)) as SecretValues;
+  }
+
+  private async save(record: CredentialRecord): Promise<CredentialTile> {
+    await this.deps.records.put(record);
+    return toTile(record);
+  }
+}
+
+function newCredentialId(): string {
+  // 80 random bits in base32: unguessable, short enough to type.
+  const bytes = randomBytes(10);
+  let bits = 0n;
+  for (const byte of bytes) bits = (bits << 8n) | BigInt(byte);
+  return `cred_${bits.toString(32).padStart(16, '0')}`;
+}
+
+function checkId(id: string): void {
+  if (typeof id !== 'string' || !/^cred_[a-z0-9]{16,32}$/.test(id)) {
+    throw new InputError(`"${printable(String(id))}" is not a credential id (they look like cred_0123456789abcdef)`, { field: 'id' });
+  }
+}
+
+function trimPublicFields(values: unknown, connector: Connector): Record<string, unknown> {
+  if (values === null || typeof values !== 'object' || Array.isArray(values)) throw new InputError('values must be an object of form fields', { field: 'values' });
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(values)) {
+    out[key] = typeof value === 'string' && !connector.secretFields.includes(key) ? value.trim() : value;
+  }
+  if (out.description === '') delete out.description;
+  return out;
+}
+
+function pick(values: Record<string, unknown>, keys: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const key of keys) if (typeof values[key] === 'string') out[key] = values[key] as string;
+  return out;
+}
+
+function refuseUnknownKeys(input: object, allowed: readonly string[], what: string): void {
+  if (input === null || typeof input !== 'object') throw new InputError(`${what} must be an object`);
+  const unknown = Object.keys(input).filter((k) => !allowed.includes(k));
+  if (unknown.length > 0) {
+    throw new InputError(`${what} has an unknown field "${printable(unknown[0]!)}" (allowed: ${allowed.join(', ')})`, { field: unknown[0]! });
+  }
+}

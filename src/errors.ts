@@ -1,0 +1,102 @@
+// Every error credport lets out is one of these: a safe message (never a secret), a stable code
+// for machines, and the CLI exit code the README documents.
+
+export const ExitCode = {
+  ok: 0,
+  internal: 1,
+  badInput: 2,
+  providerRejected: 3,
+  providerUnavailable: 4,
+  store: 5,
+} as const;
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+export interface ErrorDetails {
+  code: string;
+  message: string;
+  exitCode: ExitCode;
+  field?: string;
+  status?: number;
+}
+
+export abstract class CredportError extends Error {
+  abstract readonly exitCode: ExitCode;
+  readonly code: string;
+
+  constructor(code: string, message: string) {
+    super(message);
+    this.code = code;
+    this.name = new.target.name;
+  }
+
+  toJSON(): ErrorDetails {
+    return { code: this.code, message: this.message, exitCode: this.exitCode };
+  }
+}
+
+/** Bad input or usage: a field, an argument, an unknown connector or id. Nothing was saved. */
+export class InputError extends CredportError {
+  readonly exitCode = ExitCode.badInput;
+  readonly field: string | undefined;
+
+  constructor(message: string, options: { field?: string; code?: string } = {}) {
+    super(options.code ?? 'invalid_input', message);
+    this.field = options.field;
+  }
+
+  override toJSON(): ErrorDetails {
+    return { ...super.toJSON(), ...(this.field ? { field: this.field } : {}) };
+  }
+}
+
+export class NotFoundError extends InputError {
+  constructor(message: string) {
+    super(message, { code: 'not_found' });
+  }
+}
+
+/** The provider answered 401 or 403: the secret does not work (or lacks a permission). */
+export class ProviderRejectedError extends CredportError {
+  readonly exitCode = ExitCode.providerRejected;
+  readonly status: number;
+
+  constructor(message: string, status: number) {
+    super('provider_rejected', message);
+    this.status = status;
+  }
+
+  override toJSON(): ErrorDetails {
+    return { ...super.toJSON(), status: this.status };
+  }
+}
+
+/** The provider could not be reached, timed out, failed (5xx) or answered something unexpected. */
+export class ProviderUnavailableError extends CredportError {
+  readonly exitCode = ExitCode.providerUnavailable;
+  readonly status: number | undefined;
+
+  constructor(message: string, options: { status?: number; code?: string } = {}) {
+    super(options.code ?? 'provider_unavailable', message);
+    this.status = options.status;
+  }
+
+  override toJSON(): ErrorDetails {
+    return { ...super.toJSON(), ...(this.status ? { status: this.status } : {}) };
+  }
+}
+
+/** A request was about to carry the secret to an origin it does not belong to. */
+export class OriginRefusedError extends ProviderUnavailableError {
+  constructor(message: string) {
+    super(message, { code: 'origin_refused' });
+  }
+}
+
+/** The store or the master key cannot be used: unreadable, locked out, wrong key, damaged record. */
+export class StoreError extends CredportError {
+  readonly exitCode = ExitCode.store;
+
+  constructor(code: 'store_unavailable' | 'wrong_master_key' | 'master_key_invalid' | 'corrupt_record', message: string) {
+    super(code, message);
+  }
+}

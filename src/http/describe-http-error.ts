@@ -1,0 +1,59 @@
+import { HTTPError, ParseError, RequestError, TimeoutError } from 'got';
+import { CredportError, ProviderRejectedError, ProviderUnavailableError } from '../errors.js';
+import type { ErrorEnvelope } from '../generated/connector-manifest.js';
+import { getPointer } from '../registry/inline-refs.js';
+import { redactSecrets } from './redact.js';
+
+export interface RequestContext {
+  provider: string;
+  envelope: ErrorEnvelope;
+  method: string;
+  url: URL;
+  secrets: readonly string[];
+}
+
+/**
+ * Replaces whatever got threw with a credport error that carries only what is safe to print:
+ * got's own errors hold the request options, headers included, as enumerable properties.
+ */
+export function describeHttpError(error: unknown, context: RequestContext): CredportError {
+  if (error instanceof CredportError) return error;
+  if (error instanceof RequestError && error.cause instanceof CredportError) return error.cause;
+  const what = `${context.method} ${context.url.pathname}`;
+  const clean = (text: string) => redactSecrets(text, context.secrets).replace(/[\u0000-\u001F\u007F]+/g, ' ').slice(0, 300);
+
+  if (error instanceof HTTPError) {
+    const status = error.response.statusCode;
+    const said = providerSays(error.response.body, context.envelope);
+    const answer = clean(said ? `${status} ${said}` : `${status} ${error.response.statusMessage ?? ''}`.trim());
+    if (status === 401 || status === 403) {
+      return new ProviderRejectedError(`${context.provider} rejected the credential: ${answer} (${what})`, status);
+    }
+    return new ProviderUnavailableError(`${context.provider} answered ${what} with ${answer}`, { status });
+  }
+  if (error instanceof TimeoutError) {
+    return new ProviderUnavailableError(`${context.provider} did not answer ${what} in time (${clean(error.message)})`, { code: 'provider_timeout' });
+  }
+  if (error instanceof ParseError) {
+    return new ProviderUnavailableError(`${context.provider} answered ${what} with something that is not JSON`, { status: error.response.statusCode, code: 'provider_unexpected' });
+  }
+  const code = (error as { code?: string })?.code;
+  const message = error instanceof Error ? error.message : String(error);
+  return new ProviderUnavailableError(`could not reach ${context.provider} at ${context.url.origin}: ${clean(code ?? message)}`, { code: 'provider_unreachable' });
+}
+
+/** "Unauthenticated: Invalid token" from the provider's error envelope, when it has one. */
+function providerSays(body: unknown, envelope: ErrorEnvelope): string | undefined {
+  let parsed = body;
+  if (typeof body === 'string') {
+    try {
+      parsed = JSON.parse(body);
+    } catch {
+      return undefined;
+    }
+  }
+  const title = envelope.title ? getPointer(parsed, envelope.title) : undefined;
+  const message = getPointer(parsed, envelope.message);
+  const parts = [title, message].filter((p): p is string => typeof p === 'string' && p.trim() !== '');
+  return parts.length > 0 ? parts.join(': ') : undefined;
+}

@@ -1,0 +1,53 @@
+import { isIP } from 'node:net';
+import { InputError } from '../errors.js';
+
+/** localhost, 127.0.0.0/8 and ::1: the only places plain HTTP may carry a secret. */
+export function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  if (host === 'localhost' || host === '::1') return true;
+  return isIP(host) === 4 && host.startsWith('127.');
+}
+
+/**
+ * Checks a credential's base URL: HTTPS anywhere, plain HTTP only to loopback, no user info,
+ * query or fragment. Returns it normalised (no trailing slash).
+ */
+export function checkBaseUrl(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new InputError('base URL (baseUrl) is not a valid URL', { field: 'baseUrl' });
+  }
+  const secure = url.protocol === 'https:';
+  const loopback = url.protocol === 'http:' && isLoopbackHost(url.hostname);
+  if (!secure && !loopback) {
+    throw new InputError('base URL (baseUrl) must be https://, or http:// to a loopback address (localhost, 127.0.0.1, [::1])', { field: 'baseUrl' });
+  }
+  if (url.username || url.password || url.search || url.hash) {
+    throw new InputError('base URL (baseUrl) must not carry user info, a query or a fragment', { field: 'baseUrl' });
+  }
+  return url.toString().replace(/\/+$/, '');
+}
+
+/** Where a credential's secret may go: its own origin, and the HTTPS hosts its manifest names. */
+export class OriginPolicy {
+  private readonly origin: string;
+  private readonly exact: Set<string>;
+  private readonly suffixes: string[];
+
+  constructor(baseUrl: string, allowedHosts: readonly string[]) {
+    this.origin = new URL(baseUrl).origin;
+    this.exact = new Set(allowedHosts.filter((h) => !h.startsWith('*.')));
+    this.suffixes = allowedHosts.filter((h) => h.startsWith('*.')).map((h) => h.slice(1));
+  }
+
+  allows(url: URL): boolean {
+    if (url.origin === this.origin) return true;
+    if (url.protocol !== 'https:' || url.port !== '') return false;
+    const host = url.hostname.toLowerCase();
+    if (this.exact.has(host)) return true;
+    // "*.api.frontapp.com" matches exactly one label in front of the suffix.
+    return this.suffixes.some((suffix) => host.endsWith(suffix) && /^[a-z0-9-]+$/.test(host.slice(0, -suffix.length)));
+  }
+}

@@ -1,0 +1,103 @@
+import got, { type Got, type Method } from 'got';
+import type { AuthStrategy } from '../auth/auth-strategy.js';
+import { OriginRefusedError } from '../errors.js';
+import { VERSION } from '../package-info.js';
+import type { Connector } from '../registry/connector.js';
+import { printable } from '../text/printable.js';
+import { describeHttpError } from './describe-http-error.js';
+import { OriginPolicy } from './origin-policy.js';
+
+export interface HttpSettings {
+  /** Whole-request timeout, retries included in none: each attempt gets this long. */
+  timeoutMs: number;
+  /** Retries of idempotent requests on network errors, 408/429/5xx. */
+  retries: number;
+}
+
+export const DEFAULT_HTTP: HttpSettings = { timeoutMs: 10_000, retries: 2 };
+
+export interface ProviderRequest {
+  method?: Method;
+  /** Path below the credential's base URL ("/me"), or a full URL (a pagination link). */
+  path: string;
+  searchParams?: Record<string, string | number>;
+  json?: unknown;
+}
+
+export interface ProviderResponse<T> {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: T;
+}
+
+/**
+ * One got instance per credential. Its hooks put the secret on a request only when the request
+ * goes where the credential belongs (checked on every attempt: retries, redirects, links), and
+ * every error leaves as a redacted credport error.
+ */
+export class ProviderClient {
+  readonly baseUrl: string;
+  private readonly got: Got;
+  private readonly base: URL;
+
+  constructor(
+    private readonly connector: Connector,
+    baseUrl: string,
+    private readonly auth: AuthStrategy,
+    http: HttpSettings = DEFAULT_HTTP,
+  ) {
+    this.baseUrl = baseUrl;
+    this.base = new URL(baseUrl);
+    const policy = new OriginPolicy(baseUrl, connector.manifest.http.allowedHosts);
+    const title = connector.manifest.title;
+    this.got = got.extend({
+      headers: { 'user-agent': `credport/${VERSION}`, accept: 'application/json' },
+      responseType: 'json',
+      timeout: { request: http.timeoutMs },
+      retry: { limit: http.retries, maxRetryAfter: http.timeoutMs },
+      maxRedirects: 5,
+      hooks: {
+        beforeRequest: [
+          async (options) => {
+            const url = new URL(String(options.url));
+            if (!policy.allows(url)) {
+              delete options.headers.authorization;
+              throw new OriginRefusedError(
+                `refused to send the ${title} credential to ${printable(url.origin, 80)}: it is neither the credential's origin (${this.base.origin}) nor a host the ${connector.id} manifest allows`,
+              );
+            }
+            options.headers.authorization = await auth.authorization();
+          },
+        ],
+      },
+    });
+  }
+
+  async request<T = unknown>(request: ProviderRequest): Promise<ProviderResponse<T>> {
+    const url = this.resolve(request.path);
+    const method = request.method ?? 'GET';
+    try {
+      const response = await this.got<T>(url, {
+        method,
+        ...(request.searchParams ? { searchParams: request.searchParams } : {}),
+        ...(request.json !== undefined ? { json: request.json } : {}),
+      });
+      return { status: response.statusCode, headers: response.headers, body: response.body };
+    } catch (error) {
+      throw describeHttpError(error, {
+        provider: this.connector.manifest.title,
+        envelope: this.connector.manifest.errors,
+        method,
+        url,
+        secrets: this.auth.secrets(),
+      });
+    }
+  }
+
+  /** "/me" joins the base URL's path ("/public/v1" + "/me"); an absolute URL is taken as is and left to the origin hook. */
+  private resolve(path: string): URL {
+    if (/^https?:\/\//i.test(path)) return new URL(path);
+    const prefix = this.base.pathname.replace(/\/+$/, '');
+    return new URL(`${prefix}${path.startsWith('/') ? path : `/${path}`}`, this.base.origin);
+  }
+}

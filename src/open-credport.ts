@@ -1,0 +1,75 @@
+import { CredentialService } from './credentials/credential-service.js';
+import { StoreError } from './errors.js';
+import type { HttpSettings } from './http/provider-client.js';
+import { ConnectorRegistry } from './registry/connector-registry.js';
+import { connectorDirsFromEnv, httpSettingsFromEnv } from './settings.js';
+import { CredentialRecords } from './store/credential-records.js';
+import { loadMasterKey } from './store/master-key.js';
+import { openKeyv } from './store/open-keyv.js';
+import { Sealer } from './store/sealer.js';
+import { resolveStoreLocation, type StoreLocation } from './store/store-location.js';
+
+export interface CredportOptions {
+  /** Folder of the default store and key file; else CREDPORT_HOME, $XDG_DATA_HOME/credport, ~/.local/share/credport. */
+  home?: string;
+  /** keyv URI; else CREDPORT_STORE, else sqlite://<home>/credport.sqlite. */
+  storeUri?: string;
+  /** Base64 master key; else CREDPORT_MASTER_KEY, else <home>/master.key (created on first use). */
+  masterKey?: string;
+  /** Folders of extra connectors, after the built-in ones; else CREDPORT_CONNECTORS. */
+  extraConnectorDirs?: string[];
+  http?: Partial<HttpSettings>;
+  /** Environment to read the variables above from (default process.env). */
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface Credport {
+  readonly registry: ConnectorRegistry;
+  readonly credentials: CredentialService;
+  readonly location: StoreLocation;
+  close(): Promise<void>;
+}
+
+export async function loadRegistry(options: Pick<CredportOptions, 'extraConnectorDirs' | 'env'> = {}): Promise<ConnectorRegistry> {
+  const env = options.env ?? process.env;
+  return ConnectorRegistry.load({ extraConnectorDirs: options.extraConnectorDirs ?? connectorDirsFromEnv(env) });
+}
+
+/** The composition root a host (and the CLI) calls: registry, store, master key, services. */
+export async function openCredport(options: CredportOptions = {}): Promise<Credport> {
+  const env = options.env ?? process.env;
+  const http = httpSettingsFromEnv(env, options.http);
+  const registry = await loadRegistry(options);
+  const location = resolveStoreLocation({ home: options.home, storeUri: options.storeUri, env });
+  const masterKey = await loadMasterKey({ envValue: options.masterKey ?? env.CREDPORT_MASTER_KEY, keyFile: location.keyFile });
+  const sealer = new Sealer(masterKey);
+  const opened = await openKeyv(location.uri);
+  try {
+    const records = new CredentialRecords(opened.keyv, location.uri);
+    await checkMasterKey(records, sealer, masterKey.source === 'env' ? 'CREDPORT_MASTER_KEY' : location.keyFile);
+    return {
+      registry,
+      credentials: new CredentialService({ registry, records, sealer, http }),
+      location,
+      close: () => opened.close(),
+    };
+  } catch (error) {
+    await opened.close().catch(() => undefined);
+    throw error;
+  }
+}
+
+/** A store remembers the id of the key it was created with, so a wrong key is named at once, not after it seals new records. */
+async function checkMasterKey(records: CredentialRecords, sealer: Sealer, source: string): Promise<void> {
+  const meta = await records.getMeta<{ kid: string }>('master-key');
+  if (!meta) {
+    await records.setMeta('master-key', { kid: sealer.kid, createdAt: new Date().toISOString() });
+    return;
+  }
+  if (!sealer.knows(meta.kid)) {
+    throw new StoreError(
+      'wrong_master_key',
+      `wrong master key: this store was created with key ${meta.kid}, but ${source} holds key ${sealer.kid}; use the key the store was created with`,
+    );
+  }
+}

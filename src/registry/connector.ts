@@ -1,0 +1,24 @@
+import type { ValidateFunction } from 'ajv';
+import type { ConnectorManifest } from '../generated/connector-manifest.js';
+import type { JsonObject } from './inline-refs.js';
+
+/** A loaded, validated connector: its manifest plus what the registry derived from its schema once. */
+export interface Connector {
+  readonly id: string;
+  readonly manifest: ConnectorManifest;
+  /** Folder the manifest was read from. */
+  readonly dir: string;
+  /** What a host renders in its "Add New Credential" overlay. */
+  readonly form: CredentialForm;
+  /** Fields marked writeOnly: sealed at rest, never returned. */
+  readonly secretFields: readonly string[];
+  /** Compiled once at load. */
+  readonly validate: ValidateFunction;
+}
+
+export interface CredentialForm {
+  /** Self-contained draft-07 JSON Schema (shared definitions inlined). */
+  schema: JsonObject;
+  /** Presentation hints in react-jsonschema-form's convention. */
+  uiSchema: JsonObject;
+}

@@ -1,0 +1,23 @@
+import { delimiter } from 'node:path';
+import { InputError } from './errors.js';
+import { DEFAULT_HTTP, type HttpSettings } from './http/provider-client.js';
+
+/** Extra connector folders from CREDPORT_CONNECTORS (path-delimited, like PATH). */
+export function connectorDirsFromEnv(env: NodeJS.ProcessEnv): string[] {
+  return (env.CREDPORT_CONNECTORS ?? '').split(delimiter).filter((dir) => dir.trim() !== '');
+}
+
+/** CREDPORT_HTTP_TIMEOUT_MS and CREDPORT_HTTP_RETRIES over the defaults. */
+export function httpSettingsFromEnv(env: NodeJS.ProcessEnv, overrides: Partial<HttpSettings> = {}): HttpSettings {
+  return {
+    timeoutMs: overrides.timeoutMs ?? integer(env.CREDPORT_HTTP_TIMEOUT_MS, 'CREDPORT_HTTP_TIMEOUT_MS', 1) ?? DEFAULT_HTTP.timeoutMs,
+    retries: overrides.retries ?? integer(env.CREDPORT_HTTP_RETRIES, 'CREDPORT_HTTP_RETRIES', 0) ?? DEFAULT_HTTP.retries,
+  };
+}
+
+function integer(value: string | undefined, name: string, min: number): number | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) throw new InputError(`${name} must be a whole number of at least ${min}`, { field: name });
+  return n;
+}

@@ -1,0 +1,46 @@
+import { chmod, mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import KeyvSqlite from '@keyv/sqlite';
+import Keyv from 'keyv';
+import { StoreError } from '../errors.js';
+
+const NAMESPACE = 'credport';
+// Several CLI runs and a host's workers may write one file at once: wait for the lock rather
+// than surface "database is locked", for longer than any single write can hold it.
+const BUSY_TIMEOUT_MS = 30_000;
+// The adapter pages its iterator with LIMIT/OFFSET; large pages keep listing linear in practice.
+const ITERATION_PAGE = 5_000;
+
+export interface OpenedKeyv {
+  keyv: Keyv;
+  close(): Promise<void>;
+}
+
+/** Opens the keyv store a URI names. `sqlite://<path>` is built in; other backends come later. */
+export async function openKeyv(uri: string): Promise<OpenedKeyv> {
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(uri)?.[1]?.toLowerCase();
+  if (scheme !== 'sqlite') {
+    throw new StoreError('store_unavailable', `store URI scheme "${scheme ?? uri.slice(0, 20)}" is not supported yet; use sqlite://<path>`);
+  }
+  const path = uri.replace(/^sqlite:\/\//i, '');
+  if (path !== ':memory:') await mkdir(dirname(path), { recursive: true, mode: 0o700 }).catch((error: unknown) => Promise.reject(unusable(uri, error)));
+  const adapter = new KeyvSqlite({ uri, busyTimeout: BUSY_TIMEOUT_MS, iterationLimit: ITERATION_PAGE } as ConstructorParameters<typeof KeyvSqlite>[0]);
+  adapter.on('error', () => undefined); // surfaced through throwOnErrors instead
+  try {
+    // WAL lets readers go on while one process writes; it is a property of the file, set once.
+    await adapter.query('PRAGMA journal_mode=WAL');
+    // Nothing in it is plaintext, but names and identities are nobody else's business.
+    if (path !== ':memory:') await chmod(path, 0o600).catch(() => undefined);
+  } catch (error) {
+    await adapter.disconnect().catch(() => undefined);
+    throw unusable(uri, error);
+  }
+  const keyv = new Keyv({ store: adapter, namespace: NAMESPACE, throwOnErrors: true });
+  keyv.on('error', () => undefined);
+  return { keyv, close: () => adapter.disconnect() };
+}
+
+export function unusable(uri: string, error: unknown): StoreError {
+  const reason = (error as Error)?.message?.replace(/\s+/g, ' ').slice(0, 200) ?? String(error);
+  return new StoreError('store_unavailable', `store ${uri} cannot be used: ${reason}`);
+}
