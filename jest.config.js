@@ -8,6 +8,7 @@ export default {
   transform: {
     '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' } }],
   },
-  setupFilesAfterEnv: ['<rootDir>/test/setup/nock-lifecycle.ts'],
+  // Builds dist/ once, so tests that spawn the real CLI never run stale code.
+  globalSetup: '<rootDir>/test/helpers/build-once.ts',
   testTimeout: 30000,
 };

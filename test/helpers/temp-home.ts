@@ -1,0 +1,27 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export async function tempHome(): Promise<string> {
+  return mkdtemp(join(tmpdir(), 'credport-test-'));
+}
+
+export async function removeHome(home: string): Promise<void> {
+  await rm(home, { recursive: true, force: true });
+}
+
+/** Every byte under the home folder (SQLite file, its WAL, the key file), for grepping. */
+export async function allBytes(home: string): Promise<Buffer> {
+  const files = await readdir(home);
+  return Buffer.concat(await Promise.all(files.map((f) => readFile(join(home, f)))));
+}
+
+/** A token shaped like Front's (a JWT-ish string), unique per call so a leak names its test. */
+export function fakeToken(label = 'tok'): string {
+  return `eyJ${label}.${randomBytes(24).toString('base64url')}.${randomBytes(16).toString('hex')}`;
+}
+
+export function randomMasterKey(): string {
+  return randomBytes(32).toString('base64');
+}

@@ -1,0 +1,299 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { inspect } from 'node:util';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { Ajv } from 'ajv';
+import addFormatsImport from 'ajv-formats';
+import KeyvSqlite from '@keyv/sqlite';
+import { openCredport, type Credport } from '../../src/open-credport.js';
+import { InputError, NotFoundError, ProviderRejectedError, ProviderUnavailableError, StoreError } from '../../src/errors.js';
+import { writeConnector } from '../helpers/connector-fixtures.js';
+import { FakeFront } from '../helpers/fake-front.js';
+import { allBytes, fakeToken, randomMasterKey, removeHome, tempHome } from '../helpers/temp-home.js';
+
+const addFormats = addFormatsImport as unknown as (ajv: Ajv) => Ajv;
+const tileSchema = JSON.parse(readFileSync(new URL('../../schemas/credential-tile.schema.json', import.meta.url), 'utf8'));
+const isTile = addFormats(new Ajv({ strict: false })).compile(tileSchema);
+
+let front: FakeFront;
+let home: string;
+let credport: Credport;
+const env = (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => ({ CREDPORT_HTTP_RETRIES: '0', CREDPORT_HTTP_TIMEOUT_MS: '1000', ...extra });
+
+beforeAll(async () => (front = await FakeFront.start()));
+afterAll(() => front.close());
+beforeEach(async () => {
+  front.mode = 'ok';
+  front.tokens.clear();
+  front.seen.length = 0;
+  home = await tempHome();
+  credport = await openCredport({ home, env: env() });
+});
+afterEach(async () => {
+  await credport.close();
+  await removeHome(home);
+});
+
+const addFront = (token: string, extra: Record<string, unknown> = {}) =>
+  credport.credentials.create({ connector: 'front', values: { name: 'Support', description: 'Support team', apiKey: token }, baseUrl: front.url, ...extra });
+
+async function storeIsEmpty(): Promise<void> {
+  expect(await credport.credentials.list()).toEqual([]);
+}
+
+describe('create', () => {
+  it('verifies with GET /me, captures the company as identity, seals and saves; the tile never holds the token', async () => {
+    const token = fakeToken();
+    front.allow(token);
+    const tile = await addFront(token);
+    expect(tile).toMatchObject({
+      connector: 'front',
+      name: 'Support',
+      description: 'Support team',
+      status: 'verified',
+      identity: { id: 'cmp_k30', name: 'Dunder Mifflin Paper Company, Inc.' },
+      secretHint: token.slice(-4),
+      baseUrl: front.url,
+    });
+    expect(tile.verifiedAt).toBe(tile.createdAt);
+    expect(isTile(tile)).toBe(true);
+    expect(front.seen).toEqual([{ method: 'GET', path: '/me', authorization: `Bearer ${token}` }]);
+    expect(await credport.credentials.show(tile.id)).toEqual(tile);
+    expect(JSON.stringify(await credport.credentials.list())).not.toContain(token);
+    expect(inspect(credport, { depth: 8, showHidden: true })).not.toContain(token);
+  });
+
+  it('keeps only ciphertext at rest: the SQLite file (and its WAL) never contains the token', async () => {
+    const token = fakeToken();
+    front.allow(token);
+    await addFront(token);
+    await credport.close();
+    credport = await openCredport({ home, env: env() });
+    const bytes = await allBytes(home);
+    expect(bytes.includes(Buffer.from(token))).toBe(false);
+    expect(bytes.includes(Buffer.from(token.slice(0, 20)))).toBe(false);
+    expect(bytes.includes(Buffer.from('Support team'))).toBe(true); // the file was really read
+  });
+
+  it('trims the name and drops an empty description', async () => {
+    const token = fakeToken();
+    front.allow(token);
+    const tile = await credport.credentials.create({ connector: 'front', values: { name: '  Ops  ', description: '   ', apiKey: token }, baseUrl: front.url });
+    expect(tile.name).toBe('Ops');
+    expect(tile).not.toHaveProperty('description');
+  });
+
+  it('gives no hint of a short secret', async () => {
+    front.allow('short-tok1');
+    const tile = await addFront('short-tok1');
+    expect(tile).not.toHaveProperty('secretHint');
+  });
+
+  it('saves without asking the provider when told not to verify', async () => {
+    const tile = await addFront(fakeToken(), { verify: false });
+    expect(tile.status).toBe('unverified');
+    expect(tile).not.toHaveProperty('identity');
+    expect(front.seen).toEqual([]);
+  });
+
+  it("refuses a token Front answers 401, quoting Front's message, and saves nothing", async () => {
+    const token = fakeToken();
+    const error = await addFront(token).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ProviderRejectedError);
+    expect((error as Error).message).toContain('401 Unauthenticated: Invalid token');
+    expect(inspect(error, { showHidden: true })).not.toContain(token);
+    await storeIsEmpty();
+  });
+
+  it.each([
+    ['a 5xx', 'error500', 'Front answered GET /me with 500 Internal Server Error: Something went wrong'],
+    ['a timeout', 'hang', 'Front did not answer GET /me in time'],
+    ['an answer that is not JSON', 'not-json', 'not JSON'],
+    ['an answer without the identity', 'no-identity', 'without /id'],
+  ] as const)('saves nothing after %s', async (_what, mode, message) => {
+    const token = fakeToken();
+    front.allow(token);
+    front.mode = mode;
+    const error = await addFront(token).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ProviderUnavailableError);
+    expect((error as Error).message).toContain(message);
+    await storeIsEmpty();
+  });
+
+  it('saves nothing when the provider cannot be reached', async () => {
+    const error = await credport.credentials
+      .create({ connector: 'front', values: { name: 'x', apiKey: fakeToken() }, baseUrl: 'http://127.0.0.1:9' })
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'provider_unreachable', exitCode: 4 });
+    await storeIsEmpty();
+  });
+
+  it.each([
+    ['an unknown connector', { connector: 'slack', values: { name: 'x', apiKey: 'abcdefghij' } }, 'connector'],
+    ['an unknown input field', { connector: 'front', values: { name: 'x', apiKey: 'abcdefghij' }, secret: 'x' }, 'secret'],
+    ['an unknown form field', { connector: 'front', values: { name: 'x', apiKey: 'abcdefghij', owner: 'me' } }, 'owner'],
+    ['a name of spaces only', { connector: 'front', values: { name: '   ', apiKey: 'abcdefghij' } }, 'name'],
+    ['a plain-HTTP base URL off loopback', { connector: 'front', values: { name: 'x', apiKey: 'abcdefghij' }, baseUrl: 'http://example.com' }, 'baseUrl'],
+    ['values that are not an object', { connector: 'front', values: 'name=x' }, 'values'],
+  ])('refuses %s before any request, naming the field', async (_what, input, field) => {
+    const error = await credport.credentials.create(input as never).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InputError);
+    expect((error as InputError).field).toBe(field);
+    expect(front.seen).toEqual([]);
+    await storeIsEmpty();
+  });
+});
+
+describe('list, show, update, delete', () => {
+  it('lists tiles sorted by creation time, all or one connector, from one store', async () => {
+    const extras = await tempHome();
+    await writeConnector(extras, 'acme', (m) => ((m.http as Record<string, unknown>).baseUrl = 'https://api.acme.example'));
+    const both = await openCredport({ home, env: env(), extraConnectorDirs: [extras] });
+    const a = await both.credentials.create({ connector: 'front', values: { name: 'A', apiKey: fakeToken() }, verify: false });
+    const b = await both.credentials.create({ connector: 'acme', values: { name: 'B', token: fakeToken() }, verify: false });
+    const c = await both.credentials.create({ connector: 'front', values: { name: 'C', apiKey: fakeToken() }, verify: false });
+    const all = await both.credentials.list();
+    expect(all.map((t) => t.id).sort()).toEqual([a.id, b.id, c.id].sort());
+    expect(all.map((t) => `${t.createdAt} ${t.id}`)).toEqual(all.map((t) => `${t.createdAt} ${t.id}`).sort());
+    expect((await both.credentials.list({ connector: 'front' })).map((t) => t.id).sort()).toEqual([a.id, c.id].sort());
+    expect((await both.credentials.list({ connector: 'acme' })).map((t) => t.name)).toEqual(['B']);
+    await expect(both.credentials.list({ connector: 'nope' })).rejects.toThrow('unknown connector');
+    await both.close();
+    await removeHome(extras);
+  });
+
+  it('updates name and description, refusing bad values and leaving the record as it was', async () => {
+    const tile = await addFront(fakeToken(), { verify: false });
+    const updated = await credport.credentials.update(tile.id, { name: ' Renamed ', description: 'New' });
+    expect(updated).toMatchObject({ name: 'Renamed', description: 'New', createdAt: tile.createdAt });
+    await expect(credport.credentials.update(tile.id, { name: 'x'.repeat(101) })).rejects.toThrow('Credential Name (name) must be at most 100 characters');
+    await expect(credport.credentials.update(tile.id, { name: 'a\r\nb' })).rejects.toThrow(InputError);
+    await expect(credport.credentials.update(tile.id, { secret: 'x' } as never)).rejects.toThrow('unknown field "secret"');
+    expect(await credport.credentials.show(tile.id)).toEqual(updated);
+    expect(await credport.credentials.update(tile.id, { description: '' })).not.toHaveProperty('description');
+  });
+
+  it('deletes, after which the id is not found', async () => {
+    const tile = await addFront(fakeToken(), { verify: false });
+    expect(await credport.credentials.delete(tile.id)).toEqual({ id: tile.id, deleted: true });
+    await expect(credport.credentials.show(tile.id)).rejects.toBeInstanceOf(NotFoundError);
+    await expect(credport.credentials.delete(tile.id)).rejects.toThrow(`no credential ${tile.id}`);
+  });
+
+  it('refuses ids that are not credential ids', async () => {
+    await expect(credport.credentials.show('../../etc/passwd')).rejects.toThrow('is not a credential id');
+  });
+});
+
+describe('test and rotate', () => {
+  it('test re-verifies; a revoked token marks the tile invalid; an outage changes nothing', async () => {
+    const token = fakeToken();
+    front.allow(token);
+    const tile = await addFront(token);
+    front.mode = 'error500';
+    await expect(credport.credentials.test(tile.id)).rejects.toBeInstanceOf(ProviderUnavailableError);
+    expect((await credport.credentials.show(tile.id)).status).toBe('verified');
+    front.mode = 'ok';
+    front.tokens.delete(token);
+    await expect(credport.credentials.test(tile.id)).rejects.toBeInstanceOf(ProviderRejectedError);
+    expect((await credport.credentials.show(tile.id)).status).toBe('invalid');
+    front.allow(token, { id: 'cmp_2', name: 'Renamed Co' });
+    expect(await credport.credentials.test(tile.id)).toMatchObject({ status: 'verified', identity: { id: 'cmp_2', name: 'Renamed Co' } });
+  });
+
+  it('rotate keeps the old secret when the new one is refused, and uses the new one once verified', async () => {
+    const oldToken = fakeToken('old');
+    const newToken = fakeToken('new');
+    front.allow(oldToken);
+    const tile = await addFront(oldToken);
+
+    await expect(credport.credentials.rotate(tile.id, { secrets: { apiKey: newToken } })).rejects.toBeInstanceOf(ProviderRejectedError);
+    await expect(credport.credentials.rotate(tile.id, { secrets: { apiKey: 'has space 123' } })).rejects.toThrow('API Key Value (apiKey)');
+    await expect(credport.credentials.rotate(tile.id, { secrets: { apiKey: newToken, name: 'x' } })).rejects.toThrow('unknown field "name"');
+    front.mode = 'hang';
+    await expect(credport.credentials.rotate(tile.id, { secrets: { apiKey: newToken } })).rejects.toBeInstanceOf(ProviderUnavailableError);
+    front.mode = 'ok';
+    expect(await credport.credentials.show(tile.id)).toEqual(tile);
+    front.seen.length = 0;
+    await credport.credentials.test(tile.id);
+    expect(front.seen.at(-1)?.authorization).toBe(`Bearer ${oldToken}`);
+
+    front.allow(newToken);
+    const rotated = await credport.credentials.rotate(tile.id, { secrets: { apiKey: newToken } });
+    expect(rotated).toMatchObject({ id: tile.id, status: 'verified', secretHint: newToken.slice(-4), createdAt: tile.createdAt });
+    await credport.credentials.test(tile.id);
+    expect(front.seen.at(-1)?.authorization).toBe(`Bearer ${newToken}`);
+  });
+});
+
+describe('a damaged store or a wrong key', () => {
+  async function rawSql(sql: string, ...params: unknown[]): Promise<unknown> {
+    const adapter = new KeyvSqlite({ uri: `sqlite://${join(home, 'credport.sqlite')}`, busyTimeout: 5000 } as never);
+    try {
+      return await adapter.query(sql, ...params);
+    } finally {
+      await adapter.disconnect();
+    }
+  }
+
+  it('names a record that is not JSON, while the others stay usable and it can be deleted', async () => {
+    const good = await addFront(fakeToken(), { verify: false });
+    const bad = await addFront(fakeToken(), { verify: false });
+    await rawSql('UPDATE keyv SET value = ? WHERE key = ?', '{not json', `credport:credential:${bad.id}`);
+    const error = await credport.credentials.show(bad.id).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StoreError);
+    expect((error as StoreError).message).toContain(`${bad.id}`);
+    expect((error as StoreError).exitCode).toBe(5);
+    expect(await credport.credentials.show(good.id)).toEqual(good);
+    await credport.credentials.delete(bad.id);
+    expect((await credport.credentials.list()).map((t) => t.id)).toEqual([good.id]);
+  });
+
+  it('names a record whose sealed secret was altered, and does not use it', async () => {
+    const token = fakeToken();
+    front.allow(token);
+    const tile = await addFront(token);
+    const rows = (await rawSql('SELECT value FROM keyv WHERE key = ?', `credport:credential:${tile.id}`)) as { value: string }[];
+    const stored = JSON.parse(rows[0]!.value);
+    stored.value.sealed.ct = Buffer.from('x'.repeat(40)).toString('base64');
+    await rawSql('UPDATE keyv SET value = ? WHERE key = ?', JSON.stringify(stored), `credport:credential:${tile.id}`);
+    front.seen.length = 0;
+    await expect(credport.credentials.test(tile.id)).rejects.toThrow(`credential ${tile.id} is damaged`);
+    expect(front.seen).toEqual([]);
+  });
+
+  it('refuses a sealed secret copied onto another record', async () => {
+    const victim = await addFront(fakeToken(), { verify: false });
+    const attacker = await addFront(fakeToken(), { verify: false });
+    const rows = (await rawSql('SELECT key, value FROM keyv WHERE key IN (?, ?)', `credport:credential:${victim.id}`, `credport:credential:${attacker.id}`)) as { key: string; value: string }[];
+    const byKey = Object.fromEntries(rows.map((r) => [r.key, JSON.parse(r.value)]));
+    const forged = byKey[`credport:credential:${attacker.id}`];
+    forged.value.sealed = byKey[`credport:credential:${victim.id}`].value.sealed;
+    await rawSql('UPDATE keyv SET value = ? WHERE key = ?', JSON.stringify(forged), `credport:credential:${attacker.id}`);
+    await expect(credport.credentials.client(attacker.id)).rejects.toThrow('damaged');
+  });
+
+  it('refuses to open with a wrong master key, naming it, and the store stays intact for the right one', async () => {
+    const key = randomMasterKey();
+    const homeWithKey = await tempHome();
+    const first = await openCredport({ home: homeWithKey, env: env({ CREDPORT_MASTER_KEY: key }) });
+    const tile = await first.credentials.create({ connector: 'front', values: { name: 'x', apiKey: fakeToken() }, verify: false });
+    await first.close();
+    const error = await openCredport({ home: homeWithKey, env: env({ CREDPORT_MASTER_KEY: randomMasterKey() }) }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StoreError);
+    expect((error as StoreError).code).toBe('wrong_master_key');
+    expect((error as StoreError).message).toContain('wrong master key');
+    const again = await openCredport({ home: homeWithKey, env: env({ CREDPORT_MASTER_KEY: key }) });
+    expect(await again.credentials.show(tile.id)).toEqual(tile);
+    await again.close();
+    await removeHome(homeWithKey);
+  });
+
+  it('refuses a store file that is not a database', async () => {
+    const other = await tempHome();
+    const { writeFile } = await import('node:fs/promises');
+    await writeFile(join(other, 'credport.sqlite'), 'this is not sqlite, just text padding '.repeat(50));
+    await expect(openCredport({ home: other, env: env() })).rejects.toThrow(/store sqlite:\/\/.* cannot be used/);
+    await removeHome(other);
+  });
+});
