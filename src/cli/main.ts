@@ -4,6 +4,8 @@ import { ExitCode } from '../errors.js';
 import { VERSION } from '../package-info.js';
 import { registerConnectorCommands } from './commands/connectors.js';
 import { registerCredentialCommands } from './commands/credentials.js';
+import { registerDemoCommand } from './commands/demo.js';
+import { registerEmulateCommand } from './commands/emulate.js';
 
 const EPILOG = `
 Environment:
@@ -35,6 +37,8 @@ export function buildProgram(): Command {
     });
   registerConnectorCommands(program);
   registerCredentialCommands(program);
+  registerEmulateCommand(program);
+  registerDemoCommand(program);
   for (const command of allCommands(program)) command.exitOverride().configureOutput(program.configureOutput());
   return program;
 }
