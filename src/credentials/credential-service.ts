@@ -88,11 +88,9 @@ export class CredentialService {
 
   async list(filter: { connector?: string } = {}): Promise<CredentialTile[]> {
     if (filter.connector !== undefined) this.deps.registry.get(filter.connector);
-    const tiles: CredentialTile[] = [];
-    for await (const record of this.deps.records.all()) {
-      if (filter.connector === undefined || record.connector === filter.connector) tiles.push(toTile(record));
-    }
-    return tiles.sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
+    const records = await this.deps.records.all();
+    const tiles = (filter.connector === undefined ? records : records.filter((r) => r.connector === filter.connector)).map(toTile);
+    return tiles.sort((a, b) => compare(a.createdAt, b.createdAt) || compare(a.id, b.id));
   }
 
   async show(id: string): Promise<CredentialTile> {
@@ -189,6 +187,11 @@ export class CredentialService {
     await this.deps.records.put(record);
     return toTile(record);
   }
+}
+
+/** ISO timestamps and ids compare correctly by code unit; localeCompare would be slower and locale-dependent. */
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function newCredentialId(): string {

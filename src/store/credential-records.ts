@@ -25,12 +25,15 @@ export class CredentialRecords {
     return this.call(() => this.keyv.delete(PREFIX + id), id);
   }
 
-  async *all(): AsyncGenerator<CredentialRecord> {
-    if (!this.keyv.iterator) throw new StoreError('store_unavailable', `store ${this.uri} cannot list its records`);
+  /** Every record, as one array: a listing needs them all to sort, and per-row async steps cost more than the rows. */
+  async all(): Promise<CredentialRecord[]> {
     try {
+      if (!this.keyv.iterator) throw new StoreError('store_unavailable', `store ${this.uri} cannot list its records`);
+      const records: CredentialRecord[] = [];
       for await (const [key, value] of this.keyv.iterator(undefined)) {
-        if (typeof key === 'string' && key.startsWith(PREFIX)) yield checked(value, key.slice(PREFIX.length));
+        if (typeof key === 'string' && key.startsWith(PREFIX)) records.push(checked(value, key.slice(PREFIX.length)));
       }
+      return records;
     } catch (error) {
       if (error instanceof StoreError) throw error;
       throw unusable(this.uri, error);
@@ -49,7 +52,6 @@ export class CredentialRecords {
     try {
       return await operation();
     } catch (error) {
-      if (error instanceof SyntaxError) throw corrupt(id, 'it is not valid JSON');
       throw unusable(this.uri, error);
     }
   }
@@ -69,7 +71,7 @@ function checked(value: unknown, id: string): CredentialRecord {
     typeof sealed === 'object' &&
     sealed !== null &&
     ['kid', 'iv', 'tag', 'ct'].every((k) => typeof (sealed as unknown as Record<string, unknown>)[k] === 'string');
-  if (!ok) throw corrupt(id, 'its fields are missing or of the wrong type');
+  if (!ok) throw corrupt(id, 'it is not a credential record (not JSON, or fields missing or of the wrong type)');
   return record as CredentialRecord;
 }
 

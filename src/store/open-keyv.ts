@@ -35,7 +35,9 @@ export async function openKeyv(uri: string): Promise<OpenedKeyv> {
     await adapter.disconnect().catch(() => undefined);
     throw unusable(uri, error);
   }
-  const keyv = new Keyv({ store: adapter, namespace: NAMESPACE, throwOnErrors: true });
+  // Records are plain JSON (no Buffers): keyv's default deserializer runs a reviver over every
+  // value, which made listing 10,000 tiles about 3x slower than JSON.parse (npm run bench).
+  const keyv = new Keyv({ store: adapter, namespace: NAMESPACE, throwOnErrors: true, serialize: JSON.stringify, deserialize: parseOrMarkDamaged });
   keyv.on('error', () => undefined);
   return { keyv, close: () => adapter.disconnect() };
 }
@@ -43,4 +45,13 @@ export async function openKeyv(uri: string): Promise<OpenedKeyv> {
 export function unusable(uri: string, error: unknown): StoreError {
   const reason = (error as Error)?.message?.replace(/\s+/g, ' ').slice(0, 200) ?? String(error);
   return new StoreError('store_unavailable', `store ${uri} cannot be used: ${reason}`);
+}
+
+/** A value that is not JSON comes back as an empty record, which the record check names as damaged by its key. */
+function parseOrMarkDamaged<Value>(text: string): { value?: Value } {
+  try {
+    return JSON.parse(text) as { value?: Value };
+  } catch {
+    return { value: { damaged: 'not valid JSON' } as Value };
+  }
 }

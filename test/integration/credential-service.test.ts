@@ -244,6 +244,7 @@ describe('a damaged store or a wrong key', () => {
     expect(error).toBeInstanceOf(StoreError);
     expect((error as StoreError).message).toContain(`${bad.id}`);
     expect((error as StoreError).exitCode).toBe(5);
+    await expect(credport.credentials.list()).rejects.toThrow(`credential ${bad.id} in the store is damaged`);
     expect(await credport.credentials.show(good.id)).toEqual(good);
     await credport.credentials.delete(bad.id);
     expect((await credport.credentials.list()).map((t) => t.id)).toEqual([good.id]);
