@@ -82,7 +82,7 @@ export class CredentialService {
     const hint = secretHint(secrets[connector.manifest.auth.secret] ?? '');
     if (hint !== undefined) record.secretHint = hint;
     if (checked) Object.assign(record, { identity: checked, verifiedAt: at });
-    await this.deps.records.put(record);
+    await this.deps.records.put(record.id, record);
     return toTile(record);
   }
 
@@ -184,7 +184,7 @@ export class CredentialService {
   }
 
   private async save(record: CredentialRecord): Promise<CredentialTile> {
-    await this.deps.records.put(record);
+    await this.deps.records.put(record.id, record);
     return toTile(record);
   }
 }

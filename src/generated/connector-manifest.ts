@@ -42,6 +42,12 @@ export interface ConnectorManifest {
   };
   verification: VerificationConfig;
   errors: ErrorEnvelope;
+  /**
+   * What a source can read, stream by stream, as data: one generic engine runs them all.
+   */
+  streams?: {
+    [k: string]: StreamConfig;
+  };
 }
 /**
  * How the decrypted secret becomes request headers.
@@ -72,4 +78,45 @@ export interface VerificationConfig {
 export interface ErrorEnvelope {
   title?: JsonPointer;
   message: JsonPointer;
+}
+export interface StreamConfig {
+  path: string;
+  /**
+   * JSON pointer to the array of records in a page.
+   */
+  recordSelector: string;
+  primaryKey: string;
+  /**
+   * Provider scopes a token needs for this stream (named when the provider answers 403).
+   */
+  scopes: string[];
+  pagination?: PaginationConfig;
+  incremental?: IncrementalConfig;
+}
+/**
+ * Cursor pagination: the page names the next page's URL; its page token is reused against the credential's own origin when that URL points elsewhere.
+ */
+export interface PaginationConfig {
+  type: 'cursor';
+  /**
+   * JSON pointer to the next page's URL (null or absent on the last page).
+   */
+  next: string;
+  tokenParam: string;
+  limitParam?: string;
+  pageSize?: number;
+}
+/**
+ * Where a stream can resume from the newest record seen: the record field, and the query the provider takes.
+ */
+export interface IncrementalConfig {
+  cursorField: string;
+  param: string;
+  /**
+   * The param's value, with {cursor} replaced by the newest cursor value seen.
+   */
+  template: string;
+  extraParams?: {
+    [k: string]: string;
+  };
 }

@@ -1,4 +1,4 @@
-import got, { type Got, type Method } from 'got';
+import got, { HTTPError, type Got, type Method } from 'got';
 import type { AuthStrategy } from '../auth/auth-strategy.js';
 import { OriginRefusedError } from '../errors.js';
 import { VERSION } from '../package-info.js';
@@ -6,6 +6,7 @@ import type { Connector } from '../registry/connector.js';
 import { printable } from '../text/printable.js';
 import { describeHttpError } from './describe-http-error.js';
 import { OriginPolicy } from './origin-policy.js';
+import { type RateGate, retryAfterMs } from './rate-gate.js';
 
 export interface HttpSettings {
   /** Whole-request timeout, retries included in none: each attempt gets this long. */
@@ -15,6 +16,20 @@ export interface HttpSettings {
 }
 
 export const DEFAULT_HTTP: HttpSettings = { timeoutMs: 10_000, retries: 2 };
+
+/** What the client tells its caller about waits, so a sync can show them. */
+export type ClientEvent =
+  | { type: 'rate_limited'; waitMs: number; attempt: number }
+  | { type: 'retry'; waitMs: number; attempt: number; reason: string };
+
+export interface ClientExtras {
+  /** Shared by every client of one credential: 429 pauses and exhausted windows hold them all. */
+  gate?: RateGate;
+  onEvent?: (event: ClientEvent) => void;
+}
+
+const BACKOFF_BASE_MS = 250;
+const BACKOFF_MAX_MS = 30_000;
 
 export interface ProviderRequest {
   method?: Method;
@@ -39,22 +54,44 @@ export class ProviderClient {
   readonly baseUrl: string;
   private readonly got: Got;
   private readonly base: URL;
+  private readonly policy: OriginPolicy;
 
   constructor(
     private readonly connector: Connector,
     baseUrl: string,
     private readonly auth: AuthStrategy,
     http: HttpSettings = DEFAULT_HTTP,
+    extras: ClientExtras = {},
   ) {
     this.baseUrl = baseUrl;
     this.base = new URL(baseUrl);
     const policy = new OriginPolicy(baseUrl, connector.manifest.http.allowedHosts);
+    this.policy = policy;
+    const { gate, onEvent } = extras;
     const title = connector.manifest.title;
     this.got = got.extend({
       headers: { 'user-agent': `credport/${VERSION}`, accept: 'application/json' },
       responseType: 'json',
       timeout: { request: http.timeoutMs },
-      retry: { limit: http.retries, maxRetryAfter: http.timeoutMs },
+      retry: {
+        limit: http.retries,
+        maxRetryAfter: 120_000,
+        // 429: wait what the provider asked (read defensively), and hold every request of this
+        // credential meanwhile; 5xx and network errors: exponential backoff with full jitter.
+        calculateDelay: ({ attemptCount, error, computedValue }) => {
+          if (computedValue === 0) return 0;
+          if (error instanceof HTTPError && error.response.statusCode === 429) {
+            const waitMs = retryAfterMs(error.response.headers, error.response.body);
+            gate?.pause(waitMs);
+            onEvent?.({ type: 'rate_limited', waitMs, attempt: attemptCount });
+            return waitMs;
+          }
+          const waitMs = Math.round(Math.random() * Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** attemptCount));
+          const reason = error instanceof HTTPError ? String(error.response.statusCode) : (error.code ?? 'network error');
+          onEvent?.({ type: 'retry', waitMs, attempt: attemptCount, reason });
+          return waitMs;
+        },
+      },
       maxRedirects: 5,
       hooks: {
         beforeRequest: [
@@ -67,6 +104,13 @@ export class ProviderClient {
               );
             }
             options.headers.authorization = await auth.authorization();
+            if (gate) await gate.acquire();
+          },
+        ],
+        afterResponse: [
+          (response) => {
+            gate?.observe(response.headers);
+            return response;
           },
         ],
       },
@@ -92,6 +136,16 @@ export class ProviderClient {
         secrets: this.auth.secrets(),
       });
     }
+  }
+
+  /** Whether a URL (a pagination link) may receive this credential. */
+  allows(url: URL): boolean {
+    return this.policy.allows(url);
+  }
+
+  /** A path below the credential's base URL as a full URL. */
+  urlFor(path: string): URL {
+    return this.resolve(path);
   }
 
   /** "/me" joins the base URL's path ("/public/v1" + "/me"); an absolute URL is taken as is and left to the origin hook. */

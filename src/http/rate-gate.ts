@@ -1,0 +1,84 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+
+type Headers = Record<string, string | string[] | undefined>;
+
+/**
+ * One per credential per process: every request made with the credential waits here, so a 429
+ * seen by one request pauses all of them, and `x-ratelimit-remaining: 0` holds them until reset.
+ */
+export class RateGate {
+  private pausedUntil = 0;
+  private exhaustedUntil = 0;
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  /** Waits while the provider asked us to; returns how long it waited. */
+  async acquire(): Promise<number> {
+    let waited = 0;
+    for (;;) {
+      const until = Math.max(this.pausedUntil, this.exhaustedUntil);
+      const wait = until - this.now();
+      if (wait <= 0) return waited;
+      await sleep(wait);
+      waited += wait;
+    }
+  }
+
+  /** Reads Front-style `x-ratelimit-remaining` / `x-ratelimit-reset` from any answer. */
+  observe(headers: Headers): void {
+    const remaining = Number(first(headers['x-ratelimit-remaining']));
+    if (!Number.isFinite(remaining) || remaining > 0) return;
+    const reset = resetAt(first(headers['x-ratelimit-reset']), this.now());
+    if (reset !== undefined) this.exhaustedUntil = Math.max(this.exhaustedUntil, reset);
+  }
+
+  pause(ms: number): void {
+    this.pausedUntil = Math.max(this.pausedUntil, this.now() + ms);
+  }
+}
+
+const gates = new Map<string, RateGate>();
+
+/** The gate every client of this credential in this process shares. */
+export function gateFor(key: string): RateGate {
+  let gate = gates.get(key);
+  if (!gate) gates.set(key, (gate = new RateGate()));
+  return gate;
+}
+
+const MIN_WAIT = 50;
+const MAX_WAIT = 120_000;
+
+/**
+ * How long a 429 asks us to wait. Front documents `retry-after` in seconds, but answers have said
+ * "Please retry in 341 milliseconds": a body that says milliseconds wins, a value over two minutes
+ * cannot be seconds for a per-minute limit, an HTTP date is a date; else the reset header, else 1 s.
+ */
+export function retryAfterMs(headers: Headers, body: unknown, now = Date.now()): number {
+  const raw = first(headers['retry-after']);
+  const text = typeof body === 'string' ? body : JSON.stringify(body ?? '');
+  let ms: number | undefined;
+  if (raw !== undefined && raw.trim() !== '') {
+    const n = Number(raw);
+    if (Number.isFinite(n)) ms = /millisecond/i.test(text) || n > 120 ? n : n * 1000;
+    else if (!Number.isNaN(Date.parse(raw))) ms = Date.parse(raw) - now;
+  }
+  if (ms === undefined) {
+    const reset = resetAt(first(headers['x-ratelimit-reset']), now);
+    ms = reset !== undefined ? reset - now : 1000;
+  }
+  return Math.min(MAX_WAIT, Math.max(MIN_WAIT, ms));
+}
+
+/** `x-ratelimit-reset`: Front sends a UNIX time in seconds; accept milliseconds or a delta too. */
+function resetAt(raw: string | undefined, now: number): number | undefined {
+  const n = Number(raw);
+  if (raw === undefined || !Number.isFinite(n)) return undefined;
+  if (n > 1e12) return n;
+  if (n > 1e9) return n * 1000;
+  return now + n * 1000;
+}
+
+function first(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
