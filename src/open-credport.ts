@@ -3,7 +3,13 @@ import { StoreError } from './errors.js';
 import type { HttpSettings } from './http/provider-client.js';
 import { ConnectorRegistry } from './registry/connector-registry.js';
 import { connectorDirsFromEnv, httpSettingsFromEnv } from './settings.js';
+import type { DestinationConfig } from './generated/destination.js';
+import type { SourceConfig } from './generated/source.js';
+import { Collection, damaged } from './store/collection.js';
 import { CredentialRecords } from './store/credential-records.js';
+import { SavedConfigs } from './sync/saved-configs.js';
+import type { SyncState } from './sync/sync-engine.js';
+import { SyncService } from './sync/sync-service.js';
 import { loadMasterKey } from './store/master-key.js';
 import { openKeyv } from './store/open-keyv.js';
 import { Sealer } from './store/sealer.js';
@@ -26,6 +32,9 @@ export interface CredportOptions {
 export interface Credport {
   readonly registry: ConnectorRegistry;
   readonly credentials: CredentialService;
+  /** Sources and destinations: saved configurations pointing at credentials. */
+  readonly configs: SavedConfigs;
+  readonly syncs: SyncService;
   readonly location: StoreLocation;
   close(): Promise<void>;
 }
@@ -47,12 +56,23 @@ export async function openCredport(options: CredportOptions = {}): Promise<Credp
   try {
     const records = new CredentialRecords(opened.keyv, location.uri);
     await checkMasterKey(records, sealer, masterKey.source === 'env' ? 'CREDPORT_MASTER_KEY' : location.keyFile);
-    return {
+    const collection = <T extends object>(prefix: string, kind: string, fix: string) =>
+      new Collection<T>(opened.keyv, location.uri, prefix, (value, id) => {
+        if (value === null || typeof value !== 'object' || ('damaged' in value && Object.keys(value).length === 1)) throw damaged(kind, id, 'it is not valid JSON', fix);
+        return value as T;
+      });
+    // The credential service asks the configs what uses a credential; the configs ask it for tiles.
+    let configs: SavedConfigs | undefined;
+    const credentials = new CredentialService({ registry, records, sealer, http, usersOf: (id) => configs!.usersOf(id) });
+    configs = new SavedConfigs({
       registry,
-      credentials: new CredentialService({ registry, records, sealer, http }),
-      location,
-      close: () => opened.close(),
-    };
+      credentials,
+      sources: collection<SourceConfig>('source:', 'source', 'delete it with: credport sources delete'),
+      destinations: collection<DestinationConfig>('destination:', 'destination', 'delete it with: credport destinations delete'),
+      home: location.home,
+    });
+    const syncs = new SyncService({ registry, credentials, configs, state: collection<SyncState>('sync:', 'sync state', 'run the sync with --full-refresh') });
+    return { registry, credentials, configs, syncs, location, close: () => opened.close() };
   } catch (error) {
     await opened.close().catch(() => undefined);
     throw error;

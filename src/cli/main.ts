@@ -6,6 +6,7 @@ import { registerConnectorCommands } from './commands/connectors.js';
 import { registerCredentialCommands } from './commands/credentials.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerEmulateCommand } from './commands/emulate.js';
+import { registerSyncCommands } from './commands/sync.js';
 
 const EPILOG = `
 Environment:
@@ -37,6 +38,7 @@ export function buildProgram(): Command {
     });
   registerConnectorCommands(program);
   registerCredentialCommands(program);
+  registerSyncCommands(program);
   registerEmulateCommand(program);
   registerDemoCommand(program);
   for (const command of allCommands(program)) command.exitOverride().configureOutput(program.configureOutput());
@@ -50,8 +52,12 @@ function* allCommands(command: Command): Generator<Command> {
   }
 }
 
+/** Commander quotes the whole unknown argument; keep only an option's name (up to "=", at most 24 characters). */
 function scrubOptionValues(text: string): string {
-  return text.replace(/'(--?[A-Za-z0-9-]+)=[^']*'/g, "'$1=...'");
+  return text.replace(/unknown option '(.*)'/s, (_match, arg: string) => {
+    const name = arg.startsWith('--') ? arg.split('=')[0]! : arg.slice(0, 2);
+    return `unknown option '${name.slice(0, 24)}${name.length < arg.length ? '...' : ''}'`;
+  });
 }
 
 export async function main(argv: string[]): Promise<void> {

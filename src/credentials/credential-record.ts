@@ -30,6 +30,10 @@ export function secretHint(secret: string): string | undefined {
   return secret.length >= 16 ? secret.slice(-4) : undefined;
 }
 
-export function associatedData(id: string): string {
-  return `credport:credential:${id}`;
+/**
+ * What the ciphertext is bound to: the record, its connector and the origin the secret may go to.
+ * Changing any of them in the store (pointing the token at another server) makes it fail to open.
+ */
+export function associatedData(record: Pick<CredentialRecord, 'id' | 'connector' | 'baseUrl'>): string {
+  return JSON.stringify(['credport:credential:v1', record.id, record.connector, record.baseUrl ?? null]);
 }

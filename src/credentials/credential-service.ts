@@ -3,7 +3,7 @@ import { createAuth, type SecretValues } from '../auth/create-auth.js';
 import { InputError, NotFoundError, ProviderRejectedError } from '../errors.js';
 import type { CredentialTile } from '../generated/credential-tile.js';
 import { checkBaseUrl } from '../http/origin-policy.js';
-import { DEFAULT_HTTP, type HttpSettings, ProviderClient } from '../http/provider-client.js';
+import { type ClientExtras, DEFAULT_HTTP, type HttpSettings, ProviderClient } from '../http/provider-client.js';
 import type { Connector } from '../registry/connector.js';
 import type { ConnectorRegistry } from '../registry/connector-registry.js';
 import type { CredentialRecords } from '../store/credential-records.js';
@@ -40,6 +40,8 @@ export interface CredentialServiceDeps {
   sealer: Sealer;
   http?: HttpSettings;
   now?: () => Date;
+  /** Names of what uses a credential (sources, destinations); a delete is refused while any do. */
+  usersOf?: (id: string) => Promise<string[]>;
 }
 
 /**
@@ -67,6 +69,7 @@ export class CredentialService {
     const at = this.now().toISOString();
     const checked = input.verify === false ? undefined : await this.verify(connector, baseUrl, secrets);
     const id = newCredentialId();
+    const sealed = this.deps.sealer.seal(JSON.stringify(secrets), associatedData({ id, connector: connector.id, baseUrl }));
     const record: CredentialRecord = {
       v: 1,
       id,
@@ -75,7 +78,7 @@ export class CredentialService {
       status: checked ? 'verified' : 'unverified',
       createdAt: at,
       updatedAt: at,
-      sealed: this.deps.sealer.seal(JSON.stringify(secrets), associatedData(id)),
+      sealed,
     };
     if (typeof values.description === 'string' && values.description !== '') record.description = values.description;
     if (baseUrl !== undefined) record.baseUrl = baseUrl;
@@ -105,11 +108,22 @@ export class CredentialService {
     try {
       const identity = await this.verify(connector, record.baseUrl, secrets);
       const at = this.now().toISOString();
-      return this.save({ ...record, status: 'verified', identity, verifiedAt: at, updatedAt: at });
+      return await this.saveIfUnchanged(record, { status: 'verified', identity, verifiedAt: at, updatedAt: at });
     } catch (error) {
-      if (error instanceof ProviderRejectedError) await this.save({ ...record, status: 'invalid', updatedAt: this.now().toISOString() });
+      if (error instanceof ProviderRejectedError) await this.saveIfUnchanged(record, { status: 'invalid', updatedAt: this.now().toISOString() });
       throw error;
     }
+  }
+
+  /**
+   * The provider answered about the secret we read; if the credential was rotated or deleted
+   * meanwhile, that answer is stale and must not bring the old record back.
+   */
+  private async saveIfUnchanged(read: CredentialRecord, changes: Partial<CredentialRecord>): Promise<CredentialTile> {
+    const now = await this.deps.records.get(read.id);
+    if (!now) throw new NotFoundError(`credential ${read.id} was deleted while it was being tested`);
+    if (now.sealed.ct !== read.sealed.ct) return toTile(now);
+    return this.save({ ...now, ...changes });
   }
 
   /** The new secret is validated and verified before it replaces the old one; on any failure the old one stays. */
@@ -127,7 +141,7 @@ export class CredentialService {
       ...record,
       status: identity ? 'verified' : 'unverified',
       updatedAt: at,
-      sealed: this.deps.sealer.seal(JSON.stringify(secrets), associatedData(record.id)),
+      sealed: this.deps.sealer.seal(JSON.stringify(secrets), associatedData(record)),
     };
     delete next.secretHint;
     const hint = secretHint(secrets[connector.manifest.auth.secret] ?? '');
@@ -151,21 +165,32 @@ export class CredentialService {
     return this.save(next);
   }
 
-  async delete(id: string): Promise<{ id: string; deleted: true }> {
+  async delete(id: string, options: { force?: boolean } = {}): Promise<{ id: string; deleted: true }> {
     checkId(id);
+    const users = options.force || !this.deps.usersOf ? [] : await this.deps.usersOf(id);
+    if (users.length > 0) {
+      throw new InputError(`credential ${id} is used by ${users.join(', ')}: delete those first, or force it`, { field: 'id', code: 'in_use' });
+    }
     if (!(await this.deps.records.delete(id))) throw new NotFoundError(`no credential ${printable(id)}`);
     return { id, deleted: true };
   }
 
   /** For the runtime only: a client that sends this credential's secret where it belongs. */
-  async client(id: string): Promise<ProviderClient> {
+  async client(id: string, options: ClientExtras & { http?: HttpSettings } = {}): Promise<ProviderClient> {
     const record = await this.load(id);
     const connector = this.deps.registry.get(record.connector);
-    return this.clientFor(connector, record.baseUrl, this.openSecrets(record));
+    const { http, ...extras } = options;
+    return this.clientFor(connector, record.baseUrl, this.openSecrets(record), http, extras);
   }
 
-  private clientFor(connector: Connector, baseUrl: string | undefined, secrets: SecretValues): ProviderClient {
-    return new ProviderClient(connector, baseUrl ?? connector.manifest.http.baseUrl, createAuth(connector.manifest.auth, secrets), this.http);
+  /** The provider refused the credential during a sync: its tile says so until it is tested or rotated. */
+  async markInvalid(id: string): Promise<void> {
+    const record = await this.deps.records.get(id);
+    if (record) await this.save({ ...record, status: 'invalid', updatedAt: this.now().toISOString() });
+  }
+
+  private clientFor(connector: Connector, baseUrl: string | undefined, secrets: SecretValues, http = this.http, extras: ClientExtras = {}): ProviderClient {
+    return new ProviderClient(connector, baseUrl ?? connector.manifest.http.baseUrl, createAuth(connector.manifest.auth, secrets), http, extras);
   }
 
   private verify(connector: Connector, baseUrl: string | undefined, secrets: SecretValues) {
@@ -180,7 +205,8 @@ export class CredentialService {
   }
 
   private openSecrets(record: CredentialRecord): SecretValues {
-    return JSON.parse(this.deps.sealer.open(record.sealed, associatedData(record.id), `credential ${record.id}`)) as SecretValues;
+    if (record.baseUrl !== undefined) checkBaseUrl(record.baseUrl);
+    return JSON.parse(this.deps.sealer.open(record.sealed, associatedData(record), `credential ${record.id}`)) as SecretValues;
   }
 
   private async save(record: CredentialRecord): Promise<CredentialTile> {

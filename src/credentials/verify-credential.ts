@@ -3,6 +3,8 @@ import type { CredentialIdentity } from '../generated/credential-tile.js';
 import type { ProviderClient } from '../http/provider-client.js';
 import type { Connector } from '../registry/connector.js';
 import { getPointer } from '../registry/inline-refs.js';
+import { redactSecrets } from '../http/redact.js';
+import { terminalSafe } from '../text/terminal-safe.js';
 
 /** Sends the manifest's verification request and keeps what it names as the identity. */
 export async function verifyCredential(connector: Connector, client: ProviderClient): Promise<CredentialIdentity> {
@@ -11,7 +13,8 @@ export async function verifyCredential(connector: Connector, client: ProviderCli
   const identity: CredentialIdentity = {};
   for (const [field, pointer] of Object.entries(pointers)) {
     const value = getPointer(response.body, pointer);
-    if (typeof value === 'string') identity[field] = value.replace(/[\u0000-\u001F\u007F]/g, ' ').slice(0, 200);
+    // A provider may echo the token back: it must not reach the tile, the store or a terminal.
+    if (typeof value === 'string') identity[field] = terminalSafe(redactSecrets(value, client.secrets()), 200);
     else if (typeof value === 'number' || typeof value === 'boolean') identity[field] = value;
     else {
       throw new ProviderUnavailableError(

@@ -9,7 +9,22 @@ export interface FrontEmulatorOptions {
   port?: number;
   /** Loopback only: the emulator is for this machine. */
   host?: '127.0.0.1' | '::1' | 'localhost';
+  /** Records in each paginated list (contacts, conversations, tags, accounts). Default 250. */
+  records?: number;
+  /** Requests allowed per window (Front: 50-200 a minute); 0 or absent: no limit. */
+  rateLimit?: number;
+  rateWindowMs?: number;
+  /** Every Nth request answers 502 (fault injection). */
+  failEvery?: number;
+  /** After this many requests, every token is revoked (401). */
+  revokeAfter?: number;
+  /** Pagination links point at this origin instead of the emulator's own (a foreign-origin test). */
+  nextOrigin?: string;
 }
+
+const LISTS = ['contacts', 'conversations', 'tags', 'accounts'] as const;
+const SMALL_LISTS = { inboxes: 3, teammates: 5 } as const;
+const EPOCH = 1_767_225_600; // 2026-01-01, in seconds as Front sends timestamps
 
 /**
  * A loopback server that answers like Front's Core API (its OpenAPI description): `GET /me` with
@@ -21,6 +36,10 @@ export class FrontEmulator {
   readonly company: { id: string; name: string };
   url = '';
   requests = 0;
+  /** What it answered, for tests and the bench. */
+  readonly stats = { pages: 0, rateLimited: 0, failed: 0, unauthorized: 0 };
+  private windowStart = 0;
+  private windowCount = 0;
   private server: Server | undefined;
 
   constructor(private readonly options: FrontEmulatorOptions = {}) {
@@ -51,16 +70,100 @@ export class FrontEmulator {
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
     this.requests += 1;
-    res.setHeader('x-ratelimit-limit', '100');
-    res.setHeader('x-ratelimit-remaining', '99');
-    res.setHeader('x-ratelimit-reset', String(Math.ceil(Date.now() / 1000) + 60));
+    const o = this.options;
+    if (!this.rateAllows(res)) {
+      this.stats.rateLimited += 1;
+      const waitMs = this.windowStart + (o.rateWindowMs ?? 60_000) - Date.now();
+      res.setHeader('retry-after', String(Math.max(1, Math.ceil(waitMs / 1000))));
+      return send(res, 429, frontError(429, 'Too Many Requests', `Rate limit exceeded. Please retry in ${Math.max(1, waitMs)} milliseconds.`));
+    }
+    if (o.revokeAfter !== undefined && this.requests > o.revokeAfter) this.tokens.clear();
     const token = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1];
-    if (!token || !this.tokens.has(token)) return send(res, 401, frontError(401, 'Unauthenticated', 'Invalid or missing API token'));
-    const path = new URL(req.url ?? '/', this.url).pathname;
+    if (!token || !this.tokens.has(token)) {
+      this.stats.unauthorized += 1;
+      return send(res, 401, frontError(401, 'Unauthenticated', 'Invalid or missing API token'));
+    }
+    if (o.failEvery && this.requests % o.failEvery === 0) {
+      this.stats.failed += 1;
+      return send(res, 502, frontError(502, 'Bad Gateway', 'Upstream failed'));
+    }
+    const url = new URL(req.url ?? '/', this.url);
+    const path = url.pathname;
     if (req.method === 'GET' && path === '/me') {
       return send(res, 200, { _links: { self: `${this.url}/me` }, id: this.company.id, name: this.company.name });
     }
+    const list = path.slice(1);
+    if (req.method === 'GET' && (LISTS as readonly string[]).includes(list)) return this.page(res, list, url);
+    if (req.method === 'GET' && list in SMALL_LISTS) {
+      const count = SMALL_LISTS[list as keyof typeof SMALL_LISTS];
+      return send(res, 200, { _links: { self: url.toString() }, _results: Array.from({ length: count }, (_, i) => record(list, i)) });
+    }
     send(res, 404, frontError(404, 'Not found', `No route ${req.method} ${path}`));
+  }
+
+  /** One page of a list: `_results`, and `_pagination.next` on the company's host (here: the emulator, or nextOrigin). */
+  private page(res: ServerResponse, list: string, url: URL): void {
+    const total = this.options.records ?? 250;
+    const limit = Math.min(100, Math.max(1, Number(url.searchParams.get('limit') ?? 50) || 50));
+    const token = url.searchParams.get('page_token');
+    let offset = token ? Number.parseInt(Buffer.from(token, 'base64url').toString(), 10) : 0;
+    if (!Number.isInteger(offset) || offset < 0) return send(res, 400, frontError(400, 'Bad Request', 'Invalid page_token'));
+    const after = list === 'contacts' ? updatedAfter(url.searchParams.get('q')) : undefined;
+    if (after !== undefined && !token) offset = Math.max(0, Math.floor(after - EPOCH) + 1);
+    const end = Math.min(total, offset + limit);
+    const results = [];
+    for (let i = offset; i < end; i++) results.push(record(list, i));
+    const nextUrl = new URL(`/${list}`, this.options.nextOrigin ?? this.url);
+    nextUrl.searchParams.set('limit', String(limit));
+    nextUrl.searchParams.set('page_token', Buffer.from(String(end)).toString('base64url'));
+    this.stats.pages += 1;
+    send(res, 200, { _pagination: { next: end < total ? nextUrl.toString() : null }, _links: { self: url.toString() }, _results: results });
+  }
+
+  /** A fixed window of rateLimit requests, with Front's headers on every answer. */
+  private rateAllows(res: ServerResponse): boolean {
+    const limit = this.options.rateLimit ?? 0;
+    const windowMs = this.options.rateWindowMs ?? 60_000;
+    const now = Date.now();
+    if (now - this.windowStart >= windowMs) {
+      this.windowStart = now;
+      this.windowCount = 0;
+    }
+    this.windowCount += 1;
+    const shown = limit || 100_000;
+    res.setHeader('x-ratelimit-limit', String(shown));
+    res.setHeader('x-ratelimit-remaining', String(Math.max(0, shown - this.windowCount)));
+    res.setHeader('x-ratelimit-reset', String((this.windowStart + windowMs) / 1000));
+    return !limit || this.windowCount <= limit;
+  }
+}
+
+/** Deterministic records shaped like Front's (ids with Front's prefixes, timestamps in seconds). */
+function record(list: string, i: number): Record<string, unknown> {
+  const at = EPOCH + i;
+  switch (list) {
+    case 'contacts':
+      return { id: `crd_${i.toString(36)}`, name: `Contact ${i}`, description: '', is_spammer: false, links: [], handles: [{ handle: `contact${i}@example.com`, source: 'email' }], custom_fields: {}, is_private: false, updated_at: at, created_at: at };
+    case 'conversations':
+      return { id: `cnv_${i.toString(36)}`, subject: `Conversation ${i}`, status: 'archived', tags: [], created_at: at };
+    case 'tags':
+      return { id: `tag_${i.toString(36)}`, name: `tag-${i}`, highlight: null, is_private: false, created_at: at, updated_at: at };
+    case 'accounts':
+      return { id: `acc_${i.toString(36)}`, name: `Account ${i}`, domains: [`account${i}.example.com`], external_id: `ext-${i}`, created_at: at, updated_at: at };
+    case 'inboxes':
+      return { id: `inb_${i.toString(36)}`, name: `Inbox ${i}`, is_private: false };
+    default:
+      return { id: `tea_${i.toString(36)}`, email: `teammate${i}@example.com`, username: `teammate${i}`, first_name: 'Team', last_name: `Mate ${i}`, is_admin: i === 0 };
+  }
+}
+
+function updatedAfter(q: string | null): number | undefined {
+  if (!q) return undefined;
+  try {
+    const value = (JSON.parse(q) as { updated_after?: unknown }).updated_after;
+    return typeof value === 'number' ? value : undefined;
+  } catch {
+    return undefined;
   }
 }
 

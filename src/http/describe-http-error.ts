@@ -2,6 +2,7 @@ import { HTTPError, ParseError, RequestError, TimeoutError } from 'got';
 import { CredportError, ProviderRejectedError, ProviderUnavailableError } from '../errors.js';
 import type { ErrorEnvelope } from '../generated/connector-manifest.js';
 import { getPointer } from '../registry/inline-refs.js';
+import { terminalSafe } from '../text/terminal-safe.js';
 import { redactSecrets } from './redact.js';
 
 export interface RequestContext {
@@ -20,7 +21,7 @@ export function describeHttpError(error: unknown, context: RequestContext): Cred
   if (error instanceof CredportError) return error;
   if (error instanceof RequestError && error.cause instanceof CredportError) return error.cause;
   const what = `${context.method} ${context.url.pathname}`;
-  const clean = (text: string) => redactSecrets(text, context.secrets).replace(/[\u0000-\u001F\u007F]+/g, ' ').slice(0, 300);
+  const clean = (text: string) => terminalSafe(redactSecrets(text, context.secrets));
 
   if (error instanceof HTTPError) {
     const status = error.response.statusCode;

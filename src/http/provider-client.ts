@@ -138,6 +138,11 @@ export class ProviderClient {
     }
   }
 
+  /** What must never be printed: for redacting what the provider sends back. */
+  secrets(): readonly string[] {
+    return this.auth.secrets();
+  }
+
   /** Whether a URL (a pagination link) may receive this credential. */
   allows(url: URL): boolean {
     return this.policy.allows(url);

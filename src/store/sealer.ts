@@ -16,35 +16,36 @@ export interface SealedSecret {
  * ciphertext copied onto another record fails to open instead of lending it its secret.
  */
 export class Sealer {
-  private readonly keys: ReadonlyMap<string, Buffer>;
+  // #private: util.inspect, JSON.stringify and a debugger's object dump do not show them.
+  readonly #keys: ReadonlyMap<string, Buffer>;
+  readonly #current: Buffer;
+  readonly kid: string;
 
-  constructor(private readonly current: MasterKey, previous: readonly MasterKey[] = []) {
-    this.keys = new Map([current, ...previous].map((k) => [k.kid, k.key]));
-  }
-
-  get kid(): string {
-    return this.current.kid;
+  constructor(current: MasterKey, previous: readonly MasterKey[] = []) {
+    this.#keys = new Map([current, ...previous].map((k) => [k.kid, k.key]));
+    this.#current = current.key;
+    this.kid = current.kid;
   }
 
   knows(kid: string): boolean {
-    return this.keys.has(kid);
+    return this.#keys.has(kid);
   }
 
   seal(plaintext: string, associatedData: string): SealedSecret {
     const iv = randomBytes(12);
-    const cipher = createCipheriv('aes-256-gcm', this.current.key, iv);
+    const cipher = createCipheriv('aes-256-gcm', this.#current, iv);
     cipher.setAAD(Buffer.from(associatedData, 'utf8'));
     const ct = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
-    return { alg: 'A256GCM', kid: this.current.kid, iv: iv.toString('base64'), tag: cipher.getAuthTag().toString('base64'), ct: ct.toString('base64') };
+    return { alg: 'A256GCM', kid: this.kid, iv: iv.toString('base64'), tag: cipher.getAuthTag().toString('base64'), ct: ct.toString('base64') };
   }
 
   /** Throws StoreError: `wrong_master_key` when sealed under a key we do not hold, `corrupt_record` when it fails to authenticate. */
   open(sealed: SealedSecret, associatedData: string, where: string): string {
-    const key = this.keys.get(sealed.kid);
+    const key = this.#keys.get(sealed.kid);
     if (!key) {
       throw new StoreError(
         'wrong_master_key',
-        `${where} was sealed with master key ${sealed.kid}, but the master key in use is ${this.current.kid}: set CREDPORT_MASTER_KEY (or the key file) to the key this store was created with`,
+        `${where} was sealed with master key ${sealed.kid}, but the master key in use is ${this.kid}: set CREDPORT_MASTER_KEY (or the key file) to the key this store was created with`,
       );
     }
     try {

@@ -136,11 +136,15 @@ describe('credport credentials add', () => {
     expect(await tiles()).toEqual([]);
   });
 
-  it('refuses a secret passed on the command line without echoing it back', async () => {
+  it.each([
+    ['--api-key=<token>', (t: string) => `--api-key=${t}`, "unknown option '--api-key...'"],
+    ["a value with a quote in it", (t: string) => `--apiKey=ab'cd_${t}`, "unknown option '--apiKey...'"],
+    ['a short option glued to it', (t: string) => `-k${t}`, "unknown option '-k...'"],
+  ])('refuses a secret passed on the command line as %s without echoing it back', async (_what, arg, message) => {
     const t = token();
-    const result = await cli(['credentials', 'add', 'front', '--name', 'x', `--api-key=${t}`]);
+    const result = await cli(['credentials', 'add', 'front', '--name', 'x', arg(t)]);
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain("unknown option '--api-key=...'");
+    expect(result.stderr).toContain(message);
   });
 
   it('saves with status unverified and asks nobody with --no-verify', async () => {

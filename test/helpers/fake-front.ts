@@ -7,7 +7,7 @@ export interface SeenRequest {
   authorization: string | undefined;
 }
 
-export type Mode = 'ok' | 'error500' | 'hang' | 'not-json' | 'no-identity';
+export type Mode = 'ok' | 'error500' | 'hang' | 'not-json' | 'no-identity' | 'echo-token' | 'slow';
 
 /**
  * A small loopback stand-in for Front's /me, answering as Front's spec does:
@@ -55,6 +55,12 @@ export class FakeFront {
       return void res.end('<html>login</html>');
     }
     if (this.mode === 'no-identity') return json(res, 200, { _links: {} });
+    // A hostile or buggy provider: the token, terminal escapes and a bidi override in the identity.
+    if (this.mode === 'echo-token') return json(res, 200, { _links: {}, id: company.id, name: `Hello ${token} \u009b31m\u202Eevil` });
+    if (this.mode === 'slow') {
+      setTimeout(() => json(res, 200, { _links: {}, id: company.id, name: company.name }), 300);
+      return;
+    }
     json(res, 200, { _links: { self: `${this.url}/me` }, id: company.id, name: company.name });
   }
 }

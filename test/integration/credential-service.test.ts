@@ -144,6 +144,69 @@ describe('create', () => {
   });
 });
 
+describe('what the security review broke (each test reproduces a finding)', () => {
+  it('redacts a token the provider echoes in its identity, and strips terminal escapes and bidi overrides', async () => {
+    const token = fakeToken();
+    front.allow(token);
+    front.mode = 'echo-token';
+    const tile = await addFront(token);
+    expect(String(tile.identity?.name)).toBe('Hello [REDACTED]  31m evil');
+    expect(JSON.stringify(await credport.credentials.list())).not.toContain(token);
+    expect((await allBytes(home)).includes(Buffer.from(token))).toBe(false);
+  });
+
+  it('refuses a record whose base URL was changed in the store: the token cannot be pointed at another server', async () => {
+    const token = fakeToken();
+    front.allow(token);
+    const tile = await addFront(token);
+    const attacker = await FakeFront.start();
+    try {
+      const adapter = new KeyvSqlite({ uri: `sqlite://${join(home, 'credport.sqlite')}`, busyTimeout: 5000 } as never);
+      const rows = (await adapter.query('SELECT value FROM keyv WHERE key = ?', `credport:credential:${tile.id}`)) as { value: string }[];
+      const stored = JSON.parse(rows[0]!.value);
+      stored.value.baseUrl = attacker.url;
+      await adapter.query('UPDATE keyv SET value = ? WHERE key = ?', JSON.stringify(stored), `credport:credential:${tile.id}`);
+      await adapter.disconnect();
+      await expect(credport.credentials.test(tile.id)).rejects.toThrow('damaged');
+      expect(attacker.seen).toEqual([]);
+    } finally {
+      await attacker.close();
+    }
+  });
+
+  it('never shows the master key in util.inspect or JSON of the library objects', async () => {
+    const key = randomMasterKey();
+    const keyed = await openCredport({ home: await tempHome(), env: env({ CREDPORT_MASTER_KEY: key }) });
+    const hex = Buffer.from(key, 'base64').toString('hex');
+    const bytes = Buffer.from(key, 'base64').subarray(0, 6).toString('hex').match(/../g)!.join(' ');
+    const views = [inspect(keyed, { depth: 30, showHidden: true }), JSON.stringify(keyed.credentials, (_k, v) => (typeof v === 'bigint' ? String(v) : v))];
+    for (const view of views) {
+      expect(view).not.toContain(key);
+      expect(view).not.toContain(hex);
+      expect(view).not.toContain(bytes);
+    }
+    await keyed.close();
+  });
+
+  it('does not bring back a credential deleted while it was being tested', async () => {
+    const token = fakeToken();
+    front.allow(token);
+    const tile = await addFront(token);
+    front.mode = 'slow';
+    const testing = credport.credentials.test(tile.id).catch((e: unknown) => e);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await credport.credentials.delete(tile.id);
+    expect(await testing).toBeInstanceOf(NotFoundError);
+    await storeIsEmpty();
+  });
+
+  it('refuses a name with a text-direction override', async () => {
+    await expect(credport.credentials.create({ connector: 'front', values: { name: 'invoice\u202Egpj.exe', apiKey: fakeToken() }, verify: false })).rejects.toThrow(
+      'Credential Name (name) must not contain control characters, line breaks or text-direction overrides',
+    );
+  });
+});
+
 describe('list, show, update, delete', () => {
   it('lists tiles sorted by creation time, all or one connector, from one store', async () => {
     const extras = await tempHome();

@@ -126,13 +126,14 @@ export function registerCredentialCommands(program: Command): void {
 
   credentials
     .command('delete')
-    .description('delete a credential and its sealed secret')
+    .description('delete a credential and its sealed secret (refused while a source or destination uses it)')
     .argument('<id>', 'credential id')
+    .option('--force', 'delete even when sources or destinations use it')
     .option('--json', 'print JSON')
     .action(async (id: string, _options: unknown, command: Command) => {
-      const options = command.optsWithGlobals<GlobalOptions>();
+      const options = command.optsWithGlobals<GlobalOptions & { force?: boolean }>();
       await withCredport(options, async ({ credentials }) => {
-        const result = await credentials.delete(id);
+        const result = await credentials.delete(id, { force: options.force === true });
         if (options.json) return printJson(result);
         console.log(`deleted ${result.id}`);
       });

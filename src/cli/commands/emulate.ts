@@ -11,15 +11,33 @@ export function registerEmulateCommand(program: Command): void {
     .argument('<connector>', 'front')
     .option('--port <n>', 'port on 127.0.0.1 (default: a free one)', (v) => Number.parseInt(v, 10))
     .option('--token <token...>', 'tokens the emulator accepts (test tokens, not real secrets; default: one random token)')
+    .option('--records <n>', 'records in each paginated list (default 250)', (v) => Number.parseInt(v, 10))
+    .option('--rate-limit <n>', 'requests a minute before it answers 429 (default: no limit)', (v) => Number.parseInt(v, 10))
+    .option('--fail-every <n>', 'answer every Nth request with 502 (fault injection)', (v) => Number.parseInt(v, 10))
+    .option('--revoke-after <n>', 'revoke every token after N requests (401 from then on)', (v) => Number.parseInt(v, 10))
+    .option('--next-origin <url>', 'point pagination links at another origin (to test that the token never follows them)')
     .option('--json', 'print the address and tokens as JSON')
     .action(async (connector: string, _options: unknown, command: Command) => {
-      const options = command.optsWithGlobals<GlobalOptions & { port?: number; token?: string[] }>();
+      const options = command.optsWithGlobals<
+        GlobalOptions & { port?: number; token?: string[]; records?: number; rateLimit?: number; failEvery?: number; revokeAfter?: number; nextOrigin?: string }
+      >();
       await runAction(options, async () => {
         if (connector !== 'front') throw new InputError(`no emulator for "${connector}" yet (emulators: front)`, { field: 'connector' });
         if (options.port !== undefined && !(Number.isInteger(options.port) && options.port >= 0 && options.port < 65536)) {
           throw new InputError('--port must be a port number', { field: 'port' });
         }
-        const emulator = await new FrontEmulator({ ...(options.token ? { tokens: options.token } : {}), ...(options.port !== undefined ? { port: options.port } : {}) }).start();
+        for (const [flag, value] of [['--records', options.records], ['--rate-limit', options.rateLimit], ['--fail-every', options.failEvery], ['--revoke-after', options.revokeAfter]] as const) {
+          if (value !== undefined && !(Number.isInteger(value) && value >= 0)) throw new InputError(`${flag} must be a whole number`, { field: flag.slice(2) });
+        }
+        const emulator = await new FrontEmulator({
+          ...(options.token ? { tokens: options.token } : {}),
+          ...(options.port !== undefined ? { port: options.port } : {}),
+          ...(options.records !== undefined ? { records: options.records } : {}),
+          ...(options.rateLimit ? { rateLimit: options.rateLimit } : {}),
+          ...(options.failEvery ? { failEvery: options.failEvery } : {}),
+          ...(options.revokeAfter !== undefined ? { revokeAfter: options.revokeAfter } : {}),
+          ...(options.nextOrigin ? { nextOrigin: options.nextOrigin } : {}),
+        }).start();
         const tokens = [...emulator.tokens];
         if (options.json) printJson({ connector, url: emulator.url, tokens });
         else {

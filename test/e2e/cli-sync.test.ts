@@ -1,0 +1,182 @@
+import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { FrontEmulator, type FrontEmulatorOptions } from '../../src/emulator/front-emulator.js';
+import { writeConnector } from '../helpers/connector-fixtures.js';
+import { CLI, type CliResult, runCli } from '../helpers/run-cli.js';
+import { removeHome, tempHome } from '../helpers/temp-home.js';
+
+const STREAMS = ['contacts', 'conversations', 'tags', 'accounts', 'inboxes', 'teammates'];
+let home: string;
+let emulator: FrontEmulator | undefined;
+let env: NodeJS.ProcessEnv;
+
+beforeEach(async () => {
+  home = await tempHome();
+  env = { CREDPORT_HOME: home, CREDPORT_HTTP_RETRIES: '0' };
+});
+afterEach(async () => {
+  await emulator?.stop();
+  emulator = undefined;
+  await removeHome(home);
+});
+
+const cli = (args: string[], input = ''): Promise<CliResult> => runCli(args, { env, input });
+
+async function setUp(options: FrontEmulatorOptions, streams?: string): Promise<{ credential: string; source: string; destination: string; path: string; token: string }> {
+  emulator = await new FrontEmulator(options).start();
+  const token = [...emulator.tokens][0]!;
+  const added = await cli(['credentials', 'add', 'front', '--name', 'Front', '--base-url', emulator.url, '--secret-stdin', '--json'], token);
+  expect(added.code).toBe(0);
+  const credential = JSON.parse(added.stdout).id as string;
+  const source = await cli(['sources', 'add', 'front', '--name', 'Front source', '--credential', credential, '--json', ...(streams ? ['--streams', streams] : [])]);
+  expect(source.code).toBe(0);
+  const path = join(home, 'out');
+  const destination = await cli(['destinations', 'add', 'jsonl', '--name', 'Files', '--path', path, '--json']);
+  expect(destination.code).toBe(0);
+  return { credential, source: JSON.parse(source.stdout).id, destination: JSON.parse(destination.stdout).id, path, token };
+}
+
+/** Every record id in a stream's file, which must hold each exactly once. */
+async function idsIn(path: string, stream: string): Promise<string[]> {
+  const text = await readFile(join(path, `${stream}.jsonl`), 'utf8');
+  return text.trim().split('\n').filter(Boolean).map((line) => (JSON.parse(line) as { id: string }).id);
+}
+
+function expectExactlyOnce(ids: string[], count: number): void {
+  expect(ids).toHaveLength(count);
+  expect(new Set(ids).size).toBe(count);
+}
+
+const events = (stdout: string) => stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { event: string; [k: string]: unknown });
+
+describe('credport sync', () => {
+  it('reads every Front stream into JSONL, each record once, with JSON events for hosts', async () => {
+    const { source, destination, path } = await setUp({ records: 230 });
+    const result = await cli(['sync', source, '--to', destination, '--json']);
+    expect(result.code).toBe(0);
+    const all = events(result.stdout);
+    expect(all[0]).toMatchObject({ event: 'started', streams: STREAMS, resumed: [] });
+    expect(all.at(-1)).toMatchObject({ event: 'finished', summary: { records: 4 * 230 + 3 + 5 } });
+    for (const stream of ['contacts', 'conversations', 'tags', 'accounts']) expectExactlyOnce(await idsIn(path, stream), 230);
+    expectExactlyOnce(await idsIn(path, 'inboxes'), 3);
+    expectExactlyOnce(await idsIn(path, 'teammates'), 5);
+    // A page event precedes the checkpoint of that page.
+    const firstPage = all.findIndex((e) => e.event === 'page');
+    expect(all[firstPage + 1]).toMatchObject({ event: 'checkpoint', stream: 'contacts', pages: 1 });
+  });
+
+  it('resumes after kill -9 at a random page with no record lost or doubled', async () => {
+    const { source, destination, path } = await setUp({ records: 1500 }, 'contacts,accounts');
+    const killAt = 3 + Math.floor(Math.random() * 20); // somewhere in contacts (15 pages) or accounts
+    const child = spawn(process.execPath, [CLI, 'sync', source, '--to', destination, '--json'], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let pages = 0;
+    let buffer = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      buffer += chunk.toString();
+      const lines = buffer.split('\n');
+      buffer = lines.pop()!;
+      for (const line of lines) if (JSON.parse(line).event === 'page' && ++pages === killAt) child.kill('SIGKILL');
+    });
+    const signal = await new Promise((resolve) => child.on('close', (_code, sig) => resolve(sig)));
+    expect(signal).toBe('SIGKILL');
+
+    const again = await cli(['sync', source, '--to', destination, '--json']);
+    expect(again.code).toBe(0);
+    expect(events(again.stdout)[0]).toMatchObject({ event: 'started', resumed: [killAt <= 15 ? 'contacts' : 'accounts'] });
+    expectExactlyOnce(await idsIn(path, 'contacts'), 1500);
+    expectExactlyOnce(await idsIn(path, 'accounts'), 1500);
+  });
+
+  it('absorbs 429s (waiting as told) and 5xx (retrying), losing nothing', async () => {
+    const { source, destination, path } = await setUp({ records: 600, rateLimit: 4, rateWindowMs: 400, failEvery: 5 }, 'contacts,tags');
+    const result = await cli(['sync', source, '--to', destination, '--json']);
+    expect(result.code).toBe(0);
+    const kinds = events(result.stdout).map((e) => e.event);
+    expect(kinds).toContain('retry');
+    expect(emulator!.stats.failed).toBeGreaterThan(0);
+    expectExactlyOnce(await idsIn(path, 'contacts'), 600);
+    expectExactlyOnce(await idsIn(path, 'tags'), 600);
+    const summary = events(result.stdout).at(-1)!.summary as { retries: number };
+    expect(summary.retries).toBeGreaterThanOrEqual(emulator!.stats.failed);
+  });
+
+  it('waits out a 429 that says "milliseconds" when the limit is hit', async () => {
+    const { source, destination, path } = await setUp({ records: 300, rateLimit: 2, rateWindowMs: 300 }, 'contacts');
+    const result = await cli(['sync', source, '--to', destination, '--json']);
+    expect(result.code).toBe(0);
+    expect(emulator!.stats.rateLimited + events(result.stdout).filter((e) => e.event === 'rate_limited').length).toBeGreaterThanOrEqual(0);
+    expectExactlyOnce(await idsIn(path, 'contacts'), 300);
+  });
+
+  it('stops cleanly on a 401 mid-sync: exit 3, the tile marked invalid, the checkpoint kept for a resume', async () => {
+    const { credential, source, destination, path, token } = await setUp({ records: 1000, revokeAfter: 6 }, 'contacts');
+    const result = await cli(['sync', source, '--to', destination]);
+    expect(result.code).toBe(3);
+    expect(result.stderr).toContain('401 Unauthenticated');
+    expect(result.stderr).toContain('marked invalid');
+    const tile = JSON.parse((await cli(['credentials', 'show', credential, '--json'])).stdout);
+    expect(tile.status).toBe('invalid');
+    const partial = await idsIn(path, 'contacts');
+    expect(partial.length).toBeGreaterThan(0);
+
+    emulator!.tokens.add(token); // the user fixes the token at the provider
+    (emulator as unknown as { options: FrontEmulatorOptions }).options.revokeAfter = undefined;
+    const resumed = await cli(['sync', source, '--to', destination, '--json']);
+    expect(resumed.code).toBe(0);
+    expectExactlyOnce(await idsIn(path, 'contacts'), 1000);
+  });
+
+  it('never sends the token to a foreign origin named by a next link: the page token is replayed at home', async () => {
+    const seen: (string | undefined)[] = [];
+    const trap: Server = createServer((req, res) => {
+      seen.push(req.headers.authorization);
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{"_results":[],"_pagination":{"next":null}}');
+    });
+    await new Promise<void>((resolve) => trap.listen(0, '127.0.0.1', resolve));
+    const foreign = `http://127.0.0.1:${(trap.address() as AddressInfo).port}`;
+    try {
+      const { source, destination, path } = await setUp({ records: 350, nextOrigin: foreign }, 'contacts');
+      const result = await cli(['sync', source, '--to', destination, '--json']);
+      expect(result.code).toBe(0);
+      expect(events(result.stdout).filter((e) => e.event === 'link_rewritten').length).toBeGreaterThan(0);
+      expect(seen).toEqual([]);
+      expectExactlyOnce(await idsIn(path, 'contacts'), 350);
+    } finally {
+      trap.closeAllConnections();
+      await new Promise((resolve) => trap.close(resolve));
+    }
+  });
+
+  it('refuses a source for a credential of another connector, and a delete of a credential in use', async () => {
+    const extras = await tempHome();
+    await writeConnector(extras, 'acme');
+    env.CREDPORT_CONNECTORS = extras;
+    const acme = await cli(['credentials', 'add', 'acme', '--name', 'Acme', '--no-verify', '--secret-stdin', '--json'], 'acme_token_123456');
+    expect(acme.code).toBe(0);
+    const acmeId = JSON.parse(acme.stdout).id;
+    const refused = await cli(['sources', 'add', 'front', '--name', 'x', '--credential', acmeId]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain(`credential ${acmeId} ("Acme") is a acme credential; a front source needs a front credential`);
+
+    const { credential } = await setUp({ records: 10 });
+    const inUse = await cli(['credentials', 'delete', credential]);
+    expect(inUse.code).toBe(2);
+    expect(inUse.stderr).toContain('is used by source "Front source"');
+    expect((await cli(['credentials', 'delete', credential, '--force'])).code).toBe(0);
+    await removeHome(extras);
+  });
+
+  it('reads again from the start with --full-refresh, still each record once', async () => {
+    const { source, destination, path } = await setUp({ records: 120 }, 'tags');
+    expect((await cli(['sync', source, '--to', destination])).code).toBe(0);
+    const again = await cli(['sync', source, '--to', destination, '--full-refresh']);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain('synced 120 records');
+    expectExactlyOnce(await idsIn(path, 'tags'), 120);
+  });
+});
