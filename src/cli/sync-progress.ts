@@ -6,7 +6,7 @@ export function createProgress(streams: string[]): { onEvent: (event: SyncEvent)
   if (!process.stderr.isTTY) {
     return {
       onEvent: (event) => {
-        if (event.event === 'stream_finished') process.stderr.write(`${event.stream}: ${event.records} records in ${event.pages} pages\n`);
+        if (event.event === 'stream_finished') process.stderr.write(`${event.stream}: ${event.records} records in ${event.pages} page${event.pages === 1 ? '' : 's'}\n`);
         if (event.event === 'rate_limited') process.stderr.write(`rate limited: waiting ${event.waitMs} ms\n`);
       },
       stop: () => undefined,

@@ -14,6 +14,10 @@ export interface FrontEmulatorOptions {
   /** Requests allowed per window (Front: 50-200 a minute); 0 or absent: no limit. */
   rateLimit?: number;
   rateWindowMs?: number;
+  /** Every Nth request answers 429 although x-ratelimit-remaining is above 0, as Front's burst limits do. */
+  burstEvery?: number;
+  /** Lists it answers 403, as for a token without the scope. */
+  forbidden?: string[];
   /** Every Nth request answers 502 (fault injection). */
   failEvery?: number;
   /** After this many requests, every token is revoked (401). */
@@ -77,6 +81,12 @@ export class FrontEmulator {
       res.setHeader('retry-after', String(Math.max(1, Math.ceil(waitMs / 1000))));
       return send(res, 429, frontError(429, 'Too Many Requests', `Rate limit exceeded. Please retry in ${Math.max(1, waitMs)} milliseconds.`));
     }
+    if (o.burstEvery && this.requests % o.burstEvery === 0) {
+      this.stats.rateLimited += 1;
+      // Front's docs say retry-after is in seconds; its burst answers have said milliseconds.
+      res.setHeader('retry-after', '150');
+      return send(res, 429, frontError(429, 'Too Many Requests', 'Burst limit reached. Please retry in 150 milliseconds.'));
+    }
     if (o.revokeAfter !== undefined && this.requests > o.revokeAfter) this.tokens.clear();
     const token = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1];
     if (!token || !this.tokens.has(token)) {
@@ -93,6 +103,7 @@ export class FrontEmulator {
       return send(res, 200, { _links: { self: `${this.url}/me` }, id: this.company.id, name: this.company.name });
     }
     const list = path.slice(1);
+    if (o.forbidden?.includes(list)) return send(res, 403, frontError(403, 'Forbidden', 'You do not have the permission to access this resource'));
     if (req.method === 'GET' && (LISTS as readonly string[]).includes(list)) return this.page(res, list, url);
     if (req.method === 'GET' && list in SMALL_LISTS) {
       const count = SMALL_LISTS[list as keyof typeof SMALL_LISTS];

@@ -75,17 +75,19 @@ export class ProviderClient {
       timeout: { request: http.timeoutMs },
       retry: {
         limit: http.retries,
-        maxRetryAfter: 120_000,
         // 429: wait what the provider asked (read defensively), and hold every request of this
         // credential meanwhile; 5xx and network errors: exponential backoff with full jitter.
-        calculateDelay: ({ attemptCount, error, computedValue }) => {
-          if (computedValue === 0) return 0;
+        // got's own verdict (computedValue) reads retry-after as seconds only, so a 429 is decided
+        // here first; a 429 is safe to retry for any method, since the provider did nothing.
+        calculateDelay: ({ attemptCount, retryOptions, error, computedValue }) => {
+          if (attemptCount > retryOptions.limit) return 0;
           if (error instanceof HTTPError && error.response.statusCode === 429) {
             const waitMs = retryAfterMs(error.response.headers, error.response.body);
             gate?.pause(waitMs);
             onEvent?.({ type: 'rate_limited', waitMs, attempt: attemptCount });
             return waitMs;
           }
+          if (computedValue === 0) return 0;
           const waitMs = Math.round(Math.random() * Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** attemptCount));
           const reason = error instanceof HTTPError ? String(error.response.statusCode) : (error.code ?? 'network error');
           onEvent?.({ type: 'retry', waitMs, attempt: attemptCount, reason });

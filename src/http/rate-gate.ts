@@ -28,8 +28,10 @@ export class RateGate {
   observe(headers: Headers): void {
     const remaining = Number(first(headers['x-ratelimit-remaining']));
     if (!Number.isFinite(remaining) || remaining > 0) return;
-    const reset = resetAt(first(headers['x-ratelimit-reset']), this.now());
-    if (reset !== undefined) this.exhaustedUntil = Math.max(this.exhaustedUntil, reset);
+    const now = this.now();
+    const reset = resetAt(first(headers['x-ratelimit-reset']), now);
+    // A reset far in the future is a bad header, not a reason to stall every request for hours.
+    if (reset !== undefined) this.exhaustedUntil = Math.max(this.exhaustedUntil, Math.min(reset, now + MAX_WAIT));
   }
 
   pause(ms: number): void {

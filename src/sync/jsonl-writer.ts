@@ -1,10 +1,13 @@
 import { type FileHandle, mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
+import { InputError } from '../errors.js';
 
 /**
- * One stream's file in a JSONL destination. Each page is written at the offset the last
- * checkpoint recorded and flushed to disk before the checkpoint moves: a sync killed between the
- * two finds the page past the checkpoint and cuts it off, so no record is written twice.
+ * One stream's file in a JSONL destination. Each page is written at the offset the last checkpoint
+ * recorded, before the checkpoint moves: a sync killed between the two finds the page past the
+ * checkpoint and cuts it off, so no record is written twice. A killed process loses nothing the
+ * kernel already has, so pages are not fsynced one by one; a file shorter than its checkpoint (a
+ * machine that lost power) is refused rather than padded.
  */
 export class JsonlWriter {
   private constructor(
@@ -17,6 +20,11 @@ export class JsonlWriter {
     const file = join(dir, `${stream}.jsonl`);
     await (await open(file, 'a')).close(); // create it if missing, without touching its content
     const handle = await open(file, 'r+');
+    const { size } = await handle.stat();
+    if (size < offset) {
+      await handle.close();
+      throw new InputError(`${file} is shorter than the sync's checkpoint (${size} < ${offset} bytes): it was changed outside credport; run the sync with --full-refresh`, { code: 'destination_changed' });
+    }
     await handle.truncate(offset);
     return new JsonlWriter(handle, offset);
   }
@@ -26,7 +34,6 @@ export class JsonlWriter {
     if (records.length === 0) return this.offset;
     const bytes = Buffer.from(records.map((r) => `${JSON.stringify(r)}\n`).join(''));
     await this.handle.write(bytes, 0, bytes.length, this.offset);
-    await this.handle.datasync();
     this.offset += bytes.length;
     return this.offset;
   }

@@ -1,0 +1,48 @@
+import { describe, expect, it } from '@jest/globals';
+import { RateGate, retryAfterMs } from '../../src/http/rate-gate.js';
+
+const NOW = 1_800_000_000_000;
+
+describe('reading retry-after defensively', () => {
+  it.each([
+    ['seconds, as Front documents', { 'retry-after': '2' }, {}, 2000],
+    ['milliseconds when the body says so', { 'retry-after': '341' }, { _error: { message: 'Please retry in 341 milliseconds' } }, 341],
+    ['milliseconds when the number cannot be seconds for a per-minute limit', { 'retry-after': '900' }, {}, 900],
+    ['an HTTP date', { 'retry-after': new Date(NOW + 3000).toUTCString() }, {}, 3000],
+    ['the reset header when retry-after is missing', { 'x-ratelimit-reset': String((NOW + 5000) / 1000) }, {}, 5000],
+    ['one second when nothing says', {}, {}, 1000],
+    ['at least 50 ms', { 'retry-after': '0' }, {}, 50],
+    ['at most two minutes', { 'retry-after': '99999999' }, {}, 120_000],
+  ])('takes %s', (_what, headers, body, expected) => {
+    expect(retryAfterMs(headers, body, NOW)).toBe(expected);
+  });
+});
+
+describe('the per-credential gate', () => {
+  it('holds requests until x-ratelimit-reset once x-ratelimit-remaining is 0, and not while requests remain', async () => {
+    const gate = new RateGate();
+    gate.observe({ 'x-ratelimit-remaining': '3', 'x-ratelimit-reset': String(Date.now() / 1000 + 60) });
+    expect(await gate.acquire()).toBe(0);
+    gate.observe({ 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String((Date.now() + 150) / 1000) });
+    const started = Date.now();
+    await gate.acquire();
+    expect(Date.now() - started).toBeGreaterThanOrEqual(140);
+  });
+
+  it('never waits more than two minutes for a reset header far in the future', async () => {
+    let now = 0;
+    const gate = new RateGate(() => now);
+    gate.observe({ 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(1e10) });
+    now = 120_000; // two minutes later, by the gate's clock
+    expect(await gate.acquire()).toBe(0);
+  });
+
+  it('pauses every waiter after a 429, however many there are', async () => {
+    const gate = new RateGate();
+    gate.pause(120);
+    const started = Date.now();
+    const waits = await Promise.all([gate.acquire(), gate.acquire(), gate.acquire()]);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(110);
+    expect(waits.every((w) => w >= 110)).toBe(true);
+  });
+});
