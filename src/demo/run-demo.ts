@@ -5,6 +5,7 @@ import { FrontEmulator } from '../emulator/front-emulator.js';
 import { CredportError } from '../errors.js';
 import type { CredentialTile } from '../generated/credential-tile.js';
 import { openCredport } from '../open-credport.js';
+import type { SyncEvent, SyncSummary } from '../sync/sync-events.js';
 
 export interface DemoStep {
   step: string;
@@ -18,6 +19,8 @@ export interface DemoResult {
   tile: CredentialTile;
   refused: { code: string; exitCode: number; message: string };
   tilesListed: number;
+  sync: SyncSummary;
+  files: string;
 }
 
 /**
@@ -25,12 +28,14 @@ export interface DemoResult {
  * credential added, verified, sealed and listed through the same service a host calls, and a bad
  * token refused with nothing saved. Uses CREDPORT_HOME when set, else a temporary folder it removes.
  */
-export async function runDemo(options: { env?: NodeJS.ProcessEnv; onStep?: (step: DemoStep) => void } = {}): Promise<DemoResult> {
+export async function runDemo(
+  options: { env?: NodeJS.ProcessEnv; records?: number; onStep?: (step: DemoStep) => void; onSyncEvent?: (event: SyncEvent) => void } = {},
+): Promise<DemoResult> {
   const env = options.env ?? process.env;
   const say = options.onStep ?? (() => undefined);
   const kept = Boolean(env.CREDPORT_HOME);
   const home = env.CREDPORT_HOME || (await mkdtemp(join(tmpdir(), 'credport-demo-')));
-  const emulator = await new FrontEmulator().start();
+  const emulator = await new FrontEmulator({ records: options.records ?? 1000 }).start();
   say({ step: 'emulator', detail: `Front emulator listening on ${emulator.url}` });
   // A temporary home gets its own store, whatever CREDPORT_STORE says: the demo must not write into a real one.
   const credport = await openCredport({ home, env: { ...env, CREDPORT_STORE: kept ? env.CREDPORT_STORE : '' } });
@@ -62,7 +67,14 @@ export async function runDemo(options: { env?: NodeJS.ProcessEnv; onStep?: (step
     say({ step: 'listed', detail: `${tiles.length} Front tile(s) to pick from; none holds the secret` });
     const tested = await credport.credentials.test(tile.id);
     say({ step: 'tested', detail: `re-verified ${tested.id}: ${tested.status}` });
-    return { home, kept, emulator: emulator.url, tile: tested, refused, tilesListed: tiles.length };
+
+    const source = await credport.configs.addSource({ name: 'Front (emulated)', connector: 'front', credentialId: tile.id });
+    const destination = await credport.configs.addDestination({ name: 'Local files', connector: 'jsonl' });
+    say({ step: 'configured', detail: `source ${source.id} (${source.streams.join(', ')}) -> destination ${destination.id} (JSONL in ${destination.path})` });
+    const sync = await credport.syncs.run(source.id, destination.id, { ...(options.onSyncEvent ? { onEvent: options.onSyncEvent } : {}) });
+    say({ step: 'synced', detail: `synced ${sync.records} records in ${sync.pages} pages (${(sync.ms / 1000).toFixed(1)} s), every request with the Bearer header, to ${emulator.requests} emulator requests in all` });
+    const final = await credport.credentials.show(tile.id);
+    return { home, kept, emulator: emulator.url, tile: final, refused, tilesListed: tiles.length, sync, files: destination.path };
   } finally {
     await credport.close();
     await emulator.stop();
