@@ -29,6 +29,10 @@ export async function openKeyv(uri: string): Promise<OpenedKeyv> {
   try {
     // WAL lets readers go on while one process writes; it is a property of the file, set once.
     await adapter.query('PRAGMA journal_mode=WAL');
+    // In WAL mode NORMAL survives a killed process (the commit is in the WAL the OS holds) and keeps
+    // the file consistent on power loss, losing at most the last commits; FULL would fsync every
+    // sync checkpoint (one a page).
+    await adapter.query('PRAGMA synchronous=NORMAL');
     // Nothing in it is plaintext, but names and identities are nobody else's business.
     if (path !== ':memory:') await chmod(path, 0o600).catch(() => undefined);
   } catch (error) {

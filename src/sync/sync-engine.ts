@@ -84,18 +84,22 @@ async function syncStream(job: SyncJob, name: string, stream: StreamConfig, stat
   try {
     let url: URL | undefined = st.next ? rewriteForeign(job, name, stream, new URL(st.next)) : firstPage(job.client, stream, since);
     if (resume && st.next === null && previous.pages > 0) url = undefined; // read through, only the final checkpoint was missing
-    while (url) {
-      const response = await job.client.request<unknown>({ path: url.toString() });
+    let pending = url ? fetchPage(job, url) : undefined;
+    while (pending) {
+      const response = await pending;
       const records = getPointer(response.body, stream.recordSelector);
       if (!Array.isArray(records)) {
         throw new InputError(`${job.provider} answered ${stream.path} without a record list at ${stream.recordSelector}`, { code: 'provider_unexpected' });
       }
+      const next = stream.pagination ? getPointer(response.body, stream.pagination.next) : undefined;
+      url = typeof next === 'string' && next !== '' ? rewriteForeign(job, name, stream, new URL(next)) : undefined;
+      // Ask for the next page while this one is written and checkpointed: the wait for the network
+      // overlaps the disk, and the checkpoints still move one page at a time, in order.
+      pending = url ? fetchPage(job, url) : undefined;
       st.offset = await writer.append(records);
       st.pages += 1;
       st.records += records.length;
       if (stream.incremental) st.cursor = newest(records, stream.incremental.cursorField, st.cursor);
-      const next = stream.pagination ? getPointer(response.body, stream.pagination.next) : undefined;
-      url = typeof next === 'string' && next !== '' ? rewriteForeign(job, name, stream, new URL(next)) : undefined;
       st.next = url?.toString() ?? null;
       job.onEvent({ event: 'page', stream: name, page: st.pages, records: records.length, total: st.records });
       await checkpoint(job, state, name, st);
@@ -108,6 +112,12 @@ async function syncStream(job: SyncJob, name: string, stream: StreamConfig, stat
   } finally {
     await writer.close();
   }
+}
+
+function fetchPage(job: SyncJob, url: URL): Promise<{ body: unknown }> {
+  const request = job.client.request<unknown>({ path: url.toString() });
+  request.catch(() => undefined); // awaited after the current page is saved; not unhandled meanwhile
+  return request;
 }
 
 async function checkpoint(job: SyncJob, state: SyncState, name: string, st: StreamState): Promise<void> {
