@@ -1,22 +1,48 @@
-import { spawn } from 'node:child_process';
-import { describe, expect, it } from '@jest/globals';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { afterEach, describe, expect, it } from '@jest/globals';
 import got from 'got';
 import { CLI } from '../helpers/run-cli.js';
 
+let child: ChildProcess | undefined;
+afterEach(() => {
+  // A failed assertion must not leave an emulator running (jest would wait for it forever).
+  if (child && child.exitCode === null) child.kill('SIGKILL');
+  child = undefined;
+});
+
+async function emulate(args: string[]): Promise<{ url: string; tokens: string[] }> {
+  child = spawn(process.execPath, [CLI, 'emulate', 'front', ...args, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const first = await new Promise<string>((resolve) => child!.stdout!.once('data', (d: Buffer) => resolve(d.toString())));
+  return JSON.parse(first) as { url: string; tokens: string[] };
+}
+
 describe('credport emulate front', () => {
   it('serves GET /me for its tokens and the _error envelope for others, until interrupted', async () => {
-    const child = spawn(process.execPath, [CLI, 'emulate', 'front', '--token', 'emu_test_token_1', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const first = await new Promise<string>((resolve) => child.stdout.once('data', (d: Buffer) => resolve(d.toString())));
-    const { url, tokens } = JSON.parse(first) as { url: string; tokens: string[] };
+    const { url, tokens } = await emulate(['--token', 'emu_test_token_1']);
     expect(tokens).toEqual(['emu_test_token_1']);
     const me = await got(`${url}/me`, { headers: { authorization: 'Bearer emu_test_token_1' } }).json<Record<string, unknown>>();
     expect(me).toMatchObject({ id: 'cmp_emu1', name: 'Emulated Paper Company' });
     const refused = await got(`${url}/me`, { headers: { authorization: 'Bearer nope' }, throwHttpErrors: false });
     expect(refused.statusCode).toBe(401);
     expect(JSON.parse(refused.body)).toEqual({ _error: { status: 401, title: 'Unauthenticated', message: 'Invalid or missing API token' } });
-    expect(refused.headers['x-ratelimit-limit']).toBe('100');
-    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
-    child.kill('SIGINT');
+    expect(Number(refused.headers['x-ratelimit-remaining'])).toBeGreaterThan(0);
+    const exited = new Promise<number | null>((resolve) => child!.on('close', resolve));
+    child!.kill('SIGINT');
     expect(await exited).toBe(0);
+  });
+
+  it('pages its lists like Front and answers 429 past --rate-limit', async () => {
+    const { url, tokens } = await emulate(['--records', '120', '--rate-limit', '3']);
+    const headers = { authorization: `Bearer ${tokens[0]}` };
+    const page = await got(`${url}/contacts?limit=100`, { headers }).json<{ _results: unknown[]; _pagination: { next: string | null } }>();
+    expect(page._results).toHaveLength(100);
+    const last = await got(page._pagination.next!, { headers }).json<{ _results: unknown[]; _pagination: { next: string | null } }>();
+    expect(last._results).toHaveLength(20);
+    expect(last._pagination.next).toBeNull();
+    await got(`${url}/me`, { headers });
+    const limited = await got(`${url}/me`, { headers, throwHttpErrors: false, retry: { limit: 0 } });
+    expect(limited.statusCode).toBe(429);
+    expect(limited.headers['x-ratelimit-remaining']).toBe('0');
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
   });
 });

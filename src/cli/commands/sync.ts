@@ -3,6 +3,13 @@ import { formatTable, printJson } from '../output.js';
 import { type GlobalOptions, withCredport } from '../run-action.js';
 import { createProgress } from '../sync-progress.js';
 
+/** key: value lines for a saved configuration. */
+function formatRecord(record: object): string {
+  return Object.entries(record)
+    .map(([key, value]) => `${`${key}:`.padEnd(15)}${Array.isArray(value) ? value.join(', ') : String(value)}`)
+    .join('\n');
+}
+
 const list = (value: string) => value.split(',').map((s) => s.trim()).filter(Boolean);
 
 export function registerSyncCommands(program: Command): void {
@@ -41,7 +48,11 @@ export function registerSyncCommands(program: Command): void {
       .option('--json', 'print JSON')
       .action(async (id: string, _o: unknown, command: Command) => {
         const options = command.optsWithGlobals<GlobalOptions>();
-        await withCredport(options, async ({ configs }) => printJson(verb === 'show' ? await configs.source(id) : await configs.deleteSource(id)));
+        await withCredport(options, async ({ configs }) => {
+          const result = verb === 'show' ? await configs.source(id) : await configs.deleteSource(id);
+          if (options.json) return printJson(result);
+          console.log(verb === 'show' ? formatRecord(result) : `deleted ${id}`);
+        });
       });
   }
 
@@ -85,7 +96,11 @@ export function registerSyncCommands(program: Command): void {
       .option('--json', 'print JSON')
       .action(async (id: string, _o: unknown, command: Command) => {
         const options = command.optsWithGlobals<GlobalOptions>();
-        await withCredport(options, async ({ configs }) => printJson(verb === 'show' ? await configs.destination(id) : await configs.deleteDestination(id)));
+        await withCredport(options, async ({ configs }) => {
+          const result = verb === 'show' ? await configs.destination(id) : await configs.deleteDestination(id);
+          if (options.json) return printJson(result);
+          console.log(verb === 'show' ? formatRecord(result) : `deleted ${id}`);
+        });
       });
   }
 
