@@ -6,7 +6,8 @@ import { registerConnectorCommands } from './commands/connectors.js';
 import { registerCredentialCommands } from './commands/credentials.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerEmulateCommand } from './commands/emulate.js';
-import { registerSyncCommands } from './commands/sync.js';
+import { registerConfigCommands } from './commands/configs.js';
+import { registerSyncCommand } from './commands/sync.js';
 
 const EPILOG = `
 Environment:
@@ -38,7 +39,8 @@ export function buildProgram(): Command {
     });
   registerConnectorCommands(program);
   registerCredentialCommands(program);
-  registerSyncCommands(program);
+  registerConfigCommands(program);
+  registerSyncCommand(program);
   registerEmulateCommand(program);
   registerDemoCommand(program);
   for (const command of allCommands(program)) command.exitOverride().configureOutput(program.configureOutput());

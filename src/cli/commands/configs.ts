@@ -1,0 +1,117 @@
+import type { Command } from 'commander';
+import type { Credport } from '../../open-credport.js';
+import { formatTable, printJson } from '../output.js';
+import { commaList } from '../option-parsers.js';
+import { type GlobalOptions, withCredport } from '../run-action.js';
+
+export function registerConfigCommands(program: Command): void {
+  const sources = program.command('sources').description('data sources: a connector read with a saved credential');
+  sources
+    .command('add')
+    .description('save a source that reads a connector with a saved credential')
+    .argument('<connector>', 'connector id, e.g. front')
+    .requiredOption('--name <text>', 'a name for the source')
+    .requiredOption('--credential <id>', 'the credential tile to read with (same connector)')
+    .option('--streams <a,b>', 'streams to read (default: all)', commaList)
+    .option('--json', 'print JSON')
+    .action(async (connector: string, _o: unknown, command: Command) => {
+      const options = command.optsWithGlobals<GlobalOptions & { name: string; credential: string; streams?: string[] }>();
+      await withCredport(options, async ({ configs }) => {
+        const source = await configs.addSource({ name: options.name, connector, credentialId: options.credential, ...(options.streams ? { streams: options.streams } : {}) });
+        if (options.json) return printJson(source);
+        console.log(`saved source ${source.id} (${source.connector}: ${source.streams.join(', ')})`);
+      });
+    });
+  registerListShowDelete(sources, 'source', {
+    list: ({ configs }) => configs.listSources(),
+    show: ({ configs }, id) => configs.source(id),
+    remove: ({ configs }, id) => configs.deleteSource(id),
+    columns: [['ID', (s) => s.id], ['CONNECTOR', (s) => s.connector], ['NAME', (s) => s.name], ['CREDENTIAL', (s) => s.credentialId], ['STREAMS', (s) => s.streams.join(',')]],
+  });
+
+  const destinations = program.command('destinations').description('destinations: where a sync writes (jsonl: one file per stream)');
+  destinations
+    .command('add')
+    .description('save a destination')
+    .argument('<connector>', 'jsonl')
+    .requiredOption('--name <text>', 'a name for the destination')
+    .option('--path <dir>', 'folder for the files (default: $CREDPORT_HOME/destinations/<id>)')
+    .option('--credential <id>', 'a credential, for destinations that write to a provider')
+    .option('--json', 'print JSON')
+    .action(async (connector: string, _o: unknown, command: Command) => {
+      const options = command.optsWithGlobals<GlobalOptions & { name: string; path?: string; credential?: string }>();
+      await withCredport(options, async ({ configs }) => {
+        const destination = await configs.addDestination({
+          name: options.name,
+          connector: connector as 'jsonl',
+          ...(options.path ? { path: options.path } : {}),
+          ...(options.credential ? { credentialId: options.credential } : {}),
+        });
+        if (options.json) return printJson(destination);
+        console.log(`saved destination ${destination.id} (${destination.connector} in ${destination.path})`);
+      });
+    });
+  registerListShowDelete(destinations, 'destination', {
+    list: ({ configs }) => configs.listDestinations(),
+    show: ({ configs }, id) => configs.destination(id),
+    remove: ({ configs }, id) => configs.deleteDestination(id),
+    columns: [['ID', (d) => d.id], ['CONNECTOR', (d) => d.connector], ['NAME', (d) => d.name], ['PATH', (d) => d.path]],
+  });
+}
+
+interface SavedKind<T> {
+  list: (credport: Credport) => Promise<T[]>;
+  show: (credport: Credport, id: string) => Promise<T>;
+  remove: (credport: Credport, id: string) => Promise<{ id: string; deleted: true }>;
+  columns: [string, (item: T) => string][];
+}
+
+/** list, show and delete read the same for every kind of saved configuration. */
+function registerListShowDelete<T extends object>(group: Command, noun: string, kind: SavedKind<T>): void {
+  group
+    .command('list')
+    .description(`list saved ${noun}s`)
+    .option('--json', 'print JSON')
+    .action(async (_o: unknown, command: Command) => {
+      const options = command.optsWithGlobals<GlobalOptions>();
+      await withCredport(options, async (credport) => {
+        const all = await kind.list(credport);
+        if (options.json) return printJson(all);
+        if (all.length === 0) return console.log(`no ${noun}s saved yet`);
+        console.log(formatTable(kind.columns.map(([h]) => h), all.map((item) => kind.columns.map(([, cell]) => cell(item)))));
+      });
+    });
+  group
+    .command('show')
+    .description(`show one ${noun}`)
+    .argument('<id>', `${noun} id`)
+    .option('--json', 'print JSON')
+    .action(async (id: string, _o: unknown, command: Command) => {
+      const options = command.optsWithGlobals<GlobalOptions>();
+      await withCredport(options, async (credport) => {
+        const item = await kind.show(credport, id);
+        if (options.json) return printJson(item);
+        console.log(formatRecord(item));
+      });
+    });
+  group
+    .command('delete')
+    .description(`delete a ${noun} (its synced files stay)`)
+    .argument('<id>', `${noun} id`)
+    .option('--json', 'print JSON')
+    .action(async (id: string, _o: unknown, command: Command) => {
+      const options = command.optsWithGlobals<GlobalOptions>();
+      await withCredport(options, async (credport) => {
+        const result = await kind.remove(credport, id);
+        if (options.json) return printJson(result);
+        console.log(`deleted ${result.id}`);
+      });
+    });
+}
+
+/** key: value lines for a saved configuration. */
+function formatRecord(record: object): string {
+  return Object.entries(record)
+    .map(([key, value]) => `${`${key}:`.padEnd(15)}${Array.isArray(value) ? value.join(', ') : String(value)}`)
+    .join('\n');
+}

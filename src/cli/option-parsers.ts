@@ -1,0 +1,4 @@
+/** `--streams a,b` -> ['a', 'b'] */
+export function commaList(value: string): string[] {
+  return value.split(',').map((s) => s.trim()).filter(Boolean);
+}
