@@ -59,6 +59,8 @@ export class NotFoundError extends InputError {
 export class ProviderRejectedError extends CredportError {
   readonly exitCode = ExitCode.providerRejected;
   readonly status: number;
+  /** The credential whose request was refused, when a client knows it (syncs mark that tile invalid). */
+  credentialId: string | undefined;
 
   constructor(message: string, status: number) {
     super('provider_rejected', message);

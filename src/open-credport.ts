@@ -10,6 +10,7 @@ import { CredentialRecords } from './store/credential-records.js';
 import { SavedConfigs } from './sync/saved-configs.js';
 import type { SyncState } from './sync/sync-engine.js';
 import { SyncService } from './sync/sync-service.js';
+import type { LedgerEntry } from './sync/writers/provider-writer.js';
 import { loadMasterKey } from './store/master-key.js';
 import { openKeyv } from './store/open-keyv.js';
 import { Sealer } from './store/sealer.js';
@@ -71,7 +72,14 @@ export async function openCredport(options: CredportOptions = {}): Promise<Credp
       destinations: collection<DestinationConfig>('destination:', 'destination', 'delete it with: credport destinations delete'),
       home: location.home,
     });
-    const syncs = new SyncService({ registry, credentials, configs, state: collection<SyncState>('sync:', 'sync state', 'run the sync with --full-refresh') });
+    const syncs = new SyncService({
+      registry,
+      credentials,
+      configs,
+      state: collection<SyncState>('sync:', 'sync state', 'run the sync with --full-refresh'),
+      ledger: collection<LedgerEntry>('ledger:', 'write ledger entry', 'delete the destination and add it again'),
+      home: location.home,
+    });
     return { registry, credentials, configs, syncs, location, close: () => opened.close() };
   } catch (error) {
     await opened.close().catch(() => undefined);

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
-import { ExitCode } from '../errors.js';
+import { CredportError, ExitCode } from '../errors.js';
 import { VERSION } from '../package-info.js';
 import { registerConnectorCommands } from './commands/connectors.js';
 import { registerCredentialCommands } from './commands/credentials.js';
@@ -69,6 +69,12 @@ export async function main(argv: string[]): Promise<void> {
     if (error instanceof CommanderError) {
       const ok = ['commander.helpDisplayed', 'commander.version'].includes(error.code);
       process.exitCode = ok ? ExitCode.ok : ExitCode.badInput;
+      return;
+    }
+    // Thrown by an option parser (--operation a=b, --param): reported like any other bad input.
+    if (error instanceof CredportError) {
+      process.stderr.write(`credport: ${error.message}\n`);
+      process.exitCode = error.exitCode;
       return;
     }
     throw error;

@@ -1,4 +1,31 @@
+import { readFile } from 'node:fs/promises';
+import { InputError } from '../errors.js';
+import { printable } from '../text/printable.js';
+
 /** `--streams a,b` -> ['a', 'b'] */
 export function commaList(value: string): string[] {
   return value.split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+/** `a=b,c=d` (repeatable) -> { a: 'b', c: 'd' } */
+export function keyValues(value: string, previous: Record<string, string> = {}): Record<string, string> {
+  const out = { ...previous };
+  for (const pair of commaList(value)) {
+    const at = pair.indexOf('=');
+    if (at <= 0 || at === pair.length - 1) throw new InputError(`"${printable(pair)}" is not name=value`);
+    out[pair.slice(0, at)] = pair.slice(at + 1);
+  }
+  return out;
+}
+
+/** A --map file: {"<stream>": {"/body/field": "/record/field"}}. */
+export async function readMapping(file: string): Promise<Record<string, Record<string, string>>> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(await readFile(file, 'utf8'));
+  } catch (error) {
+    throw new InputError(`--map ${printable(file, 120)} cannot be read as JSON (${(error as NodeJS.ErrnoException).code ?? 'not JSON'})`, { field: 'map' });
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new InputError('--map must hold a JSON object of streams', { field: 'map' });
+  return parsed as Record<string, Record<string, string>>;
 }

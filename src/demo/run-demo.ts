@@ -70,11 +70,12 @@ export async function runDemo(
 
     const source = await credport.configs.addSource({ name: 'Front (emulated)', connector: 'front', credentialId: tile.id });
     const destination = await credport.configs.addDestination({ name: 'Local files', connector: 'jsonl' });
-    say({ step: 'configured', detail: `source ${source.id} (${source.streams.join(', ')}) -> destination ${destination.id} (JSONL in ${destination.path})` });
+    const files = destination.path!;
+    say({ step: 'configured', detail: `source ${source.id} (${source.streams.join(', ')}) -> destination ${destination.id} (JSONL in ${files})` });
     const sync = await credport.syncs.run(source.id, destination.id, { ...(options.onSyncEvent ? { onEvent: options.onSyncEvent } : {}) });
     say({ step: 'synced', detail: `synced ${sync.records} records in ${sync.pages} pages (${(sync.ms / 1000).toFixed(1)} s), every request with the Bearer header, to ${emulator.requests} emulator requests in all` });
     const final = await credport.credentials.show(tile.id);
-    return { home, kept, emulator: emulator.url, tile: final, refused, tilesListed: tiles.length, sync, files: destination.path };
+    return { home, kept, emulator: emulator.url, tile: final, refused, tilesListed: tiles.length, sync, files };
   } finally {
     await credport.close();
     await emulator.stop();

@@ -1,6 +1,6 @@
 import got, { HTTPError, type Got, type Method } from 'got';
 import type { AuthStrategy } from '../auth/auth-strategy.js';
-import { OriginRefusedError } from '../errors.js';
+import { OriginRefusedError, ProviderRejectedError } from '../errors.js';
 import { VERSION } from '../package-info.js';
 import type { Connector } from '../registry/connector.js';
 import { printable } from '../text/printable.js';
@@ -23,6 +23,8 @@ export type ClientEvent =
   | { type: 'retry'; waitMs: number; attempt: number; reason: string };
 
 export interface ClientExtras {
+  /** Named on a ProviderRejectedError, so a sync knows which tile to mark invalid. */
+  credentialId?: string;
   /** Shared by every client of one credential: 429 pauses and exhausted windows hold them all. */
   gate?: RateGate;
   onEvent?: (event: ClientEvent) => void;
@@ -55,6 +57,7 @@ export class ProviderClient {
   private readonly got: Got;
   private readonly base: URL;
   private readonly policy: OriginPolicy;
+  private readonly credentialId: string | undefined;
 
   constructor(
     private readonly connector: Connector,
@@ -67,6 +70,7 @@ export class ProviderClient {
     this.base = new URL(baseUrl);
     const policy = new OriginPolicy(baseUrl, connector.manifest.http.allowedHosts);
     this.policy = policy;
+    this.credentialId = extras.credentialId;
     const { gate, onEvent } = extras;
     const title = connector.manifest.title;
     this.got = got.extend({
@@ -130,13 +134,15 @@ export class ProviderClient {
       });
       return { status: response.statusCode, headers: response.headers, body: response.body };
     } catch (error) {
-      throw describeHttpError(error, {
+      const described = describeHttpError(error, {
         provider: this.connector.manifest.title,
         envelope: this.connector.manifest.errors,
         method,
         url,
         secrets: this.auth.secrets(),
       });
+      if (described instanceof ProviderRejectedError) described.credentialId = this.credentialId;
+      throw described;
     }
   }
 

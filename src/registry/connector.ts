@@ -1,5 +1,5 @@
 import type { ValidateFunction } from 'ajv';
-import type { ConnectorManifest } from '../generated/connector-manifest.js';
+import type { ConnectorManifest, OperationConfig } from '../generated/connector-manifest.js';
 import type { JsonObject } from './inline-refs.js';
 
 /** A loaded, validated connector: its manifest plus what the registry derived from its schema once. */
@@ -14,6 +14,8 @@ export interface Connector {
   readonly secretFields: readonly string[];
   /** Compiled once at load. */
   readonly validate: ValidateFunction;
+  /** Write operations by name, each with its request body validator compiled once at load. */
+  readonly operations: ReadonlyMap<string, { config: OperationConfig; validate: ValidateFunction }>;
 }
 
 export interface CredentialForm {

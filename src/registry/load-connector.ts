@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import type { Ajv, ErrorObject, ValidateFunction } from 'ajv';
-import type { ConnectorManifest } from '../generated/connector-manifest.js';
+import type { ConnectorManifest, OperationConfig } from '../generated/connector-manifest.js';
 import type { Connector } from './connector.js';
 import { inlineRefs, type JsonObject } from './inline-refs.js';
 
@@ -40,6 +40,17 @@ export async function loadConnector(dir: string, context: LoadContext): Promise<
   } catch (error) {
     throw new ManifestError(schemaFile, (error as Error).message);
   }
+  const operations = new Map<string, { config: OperationConfig; validate: ValidateFunction }>();
+  for (const [name, config] of Object.entries(manifest.operations ?? {})) {
+    const file = resolve(dirname(manifestFile), config.requestSchema);
+    const body = (await readJson(file)) as JsonObject;
+    try {
+      const id = typeof body.$id === 'string' ? body.$id : undefined;
+      operations.set(name, { config, validate: (id && context.ajv.getSchema(id)) || context.ajv.compile(body) });
+    } catch (error) {
+      throw new ManifestError(file, (error as Error).message);
+    }
+  }
   return {
     id: manifest.id,
     manifest,
@@ -47,6 +58,7 @@ export async function loadConnector(dir: string, context: LoadContext): Promise<
     form: { schema: formSchema, uiSchema: manifest.credential.uiSchema },
     secretFields,
     validate,
+    operations,
   };
 }
 

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { isAbsolute, join, resolve } from 'node:path';
+import { readdir, stat } from 'node:fs/promises';
+import { basename, isAbsolute, join, resolve } from 'node:path';
 import { InputError, NotFoundError } from '../errors.js';
 import type { DestinationConfig } from '../generated/destination.js';
 import type { SourceConfig } from '../generated/source.js';
@@ -7,21 +8,34 @@ import type { ConnectorRegistry } from '../registry/connector-registry.js';
 import type { CredentialService } from '../credentials/credential-service.js';
 import type { Collection } from '../store/collection.js';
 import { printable } from '../text/printable.js';
+import { templateParams } from './render-template.js';
 
 export interface CreateSourceInput {
   name: string;
+  /** A provider connector, or `jsonl` for local files. */
   connector: string;
-  credentialId: string;
-  /** Default: every stream the connector has. */
+  /** Provider sources: the credential tile to read with. */
+  credentialId?: string;
+  /** jsonl: a folder (one <stream>.jsonl per stream) or one file. */
+  path?: string;
+  /** Default: every stream the connector (or folder) has. */
   streams?: string[];
 }
 
 export interface CreateDestinationInput {
   name: string;
-  connector: 'jsonl';
-  /** Folder for the JSONL files; default <home>/destinations/<id>. */
+  /** `jsonl` for local files, or a provider connector with operations. */
+  connector: string;
+  /** jsonl: folder for the files; default <home>/destinations/<id>. */
   path?: string;
+  /** Provider destinations: the credential tile to write with. */
   credentialId?: string;
+  /** Provider destinations: stream -> operation (e.g. contacts -> contacts.create). */
+  operations?: Record<string, string>;
+  /** Per stream, body pointer -> record pointer, where names differ. */
+  mapping?: Record<string, Record<string, string>>;
+  /** Values of the operations' path parameters (e.g. inbox_id). */
+  params?: Record<string, string>;
 }
 
 /** Sources and destinations: saved configurations that point at a credential tile. */
@@ -38,30 +52,78 @@ export class SavedConfigs {
 
   async addSource(input: CreateSourceInput): Promise<SourceConfig> {
     const name = checkName(input.name);
+    if (input.connector === 'jsonl') return this.addJsonlSource(name, input);
     const connector = this.deps.registry.get(input.connector);
+    if (input.credentialId === undefined) throw new InputError(`a ${connector.id} source needs a credential (--credential <id>)`, { field: 'credentialId' });
+    if (input.path !== undefined) throw new InputError(`path is for jsonl sources; a ${connector.id} source reads its streams from the provider`, { field: 'path' });
     const tile = await this.deps.credentials.show(input.credentialId);
     if (tile.connector !== connector.id) {
       throw new InputError(`credential ${tile.id} ("${tile.name}") is a ${tile.connector} credential; a ${connector.id} source needs a ${connector.id} credential`, { field: 'credentialId' });
     }
-    const available = Object.keys(connector.manifest.streams ?? {});
-    if (available.length === 0) throw new InputError(`connector ${connector.id} has no streams to read`, { field: 'connector' });
-    const streams = input.streams?.length ? input.streams : available;
-    const unknown = streams.filter((s) => !available.includes(s));
-    if (unknown.length > 0) throw new InputError(`unknown stream "${printable(unknown[0]!)}" for ${connector.id} (streams: ${available.join(', ')})`, { field: 'streams' });
-    const source: SourceConfig = { id: newId('src'), name, connector: connector.id, credentialId: tile.id, streams: [...new Set(streams)] as SourceConfig["streams"], createdAt: new Date().toISOString() };
-    await this.deps.sources.put(source.id, source);
-    return source;
+    const streams = pickStreams(Object.keys(connector.manifest.streams ?? {}), input.streams, connector.id);
+    return this.saveSource({ id: newId('src'), name, connector: connector.id, credentialId: tile.id, streams, createdAt: new Date().toISOString() });
+  }
+
+  private async addJsonlSource(name: string, input: CreateSourceInput): Promise<SourceConfig> {
+    if (input.credentialId !== undefined) throw new InputError('a jsonl source reads local files and takes no credential', { field: 'credentialId' });
+    if (input.path === undefined) throw new InputError('a jsonl source needs --path <folder or file>', { field: 'path' });
+    const path = resolve(input.path);
+    const info = await stat(path).catch(() => undefined);
+    if (!info) throw new InputError(`no such file or folder: ${printable(path, 120)}`, { field: 'path' });
+    const available = info.isDirectory()
+      ? (await readdir(path)).filter((f) => f.endsWith('.jsonl')).map((f) => f.slice(0, -'.jsonl'.length)).sort()
+      : [basename(path).replace(/\.jsonl$/, '')];
+    const streams = pickStreams(available, input.streams, `the folder ${printable(path, 120)}`);
+    return this.saveSource({ id: newId('src'), name, connector: 'jsonl', path, streams, createdAt: new Date().toISOString() });
+  }
+
+  private async saveSource(source: Omit<SourceConfig, 'streams'> & { streams: string[] }): Promise<SourceConfig> {
+    const saved = source as SourceConfig;
+    await this.deps.sources.put(saved.id, saved);
+    return saved;
   }
 
   async addDestination(input: CreateDestinationInput): Promise<DestinationConfig> {
     const name = checkName(input.name);
-    if (input.connector !== 'jsonl') throw new InputError(`unknown destination connector "${printable(String(input.connector))}" (destinations: jsonl)`, { field: 'connector' });
-    if (input.credentialId !== undefined) await this.deps.credentials.show(input.credentialId);
     const id = newId('dst');
-    const path = input.path === undefined ? join(this.deps.home, 'destinations', id) : resolve(input.path);
-    if (!isAbsolute(path)) throw new InputError('path must be a folder', { field: 'path' });
-    const destination: DestinationConfig = { id, name, connector: 'jsonl', path, createdAt: new Date().toISOString() };
-    if (input.credentialId !== undefined) destination.credentialId = input.credentialId;
+    const createdAt = new Date().toISOString();
+    if (input.connector === 'jsonl') {
+      if (input.operations || input.mapping || input.params) throw new InputError('a jsonl destination writes files: it takes no operations, mapping or parameters', { field: 'operations' });
+      if (input.credentialId !== undefined) await this.deps.credentials.show(input.credentialId);
+      const path = input.path === undefined ? join(this.deps.home, 'destinations', id) : resolve(input.path);
+      const destination: DestinationConfig = { id, name, connector: 'jsonl', path, createdAt, ...(input.credentialId ? { credentialId: input.credentialId } : {}) };
+      await this.deps.destinations.put(id, destination);
+      return destination;
+    }
+    const connector = this.deps.registry.get(input.connector);
+    if (connector.operations.size === 0) throw new InputError(`connector ${connector.id} has no write operations`, { field: 'connector' });
+    if (input.credentialId === undefined) throw new InputError(`a ${connector.id} destination needs a credential (--credential <id>)`, { field: 'credentialId' });
+    const tile = await this.deps.credentials.show(input.credentialId);
+    if (tile.connector !== connector.id) {
+      throw new InputError(`credential ${tile.id} ("${tile.name}") is a ${tile.connector} credential; a ${connector.id} destination needs a ${connector.id} credential`, { field: 'credentialId' });
+    }
+    const operations = input.operations ?? {};
+    if (Object.keys(operations).length === 0) {
+      throw new InputError(`say which operation each stream goes to, e.g. --operation contacts=contacts.create (operations: ${[...connector.operations.keys()].join(', ')})`, { field: 'operations' });
+    }
+    const params = input.params ?? {};
+    for (const [stream, operation] of Object.entries(operations)) {
+      const found = connector.operations.get(operation);
+      if (!found) throw new InputError(`unknown operation "${printable(operation)}" for stream ${printable(stream)} (operations: ${[...connector.operations.keys()].join(', ')})`, { field: 'operations' });
+      const missing = templateParams(found.config.path).filter((p) => !params[p]);
+      if (missing.length > 0) throw new InputError(`operation ${operation} needs the parameter ${missing.join(', ')} (--param ${missing[0]}=<value>)`, { field: 'params' });
+    }
+    for (const [stream, map] of Object.entries(input.mapping ?? {})) {
+      if (!(stream in operations)) throw new InputError(`the mapping names stream "${printable(stream)}", which has no operation`, { field: 'mapping' });
+      for (const [target, source] of Object.entries(map)) {
+        if (!target.startsWith('/') || typeof source !== 'string' || !source.startsWith('/')) {
+          throw new InputError(`mapping entries are JSON pointers, "/body/field": "/record/field" (stream ${printable(stream)})`, { field: 'mapping' });
+        }
+      }
+    }
+    const destination: DestinationConfig = { id, name, connector: connector.id, credentialId: tile.id, operations, createdAt };
+    if (input.mapping) destination.mapping = input.mapping;
+    if (input.params && Object.keys(input.params).length > 0) destination.params = input.params;
     await this.deps.destinations.put(id, destination);
     return destination;
   }
@@ -106,6 +168,14 @@ export class SavedConfigs {
       ...destinations.filter((d) => d.credentialId === credentialId).map((d) => `destination "${d.name}" (${d.id})`),
     ];
   }
+}
+
+function pickStreams(available: string[], wanted: string[] | undefined, where: string): SourceConfig['streams'] {
+  if (available.length === 0) throw new InputError(`${where} has no streams to read`, { field: 'streams' });
+  const streams = wanted?.length ? wanted : available;
+  const unknown = streams.filter((s) => !available.includes(s));
+  if (unknown.length > 0) throw new InputError(`unknown stream "${printable(unknown[0]!)}" for ${where} (streams: ${available.join(', ')})`, { field: 'streams' });
+  return [...new Set(streams)] as SourceConfig['streams'];
 }
 
 function checkName(name: unknown): string {

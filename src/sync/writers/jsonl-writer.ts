@@ -1,6 +1,7 @@
 import { type FileHandle, mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { InputError } from '../errors.js';
+import { InputError } from '../../errors.js';
+import type { StreamWriter, WriteOutcome } from '../stream-io.js';
 
 /**
  * One stream's file in a JSONL destination. Each page is written at the offset the last checkpoint
@@ -9,7 +10,7 @@ import { InputError } from '../errors.js';
  * kernel already has, so pages are not fsynced one by one; a file shorter than its checkpoint (a
  * machine that lost power) is refused rather than padded.
  */
-export class JsonlWriter {
+export class JsonlWriter implements StreamWriter {
   private constructor(
     private readonly handle: FileHandle,
     private offset: number,
@@ -29,8 +30,12 @@ export class JsonlWriter {
     return new JsonlWriter(handle, offset);
   }
 
-  /** Appends one page; returns the offset after it, for the checkpoint. */
-  async append(records: readonly unknown[]): Promise<number> {
+  /** Appends one page; the offset after it goes into the checkpoint. */
+  async write(records: readonly unknown[]): Promise<WriteOutcome> {
+    return { offset: await this.append(records), sent: records.length, rejected: 0, skipped: 0 };
+  }
+
+  private async append(records: readonly unknown[]): Promise<number> {
     if (records.length === 0) return this.offset;
     const bytes = Buffer.from(records.map((r) => `${JSON.stringify(r)}\n`).join(''));
     await this.handle.write(bytes, 0, bytes.length, this.offset);

@@ -1,0 +1,31 @@
+import { getPointer } from '../registry/inline-refs.js';
+
+/**
+ * "{/handles/0/handle}" reads the body, "{inbox_id}" a destination parameter. Undefined when a
+ * placeholder does not resolve to a string or number, so the caller can try the next template.
+ */
+export function renderTemplate(template: string, body: unknown, params: Record<string, string>, encode: (s: string) => string = (s) => s): string | undefined {
+  let missing = false;
+  const out = template.replace(/\{([^}]+)\}/g, (_m, name: string) => {
+    const value = name.startsWith('/') ? getPointer(body, name) : params[name];
+    if ((typeof value !== 'string' || value === '') && typeof value !== 'number') {
+      missing = true;
+      return '';
+    }
+    return encode(String(value));
+  });
+  return missing ? undefined : out;
+}
+
+export function firstRendered(templates: readonly string[] | undefined, body: unknown, params: Record<string, string>, encode?: (s: string) => string): string | undefined {
+  for (const template of templates ?? []) {
+    const out = renderTemplate(template, body, params, encode);
+    if (out !== undefined) return out;
+  }
+  return undefined;
+}
+
+/** Placeholders naming destination parameters (not record fields). */
+export function templateParams(template: string): string[] {
+  return [...template.matchAll(/\{([^}/][^}]*)\}/g)].map((m) => m[1]!);
+}
