@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { frontError, FrontWrites } from './front-writes.js';
 
 export interface FrontEmulatorOptions {
   /** Tokens it accepts; one random token when none are given. */
@@ -18,6 +19,8 @@ export interface FrontEmulatorOptions {
   burstEvery?: number;
   /** Lists it answers 403, as for a token without the scope. */
   forbidden?: string[];
+  /** Every Nth write is applied, then answered 502: the outcome a client cannot know (fault injection). */
+  loseResponseEvery?: number;
   /** Every Nth request answers 502 (fault injection). */
   failEvery?: number;
   /** After this many requests, every token is revoked (401). */
@@ -41,7 +44,9 @@ export class FrontEmulator {
   url = '';
   requests = 0;
   /** What it answered, for tests and the bench. */
-  readonly stats = { pages: 0, rateLimited: 0, failed: 0, unauthorized: 0 };
+  readonly stats = { pages: 0, rateLimited: 0, failed: 0, unauthorized: 0, lostResponses: 0 };
+  /** The write routes: what was received and created, for exactly-once checks. */
+  readonly writes = new FrontWrites(new Set(Array.from({ length: 3 }, (_, i) => `inb_${i.toString(36)}`)));
   private windowStart = 0;
   private windowCount = 0;
   private server: Server | undefined;
@@ -102,6 +107,11 @@ export class FrontEmulator {
     if (req.method === 'GET' && path === '/me') {
       return send(res, 200, { _links: { self: `${this.url}/me` }, id: this.company.id, name: this.company.name });
     }
+    if (req.method === 'POST') return this.write(req, res, path);
+    if (req.method === 'GET') {
+      const found = this.writes.lookup(path);
+      if (found) return send(res, found.status, found.body);
+    }
     const list = path.slice(1);
     if (o.forbidden?.includes(list)) return send(res, 403, frontError(403, 'Forbidden', 'You do not have the permission to access this resource'));
     if (req.method === 'GET' && (LISTS as readonly string[]).includes(list)) return this.page(res, list, url);
@@ -110,6 +120,27 @@ export class FrontEmulator {
       return send(res, 200, { _links: { self: url.toString() }, _results: Array.from({ length: count }, (_, i) => record(list, i)) });
     }
     send(res, 404, frontError(404, 'Not found', `No route ${req.method} ${path}`));
+  }
+
+  private write(req: IncomingMessage, res: ServerResponse, path: string): void {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      let body: unknown;
+      try {
+        body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      } catch {
+        return send(res, 400, frontError(400, 'Bad request', 'Body is not valid JSON'));
+      }
+      const answer = this.writes.write('POST', path, body);
+      if (!answer) return send(res, 404, frontError(404, 'Not found', `No route POST ${path}`));
+      const every = this.options.loseResponseEvery;
+      if (every && answer.status < 300 && this.writes.received.length % every === 0) {
+        this.stats.lostResponses += 1;
+        return send(res, 502, frontError(502, 'Bad Gateway', 'Upstream failed'));
+      }
+      send(res, answer.status, answer.body);
+    });
   }
 
   /** One page of a list: `_results`, and `_pagination.next` on the company's host (here: the emulator, or nextOrigin). */
@@ -178,9 +209,6 @@ function updatedAfter(q: string | null): number | undefined {
   }
 }
 
-function frontError(status: number, title: string, message: string) {
-  return { _error: { status, title, message } };
-}
 
 function send(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json' });
