@@ -19,6 +19,13 @@ export class Collection<T extends object> {
     return raw === undefined ? undefined : this.check(raw, id);
   }
 
+  /** Several records in one store query. */
+  async getMany(ids: string[]): Promise<(T | undefined)[]> {
+    if (ids.length === 0) return [];
+    const raws = await this.call(() => this.keyv.get<unknown>(ids.map((id) => this.prefix + id)));
+    return (raws as unknown[]).map((raw, i) => (raw === undefined || raw === null ? undefined : this.check(raw, ids[i]!)));
+  }
+
   async put(id: string, value: T): Promise<void> {
     await this.call(() => this.keyv.set(this.prefix + id, value));
   }

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { writeConnector } from '../helpers/connector-fixtures.js';
 import { credentialBench, type Row } from './credentials-bench.js';
 import { syncPeakRss, syncThroughput, syncUnderRateLimit } from './sync-bench.js';
+import { writeThroughput } from './write-bench.js';
 
 const quick = process.env.BENCH_QUICK === '1';
 const fresh = () => mkdtemp(join(tmpdir(), 'credport-bench-'));
@@ -58,5 +59,12 @@ if (!quick) {
   console.log(`\n## sync under a rate limit of R = ${R} requests a minute (enforced as ${R / 10} per 6-second window, 5 windows)\n`);
   console.log(`achieved: ${limited.achieved.toFixed(0)} requests a minute (${(limited.achieved / R).toFixed(3)} of R, goal >= 0.95); 429s received: ${limited.rateLimited}`);
 }
+
+const WRITES = 5_000;
+const writes = await writeThroughput(await home(), WRITES, ROUNDS);
+console.log(`\n## writes: JSONL file -> Front contacts on loopback, emulator rate limit off (${WRITES.toLocaleString('en')} records, ${ROUNDS} alternating rounds)\n`);
+console.log(`credport sync: ${writes.oursRps.toFixed(0)} records/s; bare got POST loop: ${writes.baseRps.toFixed(0)} records/s (medians)`);
+console.log(`ratio credport/baseline, median of paired runs: ${writes.ratio.toFixed(2)} (each pair: ${writes.ratios.map((r) => r.toFixed(2)).join(', ')})`);
+console.log('baseline: test/bench/got-post-baseline.mjs posts the same bodies one by one (no validation, no write ledger, no checkpoint).');
 
 await Promise.all(homes.map((dir) => rm(dir, { recursive: true, force: true })));

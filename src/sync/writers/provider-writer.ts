@@ -31,6 +31,16 @@ export interface ProviderWriterOptions {
 }
 
 const ATTEMPTS = 5;
+// Records of one page written at once; the per-credential rate gate still paces them.
+const WRITES_IN_FLIGHT = 4;
+
+interface Prepared {
+  record: unknown;
+  row: number | undefined;
+  body: unknown;
+  key: string;
+  ledgerId: string;
+}
 // A refusal of the record itself: it goes to the rejects file and the sync goes on.
 const RECORD_REFUSALS = new Set([400, 404, 409, 413, 422]);
 
@@ -45,21 +55,29 @@ export class ProviderWriter implements StreamWriter {
 
   async write(records: unknown[], rows: (number | undefined)[]): Promise<WriteOutcome> {
     const outcome: WriteOutcome = { sent: 0, rejected: 0, skipped: 0 };
-    for (const [i, record] of records.entries()) {
-      const result = await this.writeOne(record, rows[i]);
+    const prepared = records.map((record, i) => this.prepare(record, rows[i]));
+    // One store query for the page's ledger entries, then a few records in flight at once.
+    const entries = await this.o.ledger.getMany(prepared.map((p) => p.ledgerId));
+    const seen = new Set<string>();
+    await inParallel(WRITES_IN_FLIGHT, prepared, async (p, i) => {
+      // The same record twice in one page is one record: the second waits for nothing and is skipped.
+      const result = seen.has(p.ledgerId) ? 'skipped' : (seen.add(p.ledgerId), await this.writeOne(p, entries[i]));
       outcome[result] += 1;
-    }
+    });
     return outcome;
   }
 
   async close(): Promise<void> {}
 
-  private async writeOne(record: unknown, row: number | undefined): Promise<'sent' | 'rejected' | 'skipped'> {
-    const { operation, params } = this.o;
+  private prepare(record: unknown, row: number | undefined): Prepared {
     const body = mapRecord(record, this.o.mapping);
-    const key = firstRendered(operation.recordKey, body, params) ?? `sha256:${createHash('sha256').update(JSON.stringify(body)).digest('hex')}`;
+    const key = firstRendered(this.o.operation.recordKey, body, this.o.params) ?? `sha256:${createHash('sha256').update(JSON.stringify(body)).digest('hex')}`;
     const ledgerId = `${this.o.ledgerScope}:${createHash('sha256').update(`${this.o.operationName}\0${key}`).digest('hex').slice(0, 40)}`;
-    const entry = await this.o.ledger.get(ledgerId);
+    return { record, row, body, key, ledgerId };
+  }
+
+  private async writeOne({ record, row, body, key, ledgerId }: Prepared, entry: LedgerEntry | undefined): Promise<'sent' | 'rejected' | 'skipped'> {
+    const { operation, params } = this.o;
     if (entry?.status === 'done' || entry?.status === 'rejected') return 'skipped';
 
     const refuse = async (reason: string, extra: Partial<Reject> = {}) => {
@@ -130,4 +148,22 @@ function describeBodyErrors(errors: ErrorObject[]): { reason: string; field?: st
   }
   const field = first.instancePath || '/';
   return { reason: `${field} ${first.message ?? 'is not valid'}`, field };
+}
+
+/** Runs work over items with at most `limit` at once; the first failure stops the rest from starting. */
+async function inParallel<T>(limit: number, items: T[], work: (item: T, index: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failed = false;
+  const lane = async () => {
+    while (!failed && next < items.length) {
+      const index = next++;
+      try {
+        await work(items[index]!, index);
+      } catch (error) {
+        failed = true;
+        throw error;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
 }
