@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { frontError, FrontWrites } from './front-writes.js';
+import { type LoopbackHost, readJson, sendJson as send, startLoopback } from './loopback-server.js';
 
 export interface FrontEmulatorOptions {
   /** Tokens it accepts; one random token when none are given. */
@@ -9,7 +9,7 @@ export interface FrontEmulatorOptions {
   company?: { id: string; name: string };
   port?: number;
   /** Loopback only: the emulator is for this machine. */
-  host?: '127.0.0.1' | '::1' | 'localhost';
+  host?: LoopbackHost;
   /** Records in each paginated list (contacts, conversations, tags, accounts). Default 250. */
   records?: number;
   /** Requests allowed per window (Front: 50-200 a minute); 0 or absent: no limit. */
@@ -49,7 +49,7 @@ export class FrontEmulator {
   readonly writes = new FrontWrites(new Set(Array.from({ length: 3 }, (_, i) => `inb_${i.toString(36)}`)));
   private windowStart = 0;
   private windowCount = 0;
-  private server: Server | undefined;
+  private stopServer: (() => Promise<void>) | undefined;
 
   constructor(private readonly options: FrontEmulatorOptions = {}) {
     this.tokens = new Set(options.tokens?.length ? options.tokens : [`emu_${randomBytes(24).toString('base64url')}`]);
@@ -57,24 +57,15 @@ export class FrontEmulator {
   }
 
   async start(): Promise<this> {
-    const server = createServer((req, res) => this.handle(req, res));
-    const host = this.options.host ?? '127.0.0.1';
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.options.port ?? 0, host, () => resolve());
-    });
-    this.server = server;
-    const { port } = server.address() as AddressInfo;
-    this.url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+    const server = await startLoopback((req, res) => this.handle(req, res), { ...(this.options.port !== undefined ? { port: this.options.port } : {}), ...(this.options.host ? { host: this.options.host } : {}) });
+    this.url = server.url;
+    this.stopServer = server.stop;
     return this;
   }
 
   async stop(): Promise<void> {
-    const server = this.server;
-    if (!server) return;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    this.server = undefined;
+    await this.stopServer?.();
+    this.stopServer = undefined;
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
@@ -107,7 +98,7 @@ export class FrontEmulator {
     if (req.method === 'GET' && path === '/me') {
       return send(res, 200, { _links: { self: `${this.url}/me` }, id: this.company.id, name: this.company.name });
     }
-    if (req.method === 'POST') return this.write(req, res, path);
+    if (req.method === 'POST') return void this.write(req, res, path);
     if (req.method === 'GET') {
       const found = this.writes.lookup(path);
       if (found) return send(res, found.status, found.body);
@@ -122,25 +113,17 @@ export class FrontEmulator {
     send(res, 404, frontError(404, 'Not found', `No route ${req.method} ${path}`));
   }
 
-  private write(req: IncomingMessage, res: ServerResponse, path: string): void {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      let body: unknown;
-      try {
-        body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-      } catch {
-        return send(res, 400, frontError(400, 'Bad request', 'Body is not valid JSON'));
-      }
-      const answer = this.writes.write('POST', path, body);
-      if (!answer) return send(res, 404, frontError(404, 'Not found', `No route POST ${path}`));
-      const every = this.options.loseResponseEvery;
-      if (every && answer.status < 300 && this.writes.received.length % every === 0) {
-        this.stats.lostResponses += 1;
-        return send(res, 502, frontError(502, 'Bad Gateway', 'Upstream failed'));
-      }
-      send(res, answer.status, answer.body);
-    });
+  private async write(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+    const body = await readJson(req);
+    if (body === undefined) return send(res, 400, frontError(400, 'Bad request', 'Body is not valid JSON'));
+    const answer = this.writes.write('POST', path, body);
+    if (!answer) return send(res, 404, frontError(404, 'Not found', `No route POST ${path}`));
+    const every = this.options.loseResponseEvery;
+    if (every && answer.status < 300 && this.writes.received.length % every === 0) {
+      this.stats.lostResponses += 1;
+      return send(res, 502, frontError(502, 'Bad Gateway', 'Upstream failed'));
+    }
+    send(res, answer.status, answer.body);
   }
 
   /** One page of a list: `_results`, and `_pagination.next` on the company's host (here: the emulator, or nextOrigin). */
@@ -210,7 +193,3 @@ function updatedAfter(q: string | null): number | undefined {
 }
 
 
-function send(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json' });
-  res.end(JSON.stringify(body));
-}

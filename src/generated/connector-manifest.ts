@@ -70,17 +70,34 @@ export interface AuthStrategyConfig {
   secret: string;
 }
 /**
- * The request that proves a secret works, and what of its answer the tile keeps as identity.
+ * How a secret is proved: a request whose answer gives the identity (via: request, the default), or the auth strategy's token exchange itself (via: token-exchange).
  */
 export interface VerificationConfig {
-  method: 'GET' | 'POST';
-  path: string;
+  method?: 'GET' | 'POST';
+  path?: string;
   /**
    * Tile identity field -> JSON pointer into the answer. Every pointer must resolve to a scalar, or the answer is unexpected.
    */
   identity: {
     [k: string]: JsonPointer;
   };
+  via?: 'request' | 'token-exchange';
+  /**
+   * Identity fields kept when present (a USER key's user); absent or null is fine.
+   */
+  optionalIdentity?: {
+    [k: string]: JsonPointer;
+  };
+  keyType?: KeyTypeRule;
+}
+/**
+ * Derives the key's type from the answer: `present` when the pointer holds a value, `absent` when it is null or missing.
+ */
+export interface KeyTypeRule {
+  field: string;
+  pointer: JsonPointer;
+  present: string;
+  absent: string;
 }
 /**
  * Where the provider puts a short title and a message in an error answer.
@@ -102,6 +119,7 @@ export interface StreamConfig {
   scopes: string[];
   pagination?: PaginationConfig;
   incremental?: IncrementalConfig;
+  requires?: CredentialRequirement;
 }
 /**
  * Cursor pagination: the page names the next page's URL; its page token is reused against the credential's own origin when that URL points elsewhere.
@@ -115,6 +133,10 @@ export interface PaginationConfig {
   tokenParam: string;
   limitParam?: string;
   pageSize?: number;
+  /**
+   * url (the default): the pointer holds the next page's URL; token: it holds a cursor sent back as tokenParam.
+   */
+  nextIs?: 'url' | 'token';
 }
 /**
  * Where a stream can resume from the newest record seen: the record field, and the query the provider takes.
@@ -129,6 +151,18 @@ export interface IncrementalConfig {
   extraParams?: {
     [k: string]: string;
   };
+}
+/**
+ * What a stream or operation needs of the credential's identity, checked before any request (Frontline: a USER key).
+ */
+export interface CredentialRequirement {
+  identity: {
+    [k: string]: string;
+  };
+  /**
+   * Where a user gets a credential that meets it.
+   */
+  help: string;
 }
 export interface OperationConfig {
   method: 'POST' | 'PUT' | 'PATCH';
@@ -159,4 +193,5 @@ export interface OperationConfig {
    * The provider drops a second copy itself (Front's external_id on imports), so a write whose outcome is unknown may simply be sent again.
    */
   providerDeduplicates?: boolean;
+  requires?: CredentialRequirement;
 }

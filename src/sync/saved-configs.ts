@@ -9,6 +9,7 @@ import type { CredentialService } from '../credentials/credential-service.js';
 import type { Collection } from '../store/collection.js';
 import { printable } from '../text/printable.js';
 import { templateParams } from './render-template.js';
+import { checkRequirement } from './requirements.js';
 
 export interface CreateSourceInput {
   name: string;
@@ -61,6 +62,7 @@ export class SavedConfigs {
       throw new InputError(`credential ${tile.id} ("${tile.name}") is a ${tile.connector} credential; a ${connector.id} source needs a ${connector.id} credential`, { field: 'credentialId' });
     }
     const streams = pickStreams(Object.keys(connector.manifest.streams ?? {}), input.streams, connector.id);
+    for (const stream of streams) checkRequirement(connector.manifest.streams![stream]!.requires, tile, `${connector.manifest.title} stream ${stream}`);
     return this.saveSource({ id: newId('src'), name, connector: connector.id, credentialId: tile.id, streams, createdAt: new Date().toISOString() });
   }
 
@@ -110,6 +112,7 @@ export class SavedConfigs {
     for (const [stream, operation] of Object.entries(operations)) {
       const found = connector.operations.get(operation);
       if (!found) throw new InputError(`unknown operation "${printable(operation)}" for stream ${printable(stream)} (operations: ${[...connector.operations.keys()].join(', ')})`, { field: 'operations' });
+      checkRequirement(found.config.requires, tile, `${connector.manifest.title} operation ${operation}`);
       const missing = templateParams(found.config.path).filter((p) => !params[p]);
       if (missing.length > 0) throw new InputError(`operation ${operation} needs the parameter ${missing.join(', ')} (--param ${missing[0]}=<value>)`, { field: 'params' });
     }

@@ -12,6 +12,7 @@ import { printable } from '../text/printable.js';
 import { jsonlReader } from './readers/jsonl-reader.js';
 import { providerReader } from './readers/provider-reader.js';
 import { RejectsFile } from './rejects-file.js';
+import { checkRequirement } from './requirements.js';
 import type { SavedConfigs } from './saved-configs.js';
 import type { SyncEvent, SyncSummary } from './sync-events.js';
 import { runSync, type StreamPlan, type SyncState } from './sync-engine.js';
@@ -110,6 +111,7 @@ export class SyncService {
     if (readerClient) {
       const connector = this.deps.registry.get(source.connector);
       const stream = connector.manifest.streams![name]!;
+      checkRequirement(stream.requires, await this.deps.credentials.show(source.credentialId!), `${connector.manifest.title} stream ${name}`);
       scopes.push(...stream.scopes);
       cursorField = stream.incremental?.cursorField;
       reader = (since) => providerReader({ client: readerClient, provider: connector.manifest.title, name, stream, since, onEvent });
@@ -125,6 +127,7 @@ export class SyncService {
       const operationName = destination.operations![name]!;
       const operation = connector.operations.get(operationName);
       if (!operation) throw new InputError(`destination ${destination.id} names operation ${printable(operationName)}, which ${connector.id} no longer has`, { field: 'operations' });
+      checkRequirement(operation.config.requires, await this.deps.credentials.show(destination.credentialId!), `${connector.manifest.title} operation ${operationName}`);
       scopes.push(...operation.config.scopes);
       writer = async () =>
         new ProviderWriter({

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { InputError } from '../../errors.js';
 import { FrontEmulator } from '../../emulator/front-emulator.js';
+import { FrontlineEmulator } from '../../emulator/frontline-emulator.js';
 import { printJson } from '../output.js';
 import { type GlobalOptions, runAction } from '../run-action.js';
 
@@ -8,7 +9,7 @@ export function registerEmulateCommand(program: Command): void {
   program
     .command('emulate')
     .description('run a loopback emulator of a provider, to try credport with no internet')
-    .argument('<connector>', 'front')
+    .argument('<connector>', 'front or frontline')
     .option('--port <n>', 'port on 127.0.0.1 (default: a free one)', (v) => Number.parseInt(v, 10))
     .option('--token <token...>', 'tokens the emulator accepts (test tokens, not real secrets; default: one random token)')
     .option('--records <n>', 'records in each paginated list (default 250)', (v) => Number.parseInt(v, 10))
@@ -22,7 +23,8 @@ export function registerEmulateCommand(program: Command): void {
         GlobalOptions & { port?: number; token?: string[]; records?: number; rateLimit?: number; failEvery?: number; revokeAfter?: number; nextOrigin?: string }
       >();
       await runAction(options, async () => {
-        if (connector !== 'front') throw new InputError(`no emulator for "${connector}" yet (emulators: front)`, { field: 'connector' });
+        if (connector === 'frontline') return runFrontline(options);
+        if (connector !== 'front') throw new InputError(`no emulator for "${connector}" yet (emulators: front, frontline)`, { field: 'connector' });
         if (options.port !== undefined && !(Number.isInteger(options.port) && options.port >= 0 && options.port < 65536)) {
           throw new InputError('--port must be a port number', { field: 'port' });
         }
@@ -45,10 +47,31 @@ export function registerEmulateCommand(program: Command): void {
           console.log(`accepted test token(s): ${tokens.join(' ')}`);
           console.log(`try: echo <token> | credport credentials add front --name Emulated --base-url ${emulator.url} --secret-stdin`);
         }
-        await new Promise<void>((resolve) => {
-          for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, resolve);
-        });
+        await waitForSignal();
         await emulator.stop();
       });
     });
+}
+
+async function runFrontline(options: GlobalOptions & { port?: number; records?: number; revokeAfter?: number }): Promise<void> {
+  const emulator = await new FrontlineEmulator({
+    ...(options.port !== undefined ? { port: options.port } : {}),
+    ...(options.records !== undefined ? { records: options.records } : {}),
+    ...(options.revokeAfter !== undefined ? { revokeAfter: options.revokeAfter } : {}),
+  }).start();
+  const keys = { GENERAL: emulator.keyOfType('GENERAL'), USER: emulator.keyOfType('USER') };
+  if (options.json) printJson({ connector: 'frontline', url: emulator.url, keys });
+  else {
+    console.log(`Frontline emulator on ${emulator.url} (Ctrl-C to stop)`);
+    console.log(`test keys: GENERAL ${keys.GENERAL}  USER ${keys.USER}`);
+    console.log(`try: echo <key> | credport credentials add frontline --name Emulated --base-url ${emulator.url} --secret-stdin`);
+  }
+  await waitForSignal();
+  await emulator.stop();
+}
+
+function waitForSignal(): Promise<void> {
+  return new Promise<void>((resolve) => {
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve());
+  });
 }

@@ -32,7 +32,7 @@ export function providerReader(options: ProviderReaderOptions): StreamReader {
           throw new InputError(`${options.provider} answered ${stream.path} without a record list at ${stream.recordSelector}`, { code: 'provider_unexpected' });
         }
         const link: unknown = stream.pagination ? getPointer(response.body, stream.pagination.next) : undefined;
-        const next: URL | undefined = typeof link === 'string' && link !== '' ? rewriteForeign(options, new URL(link)) : undefined;
+        const next: URL | undefined = typeof link === 'string' && link !== '' ? nextUrl(options, link) : undefined;
         pending = next ? fetchPage(client, next) : undefined;
         yield { records, next: next?.toString() ?? null };
       }
@@ -44,6 +44,15 @@ function fetchPage(client: ProviderClient, url: URL): Promise<{ body: unknown }>
   const request = client.request<unknown>({ path: url.toString() });
   request.catch(() => undefined); // awaited once the current page is saved; not unhandled meanwhile
   return request;
+}
+
+/** The next page: a link the provider gave (checked for its origin), or a cursor sent back to our own origin. */
+function nextUrl(options: ProviderReaderOptions, link: string): URL {
+  const pagination = options.stream.pagination!;
+  if (pagination.nextIs !== 'token') return rewriteForeign(options, new URL(link));
+  const url = firstPage({ ...options, since: undefined });
+  url.searchParams.set(pagination.tokenParam, link);
+  return url;
 }
 
 function firstPage({ client, stream, since }: ProviderReaderOptions): URL {
