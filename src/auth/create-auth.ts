@@ -1,13 +1,16 @@
-import type { AuthStrategyConfig } from '../generated/connector-manifest.js';
+import type { ConnectorManifest } from '../generated/connector-manifest.js';
 import type { AuthStrategy } from './auth-strategy.js';
 import { createBearerAuth } from './bearer.js';
+import { createTokenExchangeAuth } from './token-exchange.js';
 
 export type SecretValues = Readonly<Record<string, string>>;
 
-/** The strategy a manifest names, over the credential's decrypted secret fields. */
-export function createAuth(config: AuthStrategyConfig, secrets: SecretValues): AuthStrategy {
-  switch (config.strategy) {
-    case 'bearer':
-      return createBearerAuth(secrets[config.secret] ?? '');
+/** The strategy a manifest names, over the credential's decrypted auth fields. */
+export function createAuth(manifest: ConnectorManifest, values: SecretValues, baseUrl: string, timeoutMs: number): AuthStrategy {
+  const config = manifest.auth;
+  if (config.strategy === 'token-exchange') {
+    if (!config.exchange) throw new Error(`connector ${manifest.id}: token-exchange needs auth.exchange`);
+    return createTokenExchangeAuth(config.exchange, values, { baseUrl, provider: manifest.title, envelope: manifest.errors, timeoutMs }, config.secret);
   }
+  return createBearerAuth(values[config.secret] ?? '');
 }

@@ -10,11 +10,12 @@ const STDIN_LIMIT = 64 * 1024;
 
 /**
  * The secret never comes from argv (other users can read it there): stdin, an environment
- * variable, or a hidden prompt on a terminal. One secret field is read as it is; several as a JSON object.
+ * variable, or prompts on a terminal (hidden for writeOnly fields). One field is read as it is;
+ * several (Frontegg's Client ID and Secret Key) as a JSON object.
  */
 export async function readSecrets(connector: Connector, source: SecretSource): Promise<Record<string, unknown>> {
-  const fields = connector.secretFields;
-  const properties = connector.form.schema.properties as Record<string, { title?: string }>;
+  const fields = connector.authFields;
+  const properties = connector.form.schema.properties as Record<string, { title?: string; default?: string }>;
   if (source.secretStdin && source.secretEnv) throw new InputError('give the secret one way: --secret-stdin or --secret-env, not both');
   let raw: string | undefined;
   if (source.secretStdin) raw = dropOneNewline(await readStdin());
@@ -25,14 +26,19 @@ export async function readSecrets(connector: Connector, source: SecretSource): P
   if (raw !== undefined) return fields.length === 1 ? { [fields[0]!]: raw } : parseObject(raw, fields);
 
   if (!process.stdin.isTTY) {
-    throw new InputError(
-      `no ${fields.map((f) => properties[f]?.title ?? f).join(' / ')} given: pipe it with --secret-stdin, name an environment variable with --secret-env, or run in a terminal to be prompted`,
-    );
+    const what = connector.secretFields.map((f) => properties[f]?.title ?? f).join(' / ');
+    const how = fields.length === 1 ? 'pipe it with --secret-stdin' : `pipe ${JSON.stringify(Object.fromEntries(fields.map((f) => [f, '...'])))} with --secret-stdin`;
+    throw new InputError(`no ${what} given: ${how}, name an environment variable with --secret-env, or run in a terminal to be prompted`);
   }
-  const { default: password } = await import('@inquirer/password');
+  const [{ default: password }, { default: input }] = await Promise.all([import('@inquirer/password'), import('@inquirer/input')]);
   const values: Record<string, string> = {};
   for (const field of fields) {
-    values[field] = await password({ message: `${properties[field]?.title ?? field}:`, mask: '*' }, { output: process.stderr });
+    const message = `${properties[field]?.title ?? field}:`;
+    const context = { output: process.stderr };
+    const value = connector.secretFields.includes(field)
+      ? await password({ message, mask: '*' }, context)
+      : await input({ message, ...(properties[field]?.default ? { default: properties[field]!.default! } : {}) }, context);
+    if (value !== '') values[field] = value;
   }
   return values;
 }
@@ -58,7 +64,8 @@ function parseObject(raw: string, fields: readonly string[]): Record<string, unk
   try {
     parsed = JSON.parse(raw);
   } catch {
-    throw new InputError(`this connector has several secret fields (${fields.join(', ')}): give them on stdin as one JSON object`);
+    // Not quoting the input: it may be the secret itself.
+    throw new InputError(`this connector takes several fields (${fields.join(', ')}): give them on stdin as one JSON object`);
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw new InputError(`the secret fields (${fields.join(', ')}) must come as one JSON object`);

@@ -63,8 +63,8 @@ export class CredentialService {
     const connector = this.deps.registry.get(input.connector);
     const values = trimPublicFields(input.values, connector);
     this.deps.registry.validateValues(connector, values);
-    const baseUrl = input.baseUrl === undefined ? undefined : checkBaseUrl(input.baseUrl);
-    const secrets = pick(values, connector.secretFields);
+    const baseUrl = input.baseUrl === undefined ? regionalBaseUrl(connector, values) : checkBaseUrl(input.baseUrl);
+    const secrets = pick(values, connector.authFields);
 
     const at = this.now().toISOString();
     const checked = input.verify === false ? undefined : await this.verify(connector, baseUrl, secrets);
@@ -131,10 +131,10 @@ export class CredentialService {
     refuseUnknownKeys(input, ['secrets', 'verify'], 'rotate input');
     const record = await this.load(id);
     const connector = this.deps.registry.get(record.connector);
-    refuseUnknownKeys(input.secrets, connector.secretFields, 'rotate secrets');
+    refuseUnknownKeys(input.secrets, connector.authFields, 'rotate secrets');
     const candidate = { name: record.name, ...input.secrets };
     this.deps.registry.validateValues(connector, candidate);
-    const secrets = pick(candidate, connector.secretFields);
+    const secrets = pick(candidate, connector.authFields);
     const identity = input.verify === false ? undefined : await this.verify(connector, record.baseUrl, secrets);
     const at = this.now().toISOString();
     const next: CredentialRecord = {
@@ -190,11 +190,12 @@ export class CredentialService {
   }
 
   private clientFor(connector: Connector, baseUrl: string | undefined, secrets: SecretValues, http = this.http, extras: ClientExtras = {}): ProviderClient {
-    return new ProviderClient(connector, baseUrl ?? connector.manifest.http.baseUrl, createAuth(connector.manifest.auth, secrets), http, extras);
+    const origin = baseUrl ?? connector.manifest.http.baseUrl;
+    return new ProviderClient(connector, origin, createAuth(connector.manifest, secrets, origin, http.timeoutMs), http, extras);
   }
 
   private verify(connector: Connector, baseUrl: string | undefined, secrets: SecretValues) {
-    return verifyCredential(connector, this.clientFor(connector, baseUrl, secrets));
+    return verifyCredential(connector, this.clientFor(connector, baseUrl, secrets), secrets);
   }
 
   private async load(id: string): Promise<CredentialRecord> {
@@ -226,6 +227,15 @@ function newCredentialId(): string {
   let bits = 0n;
   for (const byte of bytes) bits = (bits << 8n) | BigInt(byte);
   return `cred_${bits.toString(32).padStart(16, '0')}`;
+}
+
+/** Frontegg-style region and domain fields pick the base URL; undefined keeps the manifest's default. */
+function regionalBaseUrl(connector: Connector, values: Record<string, unknown>): string | undefined {
+  const regions = connector.manifest.http.regions;
+  if (!regions) return undefined;
+  const domain = regions.domainField ? values[regions.domainField] : undefined;
+  const url = typeof domain === 'string' && domain !== '' ? `https://${domain}` : regions.urls[String(values[regions.field])];
+  return url === undefined || url === connector.manifest.http.baseUrl ? undefined : checkBaseUrl(url);
 }
 
 function checkId(id: string): void {

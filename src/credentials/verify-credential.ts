@@ -6,9 +6,19 @@ import type { Connector } from '../registry/connector.js';
 import { getPointer } from '../registry/inline-refs.js';
 import { terminalSafe } from '../text/terminal-safe.js';
 
-/** Sends the manifest's verification request and keeps what it names as the identity. */
-export async function verifyCredential(connector: Connector, client: ProviderClient): Promise<CredentialIdentity> {
-  const { method = 'GET', path = '/', identity: required, optionalIdentity = {}, keyType } = connector.manifest.verification;
+/**
+ * Proves the secret: the manifest's verification request (its answer gives the identity), or a
+ * token exchange (the tile then shows the public fields it names and the token's expiry).
+ */
+export async function verifyCredential(connector: Connector, client: ProviderClient, values: Readonly<Record<string, string>>): Promise<CredentialIdentity> {
+  const { via = 'request', method = 'GET', path = '/', identity: required, optionalIdentity = {}, keyType, fromFields = [] } = connector.manifest.verification;
+  if (via === 'token-exchange') {
+    const expiresAt = await client.authorizeNow();
+    const identity: CredentialIdentity = {};
+    for (const field of fromFields) if (values[field] !== undefined && !connector.secretFields.includes(field)) identity[field] = values[field]!;
+    if (expiresAt !== undefined) identity.tokenExpiresAt = new Date(expiresAt).toISOString();
+    return identity;
+  }
   const response = await client.request({ method, path });
   const identity: CredentialIdentity = {};
   // A provider may echo the token back: it must not reach the tile, the store or a terminal.

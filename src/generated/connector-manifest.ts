@@ -43,6 +43,7 @@ export interface ConnectorManifest {
      * Hosts besides the credential's own origin that may receive the secret (HTTPS only). A leading '*.' matches exactly one DNS label.
      */
     allowedHosts: string[];
+    regions?: RegionConfig;
   };
   verification: VerificationConfig;
   errors: ErrorEnvelope;
@@ -60,14 +61,49 @@ export interface ConnectorManifest {
   };
 }
 /**
- * How the decrypted secret becomes request headers.
+ * How the decrypted secret becomes request headers: a static bearer token, or a token exchange (client id + secret for a short-lived access token).
  */
 export interface AuthStrategyConfig {
-  strategy: 'bearer';
+  strategy: 'bearer' | 'token-exchange';
   /**
    * The credential field holding the token.
    */
   secret: string;
+  exchange?: TokenExchangeConfig;
+}
+/**
+ * token-exchange: where and how the credential is exchanged for an access token.
+ */
+export interface TokenExchangeConfig {
+  path: string;
+  /**
+   * JSON body; string values are templates over the credential's fields ({clientId}).
+   */
+  body: {
+    [k: string]: string;
+  };
+  /**
+   * Pointers to the access token in the answer, first found wins (v2 snake_case, v1 camelCase).
+   *
+   * @minItems 1
+   */
+  accessToken: [JsonPointer, ...JsonPointer[]];
+  /**
+   * Pointers to its lifetime in seconds.
+   *
+   * @minItems 1
+   */
+  expiresIn: [JsonPointer, ...JsonPointer[]];
+}
+/**
+ * A credential field that picks the base URL (Frontegg's EU/US/CA/AU gateways), and one holding the environment's own domain.
+ */
+export interface RegionConfig {
+  field: string;
+  urls: {
+    [k: string]: string;
+  };
+  domainField?: string;
 }
 /**
  * How a secret is proved: a request whose answer gives the identity (via: request, the default), or the auth strategy's token exchange itself (via: token-exchange).
@@ -89,6 +125,10 @@ export interface VerificationConfig {
     [k: string]: JsonPointer;
   };
   keyType?: KeyTypeRule;
+  /**
+   * Credential fields copied onto the tile's identity (public ones only, e.g. Frontegg's Client ID).
+   */
+  fromFields?: string[];
 }
 /**
  * Derives the key's type from the answer: `present` when the pointer holds a value, `absent` when it is null or missing.

@@ -109,7 +109,9 @@ export class ProviderClient {
                 `refused to send the ${title} credential to ${printable(url.origin, 80)}: it is neither the credential's origin (${this.base.origin}) nor a host the ${connector.id} manifest allows`,
               );
             }
-            options.headers.authorization = await auth.authorization();
+            const header = await auth.authorization();
+            options.headers.authorization = header;
+            (options.context as { authorization?: string }).authorization = header; // which token a 401 refused
             if (gate) await gate.acquire();
           },
         ],
@@ -126,24 +128,44 @@ export class ProviderClient {
   async request<T = unknown>(request: ProviderRequest): Promise<ProviderResponse<T>> {
     const url = this.resolve(request.path);
     const method = request.method ?? 'GET';
-    try {
-      const response = await this.got<T>(url, {
-        method,
-        ...(request.searchParams ? { searchParams: request.searchParams } : {}),
-        ...(request.json !== undefined ? { json: request.json } : {}),
-      });
-      return { status: response.statusCode, headers: response.headers, body: response.body };
-    } catch (error) {
-      const described = describeHttpError(error, {
-        provider: this.connector.manifest.title,
-        envelope: this.connector.manifest.errors,
-        method,
-        url,
-        secrets: this.auth.secrets(),
-      });
-      if (described instanceof ProviderRejectedError) described.credentialId = this.credentialId;
-      throw described;
+    // A short-lived token refused with 401 gets one fresh exchange and one more try; then the 401 stands.
+    for (let renewed = false; ; renewed = true) {
+      const context: { authorization?: string } = {};
+      try {
+        const response = await this.got<T>(url, {
+          method,
+          context,
+          ...(request.searchParams ? { searchParams: request.searchParams } : {}),
+          ...(request.json !== undefined ? { json: request.json } : {}),
+        });
+        return { status: response.statusCode, headers: response.headers, body: response.body };
+      } catch (error) {
+        const described = describeHttpError(error, {
+          provider: this.connector.manifest.title,
+          envelope: this.connector.manifest.errors,
+          method,
+          url,
+          secrets: this.auth.secrets(),
+        });
+        if (described instanceof ProviderRejectedError && described.status === 401 && this.auth.invalidate && context.authorization && !renewed) {
+          this.auth.invalidate(context.authorization);
+          continue;
+        }
+        if (described instanceof ProviderRejectedError) described.credentialId = this.credentialId;
+        throw described;
+      }
     }
+  }
+
+  /** Obtains a token now (a token exchange proves the credential); returns its expiry when the strategy has one. */
+  async authorizeNow(): Promise<number | undefined> {
+    try {
+      await this.auth.authorization();
+    } catch (error) {
+      if (error instanceof ProviderRejectedError) error.credentialId = this.credentialId;
+      throw error;
+    }
+    return this.auth.expiresAt?.();
   }
 
   /** What must never be printed: for redacting what the provider sends back. */

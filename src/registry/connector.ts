@@ -10,8 +10,10 @@ export interface Connector {
   readonly dir: string;
   /** What a host renders in its "Add New Credential" overlay. */
   readonly form: CredentialForm;
-  /** Fields marked writeOnly: sealed at rest, never returned. */
+  /** Fields marked writeOnly: never returned, hidden when typed, redacted from anything printed. */
   readonly secretFields: readonly string[];
+  /** Every field but name and description: sealed together, read together from stdin (a JSON object when several). */
+  readonly authFields: readonly string[];
   /** Compiled once at load. */
   readonly validate: ValidateFunction;
   /** Write operations by name, each with its request body validator compiled once at load. */

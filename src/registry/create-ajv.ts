@@ -9,7 +9,8 @@ export const ANNOTATION_KEYWORDS = ['x-pattern-message'] as const;
 
 /** One strict draft-07 validator; strict mode refuses typos in schemas instead of ignoring them. */
 export function createAjv(): Ajv {
-  const ajv = new Ajv({ allErrors: true, strict: true, strictRequired: false });
+  // useDefaults fills a field's default (Frontegg's region) into the validated input.
+  const ajv = new Ajv({ allErrors: true, strict: true, strictRequired: false, useDefaults: true });
   addFormats(ajv);
   for (const keyword of ANNOTATION_KEYWORDS) ajv.addKeyword({ keyword, schemaType: 'string' });
   return ajv;

@@ -57,6 +57,7 @@ export async function loadConnector(dir: string, context: LoadContext): Promise<
     dir,
     form: { schema: formSchema, uiSchema: manifest.credential.uiSchema },
     secretFields,
+    authFields: Object.keys(formSchema.properties as object).filter((key) => key !== 'name' && key !== 'description'),
     validate,
     operations,
   };

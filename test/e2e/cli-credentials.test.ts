@@ -115,7 +115,7 @@ describe('credport credentials add', () => {
   });
 
   it.each([
-    ['an unknown connector', ['credentials', 'add', 'frontt', '--name', 'x', '--secret-stdin'], 'tok_123456789', 'unknown connector "frontt" (known: front)'],
+    ['an unknown connector', ['credentials', 'add', 'frontt', '--name', 'x', '--secret-stdin'], 'tok_123456789', 'unknown connector "frontt" (known: front, frontegg, frontline)'],
     ['a missing --name', ['credentials', 'add', 'front', '--secret-stdin'], 'tok_123456789', "required option '--name <text>' not specified"],
     ['an empty name', ['credentials', 'add', 'front', '--name', '  ', '--secret-stdin'], 'tok_123456789', 'Credential Name (name) must not be empty'],
     ['an over-long name', ['credentials', 'add', 'front', '--name', 'n'.repeat(101), '--secret-stdin'], 'tok_123456789', 'at most 100 characters'],
@@ -248,6 +248,8 @@ describe('help and connectors', () => {
   it('lists connectors and shows the Front form as JSON for a host to render', async () => {
     expect(JSON.parse((await cli(['connectors', '--json'])).stdout)).toEqual([
       expect.objectContaining({ id: 'front', title: 'Front', auth: 'bearer', verification: 'GET /me', secretFields: ['apiKey'] }),
+      expect.objectContaining({ id: 'frontegg', title: 'Frontegg', auth: 'token-exchange', secretFields: ['secret'] }),
+      expect.objectContaining({ id: 'frontline', title: 'Frontline', auth: 'bearer', verification: 'GET /me', secretFields: ['apiKey'] }),
     ]);
     const form = JSON.parse((await cli(['connectors', 'show', 'front', '--json'])).stdout);
     expect(form.form.schema.properties.apiKey).toMatchObject({ title: 'API Key Value', writeOnly: true });

@@ -79,13 +79,13 @@ describe('validating form input', () => {
 
 describe('loading connectors', () => {
   it('refuses an unknown connector, naming the ones it knows', () => {
-    expect(() => registry.get('frontt')).toThrow('unknown connector "frontt" (known: front)');
+    expect(() => registry.get('frontt')).toThrow('unknown connector "frontt" (known: front, frontegg, frontline)');
   });
 
   it('loads a host-supplied connector folder as data, beside the built-in ones', async () => {
     await writeConnector(extras, 'acme');
     const withAcme = await ConnectorRegistry.load({ extraConnectorDirs: [extras] });
-    expect(withAcme.list().map((c) => c.id)).toEqual(['acme', 'front']);
+    expect(withAcme.list().map((c) => c.id)).toEqual(['acme', 'front', 'frontegg', 'frontline']);
     const acme = withAcme.get('acme');
     expect(acme.secretFields).toEqual(['token']);
     expect((acme.form.schema.properties as Record<string, { title?: string }>).name?.title).toBe('Credential Name');

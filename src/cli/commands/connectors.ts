@@ -21,7 +21,7 @@ export function registerConnectorCommands(program: Command): void {
           title: c.manifest.title,
           auth: c.manifest.auth.strategy,
           baseUrl: c.manifest.http.baseUrl,
-          verification: `${c.manifest.verification.method} ${c.manifest.verification.path}`,
+          verification: c.manifest.verification.via === 'token-exchange' ? 'token exchange' : `${c.manifest.verification.method ?? 'GET'} ${c.manifest.verification.path ?? '/'}`,
           secretFields: [...c.secretFields],
           docs: c.manifest.docs,
         }));
