@@ -1,4 +1,4 @@
-import got, { HTTPError, type Got, type Method } from 'got';
+import got, { HTTPError, RequestError, type Got, type Method } from 'got';
 import type { AuthStrategy } from '../auth/auth-strategy.js';
 import { OriginRefusedError, ProviderRejectedError } from '../errors.js';
 import { VERSION } from '../package-info.js';
@@ -109,9 +109,7 @@ export class ProviderClient {
                 `refused to send the ${title} credential to ${printable(url.origin, 80)}: it is neither the credential's origin (${this.base.origin}) nor a host the ${connector.id} manifest allows`,
               );
             }
-            const header = await auth.authorization();
-            options.headers.authorization = header;
-            (options.context as { authorization?: string }).authorization = header; // which token a 401 refused
+            options.headers.authorization = await auth.authorization();
             if (gate) await gate.acquire();
           },
         ],
@@ -130,16 +128,16 @@ export class ProviderClient {
     const method = request.method ?? 'GET';
     // A short-lived token refused with 401 gets one fresh exchange and one more try; then the 401 stands.
     for (let renewed = false; ; renewed = true) {
-      const context: { authorization?: string } = {};
       try {
         const response = await this.got<T>(url, {
           method,
-          context,
           ...(request.searchParams ? { searchParams: request.searchParams } : {}),
           ...(request.json !== undefined ? { json: request.json } : {}),
         });
         return { status: response.statusCode, headers: response.headers, body: response.body };
       } catch (error) {
+        // Which token the provider refused, read from got's error before it is replaced by a redacted one.
+        const refused = error instanceof RequestError ? error.options?.headers?.authorization : undefined;
         const described = describeHttpError(error, {
           provider: this.connector.manifest.title,
           envelope: this.connector.manifest.errors,
@@ -147,8 +145,8 @@ export class ProviderClient {
           url,
           secrets: this.auth.secrets(),
         });
-        if (described instanceof ProviderRejectedError && described.status === 401 && this.auth.invalidate && context.authorization && !renewed) {
-          this.auth.invalidate(context.authorization);
+        if (described instanceof ProviderRejectedError && described.status === 401 && this.auth.invalidate && typeof refused === 'string' && !renewed) {
+          this.auth.invalidate(refused);
           continue;
         }
         if (described instanceof ProviderRejectedError) described.credentialId = this.credentialId;

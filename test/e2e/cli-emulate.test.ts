@@ -10,10 +10,10 @@ afterEach(() => {
   child = undefined;
 });
 
-async function emulate(args: string[]): Promise<{ url: string; tokens: string[] }> {
-  child = spawn(process.execPath, [CLI, 'emulate', 'front', ...args, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+async function emulate(args: string[], connector = 'front'): Promise<{ url: string; tokens: string[]; keys: Record<string, string>; clientId: string; secret: string }> {
+  child = spawn(process.execPath, [CLI, 'emulate', connector, ...args, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
   const first = await new Promise<string>((resolve) => child!.stdout!.once('data', (d: Buffer) => resolve(d.toString())));
-  return JSON.parse(first) as { url: string; tokens: string[] };
+  return JSON.parse(first);
 }
 
 describe('credport emulate front', () => {
@@ -44,5 +44,24 @@ describe('credport emulate front', () => {
     expect(limited.statusCode).toBe(429);
     expect(limited.headers['x-ratelimit-remaining']).toBe('0');
     expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+  });
+});
+
+describe('credport emulate frontline and frontegg', () => {
+  it('frontline: a GENERAL and a USER key, told apart by /me', async () => {
+    const { url, keys } = await emulate([], 'frontline');
+    const me = (key: string) => got(`${url}/me`, { headers: { authorization: `Bearer ${key}` } }).json<{ ok: boolean; data: { user: unknown } }>();
+    expect((await me(keys.GENERAL!)).data.user).toBeNull();
+    expect((await me(keys.USER!)).data.user).toMatchObject({ email: 'pat@example.com' });
+    const refused = await got(`${url}/me`, { headers: { authorization: 'Bearer nope' }, throwHttpErrors: false });
+    expect(JSON.parse(refused.body)).toMatchObject({ ok: false, error: { code: 'unauthorized' } });
+  });
+
+  it('frontegg: exchanges the Client ID and Secret Key for an access token the API takes', async () => {
+    const { url, clientId, secret } = await emulate([], 'frontegg');
+    const token = await got.post(`${url}/identity/resources/auth/v2/api-token`, { json: { clientId, secret } }).json<{ access_token: string; expires_in: number }>();
+    expect(token.expires_in).toBeGreaterThan(0);
+    const users = await got(`${url}/identity/resources/users/v3`, { headers: { authorization: `Bearer ${token.access_token}` } }).json<{ items: unknown[] }>();
+    expect(users.items.length).toBeGreaterThan(0);
   });
 });

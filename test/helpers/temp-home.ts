@@ -11,10 +11,11 @@ export async function removeHome(home: string): Promise<void> {
   await rm(home, { recursive: true, force: true });
 }
 
-/** Every byte under the home folder (SQLite file, its WAL, the key file), for grepping. */
+/** Every byte of every file under the home folder (SQLite file, its WAL, the key file, synced files), for grepping. */
 export async function allBytes(home: string): Promise<Buffer> {
-  const files = await readdir(home);
-  return Buffer.concat(await Promise.all(files.map((f) => readFile(join(home, f)))));
+  const entries = await readdir(home, { recursive: true, withFileTypes: true });
+  const files = entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
+  return Buffer.concat(await Promise.all(files.map((f) => readFile(f))));
 }
 
 /** A token shaped like Front's (a JWT-ish string), unique per call so a leak names its test. */

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { InputError } from '../../errors.js';
 import { FrontEmulator } from '../../emulator/front-emulator.js';
+import { FronteggEmulator } from '../../emulator/frontegg-emulator.js';
 import { FrontlineEmulator } from '../../emulator/frontline-emulator.js';
 import { printJson } from '../output.js';
 import { type GlobalOptions, runAction } from '../run-action.js';
@@ -9,7 +10,7 @@ export function registerEmulateCommand(program: Command): void {
   program
     .command('emulate')
     .description('run a loopback emulator of a provider, to try credport with no internet')
-    .argument('<connector>', 'front or frontline')
+    .argument('<connector>', 'front, frontline or frontegg')
     .option('--port <n>', 'port on 127.0.0.1 (default: a free one)', (v) => Number.parseInt(v, 10))
     .option('--token <token...>', 'tokens the emulator accepts (test tokens, not real secrets; default: one random token)')
     .option('--records <n>', 'records in each paginated list (default 250)', (v) => Number.parseInt(v, 10))
@@ -17,14 +18,16 @@ export function registerEmulateCommand(program: Command): void {
     .option('--fail-every <n>', 'answer every Nth request with 502 (fault injection)', (v) => Number.parseInt(v, 10))
     .option('--revoke-after <n>', 'revoke every token after N requests (401 from then on)', (v) => Number.parseInt(v, 10))
     .option('--next-origin <url>', 'point pagination links at another origin (to test that the token never follows them)')
+    .option('--token-ttl <ms>', 'frontegg: how long an access token really lives', (v) => Number.parseInt(v, 10))
     .option('--json', 'print the address and tokens as JSON')
     .action(async (connector: string, _options: unknown, command: Command) => {
       const options = command.optsWithGlobals<
-        GlobalOptions & { port?: number; token?: string[]; records?: number; rateLimit?: number; failEvery?: number; revokeAfter?: number; nextOrigin?: string }
+        GlobalOptions & { port?: number; token?: string[]; records?: number; rateLimit?: number; failEvery?: number; revokeAfter?: number; nextOrigin?: string; tokenTtl?: number }
       >();
       await runAction(options, async () => {
         if (connector === 'frontline') return runFrontline(options);
-        if (connector !== 'front') throw new InputError(`no emulator for "${connector}" yet (emulators: front, frontline)`, { field: 'connector' });
+        if (connector === 'frontegg') return runFrontegg(options);
+        if (connector !== 'front') throw new InputError(`no emulator for "${connector}" (emulators: front, frontline, frontegg)`, { field: 'connector' });
         if (options.port !== undefined && !(Number.isInteger(options.port) && options.port >= 0 && options.port < 65536)) {
           throw new InputError('--port must be a port number', { field: 'port' });
         }
@@ -65,6 +68,23 @@ async function runFrontline(options: GlobalOptions & { port?: number; records?: 
     console.log(`Frontline emulator on ${emulator.url} (Ctrl-C to stop)`);
     console.log(`test keys: GENERAL ${keys.GENERAL}  USER ${keys.USER}`);
     console.log(`try: echo <key> | credport credentials add frontline --name Emulated --base-url ${emulator.url} --secret-stdin`);
+  }
+  await waitForSignal();
+  await emulator.stop();
+}
+
+async function runFrontegg(options: GlobalOptions & { port?: number; records?: number; tokenTtl?: number }): Promise<void> {
+  const emulator = await new FronteggEmulator({
+    ...(options.port !== undefined ? { port: options.port } : {}),
+    ...(options.records !== undefined ? { users: options.records } : {}),
+    ...(options.tokenTtl !== undefined ? { tokenTtlMs: options.tokenTtl } : {}),
+  }).start();
+  const { clientId, secret } = emulator.credentials;
+  if (options.json) printJson({ connector: 'frontegg', url: emulator.url, clientId, secret });
+  else {
+    console.log(`Frontegg emulator on ${emulator.url} (Ctrl-C to stop)`);
+    console.log(`test API token: Client ID ${clientId}  Secret Key ${secret}`);
+    console.log(`try: echo '{"clientId": "${clientId}", "secret": "<Secret Key>"}' | credport credentials add frontegg --name Emulated --base-url ${emulator.url} --secret-stdin`);
   }
   await waitForSignal();
   await emulator.stop();
