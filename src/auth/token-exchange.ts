@@ -14,6 +14,8 @@ export interface ExchangeContext {
 }
 
 const MAX_MARGIN_MS = 60_000;
+const MIN_LIFETIME_S = 5;
+const MAX_LIFETIME_S = 86_400;
 
 /**
  * A client id + secret exchanged for a short-lived access token (Frontegg's API tokens). The token
@@ -36,11 +38,14 @@ export function createTokenExchangeAuth(config: TokenExchangeConfig, values: Rea
       throw describeHttpError(error, { provider: context.provider, envelope: context.envelope, method: 'POST', url, secrets: [secret] });
     }
     const token = config.accessToken.map((p) => getPointer(answer, p)).find((v) => typeof v === 'string' && v !== '') as string | undefined;
-    const seconds = config.expiresIn.map((p) => getPointer(answer, p)).find((v) => typeof v === 'number' && v > 0) as number | undefined;
-    if (!token || seconds === undefined) {
-      throw new ProviderUnavailableError(`${context.provider} answered the token exchange without an access token and its lifetime`, { code: 'provider_unexpected' });
+    const announced = config.expiresIn.map((p) => getPointer(answer, p)).find((v) => typeof v === 'number' && Number.isFinite(v) && v > 0) as number | undefined;
+    // A token that could smuggle a header (CR/LF, spaces) is the provider's fault, not the user's input.
+    if (!token || announced === undefined || !/^[\x21-\x7E]+$/.test(token)) {
+      throw new ProviderUnavailableError(`${context.provider} answered the token exchange without a usable access token and lifetime`, { code: 'provider_unexpected' });
     }
-    const header = await createBearerAuth(token).authorization(); // refuses a token that could smuggle a header
+    // Between 5 seconds (not one exchange per request) and a day (no date out of range).
+    const seconds = Math.min(MAX_LIFETIME_S, Math.max(MIN_LIFETIME_S, announced));
+    const header = await createBearerAuth(token).authorization();
     issued.push(token);
     if (issued.length > 8) issued.shift();
     const lifetime = seconds * 1000;

@@ -144,6 +144,11 @@ export class CredentialService {
       sealed: this.deps.sealer.seal(JSON.stringify(secrets), associatedData(record)),
     };
     delete next.secretHint;
+    // An unverified new secret says nothing about whose it is: the old identity (a USER key type, say) must not vouch for it.
+    if (!identity) {
+      delete next.identity;
+      delete next.verifiedAt;
+    }
     const hint = secretHint(secrets[connector.manifest.auth.secret] ?? '');
     if (hint !== undefined) next.secretHint = hint;
     if (identity) Object.assign(next, { identity, verifiedAt: at });

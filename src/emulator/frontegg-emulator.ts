@@ -72,12 +72,11 @@ export class FronteggEmulator {
       const limit = Math.min(100, Math.max(1, Number(url.searchParams.get('_limit') ?? 50) || 50));
       const offset = Math.max(0, Number(url.searchParams.get('_offset') ?? 0) || 0);
       const end = Math.min(total, offset + limit);
-      const next = new URL(url.pathname, this.url);
-      next.searchParams.set('_limit', String(limit));
-      next.searchParams.set('_offset', String(end));
+      // A relative link, resolved against the page it came on.
+      const next = `${url.pathname}?_limit=${limit}&_offset=${end}`;
       this.stats.pages += 1;
       const items = Array.from({ length: end - offset }, (_, i) => ({ id: `usr-${offset + i}`, email: `user${offset + i}@example.com`, name: `User ${offset + i}` }));
-      return sendJson(res, 200, { items, _links: { next: end < total ? next.toString() : null } });
+      return sendJson(res, 200, { items, _links: { next: end < total ? next : null } });
     }
     sendJson(res, 404, { errors: [`No route ${req.method} ${url.pathname}`] });
   }

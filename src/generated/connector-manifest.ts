@@ -234,4 +234,8 @@ export interface OperationConfig {
    */
   providerDeduplicates?: boolean;
   requires?: CredentialRequirement;
+  /**
+   * The provider answers 409 to a second copy (Front's tag names), so a write whose outcome is unknown may be sent again and a 409 then means the first landed.
+   */
+  conflictMeansLanded?: boolean;
 }

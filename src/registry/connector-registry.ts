@@ -24,7 +24,8 @@ export class ConnectorRegistry {
   ) {}
 
   static async load(options: RegistryOptions = {}): Promise<ConnectorRegistry> {
-    const ajv = createAjv();
+    const ajv = createAjv({ fillDefaults: true });
+    const requestAjv = createAjv();
     const known = new Map<string, JsonObject>();
     for (const file of (await readdir(SCHEMAS_DIR)).filter((f) => f.endsWith('.schema.json')).sort()) {
       const schema = JSON.parse(await readFile(join(SCHEMAS_DIR, file), 'utf8')) as JsonObject;
@@ -39,7 +40,7 @@ export class ConnectorRegistry {
     const connectors = new Map<string, Connector>();
     for (const root of [BUILTIN_CONNECTORS_DIR, ...(options.extraConnectorDirs ?? [])]) {
       for (const dir of await connectorFolders(root)) {
-        const connector = await loadConnector(dir, { ajv, validateManifest, known });
+        const connector = await loadConnector(dir, { ajv, requestAjv, validateManifest, known });
         const clash = connectors.get(connector.id);
         if (clash) throw new ManifestError(join(dir, 'manifest.json'), `connector id "${connector.id}" is already defined in ${clash.dir}`);
         connectors.set(connector.id, connector);

@@ -15,6 +15,8 @@ export class ManifestError extends Error {
 
 export interface LoadContext {
   ajv: Ajv;
+  /** For request bodies: no defaults written into what is sent. */
+  requestAjv: Ajv;
   validateManifest: ValidateFunction;
   /** Schemas known by $id (schemas/ plus every connector schema loaded so far). */
   known: Map<string, JsonObject>;
@@ -46,7 +48,7 @@ export async function loadConnector(dir: string, context: LoadContext): Promise<
     const body = (await readJson(file)) as JsonObject;
     try {
       const id = typeof body.$id === 'string' ? body.$id : undefined;
-      operations.set(name, { config, validate: (id && context.ajv.getSchema(id)) || context.ajv.compile(body) });
+      operations.set(name, { config, validate: (id && context.requestAjv.getSchema(id)) || context.requestAjv.compile(body) });
     } catch (error) {
       throw new ManifestError(file, (error as Error).message);
     }

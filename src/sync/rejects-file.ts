@@ -9,8 +9,9 @@ export class RejectsFile {
   constructor(readonly path: string) {}
 
   async add(reject: Reject): Promise<void> {
-    await mkdir(dirname(this.path), { recursive: true });
-    await appendFile(this.path, `${JSON.stringify({ at: new Date().toISOString(), ...reject })}\n`);
+    // Records are the user's data: only the user may read them.
+    await mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
+    await appendFile(this.path, `${JSON.stringify({ at: new Date().toISOString(), ...reject })}\n`, { mode: 0o600 });
     this.count += 1;
   }
 }

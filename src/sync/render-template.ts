@@ -29,3 +29,16 @@ export function firstRendered(templates: readonly string[] | undefined, body: un
 export function templateParams(template: string): string[] {
   return [...template.matchAll(/\{([^}/][^}]*)\}/g)].map((m) => m[1]!);
 }
+
+/**
+ * A record or parameter value inside a path: percent-encoded, and never a dot segment (".." would
+ * walk up the path once the URL is parsed) nor text that is not well-formed Unicode.
+ */
+export function encodePathValue(value: string): string {
+  if (value === '.' || value === '..' || /^(%2e|\.){1,2}$/i.test(value)) throw new Error(`"${value}" cannot be a path segment`);
+  try {
+    return encodeURIComponent(value);
+  } catch {
+    throw new Error('a value used in the path is not well-formed Unicode');
+  }
+}

@@ -8,7 +8,7 @@ import type { ConnectorRegistry } from '../registry/connector-registry.js';
 import type { CredentialService } from '../credentials/credential-service.js';
 import type { Collection } from '../store/collection.js';
 import { printable } from '../text/printable.js';
-import { templateParams } from './render-template.js';
+import { encodePathValue, templateParams } from './render-template.js';
 import { checkRequirement } from './requirements.js';
 
 export interface CreateSourceInput {
@@ -109,6 +109,13 @@ export class SavedConfigs {
       throw new InputError(`say which operation each stream goes to, e.g. --operation contacts=contacts.create (operations: ${[...connector.operations.keys()].join(', ')})`, { field: 'operations' });
     }
     const params = input.params ?? {};
+    for (const [name, value] of Object.entries(params)) {
+      try {
+        encodePathValue(value);
+      } catch (error) {
+        throw new InputError(`parameter ${printable(name)}: ${(error as Error).message}`, { field: 'params' });
+      }
+    }
     for (const [stream, operation] of Object.entries(operations)) {
       const found = connector.operations.get(operation);
       if (!found) throw new InputError(`unknown operation "${printable(operation)}" for stream ${printable(stream)} (operations: ${[...connector.operations.keys()].join(', ')})`, { field: 'operations' });

@@ -11,6 +11,7 @@ import type { Collection } from '../store/collection.js';
 import { printable } from '../text/printable.js';
 import { jsonlReader } from './readers/jsonl-reader.js';
 import { providerReader } from './readers/provider-reader.js';
+import { lockDestination } from './destination-lock.js';
 import { RejectsFile } from './rejects-file.js';
 import { checkRequirement } from './requirements.js';
 import type { SavedConfigs } from './saved-configs.js';
@@ -75,6 +76,24 @@ export class SyncService {
 
     const plans: StreamPlan[] = [];
     for (const name of wanted) plans.push(await this.plan(name, source, destination, readerClient, writerClient, rejects, (e) => onEvent(e)));
+    const release = await lockDestination(this.deps.home, destination.id);
+    try {
+      return await this.runLocked(source, destination, plans, options, rejects, counters, onEvent, (stream) => (current = stream));
+    } finally {
+      await release();
+    }
+  }
+
+  private runLocked(
+    source: SourceConfig,
+    destination: DestinationConfig,
+    plans: StreamPlan[],
+    options: RunSyncOptions,
+    rejects: RejectsFile,
+    counters: { rateLimited: number; retries: number },
+    onEvent: (event: SyncEvent) => void,
+    setCurrent: (stream: string) => void,
+  ): Promise<SyncSummary> {
     return runSync(
       {
         key: `${source.id}:${destination.id}`,
@@ -85,7 +104,7 @@ export class SyncService {
         state: this.deps.state,
         rejects,
         onEvent: (event) => {
-          if ('stream' in event && event.stream) current = event.stream;
+          if ('stream' in event && event.stream) setCurrent(event.stream);
           onEvent(event);
         },
         onRejected: async (error) => {

@@ -56,6 +56,16 @@ describe('the Frontline connector', () => {
     expect(emulator.requests).toBe(before);
   });
 
+  it('forgets the key type when a key is rotated without verification, so a USER-only stream is refused', async () => {
+    await start();
+    const id = JSON.parse((await add(emulator.keyOfType('USER'))).stdout).id;
+    const rotated = await cli(['credentials', 'rotate', id, '--no-verify', '--secret-stdin', '--json'], emulator.keyOfType('GENERAL'));
+    expect(JSON.parse(rotated.stdout)).not.toHaveProperty('identity');
+    const refused = await cli(['sources', 'add', 'frontline', '--name', 'Tasks', '--credential', id, '--streams', 'my_tasks']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('has no keyType (verify it with: credport credentials test');
+  });
+
   it('syncs a stream with a USER key, and marks the tile invalid when the key is revoked mid-sync', async () => {
     await start({ records: 1000, revokeAfter: 5 });
     const user = JSON.parse((await add(emulator.keyOfType('USER'))).stdout).id;

@@ -181,6 +181,51 @@ describe('Front as a sync destination', () => {
     expect(events(result.stdout).at(-1)).toMatchObject({ summary: { rejected: 0 } });
   });
 
+  it('never creates a duplicate when a write\'s outcome is unknown and Front offers no way to check', async () => {
+    // Accounts without external_id have no alias to look up: a lost answer must not lead to a second create.
+    const noExternalId = Array.from({ length: 6 }, (_, i) => ({ name: `Acme ${i}` }));
+    const { source, destination } = await setUp({ accounts: noExternalId }, { loseResponseEvery: 2 }, 'accounts=accounts.create');
+    const result = await cli(['sync', source, '--to', destination, '--json']);
+    expect(result.code).toBe(0);
+    const created = posts().filter((p) => p.status === 201).map((p) => (p.body as { name: string }).name);
+    expect(new Set(created).size).toBe(created.length);
+    const summary = events(result.stdout).at(-1)!.summary as { rejected: number; rejects: string };
+    expect(summary.rejected).toBe(emulator!.stats.lostResponses);
+    const rejects = (await readFile(summary.rejects, 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    expect(rejects.every((r) => r.reason.startsWith('outcome unknown'))).toBe(true);
+  });
+
+  it('refuses a second sync into a destination while one is running', async () => {
+    const { source, destination } = await setUp({ contacts: Array.from({ length: 800 }, (_, i) => contact(i)) }, {}, 'contacts=contacts.create');
+    const first = spawn(process.execPath, [CLI, 'sync', source, '--to', destination], { env: { PATH: process.env.PATH, ...env }, stdio: 'ignore' });
+    while (posts().length < 20) await new Promise((r) => setTimeout(r, 2));
+    const second = await cli(['sync', source, '--to', destination]);
+    expect(second.code).toBe(2);
+    expect(second.stderr).toContain(`destination ${destination} is being written by another sync (process ${first.pid})`);
+    expect(await new Promise((resolve) => first.on('close', resolve))).toBe(0);
+    expect(emulator!.writes.contacts.size).toBe(800);
+    expect(posts()).toHaveLength(800);
+  });
+
+  it('keeps rejects private (0600) and never copies a line that is not JSON into them', async () => {
+    const { source, destination } = await setUp({ contacts: ['not json but maybe a secret-looking line', contact(1)] }, {}, 'contacts=contacts.create');
+    const result = await cli(['sync', source, '--to', destination, '--json']);
+    const summary = events(result.stdout).at(-1)!.summary as { rejects: string };
+    const { stat } = await import('node:fs/promises');
+    expect((await stat(summary.rejects)).mode & 0o777).toBe(0o600);
+    const text = await readFile(summary.rejects, 'utf8');
+    expect(text).not.toContain('secret-looking');
+    expect(JSON.parse(text)).toMatchObject({ row: 1, reason: 'line 1 is not valid JSON', record: null });
+  });
+
+  it('refuses a path parameter that would walk up the path', async () => {
+    emulator = await new FrontEmulator().start();
+    const credential = json(await cli(['credentials', 'add', 'front', '--name', 'Front', '--base-url', emulator.url, '--secret-stdin', '--json'], [...emulator.tokens][0]!)).id;
+    const result = await cli(['destinations', 'add', 'front', '--name', 'x', '--credential', credential, '--operation', 'messages=messages.import', '--param', 'inbox_id=..']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('parameter inbox_id: ".." cannot be a path segment');
+  });
+
   it('maps record fields to body fields with --map', async () => {
     const mapFile = join(home, 'map.json');
     await writeFile(mapFile, JSON.stringify({ contacts: { '/name': '/full_name' } }));

@@ -1,59 +1,92 @@
-import { createReadStream } from 'node:fs';
+import { constants, createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { InputError } from '../../errors.js';
 import type { Page, StreamReader } from '../stream-io.js';
 
 const PAGE = 100;
+/** A longer line is refused as a row, not buffered without end (a file with no newline at all, say). */
+const MAX_LINE_BYTES = 16 * 1024 * 1024;
 
 /**
  * A JSONL file read in pages of 100 lines; the position is a byte offset, so a resumed sync
- * starts on the line after its checkpoint. A line that is not JSON becomes a reject, not a crash.
+ * starts on the line after its checkpoint. A line that is not JSON becomes a reject naming its
+ * row (never its content: the file may not be what it seems). Symbolic links are not followed.
  */
 export function jsonlReader(file: string): StreamReader {
   return {
     async *pages(from: string | null): AsyncGenerator<Page> {
       let offset = from === null ? 0 : Number(from);
-      let row = 0;
+      const handle = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW).catch((error: NodeJS.ErrnoException) => {
+        throw new InputError(error.code === 'ELOOP' ? `${file} is a symbolic link; a jsonl source reads only regular files` : `${file} cannot be read (${error.code ?? 'error'})`, { field: 'path' });
+      });
       // Rows are counted from the file's start, so a resumed sync names the same rows.
-      if (offset > 0) row = await countLines(file, offset);
-      let page: Page = { records: [], next: null, rows: [], problems: new Map() };
-      let rest = Buffer.alloc(0);
-      for await (const chunk of createReadStream(file, { start: offset })) {
-        rest = Buffer.concat([rest, chunk as Buffer]);
-        let newline: number;
-        while ((newline = rest.indexOf(10)) !== -1) {
-          const line = rest.subarray(0, newline).toString('utf8').replace(/\r$/, '');
-          rest = rest.subarray(newline + 1);
-          offset += newline + 1;
-          row += 1;
-          if (line.trim() === '') continue;
-          add(page, line, row);
-          if (page.records.length === PAGE) {
-            page.next = String(offset);
-            yield page;
-            page = { records: [], next: null, rows: [], problems: new Map() };
+      let row = offset > 0 ? await countLines(file, offset) : 0;
+      let page = newPage();
+      let parts: Buffer[] = []; // the current line so far, scanned once per chunk
+      let partBytes = 0;
+      let oversized = false;
+      const finishLine = (length: number) => {
+        row += 1;
+        if (oversized) addProblem(page, row, `line ${row} is longer than ${MAX_LINE_BYTES} bytes`);
+        else if (length > 0) add(page, Buffer.concat(parts).toString('utf8').replace(/\r$/, ''), row);
+        [parts, partBytes, oversized] = [[], 0, false];
+      };
+      try {
+        for await (const chunk of createReadStream('', { fd: handle.fd, start: offset, autoClose: false }) as AsyncIterable<Buffer>) {
+          let start = 0;
+          for (let newline = chunk.indexOf(10); newline !== -1; newline = chunk.indexOf(10, start)) {
+            const piece = chunk.subarray(start, newline);
+            if (!oversized) parts.push(piece);
+            const length = partBytes + piece.length;
+            offset += piece.length + 1;
+            start = newline + 1;
+            finishLine(length);
+            if (page.records.length === PAGE) {
+              page.next = String(offset);
+              yield page;
+              page = newPage();
+            }
           }
+          const rest = chunk.subarray(start);
+          offset += rest.length;
+          partBytes += rest.length;
+          if (partBytes > MAX_LINE_BYTES) [oversized, parts] = [true, []];
+          else parts.push(rest);
         }
+        if (partBytes > 0 || oversized) finishLine(partBytes);
+        page.next = null;
+        if (page.records.length > 0) yield page;
+      } finally {
+        await handle.close();
       }
-      if (rest.length > 0 && rest.toString('utf8').trim() !== '') add(page, rest.toString('utf8'), row + 1);
-      page.next = null;
-      if (page.records.length > 0) yield page;
     },
   };
 }
 
+function newPage(): Page {
+  return { records: [], next: null, rows: [], problems: new Map() };
+}
+
 function add(page: Page, line: string, row: number): void {
+  if (line.trim() === '') return;
   try {
     page.records.push(JSON.parse(line));
+    page.rows!.push(row);
   } catch {
-    page.problems!.set(page.records.length, `line ${row} is not valid JSON`);
-    page.records.push(line.slice(0, 200));
+    addProblem(page, row, `line ${row} is not valid JSON`);
   }
+}
+
+function addProblem(page: Page, row: number, problem: string): void {
+  page.problems!.set(page.records.length, problem);
+  page.records.push(null); // the row's content stays out of the rejects file
   page.rows!.push(row);
 }
 
 async function countLines(file: string, end: number): Promise<number> {
   let lines = 0;
-  for await (const chunk of createReadStream(file, { start: 0, end: end - 1 })) {
-    for (const byte of chunk as Buffer) if (byte === 10) lines += 1;
+  for await (const chunk of createReadStream(file, { start: 0, end: end - 1 }) as AsyncIterable<Buffer>) {
+    for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) lines += 1;
   }
   return lines;
 }

@@ -1,4 +1,4 @@
-import { InputError, OriginRefusedError } from '../../errors.js';
+import { InputError, OriginRefusedError, ProviderUnavailableError } from '../../errors.js';
 import type { StreamConfig } from '../../generated/connector-manifest.js';
 import type { ProviderClient } from '../../http/provider-client.js';
 import { getPointer } from '../../registry/inline-refs.js';
@@ -24,15 +24,21 @@ export function providerReader(options: ProviderReaderOptions): StreamReader {
   const { client, stream } = options;
   return {
     async *pages(from: string | null): AsyncGenerator<Page> {
-      let pending: Promise<{ body: unknown }> | undefined = fetchPage(client, from ? rewriteForeign(options, new URL(from)) : firstPage(options));
-      while (pending) {
+      let url: URL | undefined = from ? rewriteForeign(options, new URL(from)) : firstPage(options);
+      let pending: Promise<{ body: unknown }> | undefined = fetchPage(client, url);
+      while (pending && url) {
+        const here: URL = url;
         const response: { body: unknown } = await pending;
         const records = getPointer(response.body, stream.recordSelector);
         if (!Array.isArray(records)) {
           throw new InputError(`${options.provider} answered ${stream.path} without a record list at ${stream.recordSelector}`, { code: 'provider_unexpected' });
         }
         const link: unknown = stream.pagination ? getPointer(response.body, stream.pagination.next) : undefined;
-        const next: URL | undefined = typeof link === 'string' && link !== '' ? nextUrl(options, link) : undefined;
+        const next: URL | undefined = typeof link === 'string' && link !== '' ? nextUrl(options, link, here) : undefined;
+        if (next && next.toString() === here.toString()) {
+          throw new ProviderUnavailableError(`${options.provider} sent ${stream.path} a next-page link to the same page: stopping rather than looping`, { code: 'provider_unexpected' });
+        }
+        url = next;
         pending = next ? fetchPage(client, next) : undefined;
         yield { records, next: next?.toString() ?? null };
       }
@@ -47,9 +53,10 @@ function fetchPage(client: ProviderClient, url: URL): Promise<{ body: unknown }>
 }
 
 /** The next page: a link the provider gave (checked for its origin), or a cursor sent back to our own origin. */
-function nextUrl(options: ProviderReaderOptions, link: string): URL {
+function nextUrl(options: ProviderReaderOptions, link: string, page: URL): URL {
   const pagination = options.stream.pagination!;
-  if (pagination.nextIs !== 'token') return rewriteForeign(options, new URL(link));
+  // A relative link is relative to the page it came on.
+  if (pagination.nextIs !== 'token') return rewriteForeign(options, new URL(link, page));
   const url = firstPage({ ...options, since: undefined });
   url.searchParams.set(pagination.tokenParam, link);
   return url;

@@ -6,7 +6,7 @@ import type { OperationConfig } from '../../generated/connector-manifest.js';
 import type { ProviderClient } from '../../http/provider-client.js';
 import type { Collection } from '../../store/collection.js';
 import { mapRecord } from '../map-record.js';
-import { firstRendered, renderTemplate } from '../render-template.js';
+import { encodePathValue, firstRendered, renderTemplate } from '../render-template.js';
 import type { Reject, StreamWriter, WriteOutcome } from '../stream-io.js';
 
 /** What the write ledger remembers of one record: sent (done), refused (rejected), or in flight (pending). */
@@ -90,24 +90,36 @@ export class ProviderWriter implements StreamWriter {
       return refuse(reason, field ? { field } : {});
     }
 
+    let path: string;
+    try {
+      path = renderTemplate(operation.path, body, params, encodePathValue)!;
+    } catch (error) {
+      return refuse((error as Error).message);
+    }
     let uncertain = entry?.status === 'pending';
     for (let attempt = 1; ; attempt++) {
-      if (uncertain && (await this.alreadyThere(body))) {
-        await this.o.ledger.put(ledgerId, { status: 'done', at: new Date().toISOString() });
-        return 'skipped';
+      if (uncertain) {
+        const there = await this.alreadyThere(body);
+        if (there === true) {
+          await this.o.ledger.put(ledgerId, { status: 'done', at: new Date().toISOString() });
+          return 'skipped';
+        }
+        // Nobody can tell whether the earlier attempt created it: sending again could duplicate it.
+        if (there === undefined && !operation.providerDeduplicates && !operation.conflictMeansLanded) {
+          return refuse(`outcome unknown: an earlier attempt may have created it, and ${this.o.provider} offers no way to check; check it there, then remove this row or send it again with a new destination`, { status: 0 });
+        }
       }
       await this.o.ledger.put(ledgerId, { status: 'pending', at: new Date().toISOString() });
       try {
-        const path = renderTemplate(operation.path, body, params, encodeURIComponent)!;
-        const response = await this.o.client.request({ method: operation.method, path, json: body });
-        if (!operation.success.includes(response.status)) throw new ProviderUnavailableError(`${this.o.provider} answered ${operation.method} ${path} with ${response.status}`, { status: response.status });
+        // Any 2xx means it landed (a status outside `success` is the provider's choice, not a failure).
+        await this.o.client.request({ method: operation.method, path, json: body });
         await this.o.ledger.put(ledgerId, { status: 'done', at: new Date().toISOString() });
         return 'sent';
       } catch (error) {
         if (error instanceof ProviderRejectedError) throw error; // 401/403: the whole sync stops
         const status = error instanceof ProviderUnavailableError ? error.status : undefined;
-        // A 409 on a write that may have landed before is that earlier write, not a conflict.
-        if (status === 409 && uncertain) {
+        // A 409 on a write that may have landed before is that earlier write, where the provider says so.
+        if (status === 409 && uncertain && operation.conflictMeansLanded) {
           await this.o.ledger.put(ledgerId, { status: 'done', at: new Date().toISOString() });
           return 'skipped';
         }
@@ -121,10 +133,15 @@ export class ProviderWriter implements StreamWriter {
     }
   }
 
-  /** Asks the provider whether a write whose outcome is unknown landed; false when it cannot tell and re-sending is safe. */
-  private async alreadyThere(body: unknown): Promise<boolean> {
-    const lookup = firstRendered(this.o.operation.lookup, body, this.o.params, encodeURIComponent);
-    if (!lookup) return false;
+  /** Asks the provider whether a write whose outcome is unknown landed; undefined when it cannot be asked. */
+  private async alreadyThere(body: unknown): Promise<boolean | undefined> {
+    let lookup: string | undefined;
+    try {
+      lookup = firstRendered(this.o.operation.lookup, body, this.o.params, encodePathValue);
+    } catch {
+      return undefined;
+    }
+    if (!lookup) return undefined;
     try {
       await this.o.client.request({ method: 'GET', path: lookup });
       return true;

@@ -1,0 +1,130 @@
+import { mkdir, symlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { createBearerAuth } from '../../src/auth/bearer.js';
+import { createTokenExchangeAuth } from '../../src/auth/token-exchange.js';
+import { ProviderClient } from '../../src/http/provider-client.js';
+import type { Connector } from '../../src/registry/connector.js';
+import { ConnectorRegistry } from '../../src/registry/connector-registry.js';
+import { jsonlReader } from '../../src/sync/readers/jsonl-reader.js';
+import { providerReader } from '../../src/sync/readers/provider-reader.js';
+import type { Page } from '../../src/sync/stream-io.js';
+import { type LedgerEntry, ProviderWriter } from '../../src/sync/writers/provider-writer.js';
+import { Collection } from '../../src/store/collection.js';
+import Keyv from 'keyv';
+import { removeHome, tempHome } from '../helpers/temp-home.js';
+import { useNock } from '../helpers/use-nock.js';
+
+const nock = useNock();
+let dir: string;
+let registry: ConnectorRegistry;
+beforeAll(async () => {
+  dir = await tempHome();
+  registry = await ConnectorRegistry.load();
+});
+afterAll(() => removeHome(dir));
+
+async function all(pages: AsyncGenerator<Page>): Promise<Page[]> {
+  const out: Page[] = [];
+  for await (const page of pages) out.push(page);
+  return out;
+}
+
+describe('the JSONL reader', () => {
+  it('pages by 100 lines, resumes at a byte offset with the same row numbers, and skips blank lines', async () => {
+    const file = join(dir, 'rows.jsonl');
+    await writeFile(file, Array.from({ length: 250 }, (_, i) => JSON.stringify({ i })).join('\n\n') + '\n');
+    const pages = await all(jsonlReader(file).pages(null));
+    expect(pages.map((p) => p.records.length)).toEqual([100, 100, 50]);
+    const resumed = await all(jsonlReader(file).pages(pages[0]!.next));
+    expect(resumed[0]!.records[0]).toEqual({ i: 100 });
+    expect(resumed[0]!.rows![0]).toBe(pages[1]!.rows![0]);
+  });
+
+  it('refuses a line over 16 MiB as a row problem instead of buffering it', async () => {
+    const file = join(dir, 'huge.jsonl');
+    await writeFile(file, `{"a":1}\n"${'x'.repeat(17 * 1024 * 1024)}"\n{"b":2}\n`);
+    const [page] = await all(jsonlReader(file).pages(null));
+    expect(page!.records).toEqual([{ a: 1 }, null, { b: 2 }]);
+    expect([...page!.problems!.values()]).toEqual(['line 2 is longer than 16777216 bytes']);
+  });
+
+  it('does not follow a symbolic link (a source must not read other files, such as the master key)', async () => {
+    await writeFile(join(dir, 'secret.txt'), 'do not read me\n');
+    await mkdir(join(dir, 'src'), { recursive: true });
+    await symlink(join(dir, 'secret.txt'), join(dir, 'src', 'contacts.jsonl'));
+    await expect(all(jsonlReader(join(dir, 'src', 'contacts.jsonl')).pages(null))).rejects.toThrow('is a symbolic link');
+  });
+});
+
+describe('the provider reader', () => {
+  const client = (connector: Connector) => new ProviderClient(connector, 'https://api2.frontapp.com', createBearerAuth('tok_reader_test_123'), { timeoutMs: 2000, retries: 0 });
+  const read = (stream: string) => {
+    const connector = registry.get('front');
+    return all(providerReader({ client: client(connector), provider: 'Front', name: stream, stream: connector.manifest.streams![stream]!, since: undefined, onEvent: () => undefined }).pages(null));
+  };
+
+  it('resolves a relative next link against the page it came on', async () => {
+    nock('https://api2.frontapp.com')
+      .get('/tags?limit=100').reply(200, { _results: [{ id: 1 }], _pagination: { next: '/tags?page_token=abc' } })
+      .get('/tags?page_token=abc').reply(200, { _results: [{ id: 2 }], _pagination: { next: null } });
+    expect((await read('tags')).flatMap((p) => p.records)).toEqual([{ id: 1 }, { id: 2 }]);
+  });
+
+  it('stops instead of looping when the next link is the page itself', async () => {
+    nock('https://api2.frontapp.com').get('/tags?limit=100').reply(200, { _results: [], _pagination: { next: 'https://api2.frontapp.com/tags?limit=100' } });
+    await expect(read('tags')).rejects.toThrow('a next-page link to the same page');
+  });
+});
+
+describe('the token exchange', () => {
+  const frontegg = () => registry.get('frontegg').manifest.auth.exchange!;
+  const auth = () =>
+    createTokenExchangeAuth(frontegg(), { clientId: 'client-1', secret: 'the-secret-key' }, { baseUrl: 'https://api.frontegg.com', provider: 'Frontegg', envelope: { message: '/errors/0' }, timeoutMs: 2000 }, 'secret');
+
+  it('caps an absurd lifetime at a day instead of failing', async () => {
+    nock('https://api.frontegg.com').post('/identity/resources/auth/v2/api-token').reply(200, { access_token: 'at_1', expires_in: 1e13 });
+    const strategy = auth();
+    expect(await strategy.authorization()).toBe('Bearer at_1');
+    expect(strategy.expiresAt!()! - Date.now()).toBeLessThanOrEqual(86_400_000);
+  });
+
+  it('treats a token with a line break as the provider answering unexpectedly, not as bad input', async () => {
+    nock('https://api.frontegg.com').post('/identity/resources/auth/v2/api-token').reply(200, { access_token: 'at\r\nX-Evil: 1', expires_in: 60 });
+    await expect(auth().authorization()).rejects.toMatchObject({ code: 'provider_unexpected', exitCode: 4 });
+  });
+
+  it('sends the secret only in the exchange body, never as a header', async () => {
+    const scope = nock('https://api.frontegg.com', { badheaders: ['authorization'] })
+      .post('/identity/resources/auth/v2/api-token', { clientId: 'client-1', secret: 'the-secret-key' })
+      .reply(200, { accessToken: 'at_2', expiresIn: 60 });
+    expect(await auth().authorization()).toBe('Bearer at_2');
+    scope.done();
+  });
+});
+
+describe('the provider writer', () => {
+  it('counts a 2xx other than the documented one as landed, after exactly one POST', async () => {
+    const connector = registry.get('front');
+    const operation = connector.operations.get('tags.create')!;
+    const keyv = new Keyv();
+    const ledger = new Collection<LedgerEntry>(keyv, 'memory', 'ledger:', (v) => v as LedgerEntry);
+    const scope = nock('https://api2.frontapp.com').post('/tags', { name: 'vip' }).once().reply(200, { id: 'tag_1' });
+    const writer = new ProviderWriter({
+      client: new ProviderClient(connector, 'https://api2.frontapp.com', createBearerAuth('tok_writer_test_123'), { timeoutMs: 2000, retries: 0 }),
+      provider: 'Front',
+      stream: 'tags',
+      operationName: 'tags.create',
+      operation: operation.config,
+      validate: operation.validate,
+      mapping: undefined,
+      params: {},
+      ledger,
+      ledgerScope: 'dst_test',
+      reject: async () => undefined,
+    });
+    expect(await writer.write([{ name: 'vip' }], [1])).toEqual({ sent: 1, rejected: 0, skipped: 0 });
+    expect(await writer.write([{ name: 'vip' }], [1])).toEqual({ sent: 0, rejected: 0, skipped: 1 });
+    scope.done();
+  });
+});
