@@ -36,7 +36,7 @@ list baseline: one SQL SELECT of the same rows + JSON.parse each (the least a li
 create baseline: the verification request alone, so ${(creds.addMs - creds.verifyMs).toFixed(2)} ms of each add is spent outside it (validate, seal, SQLite write).
 CLI baseline: a node process that only sends GET /me, so ${(creds.cliAdd - creds.nodeRequest).toFixed(0)} ms is credport's start-up, store opening and save.`);
 
-const RECORDS = 100_000;
+const RECORDS = 250_000;
 const ROUNDS = quick ? 1 : 5;
 const throughput = await syncThroughput(await home(), RECORDS, ROUNDS);
 console.log(`\n## sync: contacts to JSONL on loopback, emulator rate limit off (${RECORDS.toLocaleString('en')} records, ${ROUNDS} alternating rounds)\n`);
