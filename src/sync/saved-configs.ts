@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { readdir, stat } from 'node:fs/promises';
-import { basename, isAbsolute, join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { InputError, NotFoundError } from '../errors.js';
 import type { DestinationConfig } from '../generated/destination.js';
 import type { SourceConfig } from '../generated/source.js';
