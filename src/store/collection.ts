@@ -49,7 +49,7 @@ export class Collection<T extends object> {
     }
   }
 
-  private async call<R>(operation: () => Promise<R>): Promise<R> {
+  protected async call<R>(operation: () => Promise<R>): Promise<R> {
     try {
       return await operation();
     } catch (error) {

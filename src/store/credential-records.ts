@@ -9,11 +9,11 @@ export class CredentialRecords extends Collection<CredentialRecord> {
   }
 
   async getMeta<T>(name: string): Promise<T | undefined> {
-    return this.store.get<T>(`meta:${name}`);
+    return this.call(() => this.store.get<T>(`meta:${name}`));
   }
 
   async setMeta(name: string, value: unknown): Promise<void> {
-    await this.store.set(`meta:${name}`, value);
+    await this.call(() => this.store.set(`meta:${name}`, value));
   }
 }
 

@@ -2,6 +2,7 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CredentialService } from '../credentials/credential-service.js';
 import { InputError } from '../errors.js';
+import type { CredentialTile } from '../generated/credential-tile.js';
 import type { DestinationConfig } from '../generated/destination.js';
 import type { SourceConfig } from '../generated/source.js';
 import type { ClientEvent, HttpSettings, ProviderClient } from '../http/provider-client.js';
@@ -72,10 +73,15 @@ export class SyncService {
       this.deps.credentials.client(credentialId, { http: this.deps.http ?? SYNC_HTTP, gate: gateFor(credentialId), onEvent: clientEvents, credentialId });
     const readerClient = source.connector === 'jsonl' ? undefined : await clientFor(source.credentialId!);
     const writerClient = destination.connector === 'jsonl' ? undefined : await clientFor(destination.credentialId!);
+    // Read once: every stream's requirement (Frontline's USER key) is checked against the same tiles.
+    const tiles = {
+      source: readerClient ? await this.deps.credentials.show(source.credentialId!) : undefined,
+      destination: writerClient ? await this.deps.credentials.show(destination.credentialId!) : undefined,
+    };
     const rejects = new RejectsFile(join(this.deps.home, 'syncs', `${source.id}__${destination.id}.rejects.jsonl`));
 
     const plans: StreamPlan[] = [];
-    for (const name of wanted) plans.push(await this.plan(name, source, destination, readerClient, writerClient, rejects, (e) => onEvent(e)));
+    for (const name of wanted) plans.push(await this.plan(name, source, destination, tiles, readerClient, writerClient, rejects, (e) => onEvent(e)));
     const release = await lockDestination(this.deps.home, destination.id);
     try {
       return await this.runLocked(source, destination, plans, options, rejects, counters, onEvent, (stream) => (current = stream));
@@ -119,6 +125,7 @@ export class SyncService {
     name: string,
     source: SourceConfig,
     destination: DestinationConfig,
+    tiles: { source: CredentialTile | undefined; destination: CredentialTile | undefined },
     readerClient: ProviderClient | undefined,
     writerClient: ProviderClient | undefined,
     rejects: RejectsFile,
@@ -130,7 +137,7 @@ export class SyncService {
     if (readerClient) {
       const connector = this.deps.registry.get(source.connector);
       const stream = connector.manifest.streams![name]!;
-      checkRequirement(stream.requires, await this.deps.credentials.show(source.credentialId!), `${connector.manifest.title} stream ${name}`);
+      checkRequirement(stream.requires, tiles.source!, `${connector.manifest.title} stream ${name}`);
       scopes.push(...stream.scopes);
       cursorField = stream.incremental?.cursorField;
       reader = (since) => providerReader({ client: readerClient, provider: connector.manifest.title, name, stream, since, onEvent });
@@ -146,7 +153,7 @@ export class SyncService {
       const operationName = destination.operations![name]!;
       const operation = connector.operations.get(operationName);
       if (!operation) throw new InputError(`destination ${destination.id} names operation ${printable(operationName)}, which ${connector.id} no longer has`, { field: 'operations' });
-      checkRequirement(operation.config.requires, await this.deps.credentials.show(destination.credentialId!), `${connector.manifest.title} operation ${operationName}`);
+      checkRequirement(operation.config.requires, tiles.destination!, `${connector.manifest.title} operation ${operationName}`);
       scopes.push(...operation.config.scopes);
       writer = async () =>
         new ProviderWriter({

@@ -71,6 +71,23 @@ describe('the provider reader', () => {
     expect((await read('tags')).flatMap((p) => p.records)).toEqual([{ id: 1 }, { id: 2 }]);
   });
 
+  it('continues a cursor with the same query: an incremental filter is kept on every page', async () => {
+    const connector = registry.get('front');
+    const stream = {
+      path: '/items',
+      recordSelector: '/data/items',
+      primaryKey: 'id',
+      scopes: [],
+      pagination: { type: 'cursor' as const, next: '/data/next_cursor', nextIs: 'token' as const, tokenParam: 'cursor', limitParam: 'limit', pageSize: 2 },
+      incremental: { cursorField: 'updated_at', param: 'q', template: '{"updated_after":{cursor}}' },
+    };
+    nock('https://api2.frontapp.com')
+      .get('/items').query({ limit: '2', q: '{"updated_after":5}' }).reply(200, { data: { items: [{ id: 1 }], next_cursor: 'c2' } })
+      .get('/items').query({ limit: '2', q: '{"updated_after":5}', cursor: 'c2' }).reply(200, { data: { items: [{ id: 2 }], next_cursor: null } });
+    const pages = await all(providerReader({ client: client(connector), provider: 'Front', name: 'items', stream, since: 5, onEvent: () => undefined }).pages(null));
+    expect(pages.flatMap((p) => p.records)).toEqual([{ id: 1 }, { id: 2 }]);
+  });
+
   it('stops instead of looping when the next link is the page itself', async () => {
     nock('https://api2.frontapp.com').get('/tags?limit=100').reply(200, { _results: [], _pagination: { next: 'https://api2.frontapp.com/tags?limit=100' } });
     await expect(read('tags')).rejects.toThrow('a next-page link to the same page');

@@ -57,7 +57,8 @@ function nextUrl(options: ProviderReaderOptions, link: string, page: URL): URL {
   const pagination = options.stream.pagination!;
   // A relative link is relative to the page it came on.
   if (pagination.nextIs !== 'token') return rewriteForeign(options, new URL(link, page));
-  const url = firstPage({ ...options, since: undefined });
+  // A cursor continues the same query (limit, incremental filter): only the token changes.
+  const url = new URL(page);
   url.searchParams.set(pagination.tokenParam, link);
   return url;
 }
