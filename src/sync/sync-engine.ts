@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { CredportError, ProviderRejectedError } from '../errors.js';
 import type { Collection } from '../store/collection.js';
 import type { SyncEvent, SyncSummary } from './sync-events.js';
@@ -18,9 +19,20 @@ export interface StreamState {
   cursor?: number | string;
   /** The cursor this run started from. */
   since?: number | string;
+  /** The run this stream state belongs to: a stream done in the current run is not read again. */
+  run?: string;
+}
+
+/** One pass over the source's streams: done when every stream of it is done. */
+export interface RunState {
+  id: string;
+  status: 'running' | 'done';
+  startedAt: string;
 }
 
 export interface SyncState {
+  /** Absent in state saved before runs existed: such a state starts a new run. */
+  run?: RunState;
   streams: Record<string, StreamState>;
   updatedAt: string;
 }
@@ -58,15 +70,22 @@ export interface SyncJob {
 export async function runSync(job: SyncJob, counters: { rateLimited: number; retries: number }): Promise<SyncSummary> {
   const started = Date.now();
   const saved = job.fullRefresh ? undefined : await job.state.get(job.key);
-  const state: SyncState = { streams: { ...(saved?.streams ?? {}) }, updatedAt: new Date().toISOString() };
-  const resumed = job.streams.map((s) => s.name).filter((name) => state.streams[name]?.status === 'running');
-  job.onEvent({ event: 'started', source: job.sourceId, destination: job.destinationId, streams: job.streams.map((s) => s.name), resumed });
+  // A run is a unit: after an interrupted run the next sync finishes it (its finished streams are
+  // not read again); only after a finished run, or on --full-refresh, does a new one start.
+  const interrupted = saved?.run?.status === 'running' ? saved.run : undefined;
+  const run: RunState = interrupted ?? { id: randomUUID(), status: 'running', startedAt: new Date().toISOString() };
+  const state: SyncState = { run, streams: { ...(saved?.streams ?? {}) }, updatedAt: new Date().toISOString() };
+  const names = job.streams.map((s) => s.name);
+  const finished = names.filter((name) => doneInRun(state.streams[name], run));
+  const resumed = names.filter((name) => state.streams[name]?.status === 'running');
+  job.onEvent({ event: 'started', source: job.sourceId, destination: job.destinationId, run: run.id, resumedRun: interrupted !== undefined, streams: names, resumed, skipped: finished });
   const summary: SyncSummary = { source: job.sourceId, destination: job.destinationId, streams: {}, records: 0, pages: 0, sent: 0, rejected: 0, skipped: 0, rateLimited: 0, retries: 0, ms: 0 };
   let current: StreamPlan | undefined;
   try {
     for (const plan of job.streams) {
       current = plan;
-      const st = await syncStream(job, plan, state);
+      const previous = state.streams[plan.name];
+      const st = previous && doneInRun(previous, run) ? previous : await syncStream(job, plan, state);
       summary.streams[plan.name] = { records: st.records, pages: st.pages, sent: st.sent ?? 0, rejected: st.rejected ?? 0, skipped: st.skipped ?? 0 };
       summary.records += st.records;
       summary.pages += st.pages;
@@ -74,15 +93,23 @@ export async function runSync(job: SyncJob, counters: { rateLimited: number; ret
       summary.rejected += st.rejected ?? 0;
       summary.skipped += st.skipped ?? 0;
     }
+    state.run = { ...run, status: 'done' };
+    state.updatedAt = new Date().toISOString();
+    await job.state.put(job.key, state);
   } catch (error) {
     const failure = await describeFailure(job, error, current);
     job.onEvent({ event: 'failed', stream: current?.name, code: failure.code, message: failure.message, exitCode: failure.exitCode });
     throw failure;
   }
   Object.assign(summary, { rateLimited: counters.rateLimited, retries: counters.retries, ms: Date.now() - started });
+  if (finished.length > 0) summary.finishedEarlier = finished;
   if (summary.rejected > 0) summary.rejects = job.rejects.path;
   job.onEvent({ event: 'finished', summary });
   return summary;
+}
+
+function doneInRun(stream: StreamState | undefined, run: RunState): boolean {
+  return stream?.status === 'done' && stream.run === run.id;
 }
 
 async function syncStream(job: SyncJob, plan: StreamPlan, state: SyncState): Promise<StreamState> {
@@ -91,9 +118,11 @@ async function syncStream(job: SyncJob, plan: StreamPlan, state: SyncState): Pro
   // streams read from the newest cursor, the others are read again whole.
   const resume = previous?.status === 'running';
   const since = resume ? previous.since : plan.cursorField ? previous?.cursor : undefined;
+  const run = state.run!.id;
+  // A running stream (of this run, or of an earlier one it was dropped from) resumes at its checkpoint, and joins this run.
   const st: StreamState = resume
-    ? { ...previous }
-    : { status: 'running', next: null, offset: plan.appendAcrossRuns && previous ? previous.offset : 0, pages: 0, records: 0, ...(since !== undefined ? { cursor: since, since } : {}) };
+    ? { ...previous, run }
+    : { status: 'running', next: null, offset: plan.appendAcrossRuns && previous ? previous.offset : 0, pages: 0, records: 0, ...(since !== undefined ? { cursor: since, since } : {}), run };
   const writer = await plan.writer(st.offset);
   try {
     const readThrough = resume && st.next === null && st.pages > 0; // only the final checkpoint was missing

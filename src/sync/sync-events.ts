@@ -1,6 +1,10 @@
 /** What a sync reports while it runs: the CLI draws bars from these, hosts read them as JSON lines. */
 export type SyncEvent =
-  | { event: 'started'; source: string; destination: string; streams: string[]; resumed: string[] }
+  /**
+   * `resumedRun`: this sync finishes an interrupted run; `skipped`: its streams that run already
+   * finished (not read again); `resumed`: streams that continue from a checkpoint.
+   */
+  | { event: 'started'; source: string; destination: string; run: string; resumedRun: boolean; streams: string[]; resumed: string[]; skipped: string[] }
   | { event: 'page'; stream: string; page: number; records: number; total: number; sent: number; rejected: number; skipped: number }
   | { event: 'checkpoint'; stream: string; pages: number; records: number; offset: number }
   | { event: 'rate_limited'; stream: string; waitMs: number }
@@ -20,6 +24,8 @@ export interface SyncSummary {
   sent: number;
   rejected: number;
   skipped: number;
+  /** Streams an interrupted run had finished: counted above, not read again by this sync. */
+  finishedEarlier?: string[];
   /** Where rejected records are, with their reasons, when there are any. */
   rejects?: string;
   rateLimited: number;

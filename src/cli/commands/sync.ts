@@ -22,7 +22,11 @@ export function registerSyncCommand(program: Command): void {
           const summary = await syncs.run(sourceId, options.to, {
             ...(options.streams ? { streams: options.streams } : {}),
             fullRefresh: options.fullRefresh === true,
-            onEvent: (event) => (options.json ? process.stdout.write(`${JSON.stringify(event)}\n`) : progress!.onEvent(event)),
+            onEvent: (event) => {
+              if (options.json) return void process.stdout.write(`${JSON.stringify(event)}\n`);
+              if (event.event === 'started' && event.resumedRun) process.stderr.write(`${resumeLine(event.skipped, event.resumed)}\n`);
+              progress!.onEvent(event);
+            },
           });
           progress?.stop();
           if (!options.json) {
@@ -33,4 +37,13 @@ export function registerSyncCommand(program: Command): void {
         }
       });
     });
+}
+
+/** Says what finishing an interrupted run skips and continues, before the bars start. */
+export function resumeLine(skipped: string[], resumed: string[]): string {
+  const said = [
+    skipped.length > 0 ? `${skipped.join(', ')} already done, not read again` : '',
+    resumed.length > 0 ? `${resumed.join(', ')} continue${resumed.length === 1 ? 's' : ''} from the checkpoint` : '',
+  ].filter(Boolean);
+  return `finishing the interrupted run${said.length > 0 ? `: ${said.join('; ')}` : ''}`;
 }
