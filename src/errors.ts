@@ -8,6 +8,8 @@ export const ExitCode = {
   providerRejected: 3,
   providerUnavailable: 4,
   store: 5,
+  /** Stopped on request (SIGINT, a cancel from the API) after a checkpoint: the next run resumes. */
+  cancelled: 130,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -100,5 +102,14 @@ export class StoreError extends CredportError {
 
   constructor(code: 'store_unavailable' | 'wrong_master_key' | 'master_key_invalid' | 'corrupt_record', message: string) {
     super(code, message);
+  }
+}
+
+/** A sync stopped on request after its last checkpoint: nothing is lost, the next sync finishes the run. */
+export class SyncCancelledError extends CredportError {
+  readonly exitCode = ExitCode.cancelled;
+
+  constructor(stream: string | undefined) {
+    super('sync_cancelled', `sync cancelled${stream ? ` after a checkpoint of ${stream}` : ''}; run it again to finish the run`);
   }
 }

@@ -7,6 +7,7 @@ import { registerCredentialCommands } from './commands/credentials.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerEmulateCommand } from './commands/emulate.js';
 import { registerConfigCommands } from './commands/configs.js';
+import { registerServeCommand } from './commands/serve.js';
 import { registerSyncCommand } from './commands/sync.js';
 
 const EPILOG = `
@@ -41,6 +42,7 @@ export function buildProgram(): Command {
   registerCredentialCommands(program);
   registerConfigCommands(program);
   registerSyncCommand(program);
+  registerServeCommand(program);
   registerEmulateCommand(program);
   registerDemoCommand(program);
   for (const command of allCommands(program)) command.exitOverride().configureOutput(program.configureOutput());

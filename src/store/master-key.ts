@@ -1,7 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import { link, mkdir, readFile, stat, unlink, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { readFile, stat } from 'node:fs/promises';
 import { StoreError } from '../errors.js';
+import { writeFileOnce } from './write-file-once.js';
 
 export interface MasterKey {
   readonly key: Buffer;
@@ -42,17 +42,10 @@ function decode(text: string, where: string): Buffer {
 async function readOrCreateKeyFile(file: string): Promise<Buffer> {
   const existing = await readKeyFile(file);
   if (existing) return existing;
-  await mkdir(dirname(file), { recursive: true, mode: 0o700 });
-  // Write a temporary file, then link it into place: link fails if another process won the race,
-  // and a reader never sees a half-written key.
-  const temp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  await writeFile(temp, `${randomBytes(KEY_BYTES).toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
   try {
-    await link(temp, file);
+    await writeFileOnce(file, `${randomBytes(KEY_BYTES).toString('base64')}\n`);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw storeError(file, error);
-  } finally {
-    await unlink(temp).catch(() => undefined);
+    throw storeError(file, error);
   }
   const created = await readKeyFile(file);
   if (!created) throw new StoreError('master_key_invalid', `master key file ${file} vanished while it was being created`);

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { CredportError, ProviderRejectedError } from '../errors.js';
+import { CredportError, ProviderRejectedError, SyncCancelledError } from '../errors.js';
 import type { Collection } from '../store/collection.js';
 import type { SyncEvent, SyncSummary } from './sync-events.js';
 import type { Reject, StreamReader, StreamWriter } from './stream-io.js';
@@ -60,6 +60,8 @@ export interface SyncJob {
   onEvent: (event: SyncEvent) => void;
   /** Called once when the provider refuses the credential mid-sync. */
   onRejected: (error: ProviderRejectedError) => Promise<void>;
+  /** Aborted: stop after the current page's checkpoint (SIGINT, a cancel from the API). */
+  signal?: AbortSignal;
 }
 
 /**
@@ -84,6 +86,7 @@ export async function runSync(job: SyncJob, counters: { rateLimited: number; ret
   try {
     for (const plan of job.streams) {
       current = plan;
+      if (job.signal?.aborted) throw new SyncCancelledError(undefined);
       const previous = state.streams[plan.name];
       const st = previous && doneInRun(previous, run) ? previous : await syncStream(job, plan, state);
       summary.streams[plan.name] = { records: st.records, pages: st.pages, sent: st.sent ?? 0, rejected: st.rejected ?? 0, skipped: st.skipped ?? 0 };
@@ -149,6 +152,7 @@ async function syncStream(job: SyncJob, plan: StreamPlan, state: SyncState): Pro
         st.next = page.next;
         job.onEvent({ event: 'page', stream: plan.name, page: st.pages, records: page.records.length, total: st.records, sent: st.sent, rejected: st.rejected, skipped: st.skipped });
         await checkpoint(job, state, plan.name, st);
+        if (job.signal?.aborted) throw new SyncCancelledError(plan.name);
       }
     }
     st.status = 'done';

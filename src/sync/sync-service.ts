@@ -27,6 +27,8 @@ export interface RunSyncOptions {
   /** Forget the checkpoint and start every stream over (a provider destination's ledger still prevents duplicates). */
   fullRefresh?: boolean;
   onEvent?: (event: SyncEvent) => void;
+  /** Abort to stop after the current page's checkpoint; the next sync finishes the run. */
+  signal?: AbortSignal;
 }
 
 /** Syncs need more patience than a verification: 429s and 5xx are absorbed, not reported. */
@@ -45,10 +47,11 @@ export class SyncService {
     },
   ) {}
 
-  async run(sourceId: string, destinationId: string, options: RunSyncOptions = {}): Promise<SyncSummary> {
+  /** Checks a sync request before anything runs (a host answers 400/404 at once); returns what it would run. */
+  async check(sourceId: string, destinationId: string, streams?: string[]): Promise<{ source: SourceConfig; destination: DestinationConfig; streams: string[] }> {
     const source = await this.deps.configs.source(sourceId);
     const destination = await this.deps.configs.destination(destinationId);
-    const wanted = options.streams?.length ? options.streams : source.streams;
+    const wanted = streams?.length ? streams : source.streams;
     const unknown = wanted.filter((s) => !source.streams.includes(s));
     if (unknown.length > 0) throw new InputError(`source ${source.id} does not read "${printable(unknown[0]!)}" (its streams: ${source.streams.join(', ')})`, { field: 'streams' });
     if (destination.operations) {
@@ -57,6 +60,11 @@ export class SyncService {
         throw new InputError(`destination ${destination.id} has no operation for stream ${unmapped.join(', ')} (it writes: ${Object.keys(destination.operations).join(', ')}); pick streams with --streams`, { field: 'streams' });
       }
     }
+    return { source, destination, streams: wanted };
+  }
+
+  async run(sourceId: string, destinationId: string, options: RunSyncOptions = {}): Promise<SyncSummary> {
+    const { source, destination, streams: wanted } = await this.check(sourceId, destinationId, options.streams);
     const onEvent = options.onEvent ?? (() => undefined);
     const counters = { rateLimited: 0, retries: 0 };
     let current = wanted[0]!;
@@ -107,6 +115,7 @@ export class SyncService {
         destinationId: destination.id,
         streams: plans,
         fullRefresh: options.fullRefresh === true,
+        ...(options.signal ? { signal: options.signal } : {}),
         state: this.deps.state,
         rejects,
         onEvent: (event) => {

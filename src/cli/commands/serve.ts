@@ -1,0 +1,60 @@
+import type { Command } from 'commander';
+import { InputError } from '../../errors.js';
+import { type GlobalOptions, withCredport } from '../run-action.js';
+
+interface ServeOptions extends GlobalOptions {
+  host: string;
+  port: number;
+  frameAncestors?: string[];
+  demo?: boolean;
+}
+
+export function registerServeCommand(program: Command): void {
+  program
+    .command('serve')
+    .description('run the HTTP API (/api/v1) and the web app: the "Add New Credential" overlay, credential tiles, sources and syncs')
+    .option('--host <address>', 'address to listen on; anything but loopback exposes the API to the network (see README)', '127.0.0.1')
+    .option('--port <n>', 'port (0: a free one)', (v) => Number.parseInt(v, 10), 8737)
+    .option('--frame-ancestors <origins...>', "origins allowed to embed the pages in an iframe (a host's web app); default none")
+    .option('--demo', 'also start the Front, Frontline and Frontegg emulators on loopback and offer them in the web app')
+    .option('--json', 'print the URL and login link as one JSON line')
+    .addHelpText(
+      'after',
+      `
+Every API request needs the API token (Authorization: Bearer), from CREDPORT_API_TOKEN or the 0600 file
+api-token beside the store, created on first start. The printed URL carries a one-time login code that
+the browser swaps for a session cookie. Ctrl-C (SIGINT) or SIGTERM stops running syncs at their next
+checkpoint, then exits.`,
+    )
+    .action(async (_o: unknown, command: Command) => {
+      const options = command.optsWithGlobals<ServeOptions>();
+      if (!Number.isInteger(options.port) || options.port < 0 || options.port > 65535) throw new InputError('--port must be a port number', { field: 'port' });
+      for (const origin of options.frameAncestors ?? []) {
+        if (!/^https?:\/\/[^/\s;,']+$/.test(origin)) throw new InputError(`--frame-ancestors takes origins such as https://app.example.com, not "${origin.slice(0, 60)}"`, { field: 'frameAncestors' });
+      }
+      await withCredport(options, async (credport) => {
+        // Loaded here, so other commands do not pay for Fastify at start-up.
+        const { startServer } = await import('../../server/start-server.js');
+        const running = await startServer(credport, {
+          host: options.host,
+          port: options.port,
+          frameAncestors: options.frameAncestors ?? [],
+          demo: options.demo === true,
+          announce: (info) => {
+            if (options.json) return void process.stdout.write(`${JSON.stringify(info)}\n`);
+            if (info.event === 'listening') {
+              console.log(`credport is serving on ${info.url}`);
+              console.log(`open this link to sign in (it works once): ${info.loginUrl}`);
+              console.log(`API: ${info.url}/api/v1 (Authorization: Bearer <token from ${info.apiTokenSource}>), OpenAPI: ${info.url}/api/v1/openapi.json`);
+              if (!info.loopback) console.log(`warning: listening on ${options.host}, not loopback: anyone who can reach it and holds the token or a login link can use every credential`);
+            } else if (info.event === 'login_used') {
+              console.log(`a browser signed in; a new login link for another browser: ${info.loginUrl}`);
+            } else if (info.event === 'stopping') {
+              console.log('stopping: running syncs stop at their next checkpoint...');
+            }
+          },
+        });
+        await running.closed;
+      });
+    });
+}

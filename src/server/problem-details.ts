@@ -1,0 +1,91 @@
+import { CredportError, ExitCode, InputError, ProviderRejectedError, ProviderUnavailableError } from '../errors.js';
+import type { ApiProblem } from '../generated/api-problem.js';
+
+const TITLES: Record<number, string> = {
+  400: 'Bad input',
+  401: 'Not signed in',
+  403: 'Forbidden',
+  404: 'Not found',
+  409: 'Conflict',
+  413: 'Body too large',
+  415: 'Only JSON bodies',
+  422: 'The provider rejected the credential',
+  429: 'Too many attempts',
+  500: 'Internal error',
+  502: 'The provider could not be reached',
+  503: 'The store cannot be used',
+  504: 'The provider did not answer in time',
+};
+
+/**
+ * The exit-code family as the HTTP status, the credport code and message as they are (they are
+ * already safe to print: no secret, the provider's words redacted), and the field as a JSON pointer.
+ */
+export function problemFor(error: unknown, body?: unknown): ApiProblem {
+  if (error instanceof CredportError) {
+    const status = statusOf(error);
+    const problem: ApiProblem = { type: `https://credport.dev/problems/${error.code}`, title: TITLES[status] ?? 'Error', status, detail: error.message, code: error.code, exitCode: error.exitCode };
+    if (error instanceof InputError && error.field) problem.field = pointerOf(error.field, body);
+    if ((error instanceof ProviderRejectedError || error instanceof ProviderUnavailableError) && error.status) problem.providerStatus = error.status;
+    return problem;
+  }
+  const fastify = error as { statusCode?: number; code?: string; validation?: { instancePath: string; message?: string; params?: Record<string, unknown> }[]; validationContext?: string; message?: string };
+  if (fastify?.validation) {
+    const first = fastify.validation[0];
+    const extra = first?.params?.additionalProperty;
+    const path = `${first?.instancePath ?? ''}${typeof extra === 'string' ? `/${escapePointer(extra)}` : ''}`;
+    const where = fastify.validationContext === 'body' ? path || '/' : `${fastify.validationContext}${path}`;
+    const said = typeof extra === 'string' ? `unknown field "${extra.slice(0, 40)}"` : (first?.message ?? 'is not valid');
+    return { type: 'https://credport.dev/problems/invalid_input', title: TITLES[400]!, status: 400, detail: `${where} ${said}`, code: 'invalid_input', exitCode: ExitCode.badInput, field: where };
+  }
+  const status = typeof fastify?.statusCode === 'number' && fastify.statusCode >= 400 && fastify.statusCode < 500 ? fastify.statusCode : 500;
+  // Never the library's own text: a JSON syntax error quotes the body it choked on, secret and all.
+  const detail = status === 500 ? 'internal error' : (FASTIFY_SAYS[fastify.code ?? ''] ?? TITLES[status] ?? 'bad request');
+  const code = status === 500 ? 'internal' : status === 413 ? 'body_too_large' : status === 415 ? 'unsupported_media_type' : 'invalid_input';
+  return { type: `https://credport.dev/problems/${code}`, title: TITLES[status] ?? 'Bad request', status, detail, code, exitCode: status === 500 ? ExitCode.internal : ExitCode.badInput };
+}
+
+const FASTIFY_SAYS: Record<string, string> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: 'the body is not valid JSON',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'the body is empty; send a JSON object',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'the body is too large',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'send the body as JSON (Content-Type: application/json)',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'the body does not match its Content-Length',
+};
+
+function statusOf(error: CredportError): number {
+  if (error.code === 'not_found') return 404;
+  if (error.code === 'in_use' || error.code === 'sync_cancelled' || error.code === 'destination_busy') return 409;
+  switch (error.exitCode) {
+    case ExitCode.badInput:
+      return 400;
+    case ExitCode.providerRejected:
+      return 422;
+    case ExitCode.providerUnavailable:
+      return error.code === 'provider_timeout' ? 504 : 502;
+    case ExitCode.store:
+      return 503;
+    default:
+      return 500;
+  }
+}
+
+/**
+ * The services name a field ("baseUrl", "apiKey"); where it sits in this request's body makes the
+ * pointer: a top-level member, or one inside an object member (the form's `values`, `secrets`).
+ */
+function pointerOf(field: string, body: unknown): string {
+  if (field.startsWith('/')) return field;
+  const segment = `/${escapePointer(field)}`;
+  if (!isObject(body) || Object.hasOwn(body, field)) return segment;
+  const holder = Object.entries(body).find(([, value]) => isObject(value) && Object.hasOwn(value, field));
+  return holder ? `/${escapePointer(holder[0])}${segment}` : segment;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function escapePointer(segment: string): string {
+  return segment.replace(/~/g, '~0').replace(/\//g, '~1');
+}

@@ -1,0 +1,59 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { sameSecret } from './api-token.js';
+import type { LoginSessions } from './login-sessions.js';
+
+export const SESSION_COOKIE = 'credport_session';
+
+export interface RequestAuthOptions {
+  apiToken: string;
+  sessions: LoginSessions;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Who is calling: a program with the API token, or a browser session. */
+    caller?: { kind: 'token' } | { kind: 'session'; id: string };
+  }
+}
+
+const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/**
+ * Every /api request is authenticated: the API token as a Bearer header, or the session cookie
+ * the login code was swapped for. A cookie rides along on any request the browser makes, so a
+ * state-changing request with one must also come from this server's own pages (Origin check).
+ */
+export function registerRequestAuth(app: FastifyInstance, options: RequestAuthOptions): void {
+  app.addHook('onRequest', async (request, reply) => {
+    const authorization = request.headers.authorization;
+    if (authorization !== undefined) {
+      const token = /^Bearer (\S+)$/i.exec(authorization)?.[1];
+      if (!token || !sameSecret(token, options.apiToken)) return refuse(reply, 401, 'unauthenticated', 'the API token is not valid');
+      request.caller = { kind: 'token' };
+      return;
+    }
+    const session = request.cookies[SESSION_COOKIE];
+    if (!session || !options.sessions.valid(session)) {
+      return refuse(reply, 401, 'unauthenticated', 'sign in: send the API token as Authorization: Bearer, or open the URL credport serve printed');
+    }
+    if (UNSAFE.has(request.method) && !sameOrigin(request)) {
+      return refuse(reply, 403, 'cross_site_request', 'a state-changing request must come from credport\'s own pages (Origin check)');
+    }
+    request.caller = { kind: 'session', id: session };
+  });
+}
+
+/** The Origin a browser sends must name this very server (scheme, host and port). */
+function sameOrigin(request: FastifyRequest): boolean {
+  const origin = request.headers.origin;
+  if (!origin || origin === 'null') return false;
+  return origin === `${request.protocol}://${request.headers.host ?? ''}`;
+}
+
+async function refuse(reply: FastifyReply, status: 401 | 403, code: string, detail: string): Promise<void> {
+  if (status === 401) reply.header('www-authenticate', 'Bearer realm="credport"');
+  await reply
+    .code(status)
+    .type('application/problem+json')
+    .send({ type: `https://credport.dev/problems/${code}`, title: status === 401 ? 'Not signed in' : 'Forbidden', status, detail, code, exitCode: 2 });
+}

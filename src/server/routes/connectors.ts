@@ -1,0 +1,51 @@
+import type { FastifyInstance } from 'fastify';
+import type { ConnectorSummary } from '../../generated/connector-summary.js';
+import type { Connector } from '../../registry/connector.js';
+import type { ConnectorRegistry } from '../../registry/connector-registry.js';
+import { problems, ref } from '../api-schemas.js';
+
+const idParam = { type: 'object', properties: { id: { type: 'string', maxLength: 64 } }, required: ['id'] } as const;
+
+/** The connectors a host can offer, and the form of each: what `credport connectors` prints. */
+export function connectorRoutes(registry: ConnectorRegistry) {
+  return async (app: FastifyInstance): Promise<void> => {
+    app.get('/connectors', {
+      schema: { tags: ['connectors'], summary: 'The connectors credport knows', response: { 200: { type: 'array', items: ref('connector-summary') }, ...problems(401) } },
+      handler: async () => registry.list().map(summary),
+    });
+    app.get<{ Params: { id: string } }>('/connectors/:id/form', {
+      schema: {
+        tags: ['connectors'],
+        summary: 'The "Add New Credential" form of a connector: JSON Schema and uiSchema (react-jsonschema-form convention)',
+        params: idParam,
+        response: {
+          200: { type: 'object', properties: { id: { type: 'string' }, title: { type: 'string' }, docs: { type: 'string' }, form: { type: 'object', additionalProperties: true } }, required: ['id', 'title', 'form'] },
+          ...problems(400, 401, 404),
+        },
+      },
+      handler: async (request) => {
+        const connector = registry.get(request.params.id);
+        return { id: connector.id, title: connector.manifest.title, docs: connector.manifest.docs, form: registry.form(connector.id) };
+      },
+    });
+  };
+}
+
+function summary(connector: Connector): ConnectorSummary {
+  const { manifest } = connector;
+  const out: ConnectorSummary = {
+    id: connector.id,
+    title: manifest.title,
+    baseUrl: manifest.http.baseUrl,
+    streams: Object.entries(manifest.streams ?? {}).map(([name, stream]) => ({
+      name,
+      scopes: [...stream.scopes],
+      ...(stream.requires ? { requires: stream.requires.help, requiresIdentity: { ...stream.requires.identity } as Record<string, string> } : {}),
+    })),
+    operations: Object.keys(manifest.operations ?? {}),
+  };
+  if (manifest.description) out.description = manifest.description;
+  if (manifest.docs) out.docs = manifest.docs;
+  if (manifest.http.regions) out.regions = { ...manifest.http.regions.urls };
+  return out;
+}

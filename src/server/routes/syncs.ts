@@ -1,0 +1,65 @@
+import type { FastifyInstance } from 'fastify';
+import type { SyncStartRequest } from '../../generated/sync-start-request.js';
+import type { SyncService } from '../../sync/sync-service.js';
+import { problems, ref } from '../api-schemas.js';
+import type { NumberedEvent, SyncJobs } from '../sync-jobs.js';
+
+const idParam = { type: 'object', properties: { id: { type: 'string', maxLength: 64 } }, required: ['id'] } as const;
+const KEEPALIVE_MS = 15_000;
+
+/** Syncs in the background: start (202), state, live events (Server-Sent Events) and cancel. */
+export function syncRoutes(syncs: SyncService, jobs: SyncJobs) {
+  return async (app: FastifyInstance): Promise<void> => {
+    const job = ref('sync-job');
+    app.post<{ Body: SyncStartRequest }>('/syncs', {
+      schema: { tags: ['syncs'], summary: 'Start a sync of a source into a destination; follow it with GET /syncs/{id}/events', body: ref('sync-start-request'), response: { 202: job, ...problems(400, 401, 403, 404, 503) } },
+      handler: async (request, reply) => {
+        const { source, destination, streams, fullRefresh } = request.body;
+        const checked = await syncs.check(source, destination, streams);
+        const started = jobs.start({ source, destination, ...(streams ? { streams } : {}), ...(fullRefresh !== undefined ? { fullRefresh } : {}) }, checked.streams);
+        return reply.code(202).header('location', `/api/v1/syncs/${started.id}`).send(started);
+      },
+    });
+    app.get<{ Params: { id: string } }>('/syncs/:id', {
+      schema: { tags: ['syncs'], summary: 'A sync: state, per-stream progress, summary or error', params: idParam, response: { 200: job, ...problems(401, 404) } },
+      handler: async (request) => jobs.get(request.params.id),
+    });
+    app.post<{ Params: { id: string } }>('/syncs/:id/cancel', {
+      schema: { tags: ['syncs'], summary: "Stop after the current page's checkpoint (the next sync finishes the run)", params: idParam, response: { 202: job, ...problems(401, 403, 404) } },
+      handler: async (request, reply) => reply.code(202).send(jobs.cancel(request.params.id)),
+    });
+    app.get<{ Params: { id: string } }>('/syncs/:id/events', {
+      schema: {
+        tags: ['syncs'],
+        summary: 'The sync\'s events as Server-Sent Events: the same JSON objects `credport sync --json` prints, one `data:` line each',
+        params: idParam,
+        response: { 200: { description: 'text/event-stream', type: 'string' }, ...problems(401, 404) },
+      },
+      handler: async (request, reply) => {
+        const after = Number(request.headers['last-event-id'] ?? 0) || 0;
+        jobs.get(request.params.id); // a 404 before the stream starts
+        reply.hijack();
+        const raw = reply.raw;
+        raw.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+        let closed = false;
+        const close = () => {
+          if (closed) return;
+          closed = true;
+          clearInterval(keepalive);
+          subscription?.unsubscribe();
+          raw.end();
+        };
+        const send = ({ seq, event }: NumberedEvent) => {
+          if (closed) return;
+          raw.write(`id: ${seq}\nevent: ${event.event}\ndata: ${JSON.stringify(event)}\n\n`);
+          if (event.event === 'finished' || event.event === 'failed') setImmediate(close);
+        };
+        const keepalive = setInterval(() => raw.write(': keepalive\n\n'), KEEPALIVE_MS);
+        let subscription: { ended: boolean; unsubscribe: () => void } | undefined;
+        subscription = jobs.subscribe(request.params.id, after, send);
+        if (subscription.ended) setImmediate(close);
+        request.raw.on('close', close);
+      },
+    });
+  };
+}

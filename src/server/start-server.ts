@@ -1,0 +1,53 @@
+import { isLoopbackHost } from '../http/origin-policy.js';
+import type { Credport } from '../open-credport.js';
+import { loadApiToken } from './api-token.js';
+import { createServer } from './create-server.js';
+import { startDemoProviders } from './demo-providers.js';
+import { LoginSessions } from './login-sessions.js';
+
+export type ServeAnnouncement =
+  | { event: 'listening'; url: string; loginUrl: string; apiTokenSource: string; loopback: boolean; demo: boolean }
+  | { event: 'login_used'; loginUrl: string }
+  | { event: 'stopping' }
+  | { event: 'stopped' };
+
+export interface StartOptions {
+  host: string;
+  port: number;
+  frameAncestors: string[];
+  demo: boolean;
+  announce: (info: ServeAnnouncement) => void;
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * `credport serve`: the server on its address, a login link, and a clean stop on SIGINT/SIGTERM
+ * that lets running syncs reach their next checkpoint before the store closes.
+ */
+export async function startServer(credport: Credport, options: StartOptions): Promise<{ url: string; closed: Promise<void> }> {
+  const { token, source } = await loadApiToken({ env: options.env ?? process.env, home: credport.location.home });
+  const demo = options.demo ? await startDemoProviders() : undefined;
+  let url = '';
+  const sessions = new LoginSessions();
+  sessions.onCodeUsed = () => options.announce({ event: 'login_used', loginUrl: `${url}/login?code=${sessions.loginCode}` });
+  const { app, jobs } = await createServer({ credport, apiToken: token, sessions, frameAncestors: options.frameAncestors, ...(demo ? { demo: demo.providers } : {}) });
+  await app.listen({ host: options.host, port: options.port });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : options.port;
+  url = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`;
+  options.announce({ event: 'listening', url, loginUrl: `${url}/login?code=${sessions.loginCode}`, apiTokenSource: source, loopback: isLoopbackHost(options.host), demo: demo !== undefined });
+
+  const closed = new Promise<void>((resolve) => {
+    const stop = async () => {
+      for (const signal of ['SIGINT', 'SIGTERM'] as const) process.off(signal, stop);
+      options.announce({ event: 'stopping' });
+      await jobs.stopAll();
+      await app.close();
+      await demo?.stop();
+      options.announce({ event: 'stopped' });
+      resolve();
+    };
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, stop);
+  });
+  return { url, closed };
+}

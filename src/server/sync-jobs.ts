@@ -1,0 +1,123 @@
+import { randomBytes } from 'node:crypto';
+import { CredportError, NotFoundError } from '../errors.js';
+import type { SyncJob } from '../generated/sync-job.js';
+import type { SyncEvent, SyncSummary } from '../sync/sync-events.js';
+import type { RunSyncOptions } from '../sync/sync-service.js';
+
+/** What a job needs of the sync service: the same run the CLI calls. */
+export type RunSync = (source: string, destination: string, options: RunSyncOptions) => Promise<SyncSummary>;
+
+export interface NumberedEvent {
+  seq: number;
+  event: SyncEvent;
+}
+
+type Listener = (event: NumberedEvent) => void;
+
+interface Entry {
+  view: SyncJob;
+  events: NumberedEvent[];
+  listeners: Set<Listener>;
+  abort: AbortController;
+  done: Promise<void>;
+}
+
+/** Events kept per job for late subscribers (a page reload); older page events are dropped first. */
+const MAX_EVENTS = 5_000;
+/** Ended jobs kept for GET /syncs/{id}. */
+const MAX_ENDED = 200;
+
+/**
+ * Syncs started through the API, run in this process with the same engine as the CLI: their
+ * progress, their events for Server-Sent Events, and a cancel that stops after a checkpoint.
+ */
+export class SyncJobs {
+  private readonly jobs = new Map<string, Entry>();
+
+  constructor(private readonly run: RunSync) {}
+
+  start(input: { source: string; destination: string; streams?: string[]; fullRefresh?: boolean }, streams: string[]): SyncJob {
+    const id = `sync_${randomBytes(10).toString('hex')}`;
+    const view: SyncJob = { id, source: input.source, destination: input.destination, status: 'running', streams, progress: {}, startedAt: new Date().toISOString() };
+    for (const stream of streams) view.progress[stream] = { records: 0, pages: 0, status: 'waiting' };
+    const entry: Entry = { view, events: [], listeners: new Set(), abort: new AbortController(), done: Promise.resolve() };
+    this.jobs.set(id, entry);
+    let seq = 0;
+    const publish = (event: SyncEvent) => {
+      track(view, event);
+      const numbered = { seq: ++seq, event };
+      entry.events.push(numbered);
+      if (entry.events.length > MAX_EVENTS) entry.events.splice(entry.events.findIndex((e) => e.event.event === 'page'), 1);
+      for (const listener of entry.listeners) listener(numbered);
+    };
+    entry.done = this.run(input.source, input.destination, {
+      ...(input.streams ? { streams: input.streams } : {}),
+      fullRefresh: input.fullRefresh === true,
+      signal: entry.abort.signal,
+      onEvent: publish,
+    }).then(
+      (summary) => {
+        view.status = 'finished';
+        view.summary = summary;
+      },
+      (error: unknown) => {
+        const details = error instanceof CredportError ? error.toJSON() : { code: 'internal', message: 'internal error', exitCode: 1 };
+        view.status = details.code === 'sync_cancelled' ? 'cancelled' : 'failed';
+        view.error = { code: details.code, message: details.message, exitCode: details.exitCode };
+        // The engine reports its own failures as events; one that failed before it started gets one here.
+        if (!entry.events.some((e) => e.event.event === 'failed')) publish({ event: 'failed', stream: undefined, ...view.error });
+      },
+    ).finally(() => {
+      view.endedAt = new Date().toISOString();
+      // Every job's last event is `finished` or `failed`: listeners have had it.
+      entry.listeners.clear();
+      this.forgetOldest();
+    });
+    return structuredClone(view);
+  }
+
+  get(id: string): SyncJob {
+    return structuredClone(this.entry(id).view);
+  }
+
+  /** Replays the events after `afterSeq`, then calls the listener with each new one; returns the unsubscribe. */
+  subscribe(id: string, afterSeq: number, listener: Listener): { ended: boolean; unsubscribe: () => void } {
+    const entry = this.entry(id);
+    for (const numbered of entry.events) if (numbered.seq > afterSeq) listener(numbered);
+    if (entry.view.status !== 'running') return { ended: true, unsubscribe: () => undefined };
+    entry.listeners.add(listener);
+    return { ended: false, unsubscribe: () => entry.listeners.delete(listener) };
+  }
+
+  /** Asks the job to stop after its current page's checkpoint. */
+  cancel(id: string): SyncJob {
+    const entry = this.entry(id);
+    if (entry.view.status === 'running') entry.abort.abort();
+    return structuredClone(entry.view);
+  }
+
+  /** Stops every running job at its next checkpoint and waits for them (a clean shutdown). */
+  async stopAll(): Promise<void> {
+    for (const entry of this.jobs.values()) entry.abort.abort();
+    await Promise.all([...this.jobs.values()].map((e) => e.done));
+  }
+
+  private entry(id: string): Entry {
+    const entry = this.jobs.get(id);
+    if (!entry) throw new NotFoundError(`no sync ${id.slice(0, 60)} (syncs are kept while the server runs)`);
+    return entry;
+  }
+
+  private forgetOldest(): void {
+    const ended = [...this.jobs.entries()].filter(([, e]) => e.view.status !== 'running');
+    for (const [id] of ended.slice(0, Math.max(0, ended.length - MAX_ENDED))) this.jobs.delete(id);
+  }
+}
+
+/** Keeps the job's per-stream progress current from its events. */
+function track(view: SyncJob, event: SyncEvent): void {
+  const progress = (stream: string) => (view.progress[stream] ??= { records: 0, pages: 0, status: 'waiting' });
+  if (event.event === 'started') for (const stream of event.skipped) progress(stream).status = 'skipped';
+  if (event.event === 'page') Object.assign(progress(event.stream), { records: event.total, pages: event.page, status: 'reading' });
+  if (event.event === 'stream_finished') Object.assign(progress(event.stream), { records: event.records, pages: event.pages, status: 'done' });
+}

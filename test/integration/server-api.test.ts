@@ -1,0 +1,314 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { FrontEmulator } from '../../src/emulator/front-emulator.js';
+import { openCredport, type Credport } from '../../src/open-credport.js';
+import { createServer } from '../../src/server/create-server.js';
+import { LoginSessions } from '../../src/server/login-sessions.js';
+import type { SyncJobs } from '../../src/server/sync-jobs.js';
+import { allBytes, fakeToken, removeHome, tempHome } from '../helpers/temp-home.js';
+
+/** The HTTP API over real loopback HTTP, in front of the Front emulator. */
+const API_TOKEN = 'test-api-token-0123456789abcdef';
+let front: FrontEmulator;
+let home: string;
+let credport: Credport;
+let sessions: LoginSessions;
+let jobs: SyncJobs;
+let url: string;
+let close: () => Promise<void>;
+/** Every answer body the tests received: none may carry a secret. */
+let bodies: string[];
+
+beforeAll(async () => (front = await new FrontEmulator({ records: 250 }).start()));
+afterAll(() => front.stop());
+beforeEach(async () => {
+  home = await tempHome();
+  bodies = [];
+  credport = await openCredport({ home, env: { CREDPORT_HTTP_RETRIES: '0', CREDPORT_HTTP_TIMEOUT_MS: '2000' } });
+  sessions = new LoginSessions();
+  const server = await createServer({ credport, apiToken: API_TOKEN, sessions, verifyLimit: { max: 10, timeWindow: 60_000 } });
+  jobs = server.jobs;
+  await server.app.listen({ host: '127.0.0.1', port: 0 });
+  const address = server.app.server.address() as { port: number };
+  url = `http://127.0.0.1:${address.port}`;
+  close = async () => {
+    await jobs.stopAll();
+    await server.app.close();
+  };
+});
+afterEach(async () => {
+  await close();
+  await credport.close();
+  await removeHome(home);
+});
+
+interface Answer {
+  status: number;
+  headers: Headers;
+  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  text: string;
+}
+
+async function call(method: string, path: string, options: { body?: unknown; raw?: string; headers?: Record<string, string>; token?: string | null } = {}): Promise<Answer> {
+  const headers: Record<string, string> = { ...options.headers };
+  if (options.token !== null) headers.authorization = `Bearer ${options.token ?? API_TOKEN}`;
+  if (options.body !== undefined || options.raw !== undefined) headers['content-type'] ??= 'application/json';
+  const response = await fetch(`${url}${path}`, { method, headers, body: options.raw ?? (options.body !== undefined ? JSON.stringify(options.body) : undefined), redirect: 'manual' });
+  const text = await response.text();
+  bodies.push(text);
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = undefined;
+  }
+  return { status: response.status, headers: response.headers, body, text };
+}
+
+const frontToken = () => [...front.tokens][0]!;
+const addFront = (values: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) =>
+  call('POST', '/api/v1/credentials', { body: { connector: 'front', baseUrl: front.url, values: { name: 'Support', description: 'Support team', apiKey: frontToken(), ...values }, ...extra } });
+
+async function expectStoreEmpty(): Promise<void> {
+  expect(await credport.credentials.list()).toEqual([]);
+}
+
+function expectNoSecretAnywhere(secret: string): void {
+  for (const body of bodies) expect(body).not.toContain(secret);
+}
+
+describe('who may call it', () => {
+  it('refuses every API request without the token, or with a wrong one, as problem details', async () => {
+    for (const token of [null, 'wrong-token-0123456789abcdef0000']) {
+      const answer = await call('GET', '/api/v1/credentials', { token });
+      expect(answer.status).toBe(401);
+      expect(answer.headers.get('content-type')).toContain('application/problem+json');
+      expect(answer.body).toMatchObject({ status: 401, code: 'unauthenticated' });
+      expect(answer.headers.get('www-authenticate')).toContain('Bearer');
+    }
+    const created = await call('POST', '/api/v1/credentials', { token: null, body: { connector: 'front', baseUrl: front.url, values: { name: 'x', apiKey: frontToken() } } });
+    expect(created.status).toBe(401);
+    await expectStoreEmpty();
+  });
+
+  it('swaps the one-time login code for an HttpOnly SameSite=Strict cookie and drops the code from the address bar', async () => {
+    const code = sessions.loginCode;
+    const login = await call('GET', `/login?code=${code}`, { token: null });
+    expect(login.status).toBe(303);
+    expect(login.headers.get('location')).toBe('/');
+    const cookie = login.headers.get('set-cookie')!;
+    expect(cookie).toMatch(/^credport_session=[\w-]+; Path=\/; HttpOnly; SameSite=Strict$/);
+    const session = cookie.split(';')[0]!;
+    const listed = await call('GET', '/api/v1/credentials', { token: null, headers: { cookie: session } });
+    expect(listed.status).toBe(200);
+    // Used once: the same code signs nobody else in.
+    expect((await call('GET', `/login?code=${code}`, { token: null })).status).toBe(401);
+    expect((await call('GET', '/api/v1/credentials', { token: null, headers: { cookie: 'credport_session=forged' } })).status).toBe(401);
+  });
+
+  it('refuses a state-changing browser request from another origin (CSRF), and any body that is not JSON', async () => {
+    const login = await call('GET', `/login?code=${sessions.loginCode}`, { token: null });
+    const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
+    const body = { connector: 'front', baseUrl: front.url, values: { name: 'x', apiKey: frontToken() } };
+    for (const origin of [undefined, 'https://evil.example', 'null']) {
+      const answer = await call('POST', '/api/v1/credentials', { token: null, body, headers: { cookie, ...(origin ? { origin } : {}) } });
+      expect(answer.status).toBe(403);
+      expect(answer.body.code).toBe('cross_site_request');
+    }
+    // What a cross-site form can send: text/plain or a url-encoded body.
+    for (const type of ['text/plain', 'application/x-www-form-urlencoded']) {
+      const answer = await call('POST', '/api/v1/credentials', { raw: JSON.stringify(body), headers: { 'content-type': type } });
+      expect(answer.status).toBe(415);
+    }
+    await expectStoreEmpty();
+    const same = await call('POST', '/api/v1/credentials', { token: null, body, headers: { cookie, origin: url } });
+    expect(same.status).toBe(201);
+  });
+
+  it('sets the security headers on every answer', async () => {
+    for (const path of ['/api/v1/connectors', '/', '/api/v1/nope']) {
+      const answer = await call('GET', path);
+      const csp = answer.headers.get('content-security-policy')!;
+      expect(csp).toContain("script-src 'self'");
+      expect(csp).not.toContain('unsafe-inline');
+      expect(csp).toContain("frame-ancestors 'none'");
+      expect(answer.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(answer.headers.get('referrer-policy')).toBe('no-referrer');
+    }
+    expect((await call('GET', '/api/v1/connectors')).headers.get('cache-control')).toBe('no-store');
+  });
+
+  it('limits the provider-verifying requests per caller', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 11; i++) statuses.push((await addFront({ name: `S${i}` }, { verify: false })).status);
+    expect(statuses.slice(0, 10)).toEqual(Array(10).fill(201));
+    expect(statuses[10]).toBe(429);
+    expect(await credport.credentials.list()).toHaveLength(10);
+  });
+
+  it('refuses a body over the size limit', async () => {
+    const answer = await addFront({ description: 'x'.repeat(70 * 1024) });
+    expect(answer.status).toBe(413);
+    await expectStoreEmpty();
+  });
+});
+
+describe('credentials', () => {
+  it('creates (201, the tile), lists, shows, renames, tests and deletes, never answering the secret', async () => {
+    const created = await addFront();
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ connector: 'front', name: 'Support', status: 'verified', identity: { id: front.company.id } });
+    const id = created.body.id as string;
+    expect((await call('GET', '/api/v1/credentials?connector=front')).body.map((t: { id: string }) => t.id)).toEqual([id]);
+    expect((await call('GET', `/api/v1/credentials/${id}`)).body.name).toBe('Support');
+    expect((await call('PATCH', `/api/v1/credentials/${id}`, { body: { name: 'Support EU' } })).body.name).toBe('Support EU');
+    expect((await call('POST', `/api/v1/credentials/${id}/test`)).body.status).toBe('verified');
+    expect((await call('DELETE', `/api/v1/credentials/${id}`)).body).toEqual({ id, deleted: true });
+    expect((await call('GET', `/api/v1/credentials/${id}`)).status).toBe(404);
+    expectNoSecretAnywhere(frontToken());
+  });
+
+  it('answers a provider refusal with 422 in the provider\'s words, naming the secret field, and saves nothing', async () => {
+    const wrong = fakeToken('wrong');
+    const answer = await addFront({ apiKey: wrong });
+    expect(answer.status).toBe(422);
+    expect(answer.headers.get('content-type')).toContain('application/problem+json');
+    expect(answer.body).toMatchObject({ code: 'provider_rejected', providerStatus: 401, exitCode: 3 });
+    expect(answer.body.detail).toContain('Unauthenticated');
+    expectNoSecretAnywhere(wrong);
+    await expectStoreEmpty();
+    expect((await allBytes(home)).includes(wrong)).toBe(false);
+  });
+
+  it('answers bad input with 400 and the field as a JSON pointer, saving nothing', async () => {
+    const cases: [Record<string, unknown>, string][] = [
+      [{ connector: 'front', values: { name: '', apiKey: frontToken() }, baseUrl: front.url }, '/values/name'],
+      [{ connector: 'front', values: { name: 'x', apiKey: frontToken() }, baseUrl: 'http://example.com' }, '/baseUrl'],
+      [{ connector: 'front', values: { name: 'x', apiKey: frontToken() }, extra: 1 }, '/extra'],
+      [{ connector: 'front', values: { name: 'x', apiKey: frontToken(), isAdmin: true }, baseUrl: front.url }, '/values/isAdmin'],
+      [{ values: { name: 'x' } }, '/'],
+    ];
+    for (const [body, field] of cases) {
+      const answer = await call('POST', '/api/v1/credentials', { body });
+      expect(answer.status).toBe(400);
+      expect(answer.body).toMatchObject({ code: 'invalid_input', field });
+    }
+    const unknown = await call('POST', '/api/v1/credentials', { body: { connector: 'nope', values: { name: 'x' } } });
+    expect(unknown.status).toBe(400);
+    await expectStoreEmpty();
+  });
+
+  it('never echoes a malformed body (it may hold the secret)', async () => {
+    const secret = fakeToken('malformed');
+    const answer = await call('POST', '/api/v1/credentials', { raw: `{"connector":"front","values":{"apiKey":"${secret}"` });
+    expect(answer.status).toBe(400);
+    expect(answer.body.detail).toBe('the body is not valid JSON');
+    expectNoSecretAnywhere(secret);
+  });
+
+  it('refuses a __proto__ key under its own name', async () => {
+    const answer = await call('POST', '/api/v1/credentials', { raw: `{"connector":"front","baseUrl":"${front.url}","__proto__":{"verify":false},"values":{"name":"x","apiKey":"${frontToken()}"}}` });
+    expect(answer.status).toBe(400);
+    expect(answer.body.field).toBe('/__proto__');
+    await expectStoreEmpty();
+  });
+
+  it('refuses to delete a credential a source uses (409, naming it)', async () => {
+    const id = (await addFront()).body.id as string;
+    expect((await call('POST', '/api/v1/sources', { body: { name: 'Front source', connector: 'front', credentialId: id, streams: ['tags'] } })).status).toBe(201);
+    const refused = await call('DELETE', `/api/v1/credentials/${id}`);
+    expect(refused.status).toBe(409);
+    expect(refused.body).toMatchObject({ code: 'in_use' });
+    expect(refused.body.detail).toContain('Front source');
+  });
+});
+
+describe('syncs', () => {
+  async function setUp(streams: string[]): Promise<{ source: string; destination: string }> {
+    const credential = (await addFront()).body.id as string;
+    const source = await call('POST', '/api/v1/sources', { body: { name: 'Src', connector: 'front', credentialId: credential, streams } });
+    const destination = await call('POST', '/api/v1/destinations', { body: { name: 'Files', connector: 'jsonl' } });
+    expect([source.status, destination.status]).toEqual([201, 201]);
+    return { source: source.body.id, destination: destination.body.id };
+  }
+
+  /** Reads a Server-Sent Events stream to its end: the events `credport sync --json` prints. */
+  async function events(id: string): Promise<{ event: string; [k: string]: unknown }[]> {
+    const response = await fetch(`${url}/api/v1/syncs/${id}/events`, { headers: { authorization: `Bearer ${API_TOKEN}` } });
+    expect(response.headers.get('content-type')).toContain('text/event-stream');
+    const text = await response.text();
+    bodies.push(text);
+    return text
+      .split('\n\n')
+      .map((block) => block.split('\n').find((line) => line.startsWith('data: ')))
+      .filter((line): line is string => line !== undefined)
+      .map((line) => JSON.parse(line.slice(6)));
+  }
+
+  it('starts a sync (202), streams its events as SSE to the summary, and reports its state', async () => {
+    const { source, destination } = await setUp(['tags', 'contacts']);
+    const started = await call('POST', '/api/v1/syncs', { body: { source, destination } });
+    expect(started.status).toBe(202);
+    expect(started.headers.get('location')).toBe(`/api/v1/syncs/${started.body.id}`);
+    expect(started.body).toMatchObject({ status: 'running', streams: ['tags', 'contacts'] });
+    const all = await events(started.body.id);
+    expect(all[0]).toMatchObject({ event: 'started', streams: ['tags', 'contacts'] });
+    expect(all.filter((e) => e.event === 'page').length).toBe(6);
+    expect(all.at(-1)).toMatchObject({ event: 'finished', summary: { records: 500 } });
+    const state = await call('GET', `/api/v1/syncs/${started.body.id}`);
+    expect(state.body).toMatchObject({ status: 'finished', progress: { tags: { records: 250, status: 'done' } }, summary: { records: 500 } });
+    expectNoSecretAnywhere(frontToken());
+  });
+
+  it('cancels after a checkpoint; the next sync finishes the run', async () => {
+    const { source, destination } = await setUp(['tags', 'contacts', 'accounts']);
+    const started = await call('POST', '/api/v1/syncs', { body: { source, destination } });
+    // Cancelled at its first checkpoint, from inside the process, so the test does not race the run.
+    jobs.subscribe(started.body.id, 0, ({ event }) => {
+      if (event.event === 'checkpoint') jobs.cancel(started.body.id);
+    });
+    const all = await events(started.body.id);
+    expect(all.at(-1)).toMatchObject({ event: 'failed', code: 'sync_cancelled' });
+    expect(all.filter((e) => e.event === 'checkpoint')).toHaveLength(1);
+    expect((await call('GET', `/api/v1/syncs/${started.body.id}`)).body.status).toBe('cancelled');
+    const again = await call('POST', '/api/v1/syncs', { body: { source, destination } });
+    const rest = await events(again.body.id);
+    expect(rest[0]).toMatchObject({ event: 'started', resumedRun: true, resumed: ['tags'] });
+    expect(rest.filter((e) => e.event === 'page')).toHaveLength(8); // 9 pages, the first one not read again
+    expect(rest.at(-1)).toMatchObject({ event: 'finished', summary: { records: 750 } });
+  });
+
+  it('cancels over HTTP (202), and a finished sync stays finished', async () => {
+    const { source, destination } = await setUp(['tags']);
+    const started = await call('POST', '/api/v1/syncs', { body: { source, destination } });
+    const cancel = await call('POST', `/api/v1/syncs/${started.body.id}/cancel`);
+    expect(cancel.status).toBe(202);
+    const last = (await events(started.body.id)).at(-1)!;
+    expect(['finished', 'failed']).toContain(last.event);
+    const after = await call('POST', `/api/v1/syncs/${started.body.id}/cancel`);
+    expect(after.body.status).toBe(last.event === 'finished' ? 'finished' : 'cancelled');
+  });
+
+  it('answers an unknown source 404 and an unknown stream 400 before anything runs', async () => {
+    const { source, destination } = await setUp(['tags']);
+    expect((await call('POST', '/api/v1/syncs', { body: { source: 'src_00000000000000000000', destination } })).status).toBe(404);
+    const stream = await call('POST', '/api/v1/syncs', { body: { source, destination, streams: ['contacts'] } });
+    expect(stream.status).toBe(400);
+    expect(stream.body.field).toBe('/streams');
+    expect((await call('GET', '/api/v1/syncs/sync_nope')).status).toBe(404);
+  });
+});
+
+describe('the OpenAPI document', () => {
+  it('describes every route from the same schemas, with problem answers', async () => {
+    const doc = (await call('GET', '/api/v1/openapi.json')).body;
+    expect(doc.openapi).toBe('3.1.0');
+    for (const path of ['/api/v1/credentials', '/api/v1/credentials/{id}/rotate', '/api/v1/sources', '/api/v1/destinations/{id}', '/api/v1/syncs/{id}/events', '/api/v1/connectors/{id}/form']) {
+      expect(doc.paths[path]).toBeDefined();
+    }
+    expect(doc.paths['/login']).toBeUndefined();
+    expect(doc.components.schemas.CredentialTile.properties.apiKey).toBeUndefined();
+    const post = doc.paths['/api/v1/credentials'].post;
+    expect(post.requestBody.content['application/json'].schema.$ref).toBe('#/components/schemas/CredentialCreateRequest');
+    expect(post.responses['422'].content['application/json'].schema.$ref).toBe('#/components/schemas/ApiProblem');
+  });
+});
