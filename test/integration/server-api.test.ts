@@ -261,19 +261,19 @@ describe('syncs', () => {
 
   it('cancels after a checkpoint; the next sync finishes the run', async () => {
     const { source, destination } = await setUp(['tags', 'contacts', 'accounts']);
-    const started = await call('POST', '/api/v1/syncs', { body: { source, destination } });
-    // Cancelled at its first checkpoint, from inside the process, so the test does not race the run.
-    jobs.subscribe(started.body.id, 0, ({ event }) => {
-      if (event.event === 'checkpoint') jobs.cancel(started.body.id);
+    // Started and cancelled in-process at its first checkpoint, so the test does not race the run.
+    const started = jobs.start({ source, destination }, ['tags', 'contacts', 'accounts']);
+    jobs.subscribe(started.id, 0, ({ event }) => {
+      if (event.event === 'checkpoint') jobs.cancel(started.id);
     });
-    const all = await events(started.body.id);
+    const all = await events(started.id);
     expect(all.at(-1)).toMatchObject({ event: 'failed', code: 'sync_cancelled' });
     expect(all.filter((e) => e.event === 'checkpoint')).toHaveLength(1);
-    expect((await call('GET', `/api/v1/syncs/${started.body.id}`)).body.status).toBe('cancelled');
+    expect((await call('GET', `/api/v1/syncs/${started.id}`)).body.status).toBe('cancelled');
     const again = await call('POST', '/api/v1/syncs', { body: { source, destination } });
     const rest = await events(again.body.id);
     expect(rest[0]).toMatchObject({ event: 'started', resumedRun: true, resumed: ['tags'] });
-    expect(rest.filter((e) => e.event === 'page')).toHaveLength(8); // 9 pages, the first one not read again
+    expect(rest.filter((e) => e.event === 'page')).toHaveLength(8); // 9 pages, the checkpointed one not read again
     expect(rest.at(-1)).toMatchObject({ event: 'finished', summary: { records: 750 } });
   });
 
