@@ -2,6 +2,10 @@
 
 export type JsonPointer = string;
 /**
+ * How a stream's pages follow each other: a cursor the page names, or a page number credport counts.
+ */
+export type PaginationConfig = CursorPagination | PageNumberPagination;
+/**
  * Text with placeholders: {/json/pointer} reads the record's body, {name} a destination parameter.
  */
 export type Template = string;
@@ -44,6 +48,7 @@ export interface ConnectorManifest {
      */
     allowedHosts: string[];
     regions?: RegionConfig;
+    rateLimit?: RateLimitConfig;
   };
   verification: VerificationConfig;
   errors: ErrorEnvelope;
@@ -106,6 +111,13 @@ export interface RegionConfig {
   domainField?: string;
 }
 /**
+ * The provider's rate-limit window, for answers that say no reset time (Frontline: 1,000 requests per fixed 60-second window, 429 without Retry-After). An exhausted window or a 429 then waits until the window turns.
+ */
+export interface RateLimitConfig {
+  window: 'fixed';
+  windowMs: number;
+}
+/**
  * How a secret is proved: a request whose answer gives the identity (via: request, the default), or the auth strategy's token exchange itself (via: token-exchange).
  */
 export interface VerificationConfig {
@@ -164,7 +176,7 @@ export interface StreamConfig {
 /**
  * Cursor pagination: the page names the next page's URL; its page token is reused against the credential's own origin when that URL points elsewhere.
  */
-export interface PaginationConfig {
+export interface CursorPagination {
   type: 'cursor';
   /**
    * JSON pointer to the next page's URL (null or absent on the last page).
@@ -177,6 +189,29 @@ export interface PaginationConfig {
    * url (the default): the pointer holds the next page's URL; token: it holds a cursor sent back as tokenParam.
    */
   nextIs?: 'url' | 'token';
+}
+/**
+ * Page-number pagination (Frontegg's _offset): the next page is this page's number plus one; a short or empty page is the last, and so is a page whose next link (when a pointer names it) is absent, null or empty.
+ */
+export interface PageNumberPagination {
+  type: 'page';
+  /**
+   * Query parameter holding the page number.
+   */
+  pageParam: string;
+  /**
+   * Number of the first page (0 or 1).
+   */
+  firstPage: number;
+  limitParam: string;
+  /**
+   * Records a full page holds: a page with fewer is the last.
+   */
+  pageSize: number;
+  /**
+   * Optional JSON pointer to the provider's next-page link, read only to stop early: absent, null or empty means no next page.
+   */
+  next?: string;
 }
 /**
  * Where a stream can resume from the newest record seen: the record field, and the query the provider takes.
