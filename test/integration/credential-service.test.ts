@@ -456,6 +456,32 @@ describe('a secret pasted into a public field (issue 13, item 2)', () => {
     expect(await credport.credentials.show(tile.id)).toEqual(tile);
   });
 
+  it("rotate refuses text of the connector's secret shape in a public field given with the new secret", async () => {
+    const extras = await tempHome();
+    const schema = {
+      $id: 'https://example.com/acme-rotate.schema.json',
+      type: 'object',
+      properties: {
+        name: { $ref: 'https://credport.dev/schemas/credential-fields.schema.json#/definitions/name' },
+        account: { title: 'Account', type: 'string' },
+        token: { title: 'Token', type: 'string', writeOnly: true, minLength: 8 },
+      },
+      required: ['name', 'token'],
+      additionalProperties: false,
+    };
+    await writeConnector(extras, 'acme', (m) => ((m.credential as Record<string, unknown>).secretShape = { pattern: 'acme_live_[0-9a-f]{8}', label: 'an Acme live key' }), schema);
+    const acme = await openCredport({ home, env: env(), extraConnectorDirs: [extras] });
+    try {
+      const tile = await acme.credentials.create({ connector: 'acme', values: { name: 'A', account: 'acct-1', token: 'first-token-1' }, verify: false });
+      const error = await acme.credentials.rotate(tile.id, { secrets: { account: 'acme_live_0123abcd', token: 'second-token-2' }, verify: false }).catch((e: unknown) => e);
+      expect(error).toMatchObject({ field: 'account', exitCode: 2, code: 'secret_in_public_field' });
+      expect(await acme.credentials.show(tile.id)).toEqual(tile);
+    } finally {
+      await acme.close();
+      await removeHome(extras);
+    }
+  });
+
   it('rotate refuses a new Frontegg Secret Key given inside its Client ID', async () => {
     const tile = await credport.credentials.create({ connector: 'frontegg', values: { name: 'Tenant', clientId: 'client-0123456789', secret: 'first-secret-0123456789' }, verify: false });
     const secret = 'second-secret-0123456789';
