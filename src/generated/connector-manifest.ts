@@ -36,6 +36,7 @@ export interface ConnectorManifest {
     uiSchema: {
       [k: string]: unknown;
     };
+    secretShape?: SecretShape;
   };
   auth: AuthStrategyConfig;
   http: {
@@ -64,6 +65,19 @@ export interface ConnectorManifest {
   operations?: {
     [k: string]: OperationConfig;
   };
+}
+/**
+ * Optional: what the provider's secrets look like, so that text of that shape is refused in public fields (name, description, any field not writeOnly), which are stored and shown in the clear. Give it only when the provider documents the shape.
+ */
+export interface SecretShape {
+  /**
+   * A regular expression (JavaScript, unicode mode), searched for anywhere in each public field: do not anchor it.
+   */
+  pattern: string;
+  /**
+   * What the shape is, as it reads after 'contains text shaped like': e.g. 'a Front API token (a JWT)'.
+   */
+  label: string;
 }
 /**
  * How the decrypted secret becomes request headers: a static bearer token, or a token exchange (client id + secret for a short-lived access token).
