@@ -9,7 +9,8 @@ export function commaList(value: string): string[] {
 
 /** `a=b,c=d` (repeatable) -> { a: 'b', c: 'd' } */
 export function keyValues(value: string, previous: Record<string, string> = {}): Record<string, string> {
-  const out = { ...previous };
+  // No prototype: `out["__proto__"] = v` must make a key the library can refuse by name, not a prototype.
+  const out = Object.assign(Object.create(null) as Record<string, string>, previous);
   for (const pair of commaList(value)) {
     const at = pair.indexOf('=');
     if (at <= 0 || at === pair.length - 1) throw new InputError(`"${printable(pair)}" is not name=value`);

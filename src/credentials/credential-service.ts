@@ -10,6 +10,7 @@ import type { CredentialRecords } from '../store/credential-records.js';
 import type { Sealer } from '../store/sealer.js';
 import { printable } from '../text/printable.js';
 import { associatedData, type CredentialRecord, secretHint, toTile } from './credential-record.js';
+import { refuseSecretShapeInPublicFields, refuseSecretsInPublicFields } from './public-fields-guard.js';
 import { verifyCredential } from './verify-credential.js';
 
 export interface CreateCredentialInput {
@@ -64,6 +65,10 @@ export class CredentialService {
     const values = trimPublicFields(input.values, connector);
     this.deps.registry.validateValues(connector, values);
     const baseUrl = input.baseUrl === undefined ? regionalBaseUrl(connector, values) : checkBaseUrl(input.baseUrl);
+    // Before the provider hears of it: a secret in a public field would be stored and shown in the clear.
+    const shown = input.baseUrl === undefined ? values : { ...values, baseUrl };
+    refuseSecretsInPublicFields(connector, shown, values);
+    refuseSecretShapeInPublicFields(connector, shown);
     const secrets = pick(values, connector.authFields);
 
     const at = this.now().toISOString();
@@ -132,8 +137,12 @@ export class CredentialService {
     const record = await this.load(id);
     const connector = this.deps.registry.get(record.connector);
     refuseUnknownKeys(input.secrets, connector.authFields, 'rotate secrets');
-    const candidate = { name: record.name, ...input.secrets };
+    const given = ownCopy(input.secrets);
+    const candidate = Object.assign(ownCopy({ name: record.name }), given);
     this.deps.registry.validateValues(connector, candidate);
+    // The new secret must not already sit in the saved public fields, nor in a public one given with it (Frontegg's Client ID).
+    refuseSecretsInPublicFields(connector, { ...given, name: record.name, ...(record.description ? { description: record.description } : {}) }, given);
+    refuseSecretShapeInPublicFields(connector, given);
     const secrets = pick(candidate, connector.authFields);
     const identity = input.verify === false ? undefined : await this.verify(connector, record.baseUrl, secrets);
     const at = this.now().toISOString();
@@ -163,7 +172,12 @@ export class CredentialService {
     const record = await this.load(id);
     const name = typeof input.name === 'string' ? input.name.trim() : input.name ?? record.name;
     const description = typeof input.description === 'string' ? input.description.trim() : input.description ?? record.description;
-    this.deps.registry.validateCommonFields({ name, ...(description ? { description } : {}) });
+    const changed = { name, ...(description ? { description } : {}) };
+    this.deps.registry.validateCommonFields(changed);
+    // The saved secret is opened only to compare: a description must not take it in either.
+    const connector = this.deps.registry.get(record.connector);
+    refuseSecretsInPublicFields(connector, changed, this.openSecrets(record));
+    refuseSecretShapeInPublicFields(connector, changed);
     const next: CredentialRecord = { ...record, name: name as string, updatedAt: this.now().toISOString() };
     if (description) next.description = description as string;
     else delete next.description;
@@ -251,7 +265,7 @@ function checkId(id: string): void {
 
 function trimPublicFields(values: unknown, connector: Connector): Record<string, unknown> {
   if (values === null || typeof values !== 'object' || Array.isArray(values)) throw new InputError('values must be an object of form fields', { field: 'values' });
-  const out: Record<string, unknown> = {};
+  const out = ownCopy({});
   for (const [key, value] of Object.entries(values)) {
     out[key] = typeof value === 'string' && !connector.secretFields.includes(key) ? value.trim() : value;
   }
@@ -259,8 +273,19 @@ function trimPublicFields(values: unknown, connector: Connector): Record<string,
   return out;
 }
 
+/**
+ * A copy of a caller's object with no prototype. JSON.parse makes "__proto__" an own key; copied by
+ * assignment into `{}` it would set the copy's prototype instead (its keys then validated as if
+ * the caller had sent them, or the key silently dropped). Here it stays a key, refused by its name.
+ */
+function ownCopy(source: object): Record<string, unknown> {
+  const out = Object.create(null) as Record<string, unknown>;
+  for (const [key, value] of Object.entries(source)) out[key] = value;
+  return out;
+}
+
 function pick(values: Record<string, unknown>, keys: readonly string[]): Record<string, string> {
-  const out: Record<string, string> = {};
+  const out = Object.create(null) as Record<string, string>;
   for (const key of keys) if (typeof values[key] === 'string') out[key] = values[key] as string;
   return out;
 }

@@ -23,7 +23,8 @@ export interface FronteggEmulatorOptions {
 /**
  * A loopback Frontegg: the API-token exchange (`POST /identity/resources/auth/v2/api-token` and
  * the older v1 route in camelCase) issuing expiring access tokens, and a users list that takes only
- * a live access token. The list's shape stands in for Frontegg's, which credport has no documentation of yet.
+ * a live access token, paged as Frontegg's identity API documents it (`_limit`, `_offset` a page
+ * number, `items`, `_links`, `_metadata`), with its `{"errors": [...]}` error shape.
  */
 export class FronteggEmulator {
   readonly clients: Map<string, string>;
@@ -69,14 +70,20 @@ export class FronteggEmulator {
     if (req.method === 'GET' && url.pathname === '/identity/resources/users/v3') {
       if (this.options.pageDelayMs) await sleep(this.options.pageDelayMs);
       const total = this.options.users ?? 250;
-      const limit = Math.min(100, Math.max(1, Number(url.searchParams.get('_limit') ?? 50) || 50));
-      const offset = Math.max(0, Number(url.searchParams.get('_offset') ?? 0) || 0);
-      const end = Math.min(total, offset + limit);
-      // A relative link, resolved against the page it came on.
-      const next = `${url.pathname}?_limit=${limit}&_offset=${end}`;
+      // As Frontegg's contract says: _limit up to 200 (50 by default), _offset a page number from 0.
+      const limit = Math.min(200, Math.max(1, Number(url.searchParams.get('_limit') ?? 50) || 50));
+      const page = Math.max(0, Math.floor(Number(url.searchParams.get('_offset') ?? 0)) || 0);
+      const pages = Math.ceil(total / limit);
+      const start = Math.min(total, page * limit);
+      const end = Math.min(total, start + limit);
+      const link = (n: number) => `${url.pathname}?_limit=${limit}&_offset=${n}`;
       this.stats.pages += 1;
-      const items = Array.from({ length: end - offset }, (_, i) => ({ id: `usr-${offset + i}`, email: `user${offset + i}@example.com`, name: `User ${offset + i}` }));
-      return sendJson(res, 200, { items, _links: { next: end < total ? next : null } });
+      const items = Array.from({ length: end - start }, (_, i) => ({ id: `usr-${start + i}`, email: `user${start + i}@example.com`, name: `User ${start + i}` }));
+      return sendJson(res, 200, {
+        items,
+        _links: { next: page + 1 < pages ? link(page + 1) : '', prev: page > 0 ? link(page - 1) : '', first: link(0), last: link(Math.max(0, pages - 1)) },
+        _metadata: { totalItems: total, totalPages: pages },
+      });
     }
     sendJson(res, 404, { errors: [`No route ${req.method} ${url.pathname}`] });
   }

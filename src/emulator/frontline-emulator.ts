@@ -12,22 +12,36 @@ export interface FrontlineEmulatorOptions {
   keys?: Record<string, FrontlineKey>;
   port?: number;
   host?: LoopbackHost;
-  /** Records in the contacts and my_tasks lists. Default 250. */
+  /** Records in each list (agents, workflows, tools, ai-models, tasks, users). Default 250. */
   records?: number;
   /** After this many requests every key is revoked (401). */
   revokeAfter?: number;
 }
 
 const PREFIX = '/public/v1';
+const AT = '2026-01-01T12:00:00Z';
+
+/** Frontline's list endpoints, with records shaped as its OpenAPI document's schemas. */
+const LISTS: Record<string, { userOnly: boolean; record: (i: number) => object }> = {
+  '/agents': { userOnly: false, record: (i) => ({ id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`, name: `Agent ${i}`, description: 'Emulated agent', status: 'ACTIVE', createdAt: AT, updatedAt: AT }) },
+  '/workflows': {
+    userOnly: false,
+    record: (i) => ({ id: 500 + i, name: `Workflow ${i}`, description: 'Emulated workflow', status: 'ACTIVE', triggerType: 'MANUAL', createdAt: AT, updatedAt: AT, runsCount: i, runsFailedCount: 0, lastRunDate: AT }),
+  },
+  '/tools': { userOnly: false, record: (i) => ({ id: 100 + i, name: `Tool ${i}`, description: 'Emulated tool', createdAt: AT, updatedAt: AT, status: 'ACTIVE', type: 'API_CALL' }) },
+  '/ai-models': { userOnly: false, record: (i) => ({ id: i + 1, name: `Model ${i}`, description: 'Emulated model', creditsPerMessage: 1, isDefault: i === 0, order: i, type: 'TEXT' }) },
+  '/tasks': { userOnly: true, record: (i) => ({ id: 1000 + i, content: `Task ${i}`, due_date: null, completed: false, completed_at: null, created_at: AT, updated_at: AT, assignees: [] }) },
+  '/users': { userOnly: true, record: (i) => ({ id: 10 + i, first_name: 'User', last_name: String(i), full_name: `User ${i}`, email: `user${i}@example.com`, role: 'MEMBER', status: 'ACTIVE' }) },
+};
 const WINDOW_MS = 60_000;
 const LIMIT = 1_000;
 
 /**
  * A loopback Frontline: `GET /public/v1/me` answering as Frontline documents it (account, and the
  * user for a USER key or null for a GENERAL one), its `{ok: false, error}` envelope, 401 for a
- * GENERAL key on a USER-only endpoint, and its rate-limit headers (429 without Retry-After).
- * The list endpoints and their cursor pagination stand in for Frontline's, which credport has no
- * documentation of yet.
+ * GENERAL key on a USER-only endpoint, and its rate-limit headers (429 without Retry-After, a
+ * fixed 60-second window). The lists are Frontline's own (its OpenAPI document): each answers
+ * `{"results": [...]}` whole, with no pagination; tasks and users take only a USER key.
  */
 export class FrontlineEmulator {
   readonly keys: Map<string, FrontlineKey>;
@@ -83,19 +97,15 @@ export class FrontlineEmulator {
     if (path === '/me') {
       return sendJson(res, 200, { ok: true, data: { account: this.account, user: key.type === 'USER' ? key.user ?? null : null } }, headers);
     }
-    if (path === '/contacts' || path === '/me/tasks') {
-      if (path === '/me/tasks' && key.type !== 'USER') {
+    const list = LISTS[path];
+    if (list) {
+      if (list.userOnly && key.type !== 'USER') {
         this.stats.unauthorized += 1;
         return fail(401, 'unauthorized', 'This endpoint needs a USER API key');
       }
-      const total = this.options.records ?? 250;
-      const limit = Math.min(100, Math.max(1, Number(url.searchParams.get('limit') ?? 50) || 50));
-      const offset = Number.parseInt(Buffer.from(url.searchParams.get('cursor') ?? '', 'base64url').toString() || '0', 10) || 0;
-      const end = Math.min(total, offset + limit);
-      const kind = path === '/contacts' ? 'ct' : 'tk';
-      const items = Array.from({ length: end - offset }, (_, i) => ({ id: `${kind}_${(offset + i).toString(36)}`, name: `${kind === 'ct' ? 'Contact' : 'Task'} ${offset + i}` }));
       this.stats.pages += 1;
-      return sendJson(res, 200, { ok: true, data: { items, next_cursor: end < total ? Buffer.from(String(end)).toString('base64url') : null } }, headers);
+      const results = Array.from({ length: this.options.records ?? 250 }, (_, i) => list.record(i));
+      return sendJson(res, 200, { results }, headers);
     }
     fail(404, 'not_found', `No route GET ${url.pathname}`);
   }

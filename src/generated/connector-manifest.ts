@@ -2,6 +2,10 @@
 
 export type JsonPointer = string;
 /**
+ * How a stream's pages follow each other: a cursor the page names, or a page number credport counts.
+ */
+export type PaginationConfig = CursorPagination | PageNumberPagination;
+/**
  * Text with placeholders: {/json/pointer} reads the record's body, {name} a destination parameter.
  */
 export type Template = string;
@@ -32,6 +36,7 @@ export interface ConnectorManifest {
     uiSchema: {
       [k: string]: unknown;
     };
+    secretShape?: SecretShape;
   };
   auth: AuthStrategyConfig;
   http: {
@@ -44,6 +49,7 @@ export interface ConnectorManifest {
      */
     allowedHosts: string[];
     regions?: RegionConfig;
+    rateLimit?: RateLimitConfig;
   };
   verification: VerificationConfig;
   errors: ErrorEnvelope;
@@ -59,6 +65,19 @@ export interface ConnectorManifest {
   operations?: {
     [k: string]: OperationConfig;
   };
+}
+/**
+ * Optional: what the provider's secrets look like, so that text of that shape is refused in public fields (name, description, any field not writeOnly), which are stored and shown in the clear. Give it only when the provider documents the shape.
+ */
+export interface SecretShape {
+  /**
+   * A regular expression (JavaScript, unicode mode), searched for anywhere in each public field: do not anchor it.
+   */
+  pattern: string;
+  /**
+   * What the shape is, as it reads after 'contains text shaped like': e.g. 'a Front API token (a JWT)'.
+   */
+  label: string;
 }
 /**
  * How the decrypted secret becomes request headers: a static bearer token, or a token exchange (client id + secret for a short-lived access token).
@@ -104,6 +123,13 @@ export interface RegionConfig {
     [k: string]: string;
   };
   domainField?: string;
+}
+/**
+ * The provider's rate-limit window, for answers that say no reset time (Frontline: 1,000 requests per fixed 60-second window, 429 without Retry-After). An exhausted window or a 429 then waits until the window turns.
+ */
+export interface RateLimitConfig {
+  window: 'fixed';
+  windowMs: number;
 }
 /**
  * How a secret is proved: a request whose answer gives the identity (via: request, the default), or the auth strategy's token exchange itself (via: token-exchange).
@@ -164,7 +190,7 @@ export interface StreamConfig {
 /**
  * Cursor pagination: the page names the next page's URL; its page token is reused against the credential's own origin when that URL points elsewhere.
  */
-export interface PaginationConfig {
+export interface CursorPagination {
   type: 'cursor';
   /**
    * JSON pointer to the next page's URL (null or absent on the last page).
@@ -177,6 +203,29 @@ export interface PaginationConfig {
    * url (the default): the pointer holds the next page's URL; token: it holds a cursor sent back as tokenParam.
    */
   nextIs?: 'url' | 'token';
+}
+/**
+ * Page-number pagination (Frontegg's _offset): the next page is this page's number plus one; a short or empty page is the last, and so is a page whose next link (when a pointer names it) is absent, null or empty.
+ */
+export interface PageNumberPagination {
+  type: 'page';
+  /**
+   * Query parameter holding the page number.
+   */
+  pageParam: string;
+  /**
+   * Number of the first page (0 or 1).
+   */
+  firstPage: number;
+  limitParam: string;
+  /**
+   * Records a full page holds: a page with fewer is the last.
+   */
+  pageSize: number;
+  /**
+   * Optional JSON pointer to the provider's next-page link, read only to stop early: absent, null or empty means no next page.
+   */
+  next?: string;
 }
 /**
  * Where a stream can resume from the newest record seen: the record field, and the query the provider takes.

@@ -73,6 +73,8 @@ export class ProviderClient {
     this.credentialId = extras.credentialId;
     const { gate, onEvent } = extras;
     const title = connector.manifest.title;
+    // A fixed window without a reset header (Frontline): a 429 or an exhausted window waits for the next window.
+    const rateLimit = connector.manifest.http.rateLimit;
     this.got = got.extend({
       headers: { 'user-agent': `credport/${VERSION}`, accept: 'application/json' },
       responseType: 'json',
@@ -86,7 +88,9 @@ export class ProviderClient {
         calculateDelay: ({ attemptCount, retryOptions, error, computedValue }) => {
           if (attemptCount > retryOptions.limit) return 0;
           if (error instanceof HTTPError && error.response.statusCode === 429) {
-            const waitMs = retryAfterMs(error.response.headers, error.response.body);
+            const now = gate?.now() ?? Date.now();
+            const windowEnd = rateLimit ? (gate?.windowEndsAt(rateLimit) ?? now + rateLimit.windowMs) : undefined;
+            const waitMs = retryAfterMs(error.response.headers, error.response.body, now, windowEnd);
             gate?.pause(waitMs);
             onEvent?.({ type: 'rate_limited', waitMs, attempt: attemptCount });
             return waitMs;
@@ -115,7 +119,7 @@ export class ProviderClient {
         ],
         afterResponse: [
           (response) => {
-            gate?.observe(response.headers);
+            gate?.observe(response.headers, rateLimit);
             return response;
           },
         ],

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { RateLimitConfig } from '../generated/connector-manifest.js';
 
 type Headers = Record<string, string | string[] | undefined>;
 
@@ -9,8 +10,10 @@ type Headers = Record<string, string | string[] | undefined>;
 export class RateGate {
   private pausedUntil = 0;
   private exhaustedUntil = 0;
+  /** When the current fixed window opened, as far as we saw it (the answer that left limit - 1). */
+  private windowOpenedAt: number | undefined;
 
-  constructor(private readonly now: () => number = Date.now) {}
+  constructor(readonly now: () => number = Date.now) {}
 
   /** Waits while the provider asked us to; returns how long it waited. */
   async acquire(): Promise<number> {
@@ -24,14 +27,29 @@ export class RateGate {
     }
   }
 
-  /** Reads Front-style `x-ratelimit-remaining` / `x-ratelimit-reset` from any answer. */
-  observe(headers: Headers): void {
+  /**
+   * Reads Front-style `x-ratelimit-remaining` / `x-ratelimit-reset` from any answer. A provider
+   * with a fixed window and no reset header (Frontline) is held until the window turns instead.
+   */
+  observe(headers: Headers, window?: RateLimitConfig): void {
     const remaining = Number(first(headers['x-ratelimit-remaining']));
-    if (!Number.isFinite(remaining) || remaining > 0) return;
     const now = this.now();
-    const reset = resetAt(first(headers['x-ratelimit-reset']), now);
+    if (window && remaining === Number(first(headers['x-ratelimit-limit'])) - 1) this.windowOpenedAt = now;
+    if (!Number.isFinite(remaining) || remaining > 0) return;
+    const reset = resetAt(first(headers['x-ratelimit-reset']), now) ?? (window ? this.windowEndsAt(window) : undefined);
     // A reset far in the future is a bad header, not a reason to stall every request for hours.
     if (reset !== undefined) this.exhaustedUntil = Math.max(this.exhaustedUntil, Math.min(reset, now + MAX_WAIT));
+  }
+
+  /**
+   * When a fixed window ends: the window we saw open plus its length, or, when we did not see it
+   * open (another process, a window already under way), a whole window from now, which is always
+   * late enough since the current window ends within one window length.
+   */
+  windowEndsAt(window: RateLimitConfig): number {
+    const now = this.now();
+    const seen = this.windowOpenedAt === undefined ? undefined : this.windowOpenedAt + window.windowMs;
+    return seen !== undefined && seen > now ? seen : now + window.windowMs;
   }
 
   pause(ms: number): void {
@@ -54,9 +72,10 @@ const MAX_WAIT = 120_000;
 /**
  * How long a 429 asks us to wait. Front documents `retry-after` in seconds, but answers have said
  * "Please retry in 341 milliseconds": a body that says milliseconds wins, a value over two minutes
- * cannot be seconds for a per-minute limit, an HTTP date is a date; else the reset header, else 1 s.
+ * cannot be seconds for a per-minute limit, an HTTP date is a date; else the reset header, else
+ * the end of a fixed window when the provider has one (`windowEndsAt`), else 1 s.
  */
-export function retryAfterMs(headers: Headers, body: unknown, now = Date.now()): number {
+export function retryAfterMs(headers: Headers, body: unknown, now = Date.now(), windowEndsAt?: number): number {
   const raw = first(headers['retry-after']);
   const text = typeof body === 'string' ? body : JSON.stringify(body ?? '');
   let ms: number | undefined;
@@ -67,7 +86,7 @@ export function retryAfterMs(headers: Headers, body: unknown, now = Date.now()):
   }
   if (ms === undefined) {
     const reset = resetAt(first(headers['x-ratelimit-reset']), now);
-    ms = reset !== undefined ? reset - now : 1000;
+    ms = reset !== undefined ? reset - now : windowEndsAt !== undefined ? windowEndsAt - now : 1000;
   }
   return Math.min(MAX_WAIT, Math.max(MIN_WAIT, ms));
 }

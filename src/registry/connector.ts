@@ -16,6 +16,8 @@ export interface Connector {
   readonly authFields: readonly string[];
   /** Compiled once at load. */
   readonly validate: ValidateFunction;
+  /** The manifest's secretShape, compiled once at load (global: it is searched for in public fields). */
+  readonly secretShape?: { readonly pattern: RegExp; readonly label: string };
   /** Write operations by name, each with its request body validator compiled once at load. */
   readonly operations: ReadonlyMap<string, { config: OperationConfig; validate: ValidateFunction }>;
 }

@@ -17,9 +17,11 @@ export function describeValidationErrors(
 ): InputError {
   const first = pickMostUseful(errors);
   const field = fieldOf(first);
-  const title = field ? properties[field]?.title : undefined;
+  // Own properties only: a caller's field named "constructor" or "__proto__" must not find Object's.
+  const property = field !== undefined && Object.hasOwn(properties, field) ? properties[field] : undefined;
+  const title = property?.title;
   const label = title ? `${title} (${field})` : field ? `"${field}"` : 'input';
-  const message = `${label} ${phrase(first, field ? properties[field] : undefined)}`;
+  const message = `${label} ${phrase(first, property)}`;
   return new InputError(message, field ? { field } : {});
 }
 

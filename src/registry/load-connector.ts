@@ -70,6 +70,10 @@ export async function loadConnector(dir: string, context: LoadContext): Promise<
     authFields: Object.keys(formSchema.properties as object).filter((key) => key !== 'name' && key !== 'description'),
     validate,
     operations,
+    // The manifest schema checked the pattern compiles in unicode mode (format: regex).
+    ...(manifest.credential.secretShape
+      ? { secretShape: { pattern: new RegExp(manifest.credential.secretShape.pattern, 'u'), label: manifest.credential.secretShape.label } }
+      : {}),
   };
 }
 

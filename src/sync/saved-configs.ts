@@ -104,11 +104,11 @@ export class SavedConfigs {
     if (tile.connector !== connector.id) {
       throw new InputError(`credential ${tile.id} ("${tile.name}") is a ${tile.connector} credential; a ${connector.id} destination needs a ${connector.id} credential`, { field: 'credentialId' });
     }
-    const operations = input.operations ?? {};
+    const operations = callerMap(input.operations, 'operations', 'a stream');
     if (Object.keys(operations).length === 0) {
       throw new InputError(`say which operation each stream goes to, e.g. --operation contacts=contacts.create (operations: ${[...connector.operations.keys()].join(', ')})`, { field: 'operations' });
     }
-    const params = input.params ?? {};
+    const params = callerMap(input.params, 'params', 'a parameter');
     for (const [name, value] of Object.entries(params)) {
       try {
         encodePathValue(value);
@@ -118,22 +118,26 @@ export class SavedConfigs {
     }
     for (const [stream, operation] of Object.entries(operations)) {
       const found = connector.operations.get(operation);
-      if (!found) throw new InputError(`unknown operation "${printable(operation)}" for stream ${printable(stream)} (operations: ${[...connector.operations.keys()].join(', ')})`, { field: 'operations' });
+      if (!found) throw new InputError(`unknown operation "${printable(String(operation))}" for stream ${printable(stream)} (operations: ${[...connector.operations.keys()].join(', ')})`, { field: 'operations' });
       checkRequirement(found.config.requires, tile, `${connector.manifest.title} operation ${operation}`);
-      const missing = templateParams(found.config.path).filter((p) => !params[p]);
+      const missing = templateParams(found.config.path).filter((p) => !Object.hasOwn(params, p) || !params[p]);
       if (missing.length > 0) throw new InputError(`operation ${operation} needs the parameter ${missing.join(', ')} (--param ${missing[0]}=<value>)`, { field: 'params' });
     }
-    for (const [stream, map] of Object.entries(input.mapping ?? {})) {
-      if (!(stream in operations)) throw new InputError(`the mapping names stream "${printable(stream)}", which has no operation`, { field: 'mapping' });
-      for (const [target, source] of Object.entries(map)) {
-        if (!target.startsWith('/') || typeof source !== 'string' || !source.startsWith('/')) {
-          throw new InputError(`mapping entries are JSON pointers, "/body/field": "/record/field" (stream ${printable(stream)})`, { field: 'mapping' });
+    const mapping: Record<string, Record<string, string>> = {};
+    for (const [stream, map] of Object.entries(callerMap(input.mapping, 'mapping', 'a stream', 'object'))) {
+      // Own keys only: `in` would find "constructor" or "toString" on any object's prototype.
+      if (!Object.hasOwn(operations, stream)) throw new InputError(`the mapping names stream "${printable(stream)}", which has no operation`, { field: 'mapping' });
+      const pointers = callerMap(map, 'mapping', 'a body field');
+      for (const [target, source] of Object.entries(pointers)) {
+        if (!target.startsWith('/') || !source.startsWith('/')) {
+          throw new InputError(`mapping entries are JSON pointers, "/body/field": "/record/field" (stream ${printable(stream)}, entry "${printable(target)}")`, { field: 'mapping' });
         }
       }
+      mapping[stream] = pointers;
     }
     const destination: DestinationConfig = { id, name, connector: connector.id, credentialId: tile.id, operations, createdAt };
-    if (input.mapping) destination.mapping = input.mapping;
-    if (input.params && Object.keys(input.params).length > 0) destination.params = input.params;
+    if (input.mapping) destination.mapping = mapping;
+    if (Object.keys(params).length > 0) destination.params = params;
     await this.deps.destinations.put(id, destination);
     return destination;
   }
@@ -186,6 +190,29 @@ function pickStreams(available: string[], wanted: string[] | undefined, where: s
   const unknown = streams.filter((s) => !available.includes(s));
   if (unknown.length > 0) throw new InputError(`unknown stream "${printable(unknown[0]!)}" for ${where} (streams: ${available.join(', ')})`, { field: 'streams' });
   return [...new Set(streams)] as SourceConfig['streams'];
+}
+
+/** Names that are slots of every object's prototype: as keys of saved maps they would be read back as Object's own members. */
+const PROTOTYPE_KEYS: readonly string[] = ['__proto__', 'constructor', 'prototype'];
+
+/**
+ * A caller's map (stream -> operation, parameters, a mapping) checked and copied entry by entry with
+ * Object.fromEntries, which defines own keys: a plain `copy[key] = value` with the key "__proto__"
+ * (an own key after JSON.parse) would set the copy's prototype instead. Such keys are refused by name.
+ */
+function callerMap(value: unknown, field: string, what: string, values: 'string'): Record<string, string>;
+function callerMap(value: unknown, field: string, what: string, values: 'object'): Record<string, unknown>;
+function callerMap(value: unknown, field: string, what: string): Record<string, string>;
+function callerMap(value: unknown, field: string, what: string, values: 'string' | 'object' = 'string'): Record<string, unknown> {
+  if (value === undefined) return {};
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new InputError(`${field} must be an object`, { field });
+  const entries = Object.entries(value);
+  for (const [key, item] of entries) {
+    if (PROTOTYPE_KEYS.includes(key)) throw new InputError(`"${key}" cannot be ${what} name (${field})`, { field });
+    const ok = values === 'string' ? typeof item === 'string' : item !== null && typeof item === 'object' && !Array.isArray(item);
+    if (!ok) throw new InputError(`${field} "${printable(key)}" must be ${values === 'string' ? 'a string' : 'an object'}`, { field });
+  }
+  return Object.fromEntries(entries);
 }
 
 function checkName(name: unknown): string {

@@ -147,6 +147,32 @@ describe('credport credentials add', () => {
     expect(result.stderr).toContain(message);
   });
 
+  it('exits 2 when the secret is pasted into the description too, naming the field without quoting it, asking nobody and saving nothing', async () => {
+    const t = token();
+    front.allow(t);
+    const result = await add(t, ['--description', `key is ${t}`]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe(
+      'credport: Credential Description (description) contains the API Key Value (or part of it): public fields are stored and shown in the clear, so a secret must not go there\n',
+    );
+    expect(JSON.parse(result.stdout)).toMatchObject({ error: { code: 'secret_in_public_field', exitCode: 2, field: 'description' } });
+    for (let i = 0; i + 8 <= t.length; i++) expect(result.stdout + result.stderr).not.toContain(t.slice(i, i + 8));
+    expect(front.seen).toEqual([]);
+    expect(await tiles()).toEqual([]);
+  });
+
+  it('exits 2 when update puts the saved secret, or another JWT, into the description, and the tile stays as it was', async () => {
+    const t = token();
+    front.allow(t);
+    const tile = JSON.parse((await add(t)).stdout) as CredentialTile;
+    for (const text of [`see ${t}`, `old ${token('other')}`]) {
+      const result = await cli(['credentials', 'update', tile.id, '--description', text, '--json']);
+      expect(result.code).toBe(2);
+      expect(JSON.parse(result.stdout)).toMatchObject({ error: { field: 'description', exitCode: 2 } });
+    }
+    expect(await tiles()).toEqual([tile]);
+  });
+
   it('saves with status unverified and asks nobody with --no-verify', async () => {
     front.seen.length = 0;
     const result = await cli(['credentials', 'add', 'front', '--name', 'Later', '--no-verify', '--secret-stdin', '--json'], { input: token() });

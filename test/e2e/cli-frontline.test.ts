@@ -49,10 +49,12 @@ describe('the Frontline connector', () => {
     await start();
     const general = JSON.parse((await add(emulator.keyOfType('GENERAL'))).stdout).id;
     const before = emulator.requests;
-    const refused = await cli(['sources', 'add', 'frontline', '--name', 'Tasks', '--credential', general, '--streams', 'my_tasks']);
-    expect(refused.code).toBe(2);
-    expect(refused.stderr).toContain('Frontline stream my_tasks needs a credential whose keyType is USER, but credential');
-    expect(refused.stderr).toContain('has GENERAL: use a USER (personal) API key');
+    for (const stream of ['tasks', 'users']) {
+      const refused = await cli(['sources', 'add', 'frontline', '--name', 'Tasks', '--credential', general, '--streams', stream]);
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toContain(`Frontline stream ${stream} needs a credential whose keyType is USER, but credential`);
+      expect(refused.stderr).toContain('has GENERAL: use a USER (personal) API key');
+    }
     expect(emulator.requests).toBe(before);
   });
 
@@ -61,13 +63,13 @@ describe('the Frontline connector', () => {
     const id = JSON.parse((await add(emulator.keyOfType('USER'))).stdout).id;
     const rotated = await cli(['credentials', 'rotate', id, '--no-verify', '--secret-stdin', '--json'], emulator.keyOfType('GENERAL'));
     expect(JSON.parse(rotated.stdout)).not.toHaveProperty('identity');
-    const refused = await cli(['sources', 'add', 'frontline', '--name', 'Tasks', '--credential', id, '--streams', 'my_tasks']);
+    const refused = await cli(['sources', 'add', 'frontline', '--name', 'Tasks', '--credential', id, '--streams', 'tasks']);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain('has no keyType (verify it with: credport credentials test');
   });
 
-  it('syncs a stream with a USER key, and marks the tile invalid when the key is revoked mid-sync', async () => {
-    await start({ records: 1000, revokeAfter: 5 });
+  it('syncs the streams with a USER key, and marks the tile invalid when the key is revoked mid-sync', async () => {
+    await start({ records: 1000, revokeAfter: 3 });
     const user = JSON.parse((await add(emulator.keyOfType('USER'))).stdout).id;
     const source = JSON.parse((await cli(['sources', 'add', 'frontline', '--name', 'Frontline', '--credential', user, '--json'])).stdout).id;
     const destination = JSON.parse((await cli(['destinations', 'add', 'jsonl', '--name', 'Files', '--path', join(home, 'out'), '--json'])).stdout).id;
@@ -76,20 +78,38 @@ describe('the Frontline connector', () => {
     expect(result.stderr).toContain('401 unauthorized');
     expect(result.stderr).toContain('marked invalid');
     expect(JSON.parse((await cli(['credentials', 'show', user, '--json'])).stdout).status).toBe('invalid');
-    const lines = (await readFile(join(home, 'out', 'contacts.jsonl'), 'utf8')).trim().split('\n');
-    expect(lines.length).toBe(400); // four pages landed before the revocation
+    // /me, then agents and workflows landed whole before the revocation.
+    for (const stream of ['agents', 'workflows']) {
+      const lines = (await readFile(join(home, 'out', `${stream}.jsonl`), 'utf8')).trim().split('\n');
+      expect(lines.length).toBe(1000);
+    }
   });
 
-  it('reads every page of a stream through the cursor', async () => {
+  it('reads each of the real lists ({"results": [...]}) whole in one request, USER-only ones included for a USER key', async () => {
     await start({ records: 230 });
     const user = JSON.parse((await add(emulator.keyOfType('USER'))).stdout).id;
-    const source = JSON.parse((await cli(['sources', 'add', 'frontline', '--name', 'F', '--credential', user, '--json'])).stdout).id;
+    const source = JSON.parse((await cli(['sources', 'add', 'frontline', '--name', 'F', '--credential', user, '--json'])).stdout);
+    const streams = ['agents', 'workflows', 'tools', 'ai_models', 'tasks', 'users'];
+    expect(source.streams).toEqual(streams);
     const destination = JSON.parse((await cli(['destinations', 'add', 'jsonl', '--name', 'Files', '--path', join(home, 'out'), '--json'])).stdout).id;
-    const result = await cli(['sync', source, '--to', destination, '--json']);
+    const result = await cli(['sync', source.id, '--to', destination, '--json']);
     expect(result.code).toBe(0);
-    for (const stream of ['contacts', 'my_tasks']) {
+    for (const stream of streams) {
       const ids = (await readFile(join(home, 'out', `${stream}.jsonl`), 'utf8')).trim().split('\n').map((l) => JSON.parse(l).id);
       expect(new Set(ids).size).toBe(230);
     }
+    expect(emulator.stats.pages).toBe(streams.length);
+  });
+
+  it('reads the streams either key type may read with a GENERAL key', async () => {
+    await start({ records: 3 });
+    const general = JSON.parse((await add(emulator.keyOfType('GENERAL'))).stdout).id;
+    const source = JSON.parse((await cli(['sources', 'add', 'frontline', '--name', 'F', '--credential', general, '--streams', 'agents,workflows,tools,ai_models', '--json'])).stdout).id;
+    const destination = JSON.parse((await cli(['destinations', 'add', 'jsonl', '--name', 'Files', '--path', join(home, 'out'), '--json'])).stdout).id;
+    const result = await cli(['sync', source, '--to', destination, '--json']);
+    expect(result.code).toBe(0);
+    expect(emulator.stats.unauthorized).toBe(0);
+    const agents = (await readFile(join(home, 'out', 'agents.jsonl'), 'utf8')).trim().split('\n');
+    expect(agents).toHaveLength(3);
   });
 });

@@ -361,3 +361,158 @@ describe('a damaged store or a wrong key', () => {
     await removeHome(other);
   });
 });
+
+/** Every stretch of 8 characters of the secret: none may show in a message, an inspected error or its JSON. */
+function expectNoPartOf(secret: string, error: unknown): void {
+  const views = [(error as Error).message, inspect(error, { showHidden: true, depth: 8 }), JSON.stringify(error)];
+  for (let i = 0; i + 8 <= secret.length; i++) for (const view of views) expect(view).not.toContain(secret.slice(i, i + 8));
+}
+
+describe('a secret pasted into a public field (issue 13, item 2)', () => {
+  it.each([
+    ['the description', 'description', (t: string) => ({ name: 'Support', description: `key is ${t}`, apiKey: t })],
+    ['the name', 'name', (t: string) => ({ name: t, apiKey: t })],
+    ['the description, a stretch of it without the JWT shape', 'description', (t: string) => ({ name: 'Support', description: `ends ${t.slice(12, 40)}`, apiKey: t })],
+  ])('refuses the secret being saved in %s with exit code 2, naming the field, before any request, saving nothing', async (_what, field, values) => {
+    const token = fakeToken();
+    front.allow(token);
+    const error = await credport.credentials.create({ connector: 'front', values: values(token), baseUrl: front.url }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InputError);
+    expect(error).toMatchObject({ field, exitCode: 2, code: 'secret_in_public_field' });
+    expect((error as Error).message).toContain(`(${field}) contains the API Key Value`);
+    expectNoPartOf(token, error);
+    expect(front.seen).toEqual([]);
+    await storeIsEmpty();
+    expect((await allBytes(home)).includes(Buffer.from(token.slice(12, 40)))).toBe(false);
+  });
+
+  it("refuses text of Front's token shape (a JWT) in the description even when it is not the secret being saved", async () => {
+    const token = fakeToken();
+    const other = `eyJhbGciOiJIUzI1NiJ9.eyJzY29wZXMiOlsic2hhcmVkOioiXX0.${fakeToken().slice(-32)}`;
+    front.allow(token);
+    const error = await credport.credentials.create({ connector: 'front', values: { name: 'Support', description: `old key ${other}`, apiKey: token }, baseUrl: front.url }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ field: 'description', exitCode: 2 });
+    expect((error as Error).message).toBe(
+      'Credential Description (description) contains text shaped like a Front API token (a JWT): public fields are stored and shown in the clear, so a secret must not go there',
+    );
+    expectNoPartOf(other, error);
+    expect(front.seen).toEqual([]);
+    await storeIsEmpty();
+  });
+
+  it('keeps ordinary descriptions: words, a hint of the last 4 characters, dotted names that are not JWTs', async () => {
+    const token = fakeToken();
+    front.allow(token);
+    const tile = await credport.credentials.create({
+      connector: 'front',
+      values: { name: 'Support v1.2.3', description: `test key ending ${token.slice(-4)}; see eyJ docs at api2.frontapp.com`, apiKey: token },
+      baseUrl: front.url,
+    });
+    expect(tile.status).toBe('verified');
+  });
+
+  it('applies to every public field: the Frontegg Secret Key in the Client ID is refused, an ordinary Client ID is not', async () => {
+    const secret = 'fe-secret-0123456789abcdef';
+    const values = (clientId: string) => ({ name: 'Tenant', clientId, secret, region: 'US' });
+    const error = await credport.credentials.create({ connector: 'frontegg', values: values(`cid${secret}`), verify: false }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ field: 'clientId', exitCode: 2 });
+    expect((error as Error).message).toContain('Client ID (clientId) contains the Secret Key');
+    expectNoPartOf(secret, error);
+    await storeIsEmpty();
+    expect(await credport.credentials.create({ connector: 'frontegg', values: values('client-0123456789'), verify: false })).toMatchObject({ name: 'Tenant', status: 'unverified' });
+  });
+
+  it('refuses the secret in a base URL given with it', async () => {
+    const token = fakeToken();
+    const error = await credport.credentials.create({ connector: 'front', values: { name: 'x', apiKey: token }, baseUrl: `${front.url}/${token}` }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ field: 'baseUrl', exitCode: 2 });
+    expect(front.seen).toEqual([]);
+    await storeIsEmpty();
+  });
+
+  it('update refuses the saved secret, or a JWT, in the name or description, and leaves the record as it was', async () => {
+    const token = fakeToken();
+    front.allow(token);
+    const tile = await addFront(token);
+    for (const input of [{ description: `key: ${token}` }, { name: token.slice(5, 30) }, { description: `other ${fakeToken()}` }]) {
+      const error = await credport.credentials.update(tile.id, input).catch((e: unknown) => e);
+      expect(error).toMatchObject({ field: Object.keys(input)[0], exitCode: 2, code: 'secret_in_public_field' });
+      expectNoPartOf(token, error);
+    }
+    expect(await credport.credentials.show(tile.id)).toEqual(tile);
+  });
+
+  it('rotate refuses a new secret that the saved description holds, before asking the provider, keeping the old one', async () => {
+    const oldToken = fakeToken('old');
+    const newKey = 'rotated-key-0123456789abcdef';
+    front.allow(oldToken);
+    front.allow(newKey);
+    const tile = await credport.credentials.create({ connector: 'front', values: { name: 'Support', description: `next: ${newKey}`, apiKey: oldToken }, baseUrl: front.url });
+    front.seen.length = 0;
+    const error = await credport.credentials.rotate(tile.id, { secrets: { apiKey: newKey } }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ field: 'description', exitCode: 2 });
+    expectNoPartOf(newKey, error);
+    expect(front.seen).toEqual([]);
+    expect(await credport.credentials.show(tile.id)).toEqual(tile);
+  });
+
+  it("rotate refuses text of the connector's secret shape in a public field given with the new secret", async () => {
+    const extras = await tempHome();
+    const schema = {
+      $id: 'https://example.com/acme-rotate.schema.json',
+      type: 'object',
+      properties: {
+        name: { $ref: 'https://credport.dev/schemas/credential-fields.schema.json#/definitions/name' },
+        account: { title: 'Account', type: 'string' },
+        token: { title: 'Token', type: 'string', writeOnly: true, minLength: 8 },
+      },
+      required: ['name', 'token'],
+      additionalProperties: false,
+    };
+    await writeConnector(extras, 'acme', (m) => ((m.credential as Record<string, unknown>).secretShape = { pattern: 'acme_live_[0-9a-f]{8}', label: 'an Acme live key' }), schema);
+    const acme = await openCredport({ home, env: env(), extraConnectorDirs: [extras] });
+    try {
+      const tile = await acme.credentials.create({ connector: 'acme', values: { name: 'A', account: 'acct-1', token: 'first-token-1' }, verify: false });
+      const error = await acme.credentials.rotate(tile.id, { secrets: { account: 'acme_live_0123abcd', token: 'second-token-2' }, verify: false }).catch((e: unknown) => e);
+      expect(error).toMatchObject({ field: 'account', exitCode: 2, code: 'secret_in_public_field' });
+      expect(await acme.credentials.show(tile.id)).toEqual(tile);
+    } finally {
+      await acme.close();
+      await removeHome(extras);
+    }
+  });
+
+  it('rotate refuses a new Frontegg Secret Key given inside its Client ID', async () => {
+    const tile = await credport.credentials.create({ connector: 'frontegg', values: { name: 'Tenant', clientId: 'client-0123456789', secret: 'first-secret-0123456789' }, verify: false });
+    const secret = 'second-secret-0123456789';
+    const error = await credport.credentials.rotate(tile.id, { secrets: { clientId: `x${secret}`, secret }, verify: false }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ field: 'clientId', exitCode: 2 });
+    expect(await credport.credentials.show(tile.id)).toEqual(tile);
+  });
+});
+
+describe('odd keys are refused under their own name (issue 13, item 3)', () => {
+  const token = 'abcdefghij0123456789';
+  it.each([
+    ['an own "__proto__" holding an object', `{"name":"x","apiKey":"${token}","__proto__":{"isAdmin":true}}`, '__proto__'],
+    ['an own "__proto__" holding a string', `{"name":"x","apiKey":"${token}","__proto__":"x"}`, '__proto__'],
+    ['"constructor"', `{"name":"x","apiKey":"${token}","constructor":"x"}`, 'constructor'],
+    ['"prototype"', `{"name":"x","apiKey":"${token}","prototype":{"isAdmin":true}}`, 'prototype'],
+  ])('create refuses values with %s, naming it, before any request, saving nothing', async (_what, json, field) => {
+    const error = await credport.credentials.create({ connector: 'front', values: JSON.parse(json), baseUrl: front.url }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InputError);
+    expect(error).toMatchObject({ field, exitCode: 2 });
+    expect((error as Error).message).toBe(`"${field}" is not a field of this form (unknown field)`);
+    expect(front.seen).toEqual([]);
+    await storeIsEmpty();
+  });
+
+  it('create, update and rotate refuse an own "__proto__" in their input by name', async () => {
+    const parsed = (json: string) => JSON.parse(json) as never;
+    await expect(credport.credentials.create(parsed(`{"connector":"front","values":{"name":"x","apiKey":"${token}"},"__proto__":{"verify":false}}`))).rejects.toMatchObject({ field: '__proto__' });
+    const tile = await addFront(fakeToken(), { verify: false });
+    await expect(credport.credentials.update(tile.id, parsed('{"name":"y","__proto__":{"description":"z"}}'))).rejects.toMatchObject({ field: '__proto__' });
+    await expect(credport.credentials.rotate(tile.id, parsed(`{"secrets":{"apiKey":"${token}","__proto__":{"name":"n"}}}`))).rejects.toMatchObject({ field: '__proto__' });
+    expect(await credport.credentials.show(tile.id)).toEqual(tile);
+  });
+});

@@ -3,7 +3,8 @@ import { beforeAll, describe, expect, it } from '@jest/globals';
 import { createBearerAuth } from '../../src/auth/bearer.js';
 import { OriginRefusedError, ProviderRejectedError, ProviderUnavailableError } from '../../src/errors.js';
 import { checkBaseUrl } from '../../src/http/origin-policy.js';
-import { ProviderClient } from '../../src/http/provider-client.js';
+import { type ClientEvent, ProviderClient } from '../../src/http/provider-client.js';
+import { RateGate } from '../../src/http/rate-gate.js';
 import type { Connector } from '../../src/registry/connector.js';
 import { ConnectorRegistry } from '../../src/registry/connector-registry.js';
 import { fakeToken } from '../helpers/temp-home.js';
@@ -153,5 +154,31 @@ describe('a base URL for the credential', () => {
     ['not a URL', 'api2.frontapp.com'],
   ])('refuses %s, naming the field', (_what, url) => {
     expect(() => checkBaseUrl(url)).toThrow(/base URL \(baseUrl\)/);
+  });
+});
+
+describe("Frontline's fixed 60-second window", () => {
+  const FRONTLINE = 'https://prod-api.getfrontline.ai/public/v1';
+
+  it('waits after a 429 without Retry-After until the window the client saw open ends, not a guessed second', async () => {
+    const frontline = (await ConnectorRegistry.load()).get('frontline');
+    let offset = 0;
+    const gate = new RateGate(() => Date.now() + offset);
+    const events: ClientEvent[] = [];
+    const api = new ProviderClient(frontline, FRONTLINE, createBearerAuth(fakeToken()), { timeoutMs: 2000, retries: 1 }, { gate, onEvent: (e) => events.push(e) });
+    const limits = (remaining: number) => ({ 'X-RateLimit-Limit': '1000', 'X-RateLimit-Remaining': String(remaining) });
+    const scope = nock('https://prod-api.getfrontline.ai')
+      .get('/public/v1/agents').reply(200, { results: [] }, limits(999))
+      .get('/public/v1/workflows').reply(429, { ok: false, error: { code: 'rate_limited', message: 'Too many requests' } }, limits(0))
+      .get('/public/v1/workflows').reply(200, { results: [{ id: 1 }] }, limits(999));
+    await api.request({ path: '/agents' });
+    offset = 59_700; // by the gate's clock, the window that opened with /agents ends in 300 ms
+    const answer = await api.request<{ results: unknown[] }>({ path: '/workflows' });
+    expect(answer.body.results).toEqual([{ id: 1 }]);
+    const waits = events.filter((e) => e.type === 'rate_limited').map((e) => e.waitMs);
+    expect(waits).toHaveLength(1);
+    expect(waits[0]).toBeGreaterThanOrEqual(50);
+    expect(waits[0]).toBeLessThanOrEqual(300);
+    scope.done();
   });
 });

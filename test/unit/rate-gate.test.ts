@@ -16,6 +16,44 @@ describe('reading retry-after defensively', () => {
   ])('takes %s', (_what, headers, body, expected) => {
     expect(retryAfterMs(headers, body, NOW)).toBe(expected);
   });
+
+  it("waits for the end of a fixed window when neither retry-after nor a reset header says (Frontline's 429)", () => {
+    expect(retryAfterMs({ 'x-ratelimit-limit': '1000', 'x-ratelimit-remaining': '0' }, { ok: false }, NOW, NOW + 42_000)).toBe(42_000);
+    // A header that does say wins over the estimate.
+    expect(retryAfterMs({ 'retry-after': '2' }, {}, NOW, NOW + 42_000)).toBe(2000);
+  });
+});
+
+describe('a fixed rate-limit window (Frontline: 60 s, no reset header)', () => {
+  const WINDOW = { window: 'fixed' as const, windowMs: 60_000 };
+
+  it('ends a whole window from now when the gate did not see it open, since the current one ends within that', () => {
+    const gate = new RateGate(() => NOW);
+    expect(gate.windowEndsAt(WINDOW)).toBe(NOW + 60_000);
+    gate.observe({ 'x-ratelimit-limit': '1000', 'x-ratelimit-remaining': '500' }, WINDOW);
+    expect(gate.windowEndsAt(WINDOW)).toBe(NOW + 60_000);
+  });
+
+  it('ends one window after the answer that opened it (remaining = limit - 1)', () => {
+    let now = NOW;
+    const gate = new RateGate(() => now);
+    gate.observe({ 'x-ratelimit-limit': '1000', 'x-ratelimit-remaining': '999' }, WINDOW);
+    now = NOW + 45_000;
+    expect(gate.windowEndsAt(WINDOW)).toBe(NOW + 60_000);
+    now = NOW + 61_000; // that window is over, and we did not see the next one open
+    expect(gate.windowEndsAt(WINDOW)).toBe(NOW + 121_000);
+  });
+
+  it('holds requests until the window turns once remaining reaches 0, with no reset header', async () => {
+    let offset = 0;
+    const gate = new RateGate(() => Date.now() + offset);
+    gate.observe({ 'x-ratelimit-limit': '1000', 'x-ratelimit-remaining': '999' }, WINDOW);
+    offset = 59_850; // the gate's clock: 150 ms before the window ends
+    gate.observe({ 'x-ratelimit-limit': '1000', 'x-ratelimit-remaining': '0' }, WINDOW);
+    const waited = await gate.acquire();
+    expect(waited).toBeGreaterThanOrEqual(100);
+    expect(waited).toBeLessThan(1000);
+  });
 });
 
 describe('the per-credential gate', () => {

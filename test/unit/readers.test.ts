@@ -94,6 +94,46 @@ describe('the provider reader', () => {
   });
 });
 
+describe("page-number pagination (Frontegg's users: _offset is a page number, 0 first)", () => {
+  const FRONTEGG = 'https://api.frontegg.com';
+  const readUsers = (from: string | null = null) => {
+    const connector = registry.get('frontegg');
+    const client = new ProviderClient(connector, FRONTEGG, createBearerAuth('fe_at_reader_test_123'), { timeoutMs: 2000, retries: 0 });
+    return all(providerReader({ client, provider: 'Frontegg', name: 'users', stream: connector.manifest.streams!.users!, since: undefined, onEvent: () => undefined }).pages(from));
+  };
+  const users = (from: number, count: number) => Array.from({ length: count }, (_, i) => ({ id: `u${from + i}` }));
+  const links = (next: string) => ({ next, prev: '', first: '', last: '' });
+
+  it('asks for page 0, 1, 2 and stops at the short page, never following the link it does not need', async () => {
+    const scope = nock(FRONTEGG)
+      .get('/identity/resources/users/v3').query({ _limit: '100', _offset: '0' }).reply(200, { items: users(0, 100), _links: links('somewhere-else'), _metadata: { totalItems: 230, totalPages: 3 } })
+      .get('/identity/resources/users/v3').query({ _limit: '100', _offset: '1' }).reply(200, { items: users(100, 100), _links: links('somewhere-else'), _metadata: { totalItems: 230, totalPages: 3 } })
+      .get('/identity/resources/users/v3').query({ _limit: '100', _offset: '2' }).reply(200, { items: users(200, 30), _links: links('somewhere-else'), _metadata: { totalItems: 230, totalPages: 3 } });
+    const pages = await readUsers();
+    expect(pages.flatMap((p) => p.records)).toEqual(users(0, 230));
+    expect(pages.map((p) => p.next && new URL(p.next).searchParams.get('_offset'))).toEqual(['1', '2', null]);
+    scope.done();
+  });
+
+  it('stops after a full page whose next link is empty, without asking for an empty page', async () => {
+    const scope = nock(FRONTEGG)
+      .get('/identity/resources/users/v3').query({ _limit: '100', _offset: '0' }).reply(200, { items: users(0, 100), _links: links('/identity/resources/users/v3?_offset=1') })
+      .get('/identity/resources/users/v3').query({ _limit: '100', _offset: '1' }).reply(200, { items: users(100, 100), _links: links('') });
+    expect((await readUsers()).flatMap((p) => p.records)).toHaveLength(200);
+    scope.done();
+  });
+
+  it('stops at an empty page, and resumes from a checkpointed page number', async () => {
+    const scope = nock(FRONTEGG)
+      .get('/identity/resources/users/v3').query({ _limit: '100', _offset: '3' }).reply(200, { items: users(300, 100), _links: links('x') })
+      .get('/identity/resources/users/v3').query({ _limit: '100', _offset: '4' }).reply(200, { items: [], _links: links('x') });
+    const pages = await readUsers(`${FRONTEGG}/identity/resources/users/v3?_limit=100&_offset=3`);
+    expect(pages.map((p) => p.records.length)).toEqual([100, 0]);
+    expect(pages.at(-1)!.next).toBeNull();
+    scope.done();
+  });
+});
+
 describe('the token exchange', () => {
   const frontegg = () => registry.get('frontegg').manifest.auth.exchange!;
   const auth = () =>

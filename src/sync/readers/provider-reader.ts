@@ -1,5 +1,5 @@
 import { InputError, OriginRefusedError, ProviderUnavailableError } from '../../errors.js';
-import type { StreamConfig } from '../../generated/connector-manifest.js';
+import type { CursorPagination, PageNumberPagination, StreamConfig } from '../../generated/connector-manifest.js';
 import type { ProviderClient } from '../../http/provider-client.js';
 import { getPointer } from '../../registry/inline-refs.js';
 import { printable } from '../../text/printable.js';
@@ -33,8 +33,7 @@ export function providerReader(options: ProviderReaderOptions): StreamReader {
         if (!Array.isArray(records)) {
           throw new InputError(`${options.provider} answered ${stream.path} without a record list at ${stream.recordSelector}`, { code: 'provider_unexpected' });
         }
-        const link: unknown = stream.pagination ? getPointer(response.body, stream.pagination.next) : undefined;
-        const next: URL | undefined = typeof link === 'string' && link !== '' ? nextUrl(options, link, here) : undefined;
+        const next: URL | undefined = nextPage(options, response.body, records, here);
         if (next && next.toString() === here.toString()) {
           throw new ProviderUnavailableError(`${options.provider} sent ${stream.path} a next-page link to the same page: stopping rather than looping`, { code: 'provider_unexpected' });
         }
@@ -52,9 +51,17 @@ function fetchPage(client: ProviderClient, url: URL): Promise<{ body: unknown }>
   return request;
 }
 
-/** The next page: a link the provider gave (checked for its origin), or a cursor sent back to our own origin. */
-function nextUrl(options: ProviderReaderOptions, link: string, page: URL): URL {
-  const pagination = options.stream.pagination!;
+/** The next page, or none: as the stream's pagination says (a cursor the page names, or a page number we count). */
+function nextPage(options: ProviderReaderOptions, body: unknown, records: unknown[], page: URL): URL | undefined {
+  const pagination = options.stream.pagination;
+  if (!pagination) return undefined;
+  if (pagination.type === 'page') return nextPageNumber(pagination, body, records, page);
+  const link: unknown = getPointer(body, pagination.next);
+  return typeof link === 'string' && link !== '' ? nextUrl(options, pagination, link, page) : undefined;
+}
+
+/** A link the provider gave (checked for its origin), or a cursor sent back to our own origin. */
+function nextUrl(options: ProviderReaderOptions, pagination: CursorPagination, link: string, page: URL): URL {
   // A relative link is relative to the page it came on.
   if (pagination.nextIs !== 'token') return rewriteForeign(options, new URL(link, page));
   // A cursor continues the same query (limit, incremental filter): only the token changes.
@@ -63,9 +70,27 @@ function nextUrl(options: ProviderReaderOptions, link: string, page: URL): URL {
   return url;
 }
 
+/**
+ * Page numbers (Frontegg's `_offset`): the same query with the number plus one. A short or empty
+ * page is the last, and so is one whose next link, when the manifest names it, is missing, null or
+ * empty; the link itself is never followed, since the number is all the contract promises.
+ */
+function nextPageNumber(pagination: PageNumberPagination, body: unknown, records: unknown[], page: URL): URL | undefined {
+  if (records.length === 0 || records.length < pagination.pageSize) return undefined;
+  if (pagination.next !== undefined) {
+    const link: unknown = getPointer(body, pagination.next);
+    if (link === undefined || link === null || link === '') return undefined;
+  }
+  const current = Number.parseInt(page.searchParams.get(pagination.pageParam) ?? '', 10);
+  const url = new URL(page);
+  url.searchParams.set(pagination.pageParam, String((Number.isSafeInteger(current) ? current : pagination.firstPage) + 1));
+  return url;
+}
+
 function firstPage({ client, stream, since }: ProviderReaderOptions): URL {
   const url = client.urlFor(stream.path);
   if (stream.pagination?.limitParam && stream.pagination.pageSize) url.searchParams.set(stream.pagination.limitParam, String(stream.pagination.pageSize));
+  if (stream.pagination?.type === 'page') url.searchParams.set(stream.pagination.pageParam, String(stream.pagination.firstPage));
   if (stream.incremental && since !== undefined) {
     url.searchParams.set(stream.incremental.param, stream.incremental.template.replace('{cursor}', JSON.stringify(since)));
     for (const [key, value] of Object.entries(stream.incremental.extraParams ?? {})) url.searchParams.set(key, value);
@@ -79,7 +104,8 @@ function firstPage({ client, stream, since }: ProviderReaderOptions): URL {
  */
 function rewriteForeign({ client, stream, name, provider, onEvent }: ProviderReaderOptions, next: URL): URL {
   if (client.allows(next)) return next;
-  const token = stream.pagination ? next.searchParams.get(stream.pagination.tokenParam) : null;
+  const replay = stream.pagination?.type === 'page' ? stream.pagination.pageParam : stream.pagination?.tokenParam;
+  const token = replay ? next.searchParams.get(replay) : null;
   if (!token || !stream.pagination) {
     throw new OriginRefusedError(`${provider} sent a ${name} page link to ${printable(next.origin, 80)}, which may not receive the credential, and it carries no page token to replay`);
   }
