@@ -68,7 +68,7 @@ export class ProviderClient {
   ) {
     this.baseUrl = baseUrl;
     this.base = new URL(baseUrl);
-    const policy = new OriginPolicy(baseUrl, connector.manifest.http.allowedHosts);
+    const policy = new OriginPolicy(baseUrl, connector.manifest.http);
     this.policy = policy;
     this.credentialId = extras.credentialId;
     const { gate, onEvent } = extras;

@@ -67,6 +67,16 @@ describe('the token goes only where it belongs', () => {
     expect(everyRendering(error)).not.toContain(token);
   });
 
+  it("refuses a company host to a credential on another origin (a proxy): the manifest's hosts are Front's own origin's", async () => {
+    const token = fakeToken();
+    const trap = nock('https://yourcompany.api.frontapp.com').get('/contacts').query(true).reply(200, { _results: [] });
+    const error = await client(token, { baseUrl: 'https://front-proxy.example' })
+      .request({ path: 'https://yourCompany.api.frontapp.com/contacts?page_token=e0b5767cb0f1100743d46f67fcd765caac2ed' })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OriginRefusedError);
+    expect(trap.isDone()).toBe(false);
+  });
+
   it('refuses to follow a redirect to a foreign host with the token', async () => {
     const token = fakeToken();
     nock(FRONT).get('/me').reply(302, '', { location: 'https://evil.example/steal' });

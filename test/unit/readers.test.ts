@@ -88,6 +88,20 @@ describe('the provider reader', () => {
     expect(pages.flatMap((p) => p.records)).toEqual([{ id: 1 }, { id: 2 }]);
   });
 
+  it("replays a company-host next link on a proxied credential's own origin, never sending the token there", async () => {
+    const connector = registry.get('front');
+    const proxied = new ProviderClient(connector, 'https://front-proxy.example', createBearerAuth('tok_reader_test_123'), { timeoutMs: 2000, retries: 0 });
+    const trap = nock('https://yourcompany.api.frontapp.com').get('/contacts').query(true).reply(200, { _results: [] });
+    nock('https://front-proxy.example')
+      .get('/contacts?limit=100').reply(200, { _results: [{ id: 1 }], _pagination: { next: 'https://yourCompany.api.frontapp.com/contacts?page_token=abc' } })
+      .get('/contacts?page_token=abc').reply(200, { _results: [{ id: 2 }], _pagination: { next: null } });
+    const events: unknown[] = [];
+    const pages = await all(providerReader({ client: proxied, provider: 'Front', name: 'contacts', stream: connector.manifest.streams!.contacts!, since: undefined, onEvent: (e) => events.push(e) }).pages(null));
+    expect(pages.flatMap((p) => p.records)).toEqual([{ id: 1 }, { id: 2 }]);
+    expect(events).toEqual([{ event: 'link_rewritten', stream: 'contacts', origin: 'https://yourcompany.api.frontapp.com' }]);
+    expect(trap.isDone()).toBe(false);
+  });
+
   it('stops instead of looping when the next link is the page itself', async () => {
     nock('https://api2.frontapp.com').get('/tags?limit=100').reply(200, { _results: [], _pagination: { next: 'https://api2.frontapp.com/tags?limit=100' } });
     await expect(read('tags')).rejects.toThrow('a next-page link to the same page');
