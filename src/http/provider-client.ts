@@ -85,6 +85,8 @@ export class ProviderClient {
         // here first; a 429 is safe to retry for any method, since the provider did nothing.
         calculateDelay: ({ attemptCount, retryOptions, error, computedValue }) => {
           if (attemptCount > retryOptions.limit) return 0;
+          // A name that does not resolve will not resolve in a few seconds either (EAI_AGAIN is the transient one).
+          if (!(error instanceof HTTPError) && error.code === 'ENOTFOUND') return 0;
           if (error instanceof HTTPError && error.response.statusCode === 429) {
             const waitMs = retryAfterMs(error.response.headers, error.response.body);
             gate?.pause(waitMs);

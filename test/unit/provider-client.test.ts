@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from '@jest/globals';
 import { createBearerAuth } from '../../src/auth/bearer.js';
 import { OriginRefusedError, ProviderRejectedError, ProviderUnavailableError } from '../../src/errors.js';
 import { checkBaseUrl } from '../../src/http/origin-policy.js';
-import { ProviderClient } from '../../src/http/provider-client.js';
+import { type ClientEvent, ProviderClient } from '../../src/http/provider-client.js';
 import type { Connector } from '../../src/registry/connector.js';
 import { ConnectorRegistry } from '../../src/registry/connector-registry.js';
 import { fakeToken } from '../helpers/temp-home.js';
@@ -18,6 +18,9 @@ beforeAll(async () => {
 
 const client = (token: string, options: { baseUrl?: string; timeoutMs?: number; retries?: number } = {}) =>
   new ProviderClient(front, options.baseUrl ?? FRONT, createBearerAuth(token), { timeoutMs: options.timeoutMs ?? 2000, retries: options.retries ?? 0 });
+
+/** What Node's socket or resolver raises (nock needs an Error, not a plain object, to keep its code). */
+const networkError = (code: string, message: string) => Object.assign(new Error(message), { code });
 
 /** Everything a careless log line could print of an error. */
 function everyRendering(error: unknown): string {
@@ -137,6 +140,32 @@ describe('errors leave the client redacted', () => {
     nock(FRONT).get('/me').reply(502, 'bad gateway').get('/me').reply(200, { id: 'c', name: 'n' });
     const response = await client(token, { retries: 1 }).request({ path: '/me' });
     expect(response.status).toBe(200);
+  });
+
+  it('fails at once on a host name that does not resolve (ENOTFOUND), naming the host, instead of retrying it', async () => {
+    const token = fakeToken();
+    const scope = nock('https://nowhere.api.frontapp.com').get('/me').times(9).replyWithError(networkError('ENOTFOUND', 'getaddrinfo ENOTFOUND nowhere.api.frontapp.com'));
+    const retries: ClientEvent[] = [];
+    const started = Date.now();
+    const error = await new ProviderClient(front, 'https://nowhere.api.frontapp.com', createBearerAuth(token), { timeoutMs: 2000, retries: 8 }, { onEvent: (e) => retries.push(e) })
+      .request({ path: '/me' })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ProviderUnavailableError);
+    expect((error as Error).message).toBe(
+      'could not reach Front at https://nowhere.api.frontapp.com: the host name nowhere.api.frontapp.com does not resolve (ENOTFOUND), which retrying would not change',
+    );
+    expect(retries).toEqual([]);
+    expect(scope.pendingMocks()).toHaveLength(1); // one attempt taken of the nine offered
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(everyRendering(error)).not.toContain(token);
+  });
+
+  it.each(['EAI_AGAIN', 'ECONNRESET', 'ETIMEDOUT'])('keeps retrying a transient network error (%s)', async (code) => {
+    const retries: ClientEvent[] = [];
+    nock(FRONT).get('/me').replyWithError(networkError(code, `${code} (injected)`)).get('/me').reply(200, { id: 'c', name: 'n' });
+    const response = await new ProviderClient(front, FRONT, createBearerAuth(fakeToken()), { timeoutMs: 2000, retries: 2 }, { onEvent: (e) => retries.push(e) }).request({ path: '/me' });
+    expect(response.status).toBe(200);
+    expect(retries).toMatchObject([{ type: 'retry', attempt: 1, reason: code }]);
   });
 
   it('reports a network failure without the token', async () => {
