@@ -102,6 +102,16 @@ describe('the provider reader', () => {
     expect(trap.isDone()).toBe(false);
   });
 
+  it("asks Front for newer contacts in its query-object syntax, q[updated_after]=<seconds>, not q as JSON", async () => {
+    const connector = registry.get('front');
+    let asked: Record<string, unknown> | undefined;
+    nock('https://api2.frontapp.com')
+      .get('/contacts').query((q) => ((asked = q), true))
+      .reply(200, { _results: [], _pagination: { next: null } });
+    await all(providerReader({ client: client(connector), provider: 'Front', name: 'contacts', stream: connector.manifest.streams!.contacts!, since: 1701292649.333, onEvent: () => undefined }).pages(null));
+    expect(asked).toEqual({ limit: '100', 'q[updated_after]': '1701292649.333', sort_by: 'updated_at', sort_order: 'asc' });
+  });
+
   it('stops instead of looping when the next link is the page itself', async () => {
     nock('https://api2.frontapp.com').get('/tags?limit=100').reply(200, { _results: [], _pagination: { next: 'https://api2.frontapp.com/tags?limit=100' } });
     await expect(read('tags')).rejects.toThrow('a next-page link to the same page');

@@ -67,7 +67,7 @@ function firstPage({ client, stream, since }: ProviderReaderOptions): URL {
   const url = client.urlFor(stream.path);
   if (stream.pagination?.limitParam && stream.pagination.pageSize) url.searchParams.set(stream.pagination.limitParam, String(stream.pagination.pageSize));
   if (stream.incremental && since !== undefined) {
-    url.searchParams.set(stream.incremental.param, stream.incremental.template.replace('{cursor}', JSON.stringify(since)));
+    url.searchParams.set(stream.incremental.param, stream.incremental.template.replace('{cursor}', String(since)));
     for (const [key, value] of Object.entries(stream.incremental.extraParams ?? {})) url.searchParams.set(key, value);
   }
   return url;
