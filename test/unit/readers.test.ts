@@ -116,6 +116,22 @@ describe('the provider reader', () => {
     nock('https://api2.frontapp.com').get('/tags?limit=100').reply(200, { _results: [], _pagination: { next: 'https://api2.frontapp.com/tags?limit=100' } });
     await expect(read('tags')).rejects.toThrow('a next-page link to the same page');
   });
+  it('stops with a named error when the next links cycle back to a page already read, after writing the pages before', async () => {
+    nock('https://api2.frontapp.com')
+      .get('/tags?limit=100').reply(200, { _results: [{ id: 1 }], _pagination: { next: 'https://api2.frontapp.com/tags?page_token=b' } })
+      .get('/tags?page_token=b').reply(200, { _results: [{ id: 2 }], _pagination: { next: 'https://api2.frontapp.com/tags?limit=100' } });
+    const seen: Page[] = [];
+    const connector = registry.get('front');
+    const reading = (async () => {
+      for await (const page of providerReader({ client: client(connector), provider: 'Front', name: 'tags', stream: connector.manifest.streams!.tags!, since: undefined, onEvent: () => undefined }).pages(null)) seen.push(page);
+    })();
+    await expect(reading).rejects.toMatchObject({
+      code: 'pagination_stuck',
+      exitCode: 4,
+      message: expect.stringContaining("Front's tags pagination does not advance: it sent a next-page link to a page already read (/tags?limit=100)"),
+    });
+    expect(seen.flatMap((p) => p.records)).toEqual([{ id: 1 }]);
+  });
 });
 
 describe('the token exchange', () => {

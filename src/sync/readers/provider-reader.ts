@@ -26,6 +26,8 @@ export function providerReader(options: ProviderReaderOptions): StreamReader {
     async *pages(from: string | null): AsyncGenerator<Page> {
       let url: URL | undefined = from ? rewriteForeign(options, new URL(from)) : firstPage(options);
       let pending: Promise<{ body: unknown }> | undefined = fetchPage(client, url);
+      // Pages asked for in this process: a next link back to any of them would loop for ever.
+      const asked = new Set<string>([url.toString()]);
       while (pending && url) {
         const here: URL = url;
         const response: { body: unknown } = await pending;
@@ -35,15 +37,29 @@ export function providerReader(options: ProviderReaderOptions): StreamReader {
         }
         const link: unknown = stream.pagination ? getPointer(response.body, stream.pagination.next) : undefined;
         const next: URL | undefined = typeof link === 'string' && link !== '' ? nextUrl(options, link, here) : undefined;
-        if (next && next.toString() === here.toString()) {
-          throw new ProviderUnavailableError(`${options.provider} sent ${stream.path} a next-page link to the same page: stopping rather than looping`, { code: 'provider_unexpected' });
-        }
+        if (next && asked.has(next.toString())) throw paginationStuck(options, next, next.toString() === here.toString());
+        if (next) asked.add(next.toString());
         url = next;
         pending = next ? fetchPage(client, next) : undefined;
         yield { records, next: next?.toString() ?? null };
       }
     },
   };
+}
+
+/**
+ * A page token that does not advance (a provider fault; Front's OpenAPI examples do it) stops the
+ * sync with a named error rather than reading the same page for ever, or treating the stream as
+ * finished and silently dropping the rest. The pages before it stay written and checkpointed; this
+ * page's records are not written, since a resume would ask for the same page again.
+ */
+function paginationStuck({ provider, name }: ProviderReaderOptions, next: URL, same: boolean): ProviderUnavailableError {
+  const where = printable(`${next.pathname}${next.search}`, 160);
+  return new ProviderUnavailableError(
+    `${provider}'s ${name} pagination does not advance: it sent a next-page link to ${same ? 'the same page' : 'a page already read'} (${where}). ` +
+      'Stopping rather than looping or reporting the stream complete; the pages before it are written and checkpointed, so run the sync again to resume once the provider moves on',
+    { code: 'pagination_stuck' },
+  );
 }
 
 function fetchPage(client: ProviderClient, url: URL): Promise<{ body: unknown }> {
