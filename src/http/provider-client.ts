@@ -68,7 +68,7 @@ export class ProviderClient {
   ) {
     this.baseUrl = baseUrl;
     this.base = new URL(baseUrl);
-    const policy = new OriginPolicy(baseUrl, connector.manifest.http.allowedHosts);
+    const policy = new OriginPolicy(baseUrl, connector.manifest.http);
     this.policy = policy;
     this.credentialId = extras.credentialId;
     const { gate, onEvent } = extras;
@@ -87,6 +87,8 @@ export class ProviderClient {
         // here first; a 429 is safe to retry for any method, since the provider did nothing.
         calculateDelay: ({ attemptCount, retryOptions, error, computedValue }) => {
           if (attemptCount > retryOptions.limit) return 0;
+          // A name that does not resolve will not resolve in a few seconds either (EAI_AGAIN is the transient one).
+          if (!(error instanceof HTTPError) && error.code === 'ENOTFOUND') return 0;
           if (error instanceof HTTPError && error.response.statusCode === 429) {
             const now = gate?.now() ?? Date.now();
             const windowEnd = rateLimit ? (gate?.windowEndsAt(rateLimit) ?? now + rateLimit.windowMs) : undefined;
