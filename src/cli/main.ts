@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { CredportError, ExitCode } from '../errors.js';
 import { VERSION } from '../package-info.js';
+import { endQuietlyOnBrokenPipe } from './broken-pipe.js';
 import { registerConnectorCommands } from './commands/connectors.js';
 import { registerCredentialCommands } from './commands/credentials.js';
 import { registerDemoCommand } from './commands/demo.js';
@@ -81,4 +82,5 @@ export async function main(argv: string[]): Promise<void> {
   }
 }
 
+endQuietlyOnBrokenPipe();
 await main(process.argv);
