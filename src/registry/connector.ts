@@ -14,9 +14,9 @@ export interface Connector {
   readonly secretFields: readonly string[];
   /** Every field but name and description: sealed together, read together from stdin (a JSON object when several). */
   readonly authFields: readonly string[];
-  /** Compiled once at load. */
+  /** Compiled once, when the connector is first used. */
   readonly validate: ValidateFunction;
-  /** Write operations by name, each with its request body validator compiled once at load. */
+  /** Write operations by name, each with its request body validator compiled once, on first use. */
   readonly operations: ReadonlyMap<string, { config: OperationConfig; validate: ValidateFunction }>;
 }
 
