@@ -5,17 +5,11 @@ import { VERSION } from '../package-info.js';
 import type { Connector } from '../registry/connector.js';
 import { printable } from '../text/printable.js';
 import { describeHttpError } from './describe-http-error.js';
+import { DEFAULT_HTTP, type HttpSettings } from './http-settings.js';
 import { OriginPolicy } from './origin-policy.js';
 import { type RateGate, retryAfterMs } from './rate-gate.js';
 
-export interface HttpSettings {
-  /** Whole-request timeout, retries included in none: each attempt gets this long. */
-  timeoutMs: number;
-  /** Retries of idempotent requests on network errors, 408/429/5xx. */
-  retries: number;
-}
-
-export const DEFAULT_HTTP: HttpSettings = { timeoutMs: 10_000, retries: 2 };
+export { DEFAULT_HTTP, type HttpSettings } from './http-settings.js';
 
 /** What the client tells its caller about waits, so a sync can show them. */
 export type ClientEvent =
