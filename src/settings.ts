@@ -1,6 +1,6 @@
 import { delimiter } from 'node:path';
 import { InputError } from './errors.js';
-import { DEFAULT_HTTP, type HttpSettings } from './http/provider-client.js';
+import { DEFAULT_HTTP, type HttpSettings } from './http/http-settings.js';
 
 /** Extra connector folders from CREDPORT_CONNECTORS (path-delimited, like PATH). */
 export function connectorDirsFromEnv(env: NodeJS.ProcessEnv): string[] {

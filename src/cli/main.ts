@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { CredportError, ExitCode } from '../errors.js';
 import { VERSION } from '../package-info.js';
+import { endQuietlyOnBrokenPipe } from './broken-pipe.js';
 import { registerConnectorCommands } from './commands/connectors.js';
 import { registerCredentialCommands } from './commands/credentials.js';
 import { registerDemoCommand } from './commands/demo.js';
@@ -22,7 +23,8 @@ Exit codes:
   0 done   1 internal error   2 bad input or usage (nothing saved)
   3 the provider rejected the credential (401/403; nothing saved)
   4 the provider could not be reached or answered unexpectedly (nothing saved)
-  5 the store or master key cannot be used`;
+  5 the store or master key cannot be used
+  141 standard output was closed by its reader (e.g. | head -1): stopped quietly, as on SIGPIPE`;
 
 export function buildProgram(): Command {
   const program = new Command('credport')
@@ -83,4 +85,5 @@ export async function main(argv: string[]): Promise<void> {
   }
 }
 
+endQuietlyOnBrokenPipe();
 await main(process.argv);

@@ -1,6 +1,6 @@
 import { inspect } from 'node:util';
 import { CredportError, ExitCode } from '../errors.js';
-import { openCredport, type Credport } from '../open-credport.js';
+import type { Credport } from '../open-credport.js';
 
 export interface GlobalOptions {
   home?: string;
@@ -23,6 +23,8 @@ export async function runAction(options: GlobalOptions, action: () => Promise<vo
 
 export async function withCredport(options: GlobalOptions, action: (credport: Credport) => Promise<void>): Promise<void> {
   await runAction(options, async () => {
+    // Loaded here, not at start-up: --help and the emulators need no store, registry or HTTP client.
+    const { openCredport } = await import('../open-credport.js');
     const credport = await openCredport({
       ...(options.home ? { home: options.home } : {}),
       ...(options.store ? { storeUri: options.store } : {}),

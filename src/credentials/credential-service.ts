@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { createAuth, type SecretValues } from '../auth/create-auth.js';
+import type { SecretValues } from '../auth/create-auth.js';
 import { InputError, NotFoundError, ProviderRejectedError } from '../errors.js';
 import type { CredentialTile } from '../generated/credential-tile.js';
 import { checkBaseUrl } from '../http/origin-policy.js';
-import { type ClientExtras, DEFAULT_HTTP, type HttpSettings, ProviderClient } from '../http/provider-client.js';
+import { DEFAULT_HTTP, type HttpSettings } from '../http/http-settings.js';
+import type { ClientExtras, ProviderClient } from '../http/provider-client.js';
 import type { Connector } from '../registry/connector.js';
 import type { ConnectorRegistry } from '../registry/connector-registry.js';
 import type { CredentialRecords } from '../store/credential-records.js';
@@ -208,13 +209,17 @@ export class CredentialService {
     if (record) await this.save({ ...record, status: 'invalid', updatedAt: this.now().toISOString() });
   }
 
-  private clientFor(connector: Connector, baseUrl: string | undefined, secrets: SecretValues, http = this.http, extras: ClientExtras = {}): ProviderClient {
+  private async clientFor(connector: Connector, baseUrl: string | undefined, secrets: SecretValues, http = this.http, extras: ClientExtras = {}): Promise<ProviderClient> {
+    // got is loaded by the first method that talks to a provider: listing tiles starts without it (~60 ms).
+    // One import after the other: jest's ESM loader fails on two concurrent imports that share modules.
+    const { ProviderClient } = await import('../http/provider-client.js');
+    const { createAuth } = await import('../auth/create-auth.js');
     const origin = baseUrl ?? connector.manifest.http.baseUrl;
     return new ProviderClient(connector, origin, createAuth(connector.manifest, secrets, origin, http.timeoutMs), http, extras);
   }
 
-  private verify(connector: Connector, baseUrl: string | undefined, secrets: SecretValues) {
-    return verifyCredential(connector, this.clientFor(connector, baseUrl, secrets), secrets);
+  private async verify(connector: Connector, baseUrl: string | undefined, secrets: SecretValues) {
+    return verifyCredential(connector, await this.clientFor(connector, baseUrl, secrets), secrets);
   }
 
   private async load(id: string): Promise<CredentialRecord> {

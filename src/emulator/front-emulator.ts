@@ -27,6 +27,8 @@ export interface FrontEmulatorOptions {
   revokeAfter?: number;
   /** Pagination links point at this origin instead of the emulator's own (a foreign-origin test). */
   nextOrigin?: string;
+  /** Answers contacts whole whatever q[updated_after] says, as a provider that ignores a filter would. */
+  ignoreFilter?: boolean;
 }
 
 const LISTS = ['contacts', 'conversations', 'tags', 'accounts'] as const;
@@ -43,6 +45,8 @@ export class FrontEmulator {
   readonly company: { id: string; name: string };
   url = '';
   requests = 0;
+  /** Path and query of every list page asked for, for tests of what a sync sends. */
+  readonly pagesAsked: string[] = [];
   /** What it answered, for tests and the bench. */
   readonly stats = { pages: 0, rateLimited: 0, failed: 0, unauthorized: 0, lostResponses: 0 };
   /** The write routes: what was received and created, for exactly-once checks. */
@@ -128,12 +132,13 @@ export class FrontEmulator {
 
   /** One page of a list: `_results`, and `_pagination.next` on the company's host (here: the emulator, or nextOrigin). */
   private page(res: ServerResponse, list: string, url: URL): void {
+    this.pagesAsked.push(`${url.pathname}${url.search}`);
     const total = this.options.records ?? 250;
     const limit = Math.min(100, Math.max(1, Number(url.searchParams.get('limit') ?? 50) || 50));
     const token = url.searchParams.get('page_token');
     let offset = token ? Number.parseInt(Buffer.from(token, 'base64url').toString(), 10) : 0;
     if (!Number.isInteger(offset) || offset < 0) return send(res, 400, frontError(400, 'Bad Request', 'Invalid page_token'));
-    const after = list === 'contacts' ? updatedAfter(url.searchParams.get('q')) : undefined;
+    const after = list === 'contacts' && !this.options.ignoreFilter ? updatedAfter(url.searchParams.get('q[updated_after]')) : undefined;
     if (after !== undefined && !token) offset = Math.max(0, Math.floor(after - EPOCH) + 1);
     const end = Math.min(total, offset + limit);
     const results = [];
@@ -182,14 +187,11 @@ function record(list: string, i: number): Record<string, unknown> {
   }
 }
 
-function updatedAfter(q: string | null): number | undefined {
-  if (!q) return undefined;
-  try {
-    const value = (JSON.parse(q) as { updated_after?: unknown }).updated_after;
-    return typeof value === 'number' ? value : undefined;
-  } catch {
-    return undefined;
-  }
+/**
+ * Front's query object is bracket notation, one parameter per property: q[updated_after]=<seconds>
+ * (https://dev.frontapp.com/docs/query-object-q). Anything else is not a filter, as on Front.
+ */
+function updatedAfter(value: string | null): number | undefined {
+  if (value === null || !/^\d+(\.\d{1,3})?$/.test(value)) return undefined;
+  return Number(value);
 }
-
-

@@ -232,9 +232,12 @@ export interface PageNumberPagination {
  */
 export interface IncrementalConfig {
   cursorField: string;
+  /**
+   * The query parameter's name, as the provider spells it: Front's query object is bracket notation, q[updated_after].
+   */
   param: string;
   /**
-   * The param's value, with {cursor} replaced by the newest cursor value seen.
+   * The param's value, with {cursor} replaced by the newest cursor value seen, as plain text (a JSON template quotes a string cursor itself). Records at or before that value are not written again, even when the provider ignores the filter.
    */
   template: string;
   extraParams?: {

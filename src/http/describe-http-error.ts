@@ -2,6 +2,7 @@ import { HTTPError, ParseError, RequestError, TimeoutError } from 'got';
 import { CredportError, ProviderRejectedError, ProviderUnavailableError } from '../errors.js';
 import type { ErrorEnvelope } from '../generated/connector-manifest.js';
 import { getPointer } from '../registry/inline-refs.js';
+import { printable } from '../text/printable.js';
 import { terminalSafe } from '../text/terminal-safe.js';
 import { redactSecrets } from './redact.js';
 
@@ -39,6 +40,14 @@ export function describeHttpError(error: unknown, context: RequestContext): Cred
     return new ProviderUnavailableError(`${context.provider} answered ${what} with something that is not JSON`, { status: error.response.statusCode, code: 'provider_unexpected' });
   }
   const code = (error as { code?: string })?.code;
+  if (code === 'ENOTFOUND') {
+    // The host actually asked (after redirects), not only the one the caller named.
+    const asked = error instanceof RequestError && error.options?.url instanceof URL ? error.options.url.hostname : context.url.hostname;
+    return new ProviderUnavailableError(
+      `could not reach ${context.provider} at ${context.url.origin}: the host name ${clean(printable(asked, 253))} does not resolve (ENOTFOUND), which retrying would not change`,
+      { code: 'provider_unreachable' },
+    );
+  }
   const message = error instanceof Error ? error.message : String(error);
   return new ProviderUnavailableError(`could not reach ${context.provider} at ${context.url.origin}: ${clean(code ?? message)}`, { code: 'provider_unreachable' });
 }

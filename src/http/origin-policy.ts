@@ -30,16 +30,31 @@ export function checkBaseUrl(value: string): string {
   return url.toString().replace(/\/+$/, '');
 }
 
-/** Where a credential's secret may go: its own origin, and the HTTPS hosts its manifest names. */
+/** The part of a manifest's `http` block that says where a secret may go. */
+export interface ManifestHosts {
+  baseUrl: string;
+  allowedHosts: readonly string[];
+  regions?: { urls: Record<string, string> };
+}
+
+/**
+ * Where a credential's secret may go: its own origin, and the HTTPS hosts its manifest names, but
+ * those only while the credential lives on one of the manifest's own origins (its default base URL
+ * or a region's). A credential pointed elsewhere (an emulator, a proxy, a vendor's custom domain)
+ * keeps its secret on that origin: the manifest's hosts are the provider's, and a token issued for
+ * or routed through another origin has no business there.
+ */
 export class OriginPolicy {
   private readonly origin: string;
   private readonly exact: Set<string>;
   private readonly suffixes: string[];
 
-  constructor(baseUrl: string, allowedHosts: readonly string[]) {
+  constructor(baseUrl: string, manifest: ManifestHosts) {
     this.origin = new URL(baseUrl).origin;
-    this.exact = new Set(allowedHosts.filter((h) => !h.startsWith('*.')));
-    this.suffixes = allowedHosts.filter((h) => h.startsWith('*.')).map((h) => h.slice(1));
+    const own = new Set([manifest.baseUrl, ...Object.values(manifest.regions?.urls ?? {})].map((url) => new URL(url).origin));
+    const hosts = own.has(this.origin) ? manifest.allowedHosts : [];
+    this.exact = new Set(hosts.filter((h) => !h.startsWith('*.')));
+    this.suffixes = hosts.filter((h) => h.startsWith('*.')).map((h) => h.slice(1));
   }
 
   allows(url: URL): boolean {

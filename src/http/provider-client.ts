@@ -5,17 +5,11 @@ import { VERSION } from '../package-info.js';
 import type { Connector } from '../registry/connector.js';
 import { printable } from '../text/printable.js';
 import { describeHttpError } from './describe-http-error.js';
+import { DEFAULT_HTTP, type HttpSettings } from './http-settings.js';
 import { OriginPolicy } from './origin-policy.js';
 import { type RateGate, retryAfterMs } from './rate-gate.js';
 
-export interface HttpSettings {
-  /** Whole-request timeout, retries included in none: each attempt gets this long. */
-  timeoutMs: number;
-  /** Retries of idempotent requests on network errors, 408/429/5xx. */
-  retries: number;
-}
-
-export const DEFAULT_HTTP: HttpSettings = { timeoutMs: 10_000, retries: 2 };
+export { DEFAULT_HTTP, type HttpSettings } from './http-settings.js';
 
 /** What the client tells its caller about waits, so a sync can show them. */
 export type ClientEvent =
@@ -68,7 +62,7 @@ export class ProviderClient {
   ) {
     this.baseUrl = baseUrl;
     this.base = new URL(baseUrl);
-    const policy = new OriginPolicy(baseUrl, connector.manifest.http.allowedHosts);
+    const policy = new OriginPolicy(baseUrl, connector.manifest.http);
     this.policy = policy;
     this.credentialId = extras.credentialId;
     const { gate, onEvent } = extras;
@@ -87,6 +81,8 @@ export class ProviderClient {
         // here first; a 429 is safe to retry for any method, since the provider did nothing.
         calculateDelay: ({ attemptCount, retryOptions, error, computedValue }) => {
           if (attemptCount > retryOptions.limit) return 0;
+          // A name that does not resolve will not resolve in a few seconds either (EAI_AGAIN is the transient one).
+          if (!(error instanceof HTTPError) && error.code === 'ENOTFOUND') return 0;
           if (error instanceof HTTPError && error.response.statusCode === 429) {
             const now = gate?.now() ?? Date.now();
             const windowEnd = rateLimit ? (gate?.windowEndsAt(rateLimit) ?? now + rateLimit.windowMs) : undefined;

@@ -1,4 +1,5 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdirSync } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ValidateFunction } from 'ajv';
 import { InputError } from '../errors.js';
@@ -6,7 +7,7 @@ import type { Connector, CredentialForm } from './connector.js';
 import { createAjv } from './create-ajv.js';
 import { describeValidationErrors } from './describe-validation-errors.js';
 import type { JsonObject } from './inline-refs.js';
-import { loadConnector, ManifestError } from './load-connector.js';
+import { type LoadContext, loadConnector, ManifestError, readJson } from './load-connector.js';
 import { BUILTIN_CONNECTORS_DIR, SCHEMAS_DIR } from '../package-info.js';
 import { printable } from '../text/printable.js';
 
@@ -15,55 +16,71 @@ export interface RegistryOptions {
   extraConnectorDirs?: readonly string[];
 }
 
-/** Every connector the host can offer, validated once at load. */
+/** What validating needs: ajv with the shared schemas, the manifest validator, the common fields. */
+interface Validators extends LoadContext {
+  validateCommon: ValidateFunction;
+  commonProperties: Record<string, JsonObject>;
+}
+
+interface Entry {
+  dir: string;
+  /** Built (validated, compiled) when first used; host-supplied connectors at load. */
+  connector: Connector | undefined;
+}
+
+/** Every connector the host can offer, each validated before it is used. */
 export class ConnectorRegistry {
   private constructor(
-    private readonly connectors: ReadonlyMap<string, Connector>,
-    private readonly validateCommon: ValidateFunction,
-    private readonly commonProperties: Record<string, JsonObject>,
+    private readonly entries: ReadonlyMap<string, Entry>,
+    private readonly validators: () => Validators,
   ) {}
 
   static async load(options: RegistryOptions = {}): Promise<ConnectorRegistry> {
-    const ajv = createAjv({ fillDefaults: true });
-    const requestAjv = createAjv();
-    const known = new Map<string, JsonObject>();
-    for (const file of (await readdir(SCHEMAS_DIR)).filter((f) => f.endsWith('.schema.json')).sort()) {
-      const schema = JSON.parse(await readFile(join(SCHEMAS_DIR, file), 'utf8')) as JsonObject;
-      ajv.addSchema(schema);
-      known.set(schema.$id as string, schema);
+    // Built once, when first needed: ajv's compiling is most of what a registry costs (~0.1 s).
+    let built: Validators | undefined;
+    const validators = () => (built ??= buildValidators());
+    const entries = new Map<string, Entry>();
+    const add = (id: string, entry: Entry) => {
+      const clash = entries.get(id);
+      if (clash) throw new ManifestError(join(entry.dir, 'manifest.json'), `connector id "${id}" is already defined in ${clash.dir}`);
+      entries.set(id, entry);
+    };
+    for (const dir of await connectorFolders(BUILTIN_CONNECTORS_DIR)) {
+      // Shipped with credport and checked by its tests: validated when first used, so a command
+      // that needs no connector (credentials list) starts without ajv.
+      const { id } = readJson(join(dir, 'manifest.json')) as { id?: unknown };
+      if (typeof id === 'string') add(id, { dir, connector: undefined });
+      else add(dir, { dir, connector: loadConnector(dir, validators()) }); // throws, naming what is wrong
     }
-    const validateManifest = ajv.getSchema('https://credport.dev/schemas/connector-manifest.schema.json')!;
-    const commonId = 'https://credport.dev/schemas/credential-fields.schema.json';
-    const validateCommon = ajv.getSchema(commonId)!;
-    const commonProperties = inlineCommon(known.get(commonId)!);
-
-    const connectors = new Map<string, Connector>();
-    for (const root of [BUILTIN_CONNECTORS_DIR, ...(options.extraConnectorDirs ?? [])]) {
+    for (const root of options.extraConnectorDirs ?? []) {
       for (const dir of await connectorFolders(root)) {
-        const connector = await loadConnector(dir, { ajv, requestAjv, validateManifest, known });
-        const clash = connectors.get(connector.id);
-        if (clash) throw new ManifestError(join(dir, 'manifest.json'), `connector id "${connector.id}" is already defined in ${clash.dir}`);
-        connectors.set(connector.id, connector);
+        // Host-supplied data credport has never seen: validated at once, so a broken folder is named at start.
+        const connector = loadConnector(dir, validators());
+        add(connector.id, { dir, connector });
       }
     }
-    return new ConnectorRegistry(connectors, validateCommon, commonProperties);
+    return new ConnectorRegistry(entries, validators);
   }
 
   list(): Connector[] {
-    return [...this.connectors.values()].sort((a, b) => a.id.localeCompare(b.id));
+    return [...this.entries.values()].map((entry) => this.build(entry)).sort((a, b) => a.id.localeCompare(b.id));
   }
 
   has(id: string): boolean {
-    return this.connectors.has(id);
+    return this.entries.has(id);
   }
 
   get(id: string): Connector {
-    const connector = this.connectors.get(id);
-    if (!connector) {
-      const known = [...this.connectors.keys()].sort().join(', ');
+    const entry = this.entries.get(id);
+    if (!entry) {
+      const known = [...this.entries.keys()].sort().join(', ');
       throw new InputError(`unknown connector "${printable(id)}" (known: ${known})`, { field: 'connector', code: 'unknown_connector' });
     }
-    return connector;
+    return this.build(entry);
+  }
+
+  private build(entry: Entry): Connector {
+    return (entry.connector ??= loadConnector(entry.dir, this.validators()));
   }
 
   form(id: string): CredentialForm {
@@ -79,8 +96,28 @@ export class ConnectorRegistry {
 
   /** Checks name/description alone (an update that does not touch the secret). */
   validateCommonFields(values: unknown): void {
-    if (!this.validateCommon(values)) throw describeValidationErrors(this.validateCommon.errors ?? [], this.commonProperties);
+    const { validateCommon, commonProperties } = this.validators();
+    if (!validateCommon(values)) throw describeValidationErrors(validateCommon.errors ?? [], commonProperties);
   }
+}
+
+function buildValidators(): Validators {
+  const ajv = createAjv({ fillDefaults: true });
+  const known = new Map<string, JsonObject>();
+  for (const file of readdirSync(SCHEMAS_DIR).filter((f) => f.endsWith('.schema.json')).sort()) {
+    const schema = readJson(join(SCHEMAS_DIR, file)) as JsonObject;
+    ajv.addSchema(schema);
+    known.set(schema.$id as string, schema);
+  }
+  const commonId = 'https://credport.dev/schemas/credential-fields.schema.json';
+  return {
+    ajv,
+    requestAjv: createAjv(),
+    validateManifest: ajv.getSchema('https://credport.dev/schemas/connector-manifest.schema.json')!,
+    known,
+    validateCommon: ajv.getSchema(commonId)!,
+    commonProperties: inlineCommon(known.get(commonId)!),
+  };
 }
 
 async function connectorFolders(root: string): Promise<string[]> {

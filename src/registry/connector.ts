@@ -14,11 +14,11 @@ export interface Connector {
   readonly secretFields: readonly string[];
   /** Every field but name and description: sealed together, read together from stdin (a JSON object when several). */
   readonly authFields: readonly string[];
-  /** Compiled once at load. */
+  /** Compiled once, when the connector is first used. */
   readonly validate: ValidateFunction;
-  /** The manifest's secretShape, compiled once at load (global: it is searched for in public fields). */
+  /** The manifest's secretShape, compiled once with the connector (global: it is searched for in public fields). */
   readonly secretShape?: { readonly pattern: RegExp; readonly label: string };
-  /** Write operations by name, each with its request body validator compiled once at load. */
+  /** Write operations by name, each with its request body validator compiled once, on first use. */
   readonly operations: ReadonlyMap<string, { config: OperationConfig; validate: ValidateFunction }>;
 }
 

@@ -1,19 +1,24 @@
-import { Ajv } from 'ajv';
-import addFormatsImport from 'ajv-formats';
+import { createRequire } from 'node:module';
+import type { Ajv } from 'ajv';
 
-// ajv-formats is CJS; under NodeNext its default export arrives untyped as callable.
-const addFormats = addFormatsImport as unknown as (ajv: Ajv) => Ajv;
+// ajv and ajv-formats are CommonJS, so they load synchronously, and only when a validator is first
+// built: a command that never validates (credentials list, --help) does not pay for them (~30 ms).
+const require = createRequire(import.meta.url);
 
 /** Keywords of ours that schemas may carry: annotations only, ignored by renderers and json2ts. */
 export const ANNOTATION_KEYWORDS = ['x-pattern-message'] as const;
 
 /**
  * One strict draft-07 validator; strict mode refuses typos in schemas instead of ignoring them.
+ * allErrors: a rejected row or form names every problem, not only the first one ajv meets.
  * `fillDefaults` writes a field's default into the input (Frontegg's region in a form); request
  * bodies are validated without it, so what is sent is what the record said.
  */
 export function createAjv(options: { fillDefaults?: boolean } = {}): Ajv {
-  const ajv = new Ajv({ allErrors: true, strict: true, strictRequired: false, useDefaults: options.fillDefaults === true });
+  const { Ajv: AjvClass } = require('ajv') as typeof import('ajv');
+  // Under NodeNext ajv-formats' default export arrives untyped as callable.
+  const addFormats = (require('ajv-formats') as { default: (ajv: Ajv) => Ajv }).default;
+  const ajv = new AjvClass({ allErrors: true, strict: true, strictRequired: false, useDefaults: options.fillDefaults === true });
   addFormats(ajv);
   for (const keyword of ANNOTATION_KEYWORDS) ajv.addKeyword({ keyword, schemaType: 'string' });
   return ajv;

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import type { Ajv, ErrorObject, ValidateFunction } from 'ajv';
 import type { ConnectorManifest, OperationConfig } from '../generated/connector-manifest.js';
@@ -22,14 +22,18 @@ export interface LoadContext {
   known: Map<string, JsonObject>;
 }
 
-export async function loadConnector(dir: string, context: LoadContext): Promise<Connector> {
+/**
+ * Reads, validates and compiles one connector folder. Synchronous, so that the registry can do it
+ * when a connector is first used (a few small local files; ajv's work is the cost).
+ */
+export function loadConnector(dir: string, context: LoadContext): Connector {
   const manifestFile = join(dir, 'manifest.json');
-  const manifest = (await readJson(manifestFile)) as ConnectorManifest;
+  const manifest = readJson(manifestFile) as ConnectorManifest;
   if (!context.validateManifest(manifest)) {
     throw new ManifestError(manifestFile, describeSchemaErrors(context.validateManifest.errors ?? []));
   }
   const schemaFile = resolve(dirname(manifestFile), manifest.credential.schema);
-  const schema = (await readJson(schemaFile)) as JsonObject;
+  const schema = readJson(schemaFile) as JsonObject;
   const secretFields = checkCredentialSchema(schemaFile, schema, manifest);
 
   let validate: ValidateFunction;
@@ -45,7 +49,7 @@ export async function loadConnector(dir: string, context: LoadContext): Promise<
   const operations = new Map<string, { config: OperationConfig; validate: ValidateFunction }>();
   for (const [name, config] of Object.entries(manifest.operations ?? {})) {
     const file = resolve(dirname(manifestFile), config.requestSchema);
-    const body = (await readJson(file)) as JsonObject;
+    const body = readJson(file) as JsonObject;
     // Compiled on first use, once: request bodies matter only to syncs that write, and compiling
     // them all made every command start 0.2 s slower (ImportMessage alone is large).
     let compiled: ValidateFunction | undefined;
@@ -92,10 +96,10 @@ function checkCredentialSchema(file: string, schema: JsonObject, manifest: Conne
   return secretFields;
 }
 
-async function readJson(file: string): Promise<unknown> {
+export function readJson(file: string): unknown {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = readFileSync(file, 'utf8');
   } catch (error) {
     throw new ManifestError(file, `cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
   }

@@ -133,9 +133,11 @@ async function syncStream(job: SyncJob, plan: StreamPlan, state: SyncState): Pro
       for await (const page of plan.reader(since).pages(resume ? st.next : null)) {
         const keep: unknown[] = [];
         const rows: (number | undefined)[] = [];
+        let seen = 0;
         for (const [i, record] of page.records.entries()) {
           const problem = page.problems?.get(i);
           if (problem) await job.rejects.add({ stream: plan.name, ...(page.rows?.[i] !== undefined ? { row: page.rows[i] } : {}), reason: problem, record });
+          else if (plan.cursorField && notAfter(record, plan.cursorField, since)) seen += 1;
           else {
             keep.push(record);
             rows.push(page.rows?.[i]);
@@ -147,7 +149,7 @@ async function syncStream(job: SyncJob, plan: StreamPlan, state: SyncState): Pro
         st.records += page.records.length;
         st.sent = (st.sent ?? 0) + outcome.sent;
         st.rejected = (st.rejected ?? 0) + outcome.rejected + (page.problems?.size ?? 0);
-        st.skipped = (st.skipped ?? 0) + outcome.skipped;
+        st.skipped = (st.skipped ?? 0) + outcome.skipped + seen;
         if (plan.cursorField) st.cursor = newest(page.records, plan.cursorField, st.cursor);
         st.next = page.next;
         job.onEvent({ event: 'page', stream: plan.name, page: st.pages, records: page.records.length, total: st.records, sent: st.sent, rejected: st.rejected, skipped: st.skipped });
@@ -170,6 +172,17 @@ async function checkpoint(job: SyncJob, state: SyncState, name: string, st: Stre
   state.updatedAt = new Date().toISOString();
   await job.state.put(job.key, state);
   job.onEvent({ event: 'checkpoint', stream: name, pages: st.pages, records: st.records, offset: st.offset });
+}
+
+/**
+ * A record at or before the cursor this run started from was written by an earlier run: a provider
+ * that ignores the incremental filter (or rounds it) sends it again, and it is not written twice.
+ * Values of another type than the cursor's are kept: they cannot be compared.
+ */
+function notAfter(record: unknown, field: string, since: number | string | undefined): boolean {
+  if (since === undefined) return false;
+  const value = (record as Record<string, unknown>)?.[field];
+  return typeof value === typeof since && (value as number | string) <= since;
 }
 
 function newest(records: unknown[], field: string, current: number | string | undefined): number | string | undefined {

@@ -10,9 +10,12 @@ export interface ChildRun {
 
 const GNU_TIME = '/usr/bin/time';
 
-/** Runs a node script as its own process, timing it and (with GNU time) reading its peak RSS. */
-export function measureChild(args: string[], env: NodeJS.ProcessEnv): Promise<ChildRun> {
-  const withTime = existsSync(GNU_TIME);
+/**
+ * Runs a node script as its own process, timing it and (with GNU time) reading its peak RSS.
+ * `peak: false` runs node directly: start-up figures must not include GNU time's own fork and exec.
+ */
+export function measureChild(args: string[], env: NodeJS.ProcessEnv, options: { peak?: boolean } = {}): Promise<ChildRun> {
+  const withTime = options.peak !== false && existsSync(GNU_TIME);
   const [command, argv] = withTime ? [GNU_TIME, ['-f', 'PEAK_KIB=%M', process.execPath, ...args]] : [process.execPath, args];
   const started = performance.now();
   return new Promise((resolve, reject) => {

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeConnector } from '../helpers/connector-fixtures.js';
 import { credentialBench, type Row } from './credentials-bench.js';
+import { startupBench } from './startup-bench.js';
 import { syncPeakRss, syncThroughput, syncUnderRateLimit } from './sync-bench.js';
 import { writeThroughput } from './write-bench.js';
 
@@ -25,10 +26,16 @@ function table(rows: Row[], ratioLabel = 'ratio'): string {
   return [header, ...cells].map((c) => c.map((x, i) => x.padEnd(widths[i]!)).join('  ')).join('\n');
 }
 
+// First, while nothing else of the bench has warmed or loaded the machine.
+const startup = await startupBench(await home(), quick ? 11 : 31);
+console.log(`credport bench (node ${process.version})\n`);
+console.log('## start-up: wall clock of one process, medians of interleaved runs\n');
+console.log(table(startup, 'x node -e 0'));
+console.log('\ngoals: --help at most 2x node -e 0, credentials list at most 2.5x.\n');
+
 const extras = await home();
 await writeConnector(extras, 'acme');
 const creds = await credentialBench(await home(), extras);
-console.log(`credport bench (node ${process.version})\n`);
 console.log(`## credentials (store filled with 10,000 in ${(creds.fillMs / 1000).toFixed(1)} s, ${(creds.fillMs / 10_000).toFixed(2)} ms each)\n`);
 console.log(table(creds.rows));
 console.log(`

@@ -73,7 +73,7 @@ async function lines(connector: string, stream: string): Promise<unknown[]> {
 
 describe("Frontline's OpenAPI document, served by Prism", () => {
   let prism: PrismMock;
-  beforeAll(async () => (prism = await startPrism(await frontlineSpec())), 120_000);
+  beforeAll(async () => (prism = await startPrism(await frontlineSpec(), { errors: true })), 120_000);
   afterAll(() => prism?.stop());
 
   it('verifies a key with GET /me and reads every stream, with no request breaking the contract', async () => {
@@ -94,7 +94,7 @@ describe("Frontline's OpenAPI document, served by Prism", () => {
 
 describe("Frontegg's identity OpenAPI document, served by Prism", () => {
   let prism: PrismMock;
-  beforeAll(async () => (prism = await startPrism(await fronteggSpec())), 120_000);
+  beforeAll(async () => (prism = await startPrism(await fronteggSpec(), { errors: true })), 120_000);
   afterAll(() => prism?.stop());
 
   it('exchanges the API token, then reads users by page number, with no request breaking the contract', async () => {

@@ -170,6 +170,30 @@ describe('credport sync', () => {
     }
   });
 
+  it("reads only newer contacts on the next run, asking Front's way: q[updated_after] with the newest updated_at seen", async () => {
+    const { source, destination, path } = await setUp({ records: 120 }, 'contacts');
+    expect((await cli(['sync', source, '--to', destination])).code).toBe(0);
+    (emulator as unknown as { options: FrontEmulatorOptions }).options.records = 150; // 30 contacts updated since
+    emulator!.pagesAsked.length = 0;
+    const again = await cli(['sync', source, '--to', destination, '--json']);
+    expect(again.code).toBe(0);
+    const first = new URL(emulator!.pagesAsked[0]!, emulator!.url).searchParams;
+    expect(first.get('q[updated_after]')).toBe(String(1_767_225_600 + 119)); // the emulator's EPOCH + the last contact's index
+    expect(first.get('q')).toBeNull();
+    expect(events(again.stdout).at(-1)).toMatchObject({ event: 'finished', summary: { records: 30, skipped: 0 } });
+    expectExactlyOnce(await idsIn(path, 'contacts'), 150);
+  });
+
+  it('writes no contact twice when the provider ignores the incremental filter: records at or before the cursor are skipped', async () => {
+    const { source, destination, path } = await setUp({ records: 120, ignoreFilter: true }, 'contacts');
+    expect((await cli(['sync', source, '--to', destination])).code).toBe(0);
+    (emulator as unknown as { options: FrontEmulatorOptions }).options.records = 150;
+    const again = await cli(['sync', source, '--to', destination, '--json']);
+    expect(again.code).toBe(0);
+    expect(events(again.stdout).at(-1)).toMatchObject({ event: 'finished', summary: { records: 150, skipped: 120 } });
+    expectExactlyOnce(await idsIn(path, 'contacts'), 150);
+  });
+
   it('refuses a source for a credential of another connector, and a delete of a credential in use', async () => {
     const extras = await tempHome();
     await writeConnector(extras, 'acme');

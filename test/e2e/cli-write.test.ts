@@ -134,6 +134,16 @@ describe('Front as a sync destination', () => {
     expect(posts()).toHaveLength(2); // bad rows never reached Front
   });
 
+  it('names every problem of a bad row in its reason, the first one in `field`', async () => {
+    const { source, destination } = await setUp({ contacts: [{ name: 42, handles: 'typed@example.com' }, contact(2)] }, {}, 'contacts=contacts.create');
+    const result = await cli(['sync', source, '--to', destination, '--json']);
+    expect(result.code).toBe(0);
+    const summary = events(result.stdout).at(-1)!.summary as { sent: number; rejected: number; rejects: string };
+    expect(summary).toMatchObject({ sent: 1, rejected: 1 });
+    const [reject] = (await readFile(summary.rejects, 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    expect(reject).toMatchObject({ row: 1, field: '/name', reason: '/name must be string; /handles must be array' });
+  });
+
   it('keeps a record Front refuses (409) with Front\'s answer, and goes on', async () => {
     const { source, destination } = await setUp({ tags: [tag(1), tag(1), tag(2)] }, {}, 'tags=tags.create');
     const result = await cli(['sync', source, '--to', destination, '--json']);

@@ -1,86 +1,116 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The repository's root: spec paths such as `../shared/specs/x.yml` are relative to it. */
-export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const PRISM = join(REPO_ROOT, 'node_modules', '@stoplight', 'prism-cli', 'dist', 'index.js');
-const READY_TIMEOUT_MS = 90_000;
-
 export interface PrismMock {
-  /** `http://127.0.0.1:<port>`, with no path: the spec's paths are served as written. */
+  /** http://127.0.0.1:<port>, no trailing slash. */
   url: string;
-  /** Everything Prism printed so far (its request and validation log). */
+  /** Everything Prism printed so far, colours stripped: one line per request and per validation verdict. */
   log(): string;
   stop(): Promise<void>;
 }
 
-/**
- * Starts `prism mock --errors` on a free loopback port for an OpenAPI document, and resolves once
- * it listens. `--errors` turns any request that breaks the contract into an error answer (and a
- * `✖  error` log line), so a client that strays from the contract fails loudly.
- */
-export async function startPrism(specPath: string): Promise<PrismMock> {
-  const spec = isAbsolute(specPath) ? specPath : resolve(REPO_ROOT, specPath);
-  const port = await freePort();
-  const child = spawn(process.execPath, [PRISM, 'mock', '--host', '127.0.0.1', '--port', String(port), '--errors', spec], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' },
-  });
-  let output = '';
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-  const url = `http://127.0.0.1:${port}`;
-  try {
-    await waitUntilListening(child, () => output);
-  } catch (error) {
-    await kill(child);
-    throw error;
-  }
-  return { url, log: () => output, stop: () => kill(child) };
+/** The repository's root: spec paths such as `../shared/specs/x.yml` are relative to it. */
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const REPO = REPO_ROOT;
+const READY_MS = 60_000; // a large OpenAPI document on a busy 2-core machine takes a few seconds to load
+
+/** Prism's CLI script, from its package.json's bin (its own launcher needs no shell). */
+function prismBin(): string {
+  const require = createRequire(join(REPO, 'package.json'));
+  const manifest = require.resolve('@stoplight/prism-cli/package.json');
+  const { bin } = require(manifest) as { bin: string | Record<string, string> };
+  return join(dirname(manifest), typeof bin === 'string' ? bin : bin.prism!);
 }
 
-/** The log lines where Prism found a request breaking the contract (or answered one with an error). */
-export function prismViolations(log: string): string[] {
-  return log.split('\n').filter((line) => /✖\s+error|Violation/.test(line));
-}
-
-function waitUntilListening(child: ChildProcess, output: () => string): Promise<void> {
-  return new Promise((resolvePromise, reject) => {
-    const timer = setTimeout(() => finish(new Error(`prism did not start within ${READY_TIMEOUT_MS} ms:\n${output()}`)), READY_TIMEOUT_MS);
-    const poll = setInterval(() => {
-      if (/Prism is listening on/.test(output())) finish();
-    }, 50);
-    const exited = (code: number | null) => finish(new Error(`prism exited (${code}) before listening:\n${output()}`));
-    child.once('exit', exited);
-    function finish(error?: Error) {
-      clearTimeout(timer);
-      clearInterval(poll);
-      child.off('exit', exited);
-      if (error) reject(error);
-      else resolvePromise();
-    }
-  });
-}
-
-async function kill(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const gone = new Promise<void>((done) => child.once('exit', () => done()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-  await gone;
-  clearTimeout(timer);
-}
-
-/** A port nobody listens on right now (asked of the OS, then released for Prism to take). */
-function freePort(): Promise<number> {
-  return new Promise((resolvePromise, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolvePromise(address.port) : reject(new Error('no port'))));
+/** A port free on loopback right now (Prism takes a port number, not 0). */
+export function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const probe = createServer();
+    probe.once('error', fail);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => done(port));
     });
   });
+}
+
+/**
+ * Starts `prism mock` on an OpenAPI document (a path relative to the repository, or absolute) on a
+ * free loopback port and waits until it listens. It answers with the document's own examples and
+ * logs whether each request passed the document's rules. With `errors`, a request that breaks the
+ * contract gets an error answer, so a client that strays fails loudly; Front's document cannot run
+ * that way (its own examples break its response schemas, so every answer would be a 500).
+ */
+export async function startPrism(specPath: string, options: { errors?: boolean } = {}): Promise<PrismMock> {
+  const port = await freePort();
+  const args = [prismBin(), 'mock', '-h', '127.0.0.1', '-p', String(port), ...(options.errors ? ['--errors'] : []), resolve(REPO, specPath)];
+  const child: ChildProcess = spawn(process.execPath, args, {
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: '1', FORCE_COLOR: '0' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let text = '';
+  const exited = new Promise<void>((done) => child.once('exit', () => done()));
+  const url = `http://127.0.0.1:${port}`;
+  await new Promise<void>((ready, fail) => {
+    const timer = setTimeout(() => fail(new Error(`prism did not start in ${READY_MS} ms:\n${text.slice(-2000)}`)), READY_MS);
+    const read = (chunk: Buffer) => {
+      text += chunk.toString().replace(/\x1b\[[0-9;]*m/g, '');
+      if (text.includes(`Prism is listening on ${url}`)) {
+        clearTimeout(timer);
+        ready();
+      }
+    };
+    child.stdout!.on('data', read);
+    child.stderr!.on('data', read);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      fail(new Error(`prism exited with ${code} before listening:\n${text.slice(-2000)}`));
+    });
+  }).catch(async (error: unknown) => {
+    child.kill('SIGKILL');
+    await exited;
+    throw error;
+  });
+  return {
+    url,
+    log: () => text,
+    stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const killer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(killer);
+    },
+  };
+}
+
+export interface PrismRequest {
+  /** "get /contacts" as Prism logs it (no query string). */
+  request: string;
+  /** The verdicts Prism logged for it: the request's validation, and response violations of the document's own examples. */
+  lines: string[];
+}
+
+/** Prism's log cut into one entry per request received, for asserting what the contract said about each. */
+export function prismRequests(log: string): PrismRequest[] {
+  const out: PrismRequest[] = [];
+  for (const line of log.split('\n')) {
+    const received = /\[HTTP SERVER\] (\w+ \S+) .*Request received/.exec(line);
+    if (received) out.push({ request: received[1]!, lines: [] });
+    else if (out.length > 0 && /\[(VALIDATOR|HTTP SERVER|NEGOTIATOR)\]/.test(line)) out.at(-1)!.lines.push(line.trim());
+  }
+  return out;
+}
+
+/** Requests the document's rules refused (wrong parameters, missing security, unknown route). */
+export function requestViolations(log: string): PrismRequest[] {
+  return prismRequests(log).filter((r) => !r.lines.some((l) => l.includes('The request passed the validation rules')) || r.lines.some((l) => /Request did not pass|Request terminated with error/.test(l)));
+}
+
+/** The log lines where Prism found a request breaking the contract (or, with `errors`, answered one with an error). */
+export function prismViolations(log: string): string[] {
+  return log.split('\n').filter((line) => /✖\s+error|Violation/.test(line));
 }

@@ -20,6 +20,9 @@ beforeAll(async () => {
 const client = (token: string, options: { baseUrl?: string; timeoutMs?: number; retries?: number } = {}) =>
   new ProviderClient(front, options.baseUrl ?? FRONT, createBearerAuth(token), { timeoutMs: options.timeoutMs ?? 2000, retries: options.retries ?? 0 });
 
+/** What Node's socket or resolver raises (nock needs an Error, not a plain object, to keep its code). */
+const networkError = (code: string, message: string) => Object.assign(new Error(message), { code });
+
 /** Everything a careless log line could print of an error. */
 function everyRendering(error: unknown): string {
   const e = error as Error;
@@ -66,6 +69,16 @@ describe('the token goes only where it belongs', () => {
     expect((error as Error).message).toContain('refused to send the Front credential to');
     expect(trap.isDone()).toBe(false);
     expect(everyRendering(error)).not.toContain(token);
+  });
+
+  it("refuses a company host to a credential on another origin (a proxy): the manifest's hosts are Front's own origin's", async () => {
+    const token = fakeToken();
+    const trap = nock('https://yourcompany.api.frontapp.com').get('/contacts').query(true).reply(200, { _results: [] });
+    const error = await client(token, { baseUrl: 'https://front-proxy.example' })
+      .request({ path: 'https://yourCompany.api.frontapp.com/contacts?page_token=e0b5767cb0f1100743d46f67fcd765caac2ed' })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OriginRefusedError);
+    expect(trap.isDone()).toBe(false);
   });
 
   it('refuses to follow a redirect to a foreign host with the token', async () => {
@@ -128,6 +141,32 @@ describe('errors leave the client redacted', () => {
     nock(FRONT).get('/me').reply(502, 'bad gateway').get('/me').reply(200, { id: 'c', name: 'n' });
     const response = await client(token, { retries: 1 }).request({ path: '/me' });
     expect(response.status).toBe(200);
+  });
+
+  it('fails at once on a host name that does not resolve (ENOTFOUND), naming the host, instead of retrying it', async () => {
+    const token = fakeToken();
+    const scope = nock('https://nowhere.api.frontapp.com').get('/me').times(9).replyWithError(networkError('ENOTFOUND', 'getaddrinfo ENOTFOUND nowhere.api.frontapp.com'));
+    const retries: ClientEvent[] = [];
+    const started = Date.now();
+    const error = await new ProviderClient(front, 'https://nowhere.api.frontapp.com', createBearerAuth(token), { timeoutMs: 2000, retries: 8 }, { onEvent: (e) => retries.push(e) })
+      .request({ path: '/me' })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ProviderUnavailableError);
+    expect((error as Error).message).toBe(
+      'could not reach Front at https://nowhere.api.frontapp.com: the host name nowhere.api.frontapp.com does not resolve (ENOTFOUND), which retrying would not change',
+    );
+    expect(retries).toEqual([]);
+    expect(scope.pendingMocks()).toHaveLength(1); // one attempt taken of the nine offered
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(everyRendering(error)).not.toContain(token);
+  });
+
+  it.each(['EAI_AGAIN', 'ECONNRESET', 'ETIMEDOUT'])('keeps retrying a transient network error (%s)', async (code) => {
+    const retries: ClientEvent[] = [];
+    nock(FRONT).get('/me').replyWithError(networkError(code, `${code} (injected)`)).get('/me').reply(200, { id: 'c', name: 'n' });
+    const response = await new ProviderClient(front, FRONT, createBearerAuth(fakeToken()), { timeoutMs: 2000, retries: 2 }, { onEvent: (e) => retries.push(e) }).request({ path: '/me' });
+    expect(response.status).toBe(200);
+    expect(retries).toMatchObject([{ type: 'retry', attempt: 1, reason: code }]);
   });
 
   it('reports a network failure without the token', async () => {

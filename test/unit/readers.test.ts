@@ -88,9 +88,49 @@ describe('the provider reader', () => {
     expect(pages.flatMap((p) => p.records)).toEqual([{ id: 1 }, { id: 2 }]);
   });
 
+  it("replays a company-host next link on a proxied credential's own origin, never sending the token there", async () => {
+    const connector = registry.get('front');
+    const proxied = new ProviderClient(connector, 'https://front-proxy.example', createBearerAuth('tok_reader_test_123'), { timeoutMs: 2000, retries: 0 });
+    const trap = nock('https://yourcompany.api.frontapp.com').get('/contacts').query(true).reply(200, { _results: [] });
+    nock('https://front-proxy.example')
+      .get('/contacts?limit=100').reply(200, { _results: [{ id: 1 }], _pagination: { next: 'https://yourCompany.api.frontapp.com/contacts?page_token=abc' } })
+      .get('/contacts?page_token=abc').reply(200, { _results: [{ id: 2 }], _pagination: { next: null } });
+    const events: unknown[] = [];
+    const pages = await all(providerReader({ client: proxied, provider: 'Front', name: 'contacts', stream: connector.manifest.streams!.contacts!, since: undefined, onEvent: (e) => events.push(e) }).pages(null));
+    expect(pages.flatMap((p) => p.records)).toEqual([{ id: 1 }, { id: 2 }]);
+    expect(events).toEqual([{ event: 'link_rewritten', stream: 'contacts', origin: 'https://yourcompany.api.frontapp.com' }]);
+    expect(trap.isDone()).toBe(false);
+  });
+
+  it("asks Front for newer contacts in its query-object syntax, q[updated_after]=<seconds>, not q as JSON", async () => {
+    const connector = registry.get('front');
+    let asked: Record<string, unknown> | undefined;
+    nock('https://api2.frontapp.com')
+      .get('/contacts').query((q) => ((asked = q), true))
+      .reply(200, { _results: [], _pagination: { next: null } });
+    await all(providerReader({ client: client(connector), provider: 'Front', name: 'contacts', stream: connector.manifest.streams!.contacts!, since: 1701292649.333, onEvent: () => undefined }).pages(null));
+    expect(asked).toEqual({ limit: '100', 'q[updated_after]': '1701292649.333', sort_by: 'updated_at', sort_order: 'asc' });
+  });
+
   it('stops instead of looping when the next link is the page itself', async () => {
     nock('https://api2.frontapp.com').get('/tags?limit=100').reply(200, { _results: [], _pagination: { next: 'https://api2.frontapp.com/tags?limit=100' } });
     await expect(read('tags')).rejects.toThrow('a next-page link to the same page');
+  });
+  it('stops with a named error when the next links cycle back to a page already read, after writing the pages before', async () => {
+    nock('https://api2.frontapp.com')
+      .get('/tags?limit=100').reply(200, { _results: [{ id: 1 }], _pagination: { next: 'https://api2.frontapp.com/tags?page_token=b' } })
+      .get('/tags?page_token=b').reply(200, { _results: [{ id: 2 }], _pagination: { next: 'https://api2.frontapp.com/tags?limit=100' } });
+    const seen: Page[] = [];
+    const connector = registry.get('front');
+    const reading = (async () => {
+      for await (const page of providerReader({ client: client(connector), provider: 'Front', name: 'tags', stream: connector.manifest.streams!.tags!, since: undefined, onEvent: () => undefined }).pages(null)) seen.push(page);
+    })();
+    await expect(reading).rejects.toMatchObject({
+      code: 'pagination_stuck',
+      exitCode: 4,
+      message: expect.stringContaining("Front's tags pagination does not advance: it sent a next-page link to a page already read (/tags?limit=100)"),
+    });
+    expect(seen.flatMap((p) => p.records)).toEqual([{ id: 1 }]);
   });
 });
 

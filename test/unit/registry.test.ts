@@ -71,6 +71,18 @@ describe('validating form input', () => {
     expect((thrown as InputError).message).not.toContain('SECRET');
   });
 
+  it('names one field for a form with several problems (ajv reports all of them): the missing one first', () => {
+    let thrown: unknown;
+    try {
+      registry.validateValues(front(), { name: '', description: 'd'.repeat(1001) });
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(InputError);
+    expect((thrown as InputError).field).toBe('apiKey');
+    expect((thrown as InputError).message).toBe('API Key Value (apiKey) is required');
+  });
+
   it('accepts a complete form, with or without a description', () => {
     expect(() => registry.validateValues(front(), good)).not.toThrow();
     expect(() => registry.validateValues(front(), { name: 'x', apiKey: good.apiKey })).not.toThrow();

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { loadRegistry } from '../../open-credport.js';
 import { formatTable, printJson } from '../output.js';
 import { type GlobalOptions, runAction } from '../run-action.js';
 
@@ -15,6 +14,7 @@ export function registerConnectorCommands(program: Command): void {
     .action(async (_options: unknown, command: Command) => {
       const options = command.optsWithGlobals<GlobalOptions>();
       await runAction(options, async () => {
+        const { loadRegistry } = await import('../../open-credport.js');
         const registry = await loadRegistry();
         const rows = registry.list().map((c) => ({
           id: c.id,
@@ -38,6 +38,7 @@ export function registerConnectorCommands(program: Command): void {
     .action(async (id: string, _options: unknown, command: Command) => {
       const options = command.optsWithGlobals<GlobalOptions>();
       await runAction(options, async () => {
+        const { loadRegistry } = await import('../../open-credport.js');
         const registry = await loadRegistry();
         const connector = registry.get(id);
         const form = registry.form(id);

@@ -1,7 +1,5 @@
 import type { Command } from 'commander';
-import { runDemo } from '../../demo/run-demo.js';
 import { formatTile } from '../output.js';
-import { createProgress } from '../sync-progress.js';
 import { type GlobalOptions, runAction } from '../run-action.js';
 
 export function registerDemoCommand(program: Command): void {
@@ -13,6 +11,7 @@ export function registerDemoCommand(program: Command): void {
     .action(async (_options: unknown, command: Command) => {
       const options = command.optsWithGlobals<GlobalOptions & { records?: number }>();
       await runAction(options, async () => {
+        const [{ runDemo }, { createProgress }] = await Promise.all([import('../../demo/run-demo.js'), import('../sync-progress.js')]);
         const env = options.home ? { ...process.env, CREDPORT_HOME: options.home } : process.env;
         const progress = options.json ? undefined : createProgress(['contacts', 'conversations', 'tags', 'accounts', 'inboxes', 'teammates']);
         const result = await runDemo({

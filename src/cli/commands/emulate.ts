@@ -1,8 +1,5 @@
 import type { Command } from 'commander';
 import { InputError } from '../../errors.js';
-import { FrontEmulator } from '../../emulator/front-emulator.js';
-import { FronteggEmulator } from '../../emulator/frontegg-emulator.js';
-import { FrontlineEmulator } from '../../emulator/frontline-emulator.js';
 import { printJson } from '../output.js';
 import { type GlobalOptions, runAction } from '../run-action.js';
 
@@ -34,6 +31,7 @@ export function registerEmulateCommand(program: Command): void {
         for (const [flag, value] of [['--records', options.records], ['--rate-limit', options.rateLimit], ['--fail-every', options.failEvery], ['--revoke-after', options.revokeAfter]] as const) {
           if (value !== undefined && !(Number.isInteger(value) && value >= 0)) throw new InputError(`${flag} must be a whole number`, { field: flag.slice(2) });
         }
+        const { FrontEmulator } = await import('../../emulator/front-emulator.js');
         const emulator = await new FrontEmulator({
           ...(options.token ? { tokens: options.token } : {}),
           ...(options.port !== undefined ? { port: options.port } : {}),
@@ -57,6 +55,7 @@ export function registerEmulateCommand(program: Command): void {
 }
 
 async function runFrontline(options: GlobalOptions & { port?: number; records?: number; revokeAfter?: number }): Promise<void> {
+  const { FrontlineEmulator } = await import('../../emulator/frontline-emulator.js');
   const emulator = await new FrontlineEmulator({
     ...(options.port !== undefined ? { port: options.port } : {}),
     ...(options.records !== undefined ? { records: options.records } : {}),
@@ -74,6 +73,7 @@ async function runFrontline(options: GlobalOptions & { port?: number; records?: 
 }
 
 async function runFrontegg(options: GlobalOptions & { port?: number; records?: number; tokenTtl?: number }): Promise<void> {
+  const { FronteggEmulator } = await import('../../emulator/frontegg-emulator.js');
   const emulator = await new FronteggEmulator({
     ...(options.port !== undefined ? { port: options.port } : {}),
     ...(options.records !== undefined ? { users: options.records } : {}),

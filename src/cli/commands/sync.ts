@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { commaList } from '../option-parsers.js';
 import { type GlobalOptions, withCredport } from '../run-action.js';
-import { createProgress } from '../sync-progress.js';
 
 export function registerSyncCommand(program: Command): void {
   program
@@ -17,7 +16,8 @@ export function registerSyncCommand(program: Command): void {
       // With --json the error is already a `failed` event; run-action adds the usual error object.
       await withCredport(options, async ({ configs, syncs }) => {
         const source = await configs.source(sourceId);
-        const progress = options.json ? undefined : createProgress(options.streams ?? source.streams);
+        // cli-progress is loaded only where bars are drawn.
+        const progress = options.json ? undefined : (await import('../sync-progress.js')).createProgress(options.streams ?? source.streams);
         try {
           const summary = await syncs.run(sourceId, options.to, {
             ...(options.streams ? { streams: options.streams } : {}),

@@ -26,6 +26,8 @@ export function providerReader(options: ProviderReaderOptions): StreamReader {
     async *pages(from: string | null): AsyncGenerator<Page> {
       let url: URL | undefined = from ? rewriteForeign(options, new URL(from)) : firstPage(options);
       let pending: Promise<{ body: unknown }> | undefined = fetchPage(client, url);
+      // Pages asked for in this process: a next link back to any of them would loop for ever.
+      const asked = new Set<string>([url.toString()]);
       while (pending && url) {
         const here: URL = url;
         const response: { body: unknown } = await pending;
@@ -34,15 +36,29 @@ export function providerReader(options: ProviderReaderOptions): StreamReader {
           throw new InputError(`${options.provider} answered ${stream.path} without a record list at ${stream.recordSelector}`, { code: 'provider_unexpected' });
         }
         const next: URL | undefined = nextPage(options, response.body, records, here);
-        if (next && next.toString() === here.toString()) {
-          throw new ProviderUnavailableError(`${options.provider} sent ${stream.path} a next-page link to the same page: stopping rather than looping`, { code: 'provider_unexpected' });
-        }
+        if (next && asked.has(next.toString())) throw paginationStuck(options, next, next.toString() === here.toString());
+        if (next) asked.add(next.toString());
         url = next;
         pending = next ? fetchPage(client, next) : undefined;
         yield { records, next: next?.toString() ?? null };
       }
     },
   };
+}
+
+/**
+ * A page token that does not advance (a provider fault; Front's OpenAPI examples do it) stops the
+ * sync with a named error rather than reading the same page for ever, or treating the stream as
+ * finished and silently dropping the rest. The pages before it stay written and checkpointed; this
+ * page's records are not written, since a resume would ask for the same page again.
+ */
+function paginationStuck({ provider, name }: ProviderReaderOptions, next: URL, same: boolean): ProviderUnavailableError {
+  const where = printable(`${next.pathname}${next.search}`, 160);
+  return new ProviderUnavailableError(
+    `${provider}'s ${name} pagination does not advance: it sent a next-page link to ${same ? 'the same page' : 'a page already read'} (${where}). ` +
+      'Stopping rather than looping or reporting the stream complete; the pages before it are written and checkpointed, so run the sync again to resume once the provider moves on',
+    { code: 'pagination_stuck' },
+  );
 }
 
 function fetchPage(client: ProviderClient, url: URL): Promise<{ body: unknown }> {
@@ -92,7 +108,7 @@ function firstPage({ client, stream, since }: ProviderReaderOptions): URL {
   if (stream.pagination?.limitParam && stream.pagination.pageSize) url.searchParams.set(stream.pagination.limitParam, String(stream.pagination.pageSize));
   if (stream.pagination?.type === 'page') url.searchParams.set(stream.pagination.pageParam, String(stream.pagination.firstPage));
   if (stream.incremental && since !== undefined) {
-    url.searchParams.set(stream.incremental.param, stream.incremental.template.replace('{cursor}', JSON.stringify(since)));
+    url.searchParams.set(stream.incremental.param, stream.incremental.template.replace('{cursor}', String(since)));
     for (const [key, value] of Object.entries(stream.incremental.extraParams ?? {})) url.searchParams.set(key, value);
   }
   return url;

@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ErrorObject, ValidateFunction } from 'ajv';
+import type { ValidateFunction } from 'ajv';
 import { ProviderRejectedError, ProviderUnavailableError } from '../../errors.js';
 import type { OperationConfig } from '../../generated/connector-manifest.js';
 import type { ProviderClient } from '../../http/provider-client.js';
 import type { Collection } from '../../store/collection.js';
 import { mapRecord } from '../map-record.js';
 import { encodePathValue, firstRendered, renderTemplate } from '../render-template.js';
+import { describeBodyErrors } from './describe-body-errors.js';
 import type { Reject, StreamWriter, WriteOutcome } from '../stream-io.js';
 
 /** What the write ledger remembers of one record: sent (done), refused (rejected), or in flight (pending). */
@@ -150,21 +151,6 @@ export class ProviderWriter implements StreamWriter {
       throw error;
     }
   }
-}
-
-function describeBodyErrors(errors: ErrorObject[]): { reason: string; field?: string } {
-  const first = errors.find((e) => e.keyword === 'additionalProperties') ?? errors.find((e) => e.keyword === 'required') ?? errors[0];
-  if (!first) return { reason: 'the record is not a valid request body' };
-  if (first.keyword === 'required') {
-    const field = `${first.instancePath}/${String(first.params.missingProperty)}`;
-    return { reason: `${field} is required`, field };
-  }
-  if (first.keyword === 'additionalProperties') {
-    const field = `${first.instancePath}/${String(first.params.additionalProperty)}`;
-    return { reason: `${field} is not a field of the request body (unknown field)`, field };
-  }
-  const field = first.instancePath || '/';
-  return { reason: `${field} ${first.message ?? 'is not valid'}`, field };
 }
 
 /** Runs work over items with at most `limit` at once; the first failure stops the rest from starting. */
