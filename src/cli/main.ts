@@ -24,6 +24,7 @@ Exit codes:
   3 the provider rejected the credential (401/403; nothing saved)
   4 the provider could not be reached or answered unexpectedly (nothing saved)
   5 the store or master key cannot be used
+  130 a sync stopped by Ctrl-C (SIGINT) or SIGTERM after its last checkpoint: run it again to finish the run
   141 standard output was closed by its reader (e.g. | head -1): stopped quietly, as on SIGPIPE`;
 
 export function buildProgram(): Command {

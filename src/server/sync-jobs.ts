@@ -57,18 +57,14 @@ export class SyncJobs {
       onEvent: publish,
     }).then(
       (summary) => {
-        view.status = 'finished';
-        view.summary = summary;
+        if (view.status === 'running') publish({ event: 'finished', summary });
       },
       (error: unknown) => {
-        const details = error instanceof CredportError ? error.toJSON() : { code: 'internal', message: 'internal error', exitCode: 1 };
-        view.status = details.code === 'sync_cancelled' ? 'cancelled' : 'failed';
-        view.error = { code: details.code, message: details.message, exitCode: details.exitCode };
         // The engine reports its own failures as events; one that failed before it started gets one here.
-        if (!entry.events.some((e) => e.event.event === 'failed')) publish({ event: 'failed', stream: undefined, ...view.error });
+        const details = error instanceof CredportError ? error.toJSON() : { code: 'internal', message: 'internal error', exitCode: 1 };
+        if (view.status === 'running') publish({ event: 'failed', stream: undefined, code: details.code, message: details.message, exitCode: details.exitCode });
       },
     ).finally(() => {
-      view.endedAt = new Date().toISOString();
       // Every job's last event is `finished` or `failed`: listeners have had it.
       entry.listeners.clear();
       this.forgetOldest();
@@ -114,10 +110,14 @@ export class SyncJobs {
   }
 }
 
-/** Keeps the job's per-stream progress current from its events. */
+/** Keeps the job's state current from its events: progress per stream, and the outcome as soon as it is known. */
 function track(view: SyncJob, event: SyncEvent): void {
   const progress = (stream: string) => (view.progress[stream] ??= { records: 0, pages: 0, status: 'waiting' });
   if (event.event === 'started') for (const stream of event.skipped) progress(stream).status = 'skipped';
   if (event.event === 'page') Object.assign(progress(event.stream), { records: event.total, pages: event.page, status: 'reading' });
   if (event.event === 'stream_finished') Object.assign(progress(event.stream), { records: event.records, pages: event.pages, status: 'done' });
+  if (event.event === 'finished') Object.assign(view, { status: 'finished', summary: event.summary, endedAt: new Date().toISOString() });
+  if (event.event === 'failed') {
+    Object.assign(view, { status: event.code === 'sync_cancelled' ? 'cancelled' : 'failed', error: { code: event.code, message: event.message, exitCode: event.exitCode }, endedAt: new Date().toISOString() });
+  }
 }

@@ -161,4 +161,22 @@ describe('a sync run is a unit', () => {
     await expectEachOnce(path, 'tags', 400);
     await expectEachOnce(path, 'contacts', 400);
   });
+
+  it('stops at the next checkpoint on Ctrl-C (exit 130), and the next sync finishes the run', async () => {
+    const { source, destination, path } = await setUp();
+    const child = spawn(process.execPath, [CLI, 'sync', source, '--to', destination, '--streams', 'tags,contacts', '--json'], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      if (!out.includes('"checkpoint"') && chunk.toString().includes('"checkpoint"')) child.kill('SIGINT');
+      out += chunk.toString();
+    });
+    const code = await new Promise((resolve) => child.on('close', (c) => resolve(c)));
+    expect(code).toBe(130);
+    expect(events(out).find((e) => e.event === 'failed')).toMatchObject({ code: 'sync_cancelled', exitCode: 130 });
+    const again = await cli(['sync', source, '--to', destination, '--streams', 'tags,contacts', '--json']);
+    expect(again.code).toBe(0);
+    expect(events(again.stdout)[0]).toMatchObject({ resumedRun: true });
+    await expectEachOnce(path, 'tags', 400);
+    await expectEachOnce(path, 'contacts', 400);
+  });
 });

@@ -18,10 +18,15 @@ export function registerSyncCommand(program: Command): void {
         const source = await configs.source(sourceId);
         // cli-progress is loaded only where bars are drawn.
         const progress = options.json ? undefined : (await import('../sync-progress.js')).createProgress(options.streams ?? source.streams);
+        // Ctrl-C stops after the current page's checkpoint (exit 130); a second one kills at once.
+        const stop = new AbortController();
+        const onSignal = () => stop.abort();
+        for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, onSignal);
         try {
           const summary = await syncs.run(sourceId, options.to, {
             ...(options.streams ? { streams: options.streams } : {}),
             fullRefresh: options.fullRefresh === true,
+            signal: stop.signal,
             onEvent: (event) => {
               if (options.json) return void process.stdout.write(`${JSON.stringify(event)}\n`);
               if (event.event === 'started' && event.resumedRun) process.stderr.write(`${resumeLine(event.skipped, event.resumed)}\n`);
@@ -33,6 +38,7 @@ export function registerSyncCommand(program: Command): void {
             console.log(`synced ${summary.records} records in ${summary.pages} pages in ${(summary.ms / 1000).toFixed(1)} s (${summary.rateLimited} rate-limited waits, ${summary.retries} retries)`);
           }
         } finally {
+          for (const signal of ['SIGINT', 'SIGTERM'] as const) process.off(signal, onSignal);
           progress?.stop();
         }
       });
