@@ -4,6 +4,7 @@ import { loadApiToken } from './api-token.js';
 import { createServer } from './create-server.js';
 import { startDemoProviders } from './demo-providers.js';
 import { LoginSessions } from './login-sessions.js';
+import type { VerifyLimit } from './routes/credentials.js';
 
 export type ServeAnnouncement =
   | { event: 'listening'; url: string; loginUrl: string; apiTokenSource: string; loopback: boolean; demo: boolean }
@@ -16,6 +17,7 @@ export interface StartOptions {
   port: number;
   frameAncestors: string[];
   demo: boolean;
+  verifyLimit?: VerifyLimit;
   announce: (info: ServeAnnouncement) => void;
   env?: NodeJS.ProcessEnv;
 }
@@ -30,7 +32,7 @@ export async function startServer(credport: Credport, options: StartOptions): Pr
   let url = '';
   const sessions = new LoginSessions();
   sessions.onCodeUsed = () => options.announce({ event: 'login_used', loginUrl: `${url}/login?code=${sessions.loginCode}` });
-  const { app, jobs } = await createServer({ credport, apiToken: token, sessions, frameAncestors: options.frameAncestors, ...(demo ? { demo: demo.providers } : {}) });
+  const { app, jobs } = await createServer({ credport, apiToken: token, sessions, frameAncestors: options.frameAncestors, ...(options.verifyLimit ? { verifyLimit: options.verifyLimit } : {}), ...(demo ? { demo: demo.providers } : {}) });
   await app.listen({ host: options.host, port: options.port });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;

@@ -5,6 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeConnector } from '../helpers/connector-fixtures.js';
+import { apiBench } from './api-bench.js';
 import { credentialBench, type Row } from './credentials-bench.js';
 import { startupBench } from './startup-bench.js';
 import { syncPeakRss, syncThroughput, syncUnderRateLimit } from './sync-bench.js';
@@ -42,6 +43,14 @@ console.log(`
 list baseline: one SQL SELECT of the same rows + JSON.parse each (the least a listing can do).
 create baseline: the verification request alone, so ${(creds.addMs - creds.verifyMs).toFixed(2)} ms of each add is spent outside it (validate, seal, SQLite write).
 CLI baseline: a node process that only sends GET /me, so ${(creds.cliAdd - creds.nodeRequest).toFixed(0)} ms is credport's start-up, store opening and save.`);
+
+const api = await apiBench(await home(), extras, quick ? 1 : 3);
+console.log('\n## HTTP API: `credport serve` under autocannon (10 connections, 5 s a round, medians of alternating rounds)\n');
+const apiCells = api.map((r) => [r.what, `${r.ours.rps.toFixed(0)} req/s, p99 ${r.ours.p99} ms`, `${r.base.rps.toFixed(0)} req/s, p99 ${r.base.p99} ms`, (r.ours.rps / r.base.rps).toFixed(2)]);
+const apiHeader = ['measure', 'credport serve', 'bare node:http', 'rate ratio'];
+const apiWidths = apiHeader.map((h, i) => Math.max(h.length, ...apiCells.map((c) => c[i]!.length)));
+console.log([apiHeader, ...apiCells].map((c) => c.map((x, i) => x.padEnd(apiWidths[i]!)).join('  ')).join('\n'));
+console.log('\ngoal: at least 0.5 of the baseline rate for both. Baselines: test/bench/bare-api-baseline.mjs (the raw SQL SELECT of the same rows, serialised; the same GET /me, answered).');
 
 const RECORDS = 250_000;
 const ROUNDS = quick ? 1 : 5;

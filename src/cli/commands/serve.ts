@@ -7,6 +7,7 @@ interface ServeOptions extends GlobalOptions {
   port: number;
   frameAncestors?: string[];
   demo?: boolean;
+  verifyLimit: number;
 }
 
 export function registerServeCommand(program: Command): void {
@@ -16,6 +17,7 @@ export function registerServeCommand(program: Command): void {
     .option('--host <address>', 'address to listen on; anything but loopback exposes the API to the network (see README)', '127.0.0.1')
     .option('--port <n>', 'port (0: a free one)', (v) => Number.parseInt(v, 10), 8737)
     .option('--frame-ancestors <origins...>', "origins allowed to embed the pages in an iframe (a host's web app); default none")
+    .option('--verify-limit <n>', 'requests that ask the provider (add, test, rotate) per caller per minute', (v) => Number.parseInt(v, 10), 30)
     .option('--demo', 'also start the Front, Frontline and Frontegg emulators on loopback and offer them in the web app')
     .option('--json', 'print the URL and login link as one JSON line')
     .addHelpText(
@@ -29,6 +31,7 @@ checkpoint, then exits.`,
     .action(async (_o: unknown, command: Command) => {
       const options = command.optsWithGlobals<ServeOptions>();
       if (!Number.isInteger(options.port) || options.port < 0 || options.port > 65535) throw new InputError('--port must be a port number', { field: 'port' });
+      if (!Number.isInteger(options.verifyLimit) || options.verifyLimit < 1) throw new InputError('--verify-limit must be a whole number of requests a minute, 1 or more', { field: 'verifyLimit' });
       for (const origin of options.frameAncestors ?? []) {
         if (!/^https?:\/\/[^/\s;,']+$/.test(origin)) throw new InputError(`--frame-ancestors takes origins such as https://app.example.com, not "${origin.slice(0, 60)}"`, { field: 'frameAncestors' });
       }
@@ -40,6 +43,7 @@ checkpoint, then exits.`,
           port: options.port,
           frameAncestors: options.frameAncestors ?? [],
           demo: options.demo === true,
+          verifyLimit: { max: options.verifyLimit, timeWindow: 60_000 },
           announce: (info) => {
             if (options.json) return void process.stdout.write(`${JSON.stringify(info)}\n`);
             if (info.event === 'listening') {
