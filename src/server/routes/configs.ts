@@ -7,43 +7,65 @@ import { problems, ref } from '../api-schemas.js';
 const idParam = { type: 'object', properties: { id: { type: 'string', maxLength: 64 } }, required: ['id'] } as const;
 const deleted = { type: 'object', properties: { id: { type: 'string' }, deleted: { type: 'boolean' } }, required: ['id', 'deleted'] };
 
+/** One kind of saved configuration: its collection path, schemas, and the service calls behind them. */
+interface ConfigKind<Input> {
+  path: string;
+  /** Singular, for summaries ("source"). */
+  noun: string;
+  schema: string;
+  requestSchema: string;
+  addSummary: string;
+  add(input: Input): Promise<unknown>;
+  list(): Promise<unknown[]>;
+  get(id: string): Promise<unknown>;
+  remove(id: string): Promise<unknown>;
+}
+
+function configKindRoutes<Input>(app: FastifyInstance, kind: ConfigKind<Input>): void {
+  const tags = [kind.path];
+  const one = ref(kind.schema);
+  app.post<{ Body: Input }>(`/${kind.path}`, {
+    schema: { tags, summary: kind.addSummary, body: ref(kind.requestSchema), response: { 201: one, ...problems(400, 401, 403, 404, 503) } },
+    handler: async (request, reply) => reply.code(201).send(await kind.add(request.body as Input)),
+  });
+  app.get(`/${kind.path}`, {
+    schema: { tags, summary: `The saved ${kind.path}`, response: { 200: { type: 'array', items: one }, ...problems(401, 503) } },
+    handler: async () => kind.list(),
+  });
+  app.get<{ Params: { id: string } }>(`/${kind.path}/:id`, {
+    schema: { tags, summary: `One ${kind.noun}`, params: idParam, response: { 200: one, ...problems(401, 404, 503) } },
+    handler: async (request) => kind.get(request.params.id),
+  });
+  app.delete<{ Params: { id: string } }>(`/${kind.path}/:id`, {
+    schema: { tags, summary: `Delete a ${kind.noun}`, params: idParam, response: { 200: deleted, ...problems(401, 403, 404, 503) } },
+    handler: async (request) => kind.remove(request.params.id),
+  });
+}
+
 /** Sources and destinations: saved configurations that point at a credential tile. */
 export function configRoutes(configs: SavedConfigs) {
   return async (app: FastifyInstance): Promise<void> => {
-    const source = ref('source');
-    app.post<{ Body: SourceCreateRequest }>('/sources', {
-      schema: { tags: ['sources'], summary: 'Save a data source (its streams are checked against the credential)', body: ref('source-create-request'), response: { 201: source, ...problems(400, 401, 403, 404, 503) } },
-      handler: async (request, reply) => reply.code(201).send(await configs.addSource(request.body)),
+    configKindRoutes<SourceCreateRequest>(app, {
+      path: 'sources',
+      noun: 'source',
+      schema: 'source',
+      requestSchema: 'source-create-request',
+      addSummary: 'Save a data source (its streams are checked against the credential)',
+      add: (input) => configs.addSource(input),
+      list: () => configs.listSources(),
+      get: (id) => configs.source(id),
+      remove: (id) => configs.deleteSource(id),
     });
-    app.get('/sources', {
-      schema: { tags: ['sources'], summary: 'The saved sources', response: { 200: { type: 'array', items: source }, ...problems(401, 503) } },
-      handler: async () => configs.listSources(),
-    });
-    app.get<{ Params: { id: string } }>('/sources/:id', {
-      schema: { tags: ['sources'], summary: 'One source', params: idParam, response: { 200: source, ...problems(401, 404, 503) } },
-      handler: async (request) => configs.source(request.params.id),
-    });
-    app.delete<{ Params: { id: string } }>('/sources/:id', {
-      schema: { tags: ['sources'], summary: 'Delete a source', params: idParam, response: { 200: deleted, ...problems(401, 403, 404, 503) } },
-      handler: async (request) => configs.deleteSource(request.params.id),
-    });
-
-    const destination = ref('destination');
-    app.post<{ Body: DestinationCreateRequest }>('/destinations', {
-      schema: { tags: ['destinations'], summary: 'Save a destination', body: ref('destination-create-request'), response: { 201: destination, ...problems(400, 401, 403, 404, 503) } },
-      handler: async (request, reply) => reply.code(201).send(await configs.addDestination(request.body)),
-    });
-    app.get('/destinations', {
-      schema: { tags: ['destinations'], summary: 'The saved destinations', response: { 200: { type: 'array', items: destination }, ...problems(401, 503) } },
-      handler: async () => configs.listDestinations(),
-    });
-    app.get<{ Params: { id: string } }>('/destinations/:id', {
-      schema: { tags: ['destinations'], summary: 'One destination', params: idParam, response: { 200: destination, ...problems(401, 404, 503) } },
-      handler: async (request) => configs.destination(request.params.id),
-    });
-    app.delete<{ Params: { id: string } }>('/destinations/:id', {
-      schema: { tags: ['destinations'], summary: 'Delete a destination', params: idParam, response: { 200: deleted, ...problems(401, 403, 404, 503) } },
-      handler: async (request) => configs.deleteDestination(request.params.id),
+    configKindRoutes<DestinationCreateRequest>(app, {
+      path: 'destinations',
+      noun: 'destination',
+      schema: 'destination',
+      requestSchema: 'destination-create-request',
+      addSummary: 'Save a destination (a JSONL folder, or a provider written through a credential)',
+      add: (input) => configs.addDestination(input),
+      list: () => configs.listDestinations(),
+      get: (id) => configs.destination(id),
+      remove: (id) => configs.deleteDestination(id),
     });
   };
 }
