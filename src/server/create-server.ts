@@ -10,7 +10,7 @@ import { VERSION } from '../package-info.js';
 import { addSharedSchemas } from './api-schemas.js';
 import type { DemoProvider } from './demo-providers.js';
 import type { LoginSessions } from './login-sessions.js';
-import { problemFor } from './problem-details.js';
+import { notFoundProblem, problemFor } from './problem-details.js';
 import { registerRequestAuth, SESSION_COOKIE } from './request-auth.js';
 import { configRoutes } from './routes/configs.js';
 import { connectorRoutes } from './routes/connectors.js';
@@ -87,10 +87,12 @@ export async function createServer(options: ServerOptions): Promise<{ app: Fasti
       await api.register(credentialRoutes(credport.credentials, verifyLimit));
       await api.register(configRoutes(credport.configs));
       await api.register(syncRoutes(credport.syncs, jobs));
-      api.get('/demo', { schema: { hide: true } }, async (_request, reply) => (options.demo ? { providers: options.demo } : reply.code(404).type('application/problem+json').send({ type: 'https://credport.dev/problems/not_found', title: 'Not found', status: 404, detail: 'not in demo mode (credport serve --demo)', code: 'not_found', exitCode: 2 })));
+      // The emulators `serve --demo` started, for the web app to offer; a 404 otherwise.
+      api.get('/demo', { schema: { hide: true } }, async (_request, reply) =>
+        options.demo ? { providers: options.demo } : reply.code(404).type('application/problem+json').send(notFoundProblem('not in demo mode (credport serve --demo)')),
+      );
       api.setNotFoundHandler(async (request, reply) => {
-        const problem = { type: 'https://credport.dev/problems/not_found', title: 'Not found', status: 404, detail: `no route ${request.method} ${request.url.split('?')[0]!.slice(0, 120)}`, code: 'not_found', exitCode: 2 };
-        return reply.code(404).type('application/problem+json').send(problem);
+        return reply.code(404).type('application/problem+json').send(notFoundProblem(`no route ${request.method} ${request.url.split('?')[0]!.slice(0, 120)}`));
       });
     },
     { prefix: API_PREFIX },

@@ -89,3 +89,8 @@ function isObject(value: unknown): value is Record<string, unknown> {
 function escapePointer(segment: string): string {
   return segment.replace(/~/g, '~0').replace(/\//g, '~1');
 }
+
+/** A 404 for what no route or record answers. */
+export function notFoundProblem(detail: string): ApiProblem {
+  return { type: 'https://credport.dev/problems/not_found', title: TITLES[404]!, status: 404, detail, code: 'not_found', exitCode: ExitCode.badInput };
+}
