@@ -55,13 +55,19 @@ export async function openCredport(options: CredportOptions = {}): Promise<Credp
   const sealer = new Sealer(masterKey);
   const opened = await openKeyv(location.uri);
   try {
-    const records = new CredentialRecords(opened.keyv, location.uri);
+    const records = new CredentialRecords(opened.keyv, location.uri, opened.scan);
     await checkMasterKey(records, sealer, masterKey.source === 'env' ? 'CREDPORT_MASTER_KEY' : location.keyFile);
     const collection = <T extends object>(prefix: string, kind: string, fix: string) =>
-      new Collection<T>(opened.keyv, location.uri, prefix, (value, id) => {
-        if (value === null || typeof value !== 'object' || ('damaged' in value && Object.keys(value).length === 1)) throw damaged(kind, id, 'it is not valid JSON', fix);
-        return value as T;
-      });
+      new Collection<T>(
+        opened.keyv,
+        location.uri,
+        prefix,
+        (value, id) => {
+          if (value === null || typeof value !== 'object' || ('damaged' in value && Object.keys(value).length === 1)) throw damaged(kind, id, 'it is not valid JSON', fix);
+          return value as T;
+        },
+        opened.scan,
+      );
     // The credential service asks the configs what uses a credential; the configs ask it for tiles.
     let configs: SavedConfigs | undefined;
     const credentials = new CredentialService({ registry, records, sealer, http, usersOf: (id) => configs!.usersOf(id) });

@@ -97,8 +97,8 @@ export class CredentialService {
 
   async list(filter: { connector?: string } = {}): Promise<CredentialTile[]> {
     if (filter.connector !== undefined) this.deps.registry.get(filter.connector);
-    const records = await this.deps.records.all();
-    const tiles = (filter.connector === undefined ? records : records.filter((r) => r.connector === filter.connector)).map(toTile);
+    const records = filter.connector === undefined ? await this.deps.records.all() : await this.deps.records.where('connector', filter.connector);
+    const tiles = records.map(toTile);
     return tiles.sort((a, b) => compare(a.createdAt, b.createdAt) || compare(a.id, b.id));
   }
 

@@ -1,6 +1,6 @@
 import type Keyv from 'keyv';
 import { StoreError } from '../errors.js';
-import { unusable } from './open-keyv.js';
+import { type Scan, unusable } from './open-keyv.js';
 
 /**
  * One kind of record in keyv under a key prefix, one key per record written whole: concurrent
@@ -12,6 +12,8 @@ export class Collection<T extends object> {
     private readonly uri: string,
     private readonly prefix: string,
     private readonly check: (value: unknown, id: string) => T,
+    /** The backend's own listing query, where it has one. */
+    private readonly scan?: Scan,
   ) {}
 
   async get(id: string): Promise<T | undefined> {
@@ -36,11 +38,23 @@ export class Collection<T extends object> {
 
   /** Every record, as one array: callers sort or filter them all, and per-row async steps cost more than the rows. */
   async all(): Promise<T[]> {
+    return this.list();
+  }
+
+  /** The records whose top-level `field` equals a value; the backend filters where it can. */
+  async where(field: keyof T & string, equals: string): Promise<T[]> {
+    return this.list({ field, equals });
+  }
+
+  private async list(where?: { field: string; equals: string }): Promise<T[]> {
     try {
+      if (this.scan) return (await this.scan(this.prefix, where)).map(([id, value]) => this.check(value, id));
       if (!this.keyv.iterator) throw new StoreError('store_unavailable', `store ${this.uri} cannot list its records`);
       const records: T[] = [];
       for await (const [key, value] of this.keyv.iterator(undefined)) {
-        if (typeof key === 'string' && key.startsWith(this.prefix)) records.push(this.check(value, key.slice(this.prefix.length)));
+        if (typeof key !== 'string' || !key.startsWith(this.prefix)) continue;
+        const record = this.check(value, key.slice(this.prefix.length));
+        if (!where || (record as Record<string, unknown>)[where.field] === where.equals) records.push(record);
       }
       return records;
     } catch (error) {

@@ -1,11 +1,16 @@
 import type Keyv from 'keyv';
 import type { CredentialRecord } from '../credentials/credential-record.js';
 import { Collection, damaged } from './collection.js';
+import type { Scan } from './open-keyv.js';
 
 /** Credential records: tile fields plus the sealed secret. */
 export class CredentialRecords extends Collection<CredentialRecord> {
-  constructor(private readonly store: Keyv, uri: string) {
-    super(store, uri, 'credential:', checked);
+  constructor(
+    private readonly store: Keyv,
+    uri: string,
+    scan?: Scan,
+  ) {
+    super(store, uri, 'credential:', checked, scan);
   }
 
   async getMeta<T>(name: string): Promise<T | undefined> {

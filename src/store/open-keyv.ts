@@ -13,8 +13,13 @@ const ITERATION_PAGE = 5_000;
 
 export interface OpenedKeyv {
   keyv: Keyv;
+  /** The backend's own query for a prefix (and one equal field), where it has one: listing without reading every record. */
+  scan?: Scan;
   close(): Promise<void>;
 }
+
+/** The records under a key prefix as [key after the prefix, value], optionally only those whose `field` equals a value. */
+export type Scan = (prefix: string, where?: { field: string; equals: string }) => Promise<[string, unknown][]>;
 
 /** Opens the keyv store a URI names. `sqlite://<path>` is built in; other backends come later. */
 export async function openKeyv(uri: string): Promise<OpenedKeyv> {
@@ -43,7 +48,18 @@ export async function openKeyv(uri: string): Promise<OpenedKeyv> {
   // value, which made listing 10,000 tiles about 3x slower than JSON.parse (npm run bench).
   const keyv = new Keyv({ store: adapter, namespace: NAMESPACE, throwOnErrors: true, serialize: JSON.stringify, deserialize: parseOrMarkDamaged });
   keyv.on('error', () => undefined);
-  return { keyv, close: () => adapter.disconnect() };
+  // One SELECT instead of keyv's LIMIT/OFFSET pages, and a filter SQLite evaluates on the JSON,
+  // so a host listing one connector's tiles does not parse every record in JavaScript. A value that
+  // is not JSON comes through either way, so the record check names it as damaged.
+  const scan: Scan = async (prefix, where) => {
+    const like = `${NAMESPACE}:${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    const rows = (where
+      ? await adapter.query("SELECT key, value FROM keyv WHERE key LIKE ? ESCAPE '\\' AND (NOT json_valid(value) OR json_extract(value, ?) = ?)", [like, `$.value.${where.field}`, where.equals])
+      : await adapter.query("SELECT key, value FROM keyv WHERE key LIKE ? ESCAPE '\\'", [like])) as { key: string; value: string }[];
+    const skip = NAMESPACE.length + 1 + prefix.length;
+    return rows.map((row) => [row.key.slice(skip), parseOrMarkDamaged<unknown>(row.value).value]);
+  };
+  return { keyv, scan, close: () => adapter.disconnect() };
 }
 
 export function unusable(uri: string, error: unknown): StoreError {
