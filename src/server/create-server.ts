@@ -11,6 +11,7 @@ import { addSharedSchemas } from './api-schemas.js';
 import type { DemoProvider } from './demo-providers.js';
 import type { LoginSessions } from './login-sessions.js';
 import { notFoundProblem, problemFor } from './problem-details.js';
+import { registerHostCheck } from './host-check.js';
 import { registerRequestAuth, SESSION_COOKIE } from './request-auth.js';
 import { configRoutes } from './routes/configs.js';
 import { connectorRoutes } from './routes/connectors.js';
@@ -56,6 +57,7 @@ export async function createServer(options: ServerOptions): Promise<{ app: Fasti
   // JSON bodies only: a form post or text/plain body (what a cross-site form can send) gets 415.
   app.removeContentTypeParser(['text/plain']);
   registerSecurityHeaders(app, { frameAncestors: options.frameAncestors ?? [] });
+  registerHostCheck(app);
   app.setErrorHandler(async (error, request, reply) => {
     const problem = problemFor(error, request.body);
     return reply.code(problem.status).type('application/problem+json').send(problem);

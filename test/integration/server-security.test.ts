@@ -1,0 +1,89 @@
+import { request as httpRequest } from 'node:http';
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { openCredport, type Credport } from '../../src/open-credport.js';
+import { createServer } from '../../src/server/create-server.js';
+import { LoginSessions } from '../../src/server/login-sessions.js';
+import type { SyncJobs } from '../../src/server/sync-jobs.js';
+import { removeHome, tempHome } from '../helpers/temp-home.js';
+
+/** The HTTP API attacked over real loopback HTTP: Host headers, rate-limit keys, framework errors. */
+const API_TOKEN = 'test-api-token-0123456789abcdef';
+let home: string;
+let credport: Credport;
+let sessions: LoginSessions;
+let jobs: SyncJobs;
+let port: number;
+let close: () => Promise<void>;
+
+beforeEach(async () => {
+  home = await tempHome();
+  credport = await openCredport({ home, env: { CREDPORT_HTTP_RETRIES: '0', CREDPORT_HTTP_TIMEOUT_MS: '2000' } });
+  sessions = new LoginSessions();
+  const server = await createServer({ credport, apiToken: API_TOKEN, sessions, verifyLimit: { max: 3, timeWindow: 60_000 } });
+  jobs = server.jobs;
+  await server.app.listen({ host: '127.0.0.1', port: 0 });
+  port = (server.app.server.address() as { port: number }).port;
+  close = async () => {
+    await jobs.stopAll();
+    await server.app.close();
+  };
+});
+afterEach(async () => {
+  await close();
+  await credport.close();
+  await removeHome(home);
+});
+
+interface Answer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+/** node:http, not fetch: fetch will not send a Host header of the caller's choosing. */
+function call(method: string, path: string, headers: Record<string, string> = {}, body?: unknown): Promise<Answer> {
+  const sent = body === undefined ? undefined : JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port, method, path, headers: { ...(sent ? { 'content-type': 'application/json' } : {}), ...headers } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => {
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(text);
+        } catch {
+          parsed = undefined;
+        }
+        resolve({ status: res.statusCode!, headers: res.headers, text, body: parsed });
+      });
+    });
+    req.on('error', reject);
+    req.end(sent);
+  });
+}
+
+const bearer = { authorization: `Bearer ${API_TOKEN}` };
+
+describe('DNS rebinding', () => {
+  it('refuses a loopback connection whose Host names another site, before auth and before the login code is spent', async () => {
+    for (const host of ['attacker.example', `attacker.example:${port}`, 'localhost.attacker.example', `user@127.0.0.1:${port}`]) {
+      const api = await call('GET', '/api/v1/connectors', { ...bearer, host });
+      expect(api.status).toBe(403);
+      expect(api.body).toMatchObject({ code: 'host_not_allowed', status: 403 });
+      expect(api.headers['content-security-policy']).toContain("frame-ancestors 'none'");
+    }
+    const code = sessions.loginCode;
+    const login = await call('GET', `/login?code=${code}`, { host: `rebound.attacker.example:${port}` });
+    expect(login.status).toBe(403);
+    expect(login.headers['set-cookie']).toBeUndefined();
+    expect(sessions.loginCode).toBe(code);
+  });
+
+  it('answers the loopback names as before', async () => {
+    for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `LOCALHOST:${port}`, `[::1]:${port}`, '127.0.0.1']) {
+      expect((await call('GET', '/api/v1/connectors', { ...bearer, host })).status).toBe(200);
+    }
+  });
+});
