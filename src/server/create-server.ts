@@ -4,7 +4,7 @@ import cookie from '@fastify/cookie';
 import rateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Credport } from '../open-credport.js';
 import { VERSION } from '../package-info.js';
 import { addSharedSchemas } from './api-schemas.js';
@@ -63,7 +63,9 @@ export async function createServer(options: ServerOptions): Promise<{ app: Fasti
     return reply.code(problem.status).type('application/problem+json').send(problem);
   });
   await app.register(cookie);
-  await app.register(rateLimit, { global: false, keyGenerator: (request) => callerKey(request.cookies?.[SESSION_COOKIE], request.headers.authorization, request.ip) });
+  // Counted after authentication (preParsing runs after the onRequest hooks), keyed by who was
+  // authenticated: a key read from raw headers let a token holder send a fresh cookie each time.
+  await app.register(rateLimit, { global: false, hook: 'preParsing', keyGenerator: (request) => callerKey(request) });
   await addSharedSchemas(app, SCHEMA_DIR);
   await app.register(swagger, {
     openapi: {
@@ -120,9 +122,10 @@ export async function createServer(options: ServerOptions): Promise<{ app: Fasti
   return { app, jobs };
 }
 
-/** Rate limits count per caller: the browser session, else the token, else the address. */
-function callerKey(session: string | undefined, authorization: string | undefined, ip: string): string {
-  if (session) return `session:${session}`;
-  if (authorization) return 'token';
-  return `ip:${ip}`;
+/** Rate limits count per authenticated caller: the browser session, else the token, else (login) the address. */
+function callerKey(request: FastifyRequest): string {
+  const caller = request.caller;
+  if (caller?.kind === 'session') return `session:${caller.id}`;
+  if (caller?.kind === 'token') return 'token';
+  return `ip:${request.ip}`;
 }

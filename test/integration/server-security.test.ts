@@ -87,3 +87,29 @@ describe('DNS rebinding', () => {
     }
   });
 });
+
+describe('rate limits', () => {
+  const unverified = (i: number) => ({ connector: 'front', verify: false, values: { name: `Tile ${i}`, apiKey: 'eyJabc.defghijklmnopqrstuvwxyz0123.0123456789abcdef' } });
+
+  it('counts per authenticated caller: a token holder cannot dodge the verify limit with a fresh cookie each time', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i++) statuses.push((await call('POST', '/api/v1/credentials', { ...bearer, cookie: `credport_session=fresh${i}` }, unverified(i))).status);
+    expect(statuses).toEqual([201, 201, 201, 429]);
+    const refused = await call('POST', '/api/v1/credentials', bearer, unverified(9));
+    expect(refused.status).toBe(429);
+    expect(refused.body).toMatchObject({ status: 429, code: 'rate_limited' });
+    expect(await credport.credentials.list()).toHaveLength(3);
+  });
+
+  it('counts login attempts per address, whatever cookie they carry', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 21; i++) statuses.push((await call('GET', '/login?code=guess', { cookie: `credport_session=fresh${i}` })).status);
+    expect(statuses.slice(0, 20)).toEqual(Array(20).fill(401));
+    expect(statuses[20]).toBe(429);
+  });
+
+  it('does not let unauthenticated requests spend the token holder\'s budget', async () => {
+    for (let i = 0; i < 5; i++) expect((await call('POST', '/api/v1/credentials', { authorization: 'Bearer wrong-token-0123456789abcdef' }, unverified(i))).status).toBe(401);
+    expect((await call('POST', '/api/v1/credentials', bearer, unverified(0))).status).toBe(201);
+  });
+});
