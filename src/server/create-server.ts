@@ -4,7 +4,7 @@ import cookie from '@fastify/cookie';
 import rateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Credport } from '../open-credport.js';
 import { VERSION } from '../package-info.js';
 import { addSharedSchemas } from './api-schemas.js';
@@ -17,7 +17,7 @@ import { configRoutes } from './routes/configs.js';
 import { connectorRoutes } from './routes/connectors.js';
 import { credentialRoutes, type VerifyLimit } from './routes/credentials.js';
 import { syncRoutes } from './routes/syncs.js';
-import { registerSecurityHeaders } from './security-headers.js';
+import { registerSecurityHeaders, securityHeaders } from './security-headers.js';
 import { SyncJobs } from './sync-jobs.js';
 
 export interface ServerOptions {
@@ -45,6 +45,7 @@ const DEFAULT_WEB_ROOT = fileURLToPath(new URL('../web', import.meta.url));
  */
 export async function createServer(options: ServerOptions): Promise<{ app: FastifyInstance; jobs: SyncJobs }> {
   const { credport } = options;
+  const headers = securityHeaders({ frameAncestors: options.frameAncestors ?? [] });
   const app = Fastify({
     bodyLimit: BODY_LIMIT,
     // Unknown fields are refused by name, never stripped; nothing is coerced or defaulted behind the caller's back.
@@ -53,10 +54,15 @@ export async function createServer(options: ServerOptions): Promise<{ app: Fasti
     onProtoPoisoning: 'ignore',
     onConstructorPoisoning: 'ignore',
     logger: false,
+    // A URL the router cannot decode is answered before any hook runs: give it the headers and a problem too.
+    frameworkErrors: (error, request, reply) => {
+      const problem = problemFor(error, undefined);
+      void (reply as FastifyReply).headers(headers).code(problem.status).type('application/problem+json').send(problem);
+    },
   });
   // JSON bodies only: a form post or text/plain body (what a cross-site form can send) gets 415.
   app.removeContentTypeParser(['text/plain']);
-  registerSecurityHeaders(app, { frameAncestors: options.frameAncestors ?? [] });
+  registerSecurityHeaders(app, headers);
   registerHostCheck(app);
   app.setErrorHandler(async (error, request, reply) => {
     const problem = problemFor(error, request.body);
@@ -115,6 +121,9 @@ export async function createServer(options: ServerOptions): Promise<{ app: Fasti
     reply.clearCookie(SESSION_COOKIE, { path: '/' });
     return reply.code(204).send();
   });
+
+  // Outside /api too, a miss is a problem, and does not echo the URL to a caller nobody authenticated.
+  app.setNotFoundHandler(async (_request, reply) => reply.code(404).type('application/problem+json').send(notFoundProblem('no such page')));
 
   const webRoot = options.webRoot ?? DEFAULT_WEB_ROOT;
   if (existsSync(webRoot)) await app.register(fastifyStatic, { root: webRoot, index: ['index.html'], wildcard: false });

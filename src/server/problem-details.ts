@@ -54,6 +54,8 @@ const FASTIFY_SAYS: Record<string, string> = {
   FST_ERR_CTP_BODY_TOO_LARGE: 'the body is too large',
   FST_ERR_CTP_INVALID_MEDIA_TYPE: 'send the body as JSON (Content-Type: application/json)',
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'the body does not match its Content-Length',
+  FST_ERR_BAD_URL: 'the URL is not valid (a bad percent-encoding)',
+  FST_ERR_MAX_PARAM_LENGTH: 'a path parameter is too long',
 };
 
 function statusOf(error: CredportError): number {

@@ -113,3 +113,26 @@ describe('rate limits', () => {
     expect((await call('POST', '/api/v1/credentials', bearer, unverified(0))).status).toBe(201);
   });
 });
+
+describe('answers no route or router gives', () => {
+  it('answers a URL the router cannot decode, and a miss outside /api, as problem details with the security headers, echoing nothing', async () => {
+    for (const path of ['/api/v1/credentials/%zz-SECRET', '/%E0%A4%A-SECRET', '/no-such-page-SECRET?x=1']) {
+      const answer = await call('GET', path, bearer);
+      expect([400, 404]).toContain(answer.status);
+      expect(answer.headers['content-type']).toContain('application/problem+json');
+      expect(answer.headers['content-security-policy']).toContain("frame-ancestors 'none'");
+      expect(answer.headers['x-content-type-options']).toBe('nosniff');
+      expect(answer.headers['referrer-policy']).toBe('no-referrer');
+      expect(answer.body).toMatchObject({ status: answer.status });
+      expect(answer.text).not.toContain('SECRET');
+    }
+  });
+
+  it('sends no CORS header, to a preflight or to a cross-origin request', async () => {
+    const preflight = await call('OPTIONS', '/api/v1/credentials', { origin: 'https://attacker.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization' });
+    const cross = await call('GET', '/api/v1/credentials', { ...bearer, origin: 'https://attacker.example' });
+    for (const answer of [preflight, cross]) {
+      expect(Object.keys(answer.headers).filter((h) => h.startsWith('access-control-'))).toEqual([]);
+    }
+  });
+});
