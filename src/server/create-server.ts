@@ -12,7 +12,7 @@ import type { DemoProvider } from './demo-providers.js';
 import type { LoginSessions } from './login-sessions.js';
 import { notFoundProblem, problemFor } from './problem-details.js';
 import { registerHostCheck } from './host-check.js';
-import { registerRequestAuth, SESSION_COOKIE } from './request-auth.js';
+import { refuseCrossSite, registerRequestAuth, sameOrigin, SESSION_COOKIE } from './request-auth.js';
 import { configRoutes } from './routes/configs.js';
 import { connectorRoutes } from './routes/connectors.js';
 import { credentialRoutes, type VerifyLimit } from './routes/credentials.js';
@@ -117,6 +117,8 @@ export async function createServer(options: ServerOptions): Promise<{ app: Fasti
     return reply.redirect('/', 303);
   });
   app.post('/logout', { schema: { hide: true } }, async (request, reply) => {
+    // Another page on this host (any port is the same site) could otherwise end the session.
+    if (!sameOrigin(request)) return refuseCrossSite(reply);
     options.sessions.end(request.cookies[SESSION_COOKIE]);
     reply.clearCookie(SESSION_COOKIE, { path: '/' });
     return reply.code(204).send();

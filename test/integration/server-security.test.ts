@@ -136,3 +136,22 @@ describe('answers no route or router gives', () => {
     }
   });
 });
+
+describe('signing out', () => {
+  async function signIn(): Promise<string> {
+    const login = await call('GET', `/login?code=${sessions.loginCode}`);
+    return String(login.headers['set-cookie']).split(';')[0]!;
+  }
+
+  it('ends the session only for a request from credport\'s own pages (another port on this host is the same site)', async () => {
+    const cookie = await signIn();
+    for (const origin of [undefined, `http://127.0.0.1:${port + 1}`, 'null']) {
+      const refused = await call('POST', '/logout', { cookie, ...(origin ? { origin } : {}) });
+      expect(refused.status).toBe(403);
+      expect(refused.body.code).toBe('cross_site_request');
+    }
+    expect((await call('GET', '/api/v1/credentials', { cookie })).status).toBe(200);
+    expect((await call('POST', '/logout', { cookie, origin: `http://127.0.0.1:${port}` })).status).toBe(204);
+    expect((await call('GET', '/api/v1/credentials', { cookie })).status).toBe(401);
+  });
+});
