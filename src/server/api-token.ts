@@ -10,17 +10,22 @@ import { writeFileOnce } from '../store/write-file-once.js';
  */
 export async function loadApiToken(options: { env: NodeJS.ProcessEnv; home: string }): Promise<{ token: string; source: string }> {
   const fromEnv = options.env.CREDPORT_API_TOKEN?.trim();
-  if (fromEnv) {
-    if (fromEnv.length < 24) throw new StoreError('master_key_invalid', 'CREDPORT_API_TOKEN must be at least 24 characters (make one with: openssl rand -base64 32)');
-    return { token: fromEnv, source: 'CREDPORT_API_TOKEN' };
-  }
+  if (fromEnv) return { token: longEnough(fromEnv, 'CREDPORT_API_TOKEN'), source: 'CREDPORT_API_TOKEN' };
   const file = join(options.home, 'api-token');
   await writeFileOnce(file, `${randomBytes(32).toString('base64url')}\n`);
   const info = await stat(file);
   if ((info.mode & 0o077) !== 0) {
     throw new StoreError('master_key_invalid', `API token file ${file} is readable by other users (mode ${(info.mode & 0o777).toString(8)}); run: chmod 600 ${file}`);
   }
-  return { token: (await readFile(file, 'utf8')).trim(), source: file };
+  // An edited file is held to the same length as the variable: "changeme" would open every credential.
+  return { token: longEnough((await readFile(file, 'utf8')).trim(), `API token file ${file}`), source: file };
+}
+
+const MIN_LENGTH = 24;
+
+function longEnough(token: string, where: string): string {
+  if (token.length < MIN_LENGTH) throw new StoreError('master_key_invalid', `${where} must hold a token of at least ${MIN_LENGTH} characters (make one with: openssl rand -base64 32)`);
+  return token;
 }
 
 /** Compares in constant time (by digest, so lengths do not leak either). */

@@ -4,19 +4,20 @@ import cookie from '@fastify/cookie';
 import rateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Credport } from '../open-credport.js';
 import { VERSION } from '../package-info.js';
 import { addSharedSchemas } from './api-schemas.js';
 import type { DemoProvider } from './demo-providers.js';
 import type { LoginSessions } from './login-sessions.js';
 import { notFoundProblem, problemFor } from './problem-details.js';
-import { registerRequestAuth, SESSION_COOKIE } from './request-auth.js';
+import { registerHostCheck } from './host-check.js';
+import { refuseCrossSite, registerRequestAuth, sameOrigin, SESSION_COOKIE } from './request-auth.js';
 import { configRoutes } from './routes/configs.js';
 import { connectorRoutes } from './routes/connectors.js';
 import { credentialRoutes, type VerifyLimit } from './routes/credentials.js';
 import { syncRoutes } from './routes/syncs.js';
-import { registerSecurityHeaders } from './security-headers.js';
+import { registerSecurityHeaders, securityHeaders } from './security-headers.js';
 import { SyncJobs } from './sync-jobs.js';
 
 export interface ServerOptions {
@@ -44,6 +45,7 @@ const DEFAULT_WEB_ROOT = fileURLToPath(new URL('../web', import.meta.url));
  */
 export async function createServer(options: ServerOptions): Promise<{ app: FastifyInstance; jobs: SyncJobs }> {
   const { credport } = options;
+  const headers = securityHeaders({ frameAncestors: options.frameAncestors ?? [] });
   const app = Fastify({
     bodyLimit: BODY_LIMIT,
     // Unknown fields are refused by name, never stripped; nothing is coerced or defaulted behind the caller's back.
@@ -52,16 +54,24 @@ export async function createServer(options: ServerOptions): Promise<{ app: Fasti
     onProtoPoisoning: 'ignore',
     onConstructorPoisoning: 'ignore',
     logger: false,
+    // A URL the router cannot decode is answered before any hook runs: give it the headers and a problem too.
+    frameworkErrors: (error, request, reply) => {
+      const problem = problemFor(error, undefined);
+      void (reply as FastifyReply).headers(headers).code(problem.status).type('application/problem+json').send(problem);
+    },
   });
   // JSON bodies only: a form post or text/plain body (what a cross-site form can send) gets 415.
   app.removeContentTypeParser(['text/plain']);
-  registerSecurityHeaders(app, { frameAncestors: options.frameAncestors ?? [] });
+  registerSecurityHeaders(app, headers);
+  registerHostCheck(app);
   app.setErrorHandler(async (error, request, reply) => {
     const problem = problemFor(error, request.body);
     return reply.code(problem.status).type('application/problem+json').send(problem);
   });
   await app.register(cookie);
-  await app.register(rateLimit, { global: false, keyGenerator: (request) => callerKey(request.cookies?.[SESSION_COOKIE], request.headers.authorization, request.ip) });
+  // Counted after authentication (preParsing runs after the onRequest hooks), keyed by who was
+  // authenticated: a key read from raw headers let a token holder send a fresh cookie each time.
+  await app.register(rateLimit, { global: false, hook: 'preParsing', keyGenerator: (request) => callerKey(request) });
   await addSharedSchemas(app, SCHEMA_DIR);
   await app.register(swagger, {
     openapi: {
@@ -107,10 +117,15 @@ export async function createServer(options: ServerOptions): Promise<{ app: Fasti
     return reply.redirect('/', 303);
   });
   app.post('/logout', { schema: { hide: true } }, async (request, reply) => {
+    // Another page on this host (any port is the same site) could otherwise end the session.
+    if (!sameOrigin(request)) return refuseCrossSite(reply);
     options.sessions.end(request.cookies[SESSION_COOKIE]);
     reply.clearCookie(SESSION_COOKIE, { path: '/' });
     return reply.code(204).send();
   });
+
+  // Outside /api too, a miss is a problem, and does not echo the URL to a caller nobody authenticated.
+  app.setNotFoundHandler(async (_request, reply) => reply.code(404).type('application/problem+json').send(notFoundProblem('no such page')));
 
   const webRoot = options.webRoot ?? DEFAULT_WEB_ROOT;
   if (existsSync(webRoot)) await app.register(fastifyStatic, { root: webRoot, index: ['index.html'], wildcard: false });
@@ -118,9 +133,10 @@ export async function createServer(options: ServerOptions): Promise<{ app: Fasti
   return { app, jobs };
 }
 
-/** Rate limits count per caller: the browser session, else the token, else the address. */
-function callerKey(session: string | undefined, authorization: string | undefined, ip: string): string {
-  if (session) return `session:${session}`;
-  if (authorization) return 'token';
-  return `ip:${ip}`;
+/** Rate limits count per authenticated caller: the browser session, else the token, else (login) the address. */
+function callerKey(request: FastifyRequest): string {
+  const caller = request.caller;
+  if (caller?.kind === 'session') return `session:${caller.id}`;
+  if (caller?.kind === 'token') return 'token';
+  return `ip:${request.ip}`;
 }

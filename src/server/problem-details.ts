@@ -41,9 +41,12 @@ export function problemFor(error: unknown, body?: unknown): ApiProblem {
   const status = typeof fastify?.statusCode === 'number' && fastify.statusCode >= 400 && fastify.statusCode < 500 ? fastify.statusCode : 500;
   // Never the library's own text: a JSON syntax error quotes the body it choked on, secret and all.
   const detail = status === 500 ? 'internal error' : (FASTIFY_SAYS[fastify.code ?? ''] ?? TITLES[status] ?? 'bad request');
-  const code = status === 500 ? 'internal' : status === 413 ? 'body_too_large' : status === 415 ? 'unsupported_media_type' : 'invalid_input';
+  const code = status === 500 ? 'internal' : (FASTIFY_CODES[status] ?? 'invalid_input');
   return { type: `https://credport.dev/problems/${code}`, title: TITLES[status] ?? 'Bad request', status, detail, code, exitCode: status === 500 ? ExitCode.internal : ExitCode.badInput };
 }
+
+/** The credport code of a status Fastify or a plugin answered with. */
+const FASTIFY_CODES: Record<number, string> = { 413: 'body_too_large', 415: 'unsupported_media_type', 429: 'rate_limited' };
 
 const FASTIFY_SAYS: Record<string, string> = {
   FST_ERR_CTP_INVALID_JSON_BODY: 'the body is not valid JSON',
@@ -51,6 +54,8 @@ const FASTIFY_SAYS: Record<string, string> = {
   FST_ERR_CTP_BODY_TOO_LARGE: 'the body is too large',
   FST_ERR_CTP_INVALID_MEDIA_TYPE: 'send the body as JSON (Content-Type: application/json)',
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'the body does not match its Content-Length',
+  FST_ERR_BAD_URL: 'the URL is not valid (a bad percent-encoding)',
+  FST_ERR_MAX_PARAM_LENGTH: 'a path parameter is too long',
 };
 
 function statusOf(error: CredportError): number {

@@ -36,18 +36,20 @@ export function registerRequestAuth(app: FastifyInstance, options: RequestAuthOp
     if (!session || !options.sessions.valid(session)) {
       return refuse(reply, 401, 'unauthenticated', 'sign in: send the API token as Authorization: Bearer, or open the URL credport serve printed');
     }
-    if (UNSAFE.has(request.method) && !sameOrigin(request)) {
-      return refuse(reply, 403, 'cross_site_request', 'a state-changing request must come from credport\'s own pages (Origin check)');
-    }
+    if (UNSAFE.has(request.method) && !sameOrigin(request)) return refuseCrossSite(reply);
     request.caller = { kind: 'session', id: session };
   });
 }
 
 /** The Origin a browser sends must name this very server (scheme, host and port). */
-function sameOrigin(request: FastifyRequest): boolean {
+export function sameOrigin(request: FastifyRequest): boolean {
   const origin = request.headers.origin;
   if (!origin || origin === 'null') return false;
   return origin === `${request.protocol}://${request.headers.host ?? ''}`;
+}
+
+export function refuseCrossSite(reply: FastifyReply): Promise<void> {
+  return refuse(reply, 403, 'cross_site_request', "a state-changing request must come from credport's own pages (Origin check)");
 }
 
 async function refuse(reply: FastifyReply, status: 401 | 403, code: string, detail: string): Promise<void> {

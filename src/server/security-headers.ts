@@ -32,8 +32,7 @@ export function securityHeaders(options: SecurityHeaderOptions): Record<string, 
   return headers;
 }
 
-export function registerSecurityHeaders(app: FastifyInstance, options: SecurityHeaderOptions): void {
-  const headers = securityHeaders(options);
+export function registerSecurityHeaders(app: FastifyInstance, headers: Record<string, string>): void {
   app.addHook('onRequest', async (_request, reply) => {
     // Set before the handler runs, so hijacked answers (Server-Sent Events) carry them too.
     for (const [name, value] of Object.entries(headers)) reply.raw.setHeader(name, value);

@@ -1,0 +1,157 @@
+import { request as httpRequest } from 'node:http';
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { openCredport, type Credport } from '../../src/open-credport.js';
+import { createServer } from '../../src/server/create-server.js';
+import { LoginSessions } from '../../src/server/login-sessions.js';
+import type { SyncJobs } from '../../src/server/sync-jobs.js';
+import { removeHome, tempHome } from '../helpers/temp-home.js';
+
+/** The HTTP API attacked over real loopback HTTP: Host headers, rate-limit keys, framework errors. */
+const API_TOKEN = 'test-api-token-0123456789abcdef';
+let home: string;
+let credport: Credport;
+let sessions: LoginSessions;
+let jobs: SyncJobs;
+let port: number;
+let close: () => Promise<void>;
+
+beforeEach(async () => {
+  home = await tempHome();
+  credport = await openCredport({ home, env: { CREDPORT_HTTP_RETRIES: '0', CREDPORT_HTTP_TIMEOUT_MS: '2000' } });
+  sessions = new LoginSessions();
+  const server = await createServer({ credport, apiToken: API_TOKEN, sessions, verifyLimit: { max: 3, timeWindow: 60_000 } });
+  jobs = server.jobs;
+  await server.app.listen({ host: '127.0.0.1', port: 0 });
+  port = (server.app.server.address() as { port: number }).port;
+  close = async () => {
+    await jobs.stopAll();
+    await server.app.close();
+  };
+});
+afterEach(async () => {
+  await close();
+  await credport.close();
+  await removeHome(home);
+});
+
+interface Answer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+/** node:http, not fetch: fetch will not send a Host header of the caller's choosing. */
+function call(method: string, path: string, headers: Record<string, string> = {}, body?: unknown): Promise<Answer> {
+  const sent = body === undefined ? undefined : JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port, method, path, headers: { ...(sent ? { 'content-type': 'application/json' } : {}), ...headers } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => {
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(text);
+        } catch {
+          parsed = undefined;
+        }
+        resolve({ status: res.statusCode!, headers: res.headers, text, body: parsed });
+      });
+    });
+    req.on('error', reject);
+    req.end(sent);
+  });
+}
+
+const bearer = { authorization: `Bearer ${API_TOKEN}` };
+
+describe('DNS rebinding', () => {
+  it('refuses a loopback connection whose Host names another site, before auth and before the login code is spent', async () => {
+    for (const host of ['attacker.example', `attacker.example:${port}`, 'localhost.attacker.example', `user@127.0.0.1:${port}`]) {
+      const api = await call('GET', '/api/v1/connectors', { ...bearer, host });
+      expect(api.status).toBe(403);
+      expect(api.body).toMatchObject({ code: 'host_not_allowed', status: 403 });
+      expect(api.headers['content-security-policy']).toContain("frame-ancestors 'none'");
+    }
+    const code = sessions.loginCode;
+    const login = await call('GET', `/login?code=${code}`, { host: `rebound.attacker.example:${port}` });
+    expect(login.status).toBe(403);
+    expect(login.headers['set-cookie']).toBeUndefined();
+    expect(sessions.loginCode).toBe(code);
+  });
+
+  it('answers the loopback names as before', async () => {
+    for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `LOCALHOST:${port}`, `[::1]:${port}`, '127.0.0.1']) {
+      expect((await call('GET', '/api/v1/connectors', { ...bearer, host })).status).toBe(200);
+    }
+  });
+});
+
+describe('rate limits', () => {
+  const unverified = (i: number) => ({ connector: 'front', verify: false, values: { name: `Tile ${i}`, apiKey: 'eyJabc.defghijklmnopqrstuvwxyz0123.0123456789abcdef' } });
+
+  it('counts per authenticated caller: a token holder cannot dodge the verify limit with a fresh cookie each time', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i++) statuses.push((await call('POST', '/api/v1/credentials', { ...bearer, cookie: `credport_session=fresh${i}` }, unverified(i))).status);
+    expect(statuses).toEqual([201, 201, 201, 429]);
+    const refused = await call('POST', '/api/v1/credentials', bearer, unverified(9));
+    expect(refused.status).toBe(429);
+    expect(refused.body).toMatchObject({ status: 429, code: 'rate_limited' });
+    expect(await credport.credentials.list()).toHaveLength(3);
+  });
+
+  it('counts login attempts per address, whatever cookie they carry', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 21; i++) statuses.push((await call('GET', '/login?code=guess', { cookie: `credport_session=fresh${i}` })).status);
+    expect(statuses.slice(0, 20)).toEqual(Array(20).fill(401));
+    expect(statuses[20]).toBe(429);
+  });
+
+  it('does not let unauthenticated requests spend the token holder\'s budget', async () => {
+    for (let i = 0; i < 5; i++) expect((await call('POST', '/api/v1/credentials', { authorization: 'Bearer wrong-token-0123456789abcdef' }, unverified(i))).status).toBe(401);
+    expect((await call('POST', '/api/v1/credentials', bearer, unverified(0))).status).toBe(201);
+  });
+});
+
+describe('answers no route or router gives', () => {
+  it('answers a URL the router cannot decode, and a miss outside /api, as problem details with the security headers, echoing nothing', async () => {
+    for (const path of ['/api/v1/credentials/%zz-SECRET', '/%E0%A4%A-SECRET', '/no-such-page-SECRET?x=1']) {
+      const answer = await call('GET', path, bearer);
+      expect([400, 404]).toContain(answer.status);
+      expect(answer.headers['content-type']).toContain('application/problem+json');
+      expect(answer.headers['content-security-policy']).toContain("frame-ancestors 'none'");
+      expect(answer.headers['x-content-type-options']).toBe('nosniff');
+      expect(answer.headers['referrer-policy']).toBe('no-referrer');
+      expect(answer.body).toMatchObject({ status: answer.status });
+      expect(answer.text).not.toContain('SECRET');
+    }
+  });
+
+  it('sends no CORS header, to a preflight or to a cross-origin request', async () => {
+    const preflight = await call('OPTIONS', '/api/v1/credentials', { origin: 'https://attacker.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization' });
+    const cross = await call('GET', '/api/v1/credentials', { ...bearer, origin: 'https://attacker.example' });
+    for (const answer of [preflight, cross]) {
+      expect(Object.keys(answer.headers).filter((h) => h.startsWith('access-control-'))).toEqual([]);
+    }
+  });
+});
+
+describe('signing out', () => {
+  async function signIn(): Promise<string> {
+    const login = await call('GET', `/login?code=${sessions.loginCode}`);
+    return String(login.headers['set-cookie']).split(';')[0]!;
+  }
+
+  it('ends the session only for a request from credport\'s own pages (another port on this host is the same site)', async () => {
+    const cookie = await signIn();
+    for (const origin of [undefined, `http://127.0.0.1:${port + 1}`, 'null']) {
+      const refused = await call('POST', '/logout', { cookie, ...(origin ? { origin } : {}) });
+      expect(refused.status).toBe(403);
+      expect(refused.body.code).toBe('cross_site_request');
+    }
+    expect((await call('GET', '/api/v1/credentials', { cookie })).status).toBe(200);
+    expect((await call('POST', '/logout', { cookie, origin: `http://127.0.0.1:${port}` })).status).toBe(204);
+    expect((await call('GET', '/api/v1/credentials', { cookie })).status).toBe(401);
+  });
+});
