@@ -83,7 +83,9 @@ function pointerOf(field: string, body: unknown): string {
   if (field.startsWith('/')) return field;
   const segment = `/${escapePointer(field)}`;
   if (!isObject(body) || Object.hasOwn(body, field)) return segment;
-  const holder = Object.entries(body).find(([, value]) => isObject(value) && Object.hasOwn(value, field));
+  const members = Object.entries(body).filter(([, value]) => isObject(value));
+  // A missing field: the schema has already checked the top level, so it belongs in the one object member (`values`).
+  const holder = members.find(([, value]) => Object.hasOwn(value as object, field)) ?? (members.length === 1 ? members[0] : undefined);
   return holder ? `/${escapePointer(holder[0])}${segment}` : segment;
 }
 

@@ -182,6 +182,7 @@ describe('credentials', () => {
   it('answers bad input with 400 and the field as a JSON pointer, saving nothing', async () => {
     const cases: [Record<string, unknown>, string][] = [
       [{ connector: 'front', values: { name: '', apiKey: frontToken() }, baseUrl: front.url }, '/values/name'],
+      [{ connector: 'front', values: { apiKey: frontToken() }, baseUrl: front.url }, '/values/name'],
       [{ connector: 'front', values: { name: 'x', apiKey: frontToken() }, baseUrl: 'http://example.com' }, '/baseUrl'],
       [{ connector: 'front', values: { name: 'x', apiKey: frontToken() }, extra: 1 }, '/extra'],
       [{ connector: 'front', values: { name: 'x', apiKey: frontToken(), isAdmin: true }, baseUrl: front.url }, '/values/isAdmin'],
