@@ -125,7 +125,7 @@ describe('the web app, without --demo', () => {
     await support.getByText(`...${frontToken()[0].slice(-4)}`).waitFor();
     await support.getByText('Last verified').waitFor();
     await support.getByText('Support team inbox').waitFor();
-    await screenshot(page, '3-credential-tiles');
+    await screenshot(page, '3-front-tile');
 
     await page.getByRole('button', { name: 'Continue' }).click();
     await page.getByRole('heading', { name: 'Create the data source' }).waitFor();
@@ -186,6 +186,7 @@ describe('the web app, without --demo', () => {
     await personal.getByText('pat@example.com').waitFor();
     await personal.getByText('verified', { exact: true }).waitFor();
     await tile(page, 'Frontline account').getByText('GENERAL', { exact: true }).waitFor();
+    await screenshot(page, '3-frontline-tiles');
 
     await tile(page, 'Frontline account').getByRole('radio').check();
     await page.getByRole('button', { name: 'Continue' }).click();
