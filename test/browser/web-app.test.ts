@@ -54,6 +54,8 @@ async function openApp(): Promise<{ page: Page; watch: ReturnType<typeof watchPa
 async function chooseConnector(page: Page, title: string): Promise<void> {
   await page.getByRole('button', { name: title, exact: true }).click();
   await page.getByRole('heading', { name: 'Authenticate' }).waitFor();
+  // The Add Credential tile comes with the list: the saved tiles are on the page from here on.
+  await page.getByRole('button', { name: 'Add Credential' }).waitFor();
 }
 
 /** Fills the "Add New Credential" overlay and presses Save. */
