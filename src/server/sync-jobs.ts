@@ -120,4 +120,8 @@ function track(view: SyncJob, event: SyncEvent): void {
   if (event.event === 'started') for (const stream of event.skipped) progress(stream).status = 'skipped';
   if (event.event === 'page') Object.assign(progress(event.stream), { records: event.total, pages: event.page, status: 'reading' });
   if (event.event === 'stream_finished') Object.assign(progress(event.stream), { records: event.records, pages: event.pages, status: 'done' });
+  // The end is known the moment its event is published: whoever sees the event (an SSE client that
+  // then cancels or reads the job) must find the job ended, not still running until the run's promise settles.
+  if (event.event === 'finished') Object.assign(view, { status: 'finished', summary: event.summary });
+  if (event.event === 'failed') Object.assign(view, { status: event.code === 'sync_cancelled' ? 'cancelled' : 'failed', error: { code: event.code, message: event.message, exitCode: event.exitCode } });
 }
