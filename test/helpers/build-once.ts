@@ -3,5 +3,9 @@ import { fileURLToPath } from 'node:url';
 
 export default function buildOnce(): void {
   const root = fileURLToPath(new URL('../../', import.meta.url));
-  execFileSync(process.execPath, [`${root}node_modules/typescript/bin/tsc`, '-p', `${root}tsconfig.build.json`], { stdio: 'inherit' });
+  const node = (args: string[]) => execFileSync(process.execPath, args, { stdio: 'inherit', cwd: root });
+  node([`${root}node_modules/typescript/bin/tsc`, '-p', `${root}tsconfig.build.json`]);
+  // The web app too (npm run build:web), so browser tests never drive a stale bundle.
+  node([`${root}node_modules/tsx/dist/cli.mjs`, `${root}web/scripts/compile-validators.ts`]);
+  node([`${root}node_modules/vite/bin/vite.js`, 'build', '--config', `${root}web/vite.config.js`]);
 }

@@ -1,0 +1,48 @@
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { CLI } from './run-cli.js';
+
+export interface Served {
+  url: string;
+  /** The newest one-time login link (each use makes `serve` print the next one). */
+  loginUrl: () => string;
+  output: () => string;
+  stop: () => Promise<void>;
+}
+
+/** Starts the real `credport serve --port 0 --json` (from dist/) and waits for its `listening` line. */
+export async function startServe(options: { home: string; args?: string[]; env?: NodeJS.ProcessEnv }): Promise<Served> {
+  const child: ChildProcessWithoutNullStreams = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--json', ...(options.args ?? [])], {
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, CREDPORT_HOME: options.home, CREDPORT_HTTP_RETRIES: '0', ...options.env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  let login = '';
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`credport serve did not start: ${stdout}${stderr}`)), 15_000);
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      for (const line of stdout.split('\n')) {
+        if (!line.startsWith('{')) continue;
+        const event = JSON.parse(line) as { event: string; url?: string; loginUrl?: string };
+        if (event.loginUrl) login = event.loginUrl;
+        if (event.event === 'listening') {
+          clearTimeout(timer);
+          resolve(event.url!);
+        }
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`credport serve exited (${code}): ${stderr}`)));
+  });
+  return {
+    url,
+    loginUrl: () => login,
+    output: () => stdout + stderr,
+    stop: async () => {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}

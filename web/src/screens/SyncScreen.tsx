@@ -1,0 +1,89 @@
+import { useEffect, useState } from 'react';
+import { api, messageOf } from '../api.js';
+import { CredentialCard } from '../components/CredentialCard.js';
+import type { CredentialTile, SyncJob } from '../types.js';
+
+type Progress = SyncJob['progress'][string];
+type Summary = NonNullable<SyncJob['summary']>;
+
+/**
+ * Step 4: the sync, live. One progress bar per stream from the Server-Sent Events; a stream's bar
+ * fills when it finishes (a provider does not say how many records there are). A refusal mid-sync
+ * (a revoked token) shows the credential's tile as the server now has it: invalid.
+ */
+export function SyncScreen({ job, credential, onDone }: { job: SyncJob; credential: CredentialTile; onDone: () => void }) {
+  const [progress, setProgress] = useState<Record<string, Progress>>(job.progress);
+  const [summary, setSummary] = useState<Summary | undefined>(job.summary);
+  const [failure, setFailure] = useState<string | undefined>(job.error?.message);
+  const [tile, setTile] = useState(credential);
+
+  useEffect(() => {
+    const source = new EventSource(`/api/v1/syncs/${encodeURIComponent(job.id)}/events`);
+    const data = (event: Event) => JSON.parse((event as MessageEvent<string>).data) as Record<string, unknown>;
+    const set = (stream: string, change: Partial<Progress>) => setProgress((all) => ({ ...all, [stream]: { ...(all[stream] ?? { records: 0, pages: 0, status: 'waiting' }), ...change } as Progress }));
+    source.addEventListener('started', (event) => {
+      for (const stream of (data(event).skipped as string[]) ?? []) set(stream, { status: 'skipped' });
+    });
+    source.addEventListener('page', (event) => {
+      const e = data(event);
+      set(e.stream as string, { records: e.total as number, pages: e.page as number, status: 'reading' });
+    });
+    source.addEventListener('stream_finished', (event) => {
+      const e = data(event);
+      set(e.stream as string, { records: e.records as number, pages: e.pages as number, status: 'done' });
+    });
+    source.addEventListener('finished', (event) => {
+      // The server ends the stream after this; closing stops EventSource from reconnecting.
+      source.close();
+      setSummary(data(event).summary as Summary);
+    });
+    source.addEventListener('failed', (event) => {
+      source.close();
+      setFailure(data(event).message as string);
+      api<CredentialTile>('GET', `/credentials/${encodeURIComponent(credential.id)}`).then(setTile, () => undefined);
+    });
+    source.onerror = () => {
+      if (source.readyState !== EventSource.CLOSED) return;
+      // Refused (a 401) or gone: the job's state says which.
+      api<SyncJob>('GET', `/syncs/${encodeURIComponent(job.id)}`).then(
+        (state) => {
+          setProgress(state.progress);
+          if (state.summary) setSummary(state.summary);
+          if (state.error) setFailure(state.error.message);
+        },
+        (caught: unknown) => setFailure(messageOf(caught)),
+      );
+    };
+    return () => source.close();
+  }, [job.id, credential.id]);
+
+  return (
+    <section aria-labelledby="sync-title">
+      <h2 id="sync-title" tabIndex={-1}>Sync</h2>
+      <ul className="progress-list" aria-label="Streams">
+        {Object.entries(progress).map(([stream, p]) => (
+          <li key={stream}>
+            <label htmlFor={`progress-${stream}`}>{stream}</label>
+            <progress id={`progress-${stream}`} max={1} value={p.status === 'done' || p.status === 'skipped' ? 1 : undefined} aria-valuetext={`${p.records} records, ${p.pages} pages, ${p.status}`} />
+            <span className="progress-text">
+              {p.records} records, {p.pages} pages: {p.status}
+            </span>
+          </li>
+        ))}
+      </ul>
+      <div role="status" className="sync-outcome">
+        {summary ? `Finished: ${summary.records} records in ${summary.pages} pages (${(summary.ms / 1000).toFixed(1)} s).` : failure ? '' : 'Running...'}
+      </div>
+      <p className="form-error" role="alert">
+        {failure ? `The sync stopped: ${failure}` : ''}
+      </p>
+      <h3>Credential</h3>
+      <CredentialCard tile={tile} />
+      <div className="step-buttons">
+        <button type="button" className="primary" onClick={onDone}>
+          Back to credentials
+        </button>
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,31 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vite';
+
+// The bundle is served under a CSP of `script-src 'self'; style-src 'self'`: external files only,
+// no inline script (no module-preload polyfill), CSS as a linked file.
+export default defineConfig({
+  root: fileURLToPath(new URL('.', import.meta.url)),
+  base: '/',
+  publicDir: false,
+  // Vite's built-in esbuild JSX transform: no React plugin needed for a production bundle.
+  esbuild: { jsx: 'automatic' },
+  build: {
+    outDir: fileURLToPath(new URL('../dist/web', import.meta.url)),
+    emptyOutDir: true,
+    modulePreload: { polyfill: false },
+    assetsInlineLimit: 0,
+    sourcemap: false,
+    target: 'es2022',
+    reportCompressedSize: false,
+    // React 19, react-jsonschema-form and its precompiled validators: one file, loaded once.
+    chunkSizeWarningLimit: 1024,
+    rollupOptions: {
+      onwarn(warning, warn) {
+        // rjsf's "use client" directives mean nothing outside React Server Components.
+        if (warning.code === 'MODULE_LEVEL_DIRECTIVE') return;
+        warn(warning);
+      },
+    },
+  },
+  logLevel: 'warn',
+});
