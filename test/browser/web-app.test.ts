@@ -192,17 +192,20 @@ describe('the web app, without --demo', () => {
 
     await tile(page, 'Frontline account').getByRole('radio').check();
     await page.getByRole('button', { name: 'Continue' }).click();
-    const myTasks = page.getByRole('checkbox', { name: 'my_tasks' });
+    const myTasks = page.getByRole('checkbox', { name: 'tasks' });
     expect(await myTasks.isDisabled()).toBe(true);
     expect(await myTasks.isChecked()).toBe(false);
     expect(await descriptionOf(myTasks)).toContain('a USER (personal) API key');
-    expect(await page.getByRole('checkbox', { name: 'contacts' }).isEnabled()).toBe(true);
+    expect(await page.getByRole('checkbox', { name: 'agents' }).isEnabled()).toBe(true);
     await page.getByRole('button', { name: 'Back' }).click();
 
     await tile(page, 'Frontline personal').getByRole('radio').check();
     await runSync(page);
     await page.getByRole('status').filter({ hasText: 'Finished' }).waitFor();
-    for (const stream of ['contacts', 'my_tasks']) expect(await page.getByRole('progressbar', { name: stream }).getAttribute('aria-valuetext')).toBe('150 records, 2 pages, done');
+    // Frontline's lists answer whole, in one request each; tasks and users only to a USER key.
+    for (const stream of ['agents', 'workflows', 'tools', 'ai_models', 'tasks', 'users']) {
+      expect(await page.getByRole('progressbar', { name: stream, exact: true }).getAttribute('aria-valuetext')).toBe('150 records, 1 page, done');
+    }
     await expectNoSecretInPage(page, watch, [general, user]);
     await page.close();
   });

@@ -64,9 +64,9 @@ export function SyncScreen({ job, credential, onDone }: { job: SyncJob; credenti
         {Object.entries(progress).map(([stream, p]) => (
           <li key={stream}>
             <label htmlFor={`progress-${stream}`}>{stream}</label>
-            <progress id={`progress-${stream}`} max={1} value={p.status === 'done' || p.status === 'skipped' ? 1 : undefined} aria-valuetext={`${p.records} records, ${p.pages} pages, ${p.status}`} />
+            <progress id={`progress-${stream}`} max={1} value={p.status === 'done' || p.status === 'skipped' ? 1 : undefined} aria-valuetext={`${p.records} records, ${plural(p.pages, 'page')}, ${p.status}`} />
             <span className="progress-text">
-              {p.records} records, {p.pages} pages: {p.status}
+              {p.records} records, {plural(p.pages, 'page')}: {p.status}
             </span>
           </li>
         ))}
@@ -86,4 +86,8 @@ export function SyncScreen({ job, credential, onDone }: { job: SyncJob; credenti
       </div>
     </section>
   );
+}
+
+function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
