@@ -138,7 +138,7 @@ describe('the web app, without --demo', () => {
     for (const stream of ['contacts', 'tags', 'accounts', 'inboxes', 'teammates']) {
       const bar = page.getByRole('progressbar', { name: stream });
       expect(await bar.getAttribute('value')).toBe('1');
-      expect(await bar.getAttribute('aria-valuetext')).toMatch(/^\d+ records, \d+ pages, done$/);
+      expect(await bar.getAttribute('aria-valuetext')).toMatch(/^\d+ records, \d+ pages?, done$/);
     }
     expect(await page.getByRole('progressbar', { name: 'conversations' }).count()).toBe(0);
     expect(await page.getByRole('status').filter({ hasText: 'Finished' }).textContent()).toContain('records');
