@@ -52,3 +52,34 @@ describe("a provider's error text is made safe for a terminal and for JSON", () 
     expect(error.message).toContain('RESET');
   });
 });
+
+describe('what the provider said, as the error says it', () => {
+  const ask = async (status: number, body: string | object, headers: Record<string, string> = {}) => {
+    nock(FRONT).get('/me').reply(status, body, headers);
+    const c = new ProviderClient(front, FRONT, createBearerAuth(fakeToken()), { timeoutMs: 2000, retries: 0 });
+    return (await c.request({ path: '/me' }).catch((e: unknown) => e)) as Error;
+  };
+
+  it("quotes the envelope's message alone when it has no title", async () => {
+    expect((await ask(422, { _error: { message: 'handles is required' } })).message).toBe('Front answered GET /me with 422 handles is required');
+  });
+
+  it('skips a blank title', async () => {
+    expect((await ask(422, { _error: { title: '  ', message: 'bad' } })).message).toBe('Front answered GET /me with 422 bad');
+  });
+
+  it('falls back to the status line when the body is no envelope, JSON or not', async () => {
+    expect((await ask(500, '<html>oops</html>', { 'content-type': 'text/html' })).message).toBe('Front answered GET /me with 500 Internal Server Error');
+    expect((await ask(500, { other: 'shape' })).message).toBe('Front answered GET /me with 500 Internal Server Error');
+  });
+
+  it('passes a credport error through as it is', () => {
+    const original = new ProviderRejectedError('already described', 403);
+    expect(describeHttpError(original, { provider: 'Front', envelope: front.manifest.errors, method: 'GET', url: new URL(`${FRONT}/me`), secrets: [] })).toBe(original);
+  });
+
+  it('describes something that is not even an Error', () => {
+    const error = describeHttpError('socket closed', { provider: 'Front', envelope: front.manifest.errors, method: 'GET', url: new URL(`${FRONT}/me`), secrets: [] });
+    expect(error.message).toBe(`could not reach Front at ${FRONT}: socket closed`);
+  });
+});
