@@ -56,6 +56,7 @@ describe('where a credential may go', () => {
     expect(policy.allows(new URL('http://files.example.com/a'))).toBe(false);
     expect(policy.allows(new URL('https://files.example.com:444/a'))).toBe(false);
     expect(policy.allows(new URL('https://x.files.example.com/a'))).toBe(false);
+    expect(policy.allows(new URL('https://evilfiles.example.com/a'))).toBe(false); // an exact host is no suffix
   });
 
   it('one label under a wildcard, and not the bare suffix', () => {

@@ -23,6 +23,11 @@ describe('x-ratelimit-reset, in whichever unit it comes', () => {
     expect(retryAfterMs({ 'retry-after': ['3', '7'] }, {}, NOW)).toBe(3000);
   });
 
+  it('ignores a retry-after that is neither a number nor a date', () => {
+    expect(retryAfterMs({ 'retry-after': 'soon' }, {}, NOW)).toBe(1000);
+    expect(retryAfterMs({ 'retry-after': 'soon', 'x-ratelimit-reset': '6' }, {}, NOW)).toBe(6000);
+  });
+
   it('reads milliseconds from a body given as text, and 120 as seconds', () => {
     expect(retryAfterMs({ 'retry-after': '341' }, 'Please retry in 341 Milliseconds', NOW)).toBe(341);
     expect(retryAfterMs({ 'retry-after': '120' }, {}, NOW)).toBe(120_000);
