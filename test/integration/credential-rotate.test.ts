@@ -1,0 +1,39 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { openCredport, type Credport } from '../../src/open-credport.js';
+import { FakeFront } from '../helpers/fake-front.js';
+import { fakeToken, removeHome, tempHome } from '../helpers/temp-home.js';
+
+let front: FakeFront;
+let home: string;
+let credport: Credport;
+
+beforeAll(async () => (front = await FakeFront.start()));
+afterAll(() => front.close());
+beforeEach(async () => {
+  front.tokens.clear();
+  home = await tempHome();
+  credport = await openCredport({ home, env: { CREDPORT_HTTP_RETRIES: '0', CREDPORT_HTTP_TIMEOUT_MS: '1000' } });
+});
+afterEach(async () => {
+  await credport.close();
+  await removeHome(home);
+});
+
+describe("rotate and the tile's secret hint", () => {
+  it.each([
+    ['verified', true],
+    ['unverified', false],
+  ])('a long secret rotated to one under 16 characters (%s) leaves no hint of the revoked one', async (_what, verify) => {
+    const long = fakeToken('long');
+    const short = 'sh0rt-k3y'; // 9 characters: too short for 4 of them to be shown
+    front.allow(long);
+    front.allow(short);
+    const tile = await credport.credentials.create({ connector: 'front', values: { name: 'Support', apiKey: long }, baseUrl: front.url });
+    expect(tile.secretHint).toBe(long.slice(-4));
+
+    const rotated = await credport.credentials.rotate(tile.id, { secrets: { apiKey: short }, verify });
+    expect(rotated).not.toHaveProperty('secretHint');
+    expect(await credport.credentials.show(tile.id)).not.toHaveProperty('secretHint');
+    expect(JSON.stringify(await credport.credentials.list())).not.toContain(long.slice(-4));
+  });
+});

@@ -1,0 +1,105 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { openCredport, type Credport } from '../../src/open-credport.js';
+import { ProviderUnavailableError } from '../../src/errors.js';
+import { fakeToken, removeHome, tempHome } from '../helpers/temp-home.js';
+
+/** Front's /tags as pages of 100 linked by `_pagination.next`; one page can be made to fail once. */
+class TagPages {
+  count = 250;
+  /** The page token answered 404 once (a sync stopped mid-stream), or undefined. */
+  failOnce: string | undefined;
+  readonly seen: URL[] = [];
+  url = '';
+  private server!: Server;
+
+  async start(): Promise<void> {
+    this.server = createServer((req, res) => {
+      const url = new URL(req.url ?? '/', this.url);
+      this.seen.push(url);
+      const token = url.searchParams.get('page_token') ?? '0';
+      const reply = (status: number, body: unknown) => {
+        res.writeHead(status, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(body));
+      };
+      if (url.pathname !== '/tags') return reply(404, { _error: { status: 404, title: 'Not found', message: url.pathname } });
+      if (token === this.failOnce) {
+        this.failOnce = undefined;
+        return reply(404, { _error: { status: 404, title: 'Not found', message: 'page gone' } });
+      }
+      const start = Number(token) * 100;
+      const results = Array.from({ length: Math.max(0, Math.min(100, this.count - start)) }, (_, i) => ({ id: `tag_${start + i}`, name: `Tag ${start + i}` }));
+      const next = start + 100 < this.count ? `${this.url}/tags?limit=100&page_token=${Number(token) + 1}` : null;
+      reply(200, { _pagination: { next }, _links: { self: url.toString() }, _results: results });
+    });
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  async stop(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+let front: TagPages;
+let home: string;
+let credport: Credport;
+let sourceId: string;
+let destinationId: string;
+let outDir: string;
+
+beforeAll(async () => {
+  front = new TagPages();
+  await front.start();
+});
+afterAll(() => front.stop());
+beforeEach(async () => {
+  front.count = 250;
+  front.failOnce = undefined;
+  front.seen.length = 0;
+  home = await tempHome();
+  outDir = join(home, 'out');
+  credport = await openCredport({ home, env: {} });
+  const tile = await credport.credentials.create({ connector: 'front', values: { name: 'Support', apiKey: fakeToken() }, baseUrl: front.url, verify: false });
+  sourceId = (await credport.configs.addSource({ name: 'Front', connector: 'front', credentialId: tile.id, streams: ['tags'] })).id;
+  destinationId = (await credport.configs.addDestination({ name: 'Files', connector: 'jsonl', path: outDir })).id;
+});
+afterEach(async () => {
+  await credport.close();
+  await removeHome(home);
+});
+
+const synced = async () => (await readFile(join(outDir, 'tags.jsonl'), 'utf8')).split('\n').filter((l) => l !== '').map((l) => (JSON.parse(l) as { id: string }).id);
+const pageTokens = (urls: URL[]) => urls.filter((u) => u.pathname === '/tags').map((u) => u.searchParams.get('page_token'));
+
+describe('a sync stopped mid-stream resumes', () => {
+  it('asks the provider again for at most the page that was in flight, never for the pages already checkpointed', async () => {
+    front.failOnce = '2'; // pages 0 and 1 are written and checkpointed, page 2 fails
+    await expect(credport.syncs.run(sourceId, destinationId)).rejects.toBeInstanceOf(ProviderUnavailableError);
+    expect(pageTokens(front.seen)).toEqual([null, '1', '2']);
+
+    front.seen.length = 0;
+    const events: { event: string; resumed?: string[] }[] = [];
+    const summary = await credport.syncs.run(sourceId, destinationId, { onEvent: (e) => events.push(e) });
+    expect(pageTokens(front.seen)).toEqual(['2']);
+    expect(events[0]).toMatchObject({ event: 'started', resumed: ['tags'] });
+    expect(summary.streams.tags).toMatchObject({ records: 250, pages: 3 });
+    // Every record once, in order.
+    expect(await synced()).toEqual(Array.from({ length: 250 }, (_, i) => `tag_${i}`));
+  });
+});
+
+describe('a new run of a stream that is read whole', () => {
+  it('replaces the file: fewer records than the last run (400 tags, now 300) leave none of the old lines', async () => {
+    front.count = 400;
+    await credport.syncs.run(sourceId, destinationId);
+    expect(await synced()).toHaveLength(400);
+    front.count = 300;
+    await credport.syncs.run(sourceId, destinationId);
+    expect(await synced()).toEqual(Array.from({ length: 300 }, (_, i) => `tag_${i}`));
+  });
+});

@@ -1,0 +1,52 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { FrontEmulator } from '../../src/emulator/front-emulator.js';
+import { openCredport, type Credport } from '../../src/open-credport.js';
+import { removeHome, tempHome } from '../helpers/temp-home.js';
+
+let emulator: FrontEmulator;
+let home: string;
+let credport: Credport;
+
+beforeEach(async () => {
+  emulator = await new FrontEmulator({ records: 0 }).start();
+  home = await tempHome();
+  credport = await openCredport({ home, env: {} });
+});
+afterEach(async () => {
+  await credport.close();
+  await emulator.stop();
+  await removeHome(home);
+});
+
+async function syncToFront(files: Record<string, unknown[]>) {
+  const folder = join(home, 'in');
+  await mkdir(folder, { recursive: true });
+  for (const [stream, records] of Object.entries(files)) await writeFile(join(folder, `${stream}.jsonl`), records.map((r) => `${JSON.stringify(r)}\n`).join(''));
+  const [token] = emulator.tokens;
+  const tile = await credport.credentials.create({ connector: 'front', values: { name: 'Front', apiKey: token! }, baseUrl: emulator.url });
+  const source = await credport.configs.addSource({ name: 'Files', connector: 'jsonl', path: folder, streams: Object.keys(files) });
+  const operations = Object.fromEntries(Object.keys(files).map((stream) => [stream, `${stream}.create`]));
+  const destination = await credport.configs.addDestination({ name: 'Front', connector: 'front', credentialId: tile.id, operations });
+  const summary = await credport.syncs.run(source.id, destination.id);
+  const rejects = summary.rejects ? (await readFile(summary.rejects, 'utf8')).split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>) : [];
+  return { summary, rejects };
+}
+
+describe("a 409 on a record's first attempt is Front refusing it, not an earlier attempt that landed", () => {
+  it('a tag that already exists in Front goes to the rejects file with Front\'s words, not to "skipped"', async () => {
+    emulator.writes.write('POST', '/tags', { name: 'VIP' }); // made in Front by someone else
+    const { summary, rejects } = await syncToFront({ tags: [{ name: 'VIP' }, { name: 'Churned' }] });
+    expect(summary.streams.tags).toMatchObject({ records: 2, sent: 1, rejected: 1, skipped: 0 });
+    expect(rejects).toEqual([expect.objectContaining({ stream: 'tags', row: 1, key: 'VIP', status: 409, reason: expect.stringContaining('409 Conflict: A tag with this name already exists') })]);
+  });
+
+  it('so does a contact that already exists in Front', async () => {
+    const handles = [{ source: 'email', handle: 'ada@example.com' }];
+    emulator.writes.write('POST', '/contacts', { name: 'Ada', handles });
+    const { summary, rejects } = await syncToFront({ contacts: [{ name: 'Ada Lovelace', handles }] });
+    expect(summary.streams.contacts).toMatchObject({ sent: 0, rejected: 1, skipped: 0 });
+    expect(rejects).toEqual([expect.objectContaining({ stream: 'contacts', status: 409, reason: expect.stringContaining('A contact with this handle already exists') })]);
+  });
+});
