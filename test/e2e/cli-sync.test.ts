@@ -75,21 +75,34 @@ describe('credport sync', () => {
     const child = spawn(process.execPath, [CLI, 'sync', source, '--to', destination, '--json'], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let pages = 0;
     let buffer = '';
+    const seen: { event: string; stream?: string; page?: number }[] = [];
     child.stdout.on('data', (chunk: Buffer) => {
       buffer += chunk.toString();
       const lines = buffer.split('\n');
       buffer = lines.pop()!;
-      for (const line of lines) if (JSON.parse(line).event === 'page' && ++pages === killAt) child.kill('SIGKILL');
+      for (const line of lines) {
+        seen.push(JSON.parse(line));
+        if (seen.at(-1)!.event === 'page' && ++pages === killAt) child.kill('SIGKILL');
+      }
     });
     const signal = await new Promise((resolve) => child.on('close', (_code, sig) => resolve(sig)));
     expect(signal).toBe('SIGKILL');
 
     const again = await cli(['sync', source, '--to', destination, '--json']);
     expect(again.code).toBe(0);
-    // A kill just after a stream's last page may land before or after that stream's final checkpoint.
+    // On a loaded machine the kill lands some pages after the event that asked for it: judge the
+    // resume by what the killed run reported. A stream it checkpointed and did not finish resumes;
+    // one whose page it reported without that checkpoint may or may not have reached the store.
     const resumed = events(again.stdout)[0]!.resumed as string[];
-    if (killAt !== 15) expect(resumed).toEqual([killAt < 15 ? 'contacts' : 'accounts']);
-    else expect(resumed.length).toBeLessThanOrEqual(1);
+    const finished = new Set(seen.filter((e) => e.event === 'stream_finished').map((e) => e.stream));
+    const checkpointed = seen.filter((e) => e.event === 'checkpoint' && !finished.has(e.stream)).map((e) => e.stream);
+    const reading = seen.filter((e) => e.event === 'page' && !finished.has(e.stream)).map((e) => e.stream);
+    const current = checkpointed.at(-1);
+    // After a stream's last page (15 of 1,500 records) its final checkpoint may or may not have landed.
+    const atLastPage = seen.some((e) => e.event === 'page' && e.stream === current && e.page === 15);
+    if (current && !atLastPage) expect(resumed).toEqual([current]);
+    else expect(resumed.every((stream) => reading.includes(stream))).toBe(true);
+    expect(resumed.length).toBeLessThanOrEqual(1);
     expectExactlyOnce(await idsIn(path, 'contacts'), 1500);
     expectExactlyOnce(await idsIn(path, 'accounts'), 1500);
   });
