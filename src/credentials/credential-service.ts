@@ -46,6 +46,15 @@ export interface CredentialServiceDeps {
   usersOf?: (id: string) => Promise<string[]>;
 }
 
+// got is loaded by the first method that talks to a provider: listing tiles starts without it (~60 ms).
+let clientModules: ReturnType<typeof loadClientModules> | undefined;
+async function loadClientModules() {
+  // One import after the other: jest's ESM loader fails on two concurrent imports that share modules.
+  const { ProviderClient } = await import('../http/provider-client.js');
+  const { createAuth } = await import('../auth/create-auth.js');
+  return { ProviderClient, createAuth };
+}
+
 /**
  * The credential lifecycle a host calls: every method validates first, asks the provider second,
  * and writes last, so a failure at any step leaves the store as it was.
@@ -210,10 +219,7 @@ export class CredentialService {
   }
 
   private async clientFor(connector: Connector, baseUrl: string | undefined, secrets: SecretValues, http = this.http, extras: ClientExtras = {}): Promise<ProviderClient> {
-    // got is loaded by the first method that talks to a provider: listing tiles starts without it (~60 ms).
-    // One import after the other: jest's ESM loader fails on two concurrent imports that share modules.
-    const { ProviderClient } = await import('../http/provider-client.js');
-    const { createAuth } = await import('../auth/create-auth.js');
+    const { ProviderClient, createAuth } = await (clientModules ??= loadClientModules());
     const origin = baseUrl ?? connector.manifest.http.baseUrl;
     return new ProviderClient(connector, origin, createAuth(connector.manifest, secrets, origin, http.timeoutMs), http, extras);
   }

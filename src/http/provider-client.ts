@@ -41,10 +41,103 @@ export interface ProviderResponse<T> {
   body: T;
 }
 
+/** What the shared got instance's hooks need to know about the client a request belongs to. */
+interface ClientState {
+  readonly policy: OriginPolicy;
+  readonly auth: AuthStrategy;
+  readonly baseOrigin: string;
+  readonly connectorId: string;
+  readonly title: string;
+  readonly rateLimit: RateLimitWindow | undefined;
+  readonly gate: RateGate | undefined;
+  readonly onEvent: ((event: ClientEvent) => void) | undefined;
+}
+
+type RateLimitWindow = NonNullable<Connector['manifest']['http']['rateLimit']>;
+
 /**
- * One got instance per credential. Its hooks put the secret on a request only when the request
- * goes where the credential belongs (checked on every attempt: retries, redirects, links), and
- * every error leaves as a redacted credport error.
+ * got instances by their settings. Extending got costs more than the request it makes (options are
+ * merged and validated), and a server verifies a new credential on every POST: so every client
+ * shares one instance per settings, and the hooks find their credential in the request's context.
+ */
+const sharedGots = new Map<string, Got>();
+
+function stateOf(options: { context: Record<string, unknown> } | undefined): ClientState {
+  const state = options?.context.credport as ClientState | undefined;
+  // A request made on the shared instance without a client would go out unchecked: refuse it.
+  if (!state) throw new Error('credport: a provider request without its client');
+  return state;
+}
+
+function sharedGot(http: HttpSettings): Got {
+  const key = `${http.timeoutMs}:${http.retries}`;
+  let instance = sharedGots.get(key);
+  if (instance) return instance;
+  instance = got.extend({
+    headers: { 'user-agent': `credport/${VERSION}`, accept: 'application/json' },
+    responseType: 'json',
+    timeout: { request: http.timeoutMs },
+    retry: {
+      limit: http.retries,
+      // 429: wait what the provider asked (read defensively), and hold every request of this
+      // credential meanwhile; 5xx and network errors: exponential backoff with full jitter.
+      // got's own verdict (computedValue) reads retry-after as seconds only, so a 429 is decided
+      // here first; a 429 is safe to retry for any method, since the provider did nothing.
+      calculateDelay: ({ attemptCount, retryOptions, error, computedValue }) => {
+        if (attemptCount > retryOptions.limit) return 0;
+        // A name that does not resolve will not resolve in a few seconds either (EAI_AGAIN is the transient one).
+        if (!(error instanceof HTTPError) && error.code === 'ENOTFOUND') return 0;
+        const { gate, rateLimit, onEvent } = stateOf(error.options);
+        if (error instanceof HTTPError && error.response.statusCode === 429) {
+          const now = gate?.now() ?? Date.now();
+          // A fixed window without a reset header (Frontline): a 429 or an exhausted window waits for the next window.
+          const windowEnd = rateLimit ? (gate?.windowEndsAt(rateLimit) ?? now + rateLimit.windowMs) : undefined;
+          const waitMs = retryAfterMs(error.response.headers, error.response.body, now, windowEnd);
+          gate?.pause(waitMs);
+          onEvent?.({ type: 'rate_limited', waitMs, attempt: attemptCount });
+          return waitMs;
+        }
+        if (computedValue === 0) return 0;
+        const waitMs = Math.round(Math.random() * Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** attemptCount));
+        const reason = error instanceof HTTPError ? String(error.response.statusCode) : (error.code ?? 'network error');
+        onEvent?.({ type: 'retry', waitMs, attempt: attemptCount, reason });
+        return waitMs;
+      },
+    },
+    maxRedirects: 5,
+    hooks: {
+      // Checked on every attempt (retries, redirects, links): the secret goes only where the credential belongs.
+      beforeRequest: [
+        async (options) => {
+          const { policy, auth, gate, title, baseOrigin, connectorId } = stateOf(options);
+          const url = new URL(String(options.url));
+          if (!policy.allows(url)) {
+            delete options.headers.authorization;
+            throw new OriginRefusedError(
+              `refused to send the ${title} credential to ${printable(url.origin, 80)}: it is neither the credential's origin (${baseOrigin}) nor a host the ${connectorId} manifest allows`,
+            );
+          }
+          options.headers.authorization = await auth.authorization();
+          if (gate) await gate.acquire();
+        },
+      ],
+      afterResponse: [
+        (response) => {
+          const { gate, rateLimit } = stateOf(response.request.options);
+          gate?.observe(response.headers, rateLimit);
+          return response;
+        },
+      ],
+    },
+  });
+  sharedGots.set(key, instance);
+  return instance;
+}
+
+/**
+ * A provider's client for one credential, on the shared got instance of its settings. Its state
+ * rides in each request's context, so the hooks put the secret on a request only when the request
+ * goes where the credential belongs, and every error leaves as a redacted credport error.
  */
 export class ProviderClient {
   readonly baseUrl: string;
@@ -52,6 +145,7 @@ export class ProviderClient {
   private readonly base: URL;
   private readonly policy: OriginPolicy;
   private readonly credentialId: string | undefined;
+  private readonly context: { credport: ClientState };
 
   constructor(
     private readonly connector: Connector,
@@ -62,65 +156,21 @@ export class ProviderClient {
   ) {
     this.baseUrl = baseUrl;
     this.base = new URL(baseUrl);
-    const policy = new OriginPolicy(baseUrl, connector.manifest.http);
-    this.policy = policy;
+    this.policy = new OriginPolicy(baseUrl, connector.manifest.http);
     this.credentialId = extras.credentialId;
-    const { gate, onEvent } = extras;
-    const title = connector.manifest.title;
-    // A fixed window without a reset header (Frontline): a 429 or an exhausted window waits for the next window.
-    const rateLimit = connector.manifest.http.rateLimit;
-    this.got = got.extend({
-      headers: { 'user-agent': `credport/${VERSION}`, accept: 'application/json' },
-      responseType: 'json',
-      timeout: { request: http.timeoutMs },
-      retry: {
-        limit: http.retries,
-        // 429: wait what the provider asked (read defensively), and hold every request of this
-        // credential meanwhile; 5xx and network errors: exponential backoff with full jitter.
-        // got's own verdict (computedValue) reads retry-after as seconds only, so a 429 is decided
-        // here first; a 429 is safe to retry for any method, since the provider did nothing.
-        calculateDelay: ({ attemptCount, retryOptions, error, computedValue }) => {
-          if (attemptCount > retryOptions.limit) return 0;
-          // A name that does not resolve will not resolve in a few seconds either (EAI_AGAIN is the transient one).
-          if (!(error instanceof HTTPError) && error.code === 'ENOTFOUND') return 0;
-          if (error instanceof HTTPError && error.response.statusCode === 429) {
-            const now = gate?.now() ?? Date.now();
-            const windowEnd = rateLimit ? (gate?.windowEndsAt(rateLimit) ?? now + rateLimit.windowMs) : undefined;
-            const waitMs = retryAfterMs(error.response.headers, error.response.body, now, windowEnd);
-            gate?.pause(waitMs);
-            onEvent?.({ type: 'rate_limited', waitMs, attempt: attemptCount });
-            return waitMs;
-          }
-          if (computedValue === 0) return 0;
-          const waitMs = Math.round(Math.random() * Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** attemptCount));
-          const reason = error instanceof HTTPError ? String(error.response.statusCode) : (error.code ?? 'network error');
-          onEvent?.({ type: 'retry', waitMs, attempt: attemptCount, reason });
-          return waitMs;
-        },
+    this.got = sharedGot(http);
+    this.context = {
+      credport: {
+        policy: this.policy,
+        auth,
+        baseOrigin: this.base.origin,
+        connectorId: connector.id,
+        title: connector.manifest.title,
+        rateLimit: connector.manifest.http.rateLimit,
+        gate: extras.gate,
+        onEvent: extras.onEvent,
       },
-      maxRedirects: 5,
-      hooks: {
-        beforeRequest: [
-          async (options) => {
-            const url = new URL(String(options.url));
-            if (!policy.allows(url)) {
-              delete options.headers.authorization;
-              throw new OriginRefusedError(
-                `refused to send the ${title} credential to ${printable(url.origin, 80)}: it is neither the credential's origin (${this.base.origin}) nor a host the ${connector.id} manifest allows`,
-              );
-            }
-            options.headers.authorization = await auth.authorization();
-            if (gate) await gate.acquire();
-          },
-        ],
-        afterResponse: [
-          (response) => {
-            gate?.observe(response.headers, rateLimit);
-            return response;
-          },
-        ],
-      },
-    });
+    };
   }
 
   async request<T = unknown>(request: ProviderRequest): Promise<ProviderResponse<T>> {
@@ -131,6 +181,7 @@ export class ProviderClient {
       try {
         const response = await this.got<T>(url, {
           method,
+          context: this.context,
           ...(request.searchParams ? { searchParams: request.searchParams } : {}),
           ...(request.json !== undefined ? { json: request.json } : {}),
         });
