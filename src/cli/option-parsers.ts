@@ -7,6 +7,14 @@ export function commaList(value: string): string[] {
   return value.split(',').map((s) => s.trim()).filter(Boolean);
 }
 
+/** `--concurrency 4` -> 4; anything but digits is refused by the option's name (the range is the service's to check). */
+export function wholeNumber(name: string): (value: string) => number {
+  return (value) => {
+    if (!/^\d{1,6}$/.test(value.trim())) throw new InputError(`--${name} must be a whole number, not "${printable(value, 40)}"`, { field: name });
+    return Number.parseInt(value, 10);
+  };
+}
+
 /** `a=b,c=d` (repeatable) -> { a: 'b', c: 'd' } */
 export function keyValues(value: string, previous: Record<string, string> = {}): Record<string, string> {
   // No prototype: `out["__proto__"] = v` must make a key the library can refuse by name, not a prototype.

@@ -1,7 +1,7 @@
 import cliProgress from 'cli-progress';
 import type { SyncEvent } from '../sync/sync-events.js';
 
-/** A bar per stream on a terminal (records, pages, rate); plain lines elsewhere. */
+/** A bar per stream on a terminal, all live at once (records, pages, rate); plain lines elsewhere. */
 export function createProgress(streams: string[]): { onEvent: (event: SyncEvent) => void; stop: () => void } {
   if (!process.stderr.isTTY) {
     return {
@@ -28,7 +28,14 @@ export function createProgress(streams: string[]): { onEvent: (event: SyncEvent)
   };
   return {
     onEvent: (event) => {
-      if (event.event === 'page') {
+      // Every stream gets its bar at once: those waiting for a slot say so.
+      if (event.event === 'started') {
+        for (const stream of event.streams) bar(stream).bar.update(0, { status: event.skipped.includes(stream) ? 'done earlier' : 'waiting' });
+      } else if (event.event === 'stream_started') {
+        const entry = bar(event.stream);
+        entry.started = Date.now();
+        entry.bar.update(0, { status: 'reading' });
+      } else if (event.event === 'page') {
         const { bar: b, started } = bar(event.stream);
         const rate = Math.round((event.total * 1000) / Math.max(1, Date.now() - started));
         b.update(0, { records: event.total, pages: event.page, rate, status: 'reading' });

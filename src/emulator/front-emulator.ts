@@ -29,6 +29,8 @@ export interface FrontEmulatorOptions {
   nextOrigin?: string;
   /** Answers contacts whole whatever q[updated_after] says, as a provider that ignores a filter would. */
   ignoreFilter?: boolean;
+  /** Each list page is answered this long after it was asked for (real providers take 100 to 500 ms). */
+  latencyMs?: number;
 }
 
 const LISTS = ['contacts', 'conversations', 'tags', 'accounts'] as const;
@@ -47,8 +49,9 @@ export class FrontEmulator {
   requests = 0;
   /** Path and query of every list page asked for, for tests of what a sync sends. */
   readonly pagesAsked: string[] = [];
-  /** What it answered, for tests and the bench. */
-  readonly stats = { pages: 0, rateLimited: 0, failed: 0, unauthorized: 0, lostResponses: 0 };
+  /** What it answered, for tests and the bench; `maxInFlight`: the most list pages it was answering at once. */
+  readonly stats = { pages: 0, rateLimited: 0, failed: 0, unauthorized: 0, lostResponses: 0, maxInFlight: 0 };
+  private inFlight = 0;
   /** The write routes: what was received and created, for exactly-once checks. */
   readonly writes = new FrontWrites(new Set(Array.from({ length: 3 }, (_, i) => `inb_${i.toString(36)}`)));
   private windowStart = 0;
@@ -109,7 +112,7 @@ export class FrontEmulator {
     }
     const list = path.slice(1);
     if (o.forbidden?.includes(list)) return send(res, 403, frontError(403, 'Forbidden', 'You do not have the permission to access this resource'));
-    if (req.method === 'GET' && (LISTS as readonly string[]).includes(list)) return this.page(res, list, url);
+    if (req.method === 'GET' && (LISTS as readonly string[]).includes(list)) return this.delayed(() => this.page(res, list, url));
     if (req.method === 'GET' && list in SMALL_LISTS) {
       const count = SMALL_LISTS[list as keyof typeof SMALL_LISTS];
       return send(res, 200, { _links: { self: url.toString() }, _results: Array.from({ length: count }, (_, i) => record(list, i)) });
@@ -128,6 +131,18 @@ export class FrontEmulator {
       return send(res, 502, frontError(502, 'Bad Gateway', 'Upstream failed'));
     }
     send(res, answer.status, answer.body);
+  }
+
+  /** Answers after the configured latency, counting the pages being answered at once. */
+  private delayed(answer: () => void): void {
+    this.inFlight += 1;
+    this.stats.maxInFlight = Math.max(this.stats.maxInFlight, this.inFlight);
+    const done = () => {
+      this.inFlight -= 1;
+      answer();
+    };
+    if (this.options.latencyMs) setTimeout(done, this.options.latencyMs);
+    else done();
   }
 
   /** One page of a list: `_results`, and `_pagination.next` on the company's host (here: the emulator, or nextOrigin). */

@@ -50,6 +50,10 @@ export interface ConnectorManifest {
     allowedHosts: string[];
     regions?: RegionConfig;
     rateLimit?: RateLimitConfig;
+    /**
+     * Requests of one credential in flight at once during a sync, by default: a source's streams are read side by side up to it (and pages ahead where the pagination allows). A source's own setting and `sync --concurrency` override it; 1 reads one stream after another.
+     */
+    concurrency?: number;
   };
   verification: VerificationConfig;
   errors: ErrorEnvelope;
@@ -125,7 +129,7 @@ export interface RegionConfig {
   domainField?: string;
 }
 /**
- * The provider's rate-limit window, for answers that say no reset time (Frontline: 1,000 requests per fixed 60-second window, 429 without Retry-After). An exhausted window or a 429 then waits until the window turns.
+ * The provider's rate-limit window (Front: 50 to 200 requests a minute by plan; Frontline: 1,000 per fixed 60-second window, 429 without Retry-After). Its length turns the announced x-ratelimit-limit into a rate for the sync summary, and an exhausted window or a 429 without a reset time waits until the window turns.
  */
 export interface RateLimitConfig {
   window: 'fixed';
@@ -226,6 +230,10 @@ export interface PageNumberPagination {
    * Optional JSON pointer to the provider's next-page link, read only to stop early: absent, null or empty means no next page.
    */
   next?: string;
+  /**
+   * Optional JSON pointer to the number of pages the provider reports (Frontegg's /_metadata/totalPages). Pages are asked for ahead only once the first answer gave it, and never past it; without it, a stream read with concurrency asks for up to that many pages past its end.
+   */
+  totalPages?: string;
 }
 /**
  * Where a stream can resume from the newest record seen: the record field, and the query the provider takes.

@@ -9,4 +9,8 @@ export interface SourceCreateRequest {
   credentialId?: string;
   path?: string;
   streams?: string[];
+  /**
+   * Requests in flight at once when this source is synced; default the connector's.
+   */
+  concurrency?: number;
 }

@@ -15,6 +15,10 @@ export interface SourceConfig {
    * @minItems 1
    */
   streams: [string, ...string[]];
+  /**
+   * Requests in flight at once when this source is synced (streams side by side, pages ahead); default the connector's `http.concurrency`. `sync --concurrency` overrides it.
+   */
+  concurrency?: number;
   createdAt: string;
   /**
    * jsonl: the folder (one <stream>.jsonl per stream) or one file.

@@ -34,6 +34,7 @@ export interface SyncJobSummary {
   rateLimited: number;
   retries: number;
   ms: number;
+  rate?: SyncRate;
   rejects?: string;
   finishedEarlier?: string[];
   streams: {
@@ -45,6 +46,15 @@ export interface SyncJobSummary {
       skipped: number;
     };
   };
+}
+/**
+ * Requests made with the source's credential, and the rate reached against the provider's limit when it announces one.
+ */
+export interface SyncRate {
+  requests: number;
+  perMinute: number;
+  limitPerMinute?: number;
+  ofLimit?: number;
 }
 export interface SyncJobError {
   code: string;

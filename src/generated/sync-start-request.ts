@@ -7,5 +7,9 @@ export interface SyncStartRequest {
   source: string;
   destination: string;
   streams?: string[];
+  /**
+   * Requests in flight at once for this run; default the source's, else the connector's. 1 reads one stream after another.
+   */
+  concurrency?: number;
   fullRefresh?: boolean;
 }

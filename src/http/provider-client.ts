@@ -179,12 +179,16 @@ export class ProviderClient {
     // A short-lived token refused with 401 gets one fresh exchange and one more try; then the 401 stands.
     for (let renewed = false; ; renewed = true) {
       try {
-        const response = await this.got<T>(url, {
-          method,
-          context: this.context,
-          ...(request.searchParams ? { searchParams: request.searchParams } : {}),
-          ...(request.json !== undefined ? { json: request.json } : {}),
-        });
+        const send = () =>
+          this.got<T>(url, {
+            method,
+            context: this.context,
+            ...(request.searchParams ? { searchParams: request.searchParams } : {}),
+            ...(request.json !== undefined ? { json: request.json } : {}),
+          });
+        // The gate bounds this credential's requests in flight; its retries keep their slot.
+        const gate = this.context.credport.gate;
+        const response = await (gate ? gate.run(send) : send());
         return { status: response.statusCode, headers: response.headers, body: response.body };
       } catch (error) {
         // Which token the provider refused, read from got's error before it is replaced by a redacted one.

@@ -1,27 +1,62 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import pLimit, { type LimitFunction } from 'p-limit';
 import type { RateLimitConfig } from '../generated/connector-manifest.js';
 
 type Headers = Record<string, string | string[] | undefined>;
 
 /**
- * One per credential per process: every request made with the credential waits here, so a 429
- * seen by one request pauses all of them, and `x-ratelimit-remaining: 0` holds them until reset.
+ * One per credential per process: every request made with the credential passes here, so a 429
+ * seen by one request pauses all of them, an exhausted window holds them until it turns, and no
+ * more than `concurrency` of them are in flight at once (streams read side by side share it).
  */
 export class RateGate {
   private pausedUntil = 0;
   private exhaustedUntil = 0;
   /** When the current fixed window opened, as far as we saw it (the answer that left limit - 1). */
   private windowOpenedAt: number | undefined;
+  /**
+   * Requests the provider's current window still allows, by its last answer less what we sent
+   * since; with requests in flight, waiting for the window at 0 is how none of them draws a 429.
+   */
+  private left: number | undefined;
+  private leftUntil = 0;
+  private inFlight = 0;
+  private readonly slots: LimitFunction = pLimit(Number.POSITIVE_INFINITY);
+  /** Requests sent through this gate (attempts, retries included), and the limit the provider last announced. */
+  readonly stats: { requests: number; announcedLimit?: number } = { requests: 0 };
 
   constructor(readonly now: () => number = Date.now) {}
 
-  /** Waits while the provider asked us to; returns how long it waited. */
+  /** Requests of this credential in flight at once from now on (a sync sets it; 1 is one at a time). */
+  limitInFlight(concurrency: number): void {
+    this.slots.concurrency = Math.max(1, Math.floor(concurrency));
+  }
+
+  /** Runs one request (with its retries) in a slot: at most `concurrency` run at once. */
+  run<T>(request: () => Promise<T>): Promise<T> {
+    return this.slots(async () => {
+      this.inFlight += 1;
+      try {
+        return await request();
+      } finally {
+        this.inFlight -= 1;
+      }
+    });
+  }
+
+  /** Waits while the provider asked us to, or while its window has nothing left; returns how long it waited. */
   async acquire(): Promise<number> {
     let waited = 0;
     for (;;) {
-      const until = Math.max(this.pausedUntil, this.exhaustedUntil);
-      const wait = until - this.now();
-      if (wait <= 0) return waited;
+      const now = this.now();
+      if (this.left !== undefined && now >= this.leftUntil) this.left = undefined; // the window turned
+      const until = Math.max(this.pausedUntil, this.exhaustedUntil, this.left !== undefined && this.left <= 0 ? this.leftUntil : 0);
+      const wait = until - now;
+      if (wait <= 0) {
+        if (this.left !== undefined) this.left -= 1;
+        this.stats.requests += 1;
+        return waited;
+      }
       await sleep(wait);
       waited += wait;
     }
@@ -33,12 +68,22 @@ export class RateGate {
    */
   observe(headers: Headers, window?: RateLimitConfig): void {
     const remaining = Number(first(headers['x-ratelimit-remaining']));
+    const limit = Number(first(headers['x-ratelimit-limit']));
     const now = this.now();
-    if (window && remaining === Number(first(headers['x-ratelimit-limit'])) - 1) this.windowOpenedAt = now;
-    if (!Number.isFinite(remaining) || remaining > 0) return;
+    if (Number.isFinite(limit) && limit > 0) this.stats.announcedLimit = limit;
+    if (window && remaining === limit - 1) this.windowOpenedAt = now;
+    if (!Number.isFinite(remaining)) return;
     const reset = resetAt(first(headers['x-ratelimit-reset']), now) ?? (window ? this.windowEndsAt(window) : undefined);
+    if (reset === undefined) return;
+    // Requests still in flight may not be counted in this answer yet: assume they are not. An
+    // answer overtaken by a later one must not raise what is left, so within a window keep the lower.
+    const until = Math.min(reset, now + MAX_WAIT);
+    const estimate = remaining - Math.max(0, this.inFlight - 1);
+    const sameWindow = this.left !== undefined && now < this.leftUntil && Math.abs(until - this.leftUntil) < SAME_WINDOW_MS;
+    this.left = sameWindow ? Math.min(this.left!, estimate) : estimate;
+    if (!sameWindow) this.leftUntil = until;
     // A reset far in the future is a bad header, not a reason to stall every request for hours.
-    if (reset !== undefined) this.exhaustedUntil = Math.max(this.exhaustedUntil, Math.min(reset, now + MAX_WAIT));
+    if (remaining <= 0) this.exhaustedUntil = Math.max(this.exhaustedUntil, Math.min(reset, now + MAX_WAIT));
   }
 
   /**
@@ -67,6 +112,8 @@ export function gateFor(key: string): RateGate {
 }
 
 const MIN_WAIT = 50;
+// Resets within a second of each other name one window (Front sends whole seconds).
+const SAME_WINDOW_MS = 1000;
 const MAX_WAIT = 120_000;
 
 /**

@@ -36,7 +36,7 @@ export class SyncJobs {
 
   constructor(private readonly run: RunSync) {}
 
-  start(input: { source: string; destination: string; streams?: string[]; fullRefresh?: boolean }, streams: string[]): SyncJob {
+  start(input: { source: string; destination: string; streams?: string[]; fullRefresh?: boolean; concurrency?: number }, streams: string[]): SyncJob {
     const id = `sync_${randomBytes(10).toString('hex')}`;
     const view: SyncJob = { id, source: input.source, destination: input.destination, status: 'running', streams, progress: {}, startedAt: new Date().toISOString() };
     for (const stream of streams) view.progress[stream] = { records: 0, pages: 0, status: 'waiting' };
@@ -53,6 +53,7 @@ export class SyncJobs {
     entry.done = this.run(input.source, input.destination, {
       ...(input.streams ? { streams: input.streams } : {}),
       fullRefresh: input.fullRefresh === true,
+      ...(input.concurrency !== undefined ? { concurrency: input.concurrency } : {}),
       signal: entry.abort.signal,
       onEvent: publish,
     }).then(
@@ -114,6 +115,7 @@ export class SyncJobs {
 function track(view: SyncJob, event: SyncEvent): void {
   const progress = (stream: string) => (view.progress[stream] ??= { records: 0, pages: 0, status: 'waiting' });
   if (event.event === 'started') for (const stream of event.skipped) progress(stream).status = 'skipped';
+  if (event.event === 'stream_started') progress(event.stream).status = 'reading';
   if (event.event === 'page') Object.assign(progress(event.stream), { records: event.total, pages: event.page, status: 'reading' });
   if (event.event === 'stream_finished') Object.assign(progress(event.stream), { records: event.records, pages: event.pages, status: 'done' });
   if (event.event === 'finished') Object.assign(view, { status: 'finished', summary: event.summary, endedAt: new Date().toISOString() });

@@ -9,6 +9,7 @@ import type { CredentialService } from '../credentials/credential-service.js';
 import type { Collection } from '../store/collection.js';
 import { printable } from '../text/printable.js';
 import { encodePathValue, templateParams } from './render-template.js';
+import { checkConcurrency } from './concurrency.js';
 import { checkRequirement } from './requirements.js';
 
 export interface CreateSourceInput {
@@ -21,6 +22,8 @@ export interface CreateSourceInput {
   path?: string;
   /** Default: every stream the connector (or folder) has. */
   streams?: string[];
+  /** Requests in flight at once when it is synced; default the connector's. */
+  concurrency?: number;
 }
 
 export interface CreateDestinationInput {
@@ -63,7 +66,7 @@ export class SavedConfigs {
     }
     const streams = pickStreams(Object.keys(connector.manifest.streams ?? {}), input.streams, connector.id);
     for (const stream of streams) checkRequirement(connector.manifest.streams![stream]!.requires, tile, `${connector.manifest.title} stream ${stream}`);
-    return this.saveSource({ id: newId('src'), name, connector: connector.id, credentialId: tile.id, streams, createdAt: new Date().toISOString() });
+    return this.saveSource({ id: newId('src'), name, connector: connector.id, credentialId: tile.id, streams, ...concurrencyOf(input), createdAt: new Date().toISOString() });
   }
 
   private async addJsonlSource(name: string, input: CreateSourceInput): Promise<SourceConfig> {
@@ -76,7 +79,7 @@ export class SavedConfigs {
       ? (await readdir(path)).filter((f) => f.endsWith('.jsonl')).map((f) => f.slice(0, -'.jsonl'.length)).sort()
       : [basename(path).replace(/\.jsonl$/, '')];
     const streams = pickStreams(available, input.streams, `the folder ${printable(path, 120)}`);
-    return this.saveSource({ id: newId('src'), name, connector: 'jsonl', path, streams, createdAt: new Date().toISOString() });
+    return this.saveSource({ id: newId('src'), name, connector: 'jsonl', path, streams, ...concurrencyOf(input), createdAt: new Date().toISOString() });
   }
 
   private async saveSource(source: Omit<SourceConfig, 'streams'> & { streams: string[] }): Promise<SourceConfig> {
@@ -229,4 +232,8 @@ function newId(prefix: string): string {
 
 function byCreation<T extends { createdAt: string; id: string }>(items: T[]): T[] {
   return items.sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.id < b.id ? -1 : 1));
+}
+
+function concurrencyOf(input: CreateSourceInput): { concurrency?: number } {
+  return input.concurrency === undefined ? {} : { concurrency: checkConcurrency(input.concurrency) };
 }

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import pLimit from 'p-limit';
 import { CredportError, ProviderRejectedError, SyncCancelledError } from '../errors.js';
 import type { Collection } from '../store/collection.js';
-import type { SyncEvent, SyncSummary } from './sync-events.js';
+import type { SyncEvent, SyncRate, SyncSummary } from './sync-events.js';
 import type { Reject, StreamReader, StreamWriter } from './stream-io.js';
 
 export interface StreamState {
@@ -62,12 +63,17 @@ export interface SyncJob {
   onRejected: (error: ProviderRejectedError) => Promise<void>;
   /** Aborted: stop after the current page's checkpoint (SIGINT, a cancel from the API). */
   signal?: AbortSignal;
+  /** Streams read side by side (default 1: one after another, in order). */
+  concurrency?: number;
+  /** The rate the run reached against the provider's announced limit, asked once at the end. */
+  rate?: () => SyncRate | undefined;
 }
 
 /**
- * One generic loop: a reader yields pages, a writer takes each one, then the checkpoint moves.
- * Killed at any moment and run again, every record lands once (file writers cut back to the
- * checkpoint; provider writers keep a per-record ledger).
+ * One generic loop per stream: a reader yields pages, a writer takes each one, then the checkpoint
+ * moves. Streams run side by side up to `concurrency`, each with its own checkpoint. Killed at any
+ * moment and run again, every record lands once (file writers cut back to the checkpoint; provider
+ * writers keep a per-record ledger).
  */
 export async function runSync(job: SyncJob, counters: { rateLimited: number; retries: number }): Promise<SyncSummary> {
   const started = Date.now();
@@ -80,15 +86,37 @@ export async function runSync(job: SyncJob, counters: { rateLimited: number; ret
   const names = job.streams.map((s) => s.name);
   const finished = names.filter((name) => doneInRun(state.streams[name], run));
   const resumed = names.filter((name) => state.streams[name]?.status === 'running');
-  job.onEvent({ event: 'started', source: job.sourceId, destination: job.destinationId, run: run.id, resumedRun: interrupted !== undefined, streams: names, resumed, skipped: finished });
+  const concurrency = Math.max(1, Math.floor(job.concurrency ?? 1));
+  job.onEvent({ event: 'started', source: job.sourceId, destination: job.destinationId, run: run.id, resumedRun: interrupted !== undefined, streams: names, resumed, skipped: finished, concurrency });
   const summary: SyncSummary = { source: job.sourceId, destination: job.destinationId, streams: {}, records: 0, pages: 0, sent: 0, rejected: 0, skipped: 0, rateLimited: 0, retries: 0, ms: 0 };
-  let current: StreamPlan | undefined;
+  const save = checkpointSaver(job, state);
+  // The first stream to fail stops the others at their next checkpoint; its error is the sync's.
+  const stopOthers = new AbortController();
+  let failure: { error: unknown; plan: StreamPlan } | undefined;
+  const slots = pLimit(concurrency);
+  const results = await Promise.all(
+    job.streams.map((plan) =>
+      slots(async (): Promise<StreamState | undefined> => {
+        if (failure) return undefined;
+        const previous = state.streams[plan.name];
+        if (previous && doneInRun(previous, run)) return previous;
+        try {
+          if (job.signal?.aborted) throw new SyncCancelledError(undefined);
+          return await syncStream(job, plan, state, save, stopOthers.signal);
+        } catch (error) {
+          if (!failure) {
+            failure = { error, plan };
+            stopOthers.abort();
+          }
+          return undefined;
+        }
+      }),
+    ),
+  );
   try {
-    for (const plan of job.streams) {
-      current = plan;
-      if (job.signal?.aborted) throw new SyncCancelledError(undefined);
-      const previous = state.streams[plan.name];
-      const st = previous && doneInRun(previous, run) ? previous : await syncStream(job, plan, state);
+    if (failure) throw failure.error;
+    for (const [i, plan] of job.streams.entries()) {
+      const st = results[i]!;
       summary.streams[plan.name] = { records: st.records, pages: st.pages, sent: st.sent ?? 0, rejected: st.rejected ?? 0, skipped: st.skipped ?? 0 };
       summary.records += st.records;
       summary.pages += st.pages;
@@ -97,25 +125,43 @@ export async function runSync(job: SyncJob, counters: { rateLimited: number; ret
       summary.skipped += st.skipped ?? 0;
     }
     state.run = { ...run, status: 'done' };
-    state.updatedAt = new Date().toISOString();
-    await job.state.put(job.key, state);
+    await save();
   } catch (error) {
-    const failure = await describeFailure(job, error, current);
-    job.onEvent({ event: 'failed', stream: current?.name, code: failure.code, message: failure.message, exitCode: failure.exitCode });
-    throw failure;
+    const plan = failure?.plan;
+    const described = await describeFailure(job, error, plan);
+    job.onEvent({ event: 'failed', stream: plan?.name, code: described.code, message: described.message, exitCode: described.exitCode });
+    throw described;
   }
   Object.assign(summary, { rateLimited: counters.rateLimited, retries: counters.retries, ms: Date.now() - started });
+  const rate = job.rate?.();
+  if (rate) summary.rate = rate;
   if (finished.length > 0) summary.finishedEarlier = finished;
   if (summary.rejected > 0) summary.rejects = job.rejects.path;
   job.onEvent({ event: 'finished', summary });
   return summary;
 }
 
+/**
+ * Saves the whole sync state, one write after the other: streams checkpoint concurrently, and a
+ * write that overtook a later one would put an older checkpoint back.
+ */
+function checkpointSaver(job: SyncJob, state: SyncState): () => Promise<void> {
+  let last: Promise<void> = Promise.resolve();
+  return () => {
+    const write = last.then(() => {
+      state.updatedAt = new Date().toISOString();
+      return job.state.put(job.key, state);
+    });
+    last = write.catch(() => undefined);
+    return write;
+  };
+}
+
 function doneInRun(stream: StreamState | undefined, run: RunState): boolean {
   return stream?.status === 'done' && stream.run === run.id;
 }
 
-async function syncStream(job: SyncJob, plan: StreamPlan, state: SyncState): Promise<StreamState> {
+async function syncStream(job: SyncJob, plan: StreamPlan, state: SyncState, save: () => Promise<void>, stopped: AbortSignal): Promise<StreamState> {
   const previous = state.streams[plan.name];
   // A running stream resumes where its checkpoint says; otherwise a new run starts: incremental
   // streams read from the newest cursor, the others are read again whole.
@@ -127,6 +173,7 @@ async function syncStream(job: SyncJob, plan: StreamPlan, state: SyncState): Pro
     ? { ...previous, run }
     : { status: 'running', next: null, offset: plan.appendAcrossRuns && previous ? previous.offset : 0, pages: 0, records: 0, ...(since !== undefined ? { cursor: since, since } : {}), run };
   const writer = await plan.writer(st.offset);
+  job.onEvent({ event: 'stream_started', stream: plan.name, fromCheckpoint: resume });
   try {
     const readThrough = resume && st.next === null && st.pages > 0; // only the final checkpoint was missing
     if (!readThrough) {
@@ -153,13 +200,13 @@ async function syncStream(job: SyncJob, plan: StreamPlan, state: SyncState): Pro
         if (plan.cursorField) st.cursor = newest(page.records, plan.cursorField, st.cursor);
         st.next = page.next;
         job.onEvent({ event: 'page', stream: plan.name, page: st.pages, records: page.records.length, total: st.records, sent: st.sent, rejected: st.rejected, skipped: st.skipped });
-        await checkpoint(job, state, plan.name, st);
-        if (job.signal?.aborted) throw new SyncCancelledError(plan.name);
+        await checkpoint(job, state, save, plan.name, st);
+        if (job.signal?.aborted || stopped.aborted) throw new SyncCancelledError(plan.name);
       }
     }
     st.status = 'done';
     st.next = null;
-    await checkpoint(job, state, plan.name, st);
+    await checkpoint(job, state, save, plan.name, st);
     job.onEvent({ event: 'stream_finished', stream: plan.name, pages: st.pages, records: st.records, sent: st.sent ?? 0, rejected: st.rejected ?? 0, skipped: st.skipped ?? 0 });
     return st;
   } finally {
@@ -167,10 +214,9 @@ async function syncStream(job: SyncJob, plan: StreamPlan, state: SyncState): Pro
   }
 }
 
-async function checkpoint(job: SyncJob, state: SyncState, name: string, st: StreamState): Promise<void> {
+async function checkpoint(job: SyncJob, state: SyncState, save: () => Promise<void>, name: string, st: StreamState): Promise<void> {
   state.streams[name] = { ...st };
-  state.updatedAt = new Date().toISOString();
-  await job.state.put(job.key, state);
+  await save();
   job.onEvent({ event: 'checkpoint', stream: name, pages: st.pages, records: st.records, offset: st.offset });
 }
 

@@ -4,7 +4,9 @@ export type SyncEvent =
    * `resumedRun`: this sync finishes an interrupted run; `skipped`: its streams that run already
    * finished (not read again); `resumed`: streams that continue from a checkpoint.
    */
-  | { event: 'started'; source: string; destination: string; run: string; resumedRun: boolean; streams: string[]; resumed: string[]; skipped: string[] }
+  | { event: 'started'; source: string; destination: string; run: string; resumedRun: boolean; streams: string[]; resumed: string[]; skipped: string[]; concurrency: number }
+  /** A stream began reading (streams wait for a slot when there are more than the concurrency). */
+  | { event: 'stream_started'; stream: string; fromCheckpoint: boolean }
   | { event: 'page'; stream: string; page: number; records: number; total: number; sent: number; rejected: number; skipped: number }
   | { event: 'checkpoint'; stream: string; pages: number; records: number; offset: number }
   | { event: 'rate_limited'; stream: string; waitMs: number }
@@ -31,4 +33,15 @@ export interface SyncSummary {
   rateLimited: number;
   retries: number;
   ms: number;
+  /** Requests made with the source's credential, and the rate reached against the provider's limit when it announces one. */
+  rate?: SyncRate;
+}
+
+export interface SyncRate {
+  requests: number;
+  perMinute: number;
+  /** The provider's limit per minute: its x-ratelimit-limit over the manifest's window. */
+  limitPerMinute?: number;
+  /** perMinute / limitPerMinute. */
+  ofLimit?: number;
 }

@@ -6,7 +6,7 @@ import type { CredentialTile } from '../generated/credential-tile.js';
 import type { DestinationConfig } from '../generated/destination.js';
 import type { SourceConfig } from '../generated/source.js';
 import type { ClientEvent, HttpSettings, ProviderClient } from '../http/provider-client.js';
-import { gateFor } from '../http/rate-gate.js';
+import { gateFor, type RateGate } from '../http/rate-gate.js';
 import type { ConnectorRegistry } from '../registry/connector-registry.js';
 import type { Collection } from '../store/collection.js';
 import { printable } from '../text/printable.js';
@@ -14,9 +14,10 @@ import { jsonlReader } from './readers/jsonl-reader.js';
 import { providerReader } from './readers/provider-reader.js';
 import { lockDestination } from './destination-lock.js';
 import { RejectsFile } from './rejects-file.js';
+import { checkConcurrency } from './concurrency.js';
 import { checkRequirement } from './requirements.js';
 import type { SavedConfigs } from './saved-configs.js';
-import type { SyncEvent, SyncSummary } from './sync-events.js';
+import type { SyncEvent, SyncRate, SyncSummary } from './sync-events.js';
 import { runSync, type StreamPlan, type SyncState } from './sync-engine.js';
 import { JsonlWriter } from './writers/jsonl-writer.js';
 import { type LedgerEntry, ProviderWriter } from './writers/provider-writer.js';
@@ -29,6 +30,8 @@ export interface RunSyncOptions {
   onEvent?: (event: SyncEvent) => void;
   /** Abort to stop after the current page's checkpoint; the next sync finishes the run. */
   signal?: AbortSignal;
+  /** Requests in flight at once (streams side by side, pages ahead); default the source's setting, else its connector's. */
+  concurrency?: number;
 }
 
 /** Syncs need more patience than a verification: 429s and 5xx are absorbed, not reported. */
@@ -67,67 +70,70 @@ export class SyncService {
     const { source, destination, streams: wanted } = await this.check(sourceId, destinationId, options.streams);
     const onEvent = options.onEvent ?? (() => undefined);
     const counters = { rateLimited: 0, retries: 0 };
-    let current = wanted[0]!;
-    const clientEvents = (event: ClientEvent) => {
-      if (event.type === 'rate_limited') {
-        counters.rateLimited += 1;
-        onEvent({ event: 'rate_limited', stream: current, waitMs: event.waitMs });
-      } else {
-        counters.retries += 1;
-        onEvent({ event: 'retry', stream: current, waitMs: event.waitMs, reason: event.reason });
-      }
-    };
-    const clientFor = (credentialId: string): Promise<ProviderClient> =>
-      this.deps.credentials.client(credentialId, { http: this.deps.http ?? SYNC_HTTP, gate: gateFor(credentialId), onEvent: clientEvents, credentialId });
-    const readerClient = source.connector === 'jsonl' ? undefined : await clientFor(source.credentialId!);
-    const writerClient = destination.connector === 'jsonl' ? undefined : await clientFor(destination.credentialId!);
+    const readsFrom = source.connector === 'jsonl' ? undefined : this.deps.registry.get(source.connector);
+    const writesTo = destination.connector === 'jsonl' ? undefined : this.deps.registry.get(destination.connector);
+    const concurrency = checkConcurrency(options.concurrency ?? source.concurrency ?? readsFrom?.manifest.http.concurrency ?? 1);
+    // One budget per credential: the source's setting bounds its requests in flight; a destination
+    // on another credential keeps its connector's (or the sync's --concurrency).
+    if (source.credentialId) gateFor(source.credentialId).limitInFlight(concurrency);
+    if (destination.credentialId && destination.credentialId !== source.credentialId) {
+      gateFor(destination.credentialId).limitInFlight(options.concurrency ?? writesTo?.manifest.http.concurrency ?? concurrency);
+    }
+    // A client per stream and credential, all on the credential's one gate: waits are reported on the stream that met them.
+    const clientFor = (credentialId: string, stream: string): Promise<ProviderClient> =>
+      this.deps.credentials.client(credentialId, {
+        http: this.deps.http ?? SYNC_HTTP,
+        gate: gateFor(credentialId),
+        credentialId,
+        onEvent: (event: ClientEvent) => {
+          if (event.type === 'rate_limited') {
+            counters.rateLimited += 1;
+            onEvent({ event: 'rate_limited', stream, waitMs: event.waitMs });
+          } else {
+            counters.retries += 1;
+            onEvent({ event: 'retry', stream, waitMs: event.waitMs, reason: event.reason });
+          }
+        },
+      });
     // Read once: every stream's requirement (Frontline's USER key) is checked against the same tiles.
     const tiles = {
-      source: readerClient ? await this.deps.credentials.show(source.credentialId!) : undefined,
-      destination: writerClient ? await this.deps.credentials.show(destination.credentialId!) : undefined,
+      source: source.credentialId ? await this.deps.credentials.show(source.credentialId) : undefined,
+      destination: destination.credentialId ? await this.deps.credentials.show(destination.credentialId) : undefined,
     };
     const rejects = new RejectsFile(join(this.deps.home, 'syncs', `${source.id}__${destination.id}.rejects.jsonl`));
 
     const plans: StreamPlan[] = [];
-    for (const name of wanted) plans.push(await this.plan(name, source, destination, tiles, readerClient, writerClient, rejects, (e) => onEvent(e)));
+    for (const name of wanted) {
+      const readerClient = source.credentialId ? await clientFor(source.credentialId, name) : undefined;
+      const writerClient = destination.credentialId ? await clientFor(destination.credentialId, name) : undefined;
+      plans.push(await this.plan(name, source, destination, tiles, readerClient, writerClient, rejects, concurrency, (e) => onEvent(e)));
+    }
+    const budget = source.credentialId ?? destination.credentialId;
+    const rate = budget ? rateMeter(gateFor(budget), (readsFrom ?? writesTo)?.manifest.http.rateLimit?.windowMs) : undefined;
     const release = await lockDestination(this.deps.home, destination.id);
     try {
-      return await this.runLocked(source, destination, plans, options, rejects, counters, onEvent, (stream) => (current = stream));
+      return await runSync(
+        {
+          key: `${source.id}:${destination.id}`,
+          sourceId: source.id,
+          destinationId: destination.id,
+          streams: plans,
+          fullRefresh: options.fullRefresh === true,
+          ...(options.signal ? { signal: options.signal } : {}),
+          concurrency,
+          ...(rate ? { rate } : {}),
+          state: this.deps.state,
+          rejects,
+          onEvent,
+          onRejected: async (error) => {
+            if (error.credentialId) await this.deps.credentials.markInvalid(error.credentialId);
+          },
+        },
+        counters,
+      );
     } finally {
       await release();
     }
-  }
-
-  private runLocked(
-    source: SourceConfig,
-    destination: DestinationConfig,
-    plans: StreamPlan[],
-    options: RunSyncOptions,
-    rejects: RejectsFile,
-    counters: { rateLimited: number; retries: number },
-    onEvent: (event: SyncEvent) => void,
-    setCurrent: (stream: string) => void,
-  ): Promise<SyncSummary> {
-    return runSync(
-      {
-        key: `${source.id}:${destination.id}`,
-        sourceId: source.id,
-        destinationId: destination.id,
-        streams: plans,
-        fullRefresh: options.fullRefresh === true,
-        ...(options.signal ? { signal: options.signal } : {}),
-        state: this.deps.state,
-        rejects,
-        onEvent: (event) => {
-          if ('stream' in event && event.stream) setCurrent(event.stream);
-          onEvent(event);
-        },
-        onRejected: async (error) => {
-          if (error.credentialId) await this.deps.credentials.markInvalid(error.credentialId);
-        },
-      },
-      counters,
-    );
   }
 
   private async plan(
@@ -138,6 +144,7 @@ export class SyncService {
     readerClient: ProviderClient | undefined,
     writerClient: ProviderClient | undefined,
     rejects: RejectsFile,
+    ahead: number,
     onEvent: (event: SyncEvent) => void,
   ): Promise<StreamPlan> {
     const scopes: string[] = [];
@@ -149,7 +156,7 @@ export class SyncService {
       checkRequirement(stream.requires, tiles.source!, `${connector.manifest.title} stream ${name}`);
       scopes.push(...stream.scopes);
       cursorField = stream.incremental?.cursorField;
-      reader = (since) => providerReader({ client: readerClient, provider: connector.manifest.title, name, stream, since, onEvent });
+      reader = (since) => providerReader({ client: readerClient, provider: connector.manifest.title, name, stream, since, onEvent, ahead });
     } else {
       const path = source.path!;
       const file = (await stat(path)).isDirectory() ? join(path, `${name}.jsonl`) : path;
@@ -184,3 +191,23 @@ export class SyncService {
     return { name, scopes, reader, writer, appendAcrossRuns: cursorField !== undefined, ...(cursorField ? { cursorField } : {}) };
   }
 }
+
+/**
+ * The rate a run reached with one credential: requests through its gate since now, per minute,
+ * against the limit the provider announced (x-ratelimit-limit) over the manifest's window.
+ */
+function rateMeter(gate: RateGate, windowMs: number | undefined): () => SyncRate | undefined {
+  const from = gate.stats.requests;
+  const started = Date.now();
+  return () => {
+    const requests = gate.stats.requests - from;
+    if (requests === 0) return undefined;
+    const perMinute = round((requests * 60_000) / Math.max(1, Date.now() - started));
+    const announced = gate.stats.announcedLimit;
+    if (announced === undefined || windowMs === undefined) return { requests, perMinute };
+    const limitPerMinute = round((announced * 60_000) / windowMs);
+    return { requests, perMinute, limitPerMinute, ofLimit: Math.round((perMinute / limitPerMinute) * 1000) / 1000 };
+  };
+}
+
+const round = (n: number) => Math.round(n * 10) / 10;

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeConnector } from '../helpers/connector-fixtures.js';
 import { apiBench } from './api-bench.js';
+import { concurrencyCost, rateUnderLimit } from './concurrency-bench.js';
 import { credentialBench, type Row } from './credentials-bench.js';
 import { startupBench } from './startup-bench.js';
 import { syncPeakRss, syncThroughput, syncUnderRateLimit } from './sync-bench.js';
@@ -74,6 +75,21 @@ if (!quick) {
   const limited = await syncUnderRateLimit(await home(), R, 6_000, 5);
   console.log(`\n## sync under a rate limit of R = ${R} requests a minute (enforced as ${R / 10} per 6-second window, 5 windows)\n`);
   console.log(`achieved: ${limited.achieved.toFixed(0)} requests a minute (${(limited.achieved / R).toFixed(3)} of R, goal >= 0.95); 429s received: ${limited.rateLimited}`);
+}
+
+{
+  const W = quick ? 2 : 5;
+  const limit = { perMinute: 1000, windowMs: 6_000, windows: W, latencyMs: 200 };
+  const paged = await rateUnderLimit(await home(), 'pager', limit);
+  const cursor = await rateUnderLimit(await home(), 'front', limit);
+  console.log(`\n## concurrent streams: 3 streams, 200 ms a page, a limit of 1,000 requests a minute (100 per 6-second window, ${W} windows)\n`);
+  console.log(`page numbers (pages ahead), concurrency 8: ${paged.achieved.toFixed(0)} requests a minute, ${paged.ofLimit.toFixed(3)} of the limit (goal >= 0.9); 429s: ${paged.rateLimited}; most in flight: ${paged.maxInFlight}`);
+  console.log(`Front cursors (one page a stream), concurrency 4: ${cursor.achieved.toFixed(0)} requests a minute, ${cursor.ofLimit.toFixed(3)} of the limit; 429s: ${cursor.rateLimited}; most in flight: ${cursor.maxInFlight}`);
+  console.log('  (three cursor streams at 200 ms a page can make at most 15 requests a second, 0.9 of this limit: a cursor names the next page only in its answer)');
+  const cost = await concurrencyCost(await home(), ROUNDS);
+  console.log(`\n## concurrent streams, no latency, no limit: tags, contacts, conversations (30,000 records each), ${ROUNDS} alternating rounds\n`);
+  console.log(`side by side (--concurrency 4): ${cost.sideRps.toFixed(0)} records/s; one after another (--concurrency 1): ${cost.oneRps.toFixed(0)} records/s`);
+  console.log(`ratio, median of paired runs: ${cost.ratio.toFixed(2)} (goal >= 0.95; each pair: ${cost.ratios.map((r) => r.toFixed(2)).join(', ')})`);
 }
 
 const WRITES = 5_000;

@@ -39,10 +39,10 @@ afterEach(async () => {
   }
 });
 
-async function syncUsers(credential: string): Promise<CliResult> {
+async function syncUsers(credential: string, extra: string[] = []): Promise<CliResult> {
   const source = JSON.parse((await cli(['sources', 'add', 'frontegg', '--name', 'Users', '--credential', credential, '--json'])).stdout).id;
   const destination = JSON.parse((await cli(['destinations', 'add', 'jsonl', '--name', 'Files', '--path', join(home, 'out'), '--json'])).stdout).id;
-  return cli(['sync', source, '--to', destination, '--json']);
+  return cli(['sync', source, '--to', destination, '--json', ...extra]);
 }
 
 describe('the Frontegg connector', () => {
@@ -82,7 +82,8 @@ describe('the Frontegg connector', () => {
     await start({ users: 1500, tokenTtlMs: 400, announcedExpiresIn: 3600, pageDelayMs: 60 });
     const credential = JSON.parse((await add()).stdout).id;
     const exchangesBefore = emulator.stats.exchanges;
-    const result = await syncUsers(credential);
+    // One page at a time: each renewal is then met by exactly one request (the concurrent case is below).
+    const result = await syncUsers(credential, ['--concurrency', '1']);
     expect(result.code).toBe(0);
     const events = result.stdout.trim().split('\n').map((l) => JSON.parse(l));
     expect(events.filter((e) => e.event === 'failed')).toEqual([]);
@@ -92,6 +93,28 @@ describe('the Frontegg connector', () => {
     const exchanges = emulator.stats.exchanges - exchangesBefore;
     expect(emulator.stats.unauthorized).toBe(exchanges - 1); // each renewal answers exactly one 401
     expect(exchanges).toBeGreaterThanOrEqual(2);
+  });
+
+  it('renews once for all the pages in flight when the token expires under a concurrent read, writing each user once in order', async () => {
+    await start({ users: 3000, tokenTtlMs: 300, announcedExpiresIn: 3600, pageDelayMs: 60 });
+    const credential = JSON.parse((await add()).stdout).id;
+    const exchangesBefore = emulator.stats.exchanges;
+    const result = await syncUsers(credential, ['--concurrency', '4']);
+    expect(result.code).toBe(0);
+    const events = result.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(events.filter((e) => e.event === 'failed')).toEqual([]);
+    const ids = (await readFile(join(home, 'out', 'users.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l).id);
+    expect(ids).toHaveLength(3000);
+    expect(new Set(ids).size).toBe(3000);
+    // Pages fetched ahead are still written in order.
+    expect(ids).toEqual([...ids].sort((a, b) => Number(a.replace(/\D/g, '')) - Number(b.replace(/\D/g, ''))));
+    const renewals = emulator.stats.exchanges - exchangesBefore - 1;
+    expect(renewals).toBeGreaterThanOrEqual(1);
+    // The pages in flight with the stale token each meet one 401, and together they cause one exchange.
+    expect(emulator.stats.unauthorized).toBeGreaterThanOrEqual(renewals);
+    expect(emulator.stats.unauthorized).toBeLessThanOrEqual(renewals * 4);
+    // No page past the last is asked for: the provider said how many there are.
+    expect(emulator.stats.pages).toBe(30);
   });
 
   it('reads the older camelCase exchange answer (accessToken, expiresIn)', async () => {

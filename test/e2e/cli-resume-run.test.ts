@@ -1,10 +1,9 @@
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { createServer, request, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { FrontEmulator } from '../../src/emulator/front-emulator.js';
+import { RecordingProxy } from '../helpers/recording-proxy.js';
 import { CLI, type CliResult, runCli } from '../helpers/run-cli.js';
 import { removeHome, tempHome } from '../helpers/temp-home.js';
 
@@ -15,41 +14,30 @@ import { removeHome, tempHome } from '../helpers/temp-home.js';
 let home: string;
 let env: NodeJS.ProcessEnv;
 let emulator: FrontEmulator;
-let proxy: Server;
+let proxy: RecordingProxy;
 let proxyUrl: string;
-/** Path of every list request that reached the provider ("/tags", "/contacts"). */
-let seen: string[];
+/** Where the requests of the sync being counted begin in the proxy's log. */
+let from = 0;
 
 beforeEach(async () => {
   home = await tempHome();
   env = { CREDPORT_HOME: home, CREDPORT_HTTP_RETRIES: '0' };
-  seen = [];
-  proxy = createServer((req, res) => {
-    seen.push(new URL(req.url ?? '/', 'http://x').pathname);
-    const upstream = new URL(emulator.url);
-    const forward = request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
-    });
-    forward.on('error', () => res.destroy());
-    req.pipe(forward);
-  });
-  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-  proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+  from = 0;
+  proxy = await RecordingProxy.start(() => emulator.url);
+  proxyUrl = proxy.url;
   // Its page links name the proxy, so every page goes through it.
   emulator = await new FrontEmulator({ records: 400, nextOrigin: proxyUrl }).start();
 });
 
 afterEach(async () => {
-  proxy.closeAllConnections();
-  await new Promise((resolve) => proxy.close(resolve));
+  await proxy.stop();
   await emulator.stop();
   await removeHome(home);
 });
 
 const cli = (args: string[], input = ''): Promise<CliResult> => runCli(args, { env, input });
 const events = (stdout: string) => stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { event: string; [k: string]: unknown });
-const count = (path: string) => seen.filter((p) => p === path).length;
+const count = (path: string) => proxy.paths().slice(from).filter((p) => p === path).length;
 
 async function setUp(): Promise<{ source: string; destination: string; path: string }> {
   const token = [...emulator.tokens][0]!;
@@ -64,8 +52,9 @@ async function setUp(): Promise<{ source: string; destination: string; path: str
   return { source: JSON.parse(source.stdout).id, destination: JSON.parse(destination.stdout).id, path };
 }
 
-/** Runs a sync and kills it (-9) as soon as the named stream has checkpointed its first page. */
-async function killDuring(args: string[], stream: string): Promise<void> {
+/** Runs a sync and kills it (-9) as soon as the named stream has checkpointed its first page (or `finished`: has finished); returns the events it printed. */
+async function killDuring(args: string[], stream: string, when: 'checkpoint' | 'finished' = 'checkpoint'): Promise<{ event: string; stream?: string }[]> {
+  const printed: { event: string; stream?: string }[] = [];
   const child = spawn(process.execPath, [CLI, ...args, '--json'], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let buffer = '';
   child.stdout.on('data', (chunk: Buffer) => {
@@ -74,11 +63,13 @@ async function killDuring(args: string[], stream: string): Promise<void> {
     buffer = lines.pop()!;
     for (const line of lines) {
       const event = JSON.parse(line) as { event: string; stream?: string };
-      if (event.event === 'checkpoint' && event.stream === stream) child.kill('SIGKILL');
+      printed.push(event);
+      if (event.event === (when === 'finished' ? 'stream_finished' : 'checkpoint') && (event.stream === stream || stream === '*')) child.kill('SIGKILL');
     }
   });
   const signal = await new Promise((resolve) => child.on('close', (_code, sig) => resolve(sig)));
   expect(signal).toBe('SIGKILL');
+  return printed;
 }
 
 async function expectEachOnce(path: string, stream: string, records: number): Promise<void> {
@@ -91,10 +82,10 @@ async function expectEachOnce(path: string, stream: string, records: number): Pr
 describe('a sync run is a unit', () => {
   it('finishes an interrupted run: the finished stream is not requested again, every record lands once', async () => {
     const { source, destination, path } = await setUp();
-    await killDuring(['sync', source, '--to', destination, '--streams', 'tags,contacts'], 'contacts');
+    await killDuring(['sync', source, '--to', destination, '--streams', 'tags,contacts', '--concurrency', '1'], 'contacts');
     expect(count('/tags')).toBe(4);
 
-    seen = [];
+    from = proxy.log.length;
     const again = await cli(['sync', source, '--to', destination, '--streams', 'tags,contacts', '--json']);
     expect(again.code).toBe(0);
     expect(events(again.stdout)[0]).toMatchObject({ event: 'started', resumedRun: true, skipped: ['tags'], resumed: ['contacts'] });
@@ -109,7 +100,7 @@ describe('a sync run is a unit', () => {
     expect(summary.streams.tags!.records).toBe(400);
 
     // That run is done: the next sync is a new run, which reads every (full-refresh) stream whole again.
-    seen = [];
+    from = proxy.log.length;
     const next = await cli(['sync', source, '--to', destination, '--streams', 'tags,contacts', '--json']);
     expect(next.code).toBe(0);
     expect(events(next.stdout)[0]).toMatchObject({ resumedRun: false, skipped: [], resumed: [] });
@@ -120,7 +111,7 @@ describe('a sync run is a unit', () => {
 
   it('says so in a line for people', async () => {
     const { source, destination } = await setUp();
-    await killDuring(['sync', source, '--to', destination, '--streams', 'tags,contacts'], 'contacts');
+    await killDuring(['sync', source, '--to', destination, '--streams', 'tags,contacts', '--concurrency', '1'], 'contacts');
     const again = await cli(['sync', source, '--to', destination, '--streams', 'tags,contacts']);
     expect(again.code).toBe(0);
     expect(again.stderr).toContain('finishing the interrupted run: tags already done, not read again; contacts continues from the checkpoint');
@@ -128,10 +119,10 @@ describe('a sync run is a unit', () => {
 
   it('lets a stream added since join the interrupted run, and drops one removed from it', async () => {
     const { source, destination, path } = await setUp();
-    await killDuring(['sync', source, '--to', destination, '--streams', 'tags,contacts'], 'contacts');
+    await killDuring(['sync', source, '--to', destination, '--streams', 'tags,contacts', '--concurrency', '1'], 'contacts');
 
     // contacts is left out, accounts added: tags is still done, accounts runs, and the run ends.
-    seen = [];
+    from = proxy.log.length;
     const joined = await cli(['sync', source, '--to', destination, '--streams', 'tags,accounts', '--json']);
     expect(joined.code).toBe(0);
     expect(events(joined.stdout)[0]).toMatchObject({ resumedRun: true, skipped: ['tags'], resumed: [] });
@@ -140,7 +131,7 @@ describe('a sync run is a unit', () => {
     expect(count('/accounts')).toBe(4);
 
     // A new run; the dropped contacts still continues from its own checkpoint, so nothing doubles.
-    seen = [];
+    from = proxy.log.length;
     const next = await cli(['sync', source, '--to', destination, '--streams', 'tags,contacts', '--json']);
     expect(next.code).toBe(0);
     expect(events(next.stdout)[0]).toMatchObject({ resumedRun: false, resumed: ['contacts'] });
@@ -151,8 +142,8 @@ describe('a sync run is a unit', () => {
 
   it('discards the interrupted run on --full-refresh and reads every stream again', async () => {
     const { source, destination, path } = await setUp();
-    await killDuring(['sync', source, '--to', destination, '--streams', 'tags,contacts'], 'contacts');
-    seen = [];
+    await killDuring(['sync', source, '--to', destination, '--streams', 'tags,contacts', '--concurrency', '1'], 'contacts');
+    from = proxy.log.length;
     const fresh = await cli(['sync', source, '--to', destination, '--streams', 'tags,contacts', '--full-refresh', '--json']);
     expect(fresh.code).toBe(0);
     expect(events(fresh.stdout)[0]).toMatchObject({ resumedRun: false, skipped: [], resumed: [] });
@@ -178,5 +169,33 @@ describe('a sync run is a unit', () => {
     expect(events(again.stdout)[0]).toMatchObject({ resumedRun: true });
     await expectEachOnce(path, 'tags', 400);
     await expectEachOnce(path, 'contacts', 400);
+  });
+
+  it('finishes an interrupted concurrent run: streams read side by side, killed when the first one is done, each resumes at its own checkpoint', async () => {
+    await emulator.stop();
+    // Slow pages, so the three streams are seen side by side before the kill.
+    emulator = await new FrontEmulator({ records: 400, nextOrigin: proxyUrl, latencyMs: 40 }).start();
+    const { source, destination, path } = await setUp();
+    const killed = await killDuring(['sync', source, '--to', destination, '--concurrency', '3'], '*', 'finished');
+    expect(emulator.stats.maxInFlight).toBeGreaterThan(1);
+    const finishedBefore = new Set(killed.filter((e) => e.event === 'stream_finished').map((e) => e.stream!));
+    const checkpointedBefore = new Set(killed.filter((e) => e.event === 'checkpoint').map((e) => e.stream!));
+    expect(finishedBefore.size).toBeGreaterThanOrEqual(1);
+
+    from = proxy.log.length;
+    const again = await cli(['sync', source, '--to', destination, '--json']);
+    expect(again.code).toBe(0);
+    const started = events(again.stdout)[0]!;
+    expect(started).toMatchObject({ event: 'started', resumedRun: true });
+    // What the killed run reported finished is not read again (a finish it had not yet reported may have landed too).
+    for (const stream of finishedBefore) {
+      expect(started.skipped).toContain(stream);
+      expect(count(`/${stream}`)).toBe(0);
+    }
+    // A stream that had checkpointed reads on from there: never its 4 pages again.
+    for (const stream of ['tags', 'contacts', 'accounts'].filter((s) => checkpointedBefore.has(s) && !finishedBefore.has(s))) {
+      expect(count(`/${stream}`)).toBeLessThanOrEqual(3);
+    }
+    for (const stream of ['tags', 'contacts', 'accounts']) await expectEachOnce(path, stream, 400);
   });
 });

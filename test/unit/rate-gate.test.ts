@@ -84,3 +84,69 @@ describe('the per-credential gate', () => {
     expect(waits.every((w) => w >= 110)).toBe(true);
   });
 });
+
+describe('the budget of a window, with requests in flight', () => {
+  const reset = (ms: number) => String((Date.now() + ms) / 1000);
+
+  it('counts every request sent after an answer against what that answer left', async () => {
+    const gate = new RateGate();
+    gate.observe({ 'x-ratelimit-limit': '100', 'x-ratelimit-remaining': '2', 'x-ratelimit-reset': reset(150) });
+    expect(await gate.acquire()).toBe(0);
+    expect(await gate.acquire()).toBe(0);
+    // The window has nothing left for a third: it waits for the reset instead of drawing a 429.
+    const waited = await gate.acquire();
+    expect(waited).toBeGreaterThanOrEqual(100);
+    expect(gate.stats).toMatchObject({ requests: 3, announcedLimit: 100 });
+  });
+
+  it('takes the requests still in flight as not yet counted by the answer', async () => {
+    const gate = new RateGate();
+    let answer!: () => void;
+    const held = new Promise<void>((resolve) => (answer = resolve));
+    // Three requests in flight; the first answer says 2 remain: the other two may take them.
+    const inFlight = [gate.run(() => held), gate.run(() => held), gate.run(async () => gate.observe({ 'x-ratelimit-remaining': '2', 'x-ratelimit-reset': reset(150) }))];
+    await inFlight[2];
+    const started = Date.now();
+    await gate.acquire();
+    expect(Date.now() - started).toBeGreaterThanOrEqual(100);
+    answer();
+    await Promise.all(inFlight);
+  });
+
+  it('keeps the lower count when an older answer arrives after a newer one in the same window', async () => {
+    const gate = new RateGate();
+    const until = reset(150);
+    gate.observe({ 'x-ratelimit-remaining': '1', 'x-ratelimit-reset': until });
+    gate.observe({ 'x-ratelimit-remaining': '5', 'x-ratelimit-reset': until }); // sent earlier, answered later
+    expect(await gate.acquire()).toBe(0);
+    expect(await gate.acquire()).toBeGreaterThanOrEqual(100);
+  });
+
+  it('starts afresh when an answer names a new window', async () => {
+    const gate = new RateGate(() => NOW);
+    gate.observe({ 'x-ratelimit-remaining': '1', 'x-ratelimit-reset': String((NOW + 60_000) / 1000) });
+    expect(await gate.acquire()).toBe(0); // the last request of that window
+    gate.observe({ 'x-ratelimit-remaining': '99', 'x-ratelimit-reset': String((NOW + 120_000) / 1000) });
+    const next = await Promise.race([gate.acquire(), new Promise((resolve) => setTimeout(() => resolve('held'), 50))]);
+    expect(next).toBe(0);
+  });
+
+  it('runs no more than its concurrency at once, and one at a time at 1', async () => {
+    const gate = new RateGate();
+    for (const limit of [1, 3]) {
+      gate.limitInFlight(limit);
+      let running = 0;
+      let most = 0;
+      await Promise.all(
+        Array.from({ length: 8 }, () =>
+          gate.run(async () => {
+            most = Math.max(most, ++running);
+            await new Promise((resolve) => setTimeout(resolve, 5));
+            running -= 1;
+          }),
+        ),
+      );
+      expect(most).toBe(limit);
+    }
+  });
+});

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { Credport } from '../../open-credport.js';
 import { formatTable, printJson } from '../output.js';
-import { commaList, keyValues, readMapping } from '../option-parsers.js';
+import { commaList, keyValues, readMapping, wholeNumber } from '../option-parsers.js';
 import { type GlobalOptions, withCredport } from '../run-action.js';
 
 export function registerConfigCommands(program: Command): void {
@@ -14,9 +14,10 @@ export function registerConfigCommands(program: Command): void {
     .option('--credential <id>', 'provider sources: the credential tile to read with (same connector)')
     .option('--path <dir|file>', 'jsonl sources: a folder with one <stream>.jsonl per stream, or one file')
     .option('--streams <a,b>', 'streams to read (default: all)', commaList)
+    .option('--concurrency <n>', "requests in flight at once when it is synced, 1-32 (default: the connector's)", wholeNumber('concurrency'))
     .option('--json', 'print JSON')
     .action(async (connector: string, _o: unknown, command: Command) => {
-      const options = command.optsWithGlobals<GlobalOptions & { name: string; credential?: string; path?: string; streams?: string[] }>();
+      const options = command.optsWithGlobals<GlobalOptions & { name: string; credential?: string; path?: string; streams?: string[]; concurrency?: number }>();
       await withCredport(options, async ({ configs }) => {
         const source = await configs.addSource({
           name: options.name,
@@ -24,6 +25,7 @@ export function registerConfigCommands(program: Command): void {
           ...(options.credential ? { credentialId: options.credential } : {}),
           ...(options.path ? { path: options.path } : {}),
           ...(options.streams ? { streams: options.streams } : {}),
+          ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
         });
         if (options.json) return printJson(source);
         console.log(`saved source ${source.id} (${source.connector}: ${source.streams.join(', ')})`);

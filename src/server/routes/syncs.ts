@@ -14,9 +14,12 @@ export function syncRoutes(syncs: SyncService, jobs: SyncJobs) {
     app.post<{ Body: SyncStartRequest }>('/syncs', {
       schema: { tags: ['syncs'], summary: 'Start a sync of a source into a destination; follow it with GET /syncs/{id}/events', body: ref('sync-start-request'), response: { 202: job, ...problems(400, 401, 403, 404, 503) } },
       handler: async (request, reply) => {
-        const { source, destination, streams, fullRefresh } = request.body;
+        const { source, destination, streams, fullRefresh, concurrency } = request.body;
         const checked = await syncs.check(source, destination, streams);
-        const started = jobs.start({ source, destination, ...(streams ? { streams } : {}), ...(fullRefresh !== undefined ? { fullRefresh } : {}) }, checked.streams);
+        const started = jobs.start(
+          { source, destination, ...(streams ? { streams } : {}), ...(fullRefresh !== undefined ? { fullRefresh } : {}), ...(concurrency !== undefined ? { concurrency } : {}) },
+          checked.streams,
+        );
         return reply.code(202).header('location', `/api/v1/syncs/${started.id}`).send(started);
       },
     });

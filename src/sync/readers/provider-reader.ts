@@ -14,28 +14,30 @@ export interface ProviderReaderOptions {
   /** Incremental cursor to start from, on a new run. */
   since: number | string | undefined;
   onEvent: (event: SyncEvent) => void;
+  /** Page-number pagination: pages asked for before the current one is written (default 1, the next page only). */
+  ahead?: number;
 }
 
 /**
  * A provider stream page by page. The next page is requested as soon as its link is known, so the
- * network wait overlaps the caller's write and checkpoint of the current page.
+ * network wait overlaps the caller's write and checkpoint of the current page; with page numbers
+ * the next `ahead` pages are requested at once, and still yielded in order.
  */
 export function providerReader(options: ProviderReaderOptions): StreamReader {
   const { client, stream } = options;
   return {
     async *pages(from: string | null): AsyncGenerator<Page> {
-      let url: URL | undefined = from ? rewriteForeign(options, new URL(from)) : firstPage(options);
+      const start: URL = from ? rewriteForeign(options, new URL(from)) : firstPage(options);
+      if (stream.pagination?.type === 'page') return yield* numberedPages(options, stream.pagination, start);
+      let url: URL | undefined = start;
       let pending: Promise<{ body: unknown }> | undefined = fetchPage(client, url);
       // Pages asked for in this process: a next link back to any of them would loop for ever.
       const asked = new Set<string>([url.toString()]);
       while (pending && url) {
         const here: URL = url;
         const response: { body: unknown } = await pending;
-        const records = getPointer(response.body, stream.recordSelector);
-        if (!Array.isArray(records)) {
-          throw new InputError(`${options.provider} answered ${stream.path} without a record list at ${stream.recordSelector}`, { code: 'provider_unexpected' });
-        }
-        const next: URL | undefined = nextPage(options, response.body, records, here);
+        const records = recordsOf(options, response.body);
+        const next: URL | undefined = nextPage(options, response.body, here);
         if (next && asked.has(next.toString())) throw paginationStuck(options, next, next.toString() === here.toString());
         if (next) asked.add(next.toString());
         url = next;
@@ -44,6 +46,53 @@ export function providerReader(options: ProviderReaderOptions): StreamReader {
       }
     },
   };
+}
+
+/**
+ * Page numbers need no answer to name the next page, so up to `ahead` pages are in flight while
+ * the current one is written; they are yielded in order, so checkpoints stay in order. Where the
+ * provider reports its page count, nothing past it is asked for; elsewhere the pages asked for past
+ * the last one (a few requests of the budget, at the end of a stream) are dropped unread.
+ */
+async function* numberedPages(options: ProviderReaderOptions, pagination: PageNumberPagination, start: URL): AsyncGenerator<Page> {
+  const first = Number.parseInt(start.searchParams.get(pagination.pageParam) ?? '', 10);
+  const numbered = (n: number) => {
+    const url = new URL(start);
+    url.searchParams.set(pagination.pageParam, String(n));
+    return url;
+  };
+  const queue: Promise<{ body: unknown }>[] = [];
+  let toAsk = Number.isSafeInteger(first) ? first : pagination.firstPage;
+  // Pages that exist, by the provider's count: unknown until an answer says (one page at a time till then).
+  let end: number | undefined;
+  const fill = () => {
+    const depth = pagination.totalPages !== undefined && end === undefined ? 1 : Math.max(1, options.ahead ?? 1);
+    while (queue.length < depth && (end === undefined || toAsk < end)) queue.push(fetchPage(options.client, numbered(toAsk++)));
+    // The page says there is another although the count said no more (records added meanwhile): ask for it.
+    if (queue.length === 0) queue.push(fetchPage(options.client, numbered(toAsk++)));
+  };
+  fill();
+  for (;;) {
+    const here = numbered(toAsk - queue.length);
+    const response = await queue.shift()!;
+    const records = recordsOf(options, response.body);
+    const next = nextPageNumber(pagination, response.body, records, here);
+    if (pagination.totalPages !== undefined) {
+      const total: unknown = getPointer(response.body, pagination.totalPages);
+      if (typeof total === 'number' && Number.isSafeInteger(total)) end = pagination.firstPage + total;
+    }
+    if (next) fill();
+    yield { records, next: next?.toString() ?? null };
+    if (!next) return;
+  }
+}
+
+function recordsOf(options: ProviderReaderOptions, body: unknown): unknown[] {
+  const records = getPointer(body, options.stream.recordSelector);
+  if (!Array.isArray(records)) {
+    throw new InputError(`${options.provider} answered ${options.stream.path} without a record list at ${options.stream.recordSelector}`, { code: 'provider_unexpected' });
+  }
+  return records;
 }
 
 /**
@@ -67,11 +116,10 @@ function fetchPage(client: ProviderClient, url: URL): Promise<{ body: unknown }>
   return request;
 }
 
-/** The next page, or none: as the stream's pagination says (a cursor the page names, or a page number we count). */
-function nextPage(options: ProviderReaderOptions, body: unknown, records: unknown[], page: URL): URL | undefined {
+/** The next page of a cursor-paginated (or unpaginated) stream, or none: the link or token the page names. */
+function nextPage(options: ProviderReaderOptions, body: unknown, page: URL): URL | undefined {
   const pagination = options.stream.pagination;
-  if (!pagination) return undefined;
-  if (pagination.type === 'page') return nextPageNumber(pagination, body, records, page);
+  if (!pagination || pagination.type === 'page') return undefined;
   const link: unknown = getPointer(body, pagination.next);
   return typeof link === 'string' && link !== '' ? nextUrl(options, pagination, link, page) : undefined;
 }

@@ -62,7 +62,9 @@ export class ProviderWriter implements StreamWriter {
     const seen = new Set<string>();
     await inParallel(WRITES_IN_FLIGHT, prepared, async (p, i) => {
       // The same record twice in one page is one record: the second waits for nothing and is skipped.
-      const result = seen.has(p.ledgerId) ? 'skipped' : (seen.add(p.ledgerId), await this.writeOne(p, entries[i]));
+      const result = seen.has(p.ledgerId)
+        ? 'skipped'
+        : (seen.add(p.ledgerId), await oneAtATime(p.ledgerId, async (waited) => this.writeOne(p, waited ? await this.o.ledger.get(p.ledgerId) : entries[i])));
       outcome[result] += 1;
     });
     return outcome;
@@ -150,6 +152,24 @@ export class ProviderWriter implements StreamWriter {
       if (error instanceof ProviderUnavailableError && error.status === 404) return false;
       throw error;
     }
+  }
+}
+
+/**
+ * Writes of one ledger key in this process, one after the other: streams synced side by side may
+ * carry the same record (a contact in two lists), and the second must read the ledger the first
+ * left, not the one both read before either wrote.
+ */
+const writing = new Map<string, Promise<unknown>>();
+
+async function oneAtATime<T>(key: string, work: (waited: boolean) => Promise<T>): Promise<T> {
+  const before = writing.get(key);
+  const mine = (before ? before.catch(() => undefined) : Promise.resolve()).then(() => work(before !== undefined));
+  writing.set(key, mine);
+  try {
+    return await mine;
+  } finally {
+    if (writing.get(key) === mine) writing.delete(key);
   }
 }
 

@@ -24,6 +24,7 @@ export function SyncScreen({ job, credential, onDone }: { job: SyncJob; credenti
     source.addEventListener('started', (event) => {
       for (const stream of (data(event).skipped as string[]) ?? []) set(stream, { status: 'skipped' });
     });
+    source.addEventListener('stream_started', (event) => set(data(event).stream as string, { status: 'reading' }));
     source.addEventListener('page', (event) => {
       const e = data(event);
       set(e.stream as string, { records: e.total as number, pages: e.page as number, status: 'reading' });
