@@ -236,6 +236,22 @@ describe('credport sync', () => {
     const again = await cli(['sync', source, '--to', destination, '--full-refresh']);
     expect(again.code).toBe(0);
     expect(again.stdout).toContain('synced 120 records');
+    // The rate it reached, against the limit Front announced (the emulator: 100,000 a minute).
+    expect(again.stdout).toMatch(/; 2 requests, [\d.]+\/min, [\d.]+ of the provider's 100000\/min\n$/);
     expectExactlyOnce(await idsIn(path, 'tags'), 120);
+  });
+
+  it('refuses a --concurrency that is not a whole number from 1 to 32, naming the option, and syncs nothing', async () => {
+    const { source, destination } = await setUp({ records: 10 }, 'tags');
+    for (const [value, message] of [
+      ['x', '--concurrency must be a whole number, not "x"'],
+      ['0', 'concurrency must be a whole number from 1 to 32'],
+      ['33', 'concurrency must be a whole number from 1 to 32'],
+    ] as const) {
+      const refused = await cli(['sync', source, '--to', destination, '--concurrency', value]);
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toContain(message);
+    }
+    expect(emulator!.stats.pages).toBe(0);
   });
 });

@@ -20,16 +20,16 @@ afterEach(async () => {
   await removeHome(home);
 });
 
-async function syncToFront(files: Record<string, unknown[]>) {
+async function syncToFront(files: Record<string, unknown[]>, options: { concurrency?: number; operation?: string } = {}) {
   const folder = join(home, 'in');
   await mkdir(folder, { recursive: true });
   for (const [stream, records] of Object.entries(files)) await writeFile(join(folder, `${stream}.jsonl`), records.map((r) => `${JSON.stringify(r)}\n`).join(''));
   const [token] = emulator.tokens;
   const tile = await credport.credentials.create({ connector: 'front', values: { name: 'Front', apiKey: token! }, baseUrl: emulator.url });
   const source = await credport.configs.addSource({ name: 'Files', connector: 'jsonl', path: folder, streams: Object.keys(files) });
-  const operations = Object.fromEntries(Object.keys(files).map((stream) => [stream, `${stream}.create`]));
+  const operations = Object.fromEntries(Object.keys(files).map((stream) => [stream, options.operation ?? `${stream}.create`]));
   const destination = await credport.configs.addDestination({ name: 'Front', connector: 'front', credentialId: tile.id, operations });
-  const summary = await credport.syncs.run(source.id, destination.id);
+  const summary = await credport.syncs.run(source.id, destination.id, options.concurrency ? { concurrency: options.concurrency } : {});
   const rejects = summary.rejects ? (await readFile(summary.rejects, 'utf8')).split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>) : [];
   return { summary, rejects };
 }
@@ -48,5 +48,17 @@ describe("a 409 on a record's first attempt is Front refusing it, not an earlier
     const { summary, rejects } = await syncToFront({ contacts: [{ name: 'Ada Lovelace', handles }] });
     expect(summary.streams.contacts).toMatchObject({ sent: 0, rejected: 1, skipped: 0 });
     expect(rejects).toEqual([expect.objectContaining({ stream: 'contacts', status: 409, reason: expect.stringContaining('A contact with this handle already exists') })]);
+  });
+});
+
+describe('streams written side by side to one provider', () => {
+  it('write a record the two carry once: the second waits for the first and reads its ledger entry', async () => {
+    const people = Array.from({ length: 40 }, (_, i) => ({ name: `Person ${i}`, handles: [{ source: 'email', handle: `p${i}@example.com` }] }));
+    const { summary, rejects } = await syncToFront({ crm: people, newsletter: people }, { concurrency: 2, operation: 'contacts.create' });
+    expect(rejects).toEqual([]);
+    expect(summary.sent).toBe(40);
+    expect(summary.skipped).toBe(40);
+    const created = emulator.writes.received.filter((w) => w.path === '/contacts');
+    expect(created).toHaveLength(40);
   });
 });
