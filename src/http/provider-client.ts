@@ -33,6 +33,8 @@ export interface ProviderRequest {
   path: string;
   searchParams?: Record<string, string | number>;
   json?: unknown;
+  /** Aborts the request (a page asked for ahead that is no longer wanted). */
+  signal?: AbortSignal;
 }
 
 export interface ProviderResponse<T> {
@@ -151,8 +153,8 @@ export class ProviderClient {
     private readonly connector: Connector,
     baseUrl: string,
     private readonly auth: AuthStrategy,
-    http: HttpSettings = DEFAULT_HTTP,
-    extras: ClientExtras = {},
+    private readonly http: HttpSettings = DEFAULT_HTTP,
+    private readonly extras: ClientExtras = {},
   ) {
     this.baseUrl = baseUrl;
     this.base = new URL(baseUrl);
@@ -173,6 +175,14 @@ export class ProviderClient {
     };
   }
 
+  /**
+   * The same credential's client reporting its waits to another listener (each stream of a sync):
+   * one auth strategy, so a token exchange and its renewals are shared, not made per stream.
+   */
+  withEvents(onEvent: (event: ClientEvent) => void): ProviderClient {
+    return new ProviderClient(this.connector, this.baseUrl, this.auth, this.http, { ...this.extras, onEvent });
+  }
+
   async request<T = unknown>(request: ProviderRequest): Promise<ProviderResponse<T>> {
     const url = this.resolve(request.path);
     const method = request.method ?? 'GET';
@@ -185,6 +195,7 @@ export class ProviderClient {
             context: this.context,
             ...(request.searchParams ? { searchParams: request.searchParams } : {}),
             ...(request.json !== undefined ? { json: request.json } : {}),
+            ...(request.signal ? { signal: request.signal } : {}),
           });
         // The gate bounds this credential's requests in flight; its retries keep their slot.
         const gate = this.context.credport.gate;

@@ -92,29 +92,32 @@ export async function runSync(job: SyncJob, counters: { rateLimited: number; ret
   const save = checkpointSaver(job, state);
   // The first stream to fail stops the others at their next checkpoint; its error is the sync's.
   const stopOthers = new AbortController();
-  let failure: { error: unknown; plan: StreamPlan } | undefined;
+  const stopped: { failure?: { error: unknown; plan: StreamPlan } } = {};
+  const fail = (error: unknown, plan: StreamPlan) => {
+    // A real failure outranks a cancel: a 401 met while stopping must still mark the tile invalid.
+    const first = stopped.failure;
+    if (!first || (first.error instanceof SyncCancelledError && !(error instanceof SyncCancelledError))) stopped.failure = { error, plan };
+    stopOthers.abort();
+  };
   const slots = pLimit(concurrency);
   const results = await Promise.all(
     job.streams.map((plan) =>
       slots(async (): Promise<StreamState | undefined> => {
-        if (failure) return undefined;
+        if (stopped.failure) return undefined;
         const previous = state.streams[plan.name];
         if (previous && doneInRun(previous, run)) return previous;
         try {
           if (job.signal?.aborted) throw new SyncCancelledError(undefined);
           return await syncStream(job, plan, state, save, stopOthers.signal);
         } catch (error) {
-          if (!failure) {
-            failure = { error, plan };
-            stopOthers.abort();
-          }
+          fail(error, plan);
           return undefined;
         }
       }),
     ),
   );
   try {
-    if (failure) throw failure.error;
+    if (stopped.failure) throw stopped.failure.error;
     for (const [i, plan] of job.streams.entries()) {
       const st = results[i]!;
       summary.streams[plan.name] = { records: st.records, pages: st.pages, sent: st.sent ?? 0, rejected: st.rejected ?? 0, skipped: st.skipped ?? 0 };
@@ -127,7 +130,7 @@ export async function runSync(job: SyncJob, counters: { rateLimited: number; ret
     state.run = { ...run, status: 'done' };
     await save();
   } catch (error) {
-    const plan = failure?.plan;
+    const plan = stopped.failure?.plan;
     const described = await describeFailure(job, error, plan);
     job.onEvent({ event: 'failed', stream: plan?.name, code: described.code, message: described.message, exitCode: described.exitCode });
     throw described;

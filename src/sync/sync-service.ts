@@ -73,44 +73,50 @@ export class SyncService {
     const readsFrom = source.connector === 'jsonl' ? undefined : this.deps.registry.get(source.connector);
     const writesTo = destination.connector === 'jsonl' ? undefined : this.deps.registry.get(destination.connector);
     const concurrency = checkConcurrency(options.concurrency ?? source.concurrency ?? readsFrom?.manifest.http.concurrency ?? 1);
-    // One budget per credential: the source's setting bounds its requests in flight; a destination
-    // on another credential keeps its connector's (or the sync's --concurrency).
-    if (source.credentialId) gateFor(source.credentialId).limitInFlight(concurrency);
-    if (destination.credentialId && destination.credentialId !== source.credentialId) {
-      gateFor(destination.credentialId).limitInFlight(options.concurrency ?? writesTo?.manifest.http.concurrency ?? concurrency);
-    }
-    // A client per stream and credential, all on the credential's one gate: waits are reported on the stream that met them.
-    const clientFor = (credentialId: string, stream: string): Promise<ProviderClient> =>
-      this.deps.credentials.client(credentialId, {
-        http: this.deps.http ?? SYNC_HTTP,
-        gate: gateFor(credentialId),
-        credentialId,
-        onEvent: (event: ClientEvent) => {
-          if (event.type === 'rate_limited') {
-            counters.rateLimited += 1;
-            onEvent({ event: 'rate_limited', stream, waitMs: event.waitMs });
-          } else {
-            counters.retries += 1;
-            onEvent({ event: 'retry', stream, waitMs: event.waitMs, reason: event.reason });
-          }
-        },
-      });
+    // A client per credential; each stream gets a view of it that reports waits on that stream
+    // (one auth strategy, so one token exchange for all of them), all on the credential's one gate.
+    const clientFor = (credentialId: string): Promise<ProviderClient> =>
+      this.deps.credentials.client(credentialId, { http: this.deps.http ?? SYNC_HTTP, gate: gateFor(credentialId), credentialId });
+    const readerClient = source.credentialId ? await clientFor(source.credentialId) : undefined;
+    const writerClient = destination.credentialId ? await clientFor(destination.credentialId) : undefined;
+    const streamEvents = (stream: string) => (event: ClientEvent) => {
+      if (event.type === 'rate_limited') {
+        counters.rateLimited += 1;
+        onEvent({ event: 'rate_limited', stream, waitMs: event.waitMs });
+      } else {
+        counters.retries += 1;
+        onEvent({ event: 'retry', stream, waitMs: event.waitMs, reason: event.reason });
+      }
+    };
     // Read once: every stream's requirement (Frontline's USER key) is checked against the same tiles.
     const tiles = {
-      source: source.credentialId ? await this.deps.credentials.show(source.credentialId) : undefined,
-      destination: destination.credentialId ? await this.deps.credentials.show(destination.credentialId) : undefined,
+      source: readerClient ? await this.deps.credentials.show(source.credentialId!) : undefined,
+      destination: writerClient ? await this.deps.credentials.show(destination.credentialId!) : undefined,
     };
     const rejects = new RejectsFile(join(this.deps.home, 'syncs', `${source.id}__${destination.id}.rejects.jsonl`));
+    // Streams written with one operation share its ledger keys: their writes read the ledger under the key's lock.
+    const operationUse = new Map<string, number>();
+    for (const name of wanted) {
+      const operation = destination.operations?.[name];
+      if (operation) operationUse.set(operation, (operationUse.get(operation) ?? 0) + 1);
+    }
 
     const plans: StreamPlan[] = [];
     for (const name of wanted) {
-      const readerClient = source.credentialId ? await clientFor(source.credentialId, name) : undefined;
-      const writerClient = destination.credentialId ? await clientFor(destination.credentialId, name) : undefined;
-      plans.push(await this.plan(name, source, destination, tiles, readerClient, writerClient, rejects, concurrency, (e) => onEvent(e)));
+      const shared = (operationUse.get(destination.operations?.[name] ?? '') ?? 0) > 1;
+      const clients = { reader: readerClient?.withEvents(streamEvents(name)), writer: writerClient?.withEvents(streamEvents(name)) };
+      plans.push(await this.plan(name, source, destination, tiles, clients, rejects, { ahead: concurrency, shared }, (e) => onEvent(e)));
     }
     const budget = source.credentialId ?? destination.credentialId;
     const rate = budget ? rateMeter(gateFor(budget), (readsFrom ?? writesTo)?.manifest.http.rateLimit?.windowMs) : undefined;
     const release = await lockDestination(this.deps.home, destination.id);
+    // One budget per credential in this process, set by the sync that holds the destination: the
+    // source's setting bounds its requests in flight; a destination on another credential keeps
+    // its connector's (or the run's --concurrency).
+    if (source.credentialId) gateFor(source.credentialId).limitInFlight(concurrency);
+    if (destination.credentialId && destination.credentialId !== source.credentialId) {
+      gateFor(destination.credentialId).limitInFlight(options.concurrency ?? writesTo?.manifest.http.concurrency ?? concurrency);
+    }
     try {
       return await runSync(
         {
@@ -141,10 +147,9 @@ export class SyncService {
     source: SourceConfig,
     destination: DestinationConfig,
     tiles: { source: CredentialTile | undefined; destination: CredentialTile | undefined },
-    readerClient: ProviderClient | undefined,
-    writerClient: ProviderClient | undefined,
+    { reader: readerClient, writer: writerClient }: { reader: ProviderClient | undefined; writer: ProviderClient | undefined },
     rejects: RejectsFile,
-    ahead: number,
+    { ahead, shared }: { ahead: number; shared: boolean },
     onEvent: (event: SyncEvent) => void,
   ): Promise<StreamPlan> {
     const scopes: string[] = [];
@@ -183,6 +188,7 @@ export class SyncService {
           params: destination.params ?? {},
           ledger: this.deps.ledger,
           ledgerScope: destination.id,
+          sharedKeys: shared,
           reject: (r) => rejects.add(r),
         });
     } else {

@@ -73,7 +73,8 @@ describe('the Frontline connector', () => {
     const user = JSON.parse((await add(emulator.keyOfType('USER'))).stdout).id;
     const source = JSON.parse((await cli(['sources', 'add', 'frontline', '--name', 'Frontline', '--credential', user, '--json'])).stdout).id;
     const destination = JSON.parse((await cli(['destinations', 'add', 'jsonl', '--name', 'Files', '--path', join(home, 'out'), '--json'])).stdout).id;
-    const result = await cli(['sync', source, '--to', destination]);
+    // One stream after another, so which streams land before the revocation is known.
+    const result = await cli(['sync', source, '--to', destination, '--concurrency', '1']);
     expect(result.code).toBe(3);
     expect(result.stderr).toContain('401 unauthorized');
     expect(result.stderr).toContain('marked invalid');

@@ -22,7 +22,8 @@ const PAGE_SIZE = 100;
  */
 export class PagedProvider {
   readonly token = 'pager_token_0123456789abcdef';
-  readonly stats = { pages: 0, rateLimited: 0, maxInFlight: 0 };
+  /** `aborted`: pages whose asker hung up before the answer (a page asked for ahead, then not wanted). */
+  readonly stats = { pages: 0, rateLimited: 0, maxInFlight: 0, aborted: 0 };
   url = '';
   private server!: Server;
   private windowStart = 0;
@@ -65,8 +66,12 @@ export class PagedProvider {
       const items = Array.from({ length: Math.max(0, Math.min(PAGE_SIZE, this.options.records - start)) }, (_, i) => ({ id: `${stream}_${start + i}` }));
       this.inFlight += 1;
       this.stats.maxInFlight = Math.max(this.stats.maxInFlight, this.inFlight);
+      res.on('close', () => {
+        if (!res.writableEnded) this.stats.aborted += 1;
+      });
       setTimeout(() => {
         this.inFlight -= 1;
+        if (res.destroyed) return;
         this.stats.pages += 1;
         reply(200, { items, total_pages: total });
       }, this.options.latencyMs ?? 0);

@@ -4,8 +4,10 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { FrontEmulator, type FrontEmulatorOptions } from '../../src/emulator/front-emulator.js';
 import { openCredport, type Credport } from '../../src/open-credport.js';
+import { SyncCancelledError } from '../../src/errors.js';
 import type { SyncEvent } from '../../src/sync/sync-events.js';
 import { writeConnector } from '../helpers/connector-fixtures.js';
+import { PagedProvider, writePagerConnector } from '../helpers/paged-provider.js';
 import { RecordingProxy } from '../helpers/recording-proxy.js';
 import { removeHome, tempHome } from '../helpers/temp-home.js';
 
@@ -139,5 +141,39 @@ describe('streams read side by side', () => {
     await credport.syncs.run(own.id, destination, { onEvent: (e) => events.push(e), fullRefresh: true });
     expect(events[0]).toMatchObject({ concurrency: 2 });
     await expect(credport.configs.addSource({ name: 'Bad', connector: 'front', credentialId: tile.id, concurrency: 1.5 })).rejects.toMatchObject({ field: 'concurrency' });
+  });
+
+  it('asks for numbered pages ahead, writes them in order, and hangs up on those no longer wanted when the sync stops', async () => {
+    const pager = await new PagedProvider({ records: 3000, streams: ['alpha', 'beta'], latencyMs: 150 }).start();
+    try {
+      const extras = join(home, 'pager');
+      await writePagerConnector(extras, ['alpha', 'beta'], 60_000);
+      credport = await openCredport({ home, env: {}, extraConnectorDirs: [extras] });
+      const tile = await credport.credentials.create({ connector: 'pager', values: { name: 'Pager', token: pager.token }, baseUrl: pager.url, verify: false });
+      const source = await credport.configs.addSource({ name: 'Pager', connector: 'pager', credentialId: tile.id, streams: ['alpha', 'beta'] });
+      const out = join(home, 'out');
+      const destination = await credport.configs.addDestination({ name: 'Files', connector: 'jsonl', path: out });
+      const stop = new AbortController();
+      await expect(
+        credport.syncs.run(source.id, destination.id, {
+          concurrency: 6,
+          signal: stop.signal,
+          onEvent: (event) => {
+            if (event.event === 'checkpoint' && event.pages === 3) stop.abort();
+          },
+        }),
+      ).rejects.toBeInstanceOf(SyncCancelledError);
+      // More than one page of a stream was in flight, and those not wanted were cancelled, not left running.
+      expect(pager.stats.maxInFlight).toBeGreaterThan(2);
+      expect(pager.stats.aborted).toBeGreaterThan(0);
+      // The re-run finishes the run, in order, each record once.
+      await credport.syncs.run(source.id, destination.id, { concurrency: 6 });
+      for (const stream of ['alpha', 'beta']) {
+        const ids = await idsIn(out, stream);
+        expect(ids).toEqual(Array.from({ length: 3000 }, (_, i) => `${stream}_${i}`));
+      }
+    } finally {
+      await pager.stop();
+    }
   });
 });

@@ -54,7 +54,8 @@ describe("a 409 on a record's first attempt is Front refusing it, not an earlier
 describe('streams written side by side to one provider', () => {
   it('write a record the two carry once: the second waits for the first and reads its ledger entry', async () => {
     const people = Array.from({ length: 40 }, (_, i) => ({ name: `Person ${i}`, handles: [{ source: 'email', handle: `p${i}@example.com` }] }));
-    const { summary, rejects } = await syncToFront({ crm: people, newsletter: people }, { concurrency: 2, operation: 'contacts.create' });
+    // In opposite orders too: a stream that reaches a record after the other wrote it must not trust the ledger it read before.
+    const { summary, rejects } = await syncToFront({ crm: people, newsletter: [...people.slice(20), ...[...people.slice(0, 20)].reverse()] }, { concurrency: 2, operation: 'contacts.create' });
     expect(rejects).toEqual([]);
     expect(summary.sent).toBe(40);
     expect(summary.skipped).toBe(40);

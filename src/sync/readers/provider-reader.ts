@@ -24,28 +24,40 @@ export interface ProviderReaderOptions {
  * the next `ahead` pages are requested at once, and still yielded in order.
  */
 export function providerReader(options: ProviderReaderOptions): StreamReader {
-  const { client, stream } = options;
+  const { stream } = options;
   return {
     async *pages(from: string | null): AsyncGenerator<Page> {
       const start: URL = from ? rewriteForeign(options, new URL(from)) : firstPage(options);
-      if (stream.pagination?.type === 'page') return yield* numberedPages(options, stream.pagination, start);
-      let url: URL | undefined = start;
-      let pending: Promise<{ body: unknown }> | undefined = fetchPage(client, url);
-      // Pages asked for in this process: a next link back to any of them would loop for ever.
-      const asked = new Set<string>([url.toString()]);
-      while (pending && url) {
-        const here: URL = url;
-        const response: { body: unknown } = await pending;
-        const records = recordsOf(options, response.body);
-        const next: URL | undefined = nextPage(options, response.body, here);
-        if (next && asked.has(next.toString())) throw paginationStuck(options, next, next.toString() === here.toString());
-        if (next) asked.add(next.toString());
-        url = next;
-        pending = next ? fetchPage(client, next) : undefined;
-        yield { records, next: next?.toString() ?? null };
+      // Pages asked for before they were wanted are cancelled when the stream stops (a failure
+      // elsewhere, a cancel): they must not hold the credential's slots, or its budget, after it.
+      const unwanted = new AbortController();
+      try {
+        if (stream.pagination?.type === 'page') return yield* numberedPages(options, stream.pagination, start, unwanted.signal);
+        return yield* cursorPages(options, start, unwanted.signal);
+      } finally {
+        unwanted.abort();
       }
     },
   };
+}
+
+/** Cursor pagination (or none): each page names the next, asked for before the current one is yielded. */
+async function* cursorPages(options: ProviderReaderOptions, start: URL, signal: AbortSignal): AsyncGenerator<Page> {
+  let url: URL | undefined = start;
+  let pending: Promise<{ body: unknown }> | undefined = fetchPage(options.client, url, signal);
+  // Pages asked for in this process: a next link back to any of them would loop for ever.
+  const asked = new Set<string>([url.toString()]);
+  while (pending && url) {
+    const here: URL = url;
+    const response: { body: unknown } = await pending;
+    const records = recordsOf(options, response.body);
+    const next: URL | undefined = nextPage(options, response.body, here);
+    if (next && asked.has(next.toString())) throw paginationStuck(options, next, next.toString() === here.toString());
+    if (next) asked.add(next.toString());
+    url = next;
+    pending = next ? fetchPage(options.client, next, signal) : undefined;
+    yield { records, next: next?.toString() ?? null };
+  }
 }
 
 /**
@@ -54,7 +66,7 @@ export function providerReader(options: ProviderReaderOptions): StreamReader {
  * provider reports its page count, nothing past it is asked for; elsewhere the pages asked for past
  * the last one (a few requests of the budget, at the end of a stream) are dropped unread.
  */
-async function* numberedPages(options: ProviderReaderOptions, pagination: PageNumberPagination, start: URL): AsyncGenerator<Page> {
+async function* numberedPages(options: ProviderReaderOptions, pagination: PageNumberPagination, start: URL, signal: AbortSignal): AsyncGenerator<Page> {
   const first = Number.parseInt(start.searchParams.get(pagination.pageParam) ?? '', 10);
   const numbered = (n: number) => {
     const url = new URL(start);
@@ -67,9 +79,9 @@ async function* numberedPages(options: ProviderReaderOptions, pagination: PageNu
   let end: number | undefined;
   const fill = () => {
     const depth = pagination.totalPages !== undefined && end === undefined ? 1 : Math.max(1, options.ahead ?? 1);
-    while (queue.length < depth && (end === undefined || toAsk < end)) queue.push(fetchPage(options.client, numbered(toAsk++)));
+    while (queue.length < depth && (end === undefined || toAsk < end)) queue.push(fetchPage(options.client, numbered(toAsk++), signal));
     // The page says there is another although the count said no more (records added meanwhile): ask for it.
-    if (queue.length === 0) queue.push(fetchPage(options.client, numbered(toAsk++)));
+    if (queue.length === 0) queue.push(fetchPage(options.client, numbered(toAsk++), signal));
   };
   fill();
   for (;;) {
@@ -110,8 +122,8 @@ function paginationStuck({ provider, name }: ProviderReaderOptions, next: URL, s
   );
 }
 
-function fetchPage(client: ProviderClient, url: URL): Promise<{ body: unknown }> {
-  const request = client.request<unknown>({ path: url.toString() });
+function fetchPage(client: ProviderClient, url: URL, signal: AbortSignal): Promise<{ body: unknown }> {
+  const request = client.request<unknown>({ path: url.toString(), signal });
   request.catch(() => undefined); // awaited once the current page is saved; not unhandled meanwhile
   return request;
 }

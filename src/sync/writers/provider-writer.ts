@@ -28,6 +28,11 @@ export interface ProviderWriterOptions {
   ledger: Collection<LedgerEntry>;
   /** Ledger keys are scoped to the destination: the same contact from two sources is still created once. */
   ledgerScope: string;
+  /**
+   * Other streams of this run write with the same operation, so they may carry the same record:
+   * its ledger entry is read under the key's lock, not from the page's read made before it.
+   */
+  sharedKeys?: boolean;
   reject: (reject: Reject) => Promise<void>;
 }
 
@@ -64,7 +69,7 @@ export class ProviderWriter implements StreamWriter {
       // The same record twice in one page is one record: the second waits for nothing and is skipped.
       const result = seen.has(p.ledgerId)
         ? 'skipped'
-        : (seen.add(p.ledgerId), await oneAtATime(p.ledgerId, async (waited) => this.writeOne(p, waited ? await this.o.ledger.get(p.ledgerId) : entries[i])));
+        : (seen.add(p.ledgerId), await oneAtATime(p.ledgerId, async () => this.writeOne(p, this.o.sharedKeys ? await this.o.ledger.get(p.ledgerId) : entries[i])));
       outcome[result] += 1;
     });
     return outcome;
@@ -162,9 +167,9 @@ export class ProviderWriter implements StreamWriter {
  */
 const writing = new Map<string, Promise<unknown>>();
 
-async function oneAtATime<T>(key: string, work: (waited: boolean) => Promise<T>): Promise<T> {
+async function oneAtATime<T>(key: string, work: () => Promise<T>): Promise<T> {
   const before = writing.get(key);
-  const mine = (before ? before.catch(() => undefined) : Promise.resolve()).then(() => work(before !== undefined));
+  const mine = (before ? before.catch(() => undefined) : Promise.resolve()).then(work);
   writing.set(key, mine);
   try {
     return await mine;
