@@ -79,33 +79,19 @@ export class SyncService {
       this.deps.credentials.client(credentialId, { http: this.deps.http ?? SYNC_HTTP, gate: gateFor(credentialId), credentialId });
     const readerClient = source.credentialId ? await clientFor(source.credentialId) : undefined;
     const writerClient = destination.credentialId ? await clientFor(destination.credentialId) : undefined;
-    const streamEvents = (stream: string) => (event: ClientEvent) => {
-      if (event.type === 'rate_limited') {
-        counters.rateLimited += 1;
-        onEvent({ event: 'rate_limited', stream, waitMs: event.waitMs });
-      } else {
-        counters.retries += 1;
-        onEvent({ event: 'retry', stream, waitMs: event.waitMs, reason: event.reason });
-      }
-    };
+    const streamEvents = (stream: string) => clientEventsOf(stream, counters, onEvent);
     // Read once: every stream's requirement (Frontline's USER key) is checked against the same tiles.
     const tiles = {
       source: readerClient ? await this.deps.credentials.show(source.credentialId!) : undefined,
       destination: writerClient ? await this.deps.credentials.show(destination.credentialId!) : undefined,
     };
     const rejects = new RejectsFile(join(this.deps.home, 'syncs', `${source.id}__${destination.id}.rejects.jsonl`));
-    // Streams written with one operation share its ledger keys: their writes read the ledger under the key's lock.
-    const operationUse = new Map<string, number>();
-    for (const name of wanted) {
-      const operation = destination.operations?.[name];
-      if (operation) operationUse.set(operation, (operationUse.get(operation) ?? 0) + 1);
-    }
+    const shared = sharedOperations(destination, wanted);
 
     const plans: StreamPlan[] = [];
     for (const name of wanted) {
-      const shared = (operationUse.get(destination.operations?.[name] ?? '') ?? 0) > 1;
       const clients = { reader: readerClient?.withEvents(streamEvents(name)), writer: writerClient?.withEvents(streamEvents(name)) };
-      plans.push(await this.plan(name, source, destination, tiles, clients, rejects, { ahead: concurrency, shared }, (e) => onEvent(e)));
+      plans.push(await this.plan(name, source, destination, tiles, clients, rejects, { ahead: concurrency, shared: shared.has(name) }, (e) => onEvent(e)));
     }
     const budget = source.credentialId ?? destination.credentialId;
     const rate = budget ? rateMeter(gateFor(budget), (readsFrom ?? writesTo)?.manifest.http.rateLimit?.windowMs) : undefined;
@@ -196,6 +182,32 @@ export class SyncService {
     }
     return { name, scopes, reader, writer, appendAcrossRuns: cursorField !== undefined, ...(cursorField ? { cursorField } : {}) };
   }
+}
+
+/** A client's waits, reported on the stream that met them and counted for the summary. */
+function clientEventsOf(stream: string, counters: { rateLimited: number; retries: number }, onEvent: (event: SyncEvent) => void) {
+  return (event: ClientEvent): void => {
+    if (event.type === 'rate_limited') {
+      counters.rateLimited += 1;
+      onEvent({ event: 'rate_limited', stream, waitMs: event.waitMs });
+    } else {
+      counters.retries += 1;
+      onEvent({ event: 'retry', stream, waitMs: event.waitMs, reason: event.reason });
+    }
+  };
+}
+
+/**
+ * The streams written with an operation another stream of the run also writes with: they share its
+ * ledger keys, so their writes read the ledger under the key's lock.
+ */
+function sharedOperations(destination: DestinationConfig, streams: string[]): Set<string> {
+  const users = new Map<string, string[]>();
+  for (const stream of streams) {
+    const operation = destination.operations?.[stream];
+    if (operation) users.set(operation, [...(users.get(operation) ?? []), stream]);
+  }
+  return new Set([...users.values()].filter((names) => names.length > 1).flat());
 }
 
 /**

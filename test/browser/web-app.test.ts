@@ -141,7 +141,10 @@ describe('the web app, without --demo', () => {
       expect(await bar.getAttribute('aria-valuetext')).toMatch(/^\d+ records, \d+ pages?, done$/);
     }
     expect(await page.getByRole('progressbar', { name: 'conversations' }).count()).toBe(0);
-    expect(await page.getByRole('status').filter({ hasText: 'Finished' }).textContent()).toContain('records');
+    const finished = await page.getByRole('status').filter({ hasText: 'Finished' }).textContent();
+    expect(finished).toContain('records');
+    // The rate the sync reached, against the limit the provider announced (the emulator's: 100,000 a minute).
+    expect(finished).toMatch(/\d+ requests, [\d.]+ a minute: [\d.]+ of the provider's 100000 a minute\./);
     await screenshot(page, '5-sync-finished');
     await expectNoSecretInPage(page, watch, [frontToken()[0]]);
     await page.close();

@@ -73,7 +73,7 @@ export function SyncScreen({ job, credential, onDone }: { job: SyncJob; credenti
         ))}
       </ul>
       <div role="status" className="sync-outcome">
-        {summary ? `Finished: ${summary.records} records in ${summary.pages} pages (${(summary.ms / 1000).toFixed(1)} s).` : failure ? '' : 'Running...'}
+        {summary ? `Finished: ${summary.records} records in ${summary.pages} pages (${(summary.ms / 1000).toFixed(1)} s).${rateText(summary)}` : failure ? '' : 'Running...'}
       </div>
       <p className="form-error" role="alert">
         {failure ? `The sync stopped: ${failure}` : ''}
@@ -91,4 +91,11 @@ export function SyncScreen({ job, credential, onDone }: { job: SyncJob; credenti
 
 function plural(n: number, noun: string): string {
   return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
+
+/** " 12 requests, 340 a minute: 0.34 of the provider's 1000 a minute." when the provider announced its limit. */
+function rateText({ rate }: Summary): string {
+  if (!rate) return '';
+  const limit = rate.limitPerMinute !== undefined ? `: ${rate.ofLimit} of the provider's ${rate.limitPerMinute} a minute` : '';
+  return ` ${plural(rate.requests, 'request')}, ${rate.perMinute} a minute${limit}.`;
 }
