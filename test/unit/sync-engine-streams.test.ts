@@ -133,3 +133,84 @@ describe('streams side by side in the engine', () => {
     expect(run.rejected).toEqual([]);
   });
 });
+
+describe('one stream in the engine', () => {
+  /** A stream whose reader yields the given pages, recording the cursor it was started from and the writer's offset. */
+  function scripted(name: string, pages: Page[], extra: Partial<StreamPlan> = {}) {
+    const seen: { since: unknown[]; offsets: number[]; written: unknown[][] } = { since: [], offsets: [], written: [] };
+    const plan: StreamPlan = {
+      name,
+      scopes: ['tags:read'],
+      appendAcrossRuns: false,
+      reader: (since) => {
+        seen.since.push(since);
+        return {
+          async *pages(): AsyncGenerator<Page> {
+            yield* pages;
+          },
+        };
+      },
+      writer: async (offset) => {
+        seen.offsets.push(offset);
+        return { write: async (records) => (seen.written.push(records), { sent: records.length, rejected: 0, skipped: 0, offset: offset + records.length }), close: async () => undefined };
+      },
+      ...extra,
+    };
+    return { plan, seen };
+  }
+
+  it('an incremental stream starts the next run from the newest cursor, appends, and writes nothing at or before it again', async () => {
+    const state = memoryState();
+    const first = scripted('contacts', [{ records: [{ id: 'a', t: 3 }, { id: 'b', t: 5 }], next: null }], { cursorField: 't', appendAcrossRuns: true });
+    await runSync(job([first.plan], { state }), counters());
+    expect(state.saved.at(-1)!.streams.contacts).toMatchObject({ cursor: 5, offset: 2 });
+
+    // The provider ignores the filter and sends b (t 5) again, with c (t 7) and a record without a cursor.
+    const second = scripted('contacts', [{ records: [{ id: 'b', t: 5 }, { id: 'c', t: 7 }, { id: 'd' }], next: null }], { cursorField: 't', appendAcrossRuns: true });
+    const summary = await runSync(job([second.plan], { state }), counters());
+    expect(second.seen.since).toEqual([5]);
+    expect(second.seen.offsets).toEqual([2]); // appended after the first run's records
+    expect(second.seen.written).toEqual([[{ id: 'c', t: 7 }, { id: 'd' }]]);
+    expect(summary.streams.contacts).toMatchObject({ records: 3, skipped: 1 });
+    expect(state.saved.at(-1)!.streams.contacts).toMatchObject({ cursor: 7, since: 5 });
+  });
+
+  it('a full-refresh stream starts every new run at offset 0, from no cursor', async () => {
+    const state = memoryState();
+    const one = scripted('tags', [{ records: [{ id: 1 }], next: null }]);
+    await runSync(job([one.plan], { state }), counters());
+    const two = scripted('tags', [{ records: [{ id: 1 }], next: null }]);
+    const summary = await runSync(job([two.plan], { state }), counters());
+    expect(two.seen.offsets).toEqual([0]);
+    expect(two.seen.since).toEqual([undefined]);
+    expect(summary.finishedEarlier).toBeUndefined();
+  });
+
+  it('sends a row that is no record to the rejects file with its row number, and counts it', async () => {
+    const rejects: unknown[] = [];
+    const { plan } = scripted('tags', [{ records: [{ id: 1 }, null], rows: [1, 2], problems: new Map([[1, 'line 2 is not JSON']]), next: null }]);
+    const run = job([plan], { rejects: { add: async (r) => void rejects.push(r), path: '/tmp/rejects.jsonl', count: 0 } });
+    const summary = await runSync(run, counters());
+    expect(rejects).toEqual([{ stream: 'tags', row: 2, reason: 'line 2 is not JSON', record: null }]);
+    expect(summary).toMatchObject({ rejected: 1, rejects: '/tmp/rejects.jsonl' });
+    expect(run.events.find((e) => e.event === 'stream_finished')).toMatchObject({ rejected: 1, records: 2 });
+  });
+
+  it('a stream whose last checkpoint was all that was missing is finished without reading again', async () => {
+    const state = memoryState();
+    await state.put('src:dst', { run: { id: 'r1', status: 'running', startedAt: '' }, streams: { tags: { status: 'running', next: null, offset: 9, pages: 2, records: 20, run: 'r1' } }, updatedAt: '' });
+    const { plan, seen } = scripted('tags', [{ records: [{ id: 'x' }], next: null }]);
+    const summary = await runSync(job([plan], { state }), counters());
+    expect(seen.since).toEqual([]); // the reader was never asked
+    expect(summary.streams.tags).toMatchObject({ records: 20, pages: 2 });
+  });
+
+  it('names the scope a stream needs on a 403, and says the tile is invalid on a 401', async () => {
+    const forbidden = scripted('tags', [], { reader: () => ({ pages: async function* () { throw new ProviderRejectedError('Front rejected the request: 403 Forbidden', 403); } }) });
+    await expect(runSync(job([forbidden.plan]), counters())).rejects.toThrow('Front rejected the request: 403 Forbidden; stream tags needs the scope tags:read on the token');
+    const revoked = scripted('tags', [], { reader: () => ({ pages: async function* () { throw new ProviderRejectedError('Front rejected the credential: 401 Unauthenticated', 401); } }) });
+    const run = job([revoked.plan]);
+    await expect(runSync(run, counters())).rejects.toThrow("401 Unauthenticated; the credential's tile is now marked invalid and the checkpoint is kept");
+    expect(run.rejected).toHaveLength(1);
+  });
+});

@@ -1,0 +1,85 @@
+import { describe, expect, it } from '@jest/globals';
+import type { StreamConfig } from '../../src/generated/connector-manifest.js';
+import type { ProviderClient } from '../../src/http/provider-client.js';
+import { providerReader } from '../../src/sync/readers/provider-reader.js';
+import type { Page } from '../../src/sync/stream-io.js';
+
+/**
+ * The provider reader's pagination against a client that answers from a function and counts the
+ * requests outstanding: what it asks for, how far ahead, and when it stops.
+ */
+function fakeClient(answer: (url: URL) => unknown) {
+  const asked: string[] = [];
+  let outstanding = 0;
+  let most = 0;
+  const client = {
+    urlFor: (path: string) => new URL(path, 'https://api.example.com'),
+    allows: () => true,
+    request: async ({ path }: { path: string }) => {
+      asked.push(path);
+      most = Math.max(most, ++outstanding);
+      await new Promise((resolve) => setTimeout(resolve, 2));
+      outstanding -= 1;
+      return { status: 200, headers: {}, body: answer(new URL(path)) };
+    },
+  } as unknown as ProviderClient;
+  return { client, asked, most: () => most };
+}
+
+async function read(stream: StreamConfig, client: ProviderClient, ahead = 1): Promise<Page[]> {
+  const pages: Page[] = [];
+  for await (const page of providerReader({ client, provider: 'Test', name: 's', stream, since: undefined, onEvent: () => undefined, ahead }).pages(null)) pages.push(page);
+  return pages;
+}
+
+const numbered = (extra: Record<string, unknown> = {}): StreamConfig =>
+  ({ path: '/items', recordSelector: '/items', primaryKey: 'id', scopes: [], pagination: { type: 'page', pageParam: 'page', firstPage: 1, limitParam: 'limit', pageSize: 10, ...extra } }) as StreamConfig;
+
+/** 45 records, 10 a page: pages 1-4 full, page 5 short, pages past it empty. */
+const fortyFive = (withTotal: boolean) => (url: URL) => {
+  const page = Number(url.searchParams.get('page'));
+  const items = Array.from({ length: Math.max(0, Math.min(10, 45 - (page - 1) * 10)) }, (_, i) => ({ id: (page - 1) * 10 + i }));
+  return withTotal ? { items, total: 5 } : { items };
+};
+
+describe('the provider reader', () => {
+  it('reads an unpaginated list (Frontline) in one request', async () => {
+    const { client, asked } = fakeClient(() => ({ results: [{ id: 1 }, { id: 2 }] }));
+    const pages = await read({ path: '/agents', recordSelector: '/results', primaryKey: 'id', scopes: [] } as StreamConfig, client);
+    expect(pages).toEqual([{ records: [{ id: 1 }, { id: 2 }], next: null }]);
+    expect(asked).toHaveLength(1);
+  });
+
+  it('asks for numbered pages ahead once the first answer gave the count, never past it, and yields them in order', async () => {
+    const { client, asked, most } = fakeClient(fortyFive(true));
+    const pages = await read(numbered({ totalPages: '/total' }), client, 3);
+    expect(pages.flatMap((p) => p.records.map((r) => (r as { id: number }).id))).toEqual(Array.from({ length: 45 }, (_, i) => i));
+    expect(asked.map((u) => new URL(u).searchParams.get('page'))).toEqual(['1', '2', '3', '4', '5']);
+    expect(most()).toBe(3);
+    expect(pages.at(-1)!.next).toBeNull();
+    expect(new URL(pages[0]!.next!).searchParams.get('page')).toBe('2');
+  });
+
+  it('without a count, keeps `ahead` pages in flight from the first, and stops at the short page', async () => {
+    const { client, asked, most } = fakeClient(fortyFive(false));
+    const pages = await read(numbered(), client, 3);
+    expect(pages.map((p) => p.records.length)).toEqual([10, 10, 10, 10, 5]);
+    expect(most()).toBe(3);
+    // Pages 6 and 7 were asked for ahead, and dropped.
+    expect(asked.length).toBeLessThanOrEqual(7);
+  });
+
+  it('asks one page at a time with ahead 1', async () => {
+    const { client, most } = fakeClient(fortyFive(false));
+    await read(numbered(), client, 1);
+    expect(most()).toBe(1);
+  });
+
+  it('ends a cursor stream on an empty next link, as on a null one', async () => {
+    const stream = { path: '/tags', recordSelector: '/_results', primaryKey: 'id', scopes: [], pagination: { type: 'cursor', next: '/_pagination/next', tokenParam: 'page_token' } } as StreamConfig;
+    const { client, asked } = fakeClient(() => ({ _results: [{ id: 1 }], _pagination: { next: '' } }));
+    const pages = await read(stream, client);
+    expect(pages).toHaveLength(1);
+    expect(asked).toHaveLength(1);
+  });
+});
