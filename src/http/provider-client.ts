@@ -146,7 +146,6 @@ export class ProviderClient {
   private readonly got: Got;
   private readonly base: URL;
   private readonly policy: OriginPolicy;
-  private readonly credentialId: string | undefined;
   private readonly context: { credport: ClientState };
 
   constructor(
@@ -159,7 +158,6 @@ export class ProviderClient {
     this.baseUrl = baseUrl;
     this.base = new URL(baseUrl);
     this.policy = new OriginPolicy(baseUrl, connector.manifest.http);
-    this.credentialId = extras.credentialId;
     this.got = sharedGot(http);
     this.context = {
       credport: {
@@ -215,7 +213,7 @@ export class ProviderClient {
           this.auth.invalidate(refused);
           continue;
         }
-        if (described instanceof ProviderRejectedError) described.credentialId = this.credentialId;
+        if (described instanceof ProviderRejectedError) described.credentialId = this.extras.credentialId;
         throw described;
       }
     }
@@ -226,7 +224,7 @@ export class ProviderClient {
     try {
       await this.auth.authorization();
     } catch (error) {
-      if (error instanceof ProviderRejectedError) error.credentialId = this.credentialId;
+      if (error instanceof ProviderRejectedError) error.credentialId = this.extras.credentialId;
       throw error;
     }
     return this.auth.expiresAt?.();

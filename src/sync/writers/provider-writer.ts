@@ -62,14 +62,15 @@ export class ProviderWriter implements StreamWriter {
   async write(records: unknown[], rows: (number | undefined)[]): Promise<WriteOutcome> {
     const outcome: WriteOutcome = { sent: 0, rejected: 0, skipped: 0 };
     const prepared = records.map((record, i) => this.prepare(record, rows[i]));
-    // One store query for the page's ledger entries, then a few records in flight at once.
-    const entries = await this.o.ledger.getMany(prepared.map((p) => p.ledgerId));
+    // One store query for the page's ledger entries (read per record instead when keys are shared), then a few records in flight at once.
+    const entries = this.o.sharedKeys ? [] : await this.o.ledger.getMany(prepared.map((p) => p.ledgerId));
     const seen = new Set<string>();
     await inParallel(WRITES_IN_FLIGHT, prepared, async (p, i) => {
       // The same record twice in one page is one record: the second waits for nothing and is skipped.
-      const result = seen.has(p.ledgerId)
-        ? 'skipped'
-        : (seen.add(p.ledgerId), await oneAtATime(p.ledgerId, async () => this.writeOne(p, this.o.sharedKeys ? await this.o.ledger.get(p.ledgerId) : entries[i])));
+      if (seen.has(p.ledgerId)) return void (outcome.skipped += 1);
+      seen.add(p.ledgerId);
+      // Another stream of this run may write the same key: one at a time, each reading the ledger the other left.
+      const result = this.o.sharedKeys ? await oneAtATime(p.ledgerId, async () => this.writeOne(p, await this.o.ledger.get(p.ledgerId))) : await this.writeOne(p, entries[i]);
       outcome[result] += 1;
     });
     return outcome;
