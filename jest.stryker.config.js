@@ -1,14 +1,15 @@
-import base from './jest.config.js';
+import { sqlite } from './jest.config.js';
 
 /**
- * The jest configuration `npm run mutate` runs: the main one, without the end-to-end tests and
- * without the dist/ build. The e2e tests spawn the CLI from dist/, a separate process that
+ * The jest configuration `npm run mutate` runs: the SQLite project, without the end-to-end tests
+ * and without the dist/ build. The e2e tests spawn the CLI from dist/, a separate process that
  * Stryker's in-process mutant switching and per-test coverage do not reach, so they cost a build
  * and seconds per run and kill nothing the unit and integration tests do not.
  */
 /** @type {import('jest').Config} */
 export default {
-  ...base,
+  ...sqlite,
   testMatch: ['<rootDir>/test/unit/**/*.test.ts', '<rootDir>/test/integration/**/*.test.ts'],
   globalSetup: undefined,
+  testTimeout: 30000,
 };

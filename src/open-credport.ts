@@ -2,7 +2,7 @@ import { CredentialService } from './credentials/credential-service.js';
 import { StoreError } from './errors.js';
 import type { HttpSettings } from './http/provider-client.js';
 import { ConnectorRegistry } from './registry/connector-registry.js';
-import { connectorDirsFromEnv, httpSettingsFromEnv } from './settings.js';
+import { connectorDirsFromEnv, httpSettingsFromEnv, leaseMsFromEnv } from './settings.js';
 import type { DestinationConfig } from './generated/destination.js';
 import type { SourceConfig } from './generated/source.js';
 import { Collection, damaged } from './store/collection.js';
@@ -11,8 +11,10 @@ import { SavedConfigs } from './sync/saved-configs.js';
 import type { SyncState } from './sync/sync-engine.js';
 import { SyncService } from './sync/sync-service.js';
 import type { LedgerEntry } from './sync/writers/provider-writer.js';
+import { LEASE_PREFIX, type LeaseRecord } from './sync/destination-lease.js';
 import { loadMasterKey } from './store/master-key.js';
-import { openKeyv } from './store/open-keyv.js';
+import { openKeyv, redactUri } from './store/open-keyv.js';
+import type { SharedWindows } from './http/shared-window.js';
 import { Sealer } from './store/sealer.js';
 import { resolveStoreLocation, type StoreLocation } from './store/store-location.js';
 
@@ -26,6 +28,8 @@ export interface CredportOptions {
   /** Folders of extra connectors, after the built-in ones; else CREDPORT_CONNECTORS. */
   extraConnectorDirs?: string[];
   http?: Partial<HttpSettings>;
+  /** Redis for the rate budgets every process shares per credential; else CREDPORT_REDIS; else each process keeps its own. */
+  redisUrl?: string;
   /** Environment to read the variables above from (default process.env). */
   env?: NodeJS.ProcessEnv;
 }
@@ -54,19 +58,19 @@ export async function openCredport(options: CredportOptions = {}): Promise<Credp
   const masterKey = await loadMasterKey({ envValue: options.masterKey ?? env.CREDPORT_MASTER_KEY, keyFile: location.keyFile });
   const sealer = new Sealer(masterKey);
   const opened = await openKeyv(location.uri);
+  let sharedWindows: SharedWindows | undefined;
   try {
-    const records = new CredentialRecords(opened.keyv, location.uri, opened.scan);
+    sharedWindows = await openSharedWindows(options.redisUrl ?? nonEmpty(env.CREDPORT_REDIS));
+    const records = new CredentialRecords(opened);
     await checkMasterKey(records, sealer, masterKey.source === 'env' ? 'CREDPORT_MASTER_KEY' : location.keyFile);
     const collection = <T extends object>(prefix: string, kind: string, fix: string) =>
       new Collection<T>(
-        opened.keyv,
-        location.uri,
+        opened,
         prefix,
         (value, id) => {
           if (value === null || typeof value !== 'object' || ('damaged' in value && Object.keys(value).length === 1)) throw damaged(kind, id, 'it is not valid JSON', fix);
           return value as T;
         },
-        opened.scan,
       );
     // The credential service asks the configs what uses a credential; the configs ask it for tiles.
     let configs: SavedConfigs | undefined;
@@ -84,13 +88,37 @@ export async function openCredport(options: CredportOptions = {}): Promise<Credp
       configs,
       state: collection<SyncState>('sync:', 'sync state', 'run the sync with --full-refresh'),
       ledger: collection<LedgerEntry>('ledger:', 'write ledger entry', 'delete the destination and add it again'),
+      leases: collection<LeaseRecord>(LEASE_PREFIX, 'destination lease', 'wait for its sync to end, then delete the destination and add it again'),
+      ...leaseMsFromEnv(env),
+      ...(sharedWindows ? { sharedWindows } : {}),
       home: location.home,
     });
-    return { registry, credentials, configs, syncs, location, close: () => opened.close() };
+    const close = async () => {
+      await sharedWindows?.close();
+      await opened.close();
+    };
+    return { registry, credentials, configs, syncs, location, close };
   } catch (error) {
+    await sharedWindows?.close().catch(() => undefined);
     await opened.close().catch(() => undefined);
     throw error;
   }
+}
+
+/** Redis for the shared rate budgets, loaded only when one is named. */
+async function openSharedWindows(url: string | undefined): Promise<SharedWindows | undefined> {
+  if (url === undefined) return undefined;
+  const { openRedisWindows } = await import('./redis/redis-windows.js');
+  try {
+    return await openRedisWindows(url);
+  } catch (error) {
+    const reason = (error as Error)?.message?.replace(/\s+/g, ' ').slice(0, 200) ?? String(error);
+    throw new StoreError('store_unavailable', `the Redis for shared rate limits (CREDPORT_REDIS ${redactUri(url)}) cannot be used: ${reason}`);
+  }
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value;
 }
 
 /** A store remembers the id of the key it was created with, so a wrong key is named at once, not after it seals new records. */

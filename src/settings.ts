@@ -21,3 +21,9 @@ function integer(value: string | undefined, name: string, min: number): number |
   if (!Number.isInteger(n) || n < min) throw new InputError(`${name} must be a whole number of at least ${min}`, { field: name });
   return n;
 }
+
+/** CREDPORT_LEASE_MS: how long a destination's lease outlives a sync that stopped renewing it. */
+export function leaseMsFromEnv(env: NodeJS.ProcessEnv): { leaseMs?: number } {
+  const leaseMs = integer(env.CREDPORT_LEASE_MS, 'CREDPORT_LEASE_MS', 300);
+  return leaseMs === undefined ? {} : { leaseMs };
+}

@@ -2,9 +2,11 @@ import type { CredentialTile } from '../generated/credential-tile.js';
 import type { SealedSecret } from '../store/sealer.js';
 
 /** What the store holds: the tile's fields, the sealed secret and the origin it may go to. */
-export interface CredentialRecord extends CredentialTile {
+export interface CredentialRecord extends Omit<CredentialTile, 'revision'> {
   v: 1;
   sealed: SealedSecret;
+  /** Revision: each change adds one, written only over the revision it was made from (no lost updates). */
+  rev?: number;
 }
 
 /** The public view, built field by field so a new record field never leaks onto a tile by accident. */
@@ -14,6 +16,7 @@ export function toTile(record: CredentialRecord): CredentialTile {
     connector: record.connector,
     name: record.name,
     status: record.status,
+    revision: record.rev ?? 0,
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,
   };

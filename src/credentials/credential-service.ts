@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { SecretValues } from '../auth/create-auth.js';
-import { InputError, NotFoundError, ProviderRejectedError } from '../errors.js';
+import { InputError, NotFoundError, ProviderRejectedError, StoreError } from '../errors.js';
 import type { CredentialTile } from '../generated/credential-tile.js';
 import { checkBaseUrl } from '../http/origin-policy.js';
 import { DEFAULT_HTTP, type HttpSettings } from '../http/http-settings.js';
@@ -45,6 +45,9 @@ export interface CredentialServiceDeps {
   /** Names of what uses a credential (sources, destinations); a delete is refused while any do. */
   usersOf?: (id: string) => Promise<string[]>;
 }
+
+// Lost races before a change is refused: each retry re-reads, so only a stream of writers to one credential exhausts them.
+const CHANGE_ATTEMPTS = 20;
 
 // got is loaded by the first method that talks to a provider: listing tiles starts without it (~60 ms).
 let clientModules: ReturnType<typeof loadClientModules> | undefined;
@@ -123,9 +126,9 @@ export class CredentialService {
     try {
       const identity = await this.verify(connector, record.baseUrl, secrets);
       const at = this.now().toISOString();
-      return await this.saveIfUnchanged(record, { status: 'verified', identity, verifiedAt: at, updatedAt: at });
+      return await this.changeIfSameSecret(record, { status: 'verified', identity, verifiedAt: at, updatedAt: at });
     } catch (error) {
-      if (error instanceof ProviderRejectedError) await this.saveIfUnchanged(record, { status: 'invalid', updatedAt: this.now().toISOString() });
+      if (error instanceof ProviderRejectedError) await this.changeIfSameSecret(record, { status: 'invalid', updatedAt: this.now().toISOString() });
       throw error;
     }
   }
@@ -134,11 +137,8 @@ export class CredentialService {
    * The provider answered about the secret we read; if the credential was rotated or deleted
    * meanwhile, that answer is stale and must not bring the old record back.
    */
-  private async saveIfUnchanged(read: CredentialRecord, changes: Partial<CredentialRecord>): Promise<CredentialTile> {
-    const now = await this.deps.records.get(read.id);
-    if (!now) throw new NotFoundError(`credential ${read.id} was deleted while it was being tested`);
-    if (now.sealed.ct !== read.sealed.ct) return toTile(now);
-    return this.save({ ...now, ...changes });
+  private changeIfSameSecret(read: CredentialRecord, changes: Partial<CredentialRecord>): Promise<CredentialTile> {
+    return this.change(read.id, (now) => (now.sealed.ct === read.sealed.ct ? { ...now, ...changes } : undefined), 'tested');
   }
 
   /** The new secret is validated and verified before it replaces the old one; on any failure the old one stays. */
@@ -156,22 +156,26 @@ export class CredentialService {
     const secrets = pick(candidate, connector.authFields);
     const identity = input.verify === false ? undefined : await this.verify(connector, record.baseUrl, secrets);
     const at = this.now().toISOString();
-    const next: CredentialRecord = {
-      ...record,
-      status: identity ? 'verified' : 'unverified',
-      updatedAt: at,
-      sealed: this.deps.sealer.seal(JSON.stringify(secrets), associatedData(record)),
-    };
-    delete next.secretHint;
-    // An unverified new secret says nothing about whose it is: the old identity (a USER key type, say) must not vouch for it.
-    if (!identity) {
-      delete next.identity;
-      delete next.verifiedAt;
-    }
-    const hint = secretHint(secrets[connector.manifest.auth.secret] ?? '');
-    if (hint !== undefined) next.secretHint = hint;
-    if (identity) Object.assign(next, { identity, verifiedAt: at });
-    return this.save(next);
+    // Verified once; if another change lands meanwhile, the new secret is applied to what it saved.
+    return this.change(id, (now) => {
+      refuseSecretsInPublicFields(connector, { name: now.name, ...(now.description ? { description: now.description } : {}) }, given);
+      const next: CredentialRecord = {
+        ...now,
+        status: identity ? 'verified' : 'unverified',
+        updatedAt: at,
+        sealed: this.deps.sealer.seal(JSON.stringify(secrets), associatedData(now)),
+      };
+      delete next.secretHint;
+      // An unverified new secret says nothing about whose it is: the old identity (a USER key type, say) must not vouch for it.
+      if (!identity) {
+        delete next.identity;
+        delete next.verifiedAt;
+      }
+      const hint = secretHint(secrets[connector.manifest.auth.secret] ?? '');
+      if (hint !== undefined) next.secretHint = hint;
+      if (identity) Object.assign(next, { identity, verifiedAt: at });
+      return next;
+    }, 'rotated');
   }
 
   async update(id: string, input: UpdateCredentialInput): Promise<CredentialTile> {
@@ -179,19 +183,20 @@ export class CredentialService {
     if (input.name === undefined && input.description === undefined) {
       throw new InputError('nothing to update: give a name or a description');
     }
-    const record = await this.load(id);
-    const name = typeof input.name === 'string' ? input.name.trim() : input.name ?? record.name;
-    const description = typeof input.description === 'string' ? input.description.trim() : input.description ?? record.description;
-    const changed = { name, ...(description ? { description } : {}) };
-    this.deps.registry.validateCommonFields(changed);
-    // The saved secret is opened only to compare: a description must not take it in either.
-    const connector = this.deps.registry.get(record.connector);
-    refuseSecretsInPublicFields(connector, changed, this.openSecrets(record));
-    refuseSecretShapeInPublicFields(connector, changed);
-    const next: CredentialRecord = { ...record, name: name as string, updatedAt: this.now().toISOString() };
-    if (description) next.description = description as string;
-    else delete next.description;
-    return this.save(next);
+    return this.change(id, (record) => {
+      const name = typeof input.name === 'string' ? input.name.trim() : input.name ?? record.name;
+      const description = typeof input.description === 'string' ? input.description.trim() : input.description ?? record.description;
+      const changed = { name, ...(description ? { description } : {}) };
+      this.deps.registry.validateCommonFields(changed);
+      // The saved secret is opened only to compare: a description must not take it in either.
+      const connector = this.deps.registry.get(record.connector);
+      refuseSecretsInPublicFields(connector, changed, this.openSecrets(record));
+      refuseSecretShapeInPublicFields(connector, changed);
+      const next: CredentialRecord = { ...record, name: name as string, updatedAt: this.now().toISOString() };
+      if (description) next.description = description as string;
+      else delete next.description;
+      return next;
+    });
   }
 
   async delete(id: string, options: { force?: boolean } = {}): Promise<{ id: string; deleted: true }> {
@@ -214,8 +219,9 @@ export class CredentialService {
 
   /** The provider refused the credential during a sync: its tile says so until it is tested or rotated. */
   async markInvalid(id: string): Promise<void> {
-    const record = await this.deps.records.get(id);
-    if (record) await this.save({ ...record, status: 'invalid', updatedAt: this.now().toISOString() });
+    await this.change(id, (record) => ({ ...record, status: 'invalid', updatedAt: this.now().toISOString() })).catch((error: unknown) => {
+      if (!(error instanceof NotFoundError)) throw error;
+    });
   }
 
   private async clientFor(connector: Connector, baseUrl: string | undefined, secrets: SecretValues, http = this.http, extras: ClientExtras = {}): Promise<ProviderClient> {
@@ -240,9 +246,27 @@ export class CredentialService {
     return JSON.parse(this.deps.sealer.open(record.sealed, associatedData(record), `credential ${record.id}`)) as SecretValues;
   }
 
-  private async save(record: CredentialRecord): Promise<CredentialTile> {
-    await this.deps.records.put(record.id, record);
-    return toTile(record);
+  /**
+   * Reads a record, changes it and writes it over the revision it read. When another process
+   * wrote in between, the change is made again on what that one saved, so neither is lost; after
+   * CHANGE_ATTEMPTS lost races it is refused. `change` returning undefined writes nothing.
+   */
+  private async change(id: string, apply: (record: CredentialRecord) => CredentialRecord | undefined, doing = 'changed'): Promise<CredentialTile> {
+    checkId(id);
+    for (let attempt = 1; ; attempt++) {
+      const record = await this.deps.records.get(id);
+      if (!record) throw new NotFoundError(attempt === 1 && doing === 'changed' ? `no credential ${printable(id)}` : `credential ${id} was deleted while it was being ${doing}`);
+      const next = apply(record);
+      if (next === undefined) return toTile(record);
+      const rev = record.rev ?? 0;
+      next.rev = rev + 1;
+      if (await this.deps.records.swap(id, next, rev)) return toTile(next);
+      if (attempt === CHANGE_ATTEMPTS) {
+        throw new StoreError('write_conflict', `credential ${id} was changed by others ${CHANGE_ATTEMPTS} times while this change was being saved; nothing was saved by this one: try again`);
+      }
+      // Jittered, growing: writers that collided do not collide again in lockstep.
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(2 * attempt, 20)));
+    }
   }
 }
 

@@ -5,6 +5,7 @@ import { FrontEmulator } from '../emulator/front-emulator.js';
 import { CredportError } from '../errors.js';
 import type { CredentialTile } from '../generated/credential-tile.js';
 import { openCredport } from '../open-credport.js';
+import { redactUri } from '../store/open-keyv.js';
 import type { SyncEvent, SyncSummary } from '../sync/sync-events.js';
 
 export interface DemoStep {
@@ -40,7 +41,7 @@ export async function runDemo(
   // A temporary home gets its own store, whatever CREDPORT_STORE says: the demo must not write into a real one.
   const credport = await openCredport({ home, env: { ...env, CREDPORT_STORE: kept ? env.CREDPORT_STORE : '' } });
   try {
-    say({ step: 'store', detail: `store ${credport.location.uri}` });
+    say({ step: 'store', detail: `store ${redactUri(credport.location.uri)}` });
     const form = credport.registry.form('front');
     const titles = Object.values(form.schema.properties as Record<string, { title: string }>).map((p) => p.title);
     say({ step: 'form', detail: `"Add New Credential" form for Front: ${titles.join(', ')}` });

@@ -23,6 +23,10 @@ export interface CredentialTile {
    */
   secretHint?: string;
   identity?: CredentialIdentity;
+  /**
+   * How many times the saved credential has changed since it was created (0 at first). Each change is written over the revision it was made from, so concurrent changes from several processes are never lost.
+   */
+  revision: number;
   createdAt: string;
   updatedAt: string;
   verifiedAt?: string;

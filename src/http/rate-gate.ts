@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { RateLimitConfig } from '../generated/connector-manifest.js';
+import type { SharedWindow } from './shared-window.js';
 
 type Headers = Record<string, string | string[] | undefined>;
 
@@ -25,7 +26,17 @@ export class RateGate {
   /** Requests sent through this gate (attempts, retries included), and the limit the provider last announced. */
   readonly stats: { requests: number; announcedLimit?: number } = { requests: 0 };
 
+  /** The credential's budget shared with other processes and machines, when there is one (Redis). */
+  private shared: SharedWindow | undefined;
+  /** The shared budget's last failure, once: a gate whose Redis is away goes on with its own count. */
+  sharedError: unknown;
+
   constructor(readonly now: () => number = Date.now) {}
+
+  /** From now on every request also passes the credential's shared window. */
+  share(shared: SharedWindow | undefined): void {
+    this.shared = shared;
+  }
 
   /** Requests of this credential in flight at once from now on (a sync sets it; 1 is one at a time). */
   limitInFlight(concurrency: number): void {
@@ -53,13 +64,26 @@ export class RateGate {
       const until = Math.max(this.pausedUntil, this.exhaustedUntil, this.left !== undefined && this.left <= 0 ? this.leftUntil : 0);
       const wait = until - now;
       if (wait <= 0) {
-        if (this.left !== undefined) this.left -= 1;
-        this.stats.requests += 1;
-        return waited;
+        const sharedWait = this.shared ? await this.shared.take().catch((error: unknown) => this.sharedFailed(error)) : 0;
+        if (sharedWait <= 0) {
+          if (this.left !== undefined) this.left -= 1;
+          this.stats.requests += 1;
+          return waited;
+        }
+        // Another process spent the window, or drew a 429: wait as if we had.
+        await sleep(Math.min(sharedWait, MAX_WAIT));
+        waited += Math.min(sharedWait, MAX_WAIT);
+        continue;
       }
       await sleep(wait);
       waited += wait;
     }
+  }
+
+  /** Fails open: the shared count is lost for now, the provider's own answers still pace this gate. */
+  private sharedFailed(error: unknown): number {
+    this.sharedError ??= error;
+    return 0;
   }
 
   /**
@@ -82,6 +106,7 @@ export class RateGate {
     const sameWindow = this.left !== undefined && now < this.leftUntil && Math.abs(until - this.leftUntil) < SAME_WINDOW_MS;
     this.left = sameWindow ? Math.min(this.left!, estimate) : estimate;
     if (!sameWindow) this.leftUntil = until;
+    this.shared?.observe(estimate, until).catch((error: unknown) => this.sharedFailed(error));
     // A reset far in the future is a bad header, not a reason to stall every request for hours.
     if (remaining <= 0) this.exhaustedUntil = Math.max(this.exhaustedUntil, Math.min(reset, now + MAX_WAIT));
   }
@@ -99,6 +124,7 @@ export class RateGate {
 
   pause(ms: number): void {
     this.pausedUntil = Math.max(this.pausedUntil, this.now() + ms);
+    this.shared?.pause(ms).catch((error: unknown) => this.sharedFailed(error));
   }
 }
 

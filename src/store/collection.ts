@@ -1,6 +1,17 @@
-import type Keyv from 'keyv';
 import { StoreError } from '../errors.js';
-import { type Scan, unusable } from './open-keyv.js';
+import { type StoreAccess, unusable } from './open-keyv.js';
+
+/** A lease a fenced write depends on: its key (a collection prefix and id), the token held, and what to say once it is lost. */
+export interface Fence {
+  key: string;
+  token: number;
+  lost(): string;
+}
+
+/** A record that carries its revision: each write that replaces it adds one. */
+export interface Revised {
+  rev?: number;
+}
 
 /**
  * One kind of record in keyv under a key prefix, one key per record written whole: concurrent
@@ -8,32 +19,81 @@ import { type Scan, unusable } from './open-keyv.js';
  */
 export class Collection<T extends object> {
   constructor(
-    private readonly keyv: Keyv,
-    private readonly uri: string,
+    private readonly store: StoreAccess,
     private readonly prefix: string,
     private readonly check: (value: unknown, id: string) => T,
-    /** The backend's own listing query, where it has one. */
-    private readonly scan?: Scan,
+    /** A field whose value never changes (a tile's connector), listed from its group where the backend keeps groups. */
+    private readonly groupField?: keyof T & string,
+    /** Set on a fenced view: its writes land only while this lease holds this token. */
+    private readonly fence?: Fence,
   ) {}
 
+  /**
+   * The same records, written only while `fence` holds: a sync that lost its destination's lease
+   * (stalled past its expiry, then taken over) cannot write one more checkpoint or ledger entry.
+   */
+  fencedBy(fence: Fence): Collection<T> {
+    return new Collection(this.store, this.prefix, this.check, this.groupField, fence);
+  }
+
   async get(id: string): Promise<T | undefined> {
-    const raw = await this.call(() => this.keyv.get<unknown>(this.prefix + id));
+    const raw = await this.call(() => this.store.keyv.get<unknown>(this.prefix + id));
     return raw === undefined ? undefined : this.check(raw, id);
   }
 
   /** Several records in one store query. */
   async getMany(ids: string[]): Promise<(T | undefined)[]> {
     if (ids.length === 0) return [];
-    const raws = await this.call(() => this.keyv.get<unknown>(ids.map((id) => this.prefix + id)));
+    const raws = await this.call(() => this.store.keyv.get<unknown>(ids.map((id) => this.prefix + id)));
     return (raws as unknown[]).map((raw, i) => (raw === undefined || raw === null ? undefined : this.check(raw, ids[i]!)));
   }
 
   async put(id: string, value: T): Promise<void> {
-    await this.call(() => this.keyv.set(this.prefix + id, value));
+    // Into its group before the record is written: a crash in between leaves a member without a record, which listing skips.
+    const group = this.groupOf(value);
+    if (group !== undefined) await this.call(() => this.store.groups!.add(this.prefix, this.groupField!, group, id));
+    if (this.fence) return this.putFenced(id, value, this.fence);
+    await this.call(() => this.store.keyv.set(this.prefix + id, value));
+  }
+
+  /** Writes a record only if none is there yet; true if this call wrote it. */
+  async insert(id: string, value: T): Promise<boolean> {
+    if (this.store.insert) return this.call(() => this.store.insert!(this.prefix + id, JSON.stringify({ value })));
+    if ((await this.get(id)) !== undefined) return false;
+    await this.call(() => this.store.keyv.set(this.prefix + id, value));
+    return true;
+  }
+
+  private async putFenced(id: string, value: T, fence: Fence): Promise<void> {
+    const text = JSON.stringify({ value });
+    const landed = this.store.fencedPut
+      ? await this.call(() => this.store.fencedPut!(this.prefix + id, text, fence.key, fence.token))
+      : // A plain keyv (tests, an in-memory store): one process, so check-then-write is enough.
+        (await this.call(() => this.store.keyv.get<{ token?: number }>(fence.key)))?.token === fence.token &&
+        (await this.call(() => this.store.keyv.set(this.prefix + id, value)));
+    if (!landed) throw new StoreError('lease_lost', fence.lost());
+  }
+
+  /**
+   * Writes `value` only if the stored record is still at revision `expected` (a record without one
+   * is at 0), in one step on the backend: of two processes that read the same revision, one wins
+   * and the other learns it lost (false), so neither overwrites the other's change unseen.
+   */
+  async swap(id: string, value: T & Revised, expected: number): Promise<boolean> {
+    const text = JSON.stringify({ value });
+    if (this.store.swap) return this.call(() => this.store.swap!(this.prefix + id, text, expected));
+    // A plain keyv (tests, an in-memory store): one process, so read-compare-write is enough.
+    const now = (await this.get(id)) as (T & Revised) | undefined;
+    if (!now || (now.rev ?? 0) !== expected) return false;
+    await this.put(id, value);
+    return true;
   }
 
   async delete(id: string): Promise<boolean> {
-    return this.call(() => this.keyv.delete(this.prefix + id));
+    const group = this.groupOf(await this.get(id).catch(() => undefined));
+    const deleted = await this.call(() => this.store.keyv.delete(this.prefix + id));
+    if (group !== undefined) await this.call(() => this.store.groups!.remove(this.prefix, this.groupField!, group, id));
+    return deleted;
   }
 
   /** Every record, as one array: callers sort or filter them all, and per-row async steps cost more than the rows. */
@@ -46,12 +106,21 @@ export class Collection<T extends object> {
     return this.list({ field, equals });
   }
 
+  /** The group of a record where the backend keeps groups (Redis), else undefined. */
+  private groupOf(value: T | undefined): string | undefined {
+    if (!this.store.groups || !this.groupField) return undefined;
+    const group = (value as Record<string, unknown> | undefined)?.[this.groupField];
+    return typeof group === 'string' ? group : undefined;
+  }
+
   private async list(where?: { field: string; equals: string }): Promise<T[]> {
     try {
-      if (this.scan) return (await this.scan(this.prefix, where)).map(([id, value]) => this.check(value, id));
-      if (!this.keyv.iterator) throw new StoreError('store_unavailable', `store ${this.uri} cannot list its records`);
+      const { scan, keyv } = this.store;
+      const grouped = where !== undefined && this.store.groups !== undefined && where.field === this.groupField;
+      if (scan) return (await scan(this.prefix, where, grouped)).map(([id, value]) => this.check(value, id));
+      if (!keyv.iterator) throw new StoreError('store_unavailable', `store ${this.store.shown} cannot list its records`);
       const records: T[] = [];
-      for await (const [key, value] of this.keyv.iterator(undefined)) {
+      for await (const [key, value] of keyv.iterator(undefined)) {
         if (typeof key !== 'string' || !key.startsWith(this.prefix)) continue;
         const record = this.check(value, key.slice(this.prefix.length));
         if (!where || (record as Record<string, unknown>)[where.field] === where.equals) records.push(record);
@@ -59,7 +128,7 @@ export class Collection<T extends object> {
       return records;
     } catch (error) {
       if (error instanceof StoreError) throw error;
-      throw unusable(this.uri, error);
+      throw unusable(this.store.shown, error);
     }
   }
 
@@ -67,7 +136,8 @@ export class Collection<T extends object> {
     try {
       return await operation();
     } catch (error) {
-      throw unusable(this.uri, error);
+      if (error instanceof StoreError) throw error;
+      throw unusable(this.store.shown, error);
     }
   }
 }

@@ -1,24 +1,19 @@
-import type Keyv from 'keyv';
 import type { CredentialRecord } from '../credentials/credential-record.js';
 import { Collection, damaged } from './collection.js';
-import type { Scan } from './open-keyv.js';
+import type { StoreAccess } from './open-keyv.js';
 
 /** Credential records: tile fields plus the sealed secret. */
 export class CredentialRecords extends Collection<CredentialRecord> {
-  constructor(
-    private readonly store: Keyv,
-    uri: string,
-    scan?: Scan,
-  ) {
-    super(store, uri, 'credential:', checked, scan);
+  constructor(private readonly access: StoreAccess) {
+    super(access, 'credential:', checked, 'connector');
   }
 
   async getMeta<T>(name: string): Promise<T | undefined> {
-    return this.call(() => this.store.get<T>(`meta:${name}`));
+    return this.call(() => this.access.keyv.get<T>(`meta:${name}`));
   }
 
   async setMeta(name: string, value: unknown): Promise<void> {
-    await this.call(() => this.store.set(`meta:${name}`, value));
+    await this.call(() => this.access.keyv.set(`meta:${name}`, value));
   }
 }
 

@@ -12,7 +12,8 @@ import type { Collection } from '../store/collection.js';
 import { printable } from '../text/printable.js';
 import { jsonlReader } from './readers/jsonl-reader.js';
 import { providerReader } from './readers/provider-reader.js';
-import { lockDestination } from './destination-lock.js';
+import { acquireLease, type LeaseRecord } from './destination-lease.js';
+import type { SharedWindows } from '../http/shared-window.js';
 import { RejectsFile } from './rejects-file.js';
 import { checkConcurrency } from './concurrency.js';
 import { checkRequirement } from './requirements.js';
@@ -45,6 +46,12 @@ export class SyncService {
       configs: SavedConfigs;
       state: Collection<SyncState>;
       ledger: Collection<LedgerEntry>;
+      /** One lease per destination, in the shared store. */
+      leases: Collection<LeaseRecord>;
+      /** How long a lease outlives a holder that stopped renewing it (CREDPORT_LEASE_MS). */
+      leaseMs?: number;
+      /** Each credential's rate budget shared with other processes and machines (CREDPORT_REDIS). */
+      sharedWindows?: SharedWindows;
       home: string;
       http?: HttpSettings;
     },
@@ -75,8 +82,13 @@ export class SyncService {
     const concurrency = checkConcurrency(options.concurrency ?? source.concurrency ?? readsFrom?.manifest.http.concurrency ?? 1);
     // A client per credential; each stream gets a view of it that reports waits on that stream
     // (one auth strategy, so one token exchange for all of them), all on the credential's one gate.
+    const gateOf = (credentialId: string) => {
+      const gate = gateFor(credentialId);
+      if (this.deps.sharedWindows) gate.share(this.deps.sharedWindows.for(credentialId));
+      return gate;
+    };
     const clientFor = (credentialId: string): Promise<ProviderClient> =>
-      this.deps.credentials.client(credentialId, { http: this.deps.http ?? SYNC_HTTP, gate: gateFor(credentialId), credentialId });
+      this.deps.credentials.client(credentialId, { http: this.deps.http ?? SYNC_HTTP, gate: gateOf(credentialId), credentialId });
     const readerClient = source.credentialId ? await clientFor(source.credentialId) : undefined;
     const writerClient = destination.credentialId ? await clientFor(destination.credentialId) : undefined;
     const streamEvents = (stream: string) => clientEventsOf(stream, counters, onEvent);
@@ -88,14 +100,21 @@ export class SyncService {
     const rejects = new RejectsFile(join(this.deps.home, 'syncs', `${source.id}__${destination.id}.rejects.jsonl`));
     const shared = sharedOperations(destination, wanted);
 
+    // Held before anything is planned: every checkpoint and ledger entry of the run is written fenced by it.
+    const lease = await acquireLease(this.deps.leases, destination.id, this.deps.leaseMs ? { ttlMs: this.deps.leaseMs } : {});
+    const ledger = this.deps.ledger.fencedBy(lease.fence);
     const plans: StreamPlan[] = [];
-    for (const name of wanted) {
-      const clients = { reader: readerClient?.withEvents(streamEvents(name)), writer: writerClient?.withEvents(streamEvents(name)) };
-      plans.push(await this.plan(name, source, destination, tiles, clients, rejects, { ahead: concurrency, shared: shared.has(name) }, (e) => onEvent(e)));
-    }
     const budget = source.credentialId ?? destination.credentialId;
     const rate = budget ? rateMeter(gateFor(budget), (readsFrom ?? writesTo)?.manifest.http.rateLimit?.windowMs) : undefined;
-    const release = await lockDestination(this.deps.home, destination.id);
+    try {
+      for (const name of wanted) {
+        const clients = { reader: readerClient?.withEvents(streamEvents(name)), writer: writerClient?.withEvents(streamEvents(name)) };
+        plans.push(await this.plan(name, source, destination, tiles, clients, rejects, { ahead: concurrency, shared: shared.has(name), ledger }, (e) => onEvent(e)));
+      }
+    } catch (error) {
+      await lease.release();
+      throw error;
+    }
     // One budget per credential in this process, set by the sync that holds the destination: the
     // source's setting bounds its requests in flight; a destination on another credential keeps
     // its connector's (or the run's --concurrency).
@@ -114,7 +133,7 @@ export class SyncService {
           ...(options.signal ? { signal: options.signal } : {}),
           concurrency,
           ...(rate ? { rate } : {}),
-          state: this.deps.state,
+          state: this.deps.state.fencedBy(lease.fence),
           rejects,
           onEvent,
           onRejected: async (error) => {
@@ -124,7 +143,7 @@ export class SyncService {
         counters,
       );
     } finally {
-      await release();
+      await lease.release();
     }
   }
 
@@ -135,7 +154,7 @@ export class SyncService {
     tiles: { source: CredentialTile | undefined; destination: CredentialTile | undefined },
     { reader: readerClient, writer: writerClient }: { reader: ProviderClient | undefined; writer: ProviderClient | undefined },
     rejects: RejectsFile,
-    { ahead, shared }: { ahead: number; shared: boolean },
+    { ahead, shared, ledger }: { ahead: number; shared: boolean; ledger: Collection<LedgerEntry> },
     onEvent: (event: SyncEvent) => void,
   ): Promise<StreamPlan> {
     const scopes: string[] = [];
@@ -172,7 +191,7 @@ export class SyncService {
           validate: operation.validate,
           mapping: destination.mapping?.[name],
           params: destination.params ?? {},
-          ledger: this.deps.ledger,
+          ledger,
           ledgerScope: destination.id,
           sharedKeys: shared,
           reject: (r) => rejects.add(r),

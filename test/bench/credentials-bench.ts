@@ -7,10 +7,10 @@ import { promisify } from 'node:util';
 import KeyvSqlite from '@keyv/sqlite';
 import got from 'got';
 import { FrontEmulator } from '../../src/emulator/front-emulator.js';
-import { openCredport } from '../../src/open-credport.js';
+import { type Credport, openCredport } from '../../src/open-credport.js';
 
-const TOTAL = 10_000;
-const ACME = 1_000; // the "one connector" slice
+export const TOTAL = 10_000;
+export const ACME = 1_000; // the "one connector" slice
 const ADDS = 200;
 const CLI_ADDS = 10;
 const run = promisify(execFile);
@@ -23,6 +23,18 @@ export async function median(times: number, fn: () => Promise<unknown>): Promise
     samples.push(performance.now() - start);
   }
   return samples.sort((a, b) => a - b)[Math.floor(samples.length / 2)]!;
+}
+
+/** 9,000 Front and 1,000 acme credentials, saved unverified: the store is what is measured. */
+export async function fillStore(credport: Credport): Promise<void> {
+  for (let i = 0; i < TOTAL; i++) {
+    const acme = i % (TOTAL / ACME) === 0;
+    await credport.credentials.create({
+      connector: acme ? 'acme' : 'front',
+      values: acme ? { name: `Acme ${i}`, token: `acme_token_${i}_abcdefgh` } : { name: `Front ${i}`, description: 'bench', apiKey: `front_token_${i}_abcdefghijkl` },
+      verify: false,
+    });
+  }
 }
 
 export interface Row {
@@ -38,14 +50,7 @@ export async function credentialBench(home: string, extras: string): Promise<{ r
 
   // Fill the store: 9,000 Front and 1,000 acme credentials (saved unverified: the store is what is measured).
   let start = performance.now();
-  for (let i = 0; i < TOTAL; i++) {
-    const acme = i % (TOTAL / ACME) === 0;
-    await credport.credentials.create({
-      connector: acme ? 'acme' : 'front',
-      values: acme ? { name: `Acme ${i}`, token: `acme_token_${i}_abcdefgh` } : { name: `Front ${i}`, description: 'bench', apiKey: `front_token_${i}_abcdefghijkl` },
-      verify: false,
-    });
-  }
+  await fillStore(credport);
   const fillMs = performance.now() - start;
 
   // Baseline: the least any listing must do, one SQL read of the rows and a JSON.parse each.

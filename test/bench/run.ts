@@ -9,6 +9,7 @@ import { apiBench } from './api-bench.js';
 import { concurrencyCost, rateUnderLimit } from './concurrency-bench.js';
 import { credentialBench, type Row } from './credentials-bench.js';
 import { startupBench } from './startup-bench.js';
+import { storeBench } from './store-bench.js';
 import { syncPeakRss, syncThroughput, syncUnderRateLimit } from './sync-bench.js';
 import { writeThroughput } from './write-bench.js';
 
@@ -44,6 +45,11 @@ console.log(`
 list baseline: one SQL SELECT of the same rows + JSON.parse each (the least a listing can do).
 create baseline: the verification request alone, so ${(creds.addMs - creds.verifyMs).toFixed(2)} ms of each add is spent outside it (validate, seal, SQLite write).
 CLI baseline: a node process that only sends GET /me, so ${(creds.cliAdd - creds.nodeRequest).toFixed(0)} ms is credport's start-up, store opening and save.`);
+
+const stores = await storeBench(await home(), extras);
+console.log(`\n## stores: listing tiles on each store (filled at ${Object.entries(stores.fills).map(([k, ms]) => `${k} ${ms.toFixed(2)} ms`).join(', ')} a credential)\n`);
+console.log(table(stores.rows));
+console.log('\ngoal: at most 3x. Baselines: the raw query of the same rows on that server and a JSON.parse each (Redis: the connector\'s id set and one MGET).');
 
 const api = await apiBench(await home(), extras, quick ? 1 : 3);
 console.log('\n## HTTP API: `credport serve` under autocannon (10 connections, 5 s a round, medians of alternating rounds)\n');

@@ -145,14 +145,15 @@ describe('the Frontegg connector', () => {
   });
 
   it('makes one exchange for 50 concurrent requests, and one renewal when all 50 meet an expired token', async () => {
-    await start({ users: 10, tokenTtlMs: 300, announcedExpiresIn: 3600 });
+    // Long enough that 50 requests on a loaded machine all finish inside the token's life.
+    await start({ users: 10, tokenTtlMs: 2000, announcedExpiresIn: 3600 });
     const credport = await openCredport({ home, env: {} });
     const tile = await credport.credentials.create({ connector: 'frontegg', values: { name: 'F', ...emulator.credentials }, baseUrl: emulator.url, verify: false });
     const client = await credport.credentials.client(tile.id);
     const answers = await Promise.all(Array.from({ length: 50 }, () => client.request<{ items: unknown[] }>({ path: '/identity/resources/users/v3?_limit=5' })));
     expect(answers.every((a) => a.body.items.length === 5)).toBe(true);
     expect(emulator.stats.exchanges).toBe(1);
-    await new Promise((resolve) => setTimeout(resolve, 350)); // the token dies; the client still believes it
+    await new Promise((resolve) => setTimeout(resolve, 2050)); // the token dies; the client still believes it
     const again = await Promise.all(Array.from({ length: 50 }, () => client.request<{ items: unknown[] }>({ path: '/identity/resources/users/v3?_limit=5' })));
     expect(again.every((a) => a.body.items.length === 5)).toBe(true);
     expect(emulator.stats.exchanges).toBe(2);

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { Ajv } from 'ajv';
@@ -211,7 +212,7 @@ describe('Front as a sync destination', () => {
     while (posts().length < 20) await new Promise((r) => setTimeout(r, 2));
     const second = await cli(['sync', source, '--to', destination]);
     expect(second.code).toBe(2);
-    expect(second.stderr).toContain(`destination ${destination} is being written by another sync (process ${first.pid})`);
+    expect(second.stderr).toContain(`destination ${destination} is being written by another sync (process ${first.pid} on ${hostname()}, its lease runs until `);
     expect(await new Promise((resolve) => first.on('close', resolve))).toBe(0);
     expect(emulator!.writes.contacts.size).toBe(800);
     expect(posts()).toHaveLength(800);

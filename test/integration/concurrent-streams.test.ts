@@ -10,6 +10,7 @@ import { writeConnector } from '../helpers/connector-fixtures.js';
 import { PagedProvider, writePagerConnector } from '../helpers/paged-provider.js';
 import { RecordingProxy } from '../helpers/recording-proxy.js';
 import { removeHome, tempHome } from '../helpers/temp-home.js';
+import { testStoreUri } from '../helpers/test-store.js';
 
 /**
  * A source's streams read side by side within the credential's budget, against the Front emulator
@@ -20,12 +21,14 @@ const STREAMS = ['tags', 'contacts', 'conversations'];
 const WINDOW_MS = 1000;
 
 let home: string;
+let storeUri: string | undefined;
 let credport: Credport;
 let emulator: FrontEmulator;
 let proxy: RecordingProxy;
 
 beforeEach(async () => {
   home = await tempHome();
+  storeUri = await testStoreUri();
   proxy = await RecordingProxy.start(() => emulator.url);
 });
 
@@ -43,7 +46,7 @@ async function setUp(options: FrontEmulatorOptions, connector = 'front'): Promis
     Object.assign(manifest, JSON.parse(FRONT_PARTS));
     (manifest.http as Record<string, unknown>).rateLimit = { window: 'fixed', windowMs: WINDOW_MS };
   });
-  credport = await openCredport({ home, env: {}, extraConnectorDirs: [extras] });
+  credport = await openCredport({ home, storeUri, env: {}, extraConnectorDirs: [extras] });
   const values = connector === 'front' ? { name: 'Front', apiKey: [...emulator.tokens][0]! } : { name: 'Pacer', token: [...emulator.tokens][0]! };
   const tile = await credport.credentials.create({ connector, values, baseUrl: proxy.url, verify: false });
   const source = await credport.configs.addSource({ name: 'Front', connector, credentialId: tile.id, streams: STREAMS });
@@ -148,7 +151,7 @@ describe('streams read side by side', () => {
     try {
       const extras = join(home, 'pager');
       await writePagerConnector(extras, ['alpha', 'beta'], 60_000);
-      credport = await openCredport({ home, env: {}, extraConnectorDirs: [extras] });
+      credport = await openCredport({ home, storeUri, env: {}, extraConnectorDirs: [extras] });
       const tile = await credport.credentials.create({ connector: 'pager', values: { name: 'Pager', token: pager.token }, baseUrl: pager.url, verify: false });
       const source = await credport.configs.addSource({ name: 'Pager', connector: 'pager', credentialId: tile.id, streams: ['alpha', 'beta'] });
       const out = join(home, 'out');

@@ -4,12 +4,15 @@ import { FrontlineEmulator } from '../../src/emulator/frontline-emulator.js';
 import { InputError } from '../../src/errors.js';
 import { openCredport, type Credport } from '../../src/open-credport.js';
 import { fakeToken, removeHome, tempHome } from '../helpers/temp-home.js';
+import { testStoreUri } from '../helpers/test-store.js';
 
 let home: string;
+let storeUri: string | undefined;
 let credport: Credport;
 beforeEach(async () => {
   home = await tempHome();
-  credport = await openCredport({ home, env: { CREDPORT_HTTP_RETRIES: '0', CREDPORT_HTTP_TIMEOUT_MS: '2000' } });
+  storeUri = await testStoreUri();
+  credport = await openCredport({ home, storeUri, env: { CREDPORT_HTTP_RETRIES: '0', CREDPORT_HTTP_TIMEOUT_MS: '2000' } });
 });
 afterEach(async () => {
   await credport.close();

@@ -2,9 +2,11 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { openCredport, type Credport } from '../../src/open-credport.js';
 import { FakeFront } from '../helpers/fake-front.js';
 import { fakeToken, removeHome, tempHome } from '../helpers/temp-home.js';
+import { testStoreUri } from '../helpers/test-store.js';
 
 let front: FakeFront;
 let home: string;
+let storeUri: string | undefined;
 let credport: Credport;
 
 beforeAll(async () => (front = await FakeFront.start()));
@@ -12,7 +14,8 @@ afterAll(() => front.close());
 beforeEach(async () => {
   front.tokens.clear();
   home = await tempHome();
-  credport = await openCredport({ home, env: { CREDPORT_HTTP_RETRIES: '0', CREDPORT_HTTP_TIMEOUT_MS: '1000' } });
+  storeUri = await testStoreUri();
+  credport = await openCredport({ home, storeUri, env: { CREDPORT_HTTP_RETRIES: '0', CREDPORT_HTTP_TIMEOUT_MS: '1000' } });
 });
 afterEach(async () => {
   await credport.close();

@@ -4,12 +4,12 @@ import { inspect } from 'node:util';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { Ajv } from 'ajv';
 import addFormatsImport from 'ajv-formats';
-import KeyvSqlite from '@keyv/sqlite';
 import { openCredport, type Credport } from '../../src/open-credport.js';
 import { InputError, NotFoundError, ProviderRejectedError, ProviderUnavailableError, StoreError } from '../../src/errors.js';
 import { writeConnector } from '../helpers/connector-fixtures.js';
 import { FakeFront } from '../helpers/fake-front.js';
-import { allBytes, fakeToken, randomMasterKey, removeHome, tempHome } from '../helpers/temp-home.js';
+import { fakeToken, randomMasterKey, removeHome, tempHome } from '../helpers/temp-home.js';
+import { storedBytes, rawStore, testStoreUri } from '../helpers/test-store.js';
 
 const addFormats = addFormatsImport as unknown as (ajv: Ajv) => Ajv;
 const tileSchema = JSON.parse(readFileSync(new URL('../../schemas/credential-tile.schema.json', import.meta.url), 'utf8'));
@@ -17,6 +17,7 @@ const isTile = addFormats(new Ajv({ strict: false })).compile(tileSchema);
 
 let front: FakeFront;
 let home: string;
+let storeUri: string | undefined;
 let credport: Credport;
 const env = (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => ({ CREDPORT_HTTP_RETRIES: '0', CREDPORT_HTTP_TIMEOUT_MS: '1000', ...extra });
 
@@ -27,7 +28,8 @@ beforeEach(async () => {
   front.tokens.clear();
   front.seen.length = 0;
   home = await tempHome();
-  credport = await openCredport({ home, env: env() });
+  storeUri = await testStoreUri();
+  credport = await openCredport({ home, storeUri, env: env() });
 });
 afterEach(async () => {
   await credport.close();
@@ -39,6 +41,25 @@ const addFront = (token: string, extra: Record<string, unknown> = {}) =>
 
 async function storeIsEmpty(): Promise<void> {
   expect(await credport.credentials.list()).toEqual([]);
+}
+
+/** What the store holds under a key, read and written around credport (as an attacker with the database would). */
+async function rawGet(key: string): Promise<string> {
+  const raw = await rawStore(home, storeUri);
+  try {
+    return (await raw.get(key))!;
+  } finally {
+    await raw.close();
+  }
+}
+
+async function rawSet(key: string, text: string): Promise<void> {
+  const raw = await rawStore(home, storeUri);
+  try {
+    await raw.set(key, text);
+  } finally {
+    await raw.close();
+  }
 }
 
 describe('create', () => {
@@ -68,8 +89,8 @@ describe('create', () => {
     front.allow(token);
     await addFront(token);
     await credport.close();
-    credport = await openCredport({ home, env: env() });
-    const bytes = await allBytes(home);
+    credport = await openCredport({ home, storeUri, env: env() });
+    const bytes = await storedBytes(home, storeUri);
     expect(bytes.includes(Buffer.from(token))).toBe(false);
     expect(bytes.includes(Buffer.from(token.slice(0, 20)))).toBe(false);
     expect(bytes.includes(Buffer.from('Support team'))).toBe(true); // the file was really read
@@ -152,7 +173,7 @@ describe('what the security review broke (each test reproduces a finding)', () =
     const tile = await addFront(token);
     expect(String(tile.identity?.name)).toBe('Hello [REDACTED]  31m evil');
     expect(JSON.stringify(await credport.credentials.list())).not.toContain(token);
-    expect((await allBytes(home)).includes(Buffer.from(token))).toBe(false);
+    expect((await storedBytes(home, storeUri)).includes(Buffer.from(token))).toBe(false);
   });
 
   it('refuses a record whose base URL was changed in the store: the token cannot be pointed at another server', async () => {
@@ -161,12 +182,9 @@ describe('what the security review broke (each test reproduces a finding)', () =
     const tile = await addFront(token);
     const attacker = await FakeFront.start();
     try {
-      const adapter = new KeyvSqlite({ uri: `sqlite://${join(home, 'credport.sqlite')}`, busyTimeout: 5000 } as never);
-      const rows = (await adapter.query('SELECT value FROM keyv WHERE key = ?', `credport:credential:${tile.id}`)) as { value: string }[];
-      const stored = JSON.parse(rows[0]!.value);
+      const stored = JSON.parse(await rawGet(`credport:credential:${tile.id}`));
       stored.value.baseUrl = attacker.url;
-      await adapter.query('UPDATE keyv SET value = ? WHERE key = ?', JSON.stringify(stored), `credport:credential:${tile.id}`);
-      await adapter.disconnect();
+      await rawSet(`credport:credential:${tile.id}`, JSON.stringify(stored));
       await expect(credport.credentials.test(tile.id)).rejects.toThrow('damaged');
       expect(attacker.seen).toEqual([]);
     } finally {
@@ -211,7 +229,7 @@ describe('list, show, update, delete', () => {
   it('lists tiles sorted by creation time, all or one connector, from one store', async () => {
     const extras = await tempHome();
     await writeConnector(extras, 'acme', (m) => ((m.http as Record<string, unknown>).baseUrl = 'https://api.acme.example'));
-    const both = await openCredport({ home, env: env(), extraConnectorDirs: [extras] });
+    const both = await openCredport({ home, storeUri, env: env(), extraConnectorDirs: [extras] });
     const a = await both.credentials.create({ connector: 'front', values: { name: 'A', apiKey: fakeToken() }, verify: false });
     const b = await both.credentials.create({ connector: 'acme', values: { name: 'B', token: fakeToken() }, verify: false });
     const c = await both.credentials.create({ connector: 'front', values: { name: 'C', apiKey: fakeToken() }, verify: false });
@@ -290,19 +308,10 @@ describe('test and rotate', () => {
 });
 
 describe('a damaged store or a wrong key', () => {
-  async function rawSql(sql: string, ...params: unknown[]): Promise<unknown> {
-    const adapter = new KeyvSqlite({ uri: `sqlite://${join(home, 'credport.sqlite')}`, busyTimeout: 5000 } as never);
-    try {
-      return await adapter.query(sql, ...params);
-    } finally {
-      await adapter.disconnect();
-    }
-  }
-
   it('names a record that is not JSON, while the others stay usable and it can be deleted', async () => {
     const good = await addFront(fakeToken(), { verify: false });
     const bad = await addFront(fakeToken(), { verify: false });
-    await rawSql('UPDATE keyv SET value = ? WHERE key = ?', '{not json', `credport:credential:${bad.id}`);
+    await rawSet(`credport:credential:${bad.id}`, '{not json');
     const error = await credport.credentials.show(bad.id).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StoreError);
     expect((error as StoreError).message).toContain(`${bad.id}`);
@@ -317,10 +326,9 @@ describe('a damaged store or a wrong key', () => {
     const token = fakeToken();
     front.allow(token);
     const tile = await addFront(token);
-    const rows = (await rawSql('SELECT value FROM keyv WHERE key = ?', `credport:credential:${tile.id}`)) as { value: string }[];
-    const stored = JSON.parse(rows[0]!.value);
+    const stored = JSON.parse(await rawGet(`credport:credential:${tile.id}`));
     stored.value.sealed.ct = Buffer.from('x'.repeat(40)).toString('base64');
-    await rawSql('UPDATE keyv SET value = ? WHERE key = ?', JSON.stringify(stored), `credport:credential:${tile.id}`);
+    await rawSet(`credport:credential:${tile.id}`, JSON.stringify(stored));
     front.seen.length = 0;
     await expect(credport.credentials.test(tile.id)).rejects.toThrow(`credential ${tile.id} is damaged`);
     expect(front.seen).toEqual([]);
@@ -329,28 +337,31 @@ describe('a damaged store or a wrong key', () => {
   it('refuses a sealed secret copied onto another record', async () => {
     const victim = await addFront(fakeToken(), { verify: false });
     const attacker = await addFront(fakeToken(), { verify: false });
-    const rows = (await rawSql('SELECT key, value FROM keyv WHERE key IN (?, ?)', `credport:credential:${victim.id}`, `credport:credential:${attacker.id}`)) as { key: string; value: string }[];
-    const byKey = Object.fromEntries(rows.map((r) => [r.key, JSON.parse(r.value)]));
-    const forged = byKey[`credport:credential:${attacker.id}`];
-    forged.value.sealed = byKey[`credport:credential:${victim.id}`].value.sealed;
-    await rawSql('UPDATE keyv SET value = ? WHERE key = ?', JSON.stringify(forged), `credport:credential:${attacker.id}`);
+    const forged = JSON.parse(await rawGet(`credport:credential:${attacker.id}`));
+    forged.value.sealed = JSON.parse(await rawGet(`credport:credential:${victim.id}`)).value.sealed;
+    await rawSet(`credport:credential:${attacker.id}`, JSON.stringify(forged));
     await expect(credport.credentials.client(attacker.id)).rejects.toThrow('damaged');
   });
 
   it('refuses to open with a wrong master key, naming it, and the store stays intact for the right one', async () => {
     const key = randomMasterKey();
     const homeWithKey = await tempHome();
-    const first = await openCredport({ home: homeWithKey, env: env({ CREDPORT_MASTER_KEY: key }) });
+    // A store of its own: the one every test opens already knows the home's key.
+    await credport.close();
+    storeUri = await testStoreUri();
+    const first = await openCredport({ home: homeWithKey, storeUri, env: env({ CREDPORT_MASTER_KEY: key }) });
     const tile = await first.credentials.create({ connector: 'front', values: { name: 'x', apiKey: fakeToken() }, verify: false });
     await first.close();
-    const error = await openCredport({ home: homeWithKey, env: env({ CREDPORT_MASTER_KEY: randomMasterKey() }) }).catch((e: unknown) => e);
+    const error = await openCredport({ home: homeWithKey, storeUri, env: env({ CREDPORT_MASTER_KEY: randomMasterKey() }) }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StoreError);
     expect((error as StoreError).code).toBe('wrong_master_key');
     expect((error as StoreError).message).toContain('wrong master key');
-    const again = await openCredport({ home: homeWithKey, env: env({ CREDPORT_MASTER_KEY: key }) });
+    const again = await openCredport({ home: homeWithKey, storeUri, env: env({ CREDPORT_MASTER_KEY: key }) });
     expect(await again.credentials.show(tile.id)).toEqual(tile);
     await again.close();
     await removeHome(homeWithKey);
+    storeUri = await testStoreUri();
+    credport = await openCredport({ home, storeUri, env: env() });
   });
 
   it('refuses a store file that is not a database', async () => {
@@ -383,7 +394,7 @@ describe('a secret pasted into a public field (issue 13, item 2)', () => {
     expectNoPartOf(token, error);
     expect(front.seen).toEqual([]);
     await storeIsEmpty();
-    expect((await allBytes(home)).includes(Buffer.from(token.slice(12, 40)))).toBe(false);
+    expect((await storedBytes(home, storeUri)).includes(Buffer.from(token.slice(12, 40)))).toBe(false);
   });
 
   it("refuses text of Front's token shape (a JWT) in the description even when it is not the secret being saved", async () => {
@@ -470,7 +481,7 @@ describe('a secret pasted into a public field (issue 13, item 2)', () => {
       additionalProperties: false,
     };
     await writeConnector(extras, 'acme', (m) => ((m.credential as Record<string, unknown>).secretShape = { pattern: 'acme_live_[0-9a-f]{8}', label: 'an Acme live key' }), schema);
-    const acme = await openCredport({ home, env: env(), extraConnectorDirs: [extras] });
+    const acme = await openCredport({ home, storeUri, env: env(), extraConnectorDirs: [extras] });
     try {
       const tile = await acme.credentials.create({ connector: 'acme', values: { name: 'A', account: 'acct-1', token: 'first-token-1' }, verify: false });
       const error = await acme.credentials.rotate(tile.id, { secrets: { account: 'acme_live_0123abcd', token: 'second-token-2' }, verify: false }).catch((e: unknown) => e);

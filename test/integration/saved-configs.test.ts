@@ -2,14 +2,17 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { InputError } from '../../src/errors.js';
 import { openCredport, type Credport } from '../../src/open-credport.js';
 import { fakeToken, removeHome, tempHome } from '../helpers/temp-home.js';
+import { testStoreUri } from '../helpers/test-store.js';
 
 let home: string;
+let storeUri: string | undefined;
 let credport: Credport;
 let credentialId: string;
 
 beforeEach(async () => {
   home = await tempHome();
-  credport = await openCredport({ home, env: { CREDPORT_HTTP_RETRIES: '0' } });
+  storeUri = await testStoreUri();
+  credport = await openCredport({ home, storeUri, env: { CREDPORT_HTTP_RETRIES: '0' } });
   credentialId = (await credport.credentials.create({ connector: 'front', values: { name: 'Front', apiKey: fakeToken() }, verify: false })).id;
 });
 afterEach(async () => {

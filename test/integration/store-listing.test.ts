@@ -3,38 +3,44 @@ import { StoreError } from '../../src/errors.js';
 import { Collection } from '../../src/store/collection.js';
 import { openKeyv, type OpenedKeyv } from '../../src/store/open-keyv.js';
 import { removeHome, tempHome } from '../helpers/temp-home.js';
+import { rawStore, STORE_KIND, testStoreUri } from '../helpers/test-store.js';
 
-/** Listing records by a field: SQLite filters in SQL, other backends in JavaScript; both answer the same. */
+/** Listing records by a field: each backend's own query, keyv's iterator, and Redis's group sets answer the same. */
 interface Row {
   id: string;
   connector: string;
 }
 
 let home: string;
+let uri: string;
 let opened: OpenedKeyv;
-beforeEach(async () => {
-  home = await tempHome();
-  opened = await openKeyv(`sqlite://${home}/store.sqlite`);
-  const keyv = opened.keyv;
-  for (let i = 0; i < 30; i++) await keyv.set(`credential:c${i}`, { id: `c${i}`, connector: i % 3 === 0 ? 'acme' : 'front' });
-  await keyv.set('credentialx:c99', { id: 'c99', connector: 'acme' }); // another prefix that LIKE 'credential%' would match
-  await keyv.set('source:s1', { id: 's1', connector: 'acme' });
-});
-afterEach(async () => {
-  await opened.close();
-  await removeHome(home);
-});
 
 const check = (value: unknown, id: string): Row => {
   const row = value as Row;
   if (typeof row?.connector !== 'string' || row.id !== id) throw new StoreError('corrupt_record', `record ${id} is damaged`);
   return row;
 };
+const grouped = () => new Collection<Row>(opened, 'credential:', check, 'connector');
+
+beforeEach(async () => {
+  home = await tempHome();
+  uri = (await testStoreUri()) ?? `sqlite://${home}/store.sqlite`;
+  opened = await openKeyv(uri);
+  const rows = grouped();
+  for (let i = 0; i < 30; i++) await rows.put(`c${i}`, { id: `c${i}`, connector: i % 3 === 0 ? 'acme' : 'front' });
+  await opened.keyv.set('credentialx:c99', { id: 'c99', connector: 'acme' }); // another prefix that a prefix match without its colon would take
+  await opened.keyv.set('source:s1', { id: 's1', connector: 'acme' });
+});
+afterEach(async () => {
+  await opened.close();
+  await removeHome(home);
+});
 
 describe.each([
-  ['the SQLite query', () => new Collection<Row>(opened.keyv, 'test', 'credential:', check, opened.scan)],
-  ['the keyv iterator', () => new Collection<Row>(opened.keyv, 'test', 'credential:', check)],
-])('Collection listing through %s', (_name, make) => {
+  ['the backend query', () => new Collection<Row>({ keyv: opened.keyv, shown: opened.shown, scan: opened.scan }, 'credential:', check)],
+  ['the keyv iterator', () => new Collection<Row>({ keyv: opened.keyv, shown: opened.shown }, 'credential:', check)],
+  ['the group index (where the backend keeps one)', grouped],
+])(`Collection listing on ${STORE_KIND} through %s`, (_name, make) => {
   it('lists every record of its prefix, and only those', async () => {
     const all = await make().all();
     expect(all.map((r) => r.id).sort()).toEqual(Array.from({ length: 30 }, (_, i) => `c${i}`).sort());
@@ -44,13 +50,31 @@ describe.each([
     const acme = await make().where('connector', 'acme');
     expect(acme.map((r) => r.id).sort()).toEqual(['c0', 'c12', 'c15', 'c18', 'c21', 'c24', 'c27', 'c3', 'c6', 'c9']);
     expect(await make().where('connector', "acme' OR 1=1 --")).toEqual([]);
+    expect(await make().where('connector', 'acme*')).toEqual([]);
   });
 
   it('names a damaged record, filtered or not', async () => {
-    await opened.scan?.('x'); // warm
-    const sqlite = (opened.keyv.store as { query: (sql: string, params?: unknown[]) => Promise<unknown> });
-    await sqlite.query("INSERT INTO keyv (key, value) VALUES ('credport:credential:bad', 'not json')");
-    await expect(make().all()).rejects.toThrow('bad');
-    await expect(make().where('connector', 'acme')).rejects.toThrow('bad');
+    const raw = await rawStore(home, uri);
+    await raw.set('credport:credential:c3', 'not json');
+    await raw.close();
+    await expect(make().all()).rejects.toThrow('c3');
+    await expect(make().where('connector', 'acme')).rejects.toThrow('c3');
+  });
+
+  it('forgets a deleted record, filtered or not', async () => {
+    expect(await make().delete('c3')).toBe(true);
+    expect((await make().where('connector', 'acme')).map((r) => r.id)).not.toContain('c3');
+    expect(await make().all()).toHaveLength(29);
+    expect(await make().delete('c3')).toBe(false);
+  });
+});
+
+describe(`the group index on ${STORE_KIND}`, () => {
+  it('lists a group from its set, skipping a member whose record is gone', async () => {
+    if (!opened.groups) return expect(STORE_KIND).not.toBe('redis'); // only Redis keeps groups
+    await opened.keyv.delete('credential:c0'); // a delete cut short: the member stays, the record does not
+    const acme = await grouped().where('connector', 'acme');
+    expect(acme.map((r) => r.id)).not.toContain('c0');
+    expect(acme).toHaveLength(9);
   });
 });

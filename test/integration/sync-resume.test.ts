@@ -6,6 +6,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { openCredport, type Credport } from '../../src/open-credport.js';
 import { ProviderUnavailableError } from '../../src/errors.js';
 import { fakeToken, removeHome, tempHome } from '../helpers/temp-home.js';
+import { testStoreUri } from '../helpers/test-store.js';
 
 /** Front's /tags as pages of 100 linked by `_pagination.next`; one page can be made to fail once. */
 class TagPages {
@@ -47,6 +48,7 @@ class TagPages {
 
 let front: TagPages;
 let home: string;
+let storeUri: string | undefined;
 let credport: Credport;
 let sourceId: string;
 let destinationId: string;
@@ -62,8 +64,9 @@ beforeEach(async () => {
   front.failOnce = undefined;
   front.seen.length = 0;
   home = await tempHome();
+  storeUri = await testStoreUri();
   outDir = join(home, 'out');
-  credport = await openCredport({ home, env: {} });
+  credport = await openCredport({ home, storeUri, env: {} });
   const tile = await credport.credentials.create({ connector: 'front', values: { name: 'Support', apiKey: fakeToken() }, baseUrl: front.url, verify: false });
   sourceId = (await credport.configs.addSource({ name: 'Front', connector: 'front', credentialId: tile.id, streams: ['tags'] })).id;
   destinationId = (await credport.configs.addDestination({ name: 'Files', connector: 'jsonl', path: outDir })).id;

@@ -4,15 +4,18 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { FrontEmulator } from '../../src/emulator/front-emulator.js';
 import { openCredport, type Credport } from '../../src/open-credport.js';
 import { removeHome, tempHome } from '../helpers/temp-home.js';
+import { testStoreUri } from '../helpers/test-store.js';
 
 let emulator: FrontEmulator;
 let home: string;
+let storeUri: string | undefined;
 let credport: Credport;
 
 beforeEach(async () => {
   emulator = await new FrontEmulator({ records: 0 }).start();
   home = await tempHome();
-  credport = await openCredport({ home, env: {} });
+  storeUri = await testStoreUri();
+  credport = await openCredport({ home, storeUri, env: {} });
 });
 afterEach(async () => {
   await credport.close();

@@ -150,3 +150,48 @@ describe('the budget of a window, with requests in flight', () => {
     }
   });
 });
+
+describe('a gate sharing its credential\'s budget with other processes', () => {
+  function fakeShared(waits: number[]) {
+    const calls = { takes: 0, observed: [] as [number, number][], paused: [] as number[] };
+    const shared = {
+      take: async () => {
+        calls.takes += 1;
+        return waits.shift() ?? 0;
+      },
+      observe: async (left: number, resetAt: number) => void calls.observed.push([left, resetAt]),
+      pause: async (ms: number) => void calls.paused.push(ms),
+    };
+    return { shared, calls };
+  }
+
+  it('waits as long as the shared budget says, then asks again before sending', async () => {
+    const { shared, calls } = fakeShared([30, 20, 0]);
+    const gate = new RateGate();
+    gate.share(shared);
+    const waited = await gate.acquire();
+    expect(calls.takes).toBe(3);
+    expect(waited).toBe(50);
+    expect(gate.stats.requests).toBe(1);
+  });
+
+  it('tells the shared budget what each answer left (less its own requests in flight) and every 429 pause', () => {
+    const { shared, calls } = fakeShared([]);
+    const gate = new RateGate(() => NOW);
+    gate.share(shared);
+    gate.observe({ 'x-ratelimit-remaining': '7', 'x-ratelimit-reset': String((NOW + 4000) / 1000) });
+    expect(calls.observed).toEqual([[7, NOW + 4000]]);
+    gate.pause(1500);
+    expect(calls.paused).toEqual([1500]);
+  });
+
+  it('goes on with its own count when the shared budget fails, keeping the first failure to report', async () => {
+    const gate = new RateGate();
+    const down = new Error('Redis is away');
+    gate.share({ take: () => Promise.reject(down), observe: () => Promise.reject(new Error('later')), pause: () => Promise.reject(new Error('later')) });
+    expect(await gate.acquire()).toBe(0);
+    gate.pause(10);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(gate.sharedError).toBe(down);
+  });
+});

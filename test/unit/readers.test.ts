@@ -205,7 +205,7 @@ describe('the provider writer', () => {
     const connector = registry.get('front');
     const operation = connector.operations.get('tags.create')!;
     const keyv = new Keyv();
-    const ledger = new Collection<LedgerEntry>(keyv, 'memory', 'ledger:', (v) => v as LedgerEntry);
+    const ledger = new Collection<LedgerEntry>({ keyv, shown: 'memory' }, 'ledger:', (v) => v as LedgerEntry);
     const scope = nock('https://api2.frontapp.com').post('/tags', { name: 'vip' }).once().reply(200, { id: 'tag_1' });
     const writer = new ProviderWriter({
       client: new ProviderClient(connector, 'https://api2.frontapp.com', createBearerAuth('tok_writer_test_123'), { timeoutMs: 2000, retries: 0 }),

@@ -6,7 +6,7 @@ import Keyv from 'keyv';
 import { StoreError } from '../../src/errors.js';
 import { CredentialRecords } from '../../src/store/credential-records.js';
 import { keyId, loadMasterKey } from '../../src/store/master-key.js';
-import { openKeyv } from '../../src/store/open-keyv.js';
+import { openKeyv, redactUri } from '../../src/store/open-keyv.js';
 import { resolveStoreLocation } from '../../src/store/store-location.js';
 import { randomMasterKey, removeHome, tempHome } from '../helpers/temp-home.js';
 
@@ -43,10 +43,23 @@ describe('opening the store', () => {
     }
   });
 
-  it.each([['redis://localhost:6379', 'redis'], ['/just/a/path', '/just/a/path']])('refuses %s, which is not sqlite://', async (uri, named) => {
+  it.each([
+    ['mongodb://u:hunter2@localhost:27017', 'mongodb'],
+    ['/just/a/path', '/just/a/path'],
+    ['toString://x', 'tostring'],
+  ])('refuses %s, naming the stores it takes', async (uri, named) => {
     const error = await openKeyv(uri).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StoreError);
-    expect((error as Error).message).toBe(`store URI scheme "${named}" is not supported yet; use sqlite://<path>`);
+    expect((error as Error).message).toBe(`store URI scheme "${named}" is not supported; use sqlite://<path>, postgresql://user:password@host/database or redis://host:port`);
+  });
+
+  it.each([
+    ['postgresql://credport:hunter2@db.example:5432/credport', 'postgresql://credport:***@db.example:5432/credport'],
+    ['redis://:hunter2@cache:6379/2', 'redis://:***@cache:6379/2'],
+    ['redis://default@cache:6379', 'redis://default@cache:6379'],
+    ['sqlite:///home/me/credport.sqlite', 'sqlite:///home/me/credport.sqlite'],
+  ])('prints %s without its password', (uri, shown) => {
+    expect(redactUri(uri)).toBe(shown);
   });
 
   it('names a store it cannot create', async () => {
@@ -69,7 +82,7 @@ describe('a credential record read from the store', () => {
     ['a sealed secret without its tag', { sealed: { kid: 'k', iv: 'i', ct: 'c' } }],
   ])('is refused as damaged, by id, when it has %s', async (_what, change) => {
     const keyv = new Keyv();
-    const records = new CredentialRecords(keyv, 'memory');
+    const records = new CredentialRecords({ keyv, shown: 'memory' });
     await keyv.set('credential:cred_a', { ...good('cred_a'), ...change });
     await expect(records.get('cred_a')).rejects.toThrow('credential cred_a in the store is damaged');
     await expect(records.get('cred_missing')).resolves.toBeUndefined();
@@ -77,7 +90,7 @@ describe('a credential record read from the store', () => {
 
   it('is returned as it is when whole', async () => {
     const keyv = new Keyv();
-    const records = new CredentialRecords(keyv, 'memory');
+    const records = new CredentialRecords({ keyv, shown: 'memory' });
     await keyv.set('credential:cred_a', good('cred_a'));
     await records.setMeta('kid', 'abc');
     expect(await records.get('cred_a')).toEqual(good('cred_a'));

@@ -40,7 +40,7 @@ export function credentialRoutes(credentials: CredentialService, verifyLimit: Ve
       handler: async (request) => credentials.show(request.params.id),
     });
     app.patch<{ Params: { id: string }; Body: CredentialUpdateRequest }>('/credentials/:id', {
-      schema: { tags: ['credentials'], summary: 'Rename, or change the description', params: idParam, body: ref('credential-update-request'), response: { 200: tile, ...problems(400, 401, 403, 404, 503) } },
+      schema: { tags: ['credentials'], summary: 'Rename, or change the description', params: idParam, body: ref('credential-update-request'), response: { 200: tile, ...problems(400, 401, 403, 404, 409, 503) } },
       handler: async (request) => credentials.update(request.params.id, request.body),
     });
     app.delete<{ Params: { id: string } }>('/credentials/:id', {
@@ -54,12 +54,12 @@ export function credentialRoutes(credentials: CredentialService, verifyLimit: Ve
     });
     app.post<{ Params: { id: string } }>('/credentials/:id/test', {
       ...limited,
-      schema: { tags: ['credentials'], summary: 'Ask the provider again; a refusal marks the tile invalid', params: idParam, response: { 200: tile, ...problems(401, 403, 404, 422, 429, 502, 503, 504) } },
+      schema: { tags: ['credentials'], summary: 'Ask the provider again; a refusal marks the tile invalid', params: idParam, response: { 200: tile, ...problems(401, 403, 404, 409, 422, 429, 502, 503, 504) } },
       handler: async (request) => credentials.test(request.params.id),
     });
     app.post<{ Params: { id: string }; Body: CredentialRotateRequest }>('/credentials/:id/rotate', {
       ...limited,
-      schema: { tags: ['credentials'], summary: 'Replace the secret: the new one is verified first, the old one kept on any failure', params: idParam, body: ref('credential-rotate-request'), response: { 200: tile, ...problems(400, 401, 403, 404, 422, 429, 502, 503, 504) } },
+      schema: { tags: ['credentials'], summary: 'Replace the secret: the new one is verified first, the old one kept on any failure', params: idParam, body: ref('credential-rotate-request'), response: { 200: tile, ...problems(400, 401, 403, 404, 409, 422, 429, 502, 503, 504) } },
       handler: async (request) => credentials.rotate(request.params.id, request.body),
     });
   };

@@ -1,0 +1,89 @@
+import KeyvPostgres from '@keyv/postgres';
+import Keyv from 'keyv';
+import pg from 'pg';
+import { type Backend, NAMESPACE, parseOrMarkDamaged, type Scan, unusable } from '../open-keyv.js';
+import { escapeLike } from './sqlite.js';
+
+const CONNECT_TIMEOUT_MS = 5_000;
+const TABLE = 'keyv';
+
+/**
+ * The adapter, on a pool of our own: the adapter's shared pool is one per process (closing one
+ * store would end every other's) and has no error listener (a server closing an idle connection
+ * would crash the process).
+ */
+class OwnPoolPostgres extends KeyvPostgres {
+  override async connect() {
+    const pool = (this.opts as { pool: pg.Pool }).pool;
+    return async (sql: string, values?: unknown[]) => (await pool.query(sql, values)).rows;
+  }
+
+  override async disconnect() {
+    await (this.opts as { pool: pg.Pool }).pool.end();
+  }
+}
+
+/** `postgresql://user:password@host:port/database`: one table shared by every machine. */
+export async function openPostgres(uri: string, shown: string): Promise<Backend> {
+  const pool = new pg.Pool({ connectionString: uri, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, max: 10 });
+  pool.on('error', () => undefined); // an idle connection the server dropped; the next query reconnects
+  try {
+    // The adapter creates its table too, but swallows a refusal: here an unreachable server or a
+    // wrong password fails the open, by name, before anything else is tried.
+    await pool.query(`CREATE TABLE IF NOT EXISTS ${TABLE} (key VARCHAR(255) PRIMARY KEY, value TEXT)`);
+  } catch (error) {
+    // Two processes creating the table at once: one of them loses the race on the catalogue.
+    if ((error as { code?: string }).code !== '23505') {
+      await pool.end().catch(() => undefined);
+      throw unusable(shown, error);
+    }
+  }
+  const adapter = new OwnPoolPostgres({ uri, table: TABLE, pool } as ConstructorParameters<typeof KeyvPostgres>[0]);
+  adapter.on('error', () => undefined); // surfaced through throwOnErrors instead
+  const keyv = new Keyv({ store: adapter, namespace: NAMESPACE, throwOnErrors: true, serialize: JSON.stringify, deserialize: parseOrMarkDamaged });
+  keyv.on('error', () => undefined);
+
+  const rowsOf = (rows: { key: string; value: string }[], prefix: string) => {
+    const skip = NAMESPACE.length + 1 + prefix.length;
+    return rows.map((row): [string, unknown] => [row.key.slice(skip), parseOrMarkDamaged<unknown>(row.value).value]);
+  };
+  // The server filters on the JSON, so one connector's tiles do not cross the wire with the rest.
+  // A value that is not JSON fails the cast: then every row of the prefix comes back and is
+  // filtered here, so the record check still names the damaged one.
+  const scan: Scan = async (prefix, where) => {
+    const like = `${NAMESPACE}:${escapeLike(prefix)}%`;
+    if (where) {
+      try {
+        const { rows } = await pool.query(`SELECT key, value FROM ${TABLE} WHERE key LIKE $1 AND (value::jsonb -> 'value' ->> $2) = $3`, [like, where.field, where.equals]);
+        return rowsOf(rows, prefix);
+      } catch (error) {
+        if ((error as { code?: string }).code !== '22P02') throw error;
+      }
+    }
+    const { rows } = await pool.query(`SELECT key, value FROM ${TABLE} WHERE key LIKE $1`, [like]);
+    const all = rowsOf(rows, prefix);
+    return where ? all.filter(([, value]) => matches(value, where)) : all;
+  };
+  // One UPDATE: the row lock makes a second writer wait, then re-check the revision and find it moved on.
+  const swap = async (key: string, text: string, expected: number) => {
+    const { rowCount } = await pool.query(`UPDATE ${TABLE} SET value = $1 WHERE key = $2 AND COALESCE((value::jsonb -> 'value' ->> 'rev')::int, 0) = $3`, [text, `${NAMESPACE}:${key}`, expected]);
+    return rowCount === 1;
+  };
+  const insert = async (key: string, text: string) =>
+    (await pool.query(`INSERT INTO ${TABLE} (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`, [`${NAMESPACE}:${key}`, text])).rowCount === 1;
+  // FOR SHARE holds the lease row until this write commits: a takeover waits for it, then wins.
+  const fencedPut = async (key: string, text: string, lease: string, token: number) =>
+    (
+      await pool.query(
+        `INSERT INTO ${TABLE} (key, value) SELECT $1, $2 WHERE EXISTS (SELECT 1 FROM ${TABLE} WHERE key = $3 AND (value::jsonb -> 'value' ->> 'token')::bigint = $4 FOR SHARE) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+        [`${NAMESPACE}:${key}`, text, `${NAMESPACE}:${lease}`, token],
+      )
+    ).rowCount === 1;
+  return { keyv, scan, swap, insert, fencedPut, close: () => adapter.disconnect() };
+}
+
+/** A row the filter keeps: its field equals the value, or it is damaged (so the record check names it). */
+export function matches(value: unknown, where: { field: string; equals: string }): boolean {
+  const record = value as Record<string, unknown> | null;
+  return record === null || typeof record !== 'object' || 'damaged' in record || record[where.field] === where.equals;
+}

@@ -1,0 +1,86 @@
+import KeyvRedis from '@keyv/redis';
+import Keyv from 'keyv';
+import { connectRedis, type RedisClient } from '../../redis/connect-redis.js';
+import { type Backend, type GroupIndex, NAMESPACE, parseOrMarkDamaged, type Scan, unusable } from '../open-keyv.js';
+import { matches } from './postgres.js';
+
+const BATCH = 1_000;
+const SWAP_SCRIPT = `
+local current = redis.call('GET', KEYS[1])
+if not current then return 0 end
+local ok, stored = pcall(cjson.decode, current)
+if not ok or type(stored) ~= 'table' or type(stored.value) ~= 'table' then return 0 end
+local rev = stored.value.rev
+if type(rev) ~= 'number' then rev = 0 end
+if rev ~= tonumber(ARGV[2]) then return 0 end
+redis.call('SET', KEYS[1], ARGV[1])
+return 1`;
+const FENCED_PUT_SCRIPT = `
+local lease = redis.call('GET', KEYS[2])
+if not lease then return 0 end
+local ok, stored = pcall(cjson.decode, lease)
+if not ok or type(stored) ~= 'table' or type(stored.value) ~= 'table' then return 0 end
+if stored.value.token ~= tonumber(ARGV[2]) then return 0 end
+redis.call('SET', KEYS[1], ARGV[1])
+return 1`;
+
+/** `redis://[:password@]host:port[/db]`: keys `credport:<kind>:<id>`, as in the SQL stores. */
+export async function openRedis(uri: string, shown: string): Promise<Backend> {
+  let client: RedisClient;
+  try {
+    client = await connectRedis(uri);
+  } catch (error) {
+    throw unusable(shown, error);
+  }
+
+  const adapter = new KeyvRedis(client, { throwOnErrors: true, throwOnConnectError: true });
+  adapter.keyPrefixSeparator = ':';
+  adapter.on('error', () => undefined);
+  // keyv hands its namespace to the adapter, which prefixes the keys itself (once).
+  const keyv = new Keyv({ store: adapter, namespace: NAMESPACE, useKeyPrefix: false, throwOnErrors: true, serialize: JSON.stringify, deserialize: parseOrMarkDamaged });
+  keyv.on('error', () => undefined);
+
+  const keysOf = async (pattern: string) => {
+    const keys: string[] = [];
+    for await (const batch of client.scanIterator({ MATCH: pattern, COUNT: BATCH })) keys.push(...batch);
+    return keys;
+  };
+  const valuesOf = async (keys: string[], prefix: string): Promise<[string, unknown][]> => {
+    const skip = NAMESPACE.length + 1 + prefix.length;
+    const rows: [string, unknown][] = [];
+    for (let i = 0; i < keys.length; i += BATCH) {
+      const slice = keys.slice(i, i + BATCH);
+      const values = await client.mGet(slice);
+      values.forEach((value, j) => value !== null && rows.push([slice[j]!.slice(skip), parseOrMarkDamaged<unknown>(String(value)).value]));
+    }
+    return rows;
+  };
+  const groupKey = (prefix: string, field: string, value: string) => `${NAMESPACE}:group:${prefix}${field}:${value}`;
+  // Redis cannot filter values on the server: records grouped by a field (tiles by connector) are
+  // listed from the group's set, so one connector's tiles do not read every record.
+  const groups: GroupIndex = {
+    add: async (prefix, field, value, id) => void (await client.sAdd(groupKey(prefix, field, value), id)),
+    remove: async (prefix, field, value, id) => void (await client.sRem(groupKey(prefix, field, value), id)),
+  };
+  const scan: Scan = async (prefix, where, grouped) => {
+    if (where && grouped) {
+      const ids = await client.sMembers(groupKey(prefix, where.field, where.equals));
+      // A member whose record is gone (a delete cut short) is skipped; so is one that moved group.
+      const rows = await valuesOf(ids.map((id) => `${NAMESPACE}:${prefix}${id}`), prefix);
+      return rows.filter(([, value]) => matches(value, where));
+    }
+    const rows = await valuesOf(await keysOf(`${NAMESPACE}:${escapeGlob(prefix)}*`), prefix);
+    return where ? rows.filter(([, value]) => matches(value, where)) : rows;
+  };
+  // A script runs alone on the server: read, compare and write with nothing in between.
+  const swap = async (key: string, text: string, expected: number) =>
+    (await client.eval(SWAP_SCRIPT, { keys: [`${NAMESPACE}:${key}`], arguments: [text, String(expected)] })) === 1;
+  const insert = async (key: string, text: string) => (await client.set(`${NAMESPACE}:${key}`, text, { condition: 'NX' })) === 'OK';
+  const fencedPut = async (key: string, text: string, lease: string, token: number) =>
+    (await client.eval(FENCED_PUT_SCRIPT, { keys: [`${NAMESPACE}:${key}`, `${NAMESPACE}:${lease}`], arguments: [text, String(token)] })) === 1;
+  return { keyv, scan, groups, swap, insert, fencedPut, close: async () => void (client.isOpen && (await client.close())) };
+}
+
+function escapeGlob(text: string): string {
+  return text.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
+}

@@ -1,0 +1,112 @@
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { InputError } from '../errors.js';
+import type { Collection, Fence, Revised } from '../store/collection.js';
+
+/** A destination's lease as stored: the last token handed out, and who holds it until when. */
+export interface LeaseRecord extends Revised {
+  destination: string;
+  /** Grows by one at each new holder: a write fenced with an older token is refused. */
+  token: number;
+  /** Absent once released. */
+  holder?: { host: string; pid: number; id: string };
+  /** Epoch milliseconds; the lease is free after it. */
+  expiresAt: number;
+}
+
+export interface HeldLease {
+  readonly token: number;
+  /** For the collections the run writes through: their writes land only while this lease holds. */
+  readonly fence: Fence;
+  release(): Promise<void>;
+}
+
+export interface LeaseOptions {
+  /** How long a holder that stops renewing keeps it (default 30 s, CREDPORT_LEASE_MS). */
+  ttlMs?: number;
+  now?: () => number;
+}
+
+export const LEASE_PREFIX = 'lease:';
+const DEFAULT_TTL_MS = 30_000;
+const ATTEMPTS = 10;
+
+/**
+ * One sync at a time per destination, across processes and machines: two runs writing one ledger
+ * would each send what the other had not yet marked. The lease lives in the shared store with an
+ * expiry the holder renews; another process takes it over only after it expires, or at once when
+ * its holder was a process on this machine that is gone (`kill -9`, then a rerun). Each new holder
+ * gets a higher token, and the run's checkpoints and ledger entries are written fenced by it.
+ */
+export async function acquireLease(leases: Collection<LeaseRecord>, destination: string, options: LeaseOptions = {}): Promise<HeldLease> {
+  const ttl = options.ttlMs ?? DEFAULT_TTL_MS;
+  const now = options.now ?? Date.now;
+  const holder = { host: hostname(), pid: process.pid, id: randomBytes(8).toString('hex') };
+  for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+    const current = await leases.get(destination);
+    if (!current) {
+      const first: LeaseRecord = { destination, token: 1, holder, expiresAt: now() + ttl };
+      if (await leases.insert(destination, first)) return held(leases, first, ttl, now);
+      continue;
+    }
+    if (current.holder && current.expiresAt > now() && !gone(current.holder)) {
+      const { host, pid } = current.holder;
+      throw new InputError(
+        `destination ${destination} is being written by another sync (process ${pid} on ${host}, its lease runs until ${new Date(current.expiresAt).toISOString()} unless renewed); wait for it to finish`,
+        { code: 'destination_busy' },
+      );
+    }
+    const next: LeaseRecord = { destination, token: current.token + 1, holder, expiresAt: now() + ttl, rev: (current.rev ?? 0) + 1 };
+    if (await leases.swap(destination, next, current.rev ?? 0)) return held(leases, next, ttl, now);
+  }
+  throw new InputError(`destination ${destination} could not be leased: other syncs kept taking it`, { code: 'destination_busy' });
+}
+
+function held(leases: Collection<LeaseRecord>, taken: LeaseRecord, ttl: number, now: () => number): HeldLease {
+  let mine = taken;
+  let lost = false;
+  // Renewed at a third of its life: two renewals can fail (a slow store) before it expires.
+  const timer = setInterval(() => void renew(), Math.max(ttl / 3, 50));
+  timer.unref();
+  async function renew(): Promise<void> {
+    const next = { ...mine, expiresAt: now() + ttl, rev: (mine.rev ?? 0) + 1 };
+    try {
+      if (await leases.swap(mine.destination, next, mine.rev ?? 0)) mine = next;
+      else stop(); // taken over: the next fenced write says so
+    } catch {
+      // the store is away for now; the next renewal tries again before the lease runs out
+    }
+  }
+  function stop(): void {
+    lost = true;
+    clearInterval(timer);
+  }
+  return {
+    token: taken.token,
+    fence: {
+      key: LEASE_PREFIX + taken.destination,
+      token: taken.token,
+      lost: () =>
+        `this sync lost destination ${taken.destination} to another one (its lease ran out${lost ? '' : ' while this process was stalled'}, token ${taken.token} is no longer current); it stopped without writing more: the other run carries on from the last checkpoint`,
+    },
+    async release() {
+      clearInterval(timer);
+      if (lost) return;
+      // The record stays, with its token, so the next holder's is higher; it is merely free.
+      const free: LeaseRecord = { destination: mine.destination, token: mine.token, expiresAt: 0, rev: (mine.rev ?? 0) + 1 };
+      await leases.swap(mine.destination, free, mine.rev ?? 0).catch(() => undefined);
+    },
+  };
+}
+
+/** A holder on this machine whose process is gone: its lease need not run out first. */
+function gone(holder: NonNullable<LeaseRecord['holder']>): boolean {
+  if (holder.host !== hostname()) return false;
+  if (holder.pid === process.pid) return false;
+  try {
+    process.kill(holder.pid, 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code !== 'EPERM';
+  }
+}

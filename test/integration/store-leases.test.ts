@@ -1,0 +1,81 @@
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { InputError, StoreError } from '../../src/errors.js';
+import { Collection } from '../../src/store/collection.js';
+import { openKeyv, type OpenedKeyv } from '../../src/store/open-keyv.js';
+import { acquireLease, LEASE_PREFIX, type LeaseRecord } from '../../src/sync/destination-lease.js';
+import { removeHome, tempHome } from '../helpers/temp-home.js';
+import { STORE_KIND, testStoreUri } from '../helpers/test-store.js';
+
+let home: string;
+let opened: OpenedKeyv;
+let leases: Collection<LeaseRecord>;
+let state: Collection<{ page: number }>;
+beforeEach(async () => {
+  home = await tempHome();
+  opened = await openKeyv((await testStoreUri()) ?? `sqlite://${home}/store.sqlite`);
+  leases = new Collection<LeaseRecord>(opened, LEASE_PREFIX, (v) => v as LeaseRecord);
+  state = new Collection<{ page: number }>(opened, 'sync:', (v) => v as { page: number });
+});
+afterEach(async () => {
+  await opened.close();
+  await removeHome(home);
+});
+
+const later = (ms: number) => () => Date.now() + ms;
+
+describe(`a destination's lease on ${STORE_KIND}`, () => {
+  it('is held by one sync at a time; the second is refused by name, and takes it once it is released', async () => {
+    const first = await acquireLease(leases, 'dest_a');
+    const refused = await acquireLease(leases, 'dest_a').catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(InputError);
+    expect(refused).toMatchObject({ code: 'destination_busy', exitCode: 2 });
+    expect((refused as Error).message).toContain(`destination dest_a is being written by another sync (process ${process.pid} on `);
+    expect(await acquireLease(leases, 'dest_b')).toMatchObject({ token: 1 }); // another destination is free
+    await first.release();
+    const second = await acquireLease(leases, 'dest_a');
+    expect(second.token).toBe(first.token + 1);
+    await second.release();
+  });
+
+  it('is taken over after it expires, with a higher token, and the old holder can no longer write', async () => {
+    const stalled = await acquireLease(leases, 'dest_a', { ttlMs: 60_000 });
+    await state.fencedBy(stalled.fence).put('run', { page: 1 });
+    // Another machine, whose clock is past the expiry: the stalled holder has not renewed in time.
+    const taker = await acquireLease(leases, 'dest_a', { now: later(120_000) });
+    expect(taker.token).toBe(stalled.token + 1);
+
+    const error = await state.fencedBy(stalled.fence).put('run', { page: 2 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StoreError);
+    expect(error).toMatchObject({ code: 'lease_lost', exitCode: 5 });
+    expect((error as Error).message).toContain('this sync lost destination dest_a to another one');
+    expect(await state.get('run')).toEqual({ page: 1 }); // nothing written after the loss
+
+    await state.fencedBy(taker.fence).put('run', { page: 3 });
+    expect(await state.get('run')).toEqual({ page: 3 });
+    await stalled.release(); // a late release does not free the taker's lease
+    expect(await acquireLease(leases, 'dest_a').catch((e: unknown) => e)).toMatchObject({ code: 'destination_busy' });
+    await taker.release();
+  });
+
+  it('is renewed while held: it does not expire under a running sync', async () => {
+    const held = await acquireLease(leases, 'dest_a', { ttlMs: 300 });
+    await new Promise((resolve) => setTimeout(resolve, 900));
+    expect(await acquireLease(leases, 'dest_a').catch((e: unknown) => e)).toMatchObject({ code: 'destination_busy' });
+    await state.fencedBy(held.fence).put('run', { page: 1 });
+    await held.release();
+  });
+
+  it('is taken over at once from a process on this machine that is gone (kill -9, then a rerun)', async () => {
+    await leases.insert('dest_a', { destination: 'dest_a', token: 7, holder: { host: (await import('node:os')).hostname(), pid: 2 ** 22 + 1, id: 'x' }, expiresAt: Date.now() + 60_000 });
+    const lease = await acquireLease(leases, 'dest_a');
+    expect(lease.token).toBe(8);
+    await lease.release();
+  });
+
+  it('is not taken over early from a live process on another machine', async () => {
+    await leases.insert('dest_a', { destination: 'dest_a', token: 3, holder: { host: 'worker-elsewhere', pid: 2 ** 22 + 1, id: 'x' }, expiresAt: Date.now() + 60_000 });
+    const refused = await acquireLease(leases, 'dest_a').catch((e: unknown) => e);
+    expect((refused as Error).message).toContain(`process ${2 ** 22 + 1} on worker-elsewhere`);
+    expect((await acquireLease(leases, 'dest_a', { now: later(61_000) })).token).toBe(4);
+  });
+});
