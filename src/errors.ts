@@ -113,3 +113,13 @@ export class SyncCancelledError extends CredportError {
     super('sync_cancelled', `sync cancelled${stream ? ` after a checkpoint of ${stream}` : ''}; run it again to finish the run`);
   }
 }
+
+/** A sync that failed in a worker, as the worker reported it: its code, message and exit code. */
+export class RemoteSyncError extends CredportError {
+  readonly exitCode: ExitCode;
+
+  constructor(details: ErrorDetails) {
+    super(details.code, details.message);
+    this.exitCode = details.exitCode;
+  }
+}

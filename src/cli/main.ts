@@ -10,6 +10,7 @@ import { registerEmulateCommand } from './commands/emulate.js';
 import { registerConfigCommands } from './commands/configs.js';
 import { registerServeCommand } from './commands/serve.js';
 import { registerSyncCommand } from './commands/sync.js';
+import { registerWorkerCommand } from './commands/worker.js';
 
 const EPILOG = `
 Environment:
@@ -18,6 +19,8 @@ Environment:
   CREDPORT_MASTER_KEY    base64 32-byte master key (default: $CREDPORT_HOME/master.key, created on first use, mode 0600)
   CREDPORT_CONNECTORS    extra connector folders, ':'-separated
   CREDPORT_HTTP_TIMEOUT_MS, CREDPORT_HTTP_RETRIES   provider request timeout (10000) and retries (2)
+  CREDPORT_QUEUE         redis:// URL of the sync queue: \`sync\` enqueues, \`credport worker\` runs (default: run in-process)
+  CREDPORT_REDIS         redis:// URL where every process shares each credential's rate limit
 
 Exit codes:
   0 done   1 internal error   2 bad input or usage (nothing saved)
@@ -45,6 +48,7 @@ export function buildProgram(): Command {
   registerCredentialCommands(program);
   registerConfigCommands(program);
   registerSyncCommand(program);
+  registerWorkerCommand(program);
   registerServeCommand(program);
   registerEmulateCommand(program);
   registerDemoCommand(program);

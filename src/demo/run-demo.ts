@@ -5,7 +5,7 @@ import { FrontEmulator } from '../emulator/front-emulator.js';
 import { CredportError } from '../errors.js';
 import type { CredentialTile } from '../generated/credential-tile.js';
 import { openCredport } from '../open-credport.js';
-import { redactUri } from '../store/open-keyv.js';
+import { redactUri } from '../text/redact-uri.js';
 import type { SyncEvent, SyncSummary } from '../sync/sync-events.js';
 
 export interface DemoStep {

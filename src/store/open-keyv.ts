@@ -1,5 +1,6 @@
 import type Keyv from 'keyv';
 import { StoreError } from '../errors.js';
+import { redactUri } from '../text/redact-uri.js';
 
 /** Every key credport writes starts `credport:`, on every backend. */
 export const NAMESPACE = 'credport';
@@ -71,14 +72,6 @@ function passwordOf(uri: string): string | undefined {
   const userinfo = /^[a-z][a-z0-9+.-]*:\/\/([^@/?#]*)@/i.exec(uri)?.[1];
   const colon = userinfo?.indexOf(':') ?? -1;
   return colon === -1 ? undefined : userinfo!.slice(colon + 1) || undefined;
-}
-
-/** A store URI fit for a message or a log: the password (and anything else after `user:`) is not in it. */
-export function redactUri(uri: string): string {
-  return uri.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^@/?#]*)@/i, (_all, scheme: string, userinfo: string) => {
-    const colon = userinfo.indexOf(':');
-    return `${scheme}${colon === -1 ? userinfo : `${userinfo.slice(0, colon)}:***`}@`;
-  });
 }
 
 export function unusable(shown: string, error: unknown): StoreError {

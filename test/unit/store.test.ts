@@ -6,7 +6,8 @@ import Keyv from 'keyv';
 import { StoreError } from '../../src/errors.js';
 import { CredentialRecords } from '../../src/store/credential-records.js';
 import { keyId, loadMasterKey } from '../../src/store/master-key.js';
-import { openKeyv, redactUri } from '../../src/store/open-keyv.js';
+import { openKeyv } from '../../src/store/open-keyv.js';
+import { redactUri } from '../../src/text/redact-uri.js';
 import { resolveStoreLocation } from '../../src/store/store-location.js';
 import { randomMasterKey, removeHome, tempHome } from '../helpers/temp-home.js';
 

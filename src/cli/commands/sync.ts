@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { commaList, wholeNumber } from '../option-parsers.js';
-import type { SyncSummary } from '../../sync/sync-events.js';
+import { InputError } from '../../errors.js';
+import type { SyncEvent, SyncSummary } from '../../sync/sync-events.js';
 import { type GlobalOptions, withCredport } from '../run-action.js';
 
 export function registerSyncCommand(program: Command): void {
@@ -13,29 +14,43 @@ export function registerSyncCommand(program: Command): void {
     .option('--full-refresh', 'forget the checkpoint and read every stream from the start')
     .option('--concurrency <n>', "requests of the credential in flight at once, 1-32: streams are read side by side and numbered pages ahead (default: the source's setting, else the connector's; 1 reads one stream after another)", wholeNumber('concurrency'))
     .option('--json', 'one JSON event per line (started, stream_started, page, rate_limited, retry, checkpoint, stream_finished, finished, failed)')
+    .option('--detach', 'with CREDPORT_QUEUE: put the sync on the queue, print its job id and return at once')
+    .addHelpText('after', '\nWith CREDPORT_QUEUE=redis://... the sync runs in a `credport worker` (on any machine): this command puts it on the queue and follows its progress; Ctrl-C stops following, not the sync.')
     .action(async (sourceId: string, _o: unknown, command: Command) => {
-      const options = command.optsWithGlobals<GlobalOptions & { to: string; streams?: string[]; fullRefresh?: boolean; concurrency?: number }>();
+      const options = command.optsWithGlobals<GlobalOptions & { to: string; streams?: string[]; fullRefresh?: boolean; concurrency?: number; detach?: boolean }>();
       // With --json the error is already a `failed` event; run-action adds the usual error object.
       await withCredport(options, async ({ configs, syncs }) => {
         const source = await configs.source(sourceId);
+        const request = {
+          ...(options.streams ? { streams: options.streams } : {}),
+          fullRefresh: options.fullRefresh === true,
+          ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
+        };
+        const queueUrl = process.env.CREDPORT_QUEUE?.trim();
+        if (options.detach && !queueUrl) throw new InputError('--detach needs a queue: set CREDPORT_QUEUE=redis://host:6379 and run `credport worker`', { field: 'detach' });
         // cli-progress is loaded only where bars are drawn.
-        const progress = options.json ? undefined : (await import('../sync-progress.js')).createProgress(options.streams ?? source.streams);
+        const progress = options.json || options.detach ? undefined : (await import('../sync-progress.js')).createProgress(options.streams ?? source.streams);
+        const onEvent = (event: SyncEvent) => {
+          if (options.json) return void process.stdout.write(`${JSON.stringify(event)}\n`);
+          if (event.event === 'started' && event.resumedRun) process.stderr.write(`${resumeLine(event.skipped, event.resumed)}\n`);
+          progress!.onEvent(event);
+        };
         // Ctrl-C stops after the current page's checkpoint (exit 130); a second one kills at once.
         const stop = new AbortController();
         const onSignal = () => stop.abort();
         for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, onSignal);
         try {
-          const summary = await syncs.run(sourceId, options.to, {
-            ...(options.streams ? { streams: options.streams } : {}),
-            fullRefresh: options.fullRefresh === true,
-            ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
-            signal: stop.signal,
-            onEvent: (event) => {
-              if (options.json) return void process.stdout.write(`${JSON.stringify(event)}\n`);
-              if (event.event === 'started' && event.resumedRun) process.stderr.write(`${resumeLine(event.skipped, event.resumed)}\n`);
-              progress!.onEvent(event);
-            },
-          });
+          let summary: SyncSummary;
+          if (queueUrl) {
+            // Refused here, at once, what a worker would refuse (an unknown stream, a destination without its operation).
+            await syncs.check(sourceId, options.to, options.streams);
+            const { onQueue } = await import('../queue-client.js');
+            const followed = await onQueue(queueUrl, { sourceId, destinationId: options.to, ...request }, { detach: options.detach === true, json: options.json === true, onEvent, signal: stop.signal });
+            if (!followed) return;
+            summary = followed;
+          } else {
+            summary = await syncs.run(sourceId, options.to, { ...request, signal: stop.signal, onEvent });
+          }
           progress?.stop();
           if (!options.json) {
             console.log(`synced ${summary.records} records in ${summary.pages} pages in ${(summary.ms / 1000).toFixed(1)} s (${summary.rateLimited} rate-limited waits, ${summary.retries} retries)${rateNote(summary)}`);

@@ -1,0 +1,34 @@
+import { StoreError } from '../errors.js';
+import type { SyncRequest } from '../queue/sync-queue.js';
+import { redactUri } from '../text/redact-uri.js';
+import type { SyncEvent, SyncSummary } from '../sync/sync-events.js';
+
+/**
+ * `credport sync` with CREDPORT_QUEUE: puts the sync on the queue, then (unless detached) follows
+ * the worker's events to the end. Returns the summary, or undefined when detached or no longer followed.
+ */
+export async function onQueue(
+  url: string,
+  request: SyncRequest,
+  options: { detach: boolean; json: boolean; onEvent: (event: SyncEvent) => void; signal: AbortSignal },
+): Promise<SyncSummary | undefined> {
+  const { openSyncQueue } = await import('../queue/sync-queue.js');
+  const queue = await openSyncQueue(url).catch((error: unknown) => {
+    const reason = (error as Error)?.message?.replace(/\s+/g, ' ').slice(0, 200) || String(error);
+    throw new StoreError('store_unavailable', `the queue (CREDPORT_QUEUE ${redactUri(url)}) cannot be used: ${reason}`);
+  });
+  try {
+    const jobId = await queue.enqueue(request);
+    if (options.detach) {
+      process.stdout.write(options.json ? `${JSON.stringify({ job: jobId, queued: true })}\n` : `${jobId}\n`);
+      return undefined;
+    }
+    if (!options.json) process.stderr.write(`queued as ${jobId}; a worker runs it\n`);
+    const stopped = new Promise<undefined>((resolve) => options.signal.addEventListener('abort', () => resolve(undefined), { once: true }));
+    const summary = await Promise.race([queue.follow(jobId, options.onEvent), stopped]);
+    if (summary === undefined) process.stderr.write(`stopped following ${jobId}; the sync goes on in its worker\n`);
+    return summary;
+  } finally {
+    await queue.close();
+  }
+}

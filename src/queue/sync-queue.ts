@@ -1,0 +1,163 @@
+import { randomBytes } from 'node:crypto';
+import { Job, Queue, QueueEvents, UnrecoverableError, Worker } from 'bullmq';
+import { CredportError, type ErrorDetails, ExitCode, RemoteSyncError, SyncCancelledError } from '../errors.js';
+import type { Credport } from '../open-credport.js';
+import { connectRedis, type RedisClient } from '../redis/connect-redis.js';
+import type { SyncEvent, SyncSummary } from '../sync/sync-events.js';
+
+export const QUEUE_NAME = 'credport-syncs';
+
+/** What `credport sync` and `POST /api/v1/syncs` put on the queue: ids and options, never a secret. */
+export interface SyncRequest {
+  sourceId: string;
+  destinationId: string;
+  streams?: string[];
+  fullRefresh?: boolean;
+  concurrency?: number;
+}
+
+export interface SyncQueue {
+  /** Puts a sync on the queue; returns its job id. */
+  enqueue(request: SyncRequest): Promise<string>;
+  /** Follows a job to its end: its events as the worker publishes them, then its summary or its error. */
+  follow(jobId: string, onEvent: (event: SyncEvent) => void): Promise<SyncSummary>;
+  close(): Promise<void>;
+}
+
+// A worker killed with kill -9 stops renewing its job's lock: after this long another worker's
+// stalled-job check hands the job on, and the new run resumes at the checkpoint.
+const DEFAULT_LOCK_MS = 30_000;
+// Retried: a worker that stopped (SIGTERM) or died, a destination still leased, a provider away.
+const ATTEMPTS = 5;
+
+const connection = (client: RedisClient) => client as never;
+
+export async function openSyncQueue(url: string): Promise<SyncQueue> {
+  const clients = [await connectRedis(url), await connectRedis(url)];
+  const queue = new Queue(QUEUE_NAME, { connection: connection(clients[0]!) });
+  const events = new QueueEvents(QUEUE_NAME, { connection: connection(clients[1]!) });
+  await events.waitUntilReady();
+  return {
+    async enqueue(request) {
+      const jobId = `sync_${randomBytes(8).toString('hex')}`;
+      await queue.add('sync', request, {
+        jobId,
+        attempts: ATTEMPTS,
+        backoff: { type: 'exponential', delay: 1_000 },
+        removeOnComplete: { age: 7 * 24 * 3600 },
+        removeOnFail: { age: 30 * 24 * 3600 },
+      });
+      return jobId;
+    },
+    follow: (jobId, onEvent) => follow(queue, events, jobId, onEvent),
+    async close() {
+      await events.close();
+      await queue.close();
+      await Promise.all(clients.map((c) => (c.isOpen ? c.close() : undefined)));
+    },
+  };
+}
+
+function follow(queue: Queue, events: QueueEvents, jobId: string, onEvent: (event: SyncEvent) => void): Promise<SyncSummary> {
+  return new Promise((resolve, reject) => {
+    const onProgress = ({ jobId: id, data }: { jobId: string; data: unknown }) => id === jobId && onEvent(data as SyncEvent);
+    const onCompleted = ({ jobId: id, returnvalue }: { jobId: string; returnvalue: unknown }) => id === jobId && done(() => resolve(parseSummary(returnvalue)));
+    const onFailed = ({ jobId: id, failedReason }: { jobId: string; failedReason: string }) => id === jobId && done(() => reject(remoteError(failedReason)));
+    function done(settle: () => void) {
+      events.off('progress', onProgress);
+      events.off('completed', onCompleted);
+      events.off('failed', onFailed);
+      settle();
+    }
+    events.on('progress', onProgress);
+    events.on('completed', onCompleted);
+    events.on('failed', onFailed);
+    // A job that ended before we listened: its end is in the job itself.
+    void Job.fromId(queue, jobId).then(async (job) => {
+      if (!job) return done(() => reject(new RemoteSyncError({ code: 'not_found', message: `no sync job ${jobId} on the queue`, exitCode: ExitCode.badInput })));
+      const state = await job.getState();
+      if (state === 'completed') done(() => resolve(parseSummary(job.returnvalue)));
+      else if (state === 'failed' && job.attemptsMade >= (job.opts.attempts ?? 1)) done(() => reject(remoteError(job.failedReason)));
+    });
+  });
+}
+
+function parseSummary(value: unknown): SyncSummary {
+  return (typeof value === 'string' ? JSON.parse(value) : value) as SyncSummary;
+}
+
+/** The worker writes a credport error as JSON into the job's failure reason; anything else is internal. */
+function remoteError(reason: string): RemoteSyncError {
+  try {
+    const details = JSON.parse(reason) as ErrorDetails;
+    if (typeof details.code === 'string' && typeof details.message === 'string' && typeof details.exitCode === 'number') return new RemoteSyncError(details);
+  } catch {
+    // not ours
+  }
+  return new RemoteSyncError({ code: 'internal', message: 'the sync failed in a worker with an internal error (see the worker\'s output)', exitCode: ExitCode.internal });
+}
+
+export interface WorkerOptions {
+  concurrency?: number;
+  /** How long a job's lock lasts without renewal (CREDPORT_QUEUE_LOCK_MS): a dead worker's job moves on after it. */
+  lockMs?: number;
+  onJob?: (report: { jobId: string; request: SyncRequest; outcome: 'started' | 'finished' | 'failed' | 'returned'; summary?: SyncSummary; error?: ErrorDetails }) => void;
+}
+
+export interface RunningWorker {
+  /** Stops taking jobs; running syncs stop after their current page's checkpoint and go back on the queue. */
+  stop(): Promise<void>;
+}
+
+/** Takes sync jobs from the queue and runs them with this process's credport, publishing their events. */
+export async function startSyncWorker(url: string, credport: Credport, options: WorkerOptions = {}): Promise<RunningWorker> {
+  const client = await connectRedis(url);
+  const running = new Set<AbortController>();
+  let stopping = false;
+  const lockMs = options.lockMs ?? DEFAULT_LOCK_MS;
+  const worker = new Worker(
+    QUEUE_NAME,
+    async (job: Job<SyncRequest>) => {
+      const request = job.data;
+      const stop = new AbortController();
+      running.add(stop);
+      // One after another, so the follower sees the events in the order they happened.
+      let published = Promise.resolve();
+      const publish = (event: SyncEvent) => {
+        published = published.then(() => job.updateProgress(event as never)).catch(() => undefined);
+      };
+      options.onJob?.({ jobId: job.id!, request, outcome: 'started' });
+      try {
+        const summary = await credport.syncs.run(request.sourceId, request.destinationId, {
+          ...(request.streams ? { streams: request.streams } : {}),
+          fullRefresh: request.fullRefresh === true && job.attemptsMade === 0, // a retried run resumes
+          ...(request.concurrency !== undefined ? { concurrency: request.concurrency } : {}),
+          signal: stop.signal,
+          onEvent: publish,
+        });
+        await published;
+        options.onJob?.({ jobId: job.id!, request, outcome: 'finished', summary });
+        return summary;
+      } catch (error) {
+        await published;
+        const details: ErrorDetails = error instanceof CredportError ? error.toJSON() : { code: 'internal', message: 'internal error', exitCode: ExitCode.internal };
+        const again = (stopping && error instanceof SyncCancelledError) || details.code === 'destination_busy' || details.exitCode === ExitCode.providerUnavailable;
+        options.onJob?.({ jobId: job.id!, request, outcome: again ? 'returned' : 'failed', error: details });
+        throw again ? new Error(JSON.stringify(details)) : new UnrecoverableError(JSON.stringify(details));
+      } finally {
+        running.delete(stop);
+      }
+    },
+    { connection: connection(client), concurrency: options.concurrency ?? 1, lockDuration: lockMs, stalledInterval: Math.max(500, Math.floor(lockMs / 2)), maxStalledCount: ATTEMPTS },
+  );
+  worker.on('error', () => undefined); // a Redis hiccup; the worker reconnects
+  await worker.waitUntilReady();
+  return {
+    async stop() {
+      stopping = true;
+      for (const controller of running) controller.abort();
+      await worker.close();
+      if (client.isOpen) await client.close();
+    },
+  };
+}

@@ -1,0 +1,176 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { FrontEmulator } from '../../src/emulator/front-emulator.js';
+import { openCredport } from '../../src/open-credport.js';
+import { openSyncQueue } from '../../src/queue/sync-queue.js';
+import { CLI, runCli } from '../helpers/run-cli.js';
+import { randomMasterKey, removeHome, tempHome } from '../helpers/temp-home.js';
+import { ensurePostgres, ensureRedis, freshPostgresUri, freshRedisUri } from '../helpers/test-servers.js';
+
+/**
+ * Syncs as jobs: `credport sync --detach` puts them on a BullMQ queue in Redis, `credport worker`
+ * processes take them; one store (PostgreSQL) and one Redis for all, as on several machines.
+ */
+const SOURCES = 20;
+const R = 30; // requests a window of the one Front credential every source uses
+const WINDOW_MS = 1_000;
+const RECORDS = 1_000; // contacts: 10 pages a sync
+
+let home: string;
+const workers: ChildProcess[] = [];
+/** Each worker's --json lines: which jobs it started and finished. */
+const reports: { event: string; job: string; pid: number }[] = [];
+beforeAll(async () => {
+  home = await tempHome();
+  await ensurePostgres();
+  await ensureRedis();
+});
+afterAll(async () => {
+  for (const w of workers) if (w.exitCode === null) w.kill('SIGKILL');
+  await removeHome(home);
+});
+
+function startWorker(env: NodeJS.ProcessEnv): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [CLI, 'worker', '--json'], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  workers.push(child);
+  return new Promise((resolve, reject) => {
+    let text = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      text += d.toString();
+      const lines = text.split('\n');
+      text = lines.pop()!;
+      for (const line of lines) {
+        const report = JSON.parse(line) as { event: string; job: string };
+        if (report.event === 'ready') resolve(child);
+        else reports.push({ ...report, pid: child.pid! });
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`worker exited ${code}`)));
+  });
+}
+
+describe('syncs on a queue, run by four workers sharing one store, one Redis and one credential', () => {
+  it('lands every record exactly once within the rate limit, and a worker killed with kill -9 has its job finished by another', async () => {
+    const emulator = await new FrontEmulator({ records: RECORDS, rateLimit: R, rateWindowMs: WINDOW_MS, latencyMs: 40 }).start();
+    const redis = await freshRedisUri();
+    const env = {
+      CREDPORT_HOME: home,
+      CREDPORT_STORE: await freshPostgresUri(),
+      CREDPORT_MASTER_KEY: randomMasterKey(),
+      CREDPORT_QUEUE: redis,
+      CREDPORT_REDIS: redis,
+      CREDPORT_QUEUE_LOCK_MS: '1500',
+      CREDPORT_HTTP_RETRIES: '5',
+    };
+    const credport = await openCredport({ home, storeUri: env.CREDPORT_STORE, masterKey: env.CREDPORT_MASTER_KEY, env: {} });
+    const tile = await credport.credentials.create({ connector: 'front', values: { name: 'one company key', apiKey: [...emulator.tokens][0]! }, baseUrl: emulator.url, verify: false });
+    const pairs: { source: string; destination: string; out: string }[] = [];
+    for (let i = 0; i < SOURCES; i++) {
+      const out = join(home, `out-${i}`);
+      const source = await credport.configs.addSource({ name: `s${i}`, connector: 'front', credentialId: tile.id, streams: ['contacts'] });
+      const destination = await credport.configs.addDestination({ name: `d${i}`, connector: 'jsonl', path: out });
+      pairs.push({ source: source.id, destination: destination.id, out });
+    }
+    await credport.close();
+
+    const jobs: string[] = [];
+    for (const p of pairs) {
+      const queued = await runCli(['sync', p.source, '--to', p.destination, '--detach', '--json'], { env });
+      expect(queued.code).toBe(0);
+      jobs.push((JSON.parse(queued.stdout) as { job: string }).job);
+    }
+    for (let i = 0; i < 4; i++) await startWorker(env);
+    // Mid-sync: the first worker dies without a word, holding a job.
+    const killed = workers[0]!.pid;
+    const running = () => reports.filter((r) => r.pid === killed && r.event === 'started').map((r) => r.job).find((job) => !reports.some((r) => r.job === job && r.event !== 'started'));
+    while (emulator.stats.pages < 30 || running() === undefined) await sleep(5);
+    workers[0]!.kill('SIGKILL');
+    const orphan = running()!;
+
+    const queue = await openSyncQueue(redis);
+    try {
+      const summaries = await Promise.all(jobs.map((job) => queue.follow(job, () => undefined)));
+      expect(summaries.every((s) => s.records >= 0)).toBe(true);
+    } finally {
+      await queue.close();
+    }
+    const stats = { ...emulator.stats };
+    await emulator.stop();
+    for (const p of pairs) {
+      const ids = (await readFile(join(p.out, 'contacts.jsonl'), 'utf8')).trim().split('\n').map((line) => (JSON.parse(line) as { id: string }).id);
+      expect(ids).toHaveLength(RECORDS);
+      expect(new Set(ids).size).toBe(RECORDS);
+    }
+    // The dead worker's job was started again by another worker, and finished there.
+    expect(reports.filter((r) => r.job === orphan && r.event === 'started').length).toBeGreaterThanOrEqual(2);
+    expect(reports.find((r) => r.job === orphan && r.event === 'finished')?.pid).not.toBe(killed);
+    expect(reports.filter((r) => r.event === 'finished')).toHaveLength(SOURCES);
+    // One budget for all four workers: the provider had to refuse a handful of requests at most.
+    expect(stats.rateLimited).toBeLessThanOrEqual(5);
+    for (const w of workers.slice(1)) w.kill('SIGTERM');
+    await Promise.all(workers.slice(1).map((w) => new Promise((resolve) => (w.exitCode !== null ? resolve(null) : w.once('exit', resolve)))));
+    expect(workers.slice(1).map((w) => w.exitCode)).toEqual([0, 0, 0]);
+  }, 120_000);
+
+  it('runs `credport sync` through a worker and follows it to the same summary line', async () => {
+    const emulator = await new FrontEmulator({ records: 120 }).start();
+    const redis = await freshRedisUri();
+    const env = { CREDPORT_HOME: home, CREDPORT_STORE: await freshPostgresUri(), CREDPORT_MASTER_KEY: randomMasterKey(), CREDPORT_QUEUE: redis };
+    const credport = await openCredport({ home, storeUri: env.CREDPORT_STORE, masterKey: env.CREDPORT_MASTER_KEY, env: {} });
+    const tile = await credport.credentials.create({ connector: 'front', values: { name: 'k', apiKey: [...emulator.tokens][0]! }, baseUrl: emulator.url, verify: false });
+    const source = await credport.configs.addSource({ name: 's', connector: 'front', credentialId: tile.id, streams: ['tags'] });
+    const destination = await credport.configs.addDestination({ name: 'd', connector: 'jsonl', path: join(home, 'followed') });
+    await credport.close();
+    const worker = await startWorker(env);
+    const followed = await runCli(['sync', source.id, '--to', destination.id], { env });
+    expect(followed.code).toBe(0);
+    expect(followed.stderr).toMatch(/queued as sync_[0-9a-f]{16}; a worker runs it/);
+    expect(followed.stdout).toContain('synced 120 records');
+    const refused = await runCli(['sync', source.id, '--to', destination.id, '--streams', 'nope'], { env });
+    expect(refused.code).toBe(2); // checked before it is queued
+    worker.kill('SIGTERM');
+    await new Promise((resolve) => worker.once('exit', resolve));
+    await emulator.stop();
+  }, 60_000);
+
+  it('on SIGTERM a worker stops its sync after a checkpoint and puts it back; another worker finishes it, nothing lost or doubled', async () => {
+    const emulator = await new FrontEmulator({ records: 3_000, latencyMs: 30 }).start();
+    const redis = await freshRedisUri();
+    const env = { CREDPORT_HOME: home, CREDPORT_STORE: await freshPostgresUri(), CREDPORT_MASTER_KEY: randomMasterKey(), CREDPORT_QUEUE: redis, CREDPORT_QUEUE_LOCK_MS: '1500' };
+    const credport = await openCredport({ home, storeUri: env.CREDPORT_STORE, masterKey: env.CREDPORT_MASTER_KEY, env: {} });
+    const tile = await credport.credentials.create({ connector: 'front', values: { name: 'k', apiKey: [...emulator.tokens][0]! }, baseUrl: emulator.url, verify: false });
+    const source = await credport.configs.addSource({ name: 's', connector: 'front', credentialId: tile.id, streams: ['contacts'] });
+    const out = join(home, 'stopped');
+    const destination = await credport.configs.addDestination({ name: 'd', connector: 'jsonl', path: out });
+    await credport.close();
+    const first = await startWorker(env);
+    const queued = await runCli(['sync', source.id, '--to', destination.id, '--detach', '--json'], { env });
+    const job = (JSON.parse(queued.stdout) as { job: string }).job;
+    while (emulator.stats.pages < 5) await sleep(5);
+    first.kill('SIGTERM');
+    expect(await new Promise((resolve) => first.once('exit', resolve))).toBe(0);
+    expect(reports.find((r) => r.job === job && r.pid === first.pid && r.event !== 'started')?.event).toBe('returned');
+    const pagesWhenStopped = emulator.stats.pages;
+    expect(pagesWhenStopped).toBeLessThan(30); // it stopped mid-sync, not after the last page
+
+    const second = await startWorker(env);
+    const queue = await openSyncQueue(redis);
+    try {
+      await queue.follow(job, () => undefined);
+    } finally {
+      await queue.close();
+    }
+    expect(reports.find((r) => r.job === job && r.event === 'finished')?.pid).toBe(second.pid);
+    const ids = (await readFile(join(out, 'contacts.jsonl'), 'utf8')).trim().split('\n').map((line) => (JSON.parse(line) as { id: string }).id);
+    expect(new Set(ids).size).toBe(3_000);
+    expect(ids).toHaveLength(3_000);
+    // Resumed at the checkpoint: at most the page in flight at the stop is asked again.
+    expect(emulator.stats.pages).toBeLessThanOrEqual(30 + 1);
+    second.kill('SIGTERM');
+    await new Promise((resolve) => second.once('exit', resolve));
+    await emulator.stop();
+  }, 60_000);
+});
