@@ -21,8 +21,13 @@ export interface SyncQueue {
   enqueue(request: SyncRequest): Promise<string>;
   /** Follows a job to its end: its events as the worker publishes them, then its summary or its error. */
   follow(jobId: string, onEvent: (event: SyncEvent) => void): Promise<SyncSummary>;
+  /** Asks the worker running a job to stop it after its current page's checkpoint (the job then fails as cancelled). */
+  cancel(jobId: string): Promise<void>;
   close(): Promise<void>;
 }
+
+// Workers listen here for cancels: the job's id, published by whoever follows it (the API's cancel).
+const CANCEL_CHANNEL = 'credport:sync-cancel';
 
 // A worker killed with kill -9 stops renewing its job's lock: after this long another worker's
 // stalled-job check hands the job on, and the new run resumes at the checkpoint.
@@ -50,6 +55,9 @@ export async function openSyncQueue(url: string): Promise<SyncQueue> {
       return jobId;
     },
     follow: (jobId, onEvent) => follow(queue, events, jobId, onEvent),
+    async cancel(jobId) {
+      await clients[0]!.publish(CANCEL_CHANNEL, jobId);
+    },
     async close() {
       await events.close();
       await queue.close();
@@ -109,10 +117,29 @@ export interface RunningWorker {
   stop(): Promise<void>;
 }
 
+/** The API's way to run a sync when there is a queue: put it there, follow it, pass a cancel on to its worker. */
+export function queuedRun(queue: SyncQueue) {
+  return async (sourceId: string, destinationId: string, options: { streams?: string[]; fullRefresh?: boolean; concurrency?: number; signal?: AbortSignal; onEvent?: (event: SyncEvent) => void }): Promise<SyncSummary> => {
+    const jobId = await queue.enqueue({
+      sourceId,
+      destinationId,
+      ...(options.streams ? { streams: options.streams } : {}),
+      ...(options.fullRefresh ? { fullRefresh: true } : {}),
+      ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
+    });
+    options.signal?.addEventListener('abort', () => void queue.cancel(jobId).catch(() => undefined), { once: true });
+    return queue.follow(jobId, options.onEvent ?? (() => undefined));
+  };
+}
+
 /** Takes sync jobs from the queue and runs them with this process's credport, publishing their events. */
 export async function startSyncWorker(url: string, credport: Credport, options: WorkerOptions = {}): Promise<RunningWorker> {
   const client = await connectRedis(url);
-  const running = new Set<AbortController>();
+  const running = new Map<AbortController, string>();
+  const listener = await connectRedis(url);
+  await listener.subscribe(CANCEL_CHANNEL, (jobId) => {
+    for (const [controller, id] of running) if (id === jobId) controller.abort();
+  });
   let stopping = false;
   const lockMs = options.lockMs ?? DEFAULT_LOCK_MS;
   const worker = new Worker(
@@ -120,7 +147,7 @@ export async function startSyncWorker(url: string, credport: Credport, options: 
     async (job: Job<SyncRequest>) => {
       const request = job.data;
       const stop = new AbortController();
-      running.add(stop);
+      running.set(stop, job.id!);
       // One after another, so the follower sees the events in the order they happened.
       let published = Promise.resolve();
       const publish = (event: SyncEvent) => {
@@ -155,9 +182,9 @@ export async function startSyncWorker(url: string, credport: Credport, options: 
   return {
     async stop() {
       stopping = true;
-      for (const controller of running) controller.abort();
+      for (const controller of running.keys()) controller.abort();
       await worker.close();
-      if (client.isOpen) await client.close();
+      for (const c of [client, listener]) if (c.isOpen) await c.close();
     },
   };
 }

@@ -18,7 +18,7 @@ import { connectorRoutes } from './routes/connectors.js';
 import { credentialRoutes, type VerifyLimit } from './routes/credentials.js';
 import { syncRoutes } from './routes/syncs.js';
 import { registerSecurityHeaders, securityHeaders } from './security-headers.js';
-import { SyncJobs } from './sync-jobs.js';
+import { type RunSync, SyncJobs } from './sync-jobs.js';
 
 export interface ServerOptions {
   credport: Credport;
@@ -32,6 +32,8 @@ export interface ServerOptions {
   verifyLimit?: VerifyLimit;
   /** `serve --demo`: the emulators the web app offers, per connector. */
   demo?: Record<string, DemoProvider>;
+  /** How POST /syncs runs a sync: in this process (default), or on the queue (CREDPORT_QUEUE). */
+  runSync?: RunSync;
 }
 
 export const API_PREFIX = '/api/v1';
@@ -84,7 +86,7 @@ export async function createServer(options: ServerOptions): Promise<{ app: Fasti
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.title === 'string' ? json.title : `def-${i}`) },
   });
 
-  const jobs = new SyncJobs((source, destination, runOptions) => credport.syncs.run(source, destination, runOptions));
+  const jobs = new SyncJobs(options.runSync ?? ((source, destination, runOptions) => credport.syncs.run(source, destination, runOptions)));
   const verifyLimit = options.verifyLimit ?? { max: 30, timeWindow: 60_000 };
   await app.register(
     async (api) => {

@@ -1,5 +1,8 @@
+import { StoreError } from '../errors.js';
 import { isLoopbackHost } from '../http/origin-policy.js';
 import type { Credport } from '../open-credport.js';
+import type { SyncQueue } from '../queue/sync-queue.js';
+import { redactUri } from '../text/redact-uri.js';
 import { loadApiToken } from './api-token.js';
 import { createServer } from './create-server.js';
 import { startDemoProviders } from './demo-providers.js';
@@ -32,7 +35,17 @@ export async function startServer(credport: Credport, options: StartOptions): Pr
   let url = '';
   const sessions = new LoginSessions();
   sessions.onCodeUsed = () => options.announce({ event: 'login_used', loginUrl: `${url}/login?code=${sessions.loginCode}` });
-  const { app, jobs } = await createServer({ credport, apiToken: token, sessions, frameAncestors: options.frameAncestors, ...(options.verifyLimit ? { verifyLimit: options.verifyLimit } : {}), ...(demo ? { demo: demo.providers } : {}) });
+  const queue = await openQueue((options.env ?? process.env).CREDPORT_QUEUE);
+  const runSync = queue ? (await import('../queue/sync-queue.js')).queuedRun(queue) : undefined;
+  const { app, jobs } = await createServer({
+    credport,
+    apiToken: token,
+    sessions,
+    frameAncestors: options.frameAncestors,
+    ...(options.verifyLimit ? { verifyLimit: options.verifyLimit } : {}),
+    ...(demo ? { demo: demo.providers } : {}),
+    ...(runSync ? { runSync } : {}),
+  });
   await app.listen({ host: options.host, port: options.port });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
@@ -45,6 +58,7 @@ export async function startServer(credport: Credport, options: StartOptions): Pr
       options.announce({ event: 'stopping' });
       await jobs.stopAll();
       await app.close();
+      await queue?.close();
       await demo?.stop();
       options.announce({ event: 'stopped' });
       resolve();
@@ -52,4 +66,14 @@ export async function startServer(credport: Credport, options: StartOptions): Pr
     for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, stop);
   });
   return { url, closed };
+}
+
+/** The sync queue when CREDPORT_QUEUE names one: POST /syncs then puts syncs there for the workers. */
+async function openQueue(url: string | undefined): Promise<SyncQueue | undefined> {
+  if (!url?.trim()) return undefined;
+  const { openSyncQueue } = await import('../queue/sync-queue.js');
+  return openSyncQueue(url.trim()).catch((error: unknown) => {
+    const reason = (error as Error)?.message?.replace(/\s+/g, ' ').slice(0, 200) || String(error);
+    throw new StoreError('store_unavailable', `the queue (CREDPORT_QUEUE ${redactUri(url)}) cannot be used: ${reason}`);
+  });
 }

@@ -7,6 +7,7 @@ import { FrontEmulator } from '../../src/emulator/front-emulator.js';
 import { openCredport } from '../../src/open-credport.js';
 import { openSyncQueue } from '../../src/queue/sync-queue.js';
 import { CLI, runCli } from '../helpers/run-cli.js';
+import { startServe } from '../helpers/serve.js';
 import { randomMasterKey, removeHome, tempHome } from '../helpers/temp-home.js';
 import { ensurePostgres, ensureRedis, freshPostgresUri, freshRedisUri } from '../helpers/test-servers.js';
 
@@ -172,5 +173,49 @@ describe('syncs on a queue, run by four workers sharing one store, one Redis and
     second.kill('SIGTERM');
     await new Promise((resolve) => second.once('exit', resolve));
     await emulator.stop();
+  }, 60_000);
+
+  it('POST /api/v1/syncs puts the sync on the queue: a worker runs it, the API reports it, and a cancel reaches the worker', async () => {
+    const emulator = await new FrontEmulator({ records: 3_000, latencyMs: 30 }).start();
+    const redis = await freshRedisUri();
+    const token = 'api-token-for-the-queue-test-0123456789';
+    const env = { CREDPORT_HOME: home, CREDPORT_STORE: await freshPostgresUri(), CREDPORT_MASTER_KEY: randomMasterKey(), CREDPORT_QUEUE: redis, CREDPORT_API_TOKEN: token };
+    const credport = await openCredport({ home, storeUri: env.CREDPORT_STORE, masterKey: env.CREDPORT_MASTER_KEY, env: {} });
+    const tile = await credport.credentials.create({ connector: 'front', values: { name: 'k', apiKey: [...emulator.tokens][0]! }, baseUrl: emulator.url, verify: false });
+    const tags = await credport.configs.addSource({ name: 'tags', connector: 'front', credentialId: tile.id, streams: ['tags'] });
+    const contacts = await credport.configs.addSource({ name: 'contacts', connector: 'front', credentialId: tile.id, streams: ['contacts'] });
+    const first = await credport.configs.addDestination({ name: 'd1', connector: 'jsonl', path: join(home, 'api-1') });
+    const second = await credport.configs.addDestination({ name: 'd2', connector: 'jsonl', path: join(home, 'api-2') });
+    await credport.close();
+    const worker = await startWorker(env);
+    const served = await startServe({ home, env });
+    const api = (path: string, init: RequestInit = {}) =>
+      fetch(`${served.url}/api/v1${path}`, { ...init, headers: { authorization: `Bearer ${token}`, ...(init.body ? { 'content-type': 'application/json' } : {}) } });
+    const until = async (id: string, status: string) => {
+      for (;;) {
+        const job = (await (await api(`/syncs/${id}`)).json()) as { status: string; progress: Record<string, { records: number }> };
+        if (job.status === status) return job;
+        expect(job.status).toBe('running');
+        await sleep(50);
+      }
+    };
+    try {
+      const done = (await (await api('/syncs', { method: 'POST', body: JSON.stringify({ source: tags.id, destination: first.id }) })).json()) as { id: string };
+      const finished = await until(done.id, 'finished');
+      expect(finished.progress.tags!.records).toBe(3_000);
+      expect(reports.some((r) => r.pid === worker.pid && r.event === 'finished')).toBe(true); // run by the worker, not the server
+
+      const long = (await (await api('/syncs', { method: 'POST', body: JSON.stringify({ source: contacts.id, destination: second.id }) })).json()) as { id: string };
+      while (emulator.stats.pages < 35) await sleep(5);
+      expect((await api(`/syncs/${long.id}/cancel`, { method: 'POST' })).status).toBeLessThan(300);
+      await until(long.id, 'cancelled');
+      expect(reports.at(-1)).toMatchObject({ pid: worker.pid, event: 'failed', error: { code: 'sync_cancelled' } });
+      expect(emulator.stats.pages).toBeLessThan(30 + 30); // stopped mid-sync
+    } finally {
+      await served.stop();
+      worker.kill('SIGTERM');
+      await new Promise((resolve) => worker.once('exit', resolve));
+      await emulator.stop();
+    }
   }, 60_000);
 });
