@@ -11,6 +11,7 @@ import { credentialBench, type Row } from './credentials-bench.js';
 import { startupBench } from './startup-bench.js';
 import { storeBench } from './store-bench.js';
 import { syncPeakRss, syncThroughput, syncUnderRateLimit } from './sync-bench.js';
+import { workersBench } from './workers-bench.js';
 import { writeThroughput } from './write-bench.js';
 
 const quick = process.env.BENCH_QUICK === '1';
@@ -105,5 +106,16 @@ console.log(`\n## writes: JSONL file -> Front contacts on loopback, emulator rat
 console.log(`credport sync: ${writes.oursRps.toFixed(0)} records/s; bare got POST loop: ${writes.baseRps.toFixed(0)} records/s (medians)`);
 console.log(`ratio credport/baseline, median of paired runs: ${writes.ratio.toFixed(2)} (each pair: ${writes.ratios.map((r) => r.toFixed(2)).join(', ')})`);
 console.log('baseline: test/bench/got-post-baseline.mjs posts the same bodies one by one (no validation, no write ledger, no checkpoint).');
+
+{
+  const RECORDS_A_SYNC = quick ? 5_000 : 20_000;
+  console.log(`\n## workers: 8 syncs of ${RECORDS_A_SYNC.toLocaleString('en')} records on distinct credentials, the rate limit off, one PostgreSQL store and one Redis queue\n`);
+  for (const latencyMs of [0, 20]) {
+    const rows = await workersBench(await home(), RECORDS_A_SYNC, latencyMs);
+    const one = rows[0]!.rps;
+    console.log(`provider answering ${latencyMs === 0 ? 'at once' : `in ${latencyMs} ms a page`}: ${rows.map((r) => `${r.workers} worker${r.workers === 1 ? '' : 's'} ${r.rps.toFixed(0)} records/s (${(r.rps / one).toFixed(2)}x)`).join('; ')}`);
+  }
+  console.log('goal: 4 workers at least 1.6x one worker on this 2-core machine (each worker is a process; the emulator, PostgreSQL and Redis share the same two cores).');
+}
 
 await Promise.all(homes.map((dir) => rm(dir, { recursive: true, force: true })));
