@@ -467,6 +467,38 @@ describe('a secret pasted into a public field (issue 13, item 2)', () => {
     expect(await credport.credentials.show(tile.id)).toEqual(tile);
   });
 
+  it('rotate checks the public fields again as it saves: a description changed meanwhile to hold the new secret is refused', async () => {
+    const oldToken = fakeToken('old');
+    const newKey = 'rotated-key-0123456789abcdef';
+    front.allow(oldToken);
+    front.allow(newKey);
+    const tile = await credport.credentials.create({ connector: 'front', values: { name: 'Support', apiKey: oldToken }, baseUrl: front.url });
+    front.mode = 'slow'; // the provider takes 300 ms to verify the new key
+    const rotating = credport.credentials.rotate(tile.id, { secrets: { apiKey: newKey } }).catch((e: unknown) => e);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const renamed = await credport.credentials.update(tile.id, { description: `next: ${newKey}` }); // another process, meanwhile
+    const error = await rotating;
+    expect(error).toMatchObject({ field: 'description', exitCode: 2, code: 'secret_in_public_field' });
+    expectNoPartOf(newKey, error);
+    expect(await credport.credentials.show(tile.id)).toEqual(renamed); // the old secret stays, the rename stays
+    front.mode = 'ok';
+    front.seen.length = 0;
+    await credport.credentials.test(tile.id);
+    expect(front.seen.at(-1)?.authorization).toBe(`Bearer ${oldToken}`);
+  });
+
+  it('rotate without verification drops the old identity: it said whose the old secret was, not the new one', async () => {
+    const token = fakeToken();
+    front.allow(token);
+    const tile = await credport.credentials.create({ connector: 'front', values: { name: 'Support', apiKey: token }, baseUrl: front.url });
+    expect(tile).toMatchObject({ status: 'verified', identity: expect.any(Object), verifiedAt: expect.any(String) });
+    const rotated = await credport.credentials.rotate(tile.id, { secrets: { apiKey: fakeToken('unchecked') }, verify: false });
+    expect(rotated.status).toBe('unverified');
+    expect(rotated).not.toHaveProperty('identity');
+    expect(rotated).not.toHaveProperty('verifiedAt');
+    expect(rotated.revision).toBe(tile.revision + 1);
+  });
+
   it("rotate refuses text of the connector's secret shape in a public field given with the new secret", async () => {
     const extras = await tempHome();
     const schema = {
