@@ -53,29 +53,30 @@ function startWorker(env: NodeJS.ProcessEnv): Promise<ChildProcess> {
   });
 }
 
+/** One store, one queue and one Front credential on the emulator; a source and a JSONL destination for each entry. */
+async function onQueue(emulator: FrontEmulator, wanted: { streams: string[]; out: string }[], extraEnv: (redis: string) => Record<string, string> = () => ({})) {
+  const redis = await freshRedisUri();
+  const env = { CREDPORT_HOME: home, CREDPORT_STORE: await freshPostgresUri(), CREDPORT_MASTER_KEY: randomMasterKey(), CREDPORT_QUEUE: redis, ...extraEnv(redis) };
+  const credport = await openCredport({ home, storeUri: env.CREDPORT_STORE, masterKey: env.CREDPORT_MASTER_KEY, env: {} });
+  const tile = await credport.credentials.create({ connector: 'front', values: { name: 'one company key', apiKey: [...emulator.tokens][0]! }, baseUrl: emulator.url, verify: false });
+  const pairs: { source: string; destination: string; out: string }[] = [];
+  for (const [i, { streams, out }] of wanted.entries()) {
+    const source = await credport.configs.addSource({ name: `s${i}`, connector: 'front', credentialId: tile.id, streams });
+    const destination = await credport.configs.addDestination({ name: `d${i}`, connector: 'jsonl', path: join(home, out) });
+    pairs.push({ source: source.id, destination: destination.id, out: join(home, out) });
+  }
+  await credport.close();
+  return { env, redis, pairs };
+}
+
 describe('syncs on a queue, run by four workers sharing one store, one Redis and one credential', () => {
   it('lands every record exactly once within the rate limit, and a worker killed with kill -9 has its job finished by another', async () => {
     const emulator = await new FrontEmulator({ records: RECORDS, rateLimit: R, rateWindowMs: WINDOW_MS, latencyMs: 40 }).start();
-    const redis = await freshRedisUri();
-    const env = {
-      CREDPORT_HOME: home,
-      CREDPORT_STORE: await freshPostgresUri(),
-      CREDPORT_MASTER_KEY: randomMasterKey(),
-      CREDPORT_QUEUE: redis,
-      CREDPORT_REDIS: redis,
-      CREDPORT_QUEUE_LOCK_MS: '1500',
-      CREDPORT_HTTP_RETRIES: '5',
-    };
-    const credport = await openCredport({ home, storeUri: env.CREDPORT_STORE, masterKey: env.CREDPORT_MASTER_KEY, env: {} });
-    const tile = await credport.credentials.create({ connector: 'front', values: { name: 'one company key', apiKey: [...emulator.tokens][0]! }, baseUrl: emulator.url, verify: false });
-    const pairs: { source: string; destination: string; out: string }[] = [];
-    for (let i = 0; i < SOURCES; i++) {
-      const out = join(home, `out-${i}`);
-      const source = await credport.configs.addSource({ name: `s${i}`, connector: 'front', credentialId: tile.id, streams: ['contacts'] });
-      const destination = await credport.configs.addDestination({ name: `d${i}`, connector: 'jsonl', path: out });
-      pairs.push({ source: source.id, destination: destination.id, out });
-    }
-    await credport.close();
+    const { env, redis, pairs } = await onQueue(
+      emulator,
+      Array.from({ length: SOURCES }, (_, i) => ({ streams: ['contacts'], out: `out-${i}` })),
+      (url) => ({ CREDPORT_REDIS: url, CREDPORT_QUEUE_LOCK_MS: '1500', CREDPORT_HTTP_RETRIES: '5' }),
+    );
 
     const jobs: string[] = [];
     for (const p of pairs) {
@@ -118,19 +119,14 @@ describe('syncs on a queue, run by four workers sharing one store, one Redis and
 
   it('runs `credport sync` through a worker and follows it to the same summary line', async () => {
     const emulator = await new FrontEmulator({ records: 120 }).start();
-    const redis = await freshRedisUri();
-    const env = { CREDPORT_HOME: home, CREDPORT_STORE: await freshPostgresUri(), CREDPORT_MASTER_KEY: randomMasterKey(), CREDPORT_QUEUE: redis };
-    const credport = await openCredport({ home, storeUri: env.CREDPORT_STORE, masterKey: env.CREDPORT_MASTER_KEY, env: {} });
-    const tile = await credport.credentials.create({ connector: 'front', values: { name: 'k', apiKey: [...emulator.tokens][0]! }, baseUrl: emulator.url, verify: false });
-    const source = await credport.configs.addSource({ name: 's', connector: 'front', credentialId: tile.id, streams: ['tags'] });
-    const destination = await credport.configs.addDestination({ name: 'd', connector: 'jsonl', path: join(home, 'followed') });
-    await credport.close();
+    const { env, pairs } = await onQueue(emulator, [{ streams: ['tags'], out: 'followed' }]);
+    const { source, destination } = pairs[0]!;
     const worker = await startWorker(env);
-    const followed = await runCli(['sync', source.id, '--to', destination.id], { env });
+    const followed = await runCli(['sync', source, '--to', destination], { env });
     expect(followed.code).toBe(0);
     expect(followed.stderr).toMatch(/queued as sync_[0-9a-f]{16}; a worker runs it/);
     expect(followed.stdout).toContain('synced 120 records');
-    const refused = await runCli(['sync', source.id, '--to', destination.id, '--streams', 'nope'], { env });
+    const refused = await runCli(['sync', source, '--to', destination, '--streams', 'nope'], { env });
     expect(refused.code).toBe(2); // checked before it is queued
     worker.kill('SIGTERM');
     await new Promise((resolve) => worker.once('exit', resolve));
@@ -139,16 +135,10 @@ describe('syncs on a queue, run by four workers sharing one store, one Redis and
 
   it('on SIGTERM a worker stops its sync after a checkpoint and puts it back; another worker finishes it, nothing lost or doubled', async () => {
     const emulator = await new FrontEmulator({ records: 3_000, latencyMs: 30 }).start();
-    const redis = await freshRedisUri();
-    const env = { CREDPORT_HOME: home, CREDPORT_STORE: await freshPostgresUri(), CREDPORT_MASTER_KEY: randomMasterKey(), CREDPORT_QUEUE: redis, CREDPORT_QUEUE_LOCK_MS: '1500' };
-    const credport = await openCredport({ home, storeUri: env.CREDPORT_STORE, masterKey: env.CREDPORT_MASTER_KEY, env: {} });
-    const tile = await credport.credentials.create({ connector: 'front', values: { name: 'k', apiKey: [...emulator.tokens][0]! }, baseUrl: emulator.url, verify: false });
-    const source = await credport.configs.addSource({ name: 's', connector: 'front', credentialId: tile.id, streams: ['contacts'] });
-    const out = join(home, 'stopped');
-    const destination = await credport.configs.addDestination({ name: 'd', connector: 'jsonl', path: out });
-    await credport.close();
+    const { env, redis, pairs } = await onQueue(emulator, [{ streams: ['contacts'], out: 'stopped' }], () => ({ CREDPORT_QUEUE_LOCK_MS: '1500' }));
+    const { source, destination, out } = pairs[0]!;
     const first = await startWorker(env);
-    const queued = await runCli(['sync', source.id, '--to', destination.id, '--detach', '--json'], { env });
+    const queued = await runCli(['sync', source, '--to', destination, '--detach', '--json'], { env });
     const job = (JSON.parse(queued.stdout) as { job: string }).job;
     while (emulator.stats.pages < 5) await sleep(5);
     first.kill('SIGTERM');
@@ -177,16 +167,12 @@ describe('syncs on a queue, run by four workers sharing one store, one Redis and
 
   it('POST /api/v1/syncs puts the sync on the queue: a worker runs it, the API reports it, and a cancel reaches the worker', async () => {
     const emulator = await new FrontEmulator({ records: 3_000, latencyMs: 30 }).start();
-    const redis = await freshRedisUri();
     const token = 'api-token-for-the-queue-test-0123456789';
-    const env = { CREDPORT_HOME: home, CREDPORT_STORE: await freshPostgresUri(), CREDPORT_MASTER_KEY: randomMasterKey(), CREDPORT_QUEUE: redis, CREDPORT_API_TOKEN: token };
-    const credport = await openCredport({ home, storeUri: env.CREDPORT_STORE, masterKey: env.CREDPORT_MASTER_KEY, env: {} });
-    const tile = await credport.credentials.create({ connector: 'front', values: { name: 'k', apiKey: [...emulator.tokens][0]! }, baseUrl: emulator.url, verify: false });
-    const tags = await credport.configs.addSource({ name: 'tags', connector: 'front', credentialId: tile.id, streams: ['tags'] });
-    const contacts = await credport.configs.addSource({ name: 'contacts', connector: 'front', credentialId: tile.id, streams: ['contacts'] });
-    const first = await credport.configs.addDestination({ name: 'd1', connector: 'jsonl', path: join(home, 'api-1') });
-    const second = await credport.configs.addDestination({ name: 'd2', connector: 'jsonl', path: join(home, 'api-2') });
-    await credport.close();
+    const { env, pairs } = await onQueue(emulator, [
+      { streams: ['tags'], out: 'api-1' },
+      { streams: ['contacts'], out: 'api-2' },
+    ], () => ({ CREDPORT_API_TOKEN: token }));
+    const [first, second] = [pairs[0]!, pairs[1]!];
     const worker = await startWorker(env);
     const served = await startServe({ home, env });
     const api = (path: string, init: RequestInit = {}) =>
@@ -200,12 +186,12 @@ describe('syncs on a queue, run by four workers sharing one store, one Redis and
       }
     };
     try {
-      const done = (await (await api('/syncs', { method: 'POST', body: JSON.stringify({ source: tags.id, destination: first.id }) })).json()) as { id: string };
+      const done = (await (await api('/syncs', { method: 'POST', body: JSON.stringify({ source: first.source, destination: first.destination }) })).json()) as { id: string };
       const finished = await until(done.id, 'finished');
       expect(finished.progress.tags!.records).toBe(3_000);
       expect(reports.some((r) => r.pid === worker.pid && r.event === 'finished')).toBe(true); // run by the worker, not the server
 
-      const long = (await (await api('/syncs', { method: 'POST', body: JSON.stringify({ source: contacts.id, destination: second.id }) })).json()) as { id: string };
+      const long = (await (await api('/syncs', { method: 'POST', body: JSON.stringify({ source: second.source, destination: second.destination }) })).json()) as { id: string };
       while (emulator.stats.pages < 35) await sleep(5);
       expect((await api(`/syncs/${long.id}/cancel`, { method: 'POST' })).status).toBeLessThan(300);
       await until(long.id, 'cancelled');
