@@ -48,7 +48,8 @@ export async function openSyncQueue(url: string): Promise<SyncQueue> {
       await queue.add('sync', request, {
         jobId,
         attempts: ATTEMPTS,
-        backoff: { type: 'exponential', delay: 1_000 },
+        // 5, 10, 20, 40 s: the retries outlast a default 30 s lease left by a worker that died on another machine.
+        backoff: { type: 'exponential', delay: 5_000 },
         removeOnComplete: { age: 7 * 24 * 3600 },
         removeOnFail: { age: 30 * 24 * 3600 },
       });
