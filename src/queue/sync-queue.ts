@@ -41,6 +41,9 @@ export async function openSyncQueue(url: string): Promise<SyncQueue> {
   const clients = [await connectRedis(url), await connectRedis(url)];
   const queue = new Queue(QUEUE_NAME, { connection: connection(clients[0]!) });
   const events = new QueueEvents(QUEUE_NAME, { connection: connection(clients[1]!) });
+  // A Redis hiccup: the follower's own read fails by name; without a listener BullMQ prints raw errors.
+  queue.on('error', () => undefined);
+  events.on('error', () => undefined);
   await events.waitUntilReady();
   return {
     async enqueue(request) {
@@ -82,13 +85,21 @@ function follow(queue: Queue, events: QueueEvents, jobId: string, onEvent: (even
     events.on('completed', onCompleted);
     events.on('failed', onFailed);
     // A job that ended before we listened: its end is in the job itself.
-    void Job.fromId(queue, jobId).then(async (job) => {
-      if (!job) return done(() => reject(new RemoteSyncError({ code: 'not_found', message: `no sync job ${jobId} on the queue`, exitCode: ExitCode.badInput })));
-      const state = await job.getState();
-      if (state === 'completed') done(() => resolve(parseSummary(job.returnvalue)));
-      else if (state === 'failed' && job.attemptsMade >= (job.opts.attempts ?? 1)) done(() => reject(remoteError(job.failedReason)));
-    });
+    Job.fromId(queue, jobId)
+      .then(async (job) => {
+        if (!job) return done(() => reject(new RemoteSyncError({ code: 'not_found', message: `no sync job ${jobId} on the queue`, exitCode: ExitCode.badInput })));
+        const state = await job.getState();
+        // A job to be retried waits (delayed): in the failed state it is final, whatever its attempts.
+        if (state === 'completed') done(() => resolve(parseSummary(job.returnvalue)));
+        else if (state === 'failed') done(() => reject(remoteError(job.failedReason)));
+      })
+      .catch((error: unknown) => done(() => reject(queueAway(error))));
   });
+}
+
+function queueAway(error: unknown): RemoteSyncError {
+  const reason = (error as Error)?.message?.replace(/\s+/g, ' ').slice(0, 200) || String(error);
+  return new RemoteSyncError({ code: 'store_unavailable', message: `the queue cannot be read: ${reason}; the sync may still run in its worker`, exitCode: ExitCode.store });
 }
 
 function parseSummary(value: unknown): SyncSummary {
@@ -138,8 +149,13 @@ export async function startSyncWorker(url: string, credport: Credport, options: 
   const client = await connectRedis(url);
   const running = new Map<AbortController, string>();
   const listener = await connectRedis(url);
+  const userCancelled = new Set<string>();
   await listener.subscribe(CANCEL_CHANNEL, (jobId) => {
-    for (const [controller, id] of running) if (id === jobId) controller.abort();
+    for (const [controller, id] of running) {
+      if (id !== jobId) continue;
+      userCancelled.add(id);
+      controller.abort();
+    }
   });
   let stopping = false;
   const lockMs = options.lockMs ?? DEFAULT_LOCK_MS;
@@ -151,14 +167,18 @@ export async function startSyncWorker(url: string, credport: Credport, options: 
       running.set(stop, job.id!);
       // One after another, so the follower sees the events in the order they happened.
       let published = Promise.resolve();
+      // Not the engine's `failed`: a failure put back on the queue is not the end, and the job's own
+      // failure (to the follower, once final) says how it ended.
       const publish = (event: SyncEvent) => {
+        if (event.event === 'failed') return;
         published = published.then(() => job.updateProgress(event as never)).catch(() => undefined);
       };
       options.onJob?.({ jobId: job.id!, request, outcome: 'started' });
       try {
         const summary = await credport.syncs.run(request.sourceId, request.destinationId, {
           ...(request.streams ? { streams: request.streams } : {}),
-          fullRefresh: request.fullRefresh === true && job.attemptsMade === 0, // a retried run resumes
+          // A retried or handed-on run resumes (a stalled job's hand-over counts in attemptsStarted, not attemptsMade).
+          fullRefresh: request.fullRefresh === true && job.attemptsStarted <= 1,
           ...(request.concurrency !== undefined ? { concurrency: request.concurrency } : {}),
           signal: stop.signal,
           onEvent: publish,
@@ -169,7 +189,11 @@ export async function startSyncWorker(url: string, credport: Credport, options: 
       } catch (error) {
         await published;
         const details: ErrorDetails = error instanceof CredportError ? error.toJSON() : { code: 'internal', message: 'internal error', exitCode: ExitCode.internal };
-        const again = (stopping && error instanceof SyncCancelledError) || details.code === 'destination_busy' || details.exitCode === ExitCode.providerUnavailable;
+        // Again, on another attempt: what passes (a worker stopping, a destination still leased, a
+        // provider or the store away, a lost race). Not: bad input, a refused credential, a refused origin.
+        const transient = ['destination_busy', 'store_unavailable', 'write_conflict', 'lease_lost'].includes(details.code);
+        const providerAway = details.exitCode === ExitCode.providerUnavailable && details.code !== 'origin_refused';
+        const again = (stopping && error instanceof SyncCancelledError && !userCancelled.has(job.id!)) || transient || providerAway;
         options.onJob?.({ jobId: job.id!, request, outcome: again ? 'returned' : 'failed', error: details });
         throw again ? new Error(JSON.stringify(details)) : new UnrecoverableError(JSON.stringify(details));
       } finally {

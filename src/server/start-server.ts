@@ -56,7 +56,8 @@ export async function startServer(credport: Credport, options: StartOptions): Pr
     const stop = async () => {
       for (const signal of ['SIGINT', 'SIGTERM'] as const) process.off(signal, stop);
       options.announce({ event: 'stopping' });
-      await jobs.stopAll();
+      // In-process syncs stop at their next checkpoint; queued ones belong to their workers and go on.
+      if (!queue) await jobs.stopAll();
       await app.close();
       await queue?.close();
       await demo?.stop();

@@ -1,6 +1,6 @@
 import type Keyv from 'keyv';
 import { StoreError } from '../errors.js';
-import { redactUri } from '../text/redact-uri.js';
+import { redactUri, secretsOfUri } from '../text/redact-uri.js';
 
 /** Every key credport writes starts `credport:`, on every backend. */
 export const NAMESPACE = 'credport';
@@ -56,22 +56,20 @@ export async function openKeyv(uri: string): Promise<OpenedKeyv> {
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(uri)?.[1]?.toLowerCase();
   const open = scheme === undefined ? undefined : BACKENDS[scheme];
   if (!open || !Object.hasOwn(BACKENDS, scheme!)) {
-    throw new StoreError('store_unavailable', `store URI scheme "${scheme ?? shown.slice(0, 20)}" is not supported; use sqlite://<path>, postgresql://user:password@host/database or redis://host:port`);
+    throw new StoreError('store_unavailable', `store URI scheme "${scheme ?? '(none)'}" is not supported; use sqlite://<path>, postgresql://user:password@host/database or redis://host:port`);
   }
   try {
     return { ...(await open(uri, shown)), shown };
   } catch (error) {
-    // A driver may quote what it was given: the password never leaves in a message.
-    const password = passwordOf(uri);
-    if (password && error instanceof Error && error.message.includes(password)) error.message = error.message.split(password).join('***');
+    // A driver may quote what it was given: the password never leaves in a message, or in a stack.
+    if (error instanceof Error) {
+      for (const secret of secretsOfUri(uri)) {
+        error.message = error.message.split(secret).join('***');
+        if (error.stack) error.stack = error.stack.split(secret).join('***');
+      }
+    }
     throw error;
   }
-}
-
-function passwordOf(uri: string): string | undefined {
-  const userinfo = /^[a-z][a-z0-9+.-]*:\/\/([^@/?#]*)@/i.exec(uri)?.[1];
-  const colon = userinfo?.indexOf(':') ?? -1;
-  return colon === -1 ? undefined : userinfo!.slice(colon + 1) || undefined;
 }
 
 export function unusable(shown: string, error: unknown): StoreError {

@@ -65,13 +65,25 @@ export async function acquireLease(leases: Collection<LeaseRecord>, destination:
 function held(leases: Collection<LeaseRecord>, taken: LeaseRecord, ttl: number, now: () => number): HeldLease {
   let mine = taken;
   let lost = false;
+  // One renewal at a time: two in flight would start from one revision, and the loser would read
+  // its own renewal as a takeover.
+  let renewing: Promise<void> = Promise.resolve();
   // Renewed at a third of its life: two renewals can fail (a slow store) before it expires.
-  const timer = setInterval(() => void renew(), Math.max(ttl / 3, 50));
+  const timer = setInterval(() => {
+    renewing = renewing.then(renew);
+  }, Math.max(ttl / 3, 50));
   timer.unref();
   async function renew(): Promise<void> {
+    if (lost) return;
     const next = { ...mine, expiresAt: now() + ttl, rev: (mine.rev ?? 0) + 1 };
     try {
-      if (await leases.swap(mine.destination, next, mine.rev ?? 0)) mine = next;
+      if (await leases.swap(mine.destination, next, mine.rev ?? 0)) {
+        mine = next;
+        return;
+      }
+      // The record moved on: ours still (a renewal we did not see land), or another holder's.
+      const current = await leases.get(mine.destination);
+      if (current && current.token === mine.token && current.holder?.id === mine.holder?.id) mine = current;
       else stop(); // taken over: the next fenced write says so
     } catch {
       // the store is away for now; the next renewal tries again before the lease runs out
@@ -91,6 +103,7 @@ function held(leases: Collection<LeaseRecord>, taken: LeaseRecord, ttl: number, 
     },
     async release() {
       clearInterval(timer);
+      await renewing; // a renewal in flight lands first, so the release builds on it
       if (lost) return;
       // The record stays, with its token, so the next holder's is higher; it is merely free.
       const free: LeaseRecord = { destination: mine.destination, token: mine.token, expiresAt: 0, rev: (mine.rev ?? 0) + 1 };

@@ -46,7 +46,7 @@ describe('opening the store', () => {
 
   it.each([
     ['mongodb://u:hunter2@localhost:27017', 'mongodb'],
-    ['/just/a/path', '/just/a/path'],
+    ['/just/a/path', '(none)'],
     ['toString://x', 'tostring'],
   ])('refuses %s, naming the stores it takes', async (uri, named) => {
     const error = await openKeyv(uri).catch((e: unknown) => e);
@@ -58,6 +58,9 @@ describe('opening the store', () => {
     ['postgresql://credport:hunter2@db.example:5432/credport', 'postgresql://credport:***@db.example:5432/credport'],
     ['redis://:hunter2@cache:6379/2', 'redis://:***@cache:6379/2'],
     ['redis://default@cache:6379', 'redis://default@cache:6379'],
+    ['redis://:p@ss@cache:6379', 'redis://:***@cache:6379'], // drivers split at the last @
+    ['postgresql://u@db/credport?password=hunter2&sslmode=require', 'postgresql://u@db/credport?password=***&sslmode=require'],
+    ['postgresql://u:hun/ter2@db/credport', 'postgresql://(a URI that does not parse, not shown)'],
     ['sqlite:///home/me/credport.sqlite', 'sqlite:///home/me/credport.sqlite'],
   ])('prints %s without its password', (uri, shown) => {
     expect(redactUri(uri)).toBe(shown);

@@ -5,7 +5,9 @@ import { type Backend, NAMESPACE, parseOrMarkDamaged, type Scan, unusable } from
 import { escapeLike } from './sqlite.js';
 
 const CONNECT_TIMEOUT_MS = 5_000;
-const TABLE = 'keyv';
+// The adapter always uses public.keyv: the raw SQL here names the same table, whatever the role's search_path.
+const SCHEMA = 'public';
+const TABLE = `${SCHEMA}.keyv`;
 
 /**
  * The adapter, on a pool of our own: the adapter's shared pool is one per process (closing one
@@ -38,7 +40,7 @@ export async function openPostgres(uri: string, shown: string): Promise<Backend>
       throw unusable(shown, error);
     }
   }
-  const adapter = new OwnPoolPostgres({ uri, table: TABLE, pool } as ConstructorParameters<typeof KeyvPostgres>[0]);
+  const adapter = new OwnPoolPostgres({ uri, schema: SCHEMA, table: 'keyv', pool } as ConstructorParameters<typeof KeyvPostgres>[0]);
   adapter.on('error', () => undefined); // surfaced through throwOnErrors instead
   const keyv = new Keyv({ store: adapter, namespace: NAMESPACE, throwOnErrors: true, serialize: JSON.stringify, deserialize: parseOrMarkDamaged });
   keyv.on('error', () => undefined);
