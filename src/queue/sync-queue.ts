@@ -21,8 +21,11 @@ export interface SyncQueue {
   enqueue(request: SyncRequest): Promise<string>;
   /** Follows a job to its end: its events as the worker publishes them, then its summary or its error. */
   follow(jobId: string, onEvent: (event: SyncEvent) => void): Promise<SyncSummary>;
-  /** Asks the worker running a job to stop it after its current page's checkpoint (the job then fails as cancelled). */
-  cancel(jobId: string): Promise<void>;
+  /**
+   * Cancels a job: one not yet running is taken off the queue (true); a running one is asked to
+   * stop after its current page's checkpoint, and then fails as cancelled (false).
+   */
+  cancel(jobId: string): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -38,13 +41,23 @@ const ATTEMPTS = 5;
 const connection = (client: RedisClient) => client as never;
 
 export async function openSyncQueue(url: string): Promise<SyncQueue> {
-  const clients = [await connectRedis(url), await connectRedis(url)];
-  const queue = new Queue(QUEUE_NAME, { connection: connection(clients[0]!) });
-  const events = new QueueEvents(QUEUE_NAME, { connection: connection(clients[1]!) });
-  // A Redis hiccup: the follower's own read fails by name; without a listener BullMQ prints raw errors.
-  queue.on('error', () => undefined);
-  events.on('error', () => undefined);
-  await events.waitUntilReady();
+  const clients: RedisClient[] = [];
+  const closeAll = () => Promise.all(clients.map((c) => (c.isOpen ? c.close().catch(() => undefined) : undefined)));
+  let queue: Queue;
+  let events: QueueEvents;
+  try {
+    clients.push(await connectRedis(url), await connectRedis(url));
+    queue = new Queue(QUEUE_NAME, { connection: connection(clients[0]!) });
+    events = new QueueEvents(QUEUE_NAME, { connection: connection(clients[1]!) });
+    // A Redis hiccup: the follower's own read fails by name; without a listener BullMQ prints raw errors.
+    queue.on('error', () => undefined);
+    events.on('error', () => undefined);
+    await events.waitUntilReady();
+  } catch (error) {
+    // Nothing left open to keep the process alive after it reports the error.
+    await closeAll();
+    throw error;
+  }
   return {
     async enqueue(request) {
       const jobId = `sync_${randomBytes(8).toString('hex')}`;
@@ -60,12 +73,23 @@ export async function openSyncQueue(url: string): Promise<SyncQueue> {
     },
     follow: (jobId, onEvent) => follow(queue, events, jobId, onEvent),
     async cancel(jobId) {
+      const job = await Job.fromId(queue, jobId);
+      const state = job ? await job.getState() : undefined;
+      if (job && state !== undefined && ['waiting', 'delayed', 'prioritized', 'waiting-children'].includes(state)) {
+        // A worker may take it between the look and the removal: then it is running, and told below.
+        const removed = await job.remove().then(
+          () => true,
+          () => false,
+        );
+        if (removed) return true;
+      }
       await clients[0]!.publish(CANCEL_CHANNEL, jobId);
+      return false;
     },
     async close() {
       await events.close();
       await queue.close();
-      await Promise.all(clients.map((c) => (c.isOpen ? c.close() : undefined)));
+      await closeAll();
     },
   };
 }
@@ -139,8 +163,16 @@ export function queuedRun(queue: SyncQueue) {
       ...(options.fullRefresh ? { fullRefresh: true } : {}),
       ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
     });
-    options.signal?.addEventListener('abort', () => void queue.cancel(jobId).catch(() => undefined), { once: true });
-    return queue.follow(jobId, options.onEvent ?? (() => undefined));
+    let takenOff: (error: Error) => void = () => undefined;
+    const cancelledBeforeRun = new Promise<never>((_, reject) => (takenOff = reject));
+    const cancel = () =>
+      void queue
+        .cancel(jobId)
+        .then((removed) => removed && takenOff(new SyncCancelledError(undefined)))
+        .catch(() => undefined);
+    if (options.signal?.aborted) cancel();
+    else options.signal?.addEventListener('abort', cancel, { once: true });
+    return Promise.race([queue.follow(jobId, options.onEvent ?? (() => undefined)), cancelledBeforeRun]);
   };
 }
 
@@ -148,7 +180,10 @@ export function queuedRun(queue: SyncQueue) {
 export async function startSyncWorker(url: string, credport: Credport, options: WorkerOptions = {}): Promise<RunningWorker> {
   const client = await connectRedis(url);
   const running = new Map<AbortController, string>();
-  const listener = await connectRedis(url);
+  const listener = await connectRedis(url).catch(async (error: unknown) => {
+    await client.close().catch(() => undefined);
+    throw error;
+  });
   const userCancelled = new Set<string>();
   await listener.subscribe(CANCEL_CHANNEL, (jobId) => {
     for (const [controller, id] of running) {

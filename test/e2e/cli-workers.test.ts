@@ -204,4 +204,32 @@ describe('syncs on a queue, run by four workers sharing one store, one Redis and
       await emulator.stop();
     }
   }, 60_000);
+
+  it('a cancel of a queued sync that no worker has taken yet takes it off the queue: no worker runs it later', async () => {
+    const emulator = await new FrontEmulator({ records: 100 }).start();
+    const token = 'api-token-for-the-queue-test-0123456789';
+    const { env, pairs } = await onQueue(emulator, [{ streams: ['tags'], out: 'never' }], () => ({ CREDPORT_API_TOKEN: token }));
+    const served = await startServe({ home, env });
+    const api = (path: string, init: RequestInit = {}) =>
+      fetch(`${served.url}/api/v1${path}`, { ...init, headers: { authorization: `Bearer ${token}`, ...(init.body ? { 'content-type': 'application/json' } : {}) } });
+    try {
+      const queued = (await (await api('/syncs', { method: 'POST', body: JSON.stringify({ source: pairs[0]!.source, destination: pairs[0]!.destination }) })).json()) as { id: string };
+      expect((await api(`/syncs/${queued.id}/cancel`, { method: 'POST' })).status).toBeLessThan(300);
+      let status = 'running';
+      while (status === 'running') {
+        await sleep(20);
+        status = ((await (await api(`/syncs/${queued.id}`)).json()) as { status: string }).status;
+      }
+      expect(status).toBe('cancelled');
+      const worker = await startWorker(env);
+      await sleep(1_000);
+      expect(reports.filter((r) => r.pid === worker.pid)).toEqual([]); // nothing left on the queue for it
+      expect(emulator.stats.pages).toBe(0);
+      worker.kill('SIGTERM');
+      await new Promise((resolve) => worker.once('exit', resolve));
+    } finally {
+      await served.stop();
+      await emulator.stop();
+    }
+  }, 60_000);
 });
