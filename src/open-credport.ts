@@ -14,10 +14,11 @@ import type { LedgerEntry } from './sync/writers/provider-writer.js';
 import { LEASE_PREFIX, type LeaseRecord } from './sync/destination-lease.js';
 import { loadMasterKey } from './store/master-key.js';
 import { openKeyv } from './store/open-keyv.js';
-import { redactUri } from './text/redact-uri.js';
+import { failureReason } from './text/failure-reason.js';
+import { redactUri, secretsOfUri } from './text/redact-uri.js';
 import type { SharedWindows } from './http/shared-window.js';
 import { Sealer } from './store/sealer.js';
-import { resolveStoreLocation, type StoreLocation } from './store/store-location.js';
+import { nonEmpty, resolveStoreLocation, type StoreLocation } from './store/store-location.js';
 
 export interface CredportOptions {
   /** Folder of the default store and key file; else CREDPORT_HOME, $XDG_DATA_HOME/credport, ~/.local/share/credport. */
@@ -113,13 +114,8 @@ async function openSharedWindows(url: string | undefined): Promise<SharedWindows
   try {
     return await openRedisWindows(url);
   } catch (error) {
-    const reason = (error as Error)?.message?.replace(/\s+/g, ' ').slice(0, 200) ?? String(error);
-    throw new StoreError('store_unavailable', `the Redis for shared rate limits (CREDPORT_REDIS ${redactUri(url)}) cannot be used: ${reason}`);
+    throw new StoreError('store_unavailable', `the Redis for shared rate limits (CREDPORT_REDIS ${redactUri(url)}) cannot be used: ${failureReason(error, secretsOfUri(url))}`);
   }
-}
-
-function nonEmpty(value: string | undefined): string | undefined {
-  return value === undefined || value.trim() === '' ? undefined : value;
 }
 
 /** A store remembers the id of the key it was created with, so a wrong key is named at once, not after it seals new records. */

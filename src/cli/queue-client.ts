@@ -1,6 +1,5 @@
-import { StoreError } from '../errors.js';
+import { queueUnusable } from '../queue/queue-unusable.js';
 import type { SyncRequest } from '../queue/sync-queue.js';
-import { redactUri } from '../text/redact-uri.js';
 import type { SyncEvent, SyncSummary } from '../sync/sync-events.js';
 
 /**
@@ -13,10 +12,7 @@ export async function onQueue(
   options: { detach: boolean; json: boolean; onEvent: (event: SyncEvent) => void; signal: AbortSignal },
 ): Promise<SyncSummary | undefined> {
   const { openSyncQueue } = await import('../queue/sync-queue.js');
-  const queue = await openSyncQueue(url).catch((error: unknown) => {
-    const reason = (error as Error)?.message?.replace(/\s+/g, ' ').slice(0, 200) || String(error);
-    throw new StoreError('store_unavailable', `the queue (CREDPORT_QUEUE ${redactUri(url)}) cannot be used: ${reason}`);
-  });
+  const queue = await openSyncQueue(url).catch((error: unknown) => Promise.reject(queueUnusable(url, error)));
   try {
     const jobId = await queue.enqueue(request);
     if (options.detach) {

@@ -3,6 +3,7 @@ import { Job, Queue, QueueEvents, UnrecoverableError, Worker } from 'bullmq';
 import { CredportError, type ErrorDetails, ExitCode, RemoteSyncError, SyncCancelledError } from '../errors.js';
 import type { Credport } from '../open-credport.js';
 import { connectRedis, type RedisClient } from '../redis/connect-redis.js';
+import { failureReason } from '../text/failure-reason.js';
 import type { SyncEvent, SyncSummary } from '../sync/sync-events.js';
 
 export const QUEUE_NAME = 'credport-syncs';
@@ -122,8 +123,7 @@ function follow(queue: Queue, events: QueueEvents, jobId: string, onEvent: (even
 }
 
 function queueAway(error: unknown): RemoteSyncError {
-  const reason = (error as Error)?.message?.replace(/\s+/g, ' ').slice(0, 200) || String(error);
-  return new RemoteSyncError({ code: 'store_unavailable', message: `the queue cannot be read: ${reason}; the sync may still run in its worker`, exitCode: ExitCode.store });
+  return new RemoteSyncError({ code: 'store_unavailable', message: `the queue cannot be read: ${failureReason(error)}; the sync may still run in its worker`, exitCode: ExitCode.store });
 }
 
 function parseSummary(value: unknown): SyncSummary {

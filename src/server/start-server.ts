@@ -1,8 +1,7 @@
-import { StoreError } from '../errors.js';
 import { isLoopbackHost } from '../http/origin-policy.js';
 import type { Credport } from '../open-credport.js';
 import type { SyncQueue } from '../queue/sync-queue.js';
-import { redactUri } from '../text/redact-uri.js';
+import { queueUnusable } from '../queue/queue-unusable.js';
 import { loadApiToken } from './api-token.js';
 import { createServer } from './create-server.js';
 import { startDemoProviders } from './demo-providers.js';
@@ -73,8 +72,5 @@ export async function startServer(credport: Credport, options: StartOptions): Pr
 async function openQueue(url: string | undefined): Promise<SyncQueue | undefined> {
   if (!url?.trim()) return undefined;
   const { openSyncQueue } = await import('../queue/sync-queue.js');
-  return openSyncQueue(url.trim()).catch((error: unknown) => {
-    const reason = (error as Error)?.message?.replace(/\s+/g, ' ').slice(0, 200) || String(error);
-    throw new StoreError('store_unavailable', `the queue (CREDPORT_QUEUE ${redactUri(url)}) cannot be used: ${reason}`);
-  });
+  return openSyncQueue(url.trim()).catch((error: unknown) => Promise.reject(queueUnusable(url, error)));
 }

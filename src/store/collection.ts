@@ -90,7 +90,8 @@ export class Collection<T extends object> {
   }
 
   async delete(id: string): Promise<boolean> {
-    const group = this.groupOf(await this.get(id).catch(() => undefined));
+    // Only a backend that keeps groups needs the record's group before it goes: no extra read elsewhere.
+    const group = this.store.groups && this.groupField ? this.groupOf(await this.get(id).catch(() => undefined)) : undefined;
     const deleted = await this.call(() => this.store.keyv.delete(this.prefix + id));
     if (group !== undefined) await this.call(() => this.store.groups!.remove(this.prefix, this.groupField!, group, id));
     return deleted;

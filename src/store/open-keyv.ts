@@ -1,5 +1,6 @@
 import type Keyv from 'keyv';
 import { StoreError } from '../errors.js';
+import { failureReason } from '../text/failure-reason.js';
 import { redactUri, secretsOfUri } from '../text/redact-uri.js';
 
 /** Every key credport writes starts `credport:`, on every backend. */
@@ -72,9 +73,9 @@ export async function openKeyv(uri: string): Promise<OpenedKeyv> {
   }
 }
 
-export function unusable(shown: string, error: unknown): StoreError {
-  const reason = (error as Error)?.message?.replace(/\s+/g, ' ').slice(0, 200) || String((error as Error)?.name ?? error);
-  return new StoreError('store_unavailable', `store ${shown} cannot be used: ${reason}`);
+/** `secrets`: the URI's password, scrubbed from a driver's message before it is cut short. */
+export function unusable(shown: string, error: unknown, secrets: readonly string[] = []): StoreError {
+  return new StoreError('store_unavailable', `store ${shown} cannot be used: ${failureReason(error, secrets)}`);
 }
 
 /** A value that is not JSON comes back as an empty record, which the record check names as damaged by its key. */
@@ -84,4 +85,16 @@ export function parseOrMarkDamaged<Value>(text: string): { value?: Value } {
   } catch {
     return { value: { damaged: 'not valid JSON' } as Value };
   }
+}
+
+// Shared by the backends, here so that loading one backend never loads another's driver.
+
+export function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+/** A row the filter keeps: its field equals the value, or it is damaged (so the record check names it). */
+export function matches(value: unknown, where: { field: string; equals: string }): boolean {
+  const record = value as Record<string, unknown> | null;
+  return record === null || typeof record !== 'object' || 'damaged' in record || record[where.field] === where.equals;
 }

@@ -26,6 +26,7 @@ export function resolveStoreLocation(input: StoreLocationInput = {}): StoreLocat
   return { home, uri, keyFile: join(home, 'master.key') };
 }
 
-function nonEmpty(value: string | undefined): string | undefined {
+/** An environment value, or undefined when it is unset or blank. */
+export function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value.trim() === '' ? undefined : value;
 }

@@ -111,18 +111,13 @@ export class SyncService {
         const clients = { reader: readerClient?.withEvents(streamEvents(name)), writer: writerClient?.withEvents(streamEvents(name)) };
         plans.push(await this.plan(name, source, destination, tiles, clients, rejects, { ahead: concurrency, shared: shared.has(name), ledger }, (e) => onEvent(e)));
       }
-    } catch (error) {
-      await lease.release();
-      throw error;
-    }
-    // One budget per credential in this process, set by the sync that holds the destination: the
-    // source's setting bounds its requests in flight; a destination on another credential keeps
-    // its connector's (or the run's --concurrency).
-    if (source.credentialId) gateFor(source.credentialId).limitInFlight(concurrency);
-    if (destination.credentialId && destination.credentialId !== source.credentialId) {
-      gateFor(destination.credentialId).limitInFlight(options.concurrency ?? writesTo?.manifest.http.concurrency ?? concurrency);
-    }
-    try {
+      // One budget per credential in this process, set by the sync that holds the destination: the
+      // source's setting bounds its requests in flight; a destination on another credential keeps
+      // its connector's (or the run's --concurrency).
+      if (source.credentialId) gateFor(source.credentialId).limitInFlight(concurrency);
+      if (destination.credentialId && destination.credentialId !== source.credentialId) {
+        gateFor(destination.credentialId).limitInFlight(options.concurrency ?? writesTo?.manifest.http.concurrency ?? concurrency);
+      }
       return await runSync(
         {
           key: `${source.id}:${destination.id}`,

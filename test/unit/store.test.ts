@@ -6,8 +6,8 @@ import Keyv from 'keyv';
 import { StoreError } from '../../src/errors.js';
 import { CredentialRecords } from '../../src/store/credential-records.js';
 import { keyId, loadMasterKey } from '../../src/store/master-key.js';
-import { openKeyv } from '../../src/store/open-keyv.js';
-import { redactUri } from '../../src/text/redact-uri.js';
+import { openKeyv, unusable } from '../../src/store/open-keyv.js';
+import { redactUri, secretsOfUri } from '../../src/text/redact-uri.js';
 import { resolveStoreLocation } from '../../src/store/store-location.js';
 import { randomMasterKey, removeHome, tempHome } from '../helpers/temp-home.js';
 
@@ -64,6 +64,14 @@ describe('opening the store', () => {
     ['sqlite:///home/me/credport.sqlite', 'sqlite:///home/me/credport.sqlite'],
   ])('prints %s without its password', (uri, shown) => {
     expect(redactUri(uri)).toBe(shown);
+  });
+
+  it('keeps no part of a password a driver quoted at the edge where its message is cut', () => {
+    const uri = 'postgresql://credport:hunter2-long-password@db:5432/credport';
+    const quoted = new Error(`${'x'.repeat(190)} hunter2-long-password`);
+    const error = unusable(redactUri(uri), quoted, secretsOfUri(uri));
+    expect(error.message).not.toContain('hunter2');
+    expect(error.message).toContain('cannot be used: ');
   });
 
   it('names a store it cannot create', async () => {

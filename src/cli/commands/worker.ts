@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { InputError, StoreError } from '../../errors.js';
+import { InputError } from '../../errors.js';
+import { queueUnusable } from '../../queue/queue-unusable.js';
 import { redactUri } from '../../text/redact-uri.js';
 import { wholeNumber } from '../option-parsers.js';
 import { type GlobalOptions, withCredport } from '../run-action.js';
@@ -43,10 +44,7 @@ lock runs out (CREDPORT_QUEUE_LOCK_MS, default 30000).`,
             else if (report.outcome === 'finished') console.log(`${what}: synced ${report.summary!.records} records`);
             else console.log(`${what}: ${report.outcome === 'returned' ? 'back on the queue' : 'failed'}: ${report.error!.message}`);
           },
-        }).catch((error: unknown) => {
-          const reason = (error as Error)?.message?.replace(/\s+/g, ' ').slice(0, 200) || String(error);
-          throw new StoreError('store_unavailable', `the queue (CREDPORT_QUEUE ${redactUri(url)}) cannot be used: ${reason}`);
-        });
+        }).catch((error: unknown) => Promise.reject(queueUnusable(url, error)));
         if (options.json) process.stdout.write(`${JSON.stringify({ event: 'ready', concurrency, queue: redactUri(url), pid: process.pid })}\n`);
         else console.log(`worker ${process.pid} ready: ${concurrency} sync${concurrency === 1 ? '' : 's'} at a time from ${redactUri(url)}`);
         await new Promise<void>((resolve) => {

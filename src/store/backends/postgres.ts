@@ -1,8 +1,8 @@
 import KeyvPostgres from '@keyv/postgres';
 import Keyv from 'keyv';
 import pg from 'pg';
-import { type Backend, NAMESPACE, parseOrMarkDamaged, type Scan, unusable } from '../open-keyv.js';
-import { escapeLike } from './sqlite.js';
+import { secretsOfUri } from '../../text/redact-uri.js';
+import { type Backend, escapeLike, matches, NAMESPACE, parseOrMarkDamaged, type Scan, unusable } from '../open-keyv.js';
 
 const CONNECT_TIMEOUT_MS = 5_000;
 // The adapter always uses public.keyv: the raw SQL here names the same table, whatever the role's search_path.
@@ -37,7 +37,7 @@ export async function openPostgres(uri: string, shown: string): Promise<Backend>
     // Two processes creating the table at once: one of them loses the race on the catalogue.
     if ((error as { code?: string }).code !== '23505') {
       await pool.end().catch(() => undefined);
-      throw unusable(shown, error);
+      throw unusable(shown, error, secretsOfUri(uri));
     }
   }
   const adapter = new OwnPoolPostgres({ uri, schema: SCHEMA, table: 'keyv', pool } as ConstructorParameters<typeof KeyvPostgres>[0]);
@@ -84,8 +84,3 @@ export async function openPostgres(uri: string, shown: string): Promise<Backend>
   return { keyv, scan, swap, insert, fencedPut, close: () => adapter.disconnect() };
 }
 
-/** A row the filter keeps: its field equals the value, or it is damaged (so the record check names it). */
-export function matches(value: unknown, where: { field: string; equals: string }): boolean {
-  const record = value as Record<string, unknown> | null;
-  return record === null || typeof record !== 'object' || 'damaged' in record || record[where.field] === where.equals;
-}

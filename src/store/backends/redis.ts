@@ -1,8 +1,8 @@
 import KeyvRedis from '@keyv/redis';
 import Keyv from 'keyv';
 import { connectRedis, type RedisClient } from '../../redis/connect-redis.js';
-import { type Backend, type GroupIndex, NAMESPACE, parseOrMarkDamaged, type Scan, unusable } from '../open-keyv.js';
-import { matches } from './postgres.js';
+import { secretsOfUri } from '../../text/redact-uri.js';
+import { type Backend, type GroupIndex, matches, NAMESPACE, parseOrMarkDamaged, type Scan, unusable } from '../open-keyv.js';
 
 const BATCH = 1_000;
 const SWAP_SCRIPT = `
@@ -30,7 +30,7 @@ export async function openRedis(uri: string, shown: string): Promise<Backend> {
   try {
     client = await connectRedis(uri);
   } catch (error) {
-    throw unusable(shown, error);
+    throw unusable(shown, error, secretsOfUri(uri));
   }
 
   const adapter = new KeyvRedis(client, { throwOnErrors: true, throwOnConnectError: true });

@@ -2,7 +2,7 @@ import { chmod, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import KeyvSqlite from '@keyv/sqlite';
 import Keyv from 'keyv';
-import { type Backend, NAMESPACE, parseOrMarkDamaged, type Scan, unusable } from '../open-keyv.js';
+import { type Backend, escapeLike, NAMESPACE, parseOrMarkDamaged, type Scan, unusable } from '../open-keyv.js';
 
 // Several CLI runs and a host's workers may write one file at once: wait for the lock rather
 // than surface "database is locked", for longer than any single write can hold it.
@@ -61,6 +61,3 @@ export async function openSqlite(uri: string, shown: string): Promise<Backend> {
   return { keyv, scan, swap, insert, fencedPut, close: () => adapter.disconnect() };
 }
 
-export function escapeLike(text: string): string {
-  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
-}
