@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Job, Queue, QueueEvents, UnrecoverableError, Worker } from 'bullmq';
 import { CredportError, type ErrorDetails, ExitCode, RemoteSyncError, SyncCancelledError } from '../errors.js';
 import type { Credport } from '../open-credport.js';
+import { coalesceProgress } from './coalesce-progress.js';
 import { connectRedis, type RedisClient } from '../redis/connect-redis.js';
 import { failureReason } from '../text/failure-reason.js';
 import type { SyncEvent, SyncSummary } from '../sync/sync-events.js';
@@ -38,6 +39,8 @@ const CANCEL_CHANNEL = 'credport:sync-cancel';
 const DEFAULT_LOCK_MS = 30_000;
 // Retried: a worker that stopped (SIGTERM) or died, a destination still leased, a provider away.
 const ATTEMPTS = 5;
+// A progress bar redrawn ten times a second looks live; more is load on Redis and every follower.
+const PROGRESS_EVERY_MS = 100;
 
 const connection = (client: RedisClient) => client as never;
 
@@ -53,6 +56,8 @@ export async function openSyncQueue(url: string): Promise<SyncQueue> {
     // A Redis hiccup: the follower's own read fails by name; without a listener BullMQ prints raw errors.
     queue.on('error', () => undefined);
     events.on('error', () => undefined);
+    // Each followed job adds its own three listeners until it ends: a server follows any number at once.
+    events.setMaxListeners(0);
     await events.waitUntilReady();
   } catch (error) {
     // Nothing left open to keep the process alive after it reports the error.
@@ -204,10 +209,10 @@ export async function startSyncWorker(url: string, credport: Credport, options: 
       let published = Promise.resolve();
       // Not the engine's `failed`: a failure put back on the queue is not the end, and the job's own
       // failure (to the follower, once final) says how it ended.
-      const publish = (event: SyncEvent) => {
-        if (event.event === 'failed') return;
+      const progress = coalesceProgress((event) => {
         published = published.then(() => job.updateProgress(event as never)).catch(() => undefined);
-      };
+      }, PROGRESS_EVERY_MS);
+      const publish = (event: SyncEvent) => event.event !== 'failed' && progress.push(event);
       options.onJob?.({ jobId: job.id!, request, outcome: 'started' });
       try {
         const summary = await credport.syncs.run(request.sourceId, request.destinationId, {
@@ -218,10 +223,12 @@ export async function startSyncWorker(url: string, credport: Credport, options: 
           signal: stop.signal,
           onEvent: publish,
         });
+        progress.flush();
         await published;
         options.onJob?.({ jobId: job.id!, request, outcome: 'finished', summary });
         return summary;
       } catch (error) {
+        progress.flush();
         await published;
         const details: ErrorDetails = error instanceof CredportError ? error.toJSON() : { code: 'internal', message: 'internal error', exitCode: ExitCode.internal };
         // Again, on another attempt: what passes (a worker stopping, a destination still leased, a
