@@ -7,7 +7,9 @@ const checkpoint = (stream: string, n: number): SyncEvent => ({ event: 'checkpoi
 const label = (e: SyncEvent) => `${e.event}:${'stream' in e ? e.stream : ''}:${'page' in e ? e.page : 'pages' in e ? e.pages : ''}`;
 
 describe('coalesceProgress (what a queued sync sends its followers)', () => {
-  afterEach(() => jest.useRealTimers());
+  afterEach(() => {
+    jest.useRealTimers();
+  });
 
   it('sends only the latest page and checkpoint of each stream per interval, in the order they last happened', () => {
     jest.useFakeTimers();
