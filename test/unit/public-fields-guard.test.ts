@@ -47,6 +47,13 @@ describe('when a public field holds the secret', () => {
     expect(holdsSecret(`hint: ${secret.slice(10, 25)} ...`, secret)).toBe(false);
     expect(holdsSecret(secret.slice(0, 15), secret)).toBe(false);
   });
+
+  it("a longer secret's first and last 16 characters count as much as any in the middle", () => {
+    const secret = 'k3y_0123456789abcdefghij'; // 24 characters: 9 stretches of 16
+    expect(holdsSecret(`tail ${secret.slice(-16)}`, secret)).toBe(true);
+    expect(holdsSecret(`${secret.slice(0, 16)} head`, secret)).toBe(true);
+    expect(holdsSecret(secret.slice(-16), secret)).toBe(true); // the field is exactly the stretch
+  });
 });
 
 describe('the guard over a connector', () => {
@@ -56,6 +63,24 @@ describe('the guard over a connector', () => {
       expect.objectContaining({ field: 'account', message: 'Account (account) contains the Token (or part of it): public fields are stored and shown in the clear, so a secret must not go there' }),
     );
     expect(() => refuseSecretsInPublicFields(acme, { name: 'n', account: 'acct', token: 'secret-value' }, { token: 'secret-value' })).not.toThrow();
+  });
+
+  it('names a field without a title by its key, and the base URL as such, never quoting the value', async () => {
+    const acme = registry.get('acme');
+    const secret = 'secret-value';
+    expect(() => refuseSecretsInPublicFields(acme, { extra: `x ${secret}` }, { token: secret })).toThrow(
+      expect.objectContaining({ field: 'extra', message: '"extra" contains the Token (or part of it): public fields are stored and shown in the clear, so a secret must not go there' }),
+    );
+    expect(() => refuseSecretsInPublicFields(acme, { baseUrl: `https://${secret}.example` }, { token: secret })).toThrow(
+      expect.objectContaining({ field: 'baseUrl', message: expect.stringMatching(/^base URL \(baseUrl\) contains the Token /) }),
+    );
+    // A secret field without a title is called a secret, not by its key.
+    const bare = await tempHome();
+    const untitled = { ...schema, $id: 'https://example.com/bare.schema.json', properties: { ...schema.properties, token: { type: 'string', writeOnly: true } } };
+    await writeConnector(bare, 'bare', () => undefined, untitled);
+    const withBare = await ConnectorRegistry.load({ extraConnectorDirs: [bare] });
+    expect(() => refuseSecretsInPublicFields(withBare.get('bare'), { account: secret }, { token: secret })).toThrow('Account (account) contains the secret (or part of it)');
+    await removeHome(bare);
   });
 
   it("refuses the manifest's secret shape in any public field, and only where the manifest gives one", () => {
