@@ -245,7 +245,14 @@ export async function startSyncWorker(url: string, credport: Credport, options: 
     { connection: connection(client), concurrency: options.concurrency ?? 1, lockDuration: lockMs, stalledInterval: Math.max(500, Math.floor(lockMs / 2)), maxStalledCount: ATTEMPTS },
   );
   worker.on('error', () => undefined); // a Redis hiccup; the worker reconnects
-  await worker.waitUntilReady();
+  try {
+    await worker.waitUntilReady();
+  } catch (error) {
+    // Redis went away between our connect and BullMQ's: close what we opened, or the process never exits.
+    await worker.close(true).catch(() => undefined);
+    for (const c of [client, listener]) if (c.isOpen) await c.close().catch(() => undefined);
+    throw error;
+  }
   return {
     async stop() {
       stopping = true;
