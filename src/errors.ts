@@ -114,6 +114,15 @@ export class SyncCancelledError extends CredportError {
   }
 }
 
+/** A key rotation stopped on request between two batches: every record is readable, and the next `keys rotate` goes on. */
+export class RotationStoppedError extends CredportError {
+  readonly exitCode = ExitCode.cancelled;
+
+  constructor(done: number, left: number) {
+    super('rotation_stopped', `key rotation stopped after re-sealing ${done} records (${left} left); every record stays readable with either key: run credport keys rotate again to finish`);
+  }
+}
+
 /** A sync that failed in a worker, as the worker reported it: its code, message and exit code. */
 export class RemoteSyncError extends CredportError {
   readonly exitCode: ExitCode;

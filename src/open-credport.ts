@@ -12,12 +12,13 @@ import type { SyncState } from './sync/sync-engine.js';
 import { SyncService } from './sync/sync-service.js';
 import type { LedgerEntry } from './sync/writers/provider-writer.js';
 import { LEASE_PREFIX, type LeaseRecord } from './sync/destination-lease.js';
-import { loadMasterKey } from './store/master-key.js';
+import { loadMasterKeys } from './store/master-key.js';
 import { openKeyv } from './store/open-keyv.js';
 import { failureReason } from './text/failure-reason.js';
 import { redactUri, secretsOfUri } from './text/redact-uri.js';
 import type { SharedWindows } from './http/shared-window.js';
-import { Sealer } from './store/sealer.js';
+import { StoreKeys } from './store/store-keys.js';
+import { KeyService } from './credentials/key-rotation.js';
 import { nonEmpty, resolveStoreLocation, type StoreLocation } from './store/store-location.js';
 
 export interface CredportOptions {
@@ -27,6 +28,8 @@ export interface CredportOptions {
   storeUri?: string;
   /** Base64 master key; else CREDPORT_MASTER_KEY, else <home>/master.key (created on first use). */
   masterKey?: string;
+  /** Base64 key a rotation moves to (`keys.rotate()`); else CREDPORT_MASTER_KEY_NEXT, else <home>/master.key.next when the key is a file. */
+  nextMasterKey?: string;
   /** Folders of extra connectors, after the built-in ones; else CREDPORT_CONNECTORS. */
   extraConnectorDirs?: string[];
   http?: Partial<HttpSettings>;
@@ -42,6 +45,8 @@ export interface Credport {
   /** Sources and destinations: saved configurations pointing at credentials. */
   readonly configs: SavedConfigs;
   readonly syncs: SyncService;
+  /** The master key: its status, and rotation to a new one with the store in use. */
+  readonly keys: KeyService;
   readonly location: StoreLocation;
   close(): Promise<void>;
 }
@@ -57,14 +62,15 @@ export async function openCredport(options: CredportOptions = {}): Promise<Credp
   const http = httpSettingsFromEnv(env, options.http);
   const registry = await loadRegistry(options);
   const location = resolveStoreLocation({ home: options.home, storeUri: options.storeUri, env });
-  const masterKey = await loadMasterKey({ envValue: options.masterKey ?? env.CREDPORT_MASTER_KEY, keyFile: location.keyFile });
-  const sealer = new Sealer(masterKey);
+  const keySources = { envValue: options.masterKey ?? env.CREDPORT_MASTER_KEY, nextEnvValue: options.nextMasterKey ?? env.CREDPORT_MASTER_KEY_NEXT, keyFile: location.keyFile };
+  // Read before the store opens: a malformed key is named before any connection is made.
+  const heldAtOpen = await loadMasterKeys(keySources);
   const opened = await openKeyv(location.uri);
   let sharedWindows: SharedWindows | undefined;
   try {
     sharedWindows = await openSharedWindows(options.redisUrl ?? nonEmpty(env.CREDPORT_REDIS));
     const records = new CredentialRecords(opened);
-    await checkMasterKey(records, sealer, masterKey.source === 'env' ? 'CREDPORT_MASTER_KEY' : location.keyFile);
+    const keys = await StoreKeys.open(records, heldAtOpen, () => loadMasterKeys(keySources), heldAtOpen[0]!.source === 'env' ? 'CREDPORT_MASTER_KEY' : location.keyFile);
     const collection = <T extends object>(prefix: string, kind: string, fix: string) =>
       new Collection<T>(
         opened,
@@ -76,7 +82,7 @@ export async function openCredport(options: CredportOptions = {}): Promise<Credp
       );
     // The credential service asks the configs what uses a credential; the configs ask it for tiles.
     let configs: SavedConfigs | undefined;
-    const credentials = new CredentialService({ registry, records, sealer, http, usersOf: (id) => configs!.usersOf(id) });
+    const credentials = new CredentialService({ registry, records, keys, http, usersOf: (id) => configs!.usersOf(id) });
     configs = new SavedConfigs({
       registry,
       credentials,
@@ -99,7 +105,7 @@ export async function openCredport(options: CredportOptions = {}): Promise<Credp
       await sharedWindows?.close();
       await opened.close();
     };
-    return { registry, credentials, configs, syncs, location, close };
+    return { registry, credentials, configs, syncs, keys: new KeyService({ records, keys }), location, close };
   } catch (error) {
     await sharedWindows?.close().catch(() => undefined);
     await opened.close().catch(() => undefined);
@@ -118,17 +124,3 @@ async function openSharedWindows(url: string | undefined): Promise<SharedWindows
   }
 }
 
-/** A store remembers the id of the key it was created with, so a wrong key is named at once, not after it seals new records. */
-async function checkMasterKey(records: CredentialRecords, sealer: Sealer, source: string): Promise<void> {
-  const meta = await records.getMeta<{ kid: string }>('master-key');
-  if (!meta) {
-    await records.setMeta('master-key', { kid: sealer.kid, createdAt: new Date().toISOString() });
-    return;
-  }
-  if (!sealer.knows(meta.kid)) {
-    throw new StoreError(
-      'wrong_master_key',
-      `wrong master key: this store was created with key ${meta.kid}, but ${source} holds key ${sealer.kid}; use the key the store was created with`,
-    );
-  }
-}

@@ -7,6 +7,7 @@ import { registerConnectorCommands } from './commands/connectors.js';
 import { registerCredentialCommands } from './commands/credentials.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerEmulateCommand } from './commands/emulate.js';
+import { registerKeyCommands } from './commands/keys.js';
 import { registerConfigCommands } from './commands/configs.js';
 import { registerServeCommand } from './commands/serve.js';
 import { registerSyncCommand } from './commands/sync.js';
@@ -17,6 +18,7 @@ Environment:
   CREDPORT_HOME          folder of the store and key file (default $XDG_DATA_HOME/credport or ~/.local/share/credport)
   CREDPORT_STORE         keyv store URI (default sqlite://$CREDPORT_HOME/credport.sqlite)
   CREDPORT_MASTER_KEY    base64 32-byte master key (default: $CREDPORT_HOME/master.key, created on first use, mode 0600)
+  CREDPORT_MASTER_KEY_NEXT  the key \`credport keys rotate\` moves the store to (set it in every process first)
   CREDPORT_CONNECTORS    extra connector folders, ':'-separated
   CREDPORT_HTTP_TIMEOUT_MS, CREDPORT_HTTP_RETRIES   provider request timeout (10000) and retries (2)
   CREDPORT_QUEUE         redis:// URL of the sync queue: \`sync\` enqueues, \`credport worker\` runs (default: run in-process)
@@ -47,6 +49,7 @@ export function buildProgram(): Command {
   registerConnectorCommands(program);
   registerCredentialCommands(program);
   registerConfigCommands(program);
+  registerKeyCommands(program);
   registerSyncCommand(program);
   registerWorkerCommand(program);
   registerServeCommand(program);

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
 import type { SecretValues } from '../auth/create-auth.js';
 import { InputError, NotFoundError, ProviderRejectedError, StoreError } from '../errors.js';
 import type { CredentialTile } from '../generated/credential-tile.js';
@@ -8,7 +9,7 @@ import type { ClientExtras, ProviderClient } from '../http/provider-client.js';
 import type { Connector } from '../registry/connector.js';
 import type { ConnectorRegistry } from '../registry/connector-registry.js';
 import type { CredentialRecords } from '../store/credential-records.js';
-import type { Sealer } from '../store/sealer.js';
+import type { SealerSource } from '../store/store-keys.js';
 import { printable } from '../text/printable.js';
 import { associatedData, type CredentialRecord, secretHint, toTile } from './credential-record.js';
 import { refuseSecretShapeInPublicFields, refuseSecretsInPublicFields } from './public-fields-guard.js';
@@ -39,7 +40,8 @@ export interface RotateCredentialInput {
 export interface CredentialServiceDeps {
   registry: ConnectorRegistry;
   records: CredentialRecords;
-  sealer: Sealer;
+  /** The sealer of the store's key as of now: a key rotation can change it while the process runs. */
+  keys: SealerSource;
   http?: HttpSettings;
   now?: () => Date;
   /** Names of what uses a credential (sources, destinations); a delete is refused while any do. */
@@ -87,7 +89,7 @@ export class CredentialService {
     const at = this.now().toISOString();
     const checked = input.verify === false ? undefined : await this.verify(connector, baseUrl, secrets);
     const id = newCredentialId();
-    const sealed = this.deps.sealer.seal(JSON.stringify(secrets), associatedData({ id, connector: connector.id, baseUrl }));
+    const sealed = (await this.deps.keys.forWrite()).seal(JSON.stringify(secrets), associatedData({ id, connector: connector.id, baseUrl }));
     const record: CredentialRecord = {
       v: 1,
       id,
@@ -122,13 +124,13 @@ export class CredentialService {
   async test(id: string): Promise<CredentialTile> {
     const record = await this.load(id);
     const connector = this.deps.registry.get(record.connector);
-    const secrets = this.openSecrets(record);
+    const secrets = await this.openSecretsFresh(record);
     try {
       const identity = await this.verify(connector, record.baseUrl, secrets);
       const at = this.now().toISOString();
-      return await this.changeIfSameSecret(record, { status: 'verified', identity, verifiedAt: at, updatedAt: at });
+      return await this.changeIfSameSecret(record, secrets, { status: 'verified', identity, verifiedAt: at, updatedAt: at });
     } catch (error) {
-      if (error instanceof ProviderRejectedError) await this.changeIfSameSecret(record, { status: 'invalid', updatedAt: this.now().toISOString() });
+      if (error instanceof ProviderRejectedError) await this.changeIfSameSecret(record, secrets, { status: 'invalid', updatedAt: this.now().toISOString() });
       throw error;
     }
   }
@@ -137,8 +139,10 @@ export class CredentialService {
    * The provider answered about the secret we read; if the credential was rotated or deleted
    * meanwhile, that answer is stale and must not bring the old record back.
    */
-  private changeIfSameSecret(read: CredentialRecord, changes: Partial<CredentialRecord>): Promise<CredentialTile> {
-    return this.change(read.id, (now) => (now.sealed.ct === read.sealed.ct ? { ...now, ...changes } : undefined), 'tested');
+  private changeIfSameSecret(read: CredentialRecord, secrets: SecretValues, changes: Partial<CredentialRecord>): Promise<CredentialTile> {
+    // Re-sealed under a new master key is still the same secret: compared by what it opens to.
+    const same = (now: CredentialRecord) => now.sealed.ct === read.sealed.ct || isDeepStrictEqual(this.openSecretsOrNothing(now), secrets);
+    return this.change(read.id, (now) => (same(now) ? { ...now, ...changes } : undefined), 'tested');
   }
 
   /** The new secret is validated and verified before it replaces the old one; on any failure the old one stays. */
@@ -156,6 +160,7 @@ export class CredentialService {
     const secrets = pick(candidate, connector.authFields);
     const identity = input.verify === false ? undefined : await this.verify(connector, record.baseUrl, secrets);
     const at = this.now().toISOString();
+    const sealer = await this.deps.keys.forWrite();
     // Verified once; if another change lands meanwhile, the new secret is applied to what it saved.
     return this.change(id, (now) => {
       refuseSecretsInPublicFields(connector, { name: now.name, ...(now.description ? { description: now.description } : {}) }, given);
@@ -163,7 +168,7 @@ export class CredentialService {
         ...now,
         status: identity ? 'verified' : 'unverified',
         updatedAt: at,
-        sealed: this.deps.sealer.seal(JSON.stringify(secrets), associatedData(now)),
+        sealed: sealer.seal(JSON.stringify(secrets), associatedData(now)),
       };
       delete next.secretHint;
       // An unverified new secret says nothing about whose it is: the old identity (a USER key type, say) must not vouch for it.
@@ -214,7 +219,7 @@ export class CredentialService {
     const record = await this.load(id);
     const connector = this.deps.registry.get(record.connector);
     const { http, ...extras } = options;
-    return this.clientFor(connector, record.baseUrl, this.openSecrets(record), http, extras);
+    return this.clientFor(connector, record.baseUrl, await this.openSecretsFresh(record), http, extras);
   }
 
   /** The provider refused the credential during a sync: its tile says so until it is tested or rotated. */
@@ -243,7 +248,21 @@ export class CredentialService {
 
   private openSecrets(record: CredentialRecord): SecretValues {
     if (record.baseUrl !== undefined) checkBaseUrl(record.baseUrl);
-    return JSON.parse(this.deps.sealer.open(record.sealed, associatedData(record), `credential ${record.id}`)) as SecretValues;
+    return JSON.parse(this.deps.keys.current.open(record.sealed, associatedData(record), `credential ${record.id}`)) as SecretValues;
+  }
+
+  private openSecretsOrNothing(record: CredentialRecord): SecretValues | undefined {
+    try {
+      return this.openSecrets(record);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** As openSecrets, but a record sealed under a key this process has not loaded yet (a rotation elsewhere) reloads the keys once. */
+  private async openSecretsFresh(record: CredentialRecord): Promise<SecretValues> {
+    if (!this.deps.keys.current.knows(record.sealed.kid)) await this.deps.keys.refresh();
+    return this.openSecrets(record);
   }
 
   /**

@@ -102,6 +102,24 @@ export class Collection<T extends object> {
     return this.list();
   }
 
+  /** Every record by id, a damaged one as the error that names it: for a sweep over all that must not stop at one. */
+  async entries(): Promise<[string, T | StoreError][]> {
+    const rows = await this.call(async () => {
+      if (this.store.scan) return this.store.scan(this.prefix);
+      const out: [string, unknown][] = [];
+      for await (const [key, value] of this.store.keyv.iterator!(undefined)) if (typeof key === 'string' && key.startsWith(this.prefix)) out.push([key.slice(this.prefix.length), value]);
+      return out;
+    });
+    return rows.map(([id, value]): [string, T | StoreError] => {
+      try {
+        return [id, this.check(value, id)];
+      } catch (error) {
+        if (error instanceof StoreError) return [id, error];
+        throw error;
+      }
+    });
+  }
+
   /** The records whose top-level `field` equals a value; the backend filters where it can. */
   async where(field: keyof T & string, equals: string): Promise<T[]> {
     return this.list({ field, equals });

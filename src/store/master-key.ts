@@ -1,5 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, rename, stat } from 'node:fs/promises';
 import { StoreError } from '../errors.js';
 import { writeFileOnce } from './write-file-once.js';
 
@@ -22,6 +22,42 @@ export async function loadMasterKey(options: { envValue?: string | undefined; ke
     return withKid(decode(options.envValue.trim(), 'CREDPORT_MASTER_KEY'), 'env');
   }
   return withKid(await readOrCreateKeyFile(options.keyFile), 'file');
+}
+
+/**
+ * Every key this process holds, the one to seal under first: CREDPORT_MASTER_KEY (or the key
+ * file) and, when a rotation is prepared, CREDPORT_MASTER_KEY_NEXT (or `<key file>.next`). Which of
+ * them seals is the store's choice (store-keys.ts), so a process can hold the next key before a
+ * rotation starts and keep working through it.
+ */
+export async function loadMasterKeys(options: { envValue?: string | undefined; nextEnvValue?: string | undefined; keyFile: string }): Promise<MasterKey[]> {
+  const current = await loadMasterKey(options);
+  const next =
+    options.nextEnvValue !== undefined && options.nextEnvValue.trim() !== ''
+      ? withKid(decode(options.nextEnvValue.trim(), 'CREDPORT_MASTER_KEY_NEXT'), 'env')
+      : current.source === 'file'
+        ? await readKeyFile(nextKeyFile(options.keyFile)).then((key) => (key ? withKid(key, 'file') : undefined))
+        : undefined;
+  return next && next.kid !== current.kid ? [current, next] : [current];
+}
+
+/** Where `credport keys rotate` puts the new key of a store whose key is a file, until the rotation ends. */
+export function nextKeyFile(keyFile: string): string {
+  return `${keyFile}.next`;
+}
+
+/** The next key file, created (random, mode 0600) unless it is there already. */
+export async function prepareNextKeyFile(keyFile: string): Promise<MasterKey> {
+  return withKid(await readOrCreateKeyFile(nextKeyFile(keyFile)), 'file');
+}
+
+/** Ends a rotation of a key file: the next key replaces the old one in one rename, and the old key is gone. */
+export async function promoteNextKeyFile(keyFile: string): Promise<void> {
+  try {
+    await rename(nextKeyFile(keyFile), keyFile);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw storeError(keyFile, error);
+  }
 }
 
 function withKid(key: Buffer, source: MasterKey['source']): MasterKey {

@@ -10,6 +10,7 @@ import { CredentialRecords } from '../../src/store/credential-records.js';
 import { loadMasterKey } from '../../src/store/master-key.js';
 import { openKeyv, type OpenedKeyv } from '../../src/store/open-keyv.js';
 import { Sealer } from '../../src/store/sealer.js';
+import { fixedKeys } from '../../src/store/store-keys.js';
 import { FakeFront } from '../helpers/fake-front.js';
 import { fakeToken, randomMasterKey, removeHome, tempHome } from '../helpers/temp-home.js';
 
@@ -25,7 +26,7 @@ beforeEach(async () => {
   records = new CredentialRecords(opened);
   const sealer = new Sealer(await loadMasterKey({ envValue: randomMasterKey(), keyFile: join(home, 'master.key') }));
   // One instant for every write: the listing order must then come from the ids.
-  service = new CredentialService({ registry: await loadRegistry({ env: {} }), records, sealer, now: () => at });
+  service = new CredentialService({ registry: await loadRegistry({ env: {} }), records, keys: fixedKeys(sealer), now: () => at });
 });
 afterEach(async () => {
   jest.restoreAllMocks();

@@ -1,0 +1,108 @@
+import cliProgress from 'cli-progress';
+import type { Command } from 'commander';
+import type { KeyStatus, RotationProgress } from '../../credentials/key-rotation.js';
+import { promoteNextKeyFile, prepareNextKeyFile } from '../../store/master-key.js';
+import { nonEmpty } from '../../store/store-location.js';
+import { formatTable, printJson } from '../output.js';
+import { type GlobalOptions, withCredport } from '../run-action.js';
+
+export function registerKeyCommands(program: Command): void {
+  const keys = program.command('keys').description("the store's master key: which records are under which key, and rotation to a new one");
+
+  keys
+    .command('status')
+    .description('the store key, a rotation under way, retired keys, and how many credentials each key seals')
+    .option('--json', 'print JSON')
+    .action(async (_options: unknown, command: Command) => {
+      const options = command.optsWithGlobals<GlobalOptions>();
+      await withCredport(options, async (credport) => {
+        const status = await credport.keys.status();
+        if (options.json) return printJson(status);
+        console.log(describeStatus(status));
+      });
+    });
+
+  keys
+    .command('rotate')
+    .description('re-seal every credential under a new master key while the store stays in use; run it again to resume')
+    .option('--json', 'print the result as JSON')
+    .addHelpText(
+      'after',
+      `
+Where the new key comes from:
+  a key file (the default): a new random key is written to <home>/master.key.next, and replaces
+    master.key when every credential is re-sealed. The old key is then gone: a backup of the store
+    made before the rotation needs a copy of the old key file to be read.
+  CREDPORT_MASTER_KEY: set CREDPORT_MASTER_KEY_NEXT to the new key (openssl rand -base64 32) in every
+    process that uses the store first, then rotate; afterwards make the new key CREDPORT_MASTER_KEY
+    everywhere and remove CREDPORT_MASTER_KEY_NEXT.
+
+From the moment it starts, every process seals new records under the new key and reads either.
+Ctrl-C stops it between batches (exit 130): every record stays readable, and the next run goes on
+where it stopped. A record that cannot be re-sealed is named, and the old key stays in use.`,
+    )
+    .action(async (_options: unknown, command: Command) => {
+      const options = command.optsWithGlobals<GlobalOptions>();
+      await withCredport(options, async (credport) => {
+        const fileKeys = nonEmpty(process.env.CREDPORT_MASTER_KEY) === undefined;
+        if (fileKeys && nonEmpty(process.env.CREDPORT_MASTER_KEY_NEXT) === undefined) await prepareNextKeyFile(credport.location.keyFile);
+        const stop = new AbortController();
+        const onSignal = () => stop.abort();
+        process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
+        const progress = progressBar();
+        try {
+          const result = await credport.keys.rotate({ signal: stop.signal, onProgress: progress.update });
+          progress.stop();
+          if (fileKeys) await promoteNextKeyFile(credport.location.keyFile);
+          if (options.json) return printJson(result);
+          console.log(
+            result.already
+              ? `the store's key is already ${result.to}: nothing to re-seal`
+              : `re-sealed ${result.resealed} of ${result.total} credential${result.total === 1 ? '' : 's'} under key ${result.to} in ${result.ms} ms; key ${result.from} is retired`,
+          );
+          console.log(
+            fileKeys
+              ? `${credport.location.keyFile} now holds key ${result.to}`
+              : 'now make the value of CREDPORT_MASTER_KEY_NEXT the CREDPORT_MASTER_KEY of every process that uses the store, and remove CREDPORT_MASTER_KEY_NEXT',
+          );
+        } finally {
+          progress.stop();
+          process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+        }
+      });
+    });
+}
+
+/** A bar on a terminal; nothing elsewhere (the result line says it all). */
+function progressBar(): { update: (p: RotationProgress) => void; stop: () => void } {
+  if (!process.stderr.isTTY) return { update: () => undefined, stop: () => undefined };
+  const bar = new cliProgress.SingleBar({ format: ' re-sealing |{bar}| {value}/{total} credentials', stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic);
+  let started = false;
+  return {
+    update: (p) => {
+      if (!started) bar.start(p.resealed + p.left, p.resealed);
+      started = true;
+      bar.setTotal(p.resealed + p.left);
+      bar.update(p.resealed);
+    },
+    stop: () => {
+      if (started) bar.stop();
+      started = false;
+    },
+  };
+}
+
+function describeStatus(status: KeyStatus): string {
+  const role = (kid: string) =>
+    kid === status.rotation?.to ? 'new key (rotation under way)' : kid === status.rotation?.from ? 'old key (rotation under way)' : kid === status.key ? 'store key' : status.retired.some((r) => r.kid === kid) ? 'RETIRED' : 'unknown';
+  const lines = [
+    `store key:   ${status.key}${status.rotation ? ` (rotating to ${status.rotation.to} since ${status.rotation.startedAt}: run credport keys rotate to finish)` : ''}`,
+    `sealing:     ${status.sealingWith}`,
+    `held here:   ${status.held.join(', ')}`,
+    ...(status.retired.length ? [`retired:     ${status.retired.map((r) => `${r.kid} (${r.at})`).join(', ')}`] : []),
+    '',
+    formatTable(['KEY', 'CREDENTIALS', 'ROLE'], status.records.map((r) => [r.kid, String(r.count), role(r.kid)])),
+  ];
+  if (status.damaged > 0) lines.push(`${status.damaged} damaged record${status.damaged === 1 ? '' : 's'} (see credport credentials list)`);
+  return lines.join('\n');
+}

@@ -1,0 +1,156 @@
+import { InputError, RotationStoppedError, StoreError } from '../errors.js';
+import type { CredentialRecords } from '../store/credential-records.js';
+import type { Sealer } from '../store/sealer.js';
+import type { KeyState, StoreKeys } from '../store/store-keys.js';
+import { associatedData, type CredentialRecord } from './credential-record.js';
+
+export interface KeyStatus {
+  /** The key the store seals under (the new one during a rotation). */
+  sealingWith: string;
+  key: string;
+  rotation?: KeyState['rotation'];
+  retired: NonNullable<KeyState['retired']>;
+  /** The keys this process holds. */
+  held: string[];
+  /** Records by the key they are sealed under; `damaged`: records that cannot be read at all. */
+  records: { kid: string; count: number }[];
+  damaged: number;
+  total: number;
+}
+
+export interface RotationProgress {
+  /** Re-sealed by this run so far. */
+  resealed: number;
+  /** Still under another key, as far as this pass knows. */
+  left: number;
+  /** Records in the store. */
+  total: number;
+}
+
+export interface RotationResult {
+  from: string;
+  to: string;
+  resealed: number;
+  total: number;
+  ms: number;
+  /** The store was under the new key already: nothing to do. */
+  already?: true;
+}
+
+// Writes in flight at once: enough to keep a server store busy, few enough to stay fair to a running host.
+const IN_FLIGHT = 32;
+// Passes over the store: each re-seals what the one before missed (a record another process wrote
+// under the old key meanwhile, a lost race). A store written that fast for this long is refused.
+const MAX_PASSES = 20;
+
+/**
+ * Master-key rotation with the store in use. The rotation is recorded in the store first, so every
+ * process seals new records under the new key from then on; each record is then re-sealed over the
+ * revision it was read at (a concurrent change wins and is re-sealed on the next pass). The record's
+ * key id is the progress: a rotation killed anywhere resumes by skipping what is done. It ends by
+ * retiring the old key once no record is under it; a record that cannot be re-sealed is named and
+ * keeps the rotation open, never dropped.
+ */
+export class KeyService {
+  constructor(private readonly deps: { records: CredentialRecords; keys: StoreKeys; now?: () => Date }) {}
+
+  async status(): Promise<KeyStatus> {
+    await this.deps.keys.refresh();
+    const state = this.deps.keys.state;
+    const counts = new Map<string, number>();
+    let damaged = 0;
+    const entries = await this.deps.records.entries();
+    for (const [, record] of entries) {
+      if (record instanceof StoreError) damaged += 1;
+      else counts.set(record.sealed.kid, (counts.get(record.sealed.kid) ?? 0) + 1);
+    }
+    return {
+      sealingWith: this.deps.keys.current.kid,
+      key: state.kid,
+      ...(state.rotation ? { rotation: state.rotation } : {}),
+      retired: state.retired ?? [],
+      held: this.deps.keys.held,
+      records: [...counts].map(([kid, count]) => ({ kid, count })).sort((a, b) => b.count - a.count || (a.kid < b.kid ? -1 : 1)),
+      damaged,
+      total: entries.length,
+    };
+  }
+
+  async rotate(options: { onProgress?: (progress: RotationProgress) => void; signal?: AbortSignal } = {}): Promise<RotationResult> {
+    const started = performance.now();
+    const { keys, records } = this.deps;
+    await keys.refresh();
+    let state = keys.state;
+    if (!state.rotation && keys.next === state.kid) {
+      // Rotated already (by another process, or by a run killed before its key file was swapped in).
+      return { from: state.retired?.at(-1)?.kid ?? state.kid, to: state.kid, resealed: 0, total: (await records.entries()).length, ms: 0, already: true };
+    }
+    if (!state.rotation) {
+      const to = keys.next;
+      if (!to) {
+        throw new InputError(
+          `there is no new master key to rotate to: this process holds only the store's key ${state.kid}; set CREDPORT_MASTER_KEY_NEXT to a new key (openssl rand -base64 32) in every process that uses the store, then run this again`,
+          { field: 'CREDPORT_MASTER_KEY_NEXT', code: 'no_next_key' },
+        );
+      }
+      state = { ...state, rotation: { from: state.kid, to, startedAt: this.now() } };
+      await keys.update(state);
+    }
+    const { from, to } = state.rotation!;
+    const sealer = keys.current;
+    let resealed = 0;
+    let total = 0;
+    // Records that cannot be opened stay as they are; they are named at the end.
+    const unopenable = new Map<string, string>();
+    let failures = new Map<string, string>();
+    for (let pass = 1; ; pass++) {
+      const entries = await records.entries();
+      total = entries.length;
+      failures = new Map();
+      const todo: CredentialRecord[] = [];
+      for (const [id, record] of entries) {
+        if (record instanceof StoreError) failures.set(id, record.message);
+        else if (unopenable.has(id) && record.sealed.kid !== to) failures.set(id, unopenable.get(id)!);
+        else if (record.sealed.kid !== to) todo.push(record);
+      }
+      if (todo.length === 0) break;
+      if (pass > MAX_PASSES) throw new StoreError('write_conflict', `records kept changing under the old key for ${MAX_PASSES} passes; run credport keys rotate again when the store is quieter`);
+      options.onProgress?.({ resealed, left: todo.length, total });
+      for (let i = 0; i < todo.length; i += IN_FLIGHT) {
+        if (options.signal?.aborted) throw new RotationStoppedError(resealed, todo.length - i);
+        const landed = await Promise.all(todo.slice(i, i + IN_FLIGHT).map((record) => this.reseal(record, sealer, unopenable)));
+        resealed += landed.filter(Boolean).length;
+        options.onProgress?.({ resealed, left: todo.length - Math.min(todo.length, i + IN_FLIGHT), total });
+      }
+    }
+    if (failures.size > 0) {
+      const named = [...failures].slice(0, 5).map(([id, why]) => `${id} (${why})`).join('; ');
+      throw new StoreError(
+        'corrupt_record',
+        `the key rotation from ${from} to ${to} cannot re-seal ${failures.size} record${failures.size === 1 ? '' : 's'}: ${named}${failures.size > 5 ? '; …' : ''}. Delete them (credport credentials delete <id>) or restore them from a backup, then run credport keys rotate again; until then both keys stay in use`,
+      );
+    }
+    const { rotation: _done, ...rest } = state;
+    await keys.update({ ...rest, kid: to, retired: [...(state.retired ?? []), { kid: from, at: this.now() }] });
+    return { from, to, resealed, total, ms: Math.round(performance.now() - started) };
+  }
+
+  /** One record under the new key, over the revision it was read at; false if another write won (or it cannot be opened). */
+  private async reseal(record: CredentialRecord, sealer: Sealer, failures: Map<string, string>): Promise<boolean> {
+    let sealed;
+    try {
+      const data = associatedData(record);
+      sealed = sealer.seal(sealer.open(record.sealed, data, `credential ${record.id}`), data);
+    } catch (error) {
+      if (!(error instanceof StoreError)) throw error;
+      failures.set(record.id, error.message);
+      return false;
+    }
+    const rev = record.rev ?? 0;
+    return this.deps.records.swap(record.id, { ...record, sealed, rev: rev + 1 }, rev);
+  }
+
+  private now(): string {
+    return (this.deps.now?.() ?? new Date()).toISOString();
+  }
+}

@@ -1,0 +1,190 @@
+// Master-key rotation with the store in use (issue 11): every record re-sealed under the new key,
+// resumable after a stop or a crash at any point, safe beside writers, and ending by retiring the
+// old key. Runs on every store (jest projects sqlite, postgres, redis).
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { associatedData } from '../../src/credentials/credential-record.js';
+import { RotationStoppedError, StoreError } from '../../src/errors.js';
+import { type Credport, openCredport } from '../../src/open-credport.js';
+import { CredentialRecords } from '../../src/store/credential-records.js';
+import { keyId } from '../../src/store/master-key.js';
+import { openKeyv } from '../../src/store/open-keyv.js';
+import { Sealer } from '../../src/store/sealer.js';
+import { fakeToken, randomMasterKey, removeHome, tempHome } from '../helpers/temp-home.js';
+import { rawStore, testStoreUri } from '../helpers/test-store.js';
+
+let home: string;
+let storeUri: string | undefined;
+let open: Credport[];
+const K1 = randomMasterKey();
+const K2 = randomMasterKey();
+const kid = (key: string) => keyId(Buffer.from(key, 'base64'));
+
+beforeEach(async () => {
+  home = await tempHome();
+  storeUri = await testStoreUri();
+  open = [];
+});
+afterEach(async () => {
+  for (const credport of open) await credport.close().catch(() => undefined);
+  await removeHome(home);
+});
+
+async function credportWith(masterKey: string, nextMasterKey?: string): Promise<Credport> {
+  const credport = await openCredport({ home, storeUri, masterKey, ...(nextMasterKey ? { nextMasterKey } : {}), env: {} });
+  open.push(credport);
+  return credport;
+}
+
+/** Creates `n` credentials; returns each one's id and token, to check every secret after. */
+async function fill(credport: Credport, n: number): Promise<Map<string, string>> {
+  const tokens = new Map<string, string>();
+  for (let i = 0; i < n; i++) {
+    const token = fakeToken(`t${i}`);
+    const tile = await credport.credentials.create({ connector: 'front', values: { name: `C${i}`, apiKey: token }, verify: false });
+    tokens.set(tile.id, token);
+  }
+  return tokens;
+}
+
+/** Opens every record's secret with `key` alone, straight from the store: what a process holding only that key can read. */
+async function secretsUnder(key: string): Promise<Map<string, string>> {
+  const opened = await openKeyv(storeUri ?? `sqlite://${join(home, 'credport.sqlite')}`);
+  try {
+    const sealer = new Sealer({ key: Buffer.from(key, 'base64'), kid: kid(key), source: 'env' });
+    const out = new Map<string, string>();
+    for (const record of await new CredentialRecords(opened).all()) out.set(record.id, (JSON.parse(sealer.open(record.sealed, associatedData(record), record.id)) as { apiKey: string }).apiKey);
+    return out;
+  } finally {
+    await opened.close();
+  }
+}
+
+describe('credport keys rotate (the library call)', () => {
+  it('re-seals every record under the new key, retires the old one, and says so in the status', async () => {
+    const tokens = await fill(await credportWith(K1), 25);
+    const both = await credportWith(K1, K2);
+    expect(await both.keys.status()).toMatchObject({ key: kid(K1), sealingWith: kid(K1), held: [kid(K1), kid(K2)], records: [{ kid: kid(K1), count: 25 }], total: 25 });
+    const seen: number[] = [];
+    const result = await both.keys.rotate({ onProgress: (p) => seen.push(p.resealed) });
+    expect(result).toMatchObject({ from: kid(K1), to: kid(K2), resealed: 25, total: 25 });
+    expect(seen.at(-1)).toBe(25);
+    const status = await both.keys.status();
+    expect(status).toMatchObject({ key: kid(K2), sealingWith: kid(K2), records: [{ kid: kid(K2), count: 25 }], retired: [{ kid: kid(K1) }] });
+    expect(status.rotation).toBeUndefined();
+    expect(await secretsUnder(K2)).toEqual(tokens);
+    // The new key alone opens the store and every secret; the old key alone is refused, by name.
+    const onlyNew = await credportWith(K2);
+    expect((await onlyNew.credentials.list()).map((t) => t.revision)).toEqual(Array(25).fill(1));
+    const refused = await credportWith(K1).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(StoreError);
+    expect((refused as Error).message).toMatch(new RegExp(`holds key ${kid(K1)}, which this store retired on .* when its key was rotated to ${kid(K2)}; use the new key`));
+  });
+
+  it('refuses to start without a new key, changing nothing', async () => {
+    const credport = await credportWith(K1);
+    await fill(credport, 2);
+    await expect(credport.keys.rotate()).rejects.toMatchObject({ code: 'no_next_key', exitCode: 2, field: 'CREDPORT_MASTER_KEY_NEXT' });
+    expect(await credport.keys.status()).toMatchObject({ key: kid(K1), records: [{ kid: kid(K1), count: 2 }] });
+  });
+
+  it('stopped or crashed at random points, resumes where it was: every record readable throughout, none re-sealed twice', async () => {
+    const tokens = await fill(await credportWith(K1), 120);
+    let resealed = 0;
+    for (const stopAt of [1 + Math.floor(Math.random() * 30), 40 + Math.floor(Math.random() * 30)]) {
+      const rotating = await credportWith(K1, K2);
+      const stop = new AbortController();
+      const error = await rotating.keys.rotate({ signal: stop.signal, onProgress: (p) => p.resealed >= stopAt && stop.abort() }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(RotationStoppedError);
+      expect(error).toMatchObject({ exitCode: 130 });
+      // Mid-rotation every record opens with the two keys, and a process holding both works on.
+      const status = await rotating.keys.status();
+      expect(status.rotation).toMatchObject({ from: kid(K1), to: kid(K2) });
+      expect(status.records.reduce((n, r) => n + r.count, 0)).toBe(120);
+      resealed = status.records.find((r) => r.kid === kid(K2))!.count;
+      expect(resealed).toBeGreaterThanOrEqual(stopAt);
+      await rotating.close();
+    }
+    // A crash: the store goes away in the middle of a batch (the process dies with writes in flight).
+    const crashing = await credportWith(K1, K2);
+    const records = (crashing.keys as unknown as { deps: { records: CredentialRecords } }).deps.records;
+    let writes = 0;
+    const swap = records.swap.bind(records);
+    records.swap = async (...args) => {
+      if (++writes > 7) throw new StoreError('store_unavailable', 'the store went away');
+      return swap(...args);
+    };
+    await expect(crashing.keys.rotate()).rejects.toMatchObject({ code: 'store_unavailable' });
+    await crashing.close();
+    const resumed = await credportWith(K1, K2);
+    // Writes in flight at the crash may or may not have landed (at most the 7 that were sent).
+    const before = (await resumed.keys.status()).records.find((r) => r.kid === kid(K2))!.count;
+    expect(before).toBeGreaterThanOrEqual(resealed);
+    expect(before).toBeLessThanOrEqual(resealed + 7);
+    const result = await resumed.keys.rotate();
+    expect(result.resealed).toBe(120 - before); // only what was left
+    expect(await secretsUnder(K2)).toEqual(tokens);
+  });
+
+  it('runs beside other processes: reads, renames, new credentials and secret rotations during it all land, all under the new key', async () => {
+    const tokens = await fill(await credportWith(K1), 300);
+    // Opened before the rotation starts, holding both keys (CREDPORT_MASTER_KEY_NEXT set everywhere first).
+    const host = await credportWith(K1, K2);
+    const rotator = await credportWith(K1, K2);
+    const ids = [...tokens.keys()];
+    const rotation = rotator.keys.rotate();
+    const work = (async () => {
+      for (let i = 0; i < 20; i++) {
+        const id = ids[(i * 7) % ids.length]!;
+        await host.credentials.client(id); // opens the secret under whichever key it is sealed with now
+        await host.credentials.update(id, { description: `renamed ${i}` });
+        const token = fakeToken(`new${i}`);
+        if (i % 4 === 0) {
+          await host.credentials.rotate(id, { secrets: { apiKey: token }, verify: false });
+          tokens.set(id, token);
+        }
+        const tile = await host.credentials.create({ connector: 'front', values: { name: `during ${i}`, apiKey: token }, verify: false });
+        tokens.set(tile.id, token);
+      }
+    })();
+    await Promise.all([rotation, work]);
+    // The host saw the rotation end: what it writes now is sealed under the new key, not the retired one.
+    const afterToken = fakeToken('after');
+    const after = await host.credentials.create({ connector: 'front', values: { name: 'after', apiKey: afterToken }, verify: false });
+    tokens.set(after.id, afterToken);
+    expect(await secretsUnder(K2)).toEqual(tokens); // every record, old and new, under the new key, with its latest secret
+    expect((await host.credentials.list()).filter((t) => t.description?.startsWith('renamed'))).toHaveLength(new Set(Array.from({ length: 20 }, (_, i) => (i * 7) % 300)).size);
+  });
+
+  it('names a record it cannot re-seal and keeps both keys in use until it is dealt with', async () => {
+    const credport = await credportWith(K1, K2);
+    const tokens = await fill(credport, 5);
+    const [broken] = [...tokens.keys()];
+    const raw = await rawStore(home, storeUri);
+    const key = `credport:credential:${broken}`;
+    const text = JSON.parse((await raw.get(key))!) as { value: { sealed: { tag: string } } };
+    text.value.sealed.tag = Buffer.alloc(16).toString('base64');
+    await raw.set(key, JSON.stringify(text));
+    await raw.close();
+    const error = await credport.keys.rotate().catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'corrupt_record', exitCode: 5 });
+    expect((error as Error).message).toContain(`cannot re-seal 1 record: ${broken} (credential ${broken} is damaged`);
+    expect((error as Error).message).toContain('until then both keys stay in use');
+    expect(await credport.keys.status()).toMatchObject({ key: kid(K1), rotation: { to: kid(K2) }, records: [{ kid: kid(K2), count: 4 }, { kid: kid(K1), count: 1 }] });
+    await credport.credentials.delete(broken!);
+    await expect(credport.keys.rotate()).resolves.toMatchObject({ resealed: 0, total: 4 });
+    expect((await credport.keys.status()).key).toBe(kid(K2));
+  });
+
+  it('refuses a process that lacks the new key while a rotation runs, before it writes anything a peer could not read', async () => {
+    const credport = await credportWith(K1, K2);
+    await fill(credport, 3);
+    await credport.keys.rotate({ signal: AbortSignal.abort() }).catch(() => undefined); // started, then stopped at once
+    const error = await credportWith(K1).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'wrong_master_key', exitCode: 5 });
+    expect((error as Error).message).toBe(
+      `this store's master key is being rotated from ${kid(K1)} to ${kid(K2)}, but this process holds key ${kid(K1)}: give every process that uses the store the new key as CREDPORT_MASTER_KEY_NEXT before a rotation starts`,
+    );
+    expect((error as Error).message).not.toContain(K1);
+  });
+});
