@@ -37,8 +37,9 @@ export interface RotationResult {
   already?: true;
 }
 
-// Writes in flight at once: enough to keep a server store busy, few enough to stay fair to a running host.
-const IN_FLIGHT = 32;
+// Records re-sealed and written in one store step: large enough that a rotation costs little more
+// than the encryption, small enough that a stop waits for one batch and a host's writes get between.
+const BATCH = 500;
 // Passes over the store: each re-seals what the one before missed (a record another process wrote
 // under the old key meanwhile, a lost race). A store written that fast for this long is refused.
 const MAX_PASSES = 20;
@@ -76,7 +77,9 @@ export class KeyService {
     };
   }
 
-  async rotate(options: { onProgress?: (progress: RotationProgress) => void; signal?: AbortSignal } = {}): Promise<RotationResult> {
+  /** `batch`: records re-sealed and written per store step (default 500); a stop takes effect between batches. */
+  async rotate(options: { onProgress?: (progress: RotationProgress) => void; signal?: AbortSignal; batch?: number } = {}): Promise<RotationResult> {
+    const batch = options.batch ?? BATCH;
     const started = performance.now();
     const { keys, records } = this.deps;
     await keys.refresh();
@@ -104,8 +107,9 @@ export class KeyService {
     const unopenable = new Map<string, string>();
     let failures = new Map<string, string>();
     for (let pass = 1; ; pass++) {
-      const entries = await records.entries();
-      total = entries.length;
+      // After the first pass, only what is still under another key comes back (the store filters where it can).
+      const entries = await records.entries(pass === 1 ? undefined : { field: 'sealed.kid', equals: to, not: true });
+      if (pass === 1) total = entries.length;
       failures = new Map();
       const todo: CredentialRecord[] = [];
       for (const [id, record] of entries) {
@@ -116,12 +120,23 @@ export class KeyService {
       if (todo.length === 0) break;
       if (pass > MAX_PASSES) throw new StoreError('write_conflict', `records kept changing under the old key for ${MAX_PASSES} passes; run credport keys rotate again when the store is quieter`);
       options.onProgress?.({ resealed, left: todo.length, total });
-      for (let i = 0; i < todo.length; i += IN_FLIGHT) {
+      // The next batch is re-sealed here while the store writes the one before (its driver works off
+      // this thread), so the rotation costs about the longer of the two, not their sum.
+      let writing: Promise<number> | undefined;
+      let written = 0;
+      const landed = async () => {
+        if (writing) resealed += await writing;
+        writing = undefined;
+        options.onProgress?.({ resealed, left: todo.length - written, total });
+      };
+      for (let i = 0; i < todo.length; i += batch) {
+        const items = this.resealed(todo.slice(i, i + batch), sealer, unopenable);
+        await landed();
         if (options.signal?.aborted) throw new RotationStoppedError(resealed, todo.length - i);
-        const landed = await Promise.all(todo.slice(i, i + IN_FLIGHT).map((record) => this.reseal(record, sealer, unopenable)));
-        resealed += landed.filter(Boolean).length;
-        options.onProgress?.({ resealed, left: todo.length - Math.min(todo.length, i + IN_FLIGHT), total });
+        writing = this.deps.records.swapMany(items).then((results) => results.filter(Boolean).length);
+        written = Math.min(todo.length, i + batch);
       }
+      await landed();
     }
     if (failures.size > 0) {
       const named = [...failures].slice(0, 5).map(([id, why]) => `${id} (${why})`).join('; ');
@@ -135,19 +150,21 @@ export class KeyService {
     return { from, to, resealed, total, ms: Math.round(performance.now() - started) };
   }
 
-  /** One record under the new key, over the revision it was read at; false if another write won (or it cannot be opened). */
-  private async reseal(record: CredentialRecord, sealer: Sealer, failures: Map<string, string>): Promise<boolean> {
-    let sealed;
-    try {
-      const data = associatedData(record);
-      sealed = sealer.seal(sealer.open(record.sealed, data, `credential ${record.id}`), data);
-    } catch (error) {
-      if (!(error instanceof StoreError)) throw error;
-      failures.set(record.id, error.message);
-      return false;
+  /** The batch re-sealed under the new key, each to be written over the revision it was read at; what cannot be opened is set aside. */
+  private resealed(batch: CredentialRecord[], sealer: Sealer, unopenable: Map<string, string>): { id: string; value: CredentialRecord; expected: number }[] {
+    const items: { id: string; value: CredentialRecord; expected: number }[] = [];
+    for (const record of batch) {
+      try {
+        const data = associatedData(record);
+        const sealed = sealer.seal(sealer.open(record.sealed, data, `credential ${record.id}`), data);
+        const rev = record.rev ?? 0;
+        items.push({ id: record.id, value: { ...record, sealed, rev: rev + 1 }, expected: rev });
+      } catch (error) {
+        if (!(error instanceof StoreError)) throw error;
+        unopenable.set(record.id, error.message);
+      }
     }
-    const rev = record.rev ?? 0;
-    return this.deps.records.swap(record.id, { ...record, sealed, rev: rev + 1 }, rev);
+    return items;
   }
 
   private now(): string {

@@ -1,5 +1,5 @@
 import { StoreError } from '../errors.js';
-import { type StoreAccess, unusable } from './open-keyv.js';
+import { matches, type StoreAccess, unusable, type Where } from './open-keyv.js';
 
 /** A lease a fenced write depends on: its key (a collection prefix and id), the token held, and what to say once it is lost. */
 export interface Fence {
@@ -89,6 +89,12 @@ export class Collection<T extends object> {
     return true;
   }
 
+  /** Many swaps, in one server step where the backend has one (Redis pipelines them); true for each that landed. */
+  async swapMany(items: { id: string; value: T & Revised; expected: number }[]): Promise<boolean[]> {
+    if (this.store.swapMany) return this.call(() => this.store.swapMany!(items.map((i) => ({ key: this.prefix + i.id, text: JSON.stringify({ value: i.value }), expected: i.expected }))));
+    return Promise.all(items.map((i) => this.swap(i.id, i.value, i.expected)));
+  }
+
   async delete(id: string): Promise<boolean> {
     // Only a backend that keeps groups needs the record's group before it goes: no extra read elsewhere.
     const group = this.store.groups && this.groupField ? this.groupOf(await this.get(id).catch(() => undefined)) : undefined;
@@ -103,11 +109,13 @@ export class Collection<T extends object> {
   }
 
   /** Every record by id, a damaged one as the error that names it: for a sweep over all that must not stop at one. */
-  async entries(): Promise<[string, T | StoreError][]> {
+  async entries(where?: Where): Promise<[string, T | StoreError][]> {
     const rows = await this.call(async () => {
-      if (this.store.scan) return this.store.scan(this.prefix);
+      if (this.store.scan) return this.store.scan(this.prefix, where, false);
       const out: [string, unknown][] = [];
-      for await (const [key, value] of this.store.keyv.iterator!(undefined)) if (typeof key === 'string' && key.startsWith(this.prefix)) out.push([key.slice(this.prefix.length), value]);
+      for await (const [key, value] of this.store.keyv.iterator!(undefined)) {
+        if (typeof key === 'string' && key.startsWith(this.prefix) && (!where || matches(value, where))) out.push([key.slice(this.prefix.length), value]);
+      }
       return out;
     });
     return rows.map(([id, value]): [string, T | StoreError] => {

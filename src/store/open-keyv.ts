@@ -17,6 +17,8 @@ export interface StoreAccess {
   groups?: GroupIndex;
   /** Compare-and-set on the server: writes `text` at the full key only if the stored record's `rev` (0 when absent) equals `expected`. */
   swap?: (key: string, text: string, expected: number) => Promise<boolean>;
+  /** `swap` of many records in one server step (a key rotation): each lands or not as its own swap would. */
+  swapMany?: (entries: { key: string; text: string; expected: number }[]) => Promise<boolean[]>;
   /** Writes `text` at the full key only if nothing is there yet; true if it did. */
   insert?: (key: string, text: string) => Promise<boolean>;
   /** Writes `text` at the full key only while the lease record at `lease` still holds `token`, in one step on the server. */
@@ -32,7 +34,14 @@ export interface OpenedKeyv extends StoreAccess {
  * `field` equals a value (and damaged ones, so the record check names them). `grouped`: the
  * collection keeps a group index on that field.
  */
-export type Scan = (prefix: string, where?: { field: string; equals: string }, grouped?: boolean) => Promise<[string, unknown][]>;
+export type Scan = (prefix: string, where?: Where, grouped?: boolean) => Promise<[string, unknown][]>;
+
+/** A filter on one field of the records (`a.b` for a nested one): equal to a value, or with `not`, anything else (absent included). */
+export interface Where {
+  field: string;
+  equals: string;
+  not?: boolean;
+}
 
 /** What a backend module opens: everything but the printable URI, which openKeyv adds. */
 export type Backend = Omit<OpenedKeyv, 'shown'>;
@@ -94,7 +103,10 @@ export function escapeLike(text: string): string {
 }
 
 /** A row the filter keeps: its field equals the value, or it is damaged (so the record check names it). */
-export function matches(value: unknown, where: { field: string; equals: string }): boolean {
+export function matches(value: unknown, where: Where): boolean {
   const record = value as Record<string, unknown> | null;
-  return record === null || typeof record !== 'object' || 'damaged' in record || record[where.field] === where.equals;
+  if (record === null || typeof record !== 'object' || 'damaged' in record) return true;
+  let field: unknown = record;
+  for (const part of where.field.split('.')) field = field !== null && typeof field === 'object' ? (field as Record<string, unknown>)[part] : undefined;
+  return (field === where.equals) !== (where.not === true);
 }

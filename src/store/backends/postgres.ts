@@ -56,7 +56,11 @@ export async function openPostgres(uri: string, shown: string): Promise<Backend>
     const like = `${NAMESPACE}:${escapeLike(prefix)}%`;
     if (where) {
       try {
-        const { rows } = await pool.query(`SELECT key, value FROM ${TABLE} WHERE key LIKE $1 AND (value::jsonb -> 'value' ->> $2) = $3`, [like, where.field, where.equals]);
+        const { rows } = await pool.query(`SELECT key, value FROM ${TABLE} WHERE key LIKE $1 AND (value::jsonb #>> $2::text[]) ${where.not ? 'IS DISTINCT FROM' : '='} $3`, [
+          like,
+          ['value', ...where.field.split('.')],
+          where.equals,
+        ]);
         return rowsOf(rows, prefix);
       } catch (error) {
         if ((error as { code?: string }).code !== '22P02') throw error;
@@ -71,6 +75,15 @@ export async function openPostgres(uri: string, shown: string): Promise<Backend>
     const { rowCount } = await pool.query(`UPDATE ${TABLE} SET value = $1 WHERE key = $2 AND COALESCE((value::jsonb -> 'value' ->> 'rev')::int, 0) = $3`, [text, `${NAMESPACE}:${key}`, expected]);
     return rowCount === 1;
   };
+  const swapMany = async (entries: { key: string; text: string; expected: number }[]) => {
+    if (entries.length === 0) return [];
+    const { rows } = await pool.query(
+      `UPDATE ${TABLE} AS t SET value = v.value FROM unnest($1::text[], $2::text[], $3::int[]) AS v(key, value, rev) WHERE t.key = v.key AND COALESCE((t.value::jsonb -> 'value' ->> 'rev')::int, 0) = v.rev RETURNING t.key`,
+      [entries.map((e) => `${NAMESPACE}:${e.key}`), entries.map((e) => e.text), entries.map((e) => e.expected)],
+    );
+    const landed = new Set((rows as { key: string }[]).map((row) => row.key));
+    return entries.map((e) => landed.has(`${NAMESPACE}:${e.key}`));
+  };
   const insert = async (key: string, text: string) =>
     (await pool.query(`INSERT INTO ${TABLE} (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`, [`${NAMESPACE}:${key}`, text])).rowCount === 1;
   // FOR SHARE holds the lease row until this write commits: a takeover waits for it, then wins.
@@ -81,6 +94,6 @@ export async function openPostgres(uri: string, shown: string): Promise<Backend>
         [`${NAMESPACE}:${key}`, text, `${NAMESPACE}:${lease}`, token],
       )
     ).rowCount === 1;
-  return { keyv, scan, swap, insert, fencedPut, close: () => adapter.disconnect() };
+  return { keyv, scan, swap, swapMany, insert, fencedPut, close: () => adapter.disconnect() };
 }
 
