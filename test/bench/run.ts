@@ -8,6 +8,7 @@ import { writeConnector } from '../helpers/connector-fixtures.js';
 import { apiBench } from './api-bench.js';
 import { concurrencyCost, rateUnderLimit } from './concurrency-bench.js';
 import { credentialBench, type Row } from './credentials-bench.js';
+import { keysBench } from './keys-bench.js';
 import { startupBench } from './startup-bench.js';
 import { storeBench } from './store-bench.js';
 import { syncPeakRss, syncThroughput, syncUnderRateLimit } from './sync-bench.js';
@@ -51,6 +52,18 @@ const stores = await storeBench(await home(), extras);
 console.log(`\n## stores: listing tiles on each store (filled at ${Object.entries(stores.fills).map(([k, ms]) => `${k} ${ms.toFixed(2)} ms`).join(', ')} a credential)\n`);
 console.log(table(stores.rows));
 console.log('\ngoal: at most 3x. Baselines: the raw query of the same rows on that server and a JSON.parse each (Redis: the connector\'s id set and one MGET).');
+
+{
+  const KEYS_TOTAL = 10_000;
+  console.log(`\n## master-key rotation: ${KEYS_TOTAL.toLocaleString('en')} credentials re-sealed under a new key (credport keys rotate), medians of 3 rotations\n`);
+  const rows: Row[] = [];
+  for (const store of ['sqlite', 'postgres', 'redis'] as const) {
+    const r = await keysBench(await home(), store, KEYS_TOTAL, 3);
+    rows.push({ what: `rotate on ${store}`, ours: r.rotateMs, base: r.loopMs, unit: 'ms' });
+  }
+  console.log(table(rows));
+  console.log('\ngoal: at most 3x. Baseline: the same records decrypted and encrypted in memory, in a loop (no store).');
+}
 
 const api = await apiBench(await home(), extras, quick ? 1 : 3);
 console.log('\n## HTTP API: `credport serve` under autocannon (10 connections, 5 s a round, medians of alternating rounds)\n');
