@@ -19,6 +19,7 @@ import { redactUri, secretsOfUri } from './text/redact-uri.js';
 import type { SharedWindows } from './http/shared-window.js';
 import { StoreKeys } from './store/store-keys.js';
 import { KeyService } from './credentials/key-rotation.js';
+import { AuditLog, type AuditEvent } from './audit/audit-log.js';
 import { nonEmpty, resolveStoreLocation, type StoreLocation } from './store/store-location.js';
 
 export interface CredportOptions {
@@ -35,6 +36,8 @@ export interface CredportOptions {
   http?: Partial<HttpSettings>;
   /** Redis for the rate budgets every process shares per credential; else CREDPORT_REDIS; else each process keeps its own. */
   redisUrl?: string;
+  /** Who acts, in the audit trail, when a call sets no actor (withActor): the CLI gives cli:<OS user>. */
+  actor?: string;
   /** Environment to read the variables above from (default process.env). */
   env?: NodeJS.ProcessEnv;
 }
@@ -47,6 +50,8 @@ export interface Credport {
   readonly syncs: SyncService;
   /** The master key: its status, and rotation to a new one with the store in use. */
   readonly keys: KeyService;
+  /** The append-only trail of credential events. */
+  readonly audit: AuditLog;
   readonly location: StoreLocation;
   close(): Promise<void>;
 }
@@ -82,7 +87,8 @@ export async function openCredport(options: CredportOptions = {}): Promise<Credp
       );
     // The credential service asks the configs what uses a credential; the configs ask it for tiles.
     let configs: SavedConfigs | undefined;
-    const credentials = new CredentialService({ registry, records, keys, http, usersOf: (id) => configs!.usersOf(id) });
+    const audit = new AuditLog(collection<AuditEvent>('audit:', 'audit event', 'it cannot be changed: leave it, or restore the store from a backup'), options.actor ?? 'library');
+    const credentials = new CredentialService({ registry, records, keys, audit, http, usersOf: (id) => configs!.usersOf(id) });
     configs = new SavedConfigs({
       registry,
       credentials,
@@ -99,13 +105,14 @@ export async function openCredport(options: CredportOptions = {}): Promise<Credp
       leases: collection<LeaseRecord>(LEASE_PREFIX, 'destination lease', 'wait for its sync to end, then delete the destination and add it again'),
       ...leaseMsFromEnv(env),
       ...(sharedWindows ? { sharedWindows } : {}),
+      audit,
       home: location.home,
     });
     const close = async () => {
       await sharedWindows?.close();
       await opened.close();
     };
-    return { registry, credentials, configs, syncs, keys: new KeyService({ records, keys }), location, close };
+    return { registry, credentials, configs, syncs, keys: new KeyService({ records, keys, audit }), audit, location, close };
   } catch (error) {
     await sharedWindows?.close().catch(() => undefined);
     await opened.close().catch(() => undefined);

@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { CredportError, ExitCode } from '../errors.js';
 import { VERSION } from '../package-info.js';
 import { endQuietlyOnBrokenPipe } from './broken-pipe.js';
+import { registerAuditCommand } from './commands/audit.js';
 import { registerConnectorCommands } from './commands/connectors.js';
 import { registerCredentialCommands } from './commands/credentials.js';
 import { registerDemoCommand } from './commands/demo.js';
@@ -50,6 +51,7 @@ export function buildProgram(): Command {
   registerCredentialCommands(program);
   registerConfigCommands(program);
   registerKeyCommands(program);
+  registerAuditCommand(program);
   registerSyncCommand(program);
   registerWorkerCommand(program);
   registerServeCommand(program);

@@ -38,3 +38,15 @@ export async function readMapping(file: string): Promise<Record<string, Record<s
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new InputError('--map must hold a JSON object of streams', { field: 'map' });
   return parsed as Record<string, Record<string, string>>;
 }
+
+/** `--since 24h` (m, h or d before now) or a date/time (2026-11-01, 2026-11-01T09:00:00Z) -> that instant. */
+export function sinceTime(now: () => Date = () => new Date()): (value: string) => Date {
+  return (value) => {
+    const text = value.trim();
+    const ago = /^(\d{1,6})([mhd])$/.exec(text);
+    if (ago) return new Date(now().getTime() - Number(ago[1]) * { m: 60_000, h: 3_600_000, d: 86_400_000 }[ago[2] as 'm' | 'h' | 'd']);
+    const at = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})?)?$/.test(text) ? new Date(text) : undefined;
+    if (!at || Number.isNaN(at.getTime())) throw new InputError(`--since must be a time ago (30m, 24h, 7d) or a date (2026-11-01, 2026-11-01T09:00:00Z), not "${printable(value, 40)}"`, { field: 'since' });
+    return at;
+  };
+}

@@ -1,4 +1,6 @@
+import { userInfo } from 'node:os';
 import { inspect } from 'node:util';
+import { withActor } from '../audit/audit-log.js';
 import { CredportError, ExitCode } from '../errors.js';
 import type { Credport } from '../open-credport.js';
 
@@ -25,12 +27,15 @@ export async function withCredport(options: GlobalOptions, action: (credport: Cr
   await runAction(options, async () => {
     // Loaded here, not at start-up: --help and the emulators need no store, registry or HTTP client.
     const { openCredport } = await import('../open-credport.js');
+    const actor = `cli:${osUser()}`;
     const credport = await openCredport({
       ...(options.home ? { home: options.home } : {}),
       ...(options.store ? { storeUri: options.store } : {}),
+      actor,
     });
     try {
-      await action(credport);
+      // Also for what leaves this process: a sync put on the queue carries its actor to the worker.
+      await withActor(actor, () => action(credport));
     } finally {
       await credport.close().catch(() => undefined);
     }
@@ -49,4 +54,13 @@ function report(error: unknown, options: GlobalOptions): void {
   process.stderr.write(`credport: internal error${options.debug ? `: ${inspect(error)}` : ' (run again with --debug for details)'}\n`);
   if (options.json) process.stdout.write(`${JSON.stringify({ error: { code: 'internal', message: 'internal error', exitCode: ExitCode.internal } })}\n`);
   process.exitCode = ExitCode.internal;
+}
+
+/** The OS user running the CLI, for the audit trail (a container without a passwd entry: its uid). */
+function osUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return process.env.USER ?? `uid ${process.getuid?.() ?? 'unknown'}`;
+  }
 }

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
+import type { AuditEntry, AuditLog } from '../audit/audit-log.js';
 import type { SecretValues } from '../auth/create-auth.js';
-import { InputError, NotFoundError, ProviderRejectedError, StoreError } from '../errors.js';
+import { InputError, NotFoundError, ProviderRejectedError, ProviderUnavailableError, StoreError } from '../errors.js';
 import type { CredentialTile } from '../generated/credential-tile.js';
 import { checkBaseUrl } from '../http/origin-policy.js';
 import { DEFAULT_HTTP, type HttpSettings } from '../http/http-settings.js';
@@ -44,6 +45,8 @@ export interface CredentialServiceDeps {
   keys: SealerSource;
   http?: HttpSettings;
   now?: () => Date;
+  /** Where every credential event is recorded (created, verified, rotated, renamed, deleted…). */
+  audit?: AuditLog;
   /** Names of what uses a credential (sources, destinations); a delete is refused while any do. */
   usersOf?: (id: string) => Promise<string[]>;
 }
@@ -87,7 +90,7 @@ export class CredentialService {
     const secrets = pick(values, connector.authFields);
 
     const at = this.now().toISOString();
-    const checked = input.verify === false ? undefined : await this.verify(connector, baseUrl, secrets);
+    const checked = input.verify === false ? undefined : await this.verifyNoted(connector, baseUrl, secrets, undefined);
     const id = newCredentialId();
     const sealed = (await this.deps.keys.forWrite()).seal(JSON.stringify(secrets), associatedData({ id, connector: connector.id, baseUrl }));
     const record: CredentialRecord = {
@@ -106,6 +109,7 @@ export class CredentialService {
     if (hint !== undefined) record.secretHint = hint;
     if (checked) Object.assign(record, { identity: checked, verifiedAt: at });
     await this.deps.records.put(record.id, record);
+    await this.note({ action: 'credential.created', outcome: 'ok', credentialId: id, connector: connector.id, detail: checked ? 'verified with the provider' : 'saved without verification' });
     return toTile(record);
   }
 
@@ -126,9 +130,11 @@ export class CredentialService {
     const connector = this.deps.registry.get(record.connector);
     const secrets = await this.openSecretsFresh(record);
     try {
-      const identity = await this.verify(connector, record.baseUrl, secrets);
+      const identity = await this.verifyNoted(connector, record.baseUrl, secrets, record.id);
       const at = this.now().toISOString();
-      return await this.changeIfSameSecret(record, secrets, { status: 'verified', identity, verifiedAt: at, updatedAt: at });
+      const tile = await this.changeIfSameSecret(record, secrets, { status: 'verified', identity, verifiedAt: at, updatedAt: at });
+      await this.note({ action: 'credential.verified', outcome: 'ok', credentialId: record.id, connector: record.connector });
+      return tile;
     } catch (error) {
       if (error instanceof ProviderRejectedError) await this.changeIfSameSecret(record, secrets, { status: 'invalid', updatedAt: this.now().toISOString() });
       throw error;
@@ -158,7 +164,7 @@ export class CredentialService {
     refuseSecretsInPublicFields(connector, { ...given, name: record.name, ...(record.description ? { description: record.description } : {}) }, given);
     refuseSecretShapeInPublicFields(connector, given);
     const secrets = pick(candidate, connector.authFields);
-    const identity = input.verify === false ? undefined : await this.verify(connector, record.baseUrl, secrets);
+    const identity = input.verify === false ? undefined : await this.verifyNoted(connector, record.baseUrl, secrets, record.id);
     const at = this.now().toISOString();
     const sealer = await this.deps.keys.forWrite();
     // Verified once; if another change lands meanwhile, the new secret is applied to what it saved.
@@ -180,7 +186,10 @@ export class CredentialService {
       if (hint !== undefined) next.secretHint = hint;
       if (identity) Object.assign(next, { identity, verifiedAt: at });
       return next;
-    }, 'rotated');
+    }, 'rotated').then(async (tile) => {
+      await this.note({ action: 'credential.rotated', outcome: 'ok', credentialId: id, connector: connector.id, detail: identity ? 'new secret verified with the provider' : 'new secret saved without verification' });
+      return tile;
+    });
   }
 
   async update(id: string, input: UpdateCredentialInput): Promise<CredentialTile> {
@@ -188,7 +197,7 @@ export class CredentialService {
     if (input.name === undefined && input.description === undefined) {
       throw new InputError('nothing to update: give a name or a description');
     }
-    return this.change(id, (record) => {
+    const tile = await this.change(id, (record) => {
       const name = typeof input.name === 'string' ? input.name.trim() : input.name ?? record.name;
       const description = typeof input.description === 'string' ? input.description.trim() : input.description ?? record.description;
       const changed = { name, ...(description ? { description } : {}) };
@@ -202,6 +211,9 @@ export class CredentialService {
       else delete next.description;
       return next;
     });
+    const changed = [input.name !== undefined ? 'name' : undefined, input.description !== undefined ? 'description' : undefined].filter(Boolean).join(' and ');
+    await this.note({ action: 'credential.renamed', outcome: 'ok', credentialId: id, connector: tile.connector, detail: `${changed} changed` });
+    return tile;
   }
 
   async delete(id: string, options: { force?: boolean } = {}): Promise<{ id: string; deleted: true }> {
@@ -210,7 +222,9 @@ export class CredentialService {
     if (users.length > 0) {
       throw new InputError(`credential ${id} is used by ${users.join(', ')}: delete those first, or force it`, { field: 'id', code: 'in_use' });
     }
+    const record = await this.deps.records.get(id).catch(() => undefined); // a damaged record can still be deleted
     if (!(await this.deps.records.delete(id))) throw new NotFoundError(`no credential ${printable(id)}`);
+    await this.note({ action: 'credential.deleted', outcome: 'ok', credentialId: id, ...(record ? { connector: record.connector } : {}), ...(options.force && this.deps.usersOf ? { detail: 'forced' } : {}) });
     return { id, deleted: true };
   }
 
@@ -223,10 +237,11 @@ export class CredentialService {
   }
 
   /** The provider refused the credential during a sync: its tile says so until it is tested or rotated. */
-  async markInvalid(id: string): Promise<void> {
-    await this.change(id, (record) => ({ ...record, status: 'invalid', updatedAt: this.now().toISOString() })).catch((error: unknown) => {
+  async markInvalid(id: string, reason?: string): Promise<void> {
+    const tile = await this.change(id, (record) => ({ ...record, status: 'invalid', updatedAt: this.now().toISOString() })).catch((error: unknown) => {
       if (!(error instanceof NotFoundError)) throw error;
     });
+    if (tile) await this.note({ action: 'credential.verification_failed', outcome: 'refused', credentialId: id, connector: tile.connector, detail: `refused during a sync${reason ? `: ${reason}` : ''}` });
   }
 
   private async clientFor(connector: Connector, baseUrl: string | undefined, secrets: SecretValues, http = this.http, extras: ClientExtras = {}): Promise<ProviderClient> {
@@ -237,6 +252,21 @@ export class CredentialService {
 
   private async verify(connector: Connector, baseUrl: string | undefined, secrets: SecretValues) {
     return verifyCredential(connector, await this.clientFor(connector, baseUrl, secrets), secrets);
+  }
+
+  /** verify, with a refusal or an outage in the audit trail (the error's message carries no secret: the HTTP layer redacts it). */
+  private async verifyNoted(connector: Connector, baseUrl: string | undefined, secrets: SecretValues, credentialId: string | undefined) {
+    try {
+      return await this.verify(connector, baseUrl, secrets);
+    } catch (error) {
+      const outcome = error instanceof ProviderRejectedError ? 'refused' : error instanceof ProviderUnavailableError ? 'unavailable' : undefined;
+      if (outcome) await this.note({ action: 'credential.verification_failed', outcome, ...(credentialId ? { credentialId } : {}), connector: connector.id, detail: (error as Error).message });
+      throw error;
+    }
+  }
+
+  private async note(entry: AuditEntry): Promise<void> {
+    await this.deps.audit?.record(entry);
   }
 
   private async load(id: string): Promise<CredentialRecord> {

@@ -1,3 +1,4 @@
+import type { AuditLog } from '../audit/audit-log.js';
 import { InputError, RotationStoppedError, StoreError } from '../errors.js';
 import type { CredentialRecords } from '../store/credential-records.js';
 import type { Sealer } from '../store/sealer.js';
@@ -53,7 +54,7 @@ const MAX_PASSES = 20;
  * keeps the rotation open, never dropped.
  */
 export class KeyService {
-  constructor(private readonly deps: { records: CredentialRecords; keys: StoreKeys; now?: () => Date }) {}
+  constructor(private readonly deps: { records: CredentialRecords; keys: StoreKeys; audit?: AuditLog; now?: () => Date }) {}
 
   async status(): Promise<KeyStatus> {
     await this.deps.keys.refresh();
@@ -147,6 +148,7 @@ export class KeyService {
     }
     const { rotation: _done, ...rest } = state;
     await keys.update({ ...rest, kid: to, retired: [...(state.retired ?? []), { kid: from, at: this.now() }] });
+    await this.deps.audit?.record({ action: 'keys.rotated', outcome: 'ok', detail: `master key ${from} retired for ${to}: ${resealed} of ${total} credentials re-sealed by this run` });
     return { from, to, resealed, total, ms: Math.round(performance.now() - started) };
   }
 

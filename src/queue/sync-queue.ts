@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { Job, Queue, QueueEvents, UnrecoverableError, Worker } from 'bullmq';
+import { currentActor, withActor } from '../audit/audit-log.js';
 import { CredportError, type ErrorDetails, ExitCode, RemoteSyncError, SyncCancelledError } from '../errors.js';
 import type { Credport } from '../open-credport.js';
 import { coalesceProgress } from './coalesce-progress.js';
@@ -16,6 +18,8 @@ export interface SyncRequest {
   streams?: string[];
   fullRefresh?: boolean;
   concurrency?: number;
+  /** Who asked for it, for the audit trail of the worker that runs it (set by enqueue). */
+  actor?: string;
 }
 
 export interface SyncQueue {
@@ -67,7 +71,8 @@ export async function openSyncQueue(url: string): Promise<SyncQueue> {
   return {
     async enqueue(request) {
       const jobId = `sync_${randomBytes(8).toString('hex')}`;
-      await queue.add('sync', request, {
+      const actor = currentActor();
+      await queue.add('sync', actor ? { ...request, actor } : request, {
         jobId,
         attempts: ATTEMPTS,
         // 5, 10, 20, 40 s: the retries outlast a default 30 s lease left by a worker that died on another machine.
@@ -198,6 +203,7 @@ export async function startSyncWorker(url: string, credport: Credport, options: 
     }
   });
   let stopping = false;
+  const workerActor = `worker:${hostname()}`;
   const lockMs = options.lockMs ?? DEFAULT_LOCK_MS;
   const worker = new Worker(
     QUEUE_NAME,
@@ -215,14 +221,14 @@ export async function startSyncWorker(url: string, credport: Credport, options: 
       const publish = (event: SyncEvent) => event.event !== 'failed' && progress.push(event);
       options.onJob?.({ jobId: job.id!, request, outcome: 'started' });
       try {
-        const summary = await credport.syncs.run(request.sourceId, request.destinationId, {
+        const summary = await withActor(request.actor ?? workerActor, () => credport.syncs.run(request.sourceId, request.destinationId, {
           ...(request.streams ? { streams: request.streams } : {}),
           // A retried or handed-on run resumes (a stalled job's hand-over counts in attemptsStarted, not attemptsMade).
           fullRefresh: request.fullRefresh === true && job.attemptsStarted <= 1,
           ...(request.concurrency !== undefined ? { concurrency: request.concurrency } : {}),
           signal: stop.signal,
           onEvent: publish,
-        });
+        }));
         progress.flush();
         await published;
         options.onJob?.({ jobId: job.id!, request, outcome: 'finished', summary });

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { sameSecret } from './api-token.js';
 import type { LoginSessions } from './login-sessions.js';
@@ -58,4 +59,11 @@ async function refuse(reply: FastifyReply, status: 401 | 403, code: string, deta
     .code(status)
     .type('application/problem+json')
     .send({ type: `https://credport.dev/problems/${code}`, title: status === 401 ? 'Not signed in' : 'Forbidden', status, detail, code, exitCode: 2 });
+}
+
+/** The caller as the audit trail names it: the session by a hash (the cookie itself is a secret). */
+export function actorOf(request: FastifyRequest): string {
+  const caller = request.caller;
+  if (!caller) return 'api:anonymous';
+  return caller.kind === 'token' ? 'api:token' : `api:session:${createHash('sha256').update(caller.id).digest('hex').slice(0, 12)}`;
 }

@@ -1,5 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { AuditLog } from '../audit/audit-log.js';
 import type { CredentialService } from '../credentials/credential-service.js';
 import { InputError } from '../errors.js';
 import type { CredentialTile } from '../generated/credential-tile.js';
@@ -52,6 +53,8 @@ export class SyncService {
       leaseMs?: number;
       /** Each credential's rate budget shared with other processes and machines (CREDPORT_REDIS). */
       sharedWindows?: SharedWindows;
+      /** Records each credential a sync uses, once the sync holds its destination. */
+      audit?: AuditLog;
       home: string;
       http?: HttpSettings;
     },
@@ -107,6 +110,9 @@ export class SyncService {
     const budget = source.credentialId ?? destination.credentialId;
     const rate = budget ? rateMeter(gateFor(budget), (readsFrom ?? writesTo)?.manifest.http.rateLimit?.windowMs) : undefined;
     try {
+      for (const [credentialId, tile, role] of [[source.credentialId, tiles.source, 'read'], [destination.credentialId, tiles.destination, 'write']] as const) {
+        if (credentialId && tile) await this.deps.audit?.record({ action: 'credential.used', outcome: 'ok', credentialId, connector: tile.connector, detail: `sync ${source.id} -> ${destination.id} (${role})` });
+      }
       for (const name of wanted) {
         const clients = { reader: readerClient?.withEvents(streamEvents(name)), writer: writerClient?.withEvents(streamEvents(name)) };
         plans.push(await this.plan(name, source, destination, tiles, clients, rejects, { ahead: concurrency, shared: shared.has(name), ledger }, (e) => onEvent(e)));
@@ -132,7 +138,7 @@ export class SyncService {
           rejects,
           onEvent,
           onRejected: async (error) => {
-            if (error.credentialId) await this.deps.credentials.markInvalid(error.credentialId);
+            if (error.credentialId) await this.deps.credentials.markInvalid(error.credentialId, error.message);
           },
         },
         counters,

@@ -317,3 +317,24 @@ describe('the OpenAPI document', () => {
     expect(post.responses['422'].content['application/json'].schema.$ref).toBe('#/components/schemas/ApiProblem');
   });
 });
+
+describe('GET /api/v1/audit', () => {
+  it('names the caller of each change: the API token, or a browser session by a hash of it, never the cookie', async () => {
+    const created = await addFront();
+    expect(created.status).toBe(201);
+    const login = await call('GET', `/login?code=${sessions.loginCode}`, { token: null });
+    const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
+    const renamed = await call('PATCH', `/api/v1/credentials/${created.body.id}`, { token: null, body: { name: 'Renamed' }, headers: { cookie, origin: url } });
+    expect(renamed.status).toBe(200);
+    const audit = await call('GET', `/api/v1/audit?credential=${created.body.id}`);
+    expect(audit.status).toBe(200);
+    expect(audit.body.map((e: { action: string; actor: string }) => `${e.action} ${e.actor}`)).toEqual([
+      'credential.created api:token',
+      expect.stringMatching(/^credential\.renamed api:session:[0-9a-f]{12}$/),
+    ]);
+    expect(audit.text).not.toContain(cookie.split('=')[1]!);
+    expect((await call('GET', '/api/v1/audit?since=not-a-date')).status).toBe(400);
+    expect((await call('GET', '/api/v1/audit', { token: null })).status).toBe(401);
+    expect((await call('GET', '/api/v1/audit?limit=1')).body).toHaveLength(1);
+  });
+});

@@ -1,0 +1,66 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomBytes } from 'node:crypto';
+import type { AuditEvent } from '../generated/audit-event.js';
+import type { Collection } from '../store/collection.js';
+import { terminalSafe } from '../text/terminal-safe.js';
+
+export type { AuditEvent };
+
+/** What a service says happened; the log adds the id, the time and the actor. */
+export type AuditEntry = Omit<AuditEvent, 'id' | 'at' | 'actor'>;
+
+export interface AuditFilter {
+  credentialId?: string;
+  /** Only events at or after this time. */
+  since?: Date;
+  /** The latest this many (default 1,000). */
+  limit?: number;
+}
+
+// Who is acting, for every call made inside withActor: a server sets it per request, a worker per job.
+const actors = new AsyncLocalStorage<string>();
+
+export function withActor<T>(actor: string, run: () => T): T {
+  return actors.run(actor, run);
+}
+
+export function currentActor(): string | undefined {
+  return actors.getStore();
+}
+
+const DETAIL_MAX = 500;
+const DEFAULT_LIMIT = 1_000;
+
+/**
+ * The append-only trail of credential events, in the same store as everything else. An event is
+ * inserted under a new id and never written again: there is no update or delete here. Entries hold
+ * ids, names of actions and the provider's words (already stripped of secrets where they are made),
+ * never a record's name, description or secret.
+ */
+export class AuditLog {
+  constructor(
+    private readonly events: Collection<AuditEvent>,
+    /** The actor when none is set for the call (the OS user of a CLI run). */
+    private readonly defaultActor: string,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  async record(entry: AuditEntry): Promise<void> {
+    const at = this.now();
+    // Milliseconds first, so ids sort in time order on every store; the random tail keeps them apart.
+    const id = `evt_${String(at.getTime()).padStart(13, '0')}_${randomBytes(6).toString('hex')}`;
+    const event: AuditEvent = { id, at: at.toISOString(), action: entry.action, actor: actors.getStore() ?? this.defaultActor, outcome: entry.outcome };
+    if (entry.credentialId !== undefined) event.credentialId = entry.credentialId;
+    if (entry.connector !== undefined) event.connector = entry.connector;
+    if (entry.detail !== undefined) event.detail = terminalSafe(entry.detail, DETAIL_MAX);
+    await this.events.insert(id, event);
+  }
+
+  /** Oldest first; the latest `limit` of those that match. */
+  async list(filter: AuditFilter = {}): Promise<AuditEvent[]> {
+    const matching = filter.credentialId === undefined ? await this.events.all() : await this.events.where('credentialId', filter.credentialId);
+    const since = filter.since?.toISOString();
+    const events = (since === undefined ? matching : matching.filter((e) => e.at >= since)).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    return events.slice(-(filter.limit ?? DEFAULT_LIMIT));
+  }
+}

@@ -1,0 +1,39 @@
+import type { FastifyInstance } from 'fastify';
+import type { AuditLog } from '../../audit/audit-log.js';
+import { InputError } from '../../errors.js';
+import { problems, ref } from '../api-schemas.js';
+
+interface AuditQuery {
+  credential?: string;
+  since?: string;
+  limit?: string;
+}
+
+/** The audit trail, as `credport audit` prints it. */
+export function auditRoutes(audit: AuditLog) {
+  return async (app: FastifyInstance): Promise<void> => {
+    app.get<{ Querystring: AuditQuery }>('/audit', {
+      schema: {
+        tags: ['audit'],
+        summary: 'Credential events, oldest first: created, verified, refused, rotated, renamed, used by a sync, deleted, master key rotated',
+        querystring: {
+          type: 'object',
+          properties: {
+            credential: { type: 'string', maxLength: 64 },
+            since: { type: 'string', format: 'date-time' },
+            // A query string is text (the API does not coerce types): digits, read as a count.
+            limit: { type: 'string', pattern: '^[1-9][0-9]{0,3}$', description: 'the latest this many events, 1 to 9999 (default 1000)' },
+          },
+          additionalProperties: false,
+        },
+        response: { 200: { type: 'array', items: ref('audit-event') }, ...problems(400, 401) },
+      },
+      handler: async (request) => {
+        const { credential, since, limit } = request.query;
+        const from = since === undefined ? undefined : new Date(since);
+        if (from && Number.isNaN(from.getTime())) throw new InputError('since must be a date-time', { field: 'since' });
+        return audit.list({ ...(credential !== undefined ? { credentialId: credential } : {}), ...(from ? { since: from } : {}), ...(limit !== undefined ? { limit: Number(limit) } : {}) });
+      },
+    });
+  };
+}
