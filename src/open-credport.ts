@@ -19,6 +19,8 @@ import { redactUri, secretsOfUri } from './text/redact-uri.js';
 import type { SharedWindows } from './http/shared-window.js';
 import { StoreKeys } from './store/store-keys.js';
 import { KeyService } from './credentials/key-rotation.js';
+import type { ReverifyOptions, ReverifySummary } from './credentials/reverify.js';
+import type { ReverifySchedule } from './credentials/reverify-schedule.js';
 import { AuditLog, type AuditEvent } from './audit/audit-log.js';
 import { nonEmpty, resolveStoreLocation, type StoreLocation } from './store/store-location.js';
 
@@ -52,6 +54,10 @@ export interface Credport {
   readonly keys: KeyService;
   /** The append-only trail of credential events. */
   readonly audit: AuditLog;
+  /** Re-tests every credential not verified within a time (credport credentials verify --stale). */
+  reverify(options: Omit<ReverifyOptions, 'sharedWindows'>): Promise<ReverifySummary>;
+  /** The same, now and then every `everyMs`, until stopped (serve and worker --reverify-every). */
+  scheduleReverify(everyMs: number, options?: { onPass?: (summary: ReverifySummary) => void; onError?: (error: unknown) => void }): Promise<ReverifySchedule>;
   readonly location: StoreLocation;
   close(): Promise<void>;
 }
@@ -112,7 +118,20 @@ export async function openCredport(options: CredportOptions = {}): Promise<Credp
       await sharedWindows?.close();
       await opened.close();
     };
-    return { registry, credentials, configs, syncs, keys: new KeyService({ records, keys, audit }), audit, location, close };
+    const shared = sharedWindows ? { sharedWindows } : {};
+    return {
+      registry,
+      credentials,
+      configs,
+      syncs,
+      keys: new KeyService({ records, keys, audit }),
+      audit,
+      // Loaded when used: the rate gate is for commands that talk to providers.
+      reverify: async (options) => (await import('./credentials/reverify.js')).reverifyStale(credentials, { ...options, ...shared }),
+      scheduleReverify: async (everyMs, options = {}) => (await import('./credentials/reverify-schedule.js')).scheduleReverify(credentials, everyMs, { ...options, ...shared }),
+      location,
+      close,
+    };
   } catch (error) {
     await sharedWindows?.close().catch(() => undefined);
     await opened.close().catch(() => undefined);

@@ -39,12 +39,23 @@ export async function readMapping(file: string): Promise<Record<string, Record<s
   return parsed as Record<string, Record<string, string>>;
 }
 
+const UNIT_MS = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/** `--stale 24h`, `--reverify-every 30m` -> milliseconds (s, m, h or d). */
+export function durationMs(name: string): (value: string) => number {
+  return (value) => {
+    const match = /^(\d{1,6})([smhd])$/.exec(value.trim());
+    if (!match || Number(match[1]) === 0) throw new InputError(`--${name} must be a duration such as 30m, 24h or 7d, not "${printable(value, 40)}"`, { field: name });
+    return Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS];
+  };
+}
+
 /** `--since 24h` (m, h or d before now) or a date/time (2026-11-01, 2026-11-01T09:00:00Z) -> that instant. */
 export function sinceTime(now: () => Date = () => new Date()): (value: string) => Date {
   return (value) => {
     const text = value.trim();
     const ago = /^(\d{1,6})([mhd])$/.exec(text);
-    if (ago) return new Date(now().getTime() - Number(ago[1]) * { m: 60_000, h: 3_600_000, d: 86_400_000 }[ago[2] as 'm' | 'h' | 'd']);
+    if (ago) return new Date(now().getTime() - Number(ago[1]) * UNIT_MS[ago[2] as 'm' | 'h' | 'd']);
     const at = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})?)?$/.test(text) ? new Date(text) : undefined;
     if (!at || Number.isNaN(at.getTime())) throw new InputError(`--since must be a time ago (30m, 24h, 7d) or a date (2026-11-01, 2026-11-01T09:00:00Z), not "${printable(value, 40)}"`, { field: 'since' });
     return at;

@@ -25,6 +25,8 @@ export function toTile(record: CredentialRecord): CredentialTile {
   if (record.secretHint !== undefined) tile.secretHint = record.secretHint;
   if (record.identity !== undefined) tile.identity = { ...record.identity };
   if (record.verifiedAt !== undefined) tile.verifiedAt = record.verifiedAt;
+  if (record.invalidAt !== undefined) tile.invalidAt = record.invalidAt;
+  if (record.invalidReason !== undefined) tile.invalidReason = record.invalidReason;
   return tile;
 }
 

@@ -5,8 +5,10 @@ import type { SecretValues } from '../auth/create-auth.js';
 import { InputError, NotFoundError, ProviderRejectedError, ProviderUnavailableError, StoreError } from '../errors.js';
 import type { CredentialTile } from '../generated/credential-tile.js';
 import { checkBaseUrl } from '../http/origin-policy.js';
+import { terminalSafe } from '../text/terminal-safe.js';
 import { DEFAULT_HTTP, type HttpSettings } from '../http/http-settings.js';
 import type { ClientExtras, ProviderClient } from '../http/provider-client.js';
+import type { RateGate } from '../http/rate-gate.js';
 import type { Connector } from '../registry/connector.js';
 import type { ConnectorRegistry } from '../registry/connector-registry.js';
 import type { CredentialRecords } from '../store/credential-records.js';
@@ -124,31 +126,46 @@ export class CredentialService {
     return toTile(await this.load(id));
   }
 
-  /** Asks the provider again. A refusal marks the tile `invalid` and is rethrown; an outage changes nothing. */
-  async test(id: string): Promise<CredentialTile> {
+  /**
+   * Asks the provider again. A refusal marks the tile `invalid`, with the provider's words and when,
+   * and is rethrown; an outage changes nothing. `gate`: a rate gate the request waits on (a
+   * re-verification pass paces all its requests to one provider through one).
+   */
+  async test(id: string, options: { gate?: RateGate } = {}): Promise<CredentialTile> {
     const record = await this.load(id);
     const connector = this.deps.registry.get(record.connector);
     const secrets = await this.openSecretsFresh(record);
     try {
-      const identity = await this.verifyNoted(connector, record.baseUrl, secrets, record.id);
+      const identity = await this.verifyNoted(connector, record.baseUrl, secrets, record.id, options.gate);
       const at = this.now().toISOString();
-      const tile = await this.changeIfSameSecret(record, secrets, { status: 'verified', identity, verifiedAt: at, updatedAt: at });
+      const tile = await this.changeIfSameSecret(record, secrets, (now) => {
+        const next: CredentialRecord = { ...now, status: 'verified', identity, verifiedAt: at, updatedAt: at };
+        delete next.invalidAt;
+        delete next.invalidReason;
+        return next;
+      });
       await this.note({ action: 'credential.verified', outcome: 'ok', credentialId: record.id, connector: record.connector });
       return tile;
     } catch (error) {
-      if (error instanceof ProviderRejectedError) await this.changeIfSameSecret(record, secrets, { status: 'invalid', updatedAt: this.now().toISOString() });
+      if (error instanceof ProviderRejectedError) await this.changeIfSameSecret(record, secrets, (now) => this.invalid(now, error.message));
       throw error;
     }
+  }
+
+  /** The record as refused by its provider just now: status, when, and the provider's words. */
+  private invalid(record: CredentialRecord, reason: string): CredentialRecord {
+    const at = this.now().toISOString();
+    return { ...record, status: 'invalid', updatedAt: at, invalidAt: at, invalidReason: terminalSafe(reason, 500) };
   }
 
   /**
    * The provider answered about the secret we read; if the credential was rotated or deleted
    * meanwhile, that answer is stale and must not bring the old record back.
    */
-  private changeIfSameSecret(read: CredentialRecord, secrets: SecretValues, changes: Partial<CredentialRecord>): Promise<CredentialTile> {
+  private changeIfSameSecret(read: CredentialRecord, secrets: SecretValues, changed: (now: CredentialRecord) => CredentialRecord): Promise<CredentialTile> {
     // Re-sealed under a new master key is still the same secret: compared by what it opens to.
     const same = (now: CredentialRecord) => now.sealed.ct === read.sealed.ct || isDeepStrictEqual(this.openSecretsOrNothing(now), secrets);
-    return this.change(read.id, (now) => (same(now) ? { ...now, ...changes } : undefined), 'tested');
+    return this.change(read.id, (now) => (same(now) ? changed(now) : undefined), 'tested');
   }
 
   /** The new secret is validated and verified before it replaces the old one; on any failure the old one stays. */
@@ -177,6 +194,9 @@ export class CredentialService {
         sealed: sealer.seal(JSON.stringify(secrets), associatedData(now)),
       };
       delete next.secretHint;
+      // A refusal was about the old secret.
+      delete next.invalidAt;
+      delete next.invalidReason;
       // An unverified new secret says nothing about whose it is: the old identity (a USER key type, say) must not vouch for it.
       if (!identity) {
         delete next.identity;
@@ -238,7 +258,7 @@ export class CredentialService {
 
   /** The provider refused the credential during a sync: its tile says so until it is tested or rotated. */
   async markInvalid(id: string, reason?: string): Promise<void> {
-    const tile = await this.change(id, (record) => ({ ...record, status: 'invalid', updatedAt: this.now().toISOString() })).catch((error: unknown) => {
+    const tile = await this.change(id, (record) => this.invalid(record, reason ?? 'refused during a sync')).catch((error: unknown) => {
       if (!(error instanceof NotFoundError)) throw error;
     });
     if (tile) await this.note({ action: 'credential.verification_failed', outcome: 'refused', credentialId: id, connector: tile.connector, detail: `refused during a sync${reason ? `: ${reason}` : ''}` });
@@ -250,14 +270,14 @@ export class CredentialService {
     return new ProviderClient(connector, origin, createAuth(connector.manifest, secrets, origin, http.timeoutMs), http, extras);
   }
 
-  private async verify(connector: Connector, baseUrl: string | undefined, secrets: SecretValues) {
-    return verifyCredential(connector, await this.clientFor(connector, baseUrl, secrets), secrets);
+  private async verify(connector: Connector, baseUrl: string | undefined, secrets: SecretValues, gate?: RateGate) {
+    return verifyCredential(connector, await this.clientFor(connector, baseUrl, secrets, undefined, gate ? { gate } : {}), secrets);
   }
 
   /** verify, with a refusal or an outage in the audit trail (the error's message carries no secret: the HTTP layer redacts it). */
-  private async verifyNoted(connector: Connector, baseUrl: string | undefined, secrets: SecretValues, credentialId: string | undefined) {
+  private async verifyNoted(connector: Connector, baseUrl: string | undefined, secrets: SecretValues, credentialId: string | undefined, gate?: RateGate) {
     try {
-      return await this.verify(connector, baseUrl, secrets);
+      return await this.verify(connector, baseUrl, secrets, gate);
     } catch (error) {
       const outcome = error instanceof ProviderRejectedError ? 'refused' : error instanceof ProviderUnavailableError ? 'unavailable' : undefined;
       if (outcome) await this.note({ action: 'credential.verification_failed', outcome, ...(credentialId ? { credentialId } : {}), connector: connector.id, detail: (error as Error).message });

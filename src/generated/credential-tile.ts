@@ -30,6 +30,14 @@ export interface CredentialTile {
   createdAt: string;
   updatedAt: string;
   verifiedAt?: string;
+  /**
+   * When the provider last refused the secret (a test, a scheduled re-verification or a sync); gone once it is verified or rotated.
+   */
+  invalidAt?: string;
+  /**
+   * The provider's words when it refused the secret (never the secret).
+   */
+  invalidReason?: string;
 }
 /**
  * What the provider's verification answered about the secret's owner (Front: the company id and name).

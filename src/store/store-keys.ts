@@ -141,7 +141,9 @@ function sealerFor(state: KeyState, held: MasterKey[], source: string): Sealer {
       'wrong_master_key',
       retired
         ? `wrong master key: ${source} holds key ${retired.kid}, which this store retired on ${retired.at} when its key was rotated to ${state.kid}; use the new key`
-        : `wrong master key: this store's key is ${state.kid}, but ${source} holds key ${kids}; use the key the store was created with (or rotated to)`,
+        : state.retired?.length
+          ? `wrong master key: this store's key is ${state.kid} (rotated on ${state.retired.at(-1)!.at}), but ${source} holds key ${kids}; use the key it was rotated to`
+          : `wrong master key: this store was created with key ${state.kid}, but ${source} holds key ${kids}; use the key the store was created with`,
     );
   }
   return new Sealer(sealWith, held.filter((k) => k !== sealWith));

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
-import { InputError } from '../../errors.js';
+import { ExitCode, InputError } from '../../errors.js';
 import type { CredentialTile } from '../../generated/credential-tile.js';
 import { describeIdentity, formatTable, formatTile, printJson } from '../output.js';
+import { durationMs, wholeNumber } from '../option-parsers.js';
 import { readSecrets } from '../read-secret.js';
 import { type GlobalOptions, withCredport } from '../run-action.js';
 
@@ -124,6 +125,8 @@ export function registerCredentialCommands(program: Command): void {
       });
     });
 
+  registerVerifyCommand(credentials);
+
   credentials
     .command('delete')
     .description('delete a credential and its sealed secret (refused while a source or destination uses it)')
@@ -138,6 +141,63 @@ export function registerCredentialCommands(program: Command): void {
         console.log(`deleted ${result.id}`);
       });
     });
+}
+
+function registerVerifyCommand(credentials: Command): void {
+  credentials
+    .command('verify')
+    .description('re-test every credential not verified within --stale: a refusal marks its tile invalid, an outage changes nothing')
+    .requiredOption('--stale <duration>', 'not verified within this long: 30m, 24h, 7d', durationMs('stale'))
+    .option('--connector <id>', 'only this connector')
+    .option('--concurrency <n>', 'requests in flight at once (default 4)', wholeNumber('concurrency'))
+    .option('--json', 'print the summary and each result as JSON')
+    .addHelpText(
+      'after',
+      `
+Never verified and stale credentials are tested; invalid ones wait for a rotation. All requests to
+one provider pass one rate gate (its x-ratelimit headers and 429s pace the pass; with CREDPORT_REDIS
+every process's passes share it). \`credport serve\` and \`credport worker\` do this on a schedule
+with --reverify-every.
+Exit codes: 0 all verified (or none due); 3 the provider refused at least one (its tile is now
+invalid, with the provider's words); 4 at least one could not be checked (nothing changed).`,
+    )
+    .action(async (_options: unknown, command: Command) => {
+      const options = command.optsWithGlobals<GlobalOptions & { stale: number; connector?: string; concurrency?: number }>();
+      await withCredport(options, async (credport) => {
+        const bar = await verifyBar();
+        const summary = await credport.reverify({
+          olderThanMs: options.stale,
+          ...(options.connector !== undefined ? { connector: options.connector } : {}),
+          ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
+          onResult: (_result, done, total) => bar.update(done, total),
+        });
+        bar.stop();
+        if (options.json) printJson(summary);
+        else {
+          console.log(
+            `re-verified ${summary.checked} credential${summary.checked === 1 ? '' : 's'} in ${(summary.ms / 1000).toFixed(1)} s: ${summary.verified} verified, ${summary.refused} refused (now invalid), ${summary.unavailable} unavailable (unchanged)${summary.failed ? `, ${summary.failed} failed` : ''}; ${summary.skipped} not due`,
+          );
+          for (const r of summary.results.filter((x) => x.outcome !== 'verified')) console.log(`  ${r.id} (${r.connector}) ${r.outcome}: ${r.message ?? ''}`);
+        }
+        process.exitCode = summary.refused > 0 ? ExitCode.providerRejected : summary.unavailable + summary.failed > 0 ? ExitCode.providerUnavailable : 0;
+      });
+    });
+}
+
+/** A bar on a terminal (cli-progress loaded only then); nothing elsewhere. */
+async function verifyBar(): Promise<{ update: (done: number, total: number) => void; stop: () => void }> {
+  if (!process.stderr.isTTY) return { update: () => undefined, stop: () => undefined };
+  const { default: cliProgress } = await import('cli-progress');
+  const bar = new cliProgress.SingleBar({ format: ' verifying |{bar}| {value}/{total} credentials', stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic);
+  let started = false;
+  return {
+    update: (done, total) => {
+      if (!started) bar.start(total, 0);
+      started = true;
+      bar.update(done);
+    },
+    stop: () => started && bar.stop(),
+  };
 }
 
 function printTile(tile: CredentialTile, options: GlobalOptions, headline?: string): void {

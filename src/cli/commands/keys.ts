@@ -1,8 +1,5 @@
-import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import type { KeyStatus, RotationProgress } from '../../credentials/key-rotation.js';
-import { promoteNextKeyFile, prepareNextKeyFile } from '../../store/master-key.js';
-import { nonEmpty } from '../../store/store-location.js';
 import { formatTable, printJson } from '../output.js';
 import { type GlobalOptions, withCredport } from '../run-action.js';
 
@@ -44,12 +41,14 @@ where it stopped. A record that cannot be re-sealed is named, and the old key st
     .action(async (_options: unknown, command: Command) => {
       const options = command.optsWithGlobals<GlobalOptions>();
       await withCredport(options, async (credport) => {
+        const { promoteNextKeyFile, prepareNextKeyFile } = await import('../../store/master-key.js');
+        const { nonEmpty } = await import('../../store/store-location.js');
         const fileKeys = nonEmpty(process.env.CREDPORT_MASTER_KEY) === undefined;
         if (fileKeys && nonEmpty(process.env.CREDPORT_MASTER_KEY_NEXT) === undefined) await prepareNextKeyFile(credport.location.keyFile);
         const stop = new AbortController();
         const onSignal = () => stop.abort();
         process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
-        const progress = progressBar();
+        const progress = await progressBar();
         try {
           const result = await credport.keys.rotate({ signal: stop.signal, onProgress: progress.update });
           progress.stop();
@@ -73,9 +72,10 @@ where it stopped. A record that cannot be re-sealed is named, and the old key st
     });
 }
 
-/** A bar on a terminal; nothing elsewhere (the result line says it all). */
-function progressBar(): { update: (p: RotationProgress) => void; stop: () => void } {
+/** A bar on a terminal (cli-progress loaded only then); nothing elsewhere (the result line says it all). */
+async function progressBar(): Promise<{ update: (p: RotationProgress) => void; stop: () => void }> {
   if (!process.stderr.isTTY) return { update: () => undefined, stop: () => undefined };
+  const { default: cliProgress } = await import('cli-progress');
   const bar = new cliProgress.SingleBar({ format: ' re-sealing |{bar}| {value}/{total} credentials', stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic);
   let started = false;
   return {

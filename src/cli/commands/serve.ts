@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
 import { InputError } from '../../errors.js';
+import { durationMs } from '../option-parsers.js';
+import { announcePass } from '../reverify-output.js';
 import { type GlobalOptions, withCredport } from '../run-action.js';
 
 interface ServeOptions extends GlobalOptions {
@@ -8,6 +10,7 @@ interface ServeOptions extends GlobalOptions {
   frameAncestors?: string[];
   demo?: boolean;
   verifyLimit: number;
+  reverifyEvery?: number;
 }
 
 export function registerServeCommand(program: Command): void {
@@ -20,6 +23,7 @@ export function registerServeCommand(program: Command): void {
     .option('--verify-limit <n>', 'requests that ask the provider (add, test, rotate) per caller per minute', (v) => Number.parseInt(v, 10), 30)
     .option('--demo', 'also start the Front, Frontline and Frontegg emulators on loopback and offer them in the web app')
     .option('--json', 'print the URL and login link as one JSON line')
+    .option('--reverify-every <duration>', 're-verify every credential not verified within this long, now and then at this interval (30m, 24h)', durationMs('reverify-every'))
     .addHelpText(
       'after',
       `
@@ -58,7 +62,9 @@ checkpoint, then exits.`,
             }
           },
         });
+        const schedule = options.reverifyEvery ? await credport.scheduleReverify(options.reverifyEvery, { onPass: (summary) => announcePass(summary, options.json === true) }) : undefined;
         await running.closed;
+        await schedule?.stop();
       });
     });
 }

@@ -2,11 +2,13 @@ import type { Command } from 'commander';
 import { InputError } from '../../errors.js';
 import { queueUnusable } from '../../queue/queue-unusable.js';
 import { redactUri } from '../../text/redact-uri.js';
-import { wholeNumber } from '../option-parsers.js';
+import { durationMs, wholeNumber } from '../option-parsers.js';
+import { announcePass } from '../reverify-output.js';
 import { type GlobalOptions, withCredport } from '../run-action.js';
 
 interface WorkerOptions extends GlobalOptions {
   concurrency?: number;
+  reverifyEvery?: number;
 }
 
 export function registerWorkerCommand(program: Command): void {
@@ -15,6 +17,7 @@ export function registerWorkerCommand(program: Command): void {
     .description('take syncs from the queue (CREDPORT_QUEUE) and run them, on this machine, until stopped')
     .option('--concurrency <n>', 'syncs run at once by this worker (default 1)', wholeNumber('concurrency'))
     .option('--json', 'one JSON line a job: started, finished, failed, returned (put back on the queue)')
+    .option('--reverify-every <duration>', 're-verify every credential not verified within this long, now and then at this interval (30m, 24h)', durationMs('reverify-every'))
     .addHelpText(
       'after',
       `
@@ -47,9 +50,11 @@ lock runs out (CREDPORT_QUEUE_LOCK_MS, default 30000).`,
         }).catch((error: unknown) => Promise.reject(queueUnusable(url, error)));
         if (options.json) process.stdout.write(`${JSON.stringify({ event: 'ready', concurrency, queue: redactUri(url), pid: process.pid })}\n`);
         else console.log(`worker ${process.pid} ready: ${concurrency} sync${concurrency === 1 ? '' : 's'} at a time from ${redactUri(url)}`);
+        const schedule = options.reverifyEvery ? await credport.scheduleReverify(options.reverifyEvery, { onPass: (summary) => announcePass(summary, options.json === true) }) : undefined;
         await new Promise<void>((resolve) => {
           for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve());
         });
+        await schedule?.stop();
         await worker.stop();
       });
     });

@@ -1,0 +1,10 @@
+import type { ReverifySummary } from '../credentials/reverify.js';
+
+/** One line per scheduled re-verification pass that checked anything (JSON with --json). */
+export function announcePass(summary: ReverifySummary, json: boolean): void {
+  const { checked, verified, refused, unavailable, failed, skipped, ms } = summary;
+  if (json) return void process.stdout.write(`${JSON.stringify({ event: 'reverified', checked, verified, refused, unavailable, failed, skipped, ms })}\n`);
+  if (checked === 0) return;
+  console.log(`re-verified ${checked} credential${checked === 1 ? '' : 's'}: ${verified} verified, ${refused} refused (now invalid), ${unavailable} unavailable${failed ? `, ${failed} failed` : ''}`);
+  for (const r of summary.results.filter((x) => x.outcome === 'refused')) console.log(`  ${r.id} (${r.connector}) refused: ${r.message ?? ''}`);
+}

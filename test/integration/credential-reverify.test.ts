@@ -1,0 +1,92 @@
+// Scheduled re-verification (issue 11): stale credentials re-tested a few at a time; a refusal marks
+// the tile invalid with the provider's words and when; an outage changes nothing. Every store.
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { FrontEmulator } from '../../src/emulator/front-emulator.js';
+import { type Credport, openCredport } from '../../src/open-credport.js';
+import { fakeToken, removeHome, tempHome } from '../helpers/temp-home.js';
+import { testStoreUri } from '../helpers/test-store.js';
+
+let front: FrontEmulator;
+let home: string;
+let credport: Credport;
+const tokens = Array.from({ length: 5 }, (_, i) => fakeToken(`r${i}`));
+const DAY = 86_400_000;
+
+beforeAll(async () => (front = await new FrontEmulator({ tokens }).start()));
+afterAll(() => front.stop());
+beforeEach(async () => {
+  home = await tempHome();
+  for (const token of tokens) front.tokens.add(token);
+  credport = await openCredport({ home, storeUri: await testStoreUri(), actor: 'cli:ops', env: { CREDPORT_HTTP_RETRIES: '0', CREDPORT_HTTP_TIMEOUT_MS: '1000' } });
+});
+afterEach(async () => {
+  await credport.close();
+  await removeHome(home);
+});
+
+const add = (i: number, extra: Record<string, unknown> = {}) => credport.credentials.create({ connector: 'front', values: { name: `C${i}`, apiKey: tokens[i]! }, baseUrl: front.url, ...extra });
+
+describe('credport credentials verify --stale (the library call)', () => {
+  it('re-tests the stale ones only: a revoked token is marked invalid with Front\'s words and when, an outage changes nothing', async () => {
+    const kept = await add(0);
+    const revoked = await add(1);
+    const never = await add(2, { verify: false });
+    const away = await add(3, { baseUrl: 'http://127.0.0.1:9' }).catch(() => undefined); // cannot be verified at all
+    expect(away).toBeUndefined();
+    const unreachable = await credport.credentials.create({ connector: 'front', values: { name: 'Away', apiKey: tokens[3]! }, baseUrl: 'http://127.0.0.1:9', verify: false });
+    front.tokens.delete(tokens[1]!); // revoked in Front's settings
+
+    // Nothing is stale yet but the never-verified ones.
+    const first = await credport.reverify({ olderThanMs: DAY });
+    expect(first).toMatchObject({ checked: 2, verified: 1, unavailable: 1, refused: 0, skipped: 2 });
+    const unreachableBefore = await credport.credentials.show(unreachable.id);
+
+    // A day later everything verified is stale again.
+    const later = new Date(Date.now() + DAY + 1000);
+    const seen: string[] = [];
+    const second = await credport.reverify({ olderThanMs: DAY, now: () => later, concurrency: 2, onResult: (r) => seen.push(`${r.id}:${r.outcome}`) });
+    expect(second).toMatchObject({ checked: 4, verified: 2, refused: 1, unavailable: 1, skipped: 0 });
+    expect(seen.sort()).toEqual([`${kept.id}:verified`, `${never.id}:verified`, `${revoked.id}:refused`, `${unreachable.id}:unavailable`].sort());
+    const tile = await credport.credentials.show(revoked.id);
+    expect(tile).toMatchObject({ status: 'invalid', invalidReason: 'Front rejected the credential: 401 Unauthenticated: Invalid or missing API token (GET /me)' });
+    expect(Date.parse(tile.invalidAt!)).toBeGreaterThan(Date.parse(revoked.verifiedAt!));
+    expect(await credport.credentials.show(unreachable.id)).toEqual(unreachableBefore); // an outage changes nothing
+
+    // An invalid tile waits for a rotation; once rotated and verified it is clean again.
+    expect((await credport.reverify({ olderThanMs: DAY, now: () => later })).results.map((r) => r.id)).not.toContain(revoked.id);
+    const rotated = await credport.credentials.rotate(revoked.id, { secrets: { apiKey: tokens[4]! } });
+    expect(rotated.status).toBe('verified');
+    expect(rotated).not.toHaveProperty('invalidAt');
+    expect(rotated).not.toHaveProperty('invalidReason');
+
+    const audit = await credport.audit.list({ credentialId: revoked.id });
+    expect(audit.find((e) => e.outcome === 'refused')).toMatchObject({ action: 'credential.verification_failed', actor: 'cli:ops' });
+  });
+
+  it('paces a pass by the provider: every request to one origin passes one gate, so a limit of 10 a second draws no 429', async () => {
+    const limited = await new FrontEmulator({ tokens, rateLimit: 10, rateWindowMs: 1000 }).start();
+    try {
+      for (let i = 0; i < 25; i++) await credport.credentials.create({ connector: 'front', values: { name: `L${i}`, apiKey: tokens[i % 5]! }, baseUrl: limited.url, verify: false });
+      const summary = await credport.reverify({ olderThanMs: DAY, concurrency: 8 });
+      expect(summary).toMatchObject({ checked: 25, verified: 25 });
+      expect(limited.stats.rateLimited).toBeLessThanOrEqual(1);
+      expect(summary.ms).toBeGreaterThanOrEqual(1500); // 25 requests at 10 a second span at least two window turns
+    } finally {
+      await limited.stop();
+    }
+  });
+
+  it('the schedule runs a pass at once and then again, as the scheduler in the audit trail, until stopped', async () => {
+    const a = await add(0, { verify: false });
+    const passes: number[] = [];
+    const schedule = await credport.scheduleReverify(300, { onPass: (s) => passes.push(s.checked) });
+    while (passes.length < 2) await new Promise((resolve) => setTimeout(resolve, 20));
+    await schedule.stop();
+    expect(passes[0]).toBe(1);
+    expect((await credport.credentials.show(a.id)).status).toBe('verified');
+    expect((await credport.audit.list({ credentialId: a.id })).at(-1)).toMatchObject({ action: 'credential.verified', actor: 'scheduler:reverify' });
+    const after = passes.length;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(passes.length).toBe(after); // stopped means stopped
+  });
+});
