@@ -247,6 +247,10 @@ describe('the web app, without --demo', () => {
       await screenshot(page, '7-sync-401');
       await page.getByRole('button', { name: 'Back to credentials' }).click();
       await tile(page, 'Revoked soon').getByText('invalid', { exact: true }).waitFor();
+      // When and why, in Front's words, on the tile.
+      const refused = tile(page, 'Revoked soon').getByRole('definition').filter({ hasText: 'Front rejected the credential: 401' });
+      await refused.waitFor();
+      expect(await refused.textContent()).toContain('Invalid or missing API token');
       await expectNoSecretInPage(page, watch, [token]);
       await page.close();
     } finally {

@@ -57,6 +57,14 @@ export function CredentialCard({ tile, select, actions, message, busy }: { tile:
           <dt>Last verified</dt>
           <dd>{when(tile.verifiedAt)}</dd>
         </div>
+        {tile.invalidAt ? (
+          <div>
+            <dt>Refused</dt>
+            <dd>
+              {when(tile.invalidAt)}: {tile.invalidReason ?? 'by the provider'}
+            </dd>
+          </div>
+        ) : null}
       </dl>
       {actions ? (
         <div className="tile-actions">
