@@ -156,6 +156,37 @@ describe('credport keys rotate (the library call)', () => {
     expect((await host.credentials.list()).filter((t) => t.description?.startsWith('renamed'))).toHaveLength(new Set(Array.from({ length: 20 }, (_, i) => (i * 7) % 300)).size);
   });
 
+  it('syncs started before, during and after a rotation read their credentials and land every record', async () => {
+    const { FrontEmulator } = await import('../../src/emulator/front-emulator.js');
+    const { readFile } = await import('node:fs/promises');
+    const emulator = await new FrontEmulator({ records: 300, latencyMs: 5, tokens: [fakeToken('s0'), fakeToken('s1'), fakeToken('s2')] }).start();
+    try {
+      const filler = await credportWith(K1);
+      await fill(filler, 200);
+      // The host holds both keys (CREDPORT_MASTER_KEY_NEXT set before the rotation), as every process must.
+      const host = await credportWith(K1, K2);
+      const pairs = [];
+      for (const [i, token] of [...emulator.tokens].entries()) {
+        const tile = await host.credentials.create({ connector: 'front', values: { name: `sync ${i}`, apiKey: token }, baseUrl: emulator.url });
+        const source = await host.configs.addSource({ name: `s${i}`, connector: 'front', credentialId: tile.id, streams: ['contacts'] });
+        const destination = await host.configs.addDestination({ name: `d${i}`, connector: 'jsonl', path: join(home, `out-${i}`) });
+        pairs.push({ source: source.id, destination: destination.id, out: join(home, `out-${i}`) });
+      }
+      const sync = (i: number) => host.syncs.run(pairs[i]!.source, pairs[i]!.destination);
+      const before = sync(0);
+      const rotation = (await credportWith(K1, K2)).keys.rotate({ batch: 8 });
+      const during = sync(1);
+      await rotation;
+      const after = sync(2);
+      const summaries = await Promise.all([before, during, after]);
+      expect(summaries.map((s) => s.records)).toEqual([300, 300, 300]);
+      for (const { out } of pairs) expect((await readFile(join(out, 'contacts.jsonl'), 'utf8')).trim().split('\n')).toHaveLength(300);
+      expect((await host.keys.status()).records).toEqual([{ kid: kid(K2), count: 203 }]);
+    } finally {
+      await emulator.stop();
+    }
+  });
+
   it('names a record it cannot re-seal and keeps both keys in use until it is dealt with', async () => {
     const credport = await credportWith(K1, K2);
     const tokens = await fill(credport, 5);
