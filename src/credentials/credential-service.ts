@@ -5,6 +5,8 @@ import type { SecretValues } from '../auth/create-auth.js';
 import { InputError, NotFoundError, ProviderRejectedError, ProviderUnavailableError, StoreError } from '../errors.js';
 import type { CredentialTile } from '../generated/credential-tile.js';
 import { checkBaseUrl } from '../http/origin-policy.js';
+import { failureReason } from '../text/failure-reason.js';
+import { scrubSecrets } from '../text/scrub-secrets.js';
 import { terminalSafe } from '../text/terminal-safe.js';
 import { DEFAULT_HTTP, type HttpSettings } from '../http/http-settings.js';
 import type { ClientExtras, ProviderClient } from '../http/provider-client.js';
@@ -94,7 +96,8 @@ export class CredentialService {
     const at = this.now().toISOString();
     const checked = input.verify === false ? undefined : await this.verifyNoted(connector, baseUrl, secrets, undefined);
     const id = newCredentialId();
-    const sealed = (await this.deps.keys.forWrite()).seal(JSON.stringify(secrets), associatedData({ id, connector: connector.id, baseUrl }));
+    const sealer = await this.deps.keys.forWrite();
+    const sealed = sealer.seal(JSON.stringify(secrets), associatedData({ id, connector: connector.id, baseUrl }));
     const record: CredentialRecord = {
       v: 1,
       id,
@@ -111,6 +114,7 @@ export class CredentialService {
     if (hint !== undefined) record.secretHint = hint;
     if (checked) Object.assign(record, { identity: checked, verifiedAt: at });
     await this.deps.records.put(record.id, record);
+    await this.resealIfKeyMoved(id, sealer.kid);
     await this.note({ action: 'credential.created', outcome: 'ok', credentialId: id, connector: connector.id, detail: checked ? 'verified with the provider' : 'saved without verification' });
     return toTile(record);
   }
@@ -138,16 +142,19 @@ export class CredentialService {
     try {
       const identity = await this.verifyNoted(connector, record.baseUrl, secrets, record.id, options.gate);
       const at = this.now().toISOString();
+      let landed = false;
       const tile = await this.changeIfSameSecret(record, secrets, (now) => {
+        landed = true;
         const next: CredentialRecord = { ...now, status: 'verified', identity, verifiedAt: at, updatedAt: at };
         delete next.invalidAt;
         delete next.invalidReason;
         return next;
       });
-      await this.note({ action: 'credential.verified', outcome: 'ok', credentialId: record.id, connector: record.connector });
+      // Not when the secret was rotated meanwhile: that answer was about a secret no longer saved.
+      if (landed) await this.note({ action: 'credential.verified', outcome: 'ok', credentialId: record.id, connector: record.connector });
       return tile;
     } catch (error) {
-      if (error instanceof ProviderRejectedError) await this.changeIfSameSecret(record, secrets, (now) => this.invalid(now, error.message));
+      if (error instanceof ProviderRejectedError) await this.changeIfSameSecret(record, secrets, (now) => this.invalid(now, scrubSecrets(error.message, secrets)));
       throw error;
     }
   }
@@ -207,6 +214,7 @@ export class CredentialService {
       if (identity) Object.assign(next, { identity, verifiedAt: at });
       return next;
     }, 'rotated').then(async (tile) => {
+      await this.resealIfKeyMoved(id, sealer.kid);
       await this.note({ action: 'credential.rotated', outcome: 'ok', credentialId: id, connector: connector.id, detail: identity ? 'new secret verified with the provider' : 'new secret saved without verification' });
       return tile;
     });
@@ -258,10 +266,11 @@ export class CredentialService {
 
   /** The provider refused the credential during a sync: its tile says so until it is tested or rotated. */
   async markInvalid(id: string, reason?: string): Promise<void> {
-    const tile = await this.change(id, (record) => this.invalid(record, reason ?? 'refused during a sync')).catch((error: unknown) => {
+    // The provider's words, less any stretch of the secret it may have echoed back.
+    const tile = await this.change(id, (record) => this.invalid(record, scrubSecrets(reason ?? 'refused during a sync', this.openSecretsOrNothing(record) ?? {}))).catch((error: unknown) => {
       if (!(error instanceof NotFoundError)) throw error;
     });
-    if (tile) await this.note({ action: 'credential.verification_failed', outcome: 'refused', credentialId: id, connector: tile.connector, detail: `refused during a sync${reason ? `: ${reason}` : ''}` });
+    if (tile) await this.note({ action: 'credential.verification_failed', outcome: 'refused', credentialId: id, connector: tile.connector, detail: `refused during a sync: ${tile.invalidReason ?? ''}` });
   }
 
   private async clientFor(connector: Connector, baseUrl: string | undefined, secrets: SecretValues, http = this.http, extras: ClientExtras = {}): Promise<ProviderClient> {
@@ -280,13 +289,39 @@ export class CredentialService {
       return await this.verify(connector, baseUrl, secrets, gate);
     } catch (error) {
       const outcome = error instanceof ProviderRejectedError ? 'refused' : error instanceof ProviderUnavailableError ? 'unavailable' : undefined;
-      if (outcome) await this.note({ action: 'credential.verification_failed', outcome, ...(credentialId ? { credentialId } : {}), connector: connector.id, detail: (error as Error).message });
+      // A failed create leaves the store as it was: only a saved credential's failures are recorded.
+      if (outcome && credentialId) await this.note({ action: 'credential.verification_failed', outcome, credentialId, connector: connector.id, detail: scrubSecrets((error as Error).message, secrets) });
       throw error;
     }
   }
 
+  /**
+   * The audit trail records what happened; it must not turn a change that was saved into a reported
+   * failure (the caller would retry and make it twice). A lost event is said on stderr instead.
+   */
   private async note(entry: AuditEntry): Promise<void> {
-    await this.deps.audit?.record(entry);
+    try {
+      await this.deps.audit?.record(entry);
+    } catch (error) {
+      process.emitWarning(`the audit trail could not record ${entry.action}${entry.credentialId ? ` of ${entry.credentialId}` : ''}: ${failureReason(error)}`, { code: 'CREDPORT_AUDIT' });
+    }
+  }
+
+  /**
+   * A write sealed under the key the store had when it began; if a key rotation started (or even
+   * ended) meanwhile, the record is sealed again under the store's key now, so none is left under a
+   * key on its way out.
+   */
+  private async resealIfKeyMoved(id: string, sealedWith: string): Promise<void> {
+    const sealer = await this.deps.keys.forWrite();
+    if (sealer.kid === sealedWith) return;
+    await this.change(id, (record) => {
+      if (record.sealed.kid === sealer.kid) return undefined;
+      const data = associatedData(record);
+      return { ...record, sealed: sealer.seal(sealer.open(record.sealed, data, `credential ${record.id}`), data) };
+    }).catch((error: unknown) => {
+      if (!(error instanceof NotFoundError)) throw error;
+    });
   }
 
   private async load(id: string): Promise<CredentialRecord> {

@@ -1,5 +1,6 @@
 import type { AuditLog } from '../audit/audit-log.js';
 import { InputError, RotationStoppedError, StoreError } from '../errors.js';
+import { failureReason } from '../text/failure-reason.js';
 import type { CredentialRecords } from '../store/credential-records.js';
 import type { Sealer } from '../store/sealer.js';
 import type { KeyState, StoreKeys } from '../store/store-keys.js';
@@ -41,6 +42,7 @@ export interface RotationResult {
 // Records re-sealed and written in one store step: large enough that a rotation costs little more
 // than the encryption, small enough that a stop waits for one batch and a host's writes get between.
 const BATCH = 500;
+const MAX_BATCH = 5_000;
 // Passes over the store: each re-seals what the one before missed (a record another process wrote
 // under the old key meanwhile, a lost race). A store written that fast for this long is refused.
 const MAX_PASSES = 20;
@@ -80,16 +82,16 @@ export class KeyService {
 
   /** `batch`: records re-sealed and written per store step (default 500); a stop takes effect between batches. */
   async rotate(options: { onProgress?: (progress: RotationProgress) => void; signal?: AbortSignal; batch?: number } = {}): Promise<RotationResult> {
-    const batch = options.batch ?? BATCH;
+    // Three parameters a record in one SQLite statement: well under its limit of 32,766.
+    const batch = Math.min(Math.max(1, options.batch ?? BATCH), MAX_BATCH);
     const started = performance.now();
     const { keys, records } = this.deps;
     await keys.refresh();
     let state = keys.state;
-    if (!state.rotation && keys.next === state.kid) {
-      // Rotated already (by another process, or by a run killed before its key file was swapped in).
-      return { from: state.retired?.at(-1)?.kid ?? state.kid, to: state.kid, resealed: 0, total: (await records.entries()).length, ms: 0, already: true };
-    }
-    if (!state.rotation) {
+    // Rotated already (by another process, or by a run killed before its key file was swapped in):
+    // the sweep below still re-seals any record a late writer left under an older key.
+    const already = !state.rotation && keys.next === state.kid;
+    if (!state.rotation && !already) {
       const to = keys.next;
       if (!to) {
         throw new InputError(
@@ -97,10 +99,12 @@ export class KeyService {
           { field: 'CREDPORT_MASTER_KEY_NEXT', code: 'no_next_key' },
         );
       }
-      state = { ...state, rotation: { from: state.kid, to, startedAt: this.now() } };
-      await keys.update(state);
+      const begun: KeyState = { ...state, rotation: { from: state.kid, to, startedAt: this.now() } };
+      await keys.update(state, begun);
+      state = keys.state;
     }
-    const { from, to } = state.rotation!;
+    const to = state.rotation?.to ?? state.kid;
+    const from = state.rotation?.from ?? state.retired?.at(-1)?.kid ?? state.kid;
     const sealer = keys.current;
     let resealed = 0;
     let total = 0;
@@ -146,9 +150,13 @@ export class KeyService {
         `the key rotation from ${from} to ${to} cannot re-seal ${failures.size} record${failures.size === 1 ? '' : 's'}: ${named}${failures.size > 5 ? '; …' : ''}. Delete them (credport credentials delete <id>) or restore them from a backup, then run credport keys rotate again; until then both keys stay in use`,
       );
     }
+    if (already) return { from, to, resealed, total, ms: Math.round(performance.now() - started), ...(resealed === 0 ? { already: true as const } : {}) };
     const { rotation: _done, ...rest } = state;
-    await keys.update({ ...rest, kid: to, retired: [...(state.retired ?? []), { kid: from, at: this.now() }] });
-    await this.deps.audit?.record({ action: 'keys.rotated', outcome: 'ok', detail: `master key ${from} retired for ${to}: ${resealed} of ${total} credentials re-sealed by this run` });
+    await keys.update(state, { ...rest, kid: to, retired: [...(state.retired ?? []), { kid: from, at: this.now() }] });
+    // The rotation is done: a trail that cannot be written is said, not turned into a failure.
+    await this.deps.audit?.record({ action: 'keys.rotated', outcome: 'ok', detail: `master key ${from} retired for ${to}: ${resealed} of ${total} credentials re-sealed by this run` }).catch((error: unknown) => {
+      process.emitWarning(`the audit trail could not record keys.rotated: ${failureReason(error)}`, { code: 'CREDPORT_AUDIT' });
+    });
     return { from, to, resealed, total, ms: Math.round(performance.now() - started) };
   }
 

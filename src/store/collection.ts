@@ -110,6 +110,7 @@ export class Collection<T extends object> {
 
   /** Every record by id, a damaged one as the error that names it: for a sweep over all that must not stop at one. */
   async entries(where?: Where): Promise<[string, T | StoreError][]> {
+    checkField(where);
     const rows = await this.call(async () => {
       if (this.store.scan) return this.store.scan(this.prefix, where, false);
       const out: [string, unknown][] = [];
@@ -141,6 +142,7 @@ export class Collection<T extends object> {
   }
 
   private async list(where?: { field: string; equals: string }): Promise<T[]> {
+    checkField(where);
     try {
       const { scan, keyv } = this.store;
       const grouped = where !== undefined && this.store.groups !== undefined && where.field === this.groupField;
@@ -167,6 +169,11 @@ export class Collection<T extends object> {
       throw unusable(this.store.shown, error);
     }
   }
+}
+
+/** Field names become JSON paths in the backends' queries: plain names only (a code error otherwise). */
+function checkField(where: Where | undefined): void {
+  if (where && !/^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$/.test(where.field)) throw new Error(`not a field name: ${where.field}`);
 }
 
 export function damaged(kind: string, id: string, why: string, fix: string): StoreError {

@@ -15,6 +15,15 @@ export class CredentialRecords extends Collection<CredentialRecord> {
   async setMeta(name: string, value: unknown): Promise<void> {
     await this.call(() => this.access.keyv.set(`meta:${name}`, value));
   }
+
+  /** Writes a meta record only over the revision (`rev`, 0 when absent) it was read at; false if another write came first. */
+  async swapMeta(name: string, value: { rev?: number }, expected: number): Promise<boolean> {
+    if (this.access.swap) return this.call(() => this.access.swap!(`meta:${name}`, JSON.stringify({ value }), expected));
+    // A plain keyv (tests, an in-memory store): one process, so read-compare-write is enough.
+    if (((await this.getMeta<{ rev?: number }>(name))?.rev ?? 0) !== expected) return false;
+    await this.setMeta(name, value);
+    return true;
+  }
 }
 
 function checked(value: unknown, id: string): CredentialRecord {

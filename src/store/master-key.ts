@@ -1,7 +1,8 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { readFile, rename, stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { StoreError } from '../errors.js';
-import { writeFileOnce } from './write-file-once.js';
+import { syncFolder, writeFileOnce } from './write-file-once.js';
 
 export interface MasterKey {
   readonly key: Buffer;
@@ -51,13 +52,22 @@ export async function prepareNextKeyFile(keyFile: string): Promise<MasterKey> {
   return withKid(await readOrCreateKeyFile(nextKeyFile(keyFile)), 'file');
 }
 
-/** Ends a rotation of a key file: the next key replaces the old one in one rename, and the old key is gone. */
-export async function promoteNextKeyFile(keyFile: string): Promise<void> {
+/**
+ * Ends a rotation of a key file: the next key replaces the old one in one rename, and the old key is
+ * gone. Only when the next key file holds `kid`, the key the store was rotated to; true when the
+ * key file holds it afterwards (renamed now, or by an earlier run).
+ */
+export async function promoteNextKeyFile(keyFile: string, kid: string): Promise<boolean> {
+  const next = await readKeyFile(nextKeyFile(keyFile));
+  if (!next) return (await readKeyFile(keyFile).then((key) => (key ? keyId(key) : undefined))) === kid;
+  if (keyId(next) !== kid) return false;
   try {
     await rename(nextKeyFile(keyFile), keyFile);
+    await syncFolder(dirname(keyFile));
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw storeError(keyFile, error);
+    throw storeError(keyFile, error);
   }
+  return true;
 }
 
 function withKid(key: Buffer, source: MasterKey['source']): MasterKey {

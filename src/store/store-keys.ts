@@ -9,6 +9,8 @@ export interface KeyState {
   createdAt: string;
   rotation?: { from: string; to: string; startedAt: string };
   retired?: { kid: string; at: string }[];
+  /** Each change adds one, written over the revision it was read at: two rotations cannot both start. */
+  rev?: number;
 }
 
 export const KEY_STATE = 'master-key';
@@ -95,10 +97,22 @@ export class StoreKeys implements SealerSource {
     return this.reload(await this.readState());
   }
 
-  /** Writes a new state (a rotation starting or ending) and seals under what it says from now on. */
-  async update(state: KeyState): Promise<Sealer> {
-    await this.records.setMeta(KEY_STATE, state);
-    return this.reload(state);
+  /**
+   * Writes a new state (a rotation starting or ending) over the one it was made from, and seals
+   * under what it says from now on. Refused when the state changed meanwhile (another rotation).
+   */
+  async update(from: KeyState, next: KeyState): Promise<Sealer> {
+    const rev = from.rev ?? 0;
+    const written = { ...next, rev: rev + 1 };
+    if (!(await this.records.swapMeta(KEY_STATE, written, rev))) {
+      throw new StoreError('write_conflict', "the store's master key state changed while this rotation was being recorded (another rotation?): see credport keys status, then run credport keys rotate again");
+    }
+    return this.reload(written);
+  }
+
+  /** The source of the next key held (CREDPORT_MASTER_KEY_NEXT, or the next key file), if any. */
+  get nextSource(): MasterKey['source'] | undefined {
+    return this.#held[1]?.source;
   }
 
   private async readState(): Promise<KeyState> {

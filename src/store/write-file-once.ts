@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, unlink, writeFile } from 'node:fs/promises';
+import { link, mkdir, open, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 /**
@@ -10,14 +10,33 @@ import { dirname } from 'node:path';
 export async function writeFileOnce(file: string, content: string): Promise<boolean> {
   await mkdir(dirname(file), { recursive: true, mode: 0o700 });
   const temp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  await writeFile(temp, content, { mode: 0o600, flag: 'wx' });
+  // On disk before it is linked into place, and the link itself too: a key file a power cut loses
+  // after records were sealed with it would lose them all.
+  const handle = await open(temp, 'wx', 0o600);
+  try {
+    await handle.writeFile(content);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
   try {
     await link(temp, file);
+    await syncFolder(dirname(file));
     return true;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
     throw error;
   } finally {
     await unlink(temp).catch(() => undefined);
+  }
+}
+
+/** Makes a folder's entries (a new link, a rename) durable. */
+export async function syncFolder(folder: string): Promise<void> {
+  const handle = await open(folder, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
   }
 }

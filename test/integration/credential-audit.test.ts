@@ -1,7 +1,7 @@
 // The audit trail (issue 11): every credential event, with its time, actor, credential and outcome,
 // and never a secret. Runs on every store (jest projects sqlite, postgres, redis).
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { withActor } from '../../src/audit/audit-log.js';
 import { FrontEmulator } from '../../src/emulator/front-emulator.js';
 import { type Credport, openCredport } from '../../src/open-credport.js';
@@ -46,7 +46,7 @@ describe('the audit trail', () => {
     const events = await credport.audit.list();
     expect(events.map((e) => [e.action, e.outcome, e.actor, e.credentialId ?? '-'])).toEqual([
       ['credential.created', 'ok', 'cli:alice', tile.id],
-      ['credential.verification_failed', 'refused', 'cli:alice', '-'],
+      // The refused create left the store as it was: no event either.
       ['credential.verified', 'ok', 'api:token', tile.id],
       ['credential.renamed', 'ok', 'cli:alice', tile.id],
       ['credential.rotated', 'ok', 'cli:alice', tile.id],
@@ -55,14 +55,30 @@ describe('the audit trail', () => {
       ['credential.deleted', 'ok', 'cli:alice', tile.id],
     ]);
     expect(events.every((e) => e.connector === 'front')).toBe(true);
-    expect(events[1]!.detail).toBe('Front rejected the credential: 401 Unauthenticated: Invalid or missing API token (GET /me)'); // the provider's words
-    expect(events[3]!.detail).toBe('name changed');
-    expect(events[6]!.detail).toBe(`sync ${source.id} -> ${destination.id} (read)`);
+    expect(events[4]!.detail).toBe('Front rejected the credential: 401 Unauthenticated: Invalid or missing API token (GET /me)'); // the provider's words
+    expect(events[2]!.detail).toBe('name changed');
+    expect(events[5]!.detail).toBe(`sync ${source.id} -> ${destination.id} (read)`);
     expect(new Set(events.map((e) => e.id)).size).toBe(events.length);
     expect(events.map((e) => e.at)).toEqual(events.map((e) => e.at).sort());
     // No secret, name or description: grep the trail as stored for every token used, and the public fields.
     const trail = JSON.stringify(events);
     for (const text of [good, next, refused, good.slice(-16), 'Support', 'team inbox']) expect(trail).not.toContain(text);
+  });
+
+  it('a trail that cannot be written does not turn a saved change into a reported failure (review)', async () => {
+    const warned = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+    try {
+      credport.audit.record = async () => {
+        throw new Error('the store went away');
+      };
+      const tile = await credport.credentials.create({ connector: 'front', values: { name: 'Saved', apiKey: good }, baseUrl: front.url, verify: false });
+      expect((await credport.credentials.list()).map((t) => t.id)).toEqual([tile.id]);
+      // A refused rotation still says why: the provider's refusal, not the trail's failure.
+      await expect(credport.credentials.rotate(tile.id, { secrets: { apiKey: refused } })).rejects.toMatchObject({ exitCode: 3 });
+      expect(String(warned.mock.calls[0]?.[0])).toMatch(new RegExp(`^the audit trail could not record credential.created of ${tile.id}: `));
+    } finally {
+      warned.mockRestore();
+    }
   });
 
   it('records a key rotation and a sync that found its credential revoked, and filters by credential, time and count', async () => {

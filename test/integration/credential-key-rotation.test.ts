@@ -8,6 +8,7 @@ import { RotationStoppedError, StoreError } from '../../src/errors.js';
 import { type Credport, openCredport } from '../../src/open-credport.js';
 import { CredentialRecords } from '../../src/store/credential-records.js';
 import { keyId } from '../../src/store/master-key.js';
+import type { KeyState } from '../../src/store/store-keys.js';
 import { openKeyv } from '../../src/store/open-keyv.js';
 import { Sealer } from '../../src/store/sealer.js';
 import { fakeToken, randomMasterKey, removeHome, tempHome } from '../helpers/temp-home.js';
@@ -165,7 +166,7 @@ describe('credport keys rotate (the library call)', () => {
       await fill(filler, 200);
       // The host holds both keys (CREDPORT_MASTER_KEY_NEXT set before the rotation), as every process must.
       const host = await credportWith(K1, K2);
-      const pairs = [];
+      const pairs: { source: string; destination: string; out: string }[] = [];
       for (const [i, token] of [...emulator.tokens].entries()) {
         const tile = await host.credentials.create({ connector: 'front', values: { name: `sync ${i}`, apiKey: token }, baseUrl: emulator.url });
         const source = await host.configs.addSource({ name: `s${i}`, connector: 'front', credentialId: tile.id, streams: ['contacts'] });
@@ -185,6 +186,59 @@ describe('credport keys rotate (the library call)', () => {
     } finally {
       await emulator.stop();
     }
+  });
+
+  it('a create whose key was chosen before a whole rotation ran is re-sealed under the new key, not left under the retired one (review)', async () => {
+    const host = await credportWith(K1, K2);
+    const rotator = await credportWith(K1, K2);
+    await host.credentials.create({ connector: 'front', values: { name: 'before', apiKey: fakeToken('a') }, verify: false });
+    // The host picks its sealer with no rotation yet; the whole rotation runs before its write lands.
+    const keys = (host.credentials as unknown as { deps: { keys: { forWrite: () => Promise<unknown> } } }).deps.keys;
+    const forWrite = keys.forWrite.bind(keys);
+    let first = true;
+    keys.forWrite = async () => {
+      const sealer = await forWrite();
+      if (first) await rotator.keys.rotate();
+      first = false;
+      return sealer;
+    };
+    const lateToken = fakeToken('late');
+    const late = await host.credentials.create({ connector: 'front', values: { name: 'late', apiKey: lateToken }, verify: false });
+    const status = await rotator.keys.status();
+    expect(status).toMatchObject({ key: kid(K2), retired: [{ kid: kid(K1) }], records: [{ kid: kid(K2), count: 2 }] });
+    expect((await secretsUnder(K2)).get(late.id)).toBe(lateToken);
+  });
+
+  it('a record left under an older key by a writer that died is re-sealed by the next keys rotate, before the key file is swapped', async () => {
+    const credport = await credportWith(K1, K2);
+    const tokens = await fill(credport, 3);
+    await credport.keys.rotate();
+    // A writer that sealed under K1 and died before re-sealing: put such a record back, as it would be.
+    const raw = await rawStore(home, storeUri);
+    const [id] = [...tokens.keys()];
+    const key = `credport:credential:${id}`;
+    const text = JSON.parse((await raw.get(key))!) as { value: { sealed: unknown; rev: number } };
+    const old = new Sealer({ key: Buffer.from(K1, 'base64'), kid: kid(K1), source: 'env' });
+    const record = (await credport.credentials.show(id!)) as unknown as { id: string; connector: string };
+    text.value.sealed = old.seal(JSON.stringify({ apiKey: tokens.get(id!) }), associatedData({ id: record.id, connector: record.connector, baseUrl: undefined }));
+    await raw.set(key, JSON.stringify(text));
+    await raw.close();
+    expect((await credport.keys.status()).records).toEqual([{ kid: kid(K2), count: 2 }, { kid: kid(K1), count: 1 }]);
+    const again = await credport.keys.rotate();
+    expect(again).toMatchObject({ to: kid(K2), resealed: 1 });
+    expect(again.already).toBeUndefined();
+    expect(await secretsUnder(K2)).toEqual(tokens);
+    expect(await credport.keys.rotate()).toMatchObject({ resealed: 0, already: true });
+  });
+
+  it('two rotations cannot both start: the key state is written over the revision it was read at', async () => {
+    const credport = await credportWith(K1, K2);
+    await fill(credport, 1);
+    const keys = (credport.keys as unknown as { deps: { keys: { state: KeyState; update: (from: KeyState, next: KeyState) => Promise<unknown> } } }).deps.keys;
+    const read = keys.state;
+    await keys.update(read, { ...read, rotation: { from: read.kid, to: kid(K2), startedAt: new Date().toISOString() } });
+    await expect(keys.update(read, { ...read, rotation: { from: read.kid, to: 'another0another0', startedAt: new Date().toISOString() } })).rejects.toMatchObject({ code: 'write_conflict' });
+    expect((await credport.keys.status()).rotation?.to).toBe(kid(K2));
   });
 
   it('names a record it cannot re-seal and keeps both keys in use until it is dealt with', async () => {

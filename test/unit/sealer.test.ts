@@ -2,7 +2,7 @@ import { chmod, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { StoreError } from '../../src/errors.js';
-import { keyId, loadMasterKey } from '../../src/store/master-key.js';
+import { keyId, loadMasterKey, prepareNextKeyFile, promoteNextKeyFile } from '../../src/store/master-key.js';
 import { Sealer } from '../../src/store/sealer.js';
 import { randomMasterKey, removeHome, tempHome } from '../helpers/temp-home.js';
 
@@ -119,5 +119,27 @@ describe('the master key', () => {
     expect(key.source).toBe('env');
     expect(key.kid).toBe(keyId(Buffer.from(value, 'base64')));
     await expect(stat(join(home, 'master.key'))).rejects.toThrow();
+  });
+});
+
+describe('the next key file of a rotation', () => {
+  it('replaces the key file only when it holds the key the store was rotated to', async () => {
+    const home = await tempHome();
+    try {
+      const keyFile = join(home, 'master.key');
+      const old = await loadMasterKey({ keyFile });
+      const next = await prepareNextKeyFile(keyFile);
+      expect(await prepareNextKeyFile(keyFile)).toEqual(next); // made once, then read
+      expect((await stat(`${keyFile}.next`)).mode & 0o777).toBe(0o600);
+      expect(await promoteNextKeyFile(keyFile, 'another0another0')).toBe(false); // a leftover of another rotation: left alone
+      expect((await loadMasterKey({ keyFile })).kid).toBe(old.kid);
+      expect(await promoteNextKeyFile(keyFile, next.kid)).toBe(true);
+      expect((await loadMasterKey({ keyFile })).kid).toBe(next.kid);
+      await expect(stat(`${keyFile}.next`)).rejects.toThrow('ENOENT');
+      expect(await promoteNextKeyFile(keyFile, next.kid)).toBe(true); // done by an earlier run
+      expect(await promoteNextKeyFile(keyFile, old.kid)).toBe(false);
+    } finally {
+      await removeHome(home);
+    }
   });
 });

@@ -43,8 +43,9 @@ where it stopped. A record that cannot be re-sealed is named, and the old key st
       await withCredport(options, async (credport) => {
         const { promoteNextKeyFile, prepareNextKeyFile } = await import('../../store/master-key.js');
         const { nonEmpty } = await import('../../store/store-location.js');
-        const fileKeys = nonEmpty(process.env.CREDPORT_MASTER_KEY) === undefined;
-        if (fileKeys && nonEmpty(process.env.CREDPORT_MASTER_KEY_NEXT) === undefined) await prepareNextKeyFile(credport.location.keyFile);
+        // The key file's own rotation: no key in the environment, so the next key is a file beside it.
+        const fileKeys = nonEmpty(process.env.CREDPORT_MASTER_KEY) === undefined && nonEmpty(process.env.CREDPORT_MASTER_KEY_NEXT) === undefined;
+        if (fileKeys) await prepareNextKeyFile(credport.location.keyFile);
         const stop = new AbortController();
         const onSignal = () => stop.abort();
         process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
@@ -52,7 +53,7 @@ where it stopped. A record that cannot be re-sealed is named, and the old key st
         try {
           const result = await credport.keys.rotate({ signal: stop.signal, onProgress: progress.update });
           progress.stop();
-          if (fileKeys) await promoteNextKeyFile(credport.location.keyFile);
+          const promoted = fileKeys && (await promoteNextKeyFile(credport.location.keyFile, result.to));
           if (options.json) return printJson(result);
           console.log(
             result.already
@@ -60,9 +61,11 @@ where it stopped. A record that cannot be re-sealed is named, and the old key st
               : `re-sealed ${result.resealed} of ${result.total} credential${result.total === 1 ? '' : 's'} under key ${result.to} in ${result.ms} ms; key ${result.from} is retired`,
           );
           console.log(
-            fileKeys
+            promoted
               ? `${credport.location.keyFile} now holds key ${result.to}`
-              : 'now make the value of CREDPORT_MASTER_KEY_NEXT the CREDPORT_MASTER_KEY of every process that uses the store, and remove CREDPORT_MASTER_KEY_NEXT',
+              : fileKeys
+                ? `warning: ${credport.location.keyFile}.next does not hold key ${result.to}, so ${credport.location.keyFile} was left as it is: give every process key ${result.to}`
+                : 'now make the value of CREDPORT_MASTER_KEY_NEXT the CREDPORT_MASTER_KEY of every process that uses the store, and remove CREDPORT_MASTER_KEY_NEXT',
           );
         } finally {
           progress.stop();
@@ -103,6 +106,8 @@ function describeStatus(status: KeyStatus): string {
     '',
     formatTable(['KEY', 'CREDENTIALS', 'ROLE'], status.records.map((r) => [r.kid, String(r.count), role(r.kid)])),
   ];
+  const stray = status.records.filter((r) => role(r.kid) === 'RETIRED' || role(r.kid) === 'unknown').reduce((n, r) => n + r.count, 0);
+  if (stray > 0) lines.push(`warning: ${stray} credential${stray === 1 ? ' is' : 's are'} sealed under a retired or unknown key: run credport keys rotate while that key is still held to re-seal ${stray === 1 ? 'it' : 'them'}`);
   if (status.damaged > 0) lines.push(`${status.damaged} damaged record${status.damaged === 1 ? '' : 's'} (see credport credentials list)`);
   return lines.join('\n');
 }

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { InputError } from '../../errors.js';
 import { durationMs } from '../option-parsers.js';
-import { announcePass } from '../reverify-output.js';
+import { announcePass, announcePassFailed } from '../reverify-output.js';
 import { type GlobalOptions, withCredport } from '../run-action.js';
 
 interface ServeOptions extends GlobalOptions {
@@ -62,7 +62,7 @@ checkpoint, then exits.`,
             }
           },
         });
-        const schedule = options.reverifyEvery ? await credport.scheduleReverify(options.reverifyEvery, { onPass: (summary) => announcePass(summary, options.json === true) }) : undefined;
+        const schedule = options.reverifyEvery ? await credport.scheduleReverify(options.reverifyEvery, { onPass: (summary) => announcePass(summary, options.json === true), onError: (error) => announcePassFailed(error, options.json === true) }) : undefined;
         await running.closed;
         await schedule?.stop();
       });

@@ -3,7 +3,7 @@ import { InputError } from '../../errors.js';
 import { queueUnusable } from '../../queue/queue-unusable.js';
 import { redactUri } from '../../text/redact-uri.js';
 import { durationMs, wholeNumber } from '../option-parsers.js';
-import { announcePass } from '../reverify-output.js';
+import { announcePass, announcePassFailed } from '../reverify-output.js';
 import { type GlobalOptions, withCredport } from '../run-action.js';
 
 interface WorkerOptions extends GlobalOptions {
@@ -50,7 +50,7 @@ lock runs out (CREDPORT_QUEUE_LOCK_MS, default 30000).`,
         }).catch((error: unknown) => Promise.reject(queueUnusable(url, error)));
         if (options.json) process.stdout.write(`${JSON.stringify({ event: 'ready', concurrency, queue: redactUri(url), pid: process.pid })}\n`);
         else console.log(`worker ${process.pid} ready: ${concurrency} sync${concurrency === 1 ? '' : 's'} at a time from ${redactUri(url)}`);
-        const schedule = options.reverifyEvery ? await credport.scheduleReverify(options.reverifyEvery, { onPass: (summary) => announcePass(summary, options.json === true) }) : undefined;
+        const schedule = options.reverifyEvery ? await credport.scheduleReverify(options.reverifyEvery, { onPass: (summary) => announcePass(summary, options.json === true), onError: (error) => announcePassFailed(error, options.json === true) }) : undefined;
         await new Promise<void>((resolve) => {
           for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve());
         });
