@@ -21,6 +21,8 @@ import { StoreKeys } from './store/store-keys.js';
 import { KeyService } from './credentials/key-rotation.js';
 import type { ReverifyOptions, ReverifySummary } from './credentials/reverify.js';
 import type { ReverifySchedule } from './credentials/reverify-schedule.js';
+import { type Access, AccessScope, checkWorkspace } from './access/access.js';
+import { type AccessToken, AccessTokens } from './access/access-tokens.js';
 import { AuditLog, type AuditEvent } from './audit/audit-log.js';
 import { nonEmpty, resolveStoreLocation, type StoreLocation } from './store/store-location.js';
 
@@ -40,6 +42,8 @@ export interface CredportOptions {
   redisUrl?: string;
   /** Who acts, in the audit trail, when a call sets no actor (withActor): the CLI gives cli:<OS user>. */
   actor?: string;
+  /** The workspace and role of calls made outside withAccess (default: the default workspace, admin); the CLI's --workspace. */
+  access?: Access;
   /** Environment to read the variables above from (default process.env). */
   env?: NodeJS.ProcessEnv;
 }
@@ -54,6 +58,8 @@ export interface Credport {
   readonly keys: KeyService;
   /** The append-only trail of credential events. */
   readonly audit: AuditLog;
+  /** API tokens scoped to a workspace with a role (the server's callers). */
+  readonly tokens: AccessTokens;
   /** Re-tests every credential not verified within a time (credport credentials verify --stale). */
   reverify(options: Omit<ReverifyOptions, 'sharedWindows'>): Promise<ReverifySummary>;
   /** The same, now and then every `everyMs`, until stopped (serve and worker --reverify-every). */
@@ -93,14 +99,16 @@ export async function openCredport(options: CredportOptions = {}): Promise<Credp
       );
     // The credential service asks the configs what uses a credential; the configs ask it for tiles.
     let configs: SavedConfigs | undefined;
-    const audit = new AuditLog(collection<AuditEvent>('audit:', 'audit event', 'it cannot be changed: leave it, or restore the store from a backup'), options.actor ?? 'library');
-    const credentials = new CredentialService({ registry, records, keys, audit, http, usersOf: (id) => configs!.usersOf(id) });
+    const access = new AccessScope(options.access ? { workspace: checkWorkspace(options.access.workspace), role: options.access.role } : undefined);
+    const audit = new AuditLog(collection<AuditEvent>('audit:', 'audit event', 'it cannot be changed: leave it, or restore the store from a backup'), options.actor ?? 'library', undefined, access);
+    const credentials = new CredentialService({ registry, records, keys, audit, access, http, usersOf: (id) => configs!.usersOf(id) });
     configs = new SavedConfigs({
       registry,
       credentials,
       sources: collection<SourceConfig>('source:', 'source', 'delete it with: credport sources delete'),
       destinations: collection<DestinationConfig>('destination:', 'destination', 'delete it with: credport destinations delete'),
       home: location.home,
+      access,
     });
     const syncs = new SyncService({
       registry,
@@ -112,6 +120,7 @@ export async function openCredport(options: CredportOptions = {}): Promise<Credp
       ...leaseMsFromEnv(env),
       ...(sharedWindows ? { sharedWindows } : {}),
       audit,
+      access,
       home: location.home,
     });
     const close = async () => {
@@ -126,6 +135,7 @@ export async function openCredport(options: CredportOptions = {}): Promise<Credp
       syncs,
       keys: new KeyService({ records, keys, audit }),
       audit,
+      tokens: new AccessTokens(collection<AccessToken>('token:', 'API token', 'revoke it with: credport tokens delete'), access),
       // Loaded when used: the rate gate is for commands that talk to providers.
       reverify: async (options) => (await import('./credentials/reverify.js')).reverifyStale(credentials, { ...options, ...shared }),
       scheduleReverify: async (everyMs, options = {}) => (await import('./credentials/reverify-schedule.js')).scheduleReverify(credentials, everyMs, { ...options, ...shared }),

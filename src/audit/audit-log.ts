@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
+import { AccessScope, EVERY_WORKSPACE } from '../access/access.js';
 import type { AuditEvent } from '../generated/audit-event.js';
 import type { Collection } from '../store/collection.js';
 import { terminalSafe } from '../text/terminal-safe.js';
@@ -43,6 +44,8 @@ export class AuditLog {
     /** The actor when none is set for the call (the OS user of a CLI run). */
     private readonly defaultActor: string,
     private readonly now: () => Date = () => new Date(),
+    /** Events carry the caller's workspace; a caller reads only its workspace's. */
+    private readonly scope: AccessScope = new AccessScope(),
   ) {}
 
   async record(entry: AuditEntry): Promise<void> {
@@ -50,6 +53,9 @@ export class AuditLog {
     // Milliseconds first, so ids sort in time order on every store; the random tail keeps them apart.
     const id = `evt_${String(at.getTime()).padStart(13, '0')}_${randomBytes(6).toString('hex')}`;
     const event: AuditEvent = { id, at: at.toISOString(), action: entry.action, actor: actors.getStore() ?? this.defaultActor, outcome: entry.outcome };
+    // A store-wide event (a key rotation, a schedule's pass over every workspace) has none.
+    const workspace = entry.workspace ?? (this.scope.current().workspace !== EVERY_WORKSPACE && entry.action !== 'keys.rotated' ? this.scope.home() : undefined);
+    if (workspace !== undefined) event.workspace = workspace;
     if (entry.credentialId !== undefined) event.credentialId = entry.credentialId;
     if (entry.connector !== undefined) event.connector = entry.connector;
     if (entry.detail !== undefined) event.detail = terminalSafe(entry.detail, DETAIL_MAX);
@@ -58,7 +64,10 @@ export class AuditLog {
 
   /** Oldest first; the latest `limit` of those that match. */
   async list(filter: AuditFilter = {}): Promise<AuditEvent[]> {
-    const matching = filter.credentialId === undefined ? await this.events.all() : await this.events.where('credentialId', filter.credentialId);
+    this.scope.require('viewer', 'reading the audit trail');
+    const found = filter.credentialId === undefined ? await this.events.all() : await this.events.where('credentialId', filter.credentialId);
+    // Store-wide events (no workspace) are for the operator's default workspace only.
+    const matching = found.filter((e) => this.scope.sees(e));
     const since = filter.since?.toISOString();
     const events = (since === undefined ? matching : matching.filter((e) => e.at >= since)).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     return events.slice(-(filter.limit ?? DEFAULT_LIMIT));

@@ -12,6 +12,7 @@ import { registerKeyCommands } from './commands/keys.js';
 import { registerConfigCommands } from './commands/configs.js';
 import { registerServeCommand } from './commands/serve.js';
 import { registerSyncCommand } from './commands/sync.js';
+import { registerTokenCommands } from './commands/tokens.js';
 import { registerWorkerCommand } from './commands/worker.js';
 
 const EPILOG = `
@@ -19,6 +20,7 @@ Environment:
   CREDPORT_HOME          folder of the store and key file (default $XDG_DATA_HOME/credport or ~/.local/share/credport)
   CREDPORT_STORE         keyv store URI (default sqlite://$CREDPORT_HOME/credport.sqlite)
   CREDPORT_MASTER_KEY    base64 32-byte master key (default: $CREDPORT_HOME/master.key, created on first use, mode 0600)
+  CREDPORT_WORKSPACE     the workspace commands work in (--workspace; default: default)
   CREDPORT_MASTER_KEY_NEXT  the key \`credport keys rotate\` moves the store to (set it in every process first)
   CREDPORT_CONNECTORS    extra connector folders, ':'-separated
   CREDPORT_HTTP_TIMEOUT_MS, CREDPORT_HTTP_RETRIES   provider request timeout (10000) and retries (2)
@@ -39,6 +41,7 @@ export function buildProgram(): Command {
     .version(VERSION)
     .option('--home <dir>', 'folder of the store and master key file (overrides CREDPORT_HOME)')
     .option('--store <uri>', 'keyv store URI (overrides CREDPORT_STORE)')
+    .option('--workspace <name>', 'the workspace whose credentials, sources, destinations and syncs a command sees (overrides CREDPORT_WORKSPACE; default: default)')
     .option('--debug', 'print stack traces of errors')
     .addHelpText('after', EPILOG)
     .showSuggestionAfterError()
@@ -52,6 +55,7 @@ export function buildProgram(): Command {
   registerConfigCommands(program);
   registerKeyCommands(program);
   registerAuditCommand(program);
+  registerTokenCommands(program);
   registerSyncCommand(program);
   registerWorkerCommand(program);
   registerServeCommand(program);

@@ -1,5 +1,6 @@
 import { userInfo } from 'node:os';
 import { inspect } from 'node:util';
+import { type Access, checkWorkspace, DEFAULT_WORKSPACE, withAccess } from '../access/access.js';
 import { withActor } from '../audit/audit-log.js';
 import { CredportError, ExitCode } from '../errors.js';
 import type { Credport } from '../open-credport.js';
@@ -7,6 +8,7 @@ import type { Credport } from '../open-credport.js';
 export interface GlobalOptions {
   home?: string;
   store?: string;
+  workspace?: string;
   debug?: boolean;
   json?: boolean;
 }
@@ -28,14 +30,17 @@ export async function withCredport(options: GlobalOptions, action: (credport: Cr
     // Loaded here, not at start-up: --help and the emulators need no store, registry or HTTP client.
     const { openCredport } = await import('../open-credport.js');
     const actor = `cli:${osUser()}`;
+    // Whoever runs the CLI holds the store and its master key: an admin of the workspace it names.
+    const access: Access = { workspace: checkWorkspace(options.workspace ?? (process.env.CREDPORT_WORKSPACE?.trim() || DEFAULT_WORKSPACE)), role: 'admin' };
     const credport = await openCredport({
       ...(options.home ? { home: options.home } : {}),
       ...(options.store ? { storeUri: options.store } : {}),
       actor,
+      access,
     });
     try {
-      // Also for what leaves this process: a sync put on the queue carries its actor to the worker.
-      await withActor(actor, () => action(credport));
+      // Also for what leaves this process: a sync put on the queue carries its actor and workspace to the worker.
+      await withActor(actor, () => withAccess(access, () => action(credport)));
     } finally {
       await credport.close().catch(() => undefined);
     }

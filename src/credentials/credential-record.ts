@@ -13,6 +13,7 @@ export interface CredentialRecord extends Omit<CredentialTile, 'revision'> {
 export function toTile(record: CredentialRecord): CredentialTile {
   const tile: CredentialTile = {
     id: record.id,
+    ...(record.workspace !== undefined ? { workspace: record.workspace } : {}),
     connector: record.connector,
     name: record.name,
     status: record.status,

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
+import { AccessScope } from '../access/access.js';
 import type { AuditEntry, AuditLog } from '../audit/audit-log.js';
 import type { SecretValues } from '../auth/create-auth.js';
 import { InputError, NotFoundError, ProviderRejectedError, ProviderUnavailableError, StoreError } from '../errors.js';
@@ -49,6 +50,8 @@ export interface CredentialServiceDeps {
   keys: SealerSource;
   http?: HttpSettings;
   now?: () => Date;
+  /** Whose credentials a call may touch, and what it may do (workspaces and roles); default: the default workspace, admin. */
+  access?: AccessScope;
   /** Where every credential event is recorded (created, verified, rotated, renamed, deleted…). */
   audit?: AuditLog;
   /** Names of what uses a credential (sources, destinations); a delete is refused while any do. */
@@ -74,13 +77,16 @@ async function loadClientModules() {
 export class CredentialService {
   private readonly http: HttpSettings;
   private readonly now: () => Date;
+  private readonly scope: AccessScope;
 
   constructor(private readonly deps: CredentialServiceDeps) {
     this.http = deps.http ?? DEFAULT_HTTP;
     this.now = deps.now ?? (() => new Date());
+    this.scope = deps.access ?? new AccessScope();
   }
 
   async create(input: CreateCredentialInput): Promise<CredentialTile> {
+    this.scope.require('editor', 'adding a credential');
     refuseUnknownKeys(input, ['connector', 'values', 'baseUrl', 'verify'], 'create input');
     if (typeof input.connector !== 'string') throw new InputError('connector is required', { field: 'connector' });
     const connector = this.deps.registry.get(input.connector);
@@ -101,6 +107,7 @@ export class CredentialService {
     const record: CredentialRecord = {
       v: 1,
       id,
+      workspace: this.scope.home(),
       connector: connector.id,
       name: values.name as string,
       status: checked ? 'verified' : 'unverified',
@@ -115,14 +122,15 @@ export class CredentialService {
     if (checked) Object.assign(record, { identity: checked, verifiedAt: at });
     await this.deps.records.put(record.id, record);
     await this.resealIfKeyMoved(id, sealer.kid);
-    await this.note({ action: 'credential.created', outcome: 'ok', credentialId: id, connector: connector.id, detail: checked ? 'verified with the provider' : 'saved without verification' });
+    await this.note({ action: 'credential.created', outcome: 'ok', credentialId: id, ...inWorkspace(record), connector: connector.id, detail: checked ? 'verified with the provider' : 'saved without verification' });
     return toTile(record);
   }
 
   async list(filter: { connector?: string } = {}): Promise<CredentialTile[]> {
     if (filter.connector !== undefined) this.deps.registry.get(filter.connector);
+    this.scope.require('viewer', 'listing credentials');
     const records = filter.connector === undefined ? await this.deps.records.all() : await this.deps.records.where('connector', filter.connector);
-    const tiles = records.map(toTile);
+    const tiles = records.filter((r) => this.scope.sees(r)).map(toTile);
     return tiles.sort((a, b) => compare(a.createdAt, b.createdAt) || compare(a.id, b.id));
   }
 
@@ -136,11 +144,12 @@ export class CredentialService {
    * re-verification pass paces all its requests to one provider through one).
    */
   async test(id: string, options: { gate?: RateGate } = {}): Promise<CredentialTile> {
+    this.scope.require('editor', 'testing a credential');
     const record = await this.load(id);
     const connector = this.deps.registry.get(record.connector);
     const secrets = await this.openSecretsFresh(record);
     try {
-      const identity = await this.verifyNoted(connector, record.baseUrl, secrets, record.id, options.gate);
+      const identity = await this.verifyNoted(connector, record.baseUrl, secrets, record, options.gate);
       const at = this.now().toISOString();
       let landed = false;
       const tile = await this.changeIfSameSecret(record, secrets, (now) => {
@@ -151,7 +160,7 @@ export class CredentialService {
         return next;
       });
       // Not when the secret was rotated meanwhile: that answer was about a secret no longer saved.
-      if (landed) await this.note({ action: 'credential.verified', outcome: 'ok', credentialId: record.id, connector: record.connector });
+      if (landed) await this.note({ action: 'credential.verified', outcome: 'ok', credentialId: record.id, ...inWorkspace(record), connector: record.connector });
       return tile;
     } catch (error) {
       if (error instanceof ProviderRejectedError) await this.changeIfSameSecret(record, secrets, (now) => this.invalid(now, scrubSecrets(error.message, secrets)));
@@ -177,6 +186,7 @@ export class CredentialService {
 
   /** The new secret is validated and verified before it replaces the old one; on any failure the old one stays. */
   async rotate(id: string, input: RotateCredentialInput): Promise<CredentialTile> {
+    this.scope.require('editor', 'rotating a credential');
     refuseUnknownKeys(input, ['secrets', 'verify'], 'rotate input');
     const record = await this.load(id);
     const connector = this.deps.registry.get(record.connector);
@@ -188,7 +198,7 @@ export class CredentialService {
     refuseSecretsInPublicFields(connector, { ...given, name: record.name, ...(record.description ? { description: record.description } : {}) }, given);
     refuseSecretShapeInPublicFields(connector, given);
     const secrets = pick(candidate, connector.authFields);
-    const identity = input.verify === false ? undefined : await this.verifyNoted(connector, record.baseUrl, secrets, record.id);
+    const identity = input.verify === false ? undefined : await this.verifyNoted(connector, record.baseUrl, secrets, record);
     const at = this.now().toISOString();
     const sealer = await this.deps.keys.forWrite();
     // Verified once; if another change lands meanwhile, the new secret is applied to what it saved.
@@ -215,12 +225,13 @@ export class CredentialService {
       return next;
     }, 'rotated').then(async (tile) => {
       await this.resealIfKeyMoved(id, sealer.kid);
-      await this.note({ action: 'credential.rotated', outcome: 'ok', credentialId: id, connector: connector.id, detail: identity ? 'new secret verified with the provider' : 'new secret saved without verification' });
+      await this.note({ action: 'credential.rotated', outcome: 'ok', credentialId: id, ...inWorkspace(tile), connector: connector.id, detail: identity ? 'new secret verified with the provider' : 'new secret saved without verification' });
       return tile;
     });
   }
 
   async update(id: string, input: UpdateCredentialInput): Promise<CredentialTile> {
+    this.scope.require('editor', 'renaming a credential');
     refuseUnknownKeys(input, ['name', 'description'], 'update input');
     if (input.name === undefined && input.description === undefined) {
       throw new InputError('nothing to update: give a name or a description');
@@ -240,24 +251,29 @@ export class CredentialService {
       return next;
     });
     const changed = [input.name !== undefined ? 'name' : undefined, input.description !== undefined ? 'description' : undefined].filter(Boolean).join(' and ');
-    await this.note({ action: 'credential.renamed', outcome: 'ok', credentialId: id, connector: tile.connector, detail: `${changed} changed` });
+    await this.note({ action: 'credential.renamed', outcome: 'ok', credentialId: id, ...inWorkspace(tile), connector: tile.connector, detail: `${changed} changed` });
     return tile;
   }
 
   async delete(id: string, options: { force?: boolean } = {}): Promise<{ id: string; deleted: true }> {
+    this.scope.require('admin', 'deleting a credential');
     checkId(id);
+    // Another workspace's credential is not there for this caller, damaged or not.
+    const visible = await this.deps.records.get(id).then((r) => this.scope.sees(r), (error: unknown) => (error instanceof StoreError && error.code === 'corrupt_record' ? true : Promise.reject(error)));
+    if (!visible) throw new NotFoundError(`no credential ${printable(id)}`);
     const users = options.force || !this.deps.usersOf ? [] : await this.deps.usersOf(id);
     if (users.length > 0) {
       throw new InputError(`credential ${id} is used by ${users.join(', ')}: delete those first, or force it`, { field: 'id', code: 'in_use' });
     }
     const record = await this.deps.records.get(id).catch(() => undefined); // a damaged record can still be deleted
     if (!(await this.deps.records.delete(id))) throw new NotFoundError(`no credential ${printable(id)}`);
-    await this.note({ action: 'credential.deleted', outcome: 'ok', credentialId: id, ...(record ? { connector: record.connector } : {}), ...(options.force && this.deps.usersOf ? { detail: 'forced' } : {}) });
+    await this.note({ action: 'credential.deleted', outcome: 'ok', credentialId: id, ...inWorkspace(record), ...(record ? { connector: record.connector } : {}), ...(options.force && this.deps.usersOf ? { detail: 'forced' } : {}) });
     return { id, deleted: true };
   }
 
   /** For the runtime only: a client that sends this credential's secret where it belongs. */
   async client(id: string, options: ClientExtras & { http?: HttpSettings } = {}): Promise<ProviderClient> {
+    this.scope.require('editor', 'using a credential');
     const record = await this.load(id);
     const connector = this.deps.registry.get(record.connector);
     const { http, ...extras } = options;
@@ -270,7 +286,7 @@ export class CredentialService {
     const tile = await this.change(id, (record) => this.invalid(record, scrubSecrets(reason ?? 'refused during a sync', this.openSecretsOrNothing(record) ?? {}))).catch((error: unknown) => {
       if (!(error instanceof NotFoundError)) throw error;
     });
-    if (tile) await this.note({ action: 'credential.verification_failed', outcome: 'refused', credentialId: id, connector: tile.connector, detail: `refused during a sync: ${tile.invalidReason ?? ''}` });
+    if (tile) await this.note({ action: 'credential.verification_failed', outcome: 'refused', credentialId: id, ...inWorkspace(tile), connector: tile.connector, detail: `refused during a sync: ${tile.invalidReason ?? ''}` });
   }
 
   private async clientFor(connector: Connector, baseUrl: string | undefined, secrets: SecretValues, http = this.http, extras: ClientExtras = {}): Promise<ProviderClient> {
@@ -284,13 +300,13 @@ export class CredentialService {
   }
 
   /** verify, with a refusal or an outage in the audit trail (the error's message carries no secret: the HTTP layer redacts it). */
-  private async verifyNoted(connector: Connector, baseUrl: string | undefined, secrets: SecretValues, credentialId: string | undefined, gate?: RateGate) {
+  private async verifyNoted(connector: Connector, baseUrl: string | undefined, secrets: SecretValues, saved: CredentialRecord | undefined, gate?: RateGate) {
     try {
       return await this.verify(connector, baseUrl, secrets, gate);
     } catch (error) {
       const outcome = error instanceof ProviderRejectedError ? 'refused' : error instanceof ProviderUnavailableError ? 'unavailable' : undefined;
       // A failed create leaves the store as it was: only a saved credential's failures are recorded.
-      if (outcome && credentialId) await this.note({ action: 'credential.verification_failed', outcome, credentialId, connector: connector.id, detail: scrubSecrets((error as Error).message, secrets) });
+      if (outcome && saved) await this.note({ action: 'credential.verification_failed', outcome, credentialId: saved.id, ...inWorkspace(saved), connector: connector.id, detail: scrubSecrets((error as Error).message, secrets) });
       throw error;
     }
   }
@@ -327,7 +343,7 @@ export class CredentialService {
   private async load(id: string): Promise<CredentialRecord> {
     checkId(id);
     const record = await this.deps.records.get(id);
-    if (!record) throw new NotFoundError(`no credential ${printable(id)}`);
+    if (!record || !this.scope.sees(record)) throw new NotFoundError(`no credential ${printable(id)}`);
     return record;
   }
 
@@ -358,7 +374,8 @@ export class CredentialService {
   private async change(id: string, apply: (record: CredentialRecord) => CredentialRecord | undefined, doing = 'changed'): Promise<CredentialTile> {
     checkId(id);
     for (let attempt = 1; ; attempt++) {
-      const record = await this.deps.records.get(id);
+      const found = await this.deps.records.get(id);
+      const record = found && this.scope.sees(found) ? found : undefined;
       if (!record) throw new NotFoundError(attempt === 1 && doing === 'changed' ? `no credential ${printable(id)}` : `credential ${id} was deleted while it was being ${doing}`);
       const next = apply(record);
       if (next === undefined) return toTile(record);
@@ -435,4 +452,9 @@ function refuseUnknownKeys(input: object, allowed: readonly string[], what: stri
   if (unknown.length > 0) {
     throw new InputError(`${what} has an unknown field "${printable(unknown[0]!)}" (allowed: ${allowed.join(', ')})`, { field: unknown[0]! });
   }
+}
+
+/** The audit event of a record's change goes in the record's workspace (a schedule's pass spans them all). */
+function inWorkspace(record: { workspace?: string } | undefined): { workspace?: string } {
+  return record?.workspace !== undefined ? { workspace: record.workspace } : {};
 }

@@ -1,3 +1,4 @@
+import { EVERY_WORKSPACE, withAccess } from '../access/access.js';
 import { withActor } from '../audit/audit-log.js';
 import { type ReverifyOptions, type ReverifySummary, reverifyStale } from './reverify.js';
 import type { CredentialService } from './credential-service.js';
@@ -25,7 +26,8 @@ export function scheduleReverify(
   let timer: NodeJS.Timeout | undefined;
   const pass = () => {
     // The audit trail names the schedule, not whoever started the process.
-    running = withActor(SCHEDULER, () => reverifyStale(credentials, { ...options, olderThanMs: everyMs, signal: stop.signal }))
+    // Every workspace's credentials, as the scheduler, whoever started the process.
+    running = withActor(SCHEDULER, () => withAccess({ workspace: EVERY_WORKSPACE, role: 'editor' }, () => reverifyStale(credentials, { ...options, olderThanMs: everyMs, signal: stop.signal })))
       .then((summary) => options.onPass?.(summary), (error: unknown) => options.onError?.(error))
       .finally(() => {
         if (!stop.signal.aborted) timer = setTimeout(pass, everyMs).unref();

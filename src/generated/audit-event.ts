@@ -8,6 +8,10 @@ export interface AuditEvent {
    * Sorts in the order the events were recorded.
    */
   id: string;
+  /**
+   * The workspace it belongs to (records saved before workspaces: default).
+   */
+  workspace?: string;
   at: string;
   action:
     | 'credential.created'

@@ -10,6 +10,10 @@ export type CredentialStatus = 'verified' | 'unverified' | 'invalid';
  */
 export interface CredentialTile {
   id: string;
+  /**
+   * The workspace it belongs to (records saved before workspaces: default).
+   */
+  workspace?: string;
   connector: string;
   name: string;
   description?: string;

@@ -5,6 +5,10 @@
  */
 export interface SourceConfig {
   id: string;
+  /**
+   * The workspace it belongs to (records saved before workspaces: default).
+   */
+  workspace?: string;
   name: string;
   connector: string;
   /**

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Job, Queue, QueueEvents, UnrecoverableError, Worker } from 'bullmq';
+import { type Access, contextAccess, DEFAULT_WORKSPACE, withAccess } from '../access/access.js';
 import { currentActor, withActor } from '../audit/audit-log.js';
 import { CredportError, type ErrorDetails, ExitCode, RemoteSyncError, SyncCancelledError } from '../errors.js';
 import type { Credport } from '../open-credport.js';
@@ -20,6 +21,8 @@ export interface SyncRequest {
   concurrency?: number;
   /** Who asked for it, for the audit trail of the worker that runs it (set by enqueue). */
   actor?: string;
+  /** The workspace and role it was asked in: the worker runs it in those (set by enqueue). */
+  access?: Access;
 }
 
 export interface SyncQueue {
@@ -72,7 +75,8 @@ export async function openSyncQueue(url: string): Promise<SyncQueue> {
     async enqueue(request) {
       const jobId = `sync_${randomBytes(8).toString('hex')}`;
       const actor = currentActor();
-      await queue.add('sync', actor ? { ...request, actor } : request, {
+      const access = contextAccess();
+      await queue.add('sync', { ...request, ...(actor ? { actor } : {}), ...(access ? { access } : {}) }, {
         jobId,
         attempts: ATTEMPTS,
         // 5, 10, 20, 40 s: the retries outlast a default 30 s lease left by a worker that died on another machine.
@@ -221,14 +225,14 @@ export async function startSyncWorker(url: string, credport: Credport, options: 
       const publish = (event: SyncEvent) => event.event !== 'failed' && progress.push(event);
       options.onJob?.({ jobId: job.id!, request, outcome: 'started' });
       try {
-        const summary = await withActor(request.actor ?? workerActor, () => credport.syncs.run(request.sourceId, request.destinationId, {
+        const summary = await withActor(request.actor ?? workerActor, () => withAccess(request.access ?? { workspace: DEFAULT_WORKSPACE, role: 'editor' }, () => credport.syncs.run(request.sourceId, request.destinationId, {
           ...(request.streams ? { streams: request.streams } : {}),
           // A retried or handed-on run resumes (a stalled job's hand-over counts in attemptsStarted, not attemptsMade).
           fullRefresh: request.fullRefresh === true && job.attemptsStarted <= 1,
           ...(request.concurrency !== undefined ? { concurrency: request.concurrency } : {}),
           signal: stop.signal,
           onEvent: publish,
-        }));
+        })));
         progress.flush();
         await published;
         options.onJob?.({ jobId: job.id!, request, outcome: 'finished', summary });

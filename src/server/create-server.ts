@@ -13,11 +13,13 @@ import type { LoginSessions } from './login-sessions.js';
 import { notFoundProblem, problemFor } from './problem-details.js';
 import { registerHostCheck } from './host-check.js';
 import { actorOf, refuseCrossSite, registerRequestAuth, sameOrigin, SESSION_COOKIE } from './request-auth.js';
+import { withAccess } from '../access/access.js';
 import { withActor } from '../audit/audit-log.js';
 import { configRoutes } from './routes/configs.js';
 import { connectorRoutes } from './routes/connectors.js';
 import { credentialRoutes, type VerifyLimit } from './routes/credentials.js';
 import { auditRoutes } from './routes/audit.js';
+import { tokenRoutes } from './routes/tokens.js';
 import { syncRoutes } from './routes/syncs.js';
 import { registerSecurityHeaders, securityHeaders } from './security-headers.js';
 import { type RunSync, SyncJobs } from './sync-jobs.js';
@@ -92,9 +94,10 @@ export async function createServer(options: ServerOptions): Promise<{ app: Fasti
   const verifyLimit = options.verifyLimit ?? { max: 30, timeWindow: 60_000 };
   await app.register(
     async (api) => {
-      registerRequestAuth(api, { apiToken: options.apiToken, sessions: options.sessions });
-      // Everything a request does is done by its caller, in the audit trail (the rest of the request runs inside this).
-      api.addHook('onRequest', (request, _reply, done) => withActor(actorOf(request), done));
+      registerRequestAuth(api, { apiToken: options.apiToken, sessions: options.sessions, tokens: credport.tokens });
+      // Everything a request does is done by its caller, in its workspace and role, and so it shows in
+      // the audit trail (the rest of the request runs inside these).
+      api.addHook('onRequest', (request, _reply, done) => withActor(actorOf(request), () => withAccess(request.access!, done)));
       api.addHook('onSend', async (_request, reply) => {
         reply.header('cache-control', 'no-store');
       });
@@ -104,6 +107,7 @@ export async function createServer(options: ServerOptions): Promise<{ app: Fasti
       await api.register(configRoutes(credport.configs));
       await api.register(syncRoutes(credport.syncs, jobs));
       await api.register(auditRoutes(credport.audit));
+      await api.register(tokenRoutes(credport.tokens));
       // The emulators `serve --demo` started, for the web app to offer; a 404 otherwise.
       api.get('/demo', { schema: { hide: true } }, async (_request, reply) =>
         options.demo ? { providers: options.demo } : reply.code(404).type('application/problem+json').send(notFoundProblem('not in demo mode (credport serve --demo)')),

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { sameSecret } from './api-token.js';
+import { type Access, DEFAULT_WORKSPACE } from '../access/access.js';
+import type { AccessTokens } from '../access/access-tokens.js';
 import type { LoginSessions } from './login-sessions.js';
 
 export const SESSION_COOKIE = 'credport_session';
@@ -8,14 +10,21 @@ export const SESSION_COOKIE = 'credport_session';
 export interface RequestAuthOptions {
   apiToken: string;
   sessions: LoginSessions;
+  /** Tokens scoped to a workspace with a role, besides the server's own API token. */
+  tokens?: AccessTokens;
 }
 
 declare module 'fastify' {
   interface FastifyRequest {
     /** Who is calling: a program with the API token, or a browser session. */
-    caller?: { kind: 'token' } | { kind: 'session'; id: string };
+    caller?: { kind: 'token'; id?: string } | { kind: 'session'; id: string };
+    /** The workspace and role the caller acts in: the server's API token and a browser session are admins of the default workspace. */
+    access?: Access;
   }
 }
+
+// The server's own API token and the login link's sessions: whoever started `credport serve`.
+const OPERATOR: Access = { workspace: DEFAULT_WORKSPACE, role: 'admin' };
 
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
@@ -29,8 +38,15 @@ export function registerRequestAuth(app: FastifyInstance, options: RequestAuthOp
     const authorization = request.headers.authorization;
     if (authorization !== undefined) {
       const token = /^Bearer (\S+)$/i.exec(authorization)?.[1];
-      if (!token || !sameSecret(token, options.apiToken)) return refuse(reply, 401, 'unauthenticated', 'the API token is not valid');
-      request.caller = { kind: 'token' };
+      if (token && sameSecret(token, options.apiToken)) {
+        request.caller = { kind: 'token' };
+        request.access = OPERATOR;
+        return;
+      }
+      const scoped = token ? await options.tokens?.find(token) : undefined;
+      if (!scoped) return refuse(reply, 401, 'unauthenticated', 'the API token is not valid');
+      request.caller = { kind: 'token', id: scoped.id };
+      request.access = { workspace: scoped.workspace, role: scoped.role };
       return;
     }
     const session = request.cookies[SESSION_COOKIE];
@@ -39,6 +55,7 @@ export function registerRequestAuth(app: FastifyInstance, options: RequestAuthOp
     }
     if (UNSAFE.has(request.method) && !sameOrigin(request)) return refuseCrossSite(reply);
     request.caller = { kind: 'session', id: session };
+    request.access = OPERATOR;
   });
 }
 
@@ -65,5 +82,6 @@ async function refuse(reply: FastifyReply, status: 401 | 403, code: string, deta
 export function actorOf(request: FastifyRequest): string {
   const caller = request.caller;
   if (!caller) return 'api:anonymous';
-  return caller.kind === 'token' ? 'api:token' : `api:session:${createHash('sha256').update(caller.id).digest('hex').slice(0, 12)}`;
+  if (caller.kind === 'token') return caller.id ? `api:token:${caller.id}` : 'api:token';
+  return `api:session:${createHash('sha256').update(caller.id).digest('hex').slice(0, 12)}`;
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readdir, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
+import { AccessScope } from '../access/access.js';
 import { InputError, NotFoundError } from '../errors.js';
 import type { DestinationConfig } from '../generated/destination.js';
 import type { SourceConfig } from '../generated/source.js';
@@ -51,10 +52,17 @@ export class SavedConfigs {
       sources: Collection<SourceConfig>;
       destinations: Collection<DestinationConfig>;
       home: string;
+      /** Workspaces and roles: whose sources and destinations a call may touch. */
+      access?: AccessScope;
     },
-  ) {}
+  ) {
+    this.scope = deps.access ?? new AccessScope();
+  }
+
+  private readonly scope: AccessScope;
 
   async addSource(input: CreateSourceInput): Promise<SourceConfig> {
+    this.scope.require('editor', 'adding a source');
     const name = checkName(input.name);
     if (input.connector === 'jsonl') return this.addJsonlSource(name, input);
     const connector = this.deps.registry.get(input.connector);
@@ -83,20 +91,22 @@ export class SavedConfigs {
   }
 
   private async saveSource(source: Omit<SourceConfig, 'streams'> & { streams: string[] }): Promise<SourceConfig> {
-    const saved = source as SourceConfig;
+    const saved = { ...source, workspace: this.scope.home() } as SourceConfig;
     await this.deps.sources.put(saved.id, saved);
     return saved;
   }
 
   async addDestination(input: CreateDestinationInput): Promise<DestinationConfig> {
+    this.scope.require('editor', 'adding a destination');
     const name = checkName(input.name);
+    const workspace = this.scope.home();
     const id = newId('dst');
     const createdAt = new Date().toISOString();
     if (input.connector === 'jsonl') {
       if (input.operations || input.mapping || input.params) throw new InputError('a jsonl destination writes files: it takes no operations, mapping or parameters', { field: 'operations' });
       if (input.credentialId !== undefined) await this.deps.credentials.show(input.credentialId);
       const path = input.path === undefined ? join(this.deps.home, 'destinations', id) : resolve(input.path);
-      const destination: DestinationConfig = { id, name, connector: 'jsonl', path, createdAt, ...(input.credentialId ? { credentialId: input.credentialId } : {}) };
+      const destination: DestinationConfig = { id, workspace, name, connector: 'jsonl', path, createdAt, ...(input.credentialId ? { credentialId: input.credentialId } : {}) };
       await this.deps.destinations.put(id, destination);
       return destination;
     }
@@ -138,7 +148,7 @@ export class SavedConfigs {
       }
       mapping[stream] = pointers;
     }
-    const destination: DestinationConfig = { id, name, connector: connector.id, credentialId: tile.id, operations, createdAt };
+    const destination: DestinationConfig = { id, workspace, name, connector: connector.id, credentialId: tile.id, operations, createdAt };
     if (input.mapping) destination.mapping = mapping;
     if (Object.keys(params).length > 0) destination.params = params;
     await this.deps.destinations.put(id, destination);
@@ -146,32 +156,36 @@ export class SavedConfigs {
   }
 
   listSources(): Promise<SourceConfig[]> {
-    return this.deps.sources.all().then(byCreation);
+    this.scope.require('viewer', 'listing sources');
+    return this.deps.sources.all().then((all) => byCreation(all.filter((s) => this.scope.sees(s))));
   }
 
   listDestinations(): Promise<DestinationConfig[]> {
-    return this.deps.destinations.all().then(byCreation);
+    this.scope.require('viewer', 'listing destinations');
+    return this.deps.destinations.all().then((all) => byCreation(all.filter((d) => this.scope.sees(d))));
   }
 
   async source(id: string): Promise<SourceConfig> {
     const found = /^src_[a-z0-9]{16,32}$/.test(id) ? await this.deps.sources.get(id) : undefined;
-    if (!found) throw new NotFoundError(`no source ${printable(id)}`);
+    if (!found || !this.scope.sees(found)) throw new NotFoundError(`no source ${printable(id)}`);
     return found;
   }
 
   async destination(id: string): Promise<DestinationConfig> {
     const found = /^dst_[a-z0-9]{16,32}$/.test(id) ? await this.deps.destinations.get(id) : undefined;
-    if (!found) throw new NotFoundError(`no destination ${printable(id)}`);
+    if (!found || !this.scope.sees(found)) throw new NotFoundError(`no destination ${printable(id)}`);
     return found;
   }
 
   async deleteSource(id: string): Promise<{ id: string; deleted: true }> {
+    this.scope.require('admin', 'deleting a source');
     await this.source(id);
     await this.deps.sources.delete(id);
     return { id, deleted: true };
   }
 
   async deleteDestination(id: string): Promise<{ id: string; deleted: true }> {
+    this.scope.require('admin', 'deleting a destination');
     await this.destination(id);
     await this.deps.destinations.delete(id);
     return { id, deleted: true };

@@ -1,5 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { AccessScope } from '../access/access.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { CredentialService } from '../credentials/credential-service.js';
 import { InputError } from '../errors.js';
@@ -53,6 +54,8 @@ export class SyncService {
       leaseMs?: number;
       /** Each credential's rate budget shared with other processes and machines (CREDPORT_REDIS). */
       sharedWindows?: SharedWindows;
+      /** Workspaces and roles: running a sync needs the editor role (its source and destination are looked up in the caller's workspace). */
+      access?: AccessScope;
       /** Records each credential a sync uses, once the sync holds its destination. */
       audit?: AuditLog;
       home: string;
@@ -62,6 +65,7 @@ export class SyncService {
 
   /** Checks a sync request before anything runs (a host answers 400/404 at once); returns what it would run. */
   async check(sourceId: string, destinationId: string, streams?: string[]): Promise<{ source: SourceConfig; destination: DestinationConfig; streams: string[] }> {
+    this.deps.access?.require('editor', 'running a sync');
     const source = await this.deps.configs.source(sourceId);
     const destination = await this.deps.configs.destination(destinationId);
     const wanted = streams?.length ? streams : source.streams;

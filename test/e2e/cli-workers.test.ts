@@ -54,10 +54,10 @@ function startWorker(env: NodeJS.ProcessEnv): Promise<ChildProcess> {
 }
 
 /** One store, one queue and one Front credential on the emulator; a source and a JSONL destination for each entry. */
-async function onQueue(emulator: FrontEmulator, wanted: { streams: string[]; out: string }[], extraEnv: (redis: string) => Record<string, string> = () => ({})) {
+async function onQueue(emulator: FrontEmulator, wanted: { streams: string[]; out: string }[], extraEnv: (redis: string) => Record<string, string> = () => ({}), workspace = 'default') {
   const redis = await freshRedisUri();
   const env = { CREDPORT_HOME: home, CREDPORT_STORE: await freshPostgresUri(), CREDPORT_MASTER_KEY: randomMasterKey(), CREDPORT_QUEUE: redis, ...extraEnv(redis) };
-  const credport = await openCredport({ home, storeUri: env.CREDPORT_STORE, masterKey: env.CREDPORT_MASTER_KEY, env: {} });
+  const credport = await openCredport({ home, storeUri: env.CREDPORT_STORE, masterKey: env.CREDPORT_MASTER_KEY, env: {}, access: { workspace, role: 'admin' } });
   const tile = await credport.credentials.create({ connector: 'front', values: { name: 'one company key', apiKey: [...emulator.tokens][0]! }, baseUrl: emulator.url, verify: false });
   const pairs: { source: string; destination: string; out: string }[] = [];
   for (const [i, { streams, out }] of wanted.entries()) {
@@ -119,15 +119,19 @@ describe('syncs on a queue, run by four workers sharing one store, one Redis and
 
   it('runs `credport sync` through a worker and follows it to the same summary line', async () => {
     const emulator = await new FrontEmulator({ records: 120 }).start();
-    const { env, pairs } = await onQueue(emulator, [{ streams: ['tags'], out: 'followed' }]);
+    // In a workspace of its own: the job carries it to the worker, which has none set.
+    const { env, pairs } = await onQueue(emulator, [{ streams: ['tags'], out: 'followed' }], () => ({}), 'acme');
     const { source, destination } = pairs[0]!;
     const worker = await startWorker(env);
-    const followed = await runCli(['sync', source, '--to', destination], { env });
+    const followed = await runCli(['sync', source, '--to', destination, '--workspace', 'acme'], { env });
     expect(followed.code).toBe(0);
     expect(followed.stderr).toMatch(/queued as sync_[0-9a-f]{16}; a worker runs it/);
     expect(followed.stdout).toContain('synced 120 records');
-    const refused = await runCli(['sync', source, '--to', destination, '--streams', 'nope'], { env });
+    const refused = await runCli(['sync', source, '--to', destination, '--streams', 'nope', '--workspace', 'acme'], { env });
     expect(refused.code).toBe(2); // checked before it is queued
+    const elsewhere = await runCli(['sync', source, '--to', destination], { env }); // the default workspace has no such source
+    expect(elsewhere.code).toBe(2);
+    expect(elsewhere.stderr).toContain(`no source ${source}`);
     worker.kill('SIGTERM');
     await new Promise((resolve) => worker.once('exit', resolve));
     await emulator.stop();

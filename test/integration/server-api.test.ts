@@ -338,3 +338,39 @@ describe('GET /api/v1/audit', () => {
     expect((await call('GET', '/api/v1/audit?limit=1')).body).toHaveLength(1);
   });
 });
+
+describe('workspaces and roles over HTTP', () => {
+  it("a token of one workspace sees only that workspace's tiles, gets 404 for another's, and 403 beyond its role", async () => {
+    const created = await addFront(); // the server's own token: the default workspace
+    expect(created.status).toBe(201);
+    const { withAccess } = await import('../../src/access/access.js');
+    const admin = await withAccess({ workspace: 'acme', role: 'admin' }, () => credport.tokens.create({ name: 'acme admin', role: 'admin' }));
+    const asAcme = (method: string, path: string, body?: unknown) => call(method, path, { token: admin.token!, ...(body !== undefined ? { body } : {}) });
+    expect((await asAcme('GET', '/api/v1/credentials')).body).toEqual([]);
+    expect((await asAcme('GET', `/api/v1/credentials/${created.body.id}`)).status).toBe(404);
+    expect((await asAcme('DELETE', `/api/v1/credentials/${created.body.id}`)).status).toBe(404);
+    const own = await asAcme('POST', '/api/v1/credentials', { connector: 'front', baseUrl: front.url, values: { name: 'Acme', apiKey: frontToken() } });
+    expect(own.status).toBe(201);
+    expect(own.body.workspace).toBe('acme');
+    expect((await call('GET', '/api/v1/credentials')).body.map((t: { id: string }) => t.id)).toEqual([created.body.id]);
+
+    // An admin makes a viewer token; the viewer reads, and is refused writing or making tokens.
+    const viewer = await asAcme('POST', '/api/v1/tokens', { name: 'dashboard', role: 'viewer' });
+    expect(viewer.status).toBe(201);
+    expect(viewer.body).toMatchObject({ workspace: 'acme', role: 'viewer', token: expect.stringMatching(/^cpt_/) });
+    const asViewer = (method: string, path: string, body?: unknown) => call(method, path, { token: viewer.body.token, ...(body !== undefined ? { body } : {}) });
+    expect((await asViewer('GET', '/api/v1/credentials')).body.map((t: { id: string }) => t.id)).toEqual([own.body.id]);
+    const refused = await asViewer('POST', '/api/v1/credentials', { connector: 'front', baseUrl: front.url, values: { name: 'No', apiKey: frontToken() } });
+    expect(refused.status).toBe(403);
+    expect(refused.body).toMatchObject({ code: 'forbidden', detail: 'adding a credential needs the editor role; this caller is a viewer of workspace acme' });
+    expect((await asViewer('POST', '/api/v1/tokens', { name: 'up', role: 'admin' })).status).toBe(403);
+    expect((await asAcme('GET', '/api/v1/tokens')).body.map((t: { role: string }) => t.role).sort()).toEqual(['admin', 'viewer']);
+    expect((await asAcme('GET', '/api/v1/tokens')).text).not.toContain(viewer.body.token);
+    // Revoked: the next request with it is refused.
+    expect((await asAcme('DELETE', `/api/v1/tokens/${viewer.body.id}`)).status).toBe(200);
+    expect((await asViewer('GET', '/api/v1/credentials')).status).toBe(401);
+    // The audit trail names the token that acted, in its workspace only.
+    const audit = await asAcme('GET', '/api/v1/audit');
+    expect(audit.body.map((e: { action: string; actor: string }) => `${e.action} ${e.actor}`)).toEqual([`credential.created api:token:${admin.id}`]);
+  });
+});

@@ -1,0 +1,63 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { currentActor } from '../audit/audit-log.js';
+import { InputError, NotFoundError } from '../errors.js';
+import type { AccessToken } from '../generated/access-token.js';
+import type { Collection } from '../store/collection.js';
+import { printable } from '../text/printable.js';
+import { type Access, type AccessScope, outranks, ROLES, type Role } from './access.js';
+
+export type { AccessToken };
+
+/** What the store keeps of a token: its public fields, under the SHA-256 of the token itself. */
+type TokenRecord = Omit<AccessToken, 'token'>;
+
+const hashOf = (token: string) => createHash('sha256').update(token).digest('hex');
+
+/**
+ * API tokens scoped to one workspace with a role. Only a token's hash is stored (a stolen store
+ * gives no working token), keyed by that hash so a request finds its token in one read. A caller
+ * manages the tokens of its own workspace only, as an admin, and never makes one above its role.
+ */
+export class AccessTokens {
+  constructor(
+    private readonly tokens: Collection<TokenRecord>,
+    private readonly scope: AccessScope,
+  ) {}
+
+  async create(input: { name: string; role: Role }): Promise<AccessToken> {
+    const caller = this.scope.require('admin', 'creating an API token');
+    const name = typeof input.name === 'string' ? input.name.trim() : '';
+    if (name === '' || name.length > 100 || /[\u0000-\u001F\u007F]/.test(name)) throw new InputError('name must be 1-100 characters without control characters', { field: 'name' });
+    if (!ROLES.includes(input.role)) throw new InputError(`role must be one of ${ROLES.join(', ')}`, { field: 'role' });
+    if (!outranks(caller.role, input.role)) throw new InputError(`a ${caller.role} cannot create a token with the ${input.role} role: no higher than its creator's`, { field: 'role', code: 'forbidden' });
+    const token = `cpt_${randomBytes(32).toString('base64url')}`;
+    const hash = hashOf(token);
+    const record: TokenRecord = { id: `tok_${hash.slice(0, 16)}`, name, workspace: this.scope.home(), role: input.role, createdAt: new Date().toISOString() };
+    const actor = currentActor();
+    if (actor) record.createdBy = actor;
+    await this.tokens.put(hash, record);
+    return { ...record, token };
+  }
+
+  /** The access a presented token grants, or undefined. */
+  async find(token: string): Promise<(Access & { id: string }) | undefined> {
+    if (!/^cpt_[\w-]{43}$/.test(token)) return undefined;
+    const record = await this.tokens.get(hashOf(token));
+    return record ? { id: record.id, workspace: record.workspace, role: record.role } : undefined;
+  }
+
+  async list(): Promise<AccessToken[]> {
+    this.scope.require('admin', 'listing API tokens');
+    const all = await this.tokens.all();
+    return all.filter((t) => this.scope.sees(t)).sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0));
+  }
+
+  async revoke(id: string): Promise<{ id: string; deleted: true }> {
+    this.scope.require('admin', 'revoking an API token');
+    const entries = await this.tokens.entries();
+    const found = entries.find(([, t]) => !(t instanceof Error) && t.id === id && this.scope.sees(t));
+    if (!found) throw new NotFoundError(`no API token ${printable(id)}`);
+    await this.tokens.delete(found[0]);
+    return { id, deleted: true };
+  }
+}
