@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { contextAccess, DEFAULT_WORKSPACE, EVERY_WORKSPACE, ForbiddenError, outranks } from '../access/access.js';
 import { CredportError, NotFoundError } from '../errors.js';
 import type { SyncJob } from '../generated/sync-job.js';
 import type { SyncEvent, SyncSummary } from '../sync/sync-events.js';
@@ -15,6 +16,8 @@ export interface NumberedEvent {
 type Listener = (event: NumberedEvent) => void;
 
 interface Entry {
+  /** The workspace of the caller that started it: only its callers see, follow or cancel it. */
+  workspace: string;
   view: SyncJob;
   events: NumberedEvent[];
   listeners: Set<Listener>;
@@ -40,7 +43,7 @@ export class SyncJobs {
     const id = `sync_${randomBytes(10).toString('hex')}`;
     const view: SyncJob = { id, source: input.source, destination: input.destination, status: 'running', streams, progress: {}, startedAt: new Date().toISOString() };
     for (const stream of streams) view.progress[stream] = { records: 0, pages: 0, status: 'waiting' };
-    const entry: Entry = { view, events: [], listeners: new Set(), abort: new AbortController(), done: Promise.resolve() };
+    const entry: Entry = { workspace: contextAccess()?.workspace ?? DEFAULT_WORKSPACE, view, events: [], listeners: new Set(), abort: new AbortController(), done: Promise.resolve() };
     this.jobs.set(id, entry);
     let seq = 0;
     const publish = (event: SyncEvent) => {
@@ -89,6 +92,8 @@ export class SyncJobs {
   /** Asks the job to stop after its current page's checkpoint. */
   cancel(id: string): SyncJob {
     const entry = this.entry(id);
+    const role = contextAccess()?.role;
+    if (role !== undefined && !outranks(role, 'editor')) throw new ForbiddenError(`cancelling a sync needs the editor role; this caller is a ${role} of workspace ${entry.workspace}`);
     if (entry.view.status === 'running') entry.abort.abort();
     return structuredClone(entry.view);
   }
@@ -100,7 +105,10 @@ export class SyncJobs {
   }
 
   private entry(id: string): Entry {
-    const entry = this.jobs.get(id);
+    const found = this.jobs.get(id);
+    // Another workspace's sync is not there for this caller.
+    const caller = contextAccess()?.workspace;
+    const entry = found && (caller === undefined || caller === EVERY_WORKSPACE || caller === found.workspace) ? found : undefined;
     if (!entry) throw new NotFoundError(`no sync ${id.slice(0, 60)} (syncs are kept while the server runs)`);
     return entry;
   }

@@ -89,4 +89,21 @@ describe('credport credentials verify --stale (the library call)', () => {
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(passes.length).toBe(after); // stopped means stopped
   });
+
+  it('the schedule finds a token revoked in the provider and shows its tile invalid, in every workspace', async () => {
+    const { withAccess } = await import('../../src/access/access.js');
+    const elsewhere = await withAccess({ workspace: 'acme', role: 'admin' }, () => add(1));
+    front.tokens.delete(tokens[1]!); // revoked in Front's settings after it was saved
+    const schedule = await credport.scheduleReverify(200);
+    try {
+      let tile = await withAccess({ workspace: 'acme', role: 'viewer' }, () => credport.credentials.show(elsewhere.id));
+      for (let i = 0; i < 50 && tile.status !== 'invalid'; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        tile = await withAccess({ workspace: 'acme', role: 'viewer' }, () => credport.credentials.show(elsewhere.id));
+      }
+      expect(tile).toMatchObject({ status: 'invalid', invalidReason: expect.stringContaining('401 Unauthenticated') });
+    } finally {
+      await schedule.stop();
+    }
+  });
 });

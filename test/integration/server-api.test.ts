@@ -353,6 +353,16 @@ describe('workspaces and roles over HTTP', () => {
     expect(own.status).toBe(201);
     expect(own.body.workspace).toBe('acme');
     expect((await call('GET', '/api/v1/credentials')).body.map((t: { id: string }) => t.id)).toEqual([created.body.id]);
+    // The default workspace's sync is not there for acme: its state, its events and its cancel.
+    const source = await call('POST', '/api/v1/sources', { body: { name: 'Src', connector: 'front', credentialId: created.body.id, streams: ['tags'] } });
+    const destination = await call('POST', '/api/v1/destinations', { body: { name: 'Files', connector: 'jsonl' } });
+    const started = await call('POST', '/api/v1/syncs', { body: { source: source.body.id, destination: destination.body.id } });
+    expect(started.status).toBe(202);
+    for (const [method, path] of [['GET', `/api/v1/syncs/${started.body.id}`], ['GET', `/api/v1/syncs/${started.body.id}/events`], ['POST', `/api/v1/syncs/${started.body.id}/cancel`], ['POST', '/api/v1/syncs']] as const) {
+      const answer = await asAcme(method, path, path === '/api/v1/syncs' ? { source: source.body.id, destination: destination.body.id } : undefined);
+      expect([path, answer.status]).toEqual([path, 404]);
+    }
+    expect((await call('GET', `/api/v1/syncs/${started.body.id}`)).status).toBe(200);
 
     // An admin makes a viewer token; the viewer reads, and is refused writing or making tokens.
     const viewer = await asAcme('POST', '/api/v1/tokens', { name: 'dashboard', role: 'viewer' });
