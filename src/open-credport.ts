@@ -60,6 +60,8 @@ export interface Credport {
   readonly audit: AuditLog;
   /** API tokens scoped to a workspace with a role (the server's callers). */
   readonly tokens: AccessTokens;
+  /** The workspace and role of the call under way (withAccess), else this instance's own. */
+  readonly access: AccessScope;
   /** Re-tests every credential not verified within a time (credport credentials verify --stale). */
   reverify(options: Omit<ReverifyOptions, 'sharedWindows'>): Promise<ReverifySummary>;
   /** The same, now and then every `everyMs`, until stopped (serve and worker --reverify-every). */
@@ -133,8 +135,9 @@ export async function openCredport(options: CredportOptions = {}): Promise<Credp
       credentials,
       configs,
       syncs,
-      keys: new KeyService({ records, keys, audit }),
+      keys: new KeyService({ records, keys, audit, access }),
       audit,
+      access,
       tokens: new AccessTokens(collection<AccessToken>('token:', 'API token', 'revoke it with: credport tokens delete'), access),
       // Loaded when used: the rate gate is for commands that talk to providers.
       reverify: async (options) => (await import('./credentials/reverify.js')).reverifyStale(credentials, { ...options, ...shared }),

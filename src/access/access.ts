@@ -9,6 +9,11 @@ export const ROLES: readonly Role[] = ['viewer', 'editor', 'admin'];
 export interface Access {
   workspace: string;
   role: Role;
+  /**
+   * A tenant's token, not the operator: its JSONL sources and destinations stay inside its
+   * workspace's folder (<home>/workspaces/<name>), so it cannot read or write another's files.
+   */
+  confined?: boolean;
 }
 
 export const DEFAULT_WORKSPACE = 'default';
@@ -37,7 +42,7 @@ export function contextAccess(): Access | undefined {
   return accesses.getStore();
 }
 
-/** A request for another workspace's object: refused as if it did not exist (404, not 403). */
+/** A call beyond the caller's role (403). Another workspace's object is not refused this way: it is not found (404). */
 export class ForbiddenError extends InputError {
   constructor(message: string) {
     super(message, { code: 'forbidden' });
@@ -67,6 +72,26 @@ export class AccessScope {
     if (!record) return false;
     const { workspace } = this.current();
     return workspace === EVERY_WORKSPACE || (record.workspace ?? DEFAULT_WORKSPACE) === workspace;
+  }
+
+  /**
+   * Whether a damaged record (its workspace unknowable) is shown to this caller: to the default
+   * workspace (where records from before workspaces live, and the operator works) and to every-workspace
+   * passes; other workspaces skip it, so one tenant's damaged record neither fails nor names itself to another.
+   */
+  seesDamaged(): boolean {
+    const { workspace } = this.current();
+    return workspace === DEFAULT_WORKSPACE || workspace === EVERY_WORKSPACE;
+  }
+
+  /** The records a caller may see of a listing that met a damaged record: the listing again, damaged ones skipped. */
+  async listing<T extends { workspace?: string }>(read: () => Promise<T[]>, readAll: () => Promise<[string, T | Error][]>): Promise<T[]> {
+    try {
+      return (await read()).filter((r) => this.sees(r));
+    } catch (error) {
+      if (this.seesDamaged() || (error as { code?: string }).code !== 'corrupt_record') throw error;
+      return (await readAll()).flatMap(([, r]) => (r instanceof Error || !this.sees(r) ? [] : [r]));
+    }
   }
 
   /** The workspace a new record goes in. */

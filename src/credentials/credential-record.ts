@@ -37,9 +37,12 @@ export function secretHint(secret: string): string | undefined {
 }
 
 /**
- * What the ciphertext is bound to: the record, its connector and the origin the secret may go to.
+ * What the ciphertext is bound to: the record, its connector, the origin the secret may go to and its workspace.
  * Changing any of them in the store (pointing the token at another server) makes it fail to open.
  */
-export function associatedData(record: Pick<CredentialRecord, 'id' | 'connector' | 'baseUrl'>): string {
-  return JSON.stringify(['credport:credential:v1', record.id, record.connector, record.baseUrl ?? null]);
+export function associatedData(record: Pick<CredentialRecord, 'id' | 'connector' | 'baseUrl' | 'workspace'>): string {
+  const bound = ['credport:credential:v1', record.id, record.connector, record.baseUrl ?? null];
+  // Moving a record to another workspace in the store must break its seal too; records from before
+  // workspaces were sealed without one, and still open.
+  return JSON.stringify(record.workspace === undefined ? bound : [...bound, record.workspace]);
 }

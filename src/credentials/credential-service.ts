@@ -103,11 +103,12 @@ export class CredentialService {
     const checked = input.verify === false ? undefined : await this.verifyNoted(connector, baseUrl, secrets, undefined);
     const id = newCredentialId();
     const sealer = await this.deps.keys.forWrite();
-    const sealed = sealer.seal(JSON.stringify(secrets), associatedData({ id, connector: connector.id, baseUrl }));
+    const workspace = this.scope.home();
+    const sealed = sealer.seal(JSON.stringify(secrets), associatedData({ id, connector: connector.id, baseUrl, workspace }));
     const record: CredentialRecord = {
       v: 1,
       id,
-      workspace: this.scope.home(),
+      workspace,
       connector: connector.id,
       name: values.name as string,
       status: checked ? 'verified' : 'unverified',
@@ -129,8 +130,11 @@ export class CredentialService {
   async list(filter: { connector?: string } = {}): Promise<CredentialTile[]> {
     if (filter.connector !== undefined) this.deps.registry.get(filter.connector);
     this.scope.require('viewer', 'listing credentials');
-    const records = filter.connector === undefined ? await this.deps.records.all() : await this.deps.records.where('connector', filter.connector);
-    const tiles = records.filter((r) => this.scope.sees(r)).map(toTile);
+    const records = await this.scope.listing<CredentialRecord>(
+      () => (filter.connector === undefined ? this.deps.records.all() : this.deps.records.where('connector', filter.connector)),
+      async () => (await this.deps.records.entries()).filter(([, r]) => r instanceof Error || filter.connector === undefined || r.connector === filter.connector),
+    );
+    const tiles = records.map(toTile);
     return tiles.sort((a, b) => compare(a.createdAt, b.createdAt) || compare(a.id, b.id));
   }
 
@@ -259,7 +263,7 @@ export class CredentialService {
     this.scope.require('admin', 'deleting a credential');
     checkId(id);
     // Another workspace's credential is not there for this caller, damaged or not.
-    const visible = await this.deps.records.get(id).then((r) => this.scope.sees(r), (error: unknown) => (error instanceof StoreError && error.code === 'corrupt_record' ? true : Promise.reject(error)));
+    const visible = await this.deps.records.get(id).then((r) => this.scope.sees(r), (error: unknown) => (error instanceof StoreError && error.code === 'corrupt_record' ? this.scope.seesDamaged() : Promise.reject(error)));
     if (!visible) throw new NotFoundError(`no credential ${printable(id)}`);
     const users = options.force || !this.deps.usersOf ? [] : await this.deps.usersOf(id);
     if (users.length > 0) {

@@ -1,3 +1,4 @@
+import { type AccessScope, ForbiddenError } from '../access/access.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import { InputError, RotationStoppedError, StoreError } from '../errors.js';
 import { failureReason } from '../text/failure-reason.js';
@@ -56,9 +57,11 @@ const MAX_PASSES = 20;
  * keeps the rotation open, never dropped.
  */
 export class KeyService {
-  constructor(private readonly deps: { records: CredentialRecords; keys: StoreKeys; audit?: AuditLog; now?: () => Date }) {}
+  constructor(private readonly deps: { records: CredentialRecords; keys: StoreKeys; audit?: AuditLog; access?: AccessScope; now?: () => Date }) {}
 
   async status(): Promise<KeyStatus> {
+    // Store-wide: the operator's (the CLI's, an admin of the default workspace), not a tenant's.
+    this.operatorOnly('reading the master key status');
     await this.deps.keys.refresh();
     const state = this.deps.keys.state;
     const counts = new Map<string, number>();
@@ -84,6 +87,7 @@ export class KeyService {
   async rotate(options: { onProgress?: (progress: RotationProgress) => void; signal?: AbortSignal; batch?: number } = {}): Promise<RotationResult> {
     // Three parameters a record in one SQLite statement: well under its limit of 32,766.
     const batch = Math.min(Math.max(1, options.batch ?? BATCH), MAX_BATCH);
+    this.operatorOnly('rotating the master key');
     const started = performance.now();
     const { keys, records } = this.deps;
     await keys.refresh();
@@ -175,6 +179,13 @@ export class KeyService {
       }
     }
     return items;
+  }
+
+  private operatorOnly(doing: string): void {
+    const scope = this.deps.access;
+    if (!scope) return;
+    scope.require('admin', doing);
+    if (!scope.seesDamaged()) throw new ForbiddenError(`${doing} is for the operator (the default workspace), not workspace ${scope.current().workspace}`);
   }
 
   private now(): string {

@@ -51,7 +51,8 @@ const PROGRESS_EVERY_MS = 100;
 
 const connection = (client: RedisClient) => client as never;
 
-export async function openSyncQueue(url: string): Promise<SyncQueue> {
+/** `access`: the access of a call made outside withAccess (a library host's own), carried to the worker with the job. */
+export async function openSyncQueue(url: string, options: { access?: () => Access } = {}): Promise<SyncQueue> {
   const clients: RedisClient[] = [];
   const closeAll = () => Promise.all(clients.map((c) => (c.isOpen ? c.close().catch(() => undefined) : undefined)));
   let queue: Queue;
@@ -75,7 +76,7 @@ export async function openSyncQueue(url: string): Promise<SyncQueue> {
     async enqueue(request) {
       const jobId = `sync_${randomBytes(8).toString('hex')}`;
       const actor = currentActor();
-      const access = contextAccess();
+      const access = contextAccess() ?? options.access?.();
       await queue.add('sync', { ...request, ...(actor ? { actor } : {}), ...(access ? { access } : {}) }, {
         jobId,
         attempts: ATTEMPTS,

@@ -148,6 +148,7 @@ export async function createServer(options: ServerOptions): Promise<{ app: Fasti
 function callerKey(request: FastifyRequest): string {
   const caller = request.caller;
   if (caller?.kind === 'session') return `session:${caller.id}`;
-  if (caller?.kind === 'token') return 'token';
+  // Each workspace token its own bucket: one tenant's attempts must not use up another's.
+  if (caller?.kind === 'token') return `token:${caller.id ?? 'server'}`;
   return `ip:${request.ip}`;
 }

@@ -46,7 +46,7 @@ export function registerRequestAuth(app: FastifyInstance, options: RequestAuthOp
       const scoped = token ? await options.tokens?.find(token) : undefined;
       if (!scoped) return refuse(reply, 401, 'unauthenticated', 'the API token is not valid');
       request.caller = { kind: 'token', id: scoped.id };
-      request.access = { workspace: scoped.workspace, role: scoped.role };
+      request.access = { workspace: scoped.workspace, role: scoped.role, confined: true };
       return;
     }
     const session = request.cookies[SESSION_COOKIE];

@@ -1,3 +1,4 @@
+import type { AccessScope } from '../access/access.js';
 import { isLoopbackHost } from '../http/origin-policy.js';
 import type { Credport } from '../open-credport.js';
 import type { SyncQueue } from '../queue/sync-queue.js';
@@ -34,7 +35,7 @@ export async function startServer(credport: Credport, options: StartOptions): Pr
   let url = '';
   const sessions = new LoginSessions();
   sessions.onCodeUsed = () => options.announce({ event: 'login_used', loginUrl: `${url}/login?code=${sessions.loginCode}` });
-  const queue = await openQueue((options.env ?? process.env).CREDPORT_QUEUE);
+  const queue = await openQueue((options.env ?? process.env).CREDPORT_QUEUE, credport.access);
   const runSync = queue ? (await import('../queue/sync-queue.js')).queuedRun(queue) : undefined;
   const { app, jobs } = await createServer({
     credport,
@@ -69,8 +70,8 @@ export async function startServer(credport: Credport, options: StartOptions): Pr
 }
 
 /** The sync queue when CREDPORT_QUEUE names one: POST /syncs then puts syncs there for the workers. */
-async function openQueue(url: string | undefined): Promise<SyncQueue | undefined> {
+async function openQueue(url: string | undefined, access: AccessScope): Promise<SyncQueue | undefined> {
   if (!url?.trim()) return undefined;
   const { openSyncQueue } = await import('../queue/sync-queue.js');
-  return openSyncQueue(url.trim()).catch((error: unknown) => Promise.reject(queueUnusable(url, error)));
+  return openSyncQueue(url.trim(), { access: () => access.current() }).catch((error: unknown) => Promise.reject(queueUnusable(url, error)));
 }

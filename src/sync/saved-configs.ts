@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { readdir, stat } from 'node:fs/promises';
-import { basename, join, resolve } from 'node:path';
-import { AccessScope } from '../access/access.js';
+import { mkdir, readdir, realpath, stat } from 'node:fs/promises';
+import { basename, dirname, join, resolve, sep } from 'node:path';
+import { AccessScope, ForbiddenError } from '../access/access.js';
 import { InputError, NotFoundError } from '../errors.js';
 import type { DestinationConfig } from '../generated/destination.js';
 import type { SourceConfig } from '../generated/source.js';
@@ -80,7 +80,7 @@ export class SavedConfigs {
   private async addJsonlSource(name: string, input: CreateSourceInput): Promise<SourceConfig> {
     if (input.credentialId !== undefined) throw new InputError('a jsonl source reads local files and takes no credential', { field: 'credentialId' });
     if (input.path === undefined) throw new InputError('a jsonl source needs --path <folder or file>', { field: 'path' });
-    const path = resolve(input.path);
+    const path = await this.confined(resolve(input.path));
     const info = await stat(path).catch(() => undefined);
     if (!info) throw new InputError(`no such file or folder: ${printable(path, 120)}`, { field: 'path' });
     const available = info.isDirectory()
@@ -105,7 +105,7 @@ export class SavedConfigs {
     if (input.connector === 'jsonl') {
       if (input.operations || input.mapping || input.params) throw new InputError('a jsonl destination writes files: it takes no operations, mapping or parameters', { field: 'operations' });
       if (input.credentialId !== undefined) await this.deps.credentials.show(input.credentialId);
-      const path = input.path === undefined ? join(this.deps.home, 'destinations', id) : resolve(input.path);
+      const path = await this.confined(input.path === undefined ? join(this.filesRoot(), 'destinations', id) : resolve(input.path));
       const destination: DestinationConfig = { id, workspace, name, connector: 'jsonl', path, createdAt, ...(input.credentialId ? { credentialId: input.credentialId } : {}) };
       await this.deps.destinations.put(id, destination);
       return destination;
@@ -155,14 +155,40 @@ export class SavedConfigs {
     return destination;
   }
 
+  /** Where a caller's JSONL files live by default: the home, or for a tenant's token its workspace's folder. */
+  private filesRoot(): string {
+    const access = this.scope.current();
+    return access.confined ? join(this.deps.home, 'workspaces', access.workspace) : this.deps.home;
+  }
+
+  /**
+   * A tenant's JSONL path must stay inside its workspace's folder, links resolved: checked before the
+   * path is looked at, so the answer says nothing of what exists elsewhere.
+   */
+  private async confined(path: string): Promise<string> {
+    if (!this.scope.current().confined) return path;
+    const root = this.filesRoot();
+    const inside = (p: string) => p === root || p.startsWith(root + sep);
+    const refuse = () => new ForbiddenError(`a JSONL path of a workspace token must be inside ${root}`);
+    if (!inside(path)) throw refuse();
+    await mkdir(root, { recursive: true, mode: 0o700 });
+    // The nearest part that exists, with its links resolved, must still be inside.
+    const realRoot = await realpath(root);
+    let existing = path;
+    while (!(await stat(existing).catch(() => undefined))) existing = dirname(existing);
+    const real = await realpath(existing);
+    if (real !== realRoot && !real.startsWith(realRoot + sep)) throw refuse();
+    return path;
+  }
+
   listSources(): Promise<SourceConfig[]> {
     this.scope.require('viewer', 'listing sources');
-    return this.deps.sources.all().then((all) => byCreation(all.filter((s) => this.scope.sees(s))));
+    return this.scope.listing<SourceConfig>(() => this.deps.sources.all(), () => this.deps.sources.entries()).then(byCreation);
   }
 
   listDestinations(): Promise<DestinationConfig[]> {
     this.scope.require('viewer', 'listing destinations');
-    return this.deps.destinations.all().then((all) => byCreation(all.filter((d) => this.scope.sees(d))));
+    return this.scope.listing<DestinationConfig>(() => this.deps.destinations.all(), () => this.deps.destinations.entries()).then(byCreation);
   }
 
   async source(id: string): Promise<SourceConfig> {
@@ -193,7 +219,7 @@ export class SavedConfigs {
 
   /** Names of the sources and destinations that use a credential (a delete is refused while any do). */
   async usersOf(credentialId: string): Promise<string[]> {
-    const [sources, destinations] = await Promise.all([this.deps.sources.all(), this.deps.destinations.all()]);
+    const [sources, destinations] = await Promise.all([this.listSources(), this.listDestinations()]);
     return [
       ...sources.filter((s) => s.credentialId === credentialId).map((s) => `source "${s.name}" (${s.id})`),
       ...destinations.filter((d) => d.credentialId === credentialId).map((d) => `destination "${d.name}" (${d.id})`),

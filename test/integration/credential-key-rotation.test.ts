@@ -220,7 +220,7 @@ describe('credport keys rotate (the library call)', () => {
     const text = JSON.parse((await raw.get(key))!) as { value: { sealed: unknown; rev: number } };
     const old = new Sealer({ key: Buffer.from(K1, 'base64'), kid: kid(K1), source: 'env' });
     const record = (await credport.credentials.show(id!)) as unknown as { id: string; connector: string };
-    text.value.sealed = old.seal(JSON.stringify({ apiKey: tokens.get(id!) }), associatedData({ id: record.id, connector: record.connector, baseUrl: undefined }));
+    text.value.sealed = old.seal(JSON.stringify({ apiKey: tokens.get(id!) }), associatedData({ id: record.id, connector: record.connector, baseUrl: undefined, workspace: 'default' }));
     await raw.set(key, JSON.stringify(text));
     await raw.close();
     expect((await credport.keys.status()).records).toEqual([{ kid: kid(K2), count: 2 }, { kid: kid(K1), count: 1 }]);

@@ -65,13 +65,16 @@ describe('credport credentials verify --stale (the library call)', () => {
 
   it('paces a pass by the provider: every request to one origin passes one gate, so a limit of 10 a second draws no 429', async () => {
     const limited = await new FrontEmulator({ tokens, rateLimit: 10, rateWindowMs: 1000 }).start();
+    // No retries, so a 429 would show as a failure; the default timeout, so a loaded machine's slow answer does not.
+    const paced = await openCredport({ home, storeUri: await testStoreUri(), env: { CREDPORT_HTTP_RETRIES: '0' } });
     try {
-      for (let i = 0; i < 25; i++) await credport.credentials.create({ connector: 'front', values: { name: `L${i}`, apiKey: tokens[i % 5]! }, baseUrl: limited.url, verify: false });
-      const summary = await credport.reverify({ olderThanMs: DAY, concurrency: 8 });
+      for (let i = 0; i < 25; i++) await paced.credentials.create({ connector: 'front', values: { name: `L${i}`, apiKey: tokens[i % 5]! }, baseUrl: limited.url, verify: false });
+      const summary = await paced.reverify({ olderThanMs: DAY, concurrency: 8 });
       expect(summary).toMatchObject({ checked: 25, verified: 25 });
       expect(limited.stats.rateLimited).toBeLessThanOrEqual(1);
       expect(summary.ms).toBeGreaterThanOrEqual(1500); // 25 requests at 10 a second span at least two window turns
     } finally {
+      await paced.close();
       await limited.stop();
     }
   });

@@ -89,6 +89,63 @@ describe('workspaces', () => {
   });
 });
 
+describe('what the tenancy review found', () => {
+  it("one workspace's damaged record neither fails another's listing nor shows its id there, and cannot be deleted from there", async () => {
+    const { tile } = await acmeSetup();
+    const raw = await rawStore(home, storeUri);
+    const key = `credport:credential:${tile.id}`;
+    const stored = JSON.parse((await raw.get(key))!) as { value: Record<string, unknown> };
+    stored.value.v = 2; // no longer a record this credport reads
+    await raw.set(key, JSON.stringify(stored));
+    await raw.close();
+    await as(globex, async () => {
+      expect(await credport.credentials.list()).toEqual([]);
+      await expect(credport.credentials.delete(tile.id, { force: true })).rejects.toMatchObject({ code: 'not_found' });
+    });
+    // The operator's workspace still hears of it, by name, and may delete it.
+    await expect(credport.credentials.list()).rejects.toMatchObject({ code: 'corrupt_record', message: expect.stringContaining(tile.id) });
+    await credport.credentials.delete(tile.id, { force: true });
+  });
+
+  it("a record moved to another workspace in the store no longer opens: the workspace is sealed with the secret", async () => {
+    const { tile } = await acmeSetup();
+    const raw = await rawStore(home, storeUri);
+    const key = `credport:credential:${tile.id}`;
+    const stored = JSON.parse((await raw.get(key))!) as { value: Record<string, unknown> };
+    stored.value.workspace = 'globex';
+    await raw.set(key, JSON.stringify(stored));
+    await raw.close();
+    await expect(as(globex, () => credport.credentials.client(tile.id))).rejects.toMatchObject({ code: 'corrupt_record', exitCode: 5 });
+  });
+
+  it("a tenant's JSONL sources and destinations stay inside its workspace's folder, links resolved; the operator's do not", async () => {
+    const { mkdir, symlink, writeFile } = await import('node:fs/promises');
+    const tenant: Access = { workspace: 'acme', role: 'editor', confined: true };
+    const root = join(home, 'workspaces', 'acme');
+    const outside = (p: string) => expect(as(tenant, () => credport.configs.addDestination({ name: 'x', connector: 'jsonl', path: p }))).rejects.toMatchObject({ code: 'forbidden', message: `a JSONL path of a workspace token must be inside ${root}` });
+    await outside(join(home, 'acme-elsewhere'));
+    await outside(join(root, '..', 'globex'));
+    await outside('/etc');
+    await expect(as(tenant, () => credport.configs.addSource({ name: 'x', connector: 'jsonl', path: '/etc/passwd' }))).rejects.toMatchObject({ code: 'forbidden' });
+    // A link inside the folder that points out of it is refused too.
+    await mkdir(join(home, 'secret-out'), { recursive: true });
+    await writeFile(join(home, 'secret-out', 'tags.jsonl'), '{"id":"1"}\n');
+    await mkdir(root, { recursive: true });
+    await symlink(join(home, 'secret-out'), join(root, 'link'));
+    await expect(as(tenant, () => credport.configs.addSource({ name: 'x', connector: 'jsonl', path: join(root, 'link') }))).rejects.toMatchObject({ code: 'forbidden' });
+    // Inside is fine, and the default destination folder is the workspace's.
+    const dst = await as(tenant, () => credport.configs.addDestination({ name: 'mine', connector: 'jsonl' }));
+    expect(dst.path?.startsWith(join(root, 'destinations'))).toBe(true);
+    expect((await credport.configs.addDestination({ name: 'operator', connector: 'jsonl', path: join(home, 'anywhere') })).path).toBe(join(home, 'anywhere'));
+  });
+
+  it('the master key status and rotation are the operator\'s, not a tenant admin\'s', async () => {
+    await expect(as(acme, () => credport.keys.status())).rejects.toMatchObject({ code: 'forbidden' });
+    await expect(as(acme, () => credport.keys.rotate())).rejects.toMatchObject({ code: 'forbidden' });
+    expect((await credport.keys.status()).key).toMatch(/^[0-9a-f]{16}$/);
+  });
+});
+
 describe('roles', () => {
   it('a viewer sees tiles; an editor adds, tests, rotates and syncs but cannot delete; an admin deletes', async () => {
     const { tile, source, destination } = await acmeSetup();

@@ -379,8 +379,14 @@ describe('workspaces and roles over HTTP', () => {
     // Revoked: the next request with it is refused.
     expect((await asAcme('DELETE', `/api/v1/tokens/${viewer.body.id}`)).status).toBe(200);
     expect((await asViewer('GET', '/api/v1/credentials')).status).toBe(401);
+    // Each token has its own budget of provider-asking requests: acme spending all of its own (10 a
+    // minute here) leaves the server's token its own.
+    for (let i = 0; i < 10; i++) await asAcme('POST', `/api/v1/credentials/${own.body.id}/test`);
+    expect((await asAcme('POST', `/api/v1/credentials/${own.body.id}/test`)).status).toBe(429);
+    expect((await call('POST', `/api/v1/credentials/${created.body.id}/test`)).status).toBe(200);
     // The audit trail names the token that acted, in its workspace only.
     const audit = await asAcme('GET', '/api/v1/audit');
-    expect(audit.body.map((e: { action: string; actor: string }) => `${e.action} ${e.actor}`)).toEqual([`credential.created api:token:${admin.id}`]);
+    expect(audit.body.map((e: { action: string; actor: string }) => `${e.action} ${e.actor}`).slice(0, 2)).toEqual([`credential.created api:token:${admin.id}`, `credential.verified api:token:${admin.id}`]);
+    expect(audit.body.every((e: { workspace: string }) => e.workspace === 'acme')).toBe(true);
   });
 });
