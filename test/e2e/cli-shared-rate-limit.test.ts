@@ -41,7 +41,7 @@ async function twoSyncs(redis: string | undefined) {
   const elapsed = Date.now() - started;
   const stats = { ...emulator.stats };
   await emulator.stop();
-  for (const r of results) expect(r.code).toBe(0);
+  for (const r of results) expect({ code: r.code, stderr: r.code === 0 ? '' : r.stderr }).toEqual({ code: 0, stderr: '' }); // a failure shows why
   for (const p of pairs) {
     for (const stream of ['contacts', 'conversations', 'tags', 'accounts']) {
       expect((await readFile(join(p.out, `${stream}.jsonl`), 'utf8')).split('\n').length - 1).toBe(RECORDS);
