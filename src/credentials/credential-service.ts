@@ -102,7 +102,9 @@ export class CredentialService {
     const at = this.now().toISOString();
     const checked = input.verify === false ? undefined : await this.verifyNoted(connector, baseUrl, secrets, undefined);
     const id = newCredentialId();
-    const sealer = await this.deps.keys.forWrite();
+    // The key as last seen: the check after the write (resealIfKeyMoved) reads the store's key state
+    // once, and re-seals if it moved; one read per add rather than one before and one after.
+    const sealer = this.deps.keys.current;
     const workspace = this.scope.home();
     const sealed = sealer.seal(JSON.stringify(secrets), associatedData({ id, connector: connector.id, baseUrl, workspace }));
     const record: CredentialRecord = {
@@ -204,7 +206,7 @@ export class CredentialService {
     const secrets = pick(candidate, connector.authFields);
     const identity = input.verify === false ? undefined : await this.verifyNoted(connector, record.baseUrl, secrets, record);
     const at = this.now().toISOString();
-    const sealer = await this.deps.keys.forWrite();
+    const sealer = this.deps.keys.current;
     // Verified once; if another change lands meanwhile, the new secret is applied to what it saved.
     return this.change(id, (now) => {
       refuseSecretsInPublicFields(connector, { name: now.name, ...(now.description ? { description: now.description } : {}) }, given);

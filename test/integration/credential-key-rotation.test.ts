@@ -192,15 +192,14 @@ describe('credport keys rotate (the library call)', () => {
     const host = await credportWith(K1, K2);
     const rotator = await credportWith(K1, K2);
     await host.credentials.create({ connector: 'front', values: { name: 'before', apiKey: fakeToken('a') }, verify: false });
-    // The host picks its sealer with no rotation yet; the whole rotation runs before its write lands.
-    const keys = (host.credentials as unknown as { deps: { keys: { forWrite: () => Promise<unknown> } } }).deps.keys;
-    const forWrite = keys.forWrite.bind(keys);
+    // The host seals with the key it holds (no rotation yet); the whole rotation runs before its write lands.
+    const records = (host.credentials as unknown as { deps: { records: { put: (id: string, value: unknown) => Promise<void> } } }).deps.records;
+    const put = records.put.bind(records);
     let first = true;
-    keys.forWrite = async () => {
-      const sealer = await forWrite();
+    records.put = async (id, value) => {
       if (first) await rotator.keys.rotate();
       first = false;
-      return sealer;
+      return put(id, value);
     };
     const lateToken = fakeToken('late');
     const late = await host.credentials.create({ connector: 'front', values: { name: 'late', apiKey: lateToken }, verify: false });
