@@ -44,6 +44,8 @@ export interface RotationResult {
 // than the encryption, small enough that a stop waits for one batch and a host's writes get between.
 const BATCH = 500;
 const MAX_BATCH = 5_000;
+// Batches written at once: PostgreSQL runs them side by side on its pool; SQLite and Redis queue them.
+const WRITES_IN_FLIGHT = 3;
 // Passes over the store: each re-seals what the one before missed (a record another process wrote
 // under the old key meanwhile, a lost race). A store written that fast for this long is refused.
 const MAX_PASSES = 20;
@@ -129,23 +131,33 @@ export class KeyService {
       if (todo.length === 0) break;
       if (pass > MAX_PASSES) throw new StoreError('write_conflict', `records kept changing under the old key for ${MAX_PASSES} passes; run credport keys rotate again when the store is quieter`);
       options.onProgress?.({ resealed, left: todo.length, total });
-      // The next batch is re-sealed here while the store writes the one before (its driver works off
-      // this thread), so the rotation costs about the longer of the two, not their sum.
-      let writing: Promise<number> | undefined;
+      // Batches are re-sealed here while the store writes the ones before (its driver works off this
+      // thread, and a server store takes a few at once), so the rotation costs about the longer of
+      // the two, not their sum.
+      const writing: Promise<number>[] = [];
       let written = 0;
-      const landed = async () => {
-        if (writing) resealed += await writing;
-        writing = undefined;
+      const land = async (keep: number) => {
+        while (writing.length > keep) resealed += await writing.shift()!;
         options.onProgress?.({ resealed, left: todo.length - written, total });
       };
-      for (let i = 0; i < todo.length; i += batch) {
-        const items = this.resealed(todo.slice(i, i + batch), sealer, unopenable);
-        await landed();
-        if (options.signal?.aborted) throw new RotationStoppedError(resealed, todo.length - i);
-        writing = this.deps.records.swapMany(items).then((results) => results.filter(Boolean).length);
-        written = Math.min(todo.length, i + batch);
+      try {
+        for (let i = 0; i < todo.length; i += batch) {
+          const items = this.resealed(todo.slice(i, i + batch), sealer, unopenable);
+          await land(WRITES_IN_FLIGHT - 1);
+          if (options.signal?.aborted) {
+            await land(0);
+            throw new RotationStoppedError(resealed, todo.length - i);
+          }
+          const write = this.deps.records.swapMany(items).then((results) => results.filter(Boolean).length);
+          write.catch(() => undefined); // handled when its turn comes; a failure meanwhile must not be an unhandled rejection
+          writing.push(write);
+          written = Math.min(todo.length, i + batch);
+        }
+      } finally {
+        // Whatever happens, no write is left running unseen (a stop waits for those already sent).
+        await Promise.allSettled(writing);
       }
-      await landed();
+      await land(0);
     }
     if (failures.size > 0) {
       const named = [...failures].slice(0, 5).map(([id, why]) => `${id} (${why})`).join('; ');

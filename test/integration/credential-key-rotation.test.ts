@@ -95,7 +95,7 @@ describe('credport keys rotate (the library call)', () => {
     for (const stopAt of [1 + Math.floor(Math.random() * 30), 33 + Math.floor(Math.random() * 30)]) {
       const rotating = await credportWith(K1, K2);
       const stop = new AbortController();
-      const error = await rotating.keys.rotate({ batch: 32, signal: stop.signal, onProgress: (p) => p.resealed >= stopAt && stop.abort() }).catch((e: unknown) => e);
+      const error = await rotating.keys.rotate({ batch: 8, signal: stop.signal, onProgress: (p) => p.resealed >= stopAt && stop.abort() }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(RotationStoppedError);
       expect(error).toMatchObject({ exitCode: 130 });
       // Mid-rotation every record opens with the two keys, and a process holding both works on.

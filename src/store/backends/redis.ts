@@ -15,6 +15,25 @@ if type(rev) ~= 'number' then rev = 0 end
 if rev ~= tonumber(ARGV[2]) then return 0 end
 redis.call('SET', KEYS[1], ARGV[1])
 return 1`;
+// SWAP_SCRIPT for many keys in one call (a key rotation's batch): ARGV holds text and revision in turn.
+const SWAP_MANY_SCRIPT = `
+local landed = {}
+for i, key in ipairs(KEYS) do
+  landed[i] = 0
+  local current = redis.call('GET', key)
+  if current then
+    local ok, stored = pcall(cjson.decode, current)
+    if ok and type(stored) == 'table' and type(stored.value) == 'table' then
+      local rev = stored.value.rev
+      if type(rev) ~= 'number' then rev = 0 end
+      if rev == tonumber(ARGV[2 * i]) then
+        redis.call('SET', key, ARGV[2 * i - 1])
+        landed[i] = 1
+      end
+    end
+  end
+end
+return landed`;
 const FENCED_PUT_SCRIPT = `
 local lease = redis.call('GET', KEYS[2])
 if not lease then return 0 end
@@ -75,10 +94,15 @@ export async function openRedis(uri: string, shown: string): Promise<Backend> {
   // A script runs alone on the server: read, compare and write with nothing in between.
   const swap = async (key: string, text: string, expected: number) =>
     (await client.eval(SWAP_SCRIPT, { keys: [`${NAMESPACE}:${key}`], arguments: [text, String(expected)] })) === 1;
+  const swapMany = async (entries: { key: string; text: string; expected: number }[]) => {
+    if (entries.length === 0) return [];
+    const landed = (await client.eval(SWAP_MANY_SCRIPT, { keys: entries.map((e) => `${NAMESPACE}:${e.key}`), arguments: entries.flatMap((e) => [e.text, String(e.expected)]) })) as number[];
+    return landed.map((x) => x === 1);
+  };
   const insert = async (key: string, text: string) => (await client.set(`${NAMESPACE}:${key}`, text, { condition: 'NX' })) === 'OK';
   const fencedPut = async (key: string, text: string, lease: string, token: number) =>
     (await client.eval(FENCED_PUT_SCRIPT, { keys: [`${NAMESPACE}:${key}`, `${NAMESPACE}:${lease}`], arguments: [text, String(token)] })) === 1;
-  return { keyv, scan, groups, swap, insert, fencedPut, close: async () => void (client.isOpen && (await client.close())) };
+  return { keyv, scan, groups, swap, swapMany, insert, fencedPut, close: async () => void (client.isOpen && (await client.close())) };
 }
 
 function escapeGlob(text: string): string {
