@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { AccessScope, EVERY_WORKSPACE } from '../access/access.js';
 import type { AuditEvent } from '../generated/audit-event.js';
 import type { Collection } from '../store/collection.js';
+import { failureReason } from '../text/failure-reason.js';
 import { terminalSafe } from '../text/terminal-safe.js';
 
 export type { AuditEvent };
@@ -60,6 +61,18 @@ export class AuditLog {
     if (entry.connector !== undefined) event.connector = entry.connector;
     if (entry.detail !== undefined) event.detail = terminalSafe(entry.detail, DETAIL_MAX);
     await this.events.insert(id, event);
+  }
+
+  /**
+   * record, after a change that was saved: the trail must not turn it into a reported failure (the
+   * caller would retry and make it twice), so a lost event is said as a process warning instead.
+   */
+  async note(entry: AuditEntry): Promise<void> {
+    try {
+      await this.record(entry);
+    } catch (error) {
+      process.emitWarning(`the audit trail could not record ${entry.action}${entry.credentialId ? ` of ${entry.credentialId}` : ''}: ${failureReason(error)}`, { code: 'CREDPORT_AUDIT' });
+    }
   }
 
   /** Oldest first; the latest `limit` of those that match. */

@@ -1,5 +1,5 @@
 import type { CredentialTile } from '../generated/credential-tile.js';
-import type { SealedSecret } from '../store/sealer.js';
+import type { SealedSecret, Sealer } from '../store/sealer.js';
 
 /** What the store holds: the tile's fields, the sealed secret and the origin it may go to. */
 export interface CredentialRecord extends Omit<CredentialTile, 'revision'> {
@@ -34,6 +34,12 @@ export function toTile(record: CredentialRecord): CredentialTile {
 /** At most the last 4 characters, and only of secrets long enough that 4 reveal little. */
 export function secretHint(secret: string): string | undefined {
   return secret.length >= 16 ? secret.slice(-4) : undefined;
+}
+
+/** The record's secret sealed again under `sealer`'s key, bound to the same record (a key rotation, a late write). */
+export function resealed(record: CredentialRecord, sealer: Sealer): SealedSecret {
+  const data = associatedData(record);
+  return sealer.seal(sealer.open(record.sealed, data, `credential ${record.id}`), data);
 }
 
 /**

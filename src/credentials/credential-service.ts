@@ -6,7 +6,6 @@ import type { SecretValues } from '../auth/create-auth.js';
 import { InputError, NotFoundError, ProviderRejectedError, ProviderUnavailableError, StoreError } from '../errors.js';
 import type { CredentialTile } from '../generated/credential-tile.js';
 import { checkBaseUrl } from '../http/origin-policy.js';
-import { failureReason } from '../text/failure-reason.js';
 import { scrubSecrets } from '../text/scrub-secrets.js';
 import { terminalSafe } from '../text/terminal-safe.js';
 import { DEFAULT_HTTP, type HttpSettings } from '../http/http-settings.js';
@@ -17,7 +16,7 @@ import type { ConnectorRegistry } from '../registry/connector-registry.js';
 import type { CredentialRecords } from '../store/credential-records.js';
 import type { SealerSource } from '../store/store-keys.js';
 import { printable } from '../text/printable.js';
-import { associatedData, type CredentialRecord, secretHint, toTile } from './credential-record.js';
+import { associatedData, type CredentialRecord, resealed, secretHint, toTile } from './credential-record.js';
 import { refuseSecretShapeInPublicFields, refuseSecretsInPublicFields } from './public-fields-guard.js';
 import { verifyCredential } from './verify-credential.js';
 
@@ -265,13 +264,16 @@ export class CredentialService {
     this.scope.require('admin', 'deleting a credential');
     checkId(id);
     // Another workspace's credential is not there for this caller, damaged or not.
-    const visible = await this.deps.records.get(id).then((r) => this.scope.sees(r), (error: unknown) => (error instanceof StoreError && error.code === 'corrupt_record' ? this.scope.seesDamaged() : Promise.reject(error)));
-    if (!visible) throw new NotFoundError(`no credential ${printable(id)}`);
+    // A damaged record (undefined here) can still be deleted, by the workspace that sees damage.
+    const record = await this.deps.records.get(id).then(
+      (r) => (this.scope.sees(r) ? r : null),
+      (error: unknown) => (error instanceof StoreError && error.code === 'corrupt_record' ? (this.scope.seesDamaged() ? undefined : null) : Promise.reject(error)),
+    );
+    if (record === null) throw new NotFoundError(`no credential ${printable(id)}`);
     const users = options.force || !this.deps.usersOf ? [] : await this.deps.usersOf(id);
     if (users.length > 0) {
       throw new InputError(`credential ${id} is used by ${users.join(', ')}: delete those first, or force it`, { field: 'id', code: 'in_use' });
     }
-    const record = await this.deps.records.get(id).catch(() => undefined); // a damaged record can still be deleted
     if (!(await this.deps.records.delete(id))) throw new NotFoundError(`no credential ${printable(id)}`);
     await this.note({ action: 'credential.deleted', outcome: 'ok', credentialId: id, ...inWorkspace(record), ...(record ? { connector: record.connector } : {}), ...(options.force && this.deps.usersOf ? { detail: 'forced' } : {}) });
     return { id, deleted: true };
@@ -292,7 +294,7 @@ export class CredentialService {
     const tile = await this.change(id, (record) => this.invalid(record, scrubSecrets(reason ?? 'refused during a sync', this.openSecretsOrNothing(record) ?? {}))).catch((error: unknown) => {
       if (!(error instanceof NotFoundError)) throw error;
     });
-    if (tile) await this.note({ action: 'credential.verification_failed', outcome: 'refused', credentialId: id, ...inWorkspace(tile), connector: tile.connector, detail: `refused during a sync: ${tile.invalidReason ?? ''}` });
+    if (tile) await this.note({ action: 'credential.verification_failed', outcome: 'refused', credentialId: id, ...inWorkspace(tile), connector: tile.connector, detail: reason ? `refused during a sync: ${tile.invalidReason}` : 'refused during a sync' });
   }
 
   private async clientFor(connector: Connector, baseUrl: string | undefined, secrets: SecretValues, http = this.http, extras: ClientExtras = {}): Promise<ProviderClient> {
@@ -317,16 +319,8 @@ export class CredentialService {
     }
   }
 
-  /**
-   * The audit trail records what happened; it must not turn a change that was saved into a reported
-   * failure (the caller would retry and make it twice). A lost event is said on stderr instead.
-   */
   private async note(entry: AuditEntry): Promise<void> {
-    try {
-      await this.deps.audit?.record(entry);
-    } catch (error) {
-      process.emitWarning(`the audit trail could not record ${entry.action}${entry.credentialId ? ` of ${entry.credentialId}` : ''}: ${failureReason(error)}`, { code: 'CREDPORT_AUDIT' });
-    }
+    await this.deps.audit?.note(entry);
   }
 
   /**
@@ -337,11 +331,7 @@ export class CredentialService {
   private async resealIfKeyMoved(id: string, sealedWith: string): Promise<void> {
     const sealer = await this.deps.keys.forWrite();
     if (sealer.kid === sealedWith) return;
-    await this.change(id, (record) => {
-      if (record.sealed.kid === sealer.kid) return undefined;
-      const data = associatedData(record);
-      return { ...record, sealed: sealer.seal(sealer.open(record.sealed, data, `credential ${record.id}`), data) };
-    }).catch((error: unknown) => {
+    await this.change(id, (record) => (record.sealed.kid === sealer.kid ? undefined : { ...record, sealed: resealed(record, sealer) })).catch((error: unknown) => {
       if (!(error instanceof NotFoundError)) throw error;
     });
   }

@@ -1,11 +1,10 @@
 import { type AccessScope, ForbiddenError } from '../access/access.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import { InputError, RotationStoppedError, StoreError } from '../errors.js';
-import { failureReason } from '../text/failure-reason.js';
 import type { CredentialRecords } from '../store/credential-records.js';
 import type { Sealer } from '../store/sealer.js';
 import type { KeyState, StoreKeys } from '../store/store-keys.js';
-import { associatedData, type CredentialRecord } from './credential-record.js';
+import { type CredentialRecord, resealed as resealedUnder } from './credential-record.js';
 
 export interface KeyStatus {
   /** The key the store seals under (the new one during a rotation). */
@@ -170,9 +169,7 @@ export class KeyService {
     const { rotation: _done, ...rest } = state;
     await keys.update(state, { ...rest, kid: to, retired: [...(state.retired ?? []), { kid: from, at: this.now() }] });
     // The rotation is done: a trail that cannot be written is said, not turned into a failure.
-    await this.deps.audit?.record({ action: 'keys.rotated', outcome: 'ok', detail: `master key ${from} retired for ${to}: ${resealed} of ${total} credentials re-sealed by this run` }).catch((error: unknown) => {
-      process.emitWarning(`the audit trail could not record keys.rotated: ${failureReason(error)}`, { code: 'CREDPORT_AUDIT' });
-    });
+    await this.deps.audit?.note({ action: 'keys.rotated', outcome: 'ok', detail: `master key ${from} retired for ${to}: ${resealed} of ${total} credentials re-sealed by this run` });
     return { from, to, resealed, total, ms: Math.round(performance.now() - started) };
   }
 
@@ -181,10 +178,8 @@ export class KeyService {
     const items: { id: string; value: CredentialRecord; expected: number }[] = [];
     for (const record of batch) {
       try {
-        const data = associatedData(record);
-        const sealed = sealer.seal(sealer.open(record.sealed, data, `credential ${record.id}`), data);
         const rev = record.rev ?? 0;
-        items.push({ id: record.id, value: { ...record, sealed, rev: rev + 1 }, expected: rev });
+        items.push({ id: record.id, value: { ...record, sealed: resealedUnder(record, sealer), rev: rev + 1 }, expected: rev });
       } catch (error) {
         if (!(error instanceof StoreError)) throw error;
         unopenable.set(record.id, error.message);
