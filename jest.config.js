@@ -20,7 +20,7 @@ export const sqlite = {
 
 // The credential and sync suites again on each server store (test/helpers/test-store.ts reads
 // the global): real PostgreSQL and Redis on loopback, started by the set-up when missing.
-const storeSuites = [
+export const storeSuites = [
   '<rootDir>/test/integration/store-*.test.ts',
   '<rootDir>/test/integration/credential-*.test.ts',
   '<rootDir>/test/integration/saved-configs.test.ts',
@@ -28,7 +28,7 @@ const storeSuites = [
   '<rootDir>/test/integration/write-conflict.test.ts',
   '<rootDir>/test/integration/concurrent-streams.test.ts',
 ];
-const onServer = (store) => ({
+export const onServer = (store) => ({
   ...shared,
   displayName: store,
   testMatch: storeSuites,

@@ -5,9 +5,9 @@ import { dirname } from 'node:path';
 /**
  * Creates a 0600 file with this content unless it exists: written to a temporary file, then linked
  * into place, so a reader never sees half a file and, of two processes racing, exactly one wins.
- * Returns false when another file was there first (the caller reads that one).
+ * Another file there first is not an error: the caller reads whichever file won.
  */
-export async function writeFileOnce(file: string, content: string): Promise<boolean> {
+export async function writeFileOnce(file: string, content: string): Promise<void> {
   await mkdir(dirname(file), { recursive: true, mode: 0o700 });
   const temp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   // On disk before it is linked into place, and the link itself too: a key file a power cut loses
@@ -22,10 +22,8 @@ export async function writeFileOnce(file: string, content: string): Promise<bool
   try {
     await link(temp, file);
     await syncFolder(dirname(file));
-    return true;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw error;
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
   } finally {
     await unlink(temp).catch(() => undefined);
   }

@@ -67,9 +67,13 @@ export async function ensureRedis(): Promise<void> {
   await waitFor(REDIS_URL, 'Redis');
 }
 
+// Stryker's test runners each run jest in-band (JEST_WORKER_ID 1 in all of them), so its worker
+// id tells them apart too.
+const STRYKER_WORKER = process.env.STRYKER_MUTATOR_WORKER;
+
 /** A database of this jest worker's own, emptied: tests in parallel workers never see each other's records. */
 export async function freshPostgresUri(): Promise<string> {
-  const name = `credport_test_w${process.env.JEST_WORKER_ID ?? '0'}`;
+  const name = `credport_test_w${process.env.JEST_WORKER_ID ?? '0'}${STRYKER_WORKER === undefined ? '' : `_stryker${Number(STRYKER_WORKER)}`}`;
   const admin = new pg.Client({ connectionString: POSTGRES_URL });
   await admin.connect();
   try {
@@ -92,7 +96,8 @@ export async function freshPostgresUri(): Promise<string> {
 
 /** A Redis database number of this jest worker's own (1 to 15), emptied. */
 export async function freshRedisUri(): Promise<string> {
-  const db = 1 + ((Number(process.env.JEST_WORKER_ID ?? '0') - 1 + 15) % 15);
+  // Databases 1-15; Stryker's runners count down from 15, clear of jest's workers on a machine this size.
+  const db = STRYKER_WORKER === undefined ? 1 + ((Number(process.env.JEST_WORKER_ID ?? '0') - 1 + 15) % 15) : 15 - (Number(STRYKER_WORKER) % 8);
   const url = `${REDIS_URL.replace(/\/\d*$/, '')}/${db}`;
   const { createClient } = await import('@keyv/redis');
   const client = createClient({ url });

@@ -1,0 +1,11 @@
+import { onServer } from './jest.config.js';
+
+/**
+ * The jest configuration `npm run mutate:postgres` and `mutate:redis` run: the store suites on one
+ * real server (started by the set-up when missing), for the backend modules only that server runs.
+ */
+const store = process.env.CREDPORT_MUTATE_STORE;
+if (store !== 'postgres' && store !== 'redis') throw new Error('CREDPORT_MUTATE_STORE must be postgres or redis');
+
+/** @type {import('jest').Config} */
+export default { ...onServer(store), testTimeout: 30000 };

@@ -1,0 +1,145 @@
+import { describe, expect, it } from '@jest/globals';
+import Keyv from 'keyv';
+import { StoreError } from '../../src/errors.js';
+import { Collection, damaged } from '../../src/store/collection.js';
+import { matches, type GroupIndex, type StoreAccess } from '../../src/store/open-keyv.js';
+
+// A plain keyv (no backend query, no server-side compare-and-set) is what a host's in-memory store
+// and the unit tests give: the collection must keep every promise it keeps on SQLite by itself.
+
+interface Tile {
+  name: string;
+  kind?: string;
+  rev?: number;
+  owner?: { team?: string };
+}
+
+const check = (value: unknown, id: string): Tile => {
+  if (value === null || typeof value !== 'object' || typeof (value as Tile).name !== 'string') throw damaged('tile', id, 'no name', 'delete it');
+  return value as Tile;
+};
+
+function plain(keyv = new Keyv(), extra: Partial<StoreAccess> = {}) {
+  const access: StoreAccess = { keyv, shown: 'memory://test', ...extra };
+  return { keyv, access, tiles: new Collection<Tile>(access, 'tile:', check, 'kind') };
+}
+
+describe('a collection on a plain keyv', () => {
+  it('inserts a record only once', async () => {
+    const { keyv, tiles } = plain();
+    expect(await tiles.insert('a', { name: 'first' })).toBe(true);
+    expect(await tiles.insert('a', { name: 'second' })).toBe(false);
+    expect(await keyv.get('tile:a')).toEqual({ name: 'first' });
+    expect(await keyv.get('a')).toBeUndefined();
+  });
+
+  it('swaps a record only at the revision it was read at (a record without one is at 0)', async () => {
+    const { keyv, tiles } = plain();
+    expect(await tiles.swap('missing', { name: 'x', rev: 1 }, 0)).toBe(false);
+    expect(await keyv.get('tile:missing')).toBeUndefined();
+    await tiles.put('a', { name: 'v0' });
+    expect(await tiles.swap('a', { name: 'v1', rev: 1 }, 1)).toBe(false);
+    expect(await tiles.get('a')).toEqual({ name: 'v0' });
+    expect(await tiles.swap('a', { name: 'v1', rev: 1 }, 0)).toBe(true);
+    expect(await tiles.get('a')).toEqual({ name: 'v1', rev: 1 });
+    expect(await tiles.swapMany([
+      { id: 'a', value: { name: 'v2', rev: 2 }, expected: 1 },
+      { id: 'a', value: { name: 'stale', rev: 2 }, expected: 0 },
+    ])).toEqual([true, false]);
+    expect(await tiles.get('a')).toEqual({ name: 'v2', rev: 2 });
+  });
+
+  it('writes through a fence only while the lease holds its token, and says so when it is lost', async () => {
+    const { keyv, tiles } = plain();
+    await keyv.set('lease:d', { token: 7 });
+    const fenced = tiles.fencedBy({ key: 'lease:d', token: 7, lost: () => 'lease on d taken over' });
+    await fenced.put('a', { name: 'held' });
+    expect(await keyv.get('tile:a')).toEqual({ name: 'held' });
+    await keyv.set('lease:d', { token: 8 });
+    const error = await fenced.put('a', { name: 'late' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StoreError);
+    expect(error).toMatchObject({ code: 'lease_lost', message: 'lease on d taken over' });
+    expect(await keyv.get('tile:a')).toEqual({ name: 'held' });
+    await keyv.delete('lease:d');
+    await expect(fenced.put('b', { name: 'no lease' })).rejects.toMatchObject({ code: 'lease_lost' });
+    expect(await keyv.get('tile:b')).toBeUndefined();
+  });
+
+  it('lists and filters only its own prefix, nested fields and "not" included, damaged records named', async () => {
+    const { keyv, tiles } = plain();
+    await tiles.put('a', { name: 'A', kind: 'front', owner: { team: 'x' } });
+    await tiles.put('b', { name: 'B', kind: 'frontegg', owner: { team: 'y' } });
+    await keyv.set('other:c', { not: 'a tile' });
+    expect((await tiles.all()).map((t) => t.name).sort()).toEqual(['A', 'B']);
+    expect((await tiles.where('kind', 'front')).map((t) => t.name)).toEqual(['A']);
+    expect((await tiles.entries({ field: 'owner.team', equals: 'y' })).map(([id]) => id)).toEqual(['b']);
+    expect((await tiles.entries({ field: 'owner.team', equals: 'y', not: true })).map(([id]) => id)).toEqual(['a']);
+    await expect(tiles.entries({ field: 'kind) OR 1=1 --', equals: 'x' })).rejects.toThrow('not a field name: kind) OR 1=1 --');
+
+    await keyv.set('tile:broken', { damaged: 'not valid JSON' });
+    const entries = await tiles.entries({ field: 'kind', equals: 'front' });
+    expect(entries.map(([id]) => id).sort()).toEqual(['a', 'broken']);
+    const broken = entries.find(([id]) => id === 'broken')![1];
+    expect(broken).toBeInstanceOf(StoreError);
+    expect((broken as StoreError).message).toBe('tile broken in the store is damaged: no name; delete it');
+    await expect(tiles.all()).rejects.toMatchObject({ code: 'corrupt_record', message: 'tile broken in the store is damaged: no name; delete it' });
+  });
+
+  it('turns a failing keyv into the store error that names the store, and passes its own errors on as they are', async () => {
+    const keyv = new Keyv();
+    const { tiles } = plain(keyv);
+    keyv.get = (async () => {
+      throw new Error('socket closed');
+    }) as never;
+    await expect(tiles.get('a')).rejects.toMatchObject({ code: 'store_unavailable', message: 'store memory://test cannot be used: socket closed' });
+    keyv.get = (async () => {
+      throw new StoreError('wrong_master_key', 'as it was');
+    }) as never;
+    await expect(tiles.get('a')).rejects.toMatchObject({ code: 'wrong_master_key', message: 'as it was' });
+
+    keyv.iterator = (async function* () {
+      yield ['tile:a', { name: 'A' }];
+      throw new Error('cursor lost');
+    }) as never;
+    await expect(tiles.all()).rejects.toMatchObject({ code: 'store_unavailable', message: 'store memory://test cannot be used: cursor lost' });
+    keyv.iterator = undefined as never;
+    await expect(tiles.all()).rejects.toMatchObject({ code: 'store_unavailable', message: 'store memory://test cannot list its records' });
+  });
+
+  it('keeps the group index of a backend that has one, by the record\'s group field', async () => {
+    const calls: string[] = [];
+    const groups: GroupIndex = {
+      add: async (prefix, field, value, id) => void calls.push(`add ${prefix} ${field}=${value} ${id}`),
+      remove: async (prefix, field, value, id) => void calls.push(`remove ${prefix} ${field}=${value} ${id}`),
+    };
+    const { tiles } = plain(new Keyv(), { groups });
+    await tiles.put('a', { name: 'A', kind: 'front' });
+    await tiles.put('b', { name: 'B' });
+    expect(await tiles.delete('a')).toBe(true);
+    expect(await tiles.delete('b')).toBe(true);
+    expect(await tiles.delete('gone')).toBe(false);
+    expect(calls).toEqual(['add tile: kind=front a', 'remove tile: kind=front a']);
+  });
+});
+
+describe('the filter a backend without queries applies', () => {
+  const where = { field: 'owner.team', equals: 'x' };
+  it.each([
+    ['an equal nested field', { owner: { team: 'x' } }, true],
+    ['another value', { owner: { team: 'y' } }, false],
+    ['a missing parent', { owner: null }, false],
+    ['no such field', { name: 'n' }, false],
+    ['a damaged record (so its check names it)', { damaged: 'not valid JSON' }, true],
+    ['null', null, true],
+    ['a string', 'text', true],
+  ])('keeps %s: %s', (_what, value, kept) => {
+    expect(matches(value, where)).toBe(kept);
+  });
+
+  it('inverts with not, absent fields included', () => {
+    expect(matches({ owner: { team: 'y' } }, { ...where, not: true })).toBe(true);
+    expect(matches({}, { ...where, not: true })).toBe(true);
+    expect(matches({ owner: { team: 'x' } }, { ...where, not: true })).toBe(false);
+    expect(matches({ damaged: 'x' }, { ...where, not: true })).toBe(true);
+  });
+});
