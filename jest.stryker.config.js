@@ -12,4 +12,6 @@ export default {
   testMatch: ['<rootDir>/test/unit/**/*.test.ts', '<rootDir>/test/integration/**/*.test.ts'],
   globalSetup: undefined,
   testTimeout: 30000,
+  // Each mutant's run loads only the test files that hold one of its tests.
+  testSequencer: '<rootDir>/test/helpers/stryker-sequencer.js',
 };

@@ -8,4 +8,4 @@ const store = process.env.CREDPORT_MUTATE_STORE;
 if (store !== 'postgres' && store !== 'redis') throw new Error('CREDPORT_MUTATE_STORE must be postgres or redis');
 
 /** @type {import('jest').Config} */
-export default { ...onServer(store), testTimeout: 30000 };
+export default { ...onServer(store), testTimeout: 30000, testSequencer: '<rootDir>/test/helpers/stryker-sequencer.js' };

@@ -33,7 +33,9 @@ export function createTokenExchangeAuth(config: TokenExchangeConfig, values: Rea
   async function exchange(): Promise<string> {
     let answer: unknown;
     try {
-      answer = await got.post(url, { json: body, timeout: { request: context.timeoutMs }, retry: { limit: 1 }, responseType: 'json', followRedirect: false }).json();
+      // One retry of a 5xx or a network error (got retries no POST unless told: an exchange only
+      // issues a token, so asking twice is safe); a redirect is never followed, the secret is in the body.
+      answer = await got.post(url, { json: body, timeout: { request: context.timeoutMs }, retry: { limit: 1, methods: ['POST'] }, responseType: 'json', followRedirect: false }).json();
     } catch (error) {
       throw describeHttpError(error, { provider: context.provider, envelope: context.envelope, method: 'POST', url, secrets: [secret] });
     }

@@ -1,8 +1,8 @@
-import { beforeAll, describe, expect, it } from '@jest/globals';
+import { beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { createAuth } from '../../src/auth/create-auth.js';
 import { createBearerAuth } from '../../src/auth/bearer.js';
 import { createTokenExchangeAuth } from '../../src/auth/token-exchange.js';
-import { InputError, ProviderRejectedError } from '../../src/errors.js';
+import { InputError, ProviderRejectedError, ProviderUnavailableError } from '../../src/errors.js';
 import type { ConnectorManifest } from '../../src/generated/connector-manifest.js';
 import { ConnectorRegistry } from '../../src/registry/connector-registry.js';
 import { useNock } from '../helpers/use-nock.js';
@@ -112,8 +112,78 @@ describe('the token exchange', () => {
 
   it('sends an empty value for a body field the credential lacks', async () => {
     const scope = nock(FRONTEGG).post(EXCHANGE, { clientId: 'client-1', secret: '' }).reply(200, { access_token: 'at_1', expires_in: 60 });
-    await exchangeAuth({ clientId: 'client-1' }).authorization();
+    const auth = exchangeAuth({ clientId: 'client-1' });
+    expect(auth.secrets()).toEqual(['']);
+    await auth.authorization();
     scope.done();
+  });
+
+  it.each([
+    ['no token', { expires_in: 60 }],
+    ['an empty token', { access_token: '', expires_in: 60 }],
+    ['no lifetime', { access_token: 'at_1' }],
+    ['a lifetime that is not a number', { access_token: 'at_1', expires_in: '60' }],
+  ])("refuses an answer with %s as the provider's fault", async (_what, answer) => {
+    nock(FRONTEGG).post(EXCHANGE).reply(200, answer);
+    const error = await exchangeAuth().authorization().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ProviderUnavailableError);
+    expect(error).toMatchObject({ code: 'provider_unexpected', message: 'Frontegg answered the token exchange without a usable access token and lifetime' });
+  });
+
+  it('keeps a token at least 5 seconds, and renews it a tenth of its lifetime early, at most a minute early', async () => {
+    for (const [announced, kept] of [[1, 4_500], [60, 54_000], [3600, 3_540_000]] as const) {
+      nock(FRONTEGG).post(EXCHANGE).reply(200, { access_token: `at_${announced}`, expires_in: announced });
+      const auth = exchangeAuth();
+      const before = Date.now();
+      await auth.authorization();
+      expect(auth.expiresAt!()).toBeGreaterThanOrEqual(before + kept);
+      expect(auth.expiresAt!()).toBeLessThanOrEqual(Date.now() + kept);
+    }
+  });
+
+  it('exchanges again once the token is due for renewal, not before', async () => {
+    const scope = nock(FRONTEGG).post(EXCHANGE).reply(200, { access_token: 'at_1', expires_in: 60 }).post(EXCHANGE).reply(200, { access_token: 'at_2', expires_in: 60 });
+    const auth = exchangeAuth();
+    expect(await auth.authorization()).toBe('Bearer at_1');
+    const due = auth.expiresAt!();
+    const now = jest.spyOn(Date, 'now');
+    try {
+      now.mockReturnValue(due - 1);
+      expect(await auth.authorization()).toBe('Bearer at_1');
+      now.mockReturnValue(due);
+      expect(await auth.authorization()).toBe('Bearer at_2');
+    } finally {
+      now.mockRestore();
+    }
+    scope.done();
+  });
+
+  it('names only the last 8 tokens it issued as secrets, beside the secret', async () => {
+    const auth = exchangeAuth();
+    for (let i = 1; i <= 10; i++) {
+      nock(FRONTEGG).post(EXCHANGE).reply(200, { access_token: `at_${i}`, expires_in: 3600 });
+      auth.invalidate!(await auth.authorization());
+    }
+    expect(auth.secrets()).toEqual(['the-secret-key', 'at_3', 'at_4', 'at_5', 'at_6', 'at_7', 'at_8', 'at_9', 'at_10']);
+  });
+
+  it('takes a refusal before any exchange in its stride', () => {
+    expect(() => exchangeAuth().invalidate!('Bearer at_x')).not.toThrow();
+  });
+
+  it('retries a failed exchange once, and only once', async () => {
+    nock(FRONTEGG).post(EXCHANGE).reply(503).post(EXCHANGE).reply(200, { access_token: 'at_1', expires_in: 60 });
+    expect(await exchangeAuth().authorization()).toBe('Bearer at_1');
+    const scope = nock(FRONTEGG).post(EXCHANGE).times(2).reply(503).post(EXCHANGE).reply(200, { access_token: 'at_2', expires_in: 60 });
+    await expect(exchangeAuth().authorization()).rejects.toBeInstanceOf(ProviderUnavailableError);
+    expect(scope.pendingMocks()).toHaveLength(1);
+  });
+
+  it('never follows a redirect with the secret in its body', async () => {
+    nock(FRONTEGG).post(EXCHANGE).reply(307, '', { location: 'https://elsewhere.example/steal' });
+    const elsewhere = nock('https://elsewhere.example').post('/steal').reply(200, { access_token: 'at_stolen', expires_in: 60 });
+    await expect(exchangeAuth().authorization()).rejects.toThrow();
+    expect(elsewhere.isDone()).toBe(false);
   });
 
   it("reports a refused exchange as the provider's rejection of a POST, with the secret redacted", async () => {
