@@ -52,18 +52,12 @@ export function describeHttpError(error: unknown, context: RequestContext): Cred
   return new ProviderUnavailableError(`could not reach ${context.provider} at ${context.url.origin}: ${clean(code ?? message)}`, { code: 'provider_unreachable' });
 }
 
-/** "Unauthenticated: Invalid token" from the provider's error envelope, when it has one. */
-function providerSays(body: unknown, envelope: ErrorEnvelope): string | undefined {
-  let parsed = body;
-  if (typeof body === 'string') {
-    try {
-      parsed = JSON.parse(body);
-    } catch {
-      return undefined;
-    }
-  }
-  const title = envelope.title ? getPointer(parsed, envelope.title) : undefined;
-  const message = getPointer(parsed, envelope.message);
-  const parts = [title, message].filter((p): p is string => typeof p === 'string' && p.trim() !== '');
-  return parts.length > 0 ? parts.join(': ') : undefined;
+/**
+ * "Unauthenticated: Invalid token" from the provider's error envelope; empty when it has none. got
+ * has parsed a JSON body already (error answers too): a body still a string is not JSON.
+ */
+function providerSays(body: unknown, envelope: ErrorEnvelope): string {
+  const title = envelope.title ? getPointer(body, envelope.title) : undefined;
+  const message = getPointer(body, envelope.message);
+  return [title, message].filter((p): p is string => typeof p === 'string' && p.trim() !== '').join(': ');
 }

@@ -145,7 +145,7 @@ describe('the token exchange', () => {
     const scope = nock(FRONTEGG).post(EXCHANGE).reply(200, { access_token: 'at_1', expires_in: 60 }).post(EXCHANGE).reply(200, { access_token: 'at_2', expires_in: 60 });
     const auth = exchangeAuth();
     expect(await auth.authorization()).toBe('Bearer at_1');
-    const due = auth.expiresAt!();
+    const due = auth.expiresAt!()!;
     const now = jest.spyOn(Date, 'now');
     try {
       now.mockReturnValue(due - 1);

@@ -78,6 +78,29 @@ describe('what the provider said, as the error says it', () => {
     expect(describeHttpError(original, { provider: 'Front', envelope: front.manifest.errors, method: 'GET', url: new URL(`${FRONT}/me`), secrets: [] })).toBe(original);
   });
 
+  it('quotes title and message joined, and a JSON answer whatever its content type says', async () => {
+    expect((await ask(403, { _error: { title: 'Forbidden', message: 'no scope' } })).message).toBe('Front rejected the credential: 403 Forbidden: no scope (GET /me)');
+    expect((await ask(422, JSON.stringify({ _error: { message: 'bad' } }), { 'content-type': 'text/plain' })).message).toBe('Front answered GET /me with 422 bad');
+  });
+
+  it('names the host a request was sent to that does not resolve, after a redirect too', async () => {
+    nock(FRONT).get('/me').reply(302, '', { location: 'https://gone.api.frontapp.com/me' });
+    nock('https://gone.api.frontapp.com').get('/me').replyWithError(Object.assign(new Error('getaddrinfo ENOTFOUND gone.api.frontapp.com'), { code: 'ENOTFOUND' }));
+    const c = new ProviderClient(front, FRONT, createBearerAuth(fakeToken()), { timeoutMs: 2000, retries: 0 });
+    const error = await c.request({ path: '/me' }).catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      code: 'provider_unreachable',
+      message: `could not reach Front at ${FRONT}: the host name gone.api.frontapp.com does not resolve (ENOTFOUND), which retrying would not change`,
+    });
+    const plain = describeHttpError(Object.assign(new Error('getaddrinfo'), { code: 'ENOTFOUND' }), { provider: 'Front', envelope: front.manifest.errors, method: 'GET', url: new URL(`${FRONT}/me`), secrets: [] });
+    expect(plain).toMatchObject({ code: 'provider_unreachable', message: `could not reach Front at ${FRONT}: the host name api2.frontapp.com does not resolve (ENOTFOUND), which retrying would not change` });
+  });
+
+  it('describes nothing at all', () => {
+    const error = describeHttpError(undefined, { provider: 'Front', envelope: front.manifest.errors, method: 'GET', url: new URL(`${FRONT}/me`), secrets: [] });
+    expect(error).toMatchObject({ code: 'provider_unreachable', message: `could not reach Front at ${FRONT}: undefined` });
+  });
+
   it('describes something that is not even an Error', () => {
     const error = describeHttpError('socket closed', { provider: 'Front', envelope: front.manifest.errors, method: 'GET', url: new URL(`${FRONT}/me`), secrets: [] });
     expect(error.message).toBe(`could not reach Front at ${FRONT}: socket closed`);

@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { beforeAll, describe, expect, it } from '@jest/globals';
+import { beforeAll, describe, expect, it, jest } from '@jest/globals';
 import type { AuthStrategy } from '../../src/auth/auth-strategy.js';
 import { createBearerAuth } from '../../src/auth/bearer.js';
 import { ProviderRejectedError, ProviderUnavailableError } from '../../src/errors.js';
@@ -76,6 +76,38 @@ describe('retries', () => {
     expect(events).toEqual([{ type: 'rate_limited', waitMs: 60, attempt: 1 }]);
   });
 
+  it('backs off a random share of 250 ms doubled per attempt', async () => {
+    nock(FRONT).get('/me').times(2).reply(503, {}).get('/me').reply(200, { id: 'c', name: 'n' });
+    const { c, events } = client();
+    const random = jest.spyOn(Math, 'random').mockReturnValue(0.5);
+    try {
+      expect((await c.request({ path: '/me' })).status).toBe(200);
+    } finally {
+      random.mockRestore();
+    }
+    expect(events.map((e) => e.type === 'retry' && e.waitMs)).toEqual([250, 500]);
+  });
+
+  it("waits out a fixed window's whole length for a 429 that says nothing, and retries a 429 for a client no one listens to", async () => {
+    nock(FRONT).get('/me').reply(429, {});
+    const abort = new AbortController();
+    const waits: number[] = [];
+    const c = new ProviderClient(front, FRONT, createBearerAuth('tok_client_test_1'), { timeoutMs: 2000, retries: 2 }, {
+      onEvent: (e) => {
+        if (e.type === 'rate_limited') waits.push(e.waitMs);
+        abort.abort();
+      },
+    });
+    await expect(c.request({ path: '/me', signal: abort.signal })).rejects.toThrow();
+    expect(waits).toHaveLength(1);
+    expect(waits[0]).toBeGreaterThan(59_000);
+    expect(waits[0]).toBeLessThanOrEqual(60_000);
+
+    nock(FRONT).get('/me').reply(429, TOO_MANY, { 'retry-after': '0' }).get('/me').reply(200, { id: 'c', name: 'n' });
+    const quiet = new ProviderClient(front, FRONT, createBearerAuth('tok_client_test_1'), { timeoutMs: 2000, retries: 2 });
+    expect((await quiet.request({ path: '/me' })).status).toBe(200);
+  });
+
   it('stops after the configured number of retries, 429s included', async () => {
     const scope = nock(FRONT).get('/me').times(2).reply(429, TOO_MANY, { 'retry-after': '60' });
     const { c, events } = client({ retries: 1 });
@@ -124,6 +156,7 @@ describe('the client as the runtime sees it', () => {
     expect(c.urlFor('/me').toString()).toBe('https://gateway.example/front/v1/me');
     expect(c.urlFor('me').toString()).toBe('https://gateway.example/front/v1/me');
     expect(c.urlFor('HTTPS://acme.api.frontapp.com/x').toString()).toBe('https://acme.api.frontapp.com/x');
+    expect(client({ baseUrl: 'https://gateway.example/front/v1//' }).c.urlFor('/me').toString()).toBe('https://gateway.example/front/v1/me');
   });
 
   it("says where the credential may go and what to redact, and a static token's authorizeNow has no expiry", async () => {
@@ -142,6 +175,22 @@ describe('the client as the runtime sees it', () => {
       secrets: () => [],
     };
     await expect(client({ auth, credentialId: 'cred_0123456789abcdef' }).c.authorizeNow()).rejects.toMatchObject({ credentialId: 'cred_0123456789abcdef' });
+  });
+
+  it('names the credential only on a refusal, not on an outage, which is no fault of the credential', async () => {
+    nock(FRONT).get('/me').reply(503, {});
+    const outage = await client({ retries: 0, credentialId: 'cred_0123456789abcdef' }).c.request({ path: '/me' }).catch((e: unknown) => e);
+    expect(outage).toBeInstanceOf(ProviderUnavailableError);
+    expect(Object.hasOwn(outage as object, 'credentialId')).toBe(false);
+    const auth: AuthStrategy = {
+      authorization: async () => {
+        throw new ProviderUnavailableError('Frontegg answered POST /token with 503');
+      },
+      secrets: () => [],
+    };
+    const exchange = await client({ auth, credentialId: 'cred_0123456789abcdef' }).c.authorizeNow().catch((e: unknown) => e);
+    expect(exchange).toBeInstanceOf(ProviderUnavailableError);
+    expect(Object.hasOwn(exchange as object, 'credentialId')).toBe(false);
   });
 
   it('reports an answer that is not JSON as unexpected', async () => {
