@@ -60,7 +60,7 @@ export class RateGate {
     let waited = 0;
     for (;;) {
       const now = this.now();
-      if (this.left !== undefined && now >= this.leftUntil) this.left = undefined; // the window turned
+      // Once the window has turned, leftUntil is past: a count at 0 holds nobody, and the next answer starts a new one.
       const until = Math.max(this.pausedUntil, this.exhaustedUntil, this.left !== undefined && this.left <= 0 ? this.leftUntil : 0);
       const wait = until - now;
       if (wait <= 0) {

@@ -113,6 +113,22 @@ describe('the budget of a window, with requests in flight', () => {
     await Promise.all(inFlight);
   });
 
+  it('no longer counts the requests that were answered', async () => {
+    const gate = new RateGate();
+    await Promise.all([gate.run(async () => 1), gate.run(async () => 2), gate.run(async () => 3)]);
+    gate.observe({ 'x-ratelimit-remaining': '2', 'x-ratelimit-reset': reset(150) });
+    expect(await gate.acquire()).toBe(0);
+    expect(await gate.acquire()).toBe(0);
+  });
+
+  it('lets requests go again once the window it waited for has turned', async () => {
+    const gate = new RateGate();
+    gate.observe({ 'x-ratelimit-remaining': '1', 'x-ratelimit-reset': reset(100) });
+    expect(await gate.acquire()).toBe(0);
+    expect(await gate.acquire()).toBeGreaterThanOrEqual(50);
+    expect(await gate.acquire()).toBe(0);
+  });
+
   it('keeps the lower count when an older answer arrives after a newer one in the same window', async () => {
     const gate = new RateGate();
     const until = reset(150);
