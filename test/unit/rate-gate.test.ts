@@ -113,6 +113,21 @@ describe('the budget of a window, with requests in flight', () => {
     await Promise.all(inFlight);
   });
 
+  it('records the limit a provider announces, and only a positive number', () => {
+    const gate = new RateGate();
+    for (const limit of ['many', '0', '-5']) gate.observe({ 'x-ratelimit-limit': limit });
+    expect(gate.stats.announcedLimit).toBeUndefined();
+    gate.observe({ 'x-ratelimit-limit': '100' });
+    expect(gate.stats.announcedLimit).toBe(100);
+  });
+
+  it('holds requests until an exhausted window resets, even when an answer from another window says some are left', async () => {
+    const gate = new RateGate();
+    gate.observe({ 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': reset(150) });
+    gate.observe({ 'x-ratelimit-remaining': '5', 'x-ratelimit-reset': reset(5000) });
+    expect(await gate.acquire()).toBeGreaterThanOrEqual(100);
+  });
+
   it('no longer counts the requests that were answered', async () => {
     const gate = new RateGate();
     await Promise.all([gate.run(async () => 1), gate.run(async () => 2), gate.run(async () => 3)]);
@@ -196,9 +211,19 @@ describe('a gate sharing its credential\'s budget with other processes', () => {
     const gate = new RateGate(() => NOW);
     gate.share(shared);
     gate.observe({ 'x-ratelimit-remaining': '7', 'x-ratelimit-reset': String((NOW + 4000) / 1000) });
+    gate.observe({ 'x-ratelimit-limit': '100', 'x-ratelimit-reset': String((NOW + 4000) / 1000) }); // says nothing of what is left
     expect(calls.observed).toEqual([[7, NOW + 4000]]);
     gate.pause(1500);
     expect(calls.paused).toEqual([1500]);
+  });
+
+  it('keeps the first failure to report when it is telling the shared budget an answer that fails', async () => {
+    const gate = new RateGate();
+    const down = new Error('Redis is away');
+    gate.share({ take: async () => 0, observe: () => Promise.reject(down), pause: async () => undefined });
+    gate.observe({ 'x-ratelimit-remaining': '7', 'x-ratelimit-reset': '4' });
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(gate.sharedError).toBe(down);
   });
 
   it('goes on with its own count when the shared budget fails, keeping the first failure to report', async () => {
