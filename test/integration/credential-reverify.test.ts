@@ -4,11 +4,12 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { FrontEmulator } from '../../src/emulator/front-emulator.js';
 import { type Credport, openCredport } from '../../src/open-credport.js';
 import { fakeToken, removeHome, tempHome } from '../helpers/temp-home.js';
-import { testStoreUri } from '../helpers/test-store.js';
+import { rawStore, testStoreUri } from '../helpers/test-store.js';
 
 let front: FrontEmulator;
 let home: string;
 let credport: Credport;
+let storeUri: string | undefined;
 const tokens = Array.from({ length: 5 }, (_, i) => fakeToken(`r${i}`));
 const DAY = 86_400_000;
 
@@ -17,7 +18,8 @@ afterAll(() => front.stop());
 beforeEach(async () => {
   home = await tempHome();
   for (const token of tokens) front.tokens.add(token);
-  credport = await openCredport({ home, storeUri: await testStoreUri(), actor: 'cli:ops', env: { CREDPORT_HTTP_RETRIES: '0', CREDPORT_HTTP_TIMEOUT_MS: '1000' } });
+  storeUri = await testStoreUri();
+  credport = await openCredport({ home, storeUri, actor: 'cli:ops', env: { CREDPORT_HTTP_RETRIES: '0', CREDPORT_HTTP_TIMEOUT_MS: '1000' } });
 });
 afterEach(async () => {
   await credport.close();
@@ -61,6 +63,22 @@ describe('credport credentials verify --stale (the library call)', () => {
 
     const audit = await credport.audit.list({ credentialId: revoked.id });
     expect(audit.find((e) => e.outcome === 'refused')).toMatchObject({ action: 'credential.verification_failed', actor: 'cli:ops' });
+  });
+
+  it('re-tests only the connector asked for, and names a credential it cannot open as failed, going on with the rest', async () => {
+    const good = await add(0, { verify: false });
+    const broken = await add(1, { verify: false });
+    const raw = await rawStore(home, storeUri);
+    const key = `credport:credential:${broken.id}`;
+    const stored = JSON.parse((await raw.get(key))!) as { value: { sealed: { tag: string } } };
+    stored.value.sealed.tag = Buffer.alloc(16).toString('base64');
+    await raw.set(key, JSON.stringify(stored));
+    await raw.close();
+    expect(await credport.reverify({ olderThanMs: DAY, connector: 'frontline' })).toMatchObject({ checked: 0, skipped: 0 });
+    const summary = await credport.reverify({ olderThanMs: DAY, connector: 'front' });
+    expect(summary).toMatchObject({ checked: 2, verified: 1, failed: 1 });
+    expect(summary.results.find((r) => r.id === good.id)).toMatchObject({ outcome: 'verified' });
+    expect(summary.results.find((r) => r.id === broken.id)).toMatchObject({ outcome: 'failed', message: expect.stringContaining(`credential ${broken.id} `) });
   });
 
   it('paces a pass by the provider: every request to one origin passes one gate, so a limit of 10 a second draws no 429', async () => {

@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { StoreError } from '../../src/errors.js';
 import { keyId, loadMasterKey, prepareNextKeyFile, promoteNextKeyFile } from '../../src/store/master-key.js';
 import { Sealer } from '../../src/store/sealer.js';
+import { associatedData } from '../../src/credentials/credential-record.js';
 import { randomMasterKey, removeHome, tempHome } from '../helpers/temp-home.js';
 
 const envKey = (b64 = randomMasterKey()) => loadMasterKey({ envValue: b64, keyFile: '/nonexistent/never-read' });
@@ -65,6 +66,29 @@ describe('sealing secrets (AES-256-GCM)', () => {
     const sealer = new Sealer(current, [old]);
     expect(sealer.open(sealed, 'aad', 'r')).toBe('secret');
     expect(sealer.seal('x', 'aad').kid).toBe(current.kid);
+  });
+});
+
+describe('a record sealed by an earlier release', () => {
+  // Sealed once with a fixed key (32 bytes of 7) by the format of release 1: a change to the
+  // cipher, the key id or what a record is bound to would leave every store unreadable.
+  const key = Buffer.alloc(32, 7);
+  const sealer = new Sealer({ key, kid: keyId(key), source: 'env' });
+  const record = { id: 'cred_0123456789abcdef', connector: 'front', baseUrl: 'https://api2.frontapp.com' };
+
+  it('still opens, bound to its id, connector and base URL', () => {
+    const sealed = { alg: 'A256GCM', kid: 'bb095e7497ead32b', iv: 'gSFNlEP/Gxab08eG', tag: 'UbaFldcDLO4OXcIUL6Tf0g==', ct: 'mKCr8zP0sXkI+PQY1kz6IlA8acEW4EN9Ykso1E0X/fprEBN9' } as const;
+    expect(sealer.kid).toBe('bb095e7497ead32b');
+    expect(sealer.open(sealed, associatedData(record), 'x')).toBe('{"apiKey":"golden-front-token-0001"}');
+    expect(() => sealer.open(sealed, associatedData({ ...record, baseUrl: 'https://evil.example' }), 'x')).toThrow(StoreError);
+  });
+
+  it('of a workspace still opens in that workspace only', () => {
+    const sealed = { alg: 'A256GCM', kid: 'bb095e7497ead32b', iv: 'ylgpLiu5vNfq/baw', tag: 'LDYbS0/h9jWX9wJ9yLp5pQ==', ct: 'qsAmpIEv3YIJUAuYIY/p1cX2BYWK8gqj1btj7Z9SNfnuddUW' } as const;
+    const inAcme = { ...record, id: 'cred_fedcba9876543210', workspace: 'acme' };
+    expect(sealer.open(sealed, associatedData(inAcme), 'x')).toBe('{"apiKey":"golden-front-token-0002"}');
+    expect(() => sealer.open(sealed, associatedData({ ...inAcme, workspace: 'other' }), 'x')).toThrow(StoreError);
+    expect(() => sealer.open(sealed, associatedData({ ...inAcme, workspace: undefined }), 'x')).toThrow(StoreError);
   });
 });
 
