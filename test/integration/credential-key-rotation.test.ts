@@ -82,6 +82,23 @@ describe('credport keys rotate (the library call)', () => {
     expect((refused as Error).message).toMatch(new RegExp(`holds key ${kid(K1)}, which this store retired on .* when its key was rotated to ${kid(K2)}; use the new key`));
   });
 
+  it('counts the records under each key in its status, the most first and equal counts by key id, and damaged ones apart', async () => {
+    await fill(await credportWith(K1), 4);
+    // A rotation that dies after its first batch of 2: two records under each key.
+    const halfway = await credportWith(K1, K2);
+    const records = (halfway.keys as unknown as { deps: { records: CredentialRecords } }).deps.records;
+    const swapMany = records.swapMany.bind(records);
+    let writes = 0;
+    records.swapMany = async (...args) => (++writes > 1 ? Promise.reject(new StoreError('store_unavailable', 'the store went away')) : swapMany(...args));
+    await expect(halfway.keys.rotate({ batch: 2 })).rejects.toMatchObject({ code: 'store_unavailable' });
+    const raw = await rawStore(home, storeUri);
+    await raw.set('credport:credential:cred_0000000000000bad', 'not JSON at all');
+    await raw.close();
+    const status = await (await credportWith(K1, K2)).keys.status();
+    expect(status.records).toEqual([kid(K1), kid(K2)].sort().map((k) => ({ kid: k, count: 2 })));
+    expect(status).toMatchObject({ damaged: 1, total: 5 });
+  });
+
   it('refuses to start without a new key, changing nothing', async () => {
     const credport = await credportWith(K1);
     await fill(credport, 2);
