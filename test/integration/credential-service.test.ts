@@ -254,6 +254,12 @@ describe('list, show, update, delete', () => {
     expect(await credport.credentials.update(tile.id, { description: '' })).not.toHaveProperty('description');
   });
 
+  it('saves an empty description as none (the field is recommended, not required)', async () => {
+    const tile = await credport.credentials.create({ connector: 'front', values: { name: 'Support', description: '', apiKey: fakeToken() }, baseUrl: front.url, verify: false });
+    expect(tile).not.toHaveProperty('description');
+    expect(await credport.credentials.show(tile.id)).not.toHaveProperty('description');
+  });
+
   it('deletes, after which the id is not found', async () => {
     const tile = await addFront(fakeToken(), { verify: false });
     expect(await credport.credentials.delete(tile.id)).toEqual({ id: tile.id, deleted: true });
