@@ -56,7 +56,9 @@ describe('the audit trail', () => {
     ]);
     expect(events.every((e) => e.connector === 'front')).toBe(true);
     expect(events[4]!.detail).toBe('Front rejected the credential: 401 Unauthenticated: Invalid or missing API token (GET /me)'); // the provider's words
+    expect(events[0]!.detail).toBe('verified with the provider');
     expect(events[2]!.detail).toBe('name changed');
+    expect(events[3]!.detail).toBe('new secret verified with the provider');
     expect(events[5]!.detail).toBe(`sync ${source.id} -> ${destination.id} (read)`);
     expect(new Set(events.map((e) => e.id)).size).toBe(events.length);
     expect(events.map((e) => e.at)).toEqual(events.map((e) => e.at).sort());
@@ -100,6 +102,7 @@ describe('the audit trail', () => {
     expect(all.find((e) => e.action === 'keys.rotated')).toMatchObject({ actor: 'cli:root', outcome: 'ok', detail: expect.stringMatching(/^master key [0-9a-f]{16} retired for [0-9a-f]{16}: 2 of 2 credentials re-sealed by this run$/) });
     expect(all.at(-1)).toMatchObject({ action: 'credential.verification_failed', outcome: 'refused', credentialId: b.id, actor: 'cli:alice', detail: expect.stringMatching(/^refused during a sync: /) });
     expect((await credport.audit.list({ credentialId: a.id })).map((e) => e.action)).toEqual(['credential.created']);
+    expect((await credport.audit.list({ credentialId: b.id }))[0]).toMatchObject({ action: 'credential.created', detail: 'saved without verification' });
     expect((await credport.audit.list({ limit: 2 })).map((e) => e.id)).toEqual(all.slice(-2).map((e) => e.id));
     expect(await credport.audit.list({ since: new Date(Date.now() + 60_000) })).toEqual([]);
     expect((await credport.audit.list({ since: new Date(all[2]!.at) })).length).toBeGreaterThanOrEqual(all.length - 2);

@@ -164,6 +164,10 @@ describe('roles', () => {
       await expect(credport.credentials.create({ connector: 'front', values: { name: 'x', apiKey: fakeToken() }, verify: false })).rejects.toEqual(forbidden('editor', 'adding a credential', 'viewer'));
       await expect(credport.credentials.test(tile.id)).rejects.toEqual(forbidden('editor', 'testing a credential', 'viewer'));
       await expect(credport.syncs.run(source.id, destination.id)).rejects.toEqual(forbidden('editor', 'running a sync', 'viewer'));
+      await expect(credport.credentials.rotate(tile.id, { secrets: { apiKey: fakeToken() }, verify: false })).rejects.toEqual(forbidden('editor', 'rotating a credential', 'viewer'));
+      await expect(credport.credentials.update(tile.id, { name: 'x' })).rejects.toEqual(forbidden('editor', 'renaming a credential', 'viewer'));
+      await expect(credport.configs.addSource({ name: 'x', connector: 'front', credentialId: tile.id, streams: ['tags'] })).rejects.toEqual(forbidden('editor', 'adding a source', 'viewer'));
+      await expect(credport.configs.addDestination({ name: 'x', connector: 'jsonl', path: 'x' })).rejects.toEqual(forbidden('editor', 'adding a destination', 'viewer'));
     });
     await as(editor, async () => {
       await credport.credentials.test(tile.id);
@@ -171,6 +175,7 @@ describe('roles', () => {
       expect((await credport.syncs.run(source.id, destination.id)).records).toBe(20);
       await expect(credport.credentials.delete(tile.id, { force: true })).rejects.toEqual(forbidden('admin', 'deleting a credential', 'editor'));
       await expect(credport.configs.deleteSource(source.id)).rejects.toEqual(forbidden('admin', 'deleting a source', 'editor'));
+      await expect(credport.configs.deleteDestination(destination.id)).rejects.toEqual(forbidden('admin', 'deleting a destination', 'editor'));
     });
     await as(acme, () => credport.credentials.delete(tile.id, { force: true }));
     expect(await as(acme, () => credport.credentials.list())).toEqual([]);
