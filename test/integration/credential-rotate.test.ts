@@ -39,4 +39,17 @@ describe("rotate and the tile's secret hint", () => {
     expect(await credport.credentials.show(tile.id)).not.toHaveProperty('secretHint');
     expect(JSON.stringify(await credport.credentials.list())).not.toContain(long.slice(-4));
   });
+
+  it('a verified rotation is the new verification: the tile says when, and whose the new secret is', async () => {
+    const first = fakeToken('first');
+    const second = fakeToken('second');
+    front.allow(first);
+    front.allow(second);
+    const tile = await credport.credentials.create({ connector: 'front', values: { name: 'Support', apiKey: first }, baseUrl: front.url });
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const rotated = await credport.credentials.rotate(tile.id, { secrets: { apiKey: second } });
+    expect(rotated).toMatchObject({ status: 'verified', identity: tile.identity, secretHint: second.slice(-4) });
+    expect(rotated.verifiedAt).toBe(rotated.updatedAt);
+    expect(Date.parse(rotated.verifiedAt!)).toBeGreaterThan(Date.parse(tile.verifiedAt!));
+  });
 });
