@@ -93,6 +93,7 @@ describe('the audit trail', () => {
     // From here on this process holds the new key (as every process should before a rotation starts).
     await credport.close();
     credport = await openCredport({ home, storeUri, masterKey: newKey, actor: 'cli:alice', env: { CREDPORT_HTTP_RETRIES: '0' } });
+    await credport.credentials.rotate(b.id, { secrets: { apiKey: fakeToken('b2') }, verify: false });
     const source = await credport.configs.addSource({ name: 'Front', connector: 'front', credentialId: b.id, streams: ['tags'] });
     const destination = await credport.configs.addDestination({ name: 'Files', connector: 'jsonl', path: join(home, 'out') });
     const failed = await credport.syncs.run(source.id, destination.id).catch((e: unknown) => e); // b's token is unknown to Front
@@ -102,7 +103,9 @@ describe('the audit trail', () => {
     expect(all.find((e) => e.action === 'keys.rotated')).toMatchObject({ actor: 'cli:root', outcome: 'ok', detail: expect.stringMatching(/^master key [0-9a-f]{16} retired for [0-9a-f]{16}: 2 of 2 credentials re-sealed by this run$/) });
     expect(all.at(-1)).toMatchObject({ action: 'credential.verification_failed', outcome: 'refused', credentialId: b.id, actor: 'cli:alice', detail: expect.stringMatching(/^refused during a sync: /) });
     expect((await credport.audit.list({ credentialId: a.id })).map((e) => e.action)).toEqual(['credential.created']);
-    expect((await credport.audit.list({ credentialId: b.id }))[0]).toMatchObject({ action: 'credential.created', detail: 'saved without verification' });
+    const ofB = await credport.audit.list({ credentialId: b.id });
+    expect(ofB[0]).toMatchObject({ action: 'credential.created', detail: 'saved without verification' });
+    expect(ofB[1]).toMatchObject({ action: 'credential.rotated', detail: 'new secret saved without verification' });
     expect((await credport.audit.list({ limit: 2 })).map((e) => e.id)).toEqual(all.slice(-2).map((e) => e.id));
     expect(await credport.audit.list({ since: new Date(Date.now() + 60_000) })).toEqual([]);
     expect((await credport.audit.list({ since: new Date(all[2]!.at) })).length).toBeGreaterThanOrEqual(all.length - 2);
