@@ -93,10 +93,23 @@ describe('rotate, update, mark invalid, delete', () => {
   it('refuses to delete a credential a source uses, naming it, unless forced', async () => {
     const tile = await credport.credentials.create({ connector: 'front', values: { name: 'Support', apiKey: fakeToken() }, verify: false });
     await credport.configs.addSource({ name: 'Front inbox', connector: 'front', credentialId: tile.id, streams: ['tags'] });
+    await credport.configs.addSource({ name: 'Second inbox', connector: 'front', credentialId: tile.id, streams: ['tags'] });
     const error = await credport.credentials.delete(tile.id).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InputError);
     expect(error).toMatchObject({ code: 'in_use', field: 'id' });
-    expect((error as Error).message).toContain('Front inbox');
+    expect((error as Error).message).toMatch(new RegExp(`^credential ${tile.id} is used by .*Front inbox.*, .*Second inbox.*: delete those first, or force it$`));
     expect(await credport.credentials.delete(tile.id, { force: true })).toEqual({ id: tile.id, deleted: true });
+    const unused = await credport.credentials.create({ connector: 'front', values: { name: 'Unused', apiKey: fakeToken() }, verify: false });
+    await credport.credentials.delete(unused.id);
+    expect((await credport.audit.list({ credentialId: tile.id })).at(-1)).toMatchObject({ action: 'credential.deleted', detail: 'forced' });
+    expect((await credport.audit.list({ credentialId: unused.id })).at(-1)).not.toHaveProperty('detail');
+  });
+
+  it('trims a new name and description, and the trail says which changed', async () => {
+    const tile = await credport.credentials.create({ connector: 'front', values: { name: 'Support', apiKey: fakeToken() }, verify: false });
+    expect(await credport.credentials.update(tile.id, { description: '  the team inbox  ' })).toMatchObject({ name: 'Support', description: 'the team inbox' });
+    await credport.credentials.update(tile.id, { name: 'Support EU', description: 'EU inbox' });
+    const details = (await credport.audit.list({ credentialId: tile.id })).filter((e) => e.action === 'credential.renamed').map((e) => e.detail);
+    expect(details).toEqual(['description changed', 'name and description changed']);
   });
 });

@@ -166,6 +166,7 @@ describe('roles', () => {
       await expect(credport.syncs.run(source.id, destination.id)).rejects.toEqual(forbidden('editor', 'running a sync', 'viewer'));
       await expect(credport.credentials.rotate(tile.id, { secrets: { apiKey: fakeToken() }, verify: false })).rejects.toEqual(forbidden('editor', 'rotating a credential', 'viewer'));
       await expect(credport.credentials.update(tile.id, { name: 'x' })).rejects.toEqual(forbidden('editor', 'renaming a credential', 'viewer'));
+      await expect(credport.credentials.client(tile.id)).rejects.toEqual(forbidden('editor', 'using a credential', 'viewer'));
       await expect(credport.configs.addSource({ name: 'x', connector: 'front', credentialId: tile.id, streams: ['tags'] })).rejects.toEqual(forbidden('editor', 'adding a source', 'viewer'));
       await expect(credport.configs.addDestination({ name: 'x', connector: 'jsonl', path: 'x' })).rejects.toEqual(forbidden('editor', 'adding a destination', 'viewer'));
     });
