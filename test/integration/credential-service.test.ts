@@ -254,6 +254,24 @@ describe('list, show, update, delete', () => {
     expect(await credport.credentials.update(tile.id, { description: '' })).not.toHaveProperty('description');
   });
 
+  it.each(['x', 'cred_0123', 'CRED_0123456789ABCDEF', 'see cred_0123456789abcdef', 'cred_0123456789abcdef/../x', 42])('refuses %j as a credential id, naming the field', async (id) => {
+    const error = await credport.credentials.show(id as string).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InputError);
+    expect(error).toMatchObject({ field: 'id', message: expect.stringContaining('is not a credential id (they look like cred_0123456789abcdef)') });
+  });
+
+  it.each([null, ['a'], 'text'])('refuses form values that are %j, naming the field', async (values) => {
+    await expect(credport.credentials.create({ connector: 'front', values: values as never, verify: false })).rejects.toMatchObject({ field: 'values', message: 'values must be an object of form fields' });
+  });
+
+  it("takes a Frontegg credential's base URL from its domain, else its region (the default region's is the manifest's own)", async () => {
+    const tenant = { name: 'Tenant', clientId: 'client-0123456789', secret: 'first-secret-0123456789' };
+    const create = (extra: Record<string, string>) => credport.credentials.create({ connector: 'frontegg', values: { ...tenant, ...extra }, verify: false });
+    expect(await create({ region: 'US', domain: 'acme.frontegg.com' })).toMatchObject({ baseUrl: 'https://acme.frontegg.com' });
+    expect(await create({ region: 'US' })).toMatchObject({ baseUrl: 'https://api.us.frontegg.com' });
+    expect(await create({ region: 'EU' })).not.toHaveProperty('baseUrl');
+  });
+
   it('saves an empty description as none (the field is recommended, not required)', async () => {
     const tile = await credport.credentials.create({ connector: 'front', values: { name: 'Support', description: '', apiKey: fakeToken() }, baseUrl: front.url, verify: false });
     expect(tile).not.toHaveProperty('description');
