@@ -103,7 +103,7 @@ describe('credport keys rotate (the library call)', () => {
     const credport = await credportWith(K1);
     await fill(credport, 2);
     await expect(credport.keys.rotate()).rejects.toMatchObject({ code: 'no_next_key', exitCode: 2, field: 'CREDPORT_MASTER_KEY_NEXT' });
-    expect(await credport.keys.status()).toMatchObject({ key: kid(K1), records: [{ kid: kid(K1), count: 2 }] });
+    expect(await credport.keys.status()).toMatchObject({ key: kid(K1), records: [{ kid: kid(K1), count: 2 }], retired: [] });
   });
 
   it('stopped or crashed at random points, resumes where it was: every record readable throughout, none re-sealed twice', async () => {
@@ -277,6 +277,26 @@ describe('credport keys rotate (the library call)', () => {
     await credport.credentials.delete(broken!);
     await expect(credport.keys.rotate()).resolves.toMatchObject({ resealed: 0, total: 4 });
     expect((await credport.keys.status()).key).toBe(kid(K2));
+  });
+
+  it('names the first five records it cannot re-seal, damaged or unopenable, and how many there are', async () => {
+    const credport = await credportWith(K1, K2);
+    const ids = [...(await fill(credport, 6)).keys()];
+    const raw = await rawStore(home, storeUri);
+    for (const id of ids.slice(0, 5)) {
+      const key = `credport:credential:${id}`;
+      const text = JSON.parse((await raw.get(key))!) as { value: { sealed: { tag: string } } };
+      text.value.sealed.tag = Buffer.alloc(16).toString('base64');
+      await raw.set(key, JSON.stringify(text));
+    }
+    await raw.set('credport:credential:cred_0000000000000bad', 'not JSON at all');
+    await raw.close();
+    const error = await credport.keys.rotate().catch((e: unknown) => e);
+    const message = (error as Error).message;
+    expect(message).toMatch(new RegExp(`^the key rotation from ${kid(K1)} to ${kid(K2)} cannot re-seal 6 records: `));
+    expect(message.match(/ \(credential cred_[0-9a-z]+ (in the store )?is damaged/g)).toHaveLength(5);
+    expect(message).toContain('; …. Delete them (credport credentials delete <id>) or restore them from a backup');
+    expect(await credport.keys.status()).toMatchObject({ rotation: { from: kid(K1), to: kid(K2) }, damaged: 1, records: [{ kid: kid(K1), count: 5 }, { kid: kid(K2), count: 1 }] });
   });
 
   it('refuses a process that lacks the new key while a rotation runs, before it writes anything a peer could not read', async () => {
