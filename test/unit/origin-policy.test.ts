@@ -38,3 +38,14 @@ describe("the manifest's extra hosts belong to the provider's own origins", () =
     expect(p.allows(new URL('https://acme.frontegg.com/identity/resources/users/v3?_offset=1'))).toBe(true);
   });
 });
+
+describe('exact hosts and one-label wildcards stay apart', () => {
+  it('never takes an exact host as a suffix, nor a wildcard as an exact host', () => {
+    const p = new OriginPolicy('https://api2.frontapp.com', { baseUrl: 'https://api2.frontapp.com', allowedHosts: ['api2.frontapp.com', 'cdn.frontapp.com', '*.api.frontapp.com'] });
+    expect(p.allows(new URL('https://cdn.frontapp.com/x'))).toBe(true);
+    expect(p.allows(new URL('https://acme.api.frontapp.com/x'))).toBe(true);
+    // "cdn.frontapp.com" read as a suffix would let these through.
+    expect(p.allows(new URL('https://evilcdn.frontapp.com/x'))).toBe(false);
+    expect(p.allows(new URL('https://evil-api2.frontapp.com/x'))).toBe(false);
+  });
+});

@@ -17,6 +17,14 @@ describe('reading retry-after defensively', () => {
     expect(retryAfterMs(headers, body, NOW)).toBe(expected);
   });
 
+  it('reads milliseconds from a body given as text, and ignores a reset header that is no number', () => {
+    expect(retryAfterMs({ 'retry-after': '341' }, 'Please retry in 341 milliseconds', NOW)).toBe(341);
+    expect(retryAfterMs({ 'retry-after': '2' }, 'try later', NOW)).toBe(2000);
+    expect(retryAfterMs({ 'x-ratelimit-reset': 'soon' }, {}, NOW)).toBe(1000);
+    expect(retryAfterMs({ 'x-ratelimit-reset': String(NOW + 4000) }, {}, NOW)).toBe(4000); // milliseconds since the epoch
+    expect(retryAfterMs({ 'x-ratelimit-reset': '3' }, {}, NOW)).toBe(3000); // a delta in seconds
+  });
+
   it("waits for the end of a fixed window when neither retry-after nor a reset header says (Frontline's 429)", () => {
     expect(retryAfterMs({ 'x-ratelimit-limit': '1000', 'x-ratelimit-remaining': '0' }, { ok: false }, NOW, NOW + 42_000)).toBe(42_000);
     // A header that does say wins over the estimate.
@@ -32,6 +40,14 @@ describe('a fixed rate-limit window (Frontline: 60 s, no reset header)', () => {
     expect(gate.windowEndsAt(WINDOW)).toBe(NOW + 60_000);
     gate.observe({ 'x-ratelimit-limit': '1000', 'x-ratelimit-remaining': '500' }, WINDOW);
     expect(gate.windowEndsAt(WINDOW)).toBe(NOW + 60_000);
+  });
+
+  it('ends a whole window from now once the window it saw open has passed', () => {
+    let now = NOW;
+    const gate = new RateGate(() => now);
+    gate.observe({ 'x-ratelimit-limit': '1000', 'x-ratelimit-remaining': '999' }, WINDOW);
+    now = NOW + 70_000;
+    expect(gate.windowEndsAt(WINDOW)).toBe(now + 60_000);
   });
 
   it('ends one window after the answer that opened it (remaining = limit - 1)', () => {
@@ -222,6 +238,15 @@ describe('a gate sharing its credential\'s budget with other processes', () => {
     const down = new Error('Redis is away');
     gate.share({ take: async () => 0, observe: () => Promise.reject(down), pause: async () => undefined });
     gate.observe({ 'x-ratelimit-remaining': '7', 'x-ratelimit-reset': '4' });
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(gate.sharedError).toBe(down);
+  });
+
+  it('keeps the failure of telling the shared budget a pause', async () => {
+    const gate = new RateGate();
+    const down = new Error('Redis is away');
+    gate.share({ take: async () => 0, observe: async () => undefined, pause: () => Promise.reject(down) });
+    gate.pause(10);
     await new Promise((resolve) => setTimeout(resolve, 5));
     expect(gate.sharedError).toBe(down);
   });
