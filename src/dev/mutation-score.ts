@@ -9,7 +9,6 @@ import { dirname, join, resolve } from 'node:path';
 interface Mutant {
   status: string;
   mutatorName: string;
-  replacement?: string;
   location: { start: { line: number } };
 }
 interface Report {
@@ -29,10 +28,10 @@ if (paths.length === 0) {
 
 // Oldest first, so a newer report of the same file replaces the older one.
 const dated = await Promise.all(paths.map(async (path) => ({ path, at: (await stat(path)).mtimeMs })));
-const files = new Map<string, { source: string; mutants: Mutant[]; from: string }>();
+const files = new Map<string, { source: string; mutants: Mutant[] }>();
 for (const { path } of dated.sort((a, b) => a.at - b.at)) {
   const report = JSON.parse(await readFile(path, 'utf8')) as Report;
-  for (const [file, result] of Object.entries(report.files)) files.set(file, { ...result, from: path });
+  for (const [file, result] of Object.entries(report.files)) files.set(file, result);
 }
 
 const folders = new Map<string, { detected: number; valid: number }>();

@@ -42,14 +42,6 @@ describe('a fixed rate-limit window (Frontline: 60 s, no reset header)', () => {
     expect(gate.windowEndsAt(WINDOW)).toBe(NOW + 60_000);
   });
 
-  it('ends a whole window from now once the window it saw open has passed', () => {
-    let now = NOW;
-    const gate = new RateGate(() => now);
-    gate.observe({ 'x-ratelimit-limit': '1000', 'x-ratelimit-remaining': '999' }, WINDOW);
-    now = NOW + 70_000;
-    expect(gate.windowEndsAt(WINDOW)).toBe(now + 60_000);
-  });
-
   it('ends one window after the answer that opened it (remaining = limit - 1)', () => {
     let now = NOW;
     const gate = new RateGate(() => now);
