@@ -78,3 +78,36 @@ describe(`the group index on ${STORE_KIND}`, () => {
     expect(acme).toHaveLength(9);
   });
 });
+
+describe(`the one-step writes of ${STORE_KIND}`, () => {
+  it('inserts a record only where none is', async () => {
+    const text = (name: string) => JSON.stringify({ value: { id: 'n', connector: name } });
+    expect(await opened.insert!('credential:n', text('first'))).toBe(true);
+    expect(await opened.insert!('credential:n', text('second'))).toBe(false);
+    expect(await grouped().get('n')).toEqual({ id: 'n', connector: 'first' });
+  });
+
+  it('swaps no records when given none', async () => {
+    expect(await opened.swapMany!([])).toEqual([]);
+  });
+});
+
+describe(`a key prefix on ${STORE_KIND}`, () => {
+  it('is matched as written, its wildcard characters (LIKE _ and %, glob * ? [ ]) included', async () => {
+    for (const key of ['a*b_[%?:x', 'a*bQ[%?:like', 'aQQb_[%?:glob', 'a*b_[%Q:one', 'a*b_x%?:set']) await opened.keyv.set(key, { id: key.split(':')[1], connector: 'c' });
+    const odd = new Collection<Row>(opened, 'a*b_[%?:', check);
+    expect(await odd.all()).toEqual([{ id: 'x', connector: 'c' }]);
+  });
+});
+
+describe(`a failing command on ${STORE_KIND}`, () => {
+  it('is reported as the store failing, never read as a missing record', async () => {
+    if (STORE_KIND !== 'redis') return expect(opened.groups).toBeUndefined(); // a Redis key of another type; SQL stores have none
+    const { createClient } = await import('@keyv/redis');
+    const client = createClient({ url: uri });
+    await client.connect();
+    await client.hSet('credport:credential:h', 'field', 'value');
+    await client.close();
+    await expect(grouped().get('h')).rejects.toMatchObject({ code: 'store_unavailable', message: expect.stringContaining('WRONGTYPE') });
+  });
+});

@@ -143,3 +143,67 @@ describe('the filter a backend without queries applies', () => {
     expect(matches({ damaged: 'x' }, { ...where, not: true })).toBe(true);
   });
 });
+
+describe('listing through a backend query', () => {
+  it('asks the backend to use its group index only for a filter on the group field, on a backend that keeps groups', async () => {
+    const asked: string[] = [];
+    const scan = async (prefix: string, where?: { field: string; equals: string }, grouped?: boolean): Promise<[string, unknown][]> => {
+      asked.push(`${prefix} ${where ? `${where.field}=${where.equals}` : 'all'} grouped=${String(grouped)}`);
+      return [['a', { name: 'A', kind: 'front' }]];
+    };
+    const groups: GroupIndex = { add: async () => undefined, remove: async () => undefined };
+    const withGroups = plain(new Keyv(), { scan, groups }).tiles;
+    expect(await withGroups.where('kind', 'front')).toEqual([{ name: 'A', kind: 'front' }]);
+    await withGroups.where('name', 'A');
+    await withGroups.all();
+    await plain(new Keyv(), { scan }).tiles.where('kind', 'front');
+    expect(asked).toEqual(['tile: kind=front grouped=true', 'tile: name=A grouped=false', 'tile: all grouped=false', 'tile: kind=front grouped=false']);
+  });
+});
+
+describe('a collection on a backend with its own queries', () => {
+  // keyv's iterator reads every record of every kind, and a read-compare-write is not atomic across
+  // processes: where the backend has a query or a compare-and-set, the collection must use it.
+  function backend() {
+    const keyv = new Keyv();
+    keyv.iterator = (() => {
+      throw new Error('read every record');
+    }) as never;
+    const calls: string[] = [];
+    const access: StoreAccess = {
+      keyv,
+      shown: 'memory://test',
+      scan: async (prefix, where) => {
+        calls.push(`scan ${prefix} ${where?.field ?? 'all'}`);
+        return [['a', { name: 'A' }]];
+      },
+      swapMany: async (entries) => {
+        calls.push(`swapMany ${entries.map((e) => `${e.key}@${e.expected}`).join(',')}`);
+        return entries.map(() => true);
+      },
+    };
+    return { calls, tiles: new Collection<Tile>(access, 'tile:', check, 'kind') };
+  }
+
+  it('lists and filters through the backend query, never reading every record', async () => {
+    const { calls, tiles } = backend();
+    expect(await tiles.all()).toEqual([{ name: 'A' }]);
+    expect(await tiles.entries({ field: 'kind', equals: 'front' })).toEqual([['a', { name: 'A' }]]);
+    expect(calls).toEqual(['scan tile: all', 'scan tile: kind']);
+  });
+
+  it('swaps many records in the backend\'s one step', async () => {
+    const { calls, tiles } = backend();
+    expect(await tiles.swapMany([{ id: 'a', value: { name: 'A', rev: 2 }, expected: 1 }])).toEqual([true]);
+    expect(calls).toEqual(['swapMany tile:a@1']);
+  });
+
+  it('passes on an error of its record check that is not a damaged record', async () => {
+    const keyv = new Keyv();
+    await keyv.set('tile:a', { name: 'A' });
+    const tiles = new Collection<Tile>({ keyv, shown: 'memory://test' }, 'tile:', () => {
+      throw new TypeError('a bug in the check');
+    });
+    await expect(tiles.entries()).rejects.toThrow(TypeError);
+  });
+});

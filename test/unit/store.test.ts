@@ -5,8 +5,8 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import Keyv from 'keyv';
 import { StoreError } from '../../src/errors.js';
 import { CredentialRecords } from '../../src/store/credential-records.js';
-import { keyId, loadMasterKey } from '../../src/store/master-key.js';
-import { openKeyv, unusable } from '../../src/store/open-keyv.js';
+import { keyId, loadMasterKey, loadMasterKeys, nextKeyFile, promoteNextKeyFile } from '../../src/store/master-key.js';
+import { escapeLike, openKeyv, unusable } from '../../src/store/open-keyv.js';
 import { redactUri, secretsOfUri } from '../../src/text/redact-uri.js';
 import { resolveStoreLocation } from '../../src/store/store-location.js';
 import { randomMasterKey, removeHome, tempHome } from '../helpers/temp-home.js';
@@ -74,6 +74,36 @@ describe('opening the store', () => {
     expect(error.message).toContain('cannot be used: ');
   });
 
+  it('keeps a password out of the message and stack of a driver that quotes its URI', async () => {
+    // The path holds the query's secret: SQLite's folder cannot be made (a file is in the way), and the error quotes the path.
+    await writeFile(join(home, 'file?token=hunter2x&'), 'x');
+    const uri = `sqlite://${join(home, 'file?token=hunter2x&', 'a', 'store.sqlite')}`;
+    const error = (await openKeyv(uri).catch((e: unknown) => e)) as Error;
+    expect(error.message).toContain(`cannot be used: `);
+    expect(error.message).toContain('file?token=***&');
+    expect(error.message).not.toContain('hunter2x');
+    expect(error.stack).not.toContain('hunter2x');
+  });
+
+  it('escapes the wildcards of a key prefix in a LIKE pattern', () => {
+    expect(escapeLike('a_b%c\\d')).toBe('a\\_b\\%c\\\\d');
+  });
+
+  it('swaps no records in one statement when given none', async () => {
+    const opened = await openKeyv(`sqlite://${join(home, 'store.sqlite')}`);
+    try {
+      expect(await opened.swapMany!([])).toEqual([]);
+    } finally {
+      await opened.close();
+    }
+  });
+
+  it('names a store whose file is not a database', async () => {
+    const path = join(home, 'store.sqlite');
+    await writeFile(path, 'this is not a SQLite file, but long enough to be read as one: '.repeat(40));
+    await expect(openKeyv(`sqlite://${path}`)).rejects.toMatchObject({ code: 'store_unavailable', message: expect.stringMatching(`^store sqlite://${path} cannot be used: .*not a database`) });
+  });
+
   it('names a store it cannot create', async () => {
     await writeFile(join(home, 'file'), 'x');
     const uri = `sqlite://${join(home, 'file', 'store.sqlite')}`;
@@ -96,7 +126,9 @@ describe('a credential record read from the store', () => {
     const keyv = new Keyv();
     const records = new CredentialRecords({ keyv, shown: 'memory' });
     await keyv.set('credential:cred_a', { ...good('cred_a'), ...change });
-    await expect(records.get('cred_a')).rejects.toThrow('credential cred_a in the store is damaged');
+    await expect(records.get('cred_a')).rejects.toThrow(
+      'credential cred_a in the store is damaged: it is not a credential record (not JSON, or fields missing or of the wrong type); delete it with: credport credentials delete cred_a',
+    );
     await expect(records.get('cred_missing')).resolves.toBeUndefined();
   });
 
@@ -134,5 +166,40 @@ describe('the master key, from the environment', () => {
   it('names a key file it cannot read', async () => {
     await mkdir(join(home, 'master.key'), { mode: 0o700 });
     await expect(loadMasterKey({ keyFile: join(home, 'master.key') })).rejects.toThrow(`master key file ${join(home, 'master.key')} cannot be used (EISDIR)`);
+  });
+});
+
+describe('the next master key', () => {
+  it('is read from the key file\'s .next beside it, and a next key equal to the current one is no next key', async () => {
+    const keyFile = join(home, 'master.key');
+    const current = await loadMasterKey({ keyFile });
+    expect((await loadMasterKeys({ keyFile })).map((k) => k.kid)).toEqual([current.kid]);
+    const next = randomMasterKey();
+    await writeFile(nextKeyFile(keyFile), `${next}\n`, { mode: 0o600 });
+    const keys = await loadMasterKeys({ keyFile });
+    expect(keys.map((k) => [k.kid, k.source])).toEqual([[current.kid, 'file'], [keyId(Buffer.from(next, 'base64')), 'file']]);
+    const env = randomMasterKey();
+    expect(await loadMasterKeys({ envValue: env, nextEnvValue: ` ${env} `, keyFile })).toHaveLength(1);
+    expect((await loadMasterKeys({ envValue: env, nextEnvValue: next, keyFile })).map((k) => k.source)).toEqual(['env', 'env']);
+  });
+
+  it('names CREDPORT_MASTER_KEY_NEXT when it is not a key', async () => {
+    await expect(loadMasterKeys({ envValue: randomMasterKey(), nextEnvValue: 'short', keyFile: join(home, 'k') })).rejects.toThrow(
+      'CREDPORT_MASTER_KEY_NEXT must be 32 random bytes in base64 (44 characters); make one with: openssl rand -base64 32',
+    );
+  });
+
+  it('names the key file when the rename that ends a rotation fails', async () => {
+    const keyFile = join(home, 'master.key');
+    const next = randomMasterKey();
+    await writeFile(nextKeyFile(keyFile), `${next}\n`, { mode: 0o600 });
+    await mkdir(join(keyFile, 'in-the-way'), { recursive: true }); // a folder that is not empty cannot be renamed over
+    await expect(promoteNextKeyFile(keyFile, keyId(Buffer.from(next, 'base64')))).rejects.toThrow(`master key file ${keyFile} cannot be used (EISDIR)`);
+  });
+
+  it('names a key file that cannot be created', async () => {
+    // A name that fits the file system, but not with the suffix of the temporary file it is written through.
+    const keyFile = join(home, 'k'.repeat(245));
+    await expect(loadMasterKey({ keyFile })).rejects.toThrow(`master key file ${keyFile} cannot be used (ENAMETOOLONG)`);
   });
 });
