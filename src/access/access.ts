@@ -53,6 +53,11 @@ export class ForbiddenError extends InputError {
  * The access of the call under way: set by withAccess (a request, a job), else the process's own
  * (the CLI's --workspace as an admin: whoever runs the CLI holds the store and the master key).
  */
+/** "a viewer", "an editor", "an admin": the caller's role as a refusal names it. */
+export function aRole(role: Role): string {
+  return `${/^[aeiou]/.test(role) ? 'an' : 'a'} ${role}`;
+}
+
 export class AccessScope {
   constructor(private readonly fallback: Access = { workspace: DEFAULT_WORKSPACE, role: 'admin' }) {}
 
@@ -63,7 +68,7 @@ export class AccessScope {
   /** Refused, naming the role needed, unless the caller's role is at least `needed`. */
   require(needed: Role, doing: string): Access {
     const access = this.current();
-    if (!outranks(access.role, needed)) throw new ForbiddenError(`${doing} needs the ${needed} role; this caller is a ${access.role} of workspace ${access.workspace}`);
+    if (!outranks(access.role, needed)) throw new ForbiddenError(`${doing} needs the ${needed} role; this caller is ${aRole(access.role)} of workspace ${access.workspace}`);
     return access;
   }
 

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { contextAccess, DEFAULT_WORKSPACE, EVERY_WORKSPACE, ForbiddenError, outranks } from '../access/access.js';
+import { aRole, contextAccess, DEFAULT_WORKSPACE, EVERY_WORKSPACE, ForbiddenError, outranks } from '../access/access.js';
 import { CredportError, NotFoundError } from '../errors.js';
 import type { SyncJob } from '../generated/sync-job.js';
 import type { SyncEvent, SyncSummary } from '../sync/sync-events.js';
@@ -93,7 +93,7 @@ export class SyncJobs {
   cancel(id: string): SyncJob {
     const entry = this.entry(id);
     const role = contextAccess()?.role;
-    if (role !== undefined && !outranks(role, 'editor')) throw new ForbiddenError(`cancelling a sync needs the editor role; this caller is a ${role} of workspace ${entry.workspace}`);
+    if (role !== undefined && !outranks(role, 'editor')) throw new ForbiddenError(`cancelling a sync needs the editor role; this caller is ${aRole(role)} of workspace ${entry.workspace}`);
     if (entry.view.status === 'running') entry.abort.abort();
     return structuredClone(entry.view);
   }

@@ -99,6 +99,37 @@ describe('credport keys rotate (the library call)', () => {
     expect(status).toMatchObject({ damaged: 1, total: 5 });
   });
 
+  it('says its progress batch by batch (up to three writes in flight), and a stop names what it did and what is left', async () => {
+    await fill(await credportWith(K1), 20);
+    const both = await credportWith(K1, K2);
+    const seen: unknown[] = [];
+    const stop = new AbortController();
+    const error = await both.keys
+      .rotate({ batch: 4, signal: stop.signal, onProgress: (p) => (seen.push({ ...p }), p.left <= 8 && stop.abort()) })
+      .catch((e: unknown) => e);
+    // Batches 1-3 are sent without waiting; the fourth waits for the first to land; the stop is seen before the fourth is sent.
+    expect(seen).toEqual([
+      { resealed: 0, left: 20, total: 20 },
+      { resealed: 0, left: 20, total: 20 },
+      { resealed: 0, left: 16, total: 20 },
+      { resealed: 0, left: 12, total: 20 },
+      { resealed: 4, left: 8, total: 20 },
+      { resealed: 12, left: 8, total: 20 },
+    ]);
+    expect(error).toMatchObject({ code: 'rotation_stopped', message: 'key rotation stopped after re-sealing 12 records (8 left); every record stays readable with either key: run credport keys rotate again to finish' });
+    seen.length = 0;
+    const result = await both.keys.rotate({ batch: 0, onProgress: (p) => seen.push({ ...p }) });
+    expect(result).toMatchObject({ from: kid(K1), to: kid(K2), resealed: 8, total: 20 });
+    expect(result.ms).toBeGreaterThanOrEqual(0);
+    expect(result.ms).toBeLessThan(10 * 60_000);
+    // A batch under 1 is taken as 1: eight store steps, the last progress the whole.
+    expect(seen).toHaveLength(1 + 8 + 1);
+    expect(seen.at(-1)).toEqual({ resealed: 8, left: 0, total: 20 });
+    // Run again with the store rotated: nothing to do, and it names the key it retired.
+    const again = await both.keys.rotate();
+    expect(again).toMatchObject({ from: kid(K1), to: kid(K2), resealed: 0, total: 20, already: true });
+  });
+
   it('refuses to start without a new key, changing nothing', async () => {
     const credport = await credportWith(K1);
     await fill(credport, 2);

@@ -145,8 +145,9 @@ describe('what the tenancy review found', () => {
   });
 
   it('the master key status and rotation are the operator\'s, not a tenant admin\'s', async () => {
-    await expect(as(acme, () => credport.keys.status())).rejects.toMatchObject({ code: 'forbidden' });
-    await expect(as(acme, () => credport.keys.rotate())).rejects.toMatchObject({ code: 'forbidden' });
+    await expect(as(acme, () => credport.keys.status())).rejects.toMatchObject({ code: 'forbidden', message: 'reading the master key status is for the operator (the default workspace), not workspace acme' });
+    await expect(as(acme, () => credport.keys.rotate())).rejects.toMatchObject({ code: 'forbidden', message: 'rotating the master key is for the operator (the default workspace), not workspace acme' });
+    await expect(as({ workspace: 'acme', role: 'editor' }, () => credport.keys.rotate())).rejects.toMatchObject({ message: 'rotating the master key needs the admin role; this caller is an editor of workspace acme' });
     expect((await credport.keys.status()).key).toMatch(/^[0-9a-f]{16}$/);
   });
 });
