@@ -65,6 +65,16 @@ describe('the guard over a connector', () => {
     expect(() => refuseSecretsInPublicFields(acme, { name: 'n', account: 'acct', token: 'secret-value' }, { token: 'secret-value' })).not.toThrow();
   });
 
+  it('looks only for the secrets of writeOnly fields given as text: a public field passed with them is no secret, an empty or odd value none', () => {
+    const acme = registry.get('acme');
+    const values = { name: 'the production account', account: 'acct-1', count: 42, token: 'secret-value' };
+    // Callers may pass every value as "secrets": the name must not be found in the name.
+    expect(() => refuseSecretsInPublicFields(acme, values, values)).not.toThrow();
+    expect(() => refuseSecretsInPublicFields(acme, { name: 'n', description: '' }, { token: '' })).not.toThrow();
+    expect(() => refuseSecretsInPublicFields(acme, { name: 'n', note: 1234567 }, { token: 1234567 })).not.toThrow();
+    expect(() => refuseSecretsInPublicFields(acme, { name: 'n', count: 7 }, { token: 'short' })).not.toThrow();
+  });
+
   it('names a field without a title by its key, and the base URL as such, never quoting the value', async () => {
     const acme = registry.get('acme');
     const secret = 'secret-value';
