@@ -81,6 +81,33 @@ describe('credport credentials verify --stale (the library call)', () => {
     expect(summary.results.find((r) => r.id === broken.id)).toMatchObject({ outcome: 'failed', message: expect.stringContaining(`credential ${broken.id} `) });
   });
 
+  it('counts a credential verified exactly the given time ago as stale, takes a concurrency under 1 as 1, and checks nothing once stopped', async () => {
+    const tile = await add(0);
+    const atTheMark = new Date(Date.parse(tile.verifiedAt!) + DAY);
+    expect(await credport.reverify({ olderThanMs: DAY, now: () => new Date(atTheMark.getTime() - 1) })).toMatchObject({ checked: 0, skipped: 1 });
+    const summary = await credport.reverify({ olderThanMs: DAY, now: () => atTheMark, concurrency: 0 });
+    expect(summary).toMatchObject({ checked: 1, verified: 1, skipped: 0 });
+    expect(summary.ms).toBeGreaterThanOrEqual(0);
+    expect(summary.ms).toBeLessThan(10 * 60_000);
+    const stopped = new AbortController();
+    stopped.abort();
+    expect(await credport.reverify({ olderThanMs: 0, signal: stopped.signal })).toMatchObject({ checked: 0, skipped: 0 });
+  });
+
+  it('the schedule says a pass that failed, and goes on', async () => {
+    const errors: unknown[] = [];
+    const failing = await openCredport({ home, storeUri, env: {} });
+    const list = failing.credentials.list.bind(failing.credentials);
+    let calls = 0;
+    failing.credentials.list = async (...args) => (++calls === 1 ? Promise.reject(new Error('store went away')) : list(...args));
+    const passes: number[] = [];
+    const schedule = await failing.scheduleReverify(100, { onError: (e) => errors.push(e), onPass: (s) => passes.push(s.checked) });
+    while (passes.length < 1) await new Promise((resolve) => setTimeout(resolve, 20));
+    await schedule.stop();
+    await failing.close();
+    expect(errors).toEqual([new Error('store went away')]);
+  });
+
   it('paces a pass by the provider: every request to one origin passes one gate, so a limit of 10 a second draws no 429', async () => {
     const limited = await new FrontEmulator({ tokens, rateLimit: 10, rateWindowMs: 1000 }).start();
     // No retries, so a 429 would show as a failure; the default timeout, so a loaded machine's slow answer does not.
