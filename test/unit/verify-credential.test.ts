@@ -23,6 +23,10 @@ beforeAll(async () => {
     m.auth = { strategy: 'bearer', secret: 'token' };
     m.verification = { via: 'token-exchange', identity: {}, fromFields: ['name', 'token', 'missing'] };
   });
+  // The manifest's defaults: a GET of / by request, and a key type read from the answer.
+  await writeConnector(extras, 'plain', (m) => {
+    m.verification = { identity: { id: '/id' }, keyType: { field: 'keyType', pointer: '/user', present: 'USER', absent: 'GENERAL' } };
+  });
   registry = await ConnectorRegistry.load({ extraConnectorDirs: [extras] });
 });
 afterAll(() => removeHome(extras));
@@ -47,5 +51,15 @@ describe('verifyCredential', () => {
     const identity = await verifyCredential(registry.get('swap'), answering({}, Date.UTC(2026, 10, 26, 13)), { name: 'Ops', token: SECRET });
     expect(identity).toStrictEqual({ name: 'Ops', tokenExpiresAt: '2026-11-26T13:00:00.000Z' });
     expect(await verifyCredential(registry.get('swap'), answering({}), { name: 'Ops', token: SECRET })).toStrictEqual({ name: 'Ops' });
+  });
+
+  it('asks GET / where the manifest names no request, and tells a user key from a general one by the answer', async () => {
+    const asked: unknown[] = [];
+    const client = (body: unknown) =>
+      ({ baseUrl: 'https://api.plain.example', secrets: () => [SECRET], request: async (r: unknown) => (asked.push(r), { status: 200, body, headers: {} }) }) as unknown as ProviderClient;
+    expect(await verifyCredential(registry.get('plain'), client({ id: 'a', user: { id: 7 } }), { token: SECRET })).toStrictEqual({ id: 'a', keyType: 'USER' });
+    expect(await verifyCredential(registry.get('plain'), client({ id: 'b', user: null }), { token: SECRET })).toStrictEqual({ id: 'b', keyType: 'GENERAL' });
+    expect(await verifyCredential(registry.get('plain'), client({ id: 'c' }), { token: SECRET })).toStrictEqual({ id: 'c', keyType: 'GENERAL' });
+    expect(asked).toEqual([{ method: 'GET', path: '/' }, { method: 'GET', path: '/' }, { method: 'GET', path: '/' }]);
   });
 });
