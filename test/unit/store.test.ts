@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import Keyv from 'keyv';
 import { StoreError } from '../../src/errors.js';
 import { CredentialRecords } from '../../src/store/credential-records.js';
-import { keyId, loadMasterKey, loadMasterKeys, nextKeyFile, promoteNextKeyFile } from '../../src/store/master-key.js';
+import { keyId, loadMasterKey, loadMasterKeys, nextKeyFile, prepareNextKeyFile, promoteNextKeyFile } from '../../src/store/master-key.js';
 import { escapeLike, openKeyv, unusable } from '../../src/store/open-keyv.js';
 import { redactUri, secretsOfUri } from '../../src/text/redact-uri.js';
 import { resolveStoreLocation } from '../../src/store/store-location.js';
@@ -181,6 +181,25 @@ describe('the next master key', () => {
     const env = randomMasterKey();
     expect(await loadMasterKeys({ envValue: env, nextEnvValue: ` ${env} `, keyFile })).toHaveLength(1);
     expect((await loadMasterKeys({ envValue: env, nextEnvValue: next, keyFile })).map((k) => k.source)).toEqual(['env', 'env']);
+  });
+
+  it('is made in the .next file once, and read back from it', async () => {
+    const keyFile = join(home, 'master.key');
+    const made = await prepareNextKeyFile(keyFile);
+    expect(made.source).toBe('file');
+    expect((await prepareNextKeyFile(keyFile)).kid).toBe(made.kid);
+    expect((await stat(nextKeyFile(keyFile))).mode & 0o777).toBe(0o600);
+  });
+
+  it.each([
+    ['a character outside base64 before it', (k: string) => `*${k}`],
+    ['a character outside base64 after it', (k: string) => `${k}*`],
+    ['a character outside base64 inside it', (k: string) => `${k.slice(0, 20)}.${k.slice(20)}`],
+  ])('refuses a key with %s, though base64 decoding would skip it', async (_what, spoil) => {
+    await expect(loadMasterKey({ envValue: spoil(randomMasterKey()), keyFile: join(home, 'k') })).rejects.toMatchObject({
+      code: 'master_key_invalid',
+      message: 'CREDPORT_MASTER_KEY must be 32 random bytes in base64 (44 characters); make one with: openssl rand -base64 32',
+    });
   });
 
   it('names CREDPORT_MASTER_KEY_NEXT when it is not a key', async () => {
