@@ -118,7 +118,7 @@ describe('the master key', () => {
     const keyFile = join(home, 'master.key');
     await loadMasterKey({ keyFile });
     await chmod(keyFile, 0o644);
-    await expect(loadMasterKey({ keyFile })).rejects.toThrow(/readable by other users .*chmod 600/);
+    await expect(loadMasterKey({ keyFile })).rejects.toMatchObject({ code: 'master_key_invalid', message: `master key file ${keyFile} is readable by other users (mode 644); run: chmod 600 ${keyFile}` });
   });
 
   it('refuses a damaged key file by name', async () => {

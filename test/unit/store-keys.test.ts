@@ -2,7 +2,8 @@ import { describe, expect, it } from '@jest/globals';
 import Keyv from 'keyv';
 import { CredentialRecords } from '../../src/store/credential-records.js';
 import { keyId, type MasterKey } from '../../src/store/master-key.js';
-import { KEY_STATE, type KeyState, StoreKeys } from '../../src/store/store-keys.js';
+import { Sealer } from '../../src/store/sealer.js';
+import { fixedKeys, KEY_STATE, type KeyState, StoreKeys } from '../../src/store/store-keys.js';
 
 // The store, not the process, decides which key seals: these are the refusals a process gets when
 // the keys it holds do not fit the store's state, which the operator reads to fix their setup.
@@ -73,6 +74,13 @@ describe('the master key a store seals under', () => {
     expect((await keys.forWrite()).kid).toBe(B.kid);
     expect(keys.state.rev).toBe(1);
     expect(keys.held).toEqual([A.kid, B.kid]);
+    expect((await keys.refresh()).kid).toBe(B.kid);
+  });
+
+  it('is the one key given, for tools and tests that have no store to ask', async () => {
+    const sealer = new Sealer(A);
+    const keys = fixedKeys(sealer);
+    expect([keys.current, await keys.forWrite(), await keys.refresh()]).toEqual([sealer, sealer, sealer]);
   });
 });
 

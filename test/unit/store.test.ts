@@ -48,9 +48,11 @@ describe('opening the store', () => {
     ['mongodb://u:hunter2@localhost:27017', 'mongodb'],
     ['/just/a/path', '(none)'],
     ['toString://x', 'tostring'],
+    ['constructor://x', 'constructor'], // a name every object has: not a backend
   ])('refuses %s, naming the stores it takes', async (uri, named) => {
     const error = await openKeyv(uri).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StoreError);
+    expect((error as StoreError).code).toBe('store_unavailable');
     expect((error as Error).message).toBe(`store URI scheme "${named}" is not supported; use sqlite://<path>, postgresql://user:password@host/database or redis://host:port`);
   });
 
@@ -152,6 +154,12 @@ describe('the master key, from the environment', () => {
     expect(fromFile.source).toBe('file');
   });
 
+  it('is taken without its base64 padding', async () => {
+    const value = randomMasterKey();
+    expect(value.endsWith('=')).toBe(true);
+    expect((await loadMasterKey({ envValue: value.replace(/=+$/, ''), keyFile: join(home, 'unused') })).kid).toBe(keyId(Buffer.from(value, 'base64')));
+  });
+
   it('has a 16-hex-digit id that differs between keys', () => {
     const a = keyId(Buffer.alloc(32, 1));
     expect(a).toMatch(/^[0-9a-f]{16}$/);
@@ -219,6 +227,6 @@ describe('the next master key', () => {
   it('names a key file that cannot be created', async () => {
     // A name that fits the file system, but not with the suffix of the temporary file it is written through.
     const keyFile = join(home, 'k'.repeat(245));
-    await expect(loadMasterKey({ keyFile })).rejects.toThrow(`master key file ${keyFile} cannot be used (ENAMETOOLONG)`);
+    await expect(loadMasterKey({ keyFile })).rejects.toMatchObject({ code: 'master_key_invalid', message: `master key file ${keyFile} cannot be used (ENAMETOOLONG)` });
   });
 });
