@@ -1,4 +1,4 @@
-import { chmod, readFile, stat, writeFile } from 'node:fs/promises';
+import { chmod, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { StoreError } from '../../src/errors.js';
@@ -112,6 +112,8 @@ describe('the master key', () => {
     const keys = await Promise.all(Array.from({ length: 20 }, () => loadMasterKey({ keyFile })));
     expect(new Set(keys.map((k) => k.kid)).size).toBe(1);
     expect((await readFile(keyFile, 'utf8')).trim()).toBe(keys[0]!.key.toString('base64'));
+    // Each writer's temporary file is gone, the winner's and the losers'.
+    expect(await readdir(join(home, 'race'))).toEqual(['master.key']);
   });
 
   it('refuses a key file other users can read', async () => {

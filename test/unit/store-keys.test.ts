@@ -56,6 +56,7 @@ describe('the master key a store seals under', () => {
   it('names a retired key held by a process, and when it was retired', async () => {
     const state = { kid: C.kid, createdAt: 'x', retired: [{ kid: A.kid, at: '2026-01-01' }, { kid: B.kid, at: '2026-06-01' }] };
     expect(await refusal(state, [B])).toBe(`wrong master key: CREDPORT_MASTER_KEY holds key ${B.kid}, which this store retired on 2026-06-01 when its key was rotated to ${C.kid}; use the new key`);
+    expect(await refusal(state, [key(5), A])).toBe(`wrong master key: CREDPORT_MASTER_KEY holds key ${A.kid}, which this store retired on 2026-01-01 when its key was rotated to ${C.kid}; use the new key`);
   });
 
   it('names the last rotation of a store whose key a process never held', async () => {
