@@ -158,7 +158,7 @@ describe('roles', () => {
     const viewer: Access = { workspace: 'acme', role: 'viewer' };
     const editor: Access = { workspace: 'acme', role: 'editor' };
     const forbidden = (needed: string, doing: string, role: string) =>
-      expect.objectContaining({ code: 'forbidden', exitCode: 2, message: `${doing} needs the ${needed} role; this caller is a ${role} of workspace acme` });
+      expect.objectContaining({ code: 'forbidden', exitCode: 2, message: `${doing} needs the ${needed} role; this caller is ${role === 'viewer' ? 'a' : 'an'} ${role} of workspace acme` });
     await as(viewer, async () => {
       expect((await credport.credentials.list()).map((t) => t.id)).toEqual([tile.id]);
       expect(await credport.credentials.show(tile.id)).toMatchObject({ id: tile.id });
