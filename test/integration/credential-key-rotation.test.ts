@@ -130,6 +130,16 @@ describe('credport keys rotate (the library call)', () => {
     expect(again).toMatchObject({ from: kid(K1), to: kid(K2), resealed: 0, total: 20, already: true });
   });
 
+  it('gives up after 20 passes in which other writers changed every record first, saying to run it again', async () => {
+    await fill(await credportWith(K1), 3);
+    const both = await credportWith(K1, K2);
+    const records = (both.keys as unknown as { deps: { records: CredentialRecords } }).deps.records;
+    let writes = 0;
+    records.swapMany = async (items) => (writes++, items.map(() => false)); // every record changed since it was read
+    await expect(both.keys.rotate()).rejects.toMatchObject({ code: 'write_conflict', message: 'records kept changing under the old key for 20 passes; run credport keys rotate again when the store is quieter' });
+    expect(writes).toBe(20);
+  });
+
   it('refuses to start without a new key, changing nothing', async () => {
     const credport = await credportWith(K1);
     await fill(credport, 2);

@@ -86,7 +86,8 @@ describe('rotate, update, mark invalid, delete', () => {
   it('marks a tile invalid when a sync finds the credential refused, and ignores a credential already gone', async () => {
     const tile = await credport.credentials.create({ connector: 'front', values: { name: 'Support', apiKey: fakeToken() }, verify: false });
     await credport.credentials.markInvalid(tile.id);
-    expect((await credport.credentials.show(tile.id)).status).toBe('invalid');
+    expect(await credport.credentials.show(tile.id)).toMatchObject({ status: 'invalid', invalidReason: 'refused during a sync' });
+    expect((await credport.audit.list({ credentialId: tile.id })).at(-1)).toMatchObject({ action: 'credential.verification_failed', outcome: 'refused', detail: 'refused during a sync' });
     await expect(credport.credentials.markInvalid('cred_0000000000000000')).resolves.toBeUndefined();
   });
 

@@ -40,6 +40,14 @@ describe("rotate and the tile's secret hint", () => {
     expect(JSON.stringify(await credport.credentials.list())).not.toContain(long.slice(-4));
   });
 
+  it('shows the last 4 characters of a secret from 16 characters on, and none under that', async () => {
+    const sixteen = 'frontline-key-16';
+    const tile = await credport.credentials.create({ connector: 'frontline', values: { name: 'Frontline', apiKey: sixteen }, verify: false });
+    expect(tile.secretHint).toBe('y-16');
+    const rotated = await credport.credentials.rotate(tile.id, { secrets: { apiKey: sixteen.slice(1) }, verify: false });
+    expect(rotated).not.toHaveProperty('secretHint');
+  });
+
   it('a verified rotation is the new verification: the tile says when, and whose the new secret is', async () => {
     const first = fakeToken('first');
     const second = fakeToken('second');

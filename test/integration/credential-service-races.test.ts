@@ -97,6 +97,61 @@ describe('a store that fails, or a record deleted, during a change', () => {
     }
   });
 
+  it('a test whose credential was deleted while the provider answered says so', async () => {
+    const front = await FakeFront.start();
+    try {
+      const token = fakeToken('t');
+      front.allow(token);
+      const tile = await service.create({ connector: 'front', values: { name: 'Support', apiKey: token }, baseUrl: front.url, verify: false });
+      front.mode = 'slow';
+      const testing = service.test(tile.id).catch((e: unknown) => e);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await service.delete(tile.id);
+      expect(await testing).toMatchObject({ code: 'not_found', message: `credential ${tile.id} was deleted while it was being tested` });
+    } finally {
+      await front.close();
+    }
+  });
+
+  it("a test's answer lands on the secret it asked about: re-sealed meanwhile it still counts, rotated meanwhile it does not", async () => {
+    const front = await FakeFront.start();
+    const events: { action: string }[] = [];
+    const audited = new CredentialService({ ...(service as unknown as { deps: ConstructorParameters<typeof CredentialService>[0] }).deps, audit: { note: async (e: { action: string }) => void events.push(e) } as never });
+    try {
+      const token = fakeToken('t');
+      front.allow(token);
+      const tile = await audited.create({ connector: 'front', values: { name: 'Support', apiKey: token }, baseUrl: front.url, verify: false });
+      front.mode = 'slow';
+      // Re-sealed (a new IV: another ciphertext, the same secret) while the provider answers.
+      let testing = audited.test(tile.id);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const now = (await records.get(tile.id))!;
+      const sealer = (service as unknown as { deps: { keys: { current: Sealer } } }).deps.keys.current;
+      const { associatedData } = await import('../../src/credentials/credential-record.js');
+      await records.swap(tile.id, { ...now, sealed: sealer.seal(JSON.stringify({ apiKey: token }), associatedData(now)), rev: (now.rev ?? 0) + 1 }, now.rev ?? 0);
+      expect(await testing).toMatchObject({ status: 'verified' });
+      expect(events.filter((e) => e.action === 'credential.verified')).toHaveLength(1);
+      // Rotated (unverified) while the provider answers about the old secret: that answer is not the new one's.
+      testing = audited.test(tile.id);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await audited.rotate(tile.id, { secrets: { apiKey: fakeToken('new') }, verify: false });
+      await testing;
+      expect(await audited.show(tile.id)).toMatchObject({ status: 'unverified' });
+      expect(events.filter((e) => e.action === 'credential.verified')).toHaveLength(1);
+    } finally {
+      await front.close();
+    }
+  });
+
+  it('a delete that finds the record gone at the last step says there is none; a store failure on reading it is passed on', async () => {
+    const tile = await add('Support');
+    jest.spyOn(records, 'delete').mockResolvedValueOnce(false); // deleted by another process after it was read
+    await expect(service.delete(tile.id)).rejects.toThrow(new NotFoundError(`no credential ${tile.id}`));
+    jest.spyOn(records, 'get').mockRejectedValueOnce(new StoreError('store_unavailable', 'disk I/O error'));
+    await expect(service.delete(tile.id)).rejects.toMatchObject({ code: 'store_unavailable' });
+    expect((await service.show(tile.id)).id).toBe(tile.id);
+  });
+
   it('an update of a credential that is not there says there is none', async () => {
     const tile = await add('Support');
     await service.delete(tile.id);
@@ -121,5 +176,9 @@ describe('ordering and input shapes', () => {
     await expect(service.create(null as never)).rejects.toThrow('create input must be an object');
     await expect(service.update('cred_0123456789abcdef', 'x' as never)).rejects.toThrow('update input must be an object');
     await expect(service.show('not-an-id')).rejects.toThrow('"not-an-id" is not a credential id (they look like cred_0123456789abcdef)');
+    const tile = await add('Support');
+    await expect(service.update(tile.id, { name: 'x', color: 'red' } as never)).rejects.toMatchObject({ field: 'color', message: 'update input has an unknown field "color" (allowed: name, description)' });
+    await expect(service.rotate(tile.id, { secrets: { apiKey: fakeToken() }, force: true } as never)).rejects.toMatchObject({ field: 'force', message: 'rotate input has an unknown field "force" (allowed: secrets, verify)' });
+    await expect(service.rotate(tile.id, { secrets: { token: 'x' } } as never)).rejects.toMatchObject({ field: 'token', message: 'rotate secrets has an unknown field "token" (allowed: apiKey)' });
   });
 });
