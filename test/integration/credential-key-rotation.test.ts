@@ -7,7 +7,7 @@ import { associatedData } from '../../src/credentials/credential-record.js';
 import { RotationStoppedError, StoreError } from '../../src/errors.js';
 import { type Credport, openCredport } from '../../src/open-credport.js';
 import { CredentialRecords } from '../../src/store/credential-records.js';
-import { keyId } from '../../src/store/master-key.js';
+import { keyId, prepareNextKeyFile, promoteNextKeyFile } from '../../src/store/master-key.js';
 import type { KeyState } from '../../src/store/store-keys.js';
 import { openKeyv } from '../../src/store/open-keyv.js';
 import { Sealer } from '../../src/store/sealer.js';
@@ -128,6 +128,8 @@ describe('credport keys rotate (the library call)', () => {
     // Run again with the store rotated: nothing to do, and it names the key it retired.
     const again = await both.keys.rotate();
     expect(again).toMatchObject({ from: kid(K1), to: kid(K2), resealed: 0, total: 20, already: true });
+    const status = await both.keys.status();
+    expect(status.retired).toEqual([{ kid: kid(K1), at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) }]);
   });
 
   it('gives up after 20 passes in which other writers changed every record first, saying to run it again', async () => {
@@ -136,14 +138,58 @@ describe('credport keys rotate (the library call)', () => {
     const records = (both.keys as unknown as { deps: { records: CredentialRecords } }).deps.records;
     let writes = 0;
     records.swapMany = async (items) => (writes++, items.map(() => false)); // every record changed since it was read
-    await expect(both.keys.rotate()).rejects.toMatchObject({ code: 'write_conflict', message: 'records kept changing under the old key for 20 passes; run credport keys rotate again when the store is quieter' });
+    const resealed = new Set<number>();
+    await expect(both.keys.rotate({ onProgress: (p) => resealed.add(p.resealed) })).rejects.toMatchObject({
+      code: 'write_conflict',
+      message: 'records kept changing under the old key for 20 passes; run credport keys rotate again when the store is quieter',
+    });
     expect(writes).toBe(20);
+    expect([...resealed]).toEqual([0]); // a write that lost its race re-sealed nothing
+  });
+
+  it('a process whose key file another process rotated reads it again when it meets a record under the new key', async () => {
+    const fileKeys = async () => {
+      const credport = await openCredport({ home, storeUri, env: {} });
+      open.push(credport);
+      return credport;
+    };
+    const writer = await fileKeys();
+    const tile = await writer.credentials.create({ connector: 'front', values: { name: 'Support', apiKey: fakeToken('f') }, verify: false });
+    const reader = await fileKeys(); // holds the old key only
+    const next = await prepareNextKeyFile(join(home, 'master.key'));
+    const rotator = await fileKeys();
+    expect(await rotator.keys.rotate()).toMatchObject({ to: next.kid, resealed: 1 });
+    expect(await promoteNextKeyFile(join(home, 'master.key'), next.kid)).toBe(true);
+    await expect(reader.credentials.client(tile.id)).resolves.toBeDefined();
+  });
+
+  it('names, and re-seals nothing in, a store already under the key this process holds as its next one', async () => {
+    await fill(await credportWith(K2), 2);
+    const result = await (await credportWith(K1, K2)).keys.rotate();
+    expect(result).toMatchObject({ from: kid(K2), to: kid(K2), resealed: 0, total: 2, already: true });
+    expect(result.ms).toBeLessThan(10 * 60_000);
+  });
+
+  it('sorts the status by count, then by key id, whatever order the store lists records in', async () => {
+    const credport = await credportWith(K1, K2);
+    const records = (credport.keys as unknown as { deps: { records: CredentialRecords } }).deps.records;
+    const under = (id: string, k: string) => [id, { id, sealed: { kid: k } }] as never;
+    const [low, high] = [kid(K1), kid(K2)].sort();
+    for (const order of [[under('a', low!), under('b', high!)], [under('b', high!), under('a', low!)]]) {
+      records.entries = async () => order;
+      expect((await credport.keys.status()).records).toEqual([{ kid: low, count: 1 }, { kid: high, count: 1 }]);
+    }
   });
 
   it('refuses to start without a new key, changing nothing', async () => {
     const credport = await credportWith(K1);
     await fill(credport, 2);
-    await expect(credport.keys.rotate()).rejects.toMatchObject({ code: 'no_next_key', exitCode: 2, field: 'CREDPORT_MASTER_KEY_NEXT' });
+    await expect(credport.keys.rotate()).rejects.toMatchObject({
+      code: 'no_next_key',
+      exitCode: 2,
+      field: 'CREDPORT_MASTER_KEY_NEXT',
+      message: `there is no new master key to rotate to: this process holds only the store's key ${kid(K1)}; set CREDPORT_MASTER_KEY_NEXT to a new key (openssl rand -base64 32) in every process that uses the store, then run this again`,
+    });
     expect(await credport.keys.status()).toMatchObject({ key: kid(K1), records: [{ kid: kid(K1), count: 2 }], retired: [] });
   });
 
@@ -312,8 +358,9 @@ describe('credport keys rotate (the library call)', () => {
     await raw.close();
     const error = await credport.keys.rotate().catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'corrupt_record', exitCode: 5 });
-    expect((error as Error).message).toContain(`cannot re-seal 1 record: ${broken} (credential ${broken} is damaged`);
-    expect((error as Error).message).toContain('until then both keys stay in use');
+    expect((error as Error).message).toMatch(
+      new RegExp(`^the key rotation from ${kid(K1)} to ${kid(K2)} cannot re-seal 1 record: ${broken} \\(credential ${broken} is damaged: .*\\)\\. Delete them \\(credport credentials delete <id>\\) or restore them from a backup, then run credport keys rotate again; until then both keys stay in use$`),
+    );
     expect(await credport.keys.status()).toMatchObject({ key: kid(K1), rotation: { to: kid(K2) }, records: [{ kid: kid(K2), count: 4 }, { kid: kid(K1), count: 1 }] });
     await credport.credentials.delete(broken!);
     await expect(credport.keys.rotate()).resolves.toMatchObject({ resealed: 0, total: 4 });
@@ -338,6 +385,12 @@ describe('credport keys rotate (the library call)', () => {
     expect(message.match(/ \(credential cred_[0-9a-z]+ (in the store )?is damaged/g)).toHaveLength(5);
     expect(message).toContain('; …. Delete them (credport credentials delete <id>) or restore them from a backup');
     expect(await credport.keys.status()).toMatchObject({ rotation: { from: kid(K1), to: kid(K2) }, damaged: 1, records: [{ kid: kid(K1), count: 5 }, { kid: kid(K2), count: 1 }] });
+    // Five: all named, none left out.
+    await credport.credentials.delete('cred_0000000000000bad', { force: true });
+    const five = ((await credport.keys.rotate().catch((e: unknown) => e)) as Error).message;
+    expect(five).toMatch(new RegExp(`^the key rotation from ${kid(K1)} to ${kid(K2)} cannot re-seal 5 records: `));
+    expect(five.split('); cred_')).toHaveLength(5);
+    expect(five).toContain(' is damaged: its sealed secret does not authenticate (altered, truncated or moved from another record)). Delete them');
   });
 
   it('refuses a process that lacks the new key while a rotation runs, before it writes anything a peer could not read', async () => {

@@ -88,6 +88,13 @@ describe('rotate, update, mark invalid, delete', () => {
     await credport.credentials.markInvalid(tile.id);
     expect(await credport.credentials.show(tile.id)).toMatchObject({ status: 'invalid', invalidReason: 'refused during a sync' });
     expect((await credport.audit.list({ credentialId: tile.id })).at(-1)).toMatchObject({ action: 'credential.verification_failed', outcome: 'refused', detail: 'refused during a sync' });
+    // A provider that quotes the token back: its words are kept, the token is not.
+    const token = fakeToken('echoed');
+    const echoed = await credport.credentials.create({ connector: 'front', values: { name: 'Echo', apiKey: token }, verify: false });
+    await credport.credentials.markInvalid(echoed.id, `401: the token ${token} was revoked`);
+    const reason = (await credport.credentials.show(echoed.id)).invalidReason!;
+    expect(reason).toMatch(/^401: the token .+ was revoked$/);
+    expect(reason).not.toContain(token.slice(10, 30));
     await expect(credport.credentials.markInvalid('cred_0000000000000000')).resolves.toBeUndefined();
   });
 
