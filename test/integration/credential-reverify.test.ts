@@ -104,8 +104,21 @@ describe('credport credentials verify --stale (the library call)', () => {
     const schedule = await failing.scheduleReverify(100, { onError: (e) => errors.push(e), onPass: (s) => passes.push(s.checked) });
     while (passes.length < 1) await new Promise((resolve) => setTimeout(resolve, 20));
     await schedule.stop();
-    await failing.close();
     expect(errors).toEqual([new Error('store went away')]);
+    // Without an onError a failed pass is dropped, and stopping still works.
+    calls = 0;
+    const quiet = await failing.scheduleReverify(100);
+    await expect(quiet.stop()).resolves.toBeUndefined();
+    await failing.close();
+  });
+
+  it('the schedule stopped during its pass runs no other', async () => {
+    await add(0, { verify: false });
+    const passes: number[] = [];
+    const schedule = await credport.scheduleReverify(100, { onPass: (s) => passes.push(s.checked) });
+    await schedule.stop(); // the first pass is under way
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(passes).toHaveLength(1);
   });
 
   it('paces a pass by the provider: every request to one origin passes one gate, so a limit of 10 a second draws no 429', async () => {

@@ -39,6 +39,7 @@ describe('when a public field holds the secret', () => {
     expect(holdsSecret('key short-tok1 here', 'short-tok1')).toBe(true);
     expect(holdsSecret('key short-to here', 'short-tok1')).toBe(false);
     expect(holdsSecret('key SHORT-TOK1 here', 'short-tok1')).toBe(false);
+    expect(holdsSecret('key 8chars!! here', '8chars!!')).toBe(true); // 8 is no longer short
   });
 
   it('a longer secret: any 16 consecutive characters of it, wherever they are (a partial paste)', () => {
