@@ -99,12 +99,14 @@ export class ProviderWriter implements StreamWriter {
       return refuse(reason, field ? { field } : {});
     }
 
-    let path: string;
+    let path: string | undefined;
     try {
-      path = renderTemplate(operation.path, body, params, encodePathValue)!;
+      path = renderTemplate(operation.path, body, params, encodePathValue);
     } catch (error) {
       return refuse((error as Error).message);
     }
+    // A path field the record lacks (or a parameter the destination lacks) would send the request nowhere.
+    if (path === undefined) return refuse(`the request path ${operation.path} needs a value that neither the record nor the destination's parameters give`);
     let uncertain = entry?.status === 'pending';
     for (let attempt = 1; ; attempt++) {
       if (uncertain) {
