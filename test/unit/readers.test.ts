@@ -41,6 +41,36 @@ describe('the JSONL reader', () => {
     expect(resumed[0]!.rows![0]).toBe(pages[1]!.rows![0]);
   });
 
+  it('takes CRLF line ends, a last line without one, and blank or whitespace-only lines; a line that is not JSON is a problem of its row', async () => {
+    const file = join(dir, 'mixed.jsonl');
+    await writeFile(file, '{"a":1}\r\n   \n{bad\n\n{"b":2}');
+    const pages = await all(jsonlReader(file).pages(null));
+    expect(pages).toHaveLength(1);
+    expect(pages[0]).toEqual({ records: [{ a: 1 }, null, { b: 2 }], rows: [1, 3, 5], problems: new Map([[1, 'line 3 is not valid JSON']]), next: null });
+  });
+
+  it('ends with the last full page: no empty page after exactly 100 lines', async () => {
+    const file = join(dir, 'hundred.jsonl');
+    await writeFile(file, Array.from({ length: 100 }, (_, i) => JSON.stringify({ i })).join('\n') + '\n');
+    const pages = await all(jsonlReader(file).pages(null));
+    expect(pages.map((p) => p.records.length)).toEqual([100]);
+  });
+
+  it('resumes at the right byte in a file read in many chunks', async () => {
+    const file = join(dir, 'long.jsonl');
+    const pad = 'x'.repeat(1000); // 250 KB: several of the stream's 64 KiB chunks, lines split across them
+    await writeFile(file, Array.from({ length: 250 }, (_, i) => JSON.stringify({ i, pad })).join('\n') + '\n');
+    const pages = await all(jsonlReader(file).pages(null));
+    const resumed = await all(jsonlReader(file).pages(pages[1]!.next));
+    expect(resumed.flatMap((p) => p.records).map((r) => (r as { i: number }).i)).toEqual(Array.from({ length: 50 }, (_, i) => 200 + i));
+    expect(resumed[0]!.rows![0]).toBe(201);
+  });
+
+  it('names a file it cannot open, and the field that holds its path', async () => {
+    const file = join(dir, 'missing.jsonl');
+    await expect(all(jsonlReader(file).pages(null))).rejects.toMatchObject({ field: 'path', message: `${file} cannot be read (ENOENT)` });
+  });
+
   it('refuses a line over 16 MiB as a row problem instead of buffering it', async () => {
     const file = join(dir, 'huge.jsonl');
     await writeFile(file, `{"a":1}\n"${'x'.repeat(17 * 1024 * 1024)}"\n{"b":2}\n`);
