@@ -82,4 +82,49 @@ describe('the provider reader', () => {
     expect(pages).toHaveLength(1);
     expect(asked).toHaveLength(1);
   });
+
+  it('ends numbered pages at an empty page, and at a full page whose next link is missing, null or empty', async () => {
+    for (const link of [undefined, null, '']) {
+      const { client, asked } = fakeClient((url) => ({ items: Array.from({ length: 10 }, (_, i) => ({ id: i })), ...(link === undefined ? {} : { next: link }), page: url.searchParams.get('page') }));
+      const pages = await read(numbered({ next: '/next' }), client);
+      expect(pages).toHaveLength(1);
+      expect(asked).toHaveLength(1);
+    }
+    const { client, asked } = fakeClient((url) => ({ items: url.searchParams.get('page') === '1' ? Array.from({ length: 10 }, (_, i) => ({ id: i })) : [], next: 'more' }));
+    expect((await read(numbered({ next: '/next' }), client)).map((p) => p.records.length)).toEqual([10, 0]);
+    expect(asked).toHaveLength(2);
+  });
+
+  it('follows a full page whose next link is there, by number, never by the link', async () => {
+    const { client, asked } = fakeClient((url) => {
+      const page = Number(url.searchParams.get('page'));
+      return { items: Array.from({ length: page < 3 ? 10 : 2 }, (_, i) => ({ id: i })), next: 'https://elsewhere.example/items?page=99' };
+    });
+    await read(numbered({ next: '/next' }), client);
+    expect(asked.map((u) => new URL(u).searchParams.get('page'))).toEqual(['1', '2', '3']);
+  });
+
+  it('takes a page count only when it is a whole number', async () => {
+    const { client, asked } = fakeClient((url) => ({ ...fortyFive(false)(url), total: '5' }));
+    const pages = await read(numbered({ totalPages: '/total' }), client, 3);
+    expect(pages.map((p) => p.records.length)).toEqual([10, 10, 10, 10, 5]);
+    // No count: one page at a time, as the manifest promised a count that never came.
+    expect(asked.map((u) => new URL(u).searchParams.get('page'))).toEqual(['1', '2', '3', '4', '5']);
+  });
+
+  it('names an answer without the record list where the manifest says it is', async () => {
+    const { client } = fakeClient(() => ({ data: [] }));
+    await expect(read(numbered(), client)).rejects.toMatchObject({ code: 'provider_unexpected', message: 'Test answered /items without a record list at /items' });
+  });
+
+  it('refuses a next link to an origin the credential does not belong to when it carries no page token to replay', async () => {
+    const stream = { path: '/tags', recordSelector: '/_results', primaryKey: 'id', scopes: [], pagination: { type: 'cursor', next: '/_pagination/next', tokenParam: 'page_token' } } as StreamConfig;
+    const { client, asked } = fakeClient(() => ({ _results: [{ id: 1 }], _pagination: { next: 'https://evil.example/tags?cursor=abc' } }));
+    (client as unknown as { allows: (u: URL) => boolean }).allows = (u) => u.origin === 'https://api.example.com';
+    await expect(read(stream, client)).rejects.toMatchObject({
+      code: 'origin_refused',
+      message: 'Test sent a s page link to https://evil.example, which may not receive the credential, and it carries no page token to replay',
+    });
+    expect(asked).toHaveLength(1);
+  });
 });
