@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { ProviderRejectedError, SyncCancelledError } from '../../src/errors.js';
+import { ProviderRejectedError, ProviderUnavailableError, SyncCancelledError } from '../../src/errors.js';
 import type { Collection } from '../../src/store/collection.js';
 import { runSync, type StreamPlan, type SyncJob, type SyncState } from '../../src/sync/sync-engine.js';
 import type { SyncEvent } from '../../src/sync/sync-events.js';
@@ -212,5 +212,132 @@ describe('one stream in the engine', () => {
     const run = job([revoked.plan]);
     await expect(runSync(run, counters())).rejects.toThrow("401 Unauthenticated; the credential's tile is now marked invalid and the checkpoint is kept");
     expect(run.rejected).toHaveLength(1);
+  });
+});
+
+describe('a run is a unit', () => {
+  /** A stream of numbered pages that records where each read started; `failAt` throws at that page, once. */
+  function counted(name: string, pages: number, failAt?: number) {
+    const starts: (string | null)[] = [];
+    let failed = false;
+    const plan: StreamPlan = {
+      name,
+      scopes: [],
+      appendAcrossRuns: false,
+      reader: () => ({
+        async *pages(from: string | null): AsyncGenerator<Page> {
+          starts.push(from);
+          for (let n = from === null ? 1 : Number(from); n <= pages; n++) {
+            if (n === failAt && !failed) {
+              failed = true;
+              throw new ProviderUnavailableError('Front answered 503');
+            }
+            yield { records: [{ id: `${name}-${n}` }], next: n < pages ? String(n + 1) : null };
+          }
+        },
+      }),
+      writer: async () => ({ write: async (records) => ({ sent: records.length, rejected: 0, skipped: 0, offset: 0 }), close: async () => undefined }),
+    };
+    return { plan, starts };
+  }
+
+  it('after a failure the next sync finishes that run: finished streams are not read, the running one resumes, a new one joins', async () => {
+    const state = memoryState();
+    const tags = counted('tags', 2);
+    const contacts = counted('contacts', 3, 2);
+    const first = job([tags.plan, contacts.plan], { state });
+    await expect(runSync(first, counters())).rejects.toMatchObject({ code: 'provider_unavailable' });
+    const started = first.events[0] as Extract<SyncEvent, { event: 'started' }>;
+    expect(started).toMatchObject({ resumedRun: false, resumed: [], skipped: [] });
+    expect(first.events.at(-1)).toMatchObject({ event: 'failed', stream: 'contacts', code: 'provider_unavailable', exitCode: 4 });
+
+    const accounts = counted('accounts', 1);
+    const second = job([tags.plan, contacts.plan, accounts.plan], { state });
+    const summary = await runSync(second, counters());
+    expect(second.events[0]).toEqual({ event: 'started', source: 'src', destination: 'dst', run: started.run, resumedRun: true, streams: ['tags', 'contacts', 'accounts'], resumed: ['contacts'], skipped: ['tags'], concurrency: 1 });
+    expect(tags.starts).toEqual([null]); // read once, by the first sync
+    expect(contacts.starts).toEqual([null, '2']); // resumed at its checkpoint
+    expect(accounts.starts).toEqual([null]);
+    expect(summary).toMatchObject({ records: 6, pages: 6, finishedEarlier: ['tags'], streams: { tags: { records: 2, pages: 2 }, contacts: { records: 3, pages: 3 }, accounts: { records: 1, pages: 1 } } });
+    expect(second.events.at(-1)).toEqual({ event: 'finished', summary });
+    expect(summary.ms).toBeGreaterThanOrEqual(0);
+    expect(summary.ms).toBeLessThan(60_000);
+    expect(summary).not.toHaveProperty('rate');
+
+    // That run is done: the next sync is a new run, reading everything again.
+    const third = job([tags.plan, contacts.plan], { state, rate: () => ({ requests: 5, perMinute: 1 }) });
+    const fresh = await runSync(third, counters());
+    expect(third.events[0]).toMatchObject({ resumedRun: false, resumed: [], skipped: [] });
+    expect((third.events[0] as { run: string }).run).not.toBe(started.run);
+    expect(tags.starts).toEqual([null, null]);
+    expect(fresh.finishedEarlier).toBeUndefined();
+    expect(fresh.rate).toEqual({ requests: 5, perMinute: 1 });
+  });
+
+  it('--full-refresh discards an interrupted run and reads every stream again', async () => {
+    const state = memoryState();
+    const tags = counted('tags', 1);
+    const contacts = counted('contacts', 2, 2);
+    await expect(runSync(job([tags.plan, contacts.plan], { state }), counters())).rejects.toThrow();
+    const again = job([tags.plan, contacts.plan], { state, fullRefresh: true });
+    await runSync(again, counters());
+    expect(again.events[0]).toMatchObject({ resumedRun: false, skipped: [], resumed: [] });
+    expect(tags.starts).toEqual([null, null]);
+    expect(contacts.starts).toEqual([null, null]);
+  });
+
+  it('a sync cancelled before it starts reads nothing and says so', async () => {
+    const stop = new AbortController();
+    stop.abort();
+    const tags = counted('tags', 2);
+    const run = job([tags.plan], { signal: stop.signal });
+    await expect(runSync(run, counters())).rejects.toBeInstanceOf(SyncCancelledError);
+    expect(tags.starts).toEqual([]);
+    expect(run.events.at(-1)).toMatchObject({ event: 'failed', stream: 'tags', code: 'sync_cancelled' });
+  });
+
+  it('state saved before runs existed starts a new run: its finished streams are read again', async () => {
+    const state = memoryState();
+    await state.put('src:dst', { streams: { tags: { status: 'done', next: null, offset: 0, pages: 1, records: 1 } }, updatedAt: '' });
+    const tags = counted('tags', 1);
+    const run = job([tags.plan], { state });
+    await runSync(run, counters());
+    expect(run.events[0]).toMatchObject({ resumedRun: false, skipped: [] });
+    expect(tags.starts).toEqual([null]);
+  });
+
+  it('after a stream fails, one waiting for its turn is not started', async () => {
+    const broken = counted('broken', 1, 1);
+    const waiting = counted('waiting', 1);
+    await expect(runSync(job([broken.plan, waiting.plan]), counters())).rejects.toThrow('Front answered 503');
+    expect(waiting.starts).toEqual([]);
+  });
+
+  it('of two streams that fail, the first failure is the one reported', async () => {
+    const first = new ProviderRejectedError('Front rejected the request: 403 Forbidden', 403);
+    const plans = [
+      stream('a', 2, async () => {
+        throw first;
+      }),
+      stream('b', 2, async () => {
+        await tick();
+        throw new ProviderUnavailableError('Front answered 503');
+      }),
+    ];
+    const run = job(plans, { concurrency: 2 });
+    await expect(runSync(run, counters())).rejects.toMatchObject({ status: 403 });
+    expect(run.events.at(-1)).toMatchObject({ event: 'failed', stream: 'a', code: 'provider_rejected' });
+  });
+
+  it('a store that fails on the last save is the failure, with no stream to blame', async () => {
+    const state = memoryState();
+    const put = state.put.bind(state);
+    state.put = (async (key: string, next: SyncState) => {
+      if (next.run?.status === 'done') throw new ProviderUnavailableError('the store went away');
+      return put(key, next);
+    }) as typeof state.put;
+    const run = job([counted('tags', 1).plan], { state });
+    await expect(runSync(run, counters())).rejects.toThrow('the store went away');
+    expect(run.events.at(-1)).toMatchObject({ event: 'failed', stream: undefined, message: 'the store went away' });
   });
 });
