@@ -43,4 +43,21 @@ describe('the reason a rejected row gives (issue 8, item 6)', () => {
   it('reads as before for a row with one problem', () => {
     expect(reasonFor({ name: 'No handles' })).toEqual({ reason: '/handles is required', field: '/handles' });
   });
+
+  it('puts a missing field deep in the body before a wrong type met earlier', () => {
+    expect(reasonFor({ name: 42, handles: [{ handle: 'a@example.com' }] })).toEqual({
+      reason: '/handles/0/source is required; /name must be string',
+      field: '/handles/0/source',
+    });
+  });
+
+  it('names exactly five problems without counting more', () => {
+    const { reason } = reasonFor({ name: 1, description: 2, avatar: 3, links: 4, handles: 7 });
+    expect(reason.split('; ')).toHaveLength(5);
+    expect(reason).not.toContain('more');
+  });
+
+  it('says the body is not valid when the schema gave no reason', () => {
+    expect(describeBodyErrors([])).toEqual({ reason: 'the record is not a valid request body' });
+  });
 });

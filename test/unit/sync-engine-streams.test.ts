@@ -175,6 +175,21 @@ describe('one stream in the engine', () => {
     expect(state.saved.at(-1)!.streams.contacts).toMatchObject({ cursor: 7, since: 5 });
   });
 
+  it('keeps the newest cursor of a page in any order, dates as text included, and compares only values of the cursor\'s type', async () => {
+    const state = memoryState();
+    const first = scripted('contacts', [{ records: [{ id: 'b', t: '2026-11-02' }, { id: 'a', t: '2026-11-01' }, { id: 'x', t: null }, { id: 'y', t: { at: 1 } }], next: null }], { cursorField: 't', appendAcrossRuns: true });
+    const one = await runSync(job([first.plan], { state }), counters());
+    expect(state.saved.at(-1)!.streams.contacts).toMatchObject({ cursor: '2026-11-02' });
+    expect(one.streams.contacts).toMatchObject({ sent: 4, skipped: 0 });
+    // The next run: an older date is skipped; a number cannot be compared with a date, so it is kept.
+    const second = scripted('contacts', [{ records: [{ id: 'a', t: '2026-11-01' }, { id: 'n', t: 5 }, { id: 'c', t: '2026-11-03' }], next: null }], { cursorField: 't', appendAcrossRuns: true });
+    const run = job([second.plan], { state });
+    await runSync(run, counters());
+    expect(second.seen.written).toEqual([[{ id: 'n', t: 5 }, { id: 'c', t: '2026-11-03' }]]);
+    expect(run.events.find((e) => e.event === 'stream_finished')).toEqual({ event: 'stream_finished', stream: 'contacts', pages: 1, records: 3, sent: 2, rejected: 0, skipped: 1 });
+    expect(state.saved.at(-1)!.streams.contacts).toMatchObject({ cursor: '2026-11-03', since: '2026-11-02' });
+  });
+
   it('a full-refresh stream starts every new run at offset 0, from no cursor', async () => {
     const state = memoryState();
     const one = scripted('tags', [{ records: [{ id: 1 }], next: null }]);
@@ -236,9 +251,11 @@ describe('a run is a unit', () => {
           }
         },
       }),
-      writer: async () => ({ write: async (records) => ({ sent: records.length, rejected: 0, skipped: 0, offset: 0 }), close: async () => undefined }),
+      // A provider writer: no file offset to report.
+      writer: async () => ({ write: async (records) => ({ sent: records.length, rejected: 0, skipped: 0 }), close: async () => void (closes.count += 1) }),
     };
-    return { plan, starts };
+    const closes = { count: 0 };
+    return { plan, starts, closes };
   }
 
   it('after a failure the next sync finishes that run: finished streams are not read, the running one resumes, a new one joins', async () => {
@@ -257,6 +274,8 @@ describe('a run is a unit', () => {
     expect(second.events[0]).toEqual({ event: 'started', source: 'src', destination: 'dst', run: started.run, resumedRun: true, streams: ['tags', 'contacts', 'accounts'], resumed: ['contacts'], skipped: ['tags'], concurrency: 1 });
     expect(tags.starts).toEqual([null]); // read once, by the first sync
     expect(contacts.starts).toEqual([null, '2']); // resumed at its checkpoint
+    expect(contacts.closes.count).toBe(2); // its writer closed after the failure too
+    expect(second.events.filter((e) => e.event === 'checkpoint').map((e) => (e as { offset: number }).offset)).toEqual([0, 0, 0, 0, 0]);
     expect(accounts.starts).toEqual([null]);
     expect(summary).toMatchObject({ records: 6, pages: 6, finishedEarlier: ['tags'], streams: { tags: { records: 2, pages: 2 }, contacts: { records: 3, pages: 3 }, accounts: { records: 1, pages: 1 } } });
     expect(second.events.at(-1)).toEqual({ event: 'finished', summary });
