@@ -49,6 +49,11 @@ describe('the JSONL writer cuts its file back to the checkpoint', () => {
 
   it('refuses a file shorter than its checkpoint instead of padding it', async () => {
     await writeFile(join(dir, 'tags.jsonl'), lines(tags(0, 1)));
-    await expect(JsonlWriter.open(dir, 'tags', 10_000)).rejects.toThrow(/shorter than the sync's checkpoint/);
+    const file = join(dir, 'tags.jsonl');
+    await expect(JsonlWriter.open(dir, 'tags', 10_000)).rejects.toMatchObject({
+      code: 'destination_changed',
+      exitCode: 2,
+      message: `${file} is shorter than the sync's checkpoint (${lines(tags(0, 1)).length} < 10000 bytes): it was changed outside credport; run the sync with --full-refresh`,
+    });
   });
 });

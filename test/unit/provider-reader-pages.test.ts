@@ -127,4 +127,21 @@ describe('the provider reader', () => {
     });
     expect(asked).toHaveLength(1);
   });
+
+  it('stops when a cursor leads back to a page read earlier in the stream, not only the first', async () => {
+    const stream = { path: '/tags', recordSelector: '/_results', primaryKey: 'id', scopes: [], pagination: { type: 'cursor', next: '/_pagination/next', nextIs: 'token', tokenParam: 't' } } as StreamConfig;
+    const after: Record<string, string> = { '': 'b', b: 'c', c: 'b' };
+    const { client } = fakeClient((url) => ({ _results: [{ id: 1 }], _pagination: { next: after[url.searchParams.get('t') ?? ''] } }));
+    await expect(read(stream, client)).rejects.toMatchObject({ code: 'pagination_stuck', message: expect.stringContaining('a next-page link to a page already read (/tags?t=b)') });
+  });
+
+  it('asks for the page after the counted last one when that page says there is more', async () => {
+    const { client, asked } = fakeClient((url) => {
+      const page = Number(url.searchParams.get('page'));
+      return { items: Array.from({ length: page < 3 ? 10 : 4 }, (_, i) => ({ id: i })), total: 2 }; // records were added since the count
+    });
+    const pages = await read(numbered({ totalPages: '/total' }), client, 3);
+    expect(pages.map((p) => p.records.length)).toEqual([10, 10, 4]);
+    expect(asked.map((u) => new URL(u).searchParams.get('page'))).toEqual(['1', '2', '3']);
+  });
 });

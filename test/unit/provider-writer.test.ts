@@ -172,4 +172,10 @@ describe('a record the provider or the schema refuses', () => {
     expect(await writer.write([{ name: 'VIP' }, { name: 'VIP' }], [1, 2])).toEqual({ sent: 1, rejected: 0, skipped: 1 });
     expect(asked).toEqual(['POST /tags']);
   });
+
+  it("keeps a record's ledger key as earlier releases made it, so a rerun after an upgrade sends nothing twice", async () => {
+    const { writer, keyv } = writerFor('tags.create', ['ok']);
+    await writer.write([{ name: 'VIP' }], [1]);
+    expect(await keyv.get('ledger:dst_1:b6008559cc3f336db8b4e83758cc07f1346c09e6')).toMatchObject({ status: 'done' });
+  });
 });
