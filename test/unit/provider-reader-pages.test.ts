@@ -138,10 +138,11 @@ describe('the provider reader', () => {
   it('asks for the page after the counted last one when that page says there is more', async () => {
     const { client, asked } = fakeClient((url) => {
       const page = Number(url.searchParams.get('page'));
-      return { items: Array.from({ length: page < 3 ? 10 : 4 }, (_, i) => ({ id: i })), total: 2 }; // records were added since the count
+      return { items: Array.from({ length: page < 4 ? 10 : 4 }, (_, i) => ({ id: i })), total: 2 }; // records were added since the count
     });
     const pages = await read(numbered({ totalPages: '/total' }), client, 3);
-    expect(pages.map((p) => p.records.length)).toEqual([10, 10, 4]);
-    expect(asked.map((u) => new URL(u).searchParams.get('page'))).toEqual(['1', '2', '3']);
+    expect(pages.map((p) => p.records.length)).toEqual([10, 10, 10, 4]);
+    expect(pages.map((p) => (p.next ? new URL(p.next).searchParams.get('page') : null))).toEqual(['2', '3', '4', null]);
+    expect(asked.map((u) => new URL(u).searchParams.get('page'))).toEqual(['1', '2', '3', '4']);
   });
 });
