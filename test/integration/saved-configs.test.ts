@@ -1,3 +1,5 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { InputError } from '../../src/errors.js';
 import { openCredport, type Credport } from '../../src/open-credport.js';
@@ -51,5 +53,72 @@ describe('destination maps from a caller (issue 13, item 3): odd keys are refuse
     const saved = await destination('"operations": {"contacts": "contacts.create"}, "params": {"inbox_id": "inb_1"}, "mapping": {"contacts": {"/name": "/full_name"}}');
     expect(saved).toMatchObject({ operations: { contacts: 'contacts.create' }, params: { inbox_id: 'inb_1' }, mapping: { contacts: { '/name': '/full_name' } } });
     expect(await credport.configs.destination(saved.id)).toEqual(saved);
+  });
+});
+
+describe('a source or destination that cannot work is refused by field and reason, and nothing is saved', () => {
+  let folder: string;
+  let frontline: string;
+  beforeEach(async () => {
+    folder = join(home, 'in');
+    await mkdir(folder, { recursive: true });
+    await writeFile(join(folder, 'tags.jsonl'), '{"name":"a"}\n');
+    await writeFile(join(folder, 'contacts.jsonl'), '');
+    await writeFile(join(folder, 'notes.txt'), 'not a stream');
+    frontline = (await credport.credentials.create({ connector: 'frontline', values: { name: 'Line', apiKey: 'frontline-key-0123456789' }, verify: false })).id;
+  });
+
+  const refusals: [string, () => Promise<unknown>, string, string][] = [
+    ['a provider source without a credential', () => credport.configs.addSource({ name: 'S', connector: 'front', streams: ['tags'] }), 'credentialId', 'a front source needs a credential (--credential <id>)'],
+    ['a provider source given a path', () => credport.configs.addSource({ name: 'S', connector: 'front', credentialId, path: '/tmp' }), 'path', 'path is for jsonl sources; a front source reads its streams from the provider'],
+    ['a provider source with another connector\'s credential', () => credport.configs.addSource({ name: 'S', connector: 'front', credentialId: frontline }), 'credentialId', 'is a frontline credential; a front source needs a front credential'],
+    ['a provider source with an unknown stream', () => credport.configs.addSource({ name: 'S', connector: 'front', credentialId, streams: ['tags', 'nope'] }), 'streams', 'unknown stream "nope" for front (streams: '],
+    ['a jsonl source given a credential', () => credport.configs.addSource({ name: 'S', connector: 'jsonl', path: folder, credentialId }), 'credentialId', 'a jsonl source reads local files and takes no credential'],
+    ['a jsonl source without a path', () => credport.configs.addSource({ name: 'S', connector: 'jsonl' }), 'path', 'a jsonl source needs --path <folder or file>'],
+    ['a jsonl source whose path is not there', () => credport.configs.addSource({ name: 'S', connector: 'jsonl', path: join(home, 'gone') }), 'path', 'no such file or folder: /'],
+    ['a jsonl source of a folder without .jsonl files', () => credport.configs.addSource({ name: 'S', connector: 'jsonl', path: join(folder, '..') }), 'streams', 'has no streams to read'],
+    ['a source with a blank name', () => credport.configs.addSource({ name: '  ', connector: 'jsonl', path: folder }), 'name', 'name must be 1-100 characters without control characters'],
+    ['a source with a control character in its name', () => credport.configs.addSource({ name: 'a\u0007b', connector: 'jsonl', path: folder }), 'name', 'name must be 1-100 characters without control characters'],
+    ['a jsonl destination given operations', () => credport.configs.addDestination({ name: 'D', connector: 'jsonl', params: { a: 'b' } }), 'operations', 'a jsonl destination writes files: it takes no operations, mapping or parameters'],
+    ['a jsonl destination given a mapping', () => credport.configs.addDestination({ name: 'D', connector: 'jsonl', mapping: {} }), 'operations', 'a jsonl destination writes files'],
+    ['a provider destination without a credential', () => credport.configs.addDestination({ name: 'D', connector: 'front', operations: { tags: 'tags.create' } }), 'credentialId', 'a front destination needs a credential (--credential <id>)'],
+    ['a provider destination with another connector\'s credential', () => credport.configs.addDestination({ name: 'D', connector: 'front', credentialId: frontline, operations: { tags: 'tags.create' } }), 'credentialId', 'is a frontline credential; a front destination needs a front credential'],
+    ['a connector that writes nothing', () => credport.configs.addDestination({ name: 'D', connector: 'frontline', credentialId: frontline, operations: { a: 'b' } }), 'connector', 'connector frontline has no write operations'],
+    ['a provider destination without operations', () => credport.configs.addDestination({ name: 'D', connector: 'front', credentialId }), 'operations', 'say which operation each stream goes to, e.g. --operation contacts=contacts.create (operations: contacts.create, '],
+    ['an unknown operation', () => credport.configs.addDestination({ name: 'D', connector: 'front', credentialId, operations: { tags: 'tags.destroy' } }), 'operations', 'unknown operation "tags.destroy" for stream tags (operations: contacts.create, '],
+    ['an operation without its path parameter', () => credport.configs.addDestination({ name: 'D', connector: 'front', credentialId, operations: { messages: 'messages.import' }, params: { inbox_id: '' } }), 'params', 'operation messages.import needs the parameter inbox_id (--param inbox_id=<value>)'],
+    ['a parameter that is no path segment', () => credport.configs.addDestination({ name: 'D', connector: 'front', credentialId, operations: { messages: 'messages.import' }, params: { inbox_id: '..' } }), 'params', 'parameter inbox_id: ".." cannot be a path segment'],
+    ['a mapping entry that is no JSON pointer', () => credport.configs.addDestination({ name: 'D', connector: 'front', credentialId, operations: { tags: 'tags.create' }, mapping: { tags: { '/name': 'title' } } }), 'mapping', 'mapping entries are JSON pointers, "/body/field": "/record/field" (stream tags, entry "/name")'],
+    ['a mapping target that is no JSON pointer', () => credport.configs.addDestination({ name: 'D', connector: 'front', credentialId, operations: { tags: 'tags.create' }, mapping: { tags: { name: '/title' } } }), 'mapping', 'mapping entries are JSON pointers'],
+    ['a mapping of a stream without an operation', () => credport.configs.addDestination({ name: 'D', connector: 'front', credentialId, operations: { tags: 'tags.create' }, mapping: { contacts: { '/name': '/n' } } }), 'mapping', 'the mapping names stream "contacts", which has no operation'],
+  ];
+
+  it.each(refusals)('refuses %s', async (_what, add, field, message) => {
+    const error = await add().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InputError);
+    expect(error).toMatchObject({ field, exitCode: 2 });
+    expect((error as Error).message).toContain(message);
+    expect(await credport.configs.listSources()).toEqual([]);
+    expect(await credport.configs.listDestinations()).toEqual([]);
+  });
+
+  it('reads a folder\'s .jsonl files as its streams (sorted), a file as one stream, and saves only what it was given', async () => {
+    const all = await credport.configs.addSource({ name: ' Files ', connector: 'jsonl', path: folder });
+    expect(all).toMatchObject({ name: 'Files', streams: ['contacts', 'tags'], path: folder });
+    expect(all).not.toHaveProperty('concurrency');
+    const one = await credport.configs.addSource({ name: 'One', connector: 'jsonl', path: join(folder, 'tags.jsonl'), streams: ['tags', 'tags'], concurrency: 2 });
+    expect(one).toMatchObject({ streams: ['tags'], concurrency: 2 });
+    const dst = await credport.configs.addDestination({ name: 'Front', connector: 'front', credentialId, operations: { tags: 'tags.create' } });
+    expect(dst).not.toHaveProperty('mapping');
+    expect(dst).not.toHaveProperty('params');
+    const files = await credport.configs.addDestination({ name: 'Out', connector: 'jsonl', credentialId });
+    expect(files).toMatchObject({ connector: 'jsonl', credentialId, path: join(home, 'destinations', files.id) });
+    await expect(credport.configs.addDestination({ name: 'Out', connector: 'jsonl', credentialId: 'cred_0000000000000000' })).rejects.toMatchObject({ code: 'not_found' });
+    // Listed oldest first; deleted by id.
+    expect((await credport.configs.listSources()).map((x) => x.id)).toEqual([all.id, one.id]);
+    expect(await credport.configs.deleteSource(all.id)).toEqual({ id: all.id, deleted: true });
+    expect(await credport.configs.deleteDestination(dst.id)).toEqual({ id: dst.id, deleted: true });
+    expect((await credport.configs.listDestinations()).map((x) => x.id)).toEqual([files.id]);
+    expect(await credport.credentials.delete(credentialId).catch((e: Error) => e.message)).toBe(`credential ${credentialId} is used by destination "Out" (${files.id}): delete those first, or force it`);
   });
 });
