@@ -121,4 +121,17 @@ describe('a source or destination that cannot work is refused by field and reaso
     expect((await credport.configs.listDestinations()).map((x) => x.id)).toEqual([files.id]);
     expect(await credport.credentials.delete(credentialId).catch((e: Error) => e.message)).toBe(`credential ${credentialId} is used by destination "Out" (${files.id}): delete those first, or force it`);
   });
+
+  it('a sync of streams the source does not read, or the destination does not write, is refused before anything runs', async () => {
+    const source = await credport.configs.addSource({ name: 'S', connector: 'front', credentialId, streams: ['tags', 'contacts'] });
+    const dst = await credport.configs.addDestination({ name: 'D', connector: 'front', credentialId, operations: { tags: 'tags.create' } });
+    await expect(credport.syncs.run(source.id, dst.id)).rejects.toMatchObject({
+      field: 'streams',
+      message: `destination ${dst.id} has no operation for stream contacts (it writes: tags); pick streams with --streams`,
+    });
+    await expect(credport.syncs.run(source.id, dst.id, { streams: ['accounts'] })).rejects.toMatchObject({
+      field: 'streams',
+      message: `source ${source.id} does not read "accounts" (its streams: tags, contacts)`,
+    });
+  });
 });

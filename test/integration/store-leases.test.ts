@@ -78,4 +78,39 @@ describe(`a destination's lease on ${STORE_KIND}`, () => {
     expect((refused as Error).message).toContain(`process ${2 ** 22 + 1} on worker-elsewhere`);
     expect((await acquireLease(leases, 'dest_a', { now: later(61_000) })).token).toBe(4);
   });
+
+  it('a holder whose renewal finds the lease taken over stops renewing, and its next write says the lease ran out', async () => {
+    const held = await acquireLease(leases, 'dest_a', { ttlMs: 150 });
+    // Taken over behind its back (a clock far ahead), before its first renewal at 50 ms.
+    const taker = await acquireLease(leases, 'dest_a', { now: later(60_000) });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const error = (await state.fencedBy(held.fence).put('run', { page: 2 }).catch((e: unknown) => e)) as Error;
+    expect(error.message).toBe(`this sync lost destination dest_a to another one (its lease ran out, token ${held.token} is no longer current); it stopped without writing more: the other run carries on from the last checkpoint`);
+    await held.release(); // lost: releasing changes nothing
+    expect((await leases.get('dest_a'))!.token).toBe(taker.token);
+    expect((await leases.get('dest_a'))!.holder).toBeDefined();
+    await taker.release();
+    expect(await leases.get('dest_a')).toMatchObject({ token: taker.token, expiresAt: 0 });
+    expect((await leases.get('dest_a'))!.holder).toBeUndefined();
+  });
+
+  it('is given up after ten tries when other syncs keep taking it first', async () => {
+    let tries = 0;
+    const racing = new Collection<LeaseRecord>(opened, LEASE_PREFIX, (v) => v as LeaseRecord);
+    racing.get = async () => undefined;
+    racing.insert = async () => (tries++, false);
+    await expect(acquireLease(racing, 'dest_a')).rejects.toMatchObject({ code: 'destination_busy', message: 'destination dest_a could not be leased: other syncs kept taking it' });
+    expect(tries).toBe(10);
+  });
+
+  it("a renewal that lost only to its own earlier renewal keeps the lease", async () => {
+    const held = await acquireLease(leases, 'dest_a', { ttlMs: 150 });
+    // Bump the record's revision as an unseen renewal of the same holder would.
+    const now = (await leases.get('dest_a'))!;
+    await leases.swap('dest_a', { ...now, rev: (now.rev ?? 0) + 1 }, now.rev ?? 0);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    await state.fencedBy(held.fence).put('run', { page: 1 }); // still held: renewed since
+    expect((await leases.get('dest_a'))!.expiresAt).toBeGreaterThan(Date.now());
+    await held.release();
+  });
 });
