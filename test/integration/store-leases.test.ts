@@ -69,6 +69,8 @@ describe(`a destination's lease on ${STORE_KIND}`, () => {
     await leases.insert('dest_a', { destination: 'dest_a', token: 7, holder: { host: (await import('node:os')).hostname(), pid: 2 ** 22 + 1, id: 'x' }, expiresAt: Date.now() + 60_000 });
     const lease = await acquireLease(leases, 'dest_a');
     expect(lease.token).toBe(8);
+    // Taken over, it is held for a full term like any other.
+    expect(await acquireLease(leases, 'dest_a', { now: later(20_000) }).catch((e: unknown) => e)).toMatchObject({ code: 'destination_busy' });
     await lease.release();
   });
 
