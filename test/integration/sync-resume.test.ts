@@ -13,6 +13,8 @@ class TagPages {
   count = 250;
   /** The page token answered 404 once (a sync stopped mid-stream), or undefined. */
   failOnce: string | undefined;
+  /** The page token answered 503 once (an outage the client rides out), or undefined. */
+  busyOnce: string | undefined;
   readonly seen: URL[] = [];
   url = '';
   private server!: Server;
@@ -27,6 +29,11 @@ class TagPages {
         res.end(JSON.stringify(body));
       };
       if (url.pathname !== '/tags') return reply(404, { _error: { status: 404, title: 'Not found', message: url.pathname } });
+      if (token === this.busyOnce) {
+        this.busyOnce = undefined;
+        res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '0' });
+        return res.end(JSON.stringify({ _error: { status: 503, title: 'Service Unavailable', message: 'try again' } }));
+      }
       if (token === this.failOnce) {
         this.failOnce = undefined;
         return reply(404, { _error: { status: 404, title: 'Not found', message: 'page gone' } });
@@ -62,6 +69,7 @@ afterAll(() => front.stop());
 beforeEach(async () => {
   front.count = 250;
   front.failOnce = undefined;
+  front.busyOnce = undefined;
   front.seen.length = 0;
   home = await tempHome();
   storeUri = await testStoreUri();
@@ -104,5 +112,16 @@ describe('a new run of a stream that is read whole', () => {
     front.count = 300;
     await credport.syncs.run(sourceId, destinationId);
     expect(await synced()).toEqual(Array.from({ length: 300 }, (_, i) => `tag_${i}`));
+  });
+});
+
+describe('a page answered 503 once', () => {
+  it('is asked again within the sync, said as a retry of its stream, and counted', async () => {
+    front.busyOnce = '1';
+    const events: { event: string; stream?: string; reason?: string }[] = [];
+    const summary = await credport.syncs.run(sourceId, destinationId, { onEvent: (e) => events.push(e as never) });
+    expect(summary).toMatchObject({ records: 250, retries: 1 });
+    expect(events.filter((e) => e.event === 'retry')).toEqual([expect.objectContaining({ event: 'retry', stream: 'tags' })]);
+    expect(await synced()).toHaveLength(250);
   });
 });
