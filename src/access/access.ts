@@ -49,14 +49,15 @@ export class ForbiddenError extends InputError {
   }
 }
 
-/**
- * The access of the call under way: set by withAccess (a request, a job), else the process's own
- * (the CLI's --workspace as an admin: whoever runs the CLI holds the store and the master key).
- */
 /** "a viewer", "an editor", "an admin": the caller's role as a refusal names it. */
 export function aRole(role: Role): string {
   return `${/^[aeiou]/.test(role) ? 'an' : 'a'} ${role}`;
 }
+
+/**
+ * The access of the call under way: set by withAccess (a request, a job), else the process's own
+ * (the CLI's --workspace as an admin: whoever runs the CLI holds the store and the master key).
+ */
 
 export class AccessScope {
   constructor(private readonly fallback: Access = { workspace: DEFAULT_WORKSPACE, role: 'admin' }) {}

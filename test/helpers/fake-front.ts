@@ -39,7 +39,33 @@ export class FakeFront {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
+  /**
+   * Holds the next request until `release()`: the test changes the store while the provider is
+   * "answering", at a moment it controls rather than one a sleep hopes to hit.
+   */
+  hold(): { requested: Promise<void>; release: () => void } {
+    let arrived!: () => void;
+    let release!: () => void;
+    const requested = new Promise<void>((resolve) => (arrived = resolve));
+    const released = new Promise<void>((resolve) => (release = resolve));
+    this.held = { arrived, released };
+    return { requested, release };
+  }
+
+  private held: { arrived: () => void; released: Promise<void> } | undefined;
+
   private handle(req: IncomingMessage, res: ServerResponse): void {
+    const held = this.held;
+    if (held) {
+      this.held = undefined;
+      held.arrived();
+      void held.released.then(() => this.answer(req, res));
+      return;
+    }
+    this.answer(req, res);
+  }
+
+  private answer(req: IncomingMessage, res: ServerResponse): void {
     const path = req.url ?? '/';
     this.seen.push({ method: req.method ?? 'GET', path, authorization: req.headers.authorization });
     const route = this.routes.get(path);

@@ -103,10 +103,11 @@ describe('a store that fails, or a record deleted, during a change', () => {
       const token = fakeToken('t');
       front.allow(token);
       const tile = await service.create({ connector: 'front', values: { name: 'Support', apiKey: token }, baseUrl: front.url, verify: false });
-      front.mode = 'slow';
+      const answer = front.hold();
       const testing = service.test(tile.id).catch((e: unknown) => e);
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await answer.requested;
       await service.delete(tile.id);
+      answer.release();
       expect(await testing).toMatchObject({ code: 'not_found', message: `credential ${tile.id} was deleted while it was being tested` });
     } finally {
       await front.close();
@@ -121,20 +122,23 @@ describe('a store that fails, or a record deleted, during a change', () => {
       const token = fakeToken('t');
       front.allow(token);
       const tile = await audited.create({ connector: 'front', values: { name: 'Support', apiKey: token }, baseUrl: front.url, verify: false });
-      front.mode = 'slow';
       // Re-sealed (a new IV: another ciphertext, the same secret) while the provider answers.
+      let answer = front.hold();
       let testing = audited.test(tile.id);
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await answer.requested;
       const now = (await records.get(tile.id))!;
       const sealer = (service as unknown as { deps: { keys: { current: Sealer } } }).deps.keys.current;
       const { associatedData } = await import('../../src/credentials/credential-record.js');
       await records.swap(tile.id, { ...now, sealed: sealer.seal(JSON.stringify({ apiKey: token }), associatedData(now)), rev: (now.rev ?? 0) + 1 }, now.rev ?? 0);
+      answer.release();
       expect(await testing).toMatchObject({ status: 'verified' });
       expect(events.filter((e) => e.action === 'credential.verified')).toHaveLength(1);
       // Rotated (unverified) while the provider answers about the old secret: that answer is not the new one's.
+      answer = front.hold();
       testing = audited.test(tile.id);
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await answer.requested;
       await audited.rotate(tile.id, { secrets: { apiKey: fakeToken('new') }, verify: false });
+      answer.release();
       await testing;
       expect(await audited.show(tile.id)).toMatchObject({ status: 'unverified' });
       expect(events.filter((e) => e.action === 'credential.verified')).toHaveLength(1);

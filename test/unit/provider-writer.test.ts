@@ -151,7 +151,7 @@ describe('a record the provider or the schema refuses', () => {
 
   it.each([
     ['a value that is no path segment', { inbox_id: '..' }, '".." cannot be a path segment'],
-    ['no value', {}, "the request path /inboxes/{inbox_id}/imported_messages needs a value that neither the record nor the destination's parameters give"],
+    ['no value', {}, "the request path /inboxes/{inbox_id}/imported_messages needs a value (text or a number) that neither the record nor the destination's parameters give"],
   ])('goes to the rejects file when its path has %s, without a request', async (_what, params, reason) => {
     const { writer, asked, rejects } = writerFor('messages.import', [], { params });
     const message = { external_id: 'm1', sender: { handle: 'a@example.com' }, to: ['b@example.com'], body: 'hi', metadata: { is_inbound: true }, created_at: 1 };
@@ -160,10 +160,11 @@ describe('a record the provider or the schema refuses', () => {
     expect(rejects[0]!.reason).toBe(reason);
   });
 
-  it('a 401 stops the page at once: no other record of it is sent', async () => {
+  it('a 401 stops the page at once: no record beyond those already in flight is sent', async () => {
     const tags = Array.from({ length: 10 }, (_, i) => ({ name: `t${i}` }));
     const { writer, asked } = writerFor('tags.create', [new ProviderRejectedError('Front rejected the credential: 401', 401), 'ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok']);
     await expect(writer.write(tags, [])).rejects.toBeInstanceOf(ProviderRejectedError);
+    expect(asked[0]).toBe('POST /tags');
     expect(asked.length).toBeLessThanOrEqual(4); // the ones already in flight, four at a time
   });
 

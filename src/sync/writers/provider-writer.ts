@@ -106,7 +106,7 @@ export class ProviderWriter implements StreamWriter {
       return refuse((error as Error).message);
     }
     // A path field the record lacks (or a parameter the destination lacks) would send the request nowhere.
-    if (path === undefined) return refuse(`the request path ${operation.path} needs a value that neither the record nor the destination's parameters give`);
+    if (path === undefined) return refuse(`the request path ${operation.path} needs a value (text or a number) that neither the record nor the destination's parameters give`);
     let uncertain = entry?.status === 'pending';
     for (let attempt = 1; ; attempt++) {
       if (uncertain) {
