@@ -102,16 +102,26 @@ describe('streams read side by side', () => {
     expect(emulator.stats.rateLimited).toBe(0);
     expect(summary.rate).toMatchObject({ requests: 30, limitPerMinute: 600 });
     expect(summary.rate!.ofLimit).toBeGreaterThan(0);
+    // The rate against the limit, to a thousandth: requests per minute of the sync's time over the provider's 600.
+    expect(summary.rate!.ofLimit).toBe(Math.round((summary.rate!.perMinute / 600) * 1000) / 1000);
+    expect(summary.rate!.perMinute).toBeLessThanOrEqual(Math.round((30 * 60_000) / Math.max(1, summary.ms - 1000)));
+    expect(summary.rate!.perMinute).toBeGreaterThanOrEqual(Math.round((30 * 60_000) / (summary.ms + 1000)));
   });
 
   it('pauses every stream of the credential when one of them draws a 429, until the wait is over', async () => {
     // Every 7th request is refused as a burst: "retry in 150 milliseconds".
     const { source, destination, out } = await setUp({ records: 800, latencyMs: 20, burstEvery: 7 });
-    const summary = await credport.syncs.run(source, destination, { concurrency: 3 });
+    const events: SyncEvent[] = [];
+    const summary = await credport.syncs.run(source, destination, { concurrency: 3, onEvent: (e) => events.push(e) });
     await expectEachOnce(out, 800);
     const refusals = proxy.log.filter((e) => e.status === 429);
     expect(refusals.length).toBeGreaterThan(0);
     expect(summary.rateLimited).toBe(refusals.length);
+    // Each said as a wait of the stream that met it.
+    const waits = events.filter((e): e is Extract<SyncEvent, { event: 'rate_limited' }> => e.event === 'rate_limited');
+    expect(waits).toHaveLength(refusals.length);
+    for (const wait of waits) expect(STREAMS).toContain(wait.stream);
+    expect(events.filter((e) => e.event === 'retry')).toEqual([]);
     for (const refusal of refusals) {
       // Requests already on their way when the 429 left may still arrive; none is sent inside the wait.
       const during = proxy.log.filter((e) => e.arrived > refusal.answered! + 25 && e.arrived < refusal.answered! + 150);

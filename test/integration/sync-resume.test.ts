@@ -125,3 +125,29 @@ describe('a page answered 503 once', () => {
     expect(await synced()).toHaveLength(250);
   });
 });
+
+describe('--full-refresh after a stopped sync', () => {
+  it('reads the stream from its first page again and starts a new run', async () => {
+    front.failOnce = '2';
+    await expect(credport.syncs.run(sourceId, destinationId)).rejects.toBeInstanceOf(ProviderUnavailableError);
+    front.seen.length = 0;
+    const events: { event: string; resumedRun?: boolean }[] = [];
+    await credport.syncs.run(sourceId, destinationId, { fullRefresh: true, onEvent: (e) => events.push(e) });
+    expect(pageTokens(front.seen)).toEqual([null, '1', '2']);
+    expect(events[0]).toMatchObject({ event: 'started', resumedRun: false });
+    expect(await synced()).toEqual(Array.from({ length: 250 }, (_, i) => `tag_${i}`));
+  });
+});
+
+describe("a sync's rate", () => {
+  it('counts the requests of this sync alone, and names no limit where the provider announces none', async () => {
+    for (let run = 0; run < 2; run++) {
+      const summary = await credport.syncs.run(sourceId, destinationId);
+      expect(Object.keys(summary.rate!).sort()).toEqual(['perMinute', 'requests']);
+      expect(summary.rate!.requests).toBe(3);
+      // Three requests over the sync's time, per minute (the sync's time is measured a little later).
+      expect(summary.rate!.perMinute).toBeGreaterThanOrEqual(Math.floor((3 * 60_000) / Math.max(1, summary.ms) / 2));
+      expect(summary.rate!.perMinute).toBeLessThan(3 * 60_000); // three requests take more than a millisecond
+    }
+  });
+});

@@ -42,6 +42,8 @@ describe("a 409 on a record's first attempt is Front refusing it, not an earlier
     emulator.writes.write('POST', '/tags', { name: 'VIP' }); // made in Front by someone else
     const { summary, rejects } = await syncToFront({ tags: [{ name: 'VIP' }, { name: 'Churned' }] });
     expect(summary.streams.tags).toMatchObject({ records: 2, sent: 1, rejected: 1, skipped: 0 });
+    // The rejects file of this source and destination, in the home's syncs folder.
+    expect(summary.rejects).toMatch(new RegExp(`^${home.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/syncs/src_[0-9a-f]+__dst_[0-9a-f]+\\.rejects\\.jsonl$`));
     expect(rejects).toEqual([expect.objectContaining({ stream: 'tags', row: 1, key: 'VIP', status: 409, reason: expect.stringContaining('409 Conflict: A tag with this name already exists') })]);
   });
 
