@@ -43,6 +43,16 @@ describe('destination maps from a caller (issue 13, item 3): odd keys are refuse
     expect(await credport.configs.listDestinations()).toEqual([]);
   });
 
+  it('names what a refused key was meant to be', async () => {
+    await expect(destination('"operations": {"constructor": "tags.create"}')).rejects.toThrow('"constructor" cannot be a stream name (operations)');
+    await expect(destination('"operations": {"tags": "tags.create"}, "params": {"prototype": "x"}')).rejects.toThrow('"prototype" cannot be a parameter name (params)');
+    await expect(destination('"operations": {"tags": "tags.create"}, "mapping": {"__proto__": {}}')).rejects.toThrow('"__proto__" cannot be a stream name (mapping)');
+    await expect(destination('"operations": {"tags": "tags.create"}, "mapping": {"tags": {"constructor": "/x"}}')).rejects.toThrow('"constructor" cannot be a body field name (mapping)');
+    await expect(destination('"operations": {"tags": 5}')).rejects.toThrow('operations "tags" must be a string');
+    await expect(destination('"operations": {"tags": "tags.create"}, "mapping": {"tags": "x"}')).rejects.toThrow('mapping "tags" must be an object');
+    await expect(destination('"operations": ["tags.create"]')).rejects.toThrow('operations must be an object');
+  });
+
   it('refuses a map that is not an object of strings, naming the field, instead of failing inside', async () => {
     await expect(destination('"operations": {"contacts": {"op": "contacts.create"}}')).rejects.toMatchObject({ field: 'operations', exitCode: 2 });
     await expect(destination('"operations": {"contacts": "contacts.create"}, "mapping": "contacts"')).rejects.toMatchObject({ field: 'mapping', exitCode: 2 });
@@ -72,6 +82,7 @@ describe('a source or destination that cannot work is refused by field and reaso
     ['a provider source without a credential', () => credport.configs.addSource({ name: 'S', connector: 'front', streams: ['tags'] }), 'credentialId', 'a front source needs a credential (--credential <id>)'],
     ['a provider source given a path', () => credport.configs.addSource({ name: 'S', connector: 'front', credentialId, path: '/tmp' }), 'path', 'path is for jsonl sources; a front source reads its streams from the provider'],
     ['a provider source with another connector\'s credential', () => credport.configs.addSource({ name: 'S', connector: 'front', credentialId: frontline }), 'credentialId', 'is a frontline credential; a front source needs a front credential'],
+    ['a source of a stream its credential cannot read', () => credport.configs.addSource({ name: 'S', connector: 'frontline', credentialId: frontline, streams: ['tasks'] }), 'credentialId', '") has no keyType (verify it with: credport credentials test cred_'],
     ['a provider source with an unknown stream', () => credport.configs.addSource({ name: 'S', connector: 'front', credentialId, streams: ['tags', 'nope'] }), 'streams', 'unknown stream "nope" for front (streams: '],
     ['a jsonl source given a credential', () => credport.configs.addSource({ name: 'S', connector: 'jsonl', path: folder, credentialId }), 'credentialId', 'a jsonl source reads local files and takes no credential'],
     ['a jsonl source without a path', () => credport.configs.addSource({ name: 'S', connector: 'jsonl' }), 'path', 'a jsonl source needs --path <folder or file>'],
@@ -93,6 +104,12 @@ describe('a source or destination that cannot work is refused by field and reaso
     ['a mapping target that is no JSON pointer', () => credport.configs.addDestination({ name: 'D', connector: 'front', credentialId, operations: { tags: 'tags.create' }, mapping: { tags: { name: '/title' } } }), 'mapping', 'mapping entries are JSON pointers'],
     ['a mapping of a stream without an operation', () => credport.configs.addDestination({ name: 'D', connector: 'front', credentialId, operations: { tags: 'tags.create' }, mapping: { contacts: { '/name': '/n' } } }), 'mapping', 'the mapping names stream "contacts", which has no operation'],
   ];
+
+  it('names the stream, the credential and the key it needs', async () => {
+    await expect(credport.configs.addSource({ name: 'S', connector: 'frontline', credentialId: frontline, streams: ['tasks'] })).rejects.toThrow(
+      `Frontline stream tasks needs a credential whose keyType is USER, but credential ${frontline} ("Line") has no keyType (verify it with: credport credentials test ${frontline}): use a USER (personal) API key`,
+    );
+  });
 
   it.each(refusals)('refuses %s', async (_what, add, field, message) => {
     const error = await add().catch((e: unknown) => e);
