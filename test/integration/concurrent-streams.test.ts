@@ -108,6 +108,12 @@ describe('streams read side by side', () => {
     expect(summary.rate!.perMinute).toBeGreaterThanOrEqual(Math.round((30 * 60_000) / (summary.ms + 1000)));
   });
 
+  it('names the scope a stream needs when the provider answers 403, and stops the others', async () => {
+    const { source, destination } = await setUp({ records: 300, forbidden: ['contacts'] });
+    const error = (await credport.syncs.run(source, destination, { concurrency: 3 }).catch((e: unknown) => e)) as Error;
+    expect(error.message).toMatch(/^Front rejected the credential: 403 Forbidden: You do not have the permission to access this resource \(GET \/contacts[^)]*\); stream contacts needs the scope contacts:read on the token$/);
+  });
+
   it('pauses every stream of the credential when one of them draws a 429, until the wait is over', async () => {
     // Every 7th request is refused as a burst: "retry in 150 milliseconds".
     const { source, destination, out } = await setUp({ records: 800, latencyMs: 20, burstEvery: 7 });
