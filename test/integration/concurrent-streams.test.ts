@@ -108,7 +108,7 @@ describe('streams read side by side', () => {
     expect(summary.rate!.perMinute).toBeGreaterThanOrEqual(Math.round((30 * 60_000) / (summary.ms + 1000)));
   });
 
-  it('names the scope a stream needs when the provider answers 403, and stops the others', async () => {
+  it('names the scope a stream needs when the provider answers 403', async () => {
     const { source, destination } = await setUp({ records: 300, forbidden: ['contacts'] });
     const error = (await credport.syncs.run(source, destination, { concurrency: 3 }).catch((e: unknown) => e)) as Error;
     expect(error.message).toMatch(/^Front rejected the credential: 403 Forbidden: You do not have the permission to access this resource \(GET \/contacts[^)]*\); stream contacts needs the scope contacts:read on the token$/);
