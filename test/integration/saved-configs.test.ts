@@ -152,4 +152,32 @@ describe('a source or destination that cannot work is refused by field and reaso
       message: `source ${source.id} does not read "accounts" (its streams: tags, contacts)`,
     });
   });
+
+  it('lists sources and destinations by when they were made, then by id, whatever order the store keeps', async () => {
+    const deps = (credport.configs as unknown as { deps: { sources: { put(id: string, v: unknown): Promise<void> }; destinations: { put(id: string, v: unknown): Promise<void> } } }).deps;
+    const made = [
+      ['src_bbbbbbbbbbbbbbbbbbbb', '2026-01-02T00:00:00.000Z'],
+      ['src_aaaaaaaaaaaaaaaaaaaa', '2026-01-02T00:00:00.000Z'],
+      ['src_cccccccccccccccccccc', '2026-01-01T00:00:00.000Z'],
+      ['src_dddddddddddddddddddd', '2026-01-03T00:00:00.000Z'],
+    ];
+    for (const [id, createdAt] of made) {
+      await deps.sources.put(id!, { id, workspace: 'default', name: id, connector: 'jsonl', path: folder, streams: ['tags'], createdAt });
+      await deps.destinations.put(id!.replace('src_', 'dst_'), { id: id!.replace('src_', 'dst_'), workspace: 'default', name: id, connector: 'jsonl', path: folder, createdAt });
+    }
+    const order = ['src_cccccccccccccccccccc', 'src_aaaaaaaaaaaaaaaaaaaa', 'src_bbbbbbbbbbbbbbbbbbbb', 'src_dddddddddddddddddddd'];
+    expect((await credport.configs.listSources()).map((x) => x.id)).toEqual(order);
+    expect((await credport.configs.listDestinations()).map((x) => x.id)).toEqual(order.map((id) => id.replace('src_', 'dst_')));
+  });
+
+  it('makes ids of 20 hex digits, and finds none for an id of another shape', async () => {
+    const source = await credport.configs.addSource({ name: 'S', connector: 'jsonl', path: folder });
+    const dst = await credport.configs.addDestination({ name: 'D', connector: 'jsonl' });
+    expect(source.id).toMatch(/^src_[0-9a-f]{20}$/);
+    expect(dst.id).toMatch(/^dst_[0-9a-f]{20}$/);
+    for (const id of ['src_x', `${source.id}/..`, 'dst_0000000000000000000000000000000000']) await expect(credport.configs.source(id)).rejects.toMatchObject({ code: 'not_found' });
+    await expect(credport.configs.destination('dst_x')).rejects.toThrow('no destination dst_x');
+    await expect(credport.configs.source(dst.id)).rejects.toThrow(`no source ${dst.id}`);
+    await expect(credport.configs.deleteSource('src_00000000000000000000')).rejects.toMatchObject({ code: 'not_found' });
+  });
 });
