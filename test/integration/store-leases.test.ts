@@ -47,7 +47,9 @@ describe(`a destination's lease on ${STORE_KIND}`, () => {
     const error = await state.fencedBy(stalled.fence).put('run', { page: 2 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StoreError);
     expect(error).toMatchObject({ code: 'lease_lost', exitCode: 5 });
-    expect((error as Error).message).toContain('this sync lost destination dest_a to another one');
+    expect((error as Error).message).toBe(
+      `this sync lost destination dest_a to another one (its lease ran out while this process was stalled, token ${stalled.token} is no longer current); it stopped without writing more: the other run carries on from the last checkpoint`,
+    );
     expect(await state.get('run')).toEqual({ page: 1 }); // nothing written after the loss
 
     await state.fencedBy(taker.fence).put('run', { page: 3 });
@@ -72,6 +74,11 @@ describe(`a destination's lease on ${STORE_KIND}`, () => {
     // Taken over, it is held for a full term like any other.
     expect(await acquireLease(leases, 'dest_a', { now: later(20_000) }).catch((e: unknown) => e)).toMatchObject({ code: 'destination_busy' });
     await lease.release();
+  });
+
+  it('is not taken over early from a live process on this machine', async () => {
+    await leases.insert('dest_a', { destination: 'dest_a', token: 5, holder: { host: (await import('node:os')).hostname(), pid: process.ppid, id: 'x' }, expiresAt: Date.now() + 60_000 });
+    await expect(acquireLease(leases, 'dest_a')).rejects.toMatchObject({ code: 'destination_busy', message: expect.stringContaining(`process ${process.ppid} on `) });
   });
 
   it('is not taken over early from a live process on another machine', async () => {
