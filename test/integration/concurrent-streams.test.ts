@@ -108,6 +108,15 @@ describe('streams read side by side', () => {
     expect(summary.rate!.perMinute).toBeGreaterThanOrEqual(Math.round((30 * 60_000) / (summary.ms + 1000)));
   });
 
+  it('keeps an incremental stream\'s file across runs and writes the others whole again', async () => {
+    const { source, destination, out } = await setUp({ records: 120 });
+    await credport.syncs.run(source, destination);
+    const second = await credport.syncs.run(source, destination);
+    // Nothing changed in Front: contacts asks only for newer ones and appends none; the file keeps the first run's.
+    expect(second.streams.contacts!.records).toBeLessThan(120);
+    await expectEachOnce(out, 120);
+  });
+
   it('names the scope a stream needs when the provider answers 403', async () => {
     const { source, destination } = await setUp({ records: 300, forbidden: ['contacts'] });
     const error = (await credport.syncs.run(source, destination, { concurrency: 3 }).catch((e: unknown) => e)) as Error;

@@ -180,4 +180,15 @@ describe('a source or destination that cannot work is refused by field and reaso
     await expect(credport.configs.source(dst.id)).rejects.toThrow(`no source ${dst.id}`);
     await expect(credport.configs.deleteSource('src_00000000000000000000')).rejects.toMatchObject({ code: 'not_found' });
   });
+
+  it('a destination saved with an operation its connector no longer has is refused when it syncs, naming both', async () => {
+    const source = await credport.configs.addSource({ name: 'S', connector: 'jsonl', path: folder, streams: ['tags'] });
+    const dst = await credport.configs.addDestination({ name: 'D', connector: 'front', credentialId, operations: { tags: 'tags.create' } });
+    const deps = (credport.configs as unknown as { deps: { destinations: { put(id: string, v: unknown): Promise<void> } } }).deps;
+    await deps.destinations.put(dst.id, { ...dst, operations: { tags: 'tags.merge' } }); // written by a release whose manifest had it
+    await expect(credport.syncs.run(source.id, dst.id)).rejects.toMatchObject({
+      field: 'operations',
+      message: expect.stringMatching(new RegExp(`^destination ${dst.id} names operation tags.merge, which front no longer has$`)),
+    });
+  });
 });
