@@ -85,10 +85,11 @@ describe('credport credentials verify --stale (the library call)', () => {
     const tile = await add(0);
     const atTheMark = new Date(Date.parse(tile.verifiedAt!) + DAY);
     expect(await credport.reverify({ olderThanMs: DAY, now: () => new Date(atTheMark.getTime() - 1) })).toMatchObject({ checked: 0, skipped: 1 });
+    const before = performance.now();
     const summary = await credport.reverify({ olderThanMs: DAY, now: () => atTheMark, concurrency: 0 });
     expect(summary).toMatchObject({ checked: 1, verified: 1, skipped: 0 });
     expect(summary.ms).toBeGreaterThanOrEqual(0);
-    expect(summary.ms).toBeLessThan(10 * 60_000);
+    expect(summary.ms).toBeLessThanOrEqual(Math.ceil(performance.now() - before));
     const stopped = new AbortController();
     stopped.abort();
     expect(await credport.reverify({ olderThanMs: 0, signal: stopped.signal })).toMatchObject({ checked: 0, skipped: 0 });
