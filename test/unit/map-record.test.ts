@@ -27,6 +27,17 @@ describe("a destination's mapping", () => {
     expect(mapRecord({ name: 'N', meta: 'text' }, { '/missing': '/nope', '/meta/level': '/name' })).toEqual({ meta: { level: 'N' } });
   });
 
+  it('makes an array only for a whole-number step, and keeps reading a field by its whole name', () => {
+    expect(mapRecord({ v: 'x' }, { '/list/1/a': '/v', '/obj/a0/b': '/v', '/obj2/0a/b': '/v', '/big/10/c': '/v' })).toEqual({
+      list: [undefined, { a: 'x' }],
+      obj: { a0: { b: 'x' } },
+      obj2: { '0a': { b: 'x' } },
+      big: Object.assign(Array(10).fill(undefined), { 10: { c: 'x' } }),
+    });
+    // Two mappings read inside "meta": it stays (names longer than one letter compared whole).
+    expect(mapRecord({ meta: { b: 1, c: 2 }, mx: 3 }, { '/x': '/meta/b', '/y': '/meta/c', '/z': '/mx' })).toEqual({ meta: { b: 1, c: 2 }, x: 1, y: 2, z: 3 });
+  });
+
   it('reads and writes pointers with escaped "/" and "~"', () => {
     expect(mapRecord({ 'a/b': 1, 'c~d': 2 }, { '/x~1y': '/a~1b', '/z~0w': '/c~0d' })).toEqual({ 'x/y': 1, 'z~w': 2 });
   });
