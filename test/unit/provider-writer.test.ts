@@ -14,8 +14,12 @@ import { type LedgerEntry, ProviderWriter } from '../../src/sync/writers/provide
 let registry: ConnectorRegistry;
 beforeAll(async () => (registry = await ConnectorRegistry.load()));
 // Retries wait a random share of their backoff: none here.
-beforeEach(() => jest.spyOn(Math, 'random').mockReturnValue(0));
-afterEach(() => jest.restoreAllMocks());
+beforeEach(() => {
+  jest.spyOn(Math, 'random').mockReturnValue(0);
+});
+afterEach(() => {
+  jest.restoreAllMocks();
+});
 
 type Answer = 'ok' | Error;
 const hangUp = () => new ProviderUnavailableError('Front did not answer POST: socket hang up');
