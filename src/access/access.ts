@@ -58,7 +58,6 @@ export function aRole(role: Role): string {
  * The access of the call under way: set by withAccess (a request, a job), else the process's own
  * (the CLI's --workspace as an admin: whoever runs the CLI holds the store and the master key).
  */
-
 export class AccessScope {
   constructor(private readonly fallback: Access = { workspace: DEFAULT_WORKSPACE, role: 'admin' }) {}
 
