@@ -96,6 +96,16 @@ export class OriginRefusedError extends ProviderUnavailableError {
   }
 }
 
+/**
+ * The operator's outbound policy refuses where a credential would send a request: an origin a
+ * tenant may not use, or an address (loopback, private, link-local...) found when connecting.
+ */
+export class OutboundRefusedError extends InputError {
+  constructor(message: string, options: { field?: string } = {}) {
+    super(message, { ...options, code: 'outbound_refused' });
+  }
+}
+
 /** The store or the master key cannot be used: unreadable, locked out, wrong key, damaged record. */
 export class StoreError extends CredportError {
   readonly exitCode = ExitCode.store;

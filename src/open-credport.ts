@@ -2,7 +2,8 @@ import { CredentialService } from './credentials/credential-service.js';
 import { StoreError } from './errors.js';
 import type { HttpSettings } from './http/provider-client.js';
 import { ConnectorRegistry } from './registry/connector-registry.js';
-import { connectorDirsFromEnv, httpSettingsFromEnv, leaseMsFromEnv } from './settings.js';
+import { allowedOriginsFromEnv, connectorDirsFromEnv, httpSettingsFromEnv, leaseMsFromEnv } from './settings.js';
+import { OutboundPolicy } from './http/outbound-policy.js';
 import type { DestinationConfig } from './generated/destination.js';
 import type { SourceConfig } from './generated/source.js';
 import { Collection, damaged } from './store/collection.js';
@@ -44,6 +45,13 @@ export interface CredportOptions {
   actor?: string;
   /** The workspace and role of calls made outside withAccess (default: the default workspace, admin); the CLI's --workspace. */
   access?: Access;
+  /**
+   * Origins a workspace's credentials may point at besides the connectors' own (`https://x`, or
+   * `front=http://127.0.0.1:4010` for one connector); else CREDPORT_ALLOWED_ORIGINS.
+   */
+  allowedOrigins?: string[];
+  /** The outbound policy itself, when the host makes its own (its own resolver, say); allowedOrigins is then ignored. */
+  outbound?: OutboundPolicy;
   /** Environment to read the variables above from (default process.env). */
   env?: NodeJS.ProcessEnv;
 }
@@ -62,6 +70,8 @@ export interface Credport {
   readonly tokens: AccessTokens;
   /** The workspace and role of the call under way (withAccess), else this instance's own. */
   readonly access: AccessScope;
+  /** Where credentials may send requests: the origins the operator allows a workspace's credentials (`allow()` adds one). */
+  readonly outbound: OutboundPolicy;
   /** Re-tests every credential not verified within a time (credport credentials verify --stale). */
   reverify(options: Omit<ReverifyOptions, 'sharedWindows'>): Promise<ReverifySummary>;
   /** The same, now and then every `everyMs`, until stopped (serve and worker --reverify-every). */
@@ -80,6 +90,8 @@ export async function openCredport(options: CredportOptions = {}): Promise<Credp
   const env = options.env ?? process.env;
   const http = httpSettingsFromEnv(env, options.http);
   const registry = await loadRegistry(options);
+  // Checked before the store opens: a mistyped origin is named before anything else happens.
+  const outbound = options.outbound ?? new OutboundPolicy({ allow: options.allowedOrigins ?? allowedOriginsFromEnv(env) });
   const location = resolveStoreLocation({ home: options.home, storeUri: options.storeUri, env });
   const keySources = { envValue: options.masterKey ?? env.CREDPORT_MASTER_KEY, nextEnvValue: options.nextMasterKey ?? env.CREDPORT_MASTER_KEY_NEXT, keyFile: location.keyFile };
   // Read before the store opens: a malformed key is named before any connection is made.
@@ -103,7 +115,7 @@ export async function openCredport(options: CredportOptions = {}): Promise<Credp
     let configs: SavedConfigs | undefined;
     const access = new AccessScope(options.access ? { workspace: checkWorkspace(options.access.workspace), role: options.access.role } : undefined);
     const audit = new AuditLog(collection<AuditEvent>('audit:', 'audit event', 'it cannot be changed: leave it, or restore the store from a backup'), options.actor ?? 'library', undefined, access);
-    const credentials = new CredentialService({ registry, records, keys, audit, access, http, usersOf: (id) => configs!.usersOf(id) });
+    const credentials = new CredentialService({ registry, records, keys, audit, access, http, outbound, usersOf: (id) => configs!.usersOf(id) });
     configs = new SavedConfigs({
       registry,
       credentials,
@@ -138,6 +150,7 @@ export async function openCredport(options: CredportOptions = {}): Promise<Credp
       keys: new KeyService({ records, keys, audit, access }),
       audit,
       access,
+      outbound,
       tokens: new AccessTokens(collection<AccessToken>('token:', 'API token', 'revoke it with: credport tokens delete'), access),
       // Loaded when used: the rate gate is for commands that talk to providers.
       reverify: async (options) => (await import('./credentials/reverify.js')).reverifyStale(credentials, { ...options, ...shared }),

@@ -27,3 +27,8 @@ export function leaseMsFromEnv(env: NodeJS.ProcessEnv): { leaseMs?: number } {
   const leaseMs = integer(env.CREDPORT_LEASE_MS, 'CREDPORT_LEASE_MS', 300);
   return leaseMs === undefined ? {} : { leaseMs };
 }
+
+/** CREDPORT_ALLOWED_ORIGINS: origins a workspace's credentials may use besides the connectors' own, comma- or space-separated (`https://x`, `front=http://127.0.0.1:4010`). */
+export function allowedOriginsFromEnv(env: NodeJS.ProcessEnv): string[] {
+  return (env.CREDPORT_ALLOWED_ORIGINS ?? '').split(/[\s,]+/).filter((entry) => entry !== '');
+}

@@ -3,6 +3,7 @@ import type { ErrorEnvelope, TokenExchangeConfig } from '../generated/connector-
 import { describeHttpError } from '../http/describe-http-error.js';
 import { ProviderUnavailableError } from '../errors.js';
 import { getPointer } from '../registry/inline-refs.js';
+import type { GuardedAgents } from '../http/outbound-policy.js';
 import type { AuthStrategy } from './auth-strategy.js';
 import { createBearerAuth } from './bearer.js';
 
@@ -11,6 +12,8 @@ export interface ExchangeContext {
   provider: string;
   envelope: ErrorEnvelope;
   timeoutMs: number;
+  /** The outbound policy's verdict on the exchange URL (see ClientExtras.route); absent: the operator's reach. */
+  route?: (url: URL) => GuardedAgents | undefined;
 }
 
 const MAX_MARGIN_MS = 60_000;
@@ -35,7 +38,8 @@ export function createTokenExchangeAuth(config: TokenExchangeConfig, values: Rea
     try {
       // One retry of a 5xx or a network error (got retries no POST unless told: an exchange only
       // issues a token, so asking twice is safe); a redirect is never followed, the secret is in the body.
-      answer = await got.post(url, { json: body, timeout: { request: context.timeoutMs }, retry: { limit: 1, methods: ['POST'] }, responseType: 'json', followRedirect: false }).json();
+      const agent = context.route?.(url) ?? {};
+      answer = await got.post(url, { agent, json: body, timeout: { request: context.timeoutMs }, retry: { limit: 1, methods: ['POST'] }, responseType: 'json', followRedirect: false }).json();
     } catch (error) {
       throw describeHttpError(error, { provider: context.provider, envelope: context.envelope, method: 'POST', url, secrets: [secret] });
     }

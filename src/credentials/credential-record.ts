@@ -1,4 +1,5 @@
 import type { CredentialTile } from '../generated/credential-tile.js';
+import type { Reach } from '../http/outbound-policy.js';
 import type { SealedSecret, Sealer } from '../store/sealer.js';
 
 /** What the store holds: the tile's fields, the sealed secret and the origin it may go to. */
@@ -7,6 +8,11 @@ export interface CredentialRecord extends Omit<CredentialTile, 'revision'> {
   sealed: SealedSecret;
   /** Revision: each change adds one, written only over the revision it was made from (no lost updates). */
   rev?: number;
+  /**
+   * Who set the base URL: the operator (its own rule) or a tenant (the outbound policy's). Absent
+   * in records from before the policy: a tenant's when the record is in a workspace of its own.
+   */
+  baseUrlBy?: Reach;
 }
 
 /** The public view, built field by field so a new record field never leaks onto a tile by accident. */

@@ -1,15 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
-import { AccessScope } from '../access/access.js';
+import { AccessScope, DEFAULT_WORKSPACE } from '../access/access.js';
 import type { AuditEntry, AuditLog } from '../audit/audit-log.js';
 import type { SecretValues } from '../auth/create-auth.js';
-import { InputError, NotFoundError, ProviderRejectedError, ProviderUnavailableError, StoreError } from '../errors.js';
+import { InputError, NotFoundError, OutboundRefusedError, ProviderRejectedError, ProviderUnavailableError, StoreError } from '../errors.js';
 import type { CredentialTile } from '../generated/credential-tile.js';
 import { checkBaseUrl } from '../http/origin-policy.js';
 import { scrubSecrets } from '../text/scrub-secrets.js';
 import { terminalSafe } from '../text/terminal-safe.js';
 import { DEFAULT_HTTP, type HttpSettings } from '../http/http-settings.js';
 import type { ClientExtras, ProviderClient } from '../http/provider-client.js';
+import { OutboundPolicy, type Reach } from '../http/outbound-policy.js';
 import type { RateGate } from '../http/rate-gate.js';
 import type { Connector } from '../registry/connector.js';
 import type { ConnectorRegistry } from '../registry/connector-registry.js';
@@ -55,6 +56,8 @@ export interface CredentialServiceDeps {
   audit?: AuditLog;
   /** Names of what uses a credential (sources, destinations); a delete is refused while any do. */
   usersOf?: (id: string) => Promise<string[]>;
+  /** Where credentials may send requests (the operator's allowed origins); default: tenants keep to the connectors' own origins. */
+  outbound?: OutboundPolicy;
 }
 
 // Lost races before a change is refused: each retry re-reads, so only a stream of writers to one credential exhausts them.
@@ -77,8 +80,10 @@ export class CredentialService {
   private readonly http: HttpSettings;
   private readonly now: () => Date;
   private readonly scope: AccessScope;
+  private readonly outbound: OutboundPolicy;
 
   constructor(private readonly deps: CredentialServiceDeps) {
+    this.outbound = deps.outbound ?? new OutboundPolicy();
     this.http = deps.http ?? DEFAULT_HTTP;
     this.now = deps.now ?? (() => new Date());
     this.scope = deps.access ?? new AccessScope();
@@ -92,6 +97,9 @@ export class CredentialService {
     const values = trimPublicFields(input.values, connector);
     this.deps.registry.validateValues(connector, values);
     const baseUrl = input.baseUrl === undefined ? regionalBaseUrl(connector, values) : checkBaseUrl(input.baseUrl);
+    // Where this caller may point it, before the provider (or anything else) hears of it.
+    const reach = this.callerReach();
+    if (baseUrl !== undefined) this.outbound.check(connector, baseUrl, reach, input.baseUrl === undefined ? (connector.manifest.http.regions?.domainField ?? 'baseUrl') : 'baseUrl');
     // Before the provider hears of it: a secret in a public field would be stored and shown in the clear.
     const shown = input.baseUrl === undefined ? values : { ...values, baseUrl };
     refuseSecretsInPublicFields(connector, shown, values);
@@ -99,7 +107,7 @@ export class CredentialService {
     const secrets = pick(values, connector.authFields);
 
     const at = this.now().toISOString();
-    const checked = input.verify === false ? undefined : await this.verifyNoted(connector, baseUrl, secrets, undefined);
+    const checked = input.verify === false ? undefined : await this.verifyNoted(connector, baseUrl, secrets, undefined, undefined, reach);
     const id = newCredentialId();
     // The key as last seen: the check after the write (resealIfKeyMoved) reads the store's key state
     // once, and re-seals if it moved; one read per add rather than one before and one after.
@@ -118,7 +126,7 @@ export class CredentialService {
       sealed,
     };
     if (typeof values.description === 'string' && values.description !== '') record.description = values.description;
-    if (baseUrl !== undefined) record.baseUrl = baseUrl;
+    if (baseUrl !== undefined) Object.assign(record, { baseUrl, baseUrlBy: reach });
     const hint = secretHint(secrets[connector.manifest.auth.secret] ?? '');
     if (hint !== undefined) record.secretHint = hint;
     if (checked) Object.assign(record, { identity: checked, verifiedAt: at });
@@ -285,7 +293,7 @@ export class CredentialService {
     const record = await this.load(id);
     const connector = this.deps.registry.get(record.connector);
     const { http, ...extras } = options;
-    return this.clientFor(connector, record.baseUrl, await this.openSecretsFresh(record), http, extras);
+    return this.clientFor(connector, record.baseUrl, await this.openSecretsFresh(record), http, extras, record);
   }
 
   /** The provider refused the credential during a sync: its tile says so until it is tested or rotated. */
@@ -297,20 +305,52 @@ export class CredentialService {
     if (tile) await this.note({ action: 'credential.verification_failed', outcome: 'refused', credentialId: id, ...inWorkspace(tile), connector: tile.connector, detail: reason ? `refused during a sync: ${tile.invalidReason}` : 'refused during a sync' });
   }
 
-  private async clientFor(connector: Connector, baseUrl: string | undefined, secrets: SecretValues, http = this.http, extras: ClientExtras = {}): Promise<ProviderClient> {
+  /**
+   * A client for the credential's secret, on its origin, under the outbound policy of whoever it
+   * acts for (`saved`: the record it belongs to; a new one acts for the caller, as `reach` says).
+   */
+  private async clientFor(connector: Connector, baseUrl: string | undefined, secrets: SecretValues, http = this.http, extras: ClientExtras = {}, saved?: CredentialRecord, reach = this.reachOf(saved)): Promise<ProviderClient> {
     const { ProviderClient, createAuth } = await (clientModules ??= loadClientModules());
     const origin = baseUrl ?? connector.manifest.http.baseUrl;
-    return new ProviderClient(connector, origin, createAuth(connector.manifest, secrets, origin, http.timeoutMs), http, extras);
+    if (saved) await this.refuseOutsidePolicy(connector, saved, origin, reach);
+    const route = reach === 'tenant' ? (url: URL) => this.outbound.route(connector.id, url, reach) : undefined;
+    return new ProviderClient(connector, origin, createAuth(connector.manifest, secrets, origin, http.timeoutMs, route), http, route ? { ...extras, route } : extras);
   }
 
-  private async verify(connector: Connector, baseUrl: string | undefined, secrets: SecretValues, gate?: RateGate) {
-    return verifyCredential(connector, await this.clientFor(connector, baseUrl, secrets, undefined, gate ? { gate } : {}), secrets);
+  /** A saved credential the policy now refuses (saved earlier, or the operator's allowance withdrawn) fails its use, and its tile says why. */
+  private async refuseOutsidePolicy(connector: Connector, record: CredentialRecord, origin: string, reach: Reach): Promise<void> {
+    try {
+      this.outbound.check(connector, origin, reach);
+    } catch (error) {
+      if (!(error instanceof OutboundRefusedError)) throw error;
+      await this.change(record.id, (now) => (now.status === 'invalid' && now.invalidReason === error.message ? undefined : this.invalid(now, error.message))).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** The caller's reach: a confined caller (a workspace token, an end-user session) is a tenant. */
+  private callerReach(): Reach {
+    return this.scope.current().confined ? 'tenant' : 'operator';
+  }
+
+  /**
+   * The reach a saved credential's requests act for: a tenant's whenever the caller is one, or a
+   * tenant set its base URL (records from before the policy: any in a workspace of its own).
+   */
+  private reachOf(record: CredentialRecord | undefined): Reach {
+    if (this.callerReach() === 'tenant' || record?.baseUrl === undefined) return this.callerReach();
+    const by = record.baseUrlBy ?? ((record.workspace ?? DEFAULT_WORKSPACE) === DEFAULT_WORKSPACE ? 'operator' : 'tenant');
+    return by;
+  }
+
+  private async verify(connector: Connector, baseUrl: string | undefined, secrets: SecretValues, gate?: RateGate, saved?: CredentialRecord, reach?: Reach) {
+    return verifyCredential(connector, await this.clientFor(connector, baseUrl, secrets, undefined, gate ? { gate } : {}, saved, reach ?? this.reachOf(saved)), secrets);
   }
 
   /** verify, with a refusal or an outage in the audit trail (the error's message carries no secret: the HTTP layer redacts it). */
-  private async verifyNoted(connector: Connector, baseUrl: string | undefined, secrets: SecretValues, saved: CredentialRecord | undefined, gate?: RateGate) {
+  private async verifyNoted(connector: Connector, baseUrl: string | undefined, secrets: SecretValues, saved: CredentialRecord | undefined, gate?: RateGate, reach?: Reach) {
     try {
-      return await this.verify(connector, baseUrl, secrets, gate);
+      return await this.verify(connector, baseUrl, secrets, gate, saved, reach);
     } catch (error) {
       const outcome = error instanceof ProviderRejectedError ? 'refused' : error instanceof ProviderUnavailableError ? 'unavailable' : undefined;
       // A failed create leaves the store as it was: only a saved credential's failures are recorded.

@@ -48,6 +48,10 @@ export interface ConnectorManifest {
      * Hosts besides the credential's own origin that may receive the secret (HTTPS only). A leading '*.' matches exactly one DNS label.
      */
     allowedHosts: string[];
+    /**
+     * Host names a workspace's credential may point at besides the default and regional origins (HTTPS, default port): the provider's own custom domains, such as Frontegg's '*.frontegg.com'. A leading '*.' matches exactly one DNS label. Every other origin needs the operator's allowance (CREDPORT_ALLOWED_ORIGINS).
+     */
+    customDomains?: string[];
     regions?: RegionConfig;
     rateLimit?: RateLimitConfig;
     /**

@@ -14,6 +14,14 @@ export interface ConnectorSummary {
   regions?: {
     [k: string]: string;
   };
+  /**
+   * Host names (a leading '*.' matching one label) a workspace's credential may point at over HTTPS besides baseUrl and the regions.
+   */
+  customDomains?: string[];
+  /**
+   * Origins the operator allows a workspace's credentials of this connector besides its own (CREDPORT_ALLOWED_ORIGINS, credport serve --allow-origin): what a form may offer as a base URL.
+   */
+  allowedOrigins?: string[];
 }
 export interface StreamSummary {
   name: string;

@@ -62,7 +62,13 @@ export class OriginPolicy {
     if (url.protocol !== 'https:' || url.port !== '') return false;
     const host = url.hostname.toLowerCase();
     if (this.exact.has(host)) return true;
-    // "*.api.frontapp.com" matches exactly one label in front of the suffix.
-    return this.suffixes.some((suffix) => host.endsWith(suffix) && /^[a-z0-9-]+$/.test(host.slice(0, -suffix.length)));
+    return this.suffixes.some((suffix) => matchesHostPattern(host, `*${suffix}`));
   }
+}
+
+/** A lowercase host name against a manifest's pattern: exact, or "*.api.frontapp.com" with exactly one label in front of the suffix. */
+export function matchesHostPattern(host: string, pattern: string): boolean {
+  if (!pattern.startsWith('*.')) return host === pattern;
+  const suffix = pattern.slice(1);
+  return host.endsWith(suffix) && /^[a-z0-9-]+$/.test(host.slice(0, -suffix.length));
 }

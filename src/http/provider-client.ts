@@ -7,6 +7,7 @@ import { printable } from '../text/printable.js';
 import { describeHttpError } from './describe-http-error.js';
 import { DEFAULT_HTTP, type HttpSettings } from './http-settings.js';
 import { OriginPolicy } from './origin-policy.js';
+import type { GuardedAgents } from './outbound-policy.js';
 import { type RateGate, retryAfterMs } from './rate-gate.js';
 
 export { DEFAULT_HTTP, type HttpSettings } from './http-settings.js';
@@ -22,6 +23,12 @@ export interface ClientExtras {
   /** Shared by every client of one credential: 429 pauses and exhausted windows hold them all. */
   gate?: RateGate;
   onEvent?: (event: ClientEvent) => void;
+  /**
+   * The outbound policy's verdict on each request's URL (every attempt, redirect and link): the
+   * agents to connect through (whose lookup refuses private addresses), undefined for the default
+   * ones, or a thrown OutboundRefusedError. Absent: the operator's reach.
+   */
+  route?: (url: URL) => GuardedAgents | undefined;
 }
 
 const BACKOFF_BASE_MS = 250;
@@ -53,6 +60,7 @@ interface ClientState {
   readonly rateLimit: RateLimitWindow | undefined;
   readonly gate: RateGate | undefined;
   readonly onEvent: ((event: ClientEvent) => void) | undefined;
+  readonly route: ((url: URL) => GuardedAgents | undefined) | undefined;
 }
 
 type RateLimitWindow = NonNullable<Connector['manifest']['http']['rateLimit']>;
@@ -111,10 +119,13 @@ function sharedGot(http: HttpSettings): Got {
       // Checked on every attempt (retries, redirects, links): the secret goes only where the credential belongs.
       beforeRequest: [
         async (options) => {
-          const { policy, auth, gate, title, baseOrigin, connectorId } = stateOf(options);
+          const { policy, auth, gate, title, baseOrigin, connectorId, route } = stateOf(options);
           const url = new URL(String(options.url));
+          // A retry or a redirect arrives with the last attempt's header: it is set again only once this URL passes.
+          delete options.headers.authorization;
+          // Where the operator's policy lets this request connect; refused before any connection.
+          options.agent = route?.(url) ?? {};
           if (!policy.allows(url)) {
-            delete options.headers.authorization;
             throw new OriginRefusedError(
               `refused to send the ${title} credential to ${printable(url.origin, 80)}: it is neither the credential's origin (${baseOrigin}) nor a host the ${connectorId} manifest allows`,
             );
@@ -169,6 +180,7 @@ export class ProviderClient {
         rateLimit: connector.manifest.http.rateLimit,
         gate: extras.gate,
         onEvent: extras.onEvent,
+        route: extras.route,
       },
     };
   }

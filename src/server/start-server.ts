@@ -21,6 +21,8 @@ export interface StartOptions {
   frameAncestors: string[];
   demo: boolean;
   verifyLimit?: VerifyLimit;
+  /** Origins a workspace's credentials may use besides the connectors' own (serve --allow-origin), on top of CREDPORT_ALLOWED_ORIGINS. */
+  allowOrigins?: string[];
   announce: (info: ServeAnnouncement) => void;
   env?: NodeJS.ProcessEnv;
 }
@@ -31,7 +33,10 @@ export interface StartOptions {
  */
 export async function startServer(credport: Credport, options: StartOptions): Promise<{ url: string; closed: Promise<void> }> {
   const { token, source } = await loadApiToken({ env: options.env ?? process.env, home: credport.location.home });
+  for (const entry of options.allowOrigins ?? []) credport.outbound.allow(entry);
   const demo = options.demo ? await startDemoProviders() : undefined;
+  // The demo's emulators are on loopback: every caller of this server may use them, each for its own connector.
+  for (const [connector, provider] of Object.entries(demo?.providers ?? {})) credport.outbound.allow(`${connector}=${provider.baseUrl}`);
   let url = '';
   const sessions = new LoginSessions();
   sessions.onCodeUsed = () => options.announce({ event: 'login_used', loginUrl: `${url}/login?code=${sessions.loginCode}` });

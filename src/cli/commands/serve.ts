@@ -8,6 +8,7 @@ interface ServeOptions extends GlobalOptions {
   host: string;
   port: number;
   frameAncestors?: string[];
+  allowOrigin?: string[];
   demo?: boolean;
   verifyLimit: number;
   reverifyEvery?: number;
@@ -20,6 +21,7 @@ export function registerServeCommand(program: Command): void {
     .option('--host <address>', 'address to listen on; anything but loopback exposes the API to the network (see README)', '127.0.0.1')
     .option('--port <n>', 'port (0: a free one)', (v) => Number.parseInt(v, 10), 8737)
     .option('--frame-ancestors <origins...>', "origins allowed to embed the pages in an iframe (a host's web app); default none")
+    .option('--allow-origin <origins...>', "origins a workspace's credentials may point at besides the connectors' own (https://api.example.com, or front=http://127.0.0.1:4010 for one connector); adds to CREDPORT_ALLOWED_ORIGINS")
     .option('--verify-limit <n>', 'requests that ask the provider (add, test, rotate) per caller per minute', (v) => Number.parseInt(v, 10), 30)
     .option('--demo', 'also start the Front, Frontline and Frontegg emulators on loopback and offer them in the web app')
     .option('--json', 'print the URL and login link as one JSON line')
@@ -29,7 +31,9 @@ export function registerServeCommand(program: Command): void {
       `
 Every API request needs the API token (Authorization: Bearer), from CREDPORT_API_TOKEN or the 0600 file
 api-token beside the store, created on first start. The printed URL carries a one-time login code that
-the browser swaps for a session cookie. Ctrl-C (SIGINT) or SIGTERM stops running syncs at their next
+the browser swaps for a session cookie. A workspace's API token may point credentials only at the
+connectors' own origins and those allowed with --allow-origin or CREDPORT_ALLOWED_ORIGINS, and never
+at an address of this machine or a private network unless that origin is allowed. Ctrl-C (SIGINT) or SIGTERM stops running syncs at their next
 checkpoint, then exits.`,
     )
     .action(async (_o: unknown, command: Command) => {
@@ -46,6 +50,7 @@ checkpoint, then exits.`,
           host: options.host,
           port: options.port,
           frameAncestors: options.frameAncestors ?? [],
+          allowOrigins: options.allowOrigin ?? [],
           demo: options.demo === true,
           verifyLimit: { max: options.verifyLimit, timeWindow: 60_000 },
           announce: (info) => {

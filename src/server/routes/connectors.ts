@@ -2,16 +2,17 @@ import type { FastifyInstance } from 'fastify';
 import type { ConnectorSummary } from '../../generated/connector-summary.js';
 import type { Connector } from '../../registry/connector.js';
 import type { ConnectorRegistry } from '../../registry/connector-registry.js';
+import type { OutboundPolicy } from '../../http/outbound-policy.js';
 import { problems, ref } from '../api-schemas.js';
 
 const idParam = { type: 'object', properties: { id: { type: 'string', maxLength: 64 } }, required: ['id'] } as const;
 
 /** The connectors a host can offer, and the form of each: what `credport connectors` prints. */
-export function connectorRoutes(registry: ConnectorRegistry) {
+export function connectorRoutes(registry: ConnectorRegistry, outbound: OutboundPolicy) {
   return async (app: FastifyInstance): Promise<void> => {
     app.get('/connectors', {
       schema: { tags: ['connectors'], summary: 'The connectors credport knows', response: { 200: { type: 'array', items: ref('connector-summary') }, ...problems(401) } },
-      handler: async () => registry.list().map(summary),
+      handler: async () => registry.list().map((connector) => summary(connector, outbound.allowedFor(connector.id))),
     });
     app.get<{ Params: { id: string } }>('/connectors/:id/form', {
       schema: {
@@ -31,7 +32,7 @@ export function connectorRoutes(registry: ConnectorRegistry) {
   };
 }
 
-function summary(connector: Connector): ConnectorSummary {
+function summary(connector: Connector, allowedOrigins: string[]): ConnectorSummary {
   const { manifest } = connector;
   const out: ConnectorSummary = {
     id: connector.id,
@@ -47,5 +48,7 @@ function summary(connector: Connector): ConnectorSummary {
   if (manifest.description) out.description = manifest.description;
   if (manifest.docs) out.docs = manifest.docs;
   if (manifest.http.regions) out.regions = { ...manifest.http.regions.urls };
+  if (manifest.http.customDomains) out.customDomains = [...manifest.http.customDomains];
+  if (allowedOrigins.length > 0) out.allowedOrigins = allowedOrigins;
   return out;
 }
