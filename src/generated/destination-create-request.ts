@@ -7,6 +7,9 @@ export interface DestinationCreateRequest {
   name: string;
   connector: string;
   credentialId?: string;
+  /**
+   * jsonl: the folder for the files; a workspace token's is relative to its workspace folder (and must stay inside it).
+   */
   path?: string;
   operations?: {
     [k: string]: string;

@@ -12,7 +12,7 @@ export interface DestinationConfig {
   name: string;
   connector: string;
   /**
-   * jsonl: folder of the files (absolute).
+   * jsonl: folder of the files (absolute; a workspace token sees it relative to its workspace folder).
    */
   path?: string;
   credentialId?: string;

@@ -7,7 +7,13 @@ export interface SourceCreateRequest {
   name: string;
   connector: string;
   credentialId?: string;
+  /**
+   * jsonl: a folder or one file; a workspace token's is relative to its workspace folder (and must stay inside it).
+   */
   path?: string;
+  /**
+   * Each stream once.
+   */
   streams?: string[];
   /**
    * Requests in flight at once when this source is synced; default the connector's.

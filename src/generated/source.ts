@@ -25,7 +25,7 @@ export interface SourceConfig {
   concurrency?: number;
   createdAt: string;
   /**
-   * jsonl: the folder (one <stream>.jsonl per stream) or one file.
+   * jsonl: the folder (one <stream>.jsonl per stream) or one file (absolute; a workspace token sees it relative to its workspace folder).
    */
   path?: string;
 }

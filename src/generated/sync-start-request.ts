@@ -6,6 +6,9 @@
 export interface SyncStartRequest {
   source: string;
   destination: string;
+  /**
+   * Each stream once.
+   */
   streams?: string[];
   /**
    * Requests in flight at once for this run; default the source's, else the connector's. 1 reads one stream after another.

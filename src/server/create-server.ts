@@ -8,6 +8,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import type { Credport } from '../open-credport.js';
 import { VERSION } from '../package-info.js';
 import { addSharedSchemas } from './api-schemas.js';
+import { connectionLimits, type ConnectionLimits, limitedServer } from './connection-limits.js';
 import type { DemoProvider } from './demo-providers.js';
 import type { LoginSessions } from './login-sessions.js';
 import { notFoundProblem, problemFor } from './problem-details.js';
@@ -32,8 +33,12 @@ export interface ServerOptions {
   frameAncestors?: string[];
   /** Folder of the built web app; default dist/web beside this module's package. */
   webRoot?: string;
-  /** Provider-verifying requests (create, test, rotate) per caller per window. */
+  /** Provider-verifying requests (create, test, rotate) per caller (a workspace's tokens share one) per window. */
   verifyLimit?: VerifyLimit;
+  /** Timeouts for slow or idle clients and a cap on open connections; DEFAULT_CONNECTION_LIMITS where not given. */
+  limits?: Partial<ConnectionLimits>;
+  /** How often an event stream re-checks that its caller may still read it (a revoked token's stream ends); default 2 s. */
+  streamRecheckMs?: number;
   /** `serve --demo`: the emulators the web app offers, per connector. */
   demo?: Record<string, DemoProvider>;
   /** How POST /syncs runs a sync: in this process (default), or on the queue (CREDPORT_QUEUE). */
@@ -52,8 +57,11 @@ const DEFAULT_WEB_ROOT = fileURLToPath(new URL('../web', import.meta.url));
 export async function createServer(options: ServerOptions): Promise<{ app: FastifyInstance; jobs: SyncJobs }> {
   const { credport } = options;
   const headers = securityHeaders({ frameAncestors: options.frameAncestors ?? [] });
+  const limits = connectionLimits(options.limits);
   const app = Fastify({
     bodyLimit: BODY_LIMIT,
+    // A slow or silent client is cut off, and connections are capped (see connection-limits.ts).
+    serverFactory: limitedServer(limits),
     // Unknown fields are refused by name, never stripped; nothing is coerced or defaulted behind the caller's back.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false } },
     // A `__proto__` key stays an own property, so the schema and the services refuse it under its own name.
@@ -105,7 +113,13 @@ export async function createServer(options: ServerOptions): Promise<{ app: Fasti
       await api.register(connectorRoutes(credport.registry, credport.outbound));
       await api.register(credentialRoutes(credport.credentials, verifyLimit));
       await api.register(configRoutes(credport.configs));
-      await api.register(syncRoutes(credport.syncs, jobs));
+      await api.register(
+        syncRoutes(credport.syncs, jobs, {
+          // A keepalive well within the idle timeout, so a quiet sync's stream is not cut as idle.
+          keepaliveMs: Math.min(15_000, Math.floor(limits.connectionTimeout / 3)),
+          recheckMs: options.streamRecheckMs ?? 2_000,
+        }),
+      );
       await api.register(auditRoutes(credport.audit));
       await api.register(tokenRoutes(credport.tokens));
       // The emulators `serve --demo` started, for the web app to offer; a 404 otherwise.
@@ -144,11 +158,14 @@ export async function createServer(options: ServerOptions): Promise<{ app: Fasti
   return { app, jobs };
 }
 
-/** Rate limits count per authenticated caller: the browser session, else the token, else (login) the address. */
+/**
+ * Rate limits count per authenticated caller: the browser session; a workspace token by its
+ * workspace (an admin who makes more tokens gets no more attempts, and one tenant's attempts do not
+ * use up another's); the server's own API token; else (login) the address.
+ */
 function callerKey(request: FastifyRequest): string {
   const caller = request.caller;
   if (caller?.kind === 'session') return `session:${caller.id}`;
-  // Each workspace token its own bucket: one tenant's attempts must not use up another's.
-  if (caller?.kind === 'token') return `token:${caller.id ?? 'server'}`;
+  if (caller?.kind === 'token') return caller.id ? `workspace:${request.access!.workspace}` : 'token:server';
   return `ip:${request.ip}`;
 }

@@ -20,6 +20,12 @@ declare module 'fastify' {
     caller?: { kind: 'token'; id?: string } | { kind: 'session'; id: string };
     /** The workspace and role the caller acts in: the server's API token and a browser session are admins of the default workspace. */
     access?: Access;
+    /**
+     * Whether the credentials this request came with still authenticate it (a token not revoked, a
+     * session not ended): asked again by a long-lived answer, an event stream. Absent: the server's
+     * own API token, which lives as long as the server.
+     */
+    stillAuthenticated?: () => Promise<boolean>;
   }
 }
 
@@ -47,6 +53,7 @@ export function registerRequestAuth(app: FastifyInstance, options: RequestAuthOp
       if (!scoped) return refuse(reply, 401, 'unauthenticated', 'the API token is not valid');
       request.caller = { kind: 'token', id: scoped.id };
       request.access = { workspace: scoped.workspace, role: scoped.role, confined: true };
+      request.stillAuthenticated = async () => (await options.tokens!.find(token!))?.id === scoped.id;
       return;
     }
     const session = request.cookies[SESSION_COOKIE];
@@ -56,6 +63,7 @@ export function registerRequestAuth(app: FastifyInstance, options: RequestAuthOp
     if (UNSAFE.has(request.method) && !sameOrigin(request)) return refuseCrossSite(reply);
     request.caller = { kind: 'session', id: session };
     request.access = OPERATOR;
+    request.stillAuthenticated = async () => options.sessions.valid(session);
   });
 }
 

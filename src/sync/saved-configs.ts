@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, realpath, stat } from 'node:fs/promises';
-import { basename, dirname, join, resolve, sep } from 'node:path';
-import { AccessScope, ForbiddenError } from '../access/access.js';
+import { readdir, stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { AccessScope } from '../access/access.js';
 import { InputError, NotFoundError } from '../errors.js';
 import type { DestinationConfig } from '../generated/destination.js';
 import type { SourceConfig } from '../generated/source.js';
@@ -12,6 +12,7 @@ import { printable } from '../text/printable.js';
 import { encodePathValue, templateParams } from './render-template.js';
 import { checkConcurrency } from './concurrency.js';
 import { checkRequirement } from './requirements.js';
+import { FileScope } from './file-scope.js';
 
 export interface CreateSourceInput {
   name: string;
@@ -80,13 +81,14 @@ export class SavedConfigs {
   private async addJsonlSource(name: string, input: CreateSourceInput): Promise<SourceConfig> {
     if (input.credentialId !== undefined) throw new InputError('a jsonl source reads local files and takes no credential', { field: 'credentialId' });
     if (input.path === undefined) throw new InputError('a jsonl source needs --path <folder or file>', { field: 'path' });
-    const path = await this.confined(resolve(input.path));
+    const files = this.files();
+    const path = await files.check(files.resolve(input.path));
     const info = await stat(path).catch(() => undefined);
-    if (!info) throw new InputError(`no such file or folder: ${printable(path, 120)}`, { field: 'path' });
+    if (!info) throw new InputError(`no such file or folder: ${printable(files.show(path), 120)}`, { field: 'path' });
     const available = info.isDirectory()
       ? (await readdir(path)).filter((f) => f.endsWith('.jsonl')).map((f) => f.slice(0, -'.jsonl'.length)).sort()
       : [basename(path).replace(/\.jsonl$/, '')];
-    const streams = pickStreams(available, input.streams, `the folder ${printable(path, 120)}`);
+    const streams = pickStreams(available, input.streams, `the folder ${printable(files.show(path), 120)}`);
     return this.saveSource({ id: newId('src'), name, connector: 'jsonl', path, streams, ...concurrencyOf(input), createdAt: new Date().toISOString() });
   }
 
@@ -105,7 +107,8 @@ export class SavedConfigs {
     if (input.connector === 'jsonl') {
       if (input.operations || input.mapping || input.params) throw new InputError('a jsonl destination writes files: it takes no operations, mapping or parameters', { field: 'operations' });
       if (input.credentialId !== undefined) await this.deps.credentials.show(input.credentialId);
-      const path = await this.confined(input.path === undefined ? join(this.filesRoot(), 'destinations', id) : resolve(input.path));
+      const files = this.files();
+      const path = await files.check(input.path === undefined ? join(files.base, 'destinations', id) : files.resolve(input.path));
       const destination: DestinationConfig = { id, workspace, name, connector: 'jsonl', path, createdAt, ...(input.credentialId ? { credentialId: input.credentialId } : {}) };
       await this.deps.destinations.put(id, destination);
       return destination;
@@ -155,30 +158,18 @@ export class SavedConfigs {
     return destination;
   }
 
-  /** Where a caller's JSONL files live by default: the home, or for a tenant's token its workspace's folder. */
-  private filesRoot(): string {
-    const access = this.scope.current();
-    return access.confined ? join(this.deps.home, 'workspaces', access.workspace) : this.deps.home;
+  /** Where the caller's JSONL files may be: anywhere for the operator, its workspace folder for a tenant's token. */
+  private files(): FileScope {
+    return FileScope.of(this.deps.home, this.scope.current());
   }
 
   /**
-   * A tenant's JSONL path must stay inside its workspace's folder, links resolved: checked before the
-   * path is looked at, so the answer says nothing of what exists elsewhere.
+   * A source or destination as this caller may see it: a tenant's JSONL path relative to its
+   * workspace folder (the server's own paths are not a tenant's business); the operator's as saved.
    */
-  private async confined(path: string): Promise<string> {
-    if (!this.scope.current().confined) return path;
-    const root = this.filesRoot();
-    const inside = (p: string) => p === root || p.startsWith(root + sep);
-    const refuse = () => new ForbiddenError(`a JSONL path of a workspace token must be inside ${root}`);
-    if (!inside(path)) throw refuse();
-    await mkdir(root, { recursive: true, mode: 0o700 });
-    // The nearest part that exists, with its links resolved, must still be inside.
-    const realRoot = await realpath(root);
-    let existing = path;
-    while (!(await stat(existing).catch(() => undefined))) existing = dirname(existing);
-    const real = await realpath(existing);
-    if (real !== realRoot && !real.startsWith(realRoot + sep)) throw refuse();
-    return path;
+  shown<T extends { path?: string }>(config: T): T {
+    const files = this.files();
+    return config.path === undefined || !files.root ? config : { ...config, path: files.show(config.path) };
   }
 
   listSources(): Promise<SourceConfig[]> {
@@ -230,6 +221,9 @@ export class SavedConfigs {
 function pickStreams(available: string[], wanted: string[] | undefined, where: string): SourceConfig['streams'] {
   if (available.length === 0) throw new InputError(`${where} has no streams to read`, { field: 'streams' });
   const streams = wanted?.length ? wanted : available;
+  // Each stream once: a stream named twice would be read (and counted) twice at every sync.
+  const twice = streams.find((s, i) => streams.indexOf(s) !== i);
+  if (twice !== undefined) throw new InputError(`stream "${printable(twice)}" is named more than once in streams; name each stream once`, { field: 'streams' });
   const unknown = streams.filter((s) => !available.includes(s));
   if (unknown.length > 0) throw new InputError(`unknown stream "${printable(unknown[0]!)}" for ${where} (streams: ${available.join(', ')})`, { field: 'streams' });
   return [...new Set(streams)] as SourceConfig['streams'];

@@ -57,7 +57,8 @@ export interface SyncJob {
   streams: StreamPlan[];
   fullRefresh: boolean;
   state: Collection<SyncState>;
-  rejects: { add(reject: Reject): Promise<void>; path: string; count: number };
+  /** `shown`: the path as the caller may see it (a tenant's, relative to its workspace folder). */
+  rejects: { add(reject: Reject): Promise<void>; path: string; shown?: string; count: number };
   onEvent: (event: SyncEvent) => void;
   /** Called once when the provider refuses the credential mid-sync. */
   onRejected: (error: ProviderRejectedError) => Promise<void>;
@@ -139,7 +140,7 @@ export async function runSync(job: SyncJob, counters: { rateLimited: number; ret
   const rate = job.rate?.();
   if (rate) summary.rate = rate;
   if (finished.length > 0) summary.finishedEarlier = finished;
-  if (summary.rejected > 0) summary.rejects = job.rejects.path;
+  if (summary.rejected > 0) summary.rejects = job.rejects.shown ?? job.rejects.path;
   job.onEvent({ event: 'finished', summary });
   return summary;
 }

@@ -12,6 +12,7 @@ import { gateFor, type RateGate } from '../http/rate-gate.js';
 import type { ConnectorRegistry } from '../registry/connector-registry.js';
 import type { Collection } from '../store/collection.js';
 import { printable } from '../text/printable.js';
+import { FileScope } from './file-scope.js';
 import { jsonlReader } from './readers/jsonl-reader.js';
 import { providerReader } from './readers/provider-reader.js';
 import { acquireLease, type LeaseRecord } from './destination-lease.js';
@@ -69,6 +70,9 @@ export class SyncService {
     const source = await this.deps.configs.source(sourceId);
     const destination = await this.deps.configs.destination(destinationId);
     const wanted = streams?.length ? streams : source.streams;
+    // Each stream once: a stream named twice would be read (and counted) twice.
+    const twice = wanted.find((s, i) => wanted.indexOf(s) !== i);
+    if (twice !== undefined) throw new InputError(`stream "${printable(twice)}" is named more than once in streams; name each stream once`, { field: 'streams' });
     const unknown = wanted.filter((s) => !source.streams.includes(s));
     if (unknown.length > 0) throw new InputError(`source ${source.id} does not read "${printable(unknown[0]!)}" (its streams: ${source.streams.join(', ')})`, { field: 'streams' });
     if (destination.operations) {
@@ -104,7 +108,9 @@ export class SyncService {
       source: readerClient ? await this.deps.credentials.show(source.credentialId!) : undefined,
       destination: writerClient ? await this.deps.credentials.show(destination.credentialId!) : undefined,
     };
-    const rejects = new RejectsFile(join(this.deps.home, 'syncs', `${source.id}__${destination.id}.rejects.jsonl`));
+    // A tenant's files (and its rejects) stay in its workspace folder, re-checked as each is opened.
+    const files = FileScope.of(this.deps.home, this.deps.access?.current());
+    const rejects = new RejectsFile(join(files.base, 'syncs', `${source.id}__${destination.id}.rejects.jsonl`), files);
     const shared = sharedOperations(destination, wanted);
 
     // Held before anything is planned: every checkpoint and ledger entry of the run is written fenced by it.
@@ -119,7 +125,7 @@ export class SyncService {
       }
       for (const name of wanted) {
         const clients = { reader: readerClient?.withEvents(streamEvents(name)), writer: writerClient?.withEvents(streamEvents(name)) };
-        plans.push(await this.plan(name, source, destination, tiles, clients, rejects, { ahead: concurrency, shared: shared.has(name), ledger }, (e) => onEvent(e)));
+        plans.push(await this.plan(name, source, destination, tiles, clients, rejects, { ahead: concurrency, shared: shared.has(name), ledger, files }, (e) => onEvent(e)));
       }
       // One budget per credential in this process, set by the sync that holds the destination: the
       // source's setting bounds its requests in flight; a destination on another credential keeps
@@ -159,7 +165,7 @@ export class SyncService {
     tiles: { source: CredentialTile | undefined; destination: CredentialTile | undefined },
     { reader: readerClient, writer: writerClient }: { reader: ProviderClient | undefined; writer: ProviderClient | undefined },
     rejects: RejectsFile,
-    { ahead, shared, ledger }: { ahead: number; shared: boolean; ledger: Collection<LedgerEntry> },
+    { ahead, shared, ledger, files }: { ahead: number; shared: boolean; ledger: Collection<LedgerEntry>; files: FileScope },
     onEvent: (event: SyncEvent) => void,
   ): Promise<StreamPlan> {
     const scopes: string[] = [];
@@ -174,8 +180,10 @@ export class SyncService {
       reader = (since) => providerReader({ client: readerClient, provider: connector.manifest.title, name, stream, since, onEvent, ahead });
     } else {
       const path = source.path!;
-      const file = (await stat(path)).isDirectory() ? join(path, `${name}.jsonl`) : path;
-      reader = () => jsonlReader(file);
+      const info = await stat(path).catch(() => undefined);
+      if (!info) throw new InputError(`no such file or folder: ${printable(files.show(path), 120)}`, { field: 'path' });
+      const file = info.isDirectory() ? join(path, `${name}.jsonl`) : path;
+      reader = () => jsonlReader(file, files);
     }
 
     let writer: StreamPlan['writer'];
@@ -202,7 +210,7 @@ export class SyncService {
           reject: (r) => rejects.add(r),
         });
     } else {
-      writer = (offset) => JsonlWriter.open(destination.path!, name, offset);
+      writer = (offset) => JsonlWriter.open(destination.path!, name, offset, files);
     }
     return { name, scopes, reader, writer, appendAcrossRuns: cursorField !== undefined, ...(cursorField ? { cursorField } : {}) };
   }

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -54,6 +54,21 @@ function expectExactlyOnce(ids: string[], count: number): void {
 const events = (stdout: string) => stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { event: string; [k: string]: unknown });
 
 describe('credport sync', () => {
+  it('refuses a stream named twice, naming the option, when a source is saved and when a sync runs (it was read twice)', async () => {
+    const folder = join(home, 'in');
+    await mkdir(folder);
+    await writeFile(join(folder, 'tags.jsonl'), '{"id":"t1"}\n');
+    const twice = await cli(['sources', 'add', 'jsonl', '--name', 'In', '--path', folder, '--streams', 'tags,tags']);
+    expect(twice.code).toBe(2);
+    expect(twice.stderr).toContain('stream "tags" is named more than once in streams');
+    const source = JSON.parse((await cli(['sources', 'add', 'jsonl', '--name', 'In', '--path', folder, '--json'])).stdout).id as string;
+    const destination = JSON.parse((await cli(['destinations', 'add', 'jsonl', '--name', 'Out', '--path', join(home, 'out'), '--json'])).stdout).id as string;
+    const result = await cli(['sync', source, '--to', destination, '--streams', 'tags,tags', '--json']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('stream "tags" is named more than once in streams');
+    await expect(readFile(join(home, 'out', 'tags.jsonl'))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
   it('reads every Front stream into JSONL, each record once, with JSON events for hosts', async () => {
     const { source, destination, path } = await setUp({ records: 230 });
     const result = await cli(['sync', source, '--to', destination, '--json']);

@@ -128,7 +128,7 @@ describe('what the tenancy review found', () => {
     const { mkdir, symlink, writeFile } = await import('node:fs/promises');
     const tenant: Access = { workspace: 'acme', role: 'editor', confined: true };
     const root = join(home, 'workspaces', 'acme');
-    const outside = (p: string) => expect(as(tenant, () => credport.configs.addDestination({ name: 'x', connector: 'jsonl', path: p }))).rejects.toMatchObject({ code: 'forbidden', message: `a JSONL path of a workspace token must be inside ${root}` });
+    const outside = (p: string) => expect(as(tenant, () => credport.configs.addDestination({ name: 'x', connector: 'jsonl', path: p }))).rejects.toMatchObject({ code: 'forbidden', message: 'a JSONL path of a workspace token must be inside its workspace folder (give it relative to that folder)' });
     await outside(join(home, 'acme-elsewhere'));
     await outside(join(root, '..', 'globex'));
     await outside('/etc');
@@ -138,7 +138,13 @@ describe('what the tenancy review found', () => {
     await writeFile(join(home, 'secret-out', 'tags.jsonl'), '{"id":"1"}\n');
     await mkdir(root, { recursive: true });
     await symlink(join(home, 'secret-out'), join(root, 'link'));
-    await expect(as(tenant, () => credport.configs.addSource({ name: 'x', connector: 'jsonl', path: join(root, 'link') }))).rejects.toMatchObject({ code: 'forbidden' });
+    const link = await as(tenant, () => credport.configs.addSource({ name: 'x', connector: 'jsonl', path: join(root, 'link') })).catch((e: Error) => e);
+    expect(link).toMatchObject({ code: 'forbidden', message: "link leads outside the workspace folder (a symbolic link); a workspace token's JSONL files stay inside it" });
+    // A tenant gives its paths relative to its folder, and is shown them so (never the server's own paths).
+    const relative = await as(tenant, () => credport.configs.addDestination({ name: 'rel', connector: 'jsonl', path: 'out' }));
+    expect(relative.path).toBe(join(root, 'out'));
+    expect((await as(tenant, async () => credport.configs.shown(relative))).path).toBe('out');
+    expect(credport.configs.shown(relative).path).toBe(join(root, 'out'));
     // Inside is fine, and the default destination folder is the workspace's.
     const dst = await as(tenant, () => credport.configs.addDestination({ name: 'mine', connector: 'jsonl' }));
     expect(dst.path?.startsWith(join(root, 'destinations'))).toBe(true);

@@ -124,7 +124,9 @@ describe('a source or destination that cannot work is refused by field and reaso
     const all = await credport.configs.addSource({ name: ' Files ', connector: 'jsonl', path: folder });
     expect(all).toMatchObject({ name: 'Files', streams: ['contacts', 'tags'], path: folder });
     expect(all).not.toHaveProperty('concurrency');
-    const one = await credport.configs.addSource({ name: 'One', connector: 'jsonl', path: join(folder, 'tags.jsonl'), streams: ['tags', 'tags'], concurrency: 2 });
+    // A stream named twice is refused by name (it was once quietly made one; a sync read it twice).
+    await expect(credport.configs.addSource({ name: 'One', connector: 'jsonl', path: join(folder, 'tags.jsonl'), streams: ['tags', 'tags'] })).rejects.toMatchObject({ field: 'streams', message: 'stream "tags" is named more than once in streams; name each stream once' });
+    const one = await credport.configs.addSource({ name: 'One', connector: 'jsonl', path: join(folder, 'tags.jsonl'), streams: ['tags'], concurrency: 2 });
     expect(one).toMatchObject({ streams: ['tags'], concurrency: 2 });
     const dst = await credport.configs.addDestination({ name: 'Front', connector: 'front', credentialId, operations: { tags: 'tags.create' } });
     expect(dst).not.toHaveProperty('mapping');

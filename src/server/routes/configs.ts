@@ -42,7 +42,10 @@ function configKindRoutes<Input>(app: FastifyInstance, kind: ConfigKind<Input>):
   });
 }
 
-/** Sources and destinations: saved configurations that point at a credential tile. */
+/**
+ * Sources and destinations: saved configurations that point at a credential tile. A tenant's token
+ * sees its JSONL paths relative to its workspace folder, never the server's own.
+ */
 export function configRoutes(configs: SavedConfigs) {
   return async (app: FastifyInstance): Promise<void> => {
     configKindRoutes<SourceCreateRequest>(app, {
@@ -51,9 +54,9 @@ export function configRoutes(configs: SavedConfigs) {
       schema: 'source',
       requestSchema: 'source-create-request',
       addSummary: 'Save a data source (its streams are checked against the credential)',
-      add: (input) => configs.addSource(input),
-      list: () => configs.listSources(),
-      get: (id) => configs.source(id),
+      add: async (input) => configs.shown(await configs.addSource(input)),
+      list: async () => (await configs.listSources()).map((c) => configs.shown(c)),
+      get: async (id) => configs.shown(await configs.source(id)),
       remove: (id) => configs.deleteSource(id),
     });
     configKindRoutes<DestinationCreateRequest>(app, {
@@ -62,9 +65,9 @@ export function configRoutes(configs: SavedConfigs) {
       schema: 'destination',
       requestSchema: 'destination-create-request',
       addSummary: 'Save a destination (a JSONL folder, or a provider written through a credential)',
-      add: (input) => configs.addDestination(input),
-      list: () => configs.listDestinations(),
-      get: (id) => configs.destination(id),
+      add: async (input) => configs.shown(await configs.addDestination(input)),
+      list: async () => (await configs.listDestinations()).map((c) => configs.shown(c)),
+      get: async (id) => configs.shown(await configs.destination(id)),
       remove: (id) => configs.deleteDestination(id),
     });
   };

@@ -5,10 +5,16 @@ import { problems, ref } from '../api-schemas.js';
 import type { NumberedEvent, SyncJobs } from '../sync-jobs.js';
 
 const idParam = { type: 'object', properties: { id: { type: 'string', maxLength: 64 } }, required: ['id'] } as const;
-const KEEPALIVE_MS = 15_000;
+
+export interface EventStreamOptions {
+  /** A comment line this often, so a quiet sync's stream is neither cut as idle nor by a proxy. */
+  keepaliveMs: number;
+  /** How often a stream asks whether its caller is still authenticated: a revoked token's stream ends. */
+  recheckMs: number;
+}
 
 /** Syncs in the background: start (202), state, live events (Server-Sent Events) and cancel. */
-export function syncRoutes(syncs: SyncService, jobs: SyncJobs) {
+export function syncRoutes(syncs: SyncService, jobs: SyncJobs, stream: EventStreamOptions = { keepaliveMs: 15_000, recheckMs: 2_000 }) {
   return async (app: FastifyInstance): Promise<void> => {
     const job = ref('sync-job');
     app.post<{ Body: SyncStartRequest }>('/syncs', {
@@ -44,11 +50,13 @@ export function syncRoutes(syncs: SyncService, jobs: SyncJobs) {
         reply.hijack();
         const raw = reply.raw;
         raw.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+        raw.flushHeaders(); // the client knows the stream is open before the first event
         let closed = false;
         const close = () => {
           if (closed) return;
           closed = true;
           clearInterval(keepalive);
+          clearInterval(recheck);
           subscription?.unsubscribe();
           raw.end();
         };
@@ -57,7 +65,18 @@ export function syncRoutes(syncs: SyncService, jobs: SyncJobs) {
           raw.write(`id: ${seq}\nevent: ${event.event}\ndata: ${JSON.stringify(event)}\n\n`);
           if (event.event === 'finished' || event.event === 'failed') setImmediate(close);
         };
-        const keepalive = setInterval(() => raw.write(': keepalive\n\n'), KEEPALIVE_MS);
+        const keepalive = setInterval(() => raw.write(': keepalive\n\n'), stream.keepaliveMs);
+        // The stream was authorised once, when it opened; a token revoked (or a session ended) since
+        // must not keep reading it. A failed check (the store unreachable) ends it too: the client may reconnect.
+        const stillAuthenticated = request.stillAuthenticated;
+        const recheck = stillAuthenticated
+          ? setInterval(() => {
+              stillAuthenticated().then(
+                (ok) => ok || close(),
+                () => close(),
+              );
+            }, stream.recheckMs)
+          : undefined;
         let subscription: { ended: boolean; unsubscribe: () => void } | undefined;
         subscription = jobs.subscribe(request.params.id, after, send);
         if (subscription.ended) setImmediate(close);

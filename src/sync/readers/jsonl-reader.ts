@@ -1,6 +1,6 @@
 import { constants, createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
-import { InputError } from '../../errors.js';
+import type { FileHandle } from 'node:fs/promises';
+import { FileScope } from '../file-scope.js';
 import type { Page, StreamReader } from '../stream-io.js';
 
 const PAGE = 100;
@@ -10,17 +10,16 @@ const MAX_LINE_BYTES = 16 * 1024 * 1024;
 /**
  * A JSONL file read in pages of 100 lines; the position is a byte offset, so a resumed sync
  * starts on the line after its checkpoint. A line that is not JSON becomes a reject naming its
- * row (never its content: the file may not be what it seems). Symbolic links are not followed.
+ * row (never its content: the file may not be what it seems). Symbolic links are not followed, and
+ * a tenant's file must still be inside its workspace folder when it is opened (the scope checks).
  */
-export function jsonlReader(file: string): StreamReader {
+export function jsonlReader(file: string, scope: FileScope = FileScope.operator): StreamReader {
   return {
     async *pages(from: string | null): AsyncGenerator<Page> {
       let offset = from === null ? 0 : Number(from);
-      const handle = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW).catch((error: NodeJS.ErrnoException) => {
-        throw new InputError(error.code === 'ELOOP' ? `${file} is a symbolic link; a jsonl source reads only regular files` : `${file} cannot be read (${error.code ?? 'error'})`, { field: 'path' });
-      });
-      // Rows are counted from the file's start, so a resumed sync names the same rows.
-      let row = offset > 0 ? await countLines(file, offset) : 0;
+      const handle = await scope.open(file, constants.O_RDONLY);
+      // Rows are counted from the file's start (through the same handle: the path may point elsewhere by now), so a resumed sync names the same rows.
+      let row = offset > 0 ? await countLines(handle, offset) : 0;
       let page = newPage();
       let parts: Buffer[] = []; // the current line so far, scanned once per chunk
       let partBytes = 0;
@@ -83,9 +82,9 @@ function addProblem(page: Page, row: number, problem: string): void {
   page.rows!.push(row);
 }
 
-async function countLines(file: string, end: number): Promise<number> {
+async function countLines(handle: FileHandle, end: number): Promise<number> {
   let lines = 0;
-  for await (const chunk of createReadStream(file, { start: 0, end: end - 1 }) as AsyncIterable<Buffer>) {
+  for await (const chunk of createReadStream('', { fd: handle.fd, start: 0, end: end - 1, autoClose: false }) as AsyncIterable<Buffer>) {
     for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) lines += 1;
   }
   return lines;

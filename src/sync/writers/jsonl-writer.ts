@@ -1,6 +1,8 @@
-import { type FileHandle, mkdir, open } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InputError } from '../../errors.js';
+import { FileScope } from '../file-scope.js';
 import type { StreamWriter, WriteOutcome } from '../stream-io.js';
 
 /**
@@ -8,7 +10,8 @@ import type { StreamWriter, WriteOutcome } from '../stream-io.js';
  * recorded, before the checkpoint moves: a sync killed between the two finds the page past the
  * checkpoint and cuts it off, so no record is written twice. A killed process loses nothing the
  * kernel already has, so pages are not fsynced one by one; a file shorter than its checkpoint (a
- * machine that lost power) is refused rather than padded.
+ * machine that lost power) is refused rather than padded. Records are the user's data: files are
+ * created 0600 and folders 0700, and a tenant's stay inside its workspace folder (the scope checks).
  */
 export class JsonlWriter implements StreamWriter {
   private constructor(
@@ -16,15 +19,15 @@ export class JsonlWriter implements StreamWriter {
     private offset: number,
   ) {}
 
-  static async open(dir: string, stream: string, offset: number): Promise<JsonlWriter> {
-    await mkdir(dir, { recursive: true });
+  static async open(dir: string, stream: string, offset: number, scope: FileScope = FileScope.operator): Promise<JsonlWriter> {
+    await scope.ensureDir(dir);
     const file = join(dir, `${stream}.jsonl`);
-    await (await open(file, 'a')).close(); // create it if missing, without touching its content
-    const handle = await open(file, 'r+');
+    // Created if missing, its content untouched until the truncate below; never through a link.
+    const handle = await scope.open(file, constants.O_RDWR | constants.O_CREAT, 0o600);
     const { size } = await handle.stat();
     if (size < offset) {
       await handle.close();
-      throw new InputError(`${file} is shorter than the sync's checkpoint (${size} < ${offset} bytes): it was changed outside credport; run the sync with --full-refresh`, { code: 'destination_changed' });
+      throw new InputError(`${scope.show(file)} is shorter than the sync's checkpoint (${size} < ${offset} bytes): it was changed outside credport; run the sync with --full-refresh`, { code: 'destination_changed' });
     }
     await handle.truncate(offset);
     return new JsonlWriter(handle, offset);
