@@ -8,14 +8,23 @@ export interface DestinationCreateRequest {
   connector: string;
   credentialId?: string;
   path?: string;
+  /**
+   * Stream -> operation (contacts -> contacts.create).
+   */
   operations?: {
     [k: string]: string;
   };
+  /**
+   * Per stream, body field (JSON pointer) -> record field (JSON pointer). Neither may have a __proto__, constructor or prototype segment.
+   */
   mapping?: {
     [k: string]: {
       [k: string]: string;
     };
   };
+  /**
+   * Values of the operations' path parameters (e.g. inbox_id).
+   */
   params?: {
     [k: string]: string;
   };
