@@ -95,7 +95,9 @@ describe('a destination mapping that names a prototype slot, sent by a workspace
       expect([body, answer.status]).toEqual([body, 400]);
       expect([body, answer.body.field]).toEqual([body, field]);
       expect(answer.body.code).toBe('invalid_input');
+      // Said by the schema (its x-pattern-message, after the refused key's pointer), before any service code runs.
       expect(answer.body.detail).toMatch(/__proto__, constructor or prototype/);
+      expect(answer.body.detail.startsWith(`${field} `)).toBe(true);
     }
     expect((await call('GET', '/api/v1/destinations')).body).toEqual([]);
     expectPrototypeClean();
