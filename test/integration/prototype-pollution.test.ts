@@ -103,6 +103,16 @@ describe('a destination mapping that names a prototype slot, sent by a workspace
     expectPrototypeClean();
   });
 
+  it('refuses a source whose stream is named like a prototype slot', async () => {
+    const credentialId = await acmeFrontCredential();
+    for (const stream of ['__proto__', 'constructor', 'prototype']) {
+      const answer = await call('POST', '/api/v1/sources', { body: { name: 'S', connector: 'front', credentialId, streams: ['tags', stream] } });
+      expect([stream, answer.status, answer.body.field]).toEqual([stream, 400, '/streams/1']);
+      expect(answer.body.detail).toBe("/streams/1 must not be __proto__, constructor or prototype (they name members of every object's prototype)");
+    }
+    expect((await call('GET', '/api/v1/sources')).body).toEqual([]);
+  });
+
   it('still accepts an ordinary mapping, and pointers that only spell a slot inside a longer key', async () => {
     const credentialId = await acmeFrontCredential();
     const saved = await call('POST', '/api/v1/destinations', {
