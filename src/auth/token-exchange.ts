@@ -2,7 +2,7 @@ import got from 'got';
 import type { ErrorEnvelope, TokenExchangeConfig } from '../generated/connector-manifest.js';
 import { describeHttpError } from '../http/describe-http-error.js';
 import { ProviderUnavailableError } from '../errors.js';
-import { getPointer } from '../registry/inline-refs.js';
+import { getPointer } from '../text/json-pointer.js';
 import type { GuardedAgents } from '../http/outbound-policy.js';
 import type { AuthStrategy } from './auth-strategy.js';
 import { createBearerAuth } from './bearer.js';

@@ -445,7 +445,9 @@ function regionalBaseUrl(connector: Connector, values: Record<string, unknown>):
   const regions = connector.manifest.http.regions;
   if (!regions) return undefined;
   const domain = regions.domainField ? values[regions.domainField] : undefined;
-  const url = typeof domain === 'string' && domain !== '' ? `https://${domain}` : regions.urls[String(values[regions.field])];
+  const region = String(values[regions.field]);
+  // Own keys only: a region named like a member of every object's prototype is no region.
+  const url = typeof domain === 'string' && domain !== '' ? `https://${domain}` : Object.hasOwn(regions.urls, region) ? regions.urls[region] : undefined;
   return url === undefined || url === connector.manifest.http.baseUrl ? undefined : checkBaseUrl(url);
 }
 

@@ -3,7 +3,7 @@ import type { CredentialIdentity } from '../generated/credential-tile.js';
 import { redactSecrets } from '../http/redact.js';
 import type { ProviderClient } from '../http/provider-client.js';
 import type { Connector } from '../registry/connector.js';
-import { getPointer } from '../registry/inline-refs.js';
+import { getPointer } from '../text/json-pointer.js';
 import { terminalSafe } from '../text/terminal-safe.js';
 
 /**

@@ -11,14 +11,23 @@ export interface DestinationCreateRequest {
    * jsonl: the folder for the files; a workspace token's is relative to its workspace folder (and must stay inside it).
    */
   path?: string;
+  /**
+   * Stream -> operation (contacts -> contacts.create).
+   */
   operations?: {
     [k: string]: string;
   };
+  /**
+   * Per stream, body field (JSON pointer) -> record field (JSON pointer). Neither may have a __proto__, constructor or prototype segment.
+   */
   mapping?: {
     [k: string]: {
       [k: string]: string;
     };
   };
+  /**
+   * Values of the operations' path parameters (e.g. inbox_id).
+   */
   params?: {
     [k: string]: string;
   };

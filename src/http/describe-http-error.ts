@@ -1,7 +1,7 @@
 import { HTTPError, ParseError, RequestError, TimeoutError } from 'got';
 import { CredportError, ProviderRejectedError, ProviderUnavailableError } from '../errors.js';
 import type { ErrorEnvelope } from '../generated/connector-manifest.js';
-import { getPointer } from '../registry/inline-refs.js';
+import { getPointer } from '../text/json-pointer.js';
 import { printable } from '../text/printable.js';
 import { terminalSafe } from '../text/terminal-safe.js';
 import { redactSecrets } from './redact.js';

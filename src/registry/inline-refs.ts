@@ -1,5 +1,6 @@
 // Form renderers (react-jsonschema-form and friends) read one self-contained schema, while
 // schemas/ shares definitions across files. This inlines every $ref against the schemas we know.
+import { getPointer } from '../text/json-pointer.js';
 
 export type JsonObject = { [key: string]: unknown };
 
@@ -35,14 +36,5 @@ function resolve(ref: string, baseId: string, known: Map<string, JsonObject>, ro
   return { target, targetRoot, targetBase: documentId };
 }
 
-/** RFC 6901 JSON pointer lookup; undefined when any step is missing. */
-export function getPointer(document: unknown, pointer: string): unknown {
-  if (pointer === '') return document;
-  let current: unknown = document;
-  for (const raw of pointer.split('/').slice(1)) {
-    const key = raw.replace(/~1/g, '/').replace(/~0/g, '~');
-    if (current === null || typeof current !== 'object' || !Object.hasOwn(current, key)) return undefined;
-    current = (current as JsonObject)[key];
-  }
-  return current;
-}
+// The one JSON-pointer reader lives in text/json-pointer.ts; re-exported for older importers.
+export { getPointer } from '../text/json-pointer.js';

@@ -4,6 +4,7 @@ import type { Ajv, ErrorObject, ValidateFunction } from 'ajv';
 import type { ConnectorManifest, OperationConfig } from '../generated/connector-manifest.js';
 import type { Connector } from './connector.js';
 import { inlineRefs, type JsonObject } from './inline-refs.js';
+import { escapeSegment } from '../text/json-pointer.js';
 
 /** A connector folder that cannot be used; names the file and, where known, the JSON path. */
 export class ManifestError extends Error {
@@ -114,7 +115,9 @@ function describeSchemaErrors(errors: ErrorObject[]): string {
   return errors
     .slice(0, 5)
     .map((e) => {
-      const path = e.instancePath || '/';
+      // A key refused by propertyNames (a stream named "constructor") is named by its own pointer.
+      const key = (e as ErrorObject & { propertyName?: string }).propertyName;
+      const path = key === undefined ? e.instancePath || '/' : `${e.instancePath}/${escapeSegment(key)}`;
       if (e.keyword === 'additionalProperties') return `${path}: unknown property "${String(e.params.additionalProperty)}"`;
       if (e.keyword === 'required') return `${path}: missing property "${String(e.params.missingProperty)}"`;
       return `${path}: ${e.message ?? 'is not valid'}`;

@@ -4,9 +4,11 @@ import cookie from '@fastify/cookie';
 import rateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
+import type { Ajv } from 'ajv';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Credport } from '../open-credport.js';
 import { VERSION } from '../package-info.js';
+import { ANNOTATION_KEYWORDS } from '../registry/create-ajv.js';
 import { addSharedSchemas } from './api-schemas.js';
 import { connectionLimits, type ConnectionLimits, limitedServer } from './connection-limits.js';
 import type { DemoProvider } from './demo-providers.js';
@@ -63,7 +65,11 @@ export async function createServer(options: ServerOptions): Promise<{ app: Fasti
     // A slow or silent client is cut off, and connections are capped (see connection-limits.ts).
     serverFactory: limitedServer(limits),
     // Unknown fields are refused by name, never stripped; nothing is coerced or defaulted behind the caller's back.
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false } },
+    // verbose: a refused pattern's answer can say the schema's own x-pattern-message, not the regular expression.
+    ajv: {
+      customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, verbose: true },
+      plugins: [(ajv: Ajv) => ANNOTATION_KEYWORDS.reduce((a, keyword) => a.addKeyword({ keyword, schemaType: 'string' }), ajv)],
+    },
     // A `__proto__` key stays an own property, so the schema and the services refuse it under its own name.
     onProtoPoisoning: 'ignore',
     onConstructorPoisoning: 'ignore',

@@ -29,13 +29,16 @@ export function problemFor(error: unknown, body?: unknown): ApiProblem {
     if ((error instanceof ProviderRejectedError || error instanceof ProviderUnavailableError) && error.status) problem.providerStatus = error.status;
     return problem;
   }
-  const fastify = error as { statusCode?: number; code?: string; validation?: { instancePath: string; message?: string; params?: Record<string, unknown> }[]; validationContext?: string; message?: string };
+  const fastify = error as { statusCode?: number; code?: string; validation?: ValidationError[]; validationContext?: string; message?: string };
   if (fastify?.validation) {
     const first = fastify.validation[0];
     const extra = first?.params?.additionalProperty;
-    const path = `${first?.instancePath ?? ''}${typeof extra === 'string' ? `/${escapePointer(extra)}` : ''}`;
+    // A key refused by propertyNames (a "/__proto__/x" mapping entry) is named by its own pointer.
+    const key = typeof extra === 'string' ? extra : first?.propertyName;
+    const path = `${first?.instancePath ?? ''}${typeof key === 'string' ? `/${escapePointer(key)}` : ''}`;
     const where = fastify.validationContext === 'body' ? path || '/' : `${fastify.validationContext}${path}`;
-    const said = typeof extra === 'string' ? `unknown field "${extra.slice(0, 40)}"` : (first?.message ?? 'is not valid');
+    const patternMessage = first?.keyword === 'pattern' ? first.parentSchema?.['x-pattern-message'] : undefined;
+    const said = typeof extra === 'string' ? `unknown field "${extra.slice(0, 40)}"` : typeof patternMessage === 'string' ? patternMessage : (first?.message ?? 'is not valid');
     return { type: 'https://credport.dev/problems/invalid_input', title: TITLES[400]!, status: 400, detail: `${where} ${said}`, code: 'invalid_input', exitCode: ExitCode.badInput, field: where };
   }
   const status = typeof fastify?.statusCode === 'number' && fastify.statusCode >= 400 && fastify.statusCode < 500 ? fastify.statusCode : 500;
@@ -43,6 +46,17 @@ export function problemFor(error: unknown, body?: unknown): ApiProblem {
   const detail = status === 500 ? 'internal error' : (FASTIFY_SAYS[fastify.code ?? ''] ?? TITLES[status] ?? 'bad request');
   const code = status === 500 ? 'internal' : (FASTIFY_CODES[status] ?? 'invalid_input');
   return { type: `https://credport.dev/problems/${code}`, title: TITLES[status] ?? 'Bad request', status, detail, code, exitCode: status === 500 ? ExitCode.internal : ExitCode.badInput };
+}
+
+/** What ajv (verbose) says of one refusal; the refused value itself (`data`) is never echoed. */
+interface ValidationError {
+  keyword?: string;
+  instancePath: string;
+  message?: string;
+  params?: Record<string, unknown>;
+  /** Set on an error inside propertyNames: the key that was refused. */
+  propertyName?: string;
+  parentSchema?: Record<string, unknown>;
 }
 
 /** The credport code of a status Fastify or a plugin answered with. */

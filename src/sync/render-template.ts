@@ -1,4 +1,4 @@
-import { getPointer } from '../registry/inline-refs.js';
+import { getPointer } from '../text/json-pointer.js';
 
 /**
  * "{/handles/0/handle}" reads the body, "{inbox_id}" a destination parameter. Undefined when a
@@ -7,7 +7,8 @@ import { getPointer } from '../registry/inline-refs.js';
 export function renderTemplate(template: string, body: unknown, params: Record<string, string>, encode: (s: string) => string = (s) => s): string | undefined {
   let missing = false;
   const out = template.replace(/\{([^}]+)\}/g, (_m, name: string) => {
-    const value = name.startsWith('/') ? getPointer(body, name) : params[name];
+    // Own parameters only: "{constructor}" must not find Object's.
+    const value = name.startsWith('/') ? getPointer(body, name) : Object.hasOwn(params, name) ? params[name] : undefined;
     if ((typeof value !== 'string' || value === '') && typeof value !== 'number') {
       missing = true;
       return '';

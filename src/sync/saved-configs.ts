@@ -8,6 +8,7 @@ import type { SourceConfig } from '../generated/source.js';
 import type { ConnectorRegistry } from '../registry/connector-registry.js';
 import type { CredentialService } from '../credentials/credential-service.js';
 import type { Collection } from '../store/collection.js';
+import { checkPointer, formatPointer, isSafeKey } from '../text/json-pointer.js';
 import { printable } from '../text/printable.js';
 import { encodePathValue, templateParams } from './render-template.js';
 import { checkConcurrency } from './concurrency.js';
@@ -149,6 +150,7 @@ export class SavedConfigs {
           throw new InputError(`mapping entries are JSON pointers, "/body/field": "/record/field" (stream ${printable(stream)}, entry "${printable(target)}")`, { field: 'mapping' });
         }
       }
+      checkMapping(stream, pointers);
       mapping[stream] = pointers;
     }
     const destination: DestinationConfig = { id, workspace, name, connector: connector.id, credentialId: tile.id, operations, createdAt };
@@ -221,6 +223,7 @@ export class SavedConfigs {
 function pickStreams(available: string[], wanted: string[] | undefined, where: string): SourceConfig['streams'] {
   if (available.length === 0) throw new InputError(`${where} has no streams to read`, { field: 'streams' });
   const streams = wanted?.length ? wanted : available;
+  checkStreamNames(streams, 'streams');
   // Each stream once: a stream named twice would be read (and counted) twice at every sync.
   const twice = streams.find((s, i) => streams.indexOf(s) !== i);
   if (twice !== undefined) throw new InputError(`stream "${printable(twice)}" is named more than once in streams; name each stream once`, { field: 'streams' });
@@ -229,8 +232,33 @@ function pickStreams(available: string[], wanted: string[] | undefined, where: s
   return [...new Set(streams)] as SourceConfig['streams'];
 }
 
-/** Names that are slots of every object's prototype: as keys of saved maps they would be read back as Object's own members. */
-const PROTOTYPE_KEYS: readonly string[] = ['__proto__', 'constructor', 'prototype'];
+/**
+ * Stream names key the sync state, the operations and the mapping: one naming a prototype slot
+ * (a `__proto__.jsonl` file, a saved source of an older release) would read or set Object's members.
+ */
+export function checkStreamNames(streams: readonly string[], field: string): void {
+  const bad = streams.find((stream) => !isSafeKey(stream));
+  if (bad !== undefined) throw new InputError(`"${bad}" cannot be a stream name (${field})`, { field });
+}
+
+/**
+ * One stream's mapping, body pointer -> record pointer: both sides well-formed pointers with no
+ * `__proto__`, `constructor` or `prototype` segment (json-pointer.ts's guard, the same one that
+ * refuses them again when a record is mapped). The field named is the entry's JSON pointer in the
+ * request body, e.g. /mapping/tags/~1__proto__~1baseUrl.
+ */
+export function checkMapping(stream: string, pointers: Readonly<Record<string, unknown>>): void {
+  const field = (target: string) => formatPointer(['mapping', stream, target]);
+  if (!isSafeKey(stream)) throw new InputError(`"${stream}" cannot be a stream name (mapping)`, { field: 'mapping' });
+  for (const [target, source] of Object.entries(pointers)) {
+    if (typeof source !== 'string') throw new InputError(`mapping "${printable(stream)}" entry "${printable(target)}" must be a JSON pointer`, { field: field(target) });
+    const problem = checkPointer(target) ?? checkPointer(source);
+    if (problem !== undefined) {
+      const side = checkPointer(target) !== undefined ? `body field "${printable(target)}"` : `record field "${printable(source)}" (for body field "${printable(target)}")`;
+      throw new InputError(`mapping of stream ${printable(stream)}, ${side}: ${problem}`, { field: field(target) });
+    }
+  }
+}
 
 /**
  * A caller's map (stream -> operation, parameters, a mapping) checked and copied entry by entry with
@@ -245,7 +273,7 @@ function callerMap(value: unknown, field: string, what: string, values: 'string'
   if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new InputError(`${field} must be an object`, { field });
   const entries = Object.entries(value);
   for (const [key, item] of entries) {
-    if (PROTOTYPE_KEYS.includes(key)) throw new InputError(`"${key}" cannot be ${what} name (${field})`, { field });
+    if (!isSafeKey(key)) throw new InputError(`"${key}" cannot be ${what} name (${field})`, { field });
     const ok = values === 'string' ? typeof item === 'string' : item !== null && typeof item === 'object' && !Array.isArray(item);
     if (!ok) throw new InputError(`${field} "${printable(key)}" must be ${values === 'string' ? 'a string' : 'an object'}`, { field });
   }

@@ -85,8 +85,8 @@ export async function runSync(job: SyncJob, counters: { rateLimited: number; ret
   const run: RunState = interrupted ?? { id: randomUUID(), status: 'running', startedAt: new Date().toISOString() };
   const state: SyncState = { run, streams: { ...(saved?.streams ?? {}) }, updatedAt: new Date().toISOString() };
   const names = job.streams.map((s) => s.name);
-  const finished = names.filter((name) => doneInRun(state.streams[name], run));
-  const resumed = names.filter((name) => state.streams[name]?.status === 'running');
+  const finished = names.filter((name) => doneInRun(streamState(state, name), run));
+  const resumed = names.filter((name) => streamState(state, name)?.status === 'running');
   const concurrency = Math.max(1, Math.floor(job.concurrency ?? 1));
   job.onEvent({ event: 'started', source: job.sourceId, destination: job.destinationId, run: run.id, resumedRun: interrupted !== undefined, streams: names, resumed, skipped: finished, concurrency });
   const summary: SyncSummary = { source: job.sourceId, destination: job.destinationId, streams: {}, records: 0, pages: 0, sent: 0, rejected: 0, skipped: 0, rateLimited: 0, retries: 0, ms: 0 };
@@ -105,7 +105,7 @@ export async function runSync(job: SyncJob, counters: { rateLimited: number; ret
     job.streams.map((plan) =>
       slots(async (): Promise<StreamState | undefined> => {
         if (stopped.failure) return undefined;
-        const previous = state.streams[plan.name];
+        const previous = streamState(state, plan.name);
         if (previous && doneInRun(previous, run)) return previous;
         try {
           if (job.signal?.aborted) throw new SyncCancelledError(undefined);
@@ -161,12 +161,17 @@ function checkpointSaver(job: SyncJob, state: SyncState): () => Promise<void> {
   };
 }
 
+/** A stream's saved state: own keys only, so a stream named like an inherited member ("toString") starts fresh. */
+function streamState(state: SyncState, name: string): StreamState | undefined {
+  return Object.hasOwn(state.streams, name) ? state.streams[name] : undefined;
+}
+
 function doneInRun(stream: StreamState | undefined, run: RunState): boolean {
   return stream?.status === 'done' && stream.run === run.id;
 }
 
 async function syncStream(job: SyncJob, plan: StreamPlan, state: SyncState, save: () => Promise<void>, stopped: AbortSignal): Promise<StreamState> {
-  const previous = state.streams[plan.name];
+  const previous = streamState(state, plan.name);
   // A running stream resumes where its checkpoint says; otherwise a new run starts: incremental
   // streams read from the newest cursor, the others are read again whole.
   const resume = previous?.status === 'running';
@@ -219,7 +224,8 @@ async function syncStream(job: SyncJob, plan: StreamPlan, state: SyncState, save
 }
 
 async function checkpoint(job: SyncJob, state: SyncState, save: () => Promise<void>, name: string, st: StreamState): Promise<void> {
-  state.streams[name] = { ...st };
+  // Defined, not assigned: even a stream named "__proto__" stays an own key, never the object's prototype.
+  Object.defineProperty(state.streams, name, { value: { ...st }, writable: true, enumerable: true, configurable: true });
   await save();
   job.onEvent({ event: 'checkpoint', stream: name, pages: st.pages, records: st.records, offset: st.offset });
 }
@@ -231,17 +237,22 @@ async function checkpoint(job: SyncJob, state: SyncState, save: () => Promise<vo
  */
 function notAfter(record: unknown, field: string, since: number | string | undefined): boolean {
   if (since === undefined) return false;
-  const value = (record as Record<string, unknown>)?.[field];
+  const value = ownField(record, field);
   return typeof value === typeof since && (value as number | string) <= since;
 }
 
 function newest(records: unknown[], field: string, current: number | string | undefined): number | string | undefined {
   let best = current;
   for (const record of records) {
-    const value = (record as Record<string, unknown>)?.[field];
+    const value = ownField(record, field);
     if ((typeof value === 'number' || typeof value === 'string') && (best === undefined || value > best)) best = value;
   }
   return best;
+}
+
+/** A record's own field: never a member its prototype lends it. */
+function ownField(record: unknown, field: string): unknown {
+  return record !== null && typeof record === 'object' && Object.hasOwn(record, field) ? (record as Record<string, unknown>)[field] : undefined;
 }
 
 async function describeFailure(job: SyncJob, error: unknown, plan: StreamPlan | undefined): Promise<CredportError> {

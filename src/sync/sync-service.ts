@@ -20,7 +20,7 @@ import type { SharedWindows } from '../http/shared-window.js';
 import { RejectsFile } from './rejects-file.js';
 import { checkConcurrency } from './concurrency.js';
 import { checkRequirement } from './requirements.js';
-import type { SavedConfigs } from './saved-configs.js';
+import { checkMapping, checkStreamNames, type SavedConfigs } from './saved-configs.js';
 import type { SyncEvent, SyncRate, SyncSummary } from './sync-events.js';
 import { runSync, type StreamPlan, type SyncState } from './sync-engine.js';
 import { JsonlWriter } from './writers/jsonl-writer.js';
@@ -75,8 +75,9 @@ export class SyncService {
     if (twice !== undefined) throw new InputError(`stream "${printable(twice)}" is named more than once in streams; name each stream once`, { field: 'streams' });
     const unknown = wanted.filter((s) => !source.streams.includes(s));
     if (unknown.length > 0) throw new InputError(`source ${source.id} does not read "${printable(unknown[0]!)}" (its streams: ${source.streams.join(', ')})`, { field: 'streams' });
+    checkSaved(destination, wanted);
     if (destination.operations) {
-      const unmapped = wanted.filter((s) => !destination.operations![s]);
+      const unmapped = wanted.filter((s) => !Object.hasOwn(destination.operations!, s) || !destination.operations![s]);
       if (unmapped.length > 0) {
         throw new InputError(`destination ${destination.id} has no operation for stream ${unmapped.join(', ')} (it writes: ${Object.keys(destination.operations).join(', ')}); pick streams with --streams`, { field: 'streams' });
       }
@@ -202,7 +203,7 @@ export class SyncService {
           operationName,
           operation: operation.config,
           validate: operation.validate,
-          mapping: destination.mapping?.[name],
+          mapping: destination.mapping && Object.hasOwn(destination.mapping, name) ? destination.mapping[name] : undefined,
           params: destination.params ?? {},
           ledger,
           ledgerScope: destination.id,
@@ -213,6 +214,22 @@ export class SyncService {
       writer = (offset) => JsonlWriter.open(destination.path!, name, offset, files);
     }
     return { name, scopes, reader, writer, appendAcrossRuns: cursorField !== undefined, ...(cursorField ? { cursorField } : {}) };
+  }
+}
+
+/**
+ * A source or destination saved by an older release, before names and pointers were checked on
+ * save, is checked again before it runs: a stream named like a prototype slot, or a mapping whose
+ * pointer has a `__proto__`, `constructor` or `prototype` segment, stops the sync before any request.
+ */
+function checkSaved(destination: DestinationConfig, streams: string[]): void {
+  checkStreamNames(streams, 'streams');
+  try {
+    checkStreamNames(Object.keys(destination.operations ?? {}), 'operations');
+    for (const [stream, pointers] of Object.entries(destination.mapping ?? {})) checkMapping(stream, pointers);
+  } catch (error) {
+    if (!(error instanceof InputError)) throw error;
+    throw new InputError(`destination ${destination.id} cannot be used: ${error.message}; delete it and add it again`, { ...(error.field ? { field: error.field } : {}) });
   }
 }
 

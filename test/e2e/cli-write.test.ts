@@ -250,6 +250,25 @@ describe('Front as a sync destination', () => {
     expect(posts()[0]!.body).toEqual({ name: 'Mapped Person', handles: [{ source: 'email', handle: 'mapped@example.com' }] });
   });
 
+  it('refuses a --map file whose pointers reach a prototype slot (issue 21), naming the entry, and saves nothing', async () => {
+    emulator = await new FrontEmulator().start();
+    const credential = json(await cli(['credentials', 'add', 'front', '--name', 'Front', '--base-url', emulator.url, '--secret-stdin', '--json'], [...emulator.tokens][0]!)).id;
+    const hostile: [string, string][] = [
+      ['{"tags": {"/__proto__/baseUrl": "/name"}}', 'mapping of stream tags, body field "/__proto__/baseUrl": "__proto__" cannot be a segment of a JSON pointer'],
+      ['{"tags": {"/constructor/prototype/baseUrl": "/name"}}', 'body field "/constructor/prototype/baseUrl": "constructor" cannot be a segment'],
+      ['{"tags": {"/name": "/a/prototype"}}', 'record field "/a/prototype" (for body field "/name"): "prototype" cannot be a segment'],
+      ['{"__proto__": {"/name": "/name"}}', '"__proto__" cannot be a stream name (mapping)'],
+    ];
+    const mapFile = join(home, 'map.json');
+    for (const [map, message] of hostile) {
+      await writeFile(mapFile, map);
+      const refused = await cli(['destinations', 'add', 'front', '--name', 'F', '--credential', credential, '--operation', 'tags=tags.create', '--map', mapFile]);
+      expect([map, refused.code]).toEqual([map, 2]);
+      expect(refused.stderr).toContain(message);
+    }
+    expect(json(await cli(['destinations', 'list', '--json']))).toEqual([]);
+  });
+
   it('refuses a destination with an unknown operation, a missing path parameter, or a credential of another connector', async () => {
     emulator = await new FrontEmulator().start();
     const credential = json(await cli(['credentials', 'add', 'front', '--name', 'Front', '--base-url', emulator.url, '--secret-stdin', '--json'], [...emulator.tokens][0]!)).id;

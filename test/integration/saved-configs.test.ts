@@ -66,6 +66,38 @@ describe('destination maps from a caller (issue 13, item 3): odd keys are refuse
   });
 });
 
+describe('mapping pointers and stream names that reach a prototype slot (issue 21, item 1): refused by the service, whoever calls it', () => {
+  it.each([
+    ['/__proto__/baseUrl', '/name', '/mapping/tags/~1__proto__~1baseUrl', 'body field "/__proto__/baseUrl": "__proto__" cannot be a segment of a JSON pointer'],
+    ['/constructor/prototype/baseUrl', '/name', '/mapping/tags/~1constructor~1prototype~1baseUrl', '"constructor" cannot be a segment'],
+    ['/a/prototype', '/name', '/mapping/tags/~1a~1prototype', '"prototype" cannot be a segment'],
+    ['/name', '/__proto__', '/mapping/tags/~1name', 'record field "/__proto__" (for body field "/name"): "__proto__" cannot be a segment'],
+    ['/name', '/x/constructor/prototype', '/mapping/tags/~1name', 'record field "/x/constructor/prototype"'],
+    ['/name', '/a~2', '/mapping/tags/~1name', 'must be written ~0'],
+  ])('refuses the entry %j: %j, naming it by its pointer in the body', async (target, source, field, message) => {
+    const error = await credport.configs.addDestination({ name: 'D', connector: 'front', credentialId, operations: { tags: 'tags.create' }, mapping: { tags: { '/name': '/name', [target]: source } } }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InputError);
+    expect(error).toMatchObject({ field, exitCode: 2 });
+    expect((error as Error).message).toContain('mapping of stream tags, ');
+    expect((error as Error).message).toContain(message);
+    expect(await credport.configs.listDestinations()).toEqual([]);
+    expect(({} as { baseUrl?: unknown }).baseUrl).toBeUndefined();
+  });
+
+  it('refuses a stream named like a prototype slot, given or found as a file, for a source too', async () => {
+    const folder = join(home, 'slots');
+    await mkdir(folder, { recursive: true });
+    await writeFile(join(folder, 'tags.jsonl'), '{"name":"a"}\n');
+    await writeFile(join(folder, '__proto__.jsonl'), '{"name":"b"}\n');
+    await expect(credport.configs.addSource({ name: 'S', connector: 'jsonl', path: folder })).rejects.toMatchObject({ field: 'streams', message: '"__proto__" cannot be a stream name (streams)' });
+    await expect(credport.configs.addSource({ name: 'S', connector: 'jsonl', path: folder, streams: ['tags', '__proto__'] })).rejects.toMatchObject({ field: 'streams' });
+    await expect(credport.configs.addSource({ name: 'S', connector: 'front', credentialId, streams: ['constructor'] })).rejects.toMatchObject({ field: 'streams', message: '"constructor" cannot be a stream name (streams)' });
+    expect(await credport.configs.listSources()).toEqual([]);
+    // Only the file that is a slot's name is in the way: the rest of the folder can still be picked.
+    expect(await credport.configs.addSource({ name: 'S', connector: 'jsonl', path: folder, streams: ['tags'] })).toMatchObject({ streams: ['tags'] });
+  });
+});
+
 describe('a source or destination that cannot work is refused by field and reason, and nothing is saved', () => {
   let folder: string;
   let frontline: string;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { mapRecord } from '../../src/sync/map-record.js';
+import { PointerError } from '../../src/text/json-pointer.js';
 import { checkRequirement } from '../../src/sync/requirements.js';
 import type { CredentialTile } from '../../src/generated/credential-tile.js';
 
@@ -46,6 +47,39 @@ describe("a destination's mapping", () => {
     for (const record of [null, 'text', 5, [1, 2]]) expect(mapRecord(record, { '/a': '/b' })).toBe(record);
     const record = { a: 1 };
     expect(mapRecord(record, undefined)).toBe(record);
+  });
+});
+
+describe('a hostile mapping (issue 21: "/__proto__/baseUrl" set Object.prototype.baseUrl for the whole process)', () => {
+  const before = Object.getOwnPropertyNames(Object.prototype).sort();
+  const record = JSON.parse('{"name":"tag","url":"https://attacker.example","__proto__":{"baseUrl":"https://attacker.example"},"constructor":{"prototype":{"x":1}}}');
+  const hostile: Record<string, string>[] = [
+    { '/__proto__/baseUrl': '/url' },
+    { '/constructor/prototype/baseUrl': '/url' },
+    { '/prototype/baseUrl': '/url' },
+    { '/a/__proto__/baseUrl': '/url' },
+    { '/handles/0/constructor/prototype': '/url' },
+    { '/__proto__': '/url' },
+    { '/name': '/__proto__' },
+    { '/name': '/__proto__/baseUrl' },
+    { '/name': '/constructor/prototype/x' },
+    { '/name': '/a/prototype' },
+    { '/name': '/name', '/x/__proto__/y': '/url' }, // one bad entry among good ones
+  ];
+
+  it.each(hostile)('refuses %j, setting nothing on any prototype', (mapping) => {
+    expect(() => mapRecord(record, mapping)).toThrow(PointerError);
+    expect(Object.getOwnPropertyNames(Object.prototype).sort()).toEqual(before);
+    expect(({} as { baseUrl?: unknown }).baseUrl).toBeUndefined();
+    expect((Object as unknown as { baseUrl?: unknown }).baseUrl).toBeUndefined();
+  });
+
+  it('builds the body on an object with no prototype, keeping a record\'s own "__proto__" field as a plain field', () => {
+    const body = mapRecord(record, { '/title': '/name' }) as Record<string, unknown>;
+    expect(Object.getPrototypeOf(body)).toBeNull();
+    expect(Object.hasOwn(body, '__proto__')).toBe(true);
+    expect(JSON.parse(JSON.stringify(body))).toEqual(JSON.parse('{"url":"https://attacker.example","__proto__":{"baseUrl":"https://attacker.example"},"constructor":{"prototype":{"x":1}},"title":"tag"}'));
+    expect(({} as { baseUrl?: unknown }).baseUrl).toBeUndefined();
   });
 });
 

@@ -27,7 +27,7 @@ const refused = () => new ProviderUnavailableError('Front cannot be reached: con
 const status = (code: number) => new ProviderUnavailableError(`Front answered ${code}`, { status: code });
 
 /** A writer for one of Front's operations whose client answers from `script`, in order; returns what it asked. */
-function writerFor(operationName: string, script: Answer[], options: { params?: Record<string, string>; ledger?: Keyv } = {}) {
+function writerFor(operationName: string, script: Answer[], options: { params?: Record<string, string>; ledger?: Keyv; mapping?: Record<string, string> } = {}) {
   const operation = registry.get('front').operations.get(operationName)!;
   const asked: string[] = [];
   const rejects: Reject[] = [];
@@ -48,7 +48,7 @@ function writerFor(operationName: string, script: Answer[], options: { params?: 
     operationName,
     operation: operation.config,
     validate: operation.validate,
-    mapping: undefined,
+    mapping: options.mapping,
     params: options.params ?? {},
     ledger,
     ledgerScope: 'dst_1',
@@ -183,4 +183,24 @@ describe('a record the provider or the schema refuses', () => {
     await writer.write([{ name: 'VIP' }], [1]);
     expect(await keyv.get('ledger:dst_1:b6008559cc3f336db8b4e83758cc07f1346c09e6')).toMatchObject({ status: 'done' });
   });
+});
+
+describe('a mapping saved before pointers were checked (issue 21: "/__proto__/baseUrl" polluted Object.prototype at sync time)', () => {
+  it.each<Record<string, string>>([{ '/__proto__/baseUrl': '/name' }, { '/constructor/prototype/baseUrl': '/name' }, { '/name': '/name', '/x': '/__proto__' }])(
+    'rejects each record with %j unsent, into the rejects file, and sets nothing on any prototype',
+    async (mapping) => {
+      const before = Object.getOwnPropertyNames(Object.prototype).sort();
+      const { writer, asked, rejects, statuses } = writerFor('tags.create', [], { mapping });
+      expect(await writer.write([{ name: 'https://attacker.example' }, { name: 'b' }], [1, 2])).toEqual({ sent: 0, rejected: 2, skipped: 0 });
+      expect(asked).toEqual([]);
+      expect(rejects.map((r) => [r.row, r.field])).toEqual([
+        [1, expect.stringMatching(/^\//)],
+        [2, expect.stringMatching(/^\//)],
+      ]);
+      expect(rejects[0]!.reason).toMatch(/^the destination's mapping cannot be applied: "(__proto__|constructor)" cannot be a segment of a JSON pointer/);
+      expect(await statuses()).toEqual(['rejected', 'rejected']);
+      expect(Object.getOwnPropertyNames(Object.prototype).sort()).toEqual(before);
+      expect(({} as { baseUrl?: unknown }).baseUrl).toBeUndefined();
+    },
+  );
 });

@@ -109,11 +109,33 @@ describe('loading connectors', () => {
     ['a missing verification', (m: Record<string, any>) => delete m.verification, 'missing property "verification"'],
     ['an unknown auth strategy', (m: Record<string, any>) => (m.auth.strategy = 'magic'), '/auth/strategy'],
     ['a bad JSON pointer', (m: Record<string, any>) => (m.verification.identity.id = 'id'), '/verification/identity/id'],
+    // Issue 21: no pointer, name or template of a manifest may reach a prototype slot.
+    ['an identity pointer through __proto__', (m: Record<string, any>) => (m.verification.identity.id = '/__proto__/id'), '/verification/identity/id'],
+    ['an identity field named __proto__', (m: Record<string, any>) => own(m.verification.identity, '__proto__', '/id'), '/verification/identity/__proto__'],
+    ['an error message pointer through constructor', (m: Record<string, any>) => (m.errors.message = '/error/constructor/prototype'), '/errors/message'],
+    ['a record selector through prototype', (m: Record<string, any>) => (m.streams = { items: stream({ recordSelector: '/prototype' }) }), '/streams/items/recordSelector'],
+    ['a next-page pointer through __proto__', (m: Record<string, any>) => (m.streams = { items: stream({ pagination: { type: 'cursor', next: '/__proto__/next', tokenParam: 'page' } }) }), '/streams/items/pagination'],
+    ['a stream named constructor', (m: Record<string, any>) => (m.streams = { constructor: stream() }), '/streams/constructor'],
+    ['a cursor field named __proto__', (m: Record<string, any>) => (m.streams = { items: stream({ incremental: { cursorField: '__proto__', param: 'since', template: '{cursor}' } }) }), '/streams/items/incremental/cursorField'],
+    ['an operation named prototype.create', (m: Record<string, any>) => (m.operations = { 'prototype.create': operation() }), '/operations/prototype.create'],
+    ['a template reading {/__proto__/x}', (m: Record<string, any>) => (m.operations = { 'items.create': operation({ recordKey: ['{/__proto__/x}'] }) }), '/operations/items.create/recordKey/0'],
+    ['a template naming the parameter {constructor}', (m: Record<string, any>) => (m.operations = { 'items.create': operation({ path: '/items/{constructor}' }) }), '/operations/items.create/path'],
+    ['a token pointer through constructor', (m: Record<string, any>) => (m.auth = { strategy: 'token-exchange', secret: 'token', exchange: { path: '/token', body: { secret: '{token}' }, accessToken: ['/constructor/prototype'], expiresIn: ['/expires_in'] } }), '/auth/exchange/accessToken/0'],
   ])('refuses a manifest with %s, naming its file and JSON path', async (_what, patch, where) => {
     const root = await tempHome();
     await writeConnector(root, 'bad', patch);
     await expect(ConnectorRegistry.load({ extraConnectorDirs: [root] })).rejects.toThrow(/bad\/manifest\.json: .*/);
     await expect(ConnectorRegistry.load({ extraConnectorDirs: [root] })).rejects.toThrow(where);
+    await removeHome(root);
+  });
+
+  it('loads the same manifest whose pointers only spell a slot inside a longer key', async () => {
+    const root = await tempHome();
+    await writeConnector(root, 'fine', (m: Record<string, any>) => {
+      m.verification.identity.id = '/data~1__proto__/constructor_id';
+      m.streams = { items: stream({ recordSelector: '/prototypes' }) };
+    });
+    await expect(ConnectorRegistry.load({ extraConnectorDirs: [root] })).resolves.toBeDefined();
     await removeHome(root);
   });
 
@@ -154,3 +176,16 @@ describe('loading connectors', () => {
     await removeHome(root);
   });
 });
+
+/** A key defined as an own property: `object.__proto__ = x` would set the prototype instead. */
+function own(object: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(object, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+function stream(extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { path: '/items', recordSelector: '/items', primaryKey: 'id', scopes: [], ...extra };
+}
+
+function operation(extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { method: 'POST', path: '/items', requestSchema: 'item.schema.json', scopes: [], success: [201], recordKey: ['{/id}'], ...extra };
+}

@@ -10,6 +10,13 @@ import { encodePathValue, firstRendered, renderTemplate, templateParams } from '
 // to the wrong record, or sends a record's text where a path segment goes.
 
 describe('a template', () => {
+  it('reads own parameters only, and refuses a pointer through a prototype slot (issue 21)', () => {
+    // A value the parameters only inherit (a polluted prototype) is no parameter.
+    expect(renderTemplate('/i/{inbox_id}', {}, Object.create({ inbox_id: 'inb_inherited' }) as Record<string, string>)).toBeUndefined();
+    expect(renderTemplate('/i/{constructor}', {}, {})).toBeUndefined();
+    expect(() => renderTemplate('/m/{/__proto__/id}', JSON.parse('{"__proto__":{"id":"x"}}'), {})).toThrow('"__proto__" cannot be a segment of a JSON pointer');
+  });
+
   it('fills record fields and parameters, numbers included', () => {
     expect(renderTemplate('/inboxes/{inbox_id}/m/{/id}', { id: 7 }, { inbox_id: 'inb_1' })).toBe('/inboxes/inb_1/m/7');
     expect(renderTemplate('{/a}:{/b}', { a: 'x', b: 0 }, {})).toBe('x:0');

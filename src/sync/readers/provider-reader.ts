@@ -1,7 +1,7 @@
 import { InputError, OriginRefusedError, ProviderUnavailableError } from '../../errors.js';
 import type { CursorPagination, PageNumberPagination, StreamConfig } from '../../generated/connector-manifest.js';
 import type { ProviderClient } from '../../http/provider-client.js';
-import { getPointer } from '../../registry/inline-refs.js';
+import { getPointer } from '../../text/json-pointer.js';
 import { printable } from '../../text/printable.js';
 import type { SyncEvent } from '../sync-events.js';
 import type { Page, StreamReader } from '../stream-io.js';

@@ -5,6 +5,7 @@ import { ProviderRejectedError, ProviderUnavailableError } from '../../errors.js
 import type { OperationConfig } from '../../generated/connector-manifest.js';
 import type { ProviderClient } from '../../http/provider-client.js';
 import type { Collection } from '../../store/collection.js';
+import { PointerError } from '../../text/json-pointer.js';
 import { mapRecord } from '../map-record.js';
 import { encodePathValue, firstRendered, renderTemplate } from '../render-template.js';
 import { describeBodyErrors } from './describe-body-errors.js';
@@ -46,6 +47,8 @@ interface Prepared {
   body: unknown;
   key: string;
   ledgerId: string;
+  /** Why the record cannot become a body at all (its mapping was refused): it is rejected unsent. */
+  refusal?: { reason: string; field: string };
 }
 // A refusal of the record itself: it goes to the rejects file and the sync goes on.
 const RECORD_REFUSALS = new Set([400, 404, 409, 413, 422]);
@@ -79,13 +82,24 @@ export class ProviderWriter implements StreamWriter {
   async close(): Promise<void> {}
 
   private prepare(record: unknown, row: number | undefined): Prepared {
-    const body = mapRecord(record, this.o.mapping);
-    const key = firstRendered(this.o.operation.recordKey, body, this.o.params) ?? `sha256:${createHash('sha256').update(JSON.stringify(body)).digest('hex')}`;
-    const ledgerId = `${this.o.ledgerScope}:${createHash('sha256').update(`${this.o.operationName}\0${key}`).digest('hex').slice(0, 40)}`;
-    return { record, row, body, key, ledgerId };
+    try {
+      const body = mapRecord(record, this.o.mapping);
+      const key = firstRendered(this.o.operation.recordKey, body, this.o.params) ?? sha256Key(body);
+      return { record, row, body, key, ledgerId: this.ledgerId(key) };
+    } catch (error) {
+      // A pointer json-pointer.ts refuses (a mapping saved by an older release with a `__proto__`
+      // segment): nothing is set through it, and the record goes to the rejects file.
+      if (!(error instanceof PointerError)) throw error;
+      const key = sha256Key(record);
+      return { record, row, body: undefined, key, ledgerId: this.ledgerId(key), refusal: { reason: `the destination's mapping cannot be applied: ${error.message}`, field: error.pointer } };
+    }
   }
 
-  private async writeOne({ record, row, body, key, ledgerId }: Prepared, entry: LedgerEntry | undefined): Promise<'sent' | 'rejected' | 'skipped'> {
+  private ledgerId(key: string): string {
+    return `${this.o.ledgerScope}:${createHash('sha256').update(`${this.o.operationName}\0${key}`).digest('hex').slice(0, 40)}`;
+  }
+
+  private async writeOne({ record, row, body, key, ledgerId, refusal }: Prepared, entry: LedgerEntry | undefined): Promise<'sent' | 'rejected' | 'skipped'> {
     const { operation, params } = this.o;
     if (entry?.status === 'done' || entry?.status === 'rejected') return 'skipped';
 
@@ -94,6 +108,7 @@ export class ProviderWriter implements StreamWriter {
       await this.o.ledger.put(ledgerId, { status: 'rejected', at: new Date().toISOString() });
       return 'rejected' as const;
     };
+    if (refusal) return refuse(refusal.reason, { field: refusal.field });
     if (!this.o.validate(body)) {
       const { reason, field } = describeBodyErrors(this.o.validate.errors ?? []);
       return refuse(reason, field ? { field } : {});
@@ -161,6 +176,10 @@ export class ProviderWriter implements StreamWriter {
       throw error;
     }
   }
+}
+
+function sha256Key(value: unknown): string {
+  return `sha256:${createHash('sha256').update(JSON.stringify(value) ?? '').digest('hex')}`;
 }
 
 /**
