@@ -1,6 +1,5 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import cookie from '@fastify/cookie';
 import rateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
@@ -15,13 +14,15 @@ import type { DemoProvider } from './demo-providers.js';
 import type { LoginSessions } from './login-sessions.js';
 import { notFoundProblem, problemFor } from './problem-details.js';
 import { registerHostCheck } from './host-check.js';
-import { actorOf, refuseCrossSite, registerRequestAuth, sameOrigin, SESSION_COOKIE } from './request-auth.js';
+import { registerOriginCheck } from './origin-check.js';
+import { actorOf, registerRequestAuth } from './request-auth.js';
 import { withAccess } from '../access/access.js';
 import { withActor } from '../audit/audit-log.js';
 import { configRoutes } from './routes/configs.js';
 import { connectorRoutes } from './routes/connectors.js';
 import { credentialRoutes, type VerifyLimit } from './routes/credentials.js';
 import { auditRoutes } from './routes/audit.js';
+import { sessionEndRoute, sessionExchangeRoute } from './routes/session.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { syncRoutes } from './routes/syncs.js';
 import { registerSecurityHeaders, securityHeaders } from './security-headers.js';
@@ -45,6 +46,11 @@ export interface ServerOptions {
   demo?: Record<string, DemoProvider>;
   /** How POST /syncs runs a sync: in this process (default), or on the queue (CREDPORT_QUEUE). */
   runSync?: RunSync;
+  /**
+   * Addresses or CIDRs of the reverse proxies (`--trust-proxy`) whose X-Forwarded-Proto and
+   * X-Forwarded-Host say how the client reached this server; from any other address they are ignored.
+   */
+  trustProxy?: string[];
 }
 
 export const API_PREFIX = '/api/v1';
@@ -74,6 +80,7 @@ export async function createServer(options: ServerOptions): Promise<{ app: Fasti
     onProtoPoisoning: 'ignore',
     onConstructorPoisoning: 'ignore',
     logger: false,
+    trustProxy: options.trustProxy?.length ? options.trustProxy : false,
     // A URL the router cannot decode is answered before any hook runs: give it the headers and a problem too.
     frameworkErrors: (error, request, reply) => {
       const problem = problemFor(error, undefined);
@@ -84,28 +91,30 @@ export async function createServer(options: ServerOptions): Promise<{ app: Fasti
   app.removeContentTypeParser(['text/plain']);
   registerSecurityHeaders(app, headers);
   registerHostCheck(app);
+  registerOriginCheck(app);
   app.setErrorHandler(async (error, request, reply) => {
     const problem = problemFor(error, request.body);
     return reply.code(problem.status).type('application/problem+json').send(problem);
   });
-  await app.register(cookie);
   // Counted after authentication (preParsing runs after the onRequest hooks), keyed by who was
-  // authenticated: a key read from raw headers let a token holder send a fresh cookie each time.
+  // authenticated: a key read from raw headers let a token holder send a fresh header each time.
   await app.register(rateLimit, { global: false, hook: 'preParsing', keyGenerator: (request) => callerKey(request) });
   await addSharedSchemas(app, SCHEMA_DIR);
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
-      info: { title: 'credport', version: VERSION, description: 'Credentials for data-integration hosts: defined by JSON Schema, verified with the provider, sealed at rest. Every request needs the API token (Bearer) or a browser session.' },
+      info: { title: 'credport', version: VERSION, description: "Credentials for data-integration hosts: defined by JSON Schema, verified with the provider, sealed at rest. Every request needs the API token, or a browser session's token, as Authorization: Bearer." },
       servers: [{ url: '/' }],
-      components: { securitySchemes: { apiToken: { type: 'http', scheme: 'bearer' }, session: { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE } } },
-      security: [{ apiToken: [] }, { session: [] }],
+      components: { securitySchemes: { apiToken: { type: 'http', scheme: 'bearer' } } },
+      security: [{ apiToken: [] }],
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.title === 'string' ? json.title : `def-${i}`) },
   });
 
   const jobs = new SyncJobs(options.runSync ?? ((source, destination, runOptions) => credport.syncs.run(source, destination, runOptions)));
   const verifyLimit = options.verifyLimit ?? { max: 30, timeWindow: 60_000 };
+  // Signing in: the one API route that takes no token (it hands one out).
+  await app.register(sessionExchangeRoute(options.sessions), { prefix: API_PREFIX });
   await app.register(
     async (api) => {
       registerRequestAuth(api, { apiToken: options.apiToken, sessions: options.sessions, tokens: credport.tokens });
@@ -128,6 +137,7 @@ export async function createServer(options: ServerOptions): Promise<{ app: Fasti
       );
       await api.register(auditRoutes(credport.audit));
       await api.register(tokenRoutes(credport.tokens));
+      await api.register(sessionEndRoute(options.sessions));
       // The emulators `serve --demo` started, for the web app to offer; a 404 otherwise.
       api.get('/demo', { schema: { hide: true } }, async (_request, reply) =>
         options.demo ? { providers: options.demo } : reply.code(404).type('application/problem+json').send(notFoundProblem('not in demo mode (credport serve --demo)')),
@@ -138,22 +148,6 @@ export async function createServer(options: ServerOptions): Promise<{ app: Fasti
     },
     { prefix: API_PREFIX },
   );
-
-  app.get('/login', { schema: { hide: true }, config: { rateLimit: { max: 20, timeWindow: 60_000 } } }, async (request, reply) => {
-    const code = (request.query as { code?: unknown }).code;
-    const session = typeof code === 'string' ? options.sessions.exchange(code) : undefined;
-    if (!session) return reply.code(401).type('text/plain; charset=utf-8').send('This login link was used already or is not valid: each link works once. credport serve prints a new one whenever one is used.');
-    reply.setCookie(SESSION_COOKIE, session, { httpOnly: true, sameSite: 'strict', path: '/', secure: request.protocol === 'https' });
-    // The code leaves the address bar (and the history) at once.
-    return reply.redirect('/', 303);
-  });
-  app.post('/logout', { schema: { hide: true } }, async (request, reply) => {
-    // Another page on this host (any port is the same site) could otherwise end the session.
-    if (!sameOrigin(request)) return refuseCrossSite(reply);
-    options.sessions.end(request.cookies[SESSION_COOKIE]);
-    reply.clearCookie(SESSION_COOKIE, { path: '/' });
-    return reply.code(204).send();
-  });
 
   // Outside /api too, a miss is a problem, and does not echo the URL to a caller nobody authenticated.
   app.setNotFoundHandler(async (_request, reply) => reply.code(404).type('application/problem+json').send(notFoundProblem('no such page')));
@@ -167,7 +161,7 @@ export async function createServer(options: ServerOptions): Promise<{ app: Fasti
 /**
  * Rate limits count per authenticated caller: the browser session; a workspace token by its
  * workspace (an admin who makes more tokens gets no more attempts, and one tenant's attempts do not
- * use up another's); the server's own API token; else (login) the address.
+ * use up another's); the server's own API token (signing in counts per code instead).
  */
 function callerKey(request: FastifyRequest): string {
   const caller = request.caller;

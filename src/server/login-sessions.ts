@@ -2,53 +2,61 @@ import { randomBytes } from 'node:crypto';
 import { sameSecret } from './api-token.js';
 
 const SESSION_IDLE_MS = 12 * 60 * 60 * 1000;
+/** A session token: `cps_<id>.<secret>`. The id finds the session, the secret proves it (compared in constant time). */
+const SESSION_TOKEN = /^cps_([\w-]{16})\.([\w-]{43})$/;
 
 /**
- * The browser's way in, as notebook servers do it: the URL `credport serve` prints carries a
- * one-time login code; the server swaps it for an HttpOnly session cookie and drops it from the
- * address bar. A new code is made at every start and whenever one is used.
+ * The browser's way in. The link `credport serve` prints carries a one-time login code in its
+ * fragment (which no browser sends to any server); the page posts it once and gets a session token
+ * that it keeps in sessionStorage and sends as `Authorization: Bearer`. Nothing rides along on its
+ * own, as a cookie does: another port's service on this host, or a process that copies the browser's
+ * cookies, receives nothing that signs in. A new code is made at every start and whenever one is used.
  */
 export class LoginSessions {
-  private code = newSecret();
-  private readonly sessions = new Map<string, number>();
+  private code = randomBytes(24).toString('base64url');
+  private readonly sessions = new Map<string, { secret: string; seen: number }>();
   /** Told when a code was used and a new one made (the server prints the new link). */
   onCodeUsed: (() => void) | undefined;
 
   constructor(private readonly now: () => number = Date.now) {}
 
-  /** The code to print in the URL. */
+  /** The code to print in the link. */
   get loginCode(): string {
     return this.code;
   }
 
-  /** A session id for the right code (used once), else undefined. */
+  /** Whether a Bearer token is shaped as a session token (else it is an API token, or nothing). */
+  static isSessionToken(token: string): boolean {
+    return token.startsWith('cps_');
+  }
+
+  /** A session token for the right code (used once), else undefined. */
   exchange(code: string): string | undefined {
     if (!sameSecret(code, this.code)) return undefined;
-    this.code = newSecret();
-    const id = newSecret();
-    this.sessions.set(id, this.now());
+    this.code = randomBytes(24).toString('base64url');
+    const id = randomBytes(12).toString('base64url');
+    const secret = randomBytes(32).toString('base64url');
+    this.sessions.set(id, { secret, seen: this.now() });
     this.onCodeUsed?.();
+    return `cps_${id}.${secret}`;
+  }
+
+  /** The id of the live session a token proves, else undefined; using it keeps it alive. */
+  valid(token: string | undefined): string | undefined {
+    const [, id, secret] = SESSION_TOKEN.exec(token ?? '') ?? [];
+    const session = id === undefined ? undefined : this.sessions.get(id);
+    if (!session || !sameSecret(secret!, session.secret)) return undefined;
+    if (this.now() - session.seen > SESSION_IDLE_MS) {
+      this.sessions.delete(id!);
+      return undefined;
+    }
+    session.seen = this.now();
     return id;
   }
 
-  /** Whether the cookie names a live session; touching it keeps it alive. */
-  valid(id: string | undefined): boolean {
-    if (!id) return false;
-    const seen = this.sessions.get(id);
-    if (seen === undefined) return false;
-    if (this.now() - seen > SESSION_IDLE_MS) {
-      this.sessions.delete(id);
-      return false;
-    }
-    this.sessions.set(id, this.now());
-    return true;
+  /** Ends the session a token proves (signing out); a token that proves none ends nothing. */
+  end(token: string | undefined): void {
+    const id = this.valid(token);
+    if (id !== undefined) this.sessions.delete(id);
   }
-
-  end(id: string | undefined): void {
-    if (id) this.sessions.delete(id);
-  }
-}
-
-function newSecret(): string {
-  return randomBytes(24).toString('base64url');
 }

@@ -3,9 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { sameSecret } from './api-token.js';
 import { type Access, DEFAULT_WORKSPACE } from '../access/access.js';
 import type { AccessTokens } from '../access/access-tokens.js';
-import type { LoginSessions } from './login-sessions.js';
-
-export const SESSION_COOKIE = 'credport_session';
+import { LoginSessions } from './login-sessions.js';
 
 export interface RequestAuthOptions {
   apiToken: string;
@@ -16,7 +14,7 @@ export interface RequestAuthOptions {
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** Who is calling: a program with the API token, or a browser session. */
+    /** Who is calling: a program with the API token, or a browser session (by its id, never its secret). */
     caller?: { kind: 'token'; id?: string } | { kind: 'session'; id: string };
     /** The workspace and role the caller acts in: the server's API token and a browser session are admins of the default workspace. */
     access?: Access;
@@ -32,53 +30,44 @@ declare module 'fastify' {
 // The server's own API token and the login link's sessions: whoever started `credport serve`.
 const OPERATOR: Access = { workspace: DEFAULT_WORKSPACE, role: 'admin' };
 
-const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
-
 /**
- * Every /api request is authenticated: the API token as a Bearer header, or the session cookie
- * the login code was swapped for. A cookie rides along on any request the browser makes, so a
- * state-changing request with one must also come from this server's own pages (Origin check).
+ * Every /api request is authenticated by its Authorization header: the API token, a workspace's
+ * token, or the session token the web app got for the login code. Nothing else counts (there is
+ * no cookie): a header is sent only by code that holds the token, never by the browser on its own.
  */
 export function registerRequestAuth(app: FastifyInstance, options: RequestAuthOptions): void {
   app.addHook('onRequest', async (request, reply) => {
-    const authorization = request.headers.authorization;
-    if (authorization !== undefined) {
-      const token = /^Bearer (\S+)$/i.exec(authorization)?.[1];
-      if (token && sameSecret(token, options.apiToken)) {
-        request.caller = { kind: 'token' };
-        request.access = OPERATOR;
-        return;
-      }
-      const scoped = token ? await options.tokens?.find(token) : undefined;
-      if (!scoped) return refuse(reply, 401, 'unauthenticated', 'the API token is not valid');
-      request.caller = { kind: 'token', id: scoped.id };
-      request.access = { workspace: scoped.workspace, role: scoped.role, confined: true };
-      request.stillAuthenticated = async () => (await options.tokens!.find(token!))?.id === scoped.id;
+    const token = bearerOf(request);
+    if (token === undefined) return refuse(reply, 401, 'unauthenticated', 'sign in: send the API token as Authorization: Bearer, or open the link credport serve printed');
+    if (sameSecret(token, options.apiToken)) {
+      request.caller = { kind: 'token' };
+      request.access = OPERATOR;
       return;
     }
-    const session = request.cookies[SESSION_COOKIE];
-    if (!session || !options.sessions.valid(session)) {
-      return refuse(reply, 401, 'unauthenticated', 'sign in: send the API token as Authorization: Bearer, or open the URL credport serve printed');
+    if (LoginSessions.isSessionToken(token)) {
+      const id = options.sessions.valid(token);
+      if (id === undefined) return refuse(reply, 401, 'unauthenticated', 'the browser session has ended (signed out, idle for 12 hours, or the server restarted): open the link credport serve printed');
+      request.caller = { kind: 'session', id };
+      request.access = OPERATOR;
+      request.stillAuthenticated = async () => options.sessions.valid(token) !== undefined;
+      return;
     }
-    if (UNSAFE.has(request.method) && !sameOrigin(request)) return refuseCrossSite(reply);
-    request.caller = { kind: 'session', id: session };
-    request.access = OPERATOR;
-    request.stillAuthenticated = async () => options.sessions.valid(session);
+    const scoped = await options.tokens?.find(token);
+    if (!scoped) return refuse(reply, 401, 'unauthenticated', 'the API token is not valid');
+    request.caller = { kind: 'token', id: scoped.id };
+    request.access = { workspace: scoped.workspace, role: scoped.role, confined: true };
+    request.stillAuthenticated = async () => (await options.tokens!.find(token))?.id === scoped.id;
   });
 }
 
-/** The Origin a browser sends must name this very server (scheme, host and port). */
-export function sameOrigin(request: FastifyRequest): boolean {
-  const origin = request.headers.origin;
-  if (!origin || origin === 'null') return false;
-  return origin === `${request.protocol}://${request.headers.host ?? ''}`;
+/** The token of an `Authorization: Bearer <token>` header; '' for any other Authorization, undefined without one. */
+export function bearerOf(request: FastifyRequest): string | undefined {
+  const authorization = request.headers.authorization;
+  if (authorization === undefined) return undefined;
+  return /^Bearer (\S+)$/i.exec(authorization)?.[1] ?? '';
 }
 
-export function refuseCrossSite(reply: FastifyReply): Promise<void> {
-  return refuse(reply, 403, 'cross_site_request', "a state-changing request must come from credport's own pages (Origin check)");
-}
-
-async function refuse(reply: FastifyReply, status: 401 | 403, code: string, detail: string): Promise<void> {
+export async function refuse(reply: FastifyReply, status: 401 | 403, code: string, detail: string): Promise<void> {
   if (status === 401) reply.header('www-authenticate', 'Bearer realm="credport"');
   await reply
     .code(status)
@@ -86,7 +75,7 @@ async function refuse(reply: FastifyReply, status: 401 | 403, code: string, deta
     .send({ type: `https://credport.dev/problems/${code}`, title: status === 401 ? 'Not signed in' : 'Forbidden', status, detail, code, exitCode: 2 });
 }
 
-/** The caller as the audit trail names it: the session by a hash (the cookie itself is a secret). */
+/** The caller as the audit trail names it: the session by a hash of its id (the token itself is a secret). */
 export function actorOf(request: FastifyRequest): string {
   const caller = request.caller;
   if (!caller) return 'api:anonymous';

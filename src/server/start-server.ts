@@ -23,6 +23,8 @@ export interface StartOptions {
   verifyLimit?: VerifyLimit;
   /** Origins a workspace's credentials may use besides the connectors' own (serve --allow-origin), on top of CREDPORT_ALLOWED_ORIGINS. */
   allowOrigins?: string[];
+  /** Reverse proxies (addresses, CIDRs) whose X-Forwarded-Proto and X-Forwarded-Host are believed. */
+  trustProxy?: string[];
   announce: (info: ServeAnnouncement) => void;
   env?: NodeJS.ProcessEnv;
 }
@@ -39,7 +41,7 @@ export async function startServer(credport: Credport, options: StartOptions): Pr
   for (const [connector, provider] of Object.entries(demo?.providers ?? {})) credport.outbound.allow(`${connector}=${provider.baseUrl}`);
   let url = '';
   const sessions = new LoginSessions();
-  sessions.onCodeUsed = () => options.announce({ event: 'login_used', loginUrl: `${url}/login?code=${sessions.loginCode}` });
+  sessions.onCodeUsed = () => options.announce({ event: 'login_used', loginUrl: loginUrl(url, sessions.loginCode) });
   const queue = await openQueue((options.env ?? process.env).CREDPORT_QUEUE, credport.access);
   const runSync = queue ? (await import('../queue/sync-queue.js')).queuedRun(queue) : undefined;
   const { app, jobs } = await createServer({
@@ -48,6 +50,7 @@ export async function startServer(credport: Credport, options: StartOptions): Pr
     sessions,
     frameAncestors: options.frameAncestors,
     ...(options.verifyLimit ? { verifyLimit: options.verifyLimit } : {}),
+    ...(options.trustProxy?.length ? { trustProxy: options.trustProxy } : {}),
     ...(demo ? { demo: demo.providers } : {}),
     ...(runSync ? { runSync } : {}),
   });
@@ -55,7 +58,7 @@ export async function startServer(credport: Credport, options: StartOptions): Pr
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
   url = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`;
-  options.announce({ event: 'listening', url, loginUrl: `${url}/login?code=${sessions.loginCode}`, apiTokenSource: source, loopback: isLoopbackHost(options.host), demo: demo !== undefined });
+  options.announce({ event: 'listening', url, loginUrl: loginUrl(url, sessions.loginCode), apiTokenSource: source, loopback: isLoopbackHost(options.host), demo: demo !== undefined });
 
   const closed = new Promise<void>((resolve) => {
     const stop = async () => {
@@ -72,6 +75,11 @@ export async function startServer(credport: Credport, options: StartOptions): Pr
     for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, stop);
   });
   return { url, closed };
+}
+
+/** The code rides in the fragment, which a browser sends to no server (not even this one): the page reads it and posts it once. */
+function loginUrl(url: string, code: string): string {
+  return `${url}/#login=${code}`;
 }
 
 /** The sync queue when CREDPORT_QUEUE names one: POST /syncs then puts syncs there for the workers. */

@@ -28,11 +28,6 @@ beforeAll(async () => {
   ]);
   home = await tempHome();
   [served, browser] = await Promise.all([startServe({ home }), launchChromium()]);
-  // Sign in once, as a user does: the link credport serve printed. The session cookie serves every page after.
-  const page = await browser.context.newPage();
-  await page.goto(served.loginUrl());
-  expect(new URL(page.url()).pathname).toBe('/');
-  await page.close();
 }, 60_000);
 
 afterAll(async () => {
@@ -44,10 +39,13 @@ afterAll(async () => {
 
 const frontToken = (): [string, string] => [...front.tokens] as [string, string];
 
+/** A new tab signed in as a user does: with the next link credport serve printed (a session is per tab). */
 async function openApp(): Promise<{ page: Page; watch: ReturnType<typeof watchPage> }> {
   const page = await browser.context.newPage();
   const watch = watchPage(page);
-  await page.goto(`${served.url}/`);
+  await page.goto(await served.nextLoginUrl());
+  // The code leaves the address bar at once.
+  await page.waitForURL(`${served.url}/`);
   return { page, watch };
 }
 
@@ -356,13 +354,13 @@ describe('the web app, without --demo', () => {
   });
 
   it('without a session, the page says to open the link credport serve printed', async () => {
-    await browser.context.clearCookies();
+    // A new tab: no session (it is kept per tab).
     const page = await browser.context.newPage();
     await page.goto(`${served.url}/`);
     await page.getByRole('heading', { name: 'Not signed in' }).waitFor();
     expect(await page.getByRole('alert').textContent()).toContain('Open the link credport serve printed');
     // The next link signs the browser in again.
-    await page.goto(served.loginUrl());
+    await page.goto(await served.nextLoginUrl());
     await page.getByRole('heading', { name: 'Choose a data source' }).waitFor();
     await page.close();
   });

@@ -23,7 +23,7 @@ describe('credport serve --demo', () => {
   it('offers the emulators as base URLs with their test values, and walks Front from the overlay to a finished sync', async () => {
     const page = await browser.context.newPage();
     const watch = watchPage(page);
-    await page.goto(served.loginUrl());
+    await page.goto(await served.nextLoginUrl());
     await page.getByText('demo: emulators on loopback').waitFor();
     await page.getByRole('button', { name: 'Front', exact: true }).click();
     await page.getByRole('button', { name: 'Add Credential' }).click();

@@ -5,6 +5,8 @@ export interface Served {
   url: string;
   /** The newest one-time login link (each use makes `serve` print the next one). */
   loginUrl: () => string;
+  /** A login link not handed out by this helper before: waits for `serve` to print the next one. */
+  nextLoginUrl: () => Promise<string>;
   output: () => string;
   stop: () => Promise<void>;
 }
@@ -36,9 +38,18 @@ export async function startServe(options: { home: string; args?: string[]; env?:
     });
     child.once('exit', (code) => reject(new Error(`credport serve exited (${code}): ${stderr}`)));
   });
+  const handedOut = new Set<string>();
   return {
     url,
     loginUrl: () => login,
+    nextLoginUrl: async () => {
+      for (const started = Date.now(); handedOut.has(login); ) {
+        if (Date.now() - started > 10_000) throw new Error(`credport serve printed no new login link: ${stdout}${stderr}`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      handedOut.add(login);
+      return login;
+    },
     output: () => stdout + stderr,
     stop: async () => {
       if (child.exitCode === null) child.kill('SIGTERM');

@@ -65,6 +65,13 @@ async function call(method: string, path: string, options: { body?: unknown; raw
 }
 
 const frontToken = () => [...front.tokens][0]!;
+
+/** Signs in as the web app does: the login code, posted once, for a session token. */
+async function signIn(): Promise<string> {
+  const login = await call('POST', '/api/v1/session', { token: null, body: { code: sessions.loginCode } });
+  expect(login.status).toBe(201);
+  return login.body.token;
+}
 const addFront = (values: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) =>
   call('POST', '/api/v1/credentials', { body: { connector: 'front', baseUrl: front.url, values: { name: 'Support', description: 'Support team', apiKey: frontToken(), ...values }, ...extra } });
 
@@ -90,27 +97,50 @@ describe('who may call it', () => {
     await expectStoreEmpty();
   });
 
-  it('swaps the one-time login code for an HttpOnly SameSite=Strict cookie and drops the code from the address bar', async () => {
+  it('swaps the one-time login code, posted in a body, for a session token sent as a Bearer header, and sets no cookie', async () => {
     const code = sessions.loginCode;
-    const login = await call('GET', `/login?code=${code}`, { token: null });
-    expect(login.status).toBe(303);
-    expect(login.headers.get('location')).toBe('/');
-    const cookie = login.headers.get('set-cookie')!;
-    expect(cookie).toMatch(/^credport_session=[\w-]+; Path=\/; HttpOnly; SameSite=Strict$/);
-    const session = cookie.split(';')[0]!;
-    const listed = await call('GET', '/api/v1/credentials', { token: null, headers: { cookie: session } });
+    const login = await call('POST', '/api/v1/session', { token: null, body: { code } });
+    expect(login.status).toBe(201);
+    expect(login.headers.get('set-cookie')).toBeNull();
+    expect(login.headers.get('cache-control')).toBe('no-store');
+    expect(login.body).toEqual({ token: expect.stringMatching(/^cps_[\w-]{16}\.[\w-]{43}$/) });
+    const listed = await call('GET', '/api/v1/credentials', { token: login.body.token });
     expect(listed.status).toBe(200);
     // Used once: the same code signs nobody else in.
-    expect((await call('GET', `/login?code=${code}`, { token: null })).status).toBe(401);
-    expect((await call('GET', '/api/v1/credentials', { token: null, headers: { cookie: 'credport_session=forged' } })).status).toBe(401);
+    const again = await call('POST', '/api/v1/session', { token: null, body: { code } });
+    expect(again.status).toBe(401);
+    expect(again.body.code).toBe('login_code_invalid');
+    for (const forged of [`cps_${'a'.repeat(16)}.${'b'.repeat(43)}`, `${login.body.token.slice(0, -1)}x`, 'cps_short']) {
+      expect((await call('GET', '/api/v1/credentials', { token: forged })).status).toBe(401);
+    }
+    // No cookie counts any more, and no URL takes a code: the old GET /login is gone and spends nothing.
+    expect((await call('GET', '/api/v1/credentials', { token: null, headers: { cookie: `credport_session=${login.body.token}` } })).status).toBe(401);
+    const fresh = sessions.loginCode;
+    expect((await call('GET', `/login?code=${fresh}`, { token: null })).status).toBe(404);
+    expect(sessions.loginCode).toBe(fresh);
   });
 
-  it('refuses a state-changing browser request from another origin (CSRF), and any body that is not JSON', async () => {
-    const login = await call('GET', `/login?code=${sessions.loginCode}`, { token: null });
-    const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
+  it('ends a session idle for 12 hours', async () => {
+    let now = Date.now();
+    const clocked = new LoginSessions(() => now);
+    const token = clocked.exchange(clocked.loginCode)!;
+    now += 11 * 3600_000;
+    expect(clocked.valid(token)).toBeDefined();
+    now += 12 * 3600_000 + 1;
+    expect(clocked.valid(token)).toBeUndefined();
+    // And over HTTP: a token of a session that ended is 401.
+    const session = await signIn();
+    expect((await call('DELETE', '/api/v1/session', { token: session })).status).toBe(204);
+    const ended = await call('GET', '/api/v1/credentials', { token: session });
+    expect(ended.status).toBe(401);
+    expect(ended.body.code).toBe('unauthenticated');
+  });
+
+  it('refuses a state-changing request that names another origin, and any body that is not JSON', async () => {
+    const session = await signIn();
     const body = { connector: 'front', baseUrl: front.url, values: { name: 'x', apiKey: frontToken() } };
-    for (const origin of [undefined, 'https://evil.example', 'null']) {
-      const answer = await call('POST', '/api/v1/credentials', { token: null, body, headers: { cookie, ...(origin ? { origin } : {}) } });
+    for (const origin of ['https://evil.example', 'null', url.replace(/:(\d+)$/, (_m, p: string) => `:${Number(p) + 1}`)]) {
+      const answer = await call('POST', '/api/v1/credentials', { token: session, body, headers: { origin } });
       expect(answer.status).toBe(403);
       expect(answer.body.code).toBe('cross_site_request');
     }
@@ -120,7 +150,7 @@ describe('who may call it', () => {
       expect(answer.status).toBe(415);
     }
     await expectStoreEmpty();
-    const same = await call('POST', '/api/v1/credentials', { token: null, body, headers: { cookie, origin: url } });
+    const same = await call('POST', '/api/v1/credentials', { token: session, body, headers: { origin: url } });
     expect(same.status).toBe(201);
   });
 
@@ -319,12 +349,11 @@ describe('the OpenAPI document', () => {
 });
 
 describe('GET /api/v1/audit', () => {
-  it('names the caller of each change: the API token, or a browser session by a hash of it, never the cookie', async () => {
+  it('names the caller of each change: the API token, or a browser session by a hash of it, never its token', async () => {
     const created = await addFront();
     expect(created.status).toBe(201);
-    const login = await call('GET', `/login?code=${sessions.loginCode}`, { token: null });
-    const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
-    const renamed = await call('PATCH', `/api/v1/credentials/${created.body.id}`, { token: null, body: { name: 'Renamed' }, headers: { cookie, origin: url } });
+    const session = await signIn();
+    const renamed = await call('PATCH', `/api/v1/credentials/${created.body.id}`, { token: session, body: { name: 'Renamed' }, headers: { origin: url } });
     expect(renamed.status).toBe(200);
     const audit = await call('GET', `/api/v1/audit?credential=${created.body.id}`);
     expect(audit.status).toBe(200);
@@ -332,7 +361,7 @@ describe('GET /api/v1/audit', () => {
       'credential.created api:token',
       expect.stringMatching(/^credential\.renamed api:session:[0-9a-f]{12}$/),
     ]);
-    expect(audit.text).not.toContain(cookie.split('=')[1]!);
+    for (const part of session.slice(4).split('.')) expect(audit.text).not.toContain(part);
     expect((await call('GET', '/api/v1/audit?since=not-a-date')).status).toBe(400);
     expect((await call('GET', '/api/v1/audit', { token: null })).status).toBe(401);
     expect((await call('GET', '/api/v1/audit?limit=1')).body).toHaveLength(1);

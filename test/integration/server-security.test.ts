@@ -75,9 +75,9 @@ describe('DNS rebinding', () => {
       expect(api.headers['content-security-policy']).toContain("frame-ancestors 'none'");
     }
     const code = sessions.loginCode;
-    const login = await call('GET', `/login?code=${code}`, { host: `rebound.attacker.example:${port}` });
+    const login = await call('POST', '/api/v1/session', { host: `rebound.attacker.example:${port}` }, { code });
     expect(login.status).toBe(403);
-    expect(login.headers['set-cookie']).toBeUndefined();
+    expect(login.body.token).toBeUndefined();
     expect(sessions.loginCode).toBe(code);
   });
 
@@ -101,11 +101,19 @@ describe('rate limits', () => {
     expect(await credport.credentials.list()).toHaveLength(3);
   });
 
-  it('counts login attempts per address, whatever cookie they carry', async () => {
+  it('counts login attempts per code: 50 wrong codes from this address do not lock the real code out', async () => {
+    for (let i = 0; i < 50; i++) expect((await call('POST', '/api/v1/session', {}, { code: `wrong-${i}` })).status).toBe(401);
+    const login = await call('POST', '/api/v1/session', {}, { code: sessions.loginCode });
+    expect(login.status).toBe(201);
+    expect(login.body.token).toMatch(/^cps_/);
+  });
+
+  it('stops hammering one code after 20 tries a minute, and only that code', async () => {
     const statuses: number[] = [];
-    for (let i = 0; i < 21; i++) statuses.push((await call('GET', '/login?code=guess', { cookie: `credport_session=fresh${i}` })).status);
+    for (let i = 0; i < 21; i++) statuses.push((await call('POST', '/api/v1/session', {}, { code: 'guess' })).status);
     expect(statuses.slice(0, 20)).toEqual(Array(20).fill(401));
     expect(statuses[20]).toBe(429);
+    expect((await call('POST', '/api/v1/session', {}, { code: sessions.loginCode })).status).toBe(201);
   });
 
   it('does not let unauthenticated requests spend the token holder\'s budget', async () => {
@@ -139,19 +147,33 @@ describe('answers no route or router gives', () => {
 
 describe('signing out', () => {
   async function signIn(): Promise<string> {
-    const login = await call('GET', `/login?code=${sessions.loginCode}`);
-    return String(login.headers['set-cookie']).split(';')[0]!;
+    const login = await call('POST', '/api/v1/session', {}, { code: sessions.loginCode });
+    return login.body.token;
   }
 
-  it('ends the session only for a request from credport\'s own pages (another port on this host is the same site)', async () => {
-    const cookie = await signIn();
-    for (const origin of [undefined, `http://127.0.0.1:${port + 1}`, 'null']) {
-      const refused = await call('POST', '/logout', { cookie, ...(origin ? { origin } : {}) });
+  it("ends the session whose token the request carries, never from another origin's page", async () => {
+    const session = { authorization: `Bearer ${await signIn()}` };
+    for (const origin of [`http://127.0.0.1:${port + 1}`, 'null']) {
+      const refused = await call('DELETE', '/api/v1/session', { ...session, origin });
       expect(refused.status).toBe(403);
       expect(refused.body.code).toBe('cross_site_request');
     }
-    expect((await call('GET', '/api/v1/credentials', { cookie })).status).toBe(200);
-    expect((await call('POST', '/logout', { cookie, origin: `http://127.0.0.1:${port}` })).status).toBe(204);
-    expect((await call('GET', '/api/v1/credentials', { cookie })).status).toBe(401);
+    expect((await call('GET', '/api/v1/credentials', session)).status).toBe(200);
+    // The API token is not a session: it is revoked elsewhere, and signing out does not touch it.
+    expect((await call('DELETE', '/api/v1/session', bearer)).status).toBe(400);
+    expect((await call('DELETE', '/api/v1/session', { ...session, origin: `http://127.0.0.1:${port}` })).status).toBe(204);
+    expect((await call('GET', '/api/v1/credentials', session)).status).toBe(401);
+    expect((await call('DELETE', '/api/v1/session', session)).status).toBe(401);
+  });
+});
+
+describe('behind a proxy', () => {
+  it('believes X-Forwarded-Proto and X-Forwarded-Host from nobody unless told (--trust-proxy)', async () => {
+    const token = (await call('POST', '/api/v1/session', {}, { code: sessions.loginCode })).body.token;
+    const unverified = { connector: 'front', verify: false, values: { name: 'Forwarded', apiKey: 'eyJabc.defghijklmnopqrstuvwxyz0123.0123456789abcdef' } };
+    const forwarded = await call('POST', '/api/v1/credentials', { authorization: `Bearer ${token}`, 'x-forwarded-proto': 'https', 'x-forwarded-host': 'credport.example.com', origin: 'https://credport.example.com' }, unverified);
+    expect(forwarded.status).toBe(403);
+    expect(forwarded.body.code).toBe('cross_site_request');
+    expect((await call('POST', '/api/v1/credentials', { authorization: `Bearer ${token}`, 'x-forwarded-proto': 'https', origin: `http://127.0.0.1:${port}` }, unverified)).status).toBe(201);
   });
 });

@@ -1,12 +1,12 @@
 import { useEffect, useState } from 'react';
-import { api, ApiError, messageOf, onSignedOut } from './api.js';
+import { api, ApiError, messageOf, onSignedOut, signOut } from './api.js';
 import { AuthenticateScreen } from './screens/AuthenticateScreen.js';
 import { ConnectorsScreen } from './screens/ConnectorsScreen.js';
 import { SourceScreen } from './screens/SourceScreen.js';
 import { SyncScreen } from './screens/SyncScreen.js';
 import type { ConnectorSummary, CredentialTile, DemoProviders, SyncJob } from './types.js';
 
-/** Where the user is. Held in memory only: nothing goes to the URL or to storage. */
+/** Where the user is. Held in memory only: nothing goes to the URL or to storage (only the session token, in sessionStorage). */
 type Screen =
   | { name: 'connectors' }
   | { name: 'authenticate'; connector: ConnectorSummary }
@@ -16,7 +16,8 @@ type Screen =
 const STEPS = ['Choose a data source', 'Authenticate', 'Create the data source', 'Sync'] as const;
 const STEP_OF: Record<Screen['name'], number> = { connectors: 0, authenticate: 1, source: 2, sync: 3 };
 
-export function App() {
+/** `loginFailed`: the page was opened with a login link that was used already or is not valid. */
+export function App({ loginFailed = false }: { loginFailed?: boolean }) {
   const [screen, setScreen] = useState<Screen>({ name: 'connectors' });
   const [connectors, setConnectors] = useState<ConnectorSummary[] | undefined>();
   const [demo, setDemo] = useState<DemoProviders | undefined>();
@@ -46,6 +47,7 @@ export function App() {
         <h1>credport</h1>
         <div role="alert">
           <h2 tabIndex={-1}>Not signed in</h2>
+          {loginFailed ? <p>This login link was used already or is not valid: each link works once.</p> : null}
           <p>
             Open the link <code>credport serve</code> printed (it signs one browser in, once). Each time a link is used, <code>credport serve</code> prints a new one.
           </p>
@@ -69,6 +71,9 @@ export function App() {
             ))}
           </ol>
         </nav>
+        <button type="button" className="sign-out" onClick={() => void signOut().catch(() => undefined)}>
+          Sign out
+        </button>
       </header>
       <main>
         <p className="form-error" role="alert">

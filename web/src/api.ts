@@ -18,6 +18,12 @@ export class ApiError extends Error {
   }
 }
 
+/**
+ * The session token, per origin and per tab: sessionStorage is never sent anywhere on its own (as a
+ * cookie would be), another port's page cannot read it, and it survives a reload of this tab only.
+ */
+const SESSION_KEY = 'credport.session';
+
 const signedOutListeners = new Set<() => void>();
 
 /** Called on any 401: the session is gone (or never was), so the page says how to sign in. */
@@ -29,12 +35,13 @@ export function onSignedOut(listener: () => void): () => void {
 type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 
 /**
- * Every call to credport's API. The session cookie rides along (same origin); a body is always
- * JSON, which the server requires of state-changing requests. Nothing is cached or stored.
+ * Every call to credport's API, with the session token as a Bearer header; a body is always JSON,
+ * which the server requires of state-changing requests. Nothing is cached or stored.
  */
 export async function api<T>(method: Method, path: string, body?: unknown): Promise<T> {
-  const headers: Record<string, string> = { accept: 'application/json' };
-  const init: RequestInit = { method, headers, credentials: 'same-origin', cache: 'no-store' };
+  const headers = sessionHeaders({ accept: 'application/json' });
+  // No cookie goes out (credport sets none), and the token goes nowhere but this origin's API.
+  const init: RequestInit = { method, headers, credentials: 'omit', cache: 'no-store' };
   if (body !== undefined) {
     headers['content-type'] = 'application/json';
     init.body = JSON.stringify(body);
@@ -48,10 +55,49 @@ export async function api<T>(method: Method, path: string, body?: unknown): Prom
     data = undefined;
   }
   if (!response.ok) {
-    if (response.status === 401) for (const listener of signedOutListeners) listener();
+    if (response.status === 401) signedOut();
     throw new ApiError(response.status, (data ?? {}) as Partial<ApiProblem>);
   }
   return data as T;
+}
+
+/** Headers for a request to credport's API: these, and the session token when this tab has one. */
+export function sessionHeaders(headers: Record<string, string>): Record<string, string> {
+  const token = sessionStorage.getItem(SESSION_KEY);
+  return token ? { ...headers, authorization: `Bearer ${token}` } : headers;
+}
+
+/** The session is gone (a 401) or ended: this tab forgets it, and the page says how to sign in. */
+export function signedOut(): void {
+  sessionStorage.removeItem(SESSION_KEY);
+  for (const listener of signedOutListeners) listener();
+}
+
+/**
+ * Signs this tab in when the page was opened with the link `credport serve` printed: its login code
+ * is in the fragment (`#login=...`), which the browser sent to no server. It leaves the address bar
+ * and the history at once, then goes to the server once, in a POST body, for a session token.
+ * Answers whether a code was there and did not work (used already, or not valid).
+ */
+export async function signInFromLink(): Promise<{ failed: boolean }> {
+  const code = /^#login=([\w-]+)$/.exec(location.hash)?.[1];
+  if (!code) return { failed: false };
+  history.replaceState(history.state, '', `${location.pathname}${location.search}`);
+  // Not through api(): a refused code must not sign out a tab that already has a session.
+  const answer = await fetch('/api/v1/session', { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json' }, body: JSON.stringify({ code }), credentials: 'omit', cache: 'no-store' }).catch(() => undefined);
+  const token = answer?.ok ? ((await answer.json()) as { token?: unknown }).token : undefined;
+  if (typeof token !== 'string') return { failed: true };
+  sessionStorage.setItem(SESSION_KEY, token);
+  return { failed: false };
+}
+
+/** Signs out: the server ends the session, and this tab forgets its token. */
+export async function signOut(): Promise<void> {
+  try {
+    await api<void>('DELETE', '/session');
+  } finally {
+    signedOut();
+  }
 }
 
 /** The message to show for any failure: the server's own words when it sent some. */

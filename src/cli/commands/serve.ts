@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import type { Command } from 'commander';
 import { InputError } from '../../errors.js';
 import { durationMs } from '../option-parsers.js';
@@ -12,6 +13,7 @@ interface ServeOptions extends GlobalOptions {
   demo?: boolean;
   verifyLimit: number;
   reverifyEvery?: number;
+  trustProxy?: string[];
 }
 
 export function registerServeCommand(program: Command): void {
@@ -23,6 +25,7 @@ export function registerServeCommand(program: Command): void {
     .option('--frame-ancestors <origins...>', "origins allowed to embed the pages in an iframe (a host's web app); default none")
     .option('--allow-origin <origins...>', "origins a workspace's credentials may point at besides the connectors' own (https://api.example.com, or front=http://127.0.0.1:4010 for one connector); adds to CREDPORT_ALLOWED_ORIGINS")
     .option('--verify-limit <n>', 'requests that ask the provider (add, test, rotate) per caller per minute', (v) => Number.parseInt(v, 10), 30)
+    .option('--trust-proxy <addresses>', 'reverse proxies (addresses or CIDRs, comma-separated; repeatable) whose X-Forwarded-Proto and X-Forwarded-Host are believed; default none', (v, previous: string[] = []) => [...previous, ...v.split(',').map((a) => a.trim())])
     .option('--demo', 'also start the Front, Frontline and Frontegg emulators on loopback and offer them in the web app')
     .option('--json', 'print the URL and login link as one JSON line')
     .option('--reverify-every <duration>', 're-verify every credential not verified within this long, now and then at this interval (30m, 24h)', durationMs('reverify-every'))
@@ -30,11 +33,15 @@ export function registerServeCommand(program: Command): void {
       'after',
       `
 Every API request needs the API token (Authorization: Bearer), from CREDPORT_API_TOKEN or the 0600 file
-api-token beside the store, created on first start. The printed URL carries a one-time login code that
-the browser swaps for a session cookie. A workspace's API token may point credentials only at the
-connectors' own origins and those allowed with --allow-origin or CREDPORT_ALLOWED_ORIGINS, and never
-at an address of this machine or a private network unless that origin is allowed. Ctrl-C (SIGINT) or SIGTERM stops running syncs at their next
-checkpoint, then exits.`,
+api-token beside the store, created on first start. The printed link carries a one-time login code in
+its fragment (#login=...), which the browser sends to no server: the page posts it once and keeps the
+session token it gets in that tab (sessionStorage), sent as a Bearer header; no cookie is set.
+Behind a TLS reverse proxy, name it with --trust-proxy 127.0.0.1 (its address as this server sees it),
+so that the page's https:// Origin is recognised; X-Forwarded-* headers from other addresses are ignored.
+A workspace's API token may point credentials only at the connectors' own origins and those allowed
+with --allow-origin or CREDPORT_ALLOWED_ORIGINS, and never at an address of this machine or a private
+network unless that origin is allowed.
+Ctrl-C (SIGINT) or SIGTERM stops running syncs at their next checkpoint, then exits.`,
     )
     .action(async (_o: unknown, command: Command) => {
       const options = command.optsWithGlobals<ServeOptions>();
@@ -42,6 +49,9 @@ checkpoint, then exits.`,
       if (!Number.isInteger(options.verifyLimit) || options.verifyLimit < 1) throw new InputError('--verify-limit must be a whole number of requests a minute, 1 or more', { field: 'verifyLimit' });
       for (const origin of options.frameAncestors ?? []) {
         if (!/^https?:\/\/[^/\s;,']+$/.test(origin)) throw new InputError(`--frame-ancestors takes origins such as https://app.example.com, not "${origin.slice(0, 60)}"`, { field: 'frameAncestors' });
+      }
+      for (const proxy of options.trustProxy ?? []) {
+        if (!isAddressOrCidr(proxy)) throw new InputError(`--trust-proxy takes addresses or CIDRs such as 127.0.0.1 or 10.0.0.0/8, not "${proxy.slice(0, 60)}"`, { field: 'trustProxy' });
       }
       await withCredport(options, async (credport) => {
         // Loaded here, so other commands do not pay for Fastify at start-up.
@@ -53,6 +63,7 @@ checkpoint, then exits.`,
           allowOrigins: options.allowOrigin ?? [],
           demo: options.demo === true,
           verifyLimit: { max: options.verifyLimit, timeWindow: 60_000 },
+          trustProxy: options.trustProxy ?? [],
           announce: (info) => {
             if (options.json) return void process.stdout.write(`${JSON.stringify(info)}\n`);
             if (info.event === 'listening') {
@@ -72,4 +83,12 @@ checkpoint, then exits.`,
         await schedule?.stop();
       });
     });
+}
+
+/** An IPv4 or IPv6 address, alone or with a prefix length (10.0.0.0/8, fd00::/8). */
+function isAddressOrCidr(value: string): boolean {
+  const [address = '', prefix, ...rest] = value.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128));
 }

@@ -1,15 +1,17 @@
 import { useEffect, useState } from 'react';
 import { api, messageOf } from '../api.js';
 import { CredentialCard } from '../components/CredentialCard.js';
+import { followEvents, type StreamEvent } from '../event-stream.js';
 import type { CredentialTile, SyncJob } from '../types.js';
 
 type Progress = SyncJob['progress'][string];
 type Summary = NonNullable<SyncJob['summary']>;
 
 /**
- * Step 4: the sync, live. One progress bar per stream from the Server-Sent Events; a stream's bar
- * fills when it finishes (a provider does not say how many records there are). A refusal mid-sync
- * (a revoked token) shows the credential's tile as the server now has it: invalid.
+ * Step 4: the sync, live. One progress bar per stream from the Server-Sent Events (read with fetch,
+ * so they carry the session's header); a stream's bar fills when it finishes (a provider does not
+ * say how many records there are). A refusal mid-sync (a revoked token) shows the credential's tile
+ * as the server now has it: invalid.
  */
 export function SyncScreen({ job, credential, onDone }: { job: SyncJob; credential: CredentialTile; onDone: () => void }) {
   const [progress, setProgress] = useState<Record<string, Progress>>(job.progress);
@@ -18,33 +20,24 @@ export function SyncScreen({ job, credential, onDone }: { job: SyncJob; credenti
   const [tile, setTile] = useState(credential);
 
   useEffect(() => {
-    const source = new EventSource(`/api/v1/syncs/${encodeURIComponent(job.id)}/events`);
-    const data = (event: Event) => JSON.parse((event as MessageEvent<string>).data) as Record<string, unknown>;
+    const stop = new AbortController();
     const set = (stream: string, change: Partial<Progress>) => setProgress((all) => ({ ...all, [stream]: { ...(all[stream] ?? { records: 0, pages: 0, status: 'waiting' }), ...change } as Progress }));
-    source.addEventListener('started', (event) => {
-      for (const stream of (data(event).skipped as string[]) ?? []) set(stream, { status: 'skipped' });
-    });
-    source.addEventListener('stream_started', (event) => set(data(event).stream as string, { status: 'reading' }));
-    source.addEventListener('page', (event) => {
-      const e = data(event);
-      set(e.stream as string, { records: e.total as number, pages: e.page as number, status: 'reading' });
-    });
-    source.addEventListener('stream_finished', (event) => {
-      const e = data(event);
-      set(e.stream as string, { records: e.records as number, pages: e.pages as number, status: 'done' });
-    });
-    source.addEventListener('finished', (event) => {
-      // The server ends the stream after this; closing stops EventSource from reconnecting.
-      source.close();
-      setSummary(data(event).summary as Summary);
-    });
-    source.addEventListener('failed', (event) => {
-      source.close();
-      setFailure(data(event).message as string);
-      api<CredentialTile>('GET', `/credentials/${encodeURIComponent(credential.id)}`).then(setTile, () => undefined);
-    });
-    source.onerror = () => {
-      if (source.readyState !== EventSource.CLOSED) return;
+    /** Applies one event; true for the one that ends the sync (the server ends the stream after it). */
+    const apply = ({ event, data: text }: StreamEvent): boolean => {
+      const e = JSON.parse(text) as Record<string, unknown>;
+      if (event === 'started') for (const stream of (e.skipped as string[]) ?? []) set(stream, { status: 'skipped' });
+      if (event === 'stream_started') set(e.stream as string, { status: 'reading' });
+      if (event === 'page') set(e.stream as string, { records: e.total as number, pages: e.page as number, status: 'reading' });
+      if (event === 'stream_finished') set(e.stream as string, { records: e.records as number, pages: e.pages as number, status: 'done' });
+      if (event === 'finished') setSummary(e.summary as Summary);
+      if (event === 'failed') {
+        setFailure(e.message as string);
+        api<CredentialTile>('GET', `/credentials/${encodeURIComponent(credential.id)}`).then(setTile, () => undefined);
+      }
+      return event === 'finished' || event === 'failed';
+    };
+    void followEvents(`/syncs/${encodeURIComponent(job.id)}/events`, apply, stop.signal).then((ended) => {
+      if (ended || stop.signal.aborted) return;
       // Refused (a 401) or gone: the job's state says which.
       api<SyncJob>('GET', `/syncs/${encodeURIComponent(job.id)}`).then(
         (state) => {
@@ -54,8 +47,8 @@ export function SyncScreen({ job, credential, onDone }: { job: SyncJob; credenti
         },
         (caught: unknown) => setFailure(messageOf(caught)),
       );
-    };
-    return () => source.close();
+    });
+    return () => stop.abort();
   }, [job.id, credential.id]);
 
   return (
