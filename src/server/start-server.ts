@@ -38,7 +38,7 @@ export async function startServer(credport: Credport, options: StartOptions): Pr
   for (const entry of options.allowOrigins ?? []) credport.outbound.allow(entry);
   const demo = options.demo ? await startDemoProviders() : undefined;
   // The demo's emulators are on loopback: every caller of this server may use them, each for its own connector.
-  for (const [connector, provider] of Object.entries(demo?.providers ?? {})) credport.outbound.allow(`${connector}=${provider.baseUrl}`);
+  for (const [connector, provider] of Object.entries(demo?.providers ?? {})) credport.outbound.allow(`${connector}=${new URL(provider.baseUrl).origin}`);
   let url = '';
   const sessions = new LoginSessions();
   sessions.onCodeUsed = () => options.announce({ event: 'login_used', loginUrl: loginUrl(url, sessions.loginCode) });
