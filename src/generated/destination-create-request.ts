@@ -7,15 +7,27 @@ export interface DestinationCreateRequest {
   name: string;
   connector: string;
   credentialId?: string;
+  /**
+   * jsonl destinations: the folder for the files.
+   */
   path?: string;
+  /**
+   * stream -> operation.
+   */
   operations?: {
     [k: string]: string;
   };
+  /**
+   * Per stream, body pointer -> record pointer.
+   */
   mapping?: {
     [k: string]: {
       [k: string]: string;
     };
   };
+  /**
+   * Values of the operations' path parameters.
+   */
   params?: {
     [k: string]: string;
   };

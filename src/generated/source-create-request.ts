@@ -7,6 +7,9 @@ export interface SourceCreateRequest {
   name: string;
   connector: string;
   credentialId?: string;
+  /**
+   * jsonl sources: a folder with one <stream>.jsonl per stream, or one file.
+   */
   path?: string;
   streams?: string[];
   /**

@@ -7,6 +7,7 @@ import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Credport } from '../open-credport.js';
 import { VERSION } from '../package-info.js';
+import { ANNOTATION_KEYWORDS } from '../registry/create-ajv.js';
 import { addSharedSchemas } from './api-schemas.js';
 import type { DemoProvider } from './demo-providers.js';
 import type { LoginSessions } from './login-sessions.js';
@@ -55,7 +56,8 @@ export async function createServer(options: ServerOptions): Promise<{ app: Fasti
   const app = Fastify({
     bodyLimit: BODY_LIMIT,
     // Unknown fields are refused by name, never stripped; nothing is coerced or defaulted behind the caller's back.
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false } },
+    // Our annotations (x-pattern-message) are known words, so the shared text rule can be used by a route.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, keywords: [...ANNOTATION_KEYWORDS] } },
     // A `__proto__` key stays an own property, so the schema and the services refuse it under its own name.
     onProtoPoisoning: 'ignore',
     onConstructorPoisoning: 'ignore',
