@@ -1,5 +1,6 @@
 import { CredportError, ExitCode, InputError, ProviderRejectedError, ProviderUnavailableError } from '../errors.js';
 import type { ApiProblem } from '../generated/api-problem.js';
+import { TEXT_MESSAGES, TEXT_PATTERNS, type TextKind } from '../text/text-rule.js';
 
 const TITLES: Record<number, string> = {
   400: 'Bad input',
@@ -29,13 +30,19 @@ export function problemFor(error: unknown, body?: unknown): ApiProblem {
     if ((error instanceof ProviderRejectedError || error instanceof ProviderUnavailableError) && error.status) problem.providerStatus = error.status;
     return problem;
   }
-  const fastify = error as { statusCode?: number; code?: string; validation?: { instancePath: string; message?: string; params?: Record<string, unknown> }[]; validationContext?: string; message?: string };
+  const fastify = error as {
+    statusCode?: number;
+    code?: string;
+    validation?: { keyword?: string; instancePath: string; message?: string; params?: Record<string, unknown>; propertyName?: string }[];
+    validationContext?: string;
+    message?: string;
+  };
   if (fastify?.validation) {
     const first = fastify.validation[0];
     const extra = first?.params?.additionalProperty;
     const path = `${first?.instancePath ?? ''}${typeof extra === 'string' ? `/${escapePointer(extra)}` : ''}`;
     const where = fastify.validationContext === 'body' ? path || '/' : `${fastify.validationContext}${path}`;
-    const said = typeof extra === 'string' ? `unknown field "${extra.slice(0, 40)}"` : (first?.message ?? 'is not valid');
+    const said = typeof extra === 'string' ? `unknown field "${extra.slice(0, 40)}"` : (textRuleSays(first) ?? first?.message ?? 'is not valid');
     return { type: 'https://credport.dev/problems/invalid_input', title: TITLES[400]!, status: 400, detail: `${where} ${said}`, code: 'invalid_input', exitCode: ExitCode.badInput, field: where };
   }
   const status = typeof fastify?.statusCode === 'number' && fastify.statusCode >= 400 && fastify.statusCode < 500 ? fastify.statusCode : 500;
@@ -43,6 +50,14 @@ export function problemFor(error: unknown, body?: unknown): ApiProblem {
   const detail = status === 500 ? 'internal error' : (FASTIFY_SAYS[fastify.code ?? ''] ?? TITLES[status] ?? 'bad request');
   const code = status === 500 ? 'internal' : (FASTIFY_CODES[status] ?? 'invalid_input');
   return { type: `https://credport.dev/problems/${code}`, title: TITLES[status] ?? 'Bad request', status, detail, code, exitCode: status === 500 ? ExitCode.internal : ExitCode.badInput };
+}
+
+/** The text rule's refusal in its own words (not its regular expression), a map's key named as a key. */
+function textRuleSays(error: { keyword?: string; params?: Record<string, unknown>; propertyName?: string } | undefined): string | undefined {
+  if (error?.keyword !== 'pattern') return undefined;
+  const kind = (Object.keys(TEXT_PATTERNS) as TextKind[]).find((k) => TEXT_PATTERNS[k] === error.params?.pattern);
+  if (kind === undefined) return undefined;
+  return `${error.propertyName !== undefined ? 'keys ' : ''}${TEXT_MESSAGES[kind]}`;
 }
 
 /** The credport code of a status Fastify or a plugin answered with. */
