@@ -95,6 +95,17 @@ describe('hostile text over HTTP, as a workspace token', () => {
     });
   }
 
+  it('refuses each in a Credential Name and Description, by the same rule, saving nothing', async () => {
+    for (const bad of Object.values(HOSTILE)) {
+      for (const [field, values] of [['name', { name: bad }], ['description', { name: 'ok', description: `line one\n${bad}` }]] as const) {
+        const answer = await call('POST', '/credentials', editor, { connector: 'front', verify: false, values: { ...values, apiKey: fakeToken() } });
+        expect([field, answer.status, answer.body.field]).toEqual([field, 400, `/values/${field}`]);
+        expect(answer.body.detail).toContain(field === 'name' ? TEXT_MESSAGES.singleLine : TEXT_MESSAGES.multiLine);
+      }
+    }
+    expect((await call('GET', '/credentials', editor)).body.map((t: { name: string }) => t.name)).toEqual(['Front']);
+  });
+
   it('takes ordinary Unicode names: accents, CJK, emoji', async () => {
     for (const name of ['Café Zoë', '東京の連絡先', '🚀 Launch 👍🏽 🇫🇷', 'Ünïcödé — ñ']) {
       const source = await call('POST', '/sources', editor, { name, connector: 'jsonl', path: folder });
