@@ -3,6 +3,7 @@ import { currentActor } from '../audit/audit-log.js';
 import { InputError, NotFoundError } from '../errors.js';
 import type { AccessToken } from '../generated/access-token.js';
 import type { Collection } from '../store/collection.js';
+import { checkName } from '../text/check-printable.js';
 import { printable } from '../text/printable.js';
 import { type Access, type AccessScope, ROLES, type Role } from './access.js';
 
@@ -27,8 +28,7 @@ export class AccessTokens {
   /** Only an admin makes tokens (admin is the highest role), so no token is ever above its creator's role. */
   async create(input: { name: string; role: Role }): Promise<AccessToken> {
     this.scope.require('admin', 'creating an API token');
-    const name = typeof input.name === 'string' ? input.name.trim() : '';
-    if (name === '' || name.length > 100 || /[\u0000-\u001F\u007F]/.test(name)) throw new InputError('name must be 1-100 characters without control characters', { field: 'name' });
+    const name = checkName(input.name);
     if (!ROLES.includes(input.role)) throw new InputError(`role must be one of ${ROLES.join(', ')}`, { field: 'role' });
     const token = `cpt_${randomBytes(32).toString('base64url')}`;
     const hash = hashOf(token);

@@ -1,18 +1,19 @@
 import type { ReverifySummary } from '../credentials/reverify.js';
 import { CredportError } from '../errors.js';
+import { printJsonLine, say, sayError } from './output.js';
 
 /** One line per scheduled re-verification pass that checked anything (JSON with --json). */
 export function announcePass(summary: ReverifySummary, json: boolean): void {
   const { checked, verified, refused, unavailable, failed, skipped, ms } = summary;
-  if (json) return void process.stdout.write(`${JSON.stringify({ event: 'reverified', checked, verified, refused, unavailable, failed, skipped, ms })}\n`);
+  if (json) return printJsonLine({ event: 'reverified', checked, verified, refused, unavailable, failed, skipped, ms });
   if (checked === 0) return;
-  console.log(`re-verified ${checked} credential${checked === 1 ? '' : 's'}: ${verified} verified, ${refused} refused (now invalid), ${unavailable} unavailable${failed ? `, ${failed} failed` : ''}`);
-  for (const r of summary.results.filter((x) => x.outcome === 'refused')) console.log(`  ${r.id} (${r.connector}) refused: ${r.message ?? ''}`);
+  say(`re-verified ${checked} credential${checked === 1 ? '' : 's'}: ${verified} verified, ${refused} refused (now invalid), ${unavailable} unavailable${failed ? `, ${failed} failed` : ''}`);
+  for (const r of summary.results.filter((x) => x.outcome === 'refused')) say(`  ${r.id} (${r.connector}) refused: ${r.message ?? ''}`);
 }
 
 /** A pass that could not run (the store away): said, and the next pass tries again. */
 export function announcePassFailed(error: unknown, json: boolean): void {
   const message = error instanceof CredportError ? error.message : 'internal error';
-  if (json) return void process.stdout.write(`${JSON.stringify({ event: 'reverify_failed', message })}\n`);
-  console.error(`credport: a re-verification pass failed: ${message}; the next one tries again`);
+  if (json) return printJsonLine({ event: 'reverify_failed', message });
+  sayError(`credport: a re-verification pass failed: ${message}; the next one tries again`);
 }

@@ -4,6 +4,7 @@ import { type Access, checkWorkspace, DEFAULT_WORKSPACE, withAccess } from '../a
 import { withActor } from '../audit/audit-log.js';
 import { CredportError, ExitCode } from '../errors.js';
 import type { Credport } from '../open-credport.js';
+import { jsonText, safeLines } from './output.js';
 
 export interface GlobalOptions {
   home?: string;
@@ -49,8 +50,9 @@ export async function withCredport(options: GlobalOptions, action: (credport: Cr
 
 function report(error: unknown, options: GlobalOptions): void {
   if (error instanceof CredportError) {
-    process.stderr.write(`credport: ${error.message}\n`);
-    if (options.json) process.stdout.write(`${JSON.stringify({ error: error.toJSON() })}\n`);
+    // A message may quote the store (a credential's name, the sources that use it): shown terminal-safe.
+    process.stderr.write(`credport: ${safeLines(error.message)}\n`);
+    if (options.json) process.stdout.write(`${jsonText({ error: error.toJSON() })}\n`);
     if (options.debug) process.stderr.write(`${error.stack ?? ''}\n`);
     process.exitCode = error.exitCode;
     return;

@@ -6,7 +6,7 @@ import { InputError } from '../errors.js';
 import type { Connector, CredentialForm } from './connector.js';
 import { createAjv } from './create-ajv.js';
 import { describeValidationErrors } from './describe-validation-errors.js';
-import type { JsonObject } from './inline-refs.js';
+import { inlineRefs, type JsonObject } from './inline-refs.js';
 import { type LoadContext, loadConnector, ManifestError, readJson } from './load-connector.js';
 import { BUILTIN_CONNECTORS_DIR, SCHEMAS_DIR } from '../package-info.js';
 import { printable } from '../text/printable.js';
@@ -116,7 +116,7 @@ function buildValidators(): Validators {
     validateManifest: ajv.getSchema('https://credport.dev/schemas/connector-manifest.schema.json')!,
     known,
     validateCommon: ajv.getSchema(commonId)!,
-    commonProperties: inlineCommon(known.get(commonId)!),
+    commonProperties: inlineCommon(known.get(commonId)!, known),
   };
 }
 
@@ -135,8 +135,9 @@ async function connectorFolders(root: string): Promise<string[]> {
   return folders;
 }
 
-function inlineCommon(schema: JsonObject): Record<string, JsonObject> {
-  const definitions = schema.definitions as Record<string, JsonObject>;
+/** name and description whole (their text rule inlined), so a refusal quotes the rule's message. */
+function inlineCommon(schema: JsonObject, known: Map<string, JsonObject>): Record<string, JsonObject> {
+  const definitions = inlineRefs(schema, known).definitions as Record<string, JsonObject>;
   return { name: definitions.name!, description: definitions.description! };
 }
 

@@ -1,5 +1,6 @@
 import { CredportError, ExitCode, InputError, ProviderRejectedError, ProviderUnavailableError } from '../errors.js';
 import type { ApiProblem } from '../generated/api-problem.js';
+import { TEXT_MESSAGES, TEXT_PATTERNS, type TextKind } from '../text/text-rule.js';
 
 const TITLES: Record<number, string> = {
   400: 'Bad input',
@@ -38,7 +39,7 @@ export function problemFor(error: unknown, body?: unknown): ApiProblem {
     const path = `${first?.instancePath ?? ''}${typeof key === 'string' ? `/${escapePointer(key)}` : ''}`;
     const where = fastify.validationContext === 'body' ? path || '/' : `${fastify.validationContext}${path}`;
     const patternMessage = first?.keyword === 'pattern' ? first.parentSchema?.['x-pattern-message'] : undefined;
-    const said = typeof extra === 'string' ? `unknown field "${extra.slice(0, 40)}"` : typeof patternMessage === 'string' ? patternMessage : (first?.message ?? 'is not valid');
+    const said = typeof extra === 'string' ? `unknown field "${extra.slice(0, 40)}"` : (textRuleSays(first) ?? (typeof patternMessage === 'string' ? patternMessage : (first?.message ?? 'is not valid')));
     return { type: 'https://credport.dev/problems/invalid_input', title: TITLES[400]!, status: 400, detail: `${where} ${said}`, code: 'invalid_input', exitCode: ExitCode.badInput, field: where };
   }
   const status = typeof fastify?.statusCode === 'number' && fastify.statusCode >= 400 && fastify.statusCode < 500 ? fastify.statusCode : 500;
@@ -57,6 +58,14 @@ interface ValidationError {
   /** Set on an error inside propertyNames: the key that was refused. */
   propertyName?: string;
   parentSchema?: Record<string, unknown>;
+}
+
+/** The text rule's refusal in its own words (not its regular expression), a map's key named as a key. */
+function textRuleSays(error: { keyword?: string; params?: Record<string, unknown>; propertyName?: string } | undefined): string | undefined {
+  if (error?.keyword !== 'pattern') return undefined;
+  const kind = (Object.keys(TEXT_PATTERNS) as TextKind[]).find((k) => TEXT_PATTERNS[k] === error.params?.pattern);
+  if (kind === undefined) return undefined;
+  return `${error.propertyName !== undefined ? 'keys ' : ''}${TEXT_MESSAGES[kind]}`;
 }
 
 /** The credport code of a status Fastify or a plugin answered with. */

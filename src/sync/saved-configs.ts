@@ -9,6 +9,7 @@ import type { ConnectorRegistry } from '../registry/connector-registry.js';
 import type { CredentialService } from '../credentials/credential-service.js';
 import type { Collection } from '../store/collection.js';
 import { checkPointer, formatPointer, isSafeKey } from '../text/json-pointer.js';
+import { checkName, checkPrintable } from '../text/check-printable.js';
 import { printable } from '../text/printable.js';
 import { encodePathValue, templateParams } from './render-template.js';
 import { checkConcurrency } from './concurrency.js';
@@ -83,7 +84,7 @@ export class SavedConfigs {
     if (input.credentialId !== undefined) throw new InputError('a jsonl source reads local files and takes no credential', { field: 'credentialId' });
     if (input.path === undefined) throw new InputError('a jsonl source needs --path <folder or file>', { field: 'path' });
     const files = this.files();
-    const path = await files.check(files.resolve(input.path));
+    const path = await files.check(files.resolve(checkPrintable(input.path, 'path')));
     const info = await stat(path).catch(() => undefined);
     if (!info) throw new InputError(`no such file or folder: ${printable(files.show(path), 120)}`, { field: 'path' });
     const available = info.isDirectory()
@@ -109,7 +110,7 @@ export class SavedConfigs {
       if (input.operations || input.mapping || input.params) throw new InputError('a jsonl destination writes files: it takes no operations, mapping or parameters', { field: 'operations' });
       if (input.credentialId !== undefined) await this.deps.credentials.show(input.credentialId);
       const files = this.files();
-      const path = await files.check(input.path === undefined ? join(files.base, 'destinations', id) : files.resolve(input.path));
+      const path = await files.check(input.path === undefined ? join(files.base, 'destinations', id) : files.resolve(checkPrintable(input.path, 'path')));
       const destination: DestinationConfig = { id, workspace, name, connector: 'jsonl', path, createdAt, ...(input.credentialId ? { credentialId: input.credentialId } : {}) };
       await this.deps.destinations.put(id, destination);
       return destination;
@@ -223,6 +224,8 @@ export class SavedConfigs {
 function pickStreams(available: string[], wanted: string[] | undefined, where: string): SourceConfig['streams'] {
   if (available.length === 0) throw new InputError(`${where} has no streams to read`, { field: 'streams' });
   const streams = wanted?.length ? wanted : available;
+  // The caller's names, or a folder's file names: either is stored and printed later.
+  for (const stream of streams) if (typeof stream === 'string') checkPrintable(stream, 'streams');
   checkStreamNames(streams, 'streams');
   // Each stream once: a stream named twice would be read (and counted) twice at every sync.
   const twice = streams.find((s, i) => streams.indexOf(s) !== i);
@@ -276,16 +279,11 @@ function callerMap(value: unknown, field: string, what: string, values: 'string'
     if (!isSafeKey(key)) throw new InputError(`"${key}" cannot be ${what} name (${field})`, { field });
     const ok = values === 'string' ? typeof item === 'string' : item !== null && typeof item === 'object' && !Array.isArray(item);
     if (!ok) throw new InputError(`${field} "${printable(key)}" must be ${values === 'string' ? 'a string' : 'an object'}`, { field });
+    // Keys are stream and parameter names, values operations and pointers: all stored and printed later.
+    checkPrintable(key, field);
+    if (typeof item === 'string') checkPrintable(item, field);
   }
   return Object.fromEntries(entries);
-}
-
-function checkName(name: unknown): string {
-  const trimmed = typeof name === 'string' ? name.trim() : '';
-  if (trimmed === '' || trimmed.length > 100 || /[\u0000-\u001F\u007F]/.test(trimmed)) {
-    throw new InputError('name must be 1-100 characters without control characters', { field: 'name' });
-  }
-  return trimmed;
 }
 
 function newId(prefix: string): string {

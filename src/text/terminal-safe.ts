@@ -1,7 +1,11 @@
+import { UNPRINTABLE_RUNS } from './text-rule.js';
+
 /**
- * Text from a provider or a user, made safe to print: C0 and C1 controls (which terminals act on)
- * and bidi overrides (which reorder what a reader sees) become spaces.
+ * Text from a provider, a user or the store, made safe to print: every character the text rule
+ * refuses (C0 and C1 controls, which terminals act on; bidi marks, which reorder what a reader sees;
+ * invisible characters, which hide a difference) becomes a space. Records saved before the rule
+ * existed print safely too.
  */
 export function terminalSafe(text: string, max = 300): string {
-  return text.replace(/[\u0000-\u001F\u007F-\u009F\u2028\u2029\u200E\u200F\u202A-\u202E\u2066-\u2069]+/g, ' ').slice(0, max);
+  return text.replace(UNPRINTABLE_RUNS, ' ').slice(0, max);
 }

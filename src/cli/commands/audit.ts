@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { sinceTime, wholeNumber } from '../option-parsers.js';
-import { formatTable, printJson } from '../output.js';
+import { formatTable, printJson, say } from '../output.js';
 import { type GlobalOptions, withCredport } from '../run-action.js';
 
 interface AuditOptions extends GlobalOptions {
@@ -34,8 +34,8 @@ a credential's name or its description. The trail lives in the store and is only
           ...(options.limit !== undefined ? { limit: options.limit } : {}),
         });
         if (options.json) return printJson(events);
-        if (events.length === 0) return console.log('no audit events match');
-        console.log(
+        if (events.length === 0) return say('no audit events match');
+        say(
           formatTable(
             ['TIME', 'ACTOR', 'ACTION', 'OUTCOME', 'CREDENTIAL', 'CONNECTOR', 'DETAIL'],
             events.map((e) => [e.at, e.actor, e.action, e.outcome, e.credentialId ?? '', e.connector ?? '', e.detail ?? '']),

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { Credport } from '../../open-credport.js';
-import { formatTable, printJson } from '../output.js';
+import { formatTable, printJson, say } from '../output.js';
 import { commaList, keyValues, readMapping, wholeNumber } from '../option-parsers.js';
 import { type GlobalOptions, withCredport } from '../run-action.js';
 
@@ -28,7 +28,7 @@ export function registerConfigCommands(program: Command): void {
           ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
         });
         if (options.json) return printJson(source);
-        console.log(`saved source ${source.id} (${source.connector}: ${source.streams.join(', ')})`);
+        say(`saved source ${source.id} (${source.connector}: ${source.streams.join(', ')})`);
       });
     });
   registerListShowDelete(sources, 'source', {
@@ -67,7 +67,7 @@ export function registerConfigCommands(program: Command): void {
         });
         if (options.json) return printJson(destination);
         const where = destination.path ?? Object.entries(destination.operations ?? {}).map(([s, o]) => `${s} -> ${o}`).join(', ');
-        console.log(`saved destination ${destination.id} (${destination.connector}: ${where})`);
+        say(`saved destination ${destination.id} (${destination.connector}: ${where})`);
       });
     });
   registerListShowDelete(destinations, 'destination', {
@@ -101,8 +101,8 @@ function registerListShowDelete<T extends object>(group: Command, noun: string, 
       await withCredport(options, async (credport) => {
         const all = await kind.list(credport);
         if (options.json) return printJson(all);
-        if (all.length === 0) return console.log(`no ${noun}s saved yet`);
-        console.log(formatTable(kind.columns.map(([h]) => h), all.map((item) => kind.columns.map(([, cell]) => cell(item)))));
+        if (all.length === 0) return say(`no ${noun}s saved yet`);
+        say(formatTable(kind.columns.map(([h]) => h), all.map((item) => kind.columns.map(([, cell]) => cell(item)))));
       });
     });
   group
@@ -115,7 +115,7 @@ function registerListShowDelete<T extends object>(group: Command, noun: string, 
       await withCredport(options, async (credport) => {
         const item = await kind.show(credport, id);
         if (options.json) return printJson(item);
-        console.log(formatRecord(item));
+        say(formatRecord(item));
       });
     });
   group
@@ -128,14 +128,20 @@ function registerListShowDelete<T extends object>(group: Command, noun: string, 
       await withCredport(options, async (credport) => {
         const result = await kind.remove(credport, id);
         if (options.json) return printJson(result);
-        console.log(`deleted ${result.id}`);
+        say(`deleted ${result.id}`);
       });
     });
 }
 
-/** key: value lines for a saved configuration. */
+/** key: value lines for a saved configuration; a map (operations, params, a mapping) as its entries. */
 function formatRecord(record: object): string {
   return Object.entries(record)
-    .map(([key, value]) => `${`${key}:`.padEnd(15)}${Array.isArray(value) ? value.join(', ') : String(value)}`)
+    .map(([key, value]) => `${`${key}:`.padEnd(15)}${showValue(value)}`)
     .join('\n');
+}
+
+function showValue(value: unknown): string {
+  if (Array.isArray(value)) return value.join(', ');
+  if (value !== null && typeof value === 'object') return Object.entries(value).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(', ');
+  return String(value);
 }

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { ExitCode, InputError } from '../../errors.js';
 import type { CredentialTile } from '../../generated/credential-tile.js';
-import { describeIdentity, formatTable, formatTile, printJson } from '../output.js';
+import { describeIdentity, formatTable, formatTile, printJson, say } from '../output.js';
 import { durationMs, wholeNumber } from '../option-parsers.js';
 import { readSecrets } from '../read-secret.js';
 import { type GlobalOptions, withCredport } from '../run-action.js';
@@ -55,8 +55,8 @@ export function registerCredentialCommands(program: Command): void {
       await withCredport(options, async ({ credentials }) => {
         const tiles = await credentials.list(options.connector !== undefined ? { connector: options.connector } : {});
         if (options.json) return printJson(tiles);
-        if (tiles.length === 0) return console.log('no credentials saved yet: add one with `credport credentials add <connector> --name <text>`');
-        console.log(
+        if (tiles.length === 0) return say('no credentials saved yet: add one with `credport credentials add <connector> --name <text>`');
+        say(
           formatTable(
             ['ID', 'CONNECTOR', 'NAME', 'STATUS', 'IDENTITY', 'SECRET', 'UPDATED'],
             tiles.map((t) => [t.id, t.connector, t.name, t.status, describeIdentity(t), t.secretHint ? `...${t.secretHint}` : '', t.updatedAt]),
@@ -138,7 +138,7 @@ export function registerCredentialCommands(program: Command): void {
       await withCredport(options, async ({ credentials }) => {
         const result = await credentials.delete(id, { force: options.force === true });
         if (options.json) return printJson(result);
-        console.log(`deleted ${result.id}`);
+        say(`deleted ${result.id}`);
       });
     });
 }
@@ -174,10 +174,10 @@ invalid, with the provider's words); 4 at least one could not be checked (nothin
         bar.stop();
         if (options.json) printJson(summary);
         else {
-          console.log(
+          say(
             `re-verified ${summary.checked} credential${summary.checked === 1 ? '' : 's'} in ${(summary.ms / 1000).toFixed(1)} s: ${summary.verified} verified, ${summary.refused} refused (now invalid), ${summary.unavailable} unavailable (unchanged)${summary.failed ? `, ${summary.failed} failed` : ''}; ${summary.skipped} not due`,
           );
-          for (const r of summary.results.filter((x) => x.outcome !== 'verified')) console.log(`  ${r.id} (${r.connector}) ${r.outcome}: ${r.message ?? ''}`);
+          for (const r of summary.results.filter((x) => x.outcome !== 'verified')) say(`  ${r.id} (${r.connector}) ${r.outcome}: ${r.message ?? ''}`);
         }
         process.exitCode = summary.refused > 0 ? ExitCode.providerRejected : summary.unavailable + summary.failed > 0 ? ExitCode.providerUnavailable : 0;
       });
@@ -202,6 +202,6 @@ async function verifyBar(): Promise<{ update: (done: number, total: number) => v
 
 function printTile(tile: CredentialTile, options: GlobalOptions, headline?: string): void {
   if (options.json) return printJson(tile);
-  if (headline) console.log(`${headline}\n`);
-  console.log(formatTile(tile));
+  if (headline) say(`${headline}\n`);
+  say(formatTile(tile));
 }

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { KeyStatus, RotationProgress } from '../../credentials/key-rotation.js';
-import { formatTable, printJson } from '../output.js';
+import { formatTable, printJson, say } from '../output.js';
 import { type GlobalOptions, withCredport } from '../run-action.js';
 
 export function registerKeyCommands(program: Command): void {
@@ -15,7 +15,7 @@ export function registerKeyCommands(program: Command): void {
       await withCredport(options, async (credport) => {
         const status = await credport.keys.status();
         if (options.json) return printJson(status);
-        console.log(describeStatus(status));
+        say(describeStatus(status));
       });
     });
 
@@ -55,12 +55,12 @@ where it stopped. A record that cannot be re-sealed is named, and the old key st
           progress.stop();
           const promoted = fileKeys && (await promoteNextKeyFile(credport.location.keyFile, result.to));
           if (options.json) return printJson(result);
-          console.log(
+          say(
             result.already
               ? `the store's key is already ${result.to}: nothing to re-seal`
               : `re-sealed ${result.resealed} of ${result.total} credential${result.total === 1 ? '' : 's'} under key ${result.to} in ${result.ms} ms; key ${result.from} is retired`,
           );
-          console.log(
+          say(
             promoted
               ? `${credport.location.keyFile} now holds key ${result.to}`
               : fileKeys

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { commaList, wholeNumber } from '../option-parsers.js';
 import { InputError } from '../../errors.js';
 import type { SyncEvent, SyncSummary } from '../../sync/sync-events.js';
+import { printJsonLine, say, sayError } from '../output.js';
 import { type GlobalOptions, withCredport } from '../run-action.js';
 
 export function registerSyncCommand(program: Command): void {
@@ -31,8 +32,8 @@ export function registerSyncCommand(program: Command): void {
         // cli-progress is loaded only where bars are drawn.
         const progress = options.json || options.detach ? undefined : (await import('../sync-progress.js')).createProgress(options.streams ?? source.streams);
         const onEvent = (event: SyncEvent) => {
-          if (options.json) return void process.stdout.write(`${JSON.stringify(event)}\n`);
-          if (event.event === 'started' && event.resumedRun) process.stderr.write(`${resumeLine(event.skipped, event.resumed)}\n`);
+          if (options.json) return printJsonLine(event);
+          if (event.event === 'started' && event.resumedRun) sayError(resumeLine(event.skipped, event.resumed));
           progress!.onEvent(event);
         };
         // Ctrl-C stops after the current page's checkpoint (exit 130); a second one kills at once.
@@ -53,7 +54,7 @@ export function registerSyncCommand(program: Command): void {
           }
           progress?.stop();
           if (!options.json) {
-            console.log(`synced ${summary.records} records in ${summary.pages} pages in ${(summary.ms / 1000).toFixed(1)} s (${summary.rateLimited} rate-limited waits, ${summary.retries} retries)${rateNote(summary)}`);
+            say(`synced ${summary.records} records in ${summary.pages} pages in ${(summary.ms / 1000).toFixed(1)} s (${summary.rateLimited} rate-limited waits, ${summary.retries} retries)${rateNote(summary)}`);
           }
         } finally {
           for (const signal of ['SIGINT', 'SIGTERM'] as const) process.off(signal, onSignal);

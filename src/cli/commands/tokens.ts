@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { Role } from '../../access/access.js';
 import { InputError } from '../../errors.js';
-import { formatTable, printJson } from '../output.js';
+import { formatTable, printJson, say } from '../output.js';
 import { type GlobalOptions, withCredport } from '../run-action.js';
 
 const ROLES = ['viewer', 'editor', 'admin'];
@@ -21,8 +21,8 @@ export function registerTokenCommands(program: Command): void {
       await withCredport(options, async (credport) => {
         const created = await credport.tokens.create({ name: options.name, role: options.role as Role });
         if (options.json) return printJson(created);
-        console.log(`created ${created.id} (${created.role} of workspace ${created.workspace}); the token, shown this once:`);
-        console.log(created.token);
+        say(`created ${created.id} (${created.role} of workspace ${created.workspace}); the token, shown this once:`);
+        say(created.token!);
       });
     });
 
@@ -35,8 +35,8 @@ export function registerTokenCommands(program: Command): void {
       await withCredport(options, async (credport) => {
         const all = await credport.tokens.list();
         if (options.json) return printJson(all);
-        if (all.length === 0) return console.log('no API tokens in this workspace: create one with `credport tokens create --name <text> --role <role>`');
-        console.log(formatTable(['ID', 'NAME', 'ROLE', 'WORKSPACE', 'CREATED', 'BY'], all.map((t) => [t.id, t.name, t.role, t.workspace, t.createdAt, t.createdBy ?? ''])));
+        if (all.length === 0) return say('no API tokens in this workspace: create one with `credport tokens create --name <text> --role <role>`');
+        say(formatTable(['ID', 'NAME', 'ROLE', 'WORKSPACE', 'CREATED', 'BY'], all.map((t) => [t.id, t.name, t.role, t.workspace, t.createdAt, t.createdBy ?? ''])));
       });
     });
 
@@ -50,7 +50,7 @@ export function registerTokenCommands(program: Command): void {
       await withCredport(options, async (credport) => {
         const result = await credport.tokens.revoke(id);
         if (options.json) return printJson(result);
-        console.log(`revoked ${result.id}`);
+        say(`revoked ${result.id}`);
       });
     });
 }

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { InputError } from '../../errors.js';
 import { queueUnusable } from '../../queue/queue-unusable.js';
 import { redactUri } from '../../text/redact-uri.js';
+import { printJsonLine, say } from '../output.js';
 import { durationMs, wholeNumber } from '../option-parsers.js';
 import { announcePass, announcePassFailed } from '../reverify-output.js';
 import { type GlobalOptions, withCredport } from '../run-action.js';
@@ -41,15 +42,15 @@ lock runs out (CREDPORT_QUEUE_LOCK_MS, default 30000).`,
           concurrency,
           ...(lockMs !== undefined ? { lockMs } : {}),
           onJob: (report) => {
-            if (options.json) return void process.stdout.write(`${JSON.stringify({ event: report.outcome, job: report.jobId, ...report.request, ...(report.summary ? { records: report.summary.records } : {}), ...(report.error ? { error: report.error } : {}) })}\n`);
+            if (options.json) return printJsonLine({ event: report.outcome, job: report.jobId, ...report.request, ...(report.summary ? { records: report.summary.records } : {}), ...(report.error ? { error: report.error } : {}) });
             const what = `${report.jobId} (${report.request.sourceId} -> ${report.request.destinationId})`;
-            if (report.outcome === 'started') console.log(`${what}: started`);
-            else if (report.outcome === 'finished') console.log(`${what}: synced ${report.summary!.records} records`);
-            else console.log(`${what}: ${report.outcome === 'returned' ? 'back on the queue' : 'failed'}: ${report.error!.message}`);
+            if (report.outcome === 'started') say(`${what}: started`);
+            else if (report.outcome === 'finished') say(`${what}: synced ${report.summary!.records} records`);
+            else say(`${what}: ${report.outcome === 'returned' ? 'back on the queue' : 'failed'}: ${report.error!.message}`);
           },
         }).catch((error: unknown) => Promise.reject(queueUnusable(url, error)));
         if (options.json) process.stdout.write(`${JSON.stringify({ event: 'ready', concurrency, queue: redactUri(url), pid: process.pid })}\n`);
-        else console.log(`worker ${process.pid} ready: ${concurrency} sync${concurrency === 1 ? '' : 's'} at a time from ${redactUri(url)}`);
+        else say(`worker ${process.pid} ready: ${concurrency} sync${concurrency === 1 ? '' : 's'} at a time from ${redactUri(url)}`);
         const schedule = options.reverifyEvery ? await credport.scheduleReverify(options.reverifyEvery, { onPass: (summary) => announcePass(summary, options.json === true), onError: (error) => announcePassFailed(error, options.json === true) }) : undefined;
         await new Promise<void>((resolve) => {
           for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve());

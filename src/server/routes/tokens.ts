@@ -1,21 +1,16 @@
 import type { FastifyInstance } from 'fastify';
 import type { AccessTokens } from '../../access/access-tokens.js';
-import type { Role } from '../../access/access.js';
+import type { AccessTokenCreateRequest } from '../../generated/access-token-create-request.js';
 import { problems, ref } from '../api-schemas.js';
 
 /** API tokens of the caller's workspace: an admin creates (no higher than its own role), lists and revokes them. */
 export function tokenRoutes(tokens: AccessTokens) {
   return async (app: FastifyInstance): Promise<void> => {
-    app.post<{ Body: { name: string; role: Role } }>('/tokens', {
+    app.post<{ Body: AccessTokenCreateRequest }>('/tokens', {
       schema: {
         tags: ['tokens'],
         summary: "Create an API token in the caller's workspace, with a role no higher than the caller's (the token is in this answer only)",
-        body: {
-          type: 'object',
-          properties: { name: { type: 'string', minLength: 1, maxLength: 100 }, role: { type: 'string', enum: ['viewer', 'editor', 'admin'] } },
-          required: ['name', 'role'],
-          additionalProperties: false,
-        },
+        body: ref('access-token-create-request'),
         response: { 201: ref('access-token'), ...problems(400, 401, 403) },
       },
       handler: async (request, reply) => reply.code(201).send(await tokens.create(request.body)),
