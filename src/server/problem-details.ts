@@ -1,6 +1,7 @@
 import { CredportError, ExitCode, InputError, ProviderRejectedError, ProviderUnavailableError } from '../errors.js';
 import type { ApiProblem } from '../generated/api-problem.js';
-import { TEXT_MESSAGES, TEXT_PATTERNS, type TextKind } from '../text/text-rule.js';
+import { printable } from '../text/printable.js';
+import { firstRefused, TEXT_MESSAGES, TEXT_PATTERNS, type TextKind } from '../text/text-rule.js';
 
 const TITLES: Record<number, string> = {
   400: 'Bad input',
@@ -34,12 +35,14 @@ export function problemFor(error: unknown, body?: unknown): ApiProblem {
   if (fastify?.validation) {
     const first = fastify.validation[0];
     const extra = first?.params?.additionalProperty;
-    // A key refused by propertyNames (a "/__proto__/x" mapping entry) is named by its own pointer.
-    const key = typeof extra === 'string' ? extra : first?.propertyName;
+    // A key refused by propertyNames (a "/__proto__/x" mapping entry) is named by its own pointer,
+    // unless the key itself is what the text rule refuses: then the map it is in (never echo it).
+    const named = typeof extra === 'string' ? extra : first?.propertyName;
+    const key = typeof named === 'string' && firstRefused(named) === undefined ? named : undefined;
     const path = `${first?.instancePath ?? ''}${typeof key === 'string' ? `/${escapePointer(key)}` : ''}`;
     const where = fastify.validationContext === 'body' ? path || '/' : `${fastify.validationContext}${path}`;
     const patternMessage = first?.keyword === 'pattern' ? first.parentSchema?.['x-pattern-message'] : undefined;
-    const said = typeof extra === 'string' ? `unknown field "${extra.slice(0, 40)}"` : (textRuleSays(first) ?? (typeof patternMessage === 'string' ? patternMessage : (first?.message ?? 'is not valid')));
+    const said = typeof extra === 'string' ? `unknown field "${printable(extra, 40)}"` : (textRuleSays(first) ?? (typeof patternMessage === 'string' ? patternMessage : (first?.message ?? 'is not valid')));
     return { type: 'https://credport.dev/problems/invalid_input', title: TITLES[400]!, status: 400, detail: `${where} ${said}`, code: 'invalid_input', exitCode: ExitCode.badInput, field: where };
   }
   const status = typeof fastify?.statusCode === 'number' && fastify.statusCode >= 400 && fastify.statusCode < 500 ? fastify.statusCode : 500;

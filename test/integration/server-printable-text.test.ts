@@ -117,3 +117,18 @@ describe('hostile text over HTTP, as a workspace token', () => {
     }
   });
 });
+
+describe('refusals never echo the hostile text', () => {
+  it.each(Object.entries(HOSTILE))('an unknown field or map key holding %s is named by its map, the answer holds none of it', async (_what, text) => {
+    const unknown = await call('POST', '/sources', editor, { name: 'Files', connector: 'jsonl', path: 'in', [text]: 'x' });
+    expect(unknown.status).toBe(400);
+    const key = await call('POST', '/destinations', editor, { name: 'Front', connector: 'front', credentialId, operations: { [text]: 'contacts.create' } });
+    expect(key.status).toBe(400);
+    expect(key.body.field).toBe('/operations');
+    for (const answer of [unknown, key]) {
+      const said = JSON.stringify(answer.body);
+      expect(said).not.toContain(JSON.stringify(text).slice(1, -1));
+      expect(/[\u0000-\u001f\u007f-\u009f\u200b\u202e]/.test(`${answer.body.detail}${answer.body.field}`)).toBe(false);
+    }
+  });
+});
