@@ -3,7 +3,6 @@
 // that must never hear a byte (SSRF: this machine's Redis, PostgreSQL, the API itself, any admin page).
 import type { LookupAddress } from 'node:dns';
 import { request as httpRequest } from 'node:http';
-import { createServer as createTcpServer, type Server, type Socket } from 'node:net';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { type Access, EVERY_WORKSPACE, withAccess } from '../../src/access/access.js';
 import { FrontEmulator } from '../../src/emulator/front-emulator.js';
@@ -12,6 +11,7 @@ import { openCredport, type Credport } from '../../src/open-credport.js';
 import { createServer } from '../../src/server/create-server.js';
 import { LoginSessions } from '../../src/server/login-sessions.js';
 import { writeConnector } from '../helpers/connector-fixtures.js';
+import { startStandIn } from '../helpers/stand-in.js';
 import { fakeToken, removeHome, tempHome } from '../helpers/temp-home.js';
 import { rawStore } from '../helpers/test-store.js';
 
@@ -20,10 +20,8 @@ const operatorAcme: Access = { workspace: 'acme', role: 'admin' };
 const tenantAcme: Access = { workspace: 'acme', role: 'admin', confined: true };
 let front: FrontEmulator;
 const frontKey = fakeToken('front');
-let standIn: Server;
+let standIn: Awaited<ReturnType<typeof startStandIn>>;
 let standInPort: number;
-let heard = 0;
-const sockets = new Set<Socket>();
 let home: string;
 let credport: Credport;
 let port: number;
@@ -33,17 +31,11 @@ let tenantToken: string;
 beforeAll(async () => {
   front = await new FrontEmulator({ records: 5, tokens: [frontKey] }).start();
   // Anything that connects here is a request the policy let through.
-  standIn = createTcpServer((socket) => {
-    heard += 1;
-    sockets.add(socket);
-    socket.end('HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 42\r\nconnection: close\r\n\r\n{"id":"tea_redis","name":"an internal one"}');
-  });
-  await new Promise<void>((resolve) => standIn.listen(0, '127.0.0.1', resolve));
-  standInPort = (standIn.address() as { port: number }).port;
+  standIn = await startStandIn();
+  standInPort = standIn.port;
 });
 afterAll(async () => {
-  for (const socket of sockets) socket.destroy();
-  await new Promise<void>((resolve) => standIn.close(() => resolve()));
+  await standIn.close();
   await front.stop();
 });
 
@@ -65,8 +57,11 @@ async function start(options: { resolve?: Resolver; connectors?: string } = {}) 
   tenantToken = (await withAccess({ workspace: 'acme', role: 'admin' }, () => credport.tokens.create({ name: 'acme admin', role: 'admin' }))).token!;
 }
 
+// The stand-in's count before each test: what it hears during one is that test's doing.
+let heardBefore = 0;
+const heard = () => standIn.heard() - heardBefore;
 beforeEach(() => {
-  heard = 0;
+  heardBefore = standIn.heard();
 });
 afterEach(async () => {
   await close();
@@ -118,7 +113,7 @@ describe("a workspace's credential pointed at this machine or a private network"
       }
     }
     expect((await call('GET', '/api/v1/credentials', tenantToken)).body).toEqual([]);
-    expect(heard).toBe(0);
+    expect(heard()).toBe(0);
   });
 
   it("a Frontegg environment domain outside the connector's custom domains is refused on /values/domain", async () => {
@@ -147,7 +142,7 @@ describe("a workspace's credential pointed at this machine or a private network"
     // Another port of the same address is another origin.
     const other = await call('POST', '/api/v1/credentials', tenantToken, { connector: 'front', baseUrl: `http://127.0.0.1:${standInPort}`, values: { name: 'Next door', apiKey: frontKey } });
     expect(other.status).toBe(403);
-    expect(heard).toBe(0);
+    expect(heard()).toBe(0);
   });
 });
 
@@ -174,7 +169,7 @@ describe('a credential saved before the policy, pointing where a tenant may not'
     expect(tested.body).toMatchObject({ code: 'outbound_refused', detail: expect.stringContaining('the outbound policy refuses http://127.0.0.1:') });
     const tile = (await call('GET', `/api/v1/credentials/${id}`, tenantToken)).body;
     expect(tile).toMatchObject({ status: 'invalid', invalidReason: tested.body.detail });
-    expect(heard).toBe(0);
+    expect(heard()).toBe(0);
   });
 
   it("fails the tenant's sync and the operator's re-verification pass alike: a tenant's record keeps the tenant's reach", async () => {
@@ -188,11 +183,11 @@ describe('a credential saved before the policy, pointing where a tenant may not'
     expect(summary).toMatchObject({ checked: 1, verified: 0, failed: 1 });
     expect((await withAccess(operatorAcme, () => credport.credentials.show(id))).invalidReason).toMatch(/^the outbound policy refuses http:\/\/127\.0\.0\.1:/);
     await expect(withAccess(tenantAcme, () => credport.syncs.run(source.id, destination.id))).rejects.toMatchObject({ code: 'outbound_refused' });
-    expect(heard).toBe(0);
+    expect(heard()).toBe(0);
     // The operator's own credential in its own workspace keeps the operator's reach.
     const mine = await credport.credentials.create({ connector: 'front', baseUrl: `http://127.0.0.1:${standInPort}`, values: { name: 'Mine', apiKey: frontKey }, verify: false });
     await credport.credentials.test(mine.id).catch(() => undefined);
-    expect(heard).toBe(1);
+    expect(heard()).toBe(1);
   });
 });
 
@@ -203,7 +198,7 @@ describe('a name the tenant may use that resolves to this machine (DNS rebinding
       m.http = { baseUrl: `https://api.rebound.test:${standInPort}`, allowedHosts: [] };
     });
     await writeConnector(root, 'exchanged', (m) => {
-      m.http = { baseUrl: `http://api.exchanged.test:${standInPort}`.replace('http:', 'https:'), allowedHosts: [] };
+      m.http = { baseUrl: `https://api.exchanged.test:${standInPort}`, allowedHosts: [] };
       m.auth = { strategy: 'token-exchange', secret: 'token', exchange: { path: '/token', body: { secret: '{token}' }, accessToken: ['/access_token'], expiresIn: ['/expires_in'] } };
       m.verification = { via: 'token-exchange', identity: {} };
     });
@@ -221,7 +216,7 @@ describe('a name the tenant may use that resolves to this machine (DNS rebinding
         expect(tested.body.detail).toMatch(/^the outbound policy refuses api\.(rebound|exchanged)\.test: it resolves to an address of this machine or a private network/);
         answer = '93.184.216.34';
       }
-      expect(heard).toBe(0);
+      expect(heard()).toBe(0);
     } finally {
       await removeHome(root);
     }

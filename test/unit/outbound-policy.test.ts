@@ -1,8 +1,8 @@
 import type { LookupAddress } from 'node:dns';
-import { createServer, type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import got from 'got';
 import { OutboundRefusedError } from '../../src/errors.js';
+import { startStandIn } from '../helpers/stand-in.js';
 import { guardedLookup, OutboundPolicy, type ConnectorOrigins, type Resolver } from '../../src/http/outbound-policy.js';
 
 const front: ConnectorOrigins = { id: 'front', manifest: { title: 'Front', http: { baseUrl: 'https://api2.frontapp.com' } } };
@@ -90,23 +90,13 @@ describe('the outbound policy: origins', () => {
 });
 
 describe('the outbound policy: the address connected to', () => {
-  let standIn: Server;
+  let standIn: Awaited<ReturnType<typeof startStandIn>>;
   let port: number;
-  let connections = 0;
-  const sockets = new Set<import('node:net').Socket>();
   beforeAll(async () => {
-    standIn = createServer((socket) => {
-      connections += 1;
-      sockets.add(socket);
-      socket.end('HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}');
-    });
-    await new Promise<void>((resolve) => standIn.listen(0, '127.0.0.1', resolve));
-    port = (standIn.address() as { port: number }).port;
+    standIn = await startStandIn();
+    port = standIn.port;
   });
-  afterAll(async () => {
-    for (const socket of sockets) socket.destroy();
-    await new Promise<void>((resolve) => standIn.close(() => resolve()));
-  });
+  afterAll(() => standIn.close());
 
   it('a name resolving to loopback (DNS rebinding) is refused when connecting: the stand-in on that port hears nothing', async () => {
     const rebound = new OutboundPolicy({ resolve: resolverOf({ 'api.rebind.test': ['127.0.0.1'], 'mixed.rebind.test': ['93.184.216.34', '127.0.0.1'], 'mapped.rebind.test': ['::ffff:127.0.0.1'] }) });
@@ -122,10 +112,10 @@ describe('the outbound policy: the address connected to', () => {
         `the outbound policy refuses ${host}: it resolves to an address of this machine or a private network (loopback, private, link-local or reserved), which a workspace's credentials never reach unless the operator allows that origin`,
       );
     }
-    expect(connections).toBe(0);
+    expect(standIn.heard()).toBe(0);
     // The same request on the operator's reach connects (the default agent): the stand-in was there to hear it.
     await got(`http://127.0.0.1:${port}/me`, { retry: { limit: 0 } });
-    expect(connections).toBe(1);
+    expect(standIn.heard()).toBe(1);
   });
 
   it('the guarded lookup answers public addresses in the shape the caller asked for, and passes resolver errors on', async () => {
