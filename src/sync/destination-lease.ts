@@ -32,6 +32,13 @@ const DEFAULT_TTL_MS = 30_000;
 const ATTEMPTS = 10;
 
 /**
+ * Holders this process let go of but could not mark free (the store was down when their sync
+ * ended): by their random id, which only this process knows. A retry of that sync, in this
+ * process, would otherwise meet its own lease as another's and wait for it to run out.
+ */
+const abandoned = new Set<string>();
+
+/**
  * One sync at a time per destination, across processes and machines: two runs writing one ledger
  * would each send what the other had not yet marked. The lease lives in the shared store with an
  * expiry the holder renews; another process takes it over only after it expires, or at once when
@@ -49,7 +56,7 @@ export async function acquireLease(leases: Collection<LeaseRecord>, destination:
       if (await leases.insert(destination, first)) return held(leases, first, ttl, now);
       continue;
     }
-    if (current.holder && current.expiresAt > now() && !gone(current.holder)) {
+    if (current.holder && current.expiresAt > now() && !gone(current.holder) && !abandoned.has(current.holder.id)) {
       const { host, pid } = current.holder;
       throw new InputError(
         `destination ${destination} is being written by another sync (process ${pid} on ${host}, its lease runs until ${new Date(current.expiresAt).toISOString()} unless renewed); wait for it to finish`,
@@ -57,7 +64,10 @@ export async function acquireLease(leases: Collection<LeaseRecord>, destination:
       );
     }
     const next: LeaseRecord = { destination, token: current.token + 1, holder, expiresAt: now() + ttl, rev: (current.rev ?? 0) + 1 };
-    if (await leases.swap(destination, next, current.rev ?? 0)) return held(leases, next, ttl, now);
+    if (await leases.swap(destination, next, current.rev ?? 0)) {
+      if (current.holder) abandoned.delete(current.holder.id);
+      return held(leases, next, ttl, now);
+    }
   }
   throw new InputError(`destination ${destination} could not be leased: other syncs kept taking it`, { code: 'destination_busy' });
 }
@@ -107,7 +117,11 @@ function held(leases: Collection<LeaseRecord>, taken: LeaseRecord, ttl: number, 
       if (lost) return;
       // The record stays, with its token, so the next holder's is higher; it is merely free.
       const free: LeaseRecord = { destination: mine.destination, token: mine.token, expiresAt: 0, rev: (mine.rev ?? 0) + 1 };
-      await leases.swap(mine.destination, free, mine.rev ?? 0).catch(() => undefined);
+      // The store away (an outage ended this sync): the record still names this holder, so this
+      // process remembers it let go, and its next sync of the destination takes it over at once.
+      await leases.swap(mine.destination, free, mine.rev ?? 0).catch(() => {
+        if (mine.holder) abandoned.add(mine.holder.id);
+      });
     },
   };
 }

@@ -37,6 +37,30 @@ describe(`a destination's lease on ${STORE_KIND}`, () => {
     await second.release();
   });
 
+  it("that its own sync could not free (the store was down when it ended) is taken over at once by this process's next sync", async () => {
+    // The store as that sync's end saw it: every write refused.
+    let down = false;
+    const flaky = new Proxy(leases, {
+      get(target, prop) {
+        if (prop === 'swap' && down) return async () => Promise.reject(new StoreError('store_unavailable', 'the store cannot be reached'));
+        const value = Reflect.get(target, prop, target) as unknown;
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const ended = await acquireLease(flaky, 'dest_a', { ttlMs: 60_000 });
+    down = true;
+    await ended.release(); // says nothing: the sync's own error is the one to report
+    down = false;
+    expect((await leases.get('dest_a'))?.holder).toBeDefined(); // still recorded as held, for a minute
+    const retry = await acquireLease(flaky, 'dest_a', { ttlMs: 60_000 });
+    expect(retry.token).toBe(ended.token + 1);
+    // The holder let go of is not writing any more; if it were, its fence would stop it.
+    expect(await state.fencedBy(ended.fence).put('run', { page: 9 }).catch((e: unknown) => e)).toMatchObject({ code: 'lease_lost' });
+    // A lease this process still holds is refused as before.
+    expect(await acquireLease(leases, 'dest_a').catch((e: unknown) => e)).toMatchObject({ code: 'destination_busy' });
+    await retry.release();
+  });
+
   it('is taken over after it expires, with a higher token, and the old holder can no longer write', async () => {
     const stalled = await acquireLease(leases, 'dest_a', { ttlMs: 60_000 });
     await state.fencedBy(stalled.fence).put('run', { page: 1 });
