@@ -110,12 +110,30 @@ export async function openSyncQueue(url: string, options: { access?: () => Acces
   };
 }
 
-function follow(queue: Queue, events: QueueEvents, jobId: string, onEvent: (event: SyncEvent) => void): Promise<SyncSummary> {
+/** How often a follower looks that its job is still on the queue (Redis restarted without persistence loses it). */
+export const FOLLOW_CHECK_MS = 2_000;
+
+function follow(queue: Queue, events: QueueEvents, jobId: string, onEvent: (event: SyncEvent) => void, checkMs = FOLLOW_CHECK_MS): Promise<SyncSummary> {
   return new Promise((resolve, reject) => {
-    const onProgress = ({ jobId: id, data }: { jobId: string; data: unknown }) => id === jobId && onEvent(data as SyncEvent);
+    let last: SyncEvent | undefined;
+    const onProgress = ({ jobId: id, data }: { jobId: string; data: unknown }) => {
+      if (id !== jobId) return;
+      last = data as SyncEvent;
+      onEvent(last);
+    };
     const onCompleted = ({ jobId: id, returnvalue }: { jobId: string; returnvalue: unknown }) => id === jobId && done(() => resolve(parseSummary(returnvalue)));
     const onFailed = ({ jobId: id, failedReason }: { jobId: string; failedReason: string }) => id === jobId && done(() => reject(remoteError(failedReason)));
+    // A job the queue no longer holds ends no other way: no event will ever come for it.
+    const watch = setInterval(() => {
+      Job.fromId(queue, jobId).then(
+        (job) => {
+          if (!job) done(() => reject(jobLost(jobId, last)));
+        },
+        () => undefined, // Redis away for a moment: the next look tries again
+      );
+    }, checkMs);
     function done(settle: () => void) {
+      clearInterval(watch);
       events.off('progress', onProgress);
       events.off('completed', onCompleted);
       events.off('failed', onFailed);
@@ -135,6 +153,22 @@ function follow(queue: Queue, events: QueueEvents, jobId: string, onEvent: (even
       })
       .catch((error: unknown) => done(() => reject(queueAway(error))));
   });
+}
+
+/** The job vanished from the queue while followed (a Redis restart without persistence, a flush): said with what its worker last reported. */
+function jobLost(jobId: string, last: SyncEvent | undefined): RemoteSyncError {
+  const said = last ? `its worker last reported ${describeEvent(last)}` : 'no worker had reported on it';
+  return new RemoteSyncError({
+    code: 'job_lost',
+    message: `sync job ${jobId} is no longer on the queue (cancelled before a worker took it, or lost by Redis: restarted without persistence, or flushed); ${said}. Run the sync again: it resumes at its last checkpoint`,
+    exitCode: ExitCode.store,
+  });
+}
+
+function describeEvent(event: SyncEvent): string {
+  const stream = 'stream' in event && typeof event.stream === 'string' ? ` of ${event.stream}` : '';
+  const records = 'total' in event ? ` (${event.total} records so far)` : 'records' in event && typeof event.records === 'number' ? ` (${event.records} records)` : '';
+  return `"${event.event}"${stream}${records}`;
 }
 
 function queueAway(error: unknown): RemoteSyncError {
