@@ -26,6 +26,7 @@ for (const [network, prefix] of [
 const v6 = new BlockList();
 for (const [network, prefix] of [
   ['::', 96], // unspecified, loopback and the deprecated IPv4-compatible form
+  ['64:ff9b:1::', 48], // local-use NAT64: an IPv4 address of the local network behind it
   ['100::', 64], // discard
   ['2001::', 32], // Teredo: an IPv4 address hidden behind a relay
   ['2001:db8::', 32], // documentation

@@ -32,6 +32,9 @@ describe('the outbound policy: origins', () => {
     expect(() => policy.check(front, 'https://api2.frontapp.com', 'tenant')).not.toThrow();
     expect(() => policy.check(frontegg, 'https://api.us.frontegg.com', 'tenant')).not.toThrow();
     expect(() => policy.check(frontegg, 'https://acme.frontegg.com', 'tenant')).not.toThrow();
+    expect(() => policy.check(frontegg, 'https://evil.example', 'tenant', 'domain')).toThrow(
+      "the outbound policy refuses https://evil.example: a workspace's Frontegg credentials may point only at the connector's own origins (https://api.frontegg.com, https://api.us.frontegg.com, https://*.frontegg.com) or at origins the operator allows (CREDPORT_ALLOWED_ORIGINS, credport serve --allow-origin)",
+    );
     for (const refused of ['https://a.b.frontegg.com', 'https://frontegg.com.evil.example', 'https://acme.frontegg.com:8443', 'http://acme.frontegg.com', 'https://evil.example']) {
       expect(() => policy.check(frontegg, refused, 'tenant', 'domain')).toThrow(OutboundRefusedError);
     }
@@ -86,6 +89,11 @@ describe('the outbound policy: origins', () => {
       expect(() => policy.allow(entry)).toThrow(expect.objectContaining({ code: 'invalid_input', field: 'allowedOrigins' }));
     }
     expect(() => policy.allow('https://api.example.com/')).not.toThrow();
+    expect(() => policy.allow('  front=https://spaced.example.com  ')).not.toThrow();
+    expect(policy.allowedFor('front')).toEqual(['https://api.example.com', 'https://spaced.example.com']);
+    expect(() => policy.allow('api.example.com')).toThrow('"api.example.com" is not an origin such as https://api.example.com');
+    expect(() => policy.allow('https://api.example.com/v1')).toThrow('"https://api.example.com/v1" is not an origin: give scheme, host and port only (https://api.example.com, http://127.0.0.1:4010)');
+    expect(() => policy.allow('Front!=https://x.example')).toThrow('"Front!=https://x.example" names no connector before "=" (connector=origin, e.g. front=https://api.example.com)');
   });
 });
 
