@@ -132,6 +132,8 @@ function follow(queue: Queue, events: QueueEvents, jobId: string, onEvent: (even
         () => undefined, // Redis away for a moment: the next look tries again
       );
     }, checkMs);
+    // Never what keeps a process alive: a follow whose caller stopped waiting (a race lost to a cancel) ends with its queue.
+    watch.unref();
     function done(settle: () => void) {
       clearInterval(watch);
       events.off('progress', onProgress);
