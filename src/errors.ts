@@ -110,7 +110,7 @@ export class OutboundRefusedError extends InputError {
 export class StoreError extends CredportError {
   readonly exitCode = ExitCode.store;
 
-  constructor(code: 'store_unavailable' | 'wrong_master_key' | 'master_key_invalid' | 'corrupt_record' | 'write_conflict' | 'lease_lost', message: string) {
+  constructor(code: 'store_unavailable' | 'queue_unavailable' | 'wrong_master_key' | 'master_key_invalid' | 'corrupt_record' | 'write_conflict' | 'lease_lost', message: string) {
     super(code, message);
   }
 }

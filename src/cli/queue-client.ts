@@ -1,4 +1,5 @@
 import { queueUnusable } from '../queue/queue-unusable.js';
+import { retryForMsFromEnv } from '../settings.js';
 import type { SyncRequest } from '../queue/sync-queue.js';
 import type { SyncEvent, SyncSummary } from '../sync/sync-events.js';
 
@@ -12,7 +13,7 @@ export async function onQueue(
   options: { detach: boolean; json: boolean; onEvent: (event: SyncEvent) => void; signal: AbortSignal },
 ): Promise<SyncSummary | undefined> {
   const { openSyncQueue } = await import('../queue/sync-queue.js');
-  const queue = await openSyncQueue(url).catch((error: unknown) => Promise.reject(queueUnusable(url, error)));
+  const queue = await openSyncQueue(url, { retryForMs: retryForMsFromEnv(process.env) }).catch((error: unknown) => Promise.reject(queueUnusable(url, error)));
   try {
     const jobId = await queue.enqueue(request);
     if (options.detach) {

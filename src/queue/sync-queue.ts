@@ -6,8 +6,11 @@ import { currentActor, withActor } from '../audit/audit-log.js';
 import { CredportError, type ErrorDetails, ExitCode, RemoteSyncError, SyncCancelledError } from '../errors.js';
 import type { Credport } from '../open-credport.js';
 import { coalesceProgress } from './coalesce-progress.js';
+import { nextTry, OTHER_TRIES, type RetryHistory } from './retry-plan.js';
+import { DEFAULT_RETRY_FOR_MS } from '../settings.js';
 import { connectRedis, type RedisClient } from '../redis/connect-redis.js';
 import { failureReason } from '../text/failure-reason.js';
+import { redactUri } from '../text/redact-uri.js';
 import type { SyncEvent, SyncSummary } from '../sync/sync-events.js';
 
 export const QUEUE_NAME = 'credport-syncs';
@@ -23,6 +26,8 @@ export interface SyncRequest {
   actor?: string;
   /** The workspace and role it was asked in: the worker runs it in those (set by enqueue). */
   access?: Access;
+  /** Its failed tries so far (set by the workers that ran it). */
+  retry?: RetryHistory;
 }
 
 export interface SyncQueue {
@@ -44,21 +49,27 @@ const CANCEL_CHANNEL = 'credport:sync-cancel';
 // A worker killed with kill -9 stops renewing its job's lock: after this long another worker's
 // stalled-job check hands the job on, and the new run resumes at the checkpoint.
 const DEFAULT_LOCK_MS = 30_000;
-// Retried: a worker that stopped (SIGTERM) or died, a destination still leased, a provider away.
-const ATTEMPTS = 5;
+// BullMQ's own count of tries is only a backstop: the workers decide when a job has had enough (retry-plan.ts).
+const MAX_TRIES = 10_000;
+// A job a stopping worker put back is taken again at once by another worker.
+const HANDED_BACK_DELAY_MS = 100;
 // A progress bar redrawn ten times a second looks live; more is load on Redis and every follower.
 const PROGRESS_EVERY_MS = 100;
 
 const connection = (client: RedisClient) => client as never;
 
+/** How the process names the queue's server in what it says about its connection. */
+export const queueServer = (url: string) => `the queue (CREDPORT_QUEUE ${redactUri(url)})`;
+
 /** `access`: the access of a call made outside withAccess (a library host's own), carried to the worker with the job. */
-export async function openSyncQueue(url: string, options: { access?: () => Access } = {}): Promise<SyncQueue> {
+/** `retryForMs`: how long a follower waits for an unreachable queue before it gives up (CREDPORT_RETRY_FOR). */
+export async function openSyncQueue(url: string, options: { access?: () => Access; retryForMs?: number } = {}): Promise<SyncQueue> {
   const clients: RedisClient[] = [];
   const closeAll = () => Promise.all(clients.map((c) => (c.isOpen ? c.close().catch(() => undefined) : undefined)));
   let queue: Queue;
   let events: QueueEvents;
   try {
-    clients.push(await connectRedis(url), await connectRedis(url));
+    clients.push(await connectRedis(url, { server: queueServer(url), unavailable: 'queue_unavailable' }), await connectRedis(url, { server: queueServer(url), unavailable: 'queue_unavailable' }));
     queue = new Queue(QUEUE_NAME, { connection: connection(clients[0]!) });
     events = new QueueEvents(QUEUE_NAME, { connection: connection(clients[1]!) });
     // A Redis hiccup: the follower's own read fails by name; without a listener BullMQ prints raw errors.
@@ -79,15 +90,15 @@ export async function openSyncQueue(url: string, options: { access?: () => Acces
       const access = contextAccess() ?? options.access?.();
       await queue.add('sync', { ...request, ...(actor ? { actor } : {}), ...(access ? { access } : {}) }, {
         jobId,
-        attempts: ATTEMPTS,
-        // 5, 10, 20, 40 s: the retries outlast a default 30 s lease left by a worker that died on another machine.
-        backoff: { type: 'exponential', delay: 5_000 },
+        attempts: MAX_TRIES,
+        // The delay is the worker's decision, carried by the error it fails the try with.
+        backoff: { type: 'credport' },
         removeOnComplete: { age: 7 * 24 * 3600 },
         removeOnFail: { age: 30 * 24 * 3600 },
       });
       return jobId;
     },
-    follow: (jobId, onEvent) => follow(queue, events, jobId, onEvent),
+    follow: (jobId, onEvent) => follow(queue, events, jobId, onEvent, options.retryForMs ?? DEFAULT_RETRY_FOR_MS),
     async cancel(jobId) {
       const job = await Job.fromId(queue, jobId);
       const state = job ? await job.getState() : undefined;
@@ -113,7 +124,7 @@ export async function openSyncQueue(url: string, options: { access?: () => Acces
 /** How often a follower looks that its job is still on the queue (Redis restarted without persistence loses it). */
 export const FOLLOW_CHECK_MS = 2_000;
 
-function follow(queue: Queue, events: QueueEvents, jobId: string, onEvent: (event: SyncEvent) => void, checkMs = FOLLOW_CHECK_MS): Promise<SyncSummary> {
+function follow(queue: Queue, events: QueueEvents, jobId: string, onEvent: (event: SyncEvent) => void, giveUpAfterMs: number, checkMs = FOLLOW_CHECK_MS): Promise<SyncSummary> {
   return new Promise((resolve, reject) => {
     let last: SyncEvent | undefined;
     const onProgress = ({ jobId: id, data }: { jobId: string; data: unknown }) => {
@@ -124,12 +135,18 @@ function follow(queue: Queue, events: QueueEvents, jobId: string, onEvent: (even
     const onCompleted = ({ jobId: id, returnvalue }: { jobId: string; returnvalue: unknown }) => id === jobId && done(() => resolve(parseSummary(returnvalue)));
     const onFailed = ({ jobId: id, failedReason }: { jobId: string; failedReason: string }) => id === jobId && done(() => reject(remoteError(failedReason)));
     // A job the queue no longer holds ends no other way: no event will ever come for it.
+    let unreachableSince: number | undefined;
     const watch = setInterval(() => {
       Job.fromId(queue, jobId).then(
         (job) => {
+          unreachableSince = undefined;
           if (!job) done(() => reject(jobLost(jobId, last)));
         },
-        () => undefined, // Redis away for a moment: the next look tries again
+        (error: unknown) => {
+          // Redis away for a moment: the next look tries again, up to the fleet's bound.
+          unreachableSince ??= Date.now();
+          if (Date.now() - unreachableSince >= giveUpAfterMs) done(() => reject(queueAway(error)));
+        },
       );
     }, checkMs);
     // Never what keeps a process alive: a follow whose caller stopped waiting (a race lost to a cancel) ends with its queue.
@@ -174,7 +191,7 @@ function describeEvent(event: SyncEvent): string {
 }
 
 function queueAway(error: unknown): RemoteSyncError {
-  return new RemoteSyncError({ code: 'store_unavailable', message: `the queue cannot be read: ${failureReason(error)}; the sync may still run in its worker`, exitCode: ExitCode.store });
+  return new RemoteSyncError({ code: 'queue_unavailable', message: `the queue cannot be read: ${failureReason(error)}; the sync may still run in its worker`, exitCode: ExitCode.store });
 }
 
 function parseSummary(value: unknown): SyncSummary {
@@ -194,14 +211,30 @@ function remoteError(reason: string): RemoteSyncError {
 
 export interface WorkerOptions {
   concurrency?: number;
+  /** How long a sync is tried again while the store or the queue is away (CREDPORT_RETRY_FOR, default 15 min). */
+  retryForMs?: number;
   /** How long a job's lock lasts without renewal (CREDPORT_QUEUE_LOCK_MS): a dead worker's job moves on after it. */
   lockMs?: number;
-  onJob?: (report: { jobId: string; request: SyncRequest; outcome: 'started' | 'finished' | 'failed' | 'returned'; summary?: SyncSummary; error?: ErrorDetails }) => void;
+  onJob?: (report: JobReport) => void;
+}
+
+export interface JobReport {
+  jobId: string;
+  request: SyncRequest;
+  outcome: 'started' | 'finished' | 'failed' | 'returned';
+  summary?: SyncSummary;
+  error?: ErrorDetails;
+  /** `returned`: when it is tried again. */
+  retryInMs?: number;
+  /** `finished`: the queue no longer held the job when its sync ended (Redis restarted without persistence, or flushed), so its followers were told it was lost. */
+  lost?: true;
 }
 
 export interface RunningWorker {
   /** Stops taking jobs; running syncs stop after their current page's checkpoint and go back on the queue. */
   stop(): Promise<void>;
+  /** Settles once no sync runs in this worker: their checkpoints are in the store, whether or not the queue has heard. */
+  syncsStopped(): Promise<void>;
 }
 
 /** The API's way to run a sync when there is a queue: put it there, follow it, pass a cancel on to its worker. */
@@ -227,11 +260,22 @@ export function queuedRun(queue: SyncQueue) {
   };
 }
 
+/** A try that failed and goes back on the queue: its message is the error's JSON (what a follower reads), its delay the worker's choice. */
+interface TryAgain extends Error {
+  retryInMs: number;
+}
+
+function tryAgain(details: ErrorDetails, retryInMs: number): TryAgain {
+  return Object.assign(new Error(JSON.stringify(details)), { retryInMs });
+}
+
 /** Takes sync jobs from the queue and runs them with this process's credport, publishing their events. */
 export async function startSyncWorker(url: string, credport: Credport, options: WorkerOptions = {}): Promise<RunningWorker> {
-  const client = await connectRedis(url);
+  // BullMQ's connection waits out an outage (see connectRedis); the cancel listener fails fast like any subscriber.
+  const client = await connectRedis(url, { server: queueServer(url), unavailable: 'queue_unavailable', waitWhileDown: true });
   const running = new Map<AbortController, string>();
-  const listener = await connectRedis(url).catch(async (error: unknown) => {
+  const syncs = new Set<Promise<unknown>>();
+  const listener = await connectRedis(url, { server: queueServer(url), unavailable: 'queue_unavailable' }).catch(async (error: unknown) => {
     await client.close().catch(() => undefined);
     throw error;
   });
@@ -246,6 +290,7 @@ export async function startSyncWorker(url: string, credport: Credport, options: 
   let stopping = false;
   const workerActor = `worker:${hostname()}`;
   const lockMs = options.lockMs ?? DEFAULT_LOCK_MS;
+  const retryForMs = options.retryForMs ?? DEFAULT_RETRY_FOR_MS;
   const worker = new Worker(
     QUEUE_NAME,
     async (job: Job<SyncRequest>) => {
@@ -262,7 +307,7 @@ export async function startSyncWorker(url: string, credport: Credport, options: 
       const publish = (event: SyncEvent) => event.event !== 'failed' && progress.push(event);
       options.onJob?.({ jobId: job.id!, request, outcome: 'started' });
       try {
-        const summary = await withActor(request.actor ?? workerActor, () => withAccess(request.access ?? { workspace: DEFAULT_WORKSPACE, role: 'editor' }, () => credport.syncs.run(request.sourceId, request.destinationId, {
+        const sync = withActor(request.actor ?? workerActor, () => withAccess(request.access ?? { workspace: DEFAULT_WORKSPACE, role: 'editor' }, () => credport.syncs.run(request.sourceId, request.destinationId, {
           ...(request.streams ? { streams: request.streams } : {}),
           // A retried or handed-on run resumes (a stalled job's hand-over counts in attemptsStarted, not attemptsMade).
           fullRefresh: request.fullRefresh === true && job.attemptsStarted <= 1,
@@ -270,26 +315,38 @@ export async function startSyncWorker(url: string, credport: Credport, options: 
           signal: stop.signal,
           onEvent: publish,
         })));
+        syncs.add(sync);
+        void sync.catch(() => undefined).finally(() => syncs.delete(sync));
+        const summary = await sync;
         progress.flush();
         await published;
-        options.onJob?.({ jobId: job.id!, request, outcome: 'finished', summary });
+        // A job Redis lost while it ran (a restart without persistence) ends here unseen by anyone: say so.
+        const lost = (await job.getState().catch(() => 'active')) === 'unknown';
+        options.onJob?.({ jobId: job.id!, request, outcome: 'finished', summary, ...(lost ? { lost: true as const } : {}) });
         return summary;
       } catch (error) {
         progress.flush();
         await published;
         const details: ErrorDetails = error instanceof CredportError ? error.toJSON() : { code: 'internal', message: 'internal error', exitCode: ExitCode.internal };
-        // Again, on another attempt: what passes (a worker stopping, a destination still leased, a
-        // provider or the store away, a lost race). Not: bad input, a refused credential, a refused origin.
-        const transient = ['destination_busy', 'store_unavailable', 'write_conflict', 'lease_lost'].includes(details.code);
-        const providerAway = details.exitCode === ExitCode.providerUnavailable && details.code !== 'origin_refused';
-        const again = (stopping && error instanceof SyncCancelledError && !userCancelled.has(job.id!)) || transient || providerAway;
-        options.onJob?.({ jobId: job.id!, request, outcome: again ? 'returned' : 'failed', error: details });
-        throw again ? new Error(JSON.stringify(details)) : new UnrecoverableError(JSON.stringify(details));
+        // A worker stopping (SIGTERM) hands its job back at once; a user's cancel ends it.
+        if (stopping && error instanceof SyncCancelledError && !userCancelled.has(job.id!)) {
+          options.onJob?.({ jobId: job.id!, request, outcome: 'returned', error: details, retryInMs: HANDED_BACK_DELAY_MS });
+          throw tryAgain(details, HANDED_BACK_DELAY_MS);
+        }
+        const decision = nextTry(details, request.retry ?? {}, retryForMs);
+        if (!decision.again) {
+          options.onJob?.({ jobId: job.id!, request, outcome: 'failed', error: decision.details });
+          throw new UnrecoverableError(JSON.stringify(decision.details));
+        }
+        // The next worker to take it continues the count; Redis away now means the queue waits with it.
+        await job.updateData({ ...request, retry: decision.history }).catch(() => undefined);
+        options.onJob?.({ jobId: job.id!, request, outcome: 'returned', error: details, retryInMs: decision.delayMs });
+        throw tryAgain(details, decision.delayMs);
       } finally {
         running.delete(stop);
       }
     },
-    { connection: connection(client), concurrency: options.concurrency ?? 1, lockDuration: lockMs, stalledInterval: Math.max(500, Math.floor(lockMs / 2)), maxStalledCount: ATTEMPTS },
+    { connection: connection(client), concurrency: options.concurrency ?? 1, lockDuration: lockMs, stalledInterval: Math.max(500, Math.floor(lockMs / 2)), maxStalledCount: OTHER_TRIES, settings: { backoffStrategy: (_tries: number, _type?: string, error?: Error) => (error as Partial<TryAgain> | undefined)?.retryInMs ?? HANDED_BACK_DELAY_MS } },
   );
   worker.on('error', () => undefined); // a Redis hiccup; the worker reconnects
   try {
@@ -306,6 +363,9 @@ export async function startSyncWorker(url: string, credport: Credport, options: 
       for (const controller of running.keys()) controller.abort();
       await worker.close();
       for (const c of [client, listener]) if (c.isOpen) await c.close();
+    },
+    async syncsStopped() {
+      while (syncs.size > 0) await Promise.allSettled([...syncs]);
     },
   };
 }

@@ -1,4 +1,5 @@
 import type { SharedWindow, SharedWindows } from '../http/shared-window.js';
+import { redactUri } from '../text/redact-uri.js';
 import { connectRedis, type RedisClient } from './connect-redis.js';
 
 // The algorithm, the same as the in-process gate's, kept in one Redis hash per credential: a
@@ -63,7 +64,7 @@ class RedisWindow implements SharedWindow {
 
 /** The shared windows of every credential, on the Redis at `url`. */
 export async function openRedisWindows(url: string): Promise<SharedWindows> {
-  const client = await connectRedis(url);
+  const client = await connectRedis(url, { server: `the shared rate limits (CREDPORT_REDIS ${redactUri(url)})`, unavailable: 'store_unavailable' });
   return {
     for: (credentialId) => new RedisWindow(client, `credport:rate:${credentialId}`),
     close: async () => void (client.isOpen && (await client.close())),

@@ -3,6 +3,8 @@ import { isLoopbackHost } from '../http/origin-policy.js';
 import type { Credport } from '../open-credport.js';
 import type { SyncQueue } from '../queue/sync-queue.js';
 import { queueUnusable } from '../queue/queue-unusable.js';
+import { type ServerState, watchRedisConnections } from '../redis/redis-connections.js';
+import { retryForMsFromEnv } from '../settings.js';
 import { loadApiToken } from './api-token.js';
 import { createServer } from './create-server.js';
 import { startDemoProviders } from './demo-providers.js';
@@ -12,7 +14,8 @@ import type { VerifyLimit } from './routes/credentials.js';
 export type ServeAnnouncement =
   | { event: 'listening'; url: string; loginUrl: string; apiTokenSource: string; loopback: boolean; demo: boolean }
   | { event: 'login_used'; loginUrl: string }
-  | { event: 'stopping' }
+  | { event: 'connection'; server: string; state: 'up' | 'down'; since: string; error?: string }
+  | { event: 'stopping'; lost?: string }
   | { event: 'stopped' };
 
 export interface StartOptions {
@@ -29,11 +32,19 @@ export interface StartOptions {
   env?: NodeJS.ProcessEnv;
 }
 
+/** Why the server stopped: a signal, or a server it needs (Redis) that stayed away longer than CREDPORT_RETRY_FOR. */
+export interface Stopped {
+  lost?: ServerState;
+}
+
+// Closing a queue whose Redis is gone can wait for ever: the process is ending anyway.
+const CLOSE_QUEUE_MS = 5_000;
+
 /**
  * `credport serve`: the server on its address, a login link, and a clean stop on SIGINT/SIGTERM
  * that lets running syncs reach their next checkpoint before the store closes.
  */
-export async function startServer(credport: Credport, options: StartOptions): Promise<{ url: string; closed: Promise<void> }> {
+export async function startServer(credport: Credport, options: StartOptions): Promise<{ url: string; closed: Promise<Stopped> }> {
   const { token, source } = await loadApiToken({ env: options.env ?? process.env, home: credport.location.home });
   for (const entry of options.allowOrigins ?? []) credport.outbound.allow(entry);
   const demo = options.demo ? await startDemoProviders() : undefined;
@@ -60,19 +71,28 @@ export async function startServer(credport: Credport, options: StartOptions): Pr
   url = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`;
   options.announce({ event: 'listening', url, loginUrl: loginUrl(url, sessions.loginCode), apiTokenSource: source, loopback: isLoopbackHost(options.host), demo: demo !== undefined });
 
-  const closed = new Promise<void>((resolve) => {
-    const stop = async () => {
-      for (const signal of ['SIGINT', 'SIGTERM'] as const) process.off(signal, stop);
-      options.announce({ event: 'stopping' });
+  const closed = new Promise<Stopped>((resolve) => {
+    const stop = async (lost?: ServerState) => {
+      watch.stop();
+      for (const signal of ['SIGINT', 'SIGTERM'] as const) process.off(signal, onSignal);
+      options.announce({ event: 'stopping', ...(lost ? { lost: lost.server } : {}) });
       // In-process syncs stop at their next checkpoint; queued ones belong to their workers and go on.
       if (!queue) await jobs.stopAll();
       await app.close();
-      await queue?.close();
+      await Promise.race([queue?.close().catch(() => undefined), new Promise((done) => setTimeout(done, CLOSE_QUEUE_MS).unref())]);
       await demo?.stop();
       options.announce({ event: 'stopped' });
-      resolve();
+      resolve(lost ? { lost } : {});
     };
-    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, stop);
+    const onSignal = () => void stop();
+    // Redis away (the queue, the shared rate limits, a Redis store): requests that need it fail with 503 meanwhile;
+    // away longer than CREDPORT_RETRY_FOR, the server stops for its supervisor to start it again.
+    const watch = watchRedisConnections({
+      giveUpAfterMs: retryForMsFromEnv(options.env ?? process.env),
+      onChange: (state) => options.announce({ event: 'connection', server: state.server, state: state.up ? 'up' : 'down', since: new Date(state.since).toISOString(), ...(state.error ? { error: state.error } : {}) }),
+      onLost: (state) => void stop(state),
+    });
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, onSignal);
   });
   return { url, closed };
 }
@@ -86,5 +106,5 @@ function loginUrl(url: string, code: string): string {
 async function openQueue(url: string | undefined, access: AccessScope): Promise<SyncQueue | undefined> {
   if (!url?.trim()) return undefined;
   const { openSyncQueue } = await import('../queue/sync-queue.js');
-  return openSyncQueue(url.trim(), { access: () => access.current() }).catch((error: unknown) => Promise.reject(queueUnusable(url, error)));
+  return openSyncQueue(url.trim(), { access: () => access.current(), retryForMs: retryForMsFromEnv(process.env) }).catch((error: unknown) => Promise.reject(queueUnusable(url, error)));
 }

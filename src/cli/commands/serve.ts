@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import type { Command } from 'commander';
 import { InputError } from '../../errors.js';
+import { lostServerError } from '../../redis/redis-connections.js';
 import { durationMs } from '../option-parsers.js';
 import { announcePass, announcePassFailed } from '../reverify-output.js';
 import { type GlobalOptions, withCredport } from '../run-action.js';
@@ -73,14 +74,17 @@ Ctrl-C (SIGINT) or SIGTERM stops running syncs at their next checkpoint, then ex
               if (!info.loopback) console.log(`warning: listening on ${options.host}, not loopback: anyone who can reach it and holds the token or a login link can use every credential`);
             } else if (info.event === 'login_used') {
               console.log(`a browser signed in; a new login link for another browser: ${info.loginUrl}`);
+            } else if (info.event === 'connection') {
+              console.error(info.state === 'up' ? `${info.server} is back` : `lost ${info.server}${info.error ? ` (${info.error})` : ''}; reconnecting (requests that need it answer 503 meanwhile)`);
             } else if (info.event === 'stopping') {
-              console.log('stopping: running syncs stop at their next checkpoint...');
+              console.log(info.lost ? `stopping: ${info.lost} stayed away longer than CREDPORT_RETRY_FOR...` : 'stopping: running syncs stop at their next checkpoint...');
             }
           },
         });
         const schedule = options.reverifyEvery ? await credport.scheduleReverify(options.reverifyEvery, { onPass: (summary) => announcePass(summary, options.json === true), onError: (error) => announcePassFailed(error, options.json === true) }) : undefined;
-        await running.closed;
+        const stopped = await running.closed;
         await schedule?.stop();
+        if (stopped.lost) throw lostServerError(stopped.lost, 'credport serve');
       });
     });
 }

@@ -1,8 +1,11 @@
 import type { Command } from 'commander';
 import { InputError } from '../../errors.js';
 import { queueUnusable } from '../../queue/queue-unusable.js';
+import type { JobReport } from '../../queue/sync-queue.js';
+import { lostServerError, type ServerState, watchRedisConnections } from '../../redis/redis-connections.js';
+import { retryForMsFromEnv } from '../../settings.js';
 import { redactUri } from '../../text/redact-uri.js';
-import { printJsonLine, say } from '../output.js';
+import { printJsonLine, say, sayError } from '../output.js';
 import { durationMs, wholeNumber } from '../option-parsers.js';
 import { announcePass, announcePassFailed } from '../reverify-output.js';
 import { type GlobalOptions, withCredport } from '../run-action.js';
@@ -10,23 +13,35 @@ import { type GlobalOptions, withCredport } from '../run-action.js';
 interface WorkerOptions extends GlobalOptions {
   concurrency?: number;
   reverifyEvery?: number;
+  grace?: number;
 }
+
+const DEFAULT_GRACE_MS = 30_000;
 
 export function registerWorkerCommand(program: Command): void {
   program
     .command('worker')
     .description('take syncs from the queue (CREDPORT_QUEUE) and run them, on this machine, until stopped')
     .option('--concurrency <n>', 'syncs run at once by this worker (default 1)', wholeNumber('concurrency'))
-    .option('--json', 'one JSON line a job: started, finished, failed, returned (put back on the queue)')
+    .option('--json', 'one JSON line a job (started, finished, failed, returned: put back on the queue) and a server lost or back (connection)')
     .option('--reverify-every <duration>', 're-verify every credential not verified within this long, now and then at this interval (30m, 24h)', durationMs('reverify-every'))
+    .option('--grace <duration>', 'on SIGTERM or Ctrl-C, how long running syncs get to reach a checkpoint and go back on the queue before the worker exits anyway (default 30s)', durationMs('grace'))
     .addHelpText(
       'after',
       `
 Every worker needs the same CREDPORT_QUEUE, CREDPORT_STORE and CREDPORT_MASTER_KEY as the machines that
 enqueue (credport sync, the API); CREDPORT_REDIS shares each credential's rate limit between them.
+
 SIGTERM or Ctrl-C: running syncs stop after their current page's checkpoint and go back on the queue,
-where another worker resumes them. A worker killed outright loses its jobs to another worker once their
-lock runs out (CREDPORT_QUEUE_LOCK_MS, default 30000).`,
+where another worker resumes them; after --grace the worker exits anyway (exit 5 if a job could not be
+handed back: it moves on when its lock runs out). A second signal exits at once. A worker killed outright
+loses its jobs to another worker once their lock runs out (CREDPORT_QUEUE_LOCK_MS, default 30000).
+
+Servers away: a sync that fails because the store or the queue is unreachable goes back on the queue and
+is tried again, 5 s, 10 s, 20 s ... then every minute, for CREDPORT_RETRY_FOR (default 15m); only then it
+fails (credport sync --retry-failed puts it back). A worker that loses Redis says so, reconnects by itself,
+and takes jobs again when Redis is back; if Redis stays away longer than CREDPORT_RETRY_FOR the worker
+exits with code 5 for its supervisor to start it again.`,
     )
     .action(async (_o: unknown, command: Command) => {
       const options = command.optsWithGlobals<WorkerOptions>();
@@ -34,29 +49,84 @@ lock runs out (CREDPORT_QUEUE_LOCK_MS, default 30000).`,
       if (!url) throw new InputError('credport worker needs a queue: set CREDPORT_QUEUE=redis://host:6379', { field: 'CREDPORT_QUEUE' });
       const lockMs = process.env.CREDPORT_QUEUE_LOCK_MS ? Number(process.env.CREDPORT_QUEUE_LOCK_MS) : undefined;
       if (lockMs !== undefined && (!Number.isInteger(lockMs) || lockMs < 500)) throw new InputError('CREDPORT_QUEUE_LOCK_MS must be a whole number of milliseconds, 500 or more', { field: 'CREDPORT_QUEUE_LOCK_MS' });
-      await withCredport(options, async (credport) => {
-        // Loaded here: BullMQ is for workers and the queue, not every command.
-        const { startSyncWorker } = await import('../../queue/sync-queue.js');
-        const concurrency = options.concurrency ?? 1;
-        const worker = await startSyncWorker(url, credport, {
-          concurrency,
-          ...(lockMs !== undefined ? { lockMs } : {}),
-          onJob: (report) => {
-            if (options.json) return printJsonLine({ event: report.outcome, job: report.jobId, ...report.request, ...(report.summary ? { records: report.summary.records } : {}), ...(report.error ? { error: report.error } : {}) });
-            const what = `${report.jobId} (${report.request.sourceId} -> ${report.request.destinationId})`;
-            if (report.outcome === 'started') say(`${what}: started`);
-            else if (report.outcome === 'finished') say(`${what}: synced ${report.summary!.records} records`);
-            else say(`${what}: ${report.outcome === 'returned' ? 'back on the queue' : 'failed'}: ${report.error!.message}`);
-          },
-        }).catch((error: unknown) => Promise.reject(queueUnusable(url, error)));
-        if (options.json) process.stdout.write(`${JSON.stringify({ event: 'ready', concurrency, queue: redactUri(url), pid: process.pid })}\n`);
-        else say(`worker ${process.pid} ready: ${concurrency} sync${concurrency === 1 ? '' : 's'} at a time from ${redactUri(url)}`);
-        const schedule = options.reverifyEvery ? await credport.scheduleReverify(options.reverifyEvery, { onPass: (summary) => announcePass(summary, options.json === true), onError: (error) => announcePassFailed(error, options.json === true) }) : undefined;
-        await new Promise<void>((resolve) => {
-          for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve());
+      const retryForMs = retryForMsFromEnv(process.env);
+      const json = options.json === true;
+      // Watching from before the first connect: a server lost while the store opens counts too.
+      let lost: (state: ServerState) => void = () => undefined;
+      let lostServer: ServerState | undefined;
+      const watch = watchRedisConnections({ giveUpAfterMs: retryForMs, onChange: (state) => announceConnection(state, json), onLost: (state) => lost(state) });
+      try {
+        await withCredport(options, async (credport) => {
+          // Loaded here: BullMQ is for workers and the queue, not every command.
+          const { startSyncWorker } = await import('../../queue/sync-queue.js');
+          const concurrency = options.concurrency ?? 1;
+          const worker = await startSyncWorker(url, credport, {
+            concurrency,
+            retryForMs,
+            ...(lockMs !== undefined ? { lockMs } : {}),
+            onJob: (report) => announceJob(report, json),
+          }).catch((error: unknown) => Promise.reject(queueUnusable(url, error)));
+          if (json) process.stdout.write(`${JSON.stringify({ event: 'ready', concurrency, queue: redactUri(url), pid: process.pid })}\n`);
+          else say(`worker ${process.pid} ready: ${concurrency} sync${concurrency === 1 ? '' : 's'} at a time from ${redactUri(url)}`);
+          const schedule = options.reverifyEvery ? await credport.scheduleReverify(options.reverifyEvery, { onPass: (summary) => announcePass(summary, json), onError: (error) => announcePassFailed(error, json) }) : undefined;
+          const why = await new Promise<{ lost?: ServerState }>((resolve) => {
+            for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve({}));
+            lost = (state) => resolve({ lost: state });
+          });
+          // A second signal, or the grace running out, ends the process whatever its connections' state.
+          for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(why.lost ? 5 : 130));
+          const graceMs = options.grace ?? DEFAULT_GRACE_MS;
+          const graceOver = new Promise<false>((resolve) => setTimeout(resolve, graceMs, false).unref());
+          if (why.lost) {
+            // Nothing can be handed back to a queue that is gone: the syncs stop at a checkpoint in the
+            // store, and their jobs move on once their locks run out (if Redis kept them).
+            lostServer = why.lost;
+            void worker.stop().catch(() => undefined);
+            await Promise.race([worker.syncsStopped(), graceOver]);
+            throw lostServerError(why.lost, 'this worker');
+          }
+          const stopped = await Promise.race([
+            (async () => {
+              await schedule?.stop();
+              await worker.stop();
+              return true;
+            })(),
+            graceOver,
+          ]);
+          if (!stopped) {
+            sayError(`credport worker: stopped waiting after ${graceMs / 1000} s: a running sync could not be handed back to the queue; it resumes at its checkpoint in another worker once its lock runs out`);
+            process.exit(5);
+          }
         });
-        await schedule?.stop();
-        await worker.stop();
-      });
+      } finally {
+        watch.stop();
+      }
+      // Its queue clients wait for a Redis that is gone, and would keep the process alive: the error is said, so end it.
+      if (lostServer) process.exit(process.exitCode ?? 5);
     });
+}
+
+function announceConnection(state: ServerState, json: boolean): void {
+  if (json) return printJsonLine({ event: 'connection', server: state.server, state: state.up ? 'up' : 'down', since: new Date(state.since).toISOString(), ...(state.error ? { error: state.error } : {}) });
+  sayError(state.up ? `${state.server} is back; taking jobs again` : `lost ${state.server}${state.error ? ` (${state.error})` : ''}; reconnecting`);
+}
+
+function announceJob(report: JobReport, json: boolean): void {
+  if (json) {
+    return printJsonLine({
+      event: report.outcome,
+      job: report.jobId,
+      ...report.request,
+      ...(report.summary ? { records: report.summary.records } : {}),
+      ...(report.error ? { error: report.error } : {}),
+      ...(report.retryInMs !== undefined ? { retryInMs: report.retryInMs } : {}),
+      ...(report.lost ? { lost: true } : {}),
+    });
+  }
+  const what = `${report.jobId} (${report.request.sourceId} -> ${report.request.destinationId})`;
+  if (report.outcome === 'started') say(`${what}: started`);
+  else if (report.outcome === 'finished') {
+    say(`${what}: synced ${report.summary!.records} records${report.lost ? '; but the queue no longer holds this job (Redis restarted without persistence, or was flushed): whoever followed it was told it is lost' : ''}`);
+  } else if (report.outcome === 'returned') say(`${what}: back on the queue, tried again in ${Math.ceil((report.retryInMs ?? 0) / 1000)} s: ${report.error!.message}`);
+  else say(`${what}: failed: ${report.error!.message}`);
 }

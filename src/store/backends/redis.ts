@@ -47,7 +47,7 @@ return 1`;
 export async function openRedis(uri: string, shown: string): Promise<Backend> {
   let client: RedisClient;
   try {
-    client = await connectRedis(uri);
+    client = await connectRedis(uri, { server: `the store (${shown})`, unavailable: 'store_unavailable' });
   } catch (error) {
     throw unusable(shown, error, secretsOfUri(uri));
   }
