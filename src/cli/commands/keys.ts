@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { KeyStatus, RotationProgress } from '../../credentials/key-rotation.js';
-import { formatTable, printJson, say } from '../output.js';
+import { formatTable, jsonText, printJson, say } from '../output.js';
 import { type GlobalOptions, withCredport } from '../run-action.js';
 
 export function registerKeyCommands(program: Command): void {
@@ -22,7 +22,7 @@ export function registerKeyCommands(program: Command): void {
   keys
     .command('rotate')
     .description('re-seal every credential under a new master key while the store stays in use; run it again to resume')
-    .option('--json', 'print the result as JSON')
+    .option('--json', 'print the result as JSON; progress goes to stderr as one JSON line a batch (unless stderr is a terminal: a bar)')
     .addHelpText(
       'after',
       `
@@ -33,6 +33,10 @@ Where the new key comes from:
   CREDPORT_MASTER_KEY: set CREDPORT_MASTER_KEY_NEXT to the new key (openssl rand -base64 32) in every
     process that uses the store first, then rotate; afterwards make the new key CREDPORT_MASTER_KEY
     everywhere and remove CREDPORT_MASTER_KEY_NEXT.
+
+With --json and stderr not a terminal, each step is a line on stderr such as
+  {"event":"progress","resealed":1500,"left":47000,"total":50000}
+resealed: written under the new key by this run so far; left: not yet sent to the store.
 
 From the moment it starts, every process seals new records under the new key and reads either.
 Ctrl-C stops it between batches (exit 130): every record stays readable, and the next run goes on
@@ -49,7 +53,7 @@ where it stopped. A record that cannot be re-sealed is named, and the old key st
         const stop = new AbortController();
         const onSignal = () => stop.abort();
         process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
-        const progress = await progressBar();
+        const progress = await progressReport(options.json === true);
         try {
           const result = await credport.keys.rotate({ signal: stop.signal, onProgress: progress.update });
           progress.stop();
@@ -75,9 +79,16 @@ where it stopped. A record that cannot be re-sealed is named, and the old key st
     });
 }
 
-/** A bar on a terminal (cli-progress loaded only then); nothing elsewhere (the result line says it all). */
-async function progressBar(): Promise<{ update: (p: RotationProgress) => void; stop: () => void }> {
-  if (!process.stderr.isTTY) return { update: () => undefined, stop: () => undefined };
+/**
+ * A bar on a terminal (cli-progress loaded only then). Elsewhere, with --json, a JSON line on stderr
+ * each step, for a script or supervisor that shows or logs how far a long rotation got (stdout keeps
+ * its one result object); without --json nothing (the result line says it all).
+ */
+async function progressReport(json: boolean): Promise<{ update: (p: RotationProgress) => void; stop: () => void }> {
+  if (!process.stderr.isTTY) {
+    if (!json) return { update: () => undefined, stop: () => undefined };
+    return { update: (p) => void process.stderr.write(`${jsonText({ event: 'progress', resealed: p.resealed, left: p.left, total: p.total })}\n`), stop: () => undefined };
+  }
   const { default: cliProgress } = await import('cli-progress');
   const bar = new cliProgress.SingleBar({ format: ' re-sealing |{bar}| {value}/{total} credentials', stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic);
   let started = false;
