@@ -115,6 +115,10 @@ describe('credport sync --retry-failed', () => {
       expect(contacts).toHaveLength(3_000);
       expect(new Set(contacts).size).toBe(3_000);
 
+      // Only those into a's destination: none (b writes elsewhere).
+      const intoA = await runCli(['sync', '--retry-failed', '--to', a.destination], { env });
+      expect([intoA.code, intoA.stdout]).toEqual([0, `no failed syncs to ${a.destination} in workspace default to retry\n`]);
+
       // All of this workspace's: b; never acme's c.
       const rest = await runCli(['sync', '--retry-failed', '--json'], { env });
       expect(rest.code).toBe(0);
