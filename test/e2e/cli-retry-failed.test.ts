@@ -7,6 +7,7 @@ import { FrontEmulator } from '../../src/emulator/front-emulator.js';
 import { openCredport } from '../../src/open-credport.js';
 import { openSyncQueue, type SyncQueue } from '../../src/queue/sync-queue.js';
 import { CLI, runCli } from '../helpers/run-cli.js';
+import { startServe } from '../helpers/serve.js';
 import { randomMasterKey, removeHome, tempHome } from '../helpers/temp-home.js';
 import { ensurePostgres, ensureRedis, freshPostgresUri, freshRedisUri } from '../helpers/test-servers.js';
 
@@ -68,7 +69,7 @@ const outcome = (queue: SyncQueue, job: string) => queue.follow(job, () => undef
 
 const jsonLines = (text: string) => text.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
 
-describe('credport sync --retry-failed', () => {
+describe('failed syncs run again: credport sync --retry-failed and POST /syncs/{id}/retry', () => {
   it('puts failed syncs back under their job ids once the cause is fixed: they resume at the checkpoint (even a --full-refresh), only the workspace and source asked for', async () => {
     const emulator = await new FrontEmulator({ records: 3_000, latencyMs: 20 }).start();
     const token = [...emulator.tokens][0]!;
@@ -180,5 +181,49 @@ describe('credport sync --retry-failed', () => {
     // Without --retry-failed, a source and --to are required as before, in commander's words.
     expect(await runCli(['sync', '--to', destination], { env })).toMatchObject({ code: 2, stderr: "credport: missing required argument 'source-id'\n" });
     expect(await runCli(['sync', source], { env })).toMatchObject({ code: 2, stderr: "credport: required option '--to <destination-id>' not specified\n" });
+  }, 60_000);
+
+  it('POST /api/v1/syncs/{id}/retry through a serve on the queue: the new job runs in a worker and resumes at the checkpoint', async () => {
+    const emulator = await new FrontEmulator({ records: 3_000, latencyMs: 20 }).start();
+    const key = [...emulator.tokens][0]!;
+    const apiToken = 'api-token-for-the-retry-test-0123456789';
+    const { env, pairs } = await setUp(emulator, [{ workspace: 'default', streams: ['contacts'], out: 'api' }]);
+    const { source, destination, out } = pairs[0]!;
+    const worker = await startWorker(env);
+    const served = await startServe({ home, env: { ...env, CREDPORT_API_TOKEN: apiToken } });
+    const api = async (path: string, body?: unknown) => {
+      const response = await fetch(`${served.url}/api/v1${path}`, { method: body === undefined ? 'GET' : 'POST', headers: { authorization: `Bearer ${apiToken}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+      return { status: response.status, body: (await response.json()) as { id: string; status: string; retryOf?: string; error?: { code: string } } };
+    };
+    const ended = async (id: string) => {
+      for (;;) {
+        const job = (await api(`/syncs/${id}`)).body;
+        if (job.status !== 'running') return job;
+        await sleep(50);
+      }
+    };
+    try {
+      const first = await api('/syncs', { source, destination, fullRefresh: true });
+      expect(first.status).toBe(202);
+      while (emulator.stats.pages < 10) await sleep(5);
+      emulator.tokens.clear();
+      expect(await ended(first.body.id)).toMatchObject({ status: 'failed', error: { code: 'provider_rejected' } });
+      const readBefore = emulator.pagesAsked.length;
+      expect(readBefore).toBeLessThan(30);
+
+      emulator.tokens.add(key);
+      const again = await api(`/syncs/${first.body.id}/retry`, {});
+      expect(again.status).toBe(202);
+      expect(again.body.retryOf).toBe(first.body.id);
+      expect(await ended(again.body.id)).toMatchObject({ status: 'finished' });
+      expect(emulator.pagesAsked.length).toBeLessThanOrEqual(30 + 1); // resumed: the pages before the failure not asked again
+      const contacts = await ids(out, 'contacts');
+      expect(contacts).toHaveLength(3_000);
+      expect(new Set(contacts).size).toBe(3_000);
+    } finally {
+      await served.stop();
+      await stopWorker(worker);
+      await emulator.stop();
+    }
   }, 60_000);
 });
