@@ -15,6 +15,10 @@ export interface SyncJob {
   progress: {
     [k: string]: StreamProgress;
   };
+  /**
+   * The failed or cancelled sync this one runs again (POST /syncs/{id}/retry): it resumes at that sync's checkpoint.
+   */
+  retryOf?: string;
   startedAt: string;
   endedAt?: string;
   summary?: SyncJobSummary;

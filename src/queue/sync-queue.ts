@@ -6,6 +6,7 @@ import { currentActor, withActor } from '../audit/audit-log.js';
 import { CredportError, type ErrorDetails, ExitCode, RemoteSyncError, SyncCancelledError } from '../errors.js';
 import type { Credport } from '../open-credport.js';
 import { coalesceProgress } from './coalesce-progress.js';
+import { retryFailed, type RetryFilter, type RetryOutcome } from './retry-failed.js';
 import { nextTry, OTHER_TRIES, type RetryHistory } from './retry-plan.js';
 import { DEFAULT_RETRY_FOR_MS } from '../settings.js';
 import { connectRedis, type RedisClient } from '../redis/connect-redis.js';
@@ -28,6 +29,8 @@ export interface SyncRequest {
   access?: Access;
   /** Its failed tries so far (set by the workers that ran it). */
   retry?: RetryHistory;
+  /** Put back after it failed for good (retryFailed): never a first start, so never a full refresh. */
+  retried?: boolean;
 }
 
 export interface SyncQueue {
@@ -40,6 +43,8 @@ export interface SyncQueue {
    * stop after its current page's checkpoint, and then fails as cancelled (false).
    */
   cancel(jobId: string): Promise<boolean>;
+  /** Puts the failed jobs of a workspace back on the queue (not those a user cancelled); says which. */
+  retryFailed(filter: RetryFilter): Promise<RetryOutcome>;
   close(): Promise<void>;
 }
 
@@ -113,6 +118,7 @@ export async function openSyncQueue(url: string, options: { access?: () => Acces
       await clients[0]!.publish(CANCEL_CHANNEL, jobId);
       return false;
     },
+    retryFailed: (filter) => retryFailed(queue, filter),
     async close() {
       await events.close();
       await queue.close();
@@ -310,7 +316,7 @@ export async function startSyncWorker(url: string, credport: Credport, options: 
         const sync = withActor(request.actor ?? workerActor, () => withAccess(request.access ?? { workspace: DEFAULT_WORKSPACE, role: 'editor' }, () => credport.syncs.run(request.sourceId, request.destinationId, {
           ...(request.streams ? { streams: request.streams } : {}),
           // A retried or handed-on run resumes (a stalled job's hand-over counts in attemptsStarted, not attemptsMade).
-          fullRefresh: request.fullRefresh === true && job.attemptsStarted <= 1,
+          fullRefresh: request.fullRefresh === true && request.retried !== true && job.attemptsStarted <= 1,
           ...(request.concurrency !== undefined ? { concurrency: request.concurrency } : {}),
           signal: stop.signal,
           onEvent: publish,

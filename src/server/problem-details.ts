@@ -87,7 +87,7 @@ const FASTIFY_SAYS: Record<string, string> = {
 function statusOf(error: CredportError): number {
   if (error.code === 'not_found') return 404;
   if (error.code === 'forbidden' || error.code === 'outbound_refused') return 403;
-  if (['in_use', 'sync_cancelled', 'destination_busy', 'write_conflict'].includes(error.code)) return 409;
+  if (['in_use', 'sync_cancelled', 'destination_busy', 'write_conflict', 'not_failed'].includes(error.code)) return 409;
   switch (error.exitCode) {
     case ExitCode.badInput:
       return 400;

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { aRole, contextAccess, DEFAULT_WORKSPACE, EVERY_WORKSPACE, ForbiddenError, outranks } from '../access/access.js';
-import { CredportError, NotFoundError } from '../errors.js';
+import { CredportError, InputError, NotFoundError } from '../errors.js';
 import type { SyncJob } from '../generated/sync-job.js';
 import type { SyncEvent, SyncSummary } from '../sync/sync-events.js';
 import type { RunSyncOptions } from '../sync/sync-service.js';
@@ -15,9 +15,19 @@ export interface NumberedEvent {
 
 type Listener = (event: NumberedEvent) => void;
 
+/** What a job was asked to do: kept so that a failed one can be run again as it was asked. */
+export interface SyncJobInput {
+  source: string;
+  destination: string;
+  streams?: string[];
+  fullRefresh?: boolean;
+  concurrency?: number;
+}
+
 interface Entry {
   /** The workspace of the caller that started it: only its callers see, follow or cancel it. */
   workspace: string;
+  input: SyncJobInput;
   view: SyncJob;
   events: NumberedEvent[];
   listeners: Set<Listener>;
@@ -39,11 +49,11 @@ export class SyncJobs {
 
   constructor(private readonly run: RunSync) {}
 
-  start(input: { source: string; destination: string; streams?: string[]; fullRefresh?: boolean; concurrency?: number }, streams: string[]): SyncJob {
+  start(input: SyncJobInput, streams: string[], retryOf?: string): SyncJob {
     const id = `sync_${randomBytes(10).toString('hex')}`;
-    const view: SyncJob = { id, source: input.source, destination: input.destination, status: 'running', streams, progress: {}, startedAt: new Date().toISOString() };
+    const view: SyncJob = { id, source: input.source, destination: input.destination, status: 'running', streams, progress: {}, ...(retryOf ? { retryOf } : {}), startedAt: new Date().toISOString() };
     for (const stream of streams) view.progress[stream] = { records: 0, pages: 0, status: 'waiting' };
-    const entry: Entry = { workspace: contextAccess()?.workspace ?? DEFAULT_WORKSPACE, view, events: [], listeners: new Set(), abort: new AbortController(), done: Promise.resolve() };
+    const entry: Entry = { workspace: contextAccess()?.workspace ?? DEFAULT_WORKSPACE, input, view, events: [], listeners: new Set(), abort: new AbortController(), done: Promise.resolve() };
     this.jobs.set(id, entry);
     let seq = 0;
     const publish = (event: SyncEvent) => {
@@ -92,10 +102,24 @@ export class SyncJobs {
   /** Asks the job to stop after its current page's checkpoint. */
   cancel(id: string): SyncJob {
     const entry = this.entry(id);
-    const role = contextAccess()?.role;
-    if (role !== undefined && !outranks(role, 'editor')) throw new ForbiddenError(`cancelling a sync needs the editor role; this caller is ${aRole(role)} of workspace ${entry.workspace}`);
+    needsEditor(entry, 'cancelling a sync');
     if (entry.view.status === 'running') entry.abort.abort();
     return structuredClone(entry.view);
+  }
+
+  /**
+   * Runs a failed or cancelled job again as a new job (`retryOf` names the old one), as it was
+   * asked but never as a full refresh: it resumes at the checkpoint the old one left. `check`
+   * refuses what can no longer run (a source deleted since) and names the streams.
+   */
+  async retry(id: string, check: (input: SyncJobInput) => Promise<string[]>): Promise<SyncJob> {
+    const entry = this.entry(id);
+    needsEditor(entry, 'running a sync again');
+    const { status } = entry.view;
+    // A cancelled one too: the user who stopped it may want it finished after all.
+    if (status !== 'failed' && status !== 'cancelled') throw new InputError(`sync ${id} is ${status}: only a failed or cancelled sync can be run again`, { field: 'id', code: 'not_failed' });
+    const { fullRefresh: _fullRefresh, ...input } = entry.input;
+    return this.start(input, await check(input), id);
   }
 
   /** Stops every running job at its next checkpoint and waits for them (a clean shutdown). */
@@ -117,6 +141,11 @@ export class SyncJobs {
     const ended = [...this.jobs.entries()].filter(([, e]) => e.view.status !== 'running');
     for (const [id] of ended.slice(0, Math.max(0, ended.length - MAX_ENDED))) this.jobs.delete(id);
   }
+}
+
+function needsEditor(entry: Entry, doing: string): void {
+  const role = contextAccess()?.role;
+  if (role !== undefined && !outranks(role, 'editor')) throw new ForbiddenError(`${doing} needs the editor role; this caller is ${aRole(role)} of workspace ${entry.workspace}`);
 }
 
 /** Keeps the job's state current from its events: progress per stream, and the outcome as soon as it is known. */

@@ -1,24 +1,34 @@
 import type { Command } from 'commander';
+import { contextAccess, DEFAULT_WORKSPACE } from '../../access/access.js';
 import { commaList, wholeNumber } from '../option-parsers.js';
 import { InputError } from '../../errors.js';
 import type { SyncEvent, SyncSummary } from '../../sync/sync-events.js';
 import { printJsonLine, say, sayError } from '../output.js';
-import { type GlobalOptions, withCredport } from '../run-action.js';
+import { type GlobalOptions, runAction, withCredport } from '../run-action.js';
 
 export function registerSyncCommand(program: Command): void {
-  program
+  const command = program
     .command('sync')
     .description('move records from a source to a destination, page by page, with a checkpoint after each page (a rerun resumes)')
-    .argument('<source-id>', 'source id')
-    .requiredOption('--to <destination-id>', 'destination id')
+    .usage('[options] <source-id> --to <destination-id>\n       credport sync --retry-failed [source-id] [--to <destination-id>] [--json]')
+    .argument('<source-id>', 'source id (with --retry-failed: only its failed syncs)')
+    .requiredOption('--to <destination-id>', 'destination id (with --retry-failed: only failed syncs into it)')
     .option('--streams <a,b>', 'only these streams', commaList)
     .option('--full-refresh', 'forget the checkpoint and read every stream from the start')
     .option('--concurrency <n>', "requests of the credential in flight at once, 1-32: streams are read side by side and numbered pages ahead (default: the source's setting, else the connector's; 1 reads one stream after another)", wholeNumber('concurrency'))
     .option('--json', 'one JSON event per line (started, stream_started, page, rate_limited, retry, checkpoint, stream_finished, finished, failed)')
     .option('--detach', 'with CREDPORT_QUEUE: put the sync on the queue, print its job id and return at once')
-    .addHelpText('after', '\nWith CREDPORT_QUEUE=redis://... the sync runs in a `credport worker` (on any machine): this command puts it on the queue and follows its progress; Ctrl-C stops following, not the sync.')
-    .action(async (sourceId: string, _o: unknown, command: Command) => {
-      const options = command.optsWithGlobals<GlobalOptions & { to: string; streams?: string[]; fullRefresh?: boolean; concurrency?: number; detach?: boolean }>();
+    .option('--retry-failed', "with CREDPORT_QUEUE: put this workspace's failed syncs back on the queue under their job ids (each resumes at its checkpoint; those a user cancelled are left); implies --detach")
+    .addHelpText(
+      'after',
+      '\nWith CREDPORT_QUEUE=redis://... the sync runs in a `credport worker` (on any machine): this command puts it on the queue and follows its progress; Ctrl-C stops following, not the sync.' +
+        '\nA queued sync that still fails after its retries (an outage longer than the workers wait) stays failed: once the cause is fixed, `credport sync --retry-failed` runs them all again, or only one source\'s with `credport sync --retry-failed <source-id>`.',
+    )
+    .action(async (sourceId: string | undefined, _o: unknown, command: Command) => {
+      const options = command.optsWithGlobals<GlobalOptions & { to?: string; streams?: string[]; fullRefresh?: boolean; concurrency?: number; detach?: boolean; retryFailed?: boolean }>();
+      if (options.retryFailed) return retryFailed(sourceId, options);
+      const to = options.to;
+      if (sourceId === undefined || to === undefined) throw new Error('unreachable: commander checks <source-id> and --to');
       // With --json the error is already a `failed` event; run-action adds the usual error object.
       await withCredport(options, async ({ configs, syncs }) => {
         const source = await configs.source(sourceId);
@@ -44,13 +54,13 @@ export function registerSyncCommand(program: Command): void {
           let summary: SyncSummary;
           if (queueUrl) {
             // Refused here, at once, what a worker would refuse (an unknown stream, a destination without its operation).
-            await syncs.check(sourceId, options.to, options.streams);
+            await syncs.check(sourceId, to, options.streams);
             const { onQueue } = await import('../queue-client.js');
-            const followed = await onQueue(queueUrl, { sourceId, destinationId: options.to, ...request }, { detach: options.detach === true, json: options.json === true, onEvent, signal: stop.signal });
+            const followed = await onQueue(queueUrl, { sourceId, destinationId: to, ...request }, { detach: options.detach === true, json: options.json === true, onEvent, signal: stop.signal });
             if (!followed) return;
             summary = followed;
           } else {
-            summary = await syncs.run(sourceId, options.to, { ...request, signal: stop.signal, onEvent });
+            summary = await syncs.run(sourceId, to, { ...request, signal: stop.signal, onEvent });
           }
           progress?.stop();
           if (!options.json) {
@@ -62,6 +72,32 @@ export function registerSyncCommand(program: Command): void {
         }
       });
     });
+  // Only with --retry-failed are the source and --to optional (filters): without it, commander's own checks and messages stay.
+  command.on('option:retry-failed', () => {
+    command.registeredArguments[0]!.required = false;
+    for (const option of command.options) if (option.long === '--to') option.mandatory = false;
+  });
+}
+
+/** `--retry-failed`: the queue's failed jobs of this workspace (of the source, into --to, when given) back on the queue. */
+async function retryFailed(sourceId: string | undefined, options: GlobalOptions & { to?: string; streams?: string[]; fullRefresh?: boolean; concurrency?: number }): Promise<void> {
+  let queueUrl = '';
+  // Refused before the store is opened (or a home created): nothing of a new request applies to a job run again as it was asked.
+  await runAction(options, async () => {
+    for (const [field, given] of [['streams', options.streams], ['full-refresh', options.fullRefresh], ['concurrency', options.concurrency]] as const) {
+      if (given !== undefined) throw new InputError(`--retry-failed runs each failed sync again as it was asked: --${field} does not apply (it resumes at its checkpoint)`, { field });
+    }
+    queueUrl = process.env.CREDPORT_QUEUE?.trim() ?? '';
+    if (!queueUrl) throw new InputError('--retry-failed needs the queue the syncs failed on: set CREDPORT_QUEUE=redis://host:6379', { field: 'CREDPORT_QUEUE' });
+  });
+  if (!queueUrl) return; // refused above, and said so
+  await withCredport(options, async ({ configs }) => {
+    // A mistyped id names itself rather than finding nothing to retry.
+    if (sourceId !== undefined) await configs.source(sourceId);
+    if (options.to !== undefined) await configs.destination(options.to);
+    const { retryFailedOnQueue } = await import('../retry-failed.js');
+    await retryFailedOnQueue(queueUrl, { workspace: contextAccess()?.workspace ?? DEFAULT_WORKSPACE, ...(sourceId !== undefined ? { sourceId } : {}), ...(options.to !== undefined ? { destinationId: options.to } : {}) }, options.json === true);
+  });
 }
 
 /** Says what finishing an interrupted run skips and continues, before the bars start. */

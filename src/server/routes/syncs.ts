@@ -13,7 +13,7 @@ export interface EventStreamOptions {
   recheckMs: number;
 }
 
-/** Syncs in the background: start (202), state, live events (Server-Sent Events) and cancel. */
+/** Syncs in the background: start (202), state, live events (Server-Sent Events), cancel, and run a failed one again. */
 export function syncRoutes(syncs: SyncService, jobs: SyncJobs, stream: EventStreamOptions = { keepaliveMs: 15_000, recheckMs: 2_000 }) {
   return async (app: FastifyInstance): Promise<void> => {
     const job = ref('sync-job');
@@ -36,6 +36,18 @@ export function syncRoutes(syncs: SyncService, jobs: SyncJobs, stream: EventStre
     app.post<{ Params: { id: string } }>('/syncs/:id/cancel', {
       schema: { tags: ['syncs'], summary: "Stop after the current page's checkpoint (the next sync finishes the run)", params: idParam, response: { 202: job, ...problems(401, 403, 404) } },
       handler: async (request, reply) => reply.code(202).send(jobs.cancel(request.params.id)),
+    });
+    app.post<{ Params: { id: string } }>('/syncs/:id/retry', {
+      schema: {
+        tags: ['syncs'],
+        summary: "Run a failed or cancelled sync again as a new sync (retryOf names this one): the same source, destination, streams and concurrency, resuming at the checkpoint, never a full refresh; 409 not_failed for a running or finished one",
+        params: idParam,
+        response: { 202: job, ...problems(401, 403, 404, 409, 503) },
+      },
+      handler: async (request, reply) => {
+        const started = await jobs.retry(request.params.id, async (input) => (await syncs.check(input.source, input.destination, input.streams)).streams);
+        return reply.code(202).header('location', `/api/v1/syncs/${started.id}`).send(started);
+      },
     });
     app.get<{ Params: { id: string } }>('/syncs/:id/events', {
       schema: {
