@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { Job, Queue, QueueEvents, UnrecoverableError, Worker } from 'bullmq';
 import { type Access, contextAccess, DEFAULT_WORKSPACE, withAccess } from '../access/access.js';
 import { currentActor, withActor } from '../audit/audit-log.js';
-import { CredportError, type ErrorDetails, ExitCode, RemoteSyncError, SyncCancelledError } from '../errors.js';
+import { CredportError, type ErrorDetails, ExitCode, RemoteSyncError, StoreError, SyncCancelledError } from '../errors.js';
 import type { Credport } from '../open-credport.js';
 import { coalesceProgress } from './coalesce-progress.js';
 import { retryFailed, type RetryFilter, type RetryOutcome } from './retry-failed.js';
@@ -246,13 +246,16 @@ export interface RunningWorker {
 /** The API's way to run a sync when there is a queue: put it there, follow it, pass a cancel on to its worker. */
 export function queuedRun(queue: SyncQueue) {
   return async (sourceId: string, destinationId: string, options: { streams?: string[]; fullRefresh?: boolean; concurrency?: number; signal?: AbortSignal; onEvent?: (event: SyncEvent) => void }): Promise<SyncSummary> => {
-    const jobId = await queue.enqueue({
-      sourceId,
-      destinationId,
-      ...(options.streams ? { streams: options.streams } : {}),
-      ...(options.fullRefresh ? { fullRefresh: true } : {}),
-      ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
-    });
+    const jobId = await queue
+      .enqueue({
+        sourceId,
+        destinationId,
+        ...(options.streams ? { streams: options.streams } : {}),
+        ...(options.fullRefresh ? { fullRefresh: true } : {}),
+        ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
+      })
+      // Redis away: said by name, as the follower says it, not as an internal error.
+      .catch((error: unknown) => Promise.reject(new StoreError('queue_unavailable', `the queue cannot be reached: ${failureReason(error)}; start the sync again once it is back`)));
     let takenOff: (error: Error) => void = () => undefined;
     const cancelledBeforeRun = new Promise<never>((_, reject) => (takenOff = reject));
     const cancel = () =>

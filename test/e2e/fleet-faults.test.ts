@@ -7,6 +7,7 @@ import { FrontEmulator } from '../../src/emulator/front-emulator.js';
 import { openCredport } from '../../src/open-credport.js';
 import { openSyncQueue } from '../../src/queue/sync-queue.js';
 import { CLI, runCli } from '../helpers/run-cli.js';
+import { startServe } from '../helpers/serve.js';
 import { cpuSeconds, OwnPostgres, OwnRedis } from '../helpers/own-servers.js';
 import { randomMasterKey, removeHome, tempHome } from '../helpers/temp-home.js';
 import { ensurePostgres, freshPostgresUri } from '../helpers/test-servers.js';
@@ -124,7 +125,7 @@ describe('the fleet rides out its own servers going away', () => {
     for (const worker of workers) {
       // Each said it lost the queue and got it back.
       const said = worker.lines.filter((l) => l.event === 'connection' && String(l.server).startsWith('the queue')).map((l) => l.state);
-      expect(said).toEqual(['down', 'up']);
+      expect({ said, lines: worker.lines.length, stderr: worker.stderr }).toMatchObject({ said: ['down', 'up'] });
     }
     expect(workers.flatMap((w) => jobsOf(w, 'failed'))).toEqual([]);
     expect(new Set(workers.flatMap((w) => jobsOf(w, 'finished')))).toEqual(new Set(jobs));
@@ -174,10 +175,21 @@ describe('the fleet rides out its own servers going away', () => {
     await enqueue(env, pairs[0]!);
     while (emulator.stats.pages < 10) await sleep(5);
     const idle = await startWorker({ ...env, CREDPORT_RETRY_FOR: '4s' });
+    const token = 'api-token-for-the-fault-test-0123456789';
+    const served = await startServe({ home, env: { ...env, CREDPORT_RETRY_FOR: '4s', CREDPORT_API_TOKEN: token } });
     await redis.kill();
-
     expect(await idleCpuShare(idle.child.pid!, 2_000)).toBeLessThan(0.5);
-    expect(await Promise.race([idle.exited, sleep(15_000, 'still running')])).toBe(5);
+
+    // serve: a sync started meanwhile fails by name at once; past the bound serve stops, naming the server.
+    const api = (path: string, init: RequestInit = {}) => fetch(`${served.url}/api/v1${path}`, { ...init, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } });
+    const posted = (await (await api('/syncs', { method: 'POST', body: JSON.stringify({ source: pairs[0]!.source, destination: pairs[0]!.destination }) })).json()) as { id: string };
+    let job = { status: 'running', error: {} };
+    while (job.status === 'running') job = (await (await api(`/syncs/${posted.id}`)).json()) as typeof job;
+    expect(job).toMatchObject({ status: 'failed', error: { code: 'queue_unavailable', exitCode: 5 } });
+    expect(await Promise.race([served.exited, sleep(15_000, 'still running')])).toBe(5);
+    expect(served.output()).toContain(`lost the queue (CREDPORT_QUEUE ${redis.url})`);
+    const idleExit = await Promise.race([idle.exited, sleep(15_000, 'still running')]);
+    expect({ idleExit, lines: idle.lines, stderr: idle.stderr }).toMatchObject({ idleExit: 5 });
     expect(idle.stderr).toContain(`lost the queue (CREDPORT_QUEUE ${redis.url})`);
     expect(idle.stderr).toContain('did not come back within CREDPORT_RETRY_FOR');
     expect(idle.lines.find((l) => typeof l.error === 'object')).toMatchObject({ error: { code: 'queue_unavailable', exitCode: 5 } });

@@ -8,6 +8,8 @@ export interface Served {
   /** A login link not handed out by this helper before: waits for `serve` to print the next one. */
   nextLoginUrl: () => Promise<string>;
   output: () => string;
+  /** Its exit code, once it has exited by itself or been stopped. */
+  exited: Promise<number | null>;
   stop: () => Promise<void>;
 }
 
@@ -20,7 +22,7 @@ export async function startServe(options: { home: string; args?: string[]; env?:
   let stdout = '';
   let stderr = '';
   let login = '';
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`credport serve did not start: ${stdout}${stderr}`)), 15_000);
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
@@ -51,6 +53,7 @@ export async function startServe(options: { home: string; args?: string[]; env?:
       return login;
     },
     output: () => stdout + stderr,
+    exited,
     stop: async () => {
       if (child.exitCode === null) child.kill('SIGTERM');
       await exited;
