@@ -1,6 +1,5 @@
-import type { EventEmitter } from 'node:events';
 import { createClient } from '@keyv/redis';
-import { track } from './redis-connections.js';
+import { eventsOf, track } from './redis-connections.js';
 
 const CONNECT_TIMEOUT_MS = 5_000;
 // After a server restart the client tries again soon, then every 2 s: no storm on a server coming back.
@@ -14,15 +13,6 @@ const newClient = (url: string, waitWhileDown: boolean) =>
   });
 
 export type RedisClient = ReturnType<typeof newClient>;
-
-/**
- * The emitter a client's events come from. createClient returns `Object.create(client)`: listeners
- * added through that wrapper land in a table of the wrapper's own as soon as removing one empties
- * it, and the client never emits there (which is how a watch of the wrapper heard nothing).
- */
-export function eventsOf(client: RedisClient): EventEmitter {
-  return (client as unknown as { _self?: EventEmitter })._self ?? (client as unknown as EventEmitter);
-}
 
 export interface ConnectOptions {
   /** What the process uses this server for, as an operator would name it (`the queue (CREDPORT_QUEUE redis://…)`), for its connection state. */

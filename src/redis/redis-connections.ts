@@ -1,5 +1,7 @@
 import { StoreError } from '../errors.js';
-import { eventsOf, type RedisClient } from './connect-redis.js';
+import type { EventEmitter } from 'node:events';
+// Types only: a command that merely watches (worker, serve at --help) loads no Redis driver.
+import type { RedisClient } from './connect-redis.js';
 
 /** One server's state as this process sees it through its clients: down while any of them is. */
 export interface ServerState {
@@ -12,6 +14,15 @@ export interface ServerState {
   error?: string;
   /** The code a process that gives up on it exits with. */
   unavailable: 'queue_unavailable' | 'store_unavailable';
+}
+
+/**
+ * The emitter a client's events come from. createClient returns `Object.create(client)`: listeners
+ * added through that wrapper land in a table of the wrapper's own as soon as removing one empties
+ * it, and the client never emits there (which is how a watch of the wrapper heard nothing).
+ */
+export function eventsOf(client: RedisClient): EventEmitter {
+  return (client as unknown as { _self?: EventEmitter })._self ?? (client as unknown as EventEmitter);
 }
 
 type Observer = (client: RedisClient, server: string, unavailable: ServerState['unavailable']) => void;

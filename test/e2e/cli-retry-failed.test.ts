@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { FrontEmulator } from '../../src/emulator/front-emulator.js';
 import { openCredport } from '../../src/open-credport.js';
 import { openSyncQueue, type SyncQueue } from '../../src/queue/sync-queue.js';
-import { CLI, runCli } from '../helpers/run-cli.js';
+import { runCli } from '../helpers/run-cli.js';
+import { killLeftWorkers, startWorkerProcess } from '../helpers/worker-process.js';
 import { startServe } from '../helpers/serve.js';
 import { randomMasterKey, removeHome, tempHome } from '../helpers/temp-home.js';
 import { ensurePostgres, ensureRedis, freshPostgresUri, freshRedisUri } from '../helpers/test-servers.js';
@@ -16,25 +17,17 @@ import { ensurePostgres, ensureRedis, freshPostgresUri, freshRedisUri } from '..
  * the key for a while) go back on the queue once the cause is fixed, and resume at their checkpoint.
  */
 let home: string;
-const workers: ChildProcess[] = [];
 beforeAll(async () => {
   home = await tempHome();
   await ensurePostgres();
   await ensureRedis();
 });
 afterAll(async () => {
-  for (const w of workers) if (w.exitCode === null) w.kill('SIGKILL');
+  killLeftWorkers();
   await removeHome(home);
 });
 
-function startWorker(env: NodeJS.ProcessEnv): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [CLI, 'worker', '--json'], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-  workers.push(child);
-  return new Promise((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => d.toString().includes('"ready"') && resolve(child));
-    child.once('exit', (code) => reject(new Error(`worker exited ${code}`)));
-  });
-}
+const startWorker = async (env: NodeJS.ProcessEnv) => (await startWorkerProcess(env)).child;
 
 async function stopWorker(worker: ChildProcess): Promise<void> {
   worker.kill('SIGTERM');

@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { FrontEmulator } from '../../src/emulator/front-emulator.js';
 import { openCredport } from '../../src/open-credport.js';
 import { openSyncQueue } from '../../src/queue/sync-queue.js';
-import { CLI, runCli } from '../helpers/run-cli.js';
+import { runCli } from '../helpers/run-cli.js';
+import { startWorkerProcess } from '../helpers/worker-process.js';
 import { startServe } from '../helpers/serve.js';
 import { randomMasterKey, removeHome, tempHome } from '../helpers/temp-home.js';
 import { ensurePostgres, ensureRedis, freshPostgresUri, freshRedisUri } from '../helpers/test-servers.js';
@@ -34,23 +35,10 @@ afterAll(async () => {
   await removeHome(home);
 });
 
-function startWorker(env: NodeJS.ProcessEnv): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [CLI, 'worker', '--json'], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-  workers.push(child);
-  return new Promise((resolve, reject) => {
-    let text = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      text += d.toString();
-      const lines = text.split('\n');
-      text = lines.pop()!;
-      for (const line of lines) {
-        const report = JSON.parse(line) as { event: string; job: string };
-        if (report.event === 'ready') resolve(child);
-        else reports.push({ ...report, pid: child.pid! });
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`worker exited ${code}`)));
-  });
+async function startWorker(env: NodeJS.ProcessEnv): Promise<ChildProcess> {
+  const worker = await startWorkerProcess(env, { onLine: (line, pid) => line.event !== 'ready' && reports.push({ ...(line as { event: string; job: string }), pid }) });
+  workers.push(worker.child);
+  return worker.child;
 }
 
 /** One store, one queue and one Front credential on the emulator; a source and a JSONL destination for each entry. */

@@ -7,6 +7,7 @@ import { FrontEmulator } from '../../src/emulator/front-emulator.js';
 import { openCredport } from '../../src/open-credport.js';
 import { openSyncQueue } from '../../src/queue/sync-queue.js';
 import { CLI, runCli } from '../helpers/run-cli.js';
+import { killLeftWorkers, startWorkerProcess, type WorkerProcess } from '../helpers/worker-process.js';
 import { startServe } from '../helpers/serve.js';
 import { cpuSeconds, OwnPostgres, OwnRedis } from '../helpers/own-servers.js';
 import { randomMasterKey, removeHome, tempHome } from '../helpers/temp-home.js';
@@ -18,14 +19,6 @@ import { ensurePostgres, freshPostgresUri } from '../helpers/test-servers.js';
  * are never stopped). The invariants: every job ends without a manual step, no record is lost or
  * doubled, no process spins or hangs.
  */
-interface Worker {
-  child: ChildProcess;
-  /** Its --json lines: jobs started, finished, returned, failed; servers lost and back. */
-  lines: Record<string, unknown>[];
-  stderr: string;
-  exited: Promise<number | null>;
-}
-
 let home: string;
 const started: ChildProcess[] = [];
 const redises: OwnRedis[] = [];
@@ -34,31 +27,13 @@ beforeAll(async () => {
   await ensurePostgres();
 });
 afterAll(async () => {
+  killLeftWorkers();
   for (const child of started) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   for (const redis of redises) await redis.stop();
   await removeHome(home);
 });
 
-function startWorker(env: NodeJS.ProcessEnv, args: string[] = []): Promise<Worker> {
-  const child = spawn(process.execPath, [CLI, 'worker', '--json', ...args], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  started.push(child);
-  const worker: Worker = { child, lines: [], stderr: '', exited: new Promise((resolve) => child.once('exit', (code) => resolve(code))) };
-  child.stderr!.on('data', (d: Buffer) => (worker.stderr += d.toString()));
-  return new Promise((resolve, reject) => {
-    let text = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      text += d.toString();
-      const lines = text.split('\n');
-      text = lines.pop()!;
-      for (const line of lines) {
-        const parsed = JSON.parse(line) as Record<string, unknown>;
-        worker.lines.push(parsed);
-        if (parsed.event === 'ready') resolve(worker);
-      }
-    });
-    void worker.exited.then((code) => reject(new Error(`worker exited ${code} before it was ready: ${worker.stderr}`)));
-  });
-}
+const startWorker = (env: NodeJS.ProcessEnv, args: string[] = []) => startWorkerProcess(env, { args });
 
 /** One store and one Front credential on the emulator; a source of `records` contacts and a JSONL destination for each of `count`. */
 async function fleet(emulator: FrontEmulator, storeUri: string, queue: string, count: number, extraEnv: Record<string, string> = {}) {
@@ -97,7 +72,7 @@ async function idleCpuShare(pid: number, ms: number): Promise<number> {
   return (cpuSeconds(pid) - before) / (ms / 1000);
 }
 
-const jobsOf = (worker: Worker, event: string) => worker.lines.filter((l) => l.event === event).map((l) => l.job as string);
+const jobsOf = (worker: WorkerProcess, event: string) => worker.lines.filter((l) => l.event === event).map((l) => l.job as string);
 
 describe('the fleet rides out its own servers going away', () => {
   it('Redis killed (kill -9) and started again under running syncs: with persistence every worker reconnects and every job finishes once; idle workers use no CPU; SIGTERM ends each within its grace', async () => {
@@ -125,7 +100,7 @@ describe('the fleet rides out its own servers going away', () => {
     for (const worker of workers) {
       // Each said it lost the queue and got it back.
       const said = worker.lines.filter((l) => l.event === 'connection' && String(l.server).startsWith('the queue')).map((l) => l.state);
-      expect({ said, lines: worker.lines.length, stderr: worker.stderr }).toMatchObject({ said: ['down', 'up'] });
+      expect({ said, lines: worker.lines.length, stderr: worker.stderr() }).toMatchObject({ said: ['down', 'up'] });
     }
     expect(workers.flatMap((w) => jobsOf(w, 'failed'))).toEqual([]);
     expect(new Set(workers.flatMap((w) => jobsOf(w, 'finished')))).toEqual(new Set(jobs));
@@ -189,15 +164,15 @@ describe('the fleet rides out its own servers going away', () => {
     expect(await Promise.race([served.exited, sleep(15_000, 'still running')])).toBe(5);
     expect(served.output()).toContain(`lost the queue (CREDPORT_QUEUE ${redis.url})`);
     const idleExit = await Promise.race([idle.exited, sleep(15_000, 'still running')]);
-    expect({ idleExit, lines: idle.lines, stderr: idle.stderr }).toMatchObject({ idleExit: 5 });
-    expect(idle.stderr).toContain(`lost the queue (CREDPORT_QUEUE ${redis.url})`);
-    expect(idle.stderr).toContain('did not come back within CREDPORT_RETRY_FOR');
+    expect({ idleExit, lines: idle.lines, stderr: idle.stderr() }).toMatchObject({ idleExit: 5 });
+    expect(idle.stderr()).toContain(`lost the queue (CREDPORT_QUEUE ${redis.url})`);
+    expect(idle.stderr()).toContain('did not come back within CREDPORT_RETRY_FOR');
     expect(idle.lines.find((l) => typeof l.error === 'object')).toMatchObject({ error: { code: 'queue_unavailable', exitCode: 5 } });
 
     // The busy worker's sync stops at a checkpoint, but the queue to hand it back to is gone: it waits its grace, then exits.
     busy.child.kill('SIGTERM');
     expect(await Promise.race([busy.exited, sleep(2_000 + 5_000, 'still running')])).toBe(5);
-    expect(busy.stderr).toContain('stopped waiting after 2 s');
+    expect(busy.stderr()).toContain('stopped waiting after 2 s');
     await emulator.stop();
   }, 60_000);
 

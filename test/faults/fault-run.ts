@@ -4,10 +4,9 @@
 // for a while. It ends when every job has ended, then checks that every job finished, every record
 // landed once, no worker spins while idle, and SIGTERM ends each within its grace.
 //
-//   npm run build && npx tsx test/faults/fault-run.ts [--syncs 40] [--records 20000] [--pg-outages 10,30,85,300]
+//   npm run build && npx tsx test/faults/fault-run.ts [--syncs 120] [--records 20000] [--pg-outages 10,30,85,300]
 //
 // Needs root (for its own PostgreSQL cluster), redis-server and PostgreSQL installed. Prints figures, exits 1 on a broken invariant.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -16,12 +15,13 @@ import { FrontEmulator } from '../../src/emulator/front-emulator.js';
 import { openCredport } from '../../src/open-credport.js';
 import { openSyncQueue } from '../../src/queue/sync-queue.js';
 import { cpuSeconds, OwnPostgres, OwnRedis } from '../helpers/own-servers.js';
-import { CLI, runCli } from '../helpers/run-cli.js';
+import { runCli } from '../helpers/run-cli.js';
+import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process.js';
 import { randomMasterKey, removeHome, tempHome } from '../helpers/temp-home.js';
 
 const { values: args } = parseArgs({
   options: {
-    syncs: { type: 'string', default: '40' },
+    syncs: { type: 'string', default: '120' },
     records: { type: 'string', default: '20000' },
     workers: { type: 'string', default: '3' },
     'pg-outages': { type: 'string', default: '10,30,85,300' },
@@ -59,30 +59,31 @@ await credport.close();
 
 /** Each worker slot: a process that a supervisor starts again whenever it exits (as systemd would). */
 const counts = { started: 0, finished: 0, returned: 0, failed: 0, lostFinished: 0, connectionDown: 0, workerExits: {} as Record<string, number> };
-const slots: { child?: ChildProcess; stopping: boolean }[] = [];
-function supervise(slot: { child?: ChildProcess; stopping: boolean }) {
-  const child = spawn(process.execPath, [CLI, 'worker', '--json'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  slot.child = child;
-  let text = '';
-  child.stdout!.on('data', (d: Buffer) => {
-    text += d.toString();
-    const lines = text.split('\n');
-    text = lines.pop()!;
-    for (const line of lines) {
-      const event = JSON.parse(line) as { event: string; lost?: boolean; state?: string };
-      if (event.event === 'started') counts.started++;
-      if (event.event === 'finished') (counts.finished++, event.lost && counts.lostFinished++);
-      if (event.event === 'returned') counts.returned++;
-      if (event.event === 'failed') (counts.failed++, log(`FAILED: ${line.slice(0, 300)}`));
-      if (event.event === 'connection' && event.state === 'down') counts.connectionDown++;
-    }
-  });
-  child.stderr!.on('data', (d: Buffer) => process.stdout.write(`${at()}  [worker ${child.pid}] ${d}`));
-  child.once('exit', (code, signal) => {
-    const key = signal ?? String(code);
+interface Slot {
+  worker?: WorkerProcess;
+  stopping: boolean;
+}
+const slots: Slot[] = [];
+function count(event: Record<string, unknown>) {
+  if (event.event === 'started') counts.started++;
+  if (event.event === 'finished') (counts.finished++, event.lost && counts.lostFinished++);
+  if (event.event === 'returned') counts.returned++;
+  if (event.event === 'failed') (counts.failed++, log(`FAILED: ${JSON.stringify(event).slice(0, 300)}`));
+  if (event.event === 'connection' && event.state === 'down') counts.connectionDown++;
+}
+function supervise(slot: Slot) {
+  const exitedAs = (key: string, stderr: string) => {
     counts.workerExits[key] = (counts.workerExits[key] ?? 0) + 1;
+    if (key !== 'SIGKILL' && stderr.trim()) log(`worker exited ${key}: ${stderr.trim().split('\n').at(-1)}`);
     if (!slot.stopping) setTimeout(() => supervise(slot), 1_000);
-  });
+  };
+  startWorkerProcess(env, { onLine: count }).then(
+    (worker) => {
+      slot.worker = worker;
+      void worker.exited.then((code) => exitedAs(worker.child.signalCode ?? String(code), worker.stderr()));
+    },
+    (error: Error) => exitedAs('before ready', error.message),
+  );
 }
 for (let i = 0; i < WORKERS; i++) {
   const slot = { stopping: false };
@@ -104,8 +105,8 @@ const faults = (async () => {
   for (let i = 0; i < WORKER_KILLS; i++) {
     plan.push(async () => {
       const slot = slots[i % slots.length]!;
-      log(`kill -9 worker ${slot.child?.pid}`);
-      slot.child?.kill('SIGKILL');
+      log(`kill -9 worker ${slot.worker?.child.pid}`);
+      slot.worker?.child.kill('SIGKILL');
     });
   }
   for (let i = 0; i < REDIS_RESTARTS; i++) {
@@ -126,9 +127,11 @@ const faults = (async () => {
       log('PostgreSQL started again');
     });
   }
-  // Interleaved: a kill, a restart, an outage, ...
-  const order = plan.map((step, i) => ({ step, key: (i * 7919) % plan.length }));
-  for (const { step } of order.sort((a, b) => a.key - b.key)) {
+  // Interleaved by kind: a worker kill, a Redis restart, a PostgreSQL outage, a kill, ...
+  const kinds = [plan.slice(0, WORKER_KILLS), plan.slice(WORKER_KILLS, WORKER_KILLS + REDIS_RESTARTS), plan.slice(WORKER_KILLS + REDIS_RESTARTS)];
+  const order: (() => Promise<void>)[] = [];
+  while (kinds.some((k) => k.length > 0)) for (const kind of kinds) if (kind.length > 0) order.push(kind.shift()!);
+  for (const step of order) {
     if (counts.finished >= SYNCS) break;
     await step();
     await sleep(5_000);
@@ -152,7 +155,7 @@ for (const pair of pairs) {
   if (ids.length !== RECORDS || new Set(ids).size !== RECORDS) fail(`${pair.out}: ${ids.length} lines, ${new Set(ids).size} distinct, ${RECORDS} expected`);
 }
 // Idle now: none may spin.
-const idle = slots.map((s) => s.child!).filter((c) => c.exitCode === null);
+const idle = slots.map((s) => s.worker!.child).filter((c) => c.exitCode === null);
 const before = idle.map((c) => cpuSeconds(c.pid!));
 await sleep(5_000);
 const cpu = idle.map((c, i) => (cpuSeconds(c.pid!) - before[i]!) / 5);

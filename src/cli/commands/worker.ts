@@ -3,7 +3,6 @@ import { InputError } from '../../errors.js';
 import { queueUnusable } from '../../queue/queue-unusable.js';
 import type { JobReport } from '../../queue/sync-queue.js';
 import { lostServerError, type ServerState, watchRedisConnections } from '../../redis/redis-connections.js';
-import { retryForMsFromEnv } from '../../settings.js';
 import { redactUri } from '../../text/redact-uri.js';
 import { printJsonLine, say, sayError } from '../output.js';
 import { durationMs, wholeNumber } from '../option-parsers.js';
@@ -49,7 +48,8 @@ exits with code 5 for its supervisor to start it again.`,
       if (!url) throw new InputError('credport worker needs a queue: set CREDPORT_QUEUE=redis://host:6379', { field: 'CREDPORT_QUEUE' });
       const lockMs = process.env.CREDPORT_QUEUE_LOCK_MS ? Number(process.env.CREDPORT_QUEUE_LOCK_MS) : undefined;
       if (lockMs !== undefined && (!Number.isInteger(lockMs) || lockMs < 500)) throw new InputError('CREDPORT_QUEUE_LOCK_MS must be a whole number of milliseconds, 500 or more', { field: 'CREDPORT_QUEUE_LOCK_MS' });
-      const retryForMs = retryForMsFromEnv(process.env);
+      // Loaded here, as the store and the queue are: --help reads no settings.
+      const retryForMs = (await import('../../settings.js')).retryForMsFromEnv(process.env);
       const json = options.json === true;
       // Watching from before the first connect: a server lost while the store opens counts too.
       let lost: (state: ServerState) => void = () => undefined;
