@@ -21,7 +21,7 @@ export function registerServeCommand(program: Command): void {
   program
     .command('serve')
     .description('run the HTTP API (/api/v1) and the web app: the "Add New Credential" overlay, credential tiles, sources and syncs')
-    .option('--host <address>', 'address to listen on; anything but loopback exposes the API to the network (see README)', '127.0.0.1')
+    .option('--host <address>', 'address to listen on; anything but loopback exposes the API to the network (see docs/server-and-api.md)', '127.0.0.1')
     .option('--port <n>', 'port (0: a free one)', (v) => Number.parseInt(v, 10), 8737)
     .option('--frame-ancestors <origins...>', "origins allowed to embed the pages in an iframe (a host's web app); default none")
     .option('--allow-origin <origins...>', "origins a workspace's credentials may point at besides the connectors' own (https://api.example.com, or front=http://127.0.0.1:4010 for one connector); adds to CREDPORT_ALLOWED_ORIGINS")
