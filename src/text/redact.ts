@@ -2,10 +2,10 @@
  * The one way credport hides secrets in text it lets out: errors, logs, what a provider said
  * (kept on a tile or in the audit trail) and store or queue URIs (see redact-uri.ts).
  *
- * The marker is `***`, everywhere. It is shorter than any secret that is looked for (three
- * characters, the shortest any caller looks for), so the marker can never itself be a stretch
- * of a secret, and it is what a reader already knows from masked values (CI logs, URIs such as
- * `postgresql://user:***@host`).
+ * The marker is `***`, everywhere (it was `[REDACTED]` in HTTP errors). Three characters, shorter
+ * than a stretch (below), so the marker can never itself be a part of a secret long enough to
+ * count; the URL classes leave it unencoded in a URI's userinfo and query
+ * (`postgresql://user:***@host`); and readers know it from masked values in CI logs.
  *
  * The rule, one for every caller: a secret is hidden wherever it stands, in any letter case and
  * in each spelling it may take in a message (as written, URL-encoded, URL-decoded, JSON-escaped);
