@@ -1,9 +1,9 @@
 import { ProviderUnavailableError } from '../errors.js';
 import type { CredentialIdentity } from '../generated/credential-tile.js';
-import { redactSecrets } from '../http/redact.js';
 import type { ProviderClient } from '../http/provider-client.js';
 import type { Connector } from '../registry/connector.js';
 import { getPointer } from '../text/json-pointer.js';
+import { redact } from '../text/redact.js';
 import { terminalSafe } from '../text/terminal-safe.js';
 
 /**
@@ -23,7 +23,7 @@ export async function verifyCredential(connector: Connector, client: ProviderCli
   const identity: CredentialIdentity = {};
   // A provider may echo the token back: it must not reach the tile, the store or a terminal.
   const keep = (value: unknown): string | number | boolean | undefined =>
-    typeof value === 'string' ? terminalSafe(redactSecrets(value, client.secrets()), 200) : typeof value === 'number' || typeof value === 'boolean' ? value : undefined;
+    typeof value === 'string' ? terminalSafe(redact(value, client.secrets()), 200) : typeof value === 'number' || typeof value === 'boolean' ? value : undefined;
   for (const [field, pointer] of Object.entries(required)) {
     const value = keep(getPointer(response.body, pointer));
     if (value === undefined) {

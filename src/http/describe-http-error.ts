@@ -3,8 +3,8 @@ import { CredportError, ProviderRejectedError, ProviderUnavailableError } from '
 import type { ErrorEnvelope } from '../generated/connector-manifest.js';
 import { getPointer } from '../text/json-pointer.js';
 import { printable } from '../text/printable.js';
+import { redact } from '../text/redact.js';
 import { terminalSafe } from '../text/terminal-safe.js';
-import { redactSecrets } from './redact.js';
 
 export interface RequestContext {
   provider: string;
@@ -22,7 +22,7 @@ export function describeHttpError(error: unknown, context: RequestContext): Cred
   if (error instanceof CredportError) return error;
   if (error instanceof RequestError && error.cause instanceof CredportError) return error.cause;
   const what = `${context.method} ${context.url.pathname}`;
-  const clean = (text: string) => terminalSafe(redactSecrets(text, context.secrets));
+  const clean = (text: string) => terminalSafe(redact(text, context.secrets));
 
   if (error instanceof HTTPError) {
     const status = error.response.statusCode;

@@ -1,7 +1,8 @@
 import type Keyv from 'keyv';
 import { StoreError } from '../errors.js';
 import { failureReason } from '../text/failure-reason.js';
-import { redactUri, secretsOfUri } from '../text/redact-uri.js';
+import { redact } from '../text/redact.js';
+import { redactUri, secretsOfUri, SHORTEST_URI_SECRET } from '../text/redact-uri.js';
 
 /** Every key credport writes starts `credport:`, on every backend. */
 export const NAMESPACE = 'credport';
@@ -9,7 +10,7 @@ export const NAMESPACE = 'credport';
 /** What a collection of records uses of an opened store. */
 export interface StoreAccess {
   keyv: Keyv;
-  /** The URI as it may be printed: its password replaced by `***`. */
+  /** The URI as it may be printed: its password replaced by the marker of redact.ts. */
   shown: string;
   /** The backend's own query for a prefix (and one equal field), where it has one: listing without reading every record. */
   scan?: Scan;
@@ -73,10 +74,9 @@ export async function openKeyv(uri: string): Promise<OpenedKeyv> {
   } catch (error) {
     // A driver may quote what it was given: the password never leaves in a message, or in a stack.
     if (error instanceof Error) {
-      for (const secret of secretsOfUri(uri)) {
-        error.message = error.message.split(secret).join('***');
-        if (error.stack) error.stack = error.stack.split(secret).join('***');
-      }
+      const secrets = secretsOfUri(uri);
+      error.message = redact(error.message, secrets, SHORTEST_URI_SECRET);
+      if (error.stack) error.stack = redact(error.stack, secrets, SHORTEST_URI_SECRET);
     }
     throw error;
   }

@@ -1,25 +1,11 @@
-/** Stretches of a secret this long or longer are taken out of text that is kept (an audit detail, a tile's reason). */
-const STRETCH = 8;
+import { redact, STRETCH } from './redact.js';
 
 /**
- * The provider's words, kept for later, less anything of the secrets they may echo: the whole
- * secret in any case or URL-encoded, and any stretch of 8 or more of its characters. The HTTP
- * layer already takes out an exact copy; what is stored must not keep a partial one either.
+ * The provider's words, kept for later (an audit detail, a tile's reason), less anything of the
+ * credential's values, by the one rule of redact.ts. Only values of STRETCH (8) characters or more
+ * count here: the provider's part of this text was already redacted by the HTTP layer, and a short
+ * value would blank credport's own sentence around it ("test failed").
  */
 export function scrubSecrets(text: string, secrets: Readonly<Record<string, unknown>>): string {
-  let out = text;
-  for (const secret of Object.values(secrets)) {
-    if (typeof secret !== 'string' || secret.length < STRETCH) continue;
-    for (const form of [secret, encodeURIComponent(secret)]) out = out.split(form).join('***');
-    out = out.replace(new RegExp(escapeRegExp(secret), 'gi'), '***');
-    for (let i = 0; i + STRETCH <= secret.length; i++) {
-      const stretch = secret.slice(i, i + STRETCH);
-      if (out.includes(stretch)) out = out.split(stretch).join('***');
-    }
-  }
-  return out;
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return redact(text, Object.values(secrets), STRETCH);
 }

@@ -171,7 +171,7 @@ describe('what the security review broke (each test reproduces a finding)', () =
     front.allow(token);
     front.mode = 'echo-token';
     const tile = await addFront(token);
-    expect(String(tile.identity?.name)).toBe('Hello [REDACTED]  31m evil');
+    expect(String(tile.identity?.name)).toBe('Hello ***  31m evil');
     expect(JSON.stringify(await credport.credentials.list())).not.toContain(token);
     expect((await storedBytes(home, storeUri)).includes(Buffer.from(token))).toBe(false);
   });

@@ -191,7 +191,7 @@ describe('the token exchange', () => {
     const error = await exchangeAuth().authorization().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ProviderRejectedError);
     expect((error as Error).message).toContain(`(POST ${EXCHANGE})`);
-    expect((error as Error).message).toContain('Invalid secret [REDACTED]');
+    expect((error as Error).message).toContain('Invalid secret ***');
     expect((error as Error).message).not.toContain('the-secret-key');
   });
 });
