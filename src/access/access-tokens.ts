@@ -3,6 +3,7 @@ import { currentActor } from '../audit/audit-log.js';
 import { InputError, NotFoundError } from '../errors.js';
 import type { AccessToken } from '../generated/access-token.js';
 import type { Collection } from '../store/collection.js';
+import { oldestFirst } from '../store/oldest-first.js';
 import { checkName } from '../text/check-printable.js';
 import { printable } from '../text/printable.js';
 import { type Access, type AccessScope, ROLES, type Role } from './access.js';
@@ -49,7 +50,7 @@ export class AccessTokens {
   async list(): Promise<AccessToken[]> {
     this.scope.require('admin', 'listing API tokens');
     const all = await this.tokens.all();
-    return all.filter((t) => this.scope.sees(t)).sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0));
+    return oldestFirst(all.filter((t) => this.scope.sees(t)));
   }
 
   async revoke(id: string): Promise<{ id: string; deleted: true }> {

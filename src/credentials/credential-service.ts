@@ -15,6 +15,7 @@ import type { RateGate } from '../http/rate-gate.js';
 import type { Connector } from '../registry/connector.js';
 import type { ConnectorRegistry } from '../registry/connector-registry.js';
 import type { CredentialRecords } from '../store/credential-records.js';
+import { oldestFirst } from '../store/oldest-first.js';
 import type { SealerSource } from '../store/store-keys.js';
 import { printable } from '../text/printable.js';
 import { associatedData, type CredentialRecord, resealed, secretHint, toTile } from './credential-record.js';
@@ -144,7 +145,7 @@ export class CredentialService {
       async () => (await this.deps.records.entries()).filter(([, r]) => r instanceof Error || filter.connector === undefined || r.connector === filter.connector),
     );
     const tiles = records.map(toTile);
-    return tiles.sort((a, b) => compare(a.createdAt, b.createdAt) || compare(a.id, b.id));
+    return oldestFirst(tiles);
   }
 
   async show(id: string): Promise<CredentialTile> {
@@ -423,11 +424,6 @@ export class CredentialService {
     );
     return toTile(record);
   }
-}
-
-/** ISO timestamps and ids compare correctly by code unit; localeCompare would be slower and locale-dependent. */
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function newCredentialId(): string {
