@@ -24,6 +24,7 @@ export class AccessTokens {
   constructor(
     private readonly tokens: Collection<TokenRecord>,
     private readonly scope: AccessScope,
+    private readonly now: () => Date = () => new Date(),
   ) {}
 
   /** Only an admin makes tokens (admin is the highest role), so no token is ever above its creator's role. */
@@ -33,7 +34,7 @@ export class AccessTokens {
     if (!ROLES.includes(input.role)) throw new InputError(`role must be one of ${ROLES.join(', ')}`, { field: 'role' });
     const token = `cpt_${randomBytes(32).toString('base64url')}`;
     const hash = hashOf(token);
-    const record: TokenRecord = { id: `tok_${hash.slice(0, 16)}`, name, workspace: this.scope.home(), role: input.role, createdAt: new Date().toISOString() };
+    const record: TokenRecord = { id: `tok_${hash.slice(0, 16)}`, name, workspace: this.scope.home(), role: input.role, createdAt: this.now().toISOString() };
     const actor = currentActor();
     if (actor) record.createdBy = actor;
     await this.tokens.put(hash, record);
