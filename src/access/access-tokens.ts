@@ -3,6 +3,7 @@ import { currentActor } from '../audit/audit-log.js';
 import { InputError, NotFoundError } from '../errors.js';
 import type { AccessToken } from '../generated/access-token.js';
 import type { Collection } from '../store/collection.js';
+import { oldestFirst } from '../store/oldest-first.js';
 import { checkName } from '../text/check-printable.js';
 import { printable } from '../text/printable.js';
 import { type Access, type AccessScope, ROLES, type Role } from './access.js';
@@ -23,6 +24,7 @@ export class AccessTokens {
   constructor(
     private readonly tokens: Collection<TokenRecord>,
     private readonly scope: AccessScope,
+    private readonly now: () => Date = () => new Date(),
   ) {}
 
   /** Only an admin makes tokens (admin is the highest role), so no token is ever above its creator's role. */
@@ -32,7 +34,7 @@ export class AccessTokens {
     if (!ROLES.includes(input.role)) throw new InputError(`role must be one of ${ROLES.join(', ')}`, { field: 'role' });
     const token = `cpt_${randomBytes(32).toString('base64url')}`;
     const hash = hashOf(token);
-    const record: TokenRecord = { id: `tok_${hash.slice(0, 16)}`, name, workspace: this.scope.home(), role: input.role, createdAt: new Date().toISOString() };
+    const record: TokenRecord = { id: `tok_${hash.slice(0, 16)}`, name, workspace: this.scope.home(), role: input.role, createdAt: this.now().toISOString() };
     const actor = currentActor();
     if (actor) record.createdBy = actor;
     await this.tokens.put(hash, record);
@@ -49,7 +51,7 @@ export class AccessTokens {
   async list(): Promise<AccessToken[]> {
     this.scope.require('admin', 'listing API tokens');
     const all = await this.tokens.all();
-    return all.filter((t) => this.scope.sees(t)).sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0));
+    return oldestFirst(all.filter((t) => this.scope.sees(t)));
   }
 
   async revoke(id: string): Promise<{ id: string; deleted: true }> {

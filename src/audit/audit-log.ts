@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { AccessScope, EVERY_WORKSPACE } from '../access/access.js';
 import type { AuditEvent } from '../generated/audit-event.js';
 import type { Collection } from '../store/collection.js';
+import { oldestFirst } from '../store/oldest-first.js';
 import { failureReason } from '../text/failure-reason.js';
 import { terminalSafe } from '../text/terminal-safe.js';
 
@@ -82,7 +83,7 @@ export class AuditLog {
     // Store-wide events (no workspace) are for the operator's default workspace only.
     const matching = found.filter((e) => this.scope.sees(e));
     const since = filter.since?.toISOString();
-    const events = (since === undefined ? matching : matching.filter((e) => e.at >= since)).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const events = oldestFirst(since === undefined ? matching : matching.filter((e) => e.at >= since), (e) => e.at);
     return events.slice(-(filter.limit ?? DEFAULT_LIMIT));
   }
 }

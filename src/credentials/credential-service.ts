@@ -15,6 +15,7 @@ import type { RateGate } from '../http/rate-gate.js';
 import type { Connector } from '../registry/connector.js';
 import type { ConnectorRegistry } from '../registry/connector-registry.js';
 import type { CredentialRecords } from '../store/credential-records.js';
+import { oldestFirst } from '../store/oldest-first.js';
 import type { SealerSource } from '../store/store-keys.js';
 import { printable } from '../text/printable.js';
 import { associatedData, type CredentialRecord, resealed, secretHint, toTile } from './credential-record.js';
@@ -144,7 +145,7 @@ export class CredentialService {
       async () => (await this.deps.records.entries()).filter(([, r]) => r instanceof Error || filter.connector === undefined || r.connector === filter.connector),
     );
     const tiles = records.map(toTile);
-    return tiles.sort((a, b) => compare(a.createdAt, b.createdAt) || compare(a.id, b.id));
+    return oldestFirst(tiles);
   }
 
   async show(id: string): Promise<CredentialTile> {
@@ -409,27 +410,20 @@ export class CredentialService {
    */
   private async change(id: string, apply: (record: CredentialRecord) => CredentialRecord | undefined, doing = 'changed'): Promise<CredentialTile> {
     checkId(id);
-    for (let attempt = 1; ; attempt++) {
-      const found = await this.deps.records.get(id);
-      const record = found && this.scope.sees(found) ? found : undefined;
-      if (!record) throw new NotFoundError(attempt === 1 && doing === 'changed' ? `no credential ${printable(id)}` : `credential ${id} was deleted while it was being ${doing}`);
-      const next = apply(record);
-      if (next === undefined) return toTile(record);
-      const rev = record.rev ?? 0;
-      next.rev = rev + 1;
-      if (await this.deps.records.swap(id, next, rev)) return toTile(next);
-      if (attempt === CHANGE_ATTEMPTS) {
-        throw new StoreError('write_conflict', `credential ${id} was changed by others ${CHANGE_ATTEMPTS} times while this change was being saved; nothing was saved by this one: try again`);
-      }
-      // Jittered, growing: writers that collided do not collide again in lockstep.
-      await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(2 * attempt, 20)));
-    }
+    const { record } = await this.deps.records.change(
+      id,
+      (found, attempt) => {
+        const record = found && this.scope.sees(found) ? found : undefined;
+        if (!record) throw new NotFoundError(attempt === 1 && doing === 'changed' ? `no credential ${printable(id)}` : `credential ${id} was deleted while it was being ${doing}`);
+        return apply(record);
+      },
+      {
+        attempts: CHANGE_ATTEMPTS,
+        conflict: () => new StoreError('write_conflict', `credential ${id} was changed by others ${CHANGE_ATTEMPTS} times while this change was being saved; nothing was saved by this one: try again`),
+      },
+    );
+    return toTile(record);
   }
-}
-
-/** ISO timestamps and ids compare correctly by code unit; localeCompare would be slower and locale-dependent. */
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function newCredentialId(): string {

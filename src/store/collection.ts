@@ -13,6 +13,66 @@ export interface Revised {
   rev?: number;
 }
 
+/** How a read-modify-swap retries: how many tries in all, and what it throws once the last one lost its race. */
+export interface SwapRetries {
+  /** Tries in all, the first included: 1 refuses at the first lost race. */
+  attempts: number;
+  /** The refusal once every try lost, in the caller's words: nothing was written by this change. */
+  conflict: () => Error;
+}
+
+/** The store steps of a read-modify-swap on one record. */
+export interface SwapSteps<T extends Revised> {
+  read(): Promise<T | undefined>;
+  /** Writes `value` only over revision `expected`; false when another write came first. */
+  swap(value: T, expected: number): Promise<boolean>;
+  /** Writes a record where none is yet; false when another came first. Without it, a missing record is a lost race. */
+  insert?(value: T): Promise<boolean>;
+}
+
+/** What a read-modify-swap came to: the record as it stands, the one it replaced (undefined: it inserted), whether it wrote. */
+export interface Swapped<T> {
+  record: T;
+  before: T | undefined;
+  written: boolean;
+}
+
+/**
+ * Reads a record, decides its next value, and writes it over the revision read (`rev` is set
+ * here). When another writer came in between, it reads again and decides again on what that one
+ * saved, so neither change is lost; after `attempts` lost races it throws `conflict()`. `decide`
+ * gets the record (undefined: none yet, written by insert) and the try's number, and returns the
+ * value to write, undefined to write nothing, or throws to refuse.
+ */
+export async function readModifySwap<T extends Revised>(
+  steps: SwapSteps<T>,
+  decide: (current: T | undefined, attempt: number) => T | undefined,
+  retries: SwapRetries,
+): Promise<Swapped<T>> {
+  for (let attempt = 1; attempt <= retries.attempts; attempt++) {
+    if (attempt > 1) await pause(attempt - 1);
+    const current = await steps.read();
+    const next = decide(current, attempt);
+    if (next === undefined) {
+      if (current === undefined) throw new Error('a read-modify-swap decided to write nothing where there is no record');
+      return { record: current, before: current, written: false };
+    }
+    if (current === undefined) {
+      if (await steps.insert?.(next)) return { record: next, before: undefined, written: true };
+      continue;
+    }
+    const expected = current.rev ?? 0;
+    const written = { ...next, rev: expected + 1 };
+    if (await steps.swap(written, expected)) return { record: written, before: current, written: true };
+  }
+  throw retries.conflict();
+}
+
+/** After the n-th lost race: random and growing (to 20 ms), so writers that collided do not collide again in lockstep. */
+function pause(lost: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(2 * lost, 20)));
+}
+
 /**
  * One kind of record in keyv under a key prefix, one key per record written whole: concurrent
  * writers of different records never lose each other's writes. `check` names a damaged record.
@@ -87,6 +147,16 @@ export class Collection<T extends object> {
     if (!now || (now.rev ?? 0) !== expected) return false;
     await this.put(id, value);
     return true;
+  }
+
+  /** readModifySwap on the record `id`: the collection's own get, insert and swap, so it holds on every backend. */
+  async change(id: string, decide: (current: T | undefined, attempt: number) => T | undefined, retries: SwapRetries): Promise<Swapped<T & Revised>> {
+    const steps: SwapSteps<T & Revised> = {
+      read: () => this.get(id) as Promise<(T & Revised) | undefined>,
+      swap: (value, expected) => this.swap(id, value, expected),
+      insert: (value) => this.insert(id, value),
+    };
+    return readModifySwap(steps, decide as (current: (T & Revised) | undefined, attempt: number) => (T & Revised) | undefined, retries);
   }
 
   /** Many swaps, in one server step where the backend has one (Redis pipelines them); true for each that landed. */

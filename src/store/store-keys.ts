@@ -1,4 +1,5 @@
 import { StoreError } from '../errors.js';
+import { readModifySwap } from './collection.js';
 import type { CredentialRecords } from './credential-records.js';
 import type { MasterKey } from './master-key.js';
 import { Sealer } from './sealer.js';
@@ -102,12 +103,17 @@ export class StoreKeys implements SealerSource {
    * under what it says from now on. Refused when the state changed meanwhile (another rotation).
    */
   async update(from: KeyState, next: KeyState): Promise<Sealer> {
-    const rev = from.rev ?? 0;
-    const written = { ...next, rev: rev + 1 };
-    if (!(await this.records.swapMeta(KEY_STATE, written, rev))) {
-      throw new StoreError('write_conflict', "the store's master key state changed while this rotation was being recorded (another rotation?): see credport keys status, then run credport keys rotate again");
-    }
-    return this.reload(written);
+    const { record } = await readModifySwap<KeyState>(
+      // The read is `from`, and one try: a rotation planned on a state that moved on is refused, not
+      // planned again here (the operator reruns it and it resumes from what the store says).
+      { read: async () => from, swap: (value, expected) => this.records.swapMeta(KEY_STATE, value, expected) },
+      () => next,
+      {
+        attempts: 1,
+        conflict: () => new StoreError('write_conflict', "the store's master key state changed while this rotation was being recorded (another rotation?): see credport keys status, then run credport keys rotate again"),
+      },
+    );
+    return this.reload(record);
   }
 
   /** The source of the next key held (CREDPORT_MASTER_KEY_NEXT, or the next key file), if any. */

@@ -29,6 +29,7 @@ export interface LeaseOptions {
 
 export const LEASE_PREFIX = 'lease:';
 const DEFAULT_TTL_MS = 30_000;
+// Lost races before a lease is refused as busy: each retry re-reads, so only other syncs taking it again and again exhaust them.
 const ATTEMPTS = 10;
 
 /**
@@ -49,27 +50,23 @@ export async function acquireLease(leases: Collection<LeaseRecord>, destination:
   const ttl = options.ttlMs ?? DEFAULT_TTL_MS;
   const now = options.now ?? Date.now;
   const holder = { host: hostname(), pid: process.pid, id: randomBytes(8).toString('hex') };
-  for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
-    const current = await leases.get(destination);
-    if (!current) {
-      const first: LeaseRecord = { destination, token: 1, holder, expiresAt: now() + ttl };
-      if (await leases.insert(destination, first)) return held(leases, first, ttl, now);
-      continue;
-    }
-    if (current.holder && current.expiresAt > now() && !gone(current.holder) && !abandoned.has(current.holder.id)) {
-      const { host, pid } = current.holder;
-      throw new InputError(
-        `destination ${destination} is being written by another sync (process ${pid} on ${host}, its lease runs until ${new Date(current.expiresAt).toISOString()} unless renewed); wait for it to finish`,
-        { code: 'destination_busy' },
-      );
-    }
-    const next: LeaseRecord = { destination, token: current.token + 1, holder, expiresAt: now() + ttl, rev: (current.rev ?? 0) + 1 };
-    if (await leases.swap(destination, next, current.rev ?? 0)) {
-      if (current.holder) abandoned.delete(current.holder.id);
-      return held(leases, next, ttl, now);
-    }
-  }
-  throw new InputError(`destination ${destination} could not be leased: other syncs kept taking it`, { code: 'destination_busy' });
+  const { record, before } = await leases.change(
+    destination,
+    (current) => {
+      if (!current) return { destination, token: 1, holder, expiresAt: now() + ttl };
+      if (current.holder && current.expiresAt > now() && !gone(current.holder) && !abandoned.has(current.holder.id)) {
+        const { host, pid } = current.holder;
+        throw new InputError(
+          `destination ${destination} is being written by another sync (process ${pid} on ${host}, its lease runs until ${new Date(current.expiresAt).toISOString()} unless renewed); wait for it to finish`,
+          { code: 'destination_busy' },
+        );
+      }
+      return { destination, token: current.token + 1, holder, expiresAt: now() + ttl };
+    },
+    { attempts: ATTEMPTS, conflict: () => new InputError(`destination ${destination} could not be leased: other syncs kept taking it`, { code: 'destination_busy' }) },
+  );
+  if (before?.holder) abandoned.delete(before.holder.id);
+  return held(leases, record, ttl, now);
 }
 
 function held(leases: Collection<LeaseRecord>, taken: LeaseRecord, ttl: number, now: () => number): HeldLease {

@@ -8,6 +8,7 @@ import type { SourceConfig } from '../generated/source.js';
 import type { ConnectorRegistry } from '../registry/connector-registry.js';
 import type { CredentialService } from '../credentials/credential-service.js';
 import type { Collection } from '../store/collection.js';
+import { oldestFirst } from '../store/oldest-first.js';
 import { checkPointer, formatPointer, isSafeKey } from '../text/json-pointer.js';
 import { checkName, checkPrintable } from '../text/check-printable.js';
 import { printable } from '../text/printable.js';
@@ -177,12 +178,12 @@ export class SavedConfigs {
 
   listSources(): Promise<SourceConfig[]> {
     this.scope.require('viewer', 'listing sources');
-    return this.scope.listing<SourceConfig>(() => this.deps.sources.all(), () => this.deps.sources.entries()).then(byCreation);
+    return this.scope.listing<SourceConfig>(() => this.deps.sources.all(), () => this.deps.sources.entries()).then((items) => oldestFirst(items));
   }
 
   listDestinations(): Promise<DestinationConfig[]> {
     this.scope.require('viewer', 'listing destinations');
-    return this.scope.listing<DestinationConfig>(() => this.deps.destinations.all(), () => this.deps.destinations.entries()).then(byCreation);
+    return this.scope.listing<DestinationConfig>(() => this.deps.destinations.all(), () => this.deps.destinations.entries()).then((items) => oldestFirst(items));
   }
 
   async source(id: string): Promise<SourceConfig> {
@@ -288,10 +289,6 @@ function callerMap(value: unknown, field: string, what: string, values: 'string'
 
 function newId(prefix: string): string {
   return `${prefix}_${randomBytes(10).toString('hex').slice(0, 20)}`;
-}
-
-function byCreation<T extends { createdAt: string; id: string }>(items: T[]): T[] {
-  return items.sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.id < b.id ? -1 : 1));
 }
 
 function concurrencyOf(input: CreateSourceInput): { concurrency?: number } {

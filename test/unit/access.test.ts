@@ -39,7 +39,9 @@ describe('API tokens', () => {
   beforeEach(async () => {
     home = await tempHome();
     opened = await openKeyv(`sqlite://${home}/store.sqlite`);
-    tokens = new AccessTokens(new Collection<AccessToken>(opened, 'token:', (v) => v as AccessToken), new AccessScope());
+    // A clock a millisecond on at each token: the listing's order is the order they were made in.
+    let at = Date.parse('2026-11-26T12:00:00.000Z');
+    tokens = new AccessTokens(new Collection<AccessToken>(opened, 'token:', (v) => v as AccessToken), new AccessScope(), () => new Date(at++));
   });
   afterEach(async () => {
     await opened.close();
@@ -56,9 +58,7 @@ describe('API tokens', () => {
     const first = await withAccess(admin, () => tokens.create({ name: '  ci  ', role: 'viewer' }));
     expect(first.name).toBe('ci');
     expect(first.name.length).toBe(2);
-    await new Promise((resolve) => setTimeout(resolve, 5));
     const second = await withAccess(admin, () => tokens.create({ name: 'x'.repeat(100), role: 'admin' }));
-    await new Promise((resolve) => setTimeout(resolve, 5));
     const third = await withAccess(admin, () => tokens.create({ name: 'z', role: 'editor' }));
     expect((await withAccess(admin, () => tokens.list())).map((t) => t.id)).toEqual([first.id, second.id, third.id]);
     await expect(withAccess(admin, () => tokens.revoke('tok_0000000000000000'))).rejects.toThrow('no API token tok_0000000000000000');

@@ -1,7 +1,7 @@
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, it, jest } from '@jest/globals';
 import Keyv from 'keyv';
 import { StoreError } from '../../src/errors.js';
-import { Collection, damaged } from '../../src/store/collection.js';
+import { Collection, damaged, readModifySwap, type SwapSteps } from '../../src/store/collection.js';
 import { matches, type GroupIndex, type StoreAccess } from '../../src/store/open-keyv.js';
 
 // A plain keyv (no backend query, no server-side compare-and-set) is what a host's in-memory store
@@ -205,5 +205,98 @@ describe('a collection on a backend with its own queries', () => {
       throw new TypeError('a bug in the check');
     });
     await expect(tiles.entries()).rejects.toThrow(TypeError);
+  });
+});
+
+describe('a read-modify-swap', () => {
+  const conflict = () => new Error('lost every race');
+  // A record in memory whose swaps lose while `losing` says so: another writer bumps it first.
+  function racing(start: Tile | undefined, losing: (tryNumber: number) => boolean) {
+    let record = start;
+    let swaps = 0;
+    const steps: SwapSteps<Tile> = {
+      read: async () => record,
+      swap: async (value, expected) => {
+        swaps += 1;
+        if (losing(swaps)) {
+          record = { ...record!, name: `winner ${swaps}`, rev: (record!.rev ?? 0) + 1 };
+          return false;
+        }
+        if ((record?.rev ?? 0) !== expected) return false;
+        record = value;
+        return true;
+      },
+      insert: async (value) => (record === undefined ? ((record = value), true) : false),
+    };
+    return { steps, now: () => record, swaps: () => swaps };
+  }
+
+  it('decides again on what the winner of a lost race saved, and writes over its revision', async () => {
+    const store = racing({ name: 'v0' }, (n) => n === 1);
+    const seen: [string, number][] = [];
+    const result = await readModifySwap(store.steps, (current, attempt) => (seen.push([current!.name, attempt]), { ...current!, kind: 'changed' }), { attempts: 3, conflict });
+    expect(seen).toEqual([['v0', 1], ['winner 1', 2]]);
+    expect(store.now()).toEqual({ name: 'winner 1', kind: 'changed', rev: 2 });
+    expect(result).toEqual({ record: store.now(), before: { name: 'winner 1', rev: 1 }, written: true });
+  });
+
+  it('gives up after its attempts with the caller\'s error, having written nothing', async () => {
+    const store = racing({ name: 'v0' }, () => true);
+    await expect(readModifySwap(store.steps, (current) => ({ ...current!, kind: 'mine' }), { attempts: 4, conflict })).rejects.toThrow('lost every race');
+    expect(store.swaps()).toBe(4);
+    expect(store.now()!.kind).toBeUndefined();
+    const once = racing({ name: 'v0' }, () => true);
+    await expect(readModifySwap(once.steps, (current) => current, { attempts: 1, conflict })).rejects.toThrow('lost every race');
+    expect(once.swaps()).toBe(1);
+  });
+
+  it('pauses between tries for a random time that grows to 20 ms, never after the last', async () => {
+    const pauses: number[] = [];
+    const realTimeout = globalThis.setTimeout;
+    jest.spyOn(Math, 'random').mockReturnValue(0.999);
+    jest.spyOn(globalThis, 'setTimeout').mockImplementation(((fn: () => void, ms: number) => (pauses.push(ms), realTimeout(fn, 0))) as never);
+    try {
+      await expect(readModifySwap(racing({ name: 'v0' }, () => true).steps, (current) => current, { attempts: 13, conflict })).rejects.toThrow();
+    } finally {
+      jest.restoreAllMocks();
+    }
+    expect(pauses.map(Math.round)).toEqual([2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 20, 20]);
+  });
+
+  it('writes nothing when the decision is to leave the record, and retries nothing a decision refused', async () => {
+    const store = racing({ name: 'v0', rev: 3 }, () => false);
+    expect(await readModifySwap(store.steps, () => undefined, { attempts: 3, conflict })).toEqual({ record: { name: 'v0', rev: 3 }, before: { name: 'v0', rev: 3 }, written: false });
+    let tries = 0;
+    const refuse = (): never => {
+      tries += 1;
+      throw new Error('busy');
+    };
+    await expect(readModifySwap(store.steps, refuse, { attempts: 3, conflict })).rejects.toThrow('busy');
+    expect([tries, store.swaps()]).toEqual([1, 0]);
+  });
+
+  it('inserts where there is no record yet, as given, and tries again when another insert came first', async () => {
+    const fresh = racing(undefined, () => false);
+    expect(await readModifySwap(fresh.steps, (current) => current ?? { name: 'first' }, { attempts: 2, conflict })).toEqual({ record: { name: 'first' }, before: undefined, written: true });
+    let reads = 0;
+    const taken = racing(undefined, () => false);
+    const insert = taken.steps.insert!;
+    taken.steps.insert = async (value) => (await insert({ name: 'theirs' }), insert(value));
+    const result = await readModifySwap(taken.steps, (current) => (reads++, current ? { ...current, kind: 'after theirs' } : { name: 'mine' }), { attempts: 2, conflict });
+    expect(reads).toBe(2);
+    expect(result.record).toEqual({ name: 'theirs', kind: 'after theirs', rev: 1 });
+  });
+
+  it('runs on a collection through its own get, insert and swap', async () => {
+    const { keyv, tiles } = plain();
+    await tiles.change('a', (current) => current ?? { name: 'first' }, { attempts: 1, conflict });
+    const swap = jest.spyOn(tiles, 'swap');
+    await tiles.change('a', (current) => ({ ...current!, name: 'second' }), { attempts: 1, conflict });
+    expect(swap).toHaveBeenCalledWith('a', { name: 'second', rev: 1 }, 0);
+    expect(await keyv.get('tile:a')).toEqual({ name: 'second', rev: 1 });
+    swap.mockResolvedValue(false);
+    await expect(tiles.change('a', (current) => current, { attempts: 2, conflict })).rejects.toThrow('lost every race');
+    expect(swap).toHaveBeenCalledTimes(3);
+    swap.mockRestore();
   });
 });
