@@ -20,18 +20,30 @@ export const sqlite = {
 
 // The credential and sync suites again on each server store (test/helpers/test-store.ts reads
 // the global): real PostgreSQL and Redis on loopback, started by the set-up when missing.
+// One path per suite, not a name pattern, so renaming a file cannot drop it from these runs
+// silently; test/unit/store-projects.test.ts fails when a suite that picks its store through
+// test-store.ts is missing here, or a path here names no file.
 export const storeSuites = [
-  '<rootDir>/test/integration/store-*.test.ts',
-  '<rootDir>/test/integration/credential-*.test.ts',
-  '<rootDir>/test/integration/saved-configs.test.ts',
-  '<rootDir>/test/integration/sync-resume.test.ts',
-  '<rootDir>/test/integration/write-conflict.test.ts',
-  '<rootDir>/test/integration/concurrent-streams.test.ts',
+  'test/integration/concurrent-streams.test.ts',
+  'test/integration/credential-audit.test.ts',
+  'test/integration/credential-key-rotation.test.ts',
+  'test/integration/credential-lifecycle.test.ts',
+  'test/integration/credential-reverify.test.ts',
+  'test/integration/credential-rotate.test.ts',
+  'test/integration/credential-service-races.test.ts',
+  'test/integration/credential-service.test.ts',
+  'test/integration/credential-workspaces.test.ts',
+  'test/integration/saved-configs.test.ts',
+  'test/integration/store-leases.test.ts',
+  'test/integration/store-listing.test.ts',
+  'test/integration/store-no-lost-updates.test.ts',
+  'test/integration/sync-resume.test.ts',
+  'test/integration/write-conflict.test.ts',
 ];
 export const onServer = (store) => ({
   ...shared,
   displayName: store,
-  testMatch: storeSuites,
+  testMatch: storeSuites.map((path) => `<rootDir>/${path}`),
   globals: { CREDPORT_TEST_STORE: store },
   globalSetup: '<rootDir>/test/helpers/servers-setup.ts',
 });
