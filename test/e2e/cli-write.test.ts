@@ -250,7 +250,7 @@ describe('Front as a sync destination', () => {
     expect(posts()[0]!.body).toEqual({ name: 'Mapped Person', handles: [{ source: 'email', handle: 'mapped@example.com' }] });
   });
 
-  it('refuses a --map file whose pointers reach a prototype slot (issue 21), naming the entry, and saves nothing', async () => {
+  it('refuses a --map file whose pointers reach a prototype slot, naming the entry, and saves nothing', async () => {
     emulator = await new FrontEmulator().start();
     const credential = json(await cli(['credentials', 'add', 'front', '--name', 'Front', '--base-url', emulator.url, '--secret-stdin', '--json'], [...emulator.tokens][0]!)).id;
     const hostile: [string, string][] = [

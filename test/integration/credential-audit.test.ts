@@ -67,7 +67,7 @@ describe('the audit trail', () => {
     for (const text of [good, next, refused, good.slice(-16), 'Support', 'team inbox']) expect(trail).not.toContain(text);
   });
 
-  it('a trail that cannot be written does not turn a saved change into a reported failure (review)', async () => {
+  it('a trail that cannot be written does not turn a saved change into a reported failure', async () => {
     const warned = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
     try {
       credport.audit.record = async () => {

@@ -299,7 +299,7 @@ describe('credport keys rotate (the library call)', () => {
     }
   });
 
-  it('a create whose key was chosen before a whole rotation ran is re-sealed under the new key, not left under the retired one (review)', async () => {
+  it('a create whose key was chosen before a whole rotation ran is re-sealed under the new key, not left under the retired one', async () => {
     const host = await credportWith(K1, K2);
     const rotator = await credportWith(K1, K2);
     await host.credentials.create({ connector: 'front', values: { name: 'before', apiKey: fakeToken('a') }, verify: false });

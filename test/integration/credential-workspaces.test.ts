@@ -89,7 +89,7 @@ describe('workspaces', () => {
   });
 });
 
-describe('what the tenancy review found', () => {
+describe("one workspace cannot reach another's records, files or the operator's master key", () => {
   it("one workspace's damaged record neither fails another's listing nor shows its id there, and cannot be deleted from there", async () => {
     const { tile } = await acmeSetup();
     const raw = await rawStore(home, storeUri);

@@ -25,7 +25,7 @@ afterEach(async () => {
 const destination = (extra: string) =>
   credport.configs.addDestination({ name: 'Front', connector: 'front', credentialId, ...(JSON.parse(`{${extra}}`) as object) });
 
-describe('destination maps from a caller (issue 13, item 3): odd keys are refused by their own name, nothing saved', () => {
+describe('destination maps from a caller: odd keys are refused by their own name, nothing saved', () => {
   it.each([
     ['an own "__proto__" stream in operations', '"operations": {"contacts": "contacts.create", "__proto__": "tags.create"}', 'operations', '__proto__'],
     ['a "constructor" stream in operations', '"operations": {"contacts": "contacts.create", "constructor": "tags.create"}', 'operations', 'constructor'],
@@ -66,7 +66,7 @@ describe('destination maps from a caller (issue 13, item 3): odd keys are refuse
   });
 });
 
-describe('mapping pointers and stream names that reach a prototype slot (issue 21, item 1): refused by the service, whoever calls it', () => {
+describe('mapping pointers and stream names that reach a prototype slot: refused by the service, whoever calls it', () => {
   it.each([
     ['/__proto__/baseUrl', '/name', '/mapping/tags/~1__proto__~1baseUrl', 'body field "/__proto__/baseUrl": "__proto__" cannot be a segment of a JSON pointer'],
     ['/constructor/prototype/baseUrl', '/name', '/mapping/tags/~1constructor~1prototype~1baseUrl', '"constructor" cannot be a segment'],

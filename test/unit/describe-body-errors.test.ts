@@ -11,7 +11,7 @@ function reasonFor(body: unknown): { reason: string; field?: string } {
   return describeBodyErrors(contacts.errors ?? []);
 }
 
-describe('the reason a rejected row gives (issue 8, item 6)', () => {
+describe('the reason a rejected row gives', () => {
   it('names every problem of the row, and `field` stays the first one', () => {
     expect(reasonFor({ name: 42, handles: 'typed@example.com' })).toEqual({
       reason: '/name must be string; /handles must be array',

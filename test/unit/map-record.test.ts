@@ -50,7 +50,7 @@ describe("a destination's mapping", () => {
   });
 });
 
-describe('a hostile mapping (issue 21: "/__proto__/baseUrl" set Object.prototype.baseUrl for the whole process)', () => {
+describe('a mapping whose pointers reach a prototype slot (such as "/__proto__/baseUrl")', () => {
   const before = Object.getOwnPropertyNames(Object.prototype).sort();
   const record = JSON.parse('{"name":"tag","url":"https://attacker.example","__proto__":{"baseUrl":"https://attacker.example"},"constructor":{"prototype":{"x":1}}}');
   const hostile: Record<string, string>[] = [

@@ -185,7 +185,7 @@ describe('a record the provider or the schema refuses', () => {
   });
 });
 
-describe('a mapping saved before pointers were checked (issue 21: "/__proto__/baseUrl" polluted Object.prototype at sync time)', () => {
+describe('a saved mapping whose pointers reach a prototype slot, met at sync time', () => {
   it.each<Record<string, string>>([{ '/__proto__/baseUrl': '/name' }, { '/constructor/prototype/baseUrl': '/name' }, { '/name': '/name', '/x': '/__proto__' }])(
     'rejects each record with %j unsent, into the rejects file, and sets nothing on any prototype',
     async (mapping) => {

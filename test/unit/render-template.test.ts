@@ -10,7 +10,7 @@ import { encodePathValue, firstRendered, renderTemplate, templateParams } from '
 // to the wrong record, or sends a record's text where a path segment goes.
 
 describe('a template', () => {
-  it('reads own parameters only, and refuses a pointer through a prototype slot (issue 21)', () => {
+  it('reads own parameters only, and refuses a pointer through a prototype slot', () => {
     // A value the parameters only inherit (a polluted prototype) is no parameter.
     expect(renderTemplate('/i/{inbox_id}', {}, Object.create({ inbox_id: 'inb_inherited' }) as Record<string, string>)).toBeUndefined();
     expect(renderTemplate('/i/{constructor}', {}, {})).toBeUndefined();
