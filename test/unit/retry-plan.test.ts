@@ -41,6 +41,18 @@ describe('when a failed sync is tried again', () => {
     expect(run.final!.message).toContain('tried again for 12 s (CREDPORT_RETRY_FOR is 12 s)');
   });
 
+  it('says the time in the unit an operator set it in: seconds, minutes to a tenth, whole hours', () => {
+    const said = (retryForMs: number, lastedMs: number) => {
+      const decision = nextTry(storeAway, { outageSince: 0, outages: 9 }, retryForMs, lastedMs);
+      return decision.again ? 'again' : decision.details.message.slice(storeAway.message.length);
+    };
+    expect(said(2 * 3_600_000, 2 * 3_600_000)).toBe('; tried again for 2 h (CREDPORT_RETRY_FOR is 2 h): once it is back, run credport sync --retry-failed');
+    expect(said(3_600_000, 3_630_000)).toContain('tried again for 60.5 min (CREDPORT_RETRY_FOR is 1 h)');
+    expect(said(60_000, 60_000)).toContain('tried again for 1 min (CREDPORT_RETRY_FOR is 1 min)');
+    expect(said(59_000, 59_400)).toContain('tried again for 59.4 s (CREDPORT_RETRY_FOR is 59 s)');
+    expect(said(90_000, 89_999)).toBe('again');
+  });
+
   it('counts the outage from its first failure, whichever worker saw it (the history rides with the job)', () => {
     const first = nextTry(storeAway, {}, RETRY_FOR, 0);
     expect(first).toEqual({ again: true, delayMs: 5_000, history: { outageSince: 0, outages: 1 } });
