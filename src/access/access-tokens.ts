@@ -3,7 +3,7 @@ import { currentActor } from '../audit/audit-log.js';
 import { InputError, NotFoundError } from '../errors.js';
 import type { AccessToken } from '../generated/access-token.js';
 import type { Collection } from '../store/collection.js';
-import { oldestFirst } from '../store/oldest-first.js';
+import { oldestFirst } from '../listing-order.js';
 import { checkName } from '../text/check-printable.js';
 import { printable } from '../text/printable.js';
 import { type Access, type AccessScope, ROLES, type Role } from './access.js';

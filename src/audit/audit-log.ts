@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { AccessScope, EVERY_WORKSPACE } from '../access/access.js';
 import type { AuditEvent } from '../generated/audit-event.js';
 import type { Collection } from '../store/collection.js';
-import { oldestFirst } from '../store/oldest-first.js';
+import { oldestFirst } from '../listing-order.js';
 import { failureReason } from '../text/failure-reason.js';
 import { terminalSafe } from '../text/terminal-safe.js';
 

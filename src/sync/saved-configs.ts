@@ -8,7 +8,7 @@ import type { SourceConfig } from '../generated/source.js';
 import type { ConnectorRegistry } from '../registry/connector-registry.js';
 import type { CredentialService } from '../credentials/credential-service.js';
 import type { Collection } from '../store/collection.js';
-import { oldestFirst } from '../store/oldest-first.js';
+import { oldestFirst } from '../listing-order.js';
 import { checkPointer, formatPointer, isSafeKey } from '../text/json-pointer.js';
 import { checkName, checkPrintable } from '../text/check-printable.js';
 import { printable } from '../text/printable.js';

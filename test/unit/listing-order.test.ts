@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { oldestFirst } from '../../src/store/oldest-first.js';
+import { oldestFirst } from '../../src/listing-order.js';
 
 // Every listing (credentials, sources, destinations, API tokens, audit events) reads in this one
 // order, so it is the same on every store, on every call, and for records made in one millisecond.
