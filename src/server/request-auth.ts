@@ -36,6 +36,8 @@ const OPERATOR: Access = { workspace: DEFAULT_WORKSPACE, role: 'admin' };
  * no cookie): a header is sent only by code that holds the token, never by the browser on its own.
  */
 export function registerRequestAuth(app: FastifyInstance, options: RequestAuthOptions): void {
+  // Declared before any request has them, as Fastify asks: every request starts with the same shape.
+  for (const name of ['caller', 'access', 'stillAuthenticated'] as const) app.decorateRequest(name, undefined);
   app.addHook('onRequest', async (request, reply) => {
     const token = bearerOf(request);
     if (token === undefined) return refuse(reply, 401, 'unauthenticated', 'sign in: send the API token as Authorization: Bearer, or open the link credport serve printed');
