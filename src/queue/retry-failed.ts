@@ -1,6 +1,7 @@
 import type { Job, Queue } from 'bullmq';
 import { DEFAULT_WORKSPACE } from '../access/access.js';
 import type { SyncRequest } from './sync-queue.js';
+import { workerFailure } from './worker-failure.js';
 
 /** Which failed jobs to put back: the caller's workspace only, optionally one source and/or destination. */
 export interface RetryFilter {
@@ -58,13 +59,8 @@ function matches(request: SyncRequest | undefined, filter: RetryFilter): boolean
   return filter.destinationId === undefined || request.destinationId === filter.destinationId;
 }
 
-/** The worker writes its error as JSON into the failure reason; anything else was an internal error. */
+/** How it failed, as the worker said; anything else was an internal error. */
 function failureOf(reason: string | undefined): { code: string; message: string } {
-  try {
-    const details = JSON.parse(reason ?? '') as { code?: unknown; message?: unknown };
-    if (typeof details.code === 'string' && typeof details.message === 'string') return { code: details.code, message: details.message };
-  } catch {
-    // not ours
-  }
-  return { code: 'internal', message: "an internal error (see the worker's output)" };
+  const details = workerFailure(reason);
+  return details ? { code: details.code, message: details.message } : { code: 'internal', message: "an internal error (see the worker's output)" };
 }

@@ -8,6 +8,7 @@ import type { Credport } from '../open-credport.js';
 import { coalesceProgress } from './coalesce-progress.js';
 import { retryFailed, type RetryFilter, type RetryOutcome } from './retry-failed.js';
 import { nextTry, OTHER_TRIES, type RetryHistory } from './retry-plan.js';
+import { workerFailure } from './worker-failure.js';
 import { DEFAULT_RETRY_FOR_MS } from '../settings.js';
 import { connectRedis, type RedisClient } from '../redis/connect-redis.js';
 import { failureReason } from '../text/failure-reason.js';
@@ -206,13 +207,7 @@ function parseSummary(value: unknown): SyncSummary {
 
 /** The worker writes a credport error as JSON into the job's failure reason; anything else is internal. */
 function remoteError(reason: string): RemoteSyncError {
-  try {
-    const details = JSON.parse(reason) as ErrorDetails;
-    if (typeof details.code === 'string' && typeof details.message === 'string' && typeof details.exitCode === 'number') return new RemoteSyncError(details);
-  } catch {
-    // not ours
-  }
-  return new RemoteSyncError({ code: 'internal', message: 'the sync failed in a worker with an internal error (see the worker\'s output)', exitCode: ExitCode.internal });
+  return new RemoteSyncError(workerFailure(reason) ?? { code: 'internal', message: "the sync failed in a worker with an internal error (see the worker's output)", exitCode: ExitCode.internal });
 }
 
 export interface WorkerOptions {
