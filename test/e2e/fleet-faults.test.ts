@@ -151,7 +151,8 @@ describe('the fleet rides out its own servers going away', () => {
     while (emulator.stats.pages < 10) await sleep(5);
     const idle = await startWorker({ ...env, CREDPORT_RETRY_FOR: '4s' });
     const token = 'api-token-for-the-fault-test-0123456789';
-    const served = await startServe({ home, env: { ...env, CREDPORT_RETRY_FOR: '4s', CREDPORT_API_TOKEN: token } });
+    // serve's bound is longer than the idle worker's: it must still answer while the test reads the failed sync.
+    const served = await startServe({ home, env: { ...env, CREDPORT_RETRY_FOR: '10s', CREDPORT_API_TOKEN: token } });
     await redis.kill();
     expect(await idleCpuShare(idle.child.pid!, 2_000)).toBeLessThan(0.5);
 
@@ -161,7 +162,7 @@ describe('the fleet rides out its own servers going away', () => {
     let job = { status: 'running', error: {} };
     while (job.status === 'running') job = (await (await api(`/syncs/${posted.id}`)).json()) as typeof job;
     expect(job).toMatchObject({ status: 'failed', error: { code: 'queue_unavailable', exitCode: 5 } });
-    expect(await Promise.race([served.exited, sleep(15_000, 'still running')])).toBe(5);
+    expect(await Promise.race([served.exited, sleep(20_000, 'still running')])).toBe(5);
     expect(served.output()).toContain(`lost the queue (CREDPORT_QUEUE ${redis.url})`);
     const idleExit = await Promise.race([idle.exited, sleep(15_000, 'still running')]);
     expect({ idleExit, lines: idle.lines, stderr: idle.stderr() }).toMatchObject({ idleExit: 5 });
