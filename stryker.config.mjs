@@ -20,7 +20,7 @@ export default {
   // Jest in ESM mode leaks memory across runs: a fresh runner every 50 runs.
   maxTestRunnerReuse: 50,
   // The PostgreSQL and Redis backends run only against their servers: `npm run mutate:postgres`, `mutate:redis`.
-  mutate: ['src/http/**/*.ts', 'src/store/**/*.ts', '!src/store/backends/postgres.ts', '!src/store/backends/redis.ts', 'src/credentials/**/*.ts', 'src/auth/**/*.ts', 'src/sync/**/*.ts'],
+  mutate: ['src/http/**/*.ts', 'src/store/**/*.ts', '!src/store/backends/postgres.ts', '!src/store/backends/redis.ts', 'src/credentials/**/*.ts', 'src/keys/**/*.ts', 'src/configs/**/*.ts', 'src/auth/**/*.ts', 'src/sync/**/*.ts'],
   ignorePatterns: ['dist', 'coverage', 'reports', '.jest-results.json', '*.sqlite', '*.sqlite-*'],
   reporters: ['clear-text', 'progress', 'html', 'json'],
   htmlReporter: { fileName: 'reports/mutation/mutation.html' },

@@ -8,18 +8,18 @@ import type { DestinationConfig } from './generated/destination.js';
 import type { SourceConfig } from './generated/source.js';
 import { Collection, damaged } from './store/collection.js';
 import { CredentialRecords } from './store/credential-records.js';
-import { SavedConfigs } from './sync/saved-configs.js';
+import { SavedConfigs } from './configs/config-service.js';
 import type { SyncState } from './sync/sync-engine.js';
 import { SyncService } from './sync/sync-service.js';
 import type { LedgerEntry } from './sync/writers/provider-writer.js';
 import { LEASE_PREFIX, type LeaseRecord } from './sync/destination-lease.js';
-import { loadMasterKeys } from './store/master-key.js';
+import { loadMasterKeys } from './keys/master-key.js';
 import { openKeyv } from './store/open-keyv.js';
 import { failureReason } from './text/failure-reason.js';
 import { redactUri, secretsOfUri } from './text/redact-uri.js';
 import type { SharedWindows } from './http/shared-window.js';
-import { StoreKeys } from './store/store-keys.js';
-import { KeyService } from './credentials/key-rotation.js';
+import { StoreKeys } from './keys/key-state.js';
+import { KeyService } from './keys/key-rotation.js';
 import type { ReverifyOptions, ReverifySummary } from './credentials/reverify.js';
 import type { ReverifySchedule } from './credentials/reverify-schedule.js';
 import { type Access, AccessScope, checkWorkspace } from './access/access.js';
@@ -168,7 +168,7 @@ export async function openCredport(options: CredportOptions = {}): Promise<Credp
 /** Redis for the shared rate budgets, loaded only when one is named. */
 async function openSharedWindows(url: string | undefined): Promise<SharedWindows | undefined> {
   if (url === undefined) return undefined;
-  const { openRedisWindows } = await import('./redis/redis-windows.js');
+  const { openRedisWindows } = await import('./http/shared-rate-windows.js');
   try {
     return await openRedisWindows(url);
   } catch (error) {

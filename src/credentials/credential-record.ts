@@ -1,6 +1,6 @@
 import type { CredentialTile } from '../generated/credential-tile.js';
 import type { Reach } from '../http/outbound-policy.js';
-import type { SealedSecret, Sealer } from '../store/sealer.js';
+import type { SealedSecret, Sealer } from '../keys/sealer.js';
 
 /** What the store holds: the tile's fields, the sealed secret and the origin it may go to. */
 export interface CredentialRecord extends Omit<CredentialTile, 'revision'> {

@@ -16,7 +16,7 @@ import type { Connector } from '../registry/connector.js';
 import type { ConnectorRegistry } from '../registry/connector-registry.js';
 import type { CredentialRecords } from '../store/credential-records.js';
 import { oldestFirst } from '../listing-order.js';
-import type { SealerSource } from '../store/store-keys.js';
+import type { SealerSource } from '../keys/key-state.js';
 import { printable } from '../text/printable.js';
 import { associatedData, type CredentialRecord, resealed, secretHint, toTile } from './credential-record.js';
 import { refuseSecretShapeInPublicFields, refuseSecretsInPublicFields } from './public-fields-guard.js';

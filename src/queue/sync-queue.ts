@@ -10,7 +10,7 @@ import { retryFailed, type RetryFilter, type RetryOutcome } from './retry-failed
 import { nextTry, OTHER_TRIES, type RetryHistory } from './retry-plan.js';
 import { workerFailure } from './worker-failure.js';
 import { DEFAULT_RETRY_FOR_MS } from '../settings.js';
-import { connectRedis, type RedisClient } from '../redis/connect-redis.js';
+import { connectRedis, type RedisClient } from '../connections/connect-redis.js';
 import { failureReason } from '../text/failure-reason.js';
 import { redactUri } from '../text/redact-uri.js';
 import type { SyncEvent, SyncSummary } from '../sync/sync-events.js';

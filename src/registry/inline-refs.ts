@@ -36,5 +36,3 @@ function resolve(ref: string, baseId: string, known: Map<string, JsonObject>, ro
   return { target, targetRoot, targetBase: documentId };
 }
 
-// The one JSON-pointer reader lives in text/json-pointer.ts; re-exported for older importers.
-export { getPointer } from '../text/json-pointer.js';

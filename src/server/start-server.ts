@@ -3,7 +3,7 @@ import { isLoopbackHost } from '../http/origin-policy.js';
 import type { Credport } from '../open-credport.js';
 import type { SyncQueue } from '../queue/sync-queue.js';
 import { queueUnusable } from '../queue/queue-unusable.js';
-import { type ServerState, watchRedisConnections } from '../redis/redis-connections.js';
+import { type ServerState, watchRedisConnections } from '../connections/connection-watch.js';
 import { retryForMsFromEnv } from '../settings.js';
 import { loadApiToken } from './api-token.js';
 import { createServer } from './create-server.js';

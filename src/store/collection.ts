@@ -1,5 +1,5 @@
 import { StoreError } from '../errors.js';
-import { matches, type StoreAccess, unusable, type Where } from './open-keyv.js';
+import { matches, type StoreAccess, unusable, type Where } from './backend.js';
 
 /** A lease a fenced write depends on: its key (a collection prefix and id), the token held, and what to say once it is lost. */
 export interface Fence {

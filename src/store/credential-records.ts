@@ -1,6 +1,6 @@
 import type { CredentialRecord } from '../credentials/credential-record.js';
 import { Collection, damaged } from './collection.js';
-import type { StoreAccess } from './open-keyv.js';
+import type { StoreAccess } from './backend.js';
 
 /** Credential records: tile fields plus the sealed secret. */
 export class CredentialRecords extends Collection<CredentialRecord> {

@@ -20,7 +20,7 @@ import type { SharedWindows } from '../http/shared-window.js';
 import { RejectsFile } from './rejects-file.js';
 import { checkConcurrency } from './concurrency.js';
 import { checkRequirement } from './requirements.js';
-import { checkMapping, checkStreamNames, type SavedConfigs } from './saved-configs.js';
+import { checkMapping, checkStreamNames, type SavedConfigs } from '../configs/config-service.js';
 import type { SyncEvent, SyncRate, SyncSummary } from './sync-events.js';
 import { runSync, type StreamPlan, type SyncState } from './sync-engine.js';
 import { JsonlWriter } from './writers/jsonl-writer.js';

@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { associatedData } from '../../src/credentials/credential-record.js';
 import { openCredport } from '../../src/open-credport.js';
 import { CredentialRecords } from '../../src/store/credential-records.js';
-import { keyId, type MasterKey } from '../../src/store/master-key.js';
+import { keyId, type MasterKey } from '../../src/keys/master-key.js';
 import { openKeyv } from '../../src/store/open-keyv.js';
-import { Sealer } from '../../src/store/sealer.js';
+import { Sealer } from '../../src/keys/sealer.js';
 import { randomMasterKey } from '../helpers/temp-home.js';
 import { ensurePostgres, ensureRedis, freshPostgresUri, freshRedisUri } from '../helpers/test-servers.js';
 

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { keyId } from '../../src/store/master-key.js';
+import { keyId } from '../../src/keys/master-key.js';
 import { CLI, runCli } from '../helpers/run-cli.js';
 import { fillSealed, unopenable } from '../helpers/sealed-fill.js';
 import { removeHome, tempHome } from '../helpers/temp-home.js';

@@ -3,7 +3,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { openCredport } from '../../src/open-credport.js';
-import { keyId } from '../../src/store/master-key.js';
+import { keyId } from '../../src/keys/master-key.js';
 import { CLI, runCli } from '../helpers/run-cli.js';
 import { fakeToken, randomMasterKey, removeHome, tempHome } from '../helpers/temp-home.js';
 

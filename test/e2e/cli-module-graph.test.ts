@@ -41,7 +41,7 @@ describe('what a command loads', () => {
     const modules = await modulesLoadedBy(['--help']);
     expect(loaded(modules, 'commander')).toBe(true); // the log works
     for (const pkg of [...HEAVY, 'keyv', '@keyv/sqlite', 'sqlite3']) expect([pkg, loaded(modules, pkg)]).toEqual([pkg, false]);
-    expect(modules.filter((m) => /^dist\/(store|registry|http|auth|credentials|sync|emulator|demo)\//.test(m))).toEqual([]);
+    expect(modules.filter((m) => /^dist\/(store|keys|configs|registry|http|auth|credentials|sync|emulator|demo)\//.test(m))).toEqual([]);
   });
 
   it('credentials list: the store, but neither ajv nor got (no validation, no provider request)', async () => {

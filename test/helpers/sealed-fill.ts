@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { associatedData, type CredentialRecord } from '../../src/credentials/credential-record.js';
 import { openCredport } from '../../src/open-credport.js';
 import { CredentialRecords } from '../../src/store/credential-records.js';
-import { loadMasterKeys } from '../../src/store/master-key.js';
+import { loadMasterKeys } from '../../src/keys/master-key.js';
 import { openKeyv } from '../../src/store/open-keyv.js';
-import { Sealer } from '../../src/store/sealer.js';
+import { Sealer } from '../../src/keys/sealer.js';
 import { resolveStoreLocation } from '../../src/store/store-location.js';
 import { fakeToken } from './temp-home.js';
 

@@ -7,10 +7,10 @@ import { associatedData } from '../../src/credentials/credential-record.js';
 import { RotationStoppedError, StoreError } from '../../src/errors.js';
 import { type Credport, openCredport } from '../../src/open-credport.js';
 import { CredentialRecords } from '../../src/store/credential-records.js';
-import { keyId, prepareNextKeyFile, promoteNextKeyFile } from '../../src/store/master-key.js';
-import type { KeyState } from '../../src/store/store-keys.js';
+import { keyId, prepareNextKeyFile, promoteNextKeyFile } from '../../src/keys/master-key.js';
+import type { KeyState } from '../../src/keys/key-state.js';
 import { openKeyv } from '../../src/store/open-keyv.js';
-import { Sealer } from '../../src/store/sealer.js';
+import { Sealer } from '../../src/keys/sealer.js';
 import { fakeToken, randomMasterKey, removeHome, tempHome } from '../helpers/temp-home.js';
 import { rawStore, testStoreUri } from '../helpers/test-store.js';
 

@@ -7,10 +7,10 @@ import { CredentialService } from '../../src/credentials/credential-service.js';
 import { InputError, NotFoundError, StoreError } from '../../src/errors.js';
 import { loadRegistry } from '../../src/open-credport.js';
 import { CredentialRecords } from '../../src/store/credential-records.js';
-import { loadMasterKey } from '../../src/store/master-key.js';
+import { loadMasterKey } from '../../src/keys/master-key.js';
 import { openKeyv, type OpenedKeyv } from '../../src/store/open-keyv.js';
-import { Sealer } from '../../src/store/sealer.js';
-import { fixedKeys } from '../../src/store/store-keys.js';
+import { Sealer } from '../../src/keys/sealer.js';
+import { fixedKeys } from '../../src/keys/key-state.js';
 import { FakeFront } from '../helpers/fake-front.js';
 import { fakeToken, randomMasterKey, removeHome, tempHome } from '../helpers/temp-home.js';
 

@@ -2,7 +2,7 @@ import { describe, expect, it, jest } from '@jest/globals';
 import Keyv from 'keyv';
 import { StoreError } from '../../src/errors.js';
 import { Collection, damaged, readModifySwap, type SwapSteps } from '../../src/store/collection.js';
-import { matches, type GroupIndex, type StoreAccess } from '../../src/store/open-keyv.js';
+import { matches, type GroupIndex, type StoreAccess } from '../../src/store/backend.js';
 
 // A plain keyv (no backend query, no server-side compare-and-set) is what a host's in-memory store
 // and the unit tests give: the collection must keep every promise it keeps on SQLite by itself.

@@ -2,8 +2,8 @@ import { chmod, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { StoreError } from '../../src/errors.js';
-import { keyId, loadMasterKey, prepareNextKeyFile, promoteNextKeyFile } from '../../src/store/master-key.js';
-import { Sealer } from '../../src/store/sealer.js';
+import { keyId, loadMasterKey, prepareNextKeyFile, promoteNextKeyFile } from '../../src/keys/master-key.js';
+import { Sealer } from '../../src/keys/sealer.js';
 import { associatedData } from '../../src/credentials/credential-record.js';
 import { randomMasterKey, removeHome, tempHome } from '../helpers/temp-home.js';
 

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { KeyStatus, RotationProgress } from '../../credentials/key-rotation.js';
+import type { KeyStatus, RotationProgress } from '../../keys/key-rotation.js';
 import { formatTable, jsonText, printJson, say } from '../output.js';
 import { type GlobalOptions, withCredport } from '../run-action.js';
 
@@ -45,7 +45,7 @@ where it stopped. A record that cannot be re-sealed is named, and the old key st
     .action(async (_options: unknown, command: Command) => {
       const options = command.optsWithGlobals<GlobalOptions>();
       await withCredport(options, async (credport) => {
-        const { promoteNextKeyFile, prepareNextKeyFile } = await import('../../store/master-key.js');
+        const { promoteNextKeyFile, prepareNextKeyFile } = await import('../../keys/master-key.js');
         const { nonEmpty } = await import('../../store/store-location.js');
         // The key file's own rotation: no key in the environment, so the next key is a file beside it.
         const fileKeys = nonEmpty(process.env.CREDPORT_MASTER_KEY) === undefined && nonEmpty(process.env.CREDPORT_MASTER_KEY_NEXT) === undefined;

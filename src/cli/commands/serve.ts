@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import type { Command } from 'commander';
 import { InputError } from '../../errors.js';
-import { lostServerError } from '../../redis/redis-connections.js';
+import { lostServerError } from '../../connections/connection-watch.js';
 import { durationMs } from '../option-parsers.js';
 import { announcePass, announcePassFailed } from '../reverify-output.js';
 import { type GlobalOptions, withCredport } from '../run-action.js';

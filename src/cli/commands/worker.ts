@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { InputError } from '../../errors.js';
 import { queueUnusable } from '../../queue/queue-unusable.js';
 import type { JobReport } from '../../queue/sync-queue.js';
-import { lostServerError, type ServerState, watchRedisConnections } from '../../redis/redis-connections.js';
+import { lostServerError, type ServerState, watchRedisConnections } from '../../connections/connection-watch.js';
 import { redactUri } from '../../text/redact-uri.js';
 import { printJsonLine, say, sayError } from '../output.js';
 import { durationMs, wholeNumber } from '../option-parsers.js';

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { DestinationCreateRequest } from '../../generated/destination-create-request.js';
 import type { SourceCreateRequest } from '../../generated/source-create-request.js';
-import type { SavedConfigs } from '../../sync/saved-configs.js';
+import type { SavedConfigs } from '../../configs/config-service.js';
 import { problems, ref } from '../api-schemas.js';
 
 const idParam = { type: 'object', properties: { id: { type: 'string', maxLength: 64 } }, required: ['id'] } as const;

@@ -2,7 +2,7 @@ import KeyvPostgres from '@keyv/postgres';
 import Keyv from 'keyv';
 import pg from 'pg';
 import { secretsOfUri } from '../../text/redact-uri.js';
-import { type Backend, escapeLike, matches, NAMESPACE, parseOrMarkDamaged, type Scan, unusable } from '../open-keyv.js';
+import { type Backend, escapeLike, matches, NAMESPACE, parseOrMarkDamaged, type Scan, unusable } from '../backend.js';
 
 const CONNECT_TIMEOUT_MS = 5_000;
 // The adapter always uses public.keyv: the raw SQL here names the same table, whatever the role's search_path.

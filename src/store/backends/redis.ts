@@ -1,8 +1,8 @@
 import KeyvRedis from '@keyv/redis';
 import Keyv from 'keyv';
-import { connectRedis, type RedisClient } from '../../redis/connect-redis.js';
+import { connectRedis, type RedisClient } from '../../connections/connect-redis.js';
 import { secretsOfUri } from '../../text/redact-uri.js';
-import { type Backend, type GroupIndex, matches, NAMESPACE, parseOrMarkDamaged, type Scan, unusable } from '../open-keyv.js';
+import { type Backend, type GroupIndex, matches, NAMESPACE, parseOrMarkDamaged, type Scan, unusable } from '../backend.js';
 
 const BATCH = 1_000;
 const SWAP_SCRIPT = `

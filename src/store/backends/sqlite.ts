@@ -2,7 +2,7 @@ import { chmod, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import KeyvSqlite from '@keyv/sqlite';
 import Keyv from 'keyv';
-import { type Backend, escapeLike, NAMESPACE, parseOrMarkDamaged, type Scan, unusable } from '../open-keyv.js';
+import { type Backend, escapeLike, NAMESPACE, parseOrMarkDamaged, type Scan, unusable } from '../backend.js';
 
 // Several CLI runs and a host's workers may write one file at once: wait for the lock rather
 // than surface "database is locked", for longer than any single write can hold it.

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { SharedWindows } from '../../src/http/shared-window.js';
-import { openRedisWindows } from '../../src/redis/redis-windows.js';
+import { openRedisWindows } from '../../src/http/shared-rate-windows.js';
 import { ensureRedis, freshRedisUri } from '../helpers/test-servers.js';
 
 /** The shared window's scripts on a real Redis: the countdown every process of a credential shares. */

@@ -12,10 +12,10 @@ import { oldestFirst } from '../listing-order.js';
 import { checkPointer, formatPointer, isSafeKey } from '../text/json-pointer.js';
 import { checkName, checkPrintable } from '../text/check-printable.js';
 import { printable } from '../text/printable.js';
-import { encodePathValue, templateParams } from './render-template.js';
-import { checkConcurrency } from './concurrency.js';
-import { checkRequirement } from './requirements.js';
-import { FileScope } from './file-scope.js';
+import { encodePathValue, templateParams } from '../sync/render-template.js';
+import { checkConcurrency } from '../sync/concurrency.js';
+import { checkRequirement } from '../sync/requirements.js';
+import { FileScope } from '../sync/file-scope.js';
 
 export interface CreateSourceInput {
   name: string;

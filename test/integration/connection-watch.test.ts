@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { connectRedis } from '../../src/redis/connect-redis.js';
-import { lostServerError, type ServerState, watchRedisConnections } from '../../src/redis/redis-connections.js';
+import { connectRedis } from '../../src/connections/connect-redis.js';
+import { lostServerError, type ServerState, watchRedisConnections } from '../../src/connections/connection-watch.js';
 import { OwnRedis } from '../helpers/own-servers.js';
 import { removeHome, tempHome } from '../helpers/temp-home.js';
 

@@ -1,5 +1,5 @@
 import { createClient } from '@keyv/redis';
-import { eventsOf, track } from './redis-connections.js';
+import { eventsOf, track } from './connection-watch.js';
 
 const CONNECT_TIMEOUT_MS = 5_000;
 // After a server restart the client tries again soon, then every 2 s: no storm on a server coming back.

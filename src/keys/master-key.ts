@@ -2,7 +2,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { readFile, rename, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { StoreError } from '../errors.js';
-import { syncFolder, writeFileOnce } from './write-file-once.js';
+import { syncFolder, writeFileOnce } from '../store/write-file-once.js';
 
 export interface MasterKey {
   readonly key: Buffer;
@@ -28,7 +28,7 @@ export async function loadMasterKey(options: { envValue?: string | undefined; ke
 /**
  * Every key this process holds, the one to seal under first: CREDPORT_MASTER_KEY (or the key
  * file) and, when a rotation is prepared, CREDPORT_MASTER_KEY_NEXT (or `<key file>.next`). Which of
- * them seals is the store's choice (store-keys.ts), so a process can hold the next key before a
+ * them seals is the store's choice (key-state.ts), so a process can hold the next key before a
  * rotation starts and keep working through it.
  */
 export async function loadMasterKeys(options: { envValue?: string | undefined; nextEnvValue?: string | undefined; keyFile: string }): Promise<MasterKey[]> {

@@ -1,6 +1,6 @@
-import type { SharedWindow, SharedWindows } from '../http/shared-window.js';
+import type { SharedWindow, SharedWindows } from './shared-window.js';
 import { redactUri } from '../text/redact-uri.js';
-import { connectRedis, type RedisClient } from './connect-redis.js';
+import { connectRedis, type RedisClient } from '../connections/connect-redis.js';
 
 // The algorithm, the same as the in-process gate's, kept in one Redis hash per credential: a
 // countdown of the provider's announced window. An answer's x-ratelimit-remaining sets what is

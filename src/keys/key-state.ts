@@ -1,6 +1,6 @@
 import { StoreError } from '../errors.js';
-import { readModifySwap } from './collection.js';
-import type { CredentialRecords } from './credential-records.js';
+import { readModifySwap } from '../store/collection.js';
+import type { CredentialRecords } from '../store/credential-records.js';
 import type { MasterKey } from './master-key.js';
 import { Sealer } from './sealer.js';
 

@@ -2,9 +2,9 @@ import { type AccessScope, ForbiddenError } from '../access/access.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import { InputError, RotationStoppedError, StoreError } from '../errors.js';
 import type { CredentialRecords } from '../store/credential-records.js';
-import type { Sealer } from '../store/sealer.js';
-import type { KeyState, StoreKeys } from '../store/store-keys.js';
-import { type CredentialRecord, resealed as resealedUnder } from './credential-record.js';
+import type { Sealer } from './sealer.js';
+import type { KeyState, StoreKeys } from './key-state.js';
+import { type CredentialRecord, resealed as resealedUnder } from '../credentials/credential-record.js';
 
 export interface KeyStatus {
   /** The key the store seals under (the new one during a rotation). */

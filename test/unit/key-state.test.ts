@@ -1,9 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
 import Keyv from 'keyv';
 import { CredentialRecords } from '../../src/store/credential-records.js';
-import { keyId, type MasterKey } from '../../src/store/master-key.js';
-import { Sealer } from '../../src/store/sealer.js';
-import { fixedKeys, KEY_STATE, type KeyState, StoreKeys } from '../../src/store/store-keys.js';
+import { keyId, type MasterKey } from '../../src/keys/master-key.js';
+import { Sealer } from '../../src/keys/sealer.js';
+import { fixedKeys, KEY_STATE, type KeyState, StoreKeys } from '../../src/keys/key-state.js';
 
 // The store, not the process, decides which key seals: these are the refusals a process gets when
 // the keys it holds do not fit the store's state, which the operator reads to fix their setup.
