@@ -47,7 +47,11 @@ export async function connectRedis(url: string, options: ConnectOptions): Promis
         reject(error);
       }
       events.once('error', fail);
-      client.connect().then((connected) => (clearTimeout(timer), events.off('error', fail), resolve(connected)), fail);
+      client.connect().then((connected) => {
+        clearTimeout(timer);
+        events.off('error', fail);
+        resolve(connected);
+      }, fail);
     });
   } catch (error) {
     await client.destroy();

@@ -311,7 +311,8 @@ export class CredentialService {
    * acts for (`saved`: the record it belongs to; a new one acts for the caller, as `reach` says).
    */
   private async clientFor(connector: Connector, baseUrl: string | undefined, secrets: SecretValues, http = this.http, extras: ClientExtras = {}, saved?: CredentialRecord, reach = this.reachOf(saved)): Promise<ProviderClient> {
-    const { ProviderClient, createAuth } = await (clientModules ??= loadClientModules());
+    clientModules ??= loadClientModules();
+    const { ProviderClient, createAuth } = await clientModules;
     const origin = baseUrl ?? connector.manifest.http.baseUrl;
     if (saved) await this.refuseOutsidePolicy(connector, saved, origin, reach);
     const route = reach === 'tenant' ? (url: URL) => this.outbound.route(connector.id, url, reach) : undefined;

@@ -76,7 +76,8 @@ export class FrontWrites {
       const field = e.keyword === 'required' ? `${e.instancePath}/${String(e.params.missingProperty)}` : e.keyword === 'additionalProperties' ? `${e.instancePath}/${String(e.params.additionalProperty)}` : e.instancePath;
       return { status: 400, body: frontError(400, 'Bad request', `Body did not satisfy requirements: ${field} ${e.message ?? ''}`.trim()) };
     }
-    const b = body as Record<string, any>;
+    // The schema check above has passed: these fields have the types its operation declares.
+    const b = body as { handles: { source: string; handle: string }[]; external_id: string; name: string } & Record<string, unknown>;
     const id = (prefix: string) => `${prefix}_w${(++this.sequence).toString(36)}`;
     switch (operation) {
       case 'contacts.create': {

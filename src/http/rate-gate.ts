@@ -133,7 +133,10 @@ const gates = new Map<string, RateGate>();
 /** The gate every client of this credential in this process shares. */
 export function gateFor(key: string): RateGate {
   let gate = gates.get(key);
-  if (!gate) gates.set(key, (gate = new RateGate()));
+  if (!gate) {
+    gate = new RateGate();
+    gates.set(key, gate);
+  }
   return gate;
 }
 

@@ -99,7 +99,7 @@ async function readOrCreateKeyFile(file: string): Promise<Buffer> {
 }
 
 async function readKeyFile(file: string): Promise<Buffer | undefined> {
-  let info;
+  let info: Awaited<ReturnType<typeof stat>>;
   try {
     info = await stat(file);
   } catch (error) {

@@ -1,4 +1,4 @@
-import { readdirSync } from 'node:fs';
+import { type Dirent, readdirSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ValidateFunction } from 'ajv';
@@ -80,7 +80,8 @@ export class ConnectorRegistry {
   }
 
   private build(entry: Entry): Connector {
-    return (entry.connector ??= loadConnector(entry.dir, this.validators()));
+    entry.connector ??= loadConnector(entry.dir, this.validators());
+    return entry.connector;
   }
 
   form(id: string): CredentialForm {
@@ -121,7 +122,7 @@ function buildValidators(): Validators {
 }
 
 async function connectorFolders(root: string): Promise<string[]> {
-  let entries;
+  let entries: Dirent[];
   try {
     entries = await readdir(root, { withFileTypes: true });
   } catch (error) {

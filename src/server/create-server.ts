@@ -82,7 +82,7 @@ export async function createServer(options: ServerOptions): Promise<{ app: Fasti
     logger: false,
     trustProxy: options.trustProxy?.length ? options.trustProxy : false,
     // A URL the router cannot decode is answered before any hook runs: give it the headers and a problem too.
-    frameworkErrors: (error, request, reply) => {
+    frameworkErrors: (error, _request, reply) => {
       const problem = problemFor(error, undefined);
       void (reply as FastifyReply).headers(headers).code(problem.status).type('application/problem+json').send(problem);
     },
@@ -116,6 +116,7 @@ export async function createServer(options: ServerOptions): Promise<{ app: Fasti
   // Signing in: the one API route that takes no token (it hands one out).
   await app.register(sessionExchangeRoute(options.sessions), { prefix: API_PREFIX });
   await app.register(
+    // biome-ignore lint/nursery/noMisusedPromises: Fastify awaits an async plugin (its documented form)
     async (api) => {
       registerRequestAuth(api, { apiToken: options.apiToken, sessions: options.sessions, tokens: credport.tokens });
       // Everything a request does is done by its caller, in its workspace and role, and so it shows in

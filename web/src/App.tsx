@@ -37,6 +37,7 @@ export function App({ loginFailed = false }: { loginFailed?: boolean }) {
   }, []);
 
   // Each step gets the focus on its heading, so a screen reader and the keyboard start there.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: runs again when the screen changes, for the new screen's heading
   useEffect(() => {
     document.querySelector<HTMLElement>('main h2')?.focus();
   }, [screen.name]);

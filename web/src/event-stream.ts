@@ -28,8 +28,7 @@ export async function followEvents(path: string, onEvent: (event: StreamEvent) =
       const chunk = await reader.read().catch(() => ({ done: true, value: undefined }));
       if (chunk.done) break;
       buffer += chunk.value;
-      let end: number;
-      while ((end = buffer.indexOf('\n')) >= 0) {
+      for (let end = buffer.indexOf('\n'); end >= 0; end = buffer.indexOf('\n')) {
         const line = buffer.slice(0, end).replace(/\r$/, '');
         buffer = buffer.slice(end + 1);
         if (line === '') {

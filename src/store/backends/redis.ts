@@ -70,7 +70,9 @@ export async function openRedis(uri: string, shown: string): Promise<Backend> {
     for (let i = 0; i < keys.length; i += BATCH) {
       const slice = keys.slice(i, i + BATCH);
       const values = await client.mGet(slice);
-      values.forEach((value, j) => value !== null && rows.push([slice[j]!.slice(skip), parseOrMarkDamaged<unknown>(String(value)).value]));
+      values.forEach((value, j) => {
+        if (value !== null) rows.push([slice[j]!.slice(skip), parseOrMarkDamaged<unknown>(String(value)).value]);
+      });
     }
     return rows;
   };

@@ -70,7 +70,10 @@ export class ProviderWriter implements StreamWriter {
     const seen = new Set<string>();
     await inParallel(WRITES_IN_FLIGHT, prepared, async (p, i) => {
       // The same record twice in one page is one record: the second waits for nothing and is skipped.
-      if (seen.has(p.ledgerId)) return void (outcome.skipped += 1);
+      if (seen.has(p.ledgerId)) {
+        outcome.skipped += 1;
+        return;
+      }
       seen.add(p.ledgerId);
       // Another stream of this run may write the same key: one at a time, each reading the ledger the other left.
       const result = this.o.sharedKeys ? await oneAtATime(p.ledgerId, async () => this.writeOne(p, await this.o.ledger.get(p.ledgerId))) : await this.writeOne(p, entries[i]);
@@ -191,7 +194,7 @@ const writing = new Map<string, Promise<unknown>>();
 
 async function oneAtATime<T>(key: string, work: () => Promise<T>): Promise<T> {
   const before = writing.get(key);
-  const mine = (before ? before.catch(() => undefined) : Promise.resolve()).then(work);
+  const mine = (before?.catch(() => undefined) ?? Promise.resolve()).then(work);
   writing.set(key, mine);
   try {
     return await mine;

@@ -29,7 +29,8 @@ export function CredentialCard({ tile, select, actions, message, busy }: { tile:
             {tile.name}
           </h3>
         )}
-        <span className={`badge badge-${tile.status}`} aria-label={`status: ${tile.status}`}>
+        <span className={`badge badge-${tile.status}`}>
+          <span className="visually-hidden">status: </span>
           {tile.status}
         </span>
       </div>

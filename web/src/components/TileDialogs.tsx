@@ -55,6 +55,7 @@ export function RenameDialog({ tile, onDone, onClose }: { tile: CredentialTile; 
       <form onSubmit={(event) => void submit(event)} noValidate>
         <div className="form-group">
           <label htmlFor={`${id}-name`}>Credential Name*</label>
+          {/* biome-ignore lint/a11y/noAutofocus: focus moves into a dialog as it opens (the WAI-ARIA dialog pattern) */}
           <input id={`${id}-name`} className="form-control" value={name} required aria-invalid={errors.name ? true : undefined} aria-describedby={`${id}-name-error`} onChange={(e) => setName(e.target.value)} autoFocus />
           <p id={`${id}-name-error`} className="field-error">
             {errors.name ?? ''}
@@ -104,6 +105,7 @@ export function DeleteDialog({ tile, onDone, onClose }: { tile: CredentialTile; 
         {error}
       </p>
       <div className="dialog-buttons">
+        {/* biome-ignore lint/a11y/noAutofocus: focus moves into a dialog as it opens (the WAI-ARIA dialog pattern) */}
         <button type="button" onClick={onClose} autoFocus>
           Cancel
         </button>
