@@ -35,7 +35,11 @@ async function child(args: string[], env: NodeJS.ProcessEnv): Promise<{ info: Re
     });
     proc.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}`)));
   });
-  return { info, stop: () => new Promise((resolve) => (proc.exitCode !== null ? resolve() : (proc.once('exit', () => resolve()), proc.kill('SIGTERM')))) };
+  return { info, stop: () => new Promise((resolve) => {
+      if (proc.exitCode !== null) return resolve();
+      proc.once('exit', () => resolve());
+      proc.kill('SIGTERM');
+    }) };
 }
 
 async function load(options: autocannon.Options): Promise<{ rps: number; p99: number; non2xx: number }> {

@@ -20,8 +20,8 @@ export async function writeThroughput(home: string, records: number, rounds: num
     const dir = join(home, `in-${round}`);
     await mkdir(dir, { recursive: true });
     const contact = (who: string, i: number) => JSON.stringify({ name: `Contact ${i}`, handles: [{ source: 'email', handle: `${who}${round}-${i}@example.com` }] });
-    await writeFile(join(dir, 'contacts.jsonl'), Array.from({ length: records }, (_, i) => contact('c', i)).join('\n') + '\n');
-    await writeFile(join(home, `baseline-${round}.jsonl`), Array.from({ length: records }, (_, i) => contact('b', i)).join('\n') + '\n');
+    await writeFile(join(dir, 'contacts.jsonl'), `${Array.from({ length: records }, (_, i) => contact('c', i)).join('\n')}\n`);
+    await writeFile(join(home, `baseline-${round}.jsonl`), `${Array.from({ length: records }, (_, i) => contact('b', i)).join('\n')}\n`);
 
     const credport = await openCredport({ home, env: {} });
     const tile = await credport.credentials.create({ connector: 'front', values: { name: 'bench', apiKey: token }, baseUrl: emulator.url });

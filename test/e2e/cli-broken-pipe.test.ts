@@ -55,6 +55,7 @@ function runWithClosingReader(args: string[], closeAfter: 'nothing' | 'first lin
 /** A real shell pipe into `head -1`, as the issue reports it; the child's own exit code comes back on stderr. */
 function pipeIntoHead(args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
   return new Promise((resolve, reject) => {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a bash script, its ${...} is bash's
     const script = '"$@" | head -1; echo "exit=${PIPESTATUS[0]}" >&2';
     const child = spawn('bash', ['-c', script, 'bash', process.execPath, CLI, ...args], { env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';

@@ -54,7 +54,7 @@ async function files(rows: Record<string, unknown[]>): Promise<string> {
   const dir = join(home, 'in');
   await mkdir(dir, { recursive: true });
   for (const [stream, records] of Object.entries(rows)) {
-    await writeFile(join(dir, `${stream}.jsonl`), records.map((r) => (typeof r === 'string' ? r : JSON.stringify(r))).join('\n') + '\n');
+    await writeFile(join(dir, `${stream}.jsonl`), `${records.map((r) => (typeof r === 'string' ? r : JSON.stringify(r))).join('\n')}\n`);
   }
   return dir;
 }

@@ -66,9 +66,15 @@ interface Slot {
 const slots: Slot[] = [];
 function count(event: Record<string, unknown>) {
   if (event.event === 'started') counts.started++;
-  if (event.event === 'finished') (counts.finished++, event.lost && counts.lostFinished++);
+  if (event.event === 'finished') {
+    counts.finished++;
+    if (event.lost) counts.lostFinished++;
+  }
   if (event.event === 'returned') counts.returned++;
-  if (event.event === 'failed') (counts.failed++, log(`FAILED: ${JSON.stringify(event).slice(0, 300)}`));
+  if (event.event === 'failed') {
+    counts.failed++;
+    log(`FAILED: ${JSON.stringify(event).slice(0, 300)}`);
+  }
   if (event.event === 'connection' && event.state === 'down') counts.connectionDown++;
 }
 function supervise(slot: Slot) {
@@ -145,7 +151,10 @@ log('every job ended');
 await faults;
 
 let broken = 0;
-const fail = (what: string) => (broken++, log(`BROKEN: ${what}`));
+const fail = (what: string) => {
+  broken++;
+  log(`BROKEN: ${what}`);
+};
 const failedJobs = results.filter((r) => r.status === 'rejected');
 if (failedJobs.length > 0) fail(`${failedJobs.length} jobs did not finish: ${failedJobs.map((r) => (r as PromiseRejectedResult).reason.message).slice(0, 3).join(' | ')}`);
 let landed = 0;

@@ -15,7 +15,10 @@ const HOW =
 function reachable(url: string): Promise<boolean> {
   const { hostname, port } = new URL(url);
   return new Promise((resolve) => {
-    const socket = createConnection({ host: hostname, port: Number(port) }, () => (socket.destroy(), resolve(true)));
+    const socket = createConnection({ host: hostname, port: Number(port) }, () => {
+      socket.destroy();
+      resolve(true);
+    });
     socket.on('error', () => resolve(false));
   });
 }

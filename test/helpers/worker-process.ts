@@ -23,7 +23,10 @@ export function startWorkerProcess(env: NodeJS.ProcessEnv, options: { args?: str
   running.add(child);
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => (running.delete(child), resolve(code))));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => {
+      running.delete(child);
+      resolve(code);
+    }));
   const worker: WorkerProcess = {
     child,
     lines: [],

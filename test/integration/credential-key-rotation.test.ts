@@ -105,7 +105,10 @@ describe('credport keys rotate (the library call)', () => {
     const seen: unknown[] = [];
     const stop = new AbortController();
     const error = await both.keys
-      .rotate({ batch: 4, signal: stop.signal, onProgress: (p) => (seen.push({ ...p }), p.left <= 8 && stop.abort()) })
+      .rotate({ batch: 4, signal: stop.signal, onProgress: (p) => {
+        seen.push({ ...p });
+        if (p.left <= 8) stop.abort();
+      } })
       .catch((e: unknown) => e);
     // Batches 1-3 are sent without waiting; the fourth waits for the first to land; the stop is seen before the fourth is sent.
     expect(seen).toEqual([
@@ -140,7 +143,10 @@ describe('credport keys rotate (the library call)', () => {
     const both = await credportWith(K1, K2);
     const records = (both.keys as unknown as { deps: { records: CredentialRecords } }).deps.records;
     let writes = 0;
-    records.swapMany = async (items) => (writes++, items.map(() => false)); // every record changed since it was read
+    records.swapMany = async (items) => {
+      writes++;
+      return items.map(() => false);
+    }; // every record changed since it was read
     const resealed = new Set<number>();
     await expect(both.keys.rotate({ onProgress: (p) => resealed.add(p.resealed) })).rejects.toMatchObject({
       code: 'write_conflict',

@@ -12,7 +12,7 @@ beforeAll(async () => {
 afterAll(() => windows.close());
 
 let n = 0;
-const fresh = () => windows.for(`cred_test${Date.now()}${(n += 1)}`);
+const fresh = () => windows.for(`cred_test${Date.now()}${++n}`);
 
 describe('a credential\'s shared rate window in Redis', () => {
   it('lets requests go until an answer says what is left, then counts them down and holds the rest until the reset', async () => {

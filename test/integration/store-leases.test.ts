@@ -136,7 +136,10 @@ describe(`a destination's lease on ${STORE_KIND}`, () => {
     let tries = 0;
     const racing = new Collection<LeaseRecord>(opened, LEASE_PREFIX, (v) => v as LeaseRecord);
     racing.get = async () => undefined;
-    racing.insert = async () => (tries++, false);
+    racing.insert = async () => {
+      tries++;
+      return false;
+    };
     await expect(acquireLease(racing, 'dest_a')).rejects.toMatchObject({ code: 'destination_busy', message: 'destination dest_a could not be leased: other syncs kept taking it' });
     expect(tries).toBe(10);
   });

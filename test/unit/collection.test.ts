@@ -226,7 +226,11 @@ describe('a read-modify-swap', () => {
         record = value;
         return true;
       },
-      insert: async (value) => (record === undefined ? ((record = value), true) : false),
+      insert: async (value) => {
+        if (record !== undefined) return false;
+        record = value;
+        return true;
+      },
     };
     return { steps, now: () => record, swaps: () => swaps };
   }
@@ -234,7 +238,10 @@ describe('a read-modify-swap', () => {
   it('decides again on what the winner of a lost race saved, and writes over its revision', async () => {
     const store = racing({ name: 'v0' }, (n) => n === 1);
     const seen: [string, number][] = [];
-    const result = await readModifySwap(store.steps, (current, attempt) => (seen.push([current!.name, attempt]), { ...current!, kind: 'changed' }), { attempts: 3, conflict });
+    const result = await readModifySwap(store.steps, (current, attempt) => {
+      seen.push([current!.name, attempt]);
+      return { ...current!, kind: 'changed' };
+    }, { attempts: 3, conflict });
     expect(seen).toEqual([['v0', 1], ['winner 1', 2]]);
     expect(store.now()).toEqual({ name: 'winner 1', kind: 'changed', rev: 2 });
     expect(result).toEqual({ record: store.now(), before: { name: 'winner 1', rev: 1 }, written: true });
@@ -254,7 +261,10 @@ describe('a read-modify-swap', () => {
     const pauses: number[] = [];
     const realTimeout = globalThis.setTimeout;
     jest.spyOn(Math, 'random').mockReturnValue(0.999);
-    jest.spyOn(globalThis, 'setTimeout').mockImplementation(((fn: () => void, ms: number) => (pauses.push(ms), realTimeout(fn, 0))) as never);
+    jest.spyOn(globalThis, 'setTimeout').mockImplementation(((fn: () => void, ms: number) => {
+      pauses.push(ms);
+      return realTimeout(fn, 0);
+    }) as never);
     try {
       await expect(readModifySwap(racing({ name: 'v0' }, () => true).steps, (current) => current, { attempts: 13, conflict })).rejects.toThrow();
     } finally {
@@ -281,8 +291,14 @@ describe('a read-modify-swap', () => {
     let reads = 0;
     const taken = racing(undefined, () => false);
     const insert = taken.steps.insert!;
-    taken.steps.insert = async (value) => (await insert({ name: 'theirs' }), insert(value));
-    const result = await readModifySwap(taken.steps, (current) => (reads++, current ? { ...current, kind: 'after theirs' } : { name: 'mine' }), { attempts: 2, conflict });
+    taken.steps.insert = async (value) => {
+      await insert({ name: 'theirs' });
+      return insert(value);
+    };
+    const result = await readModifySwap(taken.steps, (current) => {
+      reads++;
+      return current ? { ...current, kind: 'after theirs' } : { name: 'mine' };
+    }, { attempts: 2, conflict });
     expect(reads).toBe(2);
     expect(result.record).toEqual({ name: 'theirs', kind: 'after theirs', rev: 1 });
   });

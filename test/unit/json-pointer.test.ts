@@ -6,7 +6,7 @@ import { checkPointer, escapeSegment, formatPointer, getPointer, isSafeKey, pars
 // "/__proto__/baseUrl" gave every credential created later the attacker's base URL).
 
 /** Every spelling of a pointer that reaches a prototype slot, at the start, inside or at the end. */
-export const HOSTILE_POINTERS = [
+const HOSTILE_POINTERS = [
   '/__proto__',
   '/__proto__/baseUrl',
   '/constructor',

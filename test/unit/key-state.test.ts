@@ -114,7 +114,10 @@ describe('the key state on a backend with compare-and-set', () => {
   it('is swapped in the backend\'s one step, not read and written', async () => {
     const swaps: string[] = [];
     const keyv = new Keyv();
-    const records = new CredentialRecords({ keyv, shown: 'memory', swap: async (k, text, expected) => (swaps.push(`${k}@${expected} ${text}`), expected === 3) });
+    const records = new CredentialRecords({ keyv, shown: 'memory', swap: async (k, text, expected) => {
+        swaps.push(`${k}@${expected} ${text}`);
+        return expected === 3;
+      } });
     keyv.set = (async () => {
       throw new Error('a plain write');
     }) as never;

@@ -33,7 +33,7 @@ async function all(pages: AsyncGenerator<Page>): Promise<Page[]> {
 describe('the JSONL reader', () => {
   it('pages by 100 lines, resumes at a byte offset with the same row numbers, and skips blank lines', async () => {
     const file = join(dir, 'rows.jsonl');
-    await writeFile(file, Array.from({ length: 250 }, (_, i) => JSON.stringify({ i })).join('\n\n') + '\n');
+    await writeFile(file, `${Array.from({ length: 250 }, (_, i) => JSON.stringify({ i })).join('\n\n')}\n`);
     const pages = await all(jsonlReader(file).pages(null));
     expect(pages.map((p) => p.records.length)).toEqual([100, 100, 50]);
     const resumed = await all(jsonlReader(file).pages(pages[0]!.next));
@@ -51,7 +51,7 @@ describe('the JSONL reader', () => {
 
   it('ends with the last full page: no empty page after exactly 100 lines', async () => {
     const file = join(dir, 'hundred.jsonl');
-    await writeFile(file, Array.from({ length: 100 }, (_, i) => JSON.stringify({ i })).join('\n') + '\n');
+    await writeFile(file, `${Array.from({ length: 100 }, (_, i) => JSON.stringify({ i })).join('\n')}\n`);
     const pages = await all(jsonlReader(file).pages(null));
     expect(pages.map((p) => p.records.length)).toEqual([100]);
   });
@@ -59,7 +59,7 @@ describe('the JSONL reader', () => {
   it('resumes at the right byte in a file read in many chunks', async () => {
     const file = join(dir, 'long.jsonl');
     const pad = 'x'.repeat(1000); // 250 KB: several of the stream's 64 KiB chunks, lines split across them
-    await writeFile(file, Array.from({ length: 250 }, (_, i) => JSON.stringify({ i, pad })).join('\n') + '\n');
+    await writeFile(file, `${Array.from({ length: 250 }, (_, i) => JSON.stringify({ i, pad })).join('\n')}\n`);
     const pages = await all(jsonlReader(file).pages(null));
     const resumed = await all(jsonlReader(file).pages(pages[1]!.next));
     expect(resumed.flatMap((p) => p.records).map((r) => (r as { i: number }).i)).toEqual(Array.from({ length: 50 }, (_, i) => 200 + i));
@@ -136,7 +136,10 @@ describe('the provider reader', () => {
     const connector = registry.get('front');
     let asked: Record<string, unknown> | undefined;
     nock('https://api2.frontapp.com')
-      .get('/contacts').query((q) => ((asked = q), true))
+      .get('/contacts').query((q) => {
+        asked = q;
+        return true;
+      })
       .reply(200, { _results: [], _pagination: { next: null } });
     await all(providerReader({ client: client(connector), provider: 'Front', name: 'contacts', stream: connector.manifest.streams!.contacts!, since: 1701292649.333, onEvent: () => undefined }).pages(null));
     expect(asked).toEqual({ limit: '100', 'q[updated_after]': '1701292649.333', sort_by: 'updated_at', sort_order: 'asc' });

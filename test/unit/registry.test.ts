@@ -4,6 +4,10 @@ import { InputError } from '../../src/errors.js';
 import { writeConnector } from '../helpers/connector-fixtures.js';
 import { removeHome, tempHome } from '../helpers/temp-home.js';
 
+// A manifest spoiled on purpose: any JSON shape at all, which the loader under test must refuse.
+// biome-ignore lint/suspicious/noExplicitAny: the draft is untyped JSON by design; the loader is what checks it
+type Draft = any;
+
 let registry: ConnectorRegistry;
 let extras: string;
 
@@ -104,23 +108,23 @@ describe('loading connectors', () => {
   });
 
   it.each([
-    ['a plain-HTTP base URL', (m: Record<string, any>) => (m.http.baseUrl = 'http://api.bad.example'), '/http/baseUrl'],
-    ['an unknown property', (m: Record<string, any>) => (m.colour = 'red'), 'unknown property "colour"'],
-    ['a missing verification', (m: Record<string, any>) => delete m.verification, 'missing property "verification"'],
-    ['an unknown auth strategy', (m: Record<string, any>) => (m.auth.strategy = 'magic'), '/auth/strategy'],
-    ['a bad JSON pointer', (m: Record<string, any>) => (m.verification.identity.id = 'id'), '/verification/identity/id'],
+    ['a plain-HTTP base URL', (m: Draft) => (m.http.baseUrl = 'http://api.bad.example'), '/http/baseUrl'],
+    ['an unknown property', (m: Draft) => (m.colour = 'red'), 'unknown property "colour"'],
+    ['a missing verification', (m: Draft) => delete m.verification, 'missing property "verification"'],
+    ['an unknown auth strategy', (m: Draft) => (m.auth.strategy = 'magic'), '/auth/strategy'],
+    ['a bad JSON pointer', (m: Draft) => (m.verification.identity.id = 'id'), '/verification/identity/id'],
     // Issue 21: no pointer, name or template of a manifest may reach a prototype slot.
-    ['an identity pointer through __proto__', (m: Record<string, any>) => (m.verification.identity.id = '/__proto__/id'), '/verification/identity/id'],
-    ['an identity field named __proto__', (m: Record<string, any>) => own(m.verification.identity, '__proto__', '/id'), '/verification/identity/__proto__'],
-    ['an error message pointer through constructor', (m: Record<string, any>) => (m.errors.message = '/error/constructor/prototype'), '/errors/message'],
-    ['a record selector through prototype', (m: Record<string, any>) => (m.streams = { items: stream({ recordSelector: '/prototype' }) }), '/streams/items/recordSelector'],
-    ['a next-page pointer through __proto__', (m: Record<string, any>) => (m.streams = { items: stream({ pagination: { type: 'cursor', next: '/__proto__/next', tokenParam: 'page' } }) }), '/streams/items/pagination'],
-    ['a stream named constructor', (m: Record<string, any>) => (m.streams = { constructor: stream() }), '/streams/constructor'],
-    ['a cursor field named __proto__', (m: Record<string, any>) => (m.streams = { items: stream({ incremental: { cursorField: '__proto__', param: 'since', template: '{cursor}' } }) }), '/streams/items/incremental/cursorField'],
-    ['an operation named prototype.create', (m: Record<string, any>) => (m.operations = { 'prototype.create': operation() }), '/operations/prototype.create'],
-    ['a template reading {/__proto__/x}', (m: Record<string, any>) => (m.operations = { 'items.create': operation({ recordKey: ['{/__proto__/x}'] }) }), '/operations/items.create/recordKey/0'],
-    ['a template naming the parameter {constructor}', (m: Record<string, any>) => (m.operations = { 'items.create': operation({ path: '/items/{constructor}' }) }), '/operations/items.create/path'],
-    ['a token pointer through constructor', (m: Record<string, any>) => (m.auth = { strategy: 'token-exchange', secret: 'token', exchange: { path: '/token', body: { secret: '{token}' }, accessToken: ['/constructor/prototype'], expiresIn: ['/expires_in'] } }), '/auth/exchange/accessToken/0'],
+    ['an identity pointer through __proto__', (m: Draft) => (m.verification.identity.id = '/__proto__/id'), '/verification/identity/id'],
+    ['an identity field named __proto__', (m: Draft) => own(m.verification.identity, '__proto__', '/id'), '/verification/identity/__proto__'],
+    ['an error message pointer through constructor', (m: Draft) => (m.errors.message = '/error/constructor/prototype'), '/errors/message'],
+    ['a record selector through prototype', (m: Draft) => (m.streams = { items: stream({ recordSelector: '/prototype' }) }), '/streams/items/recordSelector'],
+    ['a next-page pointer through __proto__', (m: Draft) => (m.streams = { items: stream({ pagination: { type: 'cursor', next: '/__proto__/next', tokenParam: 'page' } }) }), '/streams/items/pagination'],
+    ['a stream named constructor', (m: Draft) => (m.streams = { constructor: stream() }), '/streams/constructor'],
+    ['a cursor field named __proto__', (m: Draft) => (m.streams = { items: stream({ incremental: { cursorField: '__proto__', param: 'since', template: '{cursor}' } }) }), '/streams/items/incremental/cursorField'],
+    ['an operation named prototype.create', (m: Draft) => (m.operations = { 'prototype.create': operation() }), '/operations/prototype.create'],
+    ['a template reading {/__proto__/x}', (m: Draft) => (m.operations = { 'items.create': operation({ recordKey: ['{/__proto__/x}'] }) }), '/operations/items.create/recordKey/0'],
+    ['a template naming the parameter {constructor}', (m: Draft) => (m.operations = { 'items.create': operation({ path: '/items/{constructor}' }) }), '/operations/items.create/path'],
+    ['a token pointer through constructor', (m: Draft) => (m.auth = { strategy: 'token-exchange', secret: 'token', exchange: { path: '/token', body: { secret: '{token}' }, accessToken: ['/constructor/prototype'], expiresIn: ['/expires_in'] } }), '/auth/exchange/accessToken/0'],
   ])('refuses a manifest with %s, naming its file and JSON path', async (_what, patch, where) => {
     const root = await tempHome();
     await writeConnector(root, 'bad', patch);
@@ -131,7 +135,7 @@ describe('loading connectors', () => {
 
   it('loads the same manifest whose pointers only spell a slot inside a longer key', async () => {
     const root = await tempHome();
-    await writeConnector(root, 'fine', (m: Record<string, any>) => {
+    await writeConnector(root, 'fine', (m: Draft) => {
       m.verification.identity.id = '/data~1__proto__/constructor_id';
       m.streams = { items: stream({ recordSelector: '/prototypes' }) };
     });

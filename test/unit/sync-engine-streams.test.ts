@@ -152,7 +152,10 @@ describe('one stream in the engine', () => {
       },
       writer: async (offset) => {
         seen.offsets.push(offset);
-        return { write: async (records) => (seen.written.push(records), { sent: records.length, rejected: 0, skipped: 0, offset: offset + records.length }), close: async () => undefined };
+        return { write: async (records) => {
+            seen.written.push(records);
+            return { sent: records.length, rejected: 0, skipped: 0, offset: offset + records.length };
+          }, close: async () => undefined };
       },
       ...extra,
     };
@@ -221,8 +224,10 @@ describe('one stream in the engine', () => {
   });
 
   it('names the scope a stream needs on a 403, and says the tile is invalid on a 401', async () => {
+    // biome-ignore lint/correctness/useYield: a reader that fails before its first page
     const forbidden = scripted('tags', [], { reader: () => ({ pages: async function* () { throw new ProviderRejectedError('Front rejected the request: 403 Forbidden', 403); } }) });
     await expect(runSync(job([forbidden.plan]), counters())).rejects.toThrow('Front rejected the request: 403 Forbidden; stream tags needs the scope tags:read on the token');
+    // biome-ignore lint/correctness/useYield: a reader that fails before its first page
     const revoked = scripted('tags', [], { reader: () => ({ pages: async function* () { throw new ProviderRejectedError('Front rejected the credential: 401 Unauthenticated', 401); } }) });
     const run = job([revoked.plan]);
     await expect(runSync(run, counters())).rejects.toThrow("401 Unauthenticated; the credential's tile is now marked invalid and the checkpoint is kept");
@@ -252,7 +257,9 @@ describe('a run is a unit', () => {
         },
       }),
       // A provider writer: no file offset to report.
-      writer: async () => ({ write: async (records) => ({ sent: records.length, rejected: 0, skipped: 0 }), close: async () => void (closes.count += 1) }),
+      writer: async () => ({ write: async (records) => ({ sent: records.length, rejected: 0, skipped: 0 }), close: async () => {
+          closes.count += 1;
+        } }),
     };
     const closes = { count: 0 };
     return { plan, starts, closes };

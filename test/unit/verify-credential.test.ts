@@ -56,7 +56,10 @@ describe('verifyCredential', () => {
   it('asks GET / where the manifest names no request, and tells a user key from a general one by the answer', async () => {
     const asked: unknown[] = [];
     const client = (body: unknown) =>
-      ({ baseUrl: 'https://api.plain.example', secrets: () => [SECRET], request: async (r: unknown) => (asked.push(r), { status: 200, body, headers: {} }) }) as unknown as ProviderClient;
+      ({ baseUrl: 'https://api.plain.example', secrets: () => [SECRET], request: async (r: unknown) => {
+        asked.push(r);
+        return { status: 200, body, headers: {} };
+      } }) as unknown as ProviderClient;
     expect(await verifyCredential(registry.get('plain'), client({ id: 'a', user: { id: 7 } }), { token: SECRET })).toStrictEqual({ id: 'a', keyType: 'USER' });
     expect(await verifyCredential(registry.get('plain'), client({ id: 'b', user: null }), { token: SECRET })).toStrictEqual({ id: 'b', keyType: 'GENERAL' });
     expect(await verifyCredential(registry.get('plain'), client({ id: 'c' }), { token: SECRET })).toStrictEqual({ id: 'c', keyType: 'GENERAL' });
