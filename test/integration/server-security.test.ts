@@ -1,38 +1,20 @@
 import { request as httpRequest } from 'node:http';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { openCredport, type Credport } from '../../src/open-credport.js';
-import { createServer } from '../../src/server/create-server.js';
-import { LoginSessions } from '../../src/server/login-sessions.js';
-import type { SyncJobs } from '../../src/server/sync-jobs.js';
-import { removeHome, tempHome } from '../helpers/temp-home.js';
+import type { Credport } from '../../src/open-credport.js';
+import type { LoginSessions } from '../../src/server/login-sessions.js';
+import { API_TOKEN, type ApiUnderTest, startApi } from '../helpers/api-server.js';
 
 /** The HTTP API attacked over real loopback HTTP: Host headers, rate-limit keys, framework errors. */
-const API_TOKEN = 'test-api-token-0123456789abcdef';
-let home: string;
+let api: ApiUnderTest;
 let credport: Credport;
 let sessions: LoginSessions;
-let jobs: SyncJobs;
 let port: number;
-let close: () => Promise<void>;
 
 beforeEach(async () => {
-  home = await tempHome();
-  credport = await openCredport({ home, env: { CREDPORT_HTTP_RETRIES: '0', CREDPORT_HTTP_TIMEOUT_MS: '2000' } });
-  sessions = new LoginSessions();
-  const server = await createServer({ credport, apiToken: API_TOKEN, sessions, verifyLimit: { max: 3, timeWindow: 60_000 } });
-  jobs = server.jobs;
-  await server.app.listen({ host: '127.0.0.1', port: 0 });
-  port = (server.app.server.address() as { port: number }).port;
-  close = async () => {
-    await jobs.stopAll();
-    await server.app.close();
-  };
+  api = await startApi({ server: { verifyLimit: { max: 3, timeWindow: 60_000 } } });
+  ({ credport, sessions, port } = api);
 });
-afterEach(async () => {
-  await close();
-  await credport.close();
-  await removeHome(home);
-});
+afterEach(() => api.close());
 
 interface Answer {
   status: number;
