@@ -1,8 +1,8 @@
-import { request as httpRequest } from 'node:http';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import type { Credport } from '../../src/open-credport.js';
 import type { LoginSessions } from '../../src/server/login-sessions.js';
 import { API_TOKEN, type ApiUnderTest, startApi } from '../helpers/api-server.js';
+import { type RawAnswer, rawRequest } from '../helpers/raw-http.js';
 
 /** The HTTP API attacked over real loopback HTTP: Host headers, rate-limit keys, framework errors. */
 let api: ApiUnderTest;
@@ -16,35 +16,8 @@ beforeEach(async () => {
 });
 afterEach(() => api.close());
 
-interface Answer {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  text: string;
-  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
-}
-
 /** node:http, not fetch: fetch will not send a Host header of the caller's choosing. */
-function call(method: string, path: string, headers: Record<string, string> = {}, body?: unknown): Promise<Answer> {
-  const sent = body === undefined ? undefined : JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port, method, path, headers: { ...(sent ? { 'content-type': 'application/json' } : {}), ...headers } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (text += chunk));
-      res.on('end', () => {
-        let parsed: unknown;
-        try {
-          parsed = JSON.parse(text);
-        } catch {
-          parsed = undefined;
-        }
-        resolve({ status: res.statusCode!, headers: res.headers, text, body: parsed });
-      });
-    });
-    req.on('error', reject);
-    req.end(sent);
-  });
-}
+const call = (method: string, path: string, headers: Record<string, string> = {}, body?: unknown): Promise<RawAnswer> => rawRequest(`http://127.0.0.1:${port}`, method, path, { headers, body });
 
 const bearer = { authorization: `Bearer ${API_TOKEN}` };
 
