@@ -56,7 +56,9 @@ export interface ApiUnderTest extends ListeningApi {
  * A credport on a new temporary home (env QUICK_HTTP unless `open.env` is given) served by
  * `listenApi`; `close` undoes all of it.
  */
-export async function startApi(options: { open?: Omit<CredportOptions, 'home'>; server?: Partial<ServerOptions> } = {}): Promise<ApiUnderTest> {
+export async function startApi(
+  options: { open?: Omit<CredportOptions, 'home'>; server?: Partial<ServerOptions> } = {},
+): Promise<ApiUnderTest> {
   const home = await tempHome();
   const credport = await openCredport({ home, env: { ...QUICK_HTTP }, ...options.open });
   const api = await listenApi(credport, options.server);

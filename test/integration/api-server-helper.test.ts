@@ -8,7 +8,8 @@ describe('the server tests’ set-up', () => {
   it('serves the API on loopback behind API_TOKEN, and close frees the port, the store and the home', async () => {
     const api = await startApi();
     expect(api.url).toBe(`http://127.0.0.1:${api.port}`);
-    const connectors = (token?: string) => fetch(`${api.url}/api/v1/connectors`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+    const connectors = (token?: string) =>
+      fetch(`${api.url}/api/v1/connectors`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
     expect((await connectors(API_TOKEN)).status).toBe(200);
     expect((await connectors()).status).toBe(401);
     expect(await api.credport.credentials.list()).toEqual([]);

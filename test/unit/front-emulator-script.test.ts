@@ -11,17 +11,32 @@ afterEach(async () => {
 
 const get = async (path: string, token?: string) => {
   const response = await fetch(`${emulator!.url}${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
-  return { status: response.status, retryAfter: response.headers.get('retry-after'), body: (await response.json()) as Record<string, unknown> };
+  return {
+    status: response.status,
+    retryAfter: response.headers.get('retry-after'),
+    body: (await response.json()) as Record<string, unknown>,
+  };
 };
 
 describe("the Front emulator's firstAnswers", () => {
   it('answers the first requests with the scripted statuses, in order, in Front’s error envelope, then as usual', async () => {
-    const firstAnswers = [{ status: 429, message: 'Please retry in 500 milliseconds.', headers: { 'retry-after': '500' } }, { status: 503 }];
+    const firstAnswers = [
+      { status: 429, message: 'Please retry in 500 milliseconds.', headers: { 'retry-after': '500' } },
+      { status: 503 },
+    ];
     emulator = await new FrontEmulator({ tokens: ['tok_script_1'], firstAnswers }).start();
     const first = await get('/me', 'tok_script_1');
-    expect(first).toEqual({ status: 429, retryAfter: '500', body: { _error: { status: 429, title: 'Too Many Requests', message: 'Please retry in 500 milliseconds.' } } });
+    expect(first).toEqual({
+      status: 429,
+      retryAfter: '500',
+      body: { _error: { status: 429, title: 'Too Many Requests', message: 'Please retry in 500 milliseconds.' } },
+    });
     const second = await get('/me', 'tok_script_1');
-    expect(second).toMatchObject({ status: 503, retryAfter: null, body: { _error: { status: 503, title: 'Service Unavailable', message: 'Service Unavailable' } } });
+    expect(second).toMatchObject({
+      status: 503,
+      retryAfter: null,
+      body: { _error: { status: 503, title: 'Service Unavailable', message: 'Service Unavailable' } },
+    });
     expect(await get('/me', 'tok_script_1')).toMatchObject({ status: 200, body: { id: 'cmp_emu1' } });
     expect(await get('/me', 'tok_script_1')).toMatchObject({ status: 200 });
   });
