@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
 import { frontError, FrontWrites } from './front-writes.js';
 import { type LoopbackHost, readJson, sendJson as send, startLoopback } from './loopback-server.js';
 
@@ -31,6 +31,30 @@ export interface FrontEmulatorOptions {
   ignoreFilter?: boolean;
   /** Each list page is answered this long after it was asked for (real providers take 100 to 500 ms). */
   latencyMs?: number;
+  /**
+   * The first requests, one answer each and in order, get these answers before any other rule (a
+   * status sequence: a 429 that names its own wait, an outage), then the emulator answers as usual.
+   */
+  firstAnswers?: ScriptedAnswer[];
+  /** Keep `seen`, a log of every request: off by default, since `credport emulate` may run for days. */
+  recordRequests?: boolean;
+}
+
+/** One answer of `firstAnswers`: the status, Front's `_error` envelope with this message, these headers. */
+export interface ScriptedAnswer {
+  status: number;
+  message?: string;
+  headers?: Record<string, string>;
+}
+
+/** One request as it arrived (`recordRequests`): what a client really sent, and when. */
+export interface SeenRequest {
+  method: string;
+  /** Path and query. */
+  path: string;
+  authorization: string | undefined;
+  /** Arrival, in ms since the epoch. */
+  at: number;
 }
 
 const LISTS = ['contacts', 'conversations', 'tags', 'accounts'] as const;
@@ -49,6 +73,8 @@ export class FrontEmulator {
   requests = 0;
   /** Path and query of every list page asked for, for tests of what a sync sends. */
   readonly pagesAsked: string[] = [];
+  /** Every request as it arrived, with `recordRequests`; a test may empty it. */
+  readonly seen: SeenRequest[] = [];
   /** What it answered, for tests and the bench; `maxInFlight`: the most list pages it was answering at once. */
   readonly stats = { pages: 0, rateLimited: 0, failed: 0, unauthorized: 0, lostResponses: 0, maxInFlight: 0 };
   private inFlight = 0;
@@ -57,8 +83,10 @@ export class FrontEmulator {
   private windowStart = 0;
   private windowCount = 0;
   private stopServer: (() => Promise<void>) | undefined;
+  private readonly scripted: ScriptedAnswer[];
 
   constructor(private readonly options: FrontEmulatorOptions = {}) {
+    this.scripted = [...(options.firstAnswers ?? [])];
     this.tokens = new Set(options.tokens?.length ? options.tokens : [`emu_${randomBytes(24).toString('base64url')}`]);
     this.company = options.company ?? { id: 'cmp_emu1', name: 'Emulated Paper Company' };
   }
@@ -78,6 +106,12 @@ export class FrontEmulator {
   private handle(req: IncomingMessage, res: ServerResponse): void {
     this.requests += 1;
     const o = this.options;
+    if (o.recordRequests) this.seen.push({ method: req.method ?? 'GET', path: req.url ?? '/', authorization: req.headers.authorization, at: Date.now() });
+    const scripted = this.scripted.shift();
+    if (scripted) {
+      const title = STATUS_CODES[scripted.status] ?? 'Error';
+      return send(res, scripted.status, frontError(scripted.status, title, scripted.message ?? title), scripted.headers);
+    }
     if (!this.rateAllows(res)) {
       this.stats.rateLimited += 1;
       const waitMs = this.windowStart + (o.rateWindowMs ?? 60_000) - Date.now();

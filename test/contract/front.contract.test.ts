@@ -3,56 +3,25 @@
 // whose `_pagination.next` sits on https://yourCompany.api.frontapp.com and whose page token never
 // advances; it logs whether each request passed the document's rules.
 import { readFile } from 'node:fs/promises';
-import { createServer, request as httpRequest, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { FrontEmulator } from '../../src/emulator/front-emulator.js';
 import { type PrismMock, prismRequests, requestViolations, startPrism } from '../helpers/prism-mock.js';
+import { RecordingProxy } from '../helpers/recording-proxy.js';
 import { type CliResult, runCli } from '../helpers/run-cli.js';
 import { fakeToken, removeHome, tempHome } from '../helpers/temp-home.js';
 
 const SPEC = '../shared/specs/front-core-api.json';
 const COMPANY_HOST = 'https://yourcompany.api.frontapp.com'; // yourCompany, as URL parsing lowercases it
 
-/**
- * A loopback hop in front of Prism that records each request as it arrived (Prism's log has no
- * query strings) and can point at another upstream: the incremental test's first run reads the
- * emulator, which carries `updated_at` on contacts (Front's documented contact has none).
- */
-interface Hop {
-  url: string;
-  upstream: string;
-  seen: { method: string; path: string; authorization: string | undefined }[];
-  stop(): Promise<void>;
-}
-
-async function startHop(upstream: string): Promise<Hop> {
-  const hop = { upstream, seen: [] as Hop['seen'] } as Hop;
-  const server: Server = createServer((req, res) => {
-    hop.seen.push({ method: req.method ?? 'GET', path: req.url ?? '/', authorization: req.headers.authorization });
-    const target = new URL(req.url ?? '/', hop.upstream);
-    const forward = httpRequest(target, { method: req.method, headers: { ...req.headers, host: target.host } }, (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
-    });
-    forward.on('error', () => {
-      res.writeHead(502);
-      res.end();
-    });
-    req.pipe(forward);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  hop.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  hop.stop = async () => {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-  };
-  return hop;
-}
-
 let prism: PrismMock;
-let hop: Hop;
+/**
+ * The credential's origin is a recording hop in front of Prism (Prism's log has no query strings)
+ * that can point at another upstream: the incremental test's first run reads the emulator, which
+ * carries `updated_at` on contacts (Front's documented contact has none).
+ */
+let hop: RecordingProxy;
+let upstream: string;
 let home: string;
 let env: NodeJS.ProcessEnv;
 const token = fakeToken('front');
@@ -74,7 +43,8 @@ async function sourceAndDestination(streams: string, label = streams): Promise<{
 
 beforeAll(async () => {
   prism = await startPrism(SPEC);
-  hop = await startHop(prism.url);
+  upstream = prism.url;
+  hop = await RecordingProxy.start(() => upstream);
   home = await tempHome();
   env = { CREDPORT_HOME: home };
   added = await cli(['credentials', 'add', 'front', '--name', 'Front via Prism', '--base-url', hop.url, '--secret-stdin', '--json'], token);
@@ -113,7 +83,7 @@ describe("Front's official OpenAPI description, served by Prism", () => {
     'syncs %s without sending the token to the company host of its next link, and stops, named, when the page token does not advance',
     async (stream, pageToken) => {
       const { source, destination, path } = await sourceAndDestination(stream);
-      const before = hop.seen.length;
+      const before = hop.log.length;
       const result = await cli(['sync', source, '--to', destination, '--json']);
       const all = events(result.stdout);
 
@@ -123,8 +93,8 @@ describe("Front's official OpenAPI description, served by Prism", () => {
       // ...so every request went to the credential's origin (the hop), each with the token, the
       // second one carrying the example's page token. A request to the company host would have
       // failed DNS (provider_unreachable) or been refused (origin_refused) instead.
-      expect(hop.seen.slice(before).map((r) => `${r.method} ${r.path}`)).toEqual([`GET /${stream}?limit=100`, `GET /${stream}?page_token=${pageToken}`]);
-      expect(hop.seen.slice(before).every((r) => r.authorization === `Bearer ${token}`)).toBe(true);
+      expect(hop.log.slice(before).map((r) => `${r.method} ${r.path}`)).toEqual([`GET /${stream}?limit=100`, `GET /${stream}?page_token=${pageToken}`]);
+      expect(hop.log.slice(before).every((r) => r.authorization === `Bearer ${token}`)).toBe(true);
 
       // The page token never advances: a named stop, exit 4, after the first page was written.
       const message = `Front's ${stream} pagination does not advance: it sent a next-page link to the same page (/${stream}?page_token=${pageToken})`;
@@ -142,17 +112,17 @@ describe("Front's official OpenAPI description, served by Prism", () => {
     // First run against the emulator, whose contacts carry updated_at: it finishes and saves a cursor.
     const emulator = await new FrontEmulator({ tokens: [token], records: 5 }).start();
     try {
-      hop.upstream = emulator.url;
+      upstream = emulator.url;
       const first = await cli(['sync', source, '--to', destination, '--json']);
       expect(first.code).toBe(0);
     } finally {
-      hop.upstream = prism.url;
+      upstream = prism.url;
       await emulator.stop();
     }
-    const before = hop.seen.length;
+    const before = hop.log.length;
     const logBefore = prism.log().length;
     const second = await cli(['sync', source, '--to', destination, '--json']);
-    const asked = new URL(hop.seen[before]!.path, hop.url);
+    const asked = new URL(hop.log[before]!.path, hop.url);
     expect(Object.fromEntries(asked.searchParams)).toEqual({ limit: '100', 'q[updated_after]': String(1_767_225_600 + 4), sort_by: 'updated_at', sort_order: 'asc' });
     const received = prismRequests(prism.log().slice(logBefore));
     expect(received[0]!.request).toBe('get /contacts');

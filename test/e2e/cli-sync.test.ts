@@ -1,7 +1,5 @@
 import { spawn } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { FrontEmulator, type FrontEmulatorOptions } from '../../src/emulator/front-emulator.js';
@@ -181,14 +179,10 @@ describe('credport sync', () => {
   });
 
   it('never sends the token to a foreign origin named by a next link: the page token is replayed at home', async () => {
-    const seen: (string | undefined)[] = [];
-    const trap: Server = createServer((req, res) => {
-      seen.push(req.headers.authorization);
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end('{"_results":[],"_pagination":{"next":null}}');
-    });
-    await new Promise<void>((resolve) => trap.listen(0, '127.0.0.1', resolve));
-    const foreign = `http://127.0.0.1:${(trap.address() as AddressInfo).port}`;
+    // Another Front on another origin, logging whatever reaches it.
+    const trap = await new FrontEmulator({ recordRequests: true }).start();
+    const seen = trap.seen;
+    const foreign = trap.url;
     try {
       const { source, destination, path } = await setUp({ records: 350, nextOrigin: foreign }, 'contacts');
       const result = await cli(['sync', source, '--to', destination, '--json']);
@@ -197,8 +191,7 @@ describe('credport sync', () => {
       expect(seen).toEqual([]);
       expectExactlyOnce(await idsIn(path, 'contacts'), 350);
     } finally {
-      trap.closeAllConnections();
-      await new Promise((resolve) => trap.close(resolve));
+      await trap.stop();
     }
   });
 

@@ -1,5 +1,9 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+// Front stand-ins for what src/emulator/front-emulator.ts is not: a provider broken on purpose (one
+// that hangs, answers HTML, echoes the token, or holds an answer until the test lets it go), and
+// a /tags list with its own plain ids and page numbers for page tokens, so a test can name the
+// exact page that fails. Anything Front does as Front does it belongs in the emulator, not here.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { sendJson as json, startLoopback } from '../../src/emulator/loopback-server.js';
 
 export interface SeenRequest {
   method: string;
@@ -17,16 +21,12 @@ export class FakeFront {
   readonly seen: SeenRequest[] = [];
   readonly tokens = new Map<string, { id: string; name: string }>();
   mode: Mode = 'ok';
-  /** Extra routes for a test's own answers (a redirect, a page link). */
-  readonly routes = new Map<string, (req: IncomingMessage, res: ServerResponse) => void>();
-  private server!: Server;
   url = '';
+  private stopServer!: () => Promise<void>;
 
   static async start(): Promise<FakeFront> {
     const fake = new FakeFront();
-    fake.server = createServer((req, res) => fake.handle(req, res));
-    await new Promise<void>((resolve) => fake.server.listen(0, '127.0.0.1', resolve));
-    fake.url = `http://127.0.0.1:${(fake.server.address() as AddressInfo).port}`;
+    ({ url: fake.url, stop: fake.stopServer } = await startLoopback((req, res) => fake.handle(req, res)));
     return fake;
   }
 
@@ -34,9 +34,8 @@ export class FakeFront {
     this.tokens.set(token, company);
   }
 
-  async close(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  close(): Promise<void> {
+    return this.stopServer();
   }
 
   /**
@@ -68,8 +67,6 @@ export class FakeFront {
   private answer(req: IncomingMessage, res: ServerResponse): void {
     const path = req.url ?? '/';
     this.seen.push({ method: req.method ?? 'GET', path, authorization: req.headers.authorization });
-    const route = this.routes.get(path);
-    if (route) return route(req, res);
     if (this.mode === 'hang') return; // never answers: the client's timeout must end it
     if (this.mode === 'error500') return json(res, 500, { _error: { status: 500, title: 'Internal Server Error', message: 'Something went wrong' } });
     if (path !== '/me') return json(res, 404, { _error: { status: 404, title: 'Not found', message: `No route ${path}` } });
@@ -91,7 +88,45 @@ export class FakeFront {
   }
 }
 
-export function json(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json' });
-  res.end(JSON.stringify(body));
+/**
+ * Front's /tags as pages of 100 linked by `_pagination.next`, with no rate-limit headers; the
+ * page token is the page's number ('1', '2', ...) and the ids `tag_0`, `tag_1`, ... so a test can
+ * make one page fail once and then name every record it expects.
+ */
+export class FakeTagPages {
+  count = 250;
+  /** The page token answered 404 once (a sync stopped mid-stream), or undefined. */
+  failOnce: string | undefined;
+  /** The page token answered 503 once (an outage the client rides out), or undefined. */
+  busyOnce: string | undefined;
+  readonly seen: URL[] = [];
+  url = '';
+  private stopServer!: () => Promise<void>;
+
+  async start(): Promise<void> {
+    ({ url: this.url, stop: this.stopServer } = await startLoopback((req, res) => this.answer(req, res)));
+  }
+
+  stop(): Promise<void> {
+    return this.stopServer();
+  }
+
+  private answer(req: IncomingMessage, res: ServerResponse): void {
+    const url = new URL(req.url ?? '/', this.url);
+    this.seen.push(url);
+    const token = url.searchParams.get('page_token') ?? '0';
+    if (url.pathname !== '/tags') return json(res, 404, { _error: { status: 404, title: 'Not found', message: url.pathname } });
+    if (token === this.busyOnce) {
+      this.busyOnce = undefined;
+      return json(res, 503, { _error: { status: 503, title: 'Service Unavailable', message: 'try again' } }, { 'retry-after': '0' });
+    }
+    if (token === this.failOnce) {
+      this.failOnce = undefined;
+      return json(res, 404, { _error: { status: 404, title: 'Not found', message: 'page gone' } });
+    }
+    const start = Number(token) * 100;
+    const results = Array.from({ length: Math.max(0, Math.min(100, this.count - start)) }, (_, i) => ({ id: `tag_${start + i}`, name: `Tag ${start + i}` }));
+    const next = start + 100 < this.count ? `${this.url}/tags?limit=100&page_token=${Number(token) + 1}` : null;
+    json(res, 200, { _pagination: { next }, _links: { self: url.toString() }, _results: results });
+  }
 }

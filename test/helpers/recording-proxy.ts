@@ -8,11 +8,13 @@ export interface Exchange {
   method: string;
   /** Path and query. */
   path: string;
+  /** The Authorization header it carried: which requests had the token. */
+  authorization: string | undefined;
   status?: number;
 }
 
 /**
- * A loopback proxy in front of a provider emulator that logs every request (when it arrived, what it
+ * A loopback proxy in front of a provider emulator (or Prism) that logs every request (when it arrived, what it
  * asked for, what the provider answered, when): what a client really sent, seen from the provider's side.
  */
 export class RecordingProxy {
@@ -24,7 +26,7 @@ export class RecordingProxy {
   static async start(target: () => string): Promise<RecordingProxy> {
     const proxy = new RecordingProxy();
     proxy.server = createServer((req, res) => {
-      const exchange: Exchange = { arrived: Date.now(), method: req.method ?? 'GET', path: req.url ?? '/' };
+      const exchange: Exchange = { arrived: Date.now(), method: req.method ?? 'GET', path: req.url ?? '/', authorization: req.headers.authorization };
       proxy.log.push(exchange);
       const upstream = new URL(target());
       const forward = request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {

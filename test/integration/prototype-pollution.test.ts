@@ -2,43 +2,29 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { withAccess } from '../../src/access/access.js';
 import { FrontEmulator } from '../../src/emulator/front-emulator.js';
 import type { DestinationConfig } from '../../src/generated/destination.js';
-import { openCredport, type Credport } from '../../src/open-credport.js';
-import { createServer } from '../../src/server/create-server.js';
-import { LoginSessions } from '../../src/server/login-sessions.js';
-import type { SyncJobs } from '../../src/server/sync-jobs.js';
+import type { Credport } from '../../src/open-credport.js';
 import type { Collection } from '../../src/store/collection.js';
-import { removeHome, tempHome } from '../helpers/temp-home.js';
+import { type ApiUnderTest, startApi } from '../helpers/api-server.js';
 
 // Issue 21, item 1, attacked from outside: a workspace editor's token POSTs a destination whose
 // mapping writes through "/__proto__/baseUrl"; when a sync mapped a record with it, every object in
 // the server process inherited baseUrl, and every credential created afterwards without one, in
 // every workspace, sent its token to the attacker's URL.
 
-const API_TOKEN = 'test-api-token-0123456789abcdef';
 const ATTACKER = 'https://attacker.example';
 const prototypeKeys = Object.getOwnPropertyNames(Object.prototype).sort();
 
 let front: FrontEmulator;
-let home: string;
+let api: ApiUnderTest;
 let credport: Credport;
-let jobs: SyncJobs;
 let url: string;
-let close: () => Promise<void>;
 let editor: string;
 
 beforeAll(async () => (front = await new FrontEmulator({ records: 3 }).start()));
 afterAll(() => front.stop());
 beforeEach(async () => {
-  home = await tempHome();
-  credport = await openCredport({ home, env: { CREDPORT_HTTP_RETRIES: '0', CREDPORT_HTTP_TIMEOUT_MS: '2000' } });
-  const server = await createServer({ credport, apiToken: API_TOKEN, sessions: new LoginSessions() });
-  jobs = server.jobs;
-  await server.app.listen({ host: '127.0.0.1', port: 0 });
-  url = `http://127.0.0.1:${(server.app.server.address() as { port: number }).port}`;
-  close = async () => {
-    await jobs.stopAll();
-    await server.app.close();
-  };
+  api = await startApi();
+  ({ credport, url } = api);
   editor = (await withAccess({ workspace: 'acme', role: 'admin' }, () => credport.tokens.create({ name: 'acme editor', role: 'editor' }))).token!;
   // The emulator is on loopback: the workspace's token may point a credential there because the operator allows it.
   credport.outbound.allow(`front=${front.url}`);
@@ -46,9 +32,7 @@ beforeEach(async () => {
 afterEach(async () => {
   // A failing run must not leave the rest of the file (or the next one) polluted.
   for (const key of Object.getOwnPropertyNames(Object.prototype)) if (!prototypeKeys.includes(key)) delete (Object.prototype as Record<string, unknown>)[key];
-  await close();
-  await credport.close();
-  await removeHome(home);
+  await api.close();
 });
 
 async function call(method: string, path: string, options: { body?: unknown; raw?: string; token?: string } = {}) {

@@ -1,45 +1,30 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { FrontEmulator } from '../../src/emulator/front-emulator.js';
-import { openCredport, type Credport } from '../../src/open-credport.js';
-import { createServer } from '../../src/server/create-server.js';
+import type { Credport } from '../../src/open-credport.js';
 import { LoginSessions } from '../../src/server/login-sessions.js';
 import type { SyncJobs } from '../../src/server/sync-jobs.js';
-import { allBytes, fakeToken, removeHome, tempHome } from '../helpers/temp-home.js';
+import { API_TOKEN, type ApiUnderTest, startApi } from '../helpers/api-server.js';
+import { allBytes, fakeToken } from '../helpers/temp-home.js';
 
 /** The HTTP API over real loopback HTTP, in front of the Front emulator. */
-const API_TOKEN = 'test-api-token-0123456789abcdef';
 let front: FrontEmulator;
+let api: ApiUnderTest;
 let home: string;
 let credport: Credport;
 let sessions: LoginSessions;
 let jobs: SyncJobs;
 let url: string;
-let close: () => Promise<void>;
 /** Every answer body the tests received: none may carry a secret. */
 let bodies: string[];
 
 beforeAll(async () => (front = await new FrontEmulator({ records: 250 }).start()));
 afterAll(() => front.stop());
 beforeEach(async () => {
-  home = await tempHome();
   bodies = [];
-  credport = await openCredport({ home, env: { CREDPORT_HTTP_RETRIES: '0', CREDPORT_HTTP_TIMEOUT_MS: '2000' } });
-  sessions = new LoginSessions();
-  const server = await createServer({ credport, apiToken: API_TOKEN, sessions, verifyLimit: { max: 10, timeWindow: 60_000 } });
-  jobs = server.jobs;
-  await server.app.listen({ host: '127.0.0.1', port: 0 });
-  const address = server.app.server.address() as { port: number };
-  url = `http://127.0.0.1:${address.port}`;
-  close = async () => {
-    await jobs.stopAll();
-    await server.app.close();
-  };
+  api = await startApi({ server: { verifyLimit: { max: 10, timeWindow: 60_000 } } });
+  ({ home, credport, sessions, jobs, url } = api);
 });
-afterEach(async () => {
-  await close();
-  await credport.close();
-  await removeHome(home);
-});
+afterEach(() => api.close());
 
 interface Answer {
   status: number;

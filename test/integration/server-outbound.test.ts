@@ -7,25 +7,23 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { type Access, EVERY_WORKSPACE, withAccess } from '../../src/access/access.js';
 import { FrontEmulator } from '../../src/emulator/front-emulator.js';
 import { OutboundPolicy, type Resolver } from '../../src/http/outbound-policy.js';
-import { openCredport, type Credport } from '../../src/open-credport.js';
-import { createServer } from '../../src/server/create-server.js';
-import { LoginSessions } from '../../src/server/login-sessions.js';
+import type { Credport } from '../../src/open-credport.js';
 import { writeConnector } from '../helpers/connector-fixtures.js';
+import { API_TOKEN, type ApiUnderTest, startApi } from '../helpers/api-server.js';
 import { startStandIn } from '../helpers/stand-in.js';
 import { fakeToken, removeHome, tempHome } from '../helpers/temp-home.js';
 import { rawStore } from '../helpers/test-store.js';
 
-const API_TOKEN = 'test-api-token-0123456789abcdef';
 const operatorAcme: Access = { workspace: 'acme', role: 'admin' };
 const tenantAcme: Access = { workspace: 'acme', role: 'admin', confined: true };
 let front: FrontEmulator;
 const frontKey = fakeToken('front');
 let standIn: Awaited<ReturnType<typeof startStandIn>>;
 let standInPort: number;
+let api: ApiUnderTest;
 let home: string;
 let credport: Credport;
 let port: number;
-let close: () => Promise<void>;
 let tenantToken: string;
 
 beforeAll(async () => {
@@ -40,20 +38,14 @@ afterAll(async () => {
 });
 
 async function start(options: { resolve?: Resolver; connectors?: string } = {}) {
-  home = await tempHome();
-  credport = await openCredport({
-    home,
-    env: { CREDPORT_HTTP_RETRIES: '0', CREDPORT_HTTP_TIMEOUT_MS: '2000' },
-    ...(options.resolve ? { outbound: new OutboundPolicy({ resolve: options.resolve }) } : {}),
-    ...(options.connectors ? { extraConnectorDirs: [options.connectors] } : {}),
+  api = await startApi({
+    open: {
+      ...(options.resolve ? { outbound: new OutboundPolicy({ resolve: options.resolve }) } : {}),
+      ...(options.connectors ? { extraConnectorDirs: [options.connectors] } : {}),
+    },
+    server: { verifyLimit: { max: 1000, timeWindow: 60_000 } },
   });
-  const server = await createServer({ credport, apiToken: API_TOKEN, sessions: new LoginSessions(), verifyLimit: { max: 1000, timeWindow: 60_000 } });
-  await server.app.listen({ host: '127.0.0.1', port: 0 });
-  port = (server.app.server.address() as { port: number }).port;
-  close = async () => {
-    await server.jobs.stopAll();
-    await server.app.close();
-  };
+  ({ home, credport, port } = api);
   tenantToken = (await withAccess({ workspace: 'acme', role: 'admin' }, () => credport.tokens.create({ name: 'acme admin', role: 'admin' }))).token!;
 }
 
@@ -64,9 +56,7 @@ beforeEach(() => {
   heardBefore = standIn.heard();
 });
 afterEach(async () => {
-  await close();
-  await credport.close();
-  await removeHome(home);
+  await api.close();
 });
 
 function call(method: string, path: string, token: string, body?: unknown): Promise<{ status: number; body: any }> {

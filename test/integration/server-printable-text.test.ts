@@ -2,22 +2,20 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { withAccess } from '../../src/access/access.js';
-import { openCredport, type Credport } from '../../src/open-credport.js';
-import { createServer } from '../../src/server/create-server.js';
-import { LoginSessions } from '../../src/server/login-sessions.js';
+import type { Credport } from '../../src/open-credport.js';
 import { TEXT_MESSAGES } from '../../src/text/text-rule.js';
-import { fakeToken, removeHome, tempHome } from '../helpers/temp-home.js';
+import { type ApiUnderTest, startApi } from '../helpers/api-server.js';
+import { fakeToken } from '../helpers/temp-home.js';
 
 /**
  * Issue 21: a tenant's text reached the operator's terminal raw. Over loopback HTTP, as a workspace
  * token, every name, path and stream key holding a terminal escape, a C1 control, a bidi override or
  * a zero-width character is refused 400 naming the field, and nothing is saved.
  */
-const API_TOKEN = 'test-api-token-0123456789abcdef';
+let api: ApiUnderTest;
 let home: string;
 let credport: Credport;
 let url: string;
-let close: () => Promise<void>;
 let editor: string;
 let admin: string;
 let credentialId: string;
@@ -32,15 +30,8 @@ export const HOSTILE: Record<string, string> = {
 };
 
 beforeEach(async () => {
-  home = await tempHome();
-  credport = await openCredport({ home, env: { CREDPORT_HTTP_RETRIES: '0' } });
-  const server = await createServer({ credport, apiToken: API_TOKEN, sessions: new LoginSessions() });
-  await server.app.listen({ host: '127.0.0.1', port: 0 });
-  url = `http://127.0.0.1:${(server.app.server.address() as { port: number }).port}`;
-  close = async () => {
-    await server.jobs.stopAll();
-    await server.app.close();
-  };
+  api = await startApi({ open: { env: { CREDPORT_HTTP_RETRIES: '0' } } });
+  ({ home, credport, url } = api);
   const acme = { workspace: 'acme', role: 'admin' } as const;
   editor = (await withAccess(acme, () => credport.tokens.create({ name: 'tenant editor', role: 'editor' }))).token!;
   admin = (await withAccess(acme, () => credport.tokens.create({ name: 'tenant admin', role: 'admin' }))).token!;
@@ -50,11 +41,7 @@ beforeEach(async () => {
   await mkdir(folder, { recursive: true });
   await writeFile(join(folder, 'contacts.jsonl'), '{"id":1}\n');
 });
-afterEach(async () => {
-  await close();
-  await credport.close();
-  await removeHome(home);
-});
+afterEach(() => api.close());
 
 async function call(method: string, path: string, token: string, body?: unknown): Promise<{ status: number; body: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any
   const response = await fetch(`${url}/api/v1${path}`, {

@@ -1,68 +1,23 @@
-import { request as httpRequest } from 'node:http';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { openCredport, type Credport } from '../../src/open-credport.js';
-import { createServer } from '../../src/server/create-server.js';
-import { LoginSessions } from '../../src/server/login-sessions.js';
-import type { SyncJobs } from '../../src/server/sync-jobs.js';
-import { removeHome, tempHome } from '../helpers/temp-home.js';
+import type { Credport } from '../../src/open-credport.js';
+import type { LoginSessions } from '../../src/server/login-sessions.js';
+import { API_TOKEN, type ApiUnderTest, startApi } from '../helpers/api-server.js';
+import { type RawAnswer, rawRequest } from '../helpers/raw-http.js';
 
 /** The HTTP API attacked over real loopback HTTP: Host headers, rate-limit keys, framework errors. */
-const API_TOKEN = 'test-api-token-0123456789abcdef';
-let home: string;
+let api: ApiUnderTest;
 let credport: Credport;
 let sessions: LoginSessions;
-let jobs: SyncJobs;
 let port: number;
-let close: () => Promise<void>;
 
 beforeEach(async () => {
-  home = await tempHome();
-  credport = await openCredport({ home, env: { CREDPORT_HTTP_RETRIES: '0', CREDPORT_HTTP_TIMEOUT_MS: '2000' } });
-  sessions = new LoginSessions();
-  const server = await createServer({ credport, apiToken: API_TOKEN, sessions, verifyLimit: { max: 3, timeWindow: 60_000 } });
-  jobs = server.jobs;
-  await server.app.listen({ host: '127.0.0.1', port: 0 });
-  port = (server.app.server.address() as { port: number }).port;
-  close = async () => {
-    await jobs.stopAll();
-    await server.app.close();
-  };
+  api = await startApi({ server: { verifyLimit: { max: 3, timeWindow: 60_000 } } });
+  ({ credport, sessions, port } = api);
 });
-afterEach(async () => {
-  await close();
-  await credport.close();
-  await removeHome(home);
-});
-
-interface Answer {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  text: string;
-  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
-}
+afterEach(() => api.close());
 
 /** node:http, not fetch: fetch will not send a Host header of the caller's choosing. */
-function call(method: string, path: string, headers: Record<string, string> = {}, body?: unknown): Promise<Answer> {
-  const sent = body === undefined ? undefined : JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port, method, path, headers: { ...(sent ? { 'content-type': 'application/json' } : {}), ...headers } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (text += chunk));
-      res.on('end', () => {
-        let parsed: unknown;
-        try {
-          parsed = JSON.parse(text);
-        } catch {
-          parsed = undefined;
-        }
-        resolve({ status: res.statusCode!, headers: res.headers, text, body: parsed });
-      });
-    });
-    req.on('error', reject);
-    req.end(sent);
-  });
-}
+const call = (method: string, path: string, headers: Record<string, string> = {}, body?: unknown): Promise<RawAnswer> => rawRequest(`http://127.0.0.1:${port}`, method, path, { headers, body });
 
 const bearer = { authorization: `Bearer ${API_TOKEN}` };
 

@@ -1,39 +1,25 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { withAccess } from '../../src/access/access.js';
 import { FrontEmulator, type FrontEmulatorOptions } from '../../src/emulator/front-emulator.js';
-import { openCredport, type Credport } from '../../src/open-credport.js';
-import { createServer } from '../../src/server/create-server.js';
-import { LoginSessions } from '../../src/server/login-sessions.js';
+import type { Credport } from '../../src/open-credport.js';
 import type { SyncJobs } from '../../src/server/sync-jobs.js';
-import { removeHome, tempHome } from '../helpers/temp-home.js';
+import { API_TOKEN, type ApiUnderTest, startApi } from '../helpers/api-server.js';
 
 /** POST /api/v1/syncs/{id}/retry over real loopback HTTP, the syncs run in-process against the Front emulator. */
-const API_TOKEN = 'test-api-token-0123456789abcdef';
 let front: FrontEmulator;
-let home: string;
+let api: ApiUnderTest;
 let credport: Credport;
 let jobs: SyncJobs;
 let url: string;
-let close: () => Promise<void>;
 
 beforeEach(async () => {
   // contacts refused (403, as for a token without its scope) until a test lifts it; each page answered after 100 ms.
   front = await new FrontEmulator({ records: 250, forbidden: ['contacts'], latencyMs: 100 }).start();
-  home = await tempHome();
-  credport = await openCredport({ home, env: { CREDPORT_HTTP_RETRIES: '0', CREDPORT_HTTP_TIMEOUT_MS: '2000' } });
-  const server = await createServer({ credport, apiToken: API_TOKEN, sessions: new LoginSessions() });
-  jobs = server.jobs;
-  await server.app.listen({ host: '127.0.0.1', port: 0 });
-  url = `http://127.0.0.1:${(server.app.server.address() as { port: number }).port}`;
-  close = async () => {
-    await jobs.stopAll();
-    await server.app.close();
-  };
+  api = await startApi();
+  ({ credport, jobs, url } = api);
 });
 afterEach(async () => {
-  await close();
-  await credport.close();
-  await removeHome(home);
+  await api.close();
   await front.stop();
 });
 

@@ -5,9 +5,9 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { withAccess } from '../../src/access/access.js';
 import { openCredport, type Credport } from '../../src/open-credport.js';
 import type { ConnectionLimits } from '../../src/server/connection-limits.js';
-import { createServer, type ServerOptions } from '../../src/server/create-server.js';
-import { LoginSessions } from '../../src/server/login-sessions.js';
+import type { ServerOptions } from '../../src/server/create-server.js';
 import type { RunSync, SyncJobs } from '../../src/server/sync-jobs.js';
+import { API_TOKEN, listenApi } from '../helpers/api-server.js';
 import { removeHome, tempHome } from '../helpers/temp-home.js';
 
 /**
@@ -16,7 +16,6 @@ import { removeHome, tempHome } from '../helpers/temp-home.js';
  * twice, multiply the verification budget with tokens, read the server's paths, keep reading a
  * sync's events with a revoked token.
  */
-const API_TOKEN = 'test-api-token-0123456789abcdef';
 let home: string;
 let credport: Credport;
 let jobs: SyncJobs;
@@ -35,14 +34,7 @@ afterEach(async () => {
 });
 
 async function serve(options: Partial<ServerOptions> = {}): Promise<void> {
-  const server = await createServer({ credport, apiToken: API_TOKEN, sessions: new LoginSessions(), verifyLimit: { max: 3, timeWindow: 60_000 }, ...options });
-  jobs = server.jobs;
-  await server.app.listen({ host: '127.0.0.1', port: 0 });
-  port = (server.app.server.address() as { port: number }).port;
-  stop = async () => {
-    await jobs.stopAll();
-    await server.app.close();
-  };
+  ({ jobs, port, stop } = await listenApi(credport, { verifyLimit: { max: 3, timeWindow: 60_000 }, ...options }));
 }
 
 interface Answer {

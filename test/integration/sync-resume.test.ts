@@ -1,59 +1,13 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { openCredport, type Credport } from '../../src/open-credport.js';
 import { ProviderUnavailableError } from '../../src/errors.js';
+import { FakeTagPages } from '../helpers/fake-front.js';
 import { fakeToken, removeHome, tempHome } from '../helpers/temp-home.js';
 import { testStoreUri } from '../helpers/test-store.js';
 
-/** Front's /tags as pages of 100 linked by `_pagination.next`; one page can be made to fail once. */
-class TagPages {
-  count = 250;
-  /** The page token answered 404 once (a sync stopped mid-stream), or undefined. */
-  failOnce: string | undefined;
-  /** The page token answered 503 once (an outage the client rides out), or undefined. */
-  busyOnce: string | undefined;
-  readonly seen: URL[] = [];
-  url = '';
-  private server!: Server;
-
-  async start(): Promise<void> {
-    this.server = createServer((req, res) => {
-      const url = new URL(req.url ?? '/', this.url);
-      this.seen.push(url);
-      const token = url.searchParams.get('page_token') ?? '0';
-      const reply = (status: number, body: unknown) => {
-        res.writeHead(status, { 'content-type': 'application/json' });
-        res.end(JSON.stringify(body));
-      };
-      if (url.pathname !== '/tags') return reply(404, { _error: { status: 404, title: 'Not found', message: url.pathname } });
-      if (token === this.busyOnce) {
-        this.busyOnce = undefined;
-        res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '0' });
-        return res.end(JSON.stringify({ _error: { status: 503, title: 'Service Unavailable', message: 'try again' } }));
-      }
-      if (token === this.failOnce) {
-        this.failOnce = undefined;
-        return reply(404, { _error: { status: 404, title: 'Not found', message: 'page gone' } });
-      }
-      const start = Number(token) * 100;
-      const results = Array.from({ length: Math.max(0, Math.min(100, this.count - start)) }, (_, i) => ({ id: `tag_${start + i}`, name: `Tag ${start + i}` }));
-      const next = start + 100 < this.count ? `${this.url}/tags?limit=100&page_token=${Number(token) + 1}` : null;
-      reply(200, { _pagination: { next }, _links: { self: url.toString() }, _results: results });
-    });
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-  }
-
-  async stop(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-}
-
-let front: TagPages;
+let front: FakeTagPages;
 let home: string;
 let storeUri: string | undefined;
 let credport: Credport;
@@ -62,7 +16,7 @@ let destinationId: string;
 let outDir: string;
 
 beforeAll(async () => {
-  front = new TagPages();
+  front = new FakeTagPages();
   await front.start();
 });
 afterAll(() => front.stop());

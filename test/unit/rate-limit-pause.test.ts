@@ -1,7 +1,6 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { createBearerAuth } from '../../src/auth/bearer.js';
+import { FrontEmulator, type SeenRequest } from '../../src/emulator/front-emulator.js';
 import { type ClientEvent, ProviderClient } from '../../src/http/provider-client.js';
 import { RateGate } from '../../src/http/rate-gate.js';
 import type { Connector } from '../../src/registry/connector.js';
@@ -9,41 +8,30 @@ import { ConnectorRegistry } from '../../src/registry/connector-registry.js';
 import { fakeToken } from '../helpers/temp-home.js';
 
 const WAIT_MS = 500;
+const TOKEN = fakeToken();
 
 /** Answers the first request 429 ("retry in 500 ms"), every other one 200; notes when each arrived. */
-let server: Server;
+let emulator: FrontEmulator;
 let url: string;
-const arrivals: { path: string; at: number }[] = [];
+let arrivals: SeenRequest[];
 let answered429At = 0;
 
 let front: Connector;
 beforeAll(async () => {
   front = (await ConnectorRegistry.load()).get('front');
-  server = createServer((req, res) => {
-    arrivals.push({ path: req.url ?? '', at: Date.now() });
-    res.setHeader('content-type', 'application/json');
-    if (arrivals.length === 1) {
-      answered429At = Date.now();
-      res.writeHead(429, { 'retry-after': String(WAIT_MS) });
-      return void res.end(JSON.stringify({ _error: { status: 429, title: 'Too Many Requests', message: `Please retry in ${WAIT_MS} milliseconds.` } }));
-    }
-    res.writeHead(200);
-    res.end(JSON.stringify({ _links: {}, _results: [] }));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const tooMany = { status: 429, message: `Please retry in ${WAIT_MS} milliseconds.`, headers: { 'retry-after': String(WAIT_MS) } };
+  emulator = await new FrontEmulator({ tokens: [TOKEN], records: 0, firstAnswers: [tooMany], recordRequests: true }).start();
+  url = emulator.url;
+  arrivals = emulator.seen;
 });
-afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-});
+afterAll(() => emulator.stop());
 beforeEach(() => {
   arrivals.length = 0;
 });
 
 describe('a 429 pauses every request of the credential', () => {
   it("holds the credential's other requests (the writer's other lanes, another client) until the provider's wait is over", async () => {
-    const token = fakeToken();
+    const token = TOKEN;
     const gate = new RateGate();
     let rateLimited!: () => void;
     const sawRateLimit = new Promise<void>((resolve) => (rateLimited = resolve));
@@ -56,6 +44,7 @@ describe('a 429 pauses every request of the credential', () => {
 
     const first = client.request({ path: '/contacts?lane=1' });
     await sawRateLimit;
+    answered429At = arrivals[0]!.at; // the emulator answers a scripted 429 as it arrives
     // Three more requests start while the first one waits out its 429, as the destination's lanes do.
     const rest = [client.request({ path: '/contacts?lane=2' }), client.request({ path: '/contacts?lane=3' }), other.request({ path: '/contacts?lane=4' })];
     const answers = await Promise.all([first, ...rest]);
