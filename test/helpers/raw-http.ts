@@ -1,10 +1,11 @@
 import { request } from 'node:http';
+import type { JsonBody } from './json-body.js';
 
 export interface RawAnswer {
   status: number;
   headers: Record<string, string | string[] | undefined>;
   text: string;
-  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  body: JsonBody;
 }
 
 /**

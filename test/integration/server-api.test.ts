@@ -5,6 +5,7 @@ import { LoginSessions } from '../../src/server/login-sessions.js';
 import type { SyncJobs } from '../../src/server/sync-jobs.js';
 import { API_TOKEN, type ApiUnderTest, startApi } from '../helpers/api-server.js';
 import { allBytes, fakeToken } from '../helpers/temp-home.js';
+import type { JsonBody } from '../helpers/json-body.js';
 
 /** The HTTP API over real loopback HTTP, in front of the Front emulator. */
 let front: FrontEmulator;
@@ -29,7 +30,7 @@ afterEach(() => api.close());
 interface Answer {
   status: number;
   headers: Headers;
-  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  body: JsonBody;
   text: string;
 }
 

@@ -13,6 +13,7 @@ import { API_TOKEN, type ApiUnderTest, startApi } from '../helpers/api-server.js
 import { startStandIn } from '../helpers/stand-in.js';
 import { fakeToken, removeHome, tempHome } from '../helpers/temp-home.js';
 import { rawStore } from '../helpers/test-store.js';
+import type { JsonBody } from '../helpers/json-body.js';
 
 const operatorAcme: Access = { workspace: 'acme', role: 'admin' };
 const tenantAcme: Access = { workspace: 'acme', role: 'admin', confined: true };
@@ -59,7 +60,7 @@ afterEach(async () => {
   await api.close();
 });
 
-function call(method: string, path: string, token: string, body?: unknown): Promise<{ status: number; body: any }> {
+function call(method: string, path: string, token: string, body?: unknown): Promise<{ status: number; body: JsonBody }> {
   const sent = body === undefined ? undefined : JSON.stringify(body);
   return new Promise((resolve, reject) => {
     const req = httpRequest({ host: '127.0.0.1', port, method, path, headers: { authorization: `Bearer ${token}`, ...(sent ? { 'content-type': 'application/json' } : {}) } }, (res) => {

@@ -6,6 +6,7 @@ import type { Credport } from '../../src/open-credport.js';
 import { TEXT_MESSAGES } from '../../src/text/text-rule.js';
 import { type ApiUnderTest, startApi } from '../helpers/api-server.js';
 import { fakeToken } from '../helpers/temp-home.js';
+import type { JsonBody } from '../helpers/json-body.js';
 
 /**
  * Issue 21: a tenant's text reached the operator's terminal raw. Over loopback HTTP, as a workspace
@@ -22,7 +23,7 @@ let credentialId: string;
 let folder: string;
 
 /** Each kind of hostile character, in a name that would otherwise be fine. */
-export const HOSTILE: Record<string, string> = {
+const HOSTILE: Record<string, string> = {
   'ESC (retitles the terminal)': 'prod\u001b]0;owned\u0007',
   'C1 CSI (clears the screen)': 'prod\u009b2J',
   'bidi override (shows fake text)': 'invoice\u202Egpj.exe',
@@ -43,7 +44,7 @@ beforeEach(async () => {
 });
 afterEach(() => api.close());
 
-async function call(method: string, path: string, token: string, body?: unknown): Promise<{ status: number; body: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any
+async function call(method: string, path: string, token: string, body?: unknown): Promise<{ status: number; body: JsonBody }> {
   const response = await fetch(`${url}/api/v1${path}`, {
     method,
     headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },

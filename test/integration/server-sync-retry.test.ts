@@ -4,6 +4,7 @@ import { FrontEmulator, type FrontEmulatorOptions } from '../../src/emulator/fro
 import type { Credport } from '../../src/open-credport.js';
 import type { SyncJobs } from '../../src/server/sync-jobs.js';
 import { API_TOKEN, type ApiUnderTest, startApi } from '../helpers/api-server.js';
+import type { JsonBody } from '../helpers/json-body.js';
 
 /** POST /api/v1/syncs/{id}/retry over real loopback HTTP, the syncs run in-process against the Front emulator. */
 let front: FrontEmulator;
@@ -26,7 +27,7 @@ afterEach(async () => {
 interface Answer {
   status: number;
   headers: Headers;
-  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  body: JsonBody;
 }
 
 async function call(method: string, path: string, options: { body?: unknown; token?: string } = {}): Promise<Answer> {

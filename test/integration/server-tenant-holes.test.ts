@@ -9,6 +9,7 @@ import type { ServerOptions } from '../../src/server/create-server.js';
 import type { RunSync, SyncJobs } from '../../src/server/sync-jobs.js';
 import { API_TOKEN, listenApi } from '../helpers/api-server.js';
 import { removeHome, tempHome } from '../helpers/temp-home.js';
+import type { JsonBody } from '../helpers/json-body.js';
 
 /**
  * What a tenant (or anyone who can reach the port) could do to `credport serve`, over real loopback
@@ -40,7 +41,7 @@ async function serve(options: Partial<ServerOptions> = {}): Promise<void> {
 interface Answer {
   status: number;
   text: string;
-  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  body: JsonBody;
 }
 
 async function call(method: string, path: string, token: string, body?: unknown): Promise<Answer> {
@@ -218,7 +219,7 @@ describe('streams named twice', () => {
 
 describe("a tenant's JSONL files", () => {
   /** The sync's events, read from its event stream to the end. */
-  async function run(token: string, source: string, destination: string): Promise<{ text: string; last: { event: string; [k: string]: any } }> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  async function run(token: string, source: string, destination: string): Promise<{ text: string; last: { event: string; [k: string]: JsonBody } }> {
     const started = await call('POST', '/api/v1/syncs', token, { source, destination });
     expect(started.status).toBe(202);
     const events = await call('GET', `/api/v1/syncs/${started.body.id}/events`, token);
