@@ -12,13 +12,14 @@ export const ANNOTATION_KEYWORDS = ['x-pattern-message'] as const;
  * One strict draft-07 validator; strict mode refuses typos in schemas instead of ignoring them.
  * allErrors: a rejected row or form names every problem, not only the first one ajv meets.
  * `fillDefaults` writes a field's default into the input (Frontegg's region in a form); request
- * bodies are validated without it, so what is sent is what the record said.
+ * bodies are validated without it, so what is sent is what the record said. `verbose` keeps each
+ * error's schema beside it, so a refused pattern can be worded by its `x-pattern-message`.
  */
-export function createAjv(options: { fillDefaults?: boolean } = {}): Ajv {
+export function createAjv(options: { fillDefaults?: boolean; verbose?: boolean } = {}): Ajv {
   const { Ajv: AjvClass } = require('ajv') as typeof import('ajv');
   // Under NodeNext ajv-formats' default export arrives untyped as callable.
   const addFormats = (require('ajv-formats') as { default: (ajv: Ajv) => Ajv }).default;
-  const ajv = new AjvClass({ allErrors: true, strict: true, strictRequired: false, useDefaults: options.fillDefaults === true });
+  const ajv = new AjvClass({ allErrors: true, strict: true, strictRequired: false, useDefaults: options.fillDefaults === true, verbose: options.verbose === true });
   addFormats(ajv);
   for (const keyword of ANNOTATION_KEYWORDS) ajv.addKeyword({ keyword, schemaType: 'string' });
   return ajv;
