@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Ajv, ValidateFunction } from 'ajv';
 import { InputError } from '../errors.js';
 import { SCHEMAS_DIR } from '../package-info.js';
+import { unescapeSegment } from '../text/json-pointer.js';
 import { createAjv } from './create-ajv.js';
 import { describeRequestError } from './describe-request-error.js';
 
@@ -54,7 +55,18 @@ export function checkRequest<T>(schema: RequestSchema, input: T): T {
   const validate = requestAjv().getSchema(`${SCHEMA_BASE}${schema}.schema.json`)!;
   if (!validate(input)) {
     const { field, detail } = describeRequestError(validate.errors?.[0]);
-    throw new InputError(detail, { field });
+    throw new InputError(detail, { field: fieldName(field) });
   }
   return input;
+}
+
+/**
+ * The field as the services name it: a member of the body by its name ("values"), which the API's
+ * problem details turn back into the pointer ("/values"); a deeper place, or the body itself, by
+ * its pointer ("/streams/1", "/").
+ */
+export function fieldName(pointer: string): string {
+  const segments = pointer.split('/');
+  const name = segments.length === 2 ? unescapeSegment(segments[1]!) : '';
+  return name === '' || name.startsWith('/') ? pointer : name;
 }
