@@ -17,8 +17,7 @@ export type RequestSchema =
   | 'credential-rotate-request'
   | 'credential-update-request'
   | 'destination-create-request'
-  | 'source-create-request'
-  | 'sync-start-request';
+  | 'source-create-request';
 
 let shared: Ajv | undefined;
 
