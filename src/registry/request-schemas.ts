@@ -3,9 +3,8 @@ import { join } from 'node:path';
 import type { Ajv, ValidateFunction } from 'ajv';
 import { InputError } from '../errors.js';
 import { SCHEMAS_DIR } from '../package-info.js';
-import { unescapeSegment } from '../text/json-pointer.js';
 import { createAjv } from './create-ajv.js';
-import { describeRequestError } from './describe-request-error.js';
+import { describeRequestError, fieldName } from './describe-request-error.js';
 
 /** Where schemas/ live by $id: a route's `$ref` and a service's check name the same schema. */
 export const SCHEMA_BASE = 'https://credport.dev/schemas/';
@@ -53,19 +52,8 @@ export function compileRouteSchema(schema: object): ValidateFunction {
 export function checkRequest<T>(schema: RequestSchema, input: T): T {
   const validate = requestAjv().getSchema(`${SCHEMA_BASE}${schema}.schema.json`)!;
   if (!validate(input)) {
-    const { field, detail } = describeRequestError(validate.errors?.[0]);
+    const { field, detail } = describeRequestError(validate.errors);
     throw new InputError(detail, { field: fieldName(field) });
   }
   return input;
-}
-
-/**
- * The field as the services name it: a member of the body by its name ("values"), which the API's
- * problem details turn back into the pointer ("/values"); a deeper place, or the body itself, by
- * its pointer ("/streams/1", "/").
- */
-export function fieldName(pointer: string): string {
-  const segments = pointer.split('/');
-  const name = segments.length === 2 ? unescapeSegment(segments[1]!) : '';
-  return name === '' || name.startsWith('/') ? pointer : name;
 }

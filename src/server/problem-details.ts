@@ -35,7 +35,7 @@ export function problemFor(error: unknown, body?: unknown): ApiProblem {
   const fastify = error as { statusCode?: number; code?: string; validation?: ErrorObject[]; validationContext?: string; message?: string };
   if (fastify?.validation) {
     // The same words a service's InputError says for the same input (describe-request-error.ts).
-    const { field, detail } = describeRequestError(fastify.validation[0], fastify.validationContext);
+    const { field, detail } = describeRequestError(fastify.validation, fastify.validationContext);
     return { type: 'https://credport.dev/problems/invalid_input', title: TITLES[400]!, status: 400, detail, code: 'invalid_input', exitCode: ExitCode.badInput, field };
   }
   const status = typeof fastify?.statusCode === 'number' && fastify.statusCode >= 400 && fastify.statusCode < 500 ? fastify.statusCode : 500;

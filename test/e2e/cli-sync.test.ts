@@ -60,7 +60,7 @@ describe('credport sync', () => {
     await writeFile(join(folder, 'tags.jsonl'), '{"id":"t1"}\n');
     const twice = await cli(['sources', 'add', 'jsonl', '--name', 'In', '--path', folder, '--streams', 'tags,tags']);
     expect(twice.code).toBe(2);
-    expect(twice.stderr).toContain('/streams must NOT have duplicate items (items ## 1 and 0 are identical)');
+    expect(twice.stderr).toContain('stream "tags" is named more than once in streams');
     const source = JSON.parse((await cli(['sources', 'add', 'jsonl', '--name', 'In', '--path', folder, '--json'])).stdout).id as string;
     const destination = JSON.parse((await cli(['destinations', 'add', 'jsonl', '--name', 'Out', '--path', join(home, 'out'), '--json'])).stdout).id as string;
     const result = await cli(['sync', source, '--to', destination, '--streams', 'tags,tags', '--json']);

@@ -80,7 +80,7 @@ describe('rotate, update, mark invalid, delete', () => {
 
   it('refuses an update that changes nothing', async () => {
     const tile = await credport.credentials.create({ connector: 'front', values: { name: 'Support', apiKey: fakeToken() }, verify: false });
-    await expect(credport.credentials.update(tile.id, {})).rejects.toThrow('/ must NOT have fewer than 1 properties');
+    await expect(credport.credentials.update(tile.id, {})).rejects.toThrow('nothing to update: give a name or a description');
   });
 
   it('marks a tile invalid when a sync finds the credential refused, and ignores a credential already gone', async () => {

@@ -175,14 +175,14 @@ describe('ordering and input shapes', () => {
   });
 
   it('names what is wrong with input that is not even the right shape', async () => {
-    await expect(service.create({ values: { name: 'x' } } as never)).rejects.toThrow(new InputError("/ must have required property 'connector'", { field: '/' }));
-    await expect(service.create({ values: { name: 'x' } } as never)).rejects.toMatchObject({ field: '/' });
-    await expect(service.create(null as never)).rejects.toThrow('/ must be object');
-    await expect(service.update('cred_0123456789abcdef', 'x' as never)).rejects.toThrow('/ must be object');
+    await expect(service.create({ values: { name: 'x' } } as never)).rejects.toThrow(new InputError('connector is required', { field: 'connector' }));
+    await expect(service.create({ values: { name: 'x' } } as never)).rejects.toMatchObject({ field: 'connector' });
+    await expect(service.create(null as never)).rejects.toThrow('create input must be an object');
+    await expect(service.update('cred_0123456789abcdef', 'x' as never)).rejects.toThrow('update input must be an object');
     await expect(service.show('not-an-id')).rejects.toThrow('"not-an-id" is not a credential id (they look like cred_0123456789abcdef)');
     const tile = await add('Support');
-    await expect(service.update(tile.id, { name: 'x', color: 'red' } as never)).rejects.toMatchObject({ field: 'color', message: '/color unknown field "color"' });
-    await expect(service.rotate(tile.id, { secrets: { apiKey: fakeToken() }, force: true } as never)).rejects.toMatchObject({ field: 'force', message: '/force unknown field "force"' });
+    await expect(service.update(tile.id, { name: 'x', color: 'red' } as never)).rejects.toMatchObject({ field: 'color', message: 'update input has an unknown field "color" (allowed: name, description)' });
+    await expect(service.rotate(tile.id, { secrets: { apiKey: fakeToken() }, force: true } as never)).rejects.toMatchObject({ field: 'force', message: 'rotate input has an unknown field "force" (allowed: secrets, verify)' });
     await expect(service.rotate(tile.id, { secrets: { token: 'x' } } as never)).rejects.toMatchObject({ field: 'token', message: 'rotate secrets has an unknown field "token" (allowed: apiKey)' });
   });
 });

@@ -261,7 +261,7 @@ describe('list, show, update, delete', () => {
   });
 
   it.each([null, ['a'], 'text'])('refuses form values that are %j, naming the field', async (values) => {
-    await expect(credport.credentials.create({ connector: 'front', values: values as never, verify: false })).rejects.toMatchObject({ field: 'values', message: '/values must be object' });
+    await expect(credport.credentials.create({ connector: 'front', values: values as never, verify: false })).rejects.toMatchObject({ field: 'values', message: 'values must be an object of form fields' });
   });
 
   it("takes a Frontegg credential's base URL from its domain, else its region (the default region's is the manifest's own)", async () => {

@@ -25,6 +25,10 @@ afterEach(async () => {
 const destination = (extra: string) =>
   credport.configs.addDestination({ name: 'Front', connector: 'front', credentialId, ...(JSON.parse(`{${extra}}`) as object) });
 
+/** What the request schema says of a key naming a prototype slot, and of a mapping entry that is no JSON pointer or has such a segment. */
+const PROTOTYPE_KEY = "must not be __proto__, constructor or prototype (they name members of every object's prototype)";
+const POINTER = 'must be a JSON pointer (/field/sub, with ~0 for "~" and ~1 for "/") without a __proto__, constructor or prototype segment';
+
 describe('destination maps from a caller: odd keys are refused by their own name, nothing saved', () => {
   it.each([
     ['an own "__proto__" stream in operations', '"operations": {"contacts": "contacts.create", "__proto__": "tags.create"}', '/operations/__proto__', '__proto__'],
@@ -44,13 +48,13 @@ describe('destination maps from a caller: odd keys are refused by their own name
   });
 
   it('names what a refused key was meant to be', async () => {
-    await expect(destination('"operations": {"constructor": "tags.create"}')).rejects.toThrow("/operations/constructor must not be __proto__, constructor or prototype (they name members of every object's prototype)");
-    await expect(destination('"operations": {"tags": "tags.create"}, "params": {"prototype": "x"}')).rejects.toThrow("/params/prototype must not be __proto__, constructor or prototype (they name members of every object's prototype)");
-    await expect(destination('"operations": {"tags": "tags.create"}, "mapping": {"__proto__": {}}')).rejects.toThrow("/mapping/__proto__ must not be __proto__, constructor or prototype (they name members of every object's prototype)");
-    await expect(destination('"operations": {"tags": "tags.create"}, "mapping": {"tags": {"constructor": "/x"}}')).rejects.toThrow("/mapping/tags/constructor must be a JSON pointer (/field/sub, with ~0 for \"~\" and ~1 for \"/\") without a __proto__, constructor or prototype segment");
-    await expect(destination('"operations": {"tags": 5}')).rejects.toThrow('/operations/tags must be string');
-    await expect(destination('"operations": {"tags": "tags.create"}, "mapping": {"tags": "x"}')).rejects.toThrow('/mapping/tags must be object');
-    await expect(destination('"operations": ["tags.create"]')).rejects.toThrow('/operations must be object');
+    await expect(destination('"operations": {"constructor": "tags.create"}')).rejects.toThrow(`/operations/constructor ${PROTOTYPE_KEY}`);
+    await expect(destination('"operations": {"tags": "tags.create"}, "params": {"prototype": "x"}')).rejects.toThrow(`/params/prototype ${PROTOTYPE_KEY}`);
+    await expect(destination('"operations": {"tags": "tags.create"}, "mapping": {"__proto__": {}}')).rejects.toThrow(`/mapping/__proto__ ${PROTOTYPE_KEY}`);
+    await expect(destination('"operations": {"tags": "tags.create"}, "mapping": {"tags": {"constructor": "/x"}}')).rejects.toThrow(`/mapping/tags/constructor ${POINTER}`);
+    await expect(destination('"operations": {"tags": 5}')).rejects.toThrow('/operations/tags must be a string');
+    await expect(destination('"operations": {"tags": "tags.create"}, "mapping": {"tags": "x"}')).rejects.toThrow('/mapping/tags must be an object');
+    await expect(destination('"operations": ["tags.create"]')).rejects.toThrow('operations must be an object');
   });
 
   it('refuses a map that is not an object of strings, naming the field, instead of failing inside', async () => {
@@ -66,22 +70,19 @@ describe('destination maps from a caller: odd keys are refused by their own name
   });
 });
 
-/** What the request schema says of a mapping entry that is no JSON pointer, or one with a prototype segment. */
-const POINTER = 'must be a JSON pointer (/field/sub, with ~0 for "~" and ~1 for "/") without a __proto__, constructor or prototype segment';
-
 describe('mapping pointers and stream names that reach a prototype slot: refused by the service, whoever calls it', () => {
   it.each([
-    ['/__proto__/baseUrl', '/name', '/mapping/tags/~1__proto__~1baseUrl', POINTER],
-    ['/constructor/prototype/baseUrl', '/name', '/mapping/tags/~1constructor~1prototype~1baseUrl', POINTER],
-    ['/a/prototype', '/name', '/mapping/tags/~1a~1prototype', POINTER],
-    ['/name', '/__proto__', '/mapping/tags/~1name', POINTER],
-    ['/name', '/x/constructor/prototype', '/mapping/tags/~1name', POINTER],
-    ['/name', '/a~2', '/mapping/tags/~1name', POINTER],
-  ])('refuses the entry %j: %j, naming it by its pointer in the body', async (target, source, field, message) => {
+    ['/__proto__/baseUrl', '/name', '/mapping/tags/~1__proto__~1baseUrl', ' (found the segment "__proto__")'],
+    ['/constructor/prototype/baseUrl', '/name', '/mapping/tags/~1constructor~1prototype~1baseUrl', ' (found the segment "constructor")'],
+    ['/a/prototype', '/name', '/mapping/tags/~1a~1prototype', ' (found the segment "prototype")'],
+    ['/name', '/__proto__', '/mapping/tags/~1name', ' (found the segment "__proto__")'],
+    ['/name', '/x/constructor/prototype', '/mapping/tags/~1name', ' (found the segment "constructor")'],
+    ['/name', '/a~2', '/mapping/tags/~1name', ''],
+  ])('refuses the entry %j: %j, naming it by its pointer in the body', async (target, source, field, found) => {
     const error = await credport.configs.addDestination({ name: 'D', connector: 'front', credentialId, operations: { tags: 'tags.create' }, mapping: { tags: { '/name': '/name', [target]: source } } }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InputError);
     expect(error).toMatchObject({ field, exitCode: 2 });
-    expect((error as Error).message).toBe(`${field} ${message}`);
+    expect((error as Error).message).toBe(`${field} ${POINTER}${found}`);
     expect(await credport.configs.listDestinations()).toEqual([]);
     expect(({} as { baseUrl?: unknown }).baseUrl).toBeUndefined();
   });
@@ -93,7 +94,7 @@ describe('mapping pointers and stream names that reach a prototype slot: refused
     await writeFile(join(folder, '__proto__.jsonl'), '{"name":"b"}\n');
     await expect(credport.configs.addSource({ name: 'S', connector: 'jsonl', path: folder })).rejects.toMatchObject({ field: 'streams', message: '"__proto__" cannot be a stream name (streams)' });
     await expect(credport.configs.addSource({ name: 'S', connector: 'jsonl', path: folder, streams: ['tags', '__proto__'] })).rejects.toMatchObject({ field: '/streams/1' });
-    await expect(credport.configs.addSource({ name: 'S', connector: 'front', credentialId, streams: ['constructor'] })).rejects.toMatchObject({ field: '/streams/0', message: "/streams/0 must not be __proto__, constructor or prototype (they name members of every object's prototype)" });
+    await expect(credport.configs.addSource({ name: 'S', connector: 'front', credentialId, streams: ['constructor'] })).rejects.toMatchObject({ field: '/streams/0', message: `/streams/0 ${PROTOTYPE_KEY}` });
     expect(await credport.configs.listSources()).toEqual([]);
     // Only the file that is a slot's name is in the way: the rest of the folder can still be picked.
     expect(await credport.configs.addSource({ name: 'S', connector: 'jsonl', path: folder, streams: ['tags'] })).toMatchObject({ streams: ['tags'] });
@@ -123,7 +124,7 @@ describe('a source or destination that cannot work is refused by field and reaso
     ['a jsonl source whose path is not there', () => credport.configs.addSource({ name: 'S', connector: 'jsonl', path: join(home, 'gone') }), 'path', 'no such file or folder: /'],
     ['a jsonl source of a folder without .jsonl files', () => credport.configs.addSource({ name: 'S', connector: 'jsonl', path: join(folder, '..') }), 'streams', 'has no streams to read'],
     ['a source with a blank name', () => credport.configs.addSource({ name: '  ', connector: 'jsonl', path: folder }), 'name', 'name must be 1-100 characters without control characters'],
-    ['a source with a control character in its name', () => credport.configs.addSource({ name: 'a\u0007b', connector: 'jsonl', path: folder }), 'name', '/name must not contain control characters, line breaks or text-direction overrides, nor invisible characters such as zero-width spaces'],
+    ['a source with a control character in its name', () => credport.configs.addSource({ name: 'a\u0007b', connector: 'jsonl', path: folder }), 'name', 'name must not contain control characters, line breaks or text-direction overrides, nor invisible characters such as zero-width spaces (found U+0007)'],
     ['a jsonl destination given operations', () => credport.configs.addDestination({ name: 'D', connector: 'jsonl', operations: { tags: 'tags.create' } }), 'operations', 'a jsonl destination writes files: it takes no operations, mapping or parameters'],
     ['a jsonl destination given parameters', () => credport.configs.addDestination({ name: 'D', connector: 'jsonl', params: { a: 'b' } }), 'operations', 'a jsonl destination writes files'],
     ['a jsonl destination given a mapping', () => credport.configs.addDestination({ name: 'D', connector: 'jsonl', mapping: {} }), 'operations', 'a jsonl destination writes files'],
@@ -159,7 +160,7 @@ describe('a source or destination that cannot work is refused by field and reaso
     expect(all).toMatchObject({ name: 'Files', streams: ['contacts', 'tags'], path: folder });
     expect(all).not.toHaveProperty('concurrency');
     // A stream named twice is refused by name (it was once quietly made one; a sync read it twice).
-    await expect(credport.configs.addSource({ name: 'One', connector: 'jsonl', path: join(folder, 'tags.jsonl'), streams: ['tags', 'tags'] })).rejects.toMatchObject({ field: 'streams', message: '/streams must NOT have duplicate items (items ## 1 and 0 are identical)' });
+    await expect(credport.configs.addSource({ name: 'One', connector: 'jsonl', path: join(folder, 'tags.jsonl'), streams: ['tags', 'tags'] })).rejects.toMatchObject({ field: 'streams', message: 'stream "tags" is named more than once in streams; name each stream once' });
     const one = await credport.configs.addSource({ name: 'One', connector: 'jsonl', path: join(folder, 'tags.jsonl'), streams: ['tags'], concurrency: 2 });
     expect(one).toMatchObject({ streams: ['tags'], concurrency: 2 });
     const dst = await credport.configs.addDestination({ name: 'Front', connector: 'front', credentialId, operations: { tags: 'tags.create' } });

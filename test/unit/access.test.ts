@@ -49,18 +49,12 @@ describe('API tokens', () => {
   });
 
   it('names a bad name or role, trims the name, and lists oldest first', async () => {
-    // The request schema's words (the API's), then the trimmed name's length.
-    for (const [name, message] of [
-      ['', '/name must NOT have fewer than 1 characters'],
-      ['   ', 'name must be 1-100 characters without control characters'],
-      ['x'.repeat(101), '/name must NOT have more than 100 characters'],
-      [7 as unknown as string, '/name must be string'],
-    ] as const) {
-      await expect(withAccess(admin, () => tokens.create({ name, role: 'viewer' }))).rejects.toMatchObject({ field: 'name', message });
+    for (const name of ['', '   ', 'x'.repeat(101), 7 as unknown as string]) {
+      await expect(withAccess(admin, () => tokens.create({ name, role: 'viewer' }))).rejects.toMatchObject({ field: 'name', message: 'name must be 1-100 characters without control characters' });
     }
     // A control character is named by the text rule, which says which one it found.
     await expect(withAccess(admin, () => tokens.create({ name: 'tab\there', role: 'viewer' }))).rejects.toMatchObject({ field: 'name', message: expect.stringContaining('must not contain control characters') });
-    await expect(withAccess(admin, () => tokens.create({ name: 'x', role: 'owner' as never }))).rejects.toMatchObject({ field: 'role', message: '/role must be equal to one of the allowed values' });
+    await expect(withAccess(admin, () => tokens.create({ name: 'x', role: 'owner' as never }))).rejects.toMatchObject({ field: 'role', message: 'role must be one of viewer, editor, admin' });
     const first = await withAccess(admin, () => tokens.create({ name: '  ci  ', role: 'viewer' }));
     expect(first.name).toBe('ci');
     expect(first.name.length).toBe(2);
