@@ -23,7 +23,8 @@ type Schema = Record<string, unknown>;
  */
 export function describeRequestError(errors: readonly ErrorObject[] | null | undefined, part = 'body'): RequestRefusal {
   const error = mostTelling(errors ?? []);
-  if (error === undefined) return { field: part === 'body' ? '/' : part, detail: `${part === 'body' ? 'the request body' : part} is not valid` };
+  if (error === undefined)
+    return { field: part === 'body' ? '/' : part, detail: `${part === 'body' ? 'the request body' : part} is not valid` };
   const schema = (error.parentSchema ?? {}) as Schema;
   const path = `${error.instancePath}${pointerTail(error)}`;
   const field = part === 'body' ? path || '/' : `${part}${path}`;
@@ -106,7 +107,10 @@ function predicate(error: ErrorObject, schema: Schema): string {
   if (words !== undefined) return `${keys}${words}${error.keyword === 'pattern' ? found(error) : ''}`;
   switch (error.keyword) {
     case 'type':
-      return `must be ${[p.type].flat().map((t) => TYPE_WORDS[String(t)] ?? `a ${String(t)}`).join(' or ')}`;
+      return `must be ${[p.type]
+        .flat()
+        .map((t) => TYPE_WORDS[String(t)] ?? `a ${String(t)}`)
+        .join(' or ')}`;
     case 'enum':
       return `must be one of ${(p.allowedValues as unknown[]).map(String).join(', ')}`;
     case 'minLength':
@@ -122,7 +126,12 @@ function predicate(error: ErrorObject, schema: Schema): string {
   }
 }
 
-const TYPE_WORDS: Readonly<Record<string, string>> = { object: 'an object', array: 'an array', integer: 'a whole number', boolean: 'true or false' };
+const TYPE_WORDS: Readonly<Record<string, string>> = {
+  object: 'an object',
+  array: 'an array',
+  integer: 'a whole number',
+  boolean: 'true or false',
+};
 
 /**
  * What a refused pattern found, named without echoing it: the text rule's first refused character
@@ -137,6 +146,12 @@ function found(error: ErrorObject): string {
     const char = firstRefused(value, kind);
     return char === undefined ? '' : ` (found ${char})`;
   }
-  const segment = value.startsWith('/') ? value.split('/').slice(1).map(unescapeSegment).find((key) => !isSafeKey(key)) : undefined;
+  const segment = value.startsWith('/')
+    ? value
+        .split('/')
+        .slice(1)
+        .map(unescapeSegment)
+        .find((key) => !isSafeKey(key))
+    : undefined;
   return segment === undefined ? '' : ` (found the segment "${segment}")`;
 }

@@ -30,10 +30,13 @@ let shared: Ajv | undefined;
 export function requestAjv(): Ajv {
   if (shared) return shared;
   const ajv = createAjv({ verbose: true });
-  for (const file of readdirSync(SCHEMAS_DIR).filter((f) => f.endsWith('.schema.json')).sort()) {
+  for (const file of readdirSync(SCHEMAS_DIR)
+    .filter((f) => f.endsWith('.schema.json'))
+    .sort()) {
     ajv.addSchema(JSON.parse(readFileSync(join(SCHEMAS_DIR, file), 'utf8')) as object);
   }
-  return (shared = ajv);
+  shared = ajv;
+  return ajv;
 }
 
 /** A route's schema as a validator: a bare `$ref` to schemas/ is the very function the services use. */
