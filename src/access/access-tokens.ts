@@ -1,12 +1,14 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { currentActor } from '../audit/audit-log.js';
-import { InputError, NotFoundError } from '../errors.js';
+import { NotFoundError } from '../errors.js';
 import type { AccessToken } from '../generated/access-token.js';
+import type { AccessTokenCreateRequest } from '../generated/access-token-create-request.js';
+import { checkRequest } from '../registry/request-schemas.js';
 import type { Collection } from '../store/collection.js';
 import { oldestFirst } from '../listing-order.js';
 import { checkName } from '../text/check-printable.js';
 import { printable } from '../text/printable.js';
-import { type Access, type AccessScope, ROLES, type Role } from './access.js';
+import type { Access, AccessScope } from './access.js';
 
 export type { AccessToken };
 
@@ -28,10 +30,11 @@ export class AccessTokens {
   ) {}
 
   /** Only an admin makes tokens (admin is the highest role), so no token is ever above its creator's role. */
-  async create(input: { name: string; role: Role }): Promise<AccessToken> {
+  async create(input: AccessTokenCreateRequest): Promise<AccessToken> {
+    checkRequest('access-token-create-request', input);
     this.scope.require('admin', 'creating an API token');
+    // Trimmed: a name of spaces passed the schema's 1-100 characters and says nothing.
     const name = checkName(input.name);
-    if (!ROLES.includes(input.role)) throw new InputError(`role must be one of ${ROLES.join(', ')}`, { field: 'role' });
     const token = `cpt_${randomBytes(32).toString('base64url')}`;
     const hash = hashOf(token);
     const record: TokenRecord = { id: `tok_${hash.slice(0, 16)}`, name, workspace: this.scope.home(), role: input.role, createdAt: this.now().toISOString() };

@@ -4,8 +4,11 @@ import { basename, join } from 'node:path';
 import { AccessScope } from '../access/access.js';
 import { InputError, NotFoundError } from '../errors.js';
 import type { DestinationConfig } from '../generated/destination.js';
+import type { DestinationCreateRequest } from '../generated/destination-create-request.js';
 import type { SourceConfig } from '../generated/source.js';
+import type { SourceCreateRequest } from '../generated/source-create-request.js';
 import type { ConnectorRegistry } from '../registry/connector-registry.js';
+import { checkRequest } from '../registry/request-schemas.js';
 import type { CredentialService } from '../credentials/credential-service.js';
 import type { Collection } from '../store/collection.js';
 import { oldestFirst } from '../listing-order.js';
@@ -13,39 +16,14 @@ import { checkPointer, formatPointer, isSafeKey } from '../text/json-pointer.js'
 import { checkName, checkPrintable } from '../text/check-printable.js';
 import { printable } from '../text/printable.js';
 import { encodePathValue, templateParams } from '../sync/render-template.js';
-import { checkConcurrency } from '../sync/concurrency.js';
 import { checkRequirement } from '../sync/requirements.js';
 import { FileScope } from '../sync/file-scope.js';
 
-export interface CreateSourceInput {
-  name: string;
-  /** A provider connector, or `jsonl` for local files. */
-  connector: string;
-  /** Provider sources: the credential tile to read with. */
-  credentialId?: string;
-  /** jsonl: a folder (one <stream>.jsonl per stream) or one file. */
-  path?: string;
-  /** Default: every stream the connector (or folder) has. */
-  streams?: string[];
-  /** Requests in flight at once when it is synced; default the connector's. */
-  concurrency?: number;
-}
+/** What a source is made from: the request body POST /sources takes, checked against its schema. */
+export type CreateSourceInput = SourceCreateRequest;
 
-export interface CreateDestinationInput {
-  name: string;
-  /** `jsonl` for local files, or a provider connector with operations. */
-  connector: string;
-  /** jsonl: folder for the files; default <home>/destinations/<id>. */
-  path?: string;
-  /** Provider destinations: the credential tile to write with. */
-  credentialId?: string;
-  /** Provider destinations: stream -> operation (e.g. contacts -> contacts.create). */
-  operations?: Record<string, string>;
-  /** Per stream, body pointer -> record pointer, where names differ. */
-  mapping?: Record<string, Record<string, string>>;
-  /** Values of the operations' path parameters (e.g. inbox_id). */
-  params?: Record<string, string>;
-}
+/** What a destination is made from: the request body POST /destinations takes, checked against its schema. */
+export type CreateDestinationInput = DestinationCreateRequest;
 
 /** Sources and destinations: saved configurations that point at a credential tile. */
 export class SavedConfigs {
@@ -66,6 +44,7 @@ export class SavedConfigs {
   private readonly scope: AccessScope;
 
   async addSource(input: CreateSourceInput): Promise<SourceConfig> {
+    checkRequest('source-create-request', input);
     this.scope.require('editor', 'adding a source');
     const name = checkName(input.name);
     if (input.connector === 'jsonl') return this.addJsonlSource(name, input);
@@ -85,7 +64,7 @@ export class SavedConfigs {
     if (input.credentialId !== undefined) throw new InputError('a jsonl source reads local files and takes no credential', { field: 'credentialId' });
     if (input.path === undefined) throw new InputError('a jsonl source needs --path <folder or file>', { field: 'path' });
     const files = this.files();
-    const path = await files.check(files.resolve(checkPrintable(input.path, 'path')));
+    const path = await files.check(files.resolve(input.path));
     const info = await stat(path).catch(() => undefined);
     if (!info) throw new InputError(`no such file or folder: ${printable(files.show(path), 120)}`, { field: 'path' });
     const available = info.isDirectory()
@@ -102,6 +81,7 @@ export class SavedConfigs {
   }
 
   async addDestination(input: CreateDestinationInput): Promise<DestinationConfig> {
+    checkRequest('destination-create-request', input);
     this.scope.require('editor', 'adding a destination');
     const name = checkName(input.name);
     const workspace = this.scope.home();
@@ -111,7 +91,7 @@ export class SavedConfigs {
       if (input.operations || input.mapping || input.params) throw new InputError('a jsonl destination writes files: it takes no operations, mapping or parameters', { field: 'operations' });
       if (input.credentialId !== undefined) await this.deps.credentials.show(input.credentialId);
       const files = this.files();
-      const path = await files.check(input.path === undefined ? join(files.base, 'destinations', id) : files.resolve(checkPrintable(input.path, 'path')));
+      const path = await files.check(input.path === undefined ? join(files.base, 'destinations', id) : files.resolve(input.path));
       const destination: DestinationConfig = { id, workspace, name, connector: 'jsonl', path, createdAt, ...(input.credentialId ? { credentialId: input.credentialId } : {}) };
       await this.deps.destinations.put(id, destination);
       return destination;
@@ -123,11 +103,11 @@ export class SavedConfigs {
     if (tile.connector !== connector.id) {
       throw new InputError(`credential ${tile.id} ("${tile.name}") is a ${tile.connector} credential; a ${connector.id} destination needs a ${connector.id} credential`, { field: 'credentialId' });
     }
-    const operations = callerMap(input.operations, 'operations', 'a stream');
+    const operations = ownEntries(input.operations);
     if (Object.keys(operations).length === 0) {
       throw new InputError(`say which operation each stream goes to, e.g. --operation contacts=contacts.create (operations: ${[...connector.operations.keys()].join(', ')})`, { field: 'operations' });
     }
-    const params = callerMap(input.params, 'params', 'a parameter');
+    const params = ownEntries(input.params);
     for (const [name, value] of Object.entries(params)) {
       try {
         encodePathValue(value);
@@ -143,17 +123,10 @@ export class SavedConfigs {
       if (missing.length > 0) throw new InputError(`operation ${operation} needs the parameter ${missing.join(', ')} (--param ${missing[0]}=<value>)`, { field: 'params' });
     }
     const mapping: Record<string, Record<string, string>> = {};
-    for (const [stream, map] of Object.entries(callerMap(input.mapping, 'mapping', 'a stream', 'object'))) {
+    for (const [stream, pointers] of Object.entries(input.mapping ?? {})) {
       // Own keys only: `in` would find "constructor" or "toString" on any object's prototype.
       if (!Object.hasOwn(operations, stream)) throw new InputError(`the mapping names stream "${printable(stream)}", which has no operation`, { field: 'mapping' });
-      const pointers = callerMap(map, 'mapping', 'a body field');
-      for (const [target, source] of Object.entries(pointers)) {
-        if (!target.startsWith('/') || !source.startsWith('/')) {
-          throw new InputError(`mapping entries are JSON pointers, "/body/field": "/record/field" (stream ${printable(stream)}, entry "${printable(target)}")`, { field: 'mapping' });
-        }
-      }
-      checkMapping(stream, pointers);
-      mapping[stream] = pointers;
+      mapping[stream] = ownEntries(pointers);
     }
     const destination: DestinationConfig = { id, workspace, name, connector: connector.id, credentialId: tile.id, operations, createdAt };
     if (input.mapping) destination.mapping = mapping;
@@ -224,13 +197,10 @@ export class SavedConfigs {
 
 function pickStreams(available: string[], wanted: string[] | undefined, where: string): SourceConfig['streams'] {
   if (available.length === 0) throw new InputError(`${where} has no streams to read`, { field: 'streams' });
-  const streams = wanted?.length ? wanted : available;
-  // The caller's names, or a folder's file names: either is stored and printed later.
-  for (const stream of streams) if (typeof stream === 'string') checkPrintable(stream, 'streams');
+  // The caller's names passed the request schema (printable, no prototype slot, each once); a
+  // folder's file names did not, and they are stored and printed later too.
+  const streams = wanted?.length ? wanted : available.map((stream) => checkPrintable(stream, 'streams'));
   checkStreamNames(streams, 'streams');
-  // Each stream once: a stream named twice would be read (and counted) twice at every sync.
-  const twice = streams.find((s, i) => streams.indexOf(s) !== i);
-  if (twice !== undefined) throw new InputError(`stream "${printable(twice)}" is named more than once in streams; name each stream once`, { field: 'streams' });
   const unknown = streams.filter((s) => !available.includes(s));
   if (unknown.length > 0) throw new InputError(`unknown stream "${printable(unknown[0]!)}" for ${where} (streams: ${available.join(', ')})`, { field: 'streams' });
   return [...new Set(streams)] as SourceConfig['streams'];
@@ -265,26 +235,12 @@ export function checkMapping(stream: string, pointers: Readonly<Record<string, u
 }
 
 /**
- * A caller's map (stream -> operation, parameters, a mapping) checked and copied entry by entry with
- * Object.fromEntries, which defines own keys: a plain `copy[key] = value` with the key "__proto__"
- * (an own key after JSON.parse) would set the copy's prototype instead. Such keys are refused by name.
+ * A caller's map (stream -> operation, parameters, one stream's mapping), its keys and values
+ * already checked by the request schema, copied with Object.fromEntries, which defines own keys:
+ * a plain `copy[key] = value` with the key "__proto__" would set the copy's prototype instead.
  */
-function callerMap(value: unknown, field: string, what: string, values: 'string'): Record<string, string>;
-function callerMap(value: unknown, field: string, what: string, values: 'object'): Record<string, unknown>;
-function callerMap(value: unknown, field: string, what: string): Record<string, string>;
-function callerMap(value: unknown, field: string, what: string, values: 'string' | 'object' = 'string'): Record<string, unknown> {
-  if (value === undefined) return {};
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new InputError(`${field} must be an object`, { field });
-  const entries = Object.entries(value);
-  for (const [key, item] of entries) {
-    if (!isSafeKey(key)) throw new InputError(`"${key}" cannot be ${what} name (${field})`, { field });
-    const ok = values === 'string' ? typeof item === 'string' : item !== null && typeof item === 'object' && !Array.isArray(item);
-    if (!ok) throw new InputError(`${field} "${printable(key)}" must be ${values === 'string' ? 'a string' : 'an object'}`, { field });
-    // Keys are stream and parameter names, values operations and pointers: all stored and printed later.
-    checkPrintable(key, field);
-    if (typeof item === 'string') checkPrintable(item, field);
-  }
-  return Object.fromEntries(entries);
+function ownEntries(value: Readonly<Record<string, string>> | undefined): Record<string, string> {
+  return Object.fromEntries(Object.entries(value ?? {}));
 }
 
 function newId(prefix: string): string {
@@ -292,5 +248,5 @@ function newId(prefix: string): string {
 }
 
 function concurrencyOf(input: CreateSourceInput): { concurrency?: number } {
-  return input.concurrency === undefined ? {} : { concurrency: checkConcurrency(input.concurrency) };
+  return input.concurrency === undefined ? {} : { concurrency: input.concurrency };
 }

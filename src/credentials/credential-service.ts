@@ -4,7 +4,10 @@ import { AccessScope, DEFAULT_WORKSPACE } from '../access/access.js';
 import type { AuditEntry, AuditLog } from '../audit/audit-log.js';
 import type { SecretValues } from '../auth/create-auth.js';
 import { InputError, NotFoundError, OutboundRefusedError, ProviderRejectedError, ProviderUnavailableError, StoreError } from '../errors.js';
+import type { CredentialCreateRequest } from '../generated/credential-create-request.js';
+import type { CredentialRotateRequest } from '../generated/credential-rotate-request.js';
 import type { CredentialTile } from '../generated/credential-tile.js';
+import type { CredentialUpdateRequest } from '../generated/credential-update-request.js';
 import { checkBaseUrl } from '../http/origin-policy.js';
 import { scrubSecrets } from '../text/scrub-secrets.js';
 import { terminalSafe } from '../text/terminal-safe.js';
@@ -14,6 +17,7 @@ import { OutboundPolicy, type Reach } from '../http/outbound-policy.js';
 import type { RateGate } from '../http/rate-gate.js';
 import type { Connector } from '../registry/connector.js';
 import type { ConnectorRegistry } from '../registry/connector-registry.js';
+import { checkRequest } from '../registry/request-schemas.js';
 import type { CredentialRecords } from '../store/credential-records.js';
 import { oldestFirst } from '../listing-order.js';
 import type { SealerSource } from '../keys/key-state.js';
@@ -22,27 +26,17 @@ import { associatedData, type CredentialRecord, resealed, secretHint, toTile } f
 import { refuseSecretShapeInPublicFields, refuseSecretsInPublicFields } from './public-fields-guard.js';
 import { verifyCredential } from './verify-credential.js';
 
-export interface CreateCredentialInput {
-  connector: string;
-  /** The form's values: name, description and the connector's secret fields. */
-  values: Record<string, unknown>;
-  /** Another origin of the provider (a regional host, an emulator on loopback). */
-  baseUrl?: string;
-  /** false saves without asking the provider; the tile says `unverified`. Default true. */
-  verify?: boolean;
-}
-
-export interface UpdateCredentialInput {
-  name?: string;
-  /** An empty string removes the description. */
-  description?: string;
-}
-
-export interface RotateCredentialInput {
-  /** The connector's secret fields only. */
-  secrets: Record<string, unknown>;
-  verify?: boolean;
-}
+/**
+ * The service's inputs are the API's request bodies (src/generated, from schemas/), checked against
+ * their schemas first (request-schemas.ts), whoever calls: the CLI, the library or the API.
+ * create: the form's values (name, description, the connector's secret fields), another origin
+ * of the provider (`baseUrl`), and `verify: false` to save without asking the provider.
+ */
+export type CreateCredentialInput = CredentialCreateRequest;
+/** A new name or description; an empty description removes it. */
+export type UpdateCredentialInput = CredentialUpdateRequest;
+/** The connector's secret fields only. */
+export type RotateCredentialInput = CredentialRotateRequest;
 
 export interface CredentialServiceDeps {
   registry: ConnectorRegistry;
@@ -91,9 +85,8 @@ export class CredentialService {
   }
 
   async create(input: CreateCredentialInput): Promise<CredentialTile> {
+    checkRequest('credential-create-request', input);
     this.scope.require('editor', 'adding a credential');
-    refuseUnknownKeys(input, ['connector', 'values', 'baseUrl', 'verify'], 'create input');
-    if (typeof input.connector !== 'string') throw new InputError('connector is required', { field: 'connector' });
     const connector = this.deps.registry.get(input.connector);
     const values = trimPublicFields(input.values, connector);
     this.deps.registry.validateValues(connector, values);
@@ -200,11 +193,11 @@ export class CredentialService {
 
   /** The new secret is validated and verified before it replaces the old one; on any failure the old one stays. */
   async rotate(id: string, input: RotateCredentialInput): Promise<CredentialTile> {
+    checkRequest('credential-rotate-request', input);
     this.scope.require('editor', 'rotating a credential');
-    refuseUnknownKeys(input, ['secrets', 'verify'], 'rotate input');
     const record = await this.load(id);
     const connector = this.deps.registry.get(record.connector);
-    refuseUnknownKeys(input.secrets, connector.authFields, 'rotate secrets');
+    refuseOtherThanSecrets(input.secrets, connector.authFields);
     const given = ownCopy(input.secrets);
     const candidate = Object.assign(ownCopy({ name: record.name }), given);
     this.deps.registry.validateValues(connector, candidate);
@@ -245,8 +238,9 @@ export class CredentialService {
   }
 
   async update(id: string, input: UpdateCredentialInput): Promise<CredentialTile> {
+    checkRequest('credential-update-request', input);
     this.scope.require('editor', 'renaming a credential');
-    refuseUnknownKeys(input, ['name', 'description'], 'update input');
+    // The schema asks for a member; a JavaScript caller's `{ name: undefined }` has one and says nothing.
     if (input.name === undefined && input.description === undefined) {
       throw new InputError('nothing to update: give a name or a description');
     }
@@ -452,8 +446,7 @@ function checkId(id: string): void {
   }
 }
 
-function trimPublicFields(values: unknown, connector: Connector): Record<string, unknown> {
-  if (values === null || typeof values !== 'object' || Array.isArray(values)) throw new InputError('values must be an object of form fields', { field: 'values' });
+function trimPublicFields(values: object, connector: Connector): Record<string, unknown> {
   const out = ownCopy({});
   for (const [key, value] of Object.entries(values)) {
     out[key] = typeof value === 'string' && !connector.secretFields.includes(key) ? value.trim() : value;
@@ -479,11 +472,14 @@ function pick(values: Record<string, unknown>, keys: readonly string[]): Record<
   return out;
 }
 
-function refuseUnknownKeys(input: object, allowed: readonly string[], what: string): void {
-  if (input === null || typeof input !== 'object') throw new InputError(`${what} must be an object`);
-  const unknown = Object.keys(input).filter((k) => !allowed.includes(k));
+/**
+ * A rotation replaces the secret fields only: a public field given with them (the name) would be
+ * taken by the form's check, so the connector's secret fields are the only ones allowed.
+ */
+function refuseOtherThanSecrets(secrets: object, allowed: readonly string[]): void {
+  const unknown = Object.keys(secrets).filter((k) => !allowed.includes(k));
   if (unknown.length > 0) {
-    throw new InputError(`${what} has an unknown field "${printable(unknown[0]!)}" (allowed: ${allowed.join(', ')})`, { field: unknown[0]! });
+    throw new InputError(`rotate secrets has an unknown field "${printable(unknown[0]!)}" (allowed: ${allowed.join(', ')})`, { field: unknown[0]! });
   }
 }
 

@@ -1,11 +1,11 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { SCHEMA_BASE } from '../registry/request-schemas.js';
 
-const BASE = 'https://credport.dev/schemas/';
 
 /** A route's reference to one of schemas/ by its $id. */
-export const ref = (name: string) => ({ $ref: `${BASE}${name}.schema.json#` });
+export const ref = (name: string) => ({ $ref: `${SCHEMA_BASE}${name}.schema.json#` });
 
 /** The problem answers every route may give, so the OpenAPI document lists them. */
 export const problems = (...statuses: number[]) => Object.fromEntries(statuses.map((s) => [s, ref('api-problem')]));

@@ -3,11 +3,10 @@ import { fileURLToPath } from 'node:url';
 import rateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
-import type { Ajv } from 'ajv';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Credport } from '../open-credport.js';
 import { VERSION } from '../package-info.js';
-import { ANNOTATION_KEYWORDS } from '../registry/create-ajv.js';
+import { compileRouteSchema } from '../registry/request-schemas.js';
 import { addSharedSchemas } from './api-schemas.js';
 import { connectionLimits, type ConnectionLimits, limitedServer } from './connection-limits.js';
 import type { DemoProvider } from './demo-providers.js';
@@ -70,12 +69,6 @@ export async function createServer(options: ServerOptions): Promise<{ app: Fasti
     bodyLimit: BODY_LIMIT,
     // A slow or silent client is cut off, and connections are capped (see connection-limits.ts).
     serverFactory: limitedServer(limits),
-    // Unknown fields are refused by name, never stripped; nothing is coerced or defaulted behind the caller's back.
-    // verbose: a refused pattern's answer can say the schema's own x-pattern-message, not the regular expression.
-    ajv: {
-      customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, verbose: true },
-      plugins: [(ajv: Ajv) => ANNOTATION_KEYWORDS.reduce((a, keyword) => a.addKeyword({ keyword, schemaType: 'string' }), ajv)],
-    },
     // A `__proto__` key stays an own property, so the schema and the services refuse it under its own name.
     onProtoPoisoning: 'ignore',
     onConstructorPoisoning: 'ignore',
@@ -87,6 +80,10 @@ export async function createServer(options: ServerOptions): Promise<{ app: Fasti
       void (reply as FastifyReply).headers(headers).code(problem.status).type('application/problem+json').send(problem);
     },
   });
+  // Routes validate with the services' own request validators (one ajv, schemas/ by $id, each compiled
+  // once): unknown fields are refused by name, never stripped; nothing is coerced or defaulted behind
+  // the caller's back; a refusal is worded as the services word it.
+  app.setValidatorCompiler(({ schema }) => compileRouteSchema(schema));
   // JSON bodies only: a form post or text/plain body (what a cross-site form can send) gets 415.
   app.removeContentTypeParser(['text/plain']);
   registerSecurityHeaders(app, headers);

@@ -1,7 +1,8 @@
 import { CredportError, ExitCode, InputError, ProviderRejectedError, ProviderUnavailableError } from '../errors.js';
 import type { ApiProblem } from '../generated/api-problem.js';
-import { printable } from '../text/printable.js';
-import { firstRefused, TEXT_MESSAGES, TEXT_PATTERNS, type TextKind } from '../text/text-rule.js';
+import type { ErrorObject } from 'ajv';
+import { describeRequestError } from '../registry/describe-request-error.js';
+import { escapeSegment } from '../text/json-pointer.js';
 
 const TITLES: Record<number, string> = {
   400: 'Bad input',
@@ -31,44 +32,17 @@ export function problemFor(error: unknown, body?: unknown): ApiProblem {
     if ((error instanceof ProviderRejectedError || error instanceof ProviderUnavailableError) && error.status) problem.providerStatus = error.status;
     return problem;
   }
-  const fastify = error as { statusCode?: number; code?: string; validation?: ValidationError[]; validationContext?: string; message?: string };
+  const fastify = error as { statusCode?: number; code?: string; validation?: ErrorObject[]; validationContext?: string; message?: string };
   if (fastify?.validation) {
-    const first = fastify.validation[0];
-    const extra = first?.params?.additionalProperty;
-    // A key refused by propertyNames (a "/__proto__/x" mapping entry) is named by its own pointer,
-    // unless the key itself is what the text rule refuses: then the map it is in (never echo it).
-    const named = typeof extra === 'string' ? extra : first?.propertyName;
-    const key = typeof named === 'string' && firstRefused(named) === undefined ? named : undefined;
-    const path = `${first?.instancePath ?? ''}${typeof key === 'string' ? `/${escapePointer(key)}` : ''}`;
-    const where = fastify.validationContext === 'body' ? path || '/' : `${fastify.validationContext}${path}`;
-    const patternMessage = first?.keyword === 'pattern' ? first.parentSchema?.['x-pattern-message'] : undefined;
-    const said = typeof extra === 'string' ? `unknown field "${printable(extra, 40)}"` : (textRuleSays(first) ?? (typeof patternMessage === 'string' ? patternMessage : (first?.message ?? 'is not valid')));
-    return { type: 'https://credport.dev/problems/invalid_input', title: TITLES[400]!, status: 400, detail: `${where} ${said}`, code: 'invalid_input', exitCode: ExitCode.badInput, field: where };
+    // The same words a service's InputError says for the same input (describe-request-error.ts).
+    const { field, detail } = describeRequestError(fastify.validation, fastify.validationContext);
+    return { type: 'https://credport.dev/problems/invalid_input', title: TITLES[400]!, status: 400, detail, code: 'invalid_input', exitCode: ExitCode.badInput, field };
   }
   const status = typeof fastify?.statusCode === 'number' && fastify.statusCode >= 400 && fastify.statusCode < 500 ? fastify.statusCode : 500;
   // Never the library's own text: a JSON syntax error quotes the body it choked on, secret and all.
   const detail = status === 500 ? 'internal error' : (FASTIFY_SAYS[fastify.code ?? ''] ?? TITLES[status] ?? 'bad request');
   const code = status === 500 ? 'internal' : (FASTIFY_CODES[status] ?? 'invalid_input');
   return { type: `https://credport.dev/problems/${code}`, title: TITLES[status] ?? 'Bad request', status, detail, code, exitCode: status === 500 ? ExitCode.internal : ExitCode.badInput };
-}
-
-/** What ajv (verbose) says of one refusal; the refused value itself (`data`) is never echoed. */
-interface ValidationError {
-  keyword?: string;
-  instancePath: string;
-  message?: string;
-  params?: Record<string, unknown>;
-  /** Set on an error inside propertyNames: the key that was refused. */
-  propertyName?: string;
-  parentSchema?: Record<string, unknown>;
-}
-
-/** The text rule's refusal in its own words (not its regular expression), a map's key named as a key. */
-function textRuleSays(error: { keyword?: string; params?: Record<string, unknown>; propertyName?: string } | undefined): string | undefined {
-  if (error?.keyword !== 'pattern') return undefined;
-  const kind = (Object.keys(TEXT_PATTERNS) as TextKind[]).find((k) => TEXT_PATTERNS[k] === error.params?.pattern);
-  if (kind === undefined) return undefined;
-  return `${error.propertyName !== undefined ? 'keys ' : ''}${TEXT_MESSAGES[kind]}`;
 }
 
 /** The credport code of a status Fastify or a plugin answered with. */
@@ -108,20 +82,16 @@ function statusOf(error: CredportError): number {
  */
 function pointerOf(field: string, body: unknown): string {
   if (field.startsWith('/')) return field;
-  const segment = `/${escapePointer(field)}`;
+  const segment = `/${escapeSegment(field)}`;
   if (!isObject(body) || Object.hasOwn(body, field)) return segment;
   const members = Object.entries(body).filter(([, value]) => isObject(value));
   // A missing field: the schema has already checked the top level, so it belongs in the one object member (`values`).
   const holder = members.find(([, value]) => Object.hasOwn(value as object, field)) ?? (members.length === 1 ? members[0] : undefined);
-  return holder ? `/${escapePointer(holder[0])}${segment}` : segment;
+  return holder ? `/${escapeSegment(holder[0])}${segment}` : segment;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function escapePointer(segment: string): string {
-  return segment.replace(/~/g, '~0').replace(/\//g, '~1');
 }
 
 /** A 404 for what no route or record answers. */

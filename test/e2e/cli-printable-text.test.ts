@@ -85,7 +85,7 @@ describe('hostile text given to the CLI', () => {
   const attacks = (bad: string): [string, string[], string][] => [
     ['a source name', ['sources', 'add', 'jsonl', '--name', bad, '--path', folder], 'name'],
     ['a JSONL path', ['sources', 'add', 'jsonl', '--name', 'S', '--path', join(folder, bad)], 'path'],
-    ['a stream', ['sources', 'add', 'jsonl', '--name', 'S', '--path', folder, '--streams', `contacts${bad}`], 'streams'],
+    ['a stream', ['sources', 'add', 'jsonl', '--name', 'S', '--path', folder, '--streams', `contacts${bad}`], '/streams/0'],
     ['a destination name', ['destinations', 'add', 'jsonl', '--name', bad], 'name'],
     ['a destination path', ['destinations', 'add', 'jsonl', '--name', 'D', '--path', join(folder, bad)], 'path'],
     ['an operations key', ['destinations', 'add', 'front', '--name', 'D', '--credential', credential, '--operation', `contacts${bad}=contacts.create`], 'operations'],
@@ -99,7 +99,7 @@ describe('hostile text given to the CLI', () => {
         expect([what, refused.code]).toEqual([what, 2]);
         expect([what, JSON.parse(refused.stdout.toString()).error]).toEqual([what, expect.objectContaining({ code: 'invalid_input', field })]);
         const said = refused.stderr.toString();
-        expect([what, said]).toEqual([what, expect.stringMatching(new RegExp(`^credport: ${field} must not contain control characters.* \\(found U\\+[0-9A-F]{4}\\)\\n$`))]);
+        expect([what, said]).toEqual([what, expect.stringMatching(new RegExp(`^credport: ${field === 'operations' ? 'operations keys' : field} must not contain control characters.* \\(found U\\+[0-9A-F]{4}\\)\\n$`))]);
         // The message names the character by its code point; it never prints it.
         expect([what, unsafeIn(refused.stderr), unsafeIn(refused.stdout)]).toEqual([what, [], []]);
       }

@@ -254,10 +254,10 @@ describe('Front as a sync destination', () => {
     emulator = await new FrontEmulator().start();
     const credential = json(await cli(['credentials', 'add', 'front', '--name', 'Front', '--base-url', emulator.url, '--secret-stdin', '--json'], [...emulator.tokens][0]!)).id;
     const hostile: [string, string][] = [
-      ['{"tags": {"/__proto__/baseUrl": "/name"}}', 'mapping of stream tags, body field "/__proto__/baseUrl": "__proto__" cannot be a segment of a JSON pointer'],
-      ['{"tags": {"/constructor/prototype/baseUrl": "/name"}}', 'body field "/constructor/prototype/baseUrl": "constructor" cannot be a segment'],
-      ['{"tags": {"/name": "/a/prototype"}}', 'record field "/a/prototype" (for body field "/name"): "prototype" cannot be a segment'],
-      ['{"__proto__": {"/name": "/name"}}', '"__proto__" cannot be a stream name (mapping)'],
+      ['{"tags": {"/__proto__/baseUrl": "/name"}}', '/mapping/tags/~1__proto__~1baseUrl must be a JSON pointer (/field/sub, with ~0 for "~" and ~1 for "/") without a __proto__, constructor or prototype segment (found the segment "__proto__")'],
+      ['{"tags": {"/constructor/prototype/baseUrl": "/name"}}', '/mapping/tags/~1constructor~1prototype~1baseUrl must be a JSON pointer (/field/sub, with ~0 for "~" and ~1 for "/") without a __proto__, constructor or prototype segment (found the segment "constructor")'],
+      ['{"tags": {"/name": "/a/prototype"}}', '/mapping/tags/~1name must be a JSON pointer (/field/sub, with ~0 for "~" and ~1 for "/") without a __proto__, constructor or prototype segment (found the segment "prototype")'],
+      ['{"__proto__": {"/name": "/name"}}', "/mapping/__proto__ must not be __proto__, constructor or prototype (they name members of every object's prototype)"],
     ];
     const mapFile = join(home, 'map.json');
     for (const [map, message] of hostile) {

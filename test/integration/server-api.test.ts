@@ -202,7 +202,7 @@ describe('credentials', () => {
       [{ connector: 'front', values: { name: 'x', apiKey: frontToken() }, baseUrl: 'http://example.com' }, '/baseUrl'],
       [{ connector: 'front', values: { name: 'x', apiKey: frontToken() }, extra: 1 }, '/extra'],
       [{ connector: 'front', values: { name: 'x', apiKey: frontToken(), isAdmin: true }, baseUrl: front.url }, '/values/isAdmin'],
-      [{ values: { name: 'x' } }, '/'],
+      [{ values: { name: 'x' } }, '/connector'],
     ];
     for (const [body, field] of cases) {
       const answer = await call('POST', '/api/v1/credentials', { body });

@@ -1,0 +1,62 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Ajv, ValidateFunction } from 'ajv';
+import { InputError } from '../errors.js';
+import { SCHEMAS_DIR } from '../package-info.js';
+import { createAjv } from './create-ajv.js';
+import { describeRequestError, fieldName } from './describe-request-error.js';
+
+/** Where schemas/ live by $id: a route's `$ref` and a service's check name the same schema. */
+export const SCHEMA_BASE = 'https://credport.dev/schemas/';
+
+/** The request bodies the services take, by their file name in schemas/. */
+export type RequestSchema =
+  | 'access-token-create-request'
+  | 'credential-create-request'
+  | 'credential-rotate-request'
+  | 'credential-update-request'
+  | 'destination-create-request'
+  | 'source-create-request';
+
+let shared: Ajv | undefined;
+
+/**
+ * The one ajv of request schemas in this process: every schema of schemas/ added once by its $id,
+ * each compiled when first used and then kept, for the services and the HTTP routes alike (the
+ * server hands Fastify this instance's functions). No defaults are filled in and nothing is
+ * coerced: what is checked is what was sent. Loaded when first needed, so a command that takes
+ * no request (credentials list, --help) starts without ajv.
+ */
+export function requestAjv(): Ajv {
+  if (shared) return shared;
+  const ajv = createAjv({ verbose: true });
+  for (const file of readdirSync(SCHEMAS_DIR)
+    .filter((f) => f.endsWith('.schema.json'))
+    .sort()) {
+    ajv.addSchema(JSON.parse(readFileSync(join(SCHEMAS_DIR, file), 'utf8')) as object);
+  }
+  shared = ajv;
+  return ajv;
+}
+
+/** A route's schema as a validator: a bare `$ref` to schemas/ is the very function the services use. */
+export function compileRouteSchema(schema: object): ValidateFunction {
+  const ref = (schema as { $ref?: unknown }).$ref;
+  const only = typeof ref === 'string' && Object.keys(schema).length === 1 ? requestAjv().getSchema(ref) : undefined;
+  return only ?? requestAjv().compile(schema);
+}
+
+/**
+ * The service boundary: `input` checked against its request schema before anything else, a
+ * refusal thrown as the InputError the API answers with (describe-request-error.ts words both).
+ * Only checks a schema cannot say (a credential that must exist, a stream the connector has)
+ * are left to the service.
+ */
+export function checkRequest<T>(schema: RequestSchema, input: T): T {
+  const validate = requestAjv().getSchema(`${SCHEMA_BASE}${schema}.schema.json`)!;
+  if (!validate(input)) {
+    const { field, detail } = describeRequestError(validate.errors);
+    throw new InputError(detail, { field: fieldName(field) });
+  }
+  return input;
+}
