@@ -110,7 +110,17 @@ export class OutboundRefusedError extends InputError {
 export class StoreError extends CredportError {
   readonly exitCode = ExitCode.store;
 
-  constructor(code: 'store_unavailable' | 'queue_unavailable' | 'wrong_master_key' | 'master_key_invalid' | 'corrupt_record' | 'write_conflict' | 'lease_lost', message: string) {
+  constructor(
+    code:
+      | 'store_unavailable'
+      | 'queue_unavailable'
+      | 'wrong_master_key'
+      | 'master_key_invalid'
+      | 'corrupt_record'
+      | 'write_conflict'
+      | 'lease_lost',
+    message: string,
+  ) {
     super(code, message);
   }
 }
@@ -129,7 +139,11 @@ export class RotationStoppedError extends CredportError {
   readonly exitCode = ExitCode.cancelled;
 
   constructor(done: number, left: number) {
-    super('rotation_stopped', `key rotation stopped after re-sealing ${done} records (${left} left); every record stays readable with either key: run credport keys rotate again to finish`);
+    super(
+      'rotation_stopped',
+      `key rotation stopped after re-sealing ${done} records (${left} left); every record stays readable with either key: run ` +
+        `credport keys rotate again to finish`,
+    );
   }
 }
 

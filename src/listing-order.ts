@@ -7,7 +7,10 @@
  */
 export function oldestFirst<T extends { id: string; createdAt: string }>(items: T[]): T[];
 export function oldestFirst<T extends { id: string }>(items: T[], createdAt: (item: T) => string): T[];
-export function oldestFirst<T extends { id: string; createdAt?: string }>(items: T[], createdAt: (item: T) => string = (item) => item.createdAt!): T[] {
+export function oldestFirst<T extends { id: string; createdAt?: string }>(
+  items: T[],
+  createdAt: (item: T) => string = (item) => item.createdAt!,
+): T[] {
   return items.sort((a, b) => compare(createdAt(a), createdAt(b)) || compare(a.id, b.id));
 }
 

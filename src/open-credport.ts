@@ -75,7 +75,10 @@ export interface Credport {
   /** Re-tests every credential not verified within a time (credport credentials verify --stale). */
   reverify(options: Omit<ReverifyOptions, 'sharedWindows'>): Promise<ReverifySummary>;
   /** The same, now and then every `everyMs`, until stopped (serve and worker --reverify-every). */
-  scheduleReverify(everyMs: number, options?: { onPass?: (summary: ReverifySummary) => void; onError?: (error: unknown) => void }): Promise<ReverifySchedule>;
+  scheduleReverify(
+    everyMs: number,
+    options?: { onPass?: (summary: ReverifySummary) => void; onError?: (error: unknown) => void },
+  ): Promise<ReverifySchedule>;
   readonly location: StoreLocation;
   close(): Promise<void>;
 }
@@ -93,7 +96,11 @@ export async function openCredport(options: CredportOptions = {}): Promise<Credp
   // Checked before the store opens: a mistyped origin is named before anything else happens.
   const outbound = options.outbound ?? new OutboundPolicy({ allow: options.allowedOrigins ?? allowedOriginsFromEnv(env) });
   const location = resolveStoreLocation({ home: options.home, storeUri: options.storeUri, env });
-  const keySources = { envValue: options.masterKey ?? env.CREDPORT_MASTER_KEY, nextEnvValue: options.nextMasterKey ?? env.CREDPORT_MASTER_KEY_NEXT, keyFile: location.keyFile };
+  const keySources = {
+    envValue: options.masterKey ?? env.CREDPORT_MASTER_KEY,
+    nextEnvValue: options.nextMasterKey ?? env.CREDPORT_MASTER_KEY_NEXT,
+    keyFile: location.keyFile,
+  };
   // Read before the store opens: a malformed key is named before any connection is made.
   const heldAtOpen = await loadMasterKeys(keySources);
   const opened = await openKeyv(location.uri);
@@ -101,21 +108,39 @@ export async function openCredport(options: CredportOptions = {}): Promise<Credp
   try {
     sharedWindows = await openSharedWindows(options.redisUrl ?? nonEmpty(env.CREDPORT_REDIS));
     const records = new CredentialRecords(opened);
-    const keys = await StoreKeys.open(records, heldAtOpen, () => loadMasterKeys(keySources), heldAtOpen[0]!.source === 'env' ? 'CREDPORT_MASTER_KEY' : location.keyFile);
+    const keys = await StoreKeys.open(
+      records,
+      heldAtOpen,
+      () => loadMasterKeys(keySources),
+      heldAtOpen[0]!.source === 'env' ? 'CREDPORT_MASTER_KEY' : location.keyFile,
+    );
     const collection = <T extends object>(prefix: string, kind: string, fix: string) =>
-      new Collection<T>(
-        opened,
-        prefix,
-        (value, id) => {
-          if (value === null || typeof value !== 'object' || ('damaged' in value && Object.keys(value).length === 1)) throw damaged(kind, id, 'it is not valid JSON', fix);
-          return value as T;
-        },
-      );
+      new Collection<T>(opened, prefix, (value, id) => {
+        if (value === null || typeof value !== 'object' || ('damaged' in value && Object.keys(value).length === 1))
+          throw damaged(kind, id, 'it is not valid JSON', fix);
+        return value as T;
+      });
     // The credential service asks the configs what uses a credential; the configs ask it for tiles.
     let configs: SavedConfigs | undefined;
-    const access = new AccessScope(options.access ? { workspace: checkWorkspace(options.access.workspace), role: options.access.role } : undefined);
-    const audit = new AuditLog(collection<AuditEvent>('audit:', 'audit event', 'it cannot be changed: leave it, or restore the store from a backup'), options.actor ?? 'library', undefined, access);
-    const credentials = new CredentialService({ registry, records, keys, audit, access, http, outbound, usersOf: (id) => configs!.usersOf(id) });
+    const access = new AccessScope(
+      options.access ? { workspace: checkWorkspace(options.access.workspace), role: options.access.role } : undefined,
+    );
+    const audit = new AuditLog(
+      collection<AuditEvent>('audit:', 'audit event', 'it cannot be changed: leave it, or restore the store from a backup'),
+      options.actor ?? 'library',
+      undefined,
+      access,
+    );
+    const credentials = new CredentialService({
+      registry,
+      records,
+      keys,
+      audit,
+      access,
+      http,
+      outbound,
+      usersOf: (id) => configs!.usersOf(id),
+    });
     configs = new SavedConfigs({
       registry,
       credentials,
@@ -130,7 +155,11 @@ export async function openCredport(options: CredportOptions = {}): Promise<Credp
       configs,
       state: collection<SyncState>('sync:', 'sync state', 'run the sync with --full-refresh'),
       ledger: collection<LedgerEntry>('ledger:', 'write ledger entry', 'delete the destination and add it again'),
-      leases: collection<LeaseRecord>(LEASE_PREFIX, 'destination lease', 'wait for its sync to end, then delete the destination and add it again'),
+      leases: collection<LeaseRecord>(
+        LEASE_PREFIX,
+        'destination lease',
+        'wait for its sync to end, then delete the destination and add it again',
+      ),
       ...leaseMsFromEnv(env),
       ...(sharedWindows ? { sharedWindows } : {}),
       audit,
@@ -154,7 +183,8 @@ export async function openCredport(options: CredportOptions = {}): Promise<Credp
       tokens: new AccessTokens(collection<AccessToken>('token:', 'API token', 'revoke it with: credport tokens delete'), access),
       // Loaded when used: the rate gate is for commands that talk to providers.
       reverify: async (options) => (await import('./credentials/reverify.js')).reverifyStale(credentials, { ...options, ...shared }),
-      scheduleReverify: async (everyMs, options = {}) => (await import('./credentials/reverify-schedule.js')).scheduleReverify(credentials, everyMs, { ...options, ...shared }),
+      scheduleReverify: async (everyMs, options = {}) =>
+        (await import('./credentials/reverify-schedule.js')).scheduleReverify(credentials, everyMs, { ...options, ...shared }),
       location,
       close,
     };
@@ -172,7 +202,9 @@ async function openSharedWindows(url: string | undefined): Promise<SharedWindows
   try {
     return await openRedisWindows(url);
   } catch (error) {
-    throw new StoreError('store_unavailable', `the Redis for shared rate limits (CREDPORT_REDIS ${redactUri(url)}) cannot be used: ${failureReason(error, secretsOfUri(url))}`);
+    throw new StoreError(
+      'store_unavailable',
+      `the Redis for shared rate limits (CREDPORT_REDIS ${redactUri(url)}) cannot be used: ${failureReason(error, secretsOfUri(url))}`,
+    );
   }
 }
-

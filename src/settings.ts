@@ -47,6 +47,10 @@ export function retryForMsFromEnv(env: NodeJS.ProcessEnv): number {
   if (!value) return DEFAULT_RETRY_FOR_MS;
   const match = /^(\d{1,7})(ms|s|m|h)$/.exec(value);
   const ms = match ? Number(match[1]) * DURATION_UNIT_MS[match[2] as keyof typeof DURATION_UNIT_MS] : 0;
-  if (ms < 1_000) throw new InputError(`CREDPORT_RETRY_FOR must be a duration of a second or more such as 90s, 15m or 2h, not "${printable(value, 40)}"`, { field: 'CREDPORT_RETRY_FOR' });
+  if (ms < 1_000)
+    throw new InputError(
+      `CREDPORT_RETRY_FOR must be a duration of a second or more such as 90s, 15m or 2h, not "${printable(value, 40)}"`,
+      { field: 'CREDPORT_RETRY_FOR' },
+    );
   return ms;
 }

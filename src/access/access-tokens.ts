@@ -37,7 +37,13 @@ export class AccessTokens {
     const name = checkName(input.name);
     const token = `cpt_${randomBytes(32).toString('base64url')}`;
     const hash = hashOf(token);
-    const record: TokenRecord = { id: `tok_${hash.slice(0, 16)}`, name, workspace: this.scope.home(), role: input.role, createdAt: this.now().toISOString() };
+    const record: TokenRecord = {
+      id: `tok_${hash.slice(0, 16)}`,
+      name,
+      workspace: this.scope.home(),
+      role: input.role,
+      createdAt: this.now().toISOString(),
+    };
     const actor = currentActor();
     if (actor) record.createdBy = actor;
     await this.tokens.put(hash, record);

@@ -22,7 +22,10 @@ const NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
 /** A workspace name as given (`--workspace`, a token's), checked. */
 export function checkWorkspace(name: string): string {
-  if (!NAME.test(name)) throw new InputError(`"${name.slice(0, 70)}" is not a workspace name: lowercase letters, digits and -, at most 63`, { field: 'workspace' });
+  if (!NAME.test(name))
+    throw new InputError(`"${name.slice(0, 70)}" is not a workspace name: lowercase letters, digits and -, at most 63`, {
+      field: 'workspace',
+    });
   return name;
 }
 
@@ -68,7 +71,8 @@ export class AccessScope {
   /** Refused, naming the role needed, unless the caller's role is at least `needed`. */
   require(needed: Role, doing: string): Access {
     const access = this.current();
-    if (!outranks(access.role, needed)) throw new ForbiddenError(`${doing} needs the ${needed} role; this caller is ${aRole(access.role)} of workspace ${access.workspace}`);
+    if (!outranks(access.role, needed))
+      throw new ForbiddenError(`${doing} needs the ${needed} role; this caller is ${aRole(access.role)} of workspace ${access.workspace}`);
     return access;
   }
 

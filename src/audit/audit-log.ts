@@ -54,9 +54,17 @@ export class AuditLog {
     const at = this.now();
     // Milliseconds first, so ids sort in time order on every store; the random tail keeps them apart.
     const id = `evt_${String(at.getTime()).padStart(13, '0')}_${randomBytes(6).toString('hex')}`;
-    const event: AuditEvent = { id, at: at.toISOString(), action: entry.action, actor: actors.getStore() ?? this.defaultActor, outcome: entry.outcome };
+    const event: AuditEvent = {
+      id,
+      at: at.toISOString(),
+      action: entry.action,
+      actor: actors.getStore() ?? this.defaultActor,
+      outcome: entry.outcome,
+    };
     // A store-wide event (a key rotation, a schedule's pass over every workspace) has none.
-    const workspace = entry.workspace ?? (this.scope.current().workspace !== EVERY_WORKSPACE && entry.action !== 'keys.rotated' ? this.scope.home() : undefined);
+    const workspace =
+      entry.workspace ??
+      (this.scope.current().workspace !== EVERY_WORKSPACE && entry.action !== 'keys.rotated' ? this.scope.home() : undefined);
     if (workspace !== undefined) event.workspace = workspace;
     if (entry.credentialId !== undefined) event.credentialId = entry.credentialId;
     if (entry.connector !== undefined) event.connector = entry.connector;
@@ -72,14 +80,18 @@ export class AuditLog {
     try {
       await this.record(entry);
     } catch (error) {
-      process.emitWarning(`the audit trail could not record ${entry.action}${entry.credentialId ? ` of ${entry.credentialId}` : ''}: ${failureReason(error)}`, { code: 'CREDPORT_AUDIT' });
+      process.emitWarning(
+        `the audit trail could not record ${entry.action}${entry.credentialId ? ` of ${entry.credentialId}` : ''}: ${failureReason(error)}`,
+        { code: 'CREDPORT_AUDIT' },
+      );
     }
   }
 
   /** Oldest first; the latest `limit` of those that match. */
   async list(filter: AuditFilter = {}): Promise<AuditEvent[]> {
     this.scope.require('viewer', 'reading the audit trail');
-    const found = filter.credentialId === undefined ? await this.events.all() : await this.events.where('credentialId', filter.credentialId);
+    const found =
+      filter.credentialId === undefined ? await this.events.all() : await this.events.where('credentialId', filter.credentialId);
     // Store-wide events (no workspace) are for the operator's default workspace only.
     const matching = found.filter((e) => this.scope.sees(e));
     const since = filter.since?.toISOString();

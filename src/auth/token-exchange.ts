@@ -25,13 +25,23 @@ const MAX_LIFETIME_S = 86_400;
  * is cached until shortly before it expires; one exchange runs at a time however many requests
  * wait for it; the secret goes only in the exchange body, to the credential's own origin.
  */
-export function createTokenExchangeAuth(config: TokenExchangeConfig, values: Readonly<Record<string, string>>, context: ExchangeContext, secretField: string): AuthStrategy {
+export function createTokenExchangeAuth(
+  config: TokenExchangeConfig,
+  values: Readonly<Record<string, string>>,
+  context: ExchangeContext,
+  secretField: string,
+): AuthStrategy {
   const secret = values[secretField] ?? '';
   const issued: string[] = [];
   let current: { header: string; expiresAt: number } | undefined;
   let inflight: Promise<string> | undefined;
   const url = new URL(config.path, new URL(context.baseUrl).origin);
-  const body = Object.fromEntries(Object.entries(config.body).map(([key, template]) => [key, template.replace(/\{([^}]+)\}/g, (_m, field: string) => values[field] ?? '')]));
+  const body = Object.fromEntries(
+    Object.entries(config.body).map(([key, template]) => [
+      key,
+      template.replace(/\{([^}]+)\}/g, (_m, field: string) => values[field] ?? ''),
+    ]),
+  );
 
   async function exchange(): Promise<string> {
     let answer: unknown;
@@ -39,15 +49,28 @@ export function createTokenExchangeAuth(config: TokenExchangeConfig, values: Rea
       // One retry of a 5xx or a network error (got retries no POST unless told: an exchange only
       // issues a token, so asking twice is safe); a redirect is never followed, the secret is in the body.
       const agent = context.route?.(url) ?? {};
-      answer = await got.post(url, { agent, json: body, timeout: { request: context.timeoutMs }, retry: { limit: 1, methods: ['POST'] }, responseType: 'json', followRedirect: false }).json();
+      answer = await got
+        .post(url, {
+          agent,
+          json: body,
+          timeout: { request: context.timeoutMs },
+          retry: { limit: 1, methods: ['POST'] },
+          responseType: 'json',
+          followRedirect: false,
+        })
+        .json();
     } catch (error) {
       throw describeHttpError(error, { provider: context.provider, envelope: context.envelope, method: 'POST', url, secrets: [secret] });
     }
     const token = config.accessToken.map((p) => getPointer(answer, p)).find((v) => typeof v === 'string' && v !== '') as string | undefined;
-    const announced = config.expiresIn.map((p) => getPointer(answer, p)).find((v) => typeof v === 'number' && Number.isFinite(v) && v > 0) as number | undefined;
+    const announced = config.expiresIn
+      .map((p) => getPointer(answer, p))
+      .find((v) => typeof v === 'number' && Number.isFinite(v) && v > 0) as number | undefined;
     // A token that could smuggle a header (CR/LF, spaces) is the provider's fault, not the user's input.
     if (!token || announced === undefined || !/^[\x21-\x7E]+$/.test(token)) {
-      throw new ProviderUnavailableError(`${context.provider} answered the token exchange without a usable access token and lifetime`, { code: 'provider_unexpected' });
+      throw new ProviderUnavailableError(`${context.provider} answered the token exchange without a usable access token and lifetime`, {
+        code: 'provider_unexpected',
+      });
     }
     // Between 5 seconds (not one exchange per request) and a day (no date out of range).
     const seconds = Math.min(MAX_LIFETIME_S, Math.max(MIN_LIFETIME_S, announced));

@@ -41,7 +41,10 @@ export function buildProgram(): Command {
     .version(VERSION)
     .option('--home <dir>', 'folder of the store and master key file (overrides CREDPORT_HOME)')
     .option('--store <uri>', 'keyv store URI (overrides CREDPORT_STORE)')
-    .option('--workspace <name>', 'the workspace whose credentials, sources, destinations and syncs a command sees (overrides CREDPORT_WORKSPACE; default: default)')
+    .option(
+      '--workspace <name>',
+      'the workspace whose credentials, sources, destinations and syncs a command sees (overrides CREDPORT_WORKSPACE; default: default)',
+    )
     .option('--debug', 'print stack traces of errors')
     .addHelpText('after', EPILOG)
     .showSuggestionAfterError()

@@ -4,13 +4,17 @@ import { printable } from '../text/printable.js';
 
 /** `--streams a,b` -> ['a', 'b'] */
 export function commaList(value: string): string[] {
-  return value.split(',').map((s) => s.trim()).filter(Boolean);
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 /** `--concurrency 4` -> 4; anything but digits is refused by the option's name (the range is the service's to check). */
 export function wholeNumber(name: string): (value: string) => number {
   return (value) => {
-    if (!/^\d{1,6}$/.test(value.trim())) throw new InputError(`--${name} must be a whole number, not "${printable(value, 40)}"`, { field: name });
+    if (!/^\d{1,6}$/.test(value.trim()))
+      throw new InputError(`--${name} must be a whole number, not "${printable(value, 40)}"`, { field: name });
     return Number.parseInt(value, 10);
   };
 }
@@ -33,9 +37,12 @@ export async function readMapping(file: string): Promise<Record<string, Record<s
   try {
     parsed = JSON.parse(await readFile(file, 'utf8'));
   } catch (error) {
-    throw new InputError(`--map ${printable(file, 120)} cannot be read as JSON (${(error as NodeJS.ErrnoException).code ?? 'not JSON'})`, { field: 'map' });
+    throw new InputError(`--map ${printable(file, 120)} cannot be read as JSON (${(error as NodeJS.ErrnoException).code ?? 'not JSON'})`, {
+      field: 'map',
+    });
   }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new InputError('--map must hold a JSON object of streams', { field: 'map' });
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+    throw new InputError('--map must hold a JSON object of streams', { field: 'map' });
   return parsed as Record<string, Record<string, string>>;
 }
 
@@ -45,7 +52,8 @@ const UNIT_MS = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 export function durationMs(name: string): (value: string) => number {
   return (value) => {
     const match = /^(\d{1,6})([smhd])$/.exec(value.trim());
-    if (!match || Number(match[1]) === 0) throw new InputError(`--${name} must be a duration such as 30m, 24h or 7d, not "${printable(value, 40)}"`, { field: name });
+    if (!match || Number(match[1]) === 0)
+      throw new InputError(`--${name} must be a duration such as 30m, 24h or 7d, not "${printable(value, 40)}"`, { field: name });
     return Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS];
   };
 }
@@ -57,7 +65,11 @@ export function sinceTime(now: () => Date = () => new Date()): (value: string) =
     const ago = /^(\d{1,6})([mhd])$/.exec(text);
     if (ago) return new Date(now().getTime() - Number(ago[1]) * UNIT_MS[ago[2] as 'm' | 'h' | 'd']);
     const at = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})?)?$/.test(text) ? new Date(text) : undefined;
-    if (!at || Number.isNaN(at.getTime())) throw new InputError(`--since must be a time ago (30m, 24h, 7d) or a date (2026-11-01, 2026-11-01T09:00:00Z), not "${printable(value, 40)}"`, { field: 'since' });
+    if (!at || Number.isNaN(at.getTime()))
+      throw new InputError(
+        `--since must be a time ago (30m, 24h, 7d) or a date (2026-11-01, 2026-11-01T09:00:00Z), not "${printable(value, 40)}"`,
+        { field: 'since' },
+      );
     return at;
   };
 }

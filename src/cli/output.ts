@@ -45,7 +45,8 @@ export function printJsonLine(value: unknown): void {
 export function describeIdentity(tile: CredentialTile): string {
   if (!tile.identity) return '';
   const { id, name, ...rest } = tile.identity;
-  const main = name !== undefined && id !== undefined ? `${String(name)} (${String(id)})` : [name, id].filter((v) => v !== undefined).join(' ');
+  const main =
+    name !== undefined && id !== undefined ? `${String(name)} (${String(id)})` : [name, id].filter((v) => v !== undefined).join(' ');
   const extra = Object.entries(rest).map(([k, v]) => `${k}=${String(v)}`);
   return [main, ...extra].filter(Boolean).join(', ');
 }

@@ -13,7 +13,9 @@ export async function onQueue(
   options: { detach: boolean; json: boolean; onEvent: (event: SyncEvent) => void; signal: AbortSignal },
 ): Promise<SyncSummary | undefined> {
   const { openSyncQueue } = await import('../queue/sync-queue.js');
-  const queue = await openSyncQueue(url, { retryForMs: retryForMsFromEnv(process.env) }).catch((error: unknown) => Promise.reject(queueUnusable(url, error)));
+  const queue = await openSyncQueue(url, { retryForMs: retryForMsFromEnv(process.env) }).catch((error: unknown) =>
+    Promise.reject(queueUnusable(url, error)),
+  );
   try {
     const jobId = await queue.enqueue(request);
     if (options.detach) {

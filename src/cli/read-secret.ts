@@ -21,13 +21,17 @@ export async function readSecrets(connector: Connector, source: SecretSource): P
   if (source.secretStdin) raw = dropOneNewline(await readStdin());
   else if (source.secretEnv) {
     raw = process.env[source.secretEnv];
-    if (raw === undefined) throw new InputError(`environment variable ${source.secretEnv} (from --secret-env) is not set`, { field: 'secretEnv' });
+    if (raw === undefined)
+      throw new InputError(`environment variable ${source.secretEnv} (from --secret-env) is not set`, { field: 'secretEnv' });
   }
   if (raw !== undefined) return fields.length === 1 ? { [fields[0]!]: raw } : parseObject(raw, fields);
 
   if (!process.stdin.isTTY) {
     const what = connector.secretFields.map((f) => properties[f]?.title ?? f).join(' / ');
-    const how = fields.length === 1 ? 'pipe it with --secret-stdin' : `pipe ${JSON.stringify(Object.fromEntries(fields.map((f) => [f, '...'])))} with --secret-stdin`;
+    const how =
+      fields.length === 1
+        ? 'pipe it with --secret-stdin'
+        : `pipe ${JSON.stringify(Object.fromEntries(fields.map((f) => [f, '...'])))} with --secret-stdin`;
     throw new InputError(`no ${what} given: ${how}, name an environment variable with --secret-env, or run in a terminal to be prompted`);
   }
   const [{ default: password }, { default: input }] = await Promise.all([import('@inquirer/password'), import('@inquirer/input')]);

@@ -13,16 +13,29 @@ export async function retryFailedOnQueue(url: string, filter: RetryFilter, json:
     const { retried, cancelled } = await queue.retryFailed(filter);
     for (const job of retried) {
       if (json) printJsonLine({ job: job.jobId, source: job.sourceId, destination: job.destinationId, queued: true, failure: job.failure });
-      else say(`${job.jobId} (${job.sourceId} -> ${job.destinationId}): back on the queue; it failed with ${job.failure.code}: ${job.failure.message}`);
+      else
+        say(
+          `${job.jobId} (${job.sourceId} -> ${job.destinationId}): back on the queue; it failed with ${job.failure.code}: ` +
+            `${job.failure.message}`,
+        );
     }
     for (const job of cancelled) {
-      if (json) printJsonLine({ job: job.jobId, source: job.sourceId, destination: job.destinationId, queued: false, failure: job.failure });
-      else sayError(`${job.jobId} (${job.sourceId} -> ${job.destinationId}): left as it is, a user cancelled it (run \`credport sync ${job.sourceId} --to ${job.destinationId}\` to run it again)`);
+      if (json)
+        printJsonLine({ job: job.jobId, source: job.sourceId, destination: job.destinationId, queued: false, failure: job.failure });
+      else
+        sayError(
+          `${job.jobId} (${job.sourceId} -> ${job.destinationId}): left as it is, a user cancelled it (run \`credport sync ` +
+            `${job.sourceId} --to ${job.destinationId}\` to run it again)`,
+        );
     }
     if (json) return printJsonLine({ retried: retried.length, cancelledLeft: cancelled.length });
     const which = `${filter.sourceId ? ` of ${filter.sourceId}` : ''}${filter.destinationId ? ` to ${filter.destinationId}` : ''}`;
     if (retried.length === 0) say(`no failed syncs${which} in workspace ${filter.workspace} to retry`);
-    else say(`${retried.length} failed sync${retried.length === 1 ? '' : 's'}${which} back on the queue: a worker resumes each at its checkpoint`);
+    else
+      say(
+        `${retried.length} failed sync${retried.length === 1 ? '' : 's'}${which} back on the queue: a worker resumes each at its ` +
+          `checkpoint`,
+      );
   } finally {
     await queue.close();
   }

@@ -7,7 +7,10 @@ export function announcePass(summary: ReverifySummary, json: boolean): void {
   const { checked, verified, refused, unavailable, failed, skipped, ms } = summary;
   if (json) return printJsonLine({ event: 'reverified', checked, verified, refused, unavailable, failed, skipped, ms });
   if (checked === 0) return;
-  say(`re-verified ${checked} credential${checked === 1 ? '' : 's'}: ${verified} verified, ${refused} refused (now invalid), ${unavailable} unavailable${failed ? `, ${failed} failed` : ''}`);
+  say(
+    `re-verified ${checked} credential${checked === 1 ? '' : 's'}: ${verified} verified, ${refused} refused (now invalid), ` +
+      `${unavailable} unavailable${failed ? `, ${failed} failed` : ''}`,
+  );
   for (const r of summary.results.filter((x) => x.outcome === 'refused')) say(`  ${r.id} (${r.connector}) refused: ${r.message ?? ''}`);
 }
 

@@ -32,7 +32,10 @@ export async function withCredport(options: GlobalOptions, action: (credport: Cr
     const { openCredport } = await import('../open-credport.js');
     const actor = `cli:${osUser()}`;
     // Whoever runs the CLI holds the store and its master key: an admin of the workspace it names.
-    const access: Access = { workspace: checkWorkspace(options.workspace ?? (process.env.CREDPORT_WORKSPACE?.trim() || DEFAULT_WORKSPACE)), role: 'admin' };
+    const access: Access = {
+      workspace: checkWorkspace(options.workspace ?? (process.env.CREDPORT_WORKSPACE?.trim() || DEFAULT_WORKSPACE)),
+      role: 'admin',
+    };
     const credport = await openCredport({
       ...(options.home ? { home: options.home } : {}),
       ...(options.store ? { storeUri: options.store } : {}),
@@ -59,7 +62,8 @@ function report(error: unknown, options: GlobalOptions): void {
   }
   // Not one of ours: a bug. Its text may come from a library, so show it only on request.
   process.stderr.write(`credport: internal error${options.debug ? `: ${inspect(error)}` : ' (run again with --debug for details)'}\n`);
-  if (options.json) process.stdout.write(`${JSON.stringify({ error: { code: 'internal', message: 'internal error', exitCode: ExitCode.internal } })}\n`);
+  if (options.json)
+    process.stdout.write(`${JSON.stringify({ error: { code: 'internal', message: 'internal error', exitCode: ExitCode.internal } })}\n`);
   process.exitCode = ExitCode.internal;
 }
 

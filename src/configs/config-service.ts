@@ -49,29 +49,56 @@ export class SavedConfigs {
     const name = checkName(input.name);
     if (input.connector === 'jsonl') return this.addJsonlSource(name, input);
     const connector = this.deps.registry.get(input.connector);
-    if (input.credentialId === undefined) throw new InputError(`a ${connector.id} source needs a credential (--credential <id>)`, { field: 'credentialId' });
-    if (input.path !== undefined) throw new InputError(`path is for jsonl sources; a ${connector.id} source reads its streams from the provider`, { field: 'path' });
+    if (input.credentialId === undefined)
+      throw new InputError(`a ${connector.id} source needs a credential (--credential <id>)`, { field: 'credentialId' });
+    if (input.path !== undefined)
+      throw new InputError(`path is for jsonl sources; a ${connector.id} source reads its streams from the provider`, { field: 'path' });
     const tile = await this.deps.credentials.show(input.credentialId);
     if (tile.connector !== connector.id) {
-      throw new InputError(`credential ${tile.id} ("${tile.name}") is a ${tile.connector} credential; a ${connector.id} source needs a ${connector.id} credential`, { field: 'credentialId' });
+      throw new InputError(
+        `credential ${tile.id} ("${tile.name}") is a ${tile.connector} credential; a ${connector.id} source needs a ` +
+          `${connector.id} credential`,
+        { field: 'credentialId' },
+      );
     }
     const streams = pickStreams(Object.keys(connector.manifest.streams ?? {}), input.streams, connector.id);
-    for (const stream of streams) checkRequirement(connector.manifest.streams![stream]!.requires, tile, `${connector.manifest.title} stream ${stream}`);
-    return this.saveSource({ id: newId('src'), name, connector: connector.id, credentialId: tile.id, streams, ...concurrencyOf(input), createdAt: new Date().toISOString() });
+    for (const stream of streams)
+      checkRequirement(connector.manifest.streams![stream]!.requires, tile, `${connector.manifest.title} stream ${stream}`);
+    return this.saveSource({
+      id: newId('src'),
+      name,
+      connector: connector.id,
+      credentialId: tile.id,
+      streams,
+      ...concurrencyOf(input),
+      createdAt: new Date().toISOString(),
+    });
   }
 
   private async addJsonlSource(name: string, input: CreateSourceInput): Promise<SourceConfig> {
-    if (input.credentialId !== undefined) throw new InputError('a jsonl source reads local files and takes no credential', { field: 'credentialId' });
+    if (input.credentialId !== undefined)
+      throw new InputError('a jsonl source reads local files and takes no credential', { field: 'credentialId' });
     if (input.path === undefined) throw new InputError('a jsonl source needs --path <folder or file>', { field: 'path' });
     const files = this.files();
     const path = await files.check(files.resolve(input.path));
     const info = await stat(path).catch(() => undefined);
     if (!info) throw new InputError(`no such file or folder: ${printable(files.show(path), 120)}`, { field: 'path' });
     const available = info.isDirectory()
-      ? (await readdir(path)).filter((f) => f.endsWith('.jsonl')).map((f) => f.slice(0, -'.jsonl'.length)).sort()
+      ? (await readdir(path))
+          .filter((f) => f.endsWith('.jsonl'))
+          .map((f) => f.slice(0, -'.jsonl'.length))
+          .sort()
       : [basename(path).replace(/\.jsonl$/, '')];
     const streams = pickStreams(available, input.streams, `the folder ${printable(files.show(path), 120)}`);
-    return this.saveSource({ id: newId('src'), name, connector: 'jsonl', path, streams, ...concurrencyOf(input), createdAt: new Date().toISOString() });
+    return this.saveSource({
+      id: newId('src'),
+      name,
+      connector: 'jsonl',
+      path,
+      streams,
+      ...concurrencyOf(input),
+      createdAt: new Date().toISOString(),
+    });
   }
 
   private async saveSource(source: Omit<SourceConfig, 'streams'> & { streams: string[] }): Promise<SourceConfig> {
@@ -88,24 +115,42 @@ export class SavedConfigs {
     const id = newId('dst');
     const createdAt = new Date().toISOString();
     if (input.connector === 'jsonl') {
-      if (input.operations || input.mapping || input.params) throw new InputError('a jsonl destination writes files: it takes no operations, mapping or parameters', { field: 'operations' });
+      if (input.operations || input.mapping || input.params)
+        throw new InputError('a jsonl destination writes files: it takes no operations, mapping or parameters', { field: 'operations' });
       if (input.credentialId !== undefined) await this.deps.credentials.show(input.credentialId);
       const files = this.files();
       const path = await files.check(input.path === undefined ? join(files.base, 'destinations', id) : files.resolve(input.path));
-      const destination: DestinationConfig = { id, workspace, name, connector: 'jsonl', path, createdAt, ...(input.credentialId ? { credentialId: input.credentialId } : {}) };
+      const destination: DestinationConfig = {
+        id,
+        workspace,
+        name,
+        connector: 'jsonl',
+        path,
+        createdAt,
+        ...(input.credentialId ? { credentialId: input.credentialId } : {}),
+      };
       await this.deps.destinations.put(id, destination);
       return destination;
     }
     const connector = this.deps.registry.get(input.connector);
     if (connector.operations.size === 0) throw new InputError(`connector ${connector.id} has no write operations`, { field: 'connector' });
-    if (input.credentialId === undefined) throw new InputError(`a ${connector.id} destination needs a credential (--credential <id>)`, { field: 'credentialId' });
+    if (input.credentialId === undefined)
+      throw new InputError(`a ${connector.id} destination needs a credential (--credential <id>)`, { field: 'credentialId' });
     const tile = await this.deps.credentials.show(input.credentialId);
     if (tile.connector !== connector.id) {
-      throw new InputError(`credential ${tile.id} ("${tile.name}") is a ${tile.connector} credential; a ${connector.id} destination needs a ${connector.id} credential`, { field: 'credentialId' });
+      throw new InputError(
+        `credential ${tile.id} ("${tile.name}") is a ${tile.connector} credential; a ${connector.id} destination needs a ` +
+          `${connector.id} credential`,
+        { field: 'credentialId' },
+      );
     }
     const operations = ownEntries(input.operations);
     if (Object.keys(operations).length === 0) {
-      throw new InputError(`say which operation each stream goes to, e.g. --operation contacts=contacts.create (operations: ${[...connector.operations.keys()].join(', ')})`, { field: 'operations' });
+      throw new InputError(
+        `say which operation each stream goes to, e.g. --operation contacts=contacts.create (operations: ` +
+          `${[...connector.operations.keys()].join(', ')})`,
+        { field: 'operations' },
+      );
     }
     const params = ownEntries(input.params);
     for (const [name, value] of Object.entries(params)) {
@@ -117,15 +162,24 @@ export class SavedConfigs {
     }
     for (const [stream, operation] of Object.entries(operations)) {
       const found = connector.operations.get(operation);
-      if (!found) throw new InputError(`unknown operation "${printable(String(operation))}" for stream ${printable(stream)} (operations: ${[...connector.operations.keys()].join(', ')})`, { field: 'operations' });
+      if (!found)
+        throw new InputError(
+          `unknown operation "${printable(String(operation))}" for stream ${printable(stream)} (operations: ` +
+            `${[...connector.operations.keys()].join(', ')})`,
+          { field: 'operations' },
+        );
       checkRequirement(found.config.requires, tile, `${connector.manifest.title} operation ${operation}`);
       const missing = templateParams(found.config.path).filter((p) => !Object.hasOwn(params, p) || !params[p]);
-      if (missing.length > 0) throw new InputError(`operation ${operation} needs the parameter ${missing.join(', ')} (--param ${missing[0]}=<value>)`, { field: 'params' });
+      if (missing.length > 0)
+        throw new InputError(`operation ${operation} needs the parameter ${missing.join(', ')} (--param ${missing[0]}=<value>)`, {
+          field: 'params',
+        });
     }
     const mapping: Record<string, Record<string, string>> = {};
     for (const [stream, pointers] of Object.entries(input.mapping ?? {})) {
       // Own keys only: `in` would find "constructor" or "toString" on any object's prototype.
-      if (!Object.hasOwn(operations, stream)) throw new InputError(`the mapping names stream "${printable(stream)}", which has no operation`, { field: 'mapping' });
+      if (!Object.hasOwn(operations, stream))
+        throw new InputError(`the mapping names stream "${printable(stream)}", which has no operation`, { field: 'mapping' });
       mapping[stream] = ownEntries(pointers);
     }
     const destination: DestinationConfig = { id, workspace, name, connector: connector.id, credentialId: tile.id, operations, createdAt };
@@ -151,12 +205,22 @@ export class SavedConfigs {
 
   listSources(): Promise<SourceConfig[]> {
     this.scope.require('viewer', 'listing sources');
-    return this.scope.listing<SourceConfig>(() => this.deps.sources.all(), () => this.deps.sources.entries()).then((items) => oldestFirst(items));
+    return this.scope
+      .listing<SourceConfig>(
+        () => this.deps.sources.all(),
+        () => this.deps.sources.entries(),
+      )
+      .then((items) => oldestFirst(items));
   }
 
   listDestinations(): Promise<DestinationConfig[]> {
     this.scope.require('viewer', 'listing destinations');
-    return this.scope.listing<DestinationConfig>(() => this.deps.destinations.all(), () => this.deps.destinations.entries()).then((items) => oldestFirst(items));
+    return this.scope
+      .listing<DestinationConfig>(
+        () => this.deps.destinations.all(),
+        () => this.deps.destinations.entries(),
+      )
+      .then((items) => oldestFirst(items));
   }
 
   async source(id: string): Promise<SourceConfig> {
@@ -202,7 +266,10 @@ function pickStreams(available: string[], wanted: string[] | undefined, where: s
   const streams = wanted?.length ? wanted : available.map((stream) => checkPrintable(stream, 'streams'));
   checkStreamNames(streams, 'streams');
   const unknown = streams.filter((s) => !available.includes(s));
-  if (unknown.length > 0) throw new InputError(`unknown stream "${printable(unknown[0]!)}" for ${where} (streams: ${available.join(', ')})`, { field: 'streams' });
+  if (unknown.length > 0)
+    throw new InputError(`unknown stream "${printable(unknown[0]!)}" for ${where} (streams: ${available.join(', ')})`, {
+      field: 'streams',
+    });
   return [...new Set(streams)] as SourceConfig['streams'];
 }
 
@@ -225,10 +292,14 @@ export function checkMapping(stream: string, pointers: Readonly<Record<string, u
   const field = (target: string) => formatPointer(['mapping', stream, target]);
   if (!isSafeKey(stream)) throw new InputError(`"${stream}" cannot be a stream name (mapping)`, { field: 'mapping' });
   for (const [target, source] of Object.entries(pointers)) {
-    if (typeof source !== 'string') throw new InputError(`mapping "${printable(stream)}" entry "${printable(target)}" must be a JSON pointer`, { field: field(target) });
+    if (typeof source !== 'string')
+      throw new InputError(`mapping "${printable(stream)}" entry "${printable(target)}" must be a JSON pointer`, { field: field(target) });
     const problem = checkPointer(target) ?? checkPointer(source);
     if (problem !== undefined) {
-      const side = checkPointer(target) !== undefined ? `body field "${printable(target)}"` : `record field "${printable(source)}" (for body field "${printable(target)}")`;
+      const side =
+        checkPointer(target) !== undefined
+          ? `body field "${printable(target)}"`
+          : `record field "${printable(source)}" (for body field "${printable(target)}")`;
       throw new InputError(`mapping of stream ${printable(stream)}, ${side}: ${problem}`, { field: field(target) });
     }
   }

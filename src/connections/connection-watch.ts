@@ -74,7 +74,13 @@ export function watchRedisConnections(options: WatchOptions): ConnectionWatch {
       if (!up && away[0]?.error) before.error = away[0].error;
       return;
     }
-    const state: ServerState = { server, up, unavailable: codes.get(server) ?? 'store_unavailable', since: up ? Date.now() : Math.min(...away.map((d) => d.since)), ...(!up && away[0]?.error ? { error: away[0].error } : {}) };
+    const state: ServerState = {
+      server,
+      up,
+      unavailable: codes.get(server) ?? 'store_unavailable',
+      since: up ? Date.now() : Math.min(...away.map((d) => d.since)),
+      ...(!up && away[0]?.error ? { error: away[0].error } : {}),
+    };
     states.set(server, state);
     // The first "up" is the connect itself, not news.
     if (before || !up) options.onChange?.({ ...state });
@@ -85,7 +91,10 @@ export function watchRedisConnections(options: WatchOptions): ConnectionWatch {
     codes.set(server, unavailable);
     const wentDown = (error?: Error) => {
       const was = down.get(client);
-      down.set(client, { since: was?.since ?? Date.now(), ...(error?.message ? { error: error.message } : was?.error ? { error: was.error } : {}) });
+      down.set(client, {
+        since: was?.since ?? Date.now(),
+        ...(error?.message ? { error: error.message } : was?.error ? { error: was.error } : {}),
+      });
       refresh(server);
     };
     const onError = (error: Error) => wentDown(error);
@@ -117,14 +126,17 @@ export function watchRedisConnections(options: WatchOptions): ConnectionWatch {
 
   for (const [client, { server, unavailable }] of clients) observe(client, server, unavailable);
   observers.add(observe);
-  const timer = setInterval(() => {
-    if (lost) return;
-    for (const state of states.values()) {
-      if (state.up || Date.now() - state.since < options.giveUpAfterMs) continue;
-      lost = true;
-      return options.onLost({ ...state });
-    }
-  }, Math.min(1_000, Math.max(50, Math.floor(options.giveUpAfterMs / 4))));
+  const timer = setInterval(
+    () => {
+      if (lost) return;
+      for (const state of states.values()) {
+        if (state.up || Date.now() - state.since < options.giveUpAfterMs) continue;
+        lost = true;
+        return options.onLost({ ...state });
+      }
+    },
+    Math.min(1_000, Math.max(50, Math.floor(options.giveUpAfterMs / 4))),
+  );
   // The watch never keeps a process alive by itself.
   timer.unref();
   return {
@@ -140,5 +152,9 @@ export function watchRedisConnections(options: WatchOptions): ConnectionWatch {
 /** The error a process exits with when a server stayed away past its bound (exit 5). */
 export function lostServerError(state: ServerState, what: string): StoreError {
   const away = Math.round((Date.now() - state.since) / 1000);
-  return new StoreError(state.unavailable, `lost ${state.server} ${away} s ago (${state.error ?? 'no answer'}) and it did not come back within CREDPORT_RETRY_FOR; exiting for a supervisor to start ${what} again`);
+  return new StoreError(
+    state.unavailable,
+    `lost ${state.server} ${away} s ago (${state.error ?? 'no answer'}) and it did not come back within CREDPORT_RETRY_FOR; ` +
+      `exiting for a supervisor to start ${what} again`,
+  );
 }

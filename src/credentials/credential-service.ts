@@ -93,7 +93,13 @@ export class CredentialService {
     const baseUrl = input.baseUrl === undefined ? regionalBaseUrl(connector, values) : checkBaseUrl(input.baseUrl);
     // Where this caller may point it, before the provider (or anything else) hears of it.
     const reach = this.callerReach();
-    if (baseUrl !== undefined) this.outbound.check(connector, baseUrl, reach, input.baseUrl === undefined ? (connector.manifest.http.regions?.domainField ?? 'baseUrl') : 'baseUrl');
+    if (baseUrl !== undefined)
+      this.outbound.check(
+        connector,
+        baseUrl,
+        reach,
+        input.baseUrl === undefined ? (connector.manifest.http.regions?.domainField ?? 'baseUrl') : 'baseUrl',
+      );
     // Before the provider hears of it: a secret in a public field would be stored and shown in the clear.
     const shown = input.baseUrl === undefined ? values : { ...values, baseUrl };
     refuseSecretsInPublicFields(connector, shown, values);
@@ -126,7 +132,14 @@ export class CredentialService {
     if (checked) Object.assign(record, { identity: checked, verifiedAt: at });
     await this.deps.records.put(record.id, record);
     await this.resealIfKeyMoved(id, sealer.kid);
-    await this.note({ action: 'credential.created', outcome: 'ok', credentialId: id, ...inWorkspace(record), connector: connector.id, detail: checked ? 'verified with the provider' : 'saved without verification' });
+    await this.note({
+      action: 'credential.created',
+      outcome: 'ok',
+      credentialId: id,
+      ...inWorkspace(record),
+      connector: connector.id,
+      detail: checked ? 'verified with the provider' : 'saved without verification',
+    });
     return toTile(record);
   }
 
@@ -135,7 +148,10 @@ export class CredentialService {
     this.scope.require('viewer', 'listing credentials');
     const records = await this.scope.listing<CredentialRecord>(
       () => (filter.connector === undefined ? this.deps.records.all() : this.deps.records.where('connector', filter.connector)),
-      async () => (await this.deps.records.entries()).filter(([, r]) => r instanceof Error || filter.connector === undefined || r.connector === filter.connector),
+      async () =>
+        (await this.deps.records.entries()).filter(
+          ([, r]) => r instanceof Error || filter.connector === undefined || r.connector === filter.connector,
+        ),
     );
     const tiles = records.map(toTile);
     return oldestFirst(tiles);
@@ -167,10 +183,18 @@ export class CredentialService {
         return next;
       });
       // Not when the secret was rotated meanwhile: that answer was about a secret no longer saved.
-      if (landed) await this.note({ action: 'credential.verified', outcome: 'ok', credentialId: record.id, ...inWorkspace(record), connector: record.connector });
+      if (landed)
+        await this.note({
+          action: 'credential.verified',
+          outcome: 'ok',
+          credentialId: record.id,
+          ...inWorkspace(record),
+          connector: record.connector,
+        });
       return tile;
     } catch (error) {
-      if (error instanceof ProviderRejectedError) await this.changeIfSameSecret(record, secrets, (now) => this.invalid(now, scrubSecrets(error.message, secrets)));
+      if (error instanceof ProviderRejectedError)
+        await this.changeIfSameSecret(record, secrets, (now) => this.invalid(now, scrubSecrets(error.message, secrets)));
       throw error;
     }
   }
@@ -185,7 +209,11 @@ export class CredentialService {
    * The provider answered about the secret we read; if the credential was rotated or deleted
    * meanwhile, that answer is stale and must not bring the old record back.
    */
-  private changeIfSameSecret(read: CredentialRecord, secrets: SecretValues, changed: (now: CredentialRecord) => CredentialRecord): Promise<CredentialTile> {
+  private changeIfSameSecret(
+    read: CredentialRecord,
+    secrets: SecretValues,
+    changed: (now: CredentialRecord) => CredentialRecord,
+  ): Promise<CredentialTile> {
     // Re-sealed under a new master key is still the same secret: compared by what it opens to.
     const same = (now: CredentialRecord) => now.sealed.ct === read.sealed.ct || isDeepStrictEqual(this.openSecretsOrNothing(now), secrets);
     return this.change(read.id, (now) => (same(now) ? changed(now) : undefined), 'tested');
@@ -202,37 +230,52 @@ export class CredentialService {
     const candidate = Object.assign(ownCopy({ name: record.name }), given);
     this.deps.registry.validateValues(connector, candidate);
     // The new secret must not already sit in the saved public fields, nor in a public one given with it (Frontegg's Client ID).
-    refuseSecretsInPublicFields(connector, { ...given, name: record.name, ...(record.description ? { description: record.description } : {}) }, given);
+    refuseSecretsInPublicFields(
+      connector,
+      { ...given, name: record.name, ...(record.description ? { description: record.description } : {}) },
+      given,
+    );
     refuseSecretShapeInPublicFields(connector, given);
     const secrets = pick(candidate, connector.authFields);
     const identity = input.verify === false ? undefined : await this.verifyNoted(connector, record.baseUrl, secrets, record);
     const at = this.now().toISOString();
     const sealer = this.deps.keys.current;
     // Verified once; if another change lands meanwhile, the new secret is applied to what it saved.
-    return this.change(id, (now) => {
-      refuseSecretsInPublicFields(connector, { name: now.name, ...(now.description ? { description: now.description } : {}) }, given);
-      const next: CredentialRecord = {
-        ...now,
-        status: identity ? 'verified' : 'unverified',
-        updatedAt: at,
-        sealed: sealer.seal(JSON.stringify(secrets), associatedData(now)),
-      };
-      delete next.secretHint;
-      // A refusal was about the old secret.
-      delete next.invalidAt;
-      delete next.invalidReason;
-      // An unverified new secret says nothing about whose it is: the old identity (a USER key type, say) must not vouch for it.
-      if (!identity) {
-        delete next.identity;
-        delete next.verifiedAt;
-      }
-      const hint = secretHint(secrets[connector.manifest.auth.secret] ?? '');
-      if (hint !== undefined) next.secretHint = hint;
-      if (identity) Object.assign(next, { identity, verifiedAt: at });
-      return next;
-    }, 'rotated').then(async (tile) => {
+    return this.change(
+      id,
+      (now) => {
+        refuseSecretsInPublicFields(connector, { name: now.name, ...(now.description ? { description: now.description } : {}) }, given);
+        const next: CredentialRecord = {
+          ...now,
+          status: identity ? 'verified' : 'unverified',
+          updatedAt: at,
+          sealed: sealer.seal(JSON.stringify(secrets), associatedData(now)),
+        };
+        delete next.secretHint;
+        // A refusal was about the old secret.
+        delete next.invalidAt;
+        delete next.invalidReason;
+        // An unverified new secret says nothing about whose it is: the old identity (a USER key type, say) must not vouch for it.
+        if (!identity) {
+          delete next.identity;
+          delete next.verifiedAt;
+        }
+        const hint = secretHint(secrets[connector.manifest.auth.secret] ?? '');
+        if (hint !== undefined) next.secretHint = hint;
+        if (identity) Object.assign(next, { identity, verifiedAt: at });
+        return next;
+      },
+      'rotated',
+    ).then(async (tile) => {
       await this.resealIfKeyMoved(id, sealer.kid);
-      await this.note({ action: 'credential.rotated', outcome: 'ok', credentialId: id, ...inWorkspace(tile), connector: connector.id, detail: identity ? 'new secret verified with the provider' : 'new secret saved without verification' });
+      await this.note({
+        action: 'credential.rotated',
+        outcome: 'ok',
+        credentialId: id,
+        ...inWorkspace(tile),
+        connector: connector.id,
+        detail: identity ? 'new secret verified with the provider' : 'new secret saved without verification',
+      });
       return tile;
     });
   }
@@ -245,8 +288,8 @@ export class CredentialService {
       throw new InputError('nothing to update: give a name or a description');
     }
     const tile = await this.change(id, (record) => {
-      const name = typeof input.name === 'string' ? input.name.trim() : input.name ?? record.name;
-      const description = typeof input.description === 'string' ? input.description.trim() : input.description ?? record.description;
+      const name = typeof input.name === 'string' ? input.name.trim() : (input.name ?? record.name);
+      const description = typeof input.description === 'string' ? input.description.trim() : (input.description ?? record.description);
       const changed = { name, ...(description ? { description } : {}) };
       this.deps.registry.validateCommonFields(changed);
       // The saved secret is opened only to compare: a description must not take it in either.
@@ -258,8 +301,17 @@ export class CredentialService {
       else delete next.description;
       return next;
     });
-    const changed = [input.name !== undefined ? 'name' : undefined, input.description !== undefined ? 'description' : undefined].filter(Boolean).join(' and ');
-    await this.note({ action: 'credential.renamed', outcome: 'ok', credentialId: id, ...inWorkspace(tile), connector: tile.connector, detail: `${changed} changed` });
+    const changed = [input.name !== undefined ? 'name' : undefined, input.description !== undefined ? 'description' : undefined]
+      .filter(Boolean)
+      .join(' and ');
+    await this.note({
+      action: 'credential.renamed',
+      outcome: 'ok',
+      credentialId: id,
+      ...inWorkspace(tile),
+      connector: tile.connector,
+      detail: `${changed} changed`,
+    });
     return tile;
   }
 
@@ -270,15 +322,30 @@ export class CredentialService {
     // A damaged record (undefined here) can still be deleted, by the workspace that sees damage.
     const record = await this.deps.records.get(id).then(
       (r) => (this.scope.sees(r) ? r : null),
-      (error: unknown) => (error instanceof StoreError && error.code === 'corrupt_record' ? (this.scope.seesDamaged() ? undefined : null) : Promise.reject(error)),
+      (error: unknown) =>
+        error instanceof StoreError && error.code === 'corrupt_record'
+          ? this.scope.seesDamaged()
+            ? undefined
+            : null
+          : Promise.reject(error),
     );
     if (record === null) throw new NotFoundError(`no credential ${printable(id)}`);
     const users = options.force || !this.deps.usersOf ? [] : await this.deps.usersOf(id);
     if (users.length > 0) {
-      throw new InputError(`credential ${id} is used by ${users.join(', ')}: delete those first, or force it`, { field: 'id', code: 'in_use' });
+      throw new InputError(`credential ${id} is used by ${users.join(', ')}: delete those first, or force it`, {
+        field: 'id',
+        code: 'in_use',
+      });
     }
     if (!(await this.deps.records.delete(id))) throw new NotFoundError(`no credential ${printable(id)}`);
-    await this.note({ action: 'credential.deleted', outcome: 'ok', credentialId: id, ...inWorkspace(record), ...(record ? { connector: record.connector } : {}), ...(options.force && this.deps.usersOf ? { detail: 'forced' } : {}) });
+    await this.note({
+      action: 'credential.deleted',
+      outcome: 'ok',
+      credentialId: id,
+      ...inWorkspace(record),
+      ...(record ? { connector: record.connector } : {}),
+      ...(options.force && this.deps.usersOf ? { detail: 'forced' } : {}),
+    });
     return { id, deleted: true };
   }
 
@@ -294,32 +361,59 @@ export class CredentialService {
   /** The provider refused the credential during a sync: its tile says so until it is tested or rotated. */
   async markInvalid(id: string, reason?: string): Promise<void> {
     // The provider's words, less any stretch of the secret it may have echoed back.
-    const tile = await this.change(id, (record) => this.invalid(record, scrubSecrets(reason ?? 'refused during a sync', this.openSecretsOrNothing(record) ?? {}))).catch((error: unknown) => {
+    const tile = await this.change(id, (record) =>
+      this.invalid(record, scrubSecrets(reason ?? 'refused during a sync', this.openSecretsOrNothing(record) ?? {})),
+    ).catch((error: unknown) => {
       if (!(error instanceof NotFoundError)) throw error;
     });
-    if (tile) await this.note({ action: 'credential.verification_failed', outcome: 'refused', credentialId: id, ...inWorkspace(tile), connector: tile.connector, detail: reason ? `refused during a sync: ${tile.invalidReason}` : 'refused during a sync' });
+    if (tile)
+      await this.note({
+        action: 'credential.verification_failed',
+        outcome: 'refused',
+        credentialId: id,
+        ...inWorkspace(tile),
+        connector: tile.connector,
+        detail: reason ? `refused during a sync: ${tile.invalidReason}` : 'refused during a sync',
+      });
   }
 
   /**
    * A client for the credential's secret, on its origin, under the outbound policy of whoever it
    * acts for (`saved`: the record it belongs to; a new one acts for the caller, as `reach` says).
    */
-  private async clientFor(connector: Connector, baseUrl: string | undefined, secrets: SecretValues, http = this.http, extras: ClientExtras = {}, saved?: CredentialRecord, reach = this.reachOf(saved)): Promise<ProviderClient> {
+  private async clientFor(
+    connector: Connector,
+    baseUrl: string | undefined,
+    secrets: SecretValues,
+    http = this.http,
+    extras: ClientExtras = {},
+    saved?: CredentialRecord,
+    reach = this.reachOf(saved),
+  ): Promise<ProviderClient> {
     clientModules ??= loadClientModules();
     const { ProviderClient, createAuth } = await clientModules;
     const origin = baseUrl ?? connector.manifest.http.baseUrl;
     if (saved) await this.refuseOutsidePolicy(connector, saved, origin, reach);
     const route = reach === 'tenant' ? (url: URL) => this.outbound.route(connector.id, url, reach) : undefined;
-    return new ProviderClient(connector, origin, createAuth(connector.manifest, secrets, origin, http.timeoutMs, route), http, route ? { ...extras, route } : extras);
+    return new ProviderClient(
+      connector,
+      origin,
+      createAuth(connector.manifest, secrets, origin, http.timeoutMs, route),
+      http,
+      route ? { ...extras, route } : extras,
+    );
   }
 
-  /** A saved credential the policy now refuses (saved earlier, or the operator's allowance withdrawn) fails its use, and its tile says why. */
+  /** A saved credential the policy now refuses (saved earlier, or the operator's allowance withdrawn) fails its use, and its ' +
+    'tile says why. */
   private async refuseOutsidePolicy(connector: Connector, record: CredentialRecord, origin: string, reach: Reach): Promise<void> {
     try {
       this.outbound.check(connector, origin, reach);
     } catch (error) {
       if (!(error instanceof OutboundRefusedError)) throw error;
-      await this.change(record.id, (now) => (now.status === 'invalid' && now.invalidReason === error.message ? undefined : this.invalid(now, error.message))).catch(() => undefined);
+      await this.change(record.id, (now) =>
+        now.status === 'invalid' && now.invalidReason === error.message ? undefined : this.invalid(now, error.message),
+      ).catch(() => undefined);
       throw error;
     }
   }
@@ -339,18 +433,45 @@ export class CredentialService {
     return by;
   }
 
-  private async verify(connector: Connector, baseUrl: string | undefined, secrets: SecretValues, gate?: RateGate, saved?: CredentialRecord, reach?: Reach) {
-    return verifyCredential(connector, await this.clientFor(connector, baseUrl, secrets, undefined, gate ? { gate } : {}, saved, reach ?? this.reachOf(saved)), secrets);
+  private async verify(
+    connector: Connector,
+    baseUrl: string | undefined,
+    secrets: SecretValues,
+    gate?: RateGate,
+    saved?: CredentialRecord,
+    reach?: Reach,
+  ) {
+    return verifyCredential(
+      connector,
+      await this.clientFor(connector, baseUrl, secrets, undefined, gate ? { gate } : {}, saved, reach ?? this.reachOf(saved)),
+      secrets,
+    );
   }
 
   /** verify, with a refusal or an outage in the audit trail (the error's message carries no secret: the HTTP layer redacts it). */
-  private async verifyNoted(connector: Connector, baseUrl: string | undefined, secrets: SecretValues, saved: CredentialRecord | undefined, gate?: RateGate, reach?: Reach) {
+  private async verifyNoted(
+    connector: Connector,
+    baseUrl: string | undefined,
+    secrets: SecretValues,
+    saved: CredentialRecord | undefined,
+    gate?: RateGate,
+    reach?: Reach,
+  ) {
     try {
       return await this.verify(connector, baseUrl, secrets, gate, saved, reach);
     } catch (error) {
-      const outcome = error instanceof ProviderRejectedError ? 'refused' : error instanceof ProviderUnavailableError ? 'unavailable' : undefined;
+      const outcome =
+        error instanceof ProviderRejectedError ? 'refused' : error instanceof ProviderUnavailableError ? 'unavailable' : undefined;
       // A failed create leaves the store as it was: only a saved credential's failures are recorded.
-      if (outcome && saved) await this.note({ action: 'credential.verification_failed', outcome, credentialId: saved.id, ...inWorkspace(saved), connector: connector.id, detail: scrubSecrets((error as Error).message, secrets) });
+      if (outcome && saved)
+        await this.note({
+          action: 'credential.verification_failed',
+          outcome,
+          credentialId: saved.id,
+          ...inWorkspace(saved),
+          connector: connector.id,
+          detail: scrubSecrets((error as Error).message, secrets),
+        });
       throw error;
     }
   }
@@ -367,7 +488,9 @@ export class CredentialService {
   private async resealIfKeyMoved(id: string, sealedWith: string): Promise<void> {
     const sealer = await this.deps.keys.forWrite();
     if (sealer.kid === sealedWith) return;
-    await this.change(id, (record) => (record.sealed.kid === sealer.kid ? undefined : { ...record, sealed: resealed(record, sealer) })).catch((error: unknown) => {
+    await this.change(id, (record) =>
+      record.sealed.kid === sealer.kid ? undefined : { ...record, sealed: resealed(record, sealer) },
+    ).catch((error: unknown) => {
       if (!(error instanceof NotFoundError)) throw error;
     });
   }
@@ -403,18 +526,32 @@ export class CredentialService {
    * wrote in between, the change is made again on what that one saved, so neither is lost; after
    * CHANGE_ATTEMPTS lost races it is refused. `change` returning undefined writes nothing.
    */
-  private async change(id: string, apply: (record: CredentialRecord) => CredentialRecord | undefined, doing = 'changed'): Promise<CredentialTile> {
+  private async change(
+    id: string,
+    apply: (record: CredentialRecord) => CredentialRecord | undefined,
+    doing = 'changed',
+  ): Promise<CredentialTile> {
     checkId(id);
     const { record } = await this.deps.records.change(
       id,
       (found, attempt) => {
         const record = found && this.scope.sees(found) ? found : undefined;
-        if (!record) throw new NotFoundError(attempt === 1 && doing === 'changed' ? `no credential ${printable(id)}` : `credential ${id} was deleted while it was being ${doing}`);
+        if (!record)
+          throw new NotFoundError(
+            attempt === 1 && doing === 'changed'
+              ? `no credential ${printable(id)}`
+              : `credential ${id} was deleted while it was being ${doing}`,
+          );
         return apply(record);
       },
       {
         attempts: CHANGE_ATTEMPTS,
-        conflict: () => new StoreError('write_conflict', `credential ${id} was changed by others ${CHANGE_ATTEMPTS} times while this change was being saved; nothing was saved by this one: try again`),
+        conflict: () =>
+          new StoreError(
+            'write_conflict',
+            `credential ${id} was changed by others ${CHANGE_ATTEMPTS} times while this change was being saved; nothing was saved ` +
+              `by this one: try again`,
+          ),
       },
     );
     return toTile(record);
@@ -436,7 +573,12 @@ function regionalBaseUrl(connector: Connector, values: Record<string, unknown>):
   const domain = regions.domainField ? values[regions.domainField] : undefined;
   const region = String(values[regions.field]);
   // Own keys only: a region named like a member of every object's prototype is no region.
-  const url = typeof domain === 'string' && domain !== '' ? `https://${domain}` : Object.hasOwn(regions.urls, region) ? regions.urls[region] : undefined;
+  const url =
+    typeof domain === 'string' && domain !== ''
+      ? `https://${domain}`
+      : Object.hasOwn(regions.urls, region)
+        ? regions.urls[region]
+        : undefined;
   return url === undefined || url === connector.manifest.http.baseUrl ? undefined : checkBaseUrl(url);
 }
 
@@ -479,7 +621,9 @@ function pick(values: Record<string, unknown>, keys: readonly string[]): Record<
 function refuseOtherThanSecrets(secrets: object, allowed: readonly string[]): void {
   const unknown = Object.keys(secrets).filter((k) => !allowed.includes(k));
   if (unknown.length > 0) {
-    throw new InputError(`rotate secrets has an unknown field "${printable(unknown[0]!)}" (allowed: ${allowed.join(', ')})`, { field: unknown[0]! });
+    throw new InputError(`rotate secrets has an unknown field "${printable(unknown[0]!)}" (allowed: ${allowed.join(', ')})`, {
+      field: unknown[0]!,
+    });
   }
 }
 

@@ -16,15 +16,25 @@ const CODE = 'secret_in_public_field';
  * SECRET_FRAGMENT_LENGTH characters of it). `values` may hold secret and public fields together:
  * the connector's writeOnly fields are the secrets, every other string is a public field.
  */
-export function refuseSecretsInPublicFields(connector: Connector, values: Readonly<Record<string, unknown>>, secrets: Readonly<Record<string, unknown>>): void {
-  const found = Object.entries(secrets).filter(([key, value]) => connector.secretFields.includes(key) && typeof value === 'string' && value !== '');
+export function refuseSecretsInPublicFields(
+  connector: Connector,
+  values: Readonly<Record<string, unknown>>,
+  secrets: Readonly<Record<string, unknown>>,
+): void {
+  const found = Object.entries(secrets).filter(
+    ([key, value]) => connector.secretFields.includes(key) && typeof value === 'string' && value !== '',
+  );
   for (const [field, text] of publicFields(connector, values)) {
     for (const [secretField, secret] of found) {
       if (holdsSecret(text, secret as string)) {
-        throw new InputError(`${label(connector, field)} contains the ${title(connector, secretField)} (or part of it): public fields are stored and shown in the clear, so a secret must not go there`, {
-          field,
-          code: CODE,
-        });
+        throw new InputError(
+          `${label(connector, field)} contains the ${title(connector, secretField)} (or part of it): public fields are stored and ` +
+            `shown in the clear, so a secret must not go there`,
+          {
+            field,
+            code: CODE,
+          },
+        );
       }
     }
   }
@@ -36,10 +46,14 @@ export function refuseSecretShapeInPublicFields(connector: Connector, values: Re
   if (!shape) return;
   for (const [field, text] of publicFields(connector, values)) {
     if (shape.pattern.test(text)) {
-      throw new InputError(`${label(connector, field)} contains text shaped like ${shape.label}: public fields are stored and shown in the clear, so a secret must not go there`, {
-        field,
-        code: CODE,
-      });
+      throw new InputError(
+        `${label(connector, field)} contains text shaped like ${shape.label}: public fields are stored and shown in the clear, so ` +
+          `a secret must not go there`,
+        {
+          field,
+          code: CODE,
+        },
+      );
     }
   }
 }
@@ -57,7 +71,9 @@ export function holdsSecret(text: string, secret: string): boolean {
 }
 
 function publicFields(connector: Connector, values: Readonly<Record<string, unknown>>): [string, string][] {
-  return Object.entries(values).filter((entry): entry is [string, string] => typeof entry[1] === 'string' && !connector.secretFields.includes(entry[0]));
+  return Object.entries(values).filter(
+    (entry): entry is [string, string] => typeof entry[1] === 'string' && !connector.secretFields.includes(entry[0]),
+  );
 }
 
 function label(connector: Connector, field: string): string {

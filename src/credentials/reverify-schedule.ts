@@ -19,7 +19,10 @@ export interface ReverifySchedule {
 export function scheduleReverify(
   credentials: CredentialService,
   everyMs: number,
-  options: Omit<ReverifyOptions, 'olderThanMs' | 'signal'> & { onPass?: (summary: ReverifySummary) => void; onError?: (error: unknown) => void } = {},
+  options: Omit<ReverifyOptions, 'olderThanMs' | 'signal'> & {
+    onPass?: (summary: ReverifySummary) => void;
+    onError?: (error: unknown) => void;
+  } = {},
 ): ReverifySchedule {
   const stop = new AbortController();
   let running: Promise<void> = Promise.resolve();
@@ -27,8 +30,15 @@ export function scheduleReverify(
   const pass = () => {
     // The audit trail names the schedule, not whoever started the process.
     // Every workspace's credentials, as the scheduler, whoever started the process.
-    running = withActor(SCHEDULER, () => withAccess({ workspace: EVERY_WORKSPACE, role: 'editor' }, () => reverifyStale(credentials, { ...options, olderThanMs: everyMs, signal: stop.signal })))
-      .then((summary) => options.onPass?.(summary), (error: unknown) => options.onError?.(error))
+    running = withActor(SCHEDULER, () =>
+      withAccess({ workspace: EVERY_WORKSPACE, role: 'editor' }, () =>
+        reverifyStale(credentials, { ...options, olderThanMs: everyMs, signal: stop.signal }),
+      ),
+    )
+      .then(
+        (summary) => options.onPass?.(summary),
+        (error: unknown) => options.onError?.(error),
+      )
       .finally(() => {
         if (!stop.signal.aborted) timer = setTimeout(pass, everyMs).unref();
       });

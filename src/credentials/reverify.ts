@@ -97,8 +97,10 @@ async function check(credentials: CredentialService, tile: CredentialTile, gate:
     await credentials.test(tile.id, { gate });
     return { id: tile.id, connector: tile.connector, outcome: 'verified' };
   } catch (error) {
-    if (error instanceof ProviderRejectedError) return { id: tile.id, connector: tile.connector, outcome: 'refused', message: error.message };
-    if (error instanceof CredportError && error.exitCode === 4) return { id: tile.id, connector: tile.connector, outcome: 'unavailable', message: error.message };
+    if (error instanceof ProviderRejectedError)
+      return { id: tile.id, connector: tile.connector, outcome: 'refused', message: error.message };
+    if (error instanceof CredportError && error.exitCode === 4)
+      return { id: tile.id, connector: tile.connector, outcome: 'unavailable', message: error.message };
     // A credential deleted meanwhile, a damaged record: named, and the pass goes on.
     if (error instanceof CredportError) return { id: tile.id, connector: tile.connector, outcome: 'failed', message: error.message };
     throw error;

@@ -52,11 +52,18 @@ export async function runDemo(
       values: { name: 'Front (emulated)', description: 'Added by credport demo', apiKey: token! },
       baseUrl: emulator.url,
     });
-    say({ step: 'added', detail: `saved ${tile.id}: ${tile.status}, company ${String(tile.identity?.name)} (${String(tile.identity?.id)})` });
+    say({
+      step: 'added',
+      detail: `saved ${tile.id}: ${tile.status}, company ${String(tile.identity?.name)} (${String(tile.identity?.id)})`,
+    });
 
     let refused: DemoResult['refused'] | undefined;
     try {
-      await credport.credentials.create({ connector: 'front', values: { name: 'Wrong token', apiKey: 'emu_not_a_valid_token' }, baseUrl: emulator.url });
+      await credport.credentials.create({
+        connector: 'front',
+        values: { name: 'Wrong token', apiKey: 'emu_not_a_valid_token' },
+        baseUrl: emulator.url,
+      });
     } catch (error) {
       if (!(error instanceof CredportError)) throw error;
       refused = { code: error.code, exitCode: error.exitCode, message: error.message };
@@ -72,9 +79,17 @@ export async function runDemo(
     const source = await credport.configs.addSource({ name: 'Front (emulated)', connector: 'front', credentialId: tile.id });
     const destination = await credport.configs.addDestination({ name: 'Local files', connector: 'jsonl' });
     const files = destination.path!;
-    say({ step: 'configured', detail: `source ${source.id} (${source.streams.join(', ')}) -> destination ${destination.id} (JSONL in ${files})` });
+    say({
+      step: 'configured',
+      detail: `source ${source.id} (${source.streams.join(', ')}) -> destination ${destination.id} (JSONL in ${files})`,
+    });
     const sync = await credport.syncs.run(source.id, destination.id, { ...(options.onSyncEvent ? { onEvent: options.onSyncEvent } : {}) });
-    say({ step: 'synced', detail: `synced ${sync.records} records in ${sync.pages} pages (${(sync.ms / 1000).toFixed(1)} s), every request with the Bearer header, to ${emulator.requests} emulator requests in all` });
+    say({
+      step: 'synced',
+      detail:
+        `synced ${sync.records} records in ${sync.pages} pages (${(sync.ms / 1000).toFixed(1)} s), every request with the ` +
+        `Bearer header, to ${emulator.requests} emulator requests in all`,
+    });
     const final = await credport.credentials.show(tile.id);
     return { home, kept, emulator: emulator.url, tile: final, refused, tilesListed: tiles.length, sync, files };
   } finally {

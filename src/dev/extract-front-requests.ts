@@ -40,7 +40,10 @@ function convert(node: unknown, seen: string[]): unknown {
   for (const [key, value] of Object.entries(object)) {
     if (DROP.has(key)) continue;
     if (key === 'format' && value === 'binary') continue; // multipart uploads; a JSON body carries none
-    out[key] = key === 'properties' ? Object.fromEntries(Object.entries(value as Json).map(([k, v]) => [k, convert(v, seen)])) : convert(value, seen);
+    out[key] =
+      key === 'properties'
+        ? Object.fromEntries(Object.entries(value as Json).map(([k, v]) => [k, convert(v, seen)]))
+        : convert(value, seen);
   }
   if (out.nullable === true) {
     delete out.nullable;
@@ -66,7 +69,9 @@ for (const [file, component] of Object.entries(BODIES)) {
     $schema: 'http://json-schema.org/draft-07/schema#',
     $id: `https://credport.dev/connectors/front/requests/${file}.schema.json`,
     title: component,
-    description: `Front's ${component} request body, extracted from Front's OpenAPI description by src/dev/extract-front-requests.ts. Unknown top-level fields are refused: Front would drop them silently.`,
+    description:
+      `Front's ${component} request body, extracted from Front's OpenAPI description by ` +
+      `src/dev/extract-front-requests.ts. Unknown top-level fields are refused: Front would drop them silently.`,
     ...body,
     type: 'object',
     ...(required.length > 0 ? { required } : {}),

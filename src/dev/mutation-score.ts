@@ -52,7 +52,8 @@ for (const [file, { source, mutants }] of [...files].sort(([a], [b]) => a.locale
   folders.set(folder, tally);
 }
 
-const score = ({ detected, valid }: { detected: number; valid: number }) => (valid === 0 ? '-' : `${((100 * detected) / valid).toFixed(2)}%`);
+const score = ({ detected, valid }: { detected: number; valid: number }) =>
+  valid === 0 ? '-' : `${((100 * detected) / valid).toFixed(2)}%`;
 let total = { detected: 0, valid: 0 };
 for (const [folder, tally] of [...folders].sort(([a], [b]) => a.localeCompare(b))) {
   console.log(`${folder.padEnd(20)} ${score(tally).padStart(8)}  ${tally.detected}/${tally.valid}`);

@@ -92,7 +92,10 @@ export class FrontEmulator {
   }
 
   async start(): Promise<this> {
-    const server = await startLoopback((req, res) => this.handle(req, res), { ...(this.options.port !== undefined ? { port: this.options.port } : {}), ...(this.options.host ? { host: this.options.host } : {}) });
+    const server = await startLoopback((req, res) => this.handle(req, res), {
+      ...(this.options.port !== undefined ? { port: this.options.port } : {}),
+      ...(this.options.host ? { host: this.options.host } : {}),
+    });
     this.url = server.url;
     this.stopServer = server.stop;
     return this;
@@ -106,7 +109,8 @@ export class FrontEmulator {
   private handle(req: IncomingMessage, res: ServerResponse): void {
     this.requests += 1;
     const o = this.options;
-    if (o.recordRequests) this.seen.push({ method: req.method ?? 'GET', path: req.url ?? '/', authorization: req.headers.authorization, at: Date.now() });
+    if (o.recordRequests)
+      this.seen.push({ method: req.method ?? 'GET', path: req.url ?? '/', authorization: req.headers.authorization, at: Date.now() });
     const scripted = this.scripted.shift();
     if (scripted) {
       const title = STATUS_CODES[scripted.status] ?? 'Error';
@@ -116,7 +120,11 @@ export class FrontEmulator {
       this.stats.rateLimited += 1;
       const waitMs = this.windowStart + (o.rateWindowMs ?? 60_000) - Date.now();
       res.setHeader('retry-after', String(Math.max(1, Math.ceil(waitMs / 1000))));
-      return send(res, 429, frontError(429, 'Too Many Requests', `Rate limit exceeded. Please retry in ${Math.max(1, waitMs)} milliseconds.`));
+      return send(
+        res,
+        429,
+        frontError(429, 'Too Many Requests', `Rate limit exceeded. Please retry in ${Math.max(1, waitMs)} milliseconds.`),
+      );
     }
     if (o.burstEvery && this.requests % o.burstEvery === 0) {
       this.stats.rateLimited += 1;
@@ -145,7 +153,8 @@ export class FrontEmulator {
       if (found) return send(res, found.status, found.body);
     }
     const list = path.slice(1);
-    if (o.forbidden?.includes(list)) return send(res, 403, frontError(403, 'Forbidden', 'You do not have the permission to access this resource'));
+    if (o.forbidden?.includes(list))
+      return send(res, 403, frontError(403, 'Forbidden', 'You do not have the permission to access this resource'));
     if (req.method === 'GET' && (LISTS as readonly string[]).includes(list)) return this.delayed(() => this.page(res, list, url));
     if (req.method === 'GET' && list in SMALL_LISTS) {
       const count = SMALL_LISTS[list as keyof typeof SMALL_LISTS];
@@ -222,17 +231,42 @@ function record(list: string, i: number): Record<string, unknown> {
   const at = EPOCH + i;
   switch (list) {
     case 'contacts':
-      return { id: `crd_${i.toString(36)}`, name: `Contact ${i}`, description: '', is_spammer: false, links: [], handles: [{ handle: `contact${i}@example.com`, source: 'email' }], custom_fields: {}, is_private: false, updated_at: at, created_at: at };
+      return {
+        id: `crd_${i.toString(36)}`,
+        name: `Contact ${i}`,
+        description: '',
+        is_spammer: false,
+        links: [],
+        handles: [{ handle: `contact${i}@example.com`, source: 'email' }],
+        custom_fields: {},
+        is_private: false,
+        updated_at: at,
+        created_at: at,
+      };
     case 'conversations':
       return { id: `cnv_${i.toString(36)}`, subject: `Conversation ${i}`, status: 'archived', tags: [], created_at: at };
     case 'tags':
       return { id: `tag_${i.toString(36)}`, name: `tag-${i}`, highlight: null, is_private: false, created_at: at, updated_at: at };
     case 'accounts':
-      return { id: `acc_${i.toString(36)}`, name: `Account ${i}`, domains: [`account${i}.example.com`], external_id: `ext-${i}`, created_at: at, updated_at: at };
+      return {
+        id: `acc_${i.toString(36)}`,
+        name: `Account ${i}`,
+        domains: [`account${i}.example.com`],
+        external_id: `ext-${i}`,
+        created_at: at,
+        updated_at: at,
+      };
     case 'inboxes':
       return { id: `inb_${i.toString(36)}`, name: `Inbox ${i}`, is_private: false };
     default:
-      return { id: `tea_${i.toString(36)}`, email: `teammate${i}@example.com`, username: `teammate${i}`, first_name: 'Team', last_name: `Mate ${i}`, is_admin: i === 0 };
+      return {
+        id: `tea_${i.toString(36)}`,
+        email: `teammate${i}@example.com`,
+        username: `teammate${i}`,
+        first_name: 'Team',
+        last_name: `Mate ${i}`,
+        is_admin: i === 0,
+      };
   }
 }
 

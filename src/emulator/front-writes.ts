@@ -49,7 +49,15 @@ export class FrontWrites {
     if (method !== 'POST') return undefined;
     const inbox = /^\/inboxes\/([^/]+)\/imported_messages$/.exec(path)?.[1];
     const operation: ReceivedWrite['operation'] | undefined =
-      path === '/contacts' ? 'contacts.create' : path === '/accounts' ? 'accounts.create' : path === '/tags' ? 'tags.create' : inbox ? 'messages.import' : undefined;
+      path === '/contacts'
+        ? 'contacts.create'
+        : path === '/accounts'
+          ? 'accounts.create'
+          : path === '/tags'
+            ? 'tags.create'
+            : inbox
+              ? 'messages.import'
+              : undefined;
     if (!operation) return undefined;
     const answer = this.apply(operation, body, inbox);
     this.received.push({ operation, path, body, status: answer.status });
@@ -73,7 +81,12 @@ export class FrontWrites {
     const validate = this.validators[operation];
     if (!validate(body)) {
       const e = validate.errors![0]!;
-      const field = e.keyword === 'required' ? `${e.instancePath}/${String(e.params.missingProperty)}` : e.keyword === 'additionalProperties' ? `${e.instancePath}/${String(e.params.additionalProperty)}` : e.instancePath;
+      const field =
+        e.keyword === 'required'
+          ? `${e.instancePath}/${String(e.params.missingProperty)}`
+          : e.keyword === 'additionalProperties'
+            ? `${e.instancePath}/${String(e.params.additionalProperty)}`
+            : e.instancePath;
       return { status: 400, body: frontError(400, 'Bad request', `Body did not satisfy requirements: ${field} ${e.message ?? ''}`.trim()) };
     }
     // The schema check above has passed: these fields have the types its operation declares.
@@ -82,13 +95,15 @@ export class FrontWrites {
     switch (operation) {
       case 'contacts.create': {
         const keys = (b.handles as { source: string; handle: string }[]).map((h) => `${h.source}:${h.handle}`);
-        if (keys.some((k) => this.contacts.has(k))) return { status: 409, body: frontError(409, 'Conflict', 'A contact with this handle already exists') };
+        if (keys.some((k) => this.contacts.has(k)))
+          return { status: 409, body: frontError(409, 'Conflict', 'A contact with this handle already exists') };
         const contact = { id: id('crd'), ...b };
         for (const k of keys) this.contacts.set(k, contact);
         return { status: 201, body: contact };
       }
       case 'accounts.create': {
-        if (b.external_id && this.accounts.has(b.external_id)) return { status: 409, body: frontError(409, 'Conflict', 'An account with this external_id already exists') };
+        if (b.external_id && this.accounts.has(b.external_id))
+          return { status: 409, body: frontError(409, 'Conflict', 'An account with this external_id already exists') };
         const account = { id: id('acc'), ...b };
         this.accounts.set(b.external_id ?? account.id, account);
         return { status: 201, body: account };

@@ -36,7 +36,9 @@ export class FronteggEmulator {
   private stopServer: (() => Promise<void>) | undefined;
 
   constructor(private readonly options: FronteggEmulatorOptions = {}) {
-    this.clients = new Map(Object.entries(options.clients ?? { [randomBytes(16).toString('hex')]: `fe_secret_${randomBytes(24).toString('base64url')}` }));
+    this.clients = new Map(
+      Object.entries(options.clients ?? { [randomBytes(16).toString('hex')]: `fe_secret_${randomBytes(24).toString('base64url')}` }),
+    );
   }
 
   get credentials(): { clientId: string; secret: string } {
@@ -45,7 +47,10 @@ export class FronteggEmulator {
   }
 
   async start(): Promise<this> {
-    const server = await startLoopback((req, res) => void this.handle(req, res), { ...(this.options.port !== undefined ? { port: this.options.port } : {}), ...(this.options.host ? { host: this.options.host } : {}) });
+    const server = await startLoopback((req, res) => void this.handle(req, res), {
+      ...(this.options.port !== undefined ? { port: this.options.port } : {}),
+      ...(this.options.host ? { host: this.options.host } : {}),
+    });
     this.url = server.url;
     this.stopServer = server.stop;
     return this;
@@ -78,10 +83,19 @@ export class FronteggEmulator {
       const end = Math.min(total, start + limit);
       const link = (n: number) => `${url.pathname}?_limit=${limit}&_offset=${n}`;
       this.stats.pages += 1;
-      const items = Array.from({ length: end - start }, (_, i) => ({ id: `usr-${start + i}`, email: `user${start + i}@example.com`, name: `User ${start + i}` }));
+      const items = Array.from({ length: end - start }, (_, i) => ({
+        id: `usr-${start + i}`,
+        email: `user${start + i}@example.com`,
+        name: `User ${start + i}`,
+      }));
       return sendJson(res, 200, {
         items,
-        _links: { next: page + 1 < pages ? link(page + 1) : '', prev: page > 0 ? link(page - 1) : '', first: link(0), last: link(Math.max(0, pages - 1)) },
+        _links: {
+          next: page + 1 < pages ? link(page + 1) : '',
+          prev: page > 0 ? link(page - 1) : '',
+          first: link(0),
+          last: link(Math.max(0, pages - 1)),
+        },
         _metadata: { totalItems: total, totalPages: pages },
       });
     }
@@ -101,6 +115,12 @@ export class FronteggEmulator {
     const expiresIn = this.options.announcedExpiresIn ?? Math.round(ttl / 1000);
     const expires = new Date(Date.now() + expiresIn * 1000).toISOString();
     const refresh = `fe_rt_${randomBytes(16).toString('base64url')}`;
-    sendJson(res, 200, camelCase ? { accessToken: token, refreshToken: refresh, expiresIn, expires } : { access_token: token, refresh_token: refresh, expires_in: expiresIn, expires });
+    sendJson(
+      res,
+      200,
+      camelCase
+        ? { accessToken: token, refreshToken: refresh, expiresIn, expires }
+        : { access_token: token, refresh_token: refresh, expires_in: expiresIn, expires },
+    );
   }
 }

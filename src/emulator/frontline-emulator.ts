@@ -23,15 +23,81 @@ const AT = '2026-01-01T12:00:00Z';
 
 /** Frontline's list endpoints, with records shaped as its OpenAPI document's schemas. */
 const LISTS: Record<string, { userOnly: boolean; record: (i: number) => object }> = {
-  '/agents': { userOnly: false, record: (i) => ({ id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`, name: `Agent ${i}`, description: 'Emulated agent', status: 'ACTIVE', createdAt: AT, updatedAt: AT }) },
+  '/agents': {
+    userOnly: false,
+    record: (i) => ({
+      id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+      name: `Agent ${i}`,
+      description: 'Emulated agent',
+      status: 'ACTIVE',
+      createdAt: AT,
+      updatedAt: AT,
+    }),
+  },
   '/workflows': {
     userOnly: false,
-    record: (i) => ({ id: 500 + i, name: `Workflow ${i}`, description: 'Emulated workflow', status: 'ACTIVE', triggerType: 'MANUAL', createdAt: AT, updatedAt: AT, runsCount: i, runsFailedCount: 0, lastRunDate: AT }),
+    record: (i) => ({
+      id: 500 + i,
+      name: `Workflow ${i}`,
+      description: 'Emulated workflow',
+      status: 'ACTIVE',
+      triggerType: 'MANUAL',
+      createdAt: AT,
+      updatedAt: AT,
+      runsCount: i,
+      runsFailedCount: 0,
+      lastRunDate: AT,
+    }),
   },
-  '/tools': { userOnly: false, record: (i) => ({ id: 100 + i, name: `Tool ${i}`, description: 'Emulated tool', createdAt: AT, updatedAt: AT, status: 'ACTIVE', type: 'API_CALL' }) },
-  '/ai-models': { userOnly: false, record: (i) => ({ id: i + 1, name: `Model ${i}`, description: 'Emulated model', creditsPerMessage: 1, isDefault: i === 0, order: i, type: 'TEXT' }) },
-  '/tasks': { userOnly: true, record: (i) => ({ id: 1000 + i, content: `Task ${i}`, due_date: null, completed: false, completed_at: null, created_at: AT, updated_at: AT, assignees: [] }) },
-  '/users': { userOnly: true, record: (i) => ({ id: 10 + i, first_name: 'User', last_name: String(i), full_name: `User ${i}`, email: `user${i}@example.com`, role: 'MEMBER', status: 'ACTIVE' }) },
+  '/tools': {
+    userOnly: false,
+    record: (i) => ({
+      id: 100 + i,
+      name: `Tool ${i}`,
+      description: 'Emulated tool',
+      createdAt: AT,
+      updatedAt: AT,
+      status: 'ACTIVE',
+      type: 'API_CALL',
+    }),
+  },
+  '/ai-models': {
+    userOnly: false,
+    record: (i) => ({
+      id: i + 1,
+      name: `Model ${i}`,
+      description: 'Emulated model',
+      creditsPerMessage: 1,
+      isDefault: i === 0,
+      order: i,
+      type: 'TEXT',
+    }),
+  },
+  '/tasks': {
+    userOnly: true,
+    record: (i) => ({
+      id: 1000 + i,
+      content: `Task ${i}`,
+      due_date: null,
+      completed: false,
+      completed_at: null,
+      created_at: AT,
+      updated_at: AT,
+      assignees: [],
+    }),
+  },
+  '/users': {
+    userOnly: true,
+    record: (i) => ({
+      id: 10 + i,
+      first_name: 'User',
+      last_name: String(i),
+      full_name: `User ${i}`,
+      email: `user${i}@example.com`,
+      role: 'MEMBER',
+      status: 'ACTIVE',
+    }),
+  },
 };
 const WINDOW_MS = 60_000;
 const LIMIT = 1_000;
@@ -55,7 +121,11 @@ export class FrontlineEmulator {
 
   constructor(private readonly options: FrontlineEmulatorOptions = {}) {
     const key = () => `fl_${randomBytes(20).toString('base64url')}`;
-    this.keys = new Map(Object.entries(options.keys ?? { [key()]: { type: 'GENERAL' }, [key()]: { type: 'USER', user: { id: 'usr_1', email: 'pat@example.com' } } }));
+    this.keys = new Map(
+      Object.entries(
+        options.keys ?? { [key()]: { type: 'GENERAL' }, [key()]: { type: 'USER', user: { id: 'usr_1', email: 'pat@example.com' } } },
+      ),
+    );
   }
 
   keyOfType(type: FrontlineKey['type']): string {
@@ -63,7 +133,10 @@ export class FrontlineEmulator {
   }
 
   async start(): Promise<this> {
-    const server = await startLoopback((req, res) => this.handle(req, res), { ...(this.options.port !== undefined ? { port: this.options.port } : {}), ...(this.options.host ? { host: this.options.host } : {}) });
+    const server = await startLoopback((req, res) => this.handle(req, res), {
+      ...(this.options.port !== undefined ? { port: this.options.port } : {}),
+      ...(this.options.host ? { host: this.options.host } : {}),
+    });
     this.url = `${server.url}${PREFIX}`;
     this.stopServer = server.stop;
     return this;
@@ -95,7 +168,12 @@ export class FrontlineEmulator {
     const path = url.pathname.startsWith(PREFIX) ? url.pathname.slice(PREFIX.length) : url.pathname;
     if (req.method !== 'GET') return fail(404, 'not_found', `No route ${req.method} ${url.pathname}`);
     if (path === '/me') {
-      return sendJson(res, 200, { ok: true, data: { account: this.account, user: key.type === 'USER' ? key.user ?? null : null } }, headers);
+      return sendJson(
+        res,
+        200,
+        { ok: true, data: { account: this.account, user: key.type === 'USER' ? (key.user ?? null) : null } },
+        headers,
+      );
     }
     const list = LISTS[path];
     if (list) {

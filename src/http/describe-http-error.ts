@@ -34,22 +34,30 @@ export function describeHttpError(error: unknown, context: RequestContext): Cred
     return new ProviderUnavailableError(`${context.provider} answered ${what} with ${answer}`, { status });
   }
   if (error instanceof TimeoutError) {
-    return new ProviderUnavailableError(`${context.provider} did not answer ${what} in time (${clean(error.message)})`, { code: 'provider_timeout' });
+    return new ProviderUnavailableError(`${context.provider} did not answer ${what} in time (${clean(error.message)})`, {
+      code: 'provider_timeout',
+    });
   }
   if (error instanceof ParseError) {
-    return new ProviderUnavailableError(`${context.provider} answered ${what} with something that is not JSON`, { status: error.response.statusCode, code: 'provider_unexpected' });
+    return new ProviderUnavailableError(`${context.provider} answered ${what} with something that is not JSON`, {
+      status: error.response.statusCode,
+      code: 'provider_unexpected',
+    });
   }
   const code = (error as { code?: string })?.code;
   if (code === 'ENOTFOUND') {
     // The host actually asked (after redirects), not only the one the caller named.
     const asked = error instanceof RequestError && error.options?.url instanceof URL ? error.options.url.hostname : context.url.hostname;
     return new ProviderUnavailableError(
-      `could not reach ${context.provider} at ${context.url.origin}: the host name ${clean(printable(asked, 253))} does not resolve (ENOTFOUND), which retrying would not change`,
+      `could not reach ${context.provider} at ${context.url.origin}: the host name ${clean(printable(asked, 253))} does not ` +
+        `resolve (ENOTFOUND), which retrying would not change`,
       { code: 'provider_unreachable' },
     );
   }
   const message = error instanceof Error ? error.message : String(error);
-  return new ProviderUnavailableError(`could not reach ${context.provider} at ${context.url.origin}: ${clean(code ?? message)}`, { code: 'provider_unreachable' });
+  return new ProviderUnavailableError(`could not reach ${context.provider} at ${context.url.origin}: ${clean(code ?? message)}`, {
+    code: 'provider_unreachable',
+  });
 }
 
 /**

@@ -22,7 +22,9 @@ export function checkBaseUrl(value: string): string {
   const secure = url.protocol === 'https:';
   const loopback = url.protocol === 'http:' && isLoopbackHost(url.hostname);
   if (!secure && !loopback) {
-    throw new InputError('base URL (baseUrl) must be https://, or http:// to a loopback address (localhost, 127.0.0.1, [::1])', { field: 'baseUrl' });
+    throw new InputError('base URL (baseUrl) must be https://, or http:// to a loopback address (localhost, 127.0.0.1, [::1])', {
+      field: 'baseUrl',
+    });
   }
   if (url.username || url.password || url.search || url.hash) {
     throw new InputError('base URL (baseUrl) must not carry user info, a query or a fragment', { field: 'baseUrl' });

@@ -23,7 +23,11 @@ export interface ConnectorOrigins {
 }
 
 /** The system resolver's shape with `all: true`, replaceable by a test's. */
-export type Resolver = (hostname: string, options: { all: true; family?: number }, callback: (error: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void) => void;
+export type Resolver = (
+  hostname: string,
+  options: { all: true; family?: number },
+  callback: (error: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void,
+) => void;
 
 /** The agents a tenant's requests connect through: their lookup refuses every non-public address. */
 export interface GuardedAgents {
@@ -37,7 +41,9 @@ interface Allowance {
   connector?: string;
 }
 
-const PRIVATE = "it is an address of this machine or a private network (loopback, private, link-local or reserved), which a workspace's credentials never reach unless the operator allows that origin";
+const PRIVATE =
+  "it is an address of this machine or a private network (loopback, private, link-local or reserved), which a workspace's " +
+  'credentials never reach unless the operator allows that origin';
 const CONNECTOR_ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
 /**
@@ -63,15 +69,27 @@ export class OutboundPolicy {
     const match = /^(?:([^=\s]+)=)?(.+)$/.exec(entry.trim());
     const connector = match?.[1];
     const value = match?.[2] ?? '';
-    if (connector !== undefined && !CONNECTOR_ID.test(connector)) throw new InputError(`"${printable(entry, 80)}" names no connector before "=" (connector=origin, e.g. front=https://api.example.com)`, { field: 'allowedOrigins' });
+    if (connector !== undefined && !CONNECTOR_ID.test(connector))
+      throw new InputError(
+        `"${printable(entry, 80)}" names no connector before "=" (connector=origin, e.g. front=https://api.example.com)`,
+        { field: 'allowedOrigins' },
+      );
     let url: URL;
     try {
       url = new URL(value);
     } catch {
       throw new InputError(`"${printable(entry, 80)}" is not an origin such as https://api.example.com`, { field: 'allowedOrigins' });
     }
-    if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.username || url.password || `${url.origin}/` !== url.href.replace(/\/+$/, '/')) {
-      throw new InputError(`"${printable(entry, 80)}" is not an origin: give scheme, host and port only (https://api.example.com, http://127.0.0.1:4010)`, { field: 'allowedOrigins' });
+    if (
+      (url.protocol !== 'https:' && url.protocol !== 'http:') ||
+      url.username ||
+      url.password ||
+      `${url.origin}/` !== url.href.replace(/\/+$/, '/')
+    ) {
+      throw new InputError(
+        `"${printable(entry, 80)}" is not an origin: give scheme, host and port only (https://api.example.com, http://127.0.0.1:4010)`,
+        { field: 'allowedOrigins' },
+      );
     }
     this.allowances.push({ origin: url.origin, ...(connector !== undefined ? { connector } : {}) });
   }
@@ -89,9 +107,20 @@ export class OutboundPolicy {
     if (reach === 'operator') return;
     const url = new URL(baseUrl);
     if (this.allowedOrigin(connector.id, url.origin)) return;
-    const rule = `a workspace's ${connector.manifest.title} credentials may point only at the connector's own origins (${this.ownOrigins(connector).join(', ')}) or at origins the operator allows (CREDPORT_ALLOWED_ORIGINS, credport serve --allow-origin)`;
-    if (!this.ownOrigin(connector, url)) throw new OutboundRefusedError(`the outbound policy refuses ${printable(url.origin, 120)}: ${rule}`, field === undefined ? {} : { field });
-    if (!publicHost(url.hostname)) throw new OutboundRefusedError(`the outbound policy refuses ${printable(url.origin, 120)}: ${PRIVATE}`, field === undefined ? {} : { field });
+    const rule =
+      `a workspace's ${connector.manifest.title} credentials may point only at the connector's own origins ` +
+      `(${this.ownOrigins(connector).join(', ')}) or at origins the operator allows (CREDPORT_ALLOWED_ORIGINS, credport serve ` +
+      `--allow-origin)`;
+    if (!this.ownOrigin(connector, url))
+      throw new OutboundRefusedError(
+        `the outbound policy refuses ${printable(url.origin, 120)}: ${rule}`,
+        field === undefined ? {} : { field },
+      );
+    if (!publicHost(url.hostname))
+      throw new OutboundRefusedError(
+        `the outbound policy refuses ${printable(url.origin, 120)}: ${PRIVATE}`,
+        field === undefined ? {} : { field },
+      );
   }
 
   /**
@@ -124,7 +153,10 @@ export class OutboundPolicy {
 
 /** A host that is not written as a non-public address, nor named as this machine. */
 function publicHost(hostname: string): boolean {
-  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase().replace(/\.$/, '');
+  const host = hostname
+    .replace(/^\[|\]$/g, '')
+    .toLowerCase()
+    .replace(/\.$/, '');
   if (isIP(host) !== 0) return isPublicAddress(host);
   return host !== 'localhost' && !host.endsWith('.localhost');
 }
@@ -132,12 +164,19 @@ function publicHost(hostname: string): boolean {
 /** A lookup for net.connect that resolves every address of the name and refuses the name if any is not public. */
 export function guardedLookup(resolve: Resolver): LookupFunction {
   return ((hostname: string, options: unknown, callback: (...args: unknown[]) => void) => {
-    const given = typeof options === 'object' && options !== null ? (options as { all?: boolean; family?: number }) : { family: options as number | undefined };
+    const given =
+      typeof options === 'object' && options !== null
+        ? (options as { all?: boolean; family?: number })
+        : { family: options as number | undefined };
     resolve(hostname, { all: true, ...(given.family ? { family: given.family } : {}) }, (error, addresses) => {
       if (error) return callback(error);
       // Every address, not the first: a name answering one public and one private address is refused.
       if (addresses.length === 0 || addresses.some((a) => !isPublicAddress(a.address))) {
-        return callback(new OutboundRefusedError(`the outbound policy refuses ${printable(hostname, 120)}: it resolves to ${PRIVATE.replace(/^it is /, '')}`));
+        return callback(
+          new OutboundRefusedError(
+            `the outbound policy refuses ${printable(hostname, 120)}: it resolves to ${PRIVATE.replace(/^it is /, '')}`,
+          ),
+        );
       }
       if (given.all) return callback(null, addresses);
       callback(null, addresses[0]!.address, addresses[0]!.family);

@@ -127,7 +127,8 @@ function sharedGot(http: HttpSettings): Got {
           options.agent = route?.(url) ?? {};
           if (!policy.allows(url)) {
             throw new OriginRefusedError(
-              `refused to send the ${title} credential to ${printable(url.origin, 80)}: it is neither the credential's origin (${baseOrigin}) nor a host the ${connectorId} manifest allows`,
+              `refused to send the ${title} credential to ${printable(url.origin, 80)}: it is neither the credential's origin ` +
+                `(${baseOrigin}) nor a host the ${connectorId} manifest allows`,
             );
           }
           options.headers.authorization = await auth.authorization();
@@ -221,7 +222,13 @@ export class ProviderClient {
           url,
           secrets: this.auth.secrets(),
         });
-        if (described instanceof ProviderRejectedError && described.status === 401 && this.auth.invalidate && typeof refused === 'string' && !renewed) {
+        if (
+          described instanceof ProviderRejectedError &&
+          described.status === 401 &&
+          this.auth.invalidate &&
+          typeof refused === 'string' &&
+          !renewed
+        ) {
           this.auth.invalidate(refused);
           continue;
         }

@@ -54,7 +54,10 @@ class RedisWindow implements SharedWindow {
   }
 
   async observe(left: number, resetAt: number): Promise<void> {
-    await this.client.eval(OBSERVE, { keys: [this.key], arguments: [String(Math.floor(left)), String(Math.ceil(resetAt)), String(SAME_WINDOW_MS), String(MAX_WAIT_MS)] });
+    await this.client.eval(OBSERVE, {
+      keys: [this.key],
+      arguments: [String(Math.floor(left)), String(Math.ceil(resetAt)), String(SAME_WINDOW_MS), String(MAX_WAIT_MS)],
+    });
   }
 
   async pause(ms: number): Promise<void> {
@@ -64,7 +67,10 @@ class RedisWindow implements SharedWindow {
 
 /** The shared windows of every credential, on the Redis at `url`. */
 export async function openRedisWindows(url: string): Promise<SharedWindows> {
-  const client = await connectRedis(url, { server: `the shared rate limits (CREDPORT_REDIS ${redactUri(url)})`, unavailable: 'store_unavailable' });
+  const client = await connectRedis(url, {
+    server: `the shared rate limits (CREDPORT_REDIS ${redactUri(url)})`,
+    unavailable: 'store_unavailable',
+  });
   return {
     for: (credentialId) => new RedisWindow(client, `credport:rate:${credentialId}`),
     close: async () => void (client.isOpen && (await client.close())),

@@ -58,7 +58,9 @@ const MAX_PASSES = 20;
  * keeps the rotation open, never dropped.
  */
 export class KeyService {
-  constructor(private readonly deps: { records: CredentialRecords; keys: StoreKeys; audit?: AuditLog; access?: AccessScope; now?: () => Date }) {}
+  constructor(
+    private readonly deps: { records: CredentialRecords; keys: StoreKeys; audit?: AuditLog; access?: AccessScope; now?: () => Date },
+  ) {}
 
   async status(): Promise<KeyStatus> {
     // Store-wide: the operator's (the CLI's, an admin of the default workspace), not a tenant's.
@@ -85,7 +87,9 @@ export class KeyService {
   }
 
   /** `batch`: records re-sealed and written per store step (default 500); a stop takes effect between batches. */
-  async rotate(options: { onProgress?: (progress: RotationProgress) => void; signal?: AbortSignal; batch?: number } = {}): Promise<RotationResult> {
+  async rotate(
+    options: { onProgress?: (progress: RotationProgress) => void; signal?: AbortSignal; batch?: number } = {},
+  ): Promise<RotationResult> {
     // Three parameters a record in one SQLite statement: well under its limit of 32,766.
     const batch = Math.min(Math.max(1, options.batch ?? BATCH), MAX_BATCH);
     this.operatorOnly('rotating the master key');
@@ -100,7 +104,8 @@ export class KeyService {
       const to = keys.next;
       if (!to) {
         throw new InputError(
-          `there is no new master key to rotate to: this process holds only the store's key ${state.kid}; set CREDPORT_MASTER_KEY_NEXT to a new key (openssl rand -base64 32) in every process that uses the store, then run this again`,
+          `there is no new master key to rotate to: this process holds only the store's key ${state.kid}; set ` +
+            `CREDPORT_MASTER_KEY_NEXT to a new key (openssl rand -base64 32) in every process that uses the store, then run this again`,
           { field: 'CREDPORT_MASTER_KEY_NEXT', code: 'no_next_key' },
         );
       }
@@ -128,7 +133,11 @@ export class KeyService {
         else if (record.sealed.kid !== to) todo.push(record);
       }
       if (todo.length === 0) break;
-      if (pass > MAX_PASSES) throw new StoreError('write_conflict', `records kept changing under the old key for ${MAX_PASSES} passes; run credport keys rotate again when the store is quieter`);
+      if (pass > MAX_PASSES)
+        throw new StoreError(
+          'write_conflict',
+          `records kept changing under the old key for ${MAX_PASSES} passes; run credport keys rotate again when the store is quieter`,
+        );
       options.onProgress?.({ resealed, left: todo.length, total });
       // Batches are re-sealed here while the store writes the ones before (its driver works off this
       // thread, and a server store takes a few at once), so the rotation costs about the longer of
@@ -159,22 +168,43 @@ export class KeyService {
       await land(0);
     }
     if (failures.size > 0) {
-      const named = [...failures].slice(0, 5).map(([id, why]) => `${id} (${why})`).join('; ');
+      const named = [...failures]
+        .slice(0, 5)
+        .map(([id, why]) => `${id} (${why})`)
+        .join('; ');
       throw new StoreError(
         'corrupt_record',
-        `the key rotation from ${from} to ${to} cannot re-seal ${failures.size} record${failures.size === 1 ? '' : 's'}: ${named}${failures.size > 5 ? '; …' : ''}. Delete them (credport credentials delete <id>) or restore them from a backup, then run credport keys rotate again; until then both keys stay in use`,
+        `the key rotation from ${from} to ${to} cannot re-seal ${failures.size} record${failures.size === 1 ? '' : 's'}: ` +
+          `${named}${failures.size > 5 ? '; …' : ''}. Delete them (credport credentials delete <id>) or restore them from a ` +
+          `backup, then run credport keys rotate again; until then both keys stay in use`,
       );
     }
-    if (already) return { from, to, resealed, total, ms: Math.round(performance.now() - started), ...(resealed === 0 ? { already: true as const } : {}) };
+    if (already)
+      return {
+        from,
+        to,
+        resealed,
+        total,
+        ms: Math.round(performance.now() - started),
+        ...(resealed === 0 ? { already: true as const } : {}),
+      };
     const { rotation: _done, ...rest } = state;
     await keys.update(state, { ...rest, kid: to, retired: [...(state.retired ?? []), { kid: from, at: this.now() }] });
     // The rotation is done: a trail that cannot be written is said, not turned into a failure.
-    await this.deps.audit?.note({ action: 'keys.rotated', outcome: 'ok', detail: `master key ${from} retired for ${to}: ${resealed} of ${total} credentials re-sealed by this run` });
+    await this.deps.audit?.note({
+      action: 'keys.rotated',
+      outcome: 'ok',
+      detail: `master key ${from} retired for ${to}: ${resealed} of ${total} credentials re-sealed by this run`,
+    });
     return { from, to, resealed, total, ms: Math.round(performance.now() - started) };
   }
 
   /** The batch re-sealed under the new key, each to be written over the revision it was read at; what cannot be opened is set aside. */
-  private resealed(batch: CredentialRecord[], sealer: Sealer, unopenable: Map<string, string>): { id: string; value: CredentialRecord; expected: number }[] {
+  private resealed(
+    batch: CredentialRecord[],
+    sealer: Sealer,
+    unopenable: Map<string, string>,
+  ): { id: string; value: CredentialRecord; expected: number }[] {
     const items: { id: string; value: CredentialRecord; expected: number }[] = [];
     for (const record of batch) {
       try {
@@ -192,7 +222,8 @@ export class KeyService {
     const scope = this.deps.access;
     if (!scope) return;
     scope.require('admin', doing);
-    if (!scope.seesDamaged()) throw new ForbiddenError(`${doing} is for the operator (the default workspace), not workspace ${scope.current().workspace}`);
+    if (!scope.seesDamaged())
+      throw new ForbiddenError(`${doing} is for the operator (the default workspace), not workspace ${scope.current().workspace}`);
   }
 
   private now(): string {

@@ -110,7 +110,12 @@ export class StoreKeys implements SealerSource {
       () => next,
       {
         attempts: 1,
-        conflict: () => new StoreError('write_conflict', "the store's master key state changed while this rotation was being recorded (another rotation?): see credport keys status, then run credport keys rotate again"),
+        conflict: () =>
+          new StoreError(
+            'write_conflict',
+            "the store's master key state changed while this rotation was being recorded (another rotation?): see credport keys " +
+              'status, then run credport keys rotate again',
+          ),
       },
     );
     return this.reload(record);
@@ -146,13 +151,16 @@ function sealerFor(state: KeyState, held: MasterKey[], source: string): Sealer {
   if (state.rotation && !sealWith) {
     throw new StoreError(
       'wrong_master_key',
-      `this store's master key is being rotated from ${state.rotation.from} to ${state.rotation.to}, but this process holds key ${kids}: give every process that uses the store the new key as CREDPORT_MASTER_KEY_NEXT before a rotation starts`,
+      `this store's master key is being rotated from ${state.rotation.from} to ${state.rotation.to}, but this process holds key ` +
+        `${kids}: give every process that uses the store the new key as CREDPORT_MASTER_KEY_NEXT before a rotation starts`,
     );
   }
   if (state.rotation && !held.some((k) => k.kid === state.rotation!.from)) {
     throw new StoreError(
       'wrong_master_key',
-      `this store's master key is being rotated from ${state.rotation.from} to ${state.rotation.to}, and records under ${state.rotation.from} remain, but this process holds only key ${kids}: keep the old key as CREDPORT_MASTER_KEY until \`credport keys rotate\` has finished`,
+      `this store's master key is being rotated from ${state.rotation.from} to ${state.rotation.to}, and records under ` +
+        `${state.rotation.from} remain, but this process holds only key ${kids}: keep the old key as CREDPORT_MASTER_KEY until ` +
+        `\`credport keys rotate\` has finished`,
     );
   }
   if (!sealWith) {
@@ -160,11 +168,17 @@ function sealerFor(state: KeyState, held: MasterKey[], source: string): Sealer {
     throw new StoreError(
       'wrong_master_key',
       retired
-        ? `wrong master key: ${source} holds key ${retired.kid}, which this store retired on ${retired.at} when its key was rotated to ${state.kid}; use the new key`
+        ? `wrong master key: ${source} holds key ${retired.kid}, which this store retired on ${retired.at} when its key was ` +
+            `rotated to ${state.kid}; use the new key`
         : state.retired?.length
-          ? `wrong master key: this store's key is ${state.kid} (rotated on ${state.retired.at(-1)!.at}), but ${source} holds key ${kids}; use the key it was rotated to`
-          : `wrong master key: this store was created with key ${state.kid}, but ${source} holds key ${kids}; use the key the store was created with`,
+          ? `wrong master key: this store's key is ${state.kid} (rotated on ${state.retired.at(-1)!.at}), but ${source} holds key ` +
+            `${kids}; use the key it was rotated to`
+          : `wrong master key: this store was created with key ${state.kid}, but ${source} holds key ${kids}; use the key the ` +
+            `store was created with`,
     );
   }
-  return new Sealer(sealWith, held.filter((k) => k !== sealWith));
+  return new Sealer(
+    sealWith,
+    held.filter((k) => k !== sealWith),
+  );
 }

@@ -31,7 +31,11 @@ export async function loadMasterKey(options: { envValue?: string | undefined; ke
  * them seals is the store's choice (key-state.ts), so a process can hold the next key before a
  * rotation starts and keep working through it.
  */
-export async function loadMasterKeys(options: { envValue?: string | undefined; nextEnvValue?: string | undefined; keyFile: string }): Promise<MasterKey[]> {
+export async function loadMasterKeys(options: {
+  envValue?: string | undefined;
+  nextEnvValue?: string | undefined;
+  keyFile: string;
+}): Promise<MasterKey[]> {
   const current = await loadMasterKey(options);
   const next =
     options.nextEnvValue !== undefined && options.nextEnvValue.trim() !== ''
@@ -117,5 +121,8 @@ async function readKeyFile(file: string): Promise<Buffer | undefined> {
 }
 
 function storeError(file: string, error: unknown): StoreError {
-  return new StoreError('master_key_invalid', `master key file ${file} cannot be used (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+  return new StoreError(
+    'master_key_invalid',
+    `master key file ${file} cannot be used (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+  );
 }

@@ -36,7 +36,13 @@ export class Sealer {
     const cipher = createCipheriv('aes-256-gcm', this.#current, iv);
     cipher.setAAD(Buffer.from(associatedData, 'utf8'));
     const ct = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
-    return { alg: 'A256GCM', kid: this.kid, iv: iv.toString('base64'), tag: cipher.getAuthTag().toString('base64'), ct: ct.toString('base64') };
+    return {
+      alg: 'A256GCM',
+      kid: this.kid,
+      iv: iv.toString('base64'),
+      tag: cipher.getAuthTag().toString('base64'),
+      ct: ct.toString('base64'),
+    };
   }
 
   /** Throws StoreError: `wrong_master_key` when sealed under a key we do not hold, `corrupt_record` when it fails to authenticate. */
@@ -45,7 +51,8 @@ export class Sealer {
     if (!key) {
       throw new StoreError(
         'wrong_master_key',
-        `${where} was sealed with master key ${sealed.kid}, but the master key in use is ${this.kid}: set CREDPORT_MASTER_KEY (or the key file) to the key this store was created with`,
+        `${where} was sealed with master key ${sealed.kid}, but the master key in use is ${this.kid}: set CREDPORT_MASTER_KEY (or ` +
+          `the key file) to the key this store was created with`,
       );
     }
     try {
@@ -54,7 +61,10 @@ export class Sealer {
       decipher.setAuthTag(Buffer.from(sealed.tag, 'base64'));
       return Buffer.concat([decipher.update(Buffer.from(sealed.ct, 'base64')), decipher.final()]).toString('utf8');
     } catch {
-      throw new StoreError('corrupt_record', `${where} is damaged: its sealed secret does not authenticate (altered, truncated or moved from another record)`);
+      throw new StoreError(
+        'corrupt_record',
+        `${where} is damaged: its sealed secret does not authenticate (altered, truncated or moved from another record)`,
+      );
     }
   }
 }

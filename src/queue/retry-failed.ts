@@ -35,7 +35,12 @@ export async function retryFailed(queue: Queue, filter: RetryFilter): Promise<Re
   const failed = (await queue.getFailed(0, -1)) as Job<SyncRequest>[];
   for (const job of failed) {
     if (!job?.id || !matches(job.data, filter)) continue;
-    const described: FailedJob = { jobId: job.id, sourceId: job.data.sourceId, destinationId: job.data.destinationId, failure: failureOf(job.failedReason) };
+    const described: FailedJob = {
+      jobId: job.id,
+      sourceId: job.data.sourceId,
+      destinationId: job.data.destinationId,
+      failure: failureOf(job.failedReason),
+    };
     if (described.failure.code === 'sync_cancelled') {
       outcome.cancelled.push(described);
       continue;
@@ -62,5 +67,7 @@ function matches(request: SyncRequest | undefined, filter: RetryFilter): boolean
 /** How it failed, as the worker said; anything else was an internal error. */
 function failureOf(reason: string | undefined): { code: string; message: string } {
   const details = workerFailure(reason);
-  return details ? { code: details.code, message: details.message } : { code: 'internal', message: "an internal error (see the worker's output)" };
+  return details
+    ? { code: details.code, message: details.message }
+    : { code: 'internal', message: "an internal error (see the worker's output)" };
 }

@@ -33,7 +33,15 @@ export function nextTry(details: ErrorDetails, history: RetryHistory, retryForMs
     const since = history.outageSince ?? now;
     const outages = (history.outages ?? 0) + 1;
     if (now - since >= retryForMs) {
-      return { again: false, details: { ...details, message: `${details.message}; tried again for ${describeMs(now - since)} (CREDPORT_RETRY_FOR is ${describeMs(retryForMs)}): once it is back, run credport sync --retry-failed` } };
+      return {
+        again: false,
+        details: {
+          ...details,
+          message:
+            `${details.message}; tried again for ${describeMs(now - since)} (CREDPORT_RETRY_FOR is ` +
+            `${describeMs(retryForMs)}): once it is back, run credport sync --retry-failed`,
+        },
+      };
     }
     const delayMs = Math.min(FIRST_DELAY_MS * 2 ** (outages - 1), MAX_OUTAGE_DELAY_MS, Math.max(1, since + retryForMs - now));
     return { again: true, delayMs, history: { ...history, outageSince: since, outages } };

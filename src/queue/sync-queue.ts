@@ -75,7 +75,10 @@ export async function openSyncQueue(url: string, options: { access?: () => Acces
   let queue: Queue;
   let events: QueueEvents;
   try {
-    clients.push(await connectRedis(url, { server: queueServer(url), unavailable: 'queue_unavailable' }), await connectRedis(url, { server: queueServer(url), unavailable: 'queue_unavailable' }));
+    clients.push(
+      await connectRedis(url, { server: queueServer(url), unavailable: 'queue_unavailable' }),
+      await connectRedis(url, { server: queueServer(url), unavailable: 'queue_unavailable' }),
+    );
     queue = new Queue(QUEUE_NAME, { connection: connection(clients[0]!) });
     events = new QueueEvents(QUEUE_NAME, { connection: connection(clients[1]!) });
     // A Redis hiccup: the follower's own read fails by name; without a listener BullMQ prints raw errors.
@@ -94,14 +97,18 @@ export async function openSyncQueue(url: string, options: { access?: () => Acces
       const jobId = `sync_${randomBytes(8).toString('hex')}`;
       const actor = currentActor();
       const access = contextAccess() ?? options.access?.();
-      await queue.add('sync', { ...request, ...(actor ? { actor } : {}), ...(access ? { access } : {}) }, {
-        jobId,
-        attempts: MAX_TRIES,
-        // The delay is the worker's decision, carried by the error it fails the try with.
-        backoff: { type: 'credport' },
-        removeOnComplete: { age: 7 * 24 * 3600 },
-        removeOnFail: { age: 30 * 24 * 3600 },
-      });
+      await queue.add(
+        'sync',
+        { ...request, ...(actor ? { actor } : {}), ...(access ? { access } : {}) },
+        {
+          jobId,
+          attempts: MAX_TRIES,
+          // The delay is the worker's decision, carried by the error it fails the try with.
+          backoff: { type: 'credport' },
+          removeOnComplete: { age: 7 * 24 * 3600 },
+          removeOnFail: { age: 30 * 24 * 3600 },
+        },
+      );
       return jobId;
     },
     follow: (jobId, onEvent) => follow(queue, events, jobId, onEvent, options.retryForMs ?? DEFAULT_RETRY_FOR_MS),
@@ -131,7 +138,14 @@ export async function openSyncQueue(url: string, options: { access?: () => Acces
 /** How often a follower looks that its job is still on the queue (Redis restarted without persistence loses it). */
 export const FOLLOW_CHECK_MS = 2_000;
 
-function follow(queue: Queue, events: QueueEvents, jobId: string, onEvent: (event: SyncEvent) => void, giveUpAfterMs: number, checkMs = FOLLOW_CHECK_MS): Promise<SyncSummary> {
+function follow(
+  queue: Queue,
+  events: QueueEvents,
+  jobId: string,
+  onEvent: (event: SyncEvent) => void,
+  giveUpAfterMs: number,
+  checkMs = FOLLOW_CHECK_MS,
+): Promise<SyncSummary> {
   return new Promise((resolve, reject) => {
     let last: SyncEvent | undefined;
     const onProgress = ({ jobId: id, data }: { jobId: string; data: unknown }) => {
@@ -139,8 +153,10 @@ function follow(queue: Queue, events: QueueEvents, jobId: string, onEvent: (even
       last = data as SyncEvent;
       onEvent(last);
     };
-    const onCompleted = ({ jobId: id, returnvalue }: { jobId: string; returnvalue: unknown }) => id === jobId && done(() => resolve(parseSummary(returnvalue)));
-    const onFailed = ({ jobId: id, failedReason }: { jobId: string; failedReason: string }) => id === jobId && done(() => reject(remoteError(failedReason)));
+    const onCompleted = ({ jobId: id, returnvalue }: { jobId: string; returnvalue: unknown }) =>
+      id === jobId && done(() => resolve(parseSummary(returnvalue)));
+    const onFailed = ({ jobId: id, failedReason }: { jobId: string; failedReason: string }) =>
+      id === jobId && done(() => reject(remoteError(failedReason)));
     // A job the queue no longer holds ends no other way: no event will ever come for it.
     let unreachableSince: number | undefined;
     const watch = setInterval(() => {
@@ -171,7 +187,10 @@ function follow(queue: Queue, events: QueueEvents, jobId: string, onEvent: (even
     // A job that ended before we listened: its end is in the job itself.
     Job.fromId(queue, jobId)
       .then(async (job) => {
-        if (!job) return done(() => reject(new RemoteSyncError({ code: 'not_found', message: `no sync job ${jobId} on the queue`, exitCode: ExitCode.badInput })));
+        if (!job)
+          return done(() =>
+            reject(new RemoteSyncError({ code: 'not_found', message: `no sync job ${jobId} on the queue`, exitCode: ExitCode.badInput })),
+          );
         const state = await job.getState();
         // A job to be retried waits (delayed): in the failed state it is final, whatever its attempts.
         if (state === 'completed') done(() => resolve(parseSummary(job.returnvalue)));
@@ -186,19 +205,30 @@ function jobLost(jobId: string, last: SyncEvent | undefined): RemoteSyncError {
   const said = last ? `its worker last reported ${describeEvent(last)}` : 'no worker had reported on it';
   return new RemoteSyncError({
     code: 'job_lost',
-    message: `sync job ${jobId} is no longer on the queue (cancelled before a worker took it, or lost by Redis: restarted without persistence, or flushed); ${said}. Run the sync again: it resumes at its last checkpoint`,
+    message:
+      `sync job ${jobId} is no longer on the queue (cancelled before a worker took it, or lost by Redis: restarted without ` +
+      `persistence, or flushed); ${said}. Run the sync again: it resumes at its last checkpoint`,
     exitCode: ExitCode.store,
   });
 }
 
 function describeEvent(event: SyncEvent): string {
   const stream = 'stream' in event && typeof event.stream === 'string' ? ` of ${event.stream}` : '';
-  const records = 'total' in event ? ` (${event.total} records so far)` : 'records' in event && typeof event.records === 'number' ? ` (${event.records} records)` : '';
+  const records =
+    'total' in event
+      ? ` (${event.total} records so far)`
+      : 'records' in event && typeof event.records === 'number'
+        ? ` (${event.records} records)`
+        : '';
   return `"${event.event}"${stream}${records}`;
 }
 
 function queueAway(error: unknown): RemoteSyncError {
-  return new RemoteSyncError({ code: 'queue_unavailable', message: `the queue cannot be read: ${failureReason(error)}; the sync may still run in its worker`, exitCode: ExitCode.store });
+  return new RemoteSyncError({
+    code: 'queue_unavailable',
+    message: `the queue cannot be read: ${failureReason(error)}; the sync may still run in its worker`,
+    exitCode: ExitCode.store,
+  });
 }
 
 function parseSummary(value: unknown): SyncSummary {
@@ -207,7 +237,13 @@ function parseSummary(value: unknown): SyncSummary {
 
 /** The worker writes a credport error as JSON into the job's failure reason; anything else is internal. */
 function remoteError(reason: string): RemoteSyncError {
-  return new RemoteSyncError(workerFailure(reason) ?? { code: 'internal', message: "the sync failed in a worker with an internal error (see the worker's output)", exitCode: ExitCode.internal });
+  return new RemoteSyncError(
+    workerFailure(reason) ?? {
+      code: 'internal',
+      message: "the sync failed in a worker with an internal error (see the worker's output)",
+      exitCode: ExitCode.internal,
+    },
+  );
 }
 
 export interface WorkerOptions {
@@ -240,7 +276,17 @@ export interface RunningWorker {
 
 /** The API's way to run a sync when there is a queue: put it there, follow it, pass a cancel on to its worker. */
 export function queuedRun(queue: SyncQueue) {
-  return async (sourceId: string, destinationId: string, options: { streams?: string[]; fullRefresh?: boolean; concurrency?: number; signal?: AbortSignal; onEvent?: (event: SyncEvent) => void }): Promise<SyncSummary> => {
+  return async (
+    sourceId: string,
+    destinationId: string,
+    options: {
+      streams?: string[];
+      fullRefresh?: boolean;
+      concurrency?: number;
+      signal?: AbortSignal;
+      onEvent?: (event: SyncEvent) => void;
+    },
+  ): Promise<SyncSummary> => {
     const jobId = await queue
       .enqueue({
         sourceId,
@@ -250,7 +296,11 @@ export function queuedRun(queue: SyncQueue) {
         ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
       })
       // Redis away: said by name, as the follower says it, not as an internal error.
-      .catch((error: unknown) => Promise.reject(new StoreError('queue_unavailable', `the queue cannot be reached: ${failureReason(error)}; start the sync again once it is back`)));
+      .catch((error: unknown) =>
+        Promise.reject(
+          new StoreError('queue_unavailable', `the queue cannot be reached: ${failureReason(error)}; start the sync again once it is back`),
+        ),
+      );
     let takenOff: (error: Error) => void = () => undefined;
     const cancelledBeforeRun = new Promise<never>((_, reject) => (takenOff = reject));
     const cancel = () =>
@@ -311,14 +361,18 @@ export async function startSyncWorker(url: string, credport: Credport, options: 
       const publish = (event: SyncEvent) => event.event !== 'failed' && progress.push(event);
       options.onJob?.({ jobId: job.id!, request, outcome: 'started' });
       try {
-        const sync = withActor(request.actor ?? workerActor, () => withAccess(request.access ?? { workspace: DEFAULT_WORKSPACE, role: 'editor' }, () => credport.syncs.run(request.sourceId, request.destinationId, {
-          ...(request.streams ? { streams: request.streams } : {}),
-          // A retried or handed-on run resumes (a stalled job's hand-over counts in attemptsStarted, not attemptsMade).
-          fullRefresh: request.fullRefresh === true && request.retried !== true && job.attemptsStarted <= 1,
-          ...(request.concurrency !== undefined ? { concurrency: request.concurrency } : {}),
-          signal: stop.signal,
-          onEvent: publish,
-        })));
+        const sync = withActor(request.actor ?? workerActor, () =>
+          withAccess(request.access ?? { workspace: DEFAULT_WORKSPACE, role: 'editor' }, () =>
+            credport.syncs.run(request.sourceId, request.destinationId, {
+              ...(request.streams ? { streams: request.streams } : {}),
+              // A retried or handed-on run resumes (a stalled job's hand-over counts in attemptsStarted, not attemptsMade).
+              fullRefresh: request.fullRefresh === true && request.retried !== true && job.attemptsStarted <= 1,
+              ...(request.concurrency !== undefined ? { concurrency: request.concurrency } : {}),
+              signal: stop.signal,
+              onEvent: publish,
+            }),
+          ),
+        );
         syncs.add(sync);
         void sync.catch(() => undefined).finally(() => syncs.delete(sync));
         const summary = await sync;
@@ -331,7 +385,8 @@ export async function startSyncWorker(url: string, credport: Credport, options: 
       } catch (error) {
         progress.flush();
         await published;
-        const details: ErrorDetails = error instanceof CredportError ? error.toJSON() : { code: 'internal', message: 'internal error', exitCode: ExitCode.internal };
+        const details: ErrorDetails =
+          error instanceof CredportError ? error.toJSON() : { code: 'internal', message: 'internal error', exitCode: ExitCode.internal };
         // A worker stopping (SIGTERM) hands its job back at once; a user's cancel ends it.
         if (stopping && error instanceof SyncCancelledError && !userCancelled.has(job.id!)) {
           options.onJob?.({ jobId: job.id!, request, outcome: 'returned', error: details, retryInMs: HANDED_BACK_DELAY_MS });
@@ -350,7 +405,17 @@ export async function startSyncWorker(url: string, credport: Credport, options: 
         running.delete(stop);
       }
     },
-    { connection: connection(client), concurrency: options.concurrency ?? 1, lockDuration: lockMs, stalledInterval: Math.max(500, Math.floor(lockMs / 2)), maxStalledCount: OTHER_TRIES, settings: { backoffStrategy: (_tries: number, _type?: string, error?: Error) => (error as Partial<TryAgain> | undefined)?.retryInMs ?? HANDED_BACK_DELAY_MS } },
+    {
+      connection: connection(client),
+      concurrency: options.concurrency ?? 1,
+      lockDuration: lockMs,
+      stalledInterval: Math.max(500, Math.floor(lockMs / 2)),
+      maxStalledCount: OTHER_TRIES,
+      settings: {
+        backoffStrategy: (_tries: number, _type?: string, error?: Error) =>
+          (error as Partial<TryAgain> | undefined)?.retryInMs ?? HANDED_BACK_DELAY_MS,
+      },
+    },
   );
   worker.on('error', () => undefined); // a Redis hiccup; the worker reconnects
   try {

@@ -105,7 +105,9 @@ export class ConnectorRegistry {
 function buildValidators(): Validators {
   const ajv = createAjv({ fillDefaults: true });
   const known = new Map<string, JsonObject>();
-  for (const file of readdirSync(SCHEMAS_DIR).filter((f) => f.endsWith('.schema.json')).sort()) {
+  for (const file of readdirSync(SCHEMAS_DIR)
+    .filter((f) => f.endsWith('.schema.json'))
+    .sort()) {
     const schema = readJson(join(SCHEMAS_DIR, file)) as JsonObject;
     ajv.addSchema(schema);
     known.set(schema.$id as string, schema);
@@ -131,7 +133,13 @@ async function connectorFolders(root: string): Promise<string[]> {
   const folders: string[] = [];
   for (const entry of entries.filter((e) => e.isDirectory()).sort((a, b) => a.name.localeCompare(b.name))) {
     const manifest = join(root, entry.name, 'manifest.json');
-    if (await stat(manifest).then(() => true, () => false)) folders.push(join(root, entry.name));
+    if (
+      await stat(manifest).then(
+        () => true,
+        () => false,
+      )
+    )
+      folders.push(join(root, entry.name));
   }
   return folders;
 }
@@ -141,4 +149,3 @@ function inlineCommon(schema: JsonObject, known: Map<string, JsonObject>): Recor
   const definitions = inlineRefs(schema, known).definitions as Record<string, JsonObject>;
   return { name: definitions.name!, description: definitions.description! };
 }
-

@@ -12,7 +12,13 @@ const require = createRequire(import.meta.url);
  * x-unique-items-message and x-min-properties-message are whole sentences about the list or object
  * ({item} is the repeated item); x-input-name is what a refusal calls the request body itself.
  */
-export const ANNOTATION_KEYWORDS = ['x-pattern-message', 'x-message', 'x-unique-items-message', 'x-min-properties-message', 'x-input-name'] as const;
+export const ANNOTATION_KEYWORDS = [
+  'x-pattern-message',
+  'x-message',
+  'x-unique-items-message',
+  'x-min-properties-message',
+  'x-input-name',
+] as const;
 
 /**
  * One strict draft-07 validator; strict mode refuses typos in schemas instead of ignoring them.
@@ -25,7 +31,13 @@ export function createAjv(options: { fillDefaults?: boolean; verbose?: boolean }
   const { Ajv: AjvClass } = require('ajv') as typeof import('ajv');
   // Under NodeNext ajv-formats' default export arrives untyped as callable.
   const addFormats = (require('ajv-formats') as { default: (ajv: Ajv) => Ajv }).default;
-  const ajv = new AjvClass({ allErrors: true, strict: true, strictRequired: false, useDefaults: options.fillDefaults === true, verbose: options.verbose === true });
+  const ajv = new AjvClass({
+    allErrors: true,
+    strict: true,
+    strictRequired: false,
+    useDefaults: options.fillDefaults === true,
+    verbose: options.verbose === true,
+  });
   addFormats(ajv);
   for (const keyword of ANNOTATION_KEYWORDS) ajv.addKeyword({ keyword, schemaType: 'string' });
   return ajv;

@@ -11,10 +11,7 @@ interface PropertySchema {
  * Turns ajv's errors on form input into one InputError naming the field by its title.
  * Messages never quote the value: it may be a secret.
  */
-export function describeValidationErrors(
-  errors: ErrorObject[],
-  properties: Record<string, PropertySchema>,
-): InputError {
+export function describeValidationErrors(errors: ErrorObject[], properties: Record<string, PropertySchema>): InputError {
   const first = pickMostUseful(errors);
   const field = fieldOf(first);
   // Own properties only: a caller's field named "constructor" or "__proto__" must not find Object's.
@@ -64,4 +61,3 @@ function phrase(error: ErrorObject, property: PropertySchema | undefined): strin
       return error.message ?? 'is not valid';
   }
 }
-

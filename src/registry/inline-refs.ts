@@ -35,4 +35,3 @@ function resolve(ref: string, baseId: string, known: Map<string, JsonObject>, ro
   if (target === undefined) throw new Error(`unresolvable $ref "${ref}" (nothing at ${pointer || '/'})`);
   return { target, targetRoot, targetBase: documentId };
 }
-

@@ -84,7 +84,8 @@ export function loadConnector(dir: string, context: LoadContext): Connector {
 
 function checkCredentialSchema(file: string, schema: JsonObject, manifest: ConnectorManifest): string[] {
   const properties = schema.properties as Record<string, JsonObject> | undefined;
-  if (schema.type !== 'object' || !properties) throw new ManifestError(file, 'a credential schema must be an object schema with properties');
+  if (schema.type !== 'object' || !properties)
+    throw new ManifestError(file, 'a credential schema must be an object schema with properties');
   if (schema.additionalProperties !== false) {
     throw new ManifestError(file, '/additionalProperties must be false: unknown fields are refused, not stored');
   }

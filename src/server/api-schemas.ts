@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { SCHEMA_BASE } from '../registry/request-schemas.js';
 
-
 /** A route's reference to one of schemas/ by its $id. */
 export const ref = (name: string) => ({ $ref: `${SCHEMA_BASE}${name}.schema.json#` });
 

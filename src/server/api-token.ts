@@ -15,7 +15,10 @@ export async function loadApiToken(options: { env: NodeJS.ProcessEnv; home: stri
   await writeFileOnce(file, `${randomBytes(32).toString('base64url')}\n`);
   const info = await stat(file);
   if ((info.mode & 0o077) !== 0) {
-    throw new StoreError('master_key_invalid', `API token file ${file} is readable by other users (mode ${(info.mode & 0o777).toString(8)}); run: chmod 600 ${file}`);
+    throw new StoreError(
+      'master_key_invalid',
+      `API token file ${file} is readable by other users (mode ${(info.mode & 0o777).toString(8)}); run: chmod 600 ${file}`,
+    );
   }
   // An edited file is held to the same length as the variable: "changeme" would open every credential.
   return { token: longEnough((await readFile(file, 'utf8')).trim(), `API token file ${file}`), source: file };
@@ -24,7 +27,11 @@ export async function loadApiToken(options: { env: NodeJS.ProcessEnv; home: stri
 const MIN_LENGTH = 24;
 
 function longEnough(token: string, where: string): string {
-  if (token.length < MIN_LENGTH) throw new StoreError('master_key_invalid', `${where} must hold a token of at least ${MIN_LENGTH} characters (make one with: openssl rand -base64 32)`);
+  if (token.length < MIN_LENGTH)
+    throw new StoreError(
+      'master_key_invalid',
+      `${where} must hold a token of at least ${MIN_LENGTH} characters (make one with: openssl rand -base64 32)`,
+    );
   return token;
 }
 

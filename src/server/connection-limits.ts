@@ -32,7 +32,8 @@ export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
 export function connectionLimits(given: Partial<ConnectionLimits> | undefined): ConnectionLimits {
   const limits = { ...DEFAULT_CONNECTION_LIMITS, ...given };
   for (const [name, value] of Object.entries(limits)) {
-    if (!Number.isInteger(value) || value <= 0) throw new RangeError(`connection limit ${name} must be a positive whole number, not ${String(value)}`);
+    if (!Number.isInteger(value) || value <= 0)
+      throw new RangeError(`connection limit ${name} must be a positive whole number, not ${String(value)}`);
   }
   // Node refuses headersTimeout above requestTimeout: the headers are part of the request.
   return { ...limits, headersTimeout: Math.min(limits.headersTimeout, limits.requestTimeout) };

@@ -100,7 +100,13 @@ export async function createServer(options: ServerOptions): Promise<{ app: Fasti
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
-      info: { title: 'credport', version: VERSION, description: "Credentials for data-integration hosts: defined by JSON Schema, verified with the provider, sealed at rest. Every request needs the API token, or a browser session's token, as Authorization: Bearer." },
+      info: {
+        title: 'credport',
+        version: VERSION,
+        description:
+          'Credentials for data-integration hosts: defined by JSON Schema, verified with the provider, sealed at rest. Every ' +
+          "request needs the API token, or a browser session's token, as Authorization: Bearer.",
+      },
       servers: [{ url: '/' }],
       components: { securitySchemes: { apiToken: { type: 'http', scheme: 'bearer' } } },
       security: [{ apiToken: [] }],
@@ -138,10 +144,15 @@ export async function createServer(options: ServerOptions): Promise<{ app: Fasti
       await api.register(sessionEndRoute(options.sessions));
       // The emulators `serve --demo` started, for the web app to offer; a 404 otherwise.
       api.get('/demo', { schema: { hide: true } }, async (_request, reply) =>
-        options.demo ? { providers: options.demo } : reply.code(404).type('application/problem+json').send(notFoundProblem('not in demo mode (credport serve --demo)')),
+        options.demo
+          ? { providers: options.demo }
+          : reply.code(404).type('application/problem+json').send(notFoundProblem('not in demo mode (credport serve --demo)')),
       );
       api.setNotFoundHandler(async (request, reply) => {
-        return reply.code(404).type('application/problem+json').send(notFoundProblem(`no route ${request.method} ${request.url.split('?')[0]!.slice(0, 120)}`));
+        return reply
+          .code(404)
+          .type('application/problem+json')
+          .send(notFoundProblem(`no route ${request.method} ${request.url.split('?')[0]!.slice(0, 120)}`));
       });
     },
     { prefix: API_PREFIX },
@@ -152,7 +163,12 @@ export async function createServer(options: ServerOptions): Promise<{ app: Fasti
 
   const webRoot = options.webRoot ?? DEFAULT_WEB_ROOT;
   if (existsSync(webRoot)) await app.register(fastifyStatic, { root: webRoot, index: ['index.html'], wildcard: false });
-  else app.get('/', { schema: { hide: true } }, async (_request, reply) => reply.type('text/plain; charset=utf-8').send(`credport ${VERSION}: the web app is not built (npm run build:web); the API is at ${API_PREFIX}`));
+  else
+    app.get('/', { schema: { hide: true } }, async (_request, reply) =>
+      reply
+        .type('text/plain; charset=utf-8')
+        .send(`credport ${VERSION}: the web app is not built (npm run build:web); the API is at ${API_PREFIX}`),
+    );
   return { app, jobs };
 }
 

@@ -17,8 +17,16 @@ export async function startDemoProviders(): Promise<{ providers: Record<string, 
   const frontegg = await new FronteggEmulator({}).start();
   const providers: Record<string, DemoProvider> = {
     front: { baseUrl: front.url, values: { apiKey: [...front.tokens][0]! }, note: 'Front emulator on loopback' },
-    frontline: { baseUrl: frontline.url, values: { apiKey: frontline.keyOfType('USER') }, note: `Frontline emulator on loopback; a GENERAL key: ${frontline.keyOfType('GENERAL')}` },
-    frontegg: { baseUrl: frontegg.url, values: { clientId: frontegg.credentials.clientId, secret: frontegg.credentials.secret }, note: 'Frontegg emulator on loopback' },
+    frontline: {
+      baseUrl: frontline.url,
+      values: { apiKey: frontline.keyOfType('USER') },
+      note: `Frontline emulator on loopback; a GENERAL key: ${frontline.keyOfType('GENERAL')}`,
+    },
+    frontegg: {
+      baseUrl: frontegg.url,
+      values: { clientId: frontegg.credentials.clientId, secret: frontegg.credentials.secret },
+      note: 'Frontegg emulator on loopback',
+    },
   };
   return { providers, stop: async () => void (await Promise.all([front.stop(), frontline.stop(), frontegg.stop()])) };
 }

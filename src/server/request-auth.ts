@@ -40,7 +40,13 @@ export function registerRequestAuth(app: FastifyInstance, options: RequestAuthOp
   for (const name of ['caller', 'access', 'stillAuthenticated'] as const) app.decorateRequest(name, undefined);
   app.addHook('onRequest', async (request, reply) => {
     const token = bearerOf(request);
-    if (token === undefined) return refuse(reply, 401, 'unauthenticated', 'sign in: send the API token as Authorization: Bearer, or open the link credport serve printed');
+    if (token === undefined)
+      return refuse(
+        reply,
+        401,
+        'unauthenticated',
+        'sign in: send the API token as Authorization: Bearer, or open the link credport serve printed',
+      );
     if (sameSecret(token, options.apiToken)) {
       request.caller = { kind: 'token' };
       request.access = OPERATOR;
@@ -48,7 +54,13 @@ export function registerRequestAuth(app: FastifyInstance, options: RequestAuthOp
     }
     if (LoginSessions.isSessionToken(token)) {
       const id = options.sessions.valid(token);
-      if (id === undefined) return refuse(reply, 401, 'unauthenticated', 'the browser session has ended (signed out, idle for 12 hours, or the server restarted): open the link credport serve printed');
+      if (id === undefined)
+        return refuse(
+          reply,
+          401,
+          'unauthenticated',
+          'the browser session has ended (signed out, idle for 12 hours, or the server restarted): open the link credport serve printed',
+        );
       request.caller = { kind: 'session', id };
       request.access = OPERATOR;
       request.stillAuthenticated = async () => options.sessions.valid(token) !== undefined;
@@ -74,7 +86,14 @@ export async function refuse(reply: FastifyReply, status: 401 | 403, code: strin
   await reply
     .code(status)
     .type('application/problem+json')
-    .send({ type: `https://credport.dev/problems/${code}`, title: status === 401 ? 'Not signed in' : 'Forbidden', status, detail, code, exitCode: 2 });
+    .send({
+      type: `https://credport.dev/problems/${code}`,
+      title: status === 401 ? 'Not signed in' : 'Forbidden',
+      status,
+      detail,
+      code,
+      exitCode: 2,
+    });
 }
 
 /** The caller as the audit trail names it: the session by a hash of its id (the token itself is a secret). */

@@ -49,7 +49,8 @@ export async function startServer(credport: Credport, options: StartOptions): Pr
   for (const entry of options.allowOrigins ?? []) credport.outbound.allow(entry);
   const demo = options.demo ? await startDemoProviders() : undefined;
   // The demo's emulators are on loopback: every caller of this server may use them, each for its own connector.
-  for (const [connector, provider] of Object.entries(demo?.providers ?? {})) credport.outbound.allow(`${connector}=${new URL(provider.baseUrl).origin}`);
+  for (const [connector, provider] of Object.entries(demo?.providers ?? {}))
+    credport.outbound.allow(`${connector}=${new URL(provider.baseUrl).origin}`);
   let url = '';
   const sessions = new LoginSessions();
   sessions.onCodeUsed = () => options.announce({ event: 'login_used', loginUrl: loginUrl(url, sessions.loginCode) });
@@ -69,7 +70,14 @@ export async function startServer(credport: Credport, options: StartOptions): Pr
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
   url = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`;
-  options.announce({ event: 'listening', url, loginUrl: loginUrl(url, sessions.loginCode), apiTokenSource: source, loopback: isLoopbackHost(options.host), demo: demo !== undefined });
+  options.announce({
+    event: 'listening',
+    url,
+    loginUrl: loginUrl(url, sessions.loginCode),
+    apiTokenSource: source,
+    loopback: isLoopbackHost(options.host),
+    demo: demo !== undefined,
+  });
 
   const closed = new Promise<Stopped>((resolve) => {
     const stop = async (lost?: ServerState) => {
@@ -89,7 +97,14 @@ export async function startServer(credport: Credport, options: StartOptions): Pr
     // away longer than CREDPORT_RETRY_FOR, the server stops for its supervisor to start it again.
     const watch = watchRedisConnections({
       giveUpAfterMs: retryForMsFromEnv(options.env ?? process.env),
-      onChange: (state) => options.announce({ event: 'connection', server: state.server, state: state.up ? 'up' : 'down', since: new Date(state.since).toISOString(), ...(state.error ? { error: state.error } : {}) }),
+      onChange: (state) =>
+        options.announce({
+          event: 'connection',
+          server: state.server,
+          state: state.up ? 'up' : 'down',
+          since: new Date(state.since).toISOString(),
+          ...(state.error ? { error: state.error } : {}),
+        }),
       onLost: (state) => void stop(state),
     });
     for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, onSignal);
@@ -106,5 +121,7 @@ function loginUrl(url: string, code: string): string {
 async function openQueue(url: string | undefined, access: AccessScope): Promise<SyncQueue | undefined> {
   if (!url?.trim()) return undefined;
   const { openSyncQueue } = await import('../queue/sync-queue.js');
-  return openSyncQueue(url.trim(), { access: () => access.current(), retryForMs: retryForMsFromEnv(process.env) }).catch((error: unknown) => Promise.reject(queueUnusable(url, error)));
+  return openSyncQueue(url.trim(), { access: () => access.current(), retryForMs: retryForMsFromEnv(process.env) }).catch((error: unknown) =>
+    Promise.reject(queueUnusable(url, error)),
+  );
 }

@@ -51,16 +51,37 @@ export class SyncJobs {
 
   start(input: SyncJobInput, streams: string[], retryOf?: string): SyncJob {
     const id = `sync_${randomBytes(10).toString('hex')}`;
-    const view: SyncJob = { id, source: input.source, destination: input.destination, status: 'running', streams, progress: {}, ...(retryOf ? { retryOf } : {}), startedAt: new Date().toISOString() };
+    const view: SyncJob = {
+      id,
+      source: input.source,
+      destination: input.destination,
+      status: 'running',
+      streams,
+      progress: {},
+      ...(retryOf ? { retryOf } : {}),
+      startedAt: new Date().toISOString(),
+    };
     for (const stream of streams) view.progress[stream] = { records: 0, pages: 0, status: 'waiting' };
-    const entry: Entry = { workspace: contextAccess()?.workspace ?? DEFAULT_WORKSPACE, input, view, events: [], listeners: new Set(), abort: new AbortController(), done: Promise.resolve() };
+    const entry: Entry = {
+      workspace: contextAccess()?.workspace ?? DEFAULT_WORKSPACE,
+      input,
+      view,
+      events: [],
+      listeners: new Set(),
+      abort: new AbortController(),
+      done: Promise.resolve(),
+    };
     this.jobs.set(id, entry);
     let seq = 0;
     const publish = (event: SyncEvent) => {
       track(view, event);
       const numbered = { seq: ++seq, event };
       entry.events.push(numbered);
-      if (entry.events.length > MAX_EVENTS) entry.events.splice(entry.events.findIndex((e) => e.event.event === 'page'), 1);
+      if (entry.events.length > MAX_EVENTS)
+        entry.events.splice(
+          entry.events.findIndex((e) => e.event.event === 'page'),
+          1,
+        );
       for (const listener of entry.listeners) listener(numbered);
     };
     entry.done = this.run(input.source, input.destination, {
@@ -69,20 +90,23 @@ export class SyncJobs {
       ...(input.concurrency !== undefined ? { concurrency: input.concurrency } : {}),
       signal: entry.abort.signal,
       onEvent: publish,
-    }).then(
-      (summary) => {
-        if (view.status === 'running') publish({ event: 'finished', summary });
-      },
-      (error: unknown) => {
-        // The engine reports its own failures as events; one that failed before it started gets one here.
-        const details = error instanceof CredportError ? error.toJSON() : { code: 'internal', message: 'internal error', exitCode: 1 };
-        if (view.status === 'running') publish({ event: 'failed', stream: undefined, code: details.code, message: details.message, exitCode: details.exitCode });
-      },
-    ).finally(() => {
-      // Every job's last event is `finished` or `failed`: listeners have had it.
-      entry.listeners.clear();
-      this.forgetOldest();
-    });
+    })
+      .then(
+        (summary) => {
+          if (view.status === 'running') publish({ event: 'finished', summary });
+        },
+        (error: unknown) => {
+          // The engine reports its own failures as events; one that failed before it started gets one here.
+          const details = error instanceof CredportError ? error.toJSON() : { code: 'internal', message: 'internal error', exitCode: 1 };
+          if (view.status === 'running')
+            publish({ event: 'failed', stream: undefined, code: details.code, message: details.message, exitCode: details.exitCode });
+        },
+      )
+      .finally(() => {
+        // Every job's last event is `finished` or `failed`: listeners have had it.
+        entry.listeners.clear();
+        this.forgetOldest();
+      });
     return structuredClone(view);
   }
 
@@ -117,7 +141,11 @@ export class SyncJobs {
     needsEditor(entry, 'running a sync again');
     const { status } = entry.view;
     // A cancelled one too: the user who stopped it may want it finished after all.
-    if (status !== 'failed' && status !== 'cancelled') throw new InputError(`sync ${id} is ${status}: only a failed or cancelled sync can be run again`, { field: 'id', code: 'not_failed' });
+    if (status !== 'failed' && status !== 'cancelled')
+      throw new InputError(`sync ${id} is ${status}: only a failed or cancelled sync can be run again`, {
+        field: 'id',
+        code: 'not_failed',
+      });
     const { fullRefresh: _fullRefresh, ...input } = entry.input;
     return this.start(input, await check(input), id);
   }
@@ -145,7 +173,8 @@ export class SyncJobs {
 
 function needsEditor(entry: Entry, doing: string): void {
   const role = contextAccess()?.role;
-  if (role !== undefined && !outranks(role, 'editor')) throw new ForbiddenError(`${doing} needs the editor role; this caller is ${aRole(role)} of workspace ${entry.workspace}`);
+  if (role !== undefined && !outranks(role, 'editor'))
+    throw new ForbiddenError(`${doing} needs the editor role; this caller is ${aRole(role)} of workspace ${entry.workspace}`);
 }
 
 /** Keeps the job's state current from its events: progress per stream, and the outcome as soon as it is known. */
@@ -154,9 +183,14 @@ function track(view: SyncJob, event: SyncEvent): void {
   if (event.event === 'started') for (const stream of event.skipped) progress(stream).status = 'skipped';
   if (event.event === 'stream_started') progress(event.stream).status = 'reading';
   if (event.event === 'page') Object.assign(progress(event.stream), { records: event.total, pages: event.page, status: 'reading' });
-  if (event.event === 'stream_finished') Object.assign(progress(event.stream), { records: event.records, pages: event.pages, status: 'done' });
+  if (event.event === 'stream_finished')
+    Object.assign(progress(event.stream), { records: event.records, pages: event.pages, status: 'done' });
   if (event.event === 'finished') Object.assign(view, { status: 'finished', summary: event.summary, endedAt: new Date().toISOString() });
   if (event.event === 'failed') {
-    Object.assign(view, { status: event.code === 'sync_cancelled' ? 'cancelled' : 'failed', error: { code: event.code, message: event.message, exitCode: event.exitCode }, endedAt: new Date().toISOString() });
+    Object.assign(view, {
+      status: event.code === 'sync_cancelled' ? 'cancelled' : 'failed',
+      error: { code: event.code, message: event.message, exitCode: event.exitCode },
+      endedAt: new Date().toISOString(),
+    });
   }
 }

@@ -78,6 +78,7 @@ export function matches(value: unknown, where: Where): boolean {
   const record = value as Record<string, unknown> | null;
   if (record === null || typeof record !== 'object' || 'damaged' in record) return true;
   let field: unknown = record;
-  for (const part of where.field.split('.')) field = field !== null && typeof field === 'object' ? (field as Record<string, unknown>)[part] : undefined;
+  for (const part of where.field.split('.'))
+    field = field !== null && typeof field === 'object' ? (field as Record<string, unknown>)[part] : undefined;
   return (field === where.equals) !== (where.not === true);
 }

@@ -150,7 +150,11 @@ export class Collection<T extends object> {
   }
 
   /** readModifySwap on the record `id`: the collection's own get, insert and swap, so it holds on every backend. */
-  async change(id: string, decide: (current: T | undefined, attempt: number) => T | undefined, retries: SwapRetries): Promise<Swapped<T & Revised>> {
+  async change(
+    id: string,
+    decide: (current: T | undefined, attempt: number) => T | undefined,
+    retries: SwapRetries,
+  ): Promise<Swapped<T & Revised>> {
     const steps: SwapSteps<T & Revised> = {
       read: () => this.get(id) as Promise<(T & Revised) | undefined>,
       swap: (value, expected) => this.swap(id, value, expected),
@@ -161,7 +165,12 @@ export class Collection<T extends object> {
 
   /** Many swaps, in one server step where the backend has one (Redis pipelines them); true for each that landed. */
   async swapMany(items: { id: string; value: T & Revised; expected: number }[]): Promise<boolean[]> {
-    if (this.store.swapMany) return this.call(() => this.store.swapMany!(items.map((i) => ({ key: this.prefix + i.id, text: JSON.stringify({ value: i.value }), expected: i.expected }))));
+    if (this.store.swapMany)
+      return this.call(() =>
+        this.store.swapMany!(
+          items.map((i) => ({ key: this.prefix + i.id, text: JSON.stringify({ value: i.value }), expected: i.expected })),
+        ),
+      );
     return Promise.all(items.map((i) => this.swap(i.id, i.value, i.expected)));
   }
 
@@ -185,7 +194,8 @@ export class Collection<T extends object> {
       if (this.store.scan) return this.store.scan(this.prefix, where, false);
       const out: [string, unknown][] = [];
       for await (const [key, value] of this.store.keyv.iterator!(undefined)) {
-        if (typeof key === 'string' && key.startsWith(this.prefix) && (!where || matches(value, where))) out.push([key.slice(this.prefix.length), value]);
+        if (typeof key === 'string' && key.startsWith(this.prefix) && (!where || matches(value, where)))
+          out.push([key.slice(this.prefix.length), value]);
       }
       return out;
     });

@@ -40,6 +40,12 @@ function checked(value: unknown, id: string): CredentialRecord {
     typeof sealed === 'object' &&
     sealed !== null &&
     ['kid', 'iv', 'tag', 'ct'].every((k) => typeof sealed[k] === 'string');
-  if (!ok) throw damaged('credential', id, 'it is not a credential record (not JSON, or fields missing or of the wrong type)', `delete it with: credport credentials delete ${id}`);
+  if (!ok)
+    throw damaged(
+      'credential',
+      id,
+      'it is not a credential record (not JSON, or fields missing or of the wrong type)',
+      `delete it with: credport credentials delete ${id}`,
+    );
   return record as CredentialRecord;
 }

@@ -21,7 +21,11 @@ export async function openKeyv(uri: string): Promise<OpenedKeyv> {
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(uri)?.[1]?.toLowerCase();
   const open = scheme === undefined ? undefined : BACKENDS[scheme];
   if (!open || !Object.hasOwn(BACKENDS, scheme!)) {
-    throw new StoreError('store_unavailable', `store URI scheme "${scheme ?? '(none)'}" is not supported; use sqlite://<path>, postgresql://user:password@host/database or redis://host:port`);
+    throw new StoreError(
+      'store_unavailable',
+      `store URI scheme "${scheme ?? '(none)'}" is not supported; use sqlite://<path>, postgresql://user:password@host/database ` +
+        `or redis://host:port`,
+    );
   }
   try {
     return { ...(await open(uri, shown)), shown };

@@ -19,9 +19,7 @@ export interface StoreLocationInput {
 export function resolveStoreLocation(input: StoreLocationInput = {}): StoreLocation {
   const env = input.env ?? process.env;
   const home =
-    input.home ??
-    nonEmpty(env.CREDPORT_HOME) ??
-    join(nonEmpty(env.XDG_DATA_HOME) ?? join(homedir(), '.local', 'share'), 'credport');
+    input.home ?? nonEmpty(env.CREDPORT_HOME) ?? join(nonEmpty(env.XDG_DATA_HOME) ?? join(homedir(), '.local', 'share'), 'credport');
   const uri = input.storeUri ?? nonEmpty(env.CREDPORT_STORE) ?? `sqlite://${join(home, 'credport.sqlite')}`;
   return { home, uri, keyFile: join(home, 'master.key') };
 }

@@ -57,13 +57,18 @@ export async function acquireLease(leases: Collection<LeaseRecord>, destination:
       if (current.holder && current.expiresAt > now() && !gone(current.holder) && !abandoned.has(current.holder.id)) {
         const { host, pid } = current.holder;
         throw new InputError(
-          `destination ${destination} is being written by another sync (process ${pid} on ${host}, its lease runs until ${new Date(current.expiresAt).toISOString()} unless renewed); wait for it to finish`,
+          `destination ${destination} is being written by another sync (process ${pid} on ${host}, its lease runs until ` +
+            `${new Date(current.expiresAt).toISOString()} unless renewed); wait for it to finish`,
           { code: 'destination_busy' },
         );
       }
       return { destination, token: current.token + 1, holder, expiresAt: now() + ttl };
     },
-    { attempts: ATTEMPTS, conflict: () => new InputError(`destination ${destination} could not be leased: other syncs kept taking it`, { code: 'destination_busy' }) },
+    {
+      attempts: ATTEMPTS,
+      conflict: () =>
+        new InputError(`destination ${destination} could not be leased: other syncs kept taking it`, { code: 'destination_busy' }),
+    },
   );
   if (before?.holder) abandoned.delete(before.holder.id);
   return held(leases, record, ttl, now);
@@ -76,9 +81,12 @@ function held(leases: Collection<LeaseRecord>, taken: LeaseRecord, ttl: number, 
   // its own renewal as a takeover.
   let renewing: Promise<void> = Promise.resolve();
   // Renewed at a third of its life: two renewals can fail (a slow store) before it expires.
-  const timer = setInterval(() => {
-    renewing = renewing.then(renew);
-  }, Math.max(ttl / 3, 50));
+  const timer = setInterval(
+    () => {
+      renewing = renewing.then(renew);
+    },
+    Math.max(ttl / 3, 50),
+  );
   timer.unref();
   async function renew(): Promise<void> {
     if (lost) return;
@@ -106,7 +114,9 @@ function held(leases: Collection<LeaseRecord>, taken: LeaseRecord, ttl: number, 
       key: LEASE_PREFIX + taken.destination,
       token: taken.token,
       lost: () =>
-        `this sync lost destination ${taken.destination} to another one (its lease ran out${lost ? '' : ' while this process was stalled'}, token ${taken.token} is no longer current); it stopped without writing more: the other run carries on from the last checkpoint`,
+        `this sync lost destination ${taken.destination} to another one (its lease ran ` +
+        `out${lost ? '' : ' while this process was stalled'}, token ${taken.token} is no longer current); it stopped without ` +
+        `writing more: the other run carries on from the last checkpoint`,
     },
     async release() {
       clearInterval(timer);

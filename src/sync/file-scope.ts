@@ -47,7 +47,8 @@ export class FileScope {
    */
   async check(path: string): Promise<string> {
     if (!this.root) return path;
-    if (!inside(this.root, path)) throw new ForbiddenError('a JSONL path of a workspace token must be inside its workspace folder (give it relative to that folder)');
+    if (!inside(this.root, path))
+      throw new ForbiddenError('a JSONL path of a workspace token must be inside its workspace folder (give it relative to that folder)');
     await mkdir(this.root, { recursive: true, mode: 0o700 });
     let existing = path;
     while (!(await stat(existing).catch(() => undefined))) existing = dirname(existing);
@@ -67,12 +68,17 @@ export class FileScope {
    * kernel actually opened is checked again, so a link swapped in meanwhile is refused too.
    */
   async open(file: string, flags: number, mode?: number): Promise<FileHandle> {
-    if (!this.root) return open(file, flags | constants.O_NOFOLLOW, mode).catch((error: NodeJS.ErrnoException) => Promise.reject(this.cannotOpen(file, flags, error)));
+    if (!this.root)
+      return open(file, flags | constants.O_NOFOLLOW, mode).catch((error: NodeJS.ErrnoException) =>
+        Promise.reject(this.cannotOpen(file, flags, error)),
+      );
     if (!inside(this.root, file)) throw this.outside(file);
     const realRoot = await realpath(this.root).catch((error: NodeJS.ErrnoException) => Promise.reject(this.cannotOpen(file, flags, error)));
     const dir = await realpath(dirname(file)).catch((error: NodeJS.ErrnoException) => Promise.reject(this.cannotOpen(file, flags, error)));
     if (!inside(realRoot, dir)) throw this.outside(file);
-    const handle = await open(join(dir, basename(file)), flags | constants.O_NOFOLLOW, mode).catch((error: NodeJS.ErrnoException) => Promise.reject(this.cannotOpen(file, flags, error)));
+    const handle = await open(join(dir, basename(file)), flags | constants.O_NOFOLLOW, mode).catch((error: NodeJS.ErrnoException) =>
+      Promise.reject(this.cannotOpen(file, flags, error)),
+    );
     const opened = await readlink(`/proc/self/fd/${handle.fd}`).catch(() => undefined);
     if (opened !== undefined && !inside(realRoot, opened)) {
       await handle.close();
@@ -82,12 +88,15 @@ export class FileScope {
   }
 
   private outside(path: string): ForbiddenError {
-    return new ForbiddenError(`${this.show(path)} leads outside the workspace folder (a symbolic link); a workspace token's JSONL files stay inside it`);
+    return new ForbiddenError(
+      `${this.show(path)} leads outside the workspace folder (a symbolic link); a workspace token's JSONL files stay inside it`,
+    );
   }
 
   private cannotOpen(file: string, flags: number, error: NodeJS.ErrnoException): InputError {
     const shown = this.show(file);
-    if (error.code === 'ELOOP') return new InputError(`${shown} is a symbolic link; JSONL files are read and written only as regular files`, { field: 'path' });
+    if (error.code === 'ELOOP')
+      return new InputError(`${shown} is a symbolic link; JSONL files are read and written only as regular files`, { field: 'path' });
     const writing = (flags & (constants.O_WRONLY | constants.O_RDWR)) !== 0;
     return new InputError(`${shown} cannot be ${writing ? 'written' : 'read'} (${error.code ?? 'error'})`, { field: 'path' });
   }

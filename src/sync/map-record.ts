@@ -28,6 +28,7 @@ export function mapRecord(record: unknown, mapping: Record<string, string> | und
 /** The record's own fields on an object with no prototype (a `__proto__` field stays a plain field). */
 function ownCopy(record: Record<string, unknown>): Record<string, unknown> {
   const copy = Object.create(null) as Record<string, unknown>;
-  for (const [key, value] of Object.entries(record)) Object.defineProperty(copy, key, { value, writable: true, enumerable: true, configurable: true });
+  for (const [key, value] of Object.entries(record))
+    Object.defineProperty(copy, key, { value, writable: true, enumerable: true, configurable: true });
   return copy;
 }

@@ -4,7 +4,12 @@ import { getPointer } from '../text/json-pointer.js';
  * "{/handles/0/handle}" reads the body, "{inbox_id}" a destination parameter. Undefined when a
  * placeholder does not resolve to a string or number, so the caller can try the next template.
  */
-export function renderTemplate(template: string, body: unknown, params: Record<string, string>, encode: (s: string) => string = (s) => s): string | undefined {
+export function renderTemplate(
+  template: string,
+  body: unknown,
+  params: Record<string, string>,
+  encode: (s: string) => string = (s) => s,
+): string | undefined {
   let missing = false;
   const out = template.replace(/\{([^}]+)\}/g, (_m, name: string) => {
     // Own parameters only: "{constructor}" must not find Object's.
@@ -18,7 +23,12 @@ export function renderTemplate(template: string, body: unknown, params: Record<s
   return missing ? undefined : out;
 }
 
-export function firstRendered(templates: readonly string[] | undefined, body: unknown, params: Record<string, string>, encode?: (s: string) => string): string | undefined {
+export function firstRendered(
+  templates: readonly string[] | undefined,
+  body: unknown,
+  params: Record<string, string>,
+  encode?: (s: string) => string,
+): string | undefined {
   for (const template of templates ?? []) {
     const out = renderTemplate(template, body, params, encode);
     if (out !== undefined) return out;

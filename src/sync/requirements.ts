@@ -12,7 +12,8 @@ export function checkRequirement(requires: CredentialRequirement | undefined, ti
     const has = tile.identity?.[field];
     if (has !== wanted) {
       throw new InputError(
-        `${what} needs a credential whose ${field} is ${wanted}, but credential ${tile.id} ("${tile.name}") has ${has === undefined ? `no ${field} (verify it with: credport credentials test ${tile.id})` : String(has)}: use ${requires.help}`,
+        `${what} needs a credential whose ${field} is ${wanted}, but credential ${tile.id} ("${tile.name}") has ` +
+          `${has === undefined ? `no ${field} (verify it with: credport credentials test ${tile.id})` : String(has)}: use ${requires.help}`,
         { field: 'credentialId', code: 'credential_unsuitable' },
       );
     }

@@ -88,8 +88,30 @@ export async function runSync(job: SyncJob, counters: { rateLimited: number; ret
   const finished = names.filter((name) => doneInRun(streamState(state, name), run));
   const resumed = names.filter((name) => streamState(state, name)?.status === 'running');
   const concurrency = Math.max(1, Math.floor(job.concurrency ?? 1));
-  job.onEvent({ event: 'started', source: job.sourceId, destination: job.destinationId, run: run.id, resumedRun: interrupted !== undefined, streams: names, resumed, skipped: finished, concurrency });
-  const summary: SyncSummary = { source: job.sourceId, destination: job.destinationId, streams: {}, records: 0, pages: 0, sent: 0, rejected: 0, skipped: 0, rateLimited: 0, retries: 0, ms: 0 };
+  job.onEvent({
+    event: 'started',
+    source: job.sourceId,
+    destination: job.destinationId,
+    run: run.id,
+    resumedRun: interrupted !== undefined,
+    streams: names,
+    resumed,
+    skipped: finished,
+    concurrency,
+  });
+  const summary: SyncSummary = {
+    source: job.sourceId,
+    destination: job.destinationId,
+    streams: {},
+    records: 0,
+    pages: 0,
+    sent: 0,
+    rejected: 0,
+    skipped: 0,
+    rateLimited: 0,
+    retries: 0,
+    ms: 0,
+  };
   const save = checkpointSaver(job, state);
   // The first stream to fail stops the others at their next checkpoint; its error is the sync's.
   const stopOthers = new AbortController();
@@ -121,7 +143,13 @@ export async function runSync(job: SyncJob, counters: { rateLimited: number; ret
     if (stopped.failure) throw stopped.failure.error;
     for (const [i, plan] of job.streams.entries()) {
       const st = results[i]!;
-      summary.streams[plan.name] = { records: st.records, pages: st.pages, sent: st.sent ?? 0, rejected: st.rejected ?? 0, skipped: st.skipped ?? 0 };
+      summary.streams[plan.name] = {
+        records: st.records,
+        pages: st.pages,
+        sent: st.sent ?? 0,
+        rejected: st.rejected ?? 0,
+        skipped: st.skipped ?? 0,
+      };
       summary.records += st.records;
       summary.pages += st.pages;
       summary.sent += st.sent ?? 0;
@@ -170,7 +198,13 @@ function doneInRun(stream: StreamState | undefined, run: RunState): boolean {
   return stream?.status === 'done' && stream.run === run.id;
 }
 
-async function syncStream(job: SyncJob, plan: StreamPlan, state: SyncState, save: () => Promise<void>, stopped: AbortSignal): Promise<StreamState> {
+async function syncStream(
+  job: SyncJob,
+  plan: StreamPlan,
+  state: SyncState,
+  save: () => Promise<void>,
+  stopped: AbortSignal,
+): Promise<StreamState> {
   const previous = streamState(state, plan.name);
   // A running stream resumes where its checkpoint says; otherwise a new run starts: incremental
   // streams read from the newest cursor, the others are read again whole.
@@ -180,7 +214,15 @@ async function syncStream(job: SyncJob, plan: StreamPlan, state: SyncState, save
   // A running stream (of this run, or of an earlier one it was dropped from) resumes at its checkpoint, and joins this run.
   const st: StreamState = resume
     ? { ...previous, run }
-    : { status: 'running', next: null, offset: plan.appendAcrossRuns && previous ? previous.offset : 0, pages: 0, records: 0, ...(since !== undefined ? { cursor: since, since } : {}), run };
+    : {
+        status: 'running',
+        next: null,
+        offset: plan.appendAcrossRuns && previous ? previous.offset : 0,
+        pages: 0,
+        records: 0,
+        ...(since !== undefined ? { cursor: since, since } : {}),
+        run,
+      };
   const writer = await plan.writer(st.offset);
   job.onEvent({ event: 'stream_started', stream: plan.name, fromCheckpoint: resume });
   try {
@@ -192,7 +234,13 @@ async function syncStream(job: SyncJob, plan: StreamPlan, state: SyncState, save
         let seen = 0;
         for (const [i, record] of page.records.entries()) {
           const problem = page.problems?.get(i);
-          if (problem) await job.rejects.add({ stream: plan.name, ...(page.rows?.[i] !== undefined ? { row: page.rows[i] } : {}), reason: problem, record });
+          if (problem)
+            await job.rejects.add({
+              stream: plan.name,
+              ...(page.rows?.[i] !== undefined ? { row: page.rows[i] } : {}),
+              reason: problem,
+              record,
+            });
           else if (plan.cursorField && notAfter(record, plan.cursorField, since)) seen += 1;
           else {
             keep.push(record);
@@ -208,7 +256,16 @@ async function syncStream(job: SyncJob, plan: StreamPlan, state: SyncState, save
         st.skipped = (st.skipped ?? 0) + outcome.skipped + seen;
         if (plan.cursorField) st.cursor = newest(page.records, plan.cursorField, st.cursor);
         st.next = page.next;
-        job.onEvent({ event: 'page', stream: plan.name, page: st.pages, records: page.records.length, total: st.records, sent: st.sent, rejected: st.rejected, skipped: st.skipped });
+        job.onEvent({
+          event: 'page',
+          stream: plan.name,
+          page: st.pages,
+          records: page.records.length,
+          total: st.records,
+          sent: st.sent,
+          rejected: st.rejected,
+          skipped: st.skipped,
+        });
         await checkpoint(job, state, save, plan.name, st);
         if (job.signal?.aborted || stopped.aborted) throw new SyncCancelledError(plan.name);
       }
@@ -216,7 +273,15 @@ async function syncStream(job: SyncJob, plan: StreamPlan, state: SyncState, save
     st.status = 'done';
     st.next = null;
     await checkpoint(job, state, save, plan.name, st);
-    job.onEvent({ event: 'stream_finished', stream: plan.name, pages: st.pages, records: st.records, sent: st.sent ?? 0, rejected: st.rejected ?? 0, skipped: st.skipped ?? 0 });
+    job.onEvent({
+      event: 'stream_finished',
+      stream: plan.name,
+      pages: st.pages,
+      records: st.records,
+      sent: st.sent ?? 0,
+      rejected: st.rejected ?? 0,
+      skipped: st.skipped ?? 0,
+    });
     return st;
   } finally {
     await writer.close();
@@ -252,13 +317,19 @@ function newest(records: unknown[], field: string, current: number | string | un
 
 /** A record's own field: never a member its prototype lends it. */
 function ownField(record: unknown, field: string): unknown {
-  return record !== null && typeof record === 'object' && Object.hasOwn(record, field) ? (record as Record<string, unknown>)[field] : undefined;
+  return record !== null && typeof record === 'object' && Object.hasOwn(record, field)
+    ? (record as Record<string, unknown>)[field]
+    : undefined;
 }
 
 async function describeFailure(job: SyncJob, error: unknown, plan: StreamPlan | undefined): Promise<CredportError> {
   if (error instanceof ProviderRejectedError && error.status === 401) {
     await job.onRejected(error);
-    return new ProviderRejectedError(`${error.message}; the credential's tile is now marked invalid and the checkpoint is kept: rotate it (credport credentials rotate), then run the sync again to resume`, 401);
+    return new ProviderRejectedError(
+      `${error.message}; the credential's tile is now marked invalid and the checkpoint is kept: rotate it (credport credentials ` +
+        `rotate), then run the sync again to resume`,
+      401,
+    );
   }
   if (error instanceof ProviderRejectedError && error.status === 403 && plan) {
     return new ProviderRejectedError(`${error.message}; stream ${plan.name} needs the scope ${plan.scopes.join(', ')} on the token`, 403);

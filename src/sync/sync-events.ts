@@ -4,7 +4,17 @@ export type SyncEvent =
    * `resumedRun`: this sync finishes an interrupted run; `skipped`: its streams that run already
    * finished (not read again); `resumed`: streams that continue from a checkpoint.
    */
-  | { event: 'started'; source: string; destination: string; run: string; resumedRun: boolean; streams: string[]; resumed: string[]; skipped: string[]; concurrency: number }
+  | {
+      event: 'started';
+      source: string;
+      destination: string;
+      run: string;
+      resumedRun: boolean;
+      streams: string[];
+      resumed: string[];
+      skipped: string[];
+      concurrency: number;
+    }
   /** A stream began reading (streams wait for a slot when there are more than the concurrency). */
   | { event: 'stream_started'; stream: string; fromCheckpoint: boolean }
   | { event: 'page'; stream: string; page: number; records: number; total: number; sent: number; rejected: number; skipped: number }

@@ -65,21 +65,33 @@ export class SyncService {
   ) {}
 
   /** Checks a sync request before anything runs (a host answers 400/404 at once); returns what it would run. */
-  async check(sourceId: string, destinationId: string, streams?: string[]): Promise<{ source: SourceConfig; destination: DestinationConfig; streams: string[] }> {
+  async check(
+    sourceId: string,
+    destinationId: string,
+    streams?: string[],
+  ): Promise<{ source: SourceConfig; destination: DestinationConfig; streams: string[] }> {
     this.deps.access?.require('editor', 'running a sync');
     const source = await this.deps.configs.source(sourceId);
     const destination = await this.deps.configs.destination(destinationId);
     const wanted = streams?.length ? streams : source.streams;
     // Each stream once: a stream named twice would be read (and counted) twice.
     const twice = wanted.find((s, i) => wanted.indexOf(s) !== i);
-    if (twice !== undefined) throw new InputError(`stream "${printable(twice)}" is named more than once in streams; name each stream once`, { field: 'streams' });
+    if (twice !== undefined)
+      throw new InputError(`stream "${printable(twice)}" is named more than once in streams; name each stream once`, { field: 'streams' });
     const unknown = wanted.filter((s) => !source.streams.includes(s));
-    if (unknown.length > 0) throw new InputError(`source ${source.id} does not read "${printable(unknown[0]!)}" (its streams: ${source.streams.join(', ')})`, { field: 'streams' });
+    if (unknown.length > 0)
+      throw new InputError(`source ${source.id} does not read "${printable(unknown[0]!)}" (its streams: ${source.streams.join(', ')})`, {
+        field: 'streams',
+      });
     checkSaved(destination, wanted);
     if (destination.operations) {
       const unmapped = wanted.filter((s) => !Object.hasOwn(destination.operations!, s) || !destination.operations![s]);
       if (unmapped.length > 0) {
-        throw new InputError(`destination ${destination.id} has no operation for stream ${unmapped.join(', ')} (it writes: ${Object.keys(destination.operations).join(', ')}); pick streams with --streams`, { field: 'streams' });
+        throw new InputError(
+          `destination ${destination.id} has no operation for stream ${unmapped.join(', ')} (it writes: ` +
+            `${Object.keys(destination.operations).join(', ')}); pick streams with --streams`,
+          { field: 'streams' },
+        );
       }
     }
     return { source, destination, streams: wanted };
@@ -121,12 +133,33 @@ export class SyncService {
     const budget = source.credentialId ?? destination.credentialId;
     const rate = budget ? rateMeter(gateFor(budget), (readsFrom ?? writesTo)?.manifest.http.rateLimit?.windowMs) : undefined;
     try {
-      for (const [credentialId, tile, role] of [[source.credentialId, tiles.source, 'read'], [destination.credentialId, tiles.destination, 'write']] as const) {
-        if (credentialId && tile) await this.deps.audit?.record({ action: 'credential.used', outcome: 'ok', credentialId, connector: tile.connector, detail: `sync ${source.id} -> ${destination.id} (${role})` });
+      for (const [credentialId, tile, role] of [
+        [source.credentialId, tiles.source, 'read'],
+        [destination.credentialId, tiles.destination, 'write'],
+      ] as const) {
+        if (credentialId && tile)
+          await this.deps.audit?.record({
+            action: 'credential.used',
+            outcome: 'ok',
+            credentialId,
+            connector: tile.connector,
+            detail: `sync ${source.id} -> ${destination.id} (${role})`,
+          });
       }
       for (const name of wanted) {
         const clients = { reader: readerClient?.withEvents(streamEvents(name)), writer: writerClient?.withEvents(streamEvents(name)) };
-        plans.push(await this.plan(name, source, destination, tiles, clients, rejects, { ahead: concurrency, shared: shared.has(name), ledger, files }, (e) => onEvent(e)));
+        plans.push(
+          await this.plan(
+            name,
+            source,
+            destination,
+            tiles,
+            clients,
+            rejects,
+            { ahead: concurrency, shared: shared.has(name), ledger, files },
+            (e) => onEvent(e),
+          ),
+        );
       }
       // One budget per credential in this process, set by the sync that holds the destination: the
       // source's setting bounds its requests in flight; a destination on another credential keeps
@@ -192,7 +225,11 @@ export class SyncService {
       const connector = this.deps.registry.get(destination.connector);
       const operationName = destination.operations![name]!;
       const operation = connector.operations.get(operationName);
-      if (!operation) throw new InputError(`destination ${destination.id} names operation ${printable(operationName)}, which ${connector.id} no longer has`, { field: 'operations' });
+      if (!operation)
+        throw new InputError(
+          `destination ${destination.id} names operation ${printable(operationName)}, which ${connector.id} no longer has`,
+          { field: 'operations' },
+        );
       checkRequirement(operation.config.requires, tiles.destination!, `${connector.manifest.title} operation ${operationName}`);
       scopes.push(...operation.config.scopes);
       writer = async () =>
@@ -229,7 +266,9 @@ function checkSaved(destination: DestinationConfig, streams: string[]): void {
     for (const [stream, pointers] of Object.entries(destination.mapping ?? {})) checkMapping(stream, pointers);
   } catch (error) {
     if (!(error instanceof InputError)) throw error;
-    throw new InputError(`destination ${destination.id} cannot be used: ${error.message}; delete it and add it again`, { ...(error.field ? { field: error.field } : {}) });
+    throw new InputError(`destination ${destination.id} cannot be used: ${error.message}; delete it and add it again`, {
+      ...(error.field ? { field: error.field } : {}),
+    });
   }
 }
 

@@ -16,6 +16,7 @@ export function checkPrintable(value: string, field: string, kind: TextKind = 's
 export function checkName(value: unknown, field = 'name'): string {
   if (typeof value === 'string') checkPrintable(value, field);
   const trimmed = typeof value === 'string' ? value.trim() : '';
-  if (trimmed === '' || trimmed.length > 100) throw new InputError(`${field} must be 1-100 characters without control characters`, { field });
+  if (trimmed === '' || trimmed.length > 100)
+    throw new InputError(`${field} must be 1-100 characters without control characters`, { field });
   return trimmed;
 }

@@ -46,7 +46,11 @@ export function checkPointer(pointer: string): string | undefined {
   if (typeof pointer !== 'string') return 'a JSON pointer must be text';
   if (pointer !== '' && !pointer.startsWith('/')) return 'a JSON pointer starts with "/" (e.g. /name)';
   if (/~(?![01])/.test(pointer)) return 'a "~" in a JSON pointer must be written ~0 (and "/" inside a name ~1)';
-  const bad = pointer.split('/').slice(1).map(unescapeSegment).find((key) => !isSafeKey(key));
+  const bad = pointer
+    .split('/')
+    .slice(1)
+    .map(unescapeSegment)
+    .find((key) => !isSafeKey(key));
   if (bad !== undefined) return `"${bad}" cannot be a segment of a JSON pointer (it names a member of every object's prototype)`;
   return undefined;
 }

@@ -29,7 +29,10 @@ export function redactUri(uri: string): string {
 export function secretsOfUri(uri: string): string[] {
   try {
     const url = new URL(uri);
-    const found = [url.password, ...[...url.searchParams.entries()].filter(([name]) => SECRET_PARAMS.test(name)).map(([, value]) => value)].filter((s) => s.length >= SHORTEST_URI_SECRET);
+    const found = [
+      url.password,
+      ...[...url.searchParams.entries()].filter(([name]) => SECRET_PARAMS.test(name)).map(([, value]) => value),
+    ].filter((s) => s.length >= SHORTEST_URI_SECRET);
     return [...new Set(found)];
   } catch {
     return [];

@@ -60,7 +60,9 @@ export function redact(text: string, secrets: Iterable<unknown>, shortest = 4): 
 
 /** The ways a secret may be written in a message: as given, URL-encoded, URL-decoded, inside a JSON string. */
 function spellingsOf(secret: string): string[] {
-  return [...new Set([secret, encodeURIComponent(secret), safeDecode(secret), JSON.stringify(secret).slice(1, -1)])].filter((s) => s !== '');
+  return [...new Set([secret, encodeURIComponent(secret), safeDecode(secret), JSON.stringify(secret).slice(1, -1)])].filter(
+    (s) => s !== '',
+  );
 }
 
 function safeDecode(text: string): string {

@@ -33,8 +33,11 @@ export const TEXT_PATTERNS: Readonly<Record<TextKind, string>> = {
 
 /** What the schemas' `x-pattern-message` says, and so what the services say. */
 export const TEXT_MESSAGES: Readonly<Record<TextKind, string>> = {
-  singleLine: 'must not contain control characters, line breaks or text-direction overrides, nor invisible characters such as zero-width spaces',
-  multiLine: 'must not contain control characters or text-direction overrides, nor invisible characters such as zero-width spaces (line breaks and tabs are fine)',
+  singleLine:
+    'must not contain control characters, line breaks or text-direction overrides, nor invisible characters such as zero-width spaces',
+  multiLine:
+    'must not contain control characters or text-direction overrides, nor invisible characters such as zero-width spaces (line ' +
+    'breaks and tabs are fine)',
 };
 
 const REFUSED: Readonly<Record<TextKind, RegExp>> = {

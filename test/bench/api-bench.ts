@@ -35,11 +35,15 @@ async function child(args: string[], env: NodeJS.ProcessEnv): Promise<{ info: Re
     });
     proc.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}`)));
   });
-  return { info, stop: () => new Promise((resolve) => {
-      if (proc.exitCode !== null) return resolve();
-      proc.once('exit', () => resolve());
-      proc.kill('SIGTERM');
-    }) };
+  return {
+    info,
+    stop: () =>
+      new Promise((resolve) => {
+        if (proc.exitCode !== null) return resolve();
+        proc.once('exit', () => resolve());
+        proc.kill('SIGTERM');
+      }),
+  };
 }
 
 async function load(options: autocannon.Options): Promise<{ rps: number; p99: number; non2xx: number }> {
@@ -48,7 +52,11 @@ async function load(options: autocannon.Options): Promise<{ rps: number; p99: nu
 }
 
 /** Alternating rounds, so a noisy neighbour hurts both sides alike; medians of each side. */
-async function compare(rounds: number, ours: () => Promise<{ rps: number; p99: number; non2xx: number }>, base: () => Promise<{ rps: number; p99: number; non2xx: number }>) {
+async function compare(
+  rounds: number,
+  ours: () => Promise<{ rps: number; p99: number; non2xx: number }>,
+  base: () => Promise<{ rps: number; p99: number; non2xx: number }>,
+) {
   const a: { rps: number; p99: number }[] = [];
   const b: { rps: number; p99: number }[] = [];
   for (let i = 0; i < rounds; i++) {
@@ -59,19 +67,30 @@ async function compare(rounds: number, ours: () => Promise<{ rps: number; p99: n
     b.push(y);
   }
   const median = (xs: number[]) => xs.sort((p, q) => p - q)[Math.floor(xs.length / 2)]!;
-  return { ours: { rps: median(a.map((r) => r.rps)), p99: median(a.map((r) => r.p99)) }, base: { rps: median(b.map((r) => r.rps)), p99: median(b.map((r) => r.p99)) } };
+  return {
+    ours: { rps: median(a.map((r) => r.rps)), p99: median(a.map((r) => r.p99)) },
+    base: { rps: median(b.map((r) => r.rps)), p99: median(b.map((r) => r.p99)) },
+  };
 }
 
 export async function apiBench(home: string, extras: string, rounds: number): Promise<ApiRow[]> {
   const rows: ApiRow[] = [];
-  const env = { CREDPORT_HOME: home, CREDPORT_API_TOKEN: TOKEN, CREDPORT_CONNECTORS: extras, CREDPORT_HTTP_RETRIES: '0', BENCH_API_TOKEN: TOKEN };
+  const env = {
+    CREDPORT_HOME: home,
+    CREDPORT_API_TOKEN: TOKEN,
+    CREDPORT_CONNECTORS: extras,
+    CREDPORT_HTTP_RETRIES: '0',
+    BENCH_API_TOKEN: TOKEN,
+  };
   // A store of 10,000 credentials, 1,000 of them Front's (saved unverified: the listing is measured).
   const credport = await openCredport({ home, env: {}, extraConnectorDirs: [extras] });
   for (let i = 0; i < 10_000; i++) {
     const front = i % 10 === 0;
     await credport.credentials.create({
       connector: front ? 'front' : 'acme',
-      values: front ? { name: `Front ${i}`, description: 'bench', apiKey: `front_token_${i}_abcdefghijkl` } : { name: `Acme ${i}`, token: `acme_token_${i}_abcdefgh` },
+      values: front
+        ? { name: `Front ${i}`, description: 'bench', apiKey: `front_token_${i}_abcdefghijkl` }
+        : { name: `Acme ${i}`, token: `acme_token_${i}_abcdefgh` },
       verify: false,
     });
   }

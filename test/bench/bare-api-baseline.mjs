@@ -18,7 +18,10 @@ if (mode === 'list') {
   handler = async (req, res) => {
     if (req.headers.authorization !== `Bearer ${token}`) return void res.writeHead(401).end();
     const connector = new URL(req.url, 'http://x').searchParams.get('connector');
-    const rows = await db.query("SELECT value FROM keyv WHERE key LIKE 'credport:credential:%' AND json_extract(value, '$.value.connector') = ?", [connector]);
+    const rows = await db.query(
+      "SELECT value FROM keyv WHERE key LIKE 'credport:credential:%' AND json_extract(value, '$.value.connector') = ?",
+      [connector],
+    );
     const tiles = rows.map((row) => {
       const { sealed, v, ...tile } = JSON.parse(row.value).value;
       return tile;
@@ -35,10 +38,27 @@ if (mode === 'list') {
     const chunks = [];
     for await (const chunk of req) chunks.push(chunk);
     const body = JSON.parse(Buffer.concat(chunks).toString());
-    const identity = await client(`${target}/me`, { headers: { authorization: `Bearer ${body.values.apiKey}`, accept: 'application/json' } }).json();
+    const identity = await client(`${target}/me`, {
+      headers: { authorization: `Bearer ${body.values.apiKey}`, accept: 'application/json' },
+    }).json();
     const id = `cred_${randomBytes(10).toString('hex')}`;
     const at = new Date().toISOString();
-    const record = { v: 1, id, connector: body.connector, name: body.values.name, status: 'verified', createdAt: at, updatedAt: at, identity, sealed: { kid: 'k', iv: randomBytes(12).toString('base64'), tag: randomBytes(16).toString('base64'), ct: randomBytes(64).toString('base64') } };
+    const record = {
+      v: 1,
+      id,
+      connector: body.connector,
+      name: body.values.name,
+      status: 'verified',
+      createdAt: at,
+      updatedAt: at,
+      identity,
+      sealed: {
+        kid: 'k',
+        iv: randomBytes(12).toString('base64'),
+        tag: randomBytes(16).toString('base64'),
+        ct: randomBytes(64).toString('base64'),
+      },
+    };
     await keyv.set(`credential:${id}`, record);
     const { sealed, ...tile } = record;
     res.writeHead(201, { 'content-type': 'application/json' }).end(JSON.stringify(tile));
@@ -49,11 +69,19 @@ if (mode === 'list') {
     req.on('data', (c) => chunks.push(c));
     req.on('end', () => {
       const body = JSON.parse(Buffer.concat(chunks).toString());
-      const me = request(`${target}/me`, { headers: { authorization: `Bearer ${body.values.apiKey}`, accept: 'application/json' } }, (answer) => {
-        const parts = [];
-        answer.on('data', (c) => parts.push(c));
-        answer.on('end', () => res.writeHead(201, { 'content-type': 'application/json' }).end(JSON.stringify({ identity: JSON.parse(Buffer.concat(parts).toString()) })));
-      });
+      const me = request(
+        `${target}/me`,
+        { headers: { authorization: `Bearer ${body.values.apiKey}`, accept: 'application/json' } },
+        (answer) => {
+          const parts = [];
+          answer.on('data', (c) => parts.push(c));
+          answer.on('end', () =>
+            res
+              .writeHead(201, { 'content-type': 'application/json' })
+              .end(JSON.stringify({ identity: JSON.parse(Buffer.concat(parts).toString()) })),
+          );
+        },
+      );
       me.end();
     });
   };

@@ -37,16 +37,31 @@ async function setUp(home: string, kind: 'front' | 'pager', provider: Provider, 
  * Three streams, `latencyMs` a page, `perMinute` allowed in fixed windows scaled down to `windowMs`
  * (the same rate, a shorter bench). Counts the pages answered in whole windows after the first.
  */
-export async function rateUnderLimit(home: string, kind: 'front' | 'pager', options: { perMinute: number; windowMs: number; windows: number; latencyMs: number }) {
+export async function rateUnderLimit(
+  home: string,
+  kind: 'front' | 'pager',
+  options: { perMinute: number; windowMs: number; windows: number; latencyMs: number },
+) {
   const perWindow = Math.round((options.perMinute * options.windowMs) / 60_000);
   const records = 100_000; // 1,000 pages a stream: none finishes inside the measured windows
   const provider: Provider =
     kind === 'front'
       ? await (async () => {
-          const emulator = await new FrontEmulator({ records, latencyMs: options.latencyMs, rateLimit: perWindow, rateWindowMs: options.windowMs }).start();
+          const emulator = await new FrontEmulator({
+            records,
+            latencyMs: options.latencyMs,
+            rateLimit: perWindow,
+            rateWindowMs: options.windowMs,
+          }).start();
           return { url: emulator.url, token: [...emulator.tokens][0]!, stats: emulator.stats, stop: () => emulator.stop() };
         })()
-      : await new PagedProvider({ records, streams: STREAMS.pager, latencyMs: options.latencyMs, rateLimit: perWindow, windowMs: options.windowMs }).start();
+      : await new PagedProvider({
+          records,
+          streams: STREAMS.pager,
+          latencyMs: options.latencyMs,
+          rateLimit: perWindow,
+          windowMs: options.windowMs,
+        }).start();
   const s = await setUp(home, kind, provider, options.windowMs);
   const child = spawn(process.execPath, [CLI, 'sync', s.source, '--to', s.destination], { env: s.env, stdio: 'ignore' });
   while (provider.stats.pages === 0) await sleep(2);
@@ -66,7 +81,16 @@ export async function concurrencyCost(home: string, rounds: number) {
   const emulator = await new FrontEmulator({ records }).start();
   const provider = { url: emulator.url, token: [...emulator.tokens][0]!, stats: emulator.stats, stop: () => emulator.stop() };
   const s = await setUp(home, 'front', provider, 60_000);
-  const args = (concurrency: number) => [CLI, 'sync', s.source, '--to', s.destination, '--full-refresh', '--concurrency', String(concurrency)];
+  const args = (concurrency: number) => [
+    CLI,
+    'sync',
+    s.source,
+    '--to',
+    s.destination,
+    '--full-refresh',
+    '--concurrency',
+    String(concurrency),
+  ];
   const side: number[] = [];
   const one: number[] = [];
   for (let i = 0; i < rounds; i++) {

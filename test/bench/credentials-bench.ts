@@ -31,7 +31,9 @@ export async function fillStore(credport: Credport): Promise<void> {
     const acme = i % (TOTAL / ACME) === 0;
     await credport.credentials.create({
       connector: acme ? 'acme' : 'front',
-      values: acme ? { name: `Acme ${i}`, token: `acme_token_${i}_abcdefgh` } : { name: `Front ${i}`, description: 'bench', apiKey: `front_token_${i}_abcdefghijkl` },
+      values: acme
+        ? { name: `Acme ${i}`, token: `acme_token_${i}_abcdefgh` }
+        : { name: `Front ${i}`, description: 'bench', apiKey: `front_token_${i}_abcdefghijkl` },
       verify: false,
     });
   }
@@ -44,7 +46,10 @@ export interface Row {
   unit: string;
 }
 
-export async function credentialBench(home: string, extras: string): Promise<{ rows: Row[]; fillMs: number; addMs: number; verifyMs: number; cliAdd: number; nodeRequest: number }> {
+export async function credentialBench(
+  home: string,
+  extras: string,
+): Promise<{ rows: Row[]; fillMs: number; addMs: number; verifyMs: number; cliAdd: number; nodeRequest: number }> {
   const rows: Row[] = [];
   const credport = await openCredport({ home, env: { CREDPORT_HTTP_RETRIES: '0' }, extraConnectorDirs: [extras] });
 
@@ -55,13 +60,24 @@ export async function credentialBench(home: string, extras: string): Promise<{ r
 
   // Baseline: the least any listing must do, one SQL read of the rows and a JSON.parse each.
   const raw = new KeyvSqlite({ uri: `sqlite://${join(home, 'credport.sqlite')}` } as never);
-  const rawRows = async () => (await raw.query("SELECT key, value FROM keyv WHERE key LIKE 'credport:credential:%'")) as { value: string }[];
+  const rawRows = async () =>
+    (await raw.query("SELECT key, value FROM keyv WHERE key LIKE 'credport:credential:%'")) as { value: string }[];
   const baseAll = () => rawRows().then((r) => r.map((x) => JSON.parse(x.value).value));
   const baseOne = () => baseAll().then((r) => r.filter((x: { connector: string }) => x.connector === 'acme'));
   if ((await credport.credentials.list()).length !== TOTAL) throw new Error('listing is wrong');
   if ((await credport.credentials.list({ connector: 'acme' })).length !== ACME) throw new Error('acme slice is wrong');
-  rows.push({ what: `list all ${TOTAL} tiles`, ours: await median(7, () => credport.credentials.list()), base: await median(7, baseAll), unit: 'ms' });
-  rows.push({ what: `list one connector (${ACME} of ${TOTAL})`, ours: await median(7, () => credport.credentials.list({ connector: 'acme' })), base: await median(7, baseOne), unit: 'ms' });
+  rows.push({
+    what: `list all ${TOTAL} tiles`,
+    ours: await median(7, () => credport.credentials.list()),
+    base: await median(7, baseAll),
+    unit: 'ms',
+  });
+  rows.push({
+    what: `list one connector (${ACME} of ${TOTAL})`,
+    ours: await median(7, () => credport.credentials.list({ connector: 'acme' })),
+    base: await median(7, baseOne),
+    unit: 'ms',
+  });
   await raw.disconnect();
 
   // add: total time beside the verification request alone (a fresh got client per request, as add makes).
@@ -84,7 +100,13 @@ export async function credentialBench(home: string, extras: string): Promise<{ r
   const cli = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
   const childEnv = { ...process.env, CREDPORT_HOME: home, CREDPORT_HTTP_RETRIES: '0', FRONT_TOKEN: token! };
   const requestOnly = `fetch(${JSON.stringify(`${emulator.url}/me`)}, { headers: { authorization: 'Bearer ' + process.env.FRONT_TOKEN } }).then((r) => r.json())`;
-  const cliAdd = await median(CLI_ADDS, () => run(process.execPath, [cli, 'credentials', 'add', 'front', '--name', 'cli', '--base-url', emulator.url, '--secret-env', 'FRONT_TOKEN'], { env: childEnv }));
+  const cliAdd = await median(CLI_ADDS, () =>
+    run(
+      process.execPath,
+      [cli, 'credentials', 'add', 'front', '--name', 'cli', '--base-url', emulator.url, '--secret-env', 'FRONT_TOKEN'],
+      { env: childEnv },
+    ),
+  );
   const nodeRequest = await median(CLI_ADDS, () => run(process.execPath, ['-e', requestOnly], { env: childEnv }));
   rows.push({ what: '`credport credentials add` process, wall clock', ours: cliAdd, base: nodeRequest, unit: 'ms' });
   await emulator.stop();

@@ -23,11 +23,20 @@ export interface KeysRow {
 export async function keysBench(home: string, store: 'sqlite' | 'postgres' | 'redis', total: number, rounds: number): Promise<KeysRow> {
   if (store === 'postgres') await ensurePostgres();
   if (store === 'redis') await ensureRedis();
-  const uri = store === 'postgres' ? await freshPostgresUri() : store === 'redis' ? await freshRedisUri() : `sqlite://${join(home, 'credport.sqlite')}`;
+  const uri =
+    store === 'postgres'
+      ? await freshPostgresUri()
+      : store === 'redis'
+        ? await freshRedisUri()
+        : `sqlite://${join(home, 'credport.sqlite')}`;
   const keys = [randomMasterKey()];
   const filling = await openCredport({ home, storeUri: uri, masterKey: keys[0], env: {} });
   for (let i = 0; i < total; i++) {
-    await filling.credentials.create({ connector: 'front', values: { name: `Front ${i}`, description: 'bench', apiKey: `front_token_${i}_abcdefghijklmnop` }, verify: false });
+    await filling.credentials.create({
+      connector: 'front',
+      values: { name: `Front ${i}`, description: 'bench', apiKey: `front_token_${i}_abcdefghijklmnop` },
+      verify: false,
+    });
   }
   await filling.close();
   const rotations: number[] = [];

@@ -42,7 +42,9 @@ console.log('\ngoals: --help at most 2x node -e 0, credentials list at most 2.5x
 const extras = await home();
 await writeConnector(extras, 'acme');
 const creds = await credentialBench(await home(), extras);
-console.log(`## credentials (store filled with 10,000 in ${(creds.fillMs / 1000).toFixed(1)} s, ${(creds.fillMs / 10_000).toFixed(2)} ms each)\n`);
+console.log(
+  `## credentials (store filled with 10,000 in ${(creds.fillMs / 1000).toFixed(1)} s, ${(creds.fillMs / 10_000).toFixed(2)} ms each)\n`,
+);
 console.log(table(creds.rows));
 console.log(`
 list baseline: one SQL SELECT of the same rows + JSON.parse each (the least a listing can do).
@@ -50,13 +52,21 @@ create baseline: the verification request alone, so ${(creds.addMs - creds.verif
 CLI baseline: a node process that only sends GET /me, so ${(creds.cliAdd - creds.nodeRequest).toFixed(0)} ms is credport's start-up, store opening and save.`);
 
 const stores = await storeBench(await home(), extras);
-console.log(`\n## stores: listing tiles on each store (filled at ${Object.entries(stores.fills).map(([k, ms]) => `${k} ${ms.toFixed(2)} ms`).join(', ')} a credential)\n`);
+console.log(
+  `\n## stores: listing tiles on each store (filled at ${Object.entries(stores.fills)
+    .map(([k, ms]) => `${k} ${ms.toFixed(2)} ms`)
+    .join(', ')} a credential)\n`,
+);
 console.log(table(stores.rows));
-console.log('\ngoal: at most 3x. Baselines: the raw query of the same rows on that server and a JSON.parse each (Redis: the connector\'s id set and one MGET).');
+console.log(
+  "\ngoal: at most 3x. Baselines: the raw query of the same rows on that server and a JSON.parse each (Redis: the connector's id set and one MGET).",
+);
 
 {
   const KEYS_TOTAL = 10_000;
-  console.log(`\n## master-key rotation: ${KEYS_TOTAL.toLocaleString('en')} credentials re-sealed under a new key (credport keys rotate), medians of 3 rotations\n`);
+  console.log(
+    `\n## master-key rotation: ${KEYS_TOTAL.toLocaleString('en')} credentials re-sealed under a new key (credport keys rotate), medians of 3 rotations\n`,
+  );
   const rows: Row[] = [];
   for (const store of ['sqlite', 'postgres', 'redis'] as const) {
     const r = await keysBench(await home(), store, KEYS_TOTAL, 3);
@@ -69,27 +79,48 @@ console.log('\ngoal: at most 3x. Baselines: the raw query of the same rows on th
 {
   const [total, perSecond] = quick ? [300, 100] : [1_000, 100];
   const r = await reverifyBench(await home(), total, perSecond);
-  console.log(`\n## re-verification: ${total.toLocaleString('en')} stale credentials re-tested against the Front emulator limited to ${perSecond} requests a second\n`);
-  console.log(`${r.requestsPerSecond.toFixed(1)} requests a second in ${(r.ms / 1000).toFixed(1)} s: ${r.ofLimit.toFixed(2)} of the limit; 429s: ${r.rateLimited}`);
+  console.log(
+    `\n## re-verification: ${total.toLocaleString('en')} stale credentials re-tested against the Front emulator limited to ${perSecond} requests a second\n`,
+  );
+  console.log(
+    `${r.requestsPerSecond.toFixed(1)} requests a second in ${(r.ms / 1000).toFixed(1)} s: ${r.ofLimit.toFixed(2)} of the limit; 429s: ${r.rateLimited}`,
+  );
   console.log('goal: at least 0.95 of the limit. (A fixed window lets the last one end early, so a pass can read a little above 1.)');
 }
 
 const api = await apiBench(await home(), extras, quick ? 1 : 3);
 console.log('\n## HTTP API: `credport serve` under autocannon (10 connections, 5 s a round, medians of alternating rounds)\n');
-const apiCells = api.map((r) => [r.what, `${r.ours.rps.toFixed(0)} req/s, p99 ${r.ours.p99} ms`, `${r.base.rps.toFixed(0)} req/s, p99 ${r.base.p99} ms`, (r.ours.rps / r.base.rps).toFixed(2)]);
+const apiCells = api.map((r) => [
+  r.what,
+  `${r.ours.rps.toFixed(0)} req/s, p99 ${r.ours.p99} ms`,
+  `${r.base.rps.toFixed(0)} req/s, p99 ${r.base.p99} ms`,
+  (r.ours.rps / r.base.rps).toFixed(2),
+]);
 const apiHeader = ['measure', 'credport serve', 'bare node:http', 'rate ratio'];
 const apiWidths = apiHeader.map((h, i) => Math.max(h.length, ...apiCells.map((c) => c[i]!.length)));
 console.log([apiHeader, ...apiCells].map((c) => c.map((x, i) => x.padEnd(apiWidths[i]!)).join('  ')).join('\n'));
-console.log('\ngoal: at least 0.5 of the baseline rate for both. Baselines: test/bench/bare-api-baseline.mjs (the raw SQL SELECT of the same rows, serialised; the same GET /me, answered).');
-console.log('The third row is not credport: it is the bare POST rebuilt on got and keyv/SQLite, beside the bare one, so its ratio bounds what credport can reach on those packages.');
+console.log(
+  '\ngoal: at least 0.5 of the baseline rate for both. Baselines: test/bench/bare-api-baseline.mjs (the raw SQL SELECT of the same rows, serialised; the same GET /me, answered).',
+);
+console.log(
+  'The third row is not credport: it is the bare POST rebuilt on got and keyv/SQLite, beside the bare one, so its ratio bounds what credport can reach on those packages.',
+);
 
 const RECORDS = 250_000;
 const ROUNDS = quick ? 1 : 5;
 const throughput = await syncThroughput(await home(), RECORDS, ROUNDS);
-console.log(`\n## sync: contacts to JSONL on loopback, emulator rate limit off (${RECORDS.toLocaleString('en')} records, ${ROUNDS} alternating rounds)\n`);
-console.log(`credport sync: ${throughput.oursRps.toFixed(0)} records/s; bare got loop: ${throughput.baseRps.toFixed(0)} records/s (medians)`);
-console.log(`ratio credport/baseline, median of paired runs: ${throughput.ratio.toFixed(2)} (goal >= 0.9; each pair: ${throughput.ratios.map((r) => r.toFixed(2)).join(', ')})`);
-console.log('baseline: test/bench/got-loop-baseline.mjs, a bare got loop fetching the same pages and writing the same file (no checkpoint, no limiter, no prefetch).');
+console.log(
+  `\n## sync: contacts to JSONL on loopback, emulator rate limit off (${RECORDS.toLocaleString('en')} records, ${ROUNDS} alternating rounds)\n`,
+);
+console.log(
+  `credport sync: ${throughput.oursRps.toFixed(0)} records/s; bare got loop: ${throughput.baseRps.toFixed(0)} records/s (medians)`,
+);
+console.log(
+  `ratio credport/baseline, median of paired runs: ${throughput.ratio.toFixed(2)} (goal >= 0.9; each pair: ${throughput.ratios.map((r) => r.toFixed(2)).join(', ')})`,
+);
+console.log(
+  'baseline: test/bench/got-loop-baseline.mjs, a bare got loop fetching the same pages and writing the same file (no checkpoint, no limiter, no prefetch).',
+);
 
 const small = await syncPeakRss(await home(), 100_000);
 const large = quick ? undefined : await syncPeakRss(await home(), 1_000_000);
@@ -97,14 +128,20 @@ console.log('\n## sync: peak RSS of the `credport sync` process (GNU time)\n');
 if (small === undefined) console.log('n/a: /usr/bin/time is missing (Debian package "time")');
 else {
   console.log(`100,000 records:   ${(small / 1024).toFixed(1)} MiB`);
-  console.log(large === undefined ? '1,000,000 records: skipped (BENCH_QUICK=1)' : `1,000,000 records: ${(large / 1024).toFixed(1)} MiB (ratio ${(large / small).toFixed(2)}, goal <= 1.2)`);
+  console.log(
+    large === undefined
+      ? '1,000,000 records: skipped (BENCH_QUICK=1)'
+      : `1,000,000 records: ${(large / 1024).toFixed(1)} MiB (ratio ${(large / small).toFixed(2)}, goal <= 1.2)`,
+  );
 }
 
 if (!quick) {
   const R = 600;
   const limited = await syncUnderRateLimit(await home(), R, 6_000, 5);
   console.log(`\n## sync under a rate limit of R = ${R} requests a minute (enforced as ${R / 10} per 6-second window, 5 windows)\n`);
-  console.log(`achieved: ${limited.achieved.toFixed(0)} requests a minute (${(limited.achieved / R).toFixed(3)} of R, goal >= 0.95); 429s received: ${limited.rateLimited}`);
+  console.log(
+    `achieved: ${limited.achieved.toFixed(0)} requests a minute (${(limited.achieved / R).toFixed(3)} of R, goal >= 0.95); 429s received: ${limited.rateLimited}`,
+  );
 }
 
 {
@@ -112,32 +149,56 @@ if (!quick) {
   const limit = { perMinute: 1000, windowMs: 6_000, windows: W, latencyMs: 200 };
   const paged = await rateUnderLimit(await home(), 'pager', limit);
   const cursor = await rateUnderLimit(await home(), 'front', limit);
-  console.log(`\n## concurrent streams: 3 streams, 200 ms a page, a limit of 1,000 requests a minute (100 per 6-second window, ${W} windows)\n`);
-  console.log(`page numbers (pages ahead), concurrency 8: ${paged.achieved.toFixed(0)} requests a minute, ${paged.ofLimit.toFixed(3)} of the limit (goal >= 0.9); 429s: ${paged.rateLimited}; most in flight: ${paged.maxInFlight}`);
-  console.log(`Front cursors (one page a stream), concurrency 4: ${cursor.achieved.toFixed(0)} requests a minute, ${cursor.ofLimit.toFixed(3)} of the limit; 429s: ${cursor.rateLimited}; most in flight: ${cursor.maxInFlight}`);
-  console.log('  (three cursor streams at 200 ms a page can make at most 15 requests a second, 0.9 of this limit: a cursor names the next page only in its answer)');
+  console.log(
+    `\n## concurrent streams: 3 streams, 200 ms a page, a limit of 1,000 requests a minute (100 per 6-second window, ${W} windows)\n`,
+  );
+  console.log(
+    `page numbers (pages ahead), concurrency 8: ${paged.achieved.toFixed(0)} requests a minute, ${paged.ofLimit.toFixed(3)} of the limit (goal >= 0.9); 429s: ${paged.rateLimited}; most in flight: ${paged.maxInFlight}`,
+  );
+  console.log(
+    `Front cursors (one page a stream), concurrency 4: ${cursor.achieved.toFixed(0)} requests a minute, ${cursor.ofLimit.toFixed(3)} of the limit; 429s: ${cursor.rateLimited}; most in flight: ${cursor.maxInFlight}`,
+  );
+  console.log(
+    '  (three cursor streams at 200 ms a page can make at most 15 requests a second, 0.9 of this limit: a cursor names the next page only in its answer)',
+  );
   const cost = await concurrencyCost(await home(), ROUNDS);
-  console.log(`\n## concurrent streams, no latency, no limit: tags, contacts, conversations (30,000 records each), ${ROUNDS} alternating rounds\n`);
-  console.log(`side by side (--concurrency 4): ${cost.sideRps.toFixed(0)} records/s; one after another (--concurrency 1): ${cost.oneRps.toFixed(0)} records/s`);
-  console.log(`ratio, median of paired runs: ${cost.ratio.toFixed(2)} (goal >= 0.95; each pair: ${cost.ratios.map((r) => r.toFixed(2)).join(', ')})`);
+  console.log(
+    `\n## concurrent streams, no latency, no limit: tags, contacts, conversations (30,000 records each), ${ROUNDS} alternating rounds\n`,
+  );
+  console.log(
+    `side by side (--concurrency 4): ${cost.sideRps.toFixed(0)} records/s; one after another (--concurrency 1): ${cost.oneRps.toFixed(0)} records/s`,
+  );
+  console.log(
+    `ratio, median of paired runs: ${cost.ratio.toFixed(2)} (goal >= 0.95; each pair: ${cost.ratios.map((r) => r.toFixed(2)).join(', ')})`,
+  );
 }
 
 const WRITES = 5_000;
 const writes = await writeThroughput(await home(), WRITES, ROUNDS);
-console.log(`\n## writes: JSONL file -> Front contacts on loopback, emulator rate limit off (${WRITES.toLocaleString('en')} records, ${ROUNDS} alternating rounds)\n`);
+console.log(
+  `\n## writes: JSONL file -> Front contacts on loopback, emulator rate limit off (${WRITES.toLocaleString('en')} records, ${ROUNDS} alternating rounds)\n`,
+);
 console.log(`credport sync: ${writes.oursRps.toFixed(0)} records/s; bare got POST loop: ${writes.baseRps.toFixed(0)} records/s (medians)`);
-console.log(`ratio credport/baseline, median of paired runs: ${writes.ratio.toFixed(2)} (each pair: ${writes.ratios.map((r) => r.toFixed(2)).join(', ')})`);
+console.log(
+  `ratio credport/baseline, median of paired runs: ${writes.ratio.toFixed(2)} (each pair: ${writes.ratios.map((r) => r.toFixed(2)).join(', ')})`,
+);
 console.log('baseline: test/bench/got-post-baseline.mjs posts the same bodies one by one (no validation, no write ledger, no checkpoint).');
 
 {
   const RECORDS_A_SYNC = quick ? 5_000 : 20_000;
-  console.log(`\n## workers: 8 syncs of ${RECORDS_A_SYNC.toLocaleString('en')} records on distinct credentials, the rate limit off, one PostgreSQL store and one Redis queue\n`);
+  console.log(
+    `\n## workers: 8 syncs of ${RECORDS_A_SYNC.toLocaleString('en')} records on distinct credentials, the rate limit off, one PostgreSQL store and one Redis queue\n`,
+  );
   for (const latencyMs of [0, 20]) {
     const rows = await workersBench(await home(), RECORDS_A_SYNC, latencyMs);
     const one = rows[0]!.rps;
-    console.log(`provider answering ${latencyMs === 0 ? 'at once' : `in ${latencyMs} ms a page`}: ${rows.map((r) => `${r.workers} worker${r.workers === 1 ? '' : 's'} ${r.rps.toFixed(0)} records/s (${(r.rps / one).toFixed(2)}x)`).join('; ')}`);
+    console.log(
+      `provider answering ${latencyMs === 0 ? 'at once' : `in ${latencyMs} ms a page`}: ${rows.map((r) => `${r.workers} worker${r.workers === 1 ? '' : 's'} ${r.rps.toFixed(0)} records/s (${(r.rps / one).toFixed(2)}x)`).join('; ')}`,
+    );
   }
-  console.log('goal: 4 workers at least 1.6x one worker on this 2-core machine (each worker is a process; the emulator, PostgreSQL and Redis share the same two cores).');
+  console.log(
+    'goal: 4 workers at least 1.6x one worker on this 2-core machine (each worker is a process; the emulator, PostgreSQL and Redis share the same two cores).',
+  );
 }
 
 await Promise.all(homes.map((dir) => rm(dir, { recursive: true, force: true })));

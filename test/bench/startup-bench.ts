@@ -11,7 +11,11 @@ const TILES = 20;
 export async function startupBench(home: string, rounds: number): Promise<Row[]> {
   const credport = await openCredport({ home, env: {} });
   for (let i = 0; i < TILES; i++) {
-    await credport.credentials.create({ connector: 'front', values: { name: `Startup ${i}`, apiKey: `front_token_${i}_abcdefghijkl` }, verify: false });
+    await credport.credentials.create({
+      connector: 'front',
+      values: { name: `Startup ${i}`, apiKey: `front_token_${i}_abcdefghijkl` },
+      verify: false,
+    });
   }
   await credport.close();
   const env = { ...process.env, CREDPORT_HOME: home };

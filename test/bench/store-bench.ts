@@ -49,7 +49,8 @@ export async function storeBench(home: string, extras: string): Promise<{ rows: 
     await fillStore(credport);
     fills[kind] = (performance.now() - started) / TOTAL;
     const raw = await rawFor(kind, uri);
-    if ((await credport.credentials.list({ connector: 'acme' })).length !== ACME || (await raw.list()).length !== ACME) throw new Error(`the ${kind} listing is wrong`);
+    if ((await credport.credentials.list({ connector: 'acme' })).length !== ACME || (await raw.list()).length !== ACME)
+      throw new Error(`the ${kind} listing is wrong`);
     // Interleaved, so a noisy neighbour hurts both alike.
     const ours: number[] = [];
     const base: number[] = [];

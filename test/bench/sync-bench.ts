@@ -25,12 +25,24 @@ async function setUp(home: string, emulatorOptions: ConstructorParameters<typeof
   const emulator = await new FrontEmulator(emulatorOptions).start();
   const token = [...emulator.tokens][0]!;
   const credport = await openCredport({ home, env: {} });
-  const tile = await credport.credentials.create({ connector: 'front', values: { name: 'bench', apiKey: token }, baseUrl: emulator.url, verify });
+  const tile = await credport.credentials.create({
+    connector: 'front',
+    values: { name: 'bench', apiKey: token },
+    baseUrl: emulator.url,
+    verify,
+  });
   const source = await credport.configs.addSource({ name: 'bench', connector: 'front', credentialId: tile.id, streams: ['contacts'] });
   const out = join(home, 'out');
   const destination = await credport.configs.addDestination({ name: 'bench', connector: 'jsonl', path: out });
   await credport.close();
-  return { emulator, token, source: source.id, destination: destination.id, out, env: { ...process.env, CREDPORT_HOME: home, FRONT_TOKEN: token } };
+  return {
+    emulator,
+    token,
+    source: source.id,
+    destination: destination.id,
+    out,
+    env: { ...process.env, CREDPORT_HOME: home, FRONT_TOKEN: token },
+  };
 }
 
 const syncArgs = (s: Setup) => [CLI, 'sync', s.source, '--to', s.destination, '--full-refresh'];
@@ -52,7 +64,8 @@ export async function syncThroughput(home: string, records: number, rounds: numb
   }
   const [a, b] = [await lines(join(s.out, 'contacts.jsonl')), await lines(baselineFile)];
   if (a !== records || b !== records) throw new Error(`line counts differ: credport ${a}, baseline ${b}, expected ${records}`);
-  if ((await stat(join(s.out, 'contacts.jsonl'))).size !== (await stat(baselineFile)).size) throw new Error('credport and the baseline wrote different files');
+  if ((await stat(join(s.out, 'contacts.jsonl'))).size !== (await stat(baselineFile)).size)
+    throw new Error('credport and the baseline wrote different files');
   await s.emulator.stop();
   const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
   // Each credport run is compared with the baseline run beside it, which cancels slow drift in the

@@ -14,7 +14,10 @@ const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 const SYNCS = 8;
 
 function startWorker(env: NodeJS.ProcessEnv): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [CLI, 'worker', '--json'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [CLI, 'worker', '--json'], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   return new Promise((resolve, reject) => {
     child.stdout!.on('data', (d: Buffer) => d.toString().includes('"ready"') && resolve(child));
     child.once('exit', (code) => reject(new Error(`worker exited ${code}`)));
@@ -31,7 +34,12 @@ export async function workersBench(home: string, records: number, latencyMs: num
   const credport = await openCredport({ home, storeUri: store, masterKey, env: {} });
   const pairs: { source: string; destination: string }[] = [];
   for (let i = 0; i < SYNCS; i++) {
-    const tile = await credport.credentials.create({ connector: 'front', values: { name: `c${i}`, apiKey: tokens[i]! }, baseUrl: emulator.url, verify: false });
+    const tile = await credport.credentials.create({
+      connector: 'front',
+      values: { name: `c${i}`, apiKey: tokens[i]! },
+      baseUrl: emulator.url,
+      verify: false,
+    });
     const source = await credport.configs.addSource({ name: `s${i}`, connector: 'front', credentialId: tile.id, streams: ['contacts'] });
     const destination = await credport.configs.addDestination({ name: `d${i}`, connector: 'jsonl', path: join(home, `out-${i}`) });
     pairs.push({ source: source.id, destination: destination.id });
@@ -44,7 +52,9 @@ export async function workersBench(home: string, records: number, latencyMs: num
     const workers = await Promise.all(Array.from({ length: count }, () => startWorker(env)));
     const queue = await openSyncQueue(redis);
     const started = performance.now();
-    const jobs = await Promise.all(pairs.map((p) => queue.enqueue({ sourceId: p.source, destinationId: p.destination, fullRefresh: true })));
+    const jobs = await Promise.all(
+      pairs.map((p) => queue.enqueue({ sourceId: p.source, destinationId: p.destination, fullRefresh: true })),
+    );
     const summaries = await Promise.all(jobs.map((job) => queue.follow(job, () => undefined)));
     const seconds = (performance.now() - started) / 1000;
     if (summaries.some((s) => s.records !== records)) throw new Error('a sync did not write every record');

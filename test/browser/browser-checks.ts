@@ -7,9 +7,15 @@ import type { Locator, Page } from 'playwright-core';
  * The only thing stored is the session token, in sessionStorage.
  * And the page ran under its CSP without a violation or an uncaught error.
  */
-export async function expectNoSecretInPage(page: Page, watch: { bodies: () => Promise<string[]>; problems: string[] }, secrets: string[]): Promise<void> {
+export async function expectNoSecretInPage(
+  page: Page,
+  watch: { bodies: () => Promise<string[]>; problems: string[] },
+  secrets: string[],
+): Promise<void> {
   const html = await page.content();
-  const values = (await page.evaluate("JSON.stringify([...document.querySelectorAll('input, textarea, select')].map((e) => e.value))")) as string;
+  const values = (await page.evaluate(
+    "JSON.stringify([...document.querySelectorAll('input, textarea, select')].map((e) => e.value))",
+  )) as string;
   const storage = (await page.evaluate('JSON.stringify([Object.entries(localStorage), Object.entries(sessionStorage)])')) as string;
   const bodies = await watch.bodies();
   expect(bodies.length).toBeGreaterThan(3);

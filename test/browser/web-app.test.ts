@@ -115,7 +115,11 @@ describe('the web app, without --demo', () => {
     await page.waitForFunction("document.querySelector('dialog').textContent.includes('must not contain spaces')");
     expect(posts).toEqual([]);
 
-    await fillOverlay(page, { 'Credential Name': 'Support', 'Credential Description': 'Support team inbox', 'API Key Value': frontToken()[0] }, front.url);
+    await fillOverlay(
+      page,
+      { 'Credential Name': 'Support', 'Credential Description': 'Support team inbox', 'API Key Value': frontToken()[0] },
+      front.url,
+    );
     await dialog.waitFor({ state: 'detached' });
     const support = tile(page, 'Support');
     // The new tile is selected, verified, with the company Front reported, the hint and when.
@@ -165,7 +169,9 @@ describe('the web app, without --demo', () => {
 
     await fillOverlay(page, { 'API Key Value': frontToken()[0] }, 'http://example.com');
     await dialog.getByText('must be https://').waitFor();
-    expect(await descriptionOf(dialog.getByLabel('Base URL'))).toContain('base URL (baseUrl) must be https://, or http:// to a loopback address');
+    expect(await descriptionOf(dialog.getByLabel('Base URL'))).toContain(
+      'base URL (baseUrl) must be https://, or http:// to a loopback address',
+    );
     expect(await secret.inputValue()).toBe('');
 
     // Esc closes the overlay; nothing was saved.
@@ -183,7 +189,11 @@ describe('the web app, without --demo', () => {
     const general = frontline.keyOfType('GENERAL');
     const user = frontline.keyOfType('USER');
     await addCredential(page, { 'Credential Name': 'Frontline account', 'API Key': general }, frontline.url);
-    await addCredential(page, { 'Credential Name': 'Frontline personal', 'Credential Description': 'Pat, for my tasks', 'API Key': user }, frontline.url);
+    await addCredential(
+      page,
+      { 'Credential Name': 'Frontline personal', 'Credential Description': 'Pat, for my tasks', 'API Key': user },
+      frontline.url,
+    );
     const personal = tile(page, 'Frontline personal');
     await personal.getByText('USER', { exact: true }).waitFor();
     await personal.getByText('pat@example.com').waitFor();
@@ -205,7 +215,9 @@ describe('the web app, without --demo', () => {
     await page.getByRole('status').filter({ hasText: 'Finished' }).waitFor();
     // Frontline's lists answer whole, in one request each; tasks and users only to a USER key.
     for (const stream of ['agents', 'workflows', 'tools', 'ai_models', 'tasks', 'users']) {
-      expect(await page.getByRole('progressbar', { name: stream, exact: true }).getAttribute('aria-valuetext')).toBe('150 records, 1 page, done');
+      expect(await page.getByRole('progressbar', { name: stream, exact: true }).getAttribute('aria-valuetext')).toBe(
+        '150 records, 1 page, done',
+      );
     }
     await expectNoSecretInPage(page, watch, [general, user]);
     await page.close();
@@ -315,12 +327,18 @@ describe('the web app, without --demo', () => {
     await dialog.waitFor();
     expect(await dialog.evaluate((el: { matches(selector: string): boolean }) => el.matches(':modal'))).toBe(true);
     // Every input, textarea and select has a label.
-    const unlabelled = await dialog.evaluate((el: { querySelectorAll(s: string): ArrayLike<{ id: string; labels: ArrayLike<unknown> | null }> }) =>
-      Array.from(el.querySelectorAll('input, textarea, select')).filter((input) => !input.labels || input.labels.length === 0).map((input) => input.id),
+    const unlabelled = await dialog.evaluate(
+      (el: { querySelectorAll(s: string): ArrayLike<{ id: string; labels: ArrayLike<unknown> | null }> }) =>
+        Array.from(el.querySelectorAll('input, textarea, select'))
+          .filter((input) => !input.labels || input.labels.length === 0)
+          .map((input) => input.id),
     );
     expect(unlabelled).toEqual([]);
     // Tab and Shift+Tab never leave the dialog.
-    const inDialog = () => dialog.evaluate((el: { contains(node: unknown): boolean; ownerDocument: { activeElement: unknown } }) => el.contains(el.ownerDocument.activeElement));
+    const inDialog = () =>
+      dialog.evaluate((el: { contains(node: unknown): boolean; ownerDocument: { activeElement: unknown } }) =>
+        el.contains(el.ownerDocument.activeElement),
+      );
     for (let i = 0; i < 14; i++) {
       await page.keyboard.press('Tab');
       expect(await inDialog()).toBe(true);

@@ -26,7 +26,9 @@ beforeAll(async () => {
   home = await tempHome();
   [served, browser] = await Promise.all([startServe({ home }), launchChromium()]);
   proxy = await RecordingProxy.start(() => served.url);
-  neighbour = createServer((_req, res) => res.writeHead(200, { 'set-cookie': 'neighbour_session=abc123; Path=/', 'content-type': 'text/plain' }).end('another service'));
+  neighbour = createServer((_req, res) =>
+    res.writeHead(200, { 'set-cookie': 'neighbour_session=abc123; Path=/', 'content-type': 'text/plain' }).end('another service'),
+  );
   await new Promise<void>((resolve) => neighbour.listen(0, '127.0.0.1', resolve));
   neighbourUrl = `http://127.0.0.1:${(neighbour.address() as AddressInfo).port}`;
 }, 60_000);
@@ -64,7 +66,9 @@ describe('the login link', () => {
     // What the server was sent: no request line holds the code; it went once, in the body of the exchange.
     expect(proxy.log.length).toBeGreaterThan(3);
     expect(proxy.log.filter((exchange) => exchange.path.includes(code))).toEqual([]);
-    expect(proxy.log.filter((exchange) => exchange.method !== 'GET').map((e) => `${e.method} ${e.path} ${e.status}`)).toEqual(['POST /api/v1/session 201']);
+    expect(proxy.log.filter((exchange) => exchange.method !== 'GET').map((e) => `${e.method} ${e.path} ${e.status}`)).toEqual([
+      'POST /api/v1/session 201',
+    ]);
     // Used once: a second exchange of the same code fails, from a process or from another tab.
     const again = await rawRequest(served.url, 'POST', '/api/v1/session', { body: { code } });
     expect(again.status).toBe(401);

@@ -29,11 +29,27 @@ let credential: string;
 let added: CliResult;
 
 const cli = (args: string[], input = ''): Promise<CliResult> => runCli(args, { env, input });
-const events = (stdout: string) => stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { event?: string; [k: string]: unknown });
+const events = (stdout: string) =>
+  stdout
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as { event?: string; [k: string]: unknown });
 const lines = async (path: string) => (await readFile(path, 'utf8')).trim().split('\n').filter(Boolean);
 
 async function sourceAndDestination(streams: string, label = streams): Promise<{ source: string; destination: string; path: string }> {
-  const source = await cli(['sources', 'add', 'front', '--name', `Front ${label}`, '--credential', credential, '--streams', streams, '--json']);
+  const source = await cli([
+    'sources',
+    'add',
+    'front',
+    '--name',
+    `Front ${label}`,
+    '--credential',
+    credential,
+    '--streams',
+    streams,
+    '--json',
+  ]);
   expect(source.code).toBe(0);
   const path = join(home, `out-${label}`);
   const destination = await cli(['destinations', 'add', 'jsonl', '--name', `Files ${label}`, '--path', path, '--json']);
@@ -61,7 +77,10 @@ describe("Front's official OpenAPI description, served by Prism", () => {
   it('verifies a credential with GET /me, as the document describes it (bearer security, identity from the example)', () => {
     expect(added.stderr).toBe('');
     expect(added.code).toBe(0);
-    expect(JSON.parse(added.stdout)).toMatchObject({ status: 'verified', identity: { id: 'cmp_k30', name: 'Dunder Mifflin Paper Company, Inc.' } });
+    expect(JSON.parse(added.stdout)).toMatchObject({
+      status: 'verified',
+      identity: { id: 'cmp_k30', name: 'Dunder Mifflin Paper Company, Inc.' },
+    });
     expect(prismRequests(prism.log()).map((r) => r.request)).toEqual(['get /me']);
     expect(requestViolations(prism.log())).toEqual([]);
   });
@@ -93,13 +112,22 @@ describe("Front's official OpenAPI description, served by Prism", () => {
       // ...so every request went to the credential's origin (the hop), each with the token, the
       // second one carrying the example's page token. A request to the company host would have
       // failed DNS (provider_unreachable) or been refused (origin_refused) instead.
-      expect(hop.log.slice(before).map((r) => `${r.method} ${r.path}`)).toEqual([`GET /${stream}?limit=100`, `GET /${stream}?page_token=${pageToken}`]);
+      expect(hop.log.slice(before).map((r) => `${r.method} ${r.path}`)).toEqual([
+        `GET /${stream}?limit=100`,
+        `GET /${stream}?page_token=${pageToken}`,
+      ]);
       expect(hop.log.slice(before).every((r) => r.authorization === `Bearer ${token}`)).toBe(true);
 
       // The page token never advances: a named stop, exit 4, after the first page was written.
       const message = `Front's ${stream} pagination does not advance: it sent a next-page link to the same page (/${stream}?page_token=${pageToken})`;
       expect(result.code).toBe(4);
-      expect(all.find((e) => e.event === 'failed')).toMatchObject({ event: 'failed', stream, code: 'pagination_stuck', exitCode: 4, message: expect.stringContaining(message) });
+      expect(all.find((e) => e.event === 'failed')).toMatchObject({
+        event: 'failed',
+        stream,
+        code: 'pagination_stuck',
+        exitCode: 4,
+        message: expect.stringContaining(message),
+      });
       expect(result.stderr).toContain(`credport: ${message}`);
       expect(result.stderr).not.toMatch(/ENOTFOUND|origin_refused|refused to send/);
       expect(await lines(join(path, `${stream}.jsonl`))).toHaveLength(1);
@@ -123,7 +151,12 @@ describe("Front's official OpenAPI description, served by Prism", () => {
     const logBefore = prism.log().length;
     const second = await cli(['sync', source, '--to', destination, '--json']);
     const asked = new URL(hop.log[before]!.path, hop.url);
-    expect(Object.fromEntries(asked.searchParams)).toEqual({ limit: '100', 'q[updated_after]': String(1_767_225_600 + 4), sort_by: 'updated_at', sort_order: 'asc' });
+    expect(Object.fromEntries(asked.searchParams)).toEqual({
+      limit: '100',
+      'q[updated_after]': String(1_767_225_600 + 4),
+      sort_by: 'updated_at',
+      sort_order: 'asc',
+    });
     const received = prismRequests(prism.log().slice(logBefore));
     expect(received[0]!.request).toBe('get /contacts');
     expect(received[0]!.lines.some((l) => l.includes('The request passed the validation rules'))).toBe(true);

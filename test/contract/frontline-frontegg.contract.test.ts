@@ -68,7 +68,10 @@ async function verifyAndSyncEverything(connector: 'frontline' | 'frontegg', valu
 }
 
 async function lines(connector: string, stream: string): Promise<unknown[]> {
-  return (await readFile(join(home, connector, 'out', `${stream}.jsonl`), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+  return (await readFile(join(home, connector, 'out', `${stream}.jsonl`), 'utf8'))
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
 }
 
 describe("Frontline's OpenAPI document, served by Prism", () => {
@@ -77,7 +80,11 @@ describe("Frontline's OpenAPI document, served by Prism", () => {
   afterAll(() => prism?.stop());
 
   it('verifies a key with GET /me and reads every stream, with no request breaking the contract', async () => {
-    const { tile, source, summary } = await verifyAndSyncEverything('frontline', { apiKey: 'fl_contract_test_key_0123456789' }, `${prism.url}/public/v1`);
+    const { tile, source, summary } = await verifyAndSyncEverything(
+      'frontline',
+      { apiKey: 'fl_contract_test_key_0123456789' },
+      `${prism.url}/public/v1`,
+    );
     // The document's example is a USER key's identity (its user is set), so USER-only streams run too.
     expect(tile.identity).toMatchObject({ keyType: 'USER', namespace: expect.any(String) });
     expect(source.streams).toEqual(['agents', 'workflows', 'tools', 'ai_models', 'tasks', 'users']);
@@ -87,7 +94,8 @@ describe("Frontline's OpenAPI document, served by Prism", () => {
       expect(records.length).toBeGreaterThan(0);
       expect(records[0]).toHaveProperty('id');
     }
-    for (const path of ['/me', '/agents', '/workflows', '/tools', '/ai-models', '/tasks', '/users']) expect(prism.log()).toContain(`get /public/v1${path} `);
+    for (const path of ['/me', '/agents', '/workflows', '/tools', '/ai-models', '/tasks', '/users'])
+      expect(prism.log()).toContain(`get /public/v1${path} `);
     expect(prismViolations(prism.log())).toEqual([]);
   });
 });
@@ -98,7 +106,11 @@ describe("Frontegg's identity OpenAPI document, served by Prism", () => {
   afterAll(() => prism?.stop());
 
   it('exchanges the API token, then reads users by page number, with no request breaking the contract', async () => {
-    const { tile, source, summary } = await verifyAndSyncEverything('frontegg', { clientId: 'contract-client-id', secret: 'contract-secret-key-value' }, prism.url);
+    const { tile, source, summary } = await verifyAndSyncEverything(
+      'frontegg',
+      { clientId: 'contract-client-id', secret: 'contract-secret-key-value' },
+      prism.url,
+    );
     expect(tile.status).toBe('verified');
     expect(source.streams).toEqual(['users']);
     expect(summary.streams.users!.pages).toBe(1); // the mock's page holds one user, fewer than _limit: the last

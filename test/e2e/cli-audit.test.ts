@@ -19,10 +19,16 @@ afterEach(async () => {
 describe('credport audit', () => {
   it('shows what the CLI did, as the OS user, filtered by credential and time, and refuses a bad --since by name', async () => {
     const env = { CREDPORT_HOME: home, CREDPORT_HTTP_RETRIES: '0' };
-    const added = await runCli(['credentials', 'add', 'front', '--name', 'Support', '--base-url', emulator.url, '--secret-stdin', '--json'], { env, input: `${token}\n` });
+    const added = await runCli(
+      ['credentials', 'add', 'front', '--name', 'Support', '--base-url', emulator.url, '--secret-stdin', '--json'],
+      { env, input: `${token}\n` },
+    );
     expect(added.code).toBe(0);
     const id = (JSON.parse(added.stdout) as { id: string }).id;
-    const wrong = await runCli(['credentials', 'add', 'front', '--name', 'Wrong', '--base-url', emulator.url, '--secret-stdin'], { env, input: `${fakeToken('wrong')}\n` });
+    const wrong = await runCli(['credentials', 'add', 'front', '--name', 'Wrong', '--base-url', emulator.url, '--secret-stdin'], {
+      env,
+      input: `${fakeToken('wrong')}\n`,
+    });
     expect(wrong.code).toBe(3);
     expect((await runCli(['credentials', 'test', id], { env })).code).toBe(0);
 

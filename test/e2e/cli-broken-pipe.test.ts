@@ -77,14 +77,21 @@ function expectQuietEnd(result: { code: number | null; stderr: string }): void {
 }
 
 describe('a reader that closes early', () => {
-  it.each([[['--help']], [['connectors', '--json']], [['credentials', 'list']]])('ends `credport %j` quietly with exit 141', async (args) => {
-    expectQuietEnd(await runWithClosingReader(args, 'nothing'));
-  });
+  it.each([[['--help']], [['connectors', '--json']], [['credentials', 'list']]])(
+    'ends `credport %j` quietly with exit 141',
+    async (args) => {
+      expectQuietEnd(await runWithClosingReader(args, 'nothing'));
+    },
+  );
 
   it('ends `credentials list --json | head -1` with many tiles quietly, after the first line', async () => {
     const credport = await openCredport({ home, env: {} });
     for (let i = 0; i < 1_000; i++) {
-      await credport.credentials.create({ connector: 'front', values: { name: `Tile ${i}`, description: 'x'.repeat(100), apiKey: `front_token_${i}_abcdefghijkl` }, verify: false });
+      await credport.credentials.create({
+        connector: 'front',
+        values: { name: `Tile ${i}`, description: 'x'.repeat(100), apiKey: `front_token_${i}_abcdefghijkl` },
+        verify: false,
+      });
     }
     await credport.close();
     // Far more than a pipe holds (64 KiB), so the CLI is still writing when head leaves.

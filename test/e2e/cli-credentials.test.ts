@@ -48,7 +48,9 @@ function token(label?: string): string {
 }
 
 async function add(secret: string, extra: string[] = []): Promise<CliResult> {
-  return cli(['credentials', 'add', 'front', '--name', 'Support', '--base-url', front.url, '--secret-stdin', '--json', ...extra], { input: `${secret}\n` });
+  return cli(['credentials', 'add', 'front', '--name', 'Support', '--base-url', front.url, '--secret-stdin', '--json', ...extra], {
+    input: `${secret}\n`,
+  });
 }
 
 async function tiles(): Promise<CredentialTile[]> {
@@ -64,7 +66,13 @@ describe('credport credentials add', () => {
     const result = await add(t, ['--description', 'Support team']);
     expect(result).toMatchObject({ code: 0, stderr: '' });
     const tile = JSON.parse(result.stdout) as CredentialTile;
-    expect(tile).toMatchObject({ connector: 'front', name: 'Support', description: 'Support team', status: 'verified', identity: { id: 'cmp_k30' } });
+    expect(tile).toMatchObject({
+      connector: 'front',
+      name: 'Support',
+      description: 'Support team',
+      status: 'verified',
+      identity: { id: 'cmp_k30' },
+    });
     expect(await tiles()).toEqual([tile]);
   });
 
@@ -80,7 +88,10 @@ describe('credport credentials add', () => {
   it('reads the secret from an environment variable named by --secret-env', async () => {
     const t = token();
     front.allow(t);
-    const result = await cli(['credentials', 'add', 'front', '--name', 'Env', '--base-url', front.url, '--secret-env', 'FRONT_TOKEN', '--json'], { env: { FRONT_TOKEN: t } });
+    const result = await cli(
+      ['credentials', 'add', 'front', '--name', 'Env', '--base-url', front.url, '--secret-env', 'FRONT_TOKEN', '--json'],
+      { env: { FRONT_TOKEN: t } },
+    );
     expect(result.code).toBe(0);
     expect(front.seen.at(-1)?.authorization).toBe(`Bearer ${t}`);
   });
@@ -90,7 +101,12 @@ describe('credport credentials add', () => {
     expect(result.code).toBe(3);
     expect(result.stderr).toBe('credport: Front rejected the credential: 401 Unauthenticated: Invalid token (GET /me)\n');
     expect(JSON.parse(result.stdout)).toEqual({
-      error: { code: 'provider_rejected', message: 'Front rejected the credential: 401 Unauthenticated: Invalid token (GET /me)', exitCode: 3, status: 401 },
+      error: {
+        code: 'provider_rejected',
+        message: 'Front rejected the credential: 401 Unauthenticated: Invalid token (GET /me)',
+        exitCode: 3,
+        status: 401,
+      },
     });
     expect(await tiles()).toEqual([]);
   });
@@ -109,23 +125,80 @@ describe('credport credentials add', () => {
   });
 
   it('exits 4 when Front cannot be reached', async () => {
-    const result = await cli(['credentials', 'add', 'front', '--name', 'x', '--base-url', 'http://127.0.0.1:9', '--secret-stdin'], { input: token() });
+    const result = await cli(['credentials', 'add', 'front', '--name', 'x', '--base-url', 'http://127.0.0.1:9', '--secret-stdin'], {
+      input: token(),
+    });
     expect(result.code).toBe(4);
     expect(result.stderr).toContain('could not reach Front at http://127.0.0.1:9: ECONNREFUSED');
   });
 
   it.each([
-    ['an unknown connector', ['credentials', 'add', 'frontt', '--name', 'x', '--secret-stdin'], 'tok_123456789', 'unknown connector "frontt" (known: front, frontegg, frontline)'],
-    ['a missing --name', ['credentials', 'add', 'front', '--secret-stdin'], 'tok_123456789', "required option '--name <text>' not specified"],
-    ['an empty name', ['credentials', 'add', 'front', '--name', '  ', '--secret-stdin'], 'tok_123456789', 'Credential Name (name) must not be empty'],
-    ['an over-long name', ['credentials', 'add', 'front', '--name', 'n'.repeat(101), '--secret-stdin'], 'tok_123456789', 'at most 100 characters'],
-    ['an over-long description', ['credentials', 'add', 'front', '--name', 'x', '--description', 'd'.repeat(1001), '--secret-stdin'], 'tok_123456789', 'Credential Description (description) must be at most 1000'],
-    ['a control character in the name', ['credentials', 'add', 'front', '--name', 'a\u001bb', '--secret-stdin'], 'tok_123456789', 'Credential Name (name) must not contain control'],
-    ['CR/LF inside the API key', ['credentials', 'add', 'front', '--name', 'x', '--secret-stdin'], 'tok_1234\r\nX-Injected: yes', 'API Key Value (apiKey) must not contain spaces, line breaks'],
-    ['a space in the API key', ['credentials', 'add', 'front', '--name', 'x', '--secret-stdin'], 'tok 123456789', 'API Key Value (apiKey) must not contain spaces'],
-    ['an empty API key', ['credentials', 'add', 'front', '--name', 'x', '--secret-stdin'], '', 'API Key Value (apiKey) must be at least 8 characters'],
-    ['a plain-HTTP base URL off loopback', ['credentials', 'add', 'front', '--name', 'x', '--base-url', 'http://api2.frontapp.com', '--secret-stdin'], 'tok_123456789', 'base URL (baseUrl) must be https://'],
-    ['no secret and no terminal', ['credentials', 'add', 'front', '--name', 'x'], '', 'no API Key Value given: pipe it with --secret-stdin'],
+    [
+      'an unknown connector',
+      ['credentials', 'add', 'frontt', '--name', 'x', '--secret-stdin'],
+      'tok_123456789',
+      'unknown connector "frontt" (known: front, frontegg, frontline)',
+    ],
+    [
+      'a missing --name',
+      ['credentials', 'add', 'front', '--secret-stdin'],
+      'tok_123456789',
+      "required option '--name <text>' not specified",
+    ],
+    [
+      'an empty name',
+      ['credentials', 'add', 'front', '--name', '  ', '--secret-stdin'],
+      'tok_123456789',
+      'Credential Name (name) must not be empty',
+    ],
+    [
+      'an over-long name',
+      ['credentials', 'add', 'front', '--name', 'n'.repeat(101), '--secret-stdin'],
+      'tok_123456789',
+      'at most 100 characters',
+    ],
+    [
+      'an over-long description',
+      ['credentials', 'add', 'front', '--name', 'x', '--description', 'd'.repeat(1001), '--secret-stdin'],
+      'tok_123456789',
+      'Credential Description (description) must be at most 1000',
+    ],
+    [
+      'a control character in the name',
+      ['credentials', 'add', 'front', '--name', 'a\u001bb', '--secret-stdin'],
+      'tok_123456789',
+      'Credential Name (name) must not contain control',
+    ],
+    [
+      'CR/LF inside the API key',
+      ['credentials', 'add', 'front', '--name', 'x', '--secret-stdin'],
+      'tok_1234\r\nX-Injected: yes',
+      'API Key Value (apiKey) must not contain spaces, line breaks',
+    ],
+    [
+      'a space in the API key',
+      ['credentials', 'add', 'front', '--name', 'x', '--secret-stdin'],
+      'tok 123456789',
+      'API Key Value (apiKey) must not contain spaces',
+    ],
+    [
+      'an empty API key',
+      ['credentials', 'add', 'front', '--name', 'x', '--secret-stdin'],
+      '',
+      'API Key Value (apiKey) must be at least 8 characters',
+    ],
+    [
+      'a plain-HTTP base URL off loopback',
+      ['credentials', 'add', 'front', '--name', 'x', '--base-url', 'http://api2.frontapp.com', '--secret-stdin'],
+      'tok_123456789',
+      'base URL (baseUrl) must be https://',
+    ],
+    [
+      'no secret and no terminal',
+      ['credentials', 'add', 'front', '--name', 'x'],
+      '',
+      'no API Key Value given: pipe it with --secret-stdin',
+    ],
     ['a usage error', ['credentials', 'ad', 'front'], '', "unknown command 'ad'"],
   ])('exits 2 on %s, naming it on one line, and saves nothing', async (_what, args, input, message) => {
     const result = await cli(args, { input: `${input}\n` });
@@ -138,7 +211,7 @@ describe('credport credentials add', () => {
 
   it.each([
     ['--api-key=<token>', (t: string) => `--api-key=${t}`, "unknown option '--api-key...'"],
-    ["a value with a quote in it", (t: string) => `--apiKey=ab'cd_${t}`, "unknown option '--apiKey...'"],
+    ['a value with a quote in it', (t: string) => `--apiKey=ab'cd_${t}`, "unknown option '--apiKey...'"],
     ['a short option glued to it', (t: string) => `-k${t}`, "unknown option '-k...'"],
   ])('refuses a secret passed on the command line as %s without echoing it back', async (_what, arg, message) => {
     const t = token();
@@ -175,7 +248,9 @@ describe('credport credentials add', () => {
 
   it('saves with status unverified and asks nobody with --no-verify', async () => {
     front.seen.length = 0;
-    const result = await cli(['credentials', 'add', 'front', '--name', 'Later', '--no-verify', '--secret-stdin', '--json'], { input: token() });
+    const result = await cli(['credentials', 'add', 'front', '--name', 'Later', '--no-verify', '--secret-stdin', '--json'], {
+      input: token(),
+    });
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({ status: 'unverified' });
     expect(front.seen).toEqual([]);
@@ -226,17 +301,24 @@ describe('the rest of the lifecycle from the CLI', () => {
     const key = randomMasterKey();
     const t = token();
     front.allow(t);
-    const saved = await cli(['credentials', 'add', 'front', '--name', 'x', '--base-url', front.url, '--secret-stdin', '--json'], { input: t, env: { CREDPORT_MASTER_KEY: key } });
+    const saved = await cli(['credentials', 'add', 'front', '--name', 'x', '--base-url', front.url, '--secret-stdin', '--json'], {
+      input: t,
+      env: { CREDPORT_MASTER_KEY: key },
+    });
     expect(saved.code).toBe(0);
     const wrong = await cli(['credentials', 'list'], { env: { CREDPORT_MASTER_KEY: randomMasterKey() } });
     expect(wrong.code).toBe(5);
-    expect(wrong.stderr).toMatch(/^credport: wrong master key: this store was created with key [0-9a-f]{16}, but CREDPORT_MASTER_KEY holds key [0-9a-f]{16}/);
+    expect(wrong.stderr).toMatch(
+      /^credport: wrong master key: this store was created with key [0-9a-f]{16}, but CREDPORT_MASTER_KEY holds key [0-9a-f]{16}/,
+    );
     const right = await cli(['credentials', 'list', '--json'], { env: { CREDPORT_MASTER_KEY: key } });
     expect(JSON.parse(right.stdout)).toEqual([JSON.parse(saved.stdout)]);
   });
 
   it('exits 5 naming a damaged record', async () => {
-    const tile = JSON.parse((await cli(['credentials', 'add', 'front', '--name', 'x', '--no-verify', '--secret-stdin', '--json'], { input: token() })).stdout) as CredentialTile;
+    const tile = JSON.parse(
+      (await cli(['credentials', 'add', 'front', '--name', 'x', '--no-verify', '--secret-stdin', '--json'], { input: token() })).stdout,
+    ) as CredentialTile;
     const adapter = new KeyvSqlite({ uri: `sqlite://${join(home, 'credport.sqlite')}`, busyTimeout: 5000 } as never);
     await adapter.query('UPDATE keyv SET value = ? WHERE key = ?', '{"value":{"v":1}}', `credport:credential:${tile.id}`);
     await adapter.disconnect();
@@ -249,7 +331,9 @@ describe('the rest of the lifecycle from the CLI', () => {
     const batch = Array.from({ length: 20 }, (_, i) => ({ name: `Worker ${i}`, token: token(`w${i}`) }));
     for (const b of batch) front.allow(b.token);
     const results = await Promise.all(
-      batch.map((b) => cli(['credentials', 'add', 'front', '--name', b.name, '--base-url', front.url, '--secret-stdin', '--json'], { input: b.token })),
+      batch.map((b) =>
+        cli(['credentials', 'add', 'front', '--name', b.name, '--base-url', front.url, '--secret-stdin', '--json'], { input: b.token }),
+      ),
     );
     for (const result of results) {
       expect(result.stderr).toBe('');

@@ -6,8 +6,21 @@ describe('credport demo (the README main job)', () => {
   it('runs credential, source, destination and sync offline on a temporary store, which it removes', async () => {
     const result = await runCli(['demo', '--json', '--records', '300'], { env: {} });
     expect(result.code).toBe(0);
-    const events = result.stdout.trim().split('\n').map((line) => JSON.parse(line));
-    expect(events.filter((e) => e.event === 'step').map((e) => e.step)).toEqual(['emulator', 'store', 'form', 'added', 'refused', 'listed', 'tested', 'configured', 'synced']);
+    const events = result.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(events.filter((e) => e.event === 'step').map((e) => e.step)).toEqual([
+      'emulator',
+      'store',
+      'form',
+      'added',
+      'refused',
+      'listed',
+      'tested',
+      'configured',
+      'synced',
+    ]);
     expect(events.filter((e) => e.event === 'page').length).toBe(4 * 3 + 2);
     const finished = events.at(-1);
     expect(finished.event).toBe('demo_finished');

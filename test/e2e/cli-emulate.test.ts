@@ -10,7 +10,10 @@ afterEach(() => {
   child = undefined;
 });
 
-async function emulate(args: string[], connector = 'front'): Promise<{ url: string; tokens: string[]; keys: Record<string, string>; clientId: string; secret: string }> {
+async function emulate(
+  args: string[],
+  connector = 'front',
+): Promise<{ url: string; tokens: string[]; keys: Record<string, string>; clientId: string; secret: string }> {
   child = spawn(process.execPath, [CLI, 'emulate', connector, ...args, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
   const first = await new Promise<string>((resolve) => child!.stdout!.once('data', (d: Buffer) => resolve(d.toString())));
   return JSON.parse(first);
@@ -24,7 +27,9 @@ describe('credport emulate front', () => {
     expect(me).toMatchObject({ id: 'cmp_emu1', name: 'Emulated Paper Company' });
     const refused = await got(`${url}/me`, { headers: { authorization: 'Bearer nope' }, throwHttpErrors: false });
     expect(refused.statusCode).toBe(401);
-    expect(JSON.parse(refused.body)).toEqual({ _error: { status: 401, title: 'Unauthenticated', message: 'Invalid or missing API token' } });
+    expect(JSON.parse(refused.body)).toEqual({
+      _error: { status: 401, title: 'Unauthenticated', message: 'Invalid or missing API token' },
+    });
     expect(Number(refused.headers['x-ratelimit-remaining'])).toBeGreaterThan(0);
     const exited = new Promise<number | null>((resolve) => child!.on('close', resolve));
     child!.kill('SIGINT');
@@ -50,7 +55,8 @@ describe('credport emulate front', () => {
 describe('credport emulate frontline and frontegg', () => {
   it('frontline: a GENERAL and a USER key, told apart by /me', async () => {
     const { url, keys } = await emulate([], 'frontline');
-    const me = (key: string) => got(`${url}/me`, { headers: { authorization: `Bearer ${key}` } }).json<{ ok: boolean; data: { user: unknown } }>();
+    const me = (key: string) =>
+      got(`${url}/me`, { headers: { authorization: `Bearer ${key}` } }).json<{ ok: boolean; data: { user: unknown } }>();
     expect((await me(keys.GENERAL!)).data.user).toBeNull();
     expect((await me(keys.USER!)).data.user).toMatchObject({ email: 'pat@example.com' });
     const refused = await got(`${url}/me`, { headers: { authorization: 'Bearer nope' }, throwHttpErrors: false });
@@ -59,9 +65,13 @@ describe('credport emulate frontline and frontegg', () => {
 
   it('frontegg: exchanges the Client ID and Secret Key for an access token the API takes', async () => {
     const { url, clientId, secret } = await emulate([], 'frontegg');
-    const token = await got.post(`${url}/identity/resources/auth/v2/api-token`, { json: { clientId, secret } }).json<{ access_token: string; expires_in: number }>();
+    const token = await got
+      .post(`${url}/identity/resources/auth/v2/api-token`, { json: { clientId, secret } })
+      .json<{ access_token: string; expires_in: number }>();
     expect(token.expires_in).toBeGreaterThan(0);
-    const users = await got(`${url}/identity/resources/users/v3`, { headers: { authorization: `Bearer ${token.access_token}` } }).json<{ items: unknown[] }>();
+    const users = await got(`${url}/identity/resources/users/v3`, { headers: { authorization: `Bearer ${token.access_token}` } }).json<{
+      items: unknown[];
+    }>();
     expect(users.items.length).toBeGreaterThan(0);
   });
 });

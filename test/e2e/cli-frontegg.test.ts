@@ -19,7 +19,10 @@ async function start(options: FronteggEmulatorOptions = {}): Promise<void> {
   emulator = await new FronteggEmulator(options).start();
 }
 const add = (credentials: object = emulator.credentials) =>
-  cli(['credentials', 'add', 'frontegg', '--name', 'Frontegg', '--base-url', emulator.url, '--secret-stdin', '--json'], JSON.stringify(credentials));
+  cli(
+    ['credentials', 'add', 'frontegg', '--name', 'Frontegg', '--base-url', emulator.url, '--secret-stdin', '--json'],
+    JSON.stringify(credentials),
+  );
 
 beforeEach(async () => {
   home = await tempHome();
@@ -41,7 +44,9 @@ afterEach(async () => {
 
 async function syncUsers(credential: string, extra: string[] = []): Promise<CliResult> {
   const source = JSON.parse((await cli(['sources', 'add', 'frontegg', '--name', 'Users', '--credential', credential, '--json'])).stdout).id;
-  const destination = JSON.parse((await cli(['destinations', 'add', 'jsonl', '--name', 'Files', '--path', join(home, 'out'), '--json'])).stdout).id;
+  const destination = JSON.parse(
+    (await cli(['destinations', 'add', 'jsonl', '--name', 'Files', '--path', join(home, 'out'), '--json'])).stdout,
+  ).id;
   return cli(['sync', source, '--to', destination, '--json', ...extra]);
 }
 
@@ -85,9 +90,15 @@ describe('the Frontegg connector', () => {
     // One page at a time: each renewal is then met by exactly one request (the concurrent case is below).
     const result = await syncUsers(credential, ['--concurrency', '1']);
     expect(result.code).toBe(0);
-    const events = result.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const events = result.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(events.filter((e) => e.event === 'failed')).toEqual([]);
-    const ids = (await readFile(join(home, 'out', 'users.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l).id);
+    const ids = (await readFile(join(home, 'out', 'users.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).id);
     expect(new Set(ids).size).toBe(1500);
     expect(ids).toHaveLength(1500);
     const exchanges = emulator.stats.exchanges - exchangesBefore;
@@ -101,9 +112,15 @@ describe('the Frontegg connector', () => {
     const exchangesBefore = emulator.stats.exchanges;
     const result = await syncUsers(credential, ['--concurrency', '4']);
     expect(result.code).toBe(0);
-    const events = result.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const events = result.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(events.filter((e) => e.event === 'failed')).toEqual([]);
-    const ids = (await readFile(join(home, 'out', 'users.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l).id);
+    const ids = (await readFile(join(home, 'out', 'users.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).id);
     expect(ids).toHaveLength(3000);
     expect(new Set(ids).size).toBe(3000);
     // Pages fetched ahead are still written in order.
@@ -126,9 +143,14 @@ describe('the Frontegg connector', () => {
 
   it('takes several fields from stdin as one JSON object, and names what is missing', async () => {
     await start();
-    const notJson = await cli(['credentials', 'add', 'frontegg', '--name', 'F', '--base-url', emulator.url, '--secret-stdin'], emulator.credentials.secret);
+    const notJson = await cli(
+      ['credentials', 'add', 'frontegg', '--name', 'F', '--base-url', emulator.url, '--secret-stdin'],
+      emulator.credentials.secret,
+    );
     expect(notJson.code).toBe(2);
-    expect(notJson.stderr).toBe('credport: this connector takes several fields (clientId, secret, region, domain): give them on stdin as one JSON object\n');
+    expect(notJson.stderr).toBe(
+      'credport: this connector takes several fields (clientId, secret, region, domain): give them on stdin as one JSON object\n',
+    );
     const noSecret = await add({ clientId: emulator.credentials.clientId });
     expect(noSecret.code).toBe(2);
     expect(noSecret.stderr).toContain('Secret Key (secret) is required');
@@ -136,11 +158,20 @@ describe('the Frontegg connector', () => {
 
   it('picks the base URL from the region, or the environment domain', async () => {
     emulator = undefined as unknown as FronteggEmulator;
-    const us = await cli(['credentials', 'add', 'frontegg', '--name', 'US', '--no-verify', '--secret-stdin', '--json'], JSON.stringify({ clientId: 'client-id-1', secret: 'secret-value-1', region: 'US' }));
+    const us = await cli(
+      ['credentials', 'add', 'frontegg', '--name', 'US', '--no-verify', '--secret-stdin', '--json'],
+      JSON.stringify({ clientId: 'client-id-1', secret: 'secret-value-1', region: 'US' }),
+    );
     expect(JSON.parse(us.stdout).baseUrl).toBe('https://api.us.frontegg.com');
-    const own = await cli(['credentials', 'add', 'frontegg', '--name', 'Own', '--no-verify', '--secret-stdin', '--json'], JSON.stringify({ clientId: 'client-id-2', secret: 'secret-value-2', domain: 'acme.frontegg.com' }));
+    const own = await cli(
+      ['credentials', 'add', 'frontegg', '--name', 'Own', '--no-verify', '--secret-stdin', '--json'],
+      JSON.stringify({ clientId: 'client-id-2', secret: 'secret-value-2', domain: 'acme.frontegg.com' }),
+    );
     expect(JSON.parse(own.stdout).baseUrl).toBe('https://acme.frontegg.com');
-    const eu = await cli(['credentials', 'add', 'frontegg', '--name', 'EU', '--no-verify', '--secret-stdin', '--json'], JSON.stringify({ clientId: 'client-id-3', secret: 'secret-value-3' }));
+    const eu = await cli(
+      ['credentials', 'add', 'frontegg', '--name', 'EU', '--no-verify', '--secret-stdin', '--json'],
+      JSON.stringify({ clientId: 'client-id-3', secret: 'secret-value-3' }),
+    );
     expect(JSON.parse(eu.stdout)).not.toHaveProperty('baseUrl'); // EU is the default gateway
   });
 
@@ -148,13 +179,22 @@ describe('the Frontegg connector', () => {
     // Long enough that 50 requests on a loaded machine all finish inside the token's life.
     await start({ users: 10, tokenTtlMs: 2000, announcedExpiresIn: 3600 });
     const credport = await openCredport({ home, env: {} });
-    const tile = await credport.credentials.create({ connector: 'frontegg', values: { name: 'F', ...emulator.credentials }, baseUrl: emulator.url, verify: false });
+    const tile = await credport.credentials.create({
+      connector: 'frontegg',
+      values: { name: 'F', ...emulator.credentials },
+      baseUrl: emulator.url,
+      verify: false,
+    });
     const client = await credport.credentials.client(tile.id);
-    const answers = await Promise.all(Array.from({ length: 50 }, () => client.request<{ items: unknown[] }>({ path: '/identity/resources/users/v3?_limit=5' })));
+    const answers = await Promise.all(
+      Array.from({ length: 50 }, () => client.request<{ items: unknown[] }>({ path: '/identity/resources/users/v3?_limit=5' })),
+    );
     expect(answers.every((a) => a.body.items.length === 5)).toBe(true);
     expect(emulator.stats.exchanges).toBe(1);
     await new Promise((resolve) => setTimeout(resolve, 2050)); // the token dies; the client still believes it
-    const again = await Promise.all(Array.from({ length: 50 }, () => client.request<{ items: unknown[] }>({ path: '/identity/resources/users/v3?_limit=5' })));
+    const again = await Promise.all(
+      Array.from({ length: 50 }, () => client.request<{ items: unknown[] }>({ path: '/identity/resources/users/v3?_limit=5' })),
+    );
     expect(again.every((a) => a.body.items.length === 5)).toBe(true);
     expect(emulator.stats.exchanges).toBe(2);
     await credport.close();

@@ -7,12 +7,14 @@ import { removeHome, tempHome } from '../helpers/temp-home.js';
 
 let home: string;
 let emulator: FrontlineEmulator;
-const cli = (args: string[], input = ''): Promise<CliResult> => runCli(args, { env: { CREDPORT_HOME: home, CREDPORT_HTTP_RETRIES: '0' }, input });
+const cli = (args: string[], input = ''): Promise<CliResult> =>
+  runCli(args, { env: { CREDPORT_HOME: home, CREDPORT_HTTP_RETRIES: '0' }, input });
 
 async function start(options: FrontlineEmulatorOptions = {}): Promise<void> {
   emulator = await new FrontlineEmulator(options).start();
 }
-const add = (key: string, name = 'Frontline') => cli(['credentials', 'add', 'frontline', '--name', name, '--base-url', emulator.url, '--secret-stdin', '--json'], key);
+const add = (key: string, name = 'Frontline') =>
+  cli(['credentials', 'add', 'frontline', '--name', name, '--base-url', emulator.url, '--secret-stdin', '--json'], key);
 
 beforeEach(async () => (home = await tempHome()));
 afterEach(async () => {
@@ -26,7 +28,12 @@ describe('the Frontline connector', () => {
     const general = await add(emulator.keyOfType('GENERAL'), 'General');
     const user = await add(emulator.keyOfType('USER'), 'Personal');
     expect(general.code).toBe(0);
-    expect(JSON.parse(general.stdout).identity).toEqual({ accountId: 'acc_fl1', accountName: 'Emulated Frontline Account', namespace: 'emulated', keyType: 'GENERAL' });
+    expect(JSON.parse(general.stdout).identity).toEqual({
+      accountId: 'acc_fl1',
+      accountName: 'Emulated Frontline Account',
+      namespace: 'emulated',
+      keyType: 'GENERAL',
+    });
     expect(JSON.parse(user.stdout).identity).toEqual({
       accountId: 'acc_fl1',
       accountName: 'Emulated Frontline Account',
@@ -41,7 +48,9 @@ describe('the Frontline connector', () => {
     await start();
     const result = await add('fl_revoked_or_unknown_key');
     expect(result.code).toBe(3);
-    expect(result.stderr).toBe('credport: Frontline rejected the credential: 401 unauthorized: Missing, malformed, unknown or revoked API key (GET /public/v1/me)\n');
+    expect(result.stderr).toBe(
+      'credport: Frontline rejected the credential: 401 unauthorized: Missing, malformed, unknown or revoked API key (GET /public/v1/me)\n',
+    );
     expect(JSON.parse((await cli(['credentials', 'list', '--json'])).stdout)).toEqual([]);
   });
 
@@ -71,8 +80,12 @@ describe('the Frontline connector', () => {
   it('syncs the streams with a USER key, and marks the tile invalid when the key is revoked mid-sync', async () => {
     await start({ records: 1000, revokeAfter: 3 });
     const user = JSON.parse((await add(emulator.keyOfType('USER'))).stdout).id;
-    const source = JSON.parse((await cli(['sources', 'add', 'frontline', '--name', 'Frontline', '--credential', user, '--json'])).stdout).id;
-    const destination = JSON.parse((await cli(['destinations', 'add', 'jsonl', '--name', 'Files', '--path', join(home, 'out'), '--json'])).stdout).id;
+    const source = JSON.parse(
+      (await cli(['sources', 'add', 'frontline', '--name', 'Frontline', '--credential', user, '--json'])).stdout,
+    ).id;
+    const destination = JSON.parse(
+      (await cli(['destinations', 'add', 'jsonl', '--name', 'Files', '--path', join(home, 'out'), '--json'])).stdout,
+    ).id;
     // One stream after another, so which streams land before the revocation is known.
     const result = await cli(['sync', source, '--to', destination, '--concurrency', '1']);
     expect(result.code).toBe(3);
@@ -92,11 +105,16 @@ describe('the Frontline connector', () => {
     const source = JSON.parse((await cli(['sources', 'add', 'frontline', '--name', 'F', '--credential', user, '--json'])).stdout);
     const streams = ['agents', 'workflows', 'tools', 'ai_models', 'tasks', 'users'];
     expect(source.streams).toEqual(streams);
-    const destination = JSON.parse((await cli(['destinations', 'add', 'jsonl', '--name', 'Files', '--path', join(home, 'out'), '--json'])).stdout).id;
+    const destination = JSON.parse(
+      (await cli(['destinations', 'add', 'jsonl', '--name', 'Files', '--path', join(home, 'out'), '--json'])).stdout,
+    ).id;
     const result = await cli(['sync', source.id, '--to', destination, '--json']);
     expect(result.code).toBe(0);
     for (const stream of streams) {
-      const ids = (await readFile(join(home, 'out', `${stream}.jsonl`), 'utf8')).trim().split('\n').map((l) => JSON.parse(l).id);
+      const ids = (await readFile(join(home, 'out', `${stream}.jsonl`), 'utf8'))
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l).id);
       expect(new Set(ids).size).toBe(230);
     }
     expect(emulator.stats.pages).toBe(streams.length);
@@ -105,8 +123,25 @@ describe('the Frontline connector', () => {
   it('reads the streams either key type may read with a GENERAL key', async () => {
     await start({ records: 3 });
     const general = JSON.parse((await add(emulator.keyOfType('GENERAL'))).stdout).id;
-    const source = JSON.parse((await cli(['sources', 'add', 'frontline', '--name', 'F', '--credential', general, '--streams', 'agents,workflows,tools,ai_models', '--json'])).stdout).id;
-    const destination = JSON.parse((await cli(['destinations', 'add', 'jsonl', '--name', 'Files', '--path', join(home, 'out'), '--json'])).stdout).id;
+    const source = JSON.parse(
+      (
+        await cli([
+          'sources',
+          'add',
+          'frontline',
+          '--name',
+          'F',
+          '--credential',
+          general,
+          '--streams',
+          'agents,workflows,tools,ai_models',
+          '--json',
+        ])
+      ).stdout,
+    ).id;
+    const destination = JSON.parse(
+      (await cli(['destinations', 'add', 'jsonl', '--name', 'Files', '--path', join(home, 'out'), '--json'])).stdout,
+    ).id;
     const result = await cli(['sync', source, '--to', destination, '--json']);
     expect(result.code).toBe(0);
     expect(emulator.stats.unauthorized).toBe(0);

@@ -41,7 +41,10 @@ const kidOfFile = async (file: string) => keyId(Buffer.from((await readFile(file
 
 /** `keys rotate --json`, killed with SIGKILL at its first progress line with records both landed and left; that line. */
 async function rotateKilledMidway(env: Record<string, string>): Promise<Progress> {
-  const child = spawn(process.execPath, [CLI, 'keys', 'rotate', '--json'], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, 'keys', 'rotate', '--json'], {
+    env: { PATH: process.env.PATH, ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
   let text = '';
   let seen = '';

@@ -32,20 +32,29 @@ describe('credport keys', () => {
     const keyFile = join(home, 'master.key');
     const oldKid = await kidOfFile(keyFile);
     const env = { CREDPORT_HOME: home };
-    const child = spawn(process.execPath, [CLI, 'keys', 'rotate', '--json'], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, 'keys', 'rotate', '--json'], {
+      env: { PATH: process.env.PATH, ...env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
     // Killed just after the rotation began (its next key file is there), long before 3,000 records are done.
     const deadline = Date.now() + 20_000;
     while (!(await stat(join(home, 'master.key.next')).catch(() => undefined))) {
-      if (child.exitCode !== null || Date.now() > deadline) throw new Error(`keys rotate ended (${child.exitCode}) before it began: ${stderr}`);
+      if (child.exitCode !== null || Date.now() > deadline)
+        throw new Error(`keys rotate ended (${child.exitCode}) before it began: ${stderr}`);
       await new Promise((resolve) => setTimeout(resolve, 1));
     }
     await new Promise((resolve) => setTimeout(resolve, 60));
     child.kill('SIGKILL');
     await exited;
-    const mid = JSON.parse((await runCli(['keys', 'status', '--json'], { env })).stdout) as { key: string; rotation?: { from: string; to: string }; records: { kid: string; count: number }[]; total: number };
+    const mid = JSON.parse((await runCli(['keys', 'status', '--json'], { env })).stdout) as {
+      key: string;
+      rotation?: { from: string; to: string };
+      records: { kid: string; count: number }[];
+      total: number;
+    };
     expect(mid.records.reduce((n, r) => n + r.count, 0)).toBe(3_000);
     const nextKid = await kidOfFile(join(home, 'master.key.next'));
     // Killed after the rotation was recorded (the usual case) or just before: either way the next run finishes it.
@@ -78,7 +87,9 @@ describe('credport keys', () => {
     const missing = await runCli(['keys', 'rotate'], { env: { CREDPORT_HOME: home, CREDPORT_MASTER_KEY: oldKey } });
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('set CREDPORT_MASTER_KEY_NEXT to a new key (openssl rand -base64 32)');
-    const done = await runCli(['keys', 'rotate'], { env: { CREDPORT_HOME: home, CREDPORT_MASTER_KEY: oldKey, CREDPORT_MASTER_KEY_NEXT: newKey } });
+    const done = await runCli(['keys', 'rotate'], {
+      env: { CREDPORT_HOME: home, CREDPORT_MASTER_KEY: oldKey, CREDPORT_MASTER_KEY_NEXT: newKey },
+    });
     expect(done.code).toBe(0);
     expect(done.stdout).toContain('re-sealed 3 of 3 credentials under key');
     expect(done.stdout).toContain('now make the value of CREDPORT_MASTER_KEY_NEXT the CREDPORT_MASTER_KEY of every process');

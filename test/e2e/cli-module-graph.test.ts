@@ -28,12 +28,30 @@ async function modulesLoadedBy(args: string[]): Promise<string[]> {
   });
   expect(code).toBe(0);
   const root = fileURLToPath(new URL('../../', import.meta.url));
-  return [...new Set((await readFile(log, 'utf8')).split('\n').filter((url) => url.startsWith('file:')).map((url) => fileURLToPath(url).replace(root, '')))];
+  return [
+    ...new Set(
+      (await readFile(log, 'utf8'))
+        .split('\n')
+        .filter((url) => url.startsWith('file:'))
+        .map((url) => fileURLToPath(url).replace(root, '')),
+    ),
+  ];
 }
 
 // Loaded only by the commands that use them: the SQLite store's listing needs none of these, and
 // the server stores and the queue (pg, @keyv/postgres, @keyv/redis, bullmq) load only when named.
-const HEAVY = ['ajv', 'ajv-formats', 'got', 'cli-progress', '@inquirer/password', '@inquirer/input', 'pg', '@keyv/postgres', '@keyv/redis', 'bullmq'];
+const HEAVY = [
+  'ajv',
+  'ajv-formats',
+  'got',
+  'cli-progress',
+  '@inquirer/password',
+  '@inquirer/input',
+  'pg',
+  '@keyv/postgres',
+  '@keyv/redis',
+  'bullmq',
+];
 const loaded = (modules: string[], pkg: string) => modules.some((m) => m.startsWith(`node_modules/${pkg}/`));
 
 describe('what a command loads', () => {

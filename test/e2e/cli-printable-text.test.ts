@@ -32,7 +32,10 @@ interface Run {
 /** The CLI spawned as a user runs it, its output kept as bytes: what reaches the terminal. */
 function run(args: string[], input = ''): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...args], {
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (d: Buffer) => out.push(d));
@@ -51,7 +54,9 @@ function unsafeIn(bytes: Buffer): string[] {
     if ((byte < 0x20 && byte !== 0x0a) || byte === 0x7f) found.push(`byte 0x${byte.toString(16)} at ${at}`);
   });
   // C1 controls (C2 80-C2 9F in UTF-8), bidi marks and invisible characters, as characters.
-  for (const char of bytes.toString('utf8').match(/[\u0080-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff]/g) ?? []) {
+  for (const char of bytes
+    .toString('utf8')
+    .match(/[\u0080-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff]/g) ?? []) {
     found.push(`U+${char.codePointAt(0)!.toString(16).padStart(4, '0')}`);
   }
   return found;
@@ -88,7 +93,11 @@ describe('hostile text given to the CLI', () => {
     ['a stream', ['sources', 'add', 'jsonl', '--name', 'S', '--path', folder, '--streams', `contacts${bad}`], '/streams/0'],
     ['a destination name', ['destinations', 'add', 'jsonl', '--name', bad], 'name'],
     ['a destination path', ['destinations', 'add', 'jsonl', '--name', 'D', '--path', join(folder, bad)], 'path'],
-    ['an operations key', ['destinations', 'add', 'front', '--name', 'D', '--credential', credential, '--operation', `contacts${bad}=contacts.create`], 'operations'],
+    [
+      'an operations key',
+      ['destinations', 'add', 'front', '--name', 'D', '--credential', credential, '--operation', `contacts${bad}=contacts.create`],
+      'operations',
+    ],
     ['a token name', ['tokens', 'create', '--name', bad, '--role', 'viewer'], 'name'],
   ];
 
@@ -97,13 +106,27 @@ describe('hostile text given to the CLI', () => {
       for (const [what, args, field] of attacks(bad)) {
         const refused = await run([...args, '--json']);
         expect([what, refused.code]).toEqual([what, 2]);
-        expect([what, JSON.parse(refused.stdout.toString()).error]).toEqual([what, expect.objectContaining({ code: 'invalid_input', field })]);
+        expect([what, JSON.parse(refused.stdout.toString()).error]).toEqual([
+          what,
+          expect.objectContaining({ code: 'invalid_input', field }),
+        ]);
         const said = refused.stderr.toString();
-        expect([what, said]).toEqual([what, expect.stringMatching(new RegExp(`^credport: ${field === 'operations' ? 'operations keys' : field} must not contain control characters.* \\(found U\\+[0-9A-F]{4}\\)\\n$`))]);
+        expect([what, said]).toEqual([
+          what,
+          expect.stringMatching(
+            new RegExp(
+              `^credport: ${field === 'operations' ? 'operations keys' : field} must not contain control characters.* \\(found U\\+[0-9A-F]{4}\\)\\n$`,
+            ),
+          ),
+        ]);
         // The message names the character by its code point; it never prints it.
         expect([what, unsafeIn(refused.stderr), unsafeIn(refused.stdout)]).toEqual([what, [], []]);
       }
-      for (const list of [['sources', 'list'], ['destinations', 'list'], ['tokens', 'list']]) {
+      for (const list of [
+        ['sources', 'list'],
+        ['destinations', 'list'],
+        ['tokens', 'list'],
+      ]) {
         expect([list.join(' '), (await run([...list, '--json'])).stdout.toString()]).toEqual([list.join(' '), '[]\n']);
       }
     });
@@ -133,7 +156,14 @@ describe('hostile text an older release stored, printed by the CLI', () => {
     const opened = await openKeyv(resolveStoreLocation({ home, env: {} }).uri);
     try {
       const createdAt = '2026-01-01T00:00:00.000Z';
-      await opened.keyv.set(`source:${ids.source}`, { id: ids.source, name: bad, connector: 'jsonl', path, streams: [`contacts${bad}`, 'tags'], createdAt });
+      await opened.keyv.set(`source:${ids.source}`, {
+        id: ids.source,
+        name: bad,
+        connector: 'jsonl',
+        path,
+        streams: [`contacts${bad}`, 'tags'],
+        createdAt,
+      });
       await opened.keyv.set(`destination:${ids.destination}`, {
         id: ids.destination,
         name: bad,
@@ -143,7 +173,14 @@ describe('hostile text an older release stored, printed by the CLI', () => {
         params: { inbox_id: bad },
         createdAt,
       });
-      await opened.keyv.set(`token:${'a'.repeat(64)}`, { id: 'tok_0123456789abcdef', name: bad, workspace: 'default', role: 'viewer', createdAt, createdBy: `cli:${bad}` });
+      await opened.keyv.set(`token:${'a'.repeat(64)}`, {
+        id: 'tok_0123456789abcdef',
+        name: bad,
+        workspace: 'default',
+        role: 'viewer',
+        createdAt,
+        createdBy: `cli:${bad}`,
+      });
       await opened.keyv.set('audit:evt_1767225600000_0123456789ab', {
         id: 'evt_1767225600000_0123456789ab',
         at: createdAt,
@@ -156,7 +193,12 @@ describe('hostile text an older release stored, printed by the CLI', () => {
       });
       const record = (await opened.keyv.get(`credential:${ids.credential}`)) as Record<string, unknown>;
       expect(record.id).toBe(ids.credential);
-      await opened.keyv.set(`credential:${ids.credential}`, { ...record, name: bad, description: `line one${bad}\nline two`, identity: { name: bad, id: 'tea_1' } });
+      await opened.keyv.set(`credential:${ids.credential}`, {
+        ...record,
+        name: bad,
+        description: `line one${bad}\nline two`,
+        identity: { name: bad, id: 'tea_1' },
+      });
     } finally {
       await opened.close();
     }
@@ -197,7 +239,10 @@ describe('hostile text an older release stored, printed by the CLI', () => {
     for (const [what, args] of commands().slice(0, 8)) {
       const printed = await run([...args, '--json']);
       expect([what, printed.code, unsafeIn(printed.stdout)]).toEqual([what, 0, []]);
-      expect([what, JSON.stringify(JSON.parse(printed.stdout.toString()))]).toEqual([what, expect.stringContaining(JSON.stringify(bad).slice(1, -1))]);
+      expect([what, JSON.stringify(JSON.parse(printed.stdout.toString()))]).toEqual([
+        what,
+        expect.stringContaining(JSON.stringify(bad).slice(1, -1)),
+      ]);
     }
     const refused = await run(['credentials', 'delete', ids.credential, '--json']);
     expect([refused.code, unsafeIn(refused.stdout), unsafeIn(refused.stderr)]).toEqual([2, [], []]);

@@ -36,15 +36,35 @@ afterEach(async () => {
 });
 
 const cli = (args: string[], input = ''): Promise<CliResult> => runCli(args, { env, input });
-const events = (stdout: string) => stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { event: string; [k: string]: unknown });
-const count = (path: string) => proxy.paths().slice(from).filter((p) => p === path).length;
+const events = (stdout: string) =>
+  stdout
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as { event: string; [k: string]: unknown });
+const count = (path: string) =>
+  proxy
+    .paths()
+    .slice(from)
+    .filter((p) => p === path).length;
 
 async function setUp(): Promise<{ source: string; destination: string; path: string }> {
   const token = [...emulator.tokens][0]!;
   const added = await cli(['credentials', 'add', 'front', '--name', 'Front', '--base-url', proxyUrl, '--secret-stdin', '--json'], token);
   expect(added.code).toBe(0);
   const credential = JSON.parse(added.stdout).id as string;
-  const source = await cli(['sources', 'add', 'front', '--name', 'Front', '--credential', credential, '--streams', 'tags,contacts,accounts', '--json']);
+  const source = await cli([
+    'sources',
+    'add',
+    'front',
+    '--name',
+    'Front',
+    '--credential',
+    credential,
+    '--streams',
+    'tags,contacts,accounts',
+    '--json',
+  ]);
   expect(source.code).toBe(0);
   const path = join(home, 'out');
   const destination = await cli(['destinations', 'add', 'jsonl', '--name', 'Files', '--path', path, '--json']);
@@ -53,9 +73,16 @@ async function setUp(): Promise<{ source: string; destination: string; path: str
 }
 
 /** Runs a sync and kills it (-9) as soon as the named stream has checkpointed its first page (or `finished`: has finished); returns the events it printed. */
-async function killDuring(args: string[], stream: string, when: 'checkpoint' | 'finished' = 'checkpoint'): Promise<{ event: string; stream?: string }[]> {
+async function killDuring(
+  args: string[],
+  stream: string,
+  when: 'checkpoint' | 'finished' = 'checkpoint',
+): Promise<{ event: string; stream?: string }[]> {
   const printed: { event: string; stream?: string }[] = [];
-  const child = spawn(process.execPath, [CLI, ...args, '--json'], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, ...args, '--json'], {
+    env: { PATH: process.env.PATH, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let buffer = '';
   child.stdout.on('data', (chunk: Buffer) => {
     buffer += chunk.toString();
@@ -64,7 +91,8 @@ async function killDuring(args: string[], stream: string, when: 'checkpoint' | '
     for (const line of lines) {
       const event = JSON.parse(line) as { event: string; stream?: string };
       printed.push(event);
-      if (event.event === (when === 'finished' ? 'stream_finished' : 'checkpoint') && (event.stream === stream || stream === '*')) child.kill('SIGKILL');
+      if (event.event === (when === 'finished' ? 'stream_finished' : 'checkpoint') && (event.stream === stream || stream === '*'))
+        child.kill('SIGKILL');
     }
   });
   const signal = await new Promise((resolve) => child.on('close', (_code, sig) => resolve(sig)));
@@ -74,7 +102,10 @@ async function killDuring(args: string[], stream: string, when: 'checkpoint' | '
 
 async function expectEachOnce(path: string, stream: string, records: number): Promise<void> {
   const text = await readFile(join(path, `${stream}.jsonl`), 'utf8');
-  const ids = text.trim().split('\n').map((line) => (JSON.parse(line) as { id: string }).id);
+  const ids = text
+    .trim()
+    .split('\n')
+    .map((line) => (JSON.parse(line) as { id: string }).id);
   expect(ids).toHaveLength(records);
   expect(new Set(ids).size).toBe(records);
 }
@@ -114,7 +145,9 @@ describe('a sync run is a unit', () => {
     await killDuring(['sync', source, '--to', destination, '--streams', 'tags,contacts', '--concurrency', '1'], 'contacts');
     const again = await cli(['sync', source, '--to', destination, '--streams', 'tags,contacts']);
     expect(again.code).toBe(0);
-    expect(again.stderr).toContain('finishing the interrupted run: tags already done, not read again; contacts continues from the checkpoint');
+    expect(again.stderr).toContain(
+      'finishing the interrupted run: tags already done, not read again; contacts continues from the checkpoint',
+    );
   });
 
   it('lets a stream added since join the interrupted run, and drops one removed from it', async () => {
@@ -155,7 +188,10 @@ describe('a sync run is a unit', () => {
 
   it('stops at the next checkpoint on Ctrl-C (exit 130), and the next sync finishes the run', async () => {
     const { source, destination, path } = await setUp();
-    const child = spawn(process.execPath, [CLI, 'sync', source, '--to', destination, '--streams', 'tags,contacts', '--json'], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, 'sync', source, '--to', destination, '--streams', 'tags,contacts', '--json'], {
+      env: { PATH: process.env.PATH, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => {
       if (!out.includes('"checkpoint"') && chunk.toString().includes('"checkpoint"')) child.kill('SIGINT');

@@ -36,12 +36,28 @@ async function stopWorker(worker: ChildProcess): Promise<void> {
 
 /** One store and one queue; per workspace one Front credential on the emulator, and a source and JSONL destination per entry. */
 async function setUp(emulator: FrontEmulator, wanted: { workspace: string; streams: string[]; out: string }[]) {
-  const env = { CREDPORT_HOME: home, CREDPORT_STORE: await freshPostgresUri(), CREDPORT_MASTER_KEY: randomMasterKey(), CREDPORT_QUEUE: await freshRedisUri() };
+  const env = {
+    CREDPORT_HOME: home,
+    CREDPORT_STORE: await freshPostgresUri(),
+    CREDPORT_MASTER_KEY: randomMasterKey(),
+    CREDPORT_QUEUE: await freshRedisUri(),
+  };
   const pairs: { source: string; destination: string; out: string }[] = [];
   for (const { workspace, streams, out } of wanted) {
-    const credport = await openCredport({ home, storeUri: env.CREDPORT_STORE, masterKey: env.CREDPORT_MASTER_KEY, env: {}, access: { workspace, role: 'admin' } });
+    const credport = await openCredport({
+      home,
+      storeUri: env.CREDPORT_STORE,
+      masterKey: env.CREDPORT_MASTER_KEY,
+      env: {},
+      access: { workspace, role: 'admin' },
+    });
     credport.outbound.allow(`front=${emulator.url}`);
-    const tile = await credport.credentials.create({ connector: 'front', values: { name: `key of ${out}`, apiKey: [...emulator.tokens][0]! }, baseUrl: emulator.url, verify: false });
+    const tile = await credport.credentials.create({
+      connector: 'front',
+      values: { name: `key of ${out}`, apiKey: [...emulator.tokens][0]! },
+      baseUrl: emulator.url,
+      verify: false,
+    });
     const source = await credport.configs.addSource({ name: `s-${out}`, connector: 'front', credentialId: tile.id, streams });
     const destination = await credport.configs.addDestination({ name: `d-${out}`, connector: 'jsonl', path: join(home, out) });
     pairs.push({ source: source.id, destination: destination.id, out: join(home, out) });
@@ -51,16 +67,26 @@ async function setUp(emulator: FrontEmulator, wanted: { workspace: string; strea
 }
 
 async function ids(out: string, stream: string): Promise<string[]> {
-  return (await readFile(join(out, `${stream}.jsonl`), 'utf8')).trim().split('\n').map((line) => (JSON.parse(line) as { id: string }).id);
+  return (await readFile(join(out, `${stream}.jsonl`), 'utf8'))
+    .trim()
+    .split('\n')
+    .map((line) => (JSON.parse(line) as { id: string }).id);
 }
 
 /** How a followed job ended: its summary, or its error's code. */
-const outcome = (queue: SyncQueue, job: string) => queue.follow(job, () => undefined).then(
-  (summary) => ({ finished: summary.records }),
-  (error: { code: string }) => ({ failed: error.code }),
-);
+const outcome = (queue: SyncQueue, job: string) =>
+  queue
+    .follow(job, () => undefined)
+    .then(
+      (summary) => ({ finished: summary.records }),
+      (error: { code: string }) => ({ failed: error.code }),
+    );
 
-const jsonLines = (text: string) => text.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+const jsonLines = (text: string) =>
+  text
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
 
 describe('failed syncs run again: credport sync --retry-failed and POST /syncs/{id}/retry', () => {
   it('puts failed syncs back under their job ids once the cause is fixed: they resume at the checkpoint (even a --full-refresh), only the workspace and source asked for', async () => {
@@ -98,7 +124,9 @@ describe('failed syncs run again: credport sync --retry-failed and POST /syncs/{
       // Only source a's: b stays failed until asked for.
       const onlyA = await runCli(['sync', '--retry-failed', a.source], { env });
       expect(onlyA.code).toBe(0);
-      expect(onlyA.stdout).toMatch(new RegExp(`^${jobA} \\(${a.source} -> ${a.destination}\\): back on the queue; it failed with provider_rejected: .*401`, 'm'));
+      expect(onlyA.stdout).toMatch(
+        new RegExp(`^${jobA} \\(${a.source} -> ${a.destination}\\): back on the queue; it failed with provider_rejected: .*401`, 'm'),
+      );
       expect(onlyA.stdout).toContain(`1 failed sync of ${a.source} back on the queue`);
       expect(onlyA.stdout).not.toContain(jobB);
       // Followed by the same id: it resumes where the full refresh stopped, nothing read twice or lost.
@@ -117,7 +145,13 @@ describe('failed syncs run again: credport sync --retry-failed and POST /syncs/{
       const rest = await runCli(['sync', '--retry-failed', '--json'], { env });
       expect(rest.code).toBe(0);
       expect(jsonLines(rest.stdout)).toEqual([
-        { job: jobB, source: b.source, destination: b.destination, queued: true, failure: { code: 'provider_rejected', message: expect.stringContaining('401') } },
+        {
+          job: jobB,
+          source: b.source,
+          destination: b.destination,
+          queued: true,
+          failure: { code: 'provider_rejected', message: expect.stringContaining('401') },
+        },
         { retried: 1, cancelledLeft: 0 },
       ]);
       expect(await outcome(queue, jobB)).toEqual({ finished: 3_000 });
@@ -142,7 +176,9 @@ describe('failed syncs run again: credport sync --retry-failed and POST /syncs/{
     const worker = await startWorker(env);
     const queue = await openSyncQueue(env.CREDPORT_QUEUE);
     try {
-      const job = (JSON.parse((await runCli(['sync', source, '--to', destination, '--detach', '--json'], { env })).stdout) as { job: string }).job;
+      const job = (
+        JSON.parse((await runCli(['sync', source, '--to', destination, '--detach', '--json'], { env })).stdout) as { job: string }
+      ).job;
       while (emulator.stats.pages < 3) await sleep(5);
       await queue.cancel(job);
       expect(await outcome(queue, job)).toEqual({ failed: 'sync_cancelled' });
@@ -170,10 +206,19 @@ describe('failed syncs run again: credport sync --retry-failed and POST /syncs/{
     expect(JSON.parse(refused.stdout)).toMatchObject({ error: { code: 'invalid_input', field: 'CREDPORT_QUEUE' } });
     expect(refused.stderr).toContain('--retry-failed needs the queue');
     const fresh = await runCli(['sync', '--retry-failed', '--full-refresh'], { env });
-    expect([fresh.code, fresh.stderr]).toEqual([2, 'credport: --retry-failed runs each failed sync again as it was asked: --full-refresh does not apply (it resumes at its checkpoint)\n']);
+    expect([fresh.code, fresh.stderr]).toEqual([
+      2,
+      'credport: --retry-failed runs each failed sync again as it was asked: --full-refresh does not apply (it resumes at its checkpoint)\n',
+    ]);
     // Without --retry-failed, a source and --to are required as before, in commander's words.
-    expect(await runCli(['sync', '--to', destination], { env })).toMatchObject({ code: 2, stderr: "credport: missing required argument 'source-id'\n" });
-    expect(await runCli(['sync', source], { env })).toMatchObject({ code: 2, stderr: "credport: required option '--to <destination-id>' not specified\n" });
+    expect(await runCli(['sync', '--to', destination], { env })).toMatchObject({
+      code: 2,
+      stderr: "credport: missing required argument 'source-id'\n",
+    });
+    expect(await runCli(['sync', source], { env })).toMatchObject({
+      code: 2,
+      stderr: "credport: required option '--to <destination-id>' not specified\n",
+    });
   }, 60_000);
 
   it('POST /api/v1/syncs/{id}/retry through a serve on the queue: the new job runs in a worker and resumes at the checkpoint', async () => {
@@ -185,8 +230,15 @@ describe('failed syncs run again: credport sync --retry-failed and POST /syncs/{
     const worker = await startWorker(env);
     const served = await startServe({ home, env: { ...env, CREDPORT_API_TOKEN: apiToken } });
     const api = async (path: string, body?: unknown) => {
-      const response = await fetch(`${served.url}/api/v1${path}`, { method: body === undefined ? 'GET' : 'POST', headers: { authorization: `Bearer ${apiToken}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
-      return { status: response.status, body: (await response.json()) as { id: string; status: string; retryOf?: string; error?: { code: string } } };
+      const response = await fetch(`${served.url}/api/v1${path}`, {
+        method: body === undefined ? 'GET' : 'POST',
+        headers: { authorization: `Bearer ${apiToken}`, 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      return {
+        status: response.status,
+        body: (await response.json()) as { id: string; status: string; retryOf?: string; error?: { code: string } },
+      };
     };
     const ended = async (id: string) => {
       for (;;) {

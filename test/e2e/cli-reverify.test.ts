@@ -17,7 +17,10 @@ afterEach(async () => {
 });
 
 async function add(token: string, name: string): Promise<string> {
-  const added = await runCli(['credentials', 'add', 'front', '--name', name, '--base-url', emulator.url, '--secret-stdin', '--no-verify', '--json'], { env: { CREDPORT_HOME: home }, input: token });
+  const added = await runCli(
+    ['credentials', 'add', 'front', '--name', name, '--base-url', emulator.url, '--secret-stdin', '--no-verify', '--json'],
+    { env: { CREDPORT_HOME: home }, input: token },
+  );
   expect(added.code).toBe(0);
   return (JSON.parse(added.stdout) as { id: string }).id;
 }
@@ -29,7 +32,9 @@ describe('re-verification from the CLI and the server', () => {
     const b = await add(tokens[1]!, 'B');
     const ok = await runCli(['credentials', 'verify', '--stale', '24h'], { env });
     expect(ok.code).toBe(0);
-    expect(ok.stdout).toMatch(/^re-verified 2 credentials in [\d.]+ s: 2 verified, 0 refused \(now invalid\), 0 unavailable \(unchanged\); 0 not due\n$/);
+    expect(ok.stdout).toMatch(
+      /^re-verified 2 credentials in [\d.]+ s: 2 verified, 0 refused \(now invalid\), 0 unavailable \(unchanged\); 0 not due\n$/,
+    );
     emulator.tokens.delete(tokens[1]!);
     const none = await runCli(['credentials', 'verify', '--stale', '24h'], { env }); // verified just now: nothing is due
     expect(none.code).toBe(0);
@@ -40,7 +45,10 @@ describe('re-verification from the CLI and the server', () => {
     const refused = await runCli(['credentials', 'verify', '--stale', '1s'], { env });
     expect(refused.code).toBe(3);
     expect(refused.stdout).toContain(`  ${b} (front) refused: Front rejected the credential: 401`);
-    const tile = JSON.parse((await runCli(['credentials', 'show', b, '--json'], { env })).stdout) as { status: string; invalidReason: string };
+    const tile = JSON.parse((await runCli(['credentials', 'show', b, '--json'], { env })).stdout) as {
+      status: string;
+      invalidReason: string;
+    };
     expect(tile).toMatchObject({ status: 'invalid', invalidReason: expect.stringContaining('401 Unauthenticated') });
     expect(JSON.parse((await runCli(['credentials', 'show', a, '--json'], { env })).stdout)).toMatchObject({ status: 'verified' });
     const bad = await runCli(['credentials', 'verify', '--stale', 'soon'], { env });
@@ -53,7 +61,10 @@ describe('re-verification from the CLI and the server', () => {
     const served = await startServe({ home, args: ['--reverify-every', '1s'] });
     try {
       const token = (await import('node:fs/promises')).readFile(`${home}/api-token`, 'utf8');
-      const api = async () => (await (await fetch(`${served.url}/api/v1/credentials/${id}`, { headers: { authorization: `Bearer ${(await token).trim()}` } })).json()) as { status: string; invalidReason?: string };
+      const api = async () =>
+        (await (
+          await fetch(`${served.url}/api/v1/credentials/${id}`, { headers: { authorization: `Bearer ${(await token).trim()}` } })
+        ).json()) as { status: string; invalidReason?: string };
       while ((await api()).status !== 'verified') await new Promise((resolve) => setTimeout(resolve, 100)); // the first pass, at start
       emulator.tokens.delete(tokens[0]!);
       let tile = await api();

@@ -35,7 +35,11 @@ const create = (headers: Record<string, string>, localAddress: string) =>
   rawRequest(served.url, 'POST', '/api/v1/credentials', {
     headers: { ...session, ...headers },
     localAddress,
-    body: { connector: 'front', verify: false, values: { name: `Behind the proxy ${++n}`, apiKey: 'eyJabc.defghijklmnopqrstuvwxyz0123.0123456789abcdef' } },
+    body: {
+      connector: 'front',
+      verify: false,
+      values: { name: `Behind the proxy ${++n}`, apiKey: 'eyJabc.defghijklmnopqrstuvwxyz0123.0123456789abcdef' },
+    },
   });
 
 describe('credport serve --trust-proxy', () => {

@@ -27,17 +27,33 @@ async function twoSyncs(redis: string | undefined) {
   const emulator = await new FrontEmulator({ records: RECORDS, rateLimit: R, rateWindowMs: WINDOW_MS }).start();
   const token = [...emulator.tokens][0]!;
   const credport = await openCredport({ home, env: {} });
-  const tile = await credport.credentials.create({ connector: 'front', values: { name: 'shared', apiKey: token }, baseUrl: emulator.url, verify: false });
+  const tile = await credport.credentials.create({
+    connector: 'front',
+    values: { name: 'shared', apiKey: token },
+    baseUrl: emulator.url,
+    verify: false,
+  });
   const pairs = [];
   for (const n of [1, 2]) {
-    const source = await credport.configs.addSource({ name: `s${n}`, connector: 'front', credentialId: tile.id, streams: ['contacts', 'conversations', 'tags', 'accounts'] });
-    const destination = await credport.configs.addDestination({ name: `d${n}`, connector: 'jsonl', path: join(home, `out-${redis ? 'shared' : 'alone'}-${n}`) });
+    const source = await credport.configs.addSource({
+      name: `s${n}`,
+      connector: 'front',
+      credentialId: tile.id,
+      streams: ['contacts', 'conversations', 'tags', 'accounts'],
+    });
+    const destination = await credport.configs.addDestination({
+      name: `d${n}`,
+      connector: 'jsonl',
+      path: join(home, `out-${redis ? 'shared' : 'alone'}-${n}`),
+    });
     pairs.push({ source: source.id, destination: destination.id, out: join(home, `out-${redis ? 'shared' : 'alone'}-${n}`) });
   }
   await credport.close();
   const env = { CREDPORT_HOME: home, CREDPORT_HTTP_RETRIES: '5', ...(redis ? { CREDPORT_REDIS: redis } : {}) };
   const started = Date.now();
-  const results = await Promise.all(pairs.map((p) => runCli(['sync', p.source, '--to', p.destination, '--concurrency', '4', '--json'], { env })));
+  const results = await Promise.all(
+    pairs.map((p) => runCli(['sync', p.source, '--to', p.destination, '--concurrency', '4', '--json'], { env })),
+  );
   const elapsed = Date.now() - started;
   const stats = { ...emulator.stats };
   await emulator.stop();
@@ -65,7 +81,9 @@ describe('one rate limit per credential, shared by every process through Redis',
   }, 120_000);
 
   it('names a Redis it cannot reach, without its password (exit 5)', async () => {
-    const result = await runCli(['sync', 'src_none', '--to', 'dst_none'], { env: { CREDPORT_HOME: home, CREDPORT_REDIS: 'redis://:hunter2-pw@127.0.0.1:1' } });
+    const result = await runCli(['sync', 'src_none', '--to', 'dst_none'], {
+      env: { CREDPORT_HOME: home, CREDPORT_REDIS: 'redis://:hunter2-pw@127.0.0.1:1' },
+    });
     expect(result.code).toBe(5);
     expect(result.stderr).toContain('the Redis for shared rate limits (CREDPORT_REDIS redis://:***@127.0.0.1:1) cannot be used');
     expect(result.stdout + result.stderr).not.toContain('hunter2');

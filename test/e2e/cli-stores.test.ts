@@ -21,7 +21,10 @@ describe.each([
     const store = await fresh();
     const env = { CREDPORT_HOME: home, CREDPORT_STORE: store, CREDPORT_MASTER_KEY: randomMasterKey() };
     const token = fakeToken('store');
-    const added = await runCli(['credentials', 'add', 'front', '--name', 'On a server', '--secret-stdin', '--no-verify', '--json'], { env, input: token });
+    const added = await runCli(['credentials', 'add', 'front', '--name', 'On a server', '--secret-stdin', '--no-verify', '--json'], {
+      env,
+      input: token,
+    });
     expect(added.stderr).toBe('');
     expect(added.code).toBe(0);
     const tile = JSON.parse(added.stdout) as { id: string };

@@ -24,13 +24,29 @@ afterEach(async () => {
 
 const cli = (args: string[], input = ''): Promise<CliResult> => runCli(args, { env, input });
 
-async function setUp(options: FrontEmulatorOptions, streams?: string): Promise<{ credential: string; source: string; destination: string; path: string; token: string }> {
+async function setUp(
+  options: FrontEmulatorOptions,
+  streams?: string,
+): Promise<{ credential: string; source: string; destination: string; path: string; token: string }> {
   emulator = await new FrontEmulator(options).start();
   const token = [...emulator.tokens][0]!;
-  const added = await cli(['credentials', 'add', 'front', '--name', 'Front', '--base-url', emulator.url, '--secret-stdin', '--json'], token);
+  const added = await cli(
+    ['credentials', 'add', 'front', '--name', 'Front', '--base-url', emulator.url, '--secret-stdin', '--json'],
+    token,
+  );
   expect(added.code).toBe(0);
   const credential = JSON.parse(added.stdout).id as string;
-  const source = await cli(['sources', 'add', 'front', '--name', 'Front source', '--credential', credential, '--json', ...(streams ? ['--streams', streams] : [])]);
+  const source = await cli([
+    'sources',
+    'add',
+    'front',
+    '--name',
+    'Front source',
+    '--credential',
+    credential,
+    '--json',
+    ...(streams ? ['--streams', streams] : []),
+  ]);
   expect(source.code).toBe(0);
   const path = join(home, 'out');
   const destination = await cli(['destinations', 'add', 'jsonl', '--name', 'Files', '--path', path, '--json']);
@@ -41,7 +57,11 @@ async function setUp(options: FrontEmulatorOptions, streams?: string): Promise<{
 /** Every record id in a stream's file, which must hold each exactly once. */
 async function idsIn(path: string, stream: string): Promise<string[]> {
   const text = await readFile(join(path, `${stream}.jsonl`), 'utf8');
-  return text.trim().split('\n').filter(Boolean).map((line) => (JSON.parse(line) as { id: string }).id);
+  return text
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => (JSON.parse(line) as { id: string }).id);
 }
 
 function expectExactlyOnce(ids: string[], count: number): void {
@@ -49,7 +69,12 @@ function expectExactlyOnce(ids: string[], count: number): void {
   expect(new Set(ids).size).toBe(count);
 }
 
-const events = (stdout: string) => stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { event: string; [k: string]: unknown });
+const events = (stdout: string) =>
+  stdout
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as { event: string; [k: string]: unknown });
 
 describe('credport sync', () => {
   it('refuses a stream named twice, naming the option, when a source is saved and when a sync runs (it was read twice)', async () => {
@@ -60,7 +85,9 @@ describe('credport sync', () => {
     expect(twice.code).toBe(2);
     expect(twice.stderr).toContain('stream "tags" is named more than once in streams');
     const source = JSON.parse((await cli(['sources', 'add', 'jsonl', '--name', 'In', '--path', folder, '--json'])).stdout).id as string;
-    const destination = JSON.parse((await cli(['destinations', 'add', 'jsonl', '--name', 'Out', '--path', join(home, 'out'), '--json'])).stdout).id as string;
+    const destination = JSON.parse(
+      (await cli(['destinations', 'add', 'jsonl', '--name', 'Out', '--path', join(home, 'out'), '--json'])).stdout,
+    ).id as string;
     const result = await cli(['sync', source, '--to', destination, '--streams', 'tags,tags', '--json']);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('stream "tags" is named more than once in streams');
@@ -88,7 +115,10 @@ describe('credport sync', () => {
   it('resumes after kill -9 at a random page with no record lost or doubled', async () => {
     const { source, destination, path } = await setUp({ records: 1500 }, 'contacts,accounts');
     const killAt = 3 + Math.floor(Math.random() * 20); // somewhere in contacts (15 pages) or accounts
-    const child = spawn(process.execPath, [CLI, 'sync', source, '--to', destination, '--json'], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, 'sync', source, '--to', destination, '--json'], {
+      env: { PATH: process.env.PATH, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let pages = 0;
     let buffer = '';
     const seen: { event: string; stream?: string; page?: number }[] = [];
@@ -223,7 +253,10 @@ describe('credport sync', () => {
     const extras = await tempHome();
     await writeConnector(extras, 'acme');
     env.CREDPORT_CONNECTORS = extras;
-    const acme = await cli(['credentials', 'add', 'acme', '--name', 'Acme', '--no-verify', '--secret-stdin', '--json'], 'acme_token_123456');
+    const acme = await cli(
+      ['credentials', 'add', 'acme', '--name', 'Acme', '--no-verify', '--secret-stdin', '--json'],
+      'acme_token_123456',
+    );
     expect(acme.code).toBe(0);
     const acmeId = JSON.parse(acme.stdout).id;
     const refused = await cli(['sources', 'add', 'front', '--name', 'x', '--credential', acmeId]);

@@ -36,17 +36,41 @@ afterAll(async () => {
 });
 
 async function startWorker(env: NodeJS.ProcessEnv): Promise<ChildProcess> {
-  const worker = await startWorkerProcess(env, { onLine: (line, pid) => line.event !== 'ready' && reports.push({ ...(line as { event: string; job: string }), pid }) });
+  const worker = await startWorkerProcess(env, {
+    onLine: (line, pid) => line.event !== 'ready' && reports.push({ ...(line as { event: string; job: string }), pid }),
+  });
   workers.push(worker.child);
   return worker.child;
 }
 
 /** One store, one queue and one Front credential on the emulator; a source and a JSONL destination for each entry. */
-async function onQueue(emulator: FrontEmulator, wanted: { streams: string[]; out: string }[], extraEnv: (redis: string) => Record<string, string> = () => ({}), workspace = 'default') {
+async function onQueue(
+  emulator: FrontEmulator,
+  wanted: { streams: string[]; out: string }[],
+  extraEnv: (redis: string) => Record<string, string> = () => ({}),
+  workspace = 'default',
+) {
   const redis = await freshRedisUri();
-  const env = { CREDPORT_HOME: home, CREDPORT_STORE: await freshPostgresUri(), CREDPORT_MASTER_KEY: randomMasterKey(), CREDPORT_QUEUE: redis, ...extraEnv(redis) };
-  const credport = await openCredport({ home, storeUri: env.CREDPORT_STORE, masterKey: env.CREDPORT_MASTER_KEY, env: {}, access: { workspace, role: 'admin' } });
-  const tile = await credport.credentials.create({ connector: 'front', values: { name: 'one company key', apiKey: [...emulator.tokens][0]! }, baseUrl: emulator.url, verify: false });
+  const env = {
+    CREDPORT_HOME: home,
+    CREDPORT_STORE: await freshPostgresUri(),
+    CREDPORT_MASTER_KEY: randomMasterKey(),
+    CREDPORT_QUEUE: redis,
+    ...extraEnv(redis),
+  };
+  const credport = await openCredport({
+    home,
+    storeUri: env.CREDPORT_STORE,
+    masterKey: env.CREDPORT_MASTER_KEY,
+    env: {},
+    access: { workspace, role: 'admin' },
+  });
+  const tile = await credport.credentials.create({
+    connector: 'front',
+    values: { name: 'one company key', apiKey: [...emulator.tokens][0]! },
+    baseUrl: emulator.url,
+    verify: false,
+  });
   const pairs: { source: string; destination: string; out: string }[] = [];
   for (const [i, { streams, out }] of wanted.entries()) {
     const source = await credport.configs.addSource({ name: `s${i}`, connector: 'front', credentialId: tile.id, streams });
@@ -75,7 +99,11 @@ describe('syncs on a queue, run by four workers sharing one store, one Redis and
     for (let i = 0; i < 4; i++) await startWorker(env);
     // Mid-sync: the first worker dies without a word, holding a job.
     const killed = workers[0]!.pid;
-    const running = () => reports.filter((r) => r.pid === killed && r.event === 'started').map((r) => r.job).find((job) => !reports.some((r) => r.job === job && r.event !== 'started'));
+    const running = () =>
+      reports
+        .filter((r) => r.pid === killed && r.event === 'started')
+        .map((r) => r.job)
+        .find((job) => !reports.some((r) => r.job === job && r.event !== 'started'));
     while (emulator.stats.pages < 30 || running() === undefined) await sleep(5);
     workers[0]!.kill('SIGKILL');
     const orphan = running()!;
@@ -90,7 +118,10 @@ describe('syncs on a queue, run by four workers sharing one store, one Redis and
     const stats = { ...emulator.stats };
     await emulator.stop();
     for (const p of pairs) {
-      const ids = (await readFile(join(p.out, 'contacts.jsonl'), 'utf8')).trim().split('\n').map((line) => (JSON.parse(line) as { id: string }).id);
+      const ids = (await readFile(join(p.out, 'contacts.jsonl'), 'utf8'))
+        .trim()
+        .split('\n')
+        .map((line) => (JSON.parse(line) as { id: string }).id);
       expect(ids).toHaveLength(RECORDS);
       expect(new Set(ids).size).toBe(RECORDS);
     }
@@ -101,7 +132,9 @@ describe('syncs on a queue, run by four workers sharing one store, one Redis and
     // One budget for all four workers: the provider had to refuse a handful of requests at most.
     expect(stats.rateLimited).toBeLessThanOrEqual(5);
     for (const w of workers.slice(1)) w.kill('SIGTERM');
-    await Promise.all(workers.slice(1).map((w) => new Promise((resolve) => (w.exitCode !== null ? resolve(null) : w.once('exit', resolve)))));
+    await Promise.all(
+      workers.slice(1).map((w) => new Promise((resolve) => (w.exitCode !== null ? resolve(null) : w.once('exit', resolve)))),
+    );
     expect(workers.slice(1).map((w) => w.exitCode)).toEqual([0, 0, 0]);
   }, 120_000);
 
@@ -127,7 +160,9 @@ describe('syncs on a queue, run by four workers sharing one store, one Redis and
 
   it('on SIGTERM a worker stops its sync after a checkpoint and puts it back; another worker finishes it, nothing lost or doubled', async () => {
     const emulator = await new FrontEmulator({ records: 3_000, latencyMs: 30 }).start();
-    const { env, redis, pairs } = await onQueue(emulator, [{ streams: ['contacts'], out: 'stopped' }], () => ({ CREDPORT_QUEUE_LOCK_MS: '1500' }));
+    const { env, redis, pairs } = await onQueue(emulator, [{ streams: ['contacts'], out: 'stopped' }], () => ({
+      CREDPORT_QUEUE_LOCK_MS: '1500',
+    }));
     const { source, destination, out } = pairs[0]!;
     const first = await startWorker(env);
     const queued = await runCli(['sync', source, '--to', destination, '--detach', '--json'], { env });
@@ -147,7 +182,10 @@ describe('syncs on a queue, run by four workers sharing one store, one Redis and
       await queue.close();
     }
     expect(reports.find((r) => r.job === job && r.event === 'finished')?.pid).toBe(second.pid);
-    const ids = (await readFile(join(out, 'contacts.jsonl'), 'utf8')).trim().split('\n').map((line) => (JSON.parse(line) as { id: string }).id);
+    const ids = (await readFile(join(out, 'contacts.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => (JSON.parse(line) as { id: string }).id);
     expect(new Set(ids).size).toBe(3_000);
     expect(ids).toHaveLength(3_000);
     // Resumed at the checkpoint: at most the page in flight at the stop is asked again.
@@ -160,15 +198,22 @@ describe('syncs on a queue, run by four workers sharing one store, one Redis and
   it('POST /api/v1/syncs puts the sync on the queue: a worker runs it, the API reports it, and a cancel reaches the worker', async () => {
     const emulator = await new FrontEmulator({ records: 3_000, latencyMs: 30 }).start();
     const token = 'api-token-for-the-queue-test-0123456789';
-    const { env, pairs } = await onQueue(emulator, [
-      { streams: ['tags'], out: 'api-1' },
-      { streams: ['contacts'], out: 'api-2' },
-    ], () => ({ CREDPORT_API_TOKEN: token }));
+    const { env, pairs } = await onQueue(
+      emulator,
+      [
+        { streams: ['tags'], out: 'api-1' },
+        { streams: ['contacts'], out: 'api-2' },
+      ],
+      () => ({ CREDPORT_API_TOKEN: token }),
+    );
     const [first, second] = [pairs[0]!, pairs[1]!];
     const worker = await startWorker(env);
     const served = await startServe({ home, env });
     const api = (path: string, init: RequestInit = {}) =>
-      fetch(`${served.url}/api/v1${path}`, { ...init, headers: { authorization: `Bearer ${token}`, ...(init.body ? { 'content-type': 'application/json' } : {}) } });
+      fetch(`${served.url}/api/v1${path}`, {
+        ...init,
+        headers: { authorization: `Bearer ${token}`, ...(init.body ? { 'content-type': 'application/json' } : {}) },
+      });
     const until = async (id: string, status: string) => {
       for (;;) {
         const job = (await (await api(`/syncs/${id}`)).json()) as { status: string; progress: Record<string, { records: number }> };
@@ -178,12 +223,16 @@ describe('syncs on a queue, run by four workers sharing one store, one Redis and
       }
     };
     try {
-      const done = (await (await api('/syncs', { method: 'POST', body: JSON.stringify({ source: first.source, destination: first.destination }) })).json()) as { id: string };
+      const done = (await (
+        await api('/syncs', { method: 'POST', body: JSON.stringify({ source: first.source, destination: first.destination }) })
+      ).json()) as { id: string };
       const finished = await until(done.id, 'finished');
       expect(finished.progress.tags!.records).toBe(3_000);
       expect(reports.some((r) => r.pid === worker.pid && r.event === 'finished')).toBe(true); // run by the worker, not the server
 
-      const long = (await (await api('/syncs', { method: 'POST', body: JSON.stringify({ source: second.source, destination: second.destination }) })).json()) as { id: string };
+      const long = (await (
+        await api('/syncs', { method: 'POST', body: JSON.stringify({ source: second.source, destination: second.destination }) })
+      ).json()) as { id: string };
       while (emulator.stats.pages < 35) await sleep(5);
       expect((await api(`/syncs/${long.id}/cancel`, { method: 'POST' })).status).toBeLessThan(300);
       await until(long.id, 'cancelled');
@@ -203,9 +252,14 @@ describe('syncs on a queue, run by four workers sharing one store, one Redis and
     const { env, pairs } = await onQueue(emulator, [{ streams: ['tags'], out: 'never' }], () => ({ CREDPORT_API_TOKEN: token }));
     const served = await startServe({ home, env });
     const api = (path: string, init: RequestInit = {}) =>
-      fetch(`${served.url}/api/v1${path}`, { ...init, headers: { authorization: `Bearer ${token}`, ...(init.body ? { 'content-type': 'application/json' } : {}) } });
+      fetch(`${served.url}/api/v1${path}`, {
+        ...init,
+        headers: { authorization: `Bearer ${token}`, ...(init.body ? { 'content-type': 'application/json' } : {}) },
+      });
     try {
-      const queued = (await (await api('/syncs', { method: 'POST', body: JSON.stringify({ source: pairs[0]!.source, destination: pairs[0]!.destination }) })).json()) as { id: string };
+      const queued = (await (
+        await api('/syncs', { method: 'POST', body: JSON.stringify({ source: pairs[0]!.source, destination: pairs[0]!.destination }) })
+      ).json()) as { id: string };
       expect((await api(`/syncs/${queued.id}/cancel`, { method: 'POST' })).status).toBeLessThan(300);
       let status = 'running';
       while (status === 'running') {

@@ -39,7 +39,12 @@ const startWorker = (env: NodeJS.ProcessEnv, args: string[] = []) => startWorker
 async function fleet(emulator: FrontEmulator, storeUri: string, queue: string, count: number, extraEnv: Record<string, string> = {}) {
   const env = { CREDPORT_HOME: home, CREDPORT_STORE: storeUri, CREDPORT_MASTER_KEY: randomMasterKey(), CREDPORT_QUEUE: queue, ...extraEnv };
   const credport = await openCredport({ home, storeUri, masterKey: env.CREDPORT_MASTER_KEY, env: {} });
-  const tile = await credport.credentials.create({ connector: 'front', values: { name: 'fleet key', apiKey: [...emulator.tokens][0]! }, baseUrl: emulator.url, verify: false });
+  const tile = await credport.credentials.create({
+    connector: 'front',
+    values: { name: 'fleet key', apiKey: [...emulator.tokens][0]! },
+    baseUrl: emulator.url,
+    verify: false,
+  });
   const pairs: { source: string; destination: string; out: string }[] = [];
   const tag = Math.random().toString(36).slice(2, 8);
   for (let i = 0; i < count; i++) {
@@ -60,7 +65,10 @@ async function enqueue(env: NodeJS.ProcessEnv, pair: { source: string; destinati
 
 /** Every contact exactly once in the destination's file. */
 async function expectEveryRecordOnce(out: string, records: number): Promise<void> {
-  const ids = (await readFile(join(out, 'contacts.jsonl'), 'utf8')).trim().split('\n').map((line) => (JSON.parse(line) as { id: string }).id);
+  const ids = (await readFile(join(out, 'contacts.jsonl'), 'utf8'))
+    .trim()
+    .split('\n')
+    .map((line) => (JSON.parse(line) as { id: string }).id);
   expect(new Set(ids).size).toBe(records);
   expect(ids).toHaveLength(records);
 }
@@ -119,7 +127,10 @@ describe('the fleet rides out its own servers going away', () => {
     const emulator = await new FrontEmulator({ records: RECORDS, latencyMs: 25 }).start();
     const { env, pairs } = await fleet(emulator, await freshPostgresUri(), redis.url, 1);
     const worker = await startWorker(env);
-    const follower = spawn(process.execPath, [CLI, 'sync', pairs[0]!.source, '--to', pairs[0]!.destination], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const follower = spawn(process.execPath, [CLI, 'sync', pairs[0]!.source, '--to', pairs[0]!.destination], {
+      env: { PATH: process.env.PATH, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     started.push(follower);
     let said = '';
     follower.stderr.on('data', (d: Buffer) => (said += d.toString()));
@@ -157,8 +168,11 @@ describe('the fleet rides out its own servers going away', () => {
     expect(await idleCpuShare(idle.child.pid!, 2_000)).toBeLessThan(0.5);
 
     // serve: a sync started meanwhile fails by name at once; past the bound serve stops, naming the server.
-    const api = (path: string, init: RequestInit = {}) => fetch(`${served.url}/api/v1${path}`, { ...init, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } });
-    const posted = (await (await api('/syncs', { method: 'POST', body: JSON.stringify({ source: pairs[0]!.source, destination: pairs[0]!.destination }) })).json()) as { id: string };
+    const api = (path: string, init: RequestInit = {}) =>
+      fetch(`${served.url}/api/v1${path}`, { ...init, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } });
+    const posted = (await (
+      await api('/syncs', { method: 'POST', body: JSON.stringify({ source: pairs[0]!.source, destination: pairs[0]!.destination }) })
+    ).json()) as { id: string };
     let job = { status: 'running', error: {} };
     while (job.status === 'running') job = (await (await api(`/syncs/${posted.id}`)).json()) as typeof job;
     expect(job).toMatchObject({ status: 'failed', error: { code: 'queue_unavailable', exitCode: 5 } });

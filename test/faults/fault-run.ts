@@ -44,10 +44,23 @@ const home = await tempHome();
 const postgres = await OwnPostgres.create();
 const redis = await OwnRedis.start(home, { persist: true });
 const emulator = await new FrontEmulator({ records: RECORDS, latencyMs: 20, failEvery: 7 }).start();
-const env = { PATH: process.env.PATH, CREDPORT_HOME: home, CREDPORT_STORE: postgres.url, CREDPORT_MASTER_KEY: randomMasterKey(), CREDPORT_QUEUE: redis.url, CREDPORT_REDIS: redis.url, CREDPORT_HTTP_RETRIES: '5' };
+const env = {
+  PATH: process.env.PATH,
+  CREDPORT_HOME: home,
+  CREDPORT_STORE: postgres.url,
+  CREDPORT_MASTER_KEY: randomMasterKey(),
+  CREDPORT_QUEUE: redis.url,
+  CREDPORT_REDIS: redis.url,
+  CREDPORT_HTTP_RETRIES: '5',
+};
 
 const credport = await openCredport({ home, storeUri: env.CREDPORT_STORE, masterKey: env.CREDPORT_MASTER_KEY, env: {} });
-const tile = await credport.credentials.create({ connector: 'front', values: { name: 'fault run', apiKey: [...emulator.tokens][0]! }, baseUrl: emulator.url, verify: false });
+const tile = await credport.credentials.create({
+  connector: 'front',
+  values: { name: 'fault run', apiKey: [...emulator.tokens][0]! },
+  baseUrl: emulator.url,
+  verify: false,
+});
 const pairs: { source: string; destination: string; out: string }[] = [];
 for (let i = 0; i < SYNCS; i++) {
   const source = await credport.configs.addSource({ name: `s${i}`, connector: 'front', credentialId: tile.id, streams: ['contacts'] });
@@ -58,7 +71,15 @@ for (let i = 0; i < SYNCS; i++) {
 await credport.close();
 
 /** Each worker slot: a process that a supervisor starts again whenever it exits (as systemd would). */
-const counts = { started: 0, finished: 0, returned: 0, failed: 0, lostFinished: 0, connectionDown: 0, workerExits: {} as Record<string, number> };
+const counts = {
+  started: 0,
+  finished: 0,
+  returned: 0,
+  failed: 0,
+  lostFinished: 0,
+  connectionDown: 0,
+  workerExits: {} as Record<string, number>,
+};
 interface Slot {
   worker?: WorkerProcess;
   stopping: boolean;
@@ -134,7 +155,11 @@ const faults = (async () => {
     });
   }
   // Interleaved by kind: a worker kill, a Redis restart, a PostgreSQL outage, a kill, ...
-  const kinds = [plan.slice(0, WORKER_KILLS), plan.slice(WORKER_KILLS, WORKER_KILLS + REDIS_RESTARTS), plan.slice(WORKER_KILLS + REDIS_RESTARTS)];
+  const kinds = [
+    plan.slice(0, WORKER_KILLS),
+    plan.slice(WORKER_KILLS, WORKER_KILLS + REDIS_RESTARTS),
+    plan.slice(WORKER_KILLS + REDIS_RESTARTS),
+  ];
   const order: (() => Promise<void>)[] = [];
   while (kinds.some((k) => k.length > 0)) for (const kind of kinds) if (kind.length > 0) order.push(kind.shift()!);
   for (const step of order) {
@@ -156,12 +181,22 @@ const fail = (what: string) => {
   log(`BROKEN: ${what}`);
 };
 const failedJobs = results.filter((r) => r.status === 'rejected');
-if (failedJobs.length > 0) fail(`${failedJobs.length} jobs did not finish: ${failedJobs.map((r) => (r as PromiseRejectedResult).reason.message).slice(0, 3).join(' | ')}`);
+if (failedJobs.length > 0)
+  fail(
+    `${failedJobs.length} jobs did not finish: ${failedJobs
+      .map((r) => (r as PromiseRejectedResult).reason.message)
+      .slice(0, 3)
+      .join(' | ')}`,
+  );
 let landed = 0;
 for (const pair of pairs) {
-  const ids = (await readFile(join(pair.out, 'contacts.jsonl'), 'utf8')).trim().split('\n').map((line) => (JSON.parse(line) as { id: string }).id);
+  const ids = (await readFile(join(pair.out, 'contacts.jsonl'), 'utf8'))
+    .trim()
+    .split('\n')
+    .map((line) => (JSON.parse(line) as { id: string }).id);
   landed += ids.length;
-  if (ids.length !== RECORDS || new Set(ids).size !== RECORDS) fail(`${pair.out}: ${ids.length} lines, ${new Set(ids).size} distinct, ${RECORDS} expected`);
+  if (ids.length !== RECORDS || new Set(ids).size !== RECORDS)
+    fail(`${pair.out}: ${ids.length} lines, ${new Set(ids).size} distinct, ${RECORDS} expected`);
 }
 // Idle now: none may spin.
 const idle = slots.map((s) => s.worker!.child).filter((c) => c.exitCode === null);
@@ -172,7 +207,10 @@ if (cpu.some((share) => share > 0.5)) fail(`a worker used ${Math.max(...cpu).toF
 const stopAt = Date.now();
 for (const slot of slots) slot.stopping = true;
 for (const child of idle) child.kill('SIGTERM');
-const ended = await Promise.race([Promise.all(idle.map((c) => new Promise((resolve) => (c.exitCode !== null ? resolve(c.exitCode) : c.once('exit', resolve))))), sleep(35_000, 'hung')]);
+const ended = await Promise.race([
+  Promise.all(idle.map((c) => new Promise((resolve) => (c.exitCode !== null ? resolve(c.exitCode) : c.once('exit', resolve))))),
+  sleep(35_000, 'hung'),
+]);
 if (ended === 'hung') fail('a worker did not end within 35 s of SIGTERM');
 
 console.log(

@@ -13,7 +13,12 @@ interface Job {
 const chunks: Buffer[] = [];
 for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
 const job = JSON.parse(Buffer.concat(chunks).toString()) as Job;
-const credport = await openCredport({ home: job.home, storeUri: job.storeUri, masterKey: job.masterKey, env: { CREDPORT_HTTP_RETRIES: '0' } });
+const credport = await openCredport({
+  home: job.home,
+  storeUri: job.storeUri,
+  masterKey: job.masterKey,
+  env: { CREDPORT_HTTP_RETRIES: '0' },
+});
 const results = await Promise.all(
   job.calls.map(async (call, index) => {
     try {

@@ -2,7 +2,12 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** A second, host-supplied connector, written as data into a folder of extra connectors. */
-export async function writeConnector(root: string, id: string, patch: (manifest: Record<string, unknown>) => void = () => undefined, schema?: unknown): Promise<string> {
+export async function writeConnector(
+  root: string,
+  id: string,
+  patch: (manifest: Record<string, unknown>) => void = () => undefined,
+  schema?: unknown,
+): Promise<string> {
   const dir = join(root, id);
   await mkdir(dir, { recursive: true });
   const manifest: Record<string, unknown> = {

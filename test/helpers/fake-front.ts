@@ -68,7 +68,8 @@ export class FakeFront {
     const path = req.url ?? '/';
     this.seen.push({ method: req.method ?? 'GET', path, authorization: req.headers.authorization });
     if (this.mode === 'hang') return; // never answers: the client's timeout must end it
-    if (this.mode === 'error500') return json(res, 500, { _error: { status: 500, title: 'Internal Server Error', message: 'Something went wrong' } });
+    if (this.mode === 'error500')
+      return json(res, 500, { _error: { status: 500, title: 'Internal Server Error', message: 'Something went wrong' } });
     if (path !== '/me') return json(res, 404, { _error: { status: 404, title: 'Not found', message: `No route ${path}` } });
     const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
     const company = token ? this.tokens.get(token) : undefined;
@@ -125,7 +126,10 @@ export class FakeTagPages {
       return json(res, 404, { _error: { status: 404, title: 'Not found', message: 'page gone' } });
     }
     const start = Number(token) * 100;
-    const results = Array.from({ length: Math.max(0, Math.min(100, this.count - start)) }, (_, i) => ({ id: `tag_${start + i}`, name: `Tag ${start + i}` }));
+    const results = Array.from({ length: Math.max(0, Math.min(100, this.count - start)) }, (_, i) => ({
+      id: `tag_${start + i}`,
+      name: `Tag ${start + i}`,
+    }));
     const next = start + 100 < this.count ? `${this.url}/tags?limit=100&page_token=${Number(token) + 1}` : null;
     json(res, 200, { _pagination: { next }, _links: { self: url.toString() }, _results: results });
   }

@@ -9,5 +9,12 @@ const file = process.env.CREDPORT_MODULE_LOG;
 if (file) {
   register('./module-log-hooks.mjs', import.meta.url, { data: { file } });
   const cache = createRequire(import.meta.url).cache;
-  process.on('exit', () => appendFileSync(file, Object.keys(cache).map((path) => `${pathToFileURL(path).href}\n`).join('')));
+  process.on('exit', () =>
+    appendFileSync(
+      file,
+      Object.keys(cache)
+        .map((path) => `${pathToFileURL(path).href}\n`)
+        .join(''),
+    ),
+  );
 }

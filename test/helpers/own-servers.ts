@@ -46,8 +46,26 @@ export class OwnRedis {
 
   async start(): Promise<void> {
     const persistence = this.persist ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
-    execFileSync('redis-server', ['--daemonize', 'yes', '--bind', '127.0.0.1', '--port', String(this.port), '--save', '', ...persistence, '--dir', this.dir, '--pidfile', this.pidFile]);
-    await listening(this.port, async () => spawnSync('redis-cli', ['-p', String(this.port), 'ping'], { encoding: 'utf8' }).stdout.trim() === 'PONG', 'Redis');
+    execFileSync('redis-server', [
+      '--daemonize',
+      'yes',
+      '--bind',
+      '127.0.0.1',
+      '--port',
+      String(this.port),
+      '--save',
+      '',
+      ...persistence,
+      '--dir',
+      this.dir,
+      '--pidfile',
+      this.pidFile,
+    ]);
+    await listening(
+      this.port,
+      async () => spawnSync('redis-cli', ['-p', String(this.port), 'ping'], { encoding: 'utf8' }).stdout.trim() === 'PONG',
+      'Redis',
+    );
   }
 
   /** kill -9: no shutdown, no save. */
@@ -75,11 +93,14 @@ export class OwnPostgres {
 
   static async create(): Promise<OwnPostgres> {
     const version = readdirSync('/usr/lib/postgresql').sort().at(-1);
-    if (!version || spawnSync('sh', ['-c', 'command -v pg_createcluster']).status !== 0) throw new Error('PostgreSQL is not installed: apt-get install -y postgresql');
+    if (!version || spawnSync('sh', ['-c', 'command -v pg_createcluster']).status !== 0)
+      throw new Error('PostgreSQL is not installed: apt-get install -y postgresql');
     const db = new OwnPostgres(version, `faults${process.pid}`, await freePort());
     execFileSync('pg_createcluster', [version, db.name, '--port', String(db.port), '--start'], { stdio: 'ignore' });
     const sql = "CREATE ROLE credport LOGIN PASSWORD 'credport' CREATEDB";
-    execFileSync('su', ['postgres', '-c', `psql -q -p ${db.port} -c "${sql}" -c "CREATE DATABASE credport_faults OWNER credport"`], { stdio: 'ignore' });
+    execFileSync('su', ['postgres', '-c', `psql -q -p ${db.port} -c "${sql}" -c "CREATE DATABASE credport_faults OWNER credport"`], {
+      stdio: 'ignore',
+    });
     await db.waitUntilUp();
     return db;
   }

@@ -63,7 +63,9 @@ export class PagedProvider {
       const page = Number(url.searchParams.get('page') ?? 1);
       const total = Math.ceil(this.options.records / PAGE_SIZE);
       const start = (page - 1) * PAGE_SIZE;
-      const items = Array.from({ length: Math.max(0, Math.min(PAGE_SIZE, this.options.records - start)) }, (_, i) => ({ id: `${stream}_${start + i}` }));
+      const items = Array.from({ length: Math.max(0, Math.min(PAGE_SIZE, this.options.records - start)) }, (_, i) => ({
+        id: `${stream}_${start + i}`,
+      }));
       this.inFlight += 1;
       this.stats.maxInFlight = Math.max(this.stats.maxInFlight, this.inFlight);
       res.on('close', () => {
@@ -99,7 +101,14 @@ export function writePagerConnector(root: string, streams: string[], windowMs: n
           recordSelector: '/items',
           primaryKey: 'id',
           scopes: [],
-          pagination: { type: 'page', pageParam: 'page', firstPage: 1, limitParam: 'per_page', pageSize: PAGE_SIZE, totalPages: '/total_pages' },
+          pagination: {
+            type: 'page',
+            pageParam: 'page',
+            firstPage: 1,
+            limitParam: 'per_page',
+            pageSize: PAGE_SIZE,
+            totalPages: '/total_pages',
+          },
         },
       ]),
     );

@@ -46,7 +46,16 @@ export function freePort(): Promise<number> {
  */
 export async function startPrism(specPath: string, options: { errors?: boolean } = {}): Promise<PrismMock> {
   const port = await freePort();
-  const args = [prismBin(), 'mock', '-h', '127.0.0.1', '-p', String(port), ...(options.errors ? ['--errors'] : []), resolve(REPO, specPath)];
+  const args = [
+    prismBin(),
+    'mock',
+    '-h',
+    '127.0.0.1',
+    '-p',
+    String(port),
+    ...(options.errors ? ['--errors'] : []),
+    resolve(REPO, specPath),
+  ];
   const child: ChildProcess = spawn(process.execPath, args, {
     env: { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: '1', FORCE_COLOR: '0' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -107,7 +116,11 @@ export function prismRequests(log: string): PrismRequest[] {
 
 /** Requests the document's rules refused (wrong parameters, missing security, unknown route). */
 export function requestViolations(log: string): PrismRequest[] {
-  return prismRequests(log).filter((r) => !r.lines.some((l) => l.includes('The request passed the validation rules')) || r.lines.some((l) => /Request did not pass|Request terminated with error/.test(l)));
+  return prismRequests(log).filter(
+    (r) =>
+      !r.lines.some((l) => l.includes('The request passed the validation rules')) ||
+      r.lines.some((l) => /Request did not pass|Request terminated with error/.test(l)),
+  );
 }
 
 /** The log lines where Prism found a request breaking the contract (or, with `errors`, answered one with an error). */

@@ -26,15 +26,23 @@ export class RecordingProxy {
   static async start(target: () => string): Promise<RecordingProxy> {
     const proxy = new RecordingProxy();
     proxy.server = createServer((req, res) => {
-      const exchange: Exchange = { arrived: Date.now(), method: req.method ?? 'GET', path: req.url ?? '/', authorization: req.headers.authorization };
+      const exchange: Exchange = {
+        arrived: Date.now(),
+        method: req.method ?? 'GET',
+        path: req.url ?? '/',
+        authorization: req.headers.authorization,
+      };
       proxy.log.push(exchange);
       const upstream = new URL(target());
-      const forward = request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
-        exchange.status = answer.statusCode;
-        exchange.answered = Date.now();
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      });
+      const forward = request(
+        { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers },
+        (answer) => {
+          exchange.status = answer.statusCode;
+          exchange.answered = Date.now();
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        },
+      );
       forward.on('error', () => res.destroy());
       req.pipe(forward);
     });

@@ -37,7 +37,8 @@ export async function fillSealed(options: { home: string; storeUri?: string; n: 
     if (!template) throw new Error(`fillSealed: the template ${made.id} was not written`);
     // What create sealed is what the copies seal: if the product's secret JSON or binding changes, this says so.
     const plain = sealer.open(template.sealed, associatedData(template), made.id);
-    if (plain !== JSON.stringify({ apiKey: first })) throw new Error(`fillSealed: create sealed a secret of another shape (${plain.length} characters); update this helper`);
+    if (plain !== JSON.stringify({ apiKey: first }))
+      throw new Error(`fillSealed: create sealed a secret of another shape (${plain.length} characters); update this helper`);
     const { sealed: _s, secretHint: _h, ...rest } = template;
     for (let from = 1; from < n; from += CHUNK) {
       const chunk: { key: string; value: CredentialRecord }[] = [];
@@ -69,7 +70,11 @@ function credentialId(): string {
  * old key is gone after a rotation): the ids of records missing, damaged, under another key, or
  * not holding the token they were filled with.
  */
-export async function unopenable(options: { home: string; storeUri?: string; tokens: Map<string, string> }): Promise<{ opened: number; failed: string[] }> {
+export async function unopenable(options: {
+  home: string;
+  storeUri?: string;
+  tokens: Map<string, string>;
+}): Promise<{ opened: number; failed: string[] }> {
   const location = resolveStoreLocation({ home: options.home, storeUri: options.storeUri, env: {} });
   const keys = await loadMasterKeys({ keyFile: location.keyFile });
   if (keys.length !== 1) throw new Error(`expected the key file alone, found ${keys.length} keys`);

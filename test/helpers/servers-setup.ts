@@ -7,5 +7,7 @@ import { fileURLToPath } from 'node:url';
  */
 export default function serversSetup(): void {
   const root = fileURLToPath(new URL('../../', import.meta.url));
-  execFileSync(process.execPath, [`${root}node_modules/tsx/dist/cli.mjs`, `${root}test/helpers/start-servers.ts`], { stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync(process.execPath, [`${root}node_modules/tsx/dist/cli.mjs`, `${root}test/helpers/start-servers.ts`], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
 }

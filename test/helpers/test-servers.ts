@@ -39,7 +39,8 @@ async function waitFor(url: string, what: string): Promise<void> {
 export async function ensurePostgres(): Promise<void> {
   if (!(await reachable(POSTGRES_URL))) {
     if (process.env.CREDPORT_TEST_POSTGRES_URL) throw new Error(`PostgreSQL at CREDPORT_TEST_POSTGRES_URL does not answer`);
-    if (!has('pg_ctlcluster') || !has('pg_lsclusters')) throw new Error(`PostgreSQL is not running on 127.0.0.1:5432 and is not installed; ${HOW}`);
+    if (!has('pg_ctlcluster') || !has('pg_lsclusters'))
+      throw new Error(`PostgreSQL is not running on 127.0.0.1:5432 and is not installed; ${HOW}`);
     const cluster = execFileSync('pg_lsclusters', ['--no-header']).toString().trim().split('\n')[0]?.split(/\s+/);
     if (!cluster || cluster.length < 2) throw new Error(`PostgreSQL is installed but has no cluster; ${HOW}`);
     execFileSync('pg_ctlcluster', ['--skip-systemctl-redirect', cluster[0]!, cluster[1]!, 'start'], { stdio: 'inherit' });
@@ -52,10 +53,12 @@ export async function ensurePostgres(): Promise<void> {
     return;
   } catch (error) {
     await client.end().catch(() => undefined);
-    if (process.env.CREDPORT_TEST_POSTGRES_URL || (error as { code?: string }).code !== '28P01') throw new Error(`PostgreSQL refused the test role: ${(error as Error).message}; ${HOW}`);
+    if (process.env.CREDPORT_TEST_POSTGRES_URL || (error as { code?: string }).code !== '28P01')
+      throw new Error(`PostgreSQL refused the test role: ${(error as Error).message}; ${HOW}`);
   }
   // The role is missing: make it as the server's superuser (root in CI, as .ci/run is).
-  const sql = "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'credport') THEN CREATE ROLE credport LOGIN PASSWORD 'credport' CREATEDB; END IF; END $$;";
+  const sql =
+    "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'credport') THEN CREATE ROLE credport LOGIN PASSWORD 'credport' CREATEDB; END IF; END $$;";
   const made = spawnSync('su', ['postgres', '-c', `psql -qc "${sql.replace(/\$/g, '\\$')}"`], { encoding: 'utf8' });
   if (made.status !== 0) throw new Error(`could not create the role credport in PostgreSQL (${made.stderr.trim()}); ${HOW}`);
 }
@@ -66,7 +69,22 @@ export async function ensureRedis(): Promise<void> {
   if (process.env.CREDPORT_TEST_REDIS_URL) throw new Error(`Redis at CREDPORT_TEST_REDIS_URL does not answer`);
   if (!has('redis-server')) throw new Error(`Redis is not running on 127.0.0.1:6379 and is not installed; ${HOW}`);
   const { port } = new URL(REDIS_URL);
-  execFileSync('redis-server', ['--daemonize', 'yes', '--bind', '127.0.0.1', '--port', port || '6379', '--save', '', '--appendonly', 'no', '--dir', '/tmp', '--pidfile', '/tmp/redis-credport-test.pid']);
+  execFileSync('redis-server', [
+    '--daemonize',
+    'yes',
+    '--bind',
+    '127.0.0.1',
+    '--port',
+    port || '6379',
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--dir',
+    '/tmp',
+    '--pidfile',
+    '/tmp/redis-credport-test.pid',
+  ]);
   await waitFor(REDIS_URL, 'Redis');
 }
 
@@ -81,7 +99,10 @@ export async function freshPostgresUri(): Promise<string> {
   await admin.connect();
   try {
     const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
-    if (exists.rowCount === 0) await admin.query(`CREATE DATABASE ${name}`).catch((error: { code?: string }) => (error.code === '42P04' ? undefined : Promise.reject(error)));
+    if (exists.rowCount === 0)
+      await admin
+        .query(`CREATE DATABASE ${name}`)
+        .catch((error: { code?: string }) => (error.code === '42P04' ? undefined : Promise.reject(error)));
   } finally {
     await admin.end();
   }
@@ -100,7 +121,8 @@ export async function freshPostgresUri(): Promise<string> {
 /** A Redis database number of this jest worker's own (1 to 15), emptied. */
 export async function freshRedisUri(): Promise<string> {
   // Databases 1-15; Stryker's runners count down from 15, clear of jest's workers on a machine this size.
-  const db = STRYKER_WORKER === undefined ? 1 + ((Number(process.env.JEST_WORKER_ID ?? '0') - 1 + 15) % 15) : 15 - (Number(STRYKER_WORKER) % 8);
+  const db =
+    STRYKER_WORKER === undefined ? 1 + ((Number(process.env.JEST_WORKER_ID ?? '0') - 1 + 15) % 15) : 15 - (Number(STRYKER_WORKER) % 8);
   const url = `${REDIS_URL.replace(/\/\d*$/, '')}/${db}`;
   const { createClient } = await import('@keyv/redis');
   const client = createClient({ url });

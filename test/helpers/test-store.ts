@@ -31,8 +31,13 @@ export async function rawStore(home: string, storeUri: string | undefined): Prom
     await client.connect();
     return {
       get: async (key) => (await client.query('SELECT value FROM keyv WHERE key = $1', [key])).rows[0]?.value,
-      set: async (key, text) => void (await client.query('INSERT INTO keyv (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value', [key, text])),
-      bytes: async () => Buffer.from((await client.query('SELECT key, value FROM keyv')).rows.map((r) => `${r.key}\n${r.value}`).join('\n')),
+      set: async (key, text) =>
+        void (await client.query('INSERT INTO keyv (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value', [
+          key,
+          text,
+        ])),
+      bytes: async () =>
+        Buffer.from((await client.query('SELECT key, value FROM keyv')).rows.map((r) => `${r.key}\n${r.value}`).join('\n')),
       close: () => client.end(),
     };
   }
@@ -45,7 +50,12 @@ export async function rawStore(home: string, storeUri: string | undefined): Prom
       set: async (key, text) => void (await client.set(key, text)),
       bytes: async () => {
         const keys = await client.keys('*');
-        const dumps = await Promise.all(keys.map(async (key) => `${key}\n${(await client.type(key)) === 'string' ? await client.get(key) : (await client.sMembers(key)).join(',')}`));
+        const dumps = await Promise.all(
+          keys.map(
+            async (key) =>
+              `${key}\n${(await client.type(key)) === 'string' ? await client.get(key) : (await client.sMembers(key)).join(',')}`,
+          ),
+        );
         return Buffer.from(dumps.join('\n'));
       },
       close: async () => void (await client.close()),
@@ -57,7 +67,11 @@ export async function rawStore(home: string, storeUri: string | undefined): Prom
   const adapter = new KeyvSqlite({ uri: storeUri ?? `sqlite://${join(home, 'credport.sqlite')}`, busyTimeout: 5000 } as never);
   return {
     get: async (key) => ((await adapter.query('SELECT value FROM keyv WHERE key = ?', [key])) as { value: string }[])[0]?.value,
-    set: async (key, text) => void (await adapter.query('INSERT INTO keyv (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value', [key, text])),
+    set: async (key, text) =>
+      void (await adapter.query('INSERT INTO keyv (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value', [
+        key,
+        text,
+      ])),
     bytes: () => allBytes(home),
     close: () => adapter.disconnect(),
   };

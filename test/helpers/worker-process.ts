@@ -18,15 +18,23 @@ const running = new Set<ChildProcess>();
  * Starts the real CLI's worker (from dist/) and resolves once it says `ready`. `onLine` sees each
  * JSON line as it comes (a test that pools several workers' reports).
  */
-export function startWorkerProcess(env: NodeJS.ProcessEnv, options: { args?: string[]; onLine?: (line: Record<string, unknown>, pid: number) => void } = {}): Promise<WorkerProcess> {
-  const child = spawn(process.execPath, [CLI, 'worker', '--json', ...(options.args ?? [])], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+export function startWorkerProcess(
+  env: NodeJS.ProcessEnv,
+  options: { args?: string[]; onLine?: (line: Record<string, unknown>, pid: number) => void } = {},
+): Promise<WorkerProcess> {
+  const child = spawn(process.execPath, [CLI, 'worker', '--json', ...(options.args ?? [])], {
+    env: { PATH: process.env.PATH, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   running.add(child);
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => {
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
       running.delete(child);
       resolve(code);
-    }));
+    }),
+  );
   const worker: WorkerProcess = {
     child,
     lines: [],

@@ -47,7 +47,8 @@ async function setUp(options: FrontEmulatorOptions, connector = 'front'): Promis
     (manifest.http as Record<string, unknown>).rateLimit = { window: 'fixed', windowMs: WINDOW_MS };
   });
   credport = await openCredport({ home, storeUri, env: {}, extraConnectorDirs: [extras] });
-  const values = connector === 'front' ? { name: 'Front', apiKey: [...emulator.tokens][0]! } : { name: 'Pacer', token: [...emulator.tokens][0]! };
+  const values =
+    connector === 'front' ? { name: 'Front', apiKey: [...emulator.tokens][0]! } : { name: 'Pacer', token: [...emulator.tokens][0]! };
   const tile = await credport.credentials.create({ connector, values, baseUrl: proxy.url, verify: false });
   const source = await credport.configs.addSource({ name: 'Front', connector, credentialId: tile.id, streams: STREAMS });
   const out = join(home, 'out');
@@ -57,13 +58,19 @@ async function setUp(options: FrontEmulatorOptions, connector = 'front'): Promis
 
 /** Front's streams and error envelope, for the pacer fixture. */
 const FRONT_PARTS = (() => {
-  const front = JSON.parse(readFileSync(new URL('../../connectors/front/manifest.json', import.meta.url), 'utf8')) as Record<string, unknown>;
+  const front = JSON.parse(readFileSync(new URL('../../connectors/front/manifest.json', import.meta.url), 'utf8')) as Record<
+    string,
+    unknown
+  >;
   return JSON.stringify({ streams: front.streams, errors: front.errors });
 })();
 
 async function idsIn(out: string, stream: string): Promise<string[]> {
   const text = await readFile(join(out, `${stream}.jsonl`), 'utf8');
-  return text.trim().split('\n').map((line) => (JSON.parse(line) as { id: string }).id);
+  return text
+    .trim()
+    .split('\n')
+    .map((line) => (JSON.parse(line) as { id: string }).id);
 }
 
 async function expectEachOnce(out: string, records: number): Promise<void> {
@@ -108,7 +115,7 @@ describe('streams read side by side', () => {
     expect(summary.rate!.perMinute).toBeGreaterThanOrEqual(Math.round((30 * 60_000) / (summary.ms + 1000)));
   });
 
-  it('keeps an incremental stream\'s file across runs and writes the others whole again', async () => {
+  it("keeps an incremental stream's file across runs and writes the others whole again", async () => {
     const { source, destination, out } = await setUp({ records: 120 });
     await credport.syncs.run(source, destination);
     const second = await credport.syncs.run(source, destination);
@@ -120,7 +127,9 @@ describe('streams read side by side', () => {
   it('names the scope a stream needs when the provider answers 403', async () => {
     const { source, destination } = await setUp({ records: 300, forbidden: ['contacts'] });
     const error = (await credport.syncs.run(source, destination, { concurrency: 3 }).catch((e: unknown) => e)) as Error;
-    expect(error.message).toMatch(/^Front rejected the credential: 403 Forbidden: You do not have the permission to access this resource \(GET \/contacts[^)]*\); stream contacts needs the scope contacts:read on the token$/);
+    expect(error.message).toMatch(
+      /^Front rejected the credential: 403 Forbidden: You do not have the permission to access this resource \(GET \/contacts[^)]*\); stream contacts needs the scope contacts:read on the token$/,
+    );
   });
 
   it('pauses every stream of the credential when one of them draws a 429, until the wait is over', async () => {
@@ -152,23 +161,36 @@ describe('streams read side by side', () => {
     const order = listPaths().map((p) => p.slice(1));
     expect(order).toEqual([...Array(3).fill('tags'), ...Array(3).fill('contacts'), ...Array(3).fill('conversations')]);
     expect(emulator.stats.maxInFlight).toBe(1);
-    const lifecycle = events.filter((e) => e.event === 'stream_started' || e.event === 'stream_finished').map((e) => `${e.event}:${(e as { stream: string }).stream}`);
+    const lifecycle = events
+      .filter((e) => e.event === 'stream_started' || e.event === 'stream_finished')
+      .map((e) => `${e.event}:${(e as { stream: string }).stream}`);
     expect(lifecycle).toEqual(STREAMS.flatMap((s) => [`stream_started:${s}`, `stream_finished:${s}`]));
   });
 
   it('takes the concurrency from the source, then the connector, and refuses one out of range by name', async () => {
     const { source, destination } = await setUp({ records: 100 });
-    await expect(credport.syncs.run(source, destination, { concurrency: 0 })).rejects.toMatchObject({ code: 'invalid_input', field: 'concurrency' });
+    await expect(credport.syncs.run(source, destination, { concurrency: 0 })).rejects.toMatchObject({
+      code: 'invalid_input',
+      field: 'concurrency',
+    });
     await expect(credport.syncs.run(source, destination, { concurrency: 33 })).rejects.toMatchObject({ field: 'concurrency' });
     const events: SyncEvent[] = [];
     await credport.syncs.run(source, destination, { onEvent: (e) => events.push(e) });
     expect(events[0]).toMatchObject({ event: 'started', concurrency: 4 }); // Front's manifest
     const tile = (await credport.credentials.list())[0]!;
-    const own = await credport.configs.addSource({ name: 'Slow', connector: 'front', credentialId: tile.id, streams: ['tags'], concurrency: 2 });
+    const own = await credport.configs.addSource({
+      name: 'Slow',
+      connector: 'front',
+      credentialId: tile.id,
+      streams: ['tags'],
+      concurrency: 2,
+    });
     events.length = 0;
     await credport.syncs.run(own.id, destination, { onEvent: (e) => events.push(e), fullRefresh: true });
     expect(events[0]).toMatchObject({ concurrency: 2 });
-    await expect(credport.configs.addSource({ name: 'Bad', connector: 'front', credentialId: tile.id, concurrency: 1.5 })).rejects.toMatchObject({ field: 'concurrency' });
+    await expect(
+      credport.configs.addSource({ name: 'Bad', connector: 'front', credentialId: tile.id, concurrency: 1.5 }),
+    ).rejects.toMatchObject({ field: 'concurrency' });
   });
 
   it('asks for numbered pages ahead, writes them in order, and hangs up on those no longer wanted when the sync stops', async () => {
@@ -177,8 +199,18 @@ describe('streams read side by side', () => {
       const extras = join(home, 'pager');
       await writePagerConnector(extras, ['alpha', 'beta'], 60_000);
       credport = await openCredport({ home, storeUri, env: {}, extraConnectorDirs: [extras] });
-      const tile = await credport.credentials.create({ connector: 'pager', values: { name: 'Pager', token: pager.token }, baseUrl: pager.url, verify: false });
-      const source = await credport.configs.addSource({ name: 'Pager', connector: 'pager', credentialId: tile.id, streams: ['alpha', 'beta'] });
+      const tile = await credport.credentials.create({
+        connector: 'pager',
+        values: { name: 'Pager', token: pager.token },
+        baseUrl: pager.url,
+        verify: false,
+      });
+      const source = await credport.configs.addSource({
+        name: 'Pager',
+        connector: 'pager',
+        credentialId: tile.id,
+        streams: ['alpha', 'beta'],
+      });
       const out = join(home, 'out');
       const destination = await credport.configs.addDestination({ name: 'Files', connector: 'jsonl', path: out });
       const stop = new AbortController();

@@ -38,10 +38,12 @@ describe('the connection watch', () => {
 
       await redis.kill();
       await until(() => changes.length >= 2, 'both servers down');
-      expect(changes.map((c) => [c.server, c.up])).toEqual(expect.arrayContaining([
-        ['the queue (test)', false],
-        ['the shared rate limits (test)', false],
-      ]));
+      expect(changes.map((c) => [c.server, c.up])).toEqual(
+        expect.arrayContaining([
+          ['the queue (test)', false],
+          ['the shared rate limits (test)', false],
+        ]),
+      );
       expect(changes[0]!.error).toMatch(/Socket closed unexpectedly|ECONNREFUSED/);
       await redis.start();
       await until(() => changes.length >= 4, 'both servers back');
@@ -57,7 +59,9 @@ describe('the connection watch', () => {
       const error = lostServerError(lost[0]!, 'this worker');
       expect(error.exitCode).toBe(5);
       expect(error.code).toBe(lost[0]!.unavailable);
-      expect(error.message).toMatch(/^lost the (queue|shared rate limits) \(test\) \d+ s ago \(.+\) and it did not come back within CREDPORT_RETRY_FOR; exiting for a supervisor to start this worker again$/);
+      expect(error.message).toMatch(
+        /^lost the (queue|shared rate limits) \(test\) \d+ s ago \(.+\) and it did not come back within CREDPORT_RETRY_FOR; exiting for a supervisor to start this worker again$/,
+      );
     } finally {
       watch.stop();
       await redis.start();

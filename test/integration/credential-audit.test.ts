@@ -22,7 +22,13 @@ afterAll(() => front.stop());
 beforeEach(async () => {
   home = await tempHome();
   storeUri = await testStoreUri();
-  credport = await openCredport({ home, storeUri, masterKey, actor: 'cli:alice', env: { CREDPORT_HTTP_RETRIES: '0', CREDPORT_HTTP_TIMEOUT_MS: '2000' } });
+  credport = await openCredport({
+    home,
+    storeUri,
+    masterKey,
+    actor: 'cli:alice',
+    env: { CREDPORT_HTTP_RETRIES: '0', CREDPORT_HTTP_TIMEOUT_MS: '2000' },
+  });
 });
 afterEach(async () => {
   await credport.close();
@@ -31,8 +37,14 @@ afterEach(async () => {
 
 describe('the audit trail', () => {
   it('records every credential event in order, with the actor, and not one secret', async () => {
-    const tile = await credport.credentials.create({ connector: 'front', values: { name: 'Support', description: 'team inbox', apiKey: good }, baseUrl: front.url });
-    await expect(credport.credentials.create({ connector: 'front', values: { name: 'Wrong', apiKey: refused }, baseUrl: front.url })).rejects.toMatchObject({ exitCode: 3 });
+    const tile = await credport.credentials.create({
+      connector: 'front',
+      values: { name: 'Support', description: 'team inbox', apiKey: good },
+      baseUrl: front.url,
+    });
+    await expect(
+      credport.credentials.create({ connector: 'front', values: { name: 'Wrong', apiKey: refused }, baseUrl: front.url }),
+    ).rejects.toMatchObject({ exitCode: 3 });
     await withActor('api:token', () => credport.credentials.test(tile.id));
     await credport.credentials.update(tile.id, { name: 'Support EU' });
     await credport.credentials.rotate(tile.id, { secrets: { apiKey: next } });
@@ -73,7 +85,12 @@ describe('the audit trail', () => {
       credport.audit.record = async () => {
         throw new Error('the store went away');
       };
-      const tile = await credport.credentials.create({ connector: 'front', values: { name: 'Saved', apiKey: good }, baseUrl: front.url, verify: false });
+      const tile = await credport.credentials.create({
+        connector: 'front',
+        values: { name: 'Saved', apiKey: good },
+        baseUrl: front.url,
+        verify: false,
+      });
       expect((await credport.credentials.list()).map((t) => t.id)).toEqual([tile.id]);
       // A refused rotation still says why: the provider's refusal, not the trail's failure.
       await expect(credport.credentials.rotate(tile.id, { secrets: { apiKey: refused } })).rejects.toMatchObject({ exitCode: 3 });
@@ -85,7 +102,12 @@ describe('the audit trail', () => {
 
   it('records a key rotation and a sync that found its credential revoked, and filters by credential, time and count', async () => {
     const a = await credport.credentials.create({ connector: 'front', values: { name: 'A', apiKey: good }, baseUrl: front.url });
-    const b = await credport.credentials.create({ connector: 'front', values: { name: 'B', apiKey: fakeToken('b') }, baseUrl: front.url, verify: false });
+    const b = await credport.credentials.create({
+      connector: 'front',
+      values: { name: 'B', apiKey: fakeToken('b') },
+      baseUrl: front.url,
+      verify: false,
+    });
     const newKey = randomMasterKey();
     const rotating = await openCredport({ home, storeUri, masterKey, nextMasterKey: newKey, actor: 'cli:root', env: {} });
     await rotating.keys.rotate();
@@ -100,8 +122,18 @@ describe('the audit trail', () => {
     expect(failed).toMatchObject({ exitCode: 3 });
 
     const all = await credport.audit.list();
-    expect(all.find((e) => e.action === 'keys.rotated')).toMatchObject({ actor: 'cli:root', outcome: 'ok', detail: expect.stringMatching(/^master key [0-9a-f]{16} retired for [0-9a-f]{16}: 2 of 2 credentials re-sealed by this run$/) });
-    expect(all.at(-1)).toMatchObject({ action: 'credential.verification_failed', outcome: 'refused', credentialId: b.id, actor: 'cli:alice', detail: expect.stringMatching(/^refused during a sync: /) });
+    expect(all.find((e) => e.action === 'keys.rotated')).toMatchObject({
+      actor: 'cli:root',
+      outcome: 'ok',
+      detail: expect.stringMatching(/^master key [0-9a-f]{16} retired for [0-9a-f]{16}: 2 of 2 credentials re-sealed by this run$/),
+    });
+    expect(all.at(-1)).toMatchObject({
+      action: 'credential.verification_failed',
+      outcome: 'refused',
+      credentialId: b.id,
+      actor: 'cli:alice',
+      detail: expect.stringMatching(/^refused during a sync: /),
+    });
     expect((await credport.audit.list({ credentialId: a.id })).map((e) => e.action)).toEqual(['credential.created']);
     const ofB = await credport.audit.list({ credentialId: b.id });
     expect(ofB[0]).toMatchObject({ action: 'credential.created', detail: 'saved without verification' });

@@ -54,7 +54,8 @@ async function secretsUnder(key: string): Promise<Map<string, string>> {
   try {
     const sealer = new Sealer({ key: Buffer.from(key, 'base64'), kid: kid(key), source: 'env' });
     const out = new Map<string, string>();
-    for (const record of await new CredentialRecords(opened).all()) out.set(record.id, (JSON.parse(sealer.open(record.sealed, associatedData(record), record.id)) as { apiKey: string }).apiKey);
+    for (const record of await new CredentialRecords(opened).all())
+      out.set(record.id, (JSON.parse(sealer.open(record.sealed, associatedData(record), record.id)) as { apiKey: string }).apiKey);
     return out;
   } finally {
     await opened.close();
@@ -65,13 +66,24 @@ describe('credport keys rotate (the library call)', () => {
   it('re-seals every record under the new key, retires the old one, and says so in the status', async () => {
     const tokens = await fill(await credportWith(K1), 25);
     const both = await credportWith(K1, K2);
-    expect(await both.keys.status()).toMatchObject({ key: kid(K1), sealingWith: kid(K1), held: [kid(K1), kid(K2)], records: [{ kid: kid(K1), count: 25 }], total: 25 });
+    expect(await both.keys.status()).toMatchObject({
+      key: kid(K1),
+      sealingWith: kid(K1),
+      held: [kid(K1), kid(K2)],
+      records: [{ kid: kid(K1), count: 25 }],
+      total: 25,
+    });
     const seen: number[] = [];
     const result = await both.keys.rotate({ onProgress: (p) => seen.push(p.resealed) });
     expect(result).toMatchObject({ from: kid(K1), to: kid(K2), resealed: 25, total: 25 });
     expect(seen.at(-1)).toBe(25);
     const status = await both.keys.status();
-    expect(status).toMatchObject({ key: kid(K2), sealingWith: kid(K2), records: [{ kid: kid(K2), count: 25 }], retired: [{ kid: kid(K1) }] });
+    expect(status).toMatchObject({
+      key: kid(K2),
+      sealingWith: kid(K2),
+      records: [{ kid: kid(K2), count: 25 }],
+      retired: [{ kid: kid(K1) }],
+    });
     expect(status.rotation).toBeUndefined();
     expect(await secretsUnder(K2)).toEqual(tokens);
     // The new key alone opens the store and every secret; the old key alone is refused, by name.
@@ -79,7 +91,9 @@ describe('credport keys rotate (the library call)', () => {
     expect((await onlyNew.credentials.list()).map((t) => t.revision)).toEqual(Array(25).fill(1));
     const refused = await credportWith(K1).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(StoreError);
-    expect((refused as Error).message).toMatch(new RegExp(`holds key ${kid(K1)}, which this store retired on .* when its key was rotated to ${kid(K2)}; use the new key`));
+    expect((refused as Error).message).toMatch(
+      new RegExp(`holds key ${kid(K1)}, which this store retired on .* when its key was rotated to ${kid(K2)}; use the new key`),
+    );
   });
 
   it('counts the records under each key in its status, the most first and equal counts by key id, and damaged ones apart', async () => {
@@ -89,7 +103,8 @@ describe('credport keys rotate (the library call)', () => {
     const records = (halfway.keys as unknown as { deps: { records: CredentialRecords } }).deps.records;
     const swapMany = records.swapMany.bind(records);
     let writes = 0;
-    records.swapMany = async (...args) => (++writes > 1 ? Promise.reject(new StoreError('store_unavailable', 'the store went away')) : swapMany(...args));
+    records.swapMany = async (...args) =>
+      ++writes > 1 ? Promise.reject(new StoreError('store_unavailable', 'the store went away')) : swapMany(...args);
     await expect(halfway.keys.rotate({ batch: 2 })).rejects.toMatchObject({ code: 'store_unavailable' });
     const raw = await rawStore(home, storeUri);
     await raw.set('credport:credential:cred_0000000000000bad', 'not JSON at all');
@@ -105,10 +120,14 @@ describe('credport keys rotate (the library call)', () => {
     const seen: unknown[] = [];
     const stop = new AbortController();
     const error = await both.keys
-      .rotate({ batch: 4, signal: stop.signal, onProgress: (p) => {
-        seen.push({ ...p });
-        if (p.left <= 8) stop.abort();
-      } })
+      .rotate({
+        batch: 4,
+        signal: stop.signal,
+        onProgress: (p) => {
+          seen.push({ ...p });
+          if (p.left <= 8) stop.abort();
+        },
+      })
       .catch((e: unknown) => e);
     // Batches 1-3 are sent without waiting; the fourth waits for the first to land; the stop is seen before the fourth is sent.
     expect(seen).toEqual([
@@ -119,7 +138,11 @@ describe('credport keys rotate (the library call)', () => {
       { resealed: 4, left: 8, total: 20 },
       { resealed: 12, left: 8, total: 20 },
     ]);
-    expect(error).toMatchObject({ code: 'rotation_stopped', message: 'key rotation stopped after re-sealing 12 records (8 left); every record stays readable with either key: run credport keys rotate again to finish' });
+    expect(error).toMatchObject({
+      code: 'rotation_stopped',
+      message:
+        'key rotation stopped after re-sealing 12 records (8 left); every record stays readable with either key: run credport keys rotate again to finish',
+    });
     seen.length = 0;
     const before = performance.now();
     const result = await both.keys.rotate({ batch: 0, onProgress: (p) => seen.push({ ...p }) });
@@ -163,7 +186,11 @@ describe('credport keys rotate (the library call)', () => {
       return credport;
     };
     const writer = await fileKeys();
-    const tile = await writer.credentials.create({ connector: 'front', values: { name: 'Support', apiKey: fakeToken('f') }, verify: false });
+    const tile = await writer.credentials.create({
+      connector: 'front',
+      values: { name: 'Support', apiKey: fakeToken('f') },
+      verify: false,
+    });
     const reader = await fileKeys(); // holds the old key only
     const next = await prepareNextKeyFile(join(home, 'master.key'));
     const rotator = await fileKeys();
@@ -186,9 +213,15 @@ describe('credport keys rotate (the library call)', () => {
     const records = (credport.keys as unknown as { deps: { records: CredentialRecords } }).deps.records;
     const under = (id: string, k: string) => [id, { id, sealed: { kid: k } }] as never;
     const [low, high] = [kid(K1), kid(K2)].sort();
-    for (const order of [[under('a', low!), under('b', high!)], [under('b', high!), under('a', low!)]]) {
+    for (const order of [
+      [under('a', low!), under('b', high!)],
+      [under('b', high!), under('a', low!)],
+    ]) {
       records.entries = async () => order;
-      expect((await credport.keys.status()).records).toEqual([{ kid: low, count: 1 }, { kid: high, count: 1 }]);
+      expect((await credport.keys.status()).records).toEqual([
+        { kid: low, count: 1 },
+        { kid: high, count: 1 },
+      ]);
     }
   });
 
@@ -212,7 +245,9 @@ describe('credport keys rotate (the library call)', () => {
     for (const stopAt of [1 + Math.floor(Math.random() * 20), 1 + Math.floor(Math.random() * 20)]) {
       const rotating = await credportWith(K1, K2);
       const stop = new AbortController();
-      const error = await rotating.keys.rotate({ batch: 8, signal: stop.signal, onProgress: (p) => p.resealed >= stopAt && stop.abort() }).catch((e: unknown) => e);
+      const error = await rotating.keys
+        .rotate({ batch: 8, signal: stop.signal, onProgress: (p) => p.resealed >= stopAt && stop.abort() })
+        .catch((e: unknown) => e);
       expect(error).toBeInstanceOf(RotationStoppedError);
       expect(error).toMatchObject({ exitCode: 130 });
       // Mid-rotation every record opens with the two keys, and a process holding both works on.
@@ -271,13 +306,19 @@ describe('credport keys rotate (the library call)', () => {
     const after = await host.credentials.create({ connector: 'front', values: { name: 'after', apiKey: afterToken }, verify: false });
     tokens.set(after.id, afterToken);
     expect(await secretsUnder(K2)).toEqual(tokens); // every record, old and new, under the new key, with its latest secret
-    expect((await host.credentials.list()).filter((t) => t.description?.startsWith('renamed'))).toHaveLength(new Set(Array.from({ length: 20 }, (_, i) => (i * 7) % 300)).size);
+    expect((await host.credentials.list()).filter((t) => t.description?.startsWith('renamed'))).toHaveLength(
+      new Set(Array.from({ length: 20 }, (_, i) => (i * 7) % 300)).size,
+    );
   });
 
   it('syncs started before, during and after a rotation read their credentials and land every record', async () => {
     const { FrontEmulator } = await import('../../src/emulator/front-emulator.js');
     const { readFile } = await import('node:fs/promises');
-    const emulator = await new FrontEmulator({ records: 300, latencyMs: 5, tokens: [fakeToken('s0'), fakeToken('s1'), fakeToken('s2')] }).start();
+    const emulator = await new FrontEmulator({
+      records: 300,
+      latencyMs: 5,
+      tokens: [fakeToken('s0'), fakeToken('s1'), fakeToken('s2')],
+    }).start();
     try {
       const filler = await credportWith(K1);
       await fill(filler, 200);
@@ -285,7 +326,11 @@ describe('credport keys rotate (the library call)', () => {
       const host = await credportWith(K1, K2);
       const pairs: { source: string; destination: string; out: string }[] = [];
       for (const [i, token] of [...emulator.tokens].entries()) {
-        const tile = await host.credentials.create({ connector: 'front', values: { name: `sync ${i}`, apiKey: token }, baseUrl: emulator.url });
+        const tile = await host.credentials.create({
+          connector: 'front',
+          values: { name: `sync ${i}`, apiKey: token },
+          baseUrl: emulator.url,
+        });
         const source = await host.configs.addSource({ name: `s${i}`, connector: 'front', credentialId: tile.id, streams: ['contacts'] });
         const destination = await host.configs.addDestination({ name: `d${i}`, connector: 'jsonl', path: join(home, `out-${i}`) });
         pairs.push({ source: source.id, destination: destination.id, out: join(home, `out-${i}`) });
@@ -310,7 +355,8 @@ describe('credport keys rotate (the library call)', () => {
     const rotator = await credportWith(K1, K2);
     await host.credentials.create({ connector: 'front', values: { name: 'before', apiKey: fakeToken('a') }, verify: false });
     // The host seals with the key it holds (no rotation yet); the whole rotation runs before its write lands.
-    const records = (host.credentials as unknown as { deps: { records: { put: (id: string, value: unknown) => Promise<void> } } }).deps.records;
+    const records = (host.credentials as unknown as { deps: { records: { put: (id: string, value: unknown) => Promise<void> } } }).deps
+      .records;
     const put = records.put.bind(records);
     let first = true;
     records.put = async (id, value) => {
@@ -336,10 +382,16 @@ describe('credport keys rotate (the library call)', () => {
     const text = JSON.parse((await raw.get(key))!) as { value: { sealed: unknown; rev: number } };
     const old = new Sealer({ key: Buffer.from(K1, 'base64'), kid: kid(K1), source: 'env' });
     const record = (await credport.credentials.show(id!)) as unknown as { id: string; connector: string };
-    text.value.sealed = old.seal(JSON.stringify({ apiKey: tokens.get(id!) }), associatedData({ id: record.id, connector: record.connector, baseUrl: undefined, workspace: 'default' }));
+    text.value.sealed = old.seal(
+      JSON.stringify({ apiKey: tokens.get(id!) }),
+      associatedData({ id: record.id, connector: record.connector, baseUrl: undefined, workspace: 'default' }),
+    );
     await raw.set(key, JSON.stringify(text));
     await raw.close();
-    expect((await credport.keys.status()).records).toEqual([{ kid: kid(K2), count: 2 }, { kid: kid(K1), count: 1 }]);
+    expect((await credport.keys.status()).records).toEqual([
+      { kid: kid(K2), count: 2 },
+      { kid: kid(K1), count: 1 },
+    ]);
     const again = await credport.keys.rotate();
     expect(again).toMatchObject({ to: kid(K2), resealed: 1 });
     expect(again.already).toBeUndefined();
@@ -350,10 +402,14 @@ describe('credport keys rotate (the library call)', () => {
   it('two rotations cannot both start: the key state is written over the revision it was read at', async () => {
     const credport = await credportWith(K1, K2);
     await fill(credport, 1);
-    const keys = (credport.keys as unknown as { deps: { keys: { state: KeyState; update: (from: KeyState, next: KeyState) => Promise<unknown> } } }).deps.keys;
+    const keys = (
+      credport.keys as unknown as { deps: { keys: { state: KeyState; update: (from: KeyState, next: KeyState) => Promise<unknown> } } }
+    ).deps.keys;
     const read = keys.state;
     await keys.update(read, { ...read, rotation: { from: read.kid, to: kid(K2), startedAt: new Date().toISOString() } });
-    await expect(keys.update(read, { ...read, rotation: { from: read.kid, to: 'another0another0', startedAt: new Date().toISOString() } })).rejects.toMatchObject({ code: 'write_conflict' });
+    await expect(
+      keys.update(read, { ...read, rotation: { from: read.kid, to: 'another0another0', startedAt: new Date().toISOString() } }),
+    ).rejects.toMatchObject({ code: 'write_conflict' });
     expect((await credport.keys.status()).rotation?.to).toBe(kid(K2));
   });
 
@@ -370,9 +426,18 @@ describe('credport keys rotate (the library call)', () => {
     const error = await credport.keys.rotate().catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'corrupt_record', exitCode: 5 });
     expect((error as Error).message).toMatch(
-      new RegExp(`^the key rotation from ${kid(K1)} to ${kid(K2)} cannot re-seal 1 record: ${broken} \\(credential ${broken} is damaged: .*\\)\\. Delete them \\(credport credentials delete <id>\\) or restore them from a backup, then run credport keys rotate again; until then both keys stay in use$`),
+      new RegExp(
+        `^the key rotation from ${kid(K1)} to ${kid(K2)} cannot re-seal 1 record: ${broken} \\(credential ${broken} is damaged: .*\\)\\. Delete them \\(credport credentials delete <id>\\) or restore them from a backup, then run credport keys rotate again; until then both keys stay in use$`,
+      ),
     );
-    expect(await credport.keys.status()).toMatchObject({ key: kid(K1), rotation: { to: kid(K2) }, records: [{ kid: kid(K2), count: 4 }, { kid: kid(K1), count: 1 }] });
+    expect(await credport.keys.status()).toMatchObject({
+      key: kid(K1),
+      rotation: { to: kid(K2) },
+      records: [
+        { kid: kid(K2), count: 4 },
+        { kid: kid(K1), count: 1 },
+      ],
+    });
     await credport.credentials.delete(broken!);
     await expect(credport.keys.rotate()).resolves.toMatchObject({ resealed: 0, total: 4 });
     expect((await credport.keys.status()).key).toBe(kid(K2));
@@ -395,13 +460,22 @@ describe('credport keys rotate (the library call)', () => {
     expect(message).toMatch(new RegExp(`^the key rotation from ${kid(K1)} to ${kid(K2)} cannot re-seal 6 records: `));
     expect(message.match(/ \(credential cred_[0-9a-z]+ (in the store )?is damaged/g)).toHaveLength(5);
     expect(message).toContain('; …. Delete them (credport credentials delete <id>) or restore them from a backup');
-    expect(await credport.keys.status()).toMatchObject({ rotation: { from: kid(K1), to: kid(K2) }, damaged: 1, records: [{ kid: kid(K1), count: 5 }, { kid: kid(K2), count: 1 }] });
+    expect(await credport.keys.status()).toMatchObject({
+      rotation: { from: kid(K1), to: kid(K2) },
+      damaged: 1,
+      records: [
+        { kid: kid(K1), count: 5 },
+        { kid: kid(K2), count: 1 },
+      ],
+    });
     // Five: all named, none left out.
     await credport.credentials.delete('cred_0000000000000bad', { force: true });
     const five = ((await credport.keys.rotate().catch((e: unknown) => e)) as Error).message;
     expect(five).toMatch(new RegExp(`^the key rotation from ${kid(K1)} to ${kid(K2)} cannot re-seal 5 records: `));
     expect(five.split('); cred_')).toHaveLength(5);
-    expect(five).toContain(' is damaged: its sealed secret does not authenticate (altered, truncated or moved from another record)). Delete them');
+    expect(five).toContain(
+      ' is damaged: its sealed secret does not authenticate (altered, truncated or moved from another record)). Delete them',
+    );
   });
 
   it('refuses a process that lacks the new key while a rotation runs, before it writes anything a peer could not read', async () => {

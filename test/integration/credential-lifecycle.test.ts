@@ -24,7 +24,11 @@ describe('a token-exchange credential (Frontegg)', () => {
     const emulator = await new FronteggEmulator().start();
     try {
       const { clientId, secret } = emulator.credentials;
-      const tile = await credport.credentials.create({ connector: 'frontegg', values: { name: 'Auth', clientId, secret }, baseUrl: emulator.url });
+      const tile = await credport.credentials.create({
+        connector: 'frontegg',
+        values: { name: 'Auth', clientId, secret },
+        baseUrl: emulator.url,
+      });
       expect(tile).toMatchObject({ status: 'verified', identity: { clientId }, secretHint: secret.slice(-4) });
       expect(Object.keys(tile.identity!).sort()).toEqual(['clientId', 'tokenExpiresAt']);
       expect(Date.parse(String(tile.identity!.tokenExpiresAt))).toBeGreaterThan(Date.now());
@@ -40,7 +44,11 @@ describe('a token-exchange credential (Frontegg)', () => {
     [{ region: 'EU' }, undefined],
     [{}, undefined],
   ])('sends the secret to the region or domain chosen (%j)', async (fields, baseUrl) => {
-    const tile = await credport.credentials.create({ connector: 'frontegg', values: { name: 'Auth', clientId: 'client_0001', secret: fakeToken(), ...fields }, verify: false });
+    const tile = await credport.credentials.create({
+      connector: 'frontegg',
+      values: { name: 'Auth', clientId: 'client_0001', secret: fakeToken(), ...fields },
+      verify: false,
+    });
     if (baseUrl) expect(tile.baseUrl).toBe(baseUrl);
     else expect(tile).not.toHaveProperty('baseUrl');
   });
@@ -50,7 +58,8 @@ describe('the identity a verification request reports (Frontline)', () => {
   it('a USER key carries its user; a GENERAL key is named as one', async () => {
     const emulator = await new FrontlineEmulator().start();
     try {
-      const add = (key: string) => credport.credentials.create({ connector: 'frontline', values: { name: 'Frontline', apiKey: key }, baseUrl: emulator.url });
+      const add = (key: string) =>
+        credport.credentials.create({ connector: 'frontline', values: { name: 'Frontline', apiKey: key }, baseUrl: emulator.url });
       const user = await add(emulator.keyOfType('USER'));
       expect(user.identity).toMatchObject({ keyType: 'USER', userId: 'usr_1', userEmail: 'pat@example.com' });
       expect(user.identity).toHaveProperty('accountId');
@@ -67,7 +76,11 @@ describe('rotate, update, mark invalid, delete', () => {
   it('an unverified rotation drops the identity and the verification time of the old secret', async () => {
     const emulator = await new FrontlineEmulator().start();
     try {
-      const tile = await credport.credentials.create({ connector: 'frontline', values: { name: 'Frontline', apiKey: emulator.keyOfType('USER') }, baseUrl: emulator.url });
+      const tile = await credport.credentials.create({
+        connector: 'frontline',
+        values: { name: 'Frontline', apiKey: emulator.keyOfType('USER') },
+        baseUrl: emulator.url,
+      });
       expect(tile.identity).toMatchObject({ keyType: 'USER' });
       const rotated = await credport.credentials.rotate(tile.id, { secrets: { apiKey: fakeToken() }, verify: false });
       expect(rotated.status).toBe('unverified');
@@ -87,7 +100,11 @@ describe('rotate, update, mark invalid, delete', () => {
     const tile = await credport.credentials.create({ connector: 'front', values: { name: 'Support', apiKey: fakeToken() }, verify: false });
     await credport.credentials.markInvalid(tile.id);
     expect(await credport.credentials.show(tile.id)).toMatchObject({ status: 'invalid', invalidReason: 'refused during a sync' });
-    expect((await credport.audit.list({ credentialId: tile.id })).at(-1)).toMatchObject({ action: 'credential.verification_failed', outcome: 'refused', detail: 'refused during a sync' });
+    expect((await credport.audit.list({ credentialId: tile.id })).at(-1)).toMatchObject({
+      action: 'credential.verification_failed',
+      outcome: 'refused',
+      detail: 'refused during a sync',
+    });
     // A provider that quotes the token back: its words are kept, the token is not.
     const token = fakeToken('echoed');
     const echoed = await credport.credentials.create({ connector: 'front', values: { name: 'Echo', apiKey: token }, verify: false });
@@ -108,11 +125,19 @@ describe('rotate, update, mark invalid, delete', () => {
     expect(error).toBeInstanceOf(InputError);
     expect(error).toMatchObject({ code: 'in_use', field: 'id' });
     // Both sources, in either order, then what to do.
-    expect((error as Error).message).toMatch(new RegExp(`^credential ${tile.id} is used by source "(Front|Second) inbox" \\(src_\\w+\\), source "(Front|Second) inbox" \\(src_\\w+\\): delete those first, or force it$`));
+    expect((error as Error).message).toMatch(
+      new RegExp(
+        `^credential ${tile.id} is used by source "(Front|Second) inbox" \\(src_\\w+\\), source "(Front|Second) inbox" \\(src_\\w+\\): delete those first, or force it$`,
+      ),
+    );
     expect((error as Error).message).toContain('"Front inbox"');
     expect((error as Error).message).toContain('"Second inbox"');
     expect(await credport.credentials.delete(tile.id, { force: true })).toEqual({ id: tile.id, deleted: true });
-    const unused = await credport.credentials.create({ connector: 'front', values: { name: 'Unused', apiKey: fakeToken() }, verify: false });
+    const unused = await credport.credentials.create({
+      connector: 'front',
+      values: { name: 'Unused', apiKey: fakeToken() },
+      verify: false,
+    });
     await credport.credentials.delete(unused.id);
     expect((await credport.audit.list({ credentialId: tile.id })).at(-1)).toMatchObject({ action: 'credential.deleted', detail: 'forced' });
     expect((await credport.audit.list({ credentialId: unused.id })).at(-1)).not.toHaveProperty('detail');
@@ -120,9 +145,14 @@ describe('rotate, update, mark invalid, delete', () => {
 
   it('trims a new name and description, and the trail says which changed', async () => {
     const tile = await credport.credentials.create({ connector: 'front', values: { name: 'Support', apiKey: fakeToken() }, verify: false });
-    expect(await credport.credentials.update(tile.id, { description: '  the team inbox  ' })).toMatchObject({ name: 'Support', description: 'the team inbox' });
+    expect(await credport.credentials.update(tile.id, { description: '  the team inbox  ' })).toMatchObject({
+      name: 'Support',
+      description: 'the team inbox',
+    });
     await credport.credentials.update(tile.id, { name: 'Support EU', description: 'EU inbox' });
-    const details = (await credport.audit.list({ credentialId: tile.id })).filter((e) => e.action === 'credential.renamed').map((e) => e.detail);
+    const details = (await credport.audit.list({ credentialId: tile.id }))
+      .filter((e) => e.action === 'credential.renamed')
+      .map((e) => e.detail);
     expect(details.sort()).toEqual(['description changed', 'name and description changed']); // two events of one millisecond have no order
   });
 });

@@ -19,23 +19,34 @@ beforeEach(async () => {
   home = await tempHome();
   for (const token of tokens) front.tokens.add(token);
   storeUri = await testStoreUri();
-  credport = await openCredport({ home, storeUri, actor: 'cli:ops', env: { CREDPORT_HTTP_RETRIES: '0', CREDPORT_HTTP_TIMEOUT_MS: '1000' } });
+  credport = await openCredport({
+    home,
+    storeUri,
+    actor: 'cli:ops',
+    env: { CREDPORT_HTTP_RETRIES: '0', CREDPORT_HTTP_TIMEOUT_MS: '1000' },
+  });
 });
 afterEach(async () => {
   await credport.close();
   await removeHome(home);
 });
 
-const add = (i: number, extra: Record<string, unknown> = {}) => credport.credentials.create({ connector: 'front', values: { name: `C${i}`, apiKey: tokens[i]! }, baseUrl: front.url, ...extra });
+const add = (i: number, extra: Record<string, unknown> = {}) =>
+  credport.credentials.create({ connector: 'front', values: { name: `C${i}`, apiKey: tokens[i]! }, baseUrl: front.url, ...extra });
 
 describe('credport credentials verify --stale (the library call)', () => {
-  it('re-tests the stale ones only: a revoked token is marked invalid with Front\'s words and when, an outage changes nothing', async () => {
+  it("re-tests the stale ones only: a revoked token is marked invalid with Front's words and when, an outage changes nothing", async () => {
     const kept = await add(0);
     const revoked = await add(1);
     const never = await add(2, { verify: false });
     const away = await add(3, { baseUrl: 'http://127.0.0.1:9' }).catch(() => undefined); // cannot be verified at all
     expect(away).toBeUndefined();
-    const unreachable = await credport.credentials.create({ connector: 'front', values: { name: 'Away', apiKey: tokens[3]! }, baseUrl: 'http://127.0.0.1:9', verify: false });
+    const unreachable = await credport.credentials.create({
+      connector: 'front',
+      values: { name: 'Away', apiKey: tokens[3]! },
+      baseUrl: 'http://127.0.0.1:9',
+      verify: false,
+    });
     front.tokens.delete(tokens[1]!); // revoked in Front's settings
 
     // Nothing is stale yet but the never-verified ones.
@@ -46,11 +57,21 @@ describe('credport credentials verify --stale (the library call)', () => {
     // A day later everything verified is stale again.
     const later = new Date(Date.now() + DAY + 1000);
     const seen: string[] = [];
-    const second = await credport.reverify({ olderThanMs: DAY, now: () => later, concurrency: 2, onResult: (r) => seen.push(`${r.id}:${r.outcome}`) });
+    const second = await credport.reverify({
+      olderThanMs: DAY,
+      now: () => later,
+      concurrency: 2,
+      onResult: (r) => seen.push(`${r.id}:${r.outcome}`),
+    });
     expect(second).toMatchObject({ checked: 4, verified: 2, refused: 1, unavailable: 1, skipped: 0 });
-    expect(seen.sort()).toEqual([`${kept.id}:verified`, `${never.id}:verified`, `${revoked.id}:refused`, `${unreachable.id}:unavailable`].sort());
+    expect(seen.sort()).toEqual(
+      [`${kept.id}:verified`, `${never.id}:verified`, `${revoked.id}:refused`, `${unreachable.id}:unavailable`].sort(),
+    );
     const tile = await credport.credentials.show(revoked.id);
-    expect(tile).toMatchObject({ status: 'invalid', invalidReason: 'Front rejected the credential: 401 Unauthenticated: Invalid or missing API token (GET /me)' });
+    expect(tile).toMatchObject({
+      status: 'invalid',
+      invalidReason: 'Front rejected the credential: 401 Unauthenticated: Invalid or missing API token (GET /me)',
+    });
     expect(Date.parse(tile.invalidAt!)).toBeGreaterThan(Date.parse(revoked.verifiedAt!));
     expect(await credport.credentials.show(unreachable.id)).toEqual(unreachableBefore); // an outage changes nothing
 
@@ -78,13 +99,19 @@ describe('credport credentials verify --stale (the library call)', () => {
     const summary = await credport.reverify({ olderThanMs: DAY, connector: 'front' });
     expect(summary).toMatchObject({ checked: 2, verified: 1, failed: 1 });
     expect(summary.results.find((r) => r.id === good.id)).toMatchObject({ outcome: 'verified' });
-    expect(summary.results.find((r) => r.id === broken.id)).toMatchObject({ outcome: 'failed', message: expect.stringContaining(`credential ${broken.id} `) });
+    expect(summary.results.find((r) => r.id === broken.id)).toMatchObject({
+      outcome: 'failed',
+      message: expect.stringContaining(`credential ${broken.id} `),
+    });
   });
 
   it('counts a credential verified exactly the given time ago as stale, takes a concurrency under 1 as 1, and checks nothing once stopped', async () => {
     const tile = await add(0);
     const atTheMark = new Date(Date.parse(tile.verifiedAt!) + DAY);
-    expect(await credport.reverify({ olderThanMs: DAY, now: () => new Date(atTheMark.getTime() - 1) })).toMatchObject({ checked: 0, skipped: 1 });
+    expect(await credport.reverify({ olderThanMs: DAY, now: () => new Date(atTheMark.getTime() - 1) })).toMatchObject({
+      checked: 0,
+      skipped: 1,
+    });
     const before = performance.now();
     const summary = await credport.reverify({ olderThanMs: DAY, now: () => atTheMark, concurrency: 0 });
     expect(summary).toMatchObject({ checked: 1, verified: 1, skipped: 0 });
@@ -127,7 +154,13 @@ describe('credport credentials verify --stale (the library call)', () => {
     // No retries, so a 429 would show as a failure; the default timeout, so a loaded machine's slow answer does not.
     const paced = await openCredport({ home, storeUri: await testStoreUri(), env: { CREDPORT_HTTP_RETRIES: '0' } });
     try {
-      for (let i = 0; i < 25; i++) await paced.credentials.create({ connector: 'front', values: { name: `L${i}`, apiKey: tokens[i % 5]! }, baseUrl: limited.url, verify: false });
+      for (let i = 0; i < 25; i++)
+        await paced.credentials.create({
+          connector: 'front',
+          values: { name: `L${i}`, apiKey: tokens[i % 5]! },
+          baseUrl: limited.url,
+          verify: false,
+        });
       const summary = await paced.reverify({ olderThanMs: DAY, concurrency: 8 });
       expect(summary).toMatchObject({ checked: 25, verified: 25 });
       expect(limited.stats.rateLimited).toBeLessThanOrEqual(1);
@@ -146,7 +179,10 @@ describe('credport credentials verify --stale (the library call)', () => {
     await schedule.stop();
     expect(passes[0]).toBe(1);
     expect((await credport.credentials.show(a.id)).status).toBe('verified');
-    expect((await credport.audit.list({ credentialId: a.id })).at(-1)).toMatchObject({ action: 'credential.verified', actor: 'scheduler:reverify' });
+    expect((await credport.audit.list({ credentialId: a.id })).at(-1)).toMatchObject({
+      action: 'credential.verified',
+      actor: 'scheduler:reverify',
+    });
     const after = passes.length;
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(passes.length).toBe(after); // stopped means stopped

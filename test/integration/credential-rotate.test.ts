@@ -42,7 +42,11 @@ describe("rotate and the tile's secret hint", () => {
 
   it('shows the last 4 characters of a secret from 16 characters on, and none under that', async () => {
     const sixteen = 'frontline-key-16';
-    const tile = await credport.credentials.create({ connector: 'frontline', values: { name: 'Frontline', apiKey: sixteen }, verify: false });
+    const tile = await credport.credentials.create({
+      connector: 'frontline',
+      values: { name: 'Frontline', apiKey: sixteen },
+      verify: false,
+    });
     expect(tile.secretHint).toBe('y-16');
     const rotated = await credport.credentials.rotate(tile.id, { secrets: { apiKey: sixteen.slice(1) }, verify: false });
     expect(rotated).not.toHaveProperty('secretHint');

@@ -43,7 +43,9 @@ describe('a change that keeps losing its race', () => {
     const error = await service.update(tile.id, { name: 'Renamed' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StoreError);
     expect(error).toMatchObject({ code: 'write_conflict', exitCode: 5 });
-    expect((error as Error).message).toBe(`credential ${tile.id} was changed by others 20 times while this change was being saved; nothing was saved by this one: try again`);
+    expect((error as Error).message).toBe(
+      `credential ${tile.id} was changed by others 20 times while this change was being saved; nothing was saved by this one: try again`,
+    );
     expect(swap).toHaveBeenCalledTimes(20);
     swap.mockRestore();
     expect((await service.show(tile.id)).name).toBe('Support');
@@ -69,7 +71,9 @@ describe('a change that keeps losing its race', () => {
 describe('a store that fails, or a record deleted, during a change', () => {
   it('markInvalid passes a store failure on (a sync must not report a tile marked that was not), and ignores a deleted credential', async () => {
     const tile = await add('Support');
-    jest.spyOn(records, 'get').mockRejectedValueOnce(new StoreError('store_unavailable', 'the store at sqlite://… cannot be used: disk I/O error'));
+    jest
+      .spyOn(records, 'get')
+      .mockRejectedValueOnce(new StoreError('store_unavailable', 'the store at sqlite://… cannot be used: disk I/O error'));
     await expect(service.markInvalid(tile.id)).rejects.toMatchObject({ code: 'store_unavailable' });
     expect((await service.show(tile.id)).status).toBe('unverified');
     await service.delete(tile.id);
@@ -102,7 +106,12 @@ describe('a store that fails, or a record deleted, during a change', () => {
     try {
       const token = fakeToken('t');
       front.allow(token);
-      const tile = await service.create({ connector: 'front', values: { name: 'Support', apiKey: token }, baseUrl: front.url, verify: false });
+      const tile = await service.create({
+        connector: 'front',
+        values: { name: 'Support', apiKey: token },
+        baseUrl: front.url,
+        verify: false,
+      });
       const answer = front.hold();
       const testing = service.test(tile.id).catch((e: unknown) => e);
       await answer.requested;
@@ -117,11 +126,19 @@ describe('a store that fails, or a record deleted, during a change', () => {
   it("a test's answer lands on the secret it asked about: re-sealed meanwhile it still counts, rotated meanwhile it does not", async () => {
     const front = await FakeFront.start();
     const events: { action: string }[] = [];
-    const audited = new CredentialService({ ...(service as unknown as { deps: ConstructorParameters<typeof CredentialService>[0] }).deps, audit: { note: async (e: { action: string }) => void events.push(e) } as never });
+    const audited = new CredentialService({
+      ...(service as unknown as { deps: ConstructorParameters<typeof CredentialService>[0] }).deps,
+      audit: { note: async (e: { action: string }) => void events.push(e) } as never,
+    });
     try {
       const token = fakeToken('t');
       front.allow(token);
-      const tile = await audited.create({ connector: 'front', values: { name: 'Support', apiKey: token }, baseUrl: front.url, verify: false });
+      const tile = await audited.create({
+        connector: 'front',
+        values: { name: 'Support', apiKey: token },
+        baseUrl: front.url,
+        verify: false,
+      });
       // Re-sealed (a new IV: another ciphertext, the same secret) while the provider answers.
       let answer = front.hold();
       let testing = audited.test(tile.id);
@@ -129,7 +146,11 @@ describe('a store that fails, or a record deleted, during a change', () => {
       const now = (await records.get(tile.id))!;
       const sealer = (service as unknown as { deps: { keys: { current: Sealer } } }).deps.keys.current;
       const { associatedData } = await import('../../src/credentials/credential-record.js');
-      await records.swap(tile.id, { ...now, sealed: sealer.seal(JSON.stringify({ apiKey: token }), associatedData(now)), rev: (now.rev ?? 0) + 1 }, now.rev ?? 0);
+      await records.swap(
+        tile.id,
+        { ...now, sealed: sealer.seal(JSON.stringify({ apiKey: token }), associatedData(now)), rev: (now.rev ?? 0) + 1 },
+        now.rev ?? 0,
+      );
       answer.release();
       expect(await testing).toMatchObject({ status: 'verified' });
       expect(events.filter((e) => e.action === 'credential.verified')).toHaveLength(1);
@@ -175,14 +196,25 @@ describe('ordering and input shapes', () => {
   });
 
   it('names what is wrong with input that is not even the right shape', async () => {
-    await expect(service.create({ values: { name: 'x' } } as never)).rejects.toThrow(new InputError('connector is required', { field: 'connector' }));
+    await expect(service.create({ values: { name: 'x' } } as never)).rejects.toThrow(
+      new InputError('connector is required', { field: 'connector' }),
+    );
     await expect(service.create({ values: { name: 'x' } } as never)).rejects.toMatchObject({ field: 'connector' });
     await expect(service.create(null as never)).rejects.toThrow('create input must be an object');
     await expect(service.update('cred_0123456789abcdef', 'x' as never)).rejects.toThrow('update input must be an object');
     await expect(service.show('not-an-id')).rejects.toThrow('"not-an-id" is not a credential id (they look like cred_0123456789abcdef)');
     const tile = await add('Support');
-    await expect(service.update(tile.id, { name: 'x', color: 'red' } as never)).rejects.toMatchObject({ field: 'color', message: 'update input has an unknown field "color" (allowed: name, description)' });
-    await expect(service.rotate(tile.id, { secrets: { apiKey: fakeToken() }, force: true } as never)).rejects.toMatchObject({ field: 'force', message: 'rotate input has an unknown field "force" (allowed: secrets, verify)' });
-    await expect(service.rotate(tile.id, { secrets: { token: 'x' } } as never)).rejects.toMatchObject({ field: 'token', message: 'rotate secrets has an unknown field "token" (allowed: apiKey)' });
+    await expect(service.update(tile.id, { name: 'x', color: 'red' } as never)).rejects.toMatchObject({
+      field: 'color',
+      message: 'update input has an unknown field "color" (allowed: name, description)',
+    });
+    await expect(service.rotate(tile.id, { secrets: { apiKey: fakeToken() }, force: true } as never)).rejects.toMatchObject({
+      field: 'force',
+      message: 'rotate input has an unknown field "force" (allowed: secrets, verify)',
+    });
+    await expect(service.rotate(tile.id, { secrets: { token: 'x' } } as never)).rejects.toMatchObject({
+      field: 'token',
+      message: 'rotate secrets has an unknown field "token" (allowed: apiKey)',
+    });
   });
 });

@@ -19,7 +19,11 @@ let front: FakeFront;
 let home: string;
 let storeUri: string | undefined;
 let credport: Credport;
-const env = (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => ({ CREDPORT_HTTP_RETRIES: '0', CREDPORT_HTTP_TIMEOUT_MS: '1000', ...extra });
+const env = (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => ({
+  CREDPORT_HTTP_RETRIES: '0',
+  CREDPORT_HTTP_TIMEOUT_MS: '1000',
+  ...extra,
+});
 
 beforeAll(async () => (front = await FakeFront.start()));
 afterAll(() => front.close());
@@ -37,7 +41,12 @@ afterEach(async () => {
 });
 
 const addFront = (token: string, extra: Record<string, unknown> = {}) =>
-  credport.credentials.create({ connector: 'front', values: { name: 'Support', description: 'Support team', apiKey: token }, baseUrl: front.url, ...extra });
+  credport.credentials.create({
+    connector: 'front',
+    values: { name: 'Support', description: 'Support team', apiKey: token },
+    baseUrl: front.url,
+    ...extra,
+  });
 
 async function storeIsEmpty(): Promise<void> {
   expect(await credport.credentials.list()).toEqual([]);
@@ -99,7 +108,11 @@ describe('create', () => {
   it('trims the name and drops an empty description', async () => {
     const token = fakeToken();
     front.allow(token);
-    const tile = await credport.credentials.create({ connector: 'front', values: { name: '  Ops  ', description: '   ', apiKey: token }, baseUrl: front.url });
+    const tile = await credport.credentials.create({
+      connector: 'front',
+      values: { name: '  Ops  ', description: '   ', apiKey: token },
+      baseUrl: front.url,
+    });
     expect(tile.name).toBe('Ops');
     expect(tile).not.toHaveProperty('description');
   });
@@ -154,7 +167,11 @@ describe('create', () => {
     ['an unknown input field', { connector: 'front', values: { name: 'x', apiKey: 'abcdefghij' }, secret: 'x' }, 'secret'],
     ['an unknown form field', { connector: 'front', values: { name: 'x', apiKey: 'abcdefghij', owner: 'me' } }, 'owner'],
     ['a name of spaces only', { connector: 'front', values: { name: '   ', apiKey: 'abcdefghij' } }, 'name'],
-    ['a plain-HTTP base URL off loopback', { connector: 'front', values: { name: 'x', apiKey: 'abcdefghij' }, baseUrl: 'http://example.com' }, 'baseUrl'],
+    [
+      'a plain-HTTP base URL off loopback',
+      { connector: 'front', values: { name: 'x', apiKey: 'abcdefghij' }, baseUrl: 'http://example.com' },
+      'baseUrl',
+    ],
     ['values that are not an object', { connector: 'front', values: 'name=x' }, 'values'],
   ])('refuses %s before any request, naming the field', async (_what, input, field) => {
     const error = await credport.credentials.create(input as never).catch((e: unknown) => e);
@@ -197,7 +214,10 @@ describe('hostile text, a tampered record or a racing delete leave the secrets a
     const keyed = await openCredport({ home: await tempHome(), env: env({ CREDPORT_MASTER_KEY: key }) });
     const hex = Buffer.from(key, 'base64').toString('hex');
     const bytes = Buffer.from(key, 'base64').subarray(0, 6).toString('hex').match(/../g)!.join(' ');
-    const views = [inspect(keyed, { depth: 30, showHidden: true }), JSON.stringify(keyed.credentials, (_k, v) => (typeof v === 'bigint' ? String(v) : v))];
+    const views = [
+      inspect(keyed, { depth: 30, showHidden: true }),
+      JSON.stringify(keyed.credentials, (_k, v) => (typeof v === 'bigint' ? String(v) : v)),
+    ];
     for (const view of views) {
       expect(view).not.toContain(key);
       expect(view).not.toContain(hex);
@@ -219,9 +239,9 @@ describe('hostile text, a tampered record or a racing delete leave the secrets a
   });
 
   it('refuses a name with a text-direction override', async () => {
-    await expect(credport.credentials.create({ connector: 'front', values: { name: 'invoice\u202Egpj.exe', apiKey: fakeToken() }, verify: false })).rejects.toThrow(
-      'Credential Name (name) must not contain control characters, line breaks or text-direction overrides',
-    );
+    await expect(
+      credport.credentials.create({ connector: 'front', values: { name: 'invoice\u202Egpj.exe', apiKey: fakeToken() }, verify: false }),
+    ).rejects.toThrow('Credential Name (name) must not contain control characters, line breaks or text-direction overrides');
   });
 });
 
@@ -247,33 +267,50 @@ describe('list, show, update, delete', () => {
     const tile = await addFront(fakeToken(), { verify: false });
     const updated = await credport.credentials.update(tile.id, { name: ' Renamed ', description: 'New' });
     expect(updated).toMatchObject({ name: 'Renamed', description: 'New', createdAt: tile.createdAt });
-    await expect(credport.credentials.update(tile.id, { name: 'x'.repeat(101) })).rejects.toThrow('Credential Name (name) must be at most 100 characters');
+    await expect(credport.credentials.update(tile.id, { name: 'x'.repeat(101) })).rejects.toThrow(
+      'Credential Name (name) must be at most 100 characters',
+    );
     await expect(credport.credentials.update(tile.id, { name: 'a\r\nb' })).rejects.toThrow(InputError);
     await expect(credport.credentials.update(tile.id, { secret: 'x' } as never)).rejects.toThrow('unknown field "secret"');
     expect(await credport.credentials.show(tile.id)).toEqual(updated);
     expect(await credport.credentials.update(tile.id, { description: '' })).not.toHaveProperty('description');
   });
 
-  it.each(['x', 'cred_0123', 'CRED_0123456789ABCDEF', 'see cred_0123456789abcdef', 'cred_0123456789abcdef/../x', 42])('refuses %j as a credential id, naming the field', async (id) => {
-    const error = await credport.credentials.show(id as string).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(InputError);
-    expect(error).toMatchObject({ field: 'id', message: expect.stringContaining('is not a credential id (they look like cred_0123456789abcdef)') });
-  });
+  it.each(['x', 'cred_0123', 'CRED_0123456789ABCDEF', 'see cred_0123456789abcdef', 'cred_0123456789abcdef/../x', 42])(
+    'refuses %j as a credential id, naming the field',
+    async (id) => {
+      const error = await credport.credentials.show(id as string).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(InputError);
+      expect(error).toMatchObject({
+        field: 'id',
+        message: expect.stringContaining('is not a credential id (they look like cred_0123456789abcdef)'),
+      });
+    },
+  );
 
   it.each([null, ['a'], 'text'])('refuses form values that are %j, naming the field', async (values) => {
-    await expect(credport.credentials.create({ connector: 'front', values: values as never, verify: false })).rejects.toMatchObject({ field: 'values', message: 'values must be an object of form fields' });
+    await expect(credport.credentials.create({ connector: 'front', values: values as never, verify: false })).rejects.toMatchObject({
+      field: 'values',
+      message: 'values must be an object of form fields',
+    });
   });
 
   it("takes a Frontegg credential's base URL from its domain, else its region (the default region's is the manifest's own)", async () => {
     const tenant = { name: 'Tenant', clientId: 'client-0123456789', secret: 'first-secret-0123456789' };
-    const create = (extra: Record<string, string>) => credport.credentials.create({ connector: 'frontegg', values: { ...tenant, ...extra }, verify: false });
+    const create = (extra: Record<string, string>) =>
+      credport.credentials.create({ connector: 'frontegg', values: { ...tenant, ...extra }, verify: false });
     expect(await create({ region: 'US', domain: 'acme.frontegg.com' })).toMatchObject({ baseUrl: 'https://acme.frontegg.com' });
     expect(await create({ region: 'US' })).toMatchObject({ baseUrl: 'https://api.us.frontegg.com' });
     expect(await create({ region: 'EU' })).not.toHaveProperty('baseUrl');
   });
 
   it('saves an empty description as none (the field is recommended, not required)', async () => {
-    const tile = await credport.credentials.create({ connector: 'front', values: { name: 'Support', description: '', apiKey: fakeToken() }, baseUrl: front.url, verify: false });
+    const tile = await credport.credentials.create({
+      connector: 'front',
+      values: { name: 'Support', description: '', apiKey: fakeToken() },
+      baseUrl: front.url,
+      verify: false,
+    });
     expect(tile).not.toHaveProperty('description');
     expect(await credport.credentials.show(tile.id)).not.toHaveProperty('description');
   });
@@ -314,7 +351,9 @@ describe('test and rotate', () => {
 
     await expect(credport.credentials.rotate(tile.id, { secrets: { apiKey: newToken } })).rejects.toBeInstanceOf(ProviderRejectedError);
     await expect(credport.credentials.rotate(tile.id, { secrets: { apiKey: 'has space 123' } })).rejects.toThrow('API Key Value (apiKey)');
-    await expect(credport.credentials.rotate(tile.id, { secrets: { apiKey: newToken, name: 'x' } })).rejects.toThrow('unknown field "name"');
+    await expect(credport.credentials.rotate(tile.id, { secrets: { apiKey: newToken, name: 'x' } })).rejects.toThrow(
+      'unknown field "name"',
+    );
     front.mode = 'hang';
     await expect(credport.credentials.rotate(tile.id, { secrets: { apiKey: newToken } })).rejects.toBeInstanceOf(ProviderUnavailableError);
     front.mode = 'ok';
@@ -376,7 +415,9 @@ describe('a damaged store or a wrong key', () => {
     const first = await openCredport({ home: homeWithKey, storeUri, env: env({ CREDPORT_MASTER_KEY: key }) });
     const tile = await first.credentials.create({ connector: 'front', values: { name: 'x', apiKey: fakeToken() }, verify: false });
     await first.close();
-    const error = await openCredport({ home: homeWithKey, storeUri, env: env({ CREDPORT_MASTER_KEY: randomMasterKey() }) }).catch((e: unknown) => e);
+    const error = await openCredport({ home: homeWithKey, storeUri, env: env({ CREDPORT_MASTER_KEY: randomMasterKey() }) }).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(StoreError);
     expect((error as StoreError).code).toBe('wrong_master_key');
     expect((error as StoreError).message).toContain('wrong master key');
@@ -407,25 +448,36 @@ describe('a secret pasted into a public field', () => {
   it.each([
     ['the description', 'description', (t: string) => ({ name: 'Support', description: `key is ${t}`, apiKey: t })],
     ['the name', 'name', (t: string) => ({ name: t, apiKey: t })],
-    ['the description, a stretch of it without the JWT shape', 'description', (t: string) => ({ name: 'Support', description: `ends ${t.slice(12, 40)}`, apiKey: t })],
-  ])('refuses the secret being saved in %s with exit code 2, naming the field, before any request, saving nothing', async (_what, field, values) => {
-    const token = fakeToken();
-    front.allow(token);
-    const error = await credport.credentials.create({ connector: 'front', values: values(token), baseUrl: front.url }).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(InputError);
-    expect(error).toMatchObject({ field, exitCode: 2, code: 'secret_in_public_field' });
-    expect((error as Error).message).toContain(`(${field}) contains the API Key Value`);
-    expectNoPartOf(token, error);
-    expect(front.seen).toEqual([]);
-    await storeIsEmpty();
-    expect((await storedBytes(home, storeUri)).includes(Buffer.from(token.slice(12, 40)))).toBe(false);
-  });
+    [
+      'the description, a stretch of it without the JWT shape',
+      'description',
+      (t: string) => ({ name: 'Support', description: `ends ${t.slice(12, 40)}`, apiKey: t }),
+    ],
+  ])(
+    'refuses the secret being saved in %s with exit code 2, naming the field, before any request, saving nothing',
+    async (_what, field, values) => {
+      const token = fakeToken();
+      front.allow(token);
+      const error = await credport.credentials
+        .create({ connector: 'front', values: values(token), baseUrl: front.url })
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(InputError);
+      expect(error).toMatchObject({ field, exitCode: 2, code: 'secret_in_public_field' });
+      expect((error as Error).message).toContain(`(${field}) contains the API Key Value`);
+      expectNoPartOf(token, error);
+      expect(front.seen).toEqual([]);
+      await storeIsEmpty();
+      expect((await storedBytes(home, storeUri)).includes(Buffer.from(token.slice(12, 40)))).toBe(false);
+    },
+  );
 
   it("refuses text of Front's token shape (a JWT) in the description even when it is not the secret being saved", async () => {
     const token = fakeToken();
     const other = `eyJhbGciOiJIUzI1NiJ9.eyJzY29wZXMiOlsic2hhcmVkOioiXX0.${fakeToken().slice(-32)}`;
     front.allow(token);
-    const error = await credport.credentials.create({ connector: 'front', values: { name: 'Support', description: `old key ${other}`, apiKey: token }, baseUrl: front.url }).catch((e: unknown) => e);
+    const error = await credport.credentials
+      .create({ connector: 'front', values: { name: 'Support', description: `old key ${other}`, apiKey: token }, baseUrl: front.url })
+      .catch((e: unknown) => e);
     expect(error).toMatchObject({ field: 'description', exitCode: 2 });
     expect((error as Error).message).toBe(
       'Credential Description (description) contains text shaped like a Front API token (a JWT): public fields are stored and shown in the clear, so a secret must not go there',
@@ -440,7 +492,11 @@ describe('a secret pasted into a public field', () => {
     front.allow(token);
     const tile = await credport.credentials.create({
       connector: 'front',
-      values: { name: 'Support v1.2.3', description: `test key ending ${token.slice(-4)}; see eyJ docs at api2.frontapp.com`, apiKey: token },
+      values: {
+        name: 'Support v1.2.3',
+        description: `test key ending ${token.slice(-4)}; see eyJ docs at api2.frontapp.com`,
+        apiKey: token,
+      },
       baseUrl: front.url,
     });
     expect(tile.status).toBe('verified');
@@ -449,17 +505,24 @@ describe('a secret pasted into a public field', () => {
   it('applies to every public field: the Frontegg Secret Key in the Client ID is refused, an ordinary Client ID is not', async () => {
     const secret = 'fe-secret-0123456789abcdef';
     const values = (clientId: string) => ({ name: 'Tenant', clientId, secret, region: 'US' });
-    const error = await credport.credentials.create({ connector: 'frontegg', values: values(`cid${secret}`), verify: false }).catch((e: unknown) => e);
+    const error = await credport.credentials
+      .create({ connector: 'frontegg', values: values(`cid${secret}`), verify: false })
+      .catch((e: unknown) => e);
     expect(error).toMatchObject({ field: 'clientId', exitCode: 2 });
     expect((error as Error).message).toContain('Client ID (clientId) contains the Secret Key');
     expectNoPartOf(secret, error);
     await storeIsEmpty();
-    expect(await credport.credentials.create({ connector: 'frontegg', values: values('client-0123456789'), verify: false })).toMatchObject({ name: 'Tenant', status: 'unverified' });
+    expect(await credport.credentials.create({ connector: 'frontegg', values: values('client-0123456789'), verify: false })).toMatchObject({
+      name: 'Tenant',
+      status: 'unverified',
+    });
   });
 
   it('refuses the secret in a base URL given with it', async () => {
     const token = fakeToken();
-    const error = await credport.credentials.create({ connector: 'front', values: { name: 'x', apiKey: token }, baseUrl: `${front.url}/${token}` }).catch((e: unknown) => e);
+    const error = await credport.credentials
+      .create({ connector: 'front', values: { name: 'x', apiKey: token }, baseUrl: `${front.url}/${token}` })
+      .catch((e: unknown) => e);
     expect(error).toMatchObject({ field: 'baseUrl', exitCode: 2 });
     expect(front.seen).toEqual([]);
     await storeIsEmpty();
@@ -482,7 +545,11 @@ describe('a secret pasted into a public field', () => {
     const newKey = 'rotated-key-0123456789abcdef';
     front.allow(oldToken);
     front.allow(newKey);
-    const tile = await credport.credentials.create({ connector: 'front', values: { name: 'Support', description: `next: ${newKey}`, apiKey: oldToken }, baseUrl: front.url });
+    const tile = await credport.credentials.create({
+      connector: 'front',
+      values: { name: 'Support', description: `next: ${newKey}`, apiKey: oldToken },
+      baseUrl: front.url,
+    });
     front.seen.length = 0;
     const error = await credport.credentials.rotate(tile.id, { secrets: { apiKey: newKey } }).catch((e: unknown) => e);
     expect(error).toMatchObject({ field: 'description', exitCode: 2 });
@@ -496,7 +563,11 @@ describe('a secret pasted into a public field', () => {
     const newKey = 'rotated-key-0123456789abcdef';
     front.allow(oldToken);
     front.allow(newKey);
-    const tile = await credport.credentials.create({ connector: 'front', values: { name: 'Support', apiKey: oldToken }, baseUrl: front.url });
+    const tile = await credport.credentials.create({
+      connector: 'front',
+      values: { name: 'Support', apiKey: oldToken },
+      baseUrl: front.url,
+    });
     front.mode = 'slow'; // the provider takes 300 ms to verify the new key
     const rotating = credport.credentials.rotate(tile.id, { secrets: { apiKey: newKey } }).catch((e: unknown) => e);
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -536,11 +607,22 @@ describe('a secret pasted into a public field', () => {
       required: ['name', 'token'],
       additionalProperties: false,
     };
-    await writeConnector(extras, 'acme', (m) => ((m.credential as Record<string, unknown>).secretShape = { pattern: 'acme_live_[0-9a-f]{8}', label: 'an Acme live key' }), schema);
+    await writeConnector(
+      extras,
+      'acme',
+      (m) => ((m.credential as Record<string, unknown>).secretShape = { pattern: 'acme_live_[0-9a-f]{8}', label: 'an Acme live key' }),
+      schema,
+    );
     const acme = await openCredport({ home, storeUri, env: env(), extraConnectorDirs: [extras] });
     try {
-      const tile = await acme.credentials.create({ connector: 'acme', values: { name: 'A', account: 'acct-1', token: 'first-token-1' }, verify: false });
-      const error = await acme.credentials.rotate(tile.id, { secrets: { account: 'acme_live_0123abcd', token: 'second-token-2' }, verify: false }).catch((e: unknown) => e);
+      const tile = await acme.credentials.create({
+        connector: 'acme',
+        values: { name: 'A', account: 'acct-1', token: 'first-token-1' },
+        verify: false,
+      });
+      const error = await acme.credentials
+        .rotate(tile.id, { secrets: { account: 'acme_live_0123abcd', token: 'second-token-2' }, verify: false })
+        .catch((e: unknown) => e);
       expect(error).toMatchObject({ field: 'account', exitCode: 2, code: 'secret_in_public_field' });
       expect(await acme.credentials.show(tile.id)).toEqual(tile);
     } finally {
@@ -550,9 +632,15 @@ describe('a secret pasted into a public field', () => {
   });
 
   it('rotate refuses a new Frontegg Secret Key given inside its Client ID', async () => {
-    const tile = await credport.credentials.create({ connector: 'frontegg', values: { name: 'Tenant', clientId: 'client-0123456789', secret: 'first-secret-0123456789' }, verify: false });
+    const tile = await credport.credentials.create({
+      connector: 'frontegg',
+      values: { name: 'Tenant', clientId: 'client-0123456789', secret: 'first-secret-0123456789' },
+      verify: false,
+    });
     const secret = 'second-secret-0123456789';
-    const error = await credport.credentials.rotate(tile.id, { secrets: { clientId: `x${secret}`, secret }, verify: false }).catch((e: unknown) => e);
+    const error = await credport.credentials
+      .rotate(tile.id, { secrets: { clientId: `x${secret}`, secret }, verify: false })
+      .catch((e: unknown) => e);
     expect(error).toMatchObject({ field: 'clientId', exitCode: 2 });
     expect(await credport.credentials.show(tile.id)).toEqual(tile);
   });
@@ -566,7 +654,9 @@ describe('odd keys are refused under their own name', () => {
     ['"constructor"', `{"name":"x","apiKey":"${token}","constructor":"x"}`, 'constructor'],
     ['"prototype"', `{"name":"x","apiKey":"${token}","prototype":{"isAdmin":true}}`, 'prototype'],
   ])('create refuses values with %s, naming it, before any request, saving nothing', async (_what, json, field) => {
-    const error = await credport.credentials.create({ connector: 'front', values: JSON.parse(json), baseUrl: front.url }).catch((e: unknown) => e);
+    const error = await credport.credentials
+      .create({ connector: 'front', values: JSON.parse(json), baseUrl: front.url })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InputError);
     expect(error).toMatchObject({ field, exitCode: 2 });
     expect((error as Error).message).toBe(`"${field}" is not a field of this form (unknown field)`);
@@ -576,10 +666,16 @@ describe('odd keys are refused under their own name', () => {
 
   it('create, update and rotate refuse an own "__proto__" in their input by name', async () => {
     const parsed = (json: string) => JSON.parse(json) as never;
-    await expect(credport.credentials.create(parsed(`{"connector":"front","values":{"name":"x","apiKey":"${token}"},"__proto__":{"verify":false}}`))).rejects.toMatchObject({ field: '__proto__' });
+    await expect(
+      credport.credentials.create(parsed(`{"connector":"front","values":{"name":"x","apiKey":"${token}"},"__proto__":{"verify":false}}`)),
+    ).rejects.toMatchObject({ field: '__proto__' });
     const tile = await addFront(fakeToken(), { verify: false });
-    await expect(credport.credentials.update(tile.id, parsed('{"name":"y","__proto__":{"description":"z"}}'))).rejects.toMatchObject({ field: '__proto__' });
-    await expect(credport.credentials.rotate(tile.id, parsed(`{"secrets":{"apiKey":"${token}","__proto__":{"name":"n"}}}`))).rejects.toMatchObject({ field: '__proto__' });
+    await expect(credport.credentials.update(tile.id, parsed('{"name":"y","__proto__":{"description":"z"}}'))).rejects.toMatchObject({
+      field: '__proto__',
+    });
+    await expect(
+      credport.credentials.rotate(tile.id, parsed(`{"secrets":{"apiKey":"${token}","__proto__":{"name":"n"}}}`)),
+    ).rejects.toMatchObject({ field: '__proto__' });
     expect(await credport.credentials.show(tile.id)).toEqual(tile);
   });
 });

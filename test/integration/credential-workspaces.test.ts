@@ -35,7 +35,11 @@ afterEach(async () => {
 /** acme's credential, source and destination. */
 async function acmeSetup() {
   return as(acme, async () => {
-    const tile = await credport.credentials.create({ connector: 'front', values: { name: 'Acme support', apiKey: token }, baseUrl: front.url });
+    const tile = await credport.credentials.create({
+      connector: 'front',
+      values: { name: 'Acme support', apiKey: token },
+      baseUrl: front.url,
+    });
     const source = await credport.configs.addSource({ name: 'Acme Front', connector: 'front', credentialId: tile.id, streams: ['tags'] });
     const destination = await credport.configs.addDestination({ name: 'Acme files', connector: 'jsonl', path: join(home, 'acme') });
     return { tile, source, destination };
@@ -66,7 +70,9 @@ describe('workspaces', () => {
       await expect(credport.configs.deleteDestination(destination.id)).rejects.toEqual(notThere(`destination ${destination.id}`));
       await expect(credport.syncs.run(source.id, destination.id)).rejects.toEqual(notThere(`source ${source.id}`));
       // Its own source cannot borrow the other's credential either.
-      await expect(credport.configs.addSource({ name: 'Borrowed', connector: 'front', credentialId: tile.id })).rejects.toBeInstanceOf(NotFoundError);
+      await expect(credport.configs.addSource({ name: 'Borrowed', connector: 'front', credentialId: tile.id })).rejects.toBeInstanceOf(
+        NotFoundError,
+      );
     });
     // acme's own calls all work, and nothing of globex's attempts changed its records.
     await as(acme, async () => {
@@ -103,7 +109,11 @@ describe("one workspace cannot reach another's records, files or the operator's 
       await expect(credport.credentials.delete(tile.id, { force: true })).rejects.toMatchObject({ code: 'not_found' });
       // Its own credentials, by connector, past the damaged one it must not see.
       const own = await credport.credentials.create({ connector: 'front', values: { name: 'G', apiKey: fakeToken('g') }, verify: false });
-      const line = await credport.credentials.create({ connector: 'frontline', values: { name: 'L', apiKey: 'frontline-key-0123456789' }, verify: false });
+      const line = await credport.credentials.create({
+        connector: 'frontline',
+        values: { name: 'L', apiKey: 'frontline-key-0123456789' },
+        verify: false,
+      });
       expect((await credport.credentials.list()).map((t) => t.id).sort()).toEqual([own.id, line.id].sort());
       expect((await credport.credentials.list({ connector: 'front' })).map((t) => t.id)).toEqual([own.id]);
       expect((await credport.credentials.list({ connector: 'frontline' })).map((t) => t.id)).toEqual([line.id]);
@@ -113,7 +123,7 @@ describe("one workspace cannot reach another's records, files or the operator's 
     await credport.credentials.delete(tile.id, { force: true });
   });
 
-  it("a record moved to another workspace in the store no longer opens: the workspace is sealed with the secret", async () => {
+  it('a record moved to another workspace in the store no longer opens: the workspace is sealed with the secret', async () => {
     const { tile } = await acmeSetup();
     const raw = await rawStore(home, storeUri);
     const key = `credport:credential:${tile.id}`;
@@ -128,18 +138,29 @@ describe("one workspace cannot reach another's records, files or the operator's 
     const { mkdir, symlink, writeFile } = await import('node:fs/promises');
     const tenant: Access = { workspace: 'acme', role: 'editor', confined: true };
     const root = join(home, 'workspaces', 'acme');
-    const outside = (p: string) => expect(as(tenant, () => credport.configs.addDestination({ name: 'x', connector: 'jsonl', path: p }))).rejects.toMatchObject({ code: 'forbidden', message: 'a JSONL path of a workspace token must be inside its workspace folder (give it relative to that folder)' });
+    const outside = (p: string) =>
+      expect(as(tenant, () => credport.configs.addDestination({ name: 'x', connector: 'jsonl', path: p }))).rejects.toMatchObject({
+        code: 'forbidden',
+        message: 'a JSONL path of a workspace token must be inside its workspace folder (give it relative to that folder)',
+      });
     await outside(join(home, 'acme-elsewhere'));
     await outside(join(root, '..', 'globex'));
     await outside('/etc');
-    await expect(as(tenant, () => credport.configs.addSource({ name: 'x', connector: 'jsonl', path: '/etc/passwd' }))).rejects.toMatchObject({ code: 'forbidden' });
+    await expect(
+      as(tenant, () => credport.configs.addSource({ name: 'x', connector: 'jsonl', path: '/etc/passwd' })),
+    ).rejects.toMatchObject({ code: 'forbidden' });
     // A link inside the folder that points out of it is refused too.
     await mkdir(join(home, 'secret-out'), { recursive: true });
     await writeFile(join(home, 'secret-out', 'tags.jsonl'), '{"id":"1"}\n');
     await mkdir(root, { recursive: true });
     await symlink(join(home, 'secret-out'), join(root, 'link'));
-    const link = await as(tenant, () => credport.configs.addSource({ name: 'x', connector: 'jsonl', path: join(root, 'link') })).catch((e: Error) => e);
-    expect(link).toMatchObject({ code: 'forbidden', message: "link leads outside the workspace folder (a symbolic link); a workspace token's JSONL files stay inside it" });
+    const link = await as(tenant, () => credport.configs.addSource({ name: 'x', connector: 'jsonl', path: join(root, 'link') })).catch(
+      (e: Error) => e,
+    );
+    expect(link).toMatchObject({
+      code: 'forbidden',
+      message: "link leads outside the workspace folder (a symbolic link); a workspace token's JSONL files stay inside it",
+    });
     // A tenant gives its paths relative to its folder, and is shown them so (never the server's own paths).
     const relative = await as(tenant, () => credport.configs.addDestination({ name: 'rel', connector: 'jsonl', path: 'out' }));
     expect(relative.path).toBe(join(root, 'out'));
@@ -148,13 +169,23 @@ describe("one workspace cannot reach another's records, files or the operator's 
     // Inside is fine, and the default destination folder is the workspace's.
     const dst = await as(tenant, () => credport.configs.addDestination({ name: 'mine', connector: 'jsonl' }));
     expect(dst.path?.startsWith(join(root, 'destinations'))).toBe(true);
-    expect((await credport.configs.addDestination({ name: 'operator', connector: 'jsonl', path: join(home, 'anywhere') })).path).toBe(join(home, 'anywhere'));
+    expect((await credport.configs.addDestination({ name: 'operator', connector: 'jsonl', path: join(home, 'anywhere') })).path).toBe(
+      join(home, 'anywhere'),
+    );
   });
 
-  it('the master key status and rotation are the operator\'s, not a tenant admin\'s', async () => {
-    await expect(as(acme, () => credport.keys.status())).rejects.toMatchObject({ code: 'forbidden', message: 'reading the master key status is for the operator (the default workspace), not workspace acme' });
-    await expect(as(acme, () => credport.keys.rotate())).rejects.toMatchObject({ code: 'forbidden', message: 'rotating the master key is for the operator (the default workspace), not workspace acme' });
-    await expect(as({ workspace: 'acme', role: 'editor' }, () => credport.keys.rotate())).rejects.toMatchObject({ message: 'rotating the master key needs the admin role; this caller is an editor of workspace acme' });
+  it("the master key status and rotation are the operator's, not a tenant admin's", async () => {
+    await expect(as(acme, () => credport.keys.status())).rejects.toMatchObject({
+      code: 'forbidden',
+      message: 'reading the master key status is for the operator (the default workspace), not workspace acme',
+    });
+    await expect(as(acme, () => credport.keys.rotate())).rejects.toMatchObject({
+      code: 'forbidden',
+      message: 'rotating the master key is for the operator (the default workspace), not workspace acme',
+    });
+    await expect(as({ workspace: 'acme', role: 'editor' }, () => credport.keys.rotate())).rejects.toMatchObject({
+      message: 'rotating the master key needs the admin role; this caller is an editor of workspace acme',
+    });
     expect((await credport.keys.status()).key).toMatch(/^[0-9a-f]{16}$/);
   });
 });
@@ -165,26 +196,44 @@ describe('roles', () => {
     const viewer: Access = { workspace: 'acme', role: 'viewer' };
     const editor: Access = { workspace: 'acme', role: 'editor' };
     const forbidden = (needed: string, doing: string, role: string) =>
-      expect.objectContaining({ code: 'forbidden', exitCode: 2, message: `${doing} needs the ${needed} role; this caller is ${role === 'viewer' ? 'a' : 'an'} ${role} of workspace acme` });
+      expect.objectContaining({
+        code: 'forbidden',
+        exitCode: 2,
+        message: `${doing} needs the ${needed} role; this caller is ${role === 'viewer' ? 'a' : 'an'} ${role} of workspace acme`,
+      });
     await as(viewer, async () => {
       expect((await credport.credentials.list()).map((t) => t.id)).toEqual([tile.id]);
       expect(await credport.credentials.show(tile.id)).toMatchObject({ id: tile.id });
-      await expect(credport.credentials.create({ connector: 'front', values: { name: 'x', apiKey: fakeToken() }, verify: false })).rejects.toEqual(forbidden('editor', 'adding a credential', 'viewer'));
+      await expect(
+        credport.credentials.create({ connector: 'front', values: { name: 'x', apiKey: fakeToken() }, verify: false }),
+      ).rejects.toEqual(forbidden('editor', 'adding a credential', 'viewer'));
       await expect(credport.credentials.test(tile.id)).rejects.toEqual(forbidden('editor', 'testing a credential', 'viewer'));
       await expect(credport.syncs.run(source.id, destination.id)).rejects.toEqual(forbidden('editor', 'running a sync', 'viewer'));
-      await expect(credport.credentials.rotate(tile.id, { secrets: { apiKey: fakeToken() }, verify: false })).rejects.toEqual(forbidden('editor', 'rotating a credential', 'viewer'));
-      await expect(credport.credentials.update(tile.id, { name: 'x' })).rejects.toEqual(forbidden('editor', 'renaming a credential', 'viewer'));
+      await expect(credport.credentials.rotate(tile.id, { secrets: { apiKey: fakeToken() }, verify: false })).rejects.toEqual(
+        forbidden('editor', 'rotating a credential', 'viewer'),
+      );
+      await expect(credport.credentials.update(tile.id, { name: 'x' })).rejects.toEqual(
+        forbidden('editor', 'renaming a credential', 'viewer'),
+      );
       await expect(credport.credentials.client(tile.id)).rejects.toEqual(forbidden('editor', 'using a credential', 'viewer'));
-      await expect(credport.configs.addSource({ name: 'x', connector: 'front', credentialId: tile.id, streams: ['tags'] })).rejects.toEqual(forbidden('editor', 'adding a source', 'viewer'));
-      await expect(credport.configs.addDestination({ name: 'x', connector: 'jsonl', path: 'x' })).rejects.toEqual(forbidden('editor', 'adding a destination', 'viewer'));
+      await expect(credport.configs.addSource({ name: 'x', connector: 'front', credentialId: tile.id, streams: ['tags'] })).rejects.toEqual(
+        forbidden('editor', 'adding a source', 'viewer'),
+      );
+      await expect(credport.configs.addDestination({ name: 'x', connector: 'jsonl', path: 'x' })).rejects.toEqual(
+        forbidden('editor', 'adding a destination', 'viewer'),
+      );
     });
     await as(editor, async () => {
       await credport.credentials.test(tile.id);
       await credport.credentials.update(tile.id, { description: 'edited' });
       expect((await credport.syncs.run(source.id, destination.id)).records).toBe(20);
-      await expect(credport.credentials.delete(tile.id, { force: true })).rejects.toEqual(forbidden('admin', 'deleting a credential', 'editor'));
+      await expect(credport.credentials.delete(tile.id, { force: true })).rejects.toEqual(
+        forbidden('admin', 'deleting a credential', 'editor'),
+      );
       await expect(credport.configs.deleteSource(source.id)).rejects.toEqual(forbidden('admin', 'deleting a source', 'editor'));
-      await expect(credport.configs.deleteDestination(destination.id)).rejects.toEqual(forbidden('admin', 'deleting a destination', 'editor'));
+      await expect(credport.configs.deleteDestination(destination.id)).rejects.toEqual(
+        forbidden('admin', 'deleting a destination', 'editor'),
+      );
     });
     await as(acme, () => credport.credentials.delete(tile.id, { force: true }));
     expect(await as(acme, () => credport.credentials.list())).toEqual([]);

@@ -31,7 +31,12 @@ describe('a provider that does not answer', () => {
 
   it('is a token exchange that gives up within its timeout (and its one retry)', async () => {
     const frontegg = (await ConnectorRegistry.load()).get('frontegg').manifest;
-    const auth = createTokenExchangeAuth(frontegg.auth.exchange!, { clientId: 'c', secret: 'the-exchange-secret' }, { baseUrl: front.url, provider: 'Frontegg', envelope: frontegg.errors, timeoutMs: 100 }, 'secret');
+    const auth = createTokenExchangeAuth(
+      frontegg.auth.exchange!,
+      { clientId: 'c', secret: 'the-exchange-secret' },
+      { baseUrl: front.url, provider: 'Frontegg', envelope: frontegg.errors, timeoutMs: 100 },
+      'secret',
+    );
     const started = Date.now();
     const error = await auth.authorization().catch((e: unknown) => e);
     expect(Date.now() - started).toBeLessThan(5000);

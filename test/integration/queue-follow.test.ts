@@ -39,10 +39,12 @@ describe('a follower of a queued sync', () => {
     queue = await openSyncQueue(await freshRedisUri());
     const jobId = await queue.enqueue({ sourceId: 'src_0123456789abcdef', destinationId: 'dst_0123456789abcdef' });
     let settled = false;
-    const followed = queue.follow(jobId, () => undefined).then(
-      () => (settled = true),
-      () => (settled = true),
-    );
+    const followed = queue
+      .follow(jobId, () => undefined)
+      .then(
+        () => (settled = true),
+        () => (settled = true),
+      );
     await new Promise((resolve) => setTimeout(resolve, 5_000)); // two looks and more
     expect(settled).toBe(false);
     // Cancelled before a worker took it: off the queue, so the follower ends too, saying so.

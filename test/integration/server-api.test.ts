@@ -34,11 +34,20 @@ interface Answer {
   text: string;
 }
 
-async function call(method: string, path: string, options: { body?: unknown; raw?: string; headers?: Record<string, string>; token?: string | null } = {}): Promise<Answer> {
+async function call(
+  method: string,
+  path: string,
+  options: { body?: unknown; raw?: string; headers?: Record<string, string>; token?: string | null } = {},
+): Promise<Answer> {
   const headers: Record<string, string> = { ...options.headers };
   if (options.token !== null) headers.authorization = `Bearer ${options.token ?? API_TOKEN}`;
   if (options.body !== undefined || options.raw !== undefined) headers['content-type'] ??= 'application/json';
-  const response = await fetch(`${url}${path}`, { method, headers, body: options.raw ?? (options.body !== undefined ? JSON.stringify(options.body) : undefined), redirect: 'manual' });
+  const response = await fetch(`${url}${path}`, {
+    method,
+    headers,
+    body: options.raw ?? (options.body !== undefined ? JSON.stringify(options.body) : undefined),
+    redirect: 'manual',
+  });
   const text = await response.text();
   bodies.push(text);
   let body: unknown;
@@ -59,7 +68,14 @@ async function signIn(): Promise<string> {
   return login.body.token;
 }
 const addFront = (values: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) =>
-  call('POST', '/api/v1/credentials', { body: { connector: 'front', baseUrl: front.url, values: { name: 'Support', description: 'Support team', apiKey: frontToken(), ...values }, ...extra } });
+  call('POST', '/api/v1/credentials', {
+    body: {
+      connector: 'front',
+      baseUrl: front.url,
+      values: { name: 'Support', description: 'Support team', apiKey: frontToken(), ...values },
+      ...extra,
+    },
+  });
 
 async function expectStoreEmpty(): Promise<void> {
   expect(await credport.credentials.list()).toEqual([]);
@@ -78,7 +94,10 @@ describe('who may call it', () => {
       expect(answer.body).toMatchObject({ status: 401, code: 'unauthenticated' });
       expect(answer.headers.get('www-authenticate')).toContain('Bearer');
     }
-    const created = await call('POST', '/api/v1/credentials', { token: null, body: { connector: 'front', baseUrl: front.url, values: { name: 'x', apiKey: frontToken() } } });
+    const created = await call('POST', '/api/v1/credentials', {
+      token: null,
+      body: { connector: 'front', baseUrl: front.url, values: { name: 'x', apiKey: frontToken() } },
+    });
     expect(created.status).toBe(401);
     await expectStoreEmpty();
   });
@@ -100,7 +119,9 @@ describe('who may call it', () => {
       expect((await call('GET', '/api/v1/credentials', { token: forged })).status).toBe(401);
     }
     // No cookie counts any more, and no URL takes a code: the old GET /login is gone and spends nothing.
-    expect((await call('GET', '/api/v1/credentials', { token: null, headers: { cookie: `credport_session=${login.body.token}` } })).status).toBe(401);
+    expect(
+      (await call('GET', '/api/v1/credentials', { token: null, headers: { cookie: `credport_session=${login.body.token}` } })).status,
+    ).toBe(401);
     const fresh = sessions.loginCode;
     expect((await call('GET', `/login?code=${fresh}`, { token: null })).status).toBe(404);
     expect(sessions.loginCode).toBe(fresh);
@@ -183,7 +204,7 @@ describe('credentials', () => {
     expectNoSecretAnywhere(frontToken());
   });
 
-  it('answers a provider refusal with 422 in the provider\'s words, naming the secret field, and saves nothing', async () => {
+  it("answers a provider refusal with 422 in the provider's words, naming the secret field, and saves nothing", async () => {
     const wrong = fakeToken('wrong');
     const answer = await addFront({ apiKey: wrong });
     expect(answer.status).toBe(422);
@@ -223,7 +244,9 @@ describe('credentials', () => {
   });
 
   it('refuses a __proto__ key under its own name', async () => {
-    const answer = await call('POST', '/api/v1/credentials', { raw: `{"connector":"front","baseUrl":"${front.url}","__proto__":{"verify":false},"values":{"name":"x","apiKey":"${frontToken()}"}}` });
+    const answer = await call('POST', '/api/v1/credentials', {
+      raw: `{"connector":"front","baseUrl":"${front.url}","__proto__":{"verify":false},"values":{"name":"x","apiKey":"${frontToken()}"}}`,
+    });
     expect(answer.status).toBe(400);
     expect(answer.body.field).toBe('/__proto__');
     await expectStoreEmpty();
@@ -231,7 +254,10 @@ describe('credentials', () => {
 
   it('refuses to delete a credential a source uses (409, naming it)', async () => {
     const id = (await addFront()).body.id as string;
-    expect((await call('POST', '/api/v1/sources', { body: { name: 'Front source', connector: 'front', credentialId: id, streams: ['tags'] } })).status).toBe(201);
+    expect(
+      (await call('POST', '/api/v1/sources', { body: { name: 'Front source', connector: 'front', credentialId: id, streams: ['tags'] } }))
+        .status,
+    ).toBe(201);
     const refused = await call('DELETE', `/api/v1/credentials/${id}`);
     expect(refused.status).toBe(409);
     expect(refused.body).toMatchObject({ code: 'in_use' });
@@ -272,7 +298,11 @@ describe('syncs', () => {
     expect(all.filter((e) => e.event === 'page').length).toBe(6);
     expect(all.at(-1)).toMatchObject({ event: 'finished', summary: { records: 500 } });
     const state = await call('GET', `/api/v1/syncs/${started.body.id}`);
-    expect(state.body).toMatchObject({ status: 'finished', progress: { tags: { records: 250, status: 'done' } }, summary: { records: 500 } });
+    expect(state.body).toMatchObject({
+      status: 'finished',
+      progress: { tags: { records: 250, status: 'done' } },
+      summary: { records: 500 },
+    });
     expectNoSecretAnywhere(frontToken());
   });
 
@@ -323,7 +353,14 @@ describe('the OpenAPI document', () => {
   it('describes every route from the same schemas, with problem answers', async () => {
     const doc = (await call('GET', '/api/v1/openapi.json')).body;
     expect(doc.openapi).toBe('3.1.0');
-    for (const path of ['/api/v1/credentials', '/api/v1/credentials/{id}/rotate', '/api/v1/sources', '/api/v1/destinations/{id}', '/api/v1/syncs/{id}/events', '/api/v1/connectors/{id}/form']) {
+    for (const path of [
+      '/api/v1/credentials',
+      '/api/v1/credentials/{id}/rotate',
+      '/api/v1/sources',
+      '/api/v1/destinations/{id}',
+      '/api/v1/syncs/{id}/events',
+      '/api/v1/connectors/{id}/form',
+    ]) {
       expect(doc.paths[path]).toBeDefined();
     }
     expect(doc.paths['/login']).toBeUndefined();
@@ -339,7 +376,11 @@ describe('GET /api/v1/audit', () => {
     const created = await addFront();
     expect(created.status).toBe(201);
     const session = await signIn();
-    const renamed = await call('PATCH', `/api/v1/credentials/${created.body.id}`, { token: session, body: { name: 'Renamed' }, headers: { origin: url } });
+    const renamed = await call('PATCH', `/api/v1/credentials/${created.body.id}`, {
+      token: session,
+      body: { name: 'Renamed' },
+      headers: { origin: url },
+    });
     expect(renamed.status).toBe(200);
     const audit = await call('GET', `/api/v1/audit?credential=${created.body.id}`);
     expect(audit.status).toBe(200);
@@ -359,24 +400,42 @@ describe('workspaces and roles over HTTP', () => {
     const created = await addFront(); // the server's own token: the default workspace
     expect(created.status).toBe(201);
     const { withAccess } = await import('../../src/access/access.js');
-    const admin = await withAccess({ workspace: 'acme', role: 'admin' }, () => credport.tokens.create({ name: 'acme admin', role: 'admin' }));
-    const asAcme = (method: string, path: string, body?: unknown) => call(method, path, { token: admin.token!, ...(body !== undefined ? { body } : {}) });
+    const admin = await withAccess({ workspace: 'acme', role: 'admin' }, () =>
+      credport.tokens.create({ name: 'acme admin', role: 'admin' }),
+    );
+    const asAcme = (method: string, path: string, body?: unknown) =>
+      call(method, path, { token: admin.token!, ...(body !== undefined ? { body } : {}) });
     expect((await asAcme('GET', '/api/v1/credentials')).body).toEqual([]);
     expect((await asAcme('GET', `/api/v1/credentials/${created.body.id}`)).status).toBe(404);
     expect((await asAcme('DELETE', `/api/v1/credentials/${created.body.id}`)).status).toBe(404);
     // The emulator is on loopback: a workspace's token may point a credential there only once the operator allows it.
     credport.outbound.allow(`front=${front.url}`);
-    const own = await asAcme('POST', '/api/v1/credentials', { connector: 'front', baseUrl: front.url, values: { name: 'Acme', apiKey: frontToken() } });
+    const own = await asAcme('POST', '/api/v1/credentials', {
+      connector: 'front',
+      baseUrl: front.url,
+      values: { name: 'Acme', apiKey: frontToken() },
+    });
     expect(own.status).toBe(201);
     expect(own.body.workspace).toBe('acme');
     expect((await call('GET', '/api/v1/credentials')).body.map((t: { id: string }) => t.id)).toEqual([created.body.id]);
     // The default workspace's sync is not there for acme: its state, its events and its cancel.
-    const source = await call('POST', '/api/v1/sources', { body: { name: 'Src', connector: 'front', credentialId: created.body.id, streams: ['tags'] } });
+    const source = await call('POST', '/api/v1/sources', {
+      body: { name: 'Src', connector: 'front', credentialId: created.body.id, streams: ['tags'] },
+    });
     const destination = await call('POST', '/api/v1/destinations', { body: { name: 'Files', connector: 'jsonl' } });
     const started = await call('POST', '/api/v1/syncs', { body: { source: source.body.id, destination: destination.body.id } });
     expect(started.status).toBe(202);
-    for (const [method, path] of [['GET', `/api/v1/syncs/${started.body.id}`], ['GET', `/api/v1/syncs/${started.body.id}/events`], ['POST', `/api/v1/syncs/${started.body.id}/cancel`], ['POST', '/api/v1/syncs']] as const) {
-      const answer = await asAcme(method, path, path === '/api/v1/syncs' ? { source: source.body.id, destination: destination.body.id } : undefined);
+    for (const [method, path] of [
+      ['GET', `/api/v1/syncs/${started.body.id}`],
+      ['GET', `/api/v1/syncs/${started.body.id}/events`],
+      ['POST', `/api/v1/syncs/${started.body.id}/cancel`],
+      ['POST', '/api/v1/syncs'],
+    ] as const) {
+      const answer = await asAcme(
+        method,
+        path,
+        path === '/api/v1/syncs' ? { source: source.body.id, destination: destination.body.id } : undefined,
+      );
       expect([path, answer.status]).toEqual([path, 404]);
     }
     expect((await call('GET', `/api/v1/syncs/${started.body.id}`)).status).toBe(200);
@@ -385,11 +444,19 @@ describe('workspaces and roles over HTTP', () => {
     const viewer = await asAcme('POST', '/api/v1/tokens', { name: 'dashboard', role: 'viewer' });
     expect(viewer.status).toBe(201);
     expect(viewer.body).toMatchObject({ workspace: 'acme', role: 'viewer', token: expect.stringMatching(/^cpt_/) });
-    const asViewer = (method: string, path: string, body?: unknown) => call(method, path, { token: viewer.body.token, ...(body !== undefined ? { body } : {}) });
+    const asViewer = (method: string, path: string, body?: unknown) =>
+      call(method, path, { token: viewer.body.token, ...(body !== undefined ? { body } : {}) });
     expect((await asViewer('GET', '/api/v1/credentials')).body.map((t: { id: string }) => t.id)).toEqual([own.body.id]);
-    const refused = await asViewer('POST', '/api/v1/credentials', { connector: 'front', baseUrl: front.url, values: { name: 'No', apiKey: frontToken() } });
+    const refused = await asViewer('POST', '/api/v1/credentials', {
+      connector: 'front',
+      baseUrl: front.url,
+      values: { name: 'No', apiKey: frontToken() },
+    });
     expect(refused.status).toBe(403);
-    expect(refused.body).toMatchObject({ code: 'forbidden', detail: 'adding a credential needs the editor role; this caller is a viewer of workspace acme' });
+    expect(refused.body).toMatchObject({
+      code: 'forbidden',
+      detail: 'adding a credential needs the editor role; this caller is a viewer of workspace acme',
+    });
     expect((await asViewer('POST', '/api/v1/tokens', { name: 'up', role: 'admin' })).status).toBe(403);
     expect((await asAcme('GET', '/api/v1/tokens')).body.map((t: { role: string }) => t.role).sort()).toEqual(['admin', 'viewer']);
     expect((await asAcme('GET', '/api/v1/tokens')).text).not.toContain(viewer.body.token);
@@ -403,7 +470,10 @@ describe('workspaces and roles over HTTP', () => {
     expect((await call('POST', `/api/v1/credentials/${created.body.id}/test`)).status).toBe(200);
     // The audit trail names the token that acted, in its workspace only.
     const audit = await asAcme('GET', '/api/v1/audit');
-    expect(audit.body.map((e: { action: string; actor: string }) => `${e.action} ${e.actor}`).slice(0, 2)).toEqual([`credential.created api:token:${admin.id}`, `credential.verified api:token:${admin.id}`]);
+    expect(audit.body.map((e: { action: string; actor: string }) => `${e.action} ${e.actor}`).slice(0, 2)).toEqual([
+      `credential.created api:token:${admin.id}`,
+      `credential.verified api:token:${admin.id}`,
+    ]);
     expect(audit.body.every((e: { workspace: string }) => e.workspace === 'acme')).toBe(true);
   });
 });

@@ -47,7 +47,9 @@ async function start(options: { resolve?: Resolver; connectors?: string } = {}) 
     server: { verifyLimit: { max: 1000, timeWindow: 60_000 } },
   });
   ({ home, credport, port } = api);
-  tenantToken = (await withAccess({ workspace: 'acme', role: 'admin' }, () => credport.tokens.create({ name: 'acme admin', role: 'admin' }))).token!;
+  tenantToken = (
+    await withAccess({ workspace: 'acme', role: 'admin' }, () => credport.tokens.create({ name: 'acme admin', role: 'admin' }))
+  ).token!;
 }
 
 // The stand-in's count before each test: what it hears during one is that test's doing.
@@ -63,12 +65,21 @@ afterEach(async () => {
 function call(method: string, path: string, token: string, body?: unknown): Promise<{ status: number; body: JsonBody }> {
   const sent = body === undefined ? undefined : JSON.stringify(body);
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port, method, path, headers: { authorization: `Bearer ${token}`, ...(sent ? { 'content-type': 'application/json' } : {}) } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (text += chunk));
-      res.on('end', () => resolve({ status: res.statusCode!, body: text ? JSON.parse(text) : undefined }));
-    });
+    const req = httpRequest(
+      {
+        host: '127.0.0.1',
+        port,
+        method,
+        path,
+        headers: { authorization: `Bearer ${token}`, ...(sent ? { 'content-type': 'application/json' } : {}) },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('end', () => resolve({ status: res.statusCode!, body: text ? JSON.parse(text) : undefined }));
+      },
+    );
     req.on('error', reject);
     req.end(sent);
   });
@@ -98,9 +109,21 @@ describe("a workspace's credential pointed at this machine or a private network"
     ];
     for (const baseUrl of targets) {
       for (const verify of [true, false]) {
-        const answer = await call('POST', '/api/v1/credentials', tenantToken, { connector: 'front', baseUrl, verify, values: { name: 'Internal', apiKey: frontKey } });
-        expect({ baseUrl, status: answer.status, code: answer.body.code, field: answer.body.field }).toEqual({ baseUrl, status: 403, code: 'outbound_refused', field: '/baseUrl' });
-        expect(answer.body.detail).toMatch(/^the outbound policy refuses .*(connector's own origins \(https:\/\/api2\.frontapp\.com\) or at origins the operator allows \(CREDPORT_ALLOWED_ORIGINS, credport serve --allow-origin\)|an address of this machine or a private network)/);
+        const answer = await call('POST', '/api/v1/credentials', tenantToken, {
+          connector: 'front',
+          baseUrl,
+          verify,
+          values: { name: 'Internal', apiKey: frontKey },
+        });
+        expect({ baseUrl, status: answer.status, code: answer.body.code, field: answer.body.field }).toEqual({
+          baseUrl,
+          status: 403,
+          code: 'outbound_refused',
+          field: '/baseUrl',
+        });
+        expect(answer.body.detail).toMatch(
+          /^the outbound policy refuses .*(connector's own origins \(https:\/\/api2\.frontapp\.com\) or at origins the operator allows \(CREDPORT_ALLOWED_ORIGINS, credport serve --allow-origin\)|an address of this machine or a private network)/,
+        );
       }
     }
     expect((await call('GET', '/api/v1/credentials', tenantToken)).body).toEqual([]);
@@ -109,29 +132,54 @@ describe("a workspace's credential pointed at this machine or a private network"
 
   it("a Frontegg environment domain outside the connector's custom domains is refused on /values/domain", async () => {
     for (const domain of ['127.0.0.1', 'internal.corp.example', 'frontegg.com.internal.example']) {
-      const answer = await call('POST', '/api/v1/credentials', tenantToken, { connector: 'frontegg', verify: false, values: { name: 'Env', clientId: 'client-0123456789', secret: fakeToken('fe'), domain } });
-      expect({ domain, status: answer.status, code: answer.body.code, field: answer.body.field }).toEqual({ domain, status: 403, code: 'outbound_refused', field: '/values/domain' });
+      const answer = await call('POST', '/api/v1/credentials', tenantToken, {
+        connector: 'frontegg',
+        verify: false,
+        values: { name: 'Env', clientId: 'client-0123456789', secret: fakeToken('fe'), domain },
+      });
+      expect({ domain, status: answer.status, code: answer.body.code, field: answer.body.field }).toEqual({
+        domain,
+        status: 403,
+        code: 'outbound_refused',
+        field: '/values/domain',
+      });
     }
     expect((await call('GET', '/api/v1/credentials', tenantToken)).body).toEqual([]);
   });
 
   it("the server's own token (the operator) still points a credential at a loopback emulator", async () => {
-    const answer = await call('POST', '/api/v1/credentials', API_TOKEN, { connector: 'front', baseUrl: front.url, values: { name: 'Emulator', apiKey: frontKey } });
+    const answer = await call('POST', '/api/v1/credentials', API_TOKEN, {
+      connector: 'front',
+      baseUrl: front.url,
+      values: { name: 'Emulator', apiKey: frontKey },
+    });
     expect(answer.status).toBe(201);
     expect(answer.body).toMatchObject({ status: 'verified', baseUrl: front.url });
   });
 
   it('an origin the operator allows is open to tenants, and GET /connectors lists it for that connector only', async () => {
     credport.outbound.allow(`front=${front.url}`);
-    const answer = await call('POST', '/api/v1/credentials', tenantToken, { connector: 'front', baseUrl: front.url, values: { name: 'Emulator', apiKey: frontKey } });
+    const answer = await call('POST', '/api/v1/credentials', tenantToken, {
+      connector: 'front',
+      baseUrl: front.url,
+      values: { name: 'Emulator', apiKey: frontKey },
+    });
     expect(answer.status).toBe(201);
     expect(answer.body).toMatchObject({ status: 'verified', workspace: 'acme' });
-    const connectors = (await call('GET', '/api/v1/connectors', tenantToken)).body as { id: string; allowedOrigins?: string[]; customDomains?: string[] }[];
+    const connectors = (await call('GET', '/api/v1/connectors', tenantToken)).body as {
+      id: string;
+      allowedOrigins?: string[];
+      customDomains?: string[];
+    }[];
     expect(connectors.find((c) => c.id === 'front')?.allowedOrigins).toEqual([front.url]);
     expect(connectors.find((c) => c.id === 'frontline')?.allowedOrigins).toBeUndefined();
     expect(connectors.find((c) => c.id === 'frontegg')?.customDomains).toEqual(['*.frontegg.com']);
     // Another port of the same address is another origin.
-    const other = await call('POST', '/api/v1/credentials', tenantToken, { connector: 'front', baseUrl: `http://127.0.0.1:${standInPort}`, values: { name: 'Next door', apiKey: frontKey } });
+    const other = await call('POST', '/api/v1/credentials', tenantToken, {
+      connector: 'front',
+      baseUrl: `http://127.0.0.1:${standInPort}`,
+      values: { name: 'Next door', apiKey: frontKey },
+    });
     expect(other.status).toBe(403);
     expect(heard()).toBe(0);
   });
@@ -142,7 +190,14 @@ describe('a credential saved before the policy, pointing where a tenant may not'
 
   /** acme's credential at the stand-in, saved by an older release (no record of who set the base URL). */
   async function savedEarlier(): Promise<string> {
-    const tile = await withAccess(operatorAcme, () => credport.credentials.create({ connector: 'front', baseUrl: `http://127.0.0.1:${standInPort}`, values: { name: 'Old one', apiKey: frontKey }, verify: false }));
+    const tile = await withAccess(operatorAcme, () =>
+      credport.credentials.create({
+        connector: 'front',
+        baseUrl: `http://127.0.0.1:${standInPort}`,
+        values: { name: 'Old one', apiKey: frontKey },
+        verify: false,
+      }),
+    );
     const raw = await rawStore(home, undefined);
     const key = `credport:credential:${tile.id}`;
     const stored = JSON.parse((await raw.get(key))!) as { value: Record<string, unknown> };
@@ -153,11 +208,14 @@ describe('a credential saved before the policy, pointing where a tenant may not'
     return tile.id;
   }
 
-  it("fails its next test by the tenant with 403 naming the policy, its tile says so, and the stand-in hears nothing", async () => {
+  it('fails its next test by the tenant with 403 naming the policy, its tile says so, and the stand-in hears nothing', async () => {
     const id = await savedEarlier();
     const tested = await call('POST', `/api/v1/credentials/${id}/test`, tenantToken);
     expect(tested.status).toBe(403);
-    expect(tested.body).toMatchObject({ code: 'outbound_refused', detail: expect.stringContaining('the outbound policy refuses http://127.0.0.1:') });
+    expect(tested.body).toMatchObject({
+      code: 'outbound_refused',
+      detail: expect.stringContaining('the outbound policy refuses http://127.0.0.1:'),
+    });
     const tile = (await call('GET', `/api/v1/credentials/${id}`, tenantToken)).body;
     expect(tile).toMatchObject({ status: 'invalid', invalidReason: tested.body.detail });
     expect(heard()).toBe(0);
@@ -172,11 +230,20 @@ describe('a credential saved before the policy, pointing where a tenant may not'
     // As the scheduled pass runs it: every workspace, the operator's process.
     const summary = await withAccess({ workspace: EVERY_WORKSPACE, role: 'admin' }, () => credport.reverify({ olderThanMs: 0 }));
     expect(summary).toMatchObject({ checked: 1, verified: 0, failed: 1 });
-    expect((await withAccess(operatorAcme, () => credport.credentials.show(id))).invalidReason).toMatch(/^the outbound policy refuses http:\/\/127\.0\.0\.1:/);
-    await expect(withAccess(tenantAcme, () => credport.syncs.run(source.id, destination.id))).rejects.toMatchObject({ code: 'outbound_refused' });
+    expect((await withAccess(operatorAcme, () => credport.credentials.show(id))).invalidReason).toMatch(
+      /^the outbound policy refuses http:\/\/127\.0\.0\.1:/,
+    );
+    await expect(withAccess(tenantAcme, () => credport.syncs.run(source.id, destination.id))).rejects.toMatchObject({
+      code: 'outbound_refused',
+    });
     expect(heard()).toBe(0);
     // The operator's own credential in its own workspace keeps the operator's reach.
-    const mine = await credport.credentials.create({ connector: 'front', baseUrl: `http://127.0.0.1:${standInPort}`, values: { name: 'Mine', apiKey: frontKey }, verify: false });
+    const mine = await credport.credentials.create({
+      connector: 'front',
+      baseUrl: `http://127.0.0.1:${standInPort}`,
+      values: { name: 'Mine', apiKey: frontKey },
+      verify: false,
+    });
     await credport.credentials.test(mine.id).catch(() => undefined);
     expect(heard()).toBe(1);
   });
@@ -190,7 +257,11 @@ describe('a name the tenant may use that resolves to this machine (DNS rebinding
     });
     await writeConnector(root, 'exchanged', (m) => {
       m.http = { baseUrl: `https://api.exchanged.test:${standInPort}`, allowedHosts: [] };
-      m.auth = { strategy: 'token-exchange', secret: 'token', exchange: { path: '/token', body: { secret: '{token}' }, accessToken: ['/access_token'], expiresIn: ['/expires_in'] } };
+      m.auth = {
+        strategy: 'token-exchange',
+        secret: 'token',
+        exchange: { path: '/token', body: { secret: '{token}' }, accessToken: ['/access_token'], expiresIn: ['/expires_in'] },
+      };
       m.verification = { via: 'token-exchange', identity: {} };
     });
     // The tenant's DNS: public when the credential is saved, this machine when it is used.
@@ -199,12 +270,18 @@ describe('a name the tenant may use that resolves to this machine (DNS rebinding
     await start({ resolve, connectors: root });
     try {
       for (const connector of ['rebound', 'exchanged']) {
-        const saved = await call('POST', '/api/v1/credentials', tenantToken, { connector, verify: false, values: { name: 'Rebound', token: fakeToken('rb') } });
+        const saved = await call('POST', '/api/v1/credentials', tenantToken, {
+          connector,
+          verify: false,
+          values: { name: 'Rebound', token: fakeToken('rb') },
+        });
         expect(saved.status).toBe(201);
         answer = '127.0.0.1';
         const tested = await call('POST', `/api/v1/credentials/${saved.body.id}/test`, tenantToken);
         expect({ connector, status: tested.status, code: tested.body.code }).toEqual({ connector, status: 403, code: 'outbound_refused' });
-        expect(tested.body.detail).toMatch(/^the outbound policy refuses api\.(rebound|exchanged)\.test: it resolves to an address of this machine or a private network/);
+        expect(tested.body.detail).toMatch(
+          /^the outbound policy refuses api\.(rebound|exchanged)\.test: it resolves to an address of this machine or a private network/,
+        );
         answer = '93.184.216.34';
       }
       expect(heard()).toBe(0);

@@ -36,7 +36,11 @@ beforeEach(async () => {
   const acme = { workspace: 'acme', role: 'admin' } as const;
   editor = (await withAccess(acme, () => credport.tokens.create({ name: 'tenant editor', role: 'editor' }))).token!;
   admin = (await withAccess(acme, () => credport.tokens.create({ name: 'tenant admin', role: 'admin' }))).token!;
-  credentialId = (await withAccess(acme, () => credport.credentials.create({ connector: 'front', values: { name: 'Front', apiKey: fakeToken() }, verify: false }))).id;
+  credentialId = (
+    await withAccess(acme, () =>
+      credport.credentials.create({ connector: 'front', values: { name: 'Front', apiKey: fakeToken() }, verify: false }),
+    )
+  ).id;
   // A folder the tenant may read: inside its workspace's folder.
   folder = join(home, 'workspaces', 'acme', 'in');
   await mkdir(folder, { recursive: true });
@@ -60,8 +64,26 @@ const attacks = (bad: string): [string, string, () => unknown, string, 'editor' 
   ['a stream', '/sources', () => ({ name: 'S', connector: 'jsonl', path: folder, streams: [bad] }), '/streams/0', 'editor'],
   ['a destination name', '/destinations', () => ({ name: bad, connector: 'jsonl' }), '/name', 'editor'],
   ['a destination path', '/destinations', () => ({ name: 'D', connector: 'jsonl', path: join(folder, bad) }), '/path', 'editor'],
-  ['an operations key', '/destinations', () => ({ name: 'D', connector: 'front', credentialId, operations: { [`contacts${bad}`]: 'contacts.create' } }), '/operations', 'editor'],
-  ['a mapping key', '/destinations', () => ({ name: 'D', connector: 'front', credentialId, operations: { contacts: 'contacts.create' }, mapping: { [`contacts${bad}`]: { '/name': '/name' } } }), '/mapping', 'editor'],
+  [
+    'an operations key',
+    '/destinations',
+    () => ({ name: 'D', connector: 'front', credentialId, operations: { [`contacts${bad}`]: 'contacts.create' } }),
+    '/operations',
+    'editor',
+  ],
+  [
+    'a mapping key',
+    '/destinations',
+    () => ({
+      name: 'D',
+      connector: 'front',
+      credentialId,
+      operations: { contacts: 'contacts.create' },
+      mapping: { [`contacts${bad}`]: { '/name': '/name' } },
+    }),
+    '/mapping',
+    'editor',
+  ],
   ['a token name', '/tokens', () => ({ name: bad, role: 'viewer' }), '/name', 'admin'],
 ];
 
@@ -75,20 +97,33 @@ describe('hostile text over HTTP, as a workspace token', () => {
         const keys = field === '/operations' || field === '/mapping' ? 'keys ' : '';
         // Said of the field as the services name it (a member by its name, deeper by its pointer), with the character's code point.
         const named = field.lastIndexOf('/') === 0 ? field.slice(1) : field;
-        expect([what, answer.body.detail]).toEqual([what, expect.stringMatching(new RegExp(`^${named} ${keys}${TEXT_MESSAGES.singleLine} \\(found U\\+[0-9A-F]{4}\\)$`))]);
+        expect([what, answer.body.detail]).toEqual([
+          what,
+          expect.stringMatching(new RegExp(`^${named} ${keys}${TEXT_MESSAGES.singleLine} \\(found U\\+[0-9A-F]{4}\\)$`)),
+        ]);
         // The refusal never echoes the character it refused.
         expect([what, JSON.stringify(answer.body)]).toEqual([what, expect.not.stringMatching(/[\u001b\u009b\u202e\u200b]/)]);
       }
       expect((await call('GET', '/sources', editor)).body).toEqual([]);
       expect((await call('GET', '/destinations', editor)).body).toEqual([]);
-      expect((await call('GET', '/tokens', admin)).body.map((t: { name: string }) => t.name).sort()).toEqual(['tenant admin', 'tenant editor']);
+      expect((await call('GET', '/tokens', admin)).body.map((t: { name: string }) => t.name).sort()).toEqual([
+        'tenant admin',
+        'tenant editor',
+      ]);
     });
   }
 
   it('refuses each in a Credential Name and Description, by the same rule, saving nothing', async () => {
     for (const bad of Object.values(HOSTILE)) {
-      for (const [field, values] of [['name', { name: bad }], ['description', { name: 'ok', description: `line one\n${bad}` }]] as const) {
-        const answer = await call('POST', '/credentials', editor, { connector: 'front', verify: false, values: { ...values, apiKey: fakeToken() } });
+      for (const [field, values] of [
+        ['name', { name: bad }],
+        ['description', { name: 'ok', description: `line one\n${bad}` }],
+      ] as const) {
+        const answer = await call('POST', '/credentials', editor, {
+          connector: 'front',
+          verify: false,
+          values: { ...values, apiKey: fakeToken() },
+        });
         expect([field, answer.status, answer.body.field]).toEqual([field, 400, `/values/${field}`]);
         expect(answer.body.detail).toContain(field === 'name' ? TEXT_MESSAGES.singleLine : TEXT_MESSAGES.multiLine);
       }
@@ -109,16 +144,24 @@ describe('hostile text over HTTP, as a workspace token', () => {
 });
 
 describe('refusals never echo the hostile text', () => {
-  it.each(Object.entries(HOSTILE))('an unknown field or map key holding %s is named by its map, the answer holds none of it', async (_what, text) => {
-    const unknown = await call('POST', '/sources', editor, { name: 'Files', connector: 'jsonl', path: 'in', [text]: 'x' });
-    expect(unknown.status).toBe(400);
-    const key = await call('POST', '/destinations', editor, { name: 'Front', connector: 'front', credentialId, operations: { [text]: 'contacts.create' } });
-    expect(key.status).toBe(400);
-    expect(key.body.field).toBe('/operations');
-    for (const answer of [unknown, key]) {
-      const said = JSON.stringify(answer.body);
-      expect(said).not.toContain(JSON.stringify(text).slice(1, -1));
-      expect(/[\u0000-\u001f\u007f-\u009f\u200b\u202e]/.test(`${answer.body.detail}${answer.body.field}`)).toBe(false);
-    }
-  });
+  it.each(Object.entries(HOSTILE))(
+    'an unknown field or map key holding %s is named by its map, the answer holds none of it',
+    async (_what, text) => {
+      const unknown = await call('POST', '/sources', editor, { name: 'Files', connector: 'jsonl', path: 'in', [text]: 'x' });
+      expect(unknown.status).toBe(400);
+      const key = await call('POST', '/destinations', editor, {
+        name: 'Front',
+        connector: 'front',
+        credentialId,
+        operations: { [text]: 'contacts.create' },
+      });
+      expect(key.status).toBe(400);
+      expect(key.body.field).toBe('/operations');
+      for (const answer of [unknown, key]) {
+        const said = JSON.stringify(answer.body);
+        expect(said).not.toContain(JSON.stringify(text).slice(1, -1));
+        expect(/[\u0000-\u001f\u007f-\u009f\u200b\u202e]/.test(`${answer.body.detail}${answer.body.field}`)).toBe(false);
+      }
+    },
+  );
 });

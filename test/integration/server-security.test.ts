@@ -17,7 +17,8 @@ beforeEach(async () => {
 afterEach(() => api.close());
 
 /** node:http, not fetch: fetch will not send a Host header of the caller's choosing. */
-const call = (method: string, path: string, headers: Record<string, string> = {}, body?: unknown): Promise<RawAnswer> => rawRequest(`http://127.0.0.1:${port}`, method, path, { headers, body });
+const call = (method: string, path: string, headers: Record<string, string> = {}, body?: unknown): Promise<RawAnswer> =>
+  rawRequest(`http://127.0.0.1:${port}`, method, path, { headers, body });
 
 const bearer = { authorization: `Bearer ${API_TOKEN}` };
 
@@ -44,11 +45,16 @@ describe('DNS rebinding', () => {
 });
 
 describe('rate limits', () => {
-  const unverified = (i: number) => ({ connector: 'front', verify: false, values: { name: `Tile ${i}`, apiKey: 'eyJabc.defghijklmnopqrstuvwxyz0123.0123456789abcdef' } });
+  const unverified = (i: number) => ({
+    connector: 'front',
+    verify: false,
+    values: { name: `Tile ${i}`, apiKey: 'eyJabc.defghijklmnopqrstuvwxyz0123.0123456789abcdef' },
+  });
 
   it('counts per authenticated caller: a token holder cannot dodge the verify limit with a fresh cookie each time', async () => {
     const statuses: number[] = [];
-    for (let i = 0; i < 4; i++) statuses.push((await call('POST', '/api/v1/credentials', { ...bearer, cookie: `credport_session=fresh${i}` }, unverified(i))).status);
+    for (let i = 0; i < 4; i++)
+      statuses.push((await call('POST', '/api/v1/credentials', { ...bearer, cookie: `credport_session=fresh${i}` }, unverified(i))).status);
     expect(statuses).toEqual([201, 201, 201, 429]);
     const refused = await call('POST', '/api/v1/credentials', bearer, unverified(9));
     expect(refused.status).toBe(429);
@@ -71,8 +77,11 @@ describe('rate limits', () => {
     expect((await call('POST', '/api/v1/session', {}, { code: sessions.loginCode })).status).toBe(201);
   });
 
-  it('does not let unauthenticated requests spend the token holder\'s budget', async () => {
-    for (let i = 0; i < 5; i++) expect((await call('POST', '/api/v1/credentials', { authorization: 'Bearer wrong-token-0123456789abcdef' }, unverified(i))).status).toBe(401);
+  it("does not let unauthenticated requests spend the token holder's budget", async () => {
+    for (let i = 0; i < 5; i++)
+      expect(
+        (await call('POST', '/api/v1/credentials', { authorization: 'Bearer wrong-token-0123456789abcdef' }, unverified(i))).status,
+      ).toBe(401);
     expect((await call('POST', '/api/v1/credentials', bearer, unverified(0))).status).toBe(201);
   });
 });
@@ -92,7 +101,11 @@ describe('answers no route or router gives', () => {
   });
 
   it('sends no CORS header, to a preflight or to a cross-origin request', async () => {
-    const preflight = await call('OPTIONS', '/api/v1/credentials', { origin: 'https://attacker.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization' });
+    const preflight = await call('OPTIONS', '/api/v1/credentials', {
+      origin: 'https://attacker.example',
+      'access-control-request-method': 'POST',
+      'access-control-request-headers': 'authorization',
+    });
     const cross = await call('GET', '/api/v1/credentials', { ...bearer, origin: 'https://attacker.example' });
     for (const answer of [preflight, cross]) {
       expect(Object.keys(answer.headers).filter((h) => h.startsWith('access-control-'))).toEqual([]);
@@ -125,10 +138,33 @@ describe('signing out', () => {
 describe('behind a proxy', () => {
   it('believes X-Forwarded-Proto and X-Forwarded-Host from nobody unless told (--trust-proxy)', async () => {
     const token = (await call('POST', '/api/v1/session', {}, { code: sessions.loginCode })).body.token;
-    const unverified = { connector: 'front', verify: false, values: { name: 'Forwarded', apiKey: 'eyJabc.defghijklmnopqrstuvwxyz0123.0123456789abcdef' } };
-    const forwarded = await call('POST', '/api/v1/credentials', { authorization: `Bearer ${token}`, 'x-forwarded-proto': 'https', 'x-forwarded-host': 'credport.example.com', origin: 'https://credport.example.com' }, unverified);
+    const unverified = {
+      connector: 'front',
+      verify: false,
+      values: { name: 'Forwarded', apiKey: 'eyJabc.defghijklmnopqrstuvwxyz0123.0123456789abcdef' },
+    };
+    const forwarded = await call(
+      'POST',
+      '/api/v1/credentials',
+      {
+        authorization: `Bearer ${token}`,
+        'x-forwarded-proto': 'https',
+        'x-forwarded-host': 'credport.example.com',
+        origin: 'https://credport.example.com',
+      },
+      unverified,
+    );
     expect(forwarded.status).toBe(403);
     expect(forwarded.body.code).toBe('cross_site_request');
-    expect((await call('POST', '/api/v1/credentials', { authorization: `Bearer ${token}`, 'x-forwarded-proto': 'https', origin: `http://127.0.0.1:${port}` }, unverified)).status).toBe(201);
+    expect(
+      (
+        await call(
+          'POST',
+          '/api/v1/credentials',
+          { authorization: `Bearer ${token}`, 'x-forwarded-proto': 'https', origin: `http://127.0.0.1:${port}` },
+          unverified,
+        )
+      ).status,
+    ).toBe(201);
   });
 });

@@ -33,14 +33,22 @@ interface Answer {
 async function call(method: string, path: string, options: { body?: unknown; token?: string } = {}): Promise<Answer> {
   const headers: Record<string, string> = { authorization: `Bearer ${options.token ?? API_TOKEN}` };
   if (options.body !== undefined) headers['content-type'] = 'application/json';
-  const response = await fetch(`${url}${path}`, { method, headers, ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}) });
+  const response = await fetch(`${url}${path}`, {
+    method,
+    headers,
+    ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
+  });
   const text = await response.text();
   return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
 }
 
 async function setUp(): Promise<{ source: string; destination: string }> {
-  const credential = await call('POST', '/api/v1/credentials', { body: { connector: 'front', baseUrl: front.url, values: { name: 'Support', apiKey: [...front.tokens][0]! } } });
-  const source = await call('POST', '/api/v1/sources', { body: { name: 'Src', connector: 'front', credentialId: credential.body.id, streams: ['tags', 'contacts'] } });
+  const credential = await call('POST', '/api/v1/credentials', {
+    body: { connector: 'front', baseUrl: front.url, values: { name: 'Support', apiKey: [...front.tokens][0]! } },
+  });
+  const source = await call('POST', '/api/v1/sources', {
+    body: { name: 'Src', connector: 'front', credentialId: credential.body.id, streams: ['tags', 'contacts'] },
+  });
   const destination = await call('POST', '/api/v1/destinations', { body: { name: 'Files', connector: 'jsonl' } });
   expect([credential.status, source.status, destination.status]).toEqual([201, 201, 201]);
   return { source: source.body.id, destination: destination.body.id };
@@ -63,7 +71,10 @@ describe('POST /api/v1/syncs/{id}/retry', () => {
     const first = await call('POST', '/api/v1/syncs', { body: { source, destination, fullRefresh: true, concurrency: 1 } });
     expect(first.status).toBe(202);
     expect((await events(first.body.id)).at(-1)).toMatchObject({ event: 'failed', code: 'provider_rejected' });
-    expect((await call('GET', `/api/v1/syncs/${first.body.id}`)).body).toMatchObject({ status: 'failed', progress: { tags: { status: 'done', records: 250 } } });
+    expect((await call('GET', `/api/v1/syncs/${first.body.id}`)).body).toMatchObject({
+      status: 'failed',
+      progress: { tags: { status: 'done', records: 250 } },
+    });
 
     (front as unknown as { options: FrontEmulatorOptions }).options.forbidden = undefined; // the token gets its scope
     const retried = await call('POST', `/api/v1/syncs/${first.body.id}/retry`);
@@ -75,7 +86,10 @@ describe('POST /api/v1/syncs/{id}/retry', () => {
     const busy = await call('POST', `/api/v1/syncs/${retried.body.id}/retry`);
     expect(busy.status).toBe(409);
     expect(busy.headers.get('content-type')).toContain('application/problem+json');
-    expect(busy.body).toMatchObject({ code: 'not_failed', detail: `sync ${retried.body.id} is running: only a failed or cancelled sync can be run again` });
+    expect(busy.body).toMatchObject({
+      code: 'not_failed',
+      detail: `sync ${retried.body.id} is running: only a failed or cancelled sync can be run again`,
+    });
 
     const all = await events(retried.body.id);
     // tags is not read again (no full refresh); contacts is read once.
@@ -83,7 +97,11 @@ describe('POST /api/v1/syncs/{id}/retry', () => {
     expect(all.filter((e) => e.event === 'page').map((e) => e.stream)).toEqual(['contacts', 'contacts', 'contacts']);
     expect(all.at(-1)).toMatchObject({ event: 'finished' });
     const finished = await call('POST', `/api/v1/syncs/${retried.body.id}/retry`);
-    expect([finished.status, finished.body.code, finished.body.detail]).toEqual([409, 'not_failed', `sync ${retried.body.id} is finished: only a failed or cancelled sync can be run again`]);
+    expect([finished.status, finished.body.code, finished.body.detail]).toEqual([
+      409,
+      'not_failed',
+      `sync ${retried.body.id} is finished: only a failed or cancelled sync can be run again`,
+    ]);
   });
 
   it('runs a cancelled sync again on request', async () => {
@@ -106,8 +124,12 @@ describe('POST /api/v1/syncs/{id}/retry', () => {
     const { source, destination } = await setUp();
     const failed = await call('POST', '/api/v1/syncs', { body: { source, destination, concurrency: 1 } });
     expect((await events(failed.body.id)).at(-1)).toMatchObject({ event: 'failed' });
-    const acme = await withAccess({ workspace: 'acme', role: 'admin' }, () => credport.tokens.create({ name: 'acme admin', role: 'admin' }));
-    const viewer = await withAccess({ workspace: 'default', role: 'admin' }, () => credport.tokens.create({ name: 'dashboard', role: 'viewer' }));
+    const acme = await withAccess({ workspace: 'acme', role: 'admin' }, () =>
+      credport.tokens.create({ name: 'acme admin', role: 'admin' }),
+    );
+    const viewer = await withAccess({ workspace: 'default', role: 'admin' }, () =>
+      credport.tokens.create({ name: 'dashboard', role: 'viewer' }),
+    );
     expect((await call('POST', `/api/v1/syncs/${failed.body.id}/retry`, { token: acme.token! })).status).toBe(404);
     const refused = await call('POST', `/api/v1/syncs/${failed.body.id}/retry`, { token: viewer.token! });
     expect(refused.status).toBe(403);

@@ -61,7 +61,8 @@ async function call(method: string, path: string, token: string, body?: unknown)
 }
 
 /** A token of a workspace, made as that workspace's admin would. */
-const tokenOf = (workspace: string, role: 'viewer' | 'editor' | 'admin' = 'admin') => withAccess({ workspace, role: 'admin' }, () => credport.tokens.create({ name: `${workspace} ${role}`, role }));
+const tokenOf = (workspace: string, role: 'viewer' | 'editor' | 'admin' = 'admin') =>
+  withAccess({ workspace, role: 'admin' }, () => credport.tokens.create({ name: `${workspace} ${role}`, role }));
 
 /** A raw TCP connection: what it received, and when (ms after opening) the server closed it. */
 function rawConnection(): { socket: Socket; received: () => string; closed: Promise<number> } {
@@ -91,7 +92,8 @@ async function within(ms: number, check: () => boolean): Promise<boolean> {
 }
 
 /** Resolves with the time it took, or with 'open' if the connection outlived `ms`. */
-const closedWithin = (closed: Promise<number>, ms: number) => Promise.race([closed, new Promise<'open'>((resolve) => setTimeout(() => resolve('open'), ms))]);
+const closedWithin = (closed: Promise<number>, ms: number) =>
+  Promise.race([closed, new Promise<'open'>((resolve) => setTimeout(() => resolve('open'), ms))]);
 
 const FAST: Partial<ConnectionLimits> = { headersTimeout: 300, requestTimeout: 800, connectionTimeout: 10_000, keepAliveTimeout: 5_000 };
 
@@ -99,7 +101,9 @@ describe('slow and many clients', () => {
   it('cuts a slow body (headers sent, the body a byte at a time) at the request timeout with 408', async () => {
     await serve({ limits: FAST });
     const { socket, received, closed } = rawConnection();
-    socket.write(`POST /api/v1/credentials HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAuthorization: Bearer ${API_TOKEN}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{`);
+    socket.write(
+      `POST /api/v1/credentials HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAuthorization: Bearer ${API_TOKEN}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{`,
+    );
     trickle(socket, ' ');
     const ms = await closedWithin(closed, 4_000);
     socket.destroy();
@@ -129,7 +133,9 @@ describe('slow and many clients', () => {
     expect(await closedWithin(extra.closed, 2_000)).not.toBe('open');
     expect(extra.received()).toBe('');
     // The held ones still work; after one closes a new connection is served.
-    held[0]!.socket.write(`GET /api/v1/connectors HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAuthorization: Bearer ${API_TOKEN}\r\nConnection: close\r\n\r\n`);
+    held[0]!.socket.write(
+      `GET /api/v1/connectors HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAuthorization: Bearer ${API_TOKEN}\r\nConnection: close\r\n\r\n`,
+    );
     await held[0]!.closed;
     expect(held[0]!.received()).toMatch(/^HTTP\/1\.1 200/);
     expect((await call('GET', '/api/v1/connectors', API_TOKEN)).status).toBe(200);
@@ -139,11 +145,15 @@ describe('slow and many clients', () => {
   it("does not cut a sync's event stream: the request timeout ends with the request, and keepalives beat the idle timeout", async () => {
     // A sync that runs until it is cancelled.
     const runSync: RunSync = (_source, _destination, options) =>
-      new Promise((_resolve, reject) => options.signal?.addEventListener('abort', () => reject(Object.assign(new Error('cancelled'), { code: 'sync_cancelled' }))));
+      new Promise((_resolve, reject) =>
+        options.signal?.addEventListener('abort', () => reject(Object.assign(new Error('cancelled'), { code: 'sync_cancelled' }))),
+      );
     await serve({ limits: { headersTimeout: 200, requestTimeout: 300, connectionTimeout: 600, keepAliveTimeout: 300 }, runSync });
     const started = jobs.start({ source: 'src_x', destination: 'dst_x' }, ['tags']);
     const { socket, received, closed } = rawConnection();
-    socket.write(`GET /api/v1/syncs/${started.id}/events HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAuthorization: Bearer ${API_TOKEN}\r\n\r\n`);
+    socket.write(
+      `GET /api/v1/syncs/${started.id}/events HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAuthorization: Bearer ${API_TOKEN}\r\n\r\n`,
+    );
     expect(await closedWithin(closed, 2_000)).toBe('open');
     expect(received()).toMatch(/^HTTP\/1\.1 200/);
     expect(received()).toContain(': keepalive');
@@ -154,14 +164,21 @@ describe('slow and many clients', () => {
 
 describe('a revoked token', () => {
   it("ends the event streams it opened within a few seconds; another token's stream goes on", async () => {
-    const runSync: RunSync = (_source, _destination, options) => new Promise((_resolve, reject) => options.signal?.addEventListener('abort', () => reject(new Error('cancelled'))));
+    const runSync: RunSync = (_source, _destination, options) =>
+      new Promise((_resolve, reject) => options.signal?.addEventListener('abort', () => reject(new Error('cancelled'))));
     await serve({ runSync, streamRecheckMs: 200 });
     const admin = await tokenOf('acme');
-    const editor = await withAccess({ workspace: 'acme', role: 'admin' }, () => credport.tokens.create({ name: 'dashboard', role: 'editor' }));
-    const started = withAccess({ workspace: 'acme', role: 'editor' }, () => jobs.start({ source: 'src_x', destination: 'dst_x' }, ['tags']));
+    const editor = await withAccess({ workspace: 'acme', role: 'admin' }, () =>
+      credport.tokens.create({ name: 'dashboard', role: 'editor' }),
+    );
+    const started = withAccess({ workspace: 'acme', role: 'editor' }, () =>
+      jobs.start({ source: 'src_x', destination: 'dst_x' }, ['tags']),
+    );
     const open = (token: string) => {
       const connection = rawConnection();
-      connection.socket.write(`GET /api/v1/syncs/${started.id}/events HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAuthorization: Bearer ${token}\r\n\r\n`);
+      connection.socket.write(
+        `GET /api/v1/syncs/${started.id}/events HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAuthorization: Bearer ${token}\r\n\r\n`,
+      );
       return connection;
     };
     const revoked = open(editor.token!);
@@ -179,7 +196,11 @@ describe('a revoked token', () => {
 });
 
 describe('the verification budget', () => {
-  const unverified = (i: number) => ({ connector: 'front', verify: false, values: { name: `Tile ${i}`, apiKey: 'eyJabc.defghijklmnopqrstuvwxyz0123.0123456789abcdef' } });
+  const unverified = (i: number) => ({
+    connector: 'front',
+    verify: false,
+    values: { name: `Tile ${i}`, apiKey: 'eyJabc.defghijklmnopqrstuvwxyz0123.0123456789abcdef' },
+  });
 
   it("is one per workspace: a second token of the workspace does not add to it; another workspace's is its own", async () => {
     await serve();
@@ -187,7 +208,8 @@ describe('the verification budget', () => {
     const second = await tokenOf('acme', 'editor');
     const globex = await tokenOf('globex');
     const statuses: number[] = [];
-    for (const [i, token] of [first, second, first, second, first].entries()) statuses.push((await call('POST', '/api/v1/credentials', token.token!, unverified(i))).status);
+    for (const [i, token] of [first, second, first, second, first].entries())
+      statuses.push((await call('POST', '/api/v1/credentials', token.token!, unverified(i))).status);
     expect(statuses).toEqual([201, 201, 201, 429, 429]);
     // A token made after the budget is spent shares it too.
     const third = await tokenOf('acme', 'editor');
@@ -203,28 +225,51 @@ describe('streams named twice', () => {
     const folder = join(home, 'in');
     await mkdir(folder);
     await writeFile(join(folder, 'tags.jsonl'), '{"id":"t1"}\n');
-    const source = await call('POST', '/api/v1/sources', API_TOKEN, { name: 'In', connector: 'jsonl', path: folder, streams: ['tags', 'tags'] });
+    const source = await call('POST', '/api/v1/sources', API_TOKEN, {
+      name: 'In',
+      connector: 'jsonl',
+      path: folder,
+      streams: ['tags', 'tags'],
+    });
     expect(source.status).toBe(400);
     // Refused by the request schema (uniqueItems), before the service sees it.
-    expect(source.body).toMatchObject({ field: '/streams', code: 'invalid_input', detail: 'stream "tags" is named more than once in streams; name each stream once' });
+    expect(source.body).toMatchObject({
+      field: '/streams',
+      code: 'invalid_input',
+      detail: 'stream "tags" is named more than once in streams; name each stream once',
+    });
     const saved = await call('POST', '/api/v1/sources', API_TOKEN, { name: 'In', connector: 'jsonl', path: folder });
     const destination = await call('POST', '/api/v1/destinations', API_TOKEN, { name: 'Out', connector: 'jsonl' });
-    const sync = await call('POST', '/api/v1/syncs', API_TOKEN, { source: saved.body.id, destination: destination.body.id, streams: Array(64).fill('tags') });
+    const sync = await call('POST', '/api/v1/syncs', API_TOKEN, {
+      source: saved.body.id,
+      destination: destination.body.id,
+      streams: Array(64).fill('tags'),
+    });
     expect(sync.status).toBe(400);
     expect(sync.body).toMatchObject({ field: '/streams' });
     // The service refuses it too, for callers that skip the schema (the library, the CLI).
-    await expect(credport.syncs.check(saved.body.id, destination.body.id, ['tags', 'tags'])).rejects.toMatchObject({ field: 'streams', message: 'stream "tags" is named more than once in streams; name each stream once' });
+    await expect(credport.syncs.check(saved.body.id, destination.body.id, ['tags', 'tags'])).rejects.toMatchObject({
+      field: 'streams',
+      message: 'stream "tags" is named more than once in streams; name each stream once',
+    });
   });
 });
 
 describe("a tenant's JSONL files", () => {
   /** The sync's events, read from its event stream to the end. */
-  async function run(token: string, source: string, destination: string): Promise<{ text: string; last: { event: string; [k: string]: JsonBody } }> {
+  async function run(
+    token: string,
+    source: string,
+    destination: string,
+  ): Promise<{ text: string; last: { event: string; [k: string]: JsonBody } }> {
     const started = await call('POST', '/api/v1/syncs', token, { source, destination });
     expect(started.status).toBe(202);
     const events = await call('GET', `/api/v1/syncs/${started.body.id}/events`, token);
     const job = await call('GET', `/api/v1/syncs/${started.body.id}`, token);
-    const data = events.text.split('\n').filter((l) => l.startsWith('data: ')).map((l) => JSON.parse(l.slice(6)));
+    const data = events.text
+      .split('\n')
+      .filter((l) => l.startsWith('data: '))
+      .map((l) => JSON.parse(l.slice(6)));
     return { text: events.text + job.text, last: data.at(-1) };
   }
 
@@ -241,7 +286,14 @@ describe("a tenant's JSONL files", () => {
     const source = await call('POST', '/api/v1/sources', token, { name: 'In', connector: 'jsonl', path: 'in' });
     const destination = await call('POST', '/api/v1/destinations', token, { name: 'Out', connector: 'jsonl' });
     expect([source.status, destination.status]).toEqual([201, 201]);
-    return { token, root, secret, source: source.body.id as string, destination: destination.body.id as string, out: join(root, 'destinations', destination.body.id) };
+    return {
+      token,
+      root,
+      secret,
+      source: source.body.id as string,
+      destination: destination.body.id as string,
+      out: join(root, 'destinations', destination.body.id),
+    };
   }
 
   it('are shown relative to the workspace folder: saved paths, errors and sync summaries name no server path', async () => {
@@ -258,11 +310,16 @@ describe("a tenant's JSONL files", () => {
     expect(shown[2]!.body[0].path).toBe(`destinations/${destination}`);
     expect(shown[3]!.body).toMatchObject({ field: '/path', detail: 'no such file or folder: missing' });
     const synced = await run(token, source, destination);
-    expect(synced.last).toMatchObject({ event: 'finished', summary: { records: 3, rejected: 1, rejects: `syncs/${source}__${destination}.rejects.jsonl` } });
+    expect(synced.last).toMatchObject({
+      event: 'finished',
+      summary: { records: 3, rejected: 1, rejects: `syncs/${source}__${destination}.rejects.jsonl` },
+    });
     for (const text of [...shown.map((a) => a.text), synced.text]) expect(text).not.toContain(home);
     // The operator still sees where things are.
     expect((await call('GET', `/api/v1/sources/${source}`, API_TOKEN)).status).toBe(404); // another workspace's
-    expect(credport.configs.shown(await withAccess({ workspace: 'acme', role: 'editor' }, () => credport.configs.source(source))).path).toBe(join(home, 'workspaces', 'acme', 'in'));
+    expect(
+      credport.configs.shown(await withAccess({ workspace: 'acme', role: 'editor' }, () => credport.configs.source(source))).path,
+    ).toBe(join(home, 'workspaces', 'acme', 'in'));
   });
 
   it('refuses at sync time a link swapped in after the source was saved, file or folder, reading nothing', async () => {
@@ -271,12 +328,19 @@ describe("a tenant's JSONL files", () => {
     await rm(join(root, 'in', 'tags.jsonl'));
     await symlink(join(secret, 'tags.jsonl'), join(root, 'in', 'tags.jsonl'));
     const file = await run(token, source, destination);
-    expect(file.last).toMatchObject({ event: 'failed', message: 'in/tags.jsonl is a symbolic link; JSONL files are read and written only as regular files' });
+    expect(file.last).toMatchObject({
+      event: 'failed',
+      message: 'in/tags.jsonl is a symbolic link; JSONL files are read and written only as regular files',
+    });
     // The folder becomes a link out of it.
     await rm(join(root, 'in'), { recursive: true });
     await symlink(secret, join(root, 'in'));
     const folder = await run(token, source, destination);
-    expect(folder.last).toMatchObject({ event: 'failed', code: 'forbidden', message: "in/tags.jsonl leads outside the workspace folder (a symbolic link); a workspace token's JSONL files stay inside it" });
+    expect(folder.last).toMatchObject({
+      event: 'failed',
+      code: 'forbidden',
+      message: "in/tags.jsonl leads outside the workspace folder (a symbolic link); a workspace token's JSONL files stay inside it",
+    });
     for (const text of [file.text, folder.text]) {
       expect(text).not.toContain('SECRET-RECORD');
       expect(text).not.toContain(home);

@@ -14,7 +14,7 @@ afterAll(() => windows.close());
 let n = 0;
 const fresh = () => windows.for(`cred_test${Date.now()}${++n}`);
 
-describe('a credential\'s shared rate window in Redis', () => {
+describe("a credential's shared rate window in Redis", () => {
   it('lets requests go until an answer says what is left, then counts them down and holds the rest until the reset', async () => {
     const window = fresh();
     expect(await window.take()).toBe(0); // nothing known yet: the first requests go
@@ -39,7 +39,7 @@ describe('a credential\'s shared rate window in Redis', () => {
     expect(await window.take()).toBe(0);
   });
 
-  it('holds every process of the credential through a 429\'s pause, and only that credential', async () => {
+  it("holds every process of the credential through a 429's pause, and only that credential", async () => {
     const window = fresh();
     const other = fresh();
     await window.pause(700);

@@ -55,7 +55,12 @@ describe(`a destination's lease on ${STORE_KIND}`, () => {
     const retry = await acquireLease(flaky, 'dest_a', { ttlMs: 60_000 });
     expect(retry.token).toBe(ended.token + 1);
     // The holder let go of is not writing any more; if it were, its fence would stop it.
-    expect(await state.fencedBy(ended.fence).put('run', { page: 9 }).catch((e: unknown) => e)).toMatchObject({ code: 'lease_lost' });
+    expect(
+      await state
+        .fencedBy(ended.fence)
+        .put('run', { page: 9 })
+        .catch((e: unknown) => e),
+    ).toMatchObject({ code: 'lease_lost' });
     // A lease this process still holds is refused as before.
     expect(await acquireLease(leases, 'dest_a').catch((e: unknown) => e)).toMatchObject({ code: 'destination_busy' });
     await retry.release();
@@ -68,7 +73,10 @@ describe(`a destination's lease on ${STORE_KIND}`, () => {
     const taker = await acquireLease(leases, 'dest_a', { now: later(120_000) });
     expect(taker.token).toBe(stalled.token + 1);
 
-    const error = await state.fencedBy(stalled.fence).put('run', { page: 2 }).catch((e: unknown) => e);
+    const error = await state
+      .fencedBy(stalled.fence)
+      .put('run', { page: 2 })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StoreError);
     expect(error).toMatchObject({ code: 'lease_lost', exitCode: 5 });
     expect((error as Error).message).toBe(
@@ -92,21 +100,41 @@ describe(`a destination's lease on ${STORE_KIND}`, () => {
   });
 
   it('is taken over at once from a process on this machine that is gone (kill -9, then a rerun)', async () => {
-    await leases.insert('dest_a', { destination: 'dest_a', token: 7, holder: { host: (await import('node:os')).hostname(), pid: 2 ** 22 + 1, id: 'x' }, expiresAt: Date.now() + 60_000 });
+    await leases.insert('dest_a', {
+      destination: 'dest_a',
+      token: 7,
+      holder: { host: (await import('node:os')).hostname(), pid: 2 ** 22 + 1, id: 'x' },
+      expiresAt: Date.now() + 60_000,
+    });
     const lease = await acquireLease(leases, 'dest_a');
     expect(lease.token).toBe(8);
     // Taken over, it is held for a full term like any other.
-    expect(await acquireLease(leases, 'dest_a', { now: later(20_000) }).catch((e: unknown) => e)).toMatchObject({ code: 'destination_busy' });
+    expect(await acquireLease(leases, 'dest_a', { now: later(20_000) }).catch((e: unknown) => e)).toMatchObject({
+      code: 'destination_busy',
+    });
     await lease.release();
   });
 
   it('is not taken over early from a live process on this machine', async () => {
-    await leases.insert('dest_a', { destination: 'dest_a', token: 5, holder: { host: (await import('node:os')).hostname(), pid: process.ppid, id: 'x' }, expiresAt: Date.now() + 60_000 });
-    await expect(acquireLease(leases, 'dest_a')).rejects.toMatchObject({ code: 'destination_busy', message: expect.stringContaining(`process ${process.ppid} on `) });
+    await leases.insert('dest_a', {
+      destination: 'dest_a',
+      token: 5,
+      holder: { host: (await import('node:os')).hostname(), pid: process.ppid, id: 'x' },
+      expiresAt: Date.now() + 60_000,
+    });
+    await expect(acquireLease(leases, 'dest_a')).rejects.toMatchObject({
+      code: 'destination_busy',
+      message: expect.stringContaining(`process ${process.ppid} on `),
+    });
   });
 
   it('is not taken over early from a live process on another machine', async () => {
-    await leases.insert('dest_a', { destination: 'dest_a', token: 3, holder: { host: 'worker-elsewhere', pid: 2 ** 22 + 1, id: 'x' }, expiresAt: Date.now() + 60_000 });
+    await leases.insert('dest_a', {
+      destination: 'dest_a',
+      token: 3,
+      holder: { host: 'worker-elsewhere', pid: 2 ** 22 + 1, id: 'x' },
+      expiresAt: Date.now() + 60_000,
+    });
     const refused = await acquireLease(leases, 'dest_a').catch((e: unknown) => e);
     expect((refused as Error).message).toContain(`process ${2 ** 22 + 1} on worker-elsewhere`);
     expect((await acquireLease(leases, 'dest_a', { now: later(61_000) })).token).toBe(4);
@@ -117,13 +145,21 @@ describe(`a destination's lease on ${STORE_KIND}`, () => {
     // Taken over behind its back (a clock far ahead), before its first renewal at 50 ms.
     const taker = await acquireLease(leases, 'dest_a', { now: later(60_000) });
     // The next renewal finds it gone (within a few of its 50 ms ticks, however loaded the machine).
-    const lostFor = async () => ((await state.fencedBy(held.fence).put('run', { page: 2 }).catch((e: unknown) => e)) as Error).message;
+    const lostFor = async () =>
+      (
+        (await state
+          .fencedBy(held.fence)
+          .put('run', { page: 2 })
+          .catch((e: unknown) => e)) as Error
+      ).message;
     let message = await lostFor();
     for (let i = 0; i < 100 && message.includes('while this process was stalled'); i++) {
       await new Promise((resolve) => setTimeout(resolve, 50));
       message = await lostFor();
     }
-    expect(message).toBe(`this sync lost destination dest_a to another one (its lease ran out, token ${held.token} is no longer current); it stopped without writing more: the other run carries on from the last checkpoint`);
+    expect(message).toBe(
+      `this sync lost destination dest_a to another one (its lease ran out, token ${held.token} is no longer current); it stopped without writing more: the other run carries on from the last checkpoint`,
+    );
     await held.release(); // lost: releasing changes nothing
     expect((await leases.get('dest_a'))!.token).toBe(taker.token);
     expect((await leases.get('dest_a'))!.holder).toBeDefined();
@@ -140,11 +176,14 @@ describe(`a destination's lease on ${STORE_KIND}`, () => {
       tries++;
       return false;
     };
-    await expect(acquireLease(racing, 'dest_a')).rejects.toMatchObject({ code: 'destination_busy', message: 'destination dest_a could not be leased: other syncs kept taking it' });
+    await expect(acquireLease(racing, 'dest_a')).rejects.toMatchObject({
+      code: 'destination_busy',
+      message: 'destination dest_a could not be leased: other syncs kept taking it',
+    });
     expect(tries).toBe(10);
   });
 
-  it("a renewal that lost only to its own earlier renewal keeps the lease", async () => {
+  it('a renewal that lost only to its own earlier renewal keeps the lease', async () => {
     const held = await acquireLease(leases, 'dest_a', { ttlMs: 1500 });
     // Bump the record's revision as an unseen renewal of the same holder would.
     const now = (await leases.get('dest_a'))!;

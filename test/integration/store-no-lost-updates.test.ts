@@ -116,13 +116,23 @@ describe(`many records compared and set in one step (a key rotation's writes), o
     const { Collection } = await import('../../src/store/collection.js');
     const opened = await openKeyv(storeUri ?? `sqlite://${home}/credport.sqlite`);
     try {
-      const things = new Collection<{ id: string; rev?: number; n: string }>(opened, 'thing:', (value) => value as { id: string; rev?: number; n: string });
+      const things = new Collection<{ id: string; rev?: number; n: string }>(
+        opened,
+        'thing:',
+        (value) => value as { id: string; rev?: number; n: string },
+      );
       for (const id of ['a', 'b', 'c', 'd']) await things.put(id, { id, rev: 3, n: 'old' });
       await things.put('b', { id: 'b', rev: 4, n: 'other' }); // moved on since it was read
       await things.delete('c'); // gone since it was read
       const landed = await things.swapMany(['a', 'b', 'c', 'd', 'e'].map((id) => ({ id, value: { id, rev: 4, n: 'new' }, expected: 3 })));
       expect(landed).toEqual([true, false, false, true, false]);
-      expect(await things.getMany(['a', 'b', 'c', 'd', 'e'])).toEqual([{ id: 'a', rev: 4, n: 'new' }, { id: 'b', rev: 4, n: 'other' }, undefined, { id: 'd', rev: 4, n: 'new' }, undefined]);
+      expect(await things.getMany(['a', 'b', 'c', 'd', 'e'])).toEqual([
+        { id: 'a', rev: 4, n: 'new' },
+        { id: 'b', rev: 4, n: 'other' },
+        undefined,
+        { id: 'd', rev: 4, n: 'new' },
+        undefined,
+      ]);
       // The filtered read a rotation's later passes use: only what is not yet at a value (absent counts).
       const left = await things.entries({ field: 'n', equals: 'new', not: true });
       expect(left.map(([id]) => id)).toEqual(['b']);

@@ -29,7 +29,12 @@ beforeEach(async () => {
   storeUri = await testStoreUri();
   outDir = join(home, 'out');
   credport = await openCredport({ home, storeUri, env: {} });
-  const tile = await credport.credentials.create({ connector: 'front', values: { name: 'Support', apiKey: fakeToken() }, baseUrl: front.url, verify: false });
+  const tile = await credport.credentials.create({
+    connector: 'front',
+    values: { name: 'Support', apiKey: fakeToken() },
+    baseUrl: front.url,
+    verify: false,
+  });
   sourceId = (await credport.configs.addSource({ name: 'Front', connector: 'front', credentialId: tile.id, streams: ['tags'] })).id;
   destinationId = (await credport.configs.addDestination({ name: 'Files', connector: 'jsonl', path: outDir })).id;
 });
@@ -38,7 +43,11 @@ afterEach(async () => {
   await removeHome(home);
 });
 
-const synced = async () => (await readFile(join(outDir, 'tags.jsonl'), 'utf8')).split('\n').filter((l) => l !== '').map((l) => (JSON.parse(l) as { id: string }).id);
+const synced = async () =>
+  (await readFile(join(outDir, 'tags.jsonl'), 'utf8'))
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => (JSON.parse(l) as { id: string }).id);
 const pageTokens = (urls: URL[]) => urls.filter((u) => u.pathname === '/tags').map((u) => u.searchParams.get('page_token'));
 
 describe('a sync stopped mid-stream resumes', () => {

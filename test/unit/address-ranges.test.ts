@@ -51,7 +51,19 @@ describe('isPublicAddress', () => {
     expect(isPublicAddress(address)).toBe(false);
   });
 
-  it.each([['1.1.1.1'], ['8.8.8.8'], ['100.63.255.255'], ['100.128.0.0'], ['172.15.255.255'], ['172.32.0.0'], ['169.253.255.255'], ['126.255.255.255'], ['128.0.0.1'], ['223.255.255.255'], ['11.0.0.1'], ['2606:4700::1111'],
+  it.each([
+    ['1.1.1.1'],
+    ['8.8.8.8'],
+    ['100.63.255.255'],
+    ['100.128.0.0'],
+    ['172.15.255.255'],
+    ['172.32.0.0'],
+    ['169.253.255.255'],
+    ['126.255.255.255'],
+    ['128.0.0.1'],
+    ['223.255.255.255'],
+    ['11.0.0.1'],
+    ['2606:4700::1111'],
     // Forms that look like an IPv4 address inside IPv6 but are not one of those that carry it: judged as IPv6.
     ['2606:4700::ffff:7f00:1'],
     ['1::ffff:a00:1'],
@@ -61,14 +73,17 @@ describe('isPublicAddress', () => {
     ['64:ff9b:0:0:1::7f00:1'],
     ['2003:7f00:1::'],
     ['3002:7f00:1::'],
-    ['::ffff:100.63.255.255'], ['2a00:1450:4001::1'], ['::ffff:8.8.8.8'], ['64:ff9b::808:808'], ['2002:808:808::1']])(
-    '%s is public',
-    (address) => {
-      expect(isPublicAddress(address)).toBe(true);
-    },
-  );
+    ['::ffff:100.63.255.255'],
+    ['2a00:1450:4001::1'],
+    ['::ffff:8.8.8.8'],
+    ['64:ff9b::808:808'],
+    ['2002:808:808::1'],
+  ])('%s is public', (address) => {
+    expect(isPublicAddress(address)).toBe(true);
+  });
 
   it('a host name, an empty string or a bracketed form is not an address, so not public', () => {
-    for (const text of ['localhost', 'api2.frontapp.com', '', '[::1]', '127.0.0.1.nip.io', '0x7f000001']) expect(isPublicAddress(text)).toBe(false);
+    for (const text of ['localhost', 'api2.frontapp.com', '', '[::1]', '127.0.0.1.nip.io', '0x7f000001'])
+      expect(isPublicAddress(text)).toBe(false);
   });
 });

@@ -16,7 +16,12 @@ beforeAll(async () => {
 });
 const fronteggManifest = () => registry.get('frontegg').manifest;
 const exchangeAuth = (values: Record<string, string> = { clientId: 'client-1', secret: 'the-secret-key' }) =>
-  createTokenExchangeAuth(fronteggManifest().auth.exchange!, values, { baseUrl: FRONTEGG, provider: 'Frontegg', envelope: fronteggManifest().errors, timeoutMs: 2000 }, 'secret');
+  createTokenExchangeAuth(
+    fronteggManifest().auth.exchange!,
+    values,
+    { baseUrl: FRONTEGG, provider: 'Frontegg', envelope: fronteggManifest().errors, timeoutMs: 2000 },
+    'secret',
+  );
 
 describe('the Bearer strategy', () => {
   it('sends the token as it is and names it as a secret', async () => {
@@ -54,7 +59,9 @@ describe('the strategy a manifest names', () => {
   });
 
   it("is a token exchange against the credential's own origin for a token-exchange connector", async () => {
-    const scope = nock('https://acme.frontegg.com', { badheaders: ['authorization'] }).post(EXCHANGE, { clientId: 'c-1', secret: 's3cret-key' }).reply(200, { access_token: 'at_9', expires_in: 60 });
+    const scope = nock('https://acme.frontegg.com', { badheaders: ['authorization'] })
+      .post(EXCHANGE, { clientId: 'c-1', secret: 's3cret-key' })
+      .reply(200, { access_token: 'at_9', expires_in: 60 });
     const auth = createAuth(fronteggManifest(), { clientId: 'c-1', secret: 's3cret-key' }, 'https://acme.frontegg.com/some/path', 2000);
     expect(await auth.authorization()).toBe('Bearer at_9');
     expect(auth.secrets()).toEqual(['s3cret-key', 'at_9']);
@@ -78,9 +85,18 @@ describe('the token exchange', () => {
   });
 
   it('runs one exchange for many concurrent requests, and a new one after it settled and the token was refused', async () => {
-    const scope = nock(FRONTEGG).post(EXCHANGE).delay(50).reply(200, { access_token: 'at_a', expires_in: 3600 }).post(EXCHANGE).reply(200, { access_token: 'at_b', expires_in: 3600 });
+    const scope = nock(FRONTEGG)
+      .post(EXCHANGE)
+      .delay(50)
+      .reply(200, { access_token: 'at_a', expires_in: 3600 })
+      .post(EXCHANGE)
+      .reply(200, { access_token: 'at_b', expires_in: 3600 });
     const auth = exchangeAuth();
-    expect(await Promise.all([auth.authorization(), auth.authorization(), auth.authorization()])).toEqual(['Bearer at_a', 'Bearer at_a', 'Bearer at_a']);
+    expect(await Promise.all([auth.authorization(), auth.authorization(), auth.authorization()])).toEqual([
+      'Bearer at_a',
+      'Bearer at_a',
+      'Bearer at_a',
+    ]);
     auth.invalidate!('Bearer at_a');
     expect(await auth.authorization()).toBe('Bearer at_b');
     scope.done();
@@ -96,7 +112,11 @@ describe('the token exchange', () => {
   });
 
   it('names the secret and every token it issued as secrets, so errors can redact them', async () => {
-    nock(FRONTEGG).post(EXCHANGE).reply(200, { access_token: 'at_first', expires_in: 3600 }).post(EXCHANGE).reply(200, { access_token: 'at_second', expires_in: 3600 });
+    nock(FRONTEGG)
+      .post(EXCHANGE)
+      .reply(200, { access_token: 'at_first', expires_in: 3600 })
+      .post(EXCHANGE)
+      .reply(200, { access_token: 'at_second', expires_in: 3600 });
     const auth = exchangeAuth();
     expect(auth.secrets()).toEqual(['the-secret-key']);
     await auth.authorization();
@@ -125,14 +145,25 @@ describe('the token exchange', () => {
     ['a lifetime that is not a number', { access_token: 'at_1', expires_in: '60' }],
   ])("refuses an answer with %s as the provider's fault", async (_what, answer) => {
     nock(FRONTEGG).post(EXCHANGE).reply(200, answer);
-    const error = await exchangeAuth().authorization().catch((e: unknown) => e);
+    const error = await exchangeAuth()
+      .authorization()
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ProviderUnavailableError);
-    expect(error).toMatchObject({ code: 'provider_unexpected', message: 'Frontegg answered the token exchange without a usable access token and lifetime' });
+    expect(error).toMatchObject({
+      code: 'provider_unexpected',
+      message: 'Frontegg answered the token exchange without a usable access token and lifetime',
+    });
   });
 
   it('keeps a token at least 5 seconds, and renews it a tenth of its lifetime early, at most a minute early', async () => {
-    for (const [announced, kept] of [[1, 4_500], [60, 54_000], [3600, 3_540_000]] as const) {
-      nock(FRONTEGG).post(EXCHANGE).reply(200, { access_token: `at_${announced}`, expires_in: announced });
+    for (const [announced, kept] of [
+      [1, 4_500],
+      [60, 54_000],
+      [3600, 3_540_000],
+    ] as const) {
+      nock(FRONTEGG)
+        .post(EXCHANGE)
+        .reply(200, { access_token: `at_${announced}`, expires_in: announced });
       const auth = exchangeAuth();
       const before = Date.now();
       await auth.authorization();
@@ -142,7 +173,11 @@ describe('the token exchange', () => {
   });
 
   it('exchanges again once the token is due for renewal, not before', async () => {
-    const scope = nock(FRONTEGG).post(EXCHANGE).reply(200, { access_token: 'at_1', expires_in: 60 }).post(EXCHANGE).reply(200, { access_token: 'at_2', expires_in: 60 });
+    const scope = nock(FRONTEGG)
+      .post(EXCHANGE)
+      .reply(200, { access_token: 'at_1', expires_in: 60 })
+      .post(EXCHANGE)
+      .reply(200, { access_token: 'at_2', expires_in: 60 });
     const auth = exchangeAuth();
     expect(await auth.authorization()).toBe('Bearer at_1');
     const due = auth.expiresAt!()!;
@@ -161,7 +196,9 @@ describe('the token exchange', () => {
   it('names only the last 8 tokens it issued as secrets, beside the secret', async () => {
     const auth = exchangeAuth();
     for (let i = 1; i <= 10; i++) {
-      nock(FRONTEGG).post(EXCHANGE).reply(200, { access_token: `at_${i}`, expires_in: 3600 });
+      nock(FRONTEGG)
+        .post(EXCHANGE)
+        .reply(200, { access_token: `at_${i}`, expires_in: 3600 });
       auth.invalidate!(await auth.authorization());
     }
     expect(auth.secrets()).toEqual(['the-secret-key', 'at_3', 'at_4', 'at_5', 'at_6', 'at_7', 'at_8', 'at_9', 'at_10']);
@@ -187,8 +224,12 @@ describe('the token exchange', () => {
   });
 
   it("reports a refused exchange as the provider's rejection of a POST, with the secret redacted", async () => {
-    nock(FRONTEGG).post(EXCHANGE).reply(401, { errors: ['Invalid secret the-secret-key'] });
-    const error = await exchangeAuth().authorization().catch((e: unknown) => e);
+    nock(FRONTEGG)
+      .post(EXCHANGE)
+      .reply(401, { errors: ['Invalid secret the-secret-key'] });
+    const error = await exchangeAuth()
+      .authorization()
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ProviderRejectedError);
     expect((error as Error).message).toContain(`(POST ${EXCHANGE})`);
     expect((error as Error).message).toContain('Invalid secret ***');

@@ -43,7 +43,10 @@ describe('loopback, where plain HTTP may carry a secret', () => {
 
 describe('where a credential may go', () => {
   // A manifest whose own origin is the credential's: its extra hosts are reachable.
-  const policy = new OriginPolicy('http://127.0.0.1:8080', { baseUrl: 'http://127.0.0.1:8080', allowedHosts: ['files.example.com', '*.api.example.com'] });
+  const policy = new OriginPolicy('http://127.0.0.1:8080', {
+    baseUrl: 'http://127.0.0.1:8080',
+    allowedHosts: ['files.example.com', '*.api.example.com'],
+  });
 
   it('its own origin, scheme and port included', () => {
     expect(policy.allows(new URL('http://127.0.0.1:8080/x'))).toBe(true);

@@ -2,8 +2,23 @@ import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import { coalesceProgress } from '../../src/queue/coalesce-progress.js';
 import type { SyncEvent } from '../../src/sync/sync-events.js';
 
-const page = (stream: string, n: number): SyncEvent => ({ event: 'page', stream, page: n, records: 100, total: n * 100, sent: n * 100, rejected: 0, skipped: 0 });
-const checkpoint = (stream: string, n: number): SyncEvent => ({ event: 'checkpoint', stream, pages: n, records: n * 100, offset: n * 1000 });
+const page = (stream: string, n: number): SyncEvent => ({
+  event: 'page',
+  stream,
+  page: n,
+  records: 100,
+  total: n * 100,
+  sent: n * 100,
+  rejected: 0,
+  skipped: 0,
+});
+const checkpoint = (stream: string, n: number): SyncEvent => ({
+  event: 'checkpoint',
+  stream,
+  pages: n,
+  records: n * 100,
+  offset: n * 1000,
+});
 const label = (e: SyncEvent) => `${e.event}:${'stream' in e ? e.stream : ''}:${'page' in e ? e.page : 'pages' in e ? e.pages : ''}`;
 
 describe('coalesceProgress (what a queued sync sends its followers)', () => {
@@ -40,7 +55,14 @@ describe('coalesceProgress (what a queued sync sends its followers)', () => {
     progress.push({ event: 'stream_finished', stream: 'tags', pages: 3, records: 300, sent: 300, rejected: 0, skipped: 0 });
     progress.push(checkpoint('tags', 3));
     progress.flush();
-    expect(sent).toEqual(['stream_started:tags:', 'page:tags:2', 'rate_limited:tags:', 'page:tags:3', 'stream_finished:tags:3', 'checkpoint:tags:3']);
+    expect(sent).toEqual([
+      'stream_started:tags:',
+      'page:tags:2',
+      'rate_limited:tags:',
+      'page:tags:3',
+      'stream_finished:tags:3',
+      'checkpoint:tags:3',
+    ]);
     jest.advanceTimersByTime(1000);
     expect(sent).toHaveLength(6); // nothing sent twice
   });

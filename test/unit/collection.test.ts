@@ -15,7 +15,8 @@ interface Tile {
 }
 
 const check = (value: unknown, id: string): Tile => {
-  if (value === null || typeof value !== 'object' || typeof (value as Tile).name !== 'string') throw damaged('tile', id, 'no name', 'delete it');
+  if (value === null || typeof value !== 'object' || typeof (value as Tile).name !== 'string')
+    throw damaged('tile', id, 'no name', 'delete it');
   return value as Tile;
 };
 
@@ -42,10 +43,12 @@ describe('a collection on a plain keyv', () => {
     expect(await tiles.get('a')).toEqual({ name: 'v0' });
     expect(await tiles.swap('a', { name: 'v1', rev: 1 }, 0)).toBe(true);
     expect(await tiles.get('a')).toEqual({ name: 'v1', rev: 1 });
-    expect(await tiles.swapMany([
-      { id: 'a', value: { name: 'v2', rev: 2 }, expected: 1 },
-      { id: 'a', value: { name: 'stale', rev: 2 }, expected: 0 },
-    ])).toEqual([true, false]);
+    expect(
+      await tiles.swapMany([
+        { id: 'a', value: { name: 'v2', rev: 2 }, expected: 1 },
+        { id: 'a', value: { name: 'stale', rev: 2 }, expected: 0 },
+      ]),
+    ).toEqual([true, false]);
     expect(await tiles.get('a')).toEqual({ name: 'v2', rev: 2 });
   });
 
@@ -82,7 +85,10 @@ describe('a collection on a plain keyv', () => {
     const broken = entries.find(([id]) => id === 'broken')![1];
     expect(broken).toBeInstanceOf(StoreError);
     expect((broken as StoreError).message).toBe('tile broken in the store is damaged: no name; delete it');
-    await expect(tiles.all()).rejects.toMatchObject({ code: 'corrupt_record', message: 'tile broken in the store is damaged: no name; delete it' });
+    await expect(tiles.all()).rejects.toMatchObject({
+      code: 'corrupt_record',
+      message: 'tile broken in the store is damaged: no name; delete it',
+    });
   });
 
   it('turns a failing keyv into the store error that names the store, and passes its own errors on as they are', async () => {
@@ -91,22 +97,28 @@ describe('a collection on a plain keyv', () => {
     keyv.get = (async () => {
       throw new Error('socket closed');
     }) as never;
-    await expect(tiles.get('a')).rejects.toMatchObject({ code: 'store_unavailable', message: 'store memory://test cannot be used: socket closed' });
+    await expect(tiles.get('a')).rejects.toMatchObject({
+      code: 'store_unavailable',
+      message: 'store memory://test cannot be used: socket closed',
+    });
     keyv.get = (async () => {
       throw new StoreError('wrong_master_key', 'as it was');
     }) as never;
     await expect(tiles.get('a')).rejects.toMatchObject({ code: 'wrong_master_key', message: 'as it was' });
 
-    keyv.iterator = (async function* () {
+    keyv.iterator = async function* () {
       yield ['tile:a', { name: 'A' }];
       throw new Error('cursor lost');
-    }) as never;
-    await expect(tiles.all()).rejects.toMatchObject({ code: 'store_unavailable', message: 'store memory://test cannot be used: cursor lost' });
+    } as never;
+    await expect(tiles.all()).rejects.toMatchObject({
+      code: 'store_unavailable',
+      message: 'store memory://test cannot be used: cursor lost',
+    });
     keyv.iterator = undefined as never;
     await expect(tiles.all()).rejects.toMatchObject({ code: 'store_unavailable', message: 'store memory://test cannot list its records' });
   });
 
-  it('keeps the group index of a backend that has one, by the record\'s group field', async () => {
+  it("keeps the group index of a backend that has one, by the record's group field", async () => {
     const calls: string[] = [];
     const groups: GroupIndex = {
       add: async (prefix, field, value, id) => void calls.push(`add ${prefix} ${field}=${value} ${id}`),
@@ -157,7 +169,12 @@ describe('listing through a backend query', () => {
     await withGroups.where('name', 'A');
     await withGroups.all();
     await plain(new Keyv(), { scan }).tiles.where('kind', 'front');
-    expect(asked).toEqual(['tile: kind=front grouped=true', 'tile: name=A grouped=false', 'tile: all grouped=false', 'tile: kind=front grouped=false']);
+    expect(asked).toEqual([
+      'tile: kind=front grouped=true',
+      'tile: name=A grouped=false',
+      'tile: all grouped=false',
+      'tile: kind=front grouped=false',
+    ]);
   });
 });
 
@@ -192,7 +209,7 @@ describe('a collection on a backend with its own queries', () => {
     expect(calls).toEqual(['scan tile: all', 'scan tile: kind']);
   });
 
-  it('swaps many records in the backend\'s one step', async () => {
+  it("swaps many records in the backend's one step", async () => {
     const { calls, tiles } = backend();
     expect(await tiles.swapMany([{ id: 'a', value: { name: 'A', rev: 2 }, expected: 1 }])).toEqual([true]);
     expect(calls).toEqual(['swapMany tile:a@1']);
@@ -238,18 +255,27 @@ describe('a read-modify-swap', () => {
   it('decides again on what the winner of a lost race saved, and writes over its revision', async () => {
     const store = racing({ name: 'v0' }, (n) => n === 1);
     const seen: [string, number][] = [];
-    const result = await readModifySwap(store.steps, (current, attempt) => {
-      seen.push([current!.name, attempt]);
-      return { ...current!, kind: 'changed' };
-    }, { attempts: 3, conflict });
-    expect(seen).toEqual([['v0', 1], ['winner 1', 2]]);
+    const result = await readModifySwap(
+      store.steps,
+      (current, attempt) => {
+        seen.push([current!.name, attempt]);
+        return { ...current!, kind: 'changed' };
+      },
+      { attempts: 3, conflict },
+    );
+    expect(seen).toEqual([
+      ['v0', 1],
+      ['winner 1', 2],
+    ]);
     expect(store.now()).toEqual({ name: 'winner 1', kind: 'changed', rev: 2 });
     expect(result).toEqual({ record: store.now(), before: { name: 'winner 1', rev: 1 }, written: true });
   });
 
-  it('gives up after its attempts with the caller\'s error, having written nothing', async () => {
+  it("gives up after its attempts with the caller's error, having written nothing", async () => {
     const store = racing({ name: 'v0' }, () => true);
-    await expect(readModifySwap(store.steps, (current) => ({ ...current!, kind: 'mine' }), { attempts: 4, conflict })).rejects.toThrow('lost every race');
+    await expect(readModifySwap(store.steps, (current) => ({ ...current!, kind: 'mine' }), { attempts: 4, conflict })).rejects.toThrow(
+      'lost every race',
+    );
     expect(store.swaps()).toBe(4);
     expect(store.now()!.kind).toBeUndefined();
     const once = racing({ name: 'v0' }, () => true);
@@ -266,7 +292,9 @@ describe('a read-modify-swap', () => {
       return realTimeout(fn, 0);
     }) as never);
     try {
-      await expect(readModifySwap(racing({ name: 'v0' }, () => true).steps, (current) => current, { attempts: 13, conflict })).rejects.toThrow();
+      await expect(
+        readModifySwap(racing({ name: 'v0' }, () => true).steps, (current) => current, { attempts: 13, conflict }),
+      ).rejects.toThrow();
     } finally {
       jest.restoreAllMocks();
     }
@@ -275,7 +303,11 @@ describe('a read-modify-swap', () => {
 
   it('writes nothing when the decision is to leave the record, and retries nothing a decision refused', async () => {
     const store = racing({ name: 'v0', rev: 3 }, () => false);
-    expect(await readModifySwap(store.steps, () => undefined, { attempts: 3, conflict })).toEqual({ record: { name: 'v0', rev: 3 }, before: { name: 'v0', rev: 3 }, written: false });
+    expect(await readModifySwap(store.steps, () => undefined, { attempts: 3, conflict })).toEqual({
+      record: { name: 'v0', rev: 3 },
+      before: { name: 'v0', rev: 3 },
+      written: false,
+    });
     let tries = 0;
     const refuse = (): never => {
       tries += 1;
@@ -287,7 +319,11 @@ describe('a read-modify-swap', () => {
 
   it('inserts where there is no record yet, as given, and tries again when another insert came first', async () => {
     const fresh = racing(undefined, () => false);
-    expect(await readModifySwap(fresh.steps, (current) => current ?? { name: 'first' }, { attempts: 2, conflict })).toEqual({ record: { name: 'first' }, before: undefined, written: true });
+    expect(await readModifySwap(fresh.steps, (current) => current ?? { name: 'first' }, { attempts: 2, conflict })).toEqual({
+      record: { name: 'first' },
+      before: undefined,
+      written: true,
+    });
     let reads = 0;
     const taken = racing(undefined, () => false);
     const insert = taken.steps.insert!;
@@ -295,10 +331,14 @@ describe('a read-modify-swap', () => {
       await insert({ name: 'theirs' });
       return insert(value);
     };
-    const result = await readModifySwap(taken.steps, (current) => {
-      reads++;
-      return current ? { ...current, kind: 'after theirs' } : { name: 'mine' };
-    }, { attempts: 2, conflict });
+    const result = await readModifySwap(
+      taken.steps,
+      (current) => {
+        reads++;
+        return current ? { ...current, kind: 'after theirs' } : { name: 'mine' };
+      },
+      { attempts: 2, conflict },
+    );
     expect(reads).toBe(2);
     expect(result.record).toEqual({ name: 'theirs', kind: 'after theirs', rev: 1 });
   });

@@ -1,5 +1,15 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { checkPointer, escapeSegment, formatPointer, getPointer, isSafeKey, parsePointer, PointerError, setPointer, unescapeSegment } from '../../src/text/json-pointer.js';
+import {
+  checkPointer,
+  escapeSegment,
+  formatPointer,
+  getPointer,
+  isSafeKey,
+  parsePointer,
+  PointerError,
+  setPointer,
+  unescapeSegment,
+} from '../../src/text/json-pointer.js';
 
 // A pointer's segments become property keys: one naming a prototype slot would reach
 // Object.prototype and change every object in the process (issue 21: a mapping target
@@ -32,7 +42,8 @@ afterEach(() => {
 describe('the guard', () => {
   it('refuses __proto__, constructor and prototype as keys, and nothing else', () => {
     for (const key of ['__proto__', 'constructor', 'prototype']) expect(isSafeKey(key)).toBe(false);
-    for (const key of ['proto', '__proto', 'Constructor', 'prototypes', 'toString', 'hasOwnProperty', 'name', '', 'a/__proto__', '~0']) expect(isSafeKey(key)).toBe(true);
+    for (const key of ['proto', '__proto', 'Constructor', 'prototypes', 'toString', 'hasOwnProperty', 'name', '', 'a/__proto__', '~0'])
+      expect(isSafeKey(key)).toBe(true);
   });
 
   it('refuses every hostile pointer, naming the segment', () => {
@@ -79,7 +90,8 @@ describe('getPointer', () => {
   });
 
   it('never reads an inherited member', () => {
-    for (const pointer of ['/toString', '/a/hasOwnProperty', '/a/b/map', '/a/b/1/valueOf']) expect(getPointer(document, pointer)).toBeUndefined();
+    for (const pointer of ['/toString', '/a/hasOwnProperty', '/a/b/map', '/a/b/1/valueOf'])
+      expect(getPointer(document, pointer)).toBeUndefined();
   });
 
   it('refuses every hostile pointer, even where the document has such an own key (JSON.parse makes "__proto__" one)', () => {

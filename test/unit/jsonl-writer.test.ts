@@ -8,9 +8,14 @@ let dir: string;
 beforeEach(async () => (dir = await tempHome()));
 afterEach(() => removeHome(dir));
 
-const tags = (from: number, count: number, label = 'tag') => Array.from({ length: count }, (_, i) => ({ id: `tag_${from + i}`, name: `${label} ${from + i}` }));
+const tags = (from: number, count: number, label = 'tag') =>
+  Array.from({ length: count }, (_, i) => ({ id: `tag_${from + i}`, name: `${label} ${from + i}` }));
 const lines = (records: unknown[]) => records.map((r) => `${JSON.stringify(r)}\n`).join('');
-const fileRecords = async () => (await readFile(join(dir, 'tags.jsonl'), 'utf8')).split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as unknown);
+const fileRecords = async () =>
+  (await readFile(join(dir, 'tags.jsonl'), 'utf8'))
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as unknown);
 
 async function writePages(offset: number, pages: unknown[][]): Promise<number> {
   const writer = await JsonlWriter.open(dir, 'tags', offset);

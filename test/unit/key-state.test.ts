@@ -20,7 +20,11 @@ async function openWith(state: KeyState | undefined, held: MasterKey[], reload: 
   return { records, keys: await StoreKeys.open(records, held, async () => reload, 'CREDPORT_MASTER_KEY') };
 }
 
-const refusal = (state: KeyState, held: MasterKey[]) => openWith(state, held).then(() => 'opened', (error: Error) => error.message);
+const refusal = (state: KeyState, held: MasterKey[]) =>
+  openWith(state, held).then(
+    () => 'opened',
+    (error: Error) => error.message,
+  );
 
 describe('the master key a store seals under', () => {
   it('is the first key held when the store has none yet, and recorded', async () => {
@@ -54,14 +58,34 @@ describe('the master key a store seals under', () => {
   });
 
   it('names a retired key held by a process, and when it was retired', async () => {
-    const state = { kid: C.kid, createdAt: 'x', retired: [{ kid: A.kid, at: '2026-01-01' }, { kid: B.kid, at: '2026-06-01' }] };
-    expect(await refusal(state, [B])).toBe(`wrong master key: CREDPORT_MASTER_KEY holds key ${B.kid}, which this store retired on 2026-06-01 when its key was rotated to ${C.kid}; use the new key`);
-    expect(await refusal(state, [key(5), A])).toBe(`wrong master key: CREDPORT_MASTER_KEY holds key ${A.kid}, which this store retired on 2026-01-01 when its key was rotated to ${C.kid}; use the new key`);
+    const state = {
+      kid: C.kid,
+      createdAt: 'x',
+      retired: [
+        { kid: A.kid, at: '2026-01-01' },
+        { kid: B.kid, at: '2026-06-01' },
+      ],
+    };
+    expect(await refusal(state, [B])).toBe(
+      `wrong master key: CREDPORT_MASTER_KEY holds key ${B.kid}, which this store retired on 2026-06-01 when its key was rotated to ${C.kid}; use the new key`,
+    );
+    expect(await refusal(state, [key(5), A])).toBe(
+      `wrong master key: CREDPORT_MASTER_KEY holds key ${A.kid}, which this store retired on 2026-01-01 when its key was rotated to ${C.kid}; use the new key`,
+    );
   });
 
   it('names the last rotation of a store whose key a process never held', async () => {
-    const state = { kid: B.kid, createdAt: 'x', retired: [{ kid: A.kid, at: '2026-01-01' }, { kid: C.kid, at: '2026-06-01' }] };
-    expect(await refusal(state, [key(4)])).toBe(`wrong master key: this store's key is ${B.kid} (rotated on 2026-06-01), but CREDPORT_MASTER_KEY holds key ${key(4).kid}; use the key it was rotated to`);
+    const state = {
+      kid: B.kid,
+      createdAt: 'x',
+      retired: [
+        { kid: A.kid, at: '2026-01-01' },
+        { kid: C.kid, at: '2026-06-01' },
+      ],
+    };
+    expect(await refusal(state, [key(4)])).toBe(
+      `wrong master key: this store's key is ${B.kid} (rotated on 2026-06-01), but CREDPORT_MASTER_KEY holds key ${key(4).kid}; use the key it was rotated to`,
+    );
     expect(await refusal({ kid: B.kid, createdAt: 'x', retired: [] }, [A])).toBe(
       `wrong master key: this store was created with key ${B.kid}, but CREDPORT_MASTER_KEY holds key ${A.kid}; use the key the store was created with`,
     );
@@ -94,7 +118,8 @@ describe('a change of key state', () => {
     expect(await records.getMeta<KeyState>(KEY_STATE)).toMatchObject({ rev: 1, rotation: { to: B.kid } });
     await expect(keys.update(from, started)).rejects.toMatchObject({
       code: 'write_conflict',
-      message: "the store's master key state changed while this rotation was being recorded (another rotation?): see credport keys status, then run credport keys rotate again",
+      message:
+        "the store's master key state changed while this rotation was being recorded (another rotation?): see credport keys status, then run credport keys rotate again",
     });
     expect(await records.getMeta<KeyState>(KEY_STATE)).toMatchObject({ rev: 1 });
   });
@@ -111,13 +136,17 @@ describe('a change of key state', () => {
 });
 
 describe('the key state on a backend with compare-and-set', () => {
-  it('is swapped in the backend\'s one step, not read and written', async () => {
+  it("is swapped in the backend's one step, not read and written", async () => {
     const swaps: string[] = [];
     const keyv = new Keyv();
-    const records = new CredentialRecords({ keyv, shown: 'memory', swap: async (k, text, expected) => {
+    const records = new CredentialRecords({
+      keyv,
+      shown: 'memory',
+      swap: async (k, text, expected) => {
         swaps.push(`${k}@${expected} ${text}`);
         return expected === 3;
-      } });
+      },
+    });
     keyv.set = (async () => {
       throw new Error('a plain write');
     }) as never;

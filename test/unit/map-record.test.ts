@@ -18,7 +18,12 @@ describe("a destination's mapping", () => {
   });
 
   it('keeps a source field that another mapping still reads, and fields it does not map', () => {
-    expect(mapRecord({ id: 'x', name: 'N', other: true }, { '/external_id': '/id', '/links/0': '/id' })).toEqual({ external_id: 'x', links: ['x'], name: 'N', other: true });
+    expect(mapRecord({ id: 'x', name: 'N', other: true }, { '/external_id': '/id', '/links/0': '/id' })).toEqual({
+      external_id: 'x',
+      links: ['x'],
+      name: 'N',
+      other: true,
+    });
     // Two mappings read inside one field: it stays, as neither alone moves it.
     expect(mapRecord({ a: { b: 1, c: 2 } }, { '/x': '/a/b', '/y': '/a/c' })).toEqual({ a: { b: 1, c: 2 }, x: 1, y: 2 });
     expect(mapRecord({ a: { b: 1 } }, { '/x': '/a/b' })).toEqual({ x: 1 });
@@ -36,7 +41,12 @@ describe("a destination's mapping", () => {
       big: Object.assign(Array(10).fill(undefined), { 10: { c: 'x' } }),
     });
     // Two mappings read inside "meta": it stays (names longer than one letter compared whole).
-    expect(mapRecord({ meta: { b: 1, c: 2 }, mx: 3 }, { '/x': '/meta/b', '/y': '/meta/c', '/z': '/mx' })).toEqual({ meta: { b: 1, c: 2 }, x: 1, y: 2, z: 3 });
+    expect(mapRecord({ meta: { b: 1, c: 2 }, mx: 3 }, { '/x': '/meta/b', '/y': '/meta/c', '/z': '/mx' })).toEqual({
+      meta: { b: 1, c: 2 },
+      x: 1,
+      y: 2,
+      z: 3,
+    });
   });
 
   it('reads and writes pointers with escaped "/" and "~"', () => {
@@ -52,7 +62,9 @@ describe("a destination's mapping", () => {
 
 describe('a mapping whose pointers reach a prototype slot (such as "/__proto__/baseUrl")', () => {
   const before = Object.getOwnPropertyNames(Object.prototype).sort();
-  const record = JSON.parse('{"name":"tag","url":"https://attacker.example","__proto__":{"baseUrl":"https://attacker.example"},"constructor":{"prototype":{"x":1}}}');
+  const record = JSON.parse(
+    '{"name":"tag","url":"https://attacker.example","__proto__":{"baseUrl":"https://attacker.example"},"constructor":{"prototype":{"x":1}}}',
+  );
   const hostile: Record<string, string>[] = [
     { '/__proto__/baseUrl': '/url' },
     { '/constructor/prototype/baseUrl': '/url' },
@@ -78,13 +90,18 @@ describe('a mapping whose pointers reach a prototype slot (such as "/__proto__/b
     const body = mapRecord(record, { '/title': '/name' }) as Record<string, unknown>;
     expect(Object.getPrototypeOf(body)).toBeNull();
     expect(Object.hasOwn(body, '__proto__')).toBe(true);
-    expect(JSON.parse(JSON.stringify(body))).toEqual(JSON.parse('{"url":"https://attacker.example","__proto__":{"baseUrl":"https://attacker.example"},"constructor":{"prototype":{"x":1}},"title":"tag"}'));
+    expect(JSON.parse(JSON.stringify(body))).toEqual(
+      JSON.parse(
+        '{"url":"https://attacker.example","__proto__":{"baseUrl":"https://attacker.example"},"constructor":{"prototype":{"x":1}},"title":"tag"}',
+      ),
+    );
     expect(({} as { baseUrl?: unknown }).baseUrl).toBeUndefined();
   });
 });
 
 describe("an operation's credential requirement", () => {
-  const tile = (identity?: Record<string, unknown>) => ({ id: 'cred_0123456789abcdef', name: 'Ops', identity }) as unknown as CredentialTile;
+  const tile = (identity?: Record<string, unknown>) =>
+    ({ id: 'cred_0123456789abcdef', name: 'Ops', identity }) as unknown as CredentialTile;
   const requires = { identity: { keyType: 'USER' }, help: 'a USER key (Frontline: Settings > API keys)' };
 
   it('passes a credential whose identity has the value, and any credential when there is none', () => {
@@ -97,7 +114,8 @@ describe("an operation's credential requirement", () => {
       expect.objectContaining({
         field: 'credentialId',
         code: 'credential_unsuitable',
-        message: 'stream agents needs a credential whose keyType is USER, but credential cred_0123456789abcdef ("Ops") has GENERAL: use a USER key (Frontline: Settings > API keys)',
+        message:
+          'stream agents needs a credential whose keyType is USER, but credential cred_0123456789abcdef ("Ops") has GENERAL: use a USER key (Frontline: Settings > API keys)',
       }),
     );
     expect(() => checkRequirement(requires, tile(), 'stream agents')).toThrow(

@@ -27,7 +27,9 @@ describe("the manifest's extra hosts belong to the provider's own origins", () =
   });
 
   it("lets a Frontegg credential on a region's gateway reach the other gateways the manifest names", () => {
-    expect(policy('frontegg', 'https://api.us.frontegg.com').allows(new URL('https://api.frontegg.com/identity/resources/users/v3'))).toBe(true);
+    expect(policy('frontegg', 'https://api.us.frontegg.com').allows(new URL('https://api.frontegg.com/identity/resources/users/v3'))).toBe(
+      true,
+    );
   });
 
   it("keeps a Frontegg credential on the environment's own domain off the regional gateways", () => {
@@ -41,7 +43,10 @@ describe("the manifest's extra hosts belong to the provider's own origins", () =
 
 describe('exact hosts and one-label wildcards stay apart', () => {
   it('never takes an exact host as a suffix, nor a wildcard as an exact host', () => {
-    const p = new OriginPolicy('https://api2.frontapp.com', { baseUrl: 'https://api2.frontapp.com', allowedHosts: ['api2.frontapp.com', 'cdn.frontapp.com', '*.api.frontapp.com'] });
+    const p = new OriginPolicy('https://api2.frontapp.com', {
+      baseUrl: 'https://api2.frontapp.com',
+      allowedHosts: ['api2.frontapp.com', 'cdn.frontapp.com', '*.api.frontapp.com'],
+    });
     expect(p.allows(new URL('https://cdn.frontapp.com/x'))).toBe(true);
     expect(p.allows(new URL('https://acme.api.frontapp.com/x'))).toBe(true);
     // "cdn.frontapp.com" read as a suffix would let these through.

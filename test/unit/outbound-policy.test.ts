@@ -8,7 +8,14 @@ import { guardedLookup, OutboundPolicy, type ConnectorOrigins, type Resolver } f
 const front: ConnectorOrigins = { id: 'front', manifest: { title: 'Front', http: { baseUrl: 'https://api2.frontapp.com' } } };
 const frontegg: ConnectorOrigins = {
   id: 'frontegg',
-  manifest: { title: 'Frontegg', http: { baseUrl: 'https://api.frontegg.com', regions: { urls: { EU: 'https://api.frontegg.com', US: 'https://api.us.frontegg.com' } }, customDomains: ['*.frontegg.com'] } },
+  manifest: {
+    title: 'Frontegg',
+    http: {
+      baseUrl: 'https://api.frontegg.com',
+      regions: { urls: { EU: 'https://api.frontegg.com', US: 'https://api.us.frontegg.com' } },
+      customDomains: ['*.frontegg.com'],
+    },
+  },
 };
 
 /** A resolver answering from a table, as a name's owner would (the tenant controls its DNS). */
@@ -17,13 +24,17 @@ const resolverOf =
   (hostname, _options, callback) => {
     const found = table[hostname];
     if (!found) return callback(Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' }), []);
-    callback(null, found.map((address): LookupAddress => ({ address, family: address.includes(':') ? 6 : 4 })));
+    callback(
+      null,
+      found.map((address): LookupAddress => ({ address, family: address.includes(':') ? 6 : 4 })),
+    );
   };
 
 describe('the outbound policy: origins', () => {
   it("lets the operator point a credential anywhere (the operator's own rule is checkBaseUrl's)", () => {
     const policy = new OutboundPolicy();
-    for (const url of ['http://127.0.0.1:4010', 'https://internal.example', 'http://[::1]:80']) expect(() => policy.check(front, url, 'operator')).not.toThrow();
+    for (const url of ['http://127.0.0.1:4010', 'https://internal.example', 'http://[::1]:80'])
+      expect(() => policy.check(front, url, 'operator')).not.toThrow();
     expect(policy.route('front', new URL('http://127.0.0.1:4010/me'), 'operator')).toBeUndefined();
   });
 
@@ -35,7 +46,13 @@ describe('the outbound policy: origins', () => {
     expect(() => policy.check(frontegg, 'https://evil.example', 'tenant', 'domain')).toThrow(
       "the outbound policy refuses https://evil.example: a workspace's Frontegg credentials may point only at the connector's own origins (https://api.frontegg.com, https://api.us.frontegg.com, https://*.frontegg.com) or at origins the operator allows (CREDPORT_ALLOWED_ORIGINS, credport serve --allow-origin)",
     );
-    for (const refused of ['https://a.b.frontegg.com', 'https://frontegg.com.evil.example', 'https://acme.frontegg.com:8443', 'http://acme.frontegg.com', 'https://evil.example']) {
+    for (const refused of [
+      'https://a.b.frontegg.com',
+      'https://frontegg.com.evil.example',
+      'https://acme.frontegg.com:8443',
+      'http://acme.frontegg.com',
+      'https://evil.example',
+    ]) {
       expect(() => policy.check(frontegg, refused, 'tenant', 'domain')).toThrow(OutboundRefusedError);
     }
   });
@@ -58,12 +75,27 @@ describe('the outbound policy: origins', () => {
     });
   });
 
-  it('refuses a tenant any address of this machine or a private network, in every notation, even as one of the connector\'s own origins', () => {
-    const loopbackOwn: ConnectorOrigins = { id: 'local', manifest: { title: 'Local', http: { baseUrl: 'https://127.0.0.1:9443', customDomains: ['*.localhost'] } } };
+  it("refuses a tenant any address of this machine or a private network, in every notation, even as one of the connector's own origins", () => {
+    const loopbackOwn: ConnectorOrigins = {
+      id: 'local',
+      manifest: { title: 'Local', http: { baseUrl: 'https://127.0.0.1:9443', customDomains: ['*.localhost'] } },
+    };
     const policy = new OutboundPolicy();
     expect(() => policy.check(loopbackOwn, 'https://127.0.0.1:9443', 'tenant')).toThrow(/an address of this machine or a private network/);
     expect(() => policy.check(loopbackOwn, 'https://api.localhost', 'tenant')).toThrow(/an address of this machine or a private network/);
-    for (const url of ['http://127.0.0.1:1/x', 'http://0x7f000001:1/', 'http://2130706433:1/', 'http://127.1:1/', 'http://[::1]:1/', 'http://[::ffff:127.0.0.1]:1/', 'https://10.0.0.1/', 'https://169.254.169.254/', 'https://localhost/', 'https://localhost./', 'https://api.localhost/']) {
+    for (const url of [
+      'http://127.0.0.1:1/x',
+      'http://0x7f000001:1/',
+      'http://2130706433:1/',
+      'http://127.1:1/',
+      'http://[::1]:1/',
+      'http://[::ffff:127.0.0.1]:1/',
+      'https://10.0.0.1/',
+      'https://169.254.169.254/',
+      'https://localhost/',
+      'https://localhost./',
+      'https://api.localhost/',
+    ]) {
       expect(() => policy.route('front', new URL(url), 'tenant')).toThrow(OutboundRefusedError);
     }
   });
@@ -80,20 +112,34 @@ describe('the outbound policy: origins', () => {
     expect(policy.allowedFor('front')).toEqual(['https://proxy.example:8443', 'http://127.0.0.1:4010']);
     expect(policy.allowedFor('frontegg')).toEqual(['https://proxy.example:8443']);
     // A name a tenant may use connects through the guarded agents.
-    expect(policy.route('front', new URL('https://api2.frontapp.com/me'), 'tenant')).toEqual({ http: expect.anything(), https: expect.anything() });
+    expect(policy.route('front', new URL('https://api2.frontapp.com/me'), 'tenant')).toEqual({
+      http: expect.anything(),
+      https: expect.anything(),
+    });
   });
 
   it('refuses an allowance that is not an origin, naming it', () => {
     const policy = new OutboundPolicy();
-    for (const entry of ['api.example.com', 'https://api.example.com/path', 'https://user:pw@api.example.com', 'ftp://api.example.com', 'Front!=https://x.example', 'https://x.example?q=1']) {
+    for (const entry of [
+      'api.example.com',
+      'https://api.example.com/path',
+      'https://user:pw@api.example.com',
+      'ftp://api.example.com',
+      'Front!=https://x.example',
+      'https://x.example?q=1',
+    ]) {
       expect(() => policy.allow(entry)).toThrow(expect.objectContaining({ code: 'invalid_input', field: 'allowedOrigins' }));
     }
     expect(() => policy.allow('https://api.example.com/')).not.toThrow();
     expect(() => policy.allow('  front=https://spaced.example.com  ')).not.toThrow();
     expect(policy.allowedFor('front')).toEqual(['https://api.example.com', 'https://spaced.example.com']);
     expect(() => policy.allow('api.example.com')).toThrow('"api.example.com" is not an origin such as https://api.example.com');
-    expect(() => policy.allow('https://api.example.com/v1')).toThrow('"https://api.example.com/v1" is not an origin: give scheme, host and port only (https://api.example.com, http://127.0.0.1:4010)');
-    expect(() => policy.allow('Front!=https://x.example')).toThrow('"Front!=https://x.example" names no connector before "=" (connector=origin, e.g. front=https://api.example.com)');
+    expect(() => policy.allow('https://api.example.com/v1')).toThrow(
+      '"https://api.example.com/v1" is not an origin: give scheme, host and port only (https://api.example.com, http://127.0.0.1:4010)',
+    );
+    expect(() => policy.allow('Front!=https://x.example')).toThrow(
+      '"Front!=https://x.example" names no connector before "=" (connector=origin, e.g. front=https://api.example.com)',
+    );
   });
 });
 
@@ -107,7 +153,13 @@ describe('the outbound policy: the address connected to', () => {
   afterAll(() => standIn.close());
 
   it('a name resolving to loopback (DNS rebinding) is refused when connecting: the stand-in on that port hears nothing', async () => {
-    const rebound = new OutboundPolicy({ resolve: resolverOf({ 'api.rebind.test': ['127.0.0.1'], 'mixed.rebind.test': ['93.184.216.34', '127.0.0.1'], 'mapped.rebind.test': ['::ffff:127.0.0.1'] }) });
+    const rebound = new OutboundPolicy({
+      resolve: resolverOf({
+        'api.rebind.test': ['127.0.0.1'],
+        'mixed.rebind.test': ['93.184.216.34', '127.0.0.1'],
+        'mapped.rebind.test': ['::ffff:127.0.0.1'],
+      }),
+    });
     for (const host of ['api.rebind.test', 'mixed.rebind.test', 'mapped.rebind.test']) {
       const url = new URL(`http://${host}:${port}/me`);
       const agent = rebound.route('front', url, 'tenant')!;
@@ -131,7 +183,13 @@ describe('the outbound policy: the address connected to', () => {
     const one = await new Promise<unknown[]>((resolve) => lookup('public.test', { family: 0 }, (...args: unknown[]) => resolve(args)));
     expect(one).toEqual([null, '93.184.216.34', 4]);
     const all = await new Promise<unknown[]>((resolve) => lookup('public.test', { all: true }, (...args: unknown[]) => resolve(args)));
-    expect(all).toEqual([null, [{ address: '93.184.216.34', family: 4 }, { address: '2606:2800:220:1::1', family: 6 }]]);
+    expect(all).toEqual([
+      null,
+      [
+        { address: '93.184.216.34', family: 4 },
+        { address: '2606:2800:220:1::1', family: 6 },
+      ],
+    ]);
     const missing = await new Promise<unknown[]>((resolve) => lookup('nowhere.test', { all: true }, (...args: unknown[]) => resolve(args)));
     expect(missing[0]).toMatchObject({ code: 'ENOTFOUND' });
   });

@@ -20,10 +20,16 @@ beforeAll(async () => {
 
 function client(options: { retries?: number; auth?: AuthStrategy; credentialId?: string; baseUrl?: string } = {}) {
   const events: ClientEvent[] = [];
-  const c = new ProviderClient(front, options.baseUrl ?? FRONT, options.auth ?? createBearerAuth('tok_client_test_1'), { timeoutMs: 2000, retries: options.retries ?? 2 }, {
-    onEvent: (e) => events.push(e),
-    ...(options.credentialId ? { credentialId: options.credentialId } : {}),
-  });
+  const c = new ProviderClient(
+    front,
+    options.baseUrl ?? FRONT,
+    options.auth ?? createBearerAuth('tok_client_test_1'),
+    { timeoutMs: 2000, retries: options.retries ?? 2 },
+    {
+      onEvent: (e) => events.push(e),
+      ...(options.credentialId ? { credentialId: options.credentialId } : {}),
+    },
+  );
   return { c, events };
 }
 
@@ -92,12 +98,18 @@ describe('retries', () => {
     nock(FRONT).get('/me').reply(429, {});
     const abort = new AbortController();
     const waits: number[] = [];
-    const c = new ProviderClient(front, FRONT, createBearerAuth('tok_client_test_1'), { timeoutMs: 2000, retries: 2 }, {
-      onEvent: (e) => {
-        if (e.type === 'rate_limited') waits.push(e.waitMs);
-        abort.abort();
+    const c = new ProviderClient(
+      front,
+      FRONT,
+      createBearerAuth('tok_client_test_1'),
+      { timeoutMs: 2000, retries: 2 },
+      {
+        onEvent: (e) => {
+          if (e.type === 'rate_limited') waits.push(e.waitMs);
+          abort.abort();
+        },
       },
-    });
+    );
     await expect(c.request({ path: '/me', signal: abort.signal })).rejects.toThrow();
     expect(waits).toHaveLength(1);
     expect(waits[0]).toBeGreaterThan(59_000);
@@ -119,16 +131,27 @@ describe('retries', () => {
 
 describe('a 401', () => {
   it('renews a short-lived token once and tries again with the new one', async () => {
-    nock(FRONT).get('/me').matchHeader('authorization', 'Bearer t1').reply(401, {}).get('/me').matchHeader('authorization', 'Bearer t2').reply(200, { id: 'c', name: 'n' });
+    nock(FRONT)
+      .get('/me')
+      .matchHeader('authorization', 'Bearer t1')
+      .reply(401, {})
+      .get('/me')
+      .matchHeader('authorization', 'Bearer t2')
+      .reply(200, { id: 'c', name: 'n' });
     const auth = renewable();
     expect((await client({ auth }).c.request({ path: '/me' })).status).toBe(200);
     expect(auth.invalidated).toEqual(['Bearer t1']);
   });
 
   it('stands after one renewal, naming the credential so a sync can mark its tile', async () => {
-    const scope = nock(FRONT).get('/me').times(2).reply(401, { _error: { status: 401, title: 'Unauthenticated', message: 'nope' } });
+    const scope = nock(FRONT)
+      .get('/me')
+      .times(2)
+      .reply(401, { _error: { status: 401, title: 'Unauthenticated', message: 'nope' } });
     const auth = renewable();
-    const error = await client({ auth, credentialId: 'cred_0123456789abcdef' }).c.request({ path: '/me' }).catch((e: unknown) => e);
+    const error = await client({ auth, credentialId: 'cred_0123456789abcdef' })
+      .c.request({ path: '/me' })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ProviderRejectedError);
     expect(error).toMatchObject({ status: 401, credentialId: 'cred_0123456789abcdef' });
     expect(auth.invalidated).toEqual(['Bearer t1']);
@@ -156,7 +179,9 @@ describe('the client as the runtime sees it', () => {
     expect(c.urlFor('/me').toString()).toBe('https://gateway.example/front/v1/me');
     expect(c.urlFor('me').toString()).toBe('https://gateway.example/front/v1/me');
     expect(c.urlFor('HTTPS://acme.api.frontapp.com/x').toString()).toBe('https://acme.api.frontapp.com/x');
-    expect(client({ baseUrl: 'https://gateway.example/front/v1//' }).c.urlFor('/me').toString()).toBe('https://gateway.example/front/v1/me');
+    expect(client({ baseUrl: 'https://gateway.example/front/v1//' }).c.urlFor('/me').toString()).toBe(
+      'https://gateway.example/front/v1/me',
+    );
   });
 
   it("says where the credential may go and what to redact, and a static token's authorizeNow has no expiry", async () => {
@@ -174,12 +199,16 @@ describe('the client as the runtime sees it', () => {
       },
       secrets: () => [],
     };
-    await expect(client({ auth, credentialId: 'cred_0123456789abcdef' }).c.authorizeNow()).rejects.toMatchObject({ credentialId: 'cred_0123456789abcdef' });
+    await expect(client({ auth, credentialId: 'cred_0123456789abcdef' }).c.authorizeNow()).rejects.toMatchObject({
+      credentialId: 'cred_0123456789abcdef',
+    });
   });
 
   it('names the credential only on a refusal, not on an outage, which is no fault of the credential', async () => {
     nock(FRONT).get('/me').reply(503, {});
-    const outage = await client({ retries: 0, credentialId: 'cred_0123456789abcdef' }).c.request({ path: '/me' }).catch((e: unknown) => e);
+    const outage = await client({ retries: 0, credentialId: 'cred_0123456789abcdef' })
+      .c.request({ path: '/me' })
+      .catch((e: unknown) => e);
     expect(outage).toBeInstanceOf(ProviderUnavailableError);
     expect(Object.hasOwn(outage as object, 'credentialId')).toBe(false);
     const auth: AuthStrategy = {
@@ -188,7 +217,9 @@ describe('the client as the runtime sees it', () => {
       },
       secrets: () => [],
     };
-    const exchange = await client({ auth, credentialId: 'cred_0123456789abcdef' }).c.authorizeNow().catch((e: unknown) => e);
+    const exchange = await client({ auth, credentialId: 'cred_0123456789abcdef' })
+      .c.authorizeNow()
+      .catch((e: unknown) => e);
     expect(exchange).toBeInstanceOf(ProviderUnavailableError);
     expect(Object.hasOwn(exchange as object, 'credentialId')).toBe(false);
   });

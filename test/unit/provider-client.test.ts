@@ -18,7 +18,10 @@ beforeAll(async () => {
 });
 
 const client = (token: string, options: { baseUrl?: string; timeoutMs?: number; retries?: number } = {}) =>
-  new ProviderClient(front, options.baseUrl ?? FRONT, createBearerAuth(token), { timeoutMs: options.timeoutMs ?? 2000, retries: options.retries ?? 0 });
+  new ProviderClient(front, options.baseUrl ?? FRONT, createBearerAuth(token), {
+    timeoutMs: options.timeoutMs ?? 2000,
+    retries: options.retries ?? 0,
+  });
 
 /** What Node's socket or resolver raises (nock needs an Error, not a plain object, to keep its code). */
 const networkError = (code: string, message: string) => Object.assign(new Error(message), { code });
@@ -26,13 +29,23 @@ const networkError = (code: string, message: string) => Object.assign(new Error(
 /** Everything a careless log line could print of an error. */
 function everyRendering(error: unknown): string {
   const e = error as Error;
-  return [e.message, e.stack, String(e), inspect(e, { depth: 10, showHidden: true }), JSON.stringify(e), JSON.stringify(Object.getOwnPropertyDescriptors(e))].join('\n');
+  return [
+    e.message,
+    e.stack,
+    String(e),
+    inspect(e, { depth: 10, showHidden: true }),
+    JSON.stringify(e),
+    JSON.stringify(Object.getOwnPropertyDescriptors(e)),
+  ].join('\n');
 }
 
 describe('the Bearer header', () => {
   it('is added to every request to the credential origin', async () => {
     const token = fakeToken();
-    const scope = nock(FRONT).matchHeader('authorization', `Bearer ${token}`).get('/me').reply(200, { _links: {}, id: 'cmp_1', name: 'Acme' });
+    const scope = nock(FRONT)
+      .matchHeader('authorization', `Bearer ${token}`)
+      .get('/me')
+      .reply(200, { _links: {}, id: 'cmp_1', name: 'Acme' });
     const response = await client(token).request({ path: '/me' });
     expect(response.body).toEqual({ _links: {}, id: 'cmp_1', name: 'Acme' });
     scope.done();
@@ -40,7 +53,10 @@ describe('the Bearer header', () => {
 
   it("goes to a company's own host (<company>.api.frontapp.com), which Front's pagination links use", async () => {
     const token = fakeToken();
-    const scope = nock('https://acme.api.frontapp.com').matchHeader('authorization', `Bearer ${token}`).get('/contacts?page_token=abc').reply(200, { _results: [] });
+    const scope = nock('https://acme.api.frontapp.com')
+      .matchHeader('authorization', `Bearer ${token}`)
+      .get('/contacts?page_token=abc')
+      .reply(200, { _results: [] });
     await client(token).request({ path: 'https://acme.api.frontapp.com/contacts?page_token=abc' });
     scope.done();
   });
@@ -64,7 +80,9 @@ describe('the token goes only where it belongs', () => {
     const token = fakeToken();
     const host = new URL(url);
     const trap = nock(host.origin).get(host.pathname).reply(200, {});
-    const error = await client(token).request({ path: url }).catch((e: unknown) => e);
+    const error = await client(token)
+      .request({ path: url })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OriginRefusedError);
     expect((error as Error).message).toContain('refused to send the Front credential to');
     expect(trap.isDone()).toBe(false);
@@ -85,7 +103,9 @@ describe('the token goes only where it belongs', () => {
     const token = fakeToken();
     nock(FRONT).get('/me').reply(302, '', { location: 'https://evil.example/steal' });
     const trap = nock('https://evil.example').get('/steal').reply(200, {});
-    const error = await client(token).request({ path: '/me' }).catch((e: unknown) => e);
+    const error = await client(token)
+      .request({ path: '/me' })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OriginRefusedError);
     expect(trap.isDone()).toBe(false);
   });
@@ -101,7 +121,10 @@ describe('the token goes only where it belongs', () => {
   it('follows a redirect within the allowed hosts, token and all', async () => {
     const token = fakeToken();
     nock(FRONT).get('/me').reply(302, '', { location: 'https://acme.api.frontapp.com/me' });
-    const scope = nock('https://acme.api.frontapp.com').matchHeader('authorization', `Bearer ${token}`).get('/me').reply(200, { id: 'cmp', name: 'n' });
+    const scope = nock('https://acme.api.frontapp.com')
+      .matchHeader('authorization', `Bearer ${token}`)
+      .get('/me')
+      .reply(200, { id: 'cmp', name: 'n' });
     await client(token).request({ path: '/me' });
     scope.done();
   });
@@ -110,8 +133,12 @@ describe('the token goes only where it belongs', () => {
 describe('errors leave the client redacted', () => {
   it("turns a 401 into a rejection quoting Front's _error title and message, and nothing of the token", async () => {
     const token = fakeToken();
-    nock(FRONT).get('/me').reply(401, { _error: { status: 401, title: 'Unauthenticated', message: 'Invalid token' } });
-    const error = await client(token).request({ path: '/me' }).catch((e: unknown) => e);
+    nock(FRONT)
+      .get('/me')
+      .reply(401, { _error: { status: 401, title: 'Unauthenticated', message: 'Invalid token' } });
+    const error = await client(token)
+      .request({ path: '/me' })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ProviderRejectedError);
     expect((error as Error).message).toBe('Front rejected the credential: 401 Unauthenticated: Invalid token (GET /me)');
     expect(everyRendering(error)).not.toContain(token);
@@ -120,16 +147,24 @@ describe('errors leave the client redacted', () => {
 
   it('redacts the token when a provider echoes it back in its error message', async () => {
     const token = fakeToken();
-    nock(FRONT).get('/me').reply(403, { _error: { status: 403, title: 'Forbidden', message: `token ${token} lacks scope` } });
-    const error = await client(token).request({ path: '/me' }).catch((e: unknown) => e);
+    nock(FRONT)
+      .get('/me')
+      .reply(403, { _error: { status: 403, title: 'Forbidden', message: `token ${token} lacks scope` } });
+    const error = await client(token)
+      .request({ path: '/me' })
+      .catch((e: unknown) => e);
     expect((error as Error).message).toContain('token *** lacks scope');
     expect(everyRendering(error)).not.toContain(token);
   });
 
   it('reports a 5xx as the provider being unavailable, with its status', async () => {
     const token = fakeToken();
-    nock(FRONT).get('/me').reply(503, { _error: { status: 503, title: 'Service Unavailable', message: 'Try later' } });
-    const error = await client(token).request({ path: '/me' }).catch((e: unknown) => e);
+    nock(FRONT)
+      .get('/me')
+      .reply(503, { _error: { status: 503, title: 'Service Unavailable', message: 'Try later' } });
+    const error = await client(token)
+      .request({ path: '/me' })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ProviderUnavailableError);
     expect(error).toMatchObject({ status: 503, exitCode: 4 });
     expect((error as Error).message).toBe('Front answered GET /me with 503 Service Unavailable: Try later');
@@ -145,10 +180,19 @@ describe('errors leave the client redacted', () => {
 
   it('fails at once on a host name that does not resolve (ENOTFOUND), naming the host, instead of retrying it', async () => {
     const token = fakeToken();
-    const scope = nock('https://nowhere.api.frontapp.com').get('/me').times(9).replyWithError(networkError('ENOTFOUND', 'getaddrinfo ENOTFOUND nowhere.api.frontapp.com'));
+    const scope = nock('https://nowhere.api.frontapp.com')
+      .get('/me')
+      .times(9)
+      .replyWithError(networkError('ENOTFOUND', 'getaddrinfo ENOTFOUND nowhere.api.frontapp.com'));
     const retries: ClientEvent[] = [];
     const started = Date.now();
-    const error = await new ProviderClient(front, 'https://nowhere.api.frontapp.com', createBearerAuth(token), { timeoutMs: 2000, retries: 8 }, { onEvent: (e) => retries.push(e) })
+    const error = await new ProviderClient(
+      front,
+      'https://nowhere.api.frontapp.com',
+      createBearerAuth(token),
+      { timeoutMs: 2000, retries: 8 },
+      { onEvent: (e) => retries.push(e) },
+    )
       .request({ path: '/me' })
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ProviderUnavailableError);
@@ -163,8 +207,18 @@ describe('errors leave the client redacted', () => {
 
   it.each(['EAI_AGAIN', 'ECONNRESET', 'ETIMEDOUT'])('keeps retrying a transient network error (%s)', async (code) => {
     const retries: ClientEvent[] = [];
-    nock(FRONT).get('/me').replyWithError(networkError(code, `${code} (injected)`)).get('/me').reply(200, { id: 'c', name: 'n' });
-    const response = await new ProviderClient(front, FRONT, createBearerAuth(fakeToken()), { timeoutMs: 2000, retries: 2 }, { onEvent: (e) => retries.push(e) }).request({ path: '/me' });
+    nock(FRONT)
+      .get('/me')
+      .replyWithError(networkError(code, `${code} (injected)`))
+      .get('/me')
+      .reply(200, { id: 'c', name: 'n' });
+    const response = await new ProviderClient(
+      front,
+      FRONT,
+      createBearerAuth(fakeToken()),
+      { timeoutMs: 2000, retries: 2 },
+      { onEvent: (e) => retries.push(e) },
+    ).request({ path: '/me' });
     expect(response.status).toBe(200);
     expect(retries).toMatchObject([{ type: 'retry', attempt: 1, reason: code }]);
   });
@@ -172,14 +226,22 @@ describe('errors leave the client redacted', () => {
   it('reports a network failure without the token', async () => {
     const token = fakeToken();
     nock(FRONT).get('/me').replyWithError(`socket hang up ${token}`);
-    const error = await client(token).request({ path: '/me' }).catch((e: unknown) => e);
+    const error = await client(token)
+      .request({ path: '/me' })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ProviderUnavailableError);
     expect(everyRendering(error)).not.toContain(token);
   });
 });
 
 describe('a base URL for the credential', () => {
-  it.each(['https://api2.frontapp.com', 'http://127.0.0.1:8080', 'http://localhost:3000/', 'http://[::1]:9000', 'https://eu.example.com/api/v1'])('accepts %s', (url) => {
+  it.each([
+    'https://api2.frontapp.com',
+    'http://127.0.0.1:8080',
+    'http://localhost:3000/',
+    'http://[::1]:9000',
+    'https://eu.example.com/api/v1',
+  ])('accepts %s', (url) => {
     expect(() => checkBaseUrl(url)).not.toThrow();
   });
 
@@ -204,12 +266,21 @@ describe("Frontline's fixed 60-second window", () => {
     let offset = 0;
     const gate = new RateGate(() => Date.now() + offset);
     const events: ClientEvent[] = [];
-    const api = new ProviderClient(frontline, FRONTLINE, createBearerAuth(fakeToken()), { timeoutMs: 2000, retries: 1 }, { gate, onEvent: (e) => events.push(e) });
+    const api = new ProviderClient(
+      frontline,
+      FRONTLINE,
+      createBearerAuth(fakeToken()),
+      { timeoutMs: 2000, retries: 1 },
+      { gate, onEvent: (e) => events.push(e) },
+    );
     const limits = (remaining: number) => ({ 'X-RateLimit-Limit': '1000', 'X-RateLimit-Remaining': String(remaining) });
     const scope = nock('https://prod-api.getfrontline.ai')
-      .get('/public/v1/agents').reply(200, { results: [] }, limits(999))
-      .get('/public/v1/workflows').reply(429, { ok: false, error: { code: 'rate_limited', message: 'Too many requests' } }, limits(0))
-      .get('/public/v1/workflows').reply(200, { results: [{ id: 1 }] }, limits(999));
+      .get('/public/v1/agents')
+      .reply(200, { results: [] }, limits(999))
+      .get('/public/v1/workflows')
+      .reply(429, { ok: false, error: { code: 'rate_limited', message: 'Too many requests' } }, limits(0))
+      .get('/public/v1/workflows')
+      .reply(200, { results: [{ id: 1 }] }, limits(999));
     await api.request({ path: '/agents' });
     offset = 59_700; // by the gate's clock, the window that opened with /agents ends in 300 ms
     const answer = await api.request<{ results: unknown[] }>({ path: '/workflows' });

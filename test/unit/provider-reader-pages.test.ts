@@ -28,12 +28,27 @@ function fakeClient(answer: (url: URL) => unknown) {
 
 async function read(stream: StreamConfig, client: ProviderClient, ahead = 1): Promise<Page[]> {
   const pages: Page[] = [];
-  for await (const page of providerReader({ client, provider: 'Test', name: 's', stream, since: undefined, onEvent: () => undefined, ahead }).pages(null)) pages.push(page);
+  for await (const page of providerReader({
+    client,
+    provider: 'Test',
+    name: 's',
+    stream,
+    since: undefined,
+    onEvent: () => undefined,
+    ahead,
+  }).pages(null))
+    pages.push(page);
   return pages;
 }
 
 const numbered = (extra: Record<string, unknown> = {}): StreamConfig =>
-  ({ path: '/items', recordSelector: '/items', primaryKey: 'id', scopes: [], pagination: { type: 'page', pageParam: 'page', firstPage: 1, limitParam: 'limit', pageSize: 10, ...extra } }) as StreamConfig;
+  ({
+    path: '/items',
+    recordSelector: '/items',
+    primaryKey: 'id',
+    scopes: [],
+    pagination: { type: 'page', pageParam: 'page', firstPage: 1, limitParam: 'limit', pageSize: 10, ...extra },
+  }) as StreamConfig;
 
 /** 45 records, 10 a page: pages 1-4 full, page 5 short, pages past it empty. */
 const fortyFive = (withTotal: boolean) => (url: URL) => {
@@ -76,7 +91,13 @@ describe('the provider reader', () => {
   });
 
   it('ends a cursor stream on an empty next link, as on a null one', async () => {
-    const stream = { path: '/tags', recordSelector: '/_results', primaryKey: 'id', scopes: [], pagination: { type: 'cursor', next: '/_pagination/next', tokenParam: 'page_token' } } as StreamConfig;
+    const stream = {
+      path: '/tags',
+      recordSelector: '/_results',
+      primaryKey: 'id',
+      scopes: [],
+      pagination: { type: 'cursor', next: '/_pagination/next', tokenParam: 'page_token' },
+    } as StreamConfig;
     const { client, asked } = fakeClient(() => ({ _results: [{ id: 1 }], _pagination: { next: '' } }));
     const pages = await read(stream, client);
     expect(pages).toHaveLength(1);
@@ -85,12 +106,19 @@ describe('the provider reader', () => {
 
   it('ends numbered pages at an empty page, and at a full page whose next link is missing, null or empty', async () => {
     for (const link of [undefined, null, '']) {
-      const { client, asked } = fakeClient((url) => ({ items: Array.from({ length: 10 }, (_, i) => ({ id: i })), ...(link === undefined ? {} : { next: link }), page: url.searchParams.get('page') }));
+      const { client, asked } = fakeClient((url) => ({
+        items: Array.from({ length: 10 }, (_, i) => ({ id: i })),
+        ...(link === undefined ? {} : { next: link }),
+        page: url.searchParams.get('page'),
+      }));
       const pages = await read(numbered({ next: '/next' }), client);
       expect(pages).toHaveLength(1);
       expect(asked).toHaveLength(1);
     }
-    const { client, asked } = fakeClient((url) => ({ items: url.searchParams.get('page') === '1' ? Array.from({ length: 10 }, (_, i) => ({ id: i })) : [], next: 'more' }));
+    const { client, asked } = fakeClient((url) => ({
+      items: url.searchParams.get('page') === '1' ? Array.from({ length: 10 }, (_, i) => ({ id: i })) : [],
+      next: 'more',
+    }));
     expect((await read(numbered({ next: '/next' }), client)).map((p) => p.records.length)).toEqual([10, 0]);
     expect(asked).toHaveLength(2);
   });
@@ -114,25 +142,44 @@ describe('the provider reader', () => {
 
   it('names an answer without the record list where the manifest says it is', async () => {
     const { client } = fakeClient(() => ({ data: [] }));
-    await expect(read(numbered(), client)).rejects.toMatchObject({ code: 'provider_unexpected', message: 'Test answered /items without a record list at /items' });
+    await expect(read(numbered(), client)).rejects.toMatchObject({
+      code: 'provider_unexpected',
+      message: 'Test answered /items without a record list at /items',
+    });
   });
 
   it('refuses a next link to an origin the credential does not belong to when it carries no page token to replay', async () => {
-    const stream = { path: '/tags', recordSelector: '/_results', primaryKey: 'id', scopes: [], pagination: { type: 'cursor', next: '/_pagination/next', tokenParam: 'page_token' } } as StreamConfig;
+    const stream = {
+      path: '/tags',
+      recordSelector: '/_results',
+      primaryKey: 'id',
+      scopes: [],
+      pagination: { type: 'cursor', next: '/_pagination/next', tokenParam: 'page_token' },
+    } as StreamConfig;
     const { client, asked } = fakeClient(() => ({ _results: [{ id: 1 }], _pagination: { next: 'https://evil.example/tags?cursor=abc' } }));
     (client as unknown as { allows: (u: URL) => boolean }).allows = (u) => u.origin === 'https://api.example.com';
     await expect(read(stream, client)).rejects.toMatchObject({
       code: 'origin_refused',
-      message: 'Test sent a s page link to https://evil.example, which may not receive the credential, and it carries no page token to replay',
+      message:
+        'Test sent a s page link to https://evil.example, which may not receive the credential, and it carries no page token to replay',
     });
     expect(asked).toHaveLength(1);
   });
 
   it('stops when a cursor leads back to a page read earlier in the stream, not only the first', async () => {
-    const stream = { path: '/tags', recordSelector: '/_results', primaryKey: 'id', scopes: [], pagination: { type: 'cursor', next: '/_pagination/next', nextIs: 'token', tokenParam: 't' } } as StreamConfig;
+    const stream = {
+      path: '/tags',
+      recordSelector: '/_results',
+      primaryKey: 'id',
+      scopes: [],
+      pagination: { type: 'cursor', next: '/_pagination/next', nextIs: 'token', tokenParam: 't' },
+    } as StreamConfig;
     const after: Record<string, string> = { '': 'b', b: 'c', c: 'b' };
     const { client } = fakeClient((url) => ({ _results: [{ id: 1 }], _pagination: { next: after[url.searchParams.get('t') ?? ''] } }));
-    await expect(read(stream, client)).rejects.toMatchObject({ code: 'pagination_stuck', message: expect.stringContaining('a next-page link to a page already read (/tags?t=b)') });
+    await expect(read(stream, client)).rejects.toMatchObject({
+      code: 'pagination_stuck',
+      message: expect.stringContaining('a next-page link to a page already read (/tags?t=b)'),
+    });
   });
 
   it('asks for the page after the counted last one when that page says there is more', async () => {

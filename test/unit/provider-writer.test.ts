@@ -27,7 +27,11 @@ const refused = () => new ProviderUnavailableError('Front cannot be reached: con
 const status = (code: number) => new ProviderUnavailableError(`Front answered ${code}`, { status: code });
 
 /** A writer for one of Front's operations whose client answers from `script`, in order; returns what it asked. */
-function writerFor(operationName: string, script: Answer[], options: { params?: Record<string, string>; ledger?: Keyv; mapping?: Record<string, string> } = {}) {
+function writerFor(
+  operationName: string,
+  script: Answer[],
+  options: { params?: Record<string, string>; ledger?: Keyv; mapping?: Record<string, string> } = {},
+) {
   const operation = registry.get('front').operations.get(operationName)!;
   const asked: string[] = [];
   const rejects: Reject[] = [];
@@ -111,7 +115,8 @@ describe('a write whose outcome is unknown', () => {
         key: 'name:Acme',
         status: 0,
         record: account,
-        reason: 'outcome unknown: an earlier attempt may have created it, and Front offers no way to check; check it there, then remove this row or send it again with a new destination',
+        reason:
+          'outcome unknown: an earlier attempt may have created it, and Front offers no way to check; check it there, then remove this row or send it again with a new destination',
       },
     ]);
     expect(await statuses()).toEqual(['rejected']);
@@ -125,7 +130,14 @@ describe('a write whose outcome is unknown', () => {
   });
 
   it('is sent again where the provider deduplicates, with no lookup', async () => {
-    const message = { external_id: 'm1', sender: { handle: 'a@example.com' }, to: ['b@example.com'], body: 'hi', metadata: { is_inbound: true }, created_at: 1 };
+    const message = {
+      external_id: 'm1',
+      sender: { handle: 'a@example.com' },
+      to: ['b@example.com'],
+      body: 'hi',
+      metadata: { is_inbound: true },
+      created_at: 1,
+    };
     const { writer, asked } = writerFor('messages.import', [hangUp(), 'ok'], { params: { inbox_id: 'inb_1' } });
     const outcome = await writer.write([message], [1]);
     expect(asked).toEqual(['POST /inboxes/inb_1/imported_messages', 'POST /inboxes/inb_1/imported_messages']);
@@ -145,7 +157,11 @@ describe('a record the provider or the schema refuses', () => {
     const { writer, asked, rejects } = writerFor('tags.create', []);
     expect(await writer.write([{ colour: 'red' }], [3])).toEqual({ sent: 0, rejected: 1, skipped: 0 });
     expect(asked).toEqual([]);
-    expect(rejects[0]).toMatchObject({ row: 3, field: '/colour', reason: '/colour is not a field of the request body (unknown field); /name is required' });
+    expect(rejects[0]).toMatchObject({
+      row: 3,
+      field: '/colour',
+      reason: '/colour is not a field of the request body (unknown field); /name is required',
+    });
     await writer.write([{ name: 5 }, 'just text'], [4, 5]);
     expect(rejects.slice(1).map((r) => [r.row, r.field, r.reason])).toEqual([
       [4, '/name', '/name must be string'],
@@ -155,10 +171,21 @@ describe('a record the provider or the schema refuses', () => {
 
   it.each([
     ['a value that is no path segment', { inbox_id: '..' }, '".." cannot be a path segment'],
-    ['no value', {}, "the request path /inboxes/{inbox_id}/imported_messages needs a value (text or a number) that neither the record nor the destination's parameters give"],
+    [
+      'no value',
+      {},
+      "the request path /inboxes/{inbox_id}/imported_messages needs a value (text or a number) that neither the record nor the destination's parameters give",
+    ],
   ])('goes to the rejects file when its path has %s, without a request', async (_what, params, reason) => {
     const { writer, asked, rejects } = writerFor('messages.import', [], { params });
-    const message = { external_id: 'm1', sender: { handle: 'a@example.com' }, to: ['b@example.com'], body: 'hi', metadata: { is_inbound: true }, created_at: 1 };
+    const message = {
+      external_id: 'm1',
+      sender: { handle: 'a@example.com' },
+      to: ['b@example.com'],
+      body: 'hi',
+      metadata: { is_inbound: true },
+      created_at: 1,
+    };
     expect(await writer.write([message], [1])).toEqual({ sent: 0, rejected: 1, skipped: 0 });
     expect(asked).toEqual([]);
     expect(rejects[0]!.reason).toBe(reason);
@@ -166,7 +193,18 @@ describe('a record the provider or the schema refuses', () => {
 
   it('a 401 stops the page at once: no record beyond those already in flight is sent', async () => {
     const tags = Array.from({ length: 10 }, (_, i) => ({ name: `t${i}` }));
-    const { writer, asked } = writerFor('tags.create', [new ProviderRejectedError('Front rejected the credential: 401', 401), 'ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok']);
+    const { writer, asked } = writerFor('tags.create', [
+      new ProviderRejectedError('Front rejected the credential: 401', 401),
+      'ok',
+      'ok',
+      'ok',
+      'ok',
+      'ok',
+      'ok',
+      'ok',
+      'ok',
+      'ok',
+    ]);
     await expect(writer.write(tags, [])).rejects.toBeInstanceOf(ProviderRejectedError);
     expect(asked[0]).toBe('POST /tags');
     expect(asked.length).toBeLessThanOrEqual(4); // the ones already in flight, four at a time
@@ -186,21 +224,24 @@ describe('a record the provider or the schema refuses', () => {
 });
 
 describe('a saved mapping whose pointers reach a prototype slot, met at sync time', () => {
-  it.each<Record<string, string>>([{ '/__proto__/baseUrl': '/name' }, { '/constructor/prototype/baseUrl': '/name' }, { '/name': '/name', '/x': '/__proto__' }])(
-    'rejects each record with %j unsent, into the rejects file, and sets nothing on any prototype',
-    async (mapping) => {
-      const before = Object.getOwnPropertyNames(Object.prototype).sort();
-      const { writer, asked, rejects, statuses } = writerFor('tags.create', [], { mapping });
-      expect(await writer.write([{ name: 'https://attacker.example' }, { name: 'b' }], [1, 2])).toEqual({ sent: 0, rejected: 2, skipped: 0 });
-      expect(asked).toEqual([]);
-      expect(rejects.map((r) => [r.row, r.field])).toEqual([
-        [1, expect.stringMatching(/^\//)],
-        [2, expect.stringMatching(/^\//)],
-      ]);
-      expect(rejects[0]!.reason).toMatch(/^the destination's mapping cannot be applied: "(__proto__|constructor)" cannot be a segment of a JSON pointer/);
-      expect(await statuses()).toEqual(['rejected', 'rejected']);
-      expect(Object.getOwnPropertyNames(Object.prototype).sort()).toEqual(before);
-      expect(({} as { baseUrl?: unknown }).baseUrl).toBeUndefined();
-    },
-  );
+  it.each<Record<string, string>>([
+    { '/__proto__/baseUrl': '/name' },
+    { '/constructor/prototype/baseUrl': '/name' },
+    { '/name': '/name', '/x': '/__proto__' },
+  ])('rejects each record with %j unsent, into the rejects file, and sets nothing on any prototype', async (mapping) => {
+    const before = Object.getOwnPropertyNames(Object.prototype).sort();
+    const { writer, asked, rejects, statuses } = writerFor('tags.create', [], { mapping });
+    expect(await writer.write([{ name: 'https://attacker.example' }, { name: 'b' }], [1, 2])).toEqual({ sent: 0, rejected: 2, skipped: 0 });
+    expect(asked).toEqual([]);
+    expect(rejects.map((r) => [r.row, r.field])).toEqual([
+      [1, expect.stringMatching(/^\//)],
+      [2, expect.stringMatching(/^\//)],
+    ]);
+    expect(rejects[0]!.reason).toMatch(
+      /^the destination's mapping cannot be applied: "(__proto__|constructor)" cannot be a segment of a JSON pointer/,
+    );
+    expect(await statuses()).toEqual(['rejected', 'rejected']);
+    expect(Object.getOwnPropertyNames(Object.prototype).sort()).toEqual(before);
+    expect(({} as { baseUrl?: unknown }).baseUrl).toBeUndefined();
+  });
 });

@@ -24,7 +24,12 @@ const schema = {
 
 beforeAll(async () => {
   extras = await tempHome();
-  await writeConnector(extras, 'acme', (m) => ((m.credential as Record<string, unknown>).secretShape = { pattern: 'acme_live_[0-9a-f]{8}', label: 'an Acme live key' }), schema);
+  await writeConnector(
+    extras,
+    'acme',
+    (m) => ((m.credential as Record<string, unknown>).secretShape = { pattern: 'acme_live_[0-9a-f]{8}', label: 'an Acme live key' }),
+    schema,
+  );
   registry = await ConnectorRegistry.load({ extraConnectorDirs: [extras] });
 });
 afterAll(() => removeHome(extras));
@@ -60,10 +65,18 @@ describe('when a public field holds the secret', () => {
 describe('the guard over a connector', () => {
   it('checks every field that is not writeOnly, and names it', () => {
     const acme = registry.get('acme');
-    expect(() => refuseSecretsInPublicFields(acme, { name: 'n', account: 'acct-secret-value-1', token: 'secret-value' }, { token: 'secret-value' })).toThrow(
-      expect.objectContaining({ field: 'account', message: 'Account (account) contains the Token (or part of it): public fields are stored and shown in the clear, so a secret must not go there' }),
+    expect(() =>
+      refuseSecretsInPublicFields(acme, { name: 'n', account: 'acct-secret-value-1', token: 'secret-value' }, { token: 'secret-value' }),
+    ).toThrow(
+      expect.objectContaining({
+        field: 'account',
+        message:
+          'Account (account) contains the Token (or part of it): public fields are stored and shown in the clear, so a secret must not go there',
+      }),
     );
-    expect(() => refuseSecretsInPublicFields(acme, { name: 'n', account: 'acct', token: 'secret-value' }, { token: 'secret-value' })).not.toThrow();
+    expect(() =>
+      refuseSecretsInPublicFields(acme, { name: 'n', account: 'acct', token: 'secret-value' }, { token: 'secret-value' }),
+    ).not.toThrow();
   });
 
   it('looks only for the secrets of writeOnly fields given as text: a public field passed with them is no secret, an empty or odd value none', () => {
@@ -80,23 +93,36 @@ describe('the guard over a connector', () => {
     const acme = registry.get('acme');
     const secret = 'secret-value';
     expect(() => refuseSecretsInPublicFields(acme, { extra: `x ${secret}` }, { token: secret })).toThrow(
-      expect.objectContaining({ field: 'extra', message: '"extra" contains the Token (or part of it): public fields are stored and shown in the clear, so a secret must not go there' }),
+      expect.objectContaining({
+        field: 'extra',
+        message:
+          '"extra" contains the Token (or part of it): public fields are stored and shown in the clear, so a secret must not go there',
+      }),
     );
     expect(() => refuseSecretsInPublicFields(acme, { baseUrl: `https://${secret}.example` }, { token: secret })).toThrow(
       expect.objectContaining({ field: 'baseUrl', message: expect.stringMatching(/^base URL \(baseUrl\) contains the Token /) }),
     );
     // A secret field without a title is called a secret, not by its key.
     const bare = await tempHome();
-    const untitled = { ...schema, $id: 'https://example.com/bare.schema.json', properties: { ...schema.properties, token: { type: 'string', writeOnly: true } } };
+    const untitled = {
+      ...schema,
+      $id: 'https://example.com/bare.schema.json',
+      properties: { ...schema.properties, token: { type: 'string', writeOnly: true } },
+    };
     await writeConnector(bare, 'bare', () => undefined, untitled);
     const withBare = await ConnectorRegistry.load({ extraConnectorDirs: [bare] });
-    expect(() => refuseSecretsInPublicFields(withBare.get('bare'), { account: secret }, { token: secret })).toThrow('Account (account) contains the secret (or part of it)');
+    expect(() => refuseSecretsInPublicFields(withBare.get('bare'), { account: secret }, { token: secret })).toThrow(
+      'Account (account) contains the secret (or part of it)',
+    );
     await removeHome(bare);
   });
 
   it("refuses the manifest's secret shape in any public field, and only where the manifest gives one", () => {
     expect(() => refuseSecretShapeInPublicFields(registry.get('acme'), { name: 'n', account: 'was acme_live_0123abcd' })).toThrow(
-      expect.objectContaining({ field: 'account', message: expect.stringContaining('Account (account) contains text shaped like an Acme live key') }),
+      expect.objectContaining({
+        field: 'account',
+        message: expect.stringContaining('Account (account) contains text shaped like an Acme live key'),
+      }),
     );
     expect(() => refuseSecretShapeInPublicFields(registry.get('frontline'), { name: 'eyJa.b.c' })).not.toThrow();
     expect(registry.get('frontegg').secretShape).toBeUndefined();

@@ -112,7 +112,11 @@ describe('the budget of a window, with requests in flight', () => {
     let answer!: () => void;
     const held = new Promise<void>((resolve) => (answer = resolve));
     // Three requests in flight; the first answer says 2 remain: the other two may take them.
-    const inFlight = [gate.run(() => held), gate.run(() => held), gate.run(async () => gate.observe({ 'x-ratelimit-remaining': '2', 'x-ratelimit-reset': reset(150) }))];
+    const inFlight = [
+      gate.run(() => held),
+      gate.run(() => held),
+      gate.run(async () => gate.observe({ 'x-ratelimit-remaining': '2', 'x-ratelimit-reset': reset(150) })),
+    ];
     await inFlight[2];
     const started = Date.now();
     await gate.acquire();
@@ -190,7 +194,7 @@ describe('the budget of a window, with requests in flight', () => {
   });
 });
 
-describe('a gate sharing its credential\'s budget with other processes', () => {
+describe("a gate sharing its credential's budget with other processes", () => {
   function fakeShared(waits: number[]) {
     const calls = { takes: 0, observed: [] as [number, number][], paused: [] as number[] };
     const shared = {
@@ -246,7 +250,11 @@ describe('a gate sharing its credential\'s budget with other processes', () => {
   it('goes on with its own count when the shared budget fails, keeping the first failure to report', async () => {
     const gate = new RateGate();
     const down = new Error('Redis is away');
-    gate.share({ take: () => Promise.reject(down), observe: () => Promise.reject(new Error('later')), pause: () => Promise.reject(new Error('later')) });
+    gate.share({
+      take: () => Promise.reject(down),
+      observe: () => Promise.reject(new Error('later')),
+      pause: () => Promise.reject(new Error('later')),
+    });
     expect(await gate.acquire()).toBe(0);
     gate.pause(10);
     await new Promise((resolve) => setTimeout(resolve, 5));

@@ -46,7 +46,11 @@ describe('a 429 pauses every request of the credential', () => {
     await sawRateLimit;
     answered429At = arrivals[0]!.at; // the emulator answers a scripted 429 as it arrives
     // Three more requests start while the first one waits out its 429, as the destination's lanes do.
-    const rest = [client.request({ path: '/contacts?lane=2' }), client.request({ path: '/contacts?lane=3' }), other.request({ path: '/contacts?lane=4' })];
+    const rest = [
+      client.request({ path: '/contacts?lane=2' }),
+      client.request({ path: '/contacts?lane=3' }),
+      other.request({ path: '/contacts?lane=4' }),
+    ];
     const answers = await Promise.all([first, ...rest]);
 
     expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200]);

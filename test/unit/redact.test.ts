@@ -40,7 +40,9 @@ describe('redact: one marker, one rule', () => {
   });
 
   it('keeps ordinary words around a long secret', () => {
-    expect(redact('401 Unauthenticated: Invalid or missing API token (GET /me)', [secret])).toBe('401 Unauthenticated: Invalid or missing API token (GET /me)');
+    expect(redact('401 Unauthenticated: Invalid or missing API token (GET /me)', [secret])).toBe(
+      '401 Unauthenticated: Invalid or missing API token (GET /me)',
+    );
   });
 
   it('looks for no secret shorter than the shortest the caller counts, and for every one from there', () => {
@@ -52,7 +54,9 @@ describe('redact: one marker, one rule', () => {
   });
 
   it('hides several secrets, each everywhere', () => {
-    expect(redact('id AKIA1234XYZ secret wJalrXUtnFEMI, again AKIA1234XYZ', ['AKIA1234XYZ', 'wJalrXUtnFEMI'])).toBe('id *** secret ***, again ***');
+    expect(redact('id AKIA1234XYZ secret wJalrXUtnFEMI, again AKIA1234XYZ', ['AKIA1234XYZ', 'wJalrXUtnFEMI'])).toBe(
+      'id *** secret ***, again ***',
+    );
   });
 
   it('hides overlapping and touching secrets as one marker, leaving no sliver between them', () => {

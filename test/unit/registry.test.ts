@@ -115,16 +115,53 @@ describe('loading connectors', () => {
     ['a bad JSON pointer', (m: Draft) => (m.verification.identity.id = 'id'), '/verification/identity/id'],
     // Issue 21: no pointer, name or template of a manifest may reach a prototype slot.
     ['an identity pointer through __proto__', (m: Draft) => (m.verification.identity.id = '/__proto__/id'), '/verification/identity/id'],
-    ['an identity field named __proto__', (m: Draft) => own(m.verification.identity, '__proto__', '/id'), '/verification/identity/__proto__'],
+    [
+      'an identity field named __proto__',
+      (m: Draft) => own(m.verification.identity, '__proto__', '/id'),
+      '/verification/identity/__proto__',
+    ],
     ['an error message pointer through constructor', (m: Draft) => (m.errors.message = '/error/constructor/prototype'), '/errors/message'],
-    ['a record selector through prototype', (m: Draft) => (m.streams = { items: stream({ recordSelector: '/prototype' }) }), '/streams/items/recordSelector'],
-    ['a next-page pointer through __proto__', (m: Draft) => (m.streams = { items: stream({ pagination: { type: 'cursor', next: '/__proto__/next', tokenParam: 'page' } }) }), '/streams/items/pagination'],
+    [
+      'a record selector through prototype',
+      (m: Draft) => (m.streams = { items: stream({ recordSelector: '/prototype' }) }),
+      '/streams/items/recordSelector',
+    ],
+    [
+      'a next-page pointer through __proto__',
+      (m: Draft) => (m.streams = { items: stream({ pagination: { type: 'cursor', next: '/__proto__/next', tokenParam: 'page' } }) }),
+      '/streams/items/pagination',
+    ],
     ['a stream named constructor', (m: Draft) => (m.streams = { constructor: stream() }), '/streams/constructor'],
-    ['a cursor field named __proto__', (m: Draft) => (m.streams = { items: stream({ incremental: { cursorField: '__proto__', param: 'since', template: '{cursor}' } }) }), '/streams/items/incremental/cursorField'],
-    ['an operation named prototype.create', (m: Draft) => (m.operations = { 'prototype.create': operation() }), '/operations/prototype.create'],
-    ['a template reading {/__proto__/x}', (m: Draft) => (m.operations = { 'items.create': operation({ recordKey: ['{/__proto__/x}'] }) }), '/operations/items.create/recordKey/0'],
-    ['a template naming the parameter {constructor}', (m: Draft) => (m.operations = { 'items.create': operation({ path: '/items/{constructor}' }) }), '/operations/items.create/path'],
-    ['a token pointer through constructor', (m: Draft) => (m.auth = { strategy: 'token-exchange', secret: 'token', exchange: { path: '/token', body: { secret: '{token}' }, accessToken: ['/constructor/prototype'], expiresIn: ['/expires_in'] } }), '/auth/exchange/accessToken/0'],
+    [
+      'a cursor field named __proto__',
+      (m: Draft) => (m.streams = { items: stream({ incremental: { cursorField: '__proto__', param: 'since', template: '{cursor}' } }) }),
+      '/streams/items/incremental/cursorField',
+    ],
+    [
+      'an operation named prototype.create',
+      (m: Draft) => (m.operations = { 'prototype.create': operation() }),
+      '/operations/prototype.create',
+    ],
+    [
+      'a template reading {/__proto__/x}',
+      (m: Draft) => (m.operations = { 'items.create': operation({ recordKey: ['{/__proto__/x}'] }) }),
+      '/operations/items.create/recordKey/0',
+    ],
+    [
+      'a template naming the parameter {constructor}',
+      (m: Draft) => (m.operations = { 'items.create': operation({ path: '/items/{constructor}' }) }),
+      '/operations/items.create/path',
+    ],
+    [
+      'a token pointer through constructor',
+      (m: Draft) =>
+        (m.auth = {
+          strategy: 'token-exchange',
+          secret: 'token',
+          exchange: { path: '/token', body: { secret: '{token}' }, accessToken: ['/constructor/prototype'], expiresIn: ['/expires_in'] },
+        }),
+      '/auth/exchange/accessToken/0',
+    ],
   ])('refuses a manifest with %s, naming its file and JSON path', async (_what, patch, where) => {
     const root = await tempHome();
     await writeConnector(root, 'bad', patch);

@@ -14,7 +14,9 @@ describe('a template', () => {
     // A value the parameters only inherit (a polluted prototype) is no parameter.
     expect(renderTemplate('/i/{inbox_id}', {}, Object.create({ inbox_id: 'inb_inherited' }) as Record<string, string>)).toBeUndefined();
     expect(renderTemplate('/i/{constructor}', {}, {})).toBeUndefined();
-    expect(() => renderTemplate('/m/{/__proto__/id}', JSON.parse('{"__proto__":{"id":"x"}}'), {})).toThrow('"__proto__" cannot be a segment of a JSON pointer');
+    expect(() => renderTemplate('/m/{/__proto__/id}', JSON.parse('{"__proto__":{"id":"x"}}'), {})).toThrow(
+      '"__proto__" cannot be a segment of a JSON pointer',
+    );
   });
 
   it('fills record fields and parameters, numbers included', () => {
@@ -23,7 +25,8 @@ describe('a template', () => {
   });
 
   it('is undefined when a value is missing, empty, or not text or a number, so the next template is tried', () => {
-    for (const body of [{}, { id: '' }, { id: null }, { id: true }, { id: { x: 1 } }]) expect(renderTemplate('/m/{/id}', body, {})).toBeUndefined();
+    for (const body of [{}, { id: '' }, { id: null }, { id: true }, { id: { x: 1 } }])
+      expect(renderTemplate('/m/{/id}', body, {})).toBeUndefined();
     expect(renderTemplate('/i/{inbox_id}', {}, { inbox_id: '' })).toBeUndefined();
     expect(firstRendered(['external_id:{/external_id}', 'name:{/name}'], { name: 'Acme' }, {})).toBe('name:Acme');
     expect(firstRendered(['{/x}'], {}, {})).toBeUndefined();
@@ -32,7 +35,8 @@ describe('a template', () => {
 
   it('percent-encodes values in a path and refuses dot segments, however they are written', () => {
     expect(renderTemplate('/c/{/h}', { h: 'a/b?c#d' }, {}, encodePathValue)).toBe('/c/a%2Fb%3Fc%23d');
-    for (const value of ['.', '..', '%2e', '%2E%2e', '.%2e']) expect(() => encodePathValue(value)).toThrow(`"${value}" cannot be a path segment`);
+    for (const value of ['.', '..', '%2e', '%2E%2e', '.%2e'])
+      expect(() => encodePathValue(value)).toThrow(`"${value}" cannot be a path segment`);
     for (const value of ['...', 'a.', '.a', '%2e%2e%2e', 'x%2e']) expect(() => encodePathValue(value)).not.toThrow();
     expect(() => encodePathValue('\uD800')).toThrow('a value used in the path is not well-formed Unicode');
   });
@@ -47,7 +51,10 @@ describe('a concurrency', () => {
   it('is a whole number from 1 to 32', () => {
     expect(checkConcurrency(1)).toBe(1);
     expect(checkConcurrency(32)).toBe(32);
-    for (const value of [0, 33, 1.5, Number.NaN]) expect(() => checkConcurrency(value)).toThrow(expect.objectContaining({ field: 'concurrency', message: 'concurrency must be a whole number from 1 to 32' }));
+    for (const value of [0, 33, 1.5, Number.NaN])
+      expect(() => checkConcurrency(value)).toThrow(
+        expect.objectContaining({ field: 'concurrency', message: 'concurrency must be a whole number from 1 to 32' }),
+      );
   });
 });
 
@@ -59,7 +66,10 @@ describe('the rejects file', () => {
       await file.add({ stream: 'tags', row: 2, reason: 'bad', record: null });
       await file.add({ stream: 'tags', row: 3, reason: 'worse', record: { a: 1 } });
       expect(file.count).toBe(2);
-      const lines = (await readFile(file.path, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+      const lines = (await readFile(file.path, 'utf8'))
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
       expect(lines).toEqual([
         { at: expect.stringMatching(/^\d{4}-/), stream: 'tags', row: 2, reason: 'bad', record: null },
         { at: expect.stringMatching(/^\d{4}-/), stream: 'tags', row: 3, reason: 'worse', record: { a: 1 } },

@@ -26,7 +26,10 @@ describe('CREDPORT_RETRY_FOR', () => {
         thrown = error;
       }
       expect(thrown).toBeInstanceOf(InputError);
-      expect(thrown).toMatchObject({ field: 'CREDPORT_RETRY_FOR', message: `CREDPORT_RETRY_FOR must be a duration of a second or more such as 90s, 15m or 2h, not "${value}"` });
+      expect(thrown).toMatchObject({
+        field: 'CREDPORT_RETRY_FOR',
+        message: `CREDPORT_RETRY_FOR must be a duration of a second or more such as 90s, 15m or 2h, not "${value}"`,
+      });
     }
     expect(() => retryForMsFromEnv({ CREDPORT_RETRY_FOR: '\u001b[31m5m' })).toThrow(/not "\\u001b\[31m5m"|not "[^\u001b]*5m"/);
   });

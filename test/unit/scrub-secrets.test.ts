@@ -12,7 +12,9 @@ describe('scrubSecrets (what is kept of a provider refusal: an audit detail, a t
   });
 
   it('keeps ordinary words and short secrets alone', () => {
-    expect(scrubSecrets('401 Unauthenticated: Invalid or missing API token (GET /me)', { apiKey: secret })).toBe('401 Unauthenticated: Invalid or missing API token (GET /me)');
+    expect(scrubSecrets('401 Unauthenticated: Invalid or missing API token (GET /me)', { apiKey: secret })).toBe(
+      '401 Unauthenticated: Invalid or missing API token (GET /me)',
+    );
     expect(scrubSecrets('test failed', { apiKey: 'test' })).toBe('test failed');
     expect(scrubSecrets(`has ${secret.slice(0, 7)} only`, { apiKey: secret })).toBe(`has ${secret.slice(0, 7)} only`);
   });

@@ -77,14 +77,26 @@ describe('a record sealed by an earlier release', () => {
   const record = { id: 'cred_0123456789abcdef', connector: 'front', baseUrl: 'https://api2.frontapp.com' };
 
   it('still opens, bound to its id, connector and base URL', () => {
-    const sealed = { alg: 'A256GCM', kid: 'bb095e7497ead32b', iv: 'gSFNlEP/Gxab08eG', tag: 'UbaFldcDLO4OXcIUL6Tf0g==', ct: 'mKCr8zP0sXkI+PQY1kz6IlA8acEW4EN9Ykso1E0X/fprEBN9' } as const;
+    const sealed = {
+      alg: 'A256GCM',
+      kid: 'bb095e7497ead32b',
+      iv: 'gSFNlEP/Gxab08eG',
+      tag: 'UbaFldcDLO4OXcIUL6Tf0g==',
+      ct: 'mKCr8zP0sXkI+PQY1kz6IlA8acEW4EN9Ykso1E0X/fprEBN9',
+    } as const;
     expect(sealer.kid).toBe('bb095e7497ead32b');
     expect(sealer.open(sealed, associatedData(record), 'x')).toBe('{"apiKey":"golden-front-token-0001"}');
     expect(() => sealer.open(sealed, associatedData({ ...record, baseUrl: 'https://evil.example' }), 'x')).toThrow(StoreError);
   });
 
   it('of a workspace still opens in that workspace only', () => {
-    const sealed = { alg: 'A256GCM', kid: 'bb095e7497ead32b', iv: 'ylgpLiu5vNfq/baw', tag: 'LDYbS0/h9jWX9wJ9yLp5pQ==', ct: 'qsAmpIEv3YIJUAuYIY/p1cX2BYWK8gqj1btj7Z9SNfnuddUW' } as const;
+    const sealed = {
+      alg: 'A256GCM',
+      kid: 'bb095e7497ead32b',
+      iv: 'ylgpLiu5vNfq/baw',
+      tag: 'LDYbS0/h9jWX9wJ9yLp5pQ==',
+      ct: 'qsAmpIEv3YIJUAuYIY/p1cX2BYWK8gqj1btj7Z9SNfnuddUW',
+    } as const;
     const inAcme = { ...record, id: 'cred_fedcba9876543210', workspace: 'acme' };
     expect(sealer.open(sealed, associatedData(inAcme), 'x')).toBe('{"apiKey":"golden-front-token-0002"}');
     expect(() => sealer.open(sealed, associatedData({ ...inAcme, workspace: 'other' }), 'x')).toThrow(StoreError);
@@ -120,7 +132,10 @@ describe('the master key', () => {
     const keyFile = join(home, 'master.key');
     await loadMasterKey({ keyFile });
     await chmod(keyFile, 0o644);
-    await expect(loadMasterKey({ keyFile })).rejects.toMatchObject({ code: 'master_key_invalid', message: `master key file ${keyFile} is readable by other users (mode 644); run: chmod 600 ${keyFile}` });
+    await expect(loadMasterKey({ keyFile })).rejects.toMatchObject({
+      code: 'master_key_invalid',
+      message: `master key file ${keyFile} is readable by other users (mode 644); run: chmod 600 ${keyFile}`,
+    });
   });
 
   it('refuses a damaged key file by name', async () => {
@@ -129,15 +144,16 @@ describe('the master key', () => {
     await expect(loadMasterKey({ keyFile })).rejects.toThrow(`master key file ${keyFile} must be 32 random bytes`);
   });
 
-  it.each([['too short', Buffer.alloc(16).toString('base64')], ['not base64', '!'.repeat(44)], ['too long', Buffer.alloc(48).toString('base64')]])(
-    'refuses a CREDPORT_MASTER_KEY that is %s, without echoing it',
-    async (_what, value) => {
-      const error = await loadMasterKey({ envValue: value, keyFile: join(home, 'k') }).catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(StoreError);
-      expect((error as StoreError).message).toContain('CREDPORT_MASTER_KEY must be 32 random bytes in base64');
-      expect((error as StoreError).message).not.toContain(value);
-    },
-  );
+  it.each([
+    ['too short', Buffer.alloc(16).toString('base64')],
+    ['not base64', '!'.repeat(44)],
+    ['too long', Buffer.alloc(48).toString('base64')],
+  ])('refuses a CREDPORT_MASTER_KEY that is %s, without echoing it', async (_what, value) => {
+    const error = await loadMasterKey({ envValue: value, keyFile: join(home, 'k') }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StoreError);
+    expect((error as StoreError).message).toContain('CREDPORT_MASTER_KEY must be 32 random bytes in base64');
+    expect((error as StoreError).message).not.toContain(value);
+  });
 
   it('prefers CREDPORT_MASTER_KEY over the key file, and never writes it to disk', async () => {
     const value = randomMasterKey();

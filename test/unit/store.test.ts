@@ -18,14 +18,20 @@ afterEach(() => removeHome(home));
 
 describe('where the store is', () => {
   it('follows --home, then CREDPORT_HOME, then XDG_DATA_HOME, then ~/.local/share', () => {
-    expect(resolveStoreLocation({ home: '/h', env: { CREDPORT_HOME: '/c' } })).toEqual({ home: '/h', uri: 'sqlite:///h/credport.sqlite', keyFile: '/h/master.key' });
+    expect(resolveStoreLocation({ home: '/h', env: { CREDPORT_HOME: '/c' } })).toEqual({
+      home: '/h',
+      uri: 'sqlite:///h/credport.sqlite',
+      keyFile: '/h/master.key',
+    });
     expect(resolveStoreLocation({ env: { CREDPORT_HOME: '/c', XDG_DATA_HOME: '/x' } }).home).toBe('/c');
     expect(resolveStoreLocation({ env: { CREDPORT_HOME: '  ', XDG_DATA_HOME: '/x' } }).home).toBe('/x/credport');
     expect(resolveStoreLocation({ env: { XDG_DATA_HOME: '' } }).home).toBe(join(homedir(), '.local', 'share', 'credport'));
   });
 
   it('takes --store, then CREDPORT_STORE, for the store URI', () => {
-    expect(resolveStoreLocation({ home: '/h', storeUri: 'sqlite:///a.sqlite', env: { CREDPORT_STORE: 'sqlite:///b.sqlite' } }).uri).toBe('sqlite:///a.sqlite');
+    expect(resolveStoreLocation({ home: '/h', storeUri: 'sqlite:///a.sqlite', env: { CREDPORT_STORE: 'sqlite:///b.sqlite' } }).uri).toBe(
+      'sqlite:///a.sqlite',
+    );
     expect(resolveStoreLocation({ home: '/h', env: { CREDPORT_STORE: 'sqlite:///b.sqlite' } }).uri).toBe('sqlite:///b.sqlite');
   });
 });
@@ -54,7 +60,9 @@ describe('opening the store', () => {
     const error = await openKeyv(uri).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StoreError);
     expect((error as StoreError).code).toBe('store_unavailable');
-    expect((error as Error).message).toBe(`store URI scheme "${named}" is not supported; use sqlite://<path>, postgresql://user:password@host/database or redis://host:port`);
+    expect((error as Error).message).toBe(
+      `store URI scheme "${named}" is not supported; use sqlite://<path>, postgresql://user:password@host/database or redis://host:port`,
+    );
   });
 
   it.each([
@@ -104,7 +112,10 @@ describe('opening the store', () => {
   it('names a store whose file is not a database', async () => {
     const path = join(home, 'store.sqlite');
     await writeFile(path, 'this is not a SQLite file, but long enough to be read as one: '.repeat(40));
-    await expect(openKeyv(`sqlite://${path}`)).rejects.toMatchObject({ code: 'store_unavailable', message: expect.stringMatching(`^store sqlite://${path} cannot be used: .*not a database`) });
+    await expect(openKeyv(`sqlite://${path}`)).rejects.toMatchObject({
+      code: 'store_unavailable',
+      message: expect.stringMatching(`^store sqlite://${path} cannot be used: .*not a database`),
+    });
   });
 
   it('names a store it cannot create', async () => {
@@ -115,7 +126,16 @@ describe('opening the store', () => {
 });
 
 describe('a credential record read from the store', () => {
-  const good = (id: string) => ({ v: 1, id, connector: 'front', name: 'n', status: 'verified', createdAt: 'x', updatedAt: 'x', sealed: { alg: 'A256GCM', kid: 'k', iv: 'i', tag: 't', ct: 'c' } });
+  const good = (id: string) => ({
+    v: 1,
+    id,
+    connector: 'front',
+    name: 'n',
+    status: 'verified',
+    createdAt: 'x',
+    updatedAt: 'x',
+    sealed: { alg: 'A256GCM', kid: 'k', iv: 'i', tag: 't', ct: 'c' },
+  });
 
   it.each([
     ['another version', { v: 2 }],
@@ -158,7 +178,9 @@ describe('the master key, from the environment', () => {
   it('is taken without its base64 padding', async () => {
     const value = randomMasterKey();
     expect(value.endsWith('=')).toBe(true);
-    expect((await loadMasterKey({ envValue: value.replace(/=+$/, ''), keyFile: join(home, 'unused') })).kid).toBe(keyId(Buffer.from(value, 'base64')));
+    expect((await loadMasterKey({ envValue: value.replace(/=+$/, ''), keyFile: join(home, 'unused') })).kid).toBe(
+      keyId(Buffer.from(value, 'base64')),
+    );
   });
 
   it('has a 16-hex-digit id that differs between keys', () => {
@@ -174,19 +196,24 @@ describe('the master key, from the environment', () => {
 
   it('names a key file it cannot read', async () => {
     await mkdir(join(home, 'master.key'), { mode: 0o700 });
-    await expect(loadMasterKey({ keyFile: join(home, 'master.key') })).rejects.toThrow(`master key file ${join(home, 'master.key')} cannot be used (EISDIR)`);
+    await expect(loadMasterKey({ keyFile: join(home, 'master.key') })).rejects.toThrow(
+      `master key file ${join(home, 'master.key')} cannot be used (EISDIR)`,
+    );
   });
 });
 
 describe('the next master key', () => {
-  it('is read from the key file\'s .next beside it, and a next key equal to the current one is no next key', async () => {
+  it("is read from the key file's .next beside it, and a next key equal to the current one is no next key", async () => {
     const keyFile = join(home, 'master.key');
     const current = await loadMasterKey({ keyFile });
     expect((await loadMasterKeys({ keyFile })).map((k) => k.kid)).toEqual([current.kid]);
     const next = randomMasterKey();
     await writeFile(nextKeyFile(keyFile), `${next}\n`, { mode: 0o600 });
     const keys = await loadMasterKeys({ keyFile });
-    expect(keys.map((k) => [k.kid, k.source])).toEqual([[current.kid, 'file'], [keyId(Buffer.from(next, 'base64')), 'file']]);
+    expect(keys.map((k) => [k.kid, k.source])).toEqual([
+      [current.kid, 'file'],
+      [keyId(Buffer.from(next, 'base64')), 'file'],
+    ]);
     const env = randomMasterKey();
     expect(await loadMasterKeys({ envValue: env, nextEnvValue: ` ${env} `, keyFile })).toHaveLength(1);
     expect((await loadMasterKeys({ envValue: env, nextEnvValue: next, keyFile })).map((k) => k.source)).toEqual(['env', 'env']);
@@ -222,12 +249,17 @@ describe('the next master key', () => {
     const next = randomMasterKey();
     await writeFile(nextKeyFile(keyFile), `${next}\n`, { mode: 0o600 });
     await mkdir(join(keyFile, 'in-the-way'), { recursive: true }); // a folder that is not empty cannot be renamed over
-    await expect(promoteNextKeyFile(keyFile, keyId(Buffer.from(next, 'base64')))).rejects.toThrow(`master key file ${keyFile} cannot be used (EISDIR)`);
+    await expect(promoteNextKeyFile(keyFile, keyId(Buffer.from(next, 'base64')))).rejects.toThrow(
+      `master key file ${keyFile} cannot be used (EISDIR)`,
+    );
   });
 
   it('names a key file that cannot be created', async () => {
     // A name that fits the file system, but not with the suffix of the temporary file it is written through.
     const keyFile = join(home, 'k'.repeat(245));
-    await expect(loadMasterKey({ keyFile })).rejects.toMatchObject({ code: 'master_key_invalid', message: `master key file ${keyFile} cannot be used (ENAMETOOLONG)` });
+    await expect(loadMasterKey({ keyFile })).rejects.toMatchObject({
+      code: 'master_key_invalid',
+      message: `master key file ${keyFile} cannot be used (ENAMETOOLONG)`,
+    });
   });
 });

@@ -36,7 +36,10 @@ function stream(name: string, pages: number, gate?: (page: number) => Promise<vo
         }
       },
     }),
-    writer: async () => ({ write: async (records) => ({ sent: records.length, rejected: 0, skipped: 0, offset: 0 }), close: async () => undefined }),
+    writer: async () => ({
+      write: async (records) => ({ sent: records.length, rejected: 0, skipped: 0, offset: 0 }),
+      close: async () => undefined,
+    }),
   };
 }
 
@@ -110,7 +113,7 @@ describe('streams side by side in the engine', () => {
     expect(run.events.at(-1)).toMatchObject({ event: 'failed', stream: 'contacts' });
   });
 
-  it('checkpoints land in the order they were taken, so the last saved state holds every stream\'s last page', async () => {
+  it("checkpoints land in the order they were taken, so the last saved state holds every stream's last page", async () => {
     const run = job([stream('a', 20, tick), stream('b', 20, tick), stream('c', 20, tick)], { concurrency: 3 });
     const summary = await runSync(run, counters());
     expect(summary.records).toBe(60);
@@ -152,10 +155,13 @@ describe('one stream in the engine', () => {
       },
       writer: async (offset) => {
         seen.offsets.push(offset);
-        return { write: async (records) => {
+        return {
+          write: async (records) => {
             seen.written.push(records);
             return { sent: records.length, rejected: 0, skipped: 0, offset: offset + records.length };
-          }, close: async () => undefined };
+          },
+          close: async () => undefined,
+        };
       },
       ...extra,
     };
@@ -164,12 +170,27 @@ describe('one stream in the engine', () => {
 
   it('an incremental stream starts the next run from the newest cursor, appends, and writes nothing at or before it again', async () => {
     const state = memoryState();
-    const first = scripted('contacts', [{ records: [{ id: 'a', t: 3 }, { id: 'b', t: 5 }], next: null }], { cursorField: 't', appendAcrossRuns: true });
+    const first = scripted(
+      'contacts',
+      [
+        {
+          records: [
+            { id: 'a', t: 3 },
+            { id: 'b', t: 5 },
+          ],
+          next: null,
+        },
+      ],
+      { cursorField: 't', appendAcrossRuns: true },
+    );
     await runSync(job([first.plan], { state }), counters());
     expect(state.saved.at(-1)!.streams.contacts).toMatchObject({ cursor: 5, offset: 2 });
 
     // The provider ignores the filter and sends b (t 5) again, with c (t 7) and a record without a cursor.
-    const second = scripted('contacts', [{ records: [{ id: 'b', t: 5 }, { id: 'c', t: 7 }, { id: 'd' }], next: null }], { cursorField: 't', appendAcrossRuns: true });
+    const second = scripted('contacts', [{ records: [{ id: 'b', t: 5 }, { id: 'c', t: 7 }, { id: 'd' }], next: null }], {
+      cursorField: 't',
+      appendAcrossRuns: true,
+    });
     const summary = await runSync(job([second.plan], { state }), counters());
     expect(second.seen.since).toEqual([5]);
     expect(second.seen.offsets).toEqual([2]); // appended after the first run's records
@@ -178,18 +199,58 @@ describe('one stream in the engine', () => {
     expect(state.saved.at(-1)!.streams.contacts).toMatchObject({ cursor: 7, since: 5 });
   });
 
-  it('keeps the newest cursor of a page in any order, dates as text included, and compares only values of the cursor\'s type', async () => {
+  it("keeps the newest cursor of a page in any order, dates as text included, and compares only values of the cursor's type", async () => {
     const state = memoryState();
-    const first = scripted('contacts', [{ records: [{ id: 'b', t: '2026-11-02' }, { id: 'a', t: '2026-11-01' }, { id: 'x', t: null }, { id: 'y', t: { at: 1 } }], next: null }], { cursorField: 't', appendAcrossRuns: true });
+    const first = scripted(
+      'contacts',
+      [
+        {
+          records: [
+            { id: 'b', t: '2026-11-02' },
+            { id: 'a', t: '2026-11-01' },
+            { id: 'x', t: null },
+            { id: 'y', t: { at: 1 } },
+          ],
+          next: null,
+        },
+      ],
+      { cursorField: 't', appendAcrossRuns: true },
+    );
     const one = await runSync(job([first.plan], { state }), counters());
     expect(state.saved.at(-1)!.streams.contacts).toMatchObject({ cursor: '2026-11-02' });
     expect(one.streams.contacts).toMatchObject({ sent: 4, skipped: 0 });
     // The next run: an older date is skipped; a number cannot be compared with a date, so it is kept.
-    const second = scripted('contacts', [{ records: [{ id: 'a', t: '2026-11-01' }, { id: 'n', t: 5 }, { id: 'c', t: '2026-11-03' }], next: null }], { cursorField: 't', appendAcrossRuns: true });
+    const second = scripted(
+      'contacts',
+      [
+        {
+          records: [
+            { id: 'a', t: '2026-11-01' },
+            { id: 'n', t: 5 },
+            { id: 'c', t: '2026-11-03' },
+          ],
+          next: null,
+        },
+      ],
+      { cursorField: 't', appendAcrossRuns: true },
+    );
     const run = job([second.plan], { state });
     await runSync(run, counters());
-    expect(second.seen.written).toEqual([[{ id: 'n', t: 5 }, { id: 'c', t: '2026-11-03' }]]);
-    expect(run.events.find((e) => e.event === 'stream_finished')).toEqual({ event: 'stream_finished', stream: 'contacts', pages: 1, records: 3, sent: 2, rejected: 0, skipped: 1 });
+    expect(second.seen.written).toEqual([
+      [
+        { id: 'n', t: 5 },
+        { id: 'c', t: '2026-11-03' },
+      ],
+    ]);
+    expect(run.events.find((e) => e.event === 'stream_finished')).toEqual({
+      event: 'stream_finished',
+      stream: 'contacts',
+      pages: 1,
+      records: 3,
+      sent: 2,
+      rejected: 0,
+      skipped: 1,
+    });
     expect(state.saved.at(-1)!.streams.contacts).toMatchObject({ cursor: '2026-11-03', since: '2026-11-02' });
   });
 
@@ -206,7 +267,9 @@ describe('one stream in the engine', () => {
 
   it('sends a row that is no record to the rejects file with its row number, and counts it', async () => {
     const rejects: unknown[] = [];
-    const { plan } = scripted('tags', [{ records: [{ id: 1 }, null], rows: [1, 2], problems: new Map([[1, 'line 2 is not JSON']]), next: null }]);
+    const { plan } = scripted('tags', [
+      { records: [{ id: 1 }, null], rows: [1, 2], problems: new Map([[1, 'line 2 is not JSON']]), next: null },
+    ]);
     const run = job([plan], { rejects: { add: async (r) => void rejects.push(r), path: '/tmp/rejects.jsonl', count: 0 } });
     const summary = await runSync(run, counters());
     expect(rejects).toEqual([{ stream: 'tags', row: 2, reason: 'line 2 is not JSON', record: null }]);
@@ -216,7 +279,11 @@ describe('one stream in the engine', () => {
 
   it('a stream whose last checkpoint was all that was missing is finished without reading again', async () => {
     const state = memoryState();
-    await state.put('src:dst', { run: { id: 'r1', status: 'running', startedAt: '' }, streams: { tags: { status: 'running', next: null, offset: 9, pages: 2, records: 20, run: 'r1' } }, updatedAt: '' });
+    await state.put('src:dst', {
+      run: { id: 'r1', status: 'running', startedAt: '' },
+      streams: { tags: { status: 'running', next: null, offset: 9, pages: 2, records: 20, run: 'r1' } },
+      updatedAt: '',
+    });
     const { plan, seen } = scripted('tags', [{ records: [{ id: 'x' }], next: null }]);
     const summary = await runSync(job([plan], { state }), counters());
     expect(seen.since).toEqual([]); // the reader was never asked
@@ -224,13 +291,29 @@ describe('one stream in the engine', () => {
   });
 
   it('names the scope a stream needs on a 403, and says the tile is invalid on a 401', async () => {
-    // biome-ignore lint/correctness/useYield: a reader that fails before its first page
-    const forbidden = scripted('tags', [], { reader: () => ({ pages: async function* () { throw new ProviderRejectedError('Front rejected the request: 403 Forbidden', 403); } }) });
-    await expect(runSync(job([forbidden.plan]), counters())).rejects.toThrow('Front rejected the request: 403 Forbidden; stream tags needs the scope tags:read on the token');
-    // biome-ignore lint/correctness/useYield: a reader that fails before its first page
-    const revoked = scripted('tags', [], { reader: () => ({ pages: async function* () { throw new ProviderRejectedError('Front rejected the credential: 401 Unauthenticated', 401); } }) });
+    const forbidden = scripted('tags', [], {
+      reader: () => ({
+        // biome-ignore lint/correctness/useYield: a reader that fails before its first page
+        pages: async function* () {
+          throw new ProviderRejectedError('Front rejected the request: 403 Forbidden', 403);
+        },
+      }),
+    });
+    await expect(runSync(job([forbidden.plan]), counters())).rejects.toThrow(
+      'Front rejected the request: 403 Forbidden; stream tags needs the scope tags:read on the token',
+    );
+    const revoked = scripted('tags', [], {
+      reader: () => ({
+        // biome-ignore lint/correctness/useYield: a reader that fails before its first page
+        pages: async function* () {
+          throw new ProviderRejectedError('Front rejected the credential: 401 Unauthenticated', 401);
+        },
+      }),
+    });
     const run = job([revoked.plan]);
-    await expect(runSync(run, counters())).rejects.toThrow("401 Unauthenticated; the credential's tile is now marked invalid and the checkpoint is kept");
+    await expect(runSync(run, counters())).rejects.toThrow(
+      "401 Unauthenticated; the credential's tile is now marked invalid and the checkpoint is kept",
+    );
     expect(run.rejected).toHaveLength(1);
   });
 });
@@ -257,9 +340,12 @@ describe('a run is a unit', () => {
         },
       }),
       // A provider writer: no file offset to report.
-      writer: async () => ({ write: async (records) => ({ sent: records.length, rejected: 0, skipped: 0 }), close: async () => {
+      writer: async () => ({
+        write: async (records) => ({ sent: records.length, rejected: 0, skipped: 0 }),
+        close: async () => {
           closes.count += 1;
-        } }),
+        },
+      }),
     };
     const closes = { count: 0 };
     return { plan, starts, closes };
@@ -278,13 +364,28 @@ describe('a run is a unit', () => {
     const accounts = counted('accounts', 1);
     const second = job([tags.plan, contacts.plan, accounts.plan], { state });
     const summary = await runSync(second, counters());
-    expect(second.events[0]).toEqual({ event: 'started', source: 'src', destination: 'dst', run: started.run, resumedRun: true, streams: ['tags', 'contacts', 'accounts'], resumed: ['contacts'], skipped: ['tags'], concurrency: 1 });
+    expect(second.events[0]).toEqual({
+      event: 'started',
+      source: 'src',
+      destination: 'dst',
+      run: started.run,
+      resumedRun: true,
+      streams: ['tags', 'contacts', 'accounts'],
+      resumed: ['contacts'],
+      skipped: ['tags'],
+      concurrency: 1,
+    });
     expect(tags.starts).toEqual([null]); // read once, by the first sync
     expect(contacts.starts).toEqual([null, '2']); // resumed at its checkpoint
     expect(contacts.closes.count).toBe(2); // its writer closed after the failure too
     expect(second.events.filter((e) => e.event === 'checkpoint').map((e) => (e as { offset: number }).offset)).toEqual([0, 0, 0, 0, 0]);
     expect(accounts.starts).toEqual([null]);
-    expect(summary).toMatchObject({ records: 6, pages: 6, finishedEarlier: ['tags'], streams: { tags: { records: 2, pages: 2 }, contacts: { records: 3, pages: 3 }, accounts: { records: 1, pages: 1 } } });
+    expect(summary).toMatchObject({
+      records: 6,
+      pages: 6,
+      finishedEarlier: ['tags'],
+      streams: { tags: { records: 2, pages: 2 }, contacts: { records: 3, pages: 3 }, accounts: { records: 1, pages: 1 } },
+    });
     expect(second.events.at(-1)).toEqual({ event: 'finished', summary });
     expect(summary.ms).toBeGreaterThanOrEqual(0);
     expect(summary.ms).toBeLessThan(60_000);

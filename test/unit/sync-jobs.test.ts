@@ -7,7 +7,13 @@ describe('SyncJobs', () => {
     let release!: () => void;
     const settled = new Promise<void>((resolve) => (release = resolve));
     const jobs = new SyncJobs(async (_source, _destination, options) => {
-      options.onEvent?.({ event: 'failed', stream: 'tags', code: 'sync_cancelled', message: 'cancelled at a checkpoint', exitCode: 3 } as SyncEvent);
+      options.onEvent?.({
+        event: 'failed',
+        stream: 'tags',
+        code: 'sync_cancelled',
+        message: 'cancelled at a checkpoint',
+        exitCode: 3,
+      } as SyncEvent);
       await settled;
       throw new Error('the run ends after its event');
     });

@@ -41,13 +41,28 @@ const REFUSED: [string, string][] = [
   ['interlinear annotation anchor', '\ufff9'],
 ];
 
-const ALLOWED = ['Support', 'Café Zoë', 'Ünïcödé — ñ', '東京の連絡先', '한국어 이름', 'العربية', 'עברית', '🚀 Launch', '👍🏽', '🇫🇷 France', 'a\u00a0b (no-break space)', 'x'.repeat(300)];
+const ALLOWED = [
+  'Support',
+  'Café Zoë',
+  'Ünïcödé — ñ',
+  '東京の連絡先',
+  '한국어 이름',
+  'العربية',
+  'עברית',
+  '🚀 Launch',
+  '👍🏽',
+  '🇫🇷 France',
+  'a\u00a0b (no-break space)',
+  'x'.repeat(300),
+];
 
 describe('the text rule', () => {
   it.each(REFUSED)('refuses %s in one line, naming the field and the code point (never the character)', (_what, char) => {
     const attempt = () => checkPrintable(`prod${char}uction`, 'name');
     expect(attempt).toThrow(InputError);
-    expect(attempt).toThrow(`name ${TEXT_MESSAGES.singleLine} (found U+${char.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')})`);
+    expect(attempt).toThrow(
+      `name ${TEXT_MESSAGES.singleLine} (found U+${char.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')})`,
+    );
     try {
       attempt();
     } catch (error) {
@@ -63,7 +78,8 @@ describe('the text rule', () => {
 
   it('lets a multi-line text (a description) keep line feeds and tabs, and nothing else the one-line rule refuses', () => {
     expect(firstRefused('line one\nline two\tindented', 'multiLine')).toBeUndefined();
-    for (const [what, char] of REFUSED.filter(([, c]) => c !== '\n' && c !== '\t')) expect([what, firstRefused(`a${char}b`, 'multiLine')]).not.toEqual([what, undefined]);
+    for (const [what, char] of REFUSED.filter(([, c]) => c !== '\n' && c !== '\t'))
+      expect([what, firstRefused(`a${char}b`, 'multiLine')]).not.toEqual([what, undefined]);
     expect(firstRefused('a\nb')).toBe('U+000A');
     expect(firstRefused('a\tb')).toBe('U+0009');
   });
@@ -88,7 +104,10 @@ describe('one rule: the schema, the services and terminalSafe refuse the same ch
   it('over every code point of the Basic Multilingual Plane, ajv with the schema and the service agree; terminalSafe leaves none of the refused', () => {
     const ajv = createAjv();
     ajv.addSchema(schema);
-    const validate = { singleLine: ajv.getSchema(`${schema.$id}#/definitions/singleLine`)!, multiLine: ajv.getSchema(`${schema.$id}#/definitions/multiLine`)! };
+    const validate = {
+      singleLine: ajv.getSchema(`${schema.$id}#/definitions/singleLine`)!,
+      multiLine: ajv.getSchema(`${schema.$id}#/definitions/multiLine`)!,
+    };
     const disagree: string[] = [];
     let refused = 0;
     for (let code = 0; code <= 0xffff; code++) {
@@ -111,7 +130,11 @@ describe('one rule: the schema, the services and terminalSafe refuse the same ch
     const registry = await ConnectorRegistry.load();
     for (const connector of registry.list()) {
       const properties = registry.form(connector.id).schema.properties as Record<string, Record<string, unknown>>;
-      expect([connector.id, properties.name!.pattern, properties.name!['x-pattern-message']]).toEqual([connector.id, TEXT_PATTERNS.singleLine, TEXT_MESSAGES.singleLine]);
+      expect([connector.id, properties.name!.pattern, properties.name!['x-pattern-message']]).toEqual([
+        connector.id,
+        TEXT_PATTERNS.singleLine,
+        TEXT_MESSAGES.singleLine,
+      ]);
       expect([connector.id, properties.description!.pattern]).toEqual([connector.id, TEXT_PATTERNS.multiLine]);
     }
     expect(() => registry.validateCommonFields({ name: 'pro\u200bduction' })).toThrow(`Credential Name (name) ${TEXT_MESSAGES.singleLine}`);

@@ -25,7 +25,9 @@ for (const connector of registry.list()) {
     if (!RUNTIME[name!]) throw new Error(`compile-validators: generated code for ${connector.id} requires ${name}; add it to RUNTIME`);
     needed.add(name!);
   }
-  entries.push(`  ${JSON.stringify(connector.id)}: { schema: ${JSON.stringify(schema)}, validateFns: load(function (exports, require) {\n${code}\n}) },`);
+  entries.push(
+    `  ${JSON.stringify(connector.id)}: { schema: ${JSON.stringify(schema)}, validateFns: load(function (exports, require) {\n${code}\n}) },`,
+  );
 }
 const imports = [...needed].map((name, i) => `import runtime${i} from ${JSON.stringify(RUNTIME[name])};`);
 const table = [...needed].map((name, i) => `  ${JSON.stringify(name)}: { default: runtime${i} },`);
@@ -45,5 +47,8 @@ ${entries.join('\n')}
 `;
 await mkdir(outDir, { recursive: true });
 await writeFile(`${outDir}validators.js`, out);
-await writeFile(`${outDir}validators.d.ts`, `import type { ValidatorFunctions } from '@rjsf/validator-ajv8';\nexport declare const precompiled: Record<string, { schema: Record<string, unknown>; validateFns: ValidatorFunctions }>;\n`);
+await writeFile(
+  `${outDir}validators.d.ts`,
+  `import type { ValidatorFunctions } from '@rjsf/validator-ajv8';\nexport declare const precompiled: Record<string, { schema: Record<string, unknown>; validateFns: ValidatorFunctions }>;\n`,
+);
 console.log(`compile-validators: ${entries.length} connector forms -> web/.generated/validators.js`);

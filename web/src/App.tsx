@@ -50,7 +50,8 @@ export function App({ loginFailed = false }: { loginFailed?: boolean }) {
           <h2 tabIndex={-1}>Not signed in</h2>
           {loginFailed ? <p>This login link was used already or is not valid: each link works once.</p> : null}
           <p>
-            Open the link <code>credport serve</code> printed (it signs one browser in, once). Each time a link is used, <code>credport serve</code> prints a new one.
+            Open the link <code>credport serve</code> printed (it signs one browser in, once). Each time a link is used,{' '}
+            <code>credport serve</code> prints a new one.
           </p>
         </div>
       </main>
@@ -80,7 +81,9 @@ export function App({ loginFailed = false }: { loginFailed?: boolean }) {
         <p className="form-error" role="alert">
           {error}
         </p>
-        {screen.name === 'connectors' ? <ConnectorsScreen connectors={connectors} onChoose={(connector) => setScreen({ name: 'authenticate', connector })} /> : null}
+        {screen.name === 'connectors' ? (
+          <ConnectorsScreen connectors={connectors} onChoose={(connector) => setScreen({ name: 'authenticate', connector })} />
+        ) : null}
         {screen.name === 'authenticate' ? (
           <AuthenticateScreen
             key={screen.connector.id}
@@ -98,7 +101,13 @@ export function App({ loginFailed = false }: { loginFailed?: boolean }) {
             onStarted={(job) => setScreen({ name: 'sync', connector: screen.connector, credential: screen.credential, job })}
           />
         ) : null}
-        {screen.name === 'sync' ? <SyncScreen job={screen.job} credential={screen.credential} onDone={() => setScreen({ name: 'authenticate', connector: screen.connector })} /> : null}
+        {screen.name === 'sync' ? (
+          <SyncScreen
+            job={screen.job}
+            credential={screen.credential}
+            onDone={() => setScreen({ name: 'authenticate', connector: screen.connector })}
+          />
+        ) : null}
       </main>
     </>
   );

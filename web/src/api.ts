@@ -84,7 +84,13 @@ export async function signInFromLink(): Promise<{ failed: boolean }> {
   if (!code) return { failed: false };
   history.replaceState(history.state, '', `${location.pathname}${location.search}`);
   // Not through api(): a refused code must not sign out a tab that already has a session.
-  const answer = await fetch('/api/v1/session', { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json' }, body: JSON.stringify({ code }), credentials: 'omit', cache: 'no-store' }).catch(() => undefined);
+  const answer = await fetch('/api/v1/session', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json' },
+    body: JSON.stringify({ code }),
+    credentials: 'omit',
+    cache: 'no-store',
+  }).catch(() => undefined);
   const token = answer?.ok ? ((await answer.json()) as { token?: unknown }).token : undefined;
   if (typeof token !== 'string') return { failed: true };
   sessionStorage.setItem(SESSION_KEY, token);

@@ -12,7 +12,9 @@ interface AuditOptions extends GlobalOptions {
 export function registerAuditCommand(program: Command): void {
   program
     .command('audit')
-    .description('the audit trail of credential events: created, verified, refused, rotated, renamed, used by a sync, deleted, master key rotated')
+    .description(
+      'the audit trail of credential events: created, verified, refused, rotated, renamed, used by a sync, deleted, master key rotated',
+    )
     .option('--credential <id>', 'only the events of this credential')
     .option('--since <when>', 'only events since a time ago (30m, 24h, 7d) or a date (2026-11-01)', sinceTime())
     .option('--limit <n>', 'the latest n events (default 1000)', wholeNumber('limit'))

@@ -14,10 +14,16 @@ export function registerConfigCommands(program: Command): void {
     .option('--credential <id>', 'provider sources: the credential tile to read with (same connector)')
     .option('--path <dir|file>', 'jsonl sources: a folder with one <stream>.jsonl per stream, or one file')
     .option('--streams <a,b>', 'streams to read (default: all)', commaList)
-    .option('--concurrency <n>', "requests in flight at once when it is synced, 1-32 (default: the connector's)", wholeNumber('concurrency'))
+    .option(
+      '--concurrency <n>',
+      "requests in flight at once when it is synced, 1-32 (default: the connector's)",
+      wholeNumber('concurrency'),
+    )
     .option('--json', 'print JSON')
     .action(async (connector: string, _o: unknown, command: Command) => {
-      const options = command.optsWithGlobals<GlobalOptions & { name: string; credential?: string; path?: string; streams?: string[]; concurrency?: number }>();
+      const options = command.optsWithGlobals<
+        GlobalOptions & { name: string; credential?: string; path?: string; streams?: string[]; concurrency?: number }
+      >();
       await withCredport(options, async ({ configs }) => {
         const source = await configs.addSource({
           name: options.name,
@@ -35,7 +41,13 @@ export function registerConfigCommands(program: Command): void {
     list: ({ configs }) => configs.listSources(),
     show: ({ configs }, id) => configs.source(id),
     remove: ({ configs }, id) => configs.deleteSource(id),
-    columns: [['ID', (s) => s.id], ['CONNECTOR', (s) => s.connector], ['NAME', (s) => s.name], ['READS FROM', (s) => s.credentialId ?? s.path ?? ''], ['STREAMS', (s) => s.streams.join(',')]],
+    columns: [
+      ['ID', (s) => s.id],
+      ['CONNECTOR', (s) => s.connector],
+      ['NAME', (s) => s.name],
+      ['READS FROM', (s) => s.credentialId ?? s.path ?? ''],
+      ['STREAMS', (s) => s.streams.join(',')],
+    ],
   });
 
   const destinations = program.command('destinations').description('destinations: where a sync writes (jsonl: one file per stream)');
@@ -46,13 +58,28 @@ export function registerConfigCommands(program: Command): void {
     .requiredOption('--name <text>', 'a name for the destination')
     .option('--path <dir>', 'jsonl: folder for the files (default: $CREDPORT_HOME/destinations/<id>)')
     .option('--credential <id>', 'provider destinations: the credential tile to write with')
-    .option('--operation <stream=operation,...>', 'provider destinations: the operation each stream goes to, e.g. contacts=contacts.create', keyValues, {})
-    .option('--map <file>', 'provider destinations: a JSON file {"<stream>": {"/body/field": "/record/field"}} for fields named differently')
+    .option(
+      '--operation <stream=operation,...>',
+      'provider destinations: the operation each stream goes to, e.g. contacts=contacts.create',
+      keyValues,
+      {},
+    )
+    .option(
+      '--map <file>',
+      'provider destinations: a JSON file {"<stream>": {"/body/field": "/record/field"}} for fields named differently',
+    )
     .option('--param <name=value...>', 'provider destinations: path parameters, e.g. inbox_id=inb_123')
     .option('--json', 'print JSON')
     .action(async (connector: string, _o: unknown, command: Command) => {
       const options = command.optsWithGlobals<
-        GlobalOptions & { name: string; path?: string; credential?: string; operation: Record<string, string>; map?: string; param?: string[] }
+        GlobalOptions & {
+          name: string;
+          path?: string;
+          credential?: string;
+          operation: Record<string, string>;
+          map?: string;
+          param?: string[];
+        }
       >();
       await withCredport(options, async ({ configs }) => {
         const params = (options.param ?? []).reduce<Record<string, string>>((all, pair) => keyValues(pair, all), {});
@@ -66,7 +93,11 @@ export function registerConfigCommands(program: Command): void {
           ...(Object.keys(params).length > 0 ? { params } : {}),
         });
         if (options.json) return printJson(destination);
-        const where = destination.path ?? Object.entries(destination.operations ?? {}).map(([s, o]) => `${s} -> ${o}`).join(', ');
+        const where =
+          destination.path ??
+          Object.entries(destination.operations ?? {})
+            .map(([s, o]) => `${s} -> ${o}`)
+            .join(', ');
         say(`saved destination ${destination.id} (${destination.connector}: ${where})`);
       });
     });
@@ -78,7 +109,14 @@ export function registerConfigCommands(program: Command): void {
       ['ID', (d) => d.id],
       ['CONNECTOR', (d) => d.connector],
       ['NAME', (d) => d.name],
-      ['WRITES TO', (d) => d.path ?? Object.entries(d.operations ?? {}).map(([s, o]) => `${s}->${o}`).join(',')],
+      [
+        'WRITES TO',
+        (d) =>
+          d.path ??
+          Object.entries(d.operations ?? {})
+            .map(([s, o]) => `${s}->${o}`)
+            .join(','),
+      ],
     ],
   });
 }
@@ -102,7 +140,12 @@ function registerListShowDelete<T extends object>(group: Command, noun: string, 
         const all = await kind.list(credport);
         if (options.json) return printJson(all);
         if (all.length === 0) return say(`no ${noun}s saved yet`);
-        say(formatTable(kind.columns.map(([h]) => h), all.map((item) => kind.columns.map(([, cell]) => cell(item)))));
+        say(
+          formatTable(
+            kind.columns.map(([h]) => h),
+            all.map((item) => kind.columns.map(([, cell]) => cell(item))),
+          ),
+        );
       });
     });
   group
@@ -142,6 +185,9 @@ function formatRecord(record: object): string {
 
 function showValue(value: unknown): string {
   if (Array.isArray(value)) return value.join(', ');
-  if (value !== null && typeof value === 'object') return Object.entries(value).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(', ');
+  if (value !== null && typeof value === 'object')
+    return Object.entries(value)
+      .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+      .join(', ');
   return String(value);
 }

@@ -3,9 +3,7 @@ import { formatTable, printJson } from '../output.js';
 import { type GlobalOptions, runAction } from '../run-action.js';
 
 export function registerConnectorCommands(program: Command): void {
-  const connectors = program
-    .command('connectors')
-    .description('the providers credport can hold credentials for, and their forms');
+  const connectors = program.command('connectors').description('the providers credport can hold credentials for, and their forms');
 
   connectors
     .command('list', { isDefault: true })
@@ -21,12 +19,20 @@ export function registerConnectorCommands(program: Command): void {
           title: c.manifest.title,
           auth: c.manifest.auth.strategy,
           baseUrl: c.manifest.http.baseUrl,
-          verification: c.manifest.verification.via === 'token-exchange' ? 'token exchange' : `${c.manifest.verification.method ?? 'GET'} ${c.manifest.verification.path ?? '/'}`,
+          verification:
+            c.manifest.verification.via === 'token-exchange'
+              ? 'token exchange'
+              : `${c.manifest.verification.method ?? 'GET'} ${c.manifest.verification.path ?? '/'}`,
           secretFields: [...c.secretFields],
           docs: c.manifest.docs,
         }));
         if (options.json) return printJson(rows);
-        console.log(formatTable(['ID', 'TITLE', 'AUTH', 'VERIFIES WITH', 'BASE URL'], rows.map((r) => [r.id, r.title, r.auth, r.verification, r.baseUrl])));
+        console.log(
+          formatTable(
+            ['ID', 'TITLE', 'AUTH', 'VERIFIES WITH', 'BASE URL'],
+            rows.map((r) => [r.id, r.title, r.auth, r.verification, r.baseUrl]),
+          ),
+        );
       });
     });
 
@@ -52,7 +58,13 @@ export function registerConnectorCommands(program: Command): void {
         console.log(
           formatTable(
             ['FIELD', 'TITLE', 'REQUIRED', 'SECRET', 'HELP'],
-            Object.entries(properties).map(([key, p]) => [key, p.title ?? '', required.has(key) ? 'yes' : 'no', p.writeOnly ? 'yes' : 'no', p.description ?? '']),
+            Object.entries(properties).map(([key, p]) => [
+              key,
+              p.title ?? '',
+              required.has(key) ? 'yes' : 'no',
+              p.writeOnly ? 'yes' : 'no',
+              p.description ?? '',
+            ]),
           ),
         );
       });

@@ -25,7 +25,7 @@ export function registerCredentialCommands(program: Command): void {
     .argument('<connector>', 'connector id, e.g. front')
     .requiredOption('--name <text>', 'Credential Name, shown on the tile (1-100 characters)')
     .option('--description <text>', 'Credential Description (recommended, up to 1000 characters)')
-    .option('--base-url <url>', "another origin of the provider (https://, or http:// on loopback, e.g. an emulator)")
+    .option('--base-url <url>', 'another origin of the provider (https://, or http:// on loopback, e.g. an emulator)')
     .option('--secret-stdin', 'read the secret from standard input (one trailing newline is dropped)')
     .option('--secret-env <variable>', 'read the secret from this environment variable')
     .option('--no-verify', 'save without asking the provider; the tile says unverified')
@@ -41,7 +41,11 @@ export function registerCredentialCommands(program: Command): void {
           ...(options.baseUrl !== undefined ? { baseUrl: options.baseUrl } : {}),
           verify: options.verify,
         });
-        printTile(tile, options, tile.status === 'verified' ? `saved ${tile.id}, verified: ${describeIdentity(tile)}` : `saved ${tile.id} without verification`);
+        printTile(
+          tile,
+          options,
+          tile.status === 'verified' ? `saved ${tile.id}, verified: ${describeIdentity(tile)}` : `saved ${tile.id} without verification`,
+        );
       });
     });
 
@@ -59,7 +63,15 @@ export function registerCredentialCommands(program: Command): void {
         say(
           formatTable(
             ['ID', 'CONNECTOR', 'NAME', 'STATUS', 'IDENTITY', 'SECRET', 'UPDATED'],
-            tiles.map((t) => [t.id, t.connector, t.name, t.status, describeIdentity(t), t.secretHint ? `...${t.secretHint}` : '', t.updatedAt]),
+            tiles.map((t) => [
+              t.id,
+              t.connector,
+              t.name,
+              t.status,
+              describeIdentity(t),
+              t.secretHint ? `...${t.secretHint}` : '',
+              t.updatedAt,
+            ]),
           ),
         );
       });
@@ -116,7 +128,8 @@ export function registerCredentialCommands(program: Command): void {
     .action(async (id: string, _options: unknown, command: Command) => {
       const options = command.optsWithGlobals<GlobalOptions & { name?: string; description?: string }>();
       await withCredport(options, async ({ credentials }) => {
-        if (options.name === undefined && options.description === undefined) throw new InputError('nothing to update: give --name or --description');
+        if (options.name === undefined && options.description === undefined)
+          throw new InputError('nothing to update: give --name or --description');
         const tile = await credentials.update(id, {
           ...(options.name !== undefined ? { name: options.name } : {}),
           ...(options.description !== undefined ? { description: options.description } : {}),
@@ -175,11 +188,15 @@ invalid, with the provider's words); 4 at least one could not be checked (nothin
         if (options.json) printJson(summary);
         else {
           say(
-            `re-verified ${summary.checked} credential${summary.checked === 1 ? '' : 's'} in ${(summary.ms / 1000).toFixed(1)} s: ${summary.verified} verified, ${summary.refused} refused (now invalid), ${summary.unavailable} unavailable (unchanged)${summary.failed ? `, ${summary.failed} failed` : ''}; ${summary.skipped} not due`,
+            `re-verified ${summary.checked} credential${summary.checked === 1 ? '' : 's'} in ${(summary.ms / 1000).toFixed(1)} s: ` +
+              `${summary.verified} verified, ${summary.refused} refused (now invalid), ${summary.unavailable} unavailable ` +
+              `(unchanged)${summary.failed ? `, ${summary.failed} failed` : ''}; ${summary.skipped} not due`,
           );
-          for (const r of summary.results.filter((x) => x.outcome !== 'verified')) say(`  ${r.id} (${r.connector}) ${r.outcome}: ${r.message ?? ''}`);
+          for (const r of summary.results.filter((x) => x.outcome !== 'verified'))
+            say(`  ${r.id} (${r.connector}) ${r.outcome}: ${r.message ?? ''}`);
         }
-        process.exitCode = summary.refused > 0 ? ExitCode.providerRejected : summary.unavailable + summary.failed > 0 ? ExitCode.providerUnavailable : 0;
+        process.exitCode =
+          summary.refused > 0 ? ExitCode.providerRejected : summary.unavailable + summary.failed > 0 ? ExitCode.providerUnavailable : 0;
       });
     });
 }
@@ -188,7 +205,10 @@ invalid, with the provider's words); 4 at least one could not be checked (nothin
 async function verifyBar(): Promise<{ update: (done: number, total: number) => void; stop: () => void }> {
   if (!process.stderr.isTTY) return { update: () => undefined, stop: () => undefined };
   const { default: cliProgress } = await import('cli-progress');
-  const bar = new cliProgress.SingleBar({ format: ' verifying |{bar}| {value}/{total} credentials', stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic);
+  const bar = new cliProgress.SingleBar(
+    { format: ' verifying |{bar}| {value}/{total} credentials', stream: process.stderr, hideCursor: true },
+    cliProgress.Presets.shades_classic,
+  );
   let started = false;
   return {
     update: (done, total) => {

@@ -13,7 +13,9 @@ export function registerDemoCommand(program: Command): void {
       await runAction(options, async () => {
         const [{ runDemo }, { createProgress }] = await Promise.all([import('../../demo/run-demo.js'), import('../sync-progress.js')]);
         const env = options.home ? { ...process.env, CREDPORT_HOME: options.home } : process.env;
-        const progress = options.json ? undefined : createProgress(['contacts', 'conversations', 'tags', 'accounts', 'inboxes', 'teammates']);
+        const progress = options.json
+          ? undefined
+          : createProgress(['contacts', 'conversations', 'tags', 'accounts', 'inboxes', 'teammates']);
         const result = await runDemo({
           env,
           ...(options.records !== undefined && options.records >= 0 ? { records: options.records } : {}),
@@ -30,8 +32,13 @@ export function registerDemoCommand(program: Command): void {
           return;
         }
         console.log(`\nThe tile a host shows:\n${formatTile(result.tile)}`);
-        console.log(`\nsummary: ${result.sync.records} records from ${Object.keys(result.sync.streams).length} streams in ${result.sync.pages} pages, ${result.sync.rateLimited} rate-limited waits, ${result.sync.retries} retries`);
-        console.log(result.kept ? `store and files kept in ${result.home}` : 'temporary store and files removed; set CREDPORT_HOME to keep them');
+        console.log(
+          `\nsummary: ${result.sync.records} records from ${Object.keys(result.sync.streams).length} streams in ` +
+            `${result.sync.pages} pages, ${result.sync.rateLimited} rate-limited waits, ${result.sync.retries} retries`,
+        );
+        console.log(
+          result.kept ? `store and files kept in ${result.home}` : 'temporary store and files removed; set CREDPORT_HOME to keep them',
+        );
       });
     });
 }

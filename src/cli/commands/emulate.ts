@@ -19,17 +19,33 @@ export function registerEmulateCommand(program: Command): void {
     .option('--json', 'print the address and tokens as JSON')
     .action(async (connector: string, _options: unknown, command: Command) => {
       const options = command.optsWithGlobals<
-        GlobalOptions & { port?: number; token?: string[]; records?: number; rateLimit?: number; failEvery?: number; revokeAfter?: number; nextOrigin?: string; tokenTtl?: number }
+        GlobalOptions & {
+          port?: number;
+          token?: string[];
+          records?: number;
+          rateLimit?: number;
+          failEvery?: number;
+          revokeAfter?: number;
+          nextOrigin?: string;
+          tokenTtl?: number;
+        }
       >();
       await runAction(options, async () => {
         if (connector === 'frontline') return runFrontline(options);
         if (connector === 'frontegg') return runFrontegg(options);
-        if (connector !== 'front') throw new InputError(`no emulator for "${connector}" (emulators: front, frontline, frontegg)`, { field: 'connector' });
+        if (connector !== 'front')
+          throw new InputError(`no emulator for "${connector}" (emulators: front, frontline, frontegg)`, { field: 'connector' });
         if (options.port !== undefined && !(Number.isInteger(options.port) && options.port >= 0 && options.port < 65536)) {
           throw new InputError('--port must be a port number', { field: 'port' });
         }
-        for (const [flag, value] of [['--records', options.records], ['--rate-limit', options.rateLimit], ['--fail-every', options.failEvery], ['--revoke-after', options.revokeAfter]] as const) {
-          if (value !== undefined && !(Number.isInteger(value) && value >= 0)) throw new InputError(`${flag} must be a whole number`, { field: flag.slice(2) });
+        for (const [flag, value] of [
+          ['--records', options.records],
+          ['--rate-limit', options.rateLimit],
+          ['--fail-every', options.failEvery],
+          ['--revoke-after', options.revokeAfter],
+        ] as const) {
+          if (value !== undefined && !(Number.isInteger(value) && value >= 0))
+            throw new InputError(`${flag} must be a whole number`, { field: flag.slice(2) });
         }
         const { FrontEmulator } = await import('../../emulator/front-emulator.js');
         const emulator = await new FrontEmulator({
@@ -84,7 +100,10 @@ async function runFrontegg(options: GlobalOptions & { port?: number; records?: n
   else {
     console.log(`Frontegg emulator on ${emulator.url} (Ctrl-C to stop)`);
     console.log(`test API token: Client ID ${clientId}  Secret Key ${secret}`);
-    console.log(`try: echo '{"clientId": "${clientId}", "secret": "<Secret Key>"}' | credport credentials add frontegg --name Emulated --base-url ${emulator.url} --secret-stdin`);
+    console.log(
+      `try: echo '{"clientId": "${clientId}", "secret": "<Secret Key>"}' | credport credentials add frontegg --name Emulated ` +
+        `--base-url ${emulator.url} --secret-stdin`,
+    );
   }
   await waitForSignal();
   await emulator.stop();

@@ -48,7 +48,8 @@ where it stopped. A record that cannot be re-sealed is named, and the old key st
         const { promoteNextKeyFile, prepareNextKeyFile } = await import('../../keys/master-key.js');
         const { nonEmpty } = await import('../../store/store-location.js');
         // The key file's own rotation: no key in the environment, so the next key is a file beside it.
-        const fileKeys = nonEmpty(process.env.CREDPORT_MASTER_KEY) === undefined && nonEmpty(process.env.CREDPORT_MASTER_KEY_NEXT) === undefined;
+        const fileKeys =
+          nonEmpty(process.env.CREDPORT_MASTER_KEY) === undefined && nonEmpty(process.env.CREDPORT_MASTER_KEY_NEXT) === undefined;
         if (fileKeys) await prepareNextKeyFile(credport.location.keyFile);
         const stop = new AbortController();
         const onSignal = () => stop.abort();
@@ -62,14 +63,17 @@ where it stopped. A record that cannot be re-sealed is named, and the old key st
           say(
             result.already
               ? `the store's key is already ${result.to}: nothing to re-seal`
-              : `re-sealed ${result.resealed} of ${result.total} credential${result.total === 1 ? '' : 's'} under key ${result.to} in ${result.ms} ms; key ${result.from} is retired`,
+              : `re-sealed ${result.resealed} of ${result.total} credential${result.total === 1 ? '' : 's'} under key ` +
+                  `${result.to} in ${result.ms} ms; key ${result.from} is retired`,
           );
           say(
             promoted
               ? `${credport.location.keyFile} now holds key ${result.to}`
               : fileKeys
-                ? `warning: ${credport.location.keyFile}.next does not hold key ${result.to}, so ${credport.location.keyFile} was left as it is: give every process key ${result.to}`
-                : 'now make the value of CREDPORT_MASTER_KEY_NEXT the CREDPORT_MASTER_KEY of every process that uses the store, and remove CREDPORT_MASTER_KEY_NEXT',
+                ? `warning: ${credport.location.keyFile}.next does not hold key ${result.to}, so ${credport.location.keyFile} was ` +
+                  `left as it is: give every process key ${result.to}`
+                : 'now make the value of CREDPORT_MASTER_KEY_NEXT the CREDPORT_MASTER_KEY of every process that uses the store, ' +
+                  'and remove CREDPORT_MASTER_KEY_NEXT',
           );
         } finally {
           progress.stop();
@@ -87,10 +91,16 @@ where it stopped. A record that cannot be re-sealed is named, and the old key st
 async function progressReport(json: boolean): Promise<{ update: (p: RotationProgress) => void; stop: () => void }> {
   if (!process.stderr.isTTY) {
     if (!json) return { update: () => undefined, stop: () => undefined };
-    return { update: (p) => void process.stderr.write(`${jsonText({ event: 'progress', resealed: p.resealed, left: p.left, total: p.total })}\n`), stop: () => undefined };
+    return {
+      update: (p) => void process.stderr.write(`${jsonText({ event: 'progress', resealed: p.resealed, left: p.left, total: p.total })}\n`),
+      stop: () => undefined,
+    };
   }
   const { default: cliProgress } = await import('cli-progress');
-  const bar = new cliProgress.SingleBar({ format: ' re-sealing |{bar}| {value}/{total} credentials', stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic);
+  const bar = new cliProgress.SingleBar(
+    { format: ' re-sealing |{bar}| {value}/{total} credentials', stream: process.stderr, hideCursor: true },
+    cliProgress.Presets.shades_classic,
+  );
   let started = false;
   return {
     update: (p) => {
@@ -108,17 +118,33 @@ async function progressReport(json: boolean): Promise<{ update: (p: RotationProg
 
 function describeStatus(status: KeyStatus): string {
   const role = (kid: string) =>
-    kid === status.rotation?.to ? 'new key (rotation under way)' : kid === status.rotation?.from ? 'old key (rotation under way)' : kid === status.key ? 'store key' : status.retired.some((r) => r.kid === kid) ? 'RETIRED' : 'unknown';
+    kid === status.rotation?.to
+      ? 'new key (rotation under way)'
+      : kid === status.rotation?.from
+        ? 'old key (rotation under way)'
+        : kid === status.key
+          ? 'store key'
+          : status.retired.some((r) => r.kid === kid)
+            ? 'RETIRED'
+            : 'unknown';
   const lines = [
-    `store key:   ${status.key}${status.rotation ? ` (rotating to ${status.rotation.to} since ${status.rotation.startedAt}: run credport keys rotate to finish)` : ''}`,
+    `store key:   ` +
+      `${status.key}${status.rotation ? ` (rotating to ${status.rotation.to} since ${status.rotation.startedAt}: run credport keys rotate to finish)` : ''}`,
     `sealing:     ${status.sealingWith}`,
     `held here:   ${status.held.join(', ')}`,
     ...(status.retired.length ? [`retired:     ${status.retired.map((r) => `${r.kid} (${r.at})`).join(', ')}`] : []),
     '',
-    formatTable(['KEY', 'CREDENTIALS', 'ROLE'], status.records.map((r) => [r.kid, String(r.count), role(r.kid)])),
+    formatTable(
+      ['KEY', 'CREDENTIALS', 'ROLE'],
+      status.records.map((r) => [r.kid, String(r.count), role(r.kid)]),
+    ),
   ];
   const stray = status.records.filter((r) => role(r.kid) === 'RETIRED' || role(r.kid) === 'unknown').reduce((n, r) => n + r.count, 0);
-  if (stray > 0) lines.push(`warning: ${stray} credential${stray === 1 ? ' is' : 's are'} sealed under a retired or unknown key: run credport keys rotate while that key is still held to re-seal ${stray === 1 ? 'it' : 'them'}`);
+  if (stray > 0)
+    lines.push(
+      `warning: ${stray} credential${stray === 1 ? ' is' : 's are'} sealed under a retired or unknown key: run credport keys ` +
+        `rotate while that key is still held to re-seal ${stray === 1 ? 'it' : 'them'}`,
+    );
   if (status.damaged > 0) lines.push(`${status.damaged} damaged record${status.damaged === 1 ? '' : 's'} (see credport credentials list)`);
   return lines.join('\n');
 }

@@ -21,15 +21,37 @@ export function registerServeCommand(program: Command): void {
   program
     .command('serve')
     .description('run the HTTP API (/api/v1) and the web app: the "Add New Credential" overlay, credential tiles, sources and syncs')
-    .option('--host <address>', 'address to listen on; anything but loopback exposes the API to the network (see docs/server-and-api.md)', '127.0.0.1')
+    .option(
+      '--host <address>',
+      'address to listen on; anything but loopback exposes the API to the network (see docs/server-and-api.md)',
+      '127.0.0.1',
+    )
     .option('--port <n>', 'port (0: a free one)', (v) => Number.parseInt(v, 10), 8737)
     .option('--frame-ancestors <origins...>', "origins allowed to embed the pages in an iframe (a host's web app); default none")
-    .option('--allow-origin <origins...>', "origins a workspace's credentials may point at besides the connectors' own (https://api.example.com, or front=http://127.0.0.1:4010 for one connector); adds to CREDPORT_ALLOWED_ORIGINS")
-    .option('--verify-limit <n>', 'requests that ask the provider (add, test, rotate) per caller per minute', (v) => Number.parseInt(v, 10), 30)
-    .option('--trust-proxy <addresses>', 'reverse proxies (addresses or CIDRs, comma-separated; repeatable) whose X-Forwarded-Proto and X-Forwarded-Host are believed; default none', (v, previous: string[] = []) => [...previous, ...v.split(',').map((a) => a.trim())])
+    .option(
+      '--allow-origin <origins...>',
+      "origins a workspace's credentials may point at besides the connectors' own (https://api.example.com, or " +
+        'front=http://127.0.0.1:4010 for one connector); adds to CREDPORT_ALLOWED_ORIGINS',
+    )
+    .option(
+      '--verify-limit <n>',
+      'requests that ask the provider (add, test, rotate) per caller per minute',
+      (v) => Number.parseInt(v, 10),
+      30,
+    )
+    .option(
+      '--trust-proxy <addresses>',
+      'reverse proxies (addresses or CIDRs, comma-separated; repeatable) whose X-Forwarded-Proto and X-Forwarded-Host are ' +
+        'believed; default none',
+      (v, previous: string[] = []) => [...previous, ...v.split(',').map((a) => a.trim())],
+    )
     .option('--demo', 'also start the Front, Frontline and Frontegg emulators on loopback and offer them in the web app')
     .option('--json', 'print the URL and login link as one JSON line')
-    .option('--reverify-every <duration>', 're-verify every credential not verified within this long, now and then at this interval (30m, 24h)', durationMs('reverify-every'))
+    .option(
+      '--reverify-every <duration>',
+      're-verify every credential not verified within this long, now and then at this interval (30m, 24h)',
+      durationMs('reverify-every'),
+    )
     .addHelpText(
       'after',
       `
@@ -46,13 +68,21 @@ Ctrl-C (SIGINT) or SIGTERM stops running syncs at their next checkpoint, then ex
     )
     .action(async (_o: unknown, command: Command) => {
       const options = command.optsWithGlobals<ServeOptions>();
-      if (!Number.isInteger(options.port) || options.port < 0 || options.port > 65535) throw new InputError('--port must be a port number', { field: 'port' });
-      if (!Number.isInteger(options.verifyLimit) || options.verifyLimit < 1) throw new InputError('--verify-limit must be a whole number of requests a minute, 1 or more', { field: 'verifyLimit' });
+      if (!Number.isInteger(options.port) || options.port < 0 || options.port > 65535)
+        throw new InputError('--port must be a port number', { field: 'port' });
+      if (!Number.isInteger(options.verifyLimit) || options.verifyLimit < 1)
+        throw new InputError('--verify-limit must be a whole number of requests a minute, 1 or more', { field: 'verifyLimit' });
       for (const origin of options.frameAncestors ?? []) {
-        if (!/^https?:\/\/[^/\s;,']+$/.test(origin)) throw new InputError(`--frame-ancestors takes origins such as https://app.example.com, not "${origin.slice(0, 60)}"`, { field: 'frameAncestors' });
+        if (!/^https?:\/\/[^/\s;,']+$/.test(origin))
+          throw new InputError(`--frame-ancestors takes origins such as https://app.example.com, not "${origin.slice(0, 60)}"`, {
+            field: 'frameAncestors',
+          });
       }
       for (const proxy of options.trustProxy ?? []) {
-        if (!isAddressOrCidr(proxy)) throw new InputError(`--trust-proxy takes addresses or CIDRs such as 127.0.0.1 or 10.0.0.0/8, not "${proxy.slice(0, 60)}"`, { field: 'trustProxy' });
+        if (!isAddressOrCidr(proxy))
+          throw new InputError(`--trust-proxy takes addresses or CIDRs such as 127.0.0.1 or 10.0.0.0/8, not "${proxy.slice(0, 60)}"`, {
+            field: 'trustProxy',
+          });
       }
       await withCredport(options, async (credport) => {
         // Loaded here, so other commands do not pay for Fastify at start-up.
@@ -70,18 +100,38 @@ Ctrl-C (SIGINT) or SIGTERM stops running syncs at their next checkpoint, then ex
             if (info.event === 'listening') {
               console.log(`credport is serving on ${info.url}`);
               console.log(`open this link to sign in (it works once): ${info.loginUrl}`);
-              console.log(`API: ${info.url}/api/v1 (Authorization: Bearer <token from ${info.apiTokenSource}>), OpenAPI: ${info.url}/api/v1/openapi.json`);
-              if (!info.loopback) console.log(`warning: listening on ${options.host}, not loopback: anyone who can reach it and holds the token or a login link can use every credential`);
+              console.log(
+                `API: ${info.url}/api/v1 (Authorization: Bearer <token from ${info.apiTokenSource}>), OpenAPI: ` +
+                  `${info.url}/api/v1/openapi.json`,
+              );
+              if (!info.loopback)
+                console.log(
+                  `warning: listening on ${options.host}, not loopback: anyone who can reach it and holds the token or a login ` +
+                    `link can use every credential`,
+                );
             } else if (info.event === 'login_used') {
               console.log(`a browser signed in; a new login link for another browser: ${info.loginUrl}`);
             } else if (info.event === 'connection') {
-              console.error(info.state === 'up' ? `${info.server} is back` : `lost ${info.server}${info.error ? ` (${info.error})` : ''}; reconnecting (requests that need it answer 503 meanwhile)`);
+              console.error(
+                info.state === 'up'
+                  ? `${info.server} is back`
+                  : `lost ${info.server}${info.error ? ` (${info.error})` : ''}; reconnecting (requests that need it answer 503 meanwhile)`,
+              );
             } else if (info.event === 'stopping') {
-              console.log(info.lost ? `stopping: ${info.lost} stayed away longer than CREDPORT_RETRY_FOR...` : 'stopping: running syncs stop at their next checkpoint...');
+              console.log(
+                info.lost
+                  ? `stopping: ${info.lost} stayed away longer than CREDPORT_RETRY_FOR...`
+                  : 'stopping: running syncs stop at their next checkpoint...',
+              );
             }
           },
         });
-        const schedule = options.reverifyEvery ? await credport.scheduleReverify(options.reverifyEvery, { onPass: (summary) => announcePass(summary, options.json === true), onError: (error) => announcePassFailed(error, options.json === true) }) : undefined;
+        const schedule = options.reverifyEvery
+          ? await credport.scheduleReverify(options.reverifyEvery, {
+              onPass: (summary) => announcePass(summary, options.json === true),
+              onError: (error) => announcePassFailed(error, options.json === true),
+            })
+          : undefined;
         const stopped = await running.closed;
         await schedule?.stop();
         if (stopped.lost) throw lostServerError(stopped.lost, 'credport serve');

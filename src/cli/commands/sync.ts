@@ -15,17 +15,41 @@ export function registerSyncCommand(program: Command): void {
     .requiredOption('--to <destination-id>', 'destination id (with --retry-failed: only failed syncs into it)')
     .option('--streams <a,b>', 'only these streams', commaList)
     .option('--full-refresh', 'forget the checkpoint and read every stream from the start')
-    .option('--concurrency <n>', "requests of the credential in flight at once, 1-32: streams are read side by side and numbered pages ahead (default: the source's setting, else the connector's; 1 reads one stream after another)", wholeNumber('concurrency'))
-    .option('--json', 'one JSON event per line (started, stream_started, page, rate_limited, retry, checkpoint, stream_finished, finished, failed)')
+    .option(
+      '--concurrency <n>',
+      'requests of the credential in flight at once, 1-32: streams are read side by side and numbered pages ahead (default: the ' +
+        "source's setting, else the connector's; 1 reads one stream after another)",
+      wholeNumber('concurrency'),
+    )
+    .option(
+      '--json',
+      'one JSON event per line (started, stream_started, page, rate_limited, retry, checkpoint, stream_finished, finished, failed)',
+    )
     .option('--detach', 'with CREDPORT_QUEUE: put the sync on the queue, print its job id and return at once')
-    .option('--retry-failed', "with CREDPORT_QUEUE: put this workspace's failed syncs back on the queue under their job ids (each resumes at its checkpoint; those a user cancelled are left); implies --detach")
+    .option(
+      '--retry-failed',
+      "with CREDPORT_QUEUE: put this workspace's failed syncs back on the queue under their job ids (each resumes at its " +
+        'checkpoint; those a user cancelled are left); implies --detach',
+    )
     .addHelpText(
       'after',
-      '\nWith CREDPORT_QUEUE=redis://... the sync runs in a `credport worker` (on any machine): this command puts it on the queue and follows its progress; Ctrl-C stops following, not the sync.' +
-        '\nA queued sync that still fails after its retries (an outage longer than the workers wait) stays failed: once the cause is fixed, `credport sync --retry-failed` runs them all again, or only one source\'s with `credport sync --retry-failed <source-id>`.',
+      '\nWith CREDPORT_QUEUE=redis://... the sync runs in a `credport worker` (on any machine): this command puts it on the queue ' +
+        'and follows its progress; Ctrl-C stops following, not the sync.' +
+        '\nA queued sync that still fails after its retries (an outage longer than the workers wait) stays failed: once the cause ' +
+        "is fixed, `credport sync --retry-failed` runs them all again, or only one source's with `credport sync --retry-failed " +
+        '<source-id>`.',
     )
     .action(async (sourceId: string | undefined, _o: unknown, command: Command) => {
-      const options = command.optsWithGlobals<GlobalOptions & { to?: string; streams?: string[]; fullRefresh?: boolean; concurrency?: number; detach?: boolean; retryFailed?: boolean }>();
+      const options = command.optsWithGlobals<
+        GlobalOptions & {
+          to?: string;
+          streams?: string[];
+          fullRefresh?: boolean;
+          concurrency?: number;
+          detach?: boolean;
+          retryFailed?: boolean;
+        }
+      >();
       if (options.retryFailed) return retryFailed(sourceId, options);
       const to = options.to;
       if (sourceId === undefined || to === undefined) throw new Error('unreachable: commander checks <source-id> and --to');
@@ -38,9 +62,15 @@ export function registerSyncCommand(program: Command): void {
           ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
         };
         const queueUrl = process.env.CREDPORT_QUEUE?.trim();
-        if (options.detach && !queueUrl) throw new InputError('--detach needs a queue: set CREDPORT_QUEUE=redis://host:6379 and run `credport worker`', { field: 'detach' });
+        if (options.detach && !queueUrl)
+          throw new InputError('--detach needs a queue: set CREDPORT_QUEUE=redis://host:6379 and run `credport worker`', {
+            field: 'detach',
+          });
         // cli-progress is loaded only where bars are drawn.
-        const progress = options.json || options.detach ? undefined : (await import('../sync-progress.js')).createProgress(options.streams ?? source.streams);
+        const progress =
+          options.json || options.detach
+            ? undefined
+            : (await import('../sync-progress.js')).createProgress(options.streams ?? source.streams);
         const onEvent = (event: SyncEvent) => {
           if (options.json) return printJsonLine(event);
           if (event.event === 'started' && event.resumedRun) sayError(resumeLine(event.skipped, event.resumed));
@@ -56,7 +86,11 @@ export function registerSyncCommand(program: Command): void {
             // Refused here, at once, what a worker would refuse (an unknown stream, a destination without its operation).
             await syncs.check(sourceId, to, options.streams);
             const { onQueue } = await import('../queue-client.js');
-            const followed = await onQueue(queueUrl, { sourceId, destinationId: to, ...request }, { detach: options.detach === true, json: options.json === true, onEvent, signal: stop.signal });
+            const followed = await onQueue(
+              queueUrl,
+              { sourceId, destinationId: to, ...request },
+              { detach: options.detach === true, json: options.json === true, onEvent, signal: stop.signal },
+            );
             if (!followed) return;
             summary = followed;
           } else {
@@ -64,7 +98,10 @@ export function registerSyncCommand(program: Command): void {
           }
           progress?.stop();
           if (!options.json) {
-            say(`synced ${summary.records} records in ${summary.pages} pages in ${(summary.ms / 1000).toFixed(1)} s (${summary.rateLimited} rate-limited waits, ${summary.retries} retries)${rateNote(summary)}`);
+            say(
+              `synced ${summary.records} records in ${summary.pages} pages in ${(summary.ms / 1000).toFixed(1)} s ` +
+                `(${summary.rateLimited} rate-limited waits, ${summary.retries} retries)${rateNote(summary)}`,
+            );
           }
         } finally {
           for (const signal of ['SIGINT', 'SIGTERM'] as const) process.off(signal, onSignal);
@@ -80,15 +117,29 @@ export function registerSyncCommand(program: Command): void {
 }
 
 /** `--retry-failed`: the queue's failed jobs of this workspace (of the source, into --to, when given) back on the queue. */
-async function retryFailed(sourceId: string | undefined, options: GlobalOptions & { to?: string; streams?: string[]; fullRefresh?: boolean; concurrency?: number }): Promise<void> {
+async function retryFailed(
+  sourceId: string | undefined,
+  options: GlobalOptions & { to?: string; streams?: string[]; fullRefresh?: boolean; concurrency?: number },
+): Promise<void> {
   let queueUrl = '';
   // Refused before the store is opened (or a home created): nothing of a new request applies to a job run again as it was asked.
   await runAction(options, async () => {
-    for (const [field, given] of [['streams', options.streams], ['full-refresh', options.fullRefresh], ['concurrency', options.concurrency]] as const) {
-      if (given !== undefined) throw new InputError(`--retry-failed runs each failed sync again as it was asked: --${field} does not apply (it resumes at its checkpoint)`, { field });
+    for (const [field, given] of [
+      ['streams', options.streams],
+      ['full-refresh', options.fullRefresh],
+      ['concurrency', options.concurrency],
+    ] as const) {
+      if (given !== undefined)
+        throw new InputError(
+          `--retry-failed runs each failed sync again as it was asked: --${field} does not apply (it resumes at its checkpoint)`,
+          { field },
+        );
     }
     queueUrl = process.env.CREDPORT_QUEUE?.trim() ?? '';
-    if (!queueUrl) throw new InputError('--retry-failed needs the queue the syncs failed on: set CREDPORT_QUEUE=redis://host:6379', { field: 'CREDPORT_QUEUE' });
+    if (!queueUrl)
+      throw new InputError('--retry-failed needs the queue the syncs failed on: set CREDPORT_QUEUE=redis://host:6379', {
+        field: 'CREDPORT_QUEUE',
+      });
   });
   if (!queueUrl) return; // refused above, and said so
   await withCredport(options, async ({ configs }) => {
@@ -96,7 +147,15 @@ async function retryFailed(sourceId: string | undefined, options: GlobalOptions 
     if (sourceId !== undefined) await configs.source(sourceId);
     if (options.to !== undefined) await configs.destination(options.to);
     const { retryFailedOnQueue } = await import('../retry-failed.js');
-    await retryFailedOnQueue(queueUrl, { workspace: contextAccess()?.workspace ?? DEFAULT_WORKSPACE, ...(sourceId !== undefined ? { sourceId } : {}), ...(options.to !== undefined ? { destinationId: options.to } : {}) }, options.json === true);
+    await retryFailedOnQueue(
+      queueUrl,
+      {
+        workspace: contextAccess()?.workspace ?? DEFAULT_WORKSPACE,
+        ...(sourceId !== undefined ? { sourceId } : {}),
+        ...(options.to !== undefined ? { destinationId: options.to } : {}),
+      },
+      options.json === true,
+    );
   });
 }
 

@@ -7,13 +7,18 @@ import { type GlobalOptions, withCredport } from '../run-action.js';
 const ROLES = ['viewer', 'editor', 'admin'];
 
 export function registerTokenCommands(program: Command): void {
-  const tokens = program.command('tokens').description('API tokens for `credport serve`, each scoped to one workspace (--workspace) with a role');
+  const tokens = program
+    .command('tokens')
+    .description('API tokens for `credport serve`, each scoped to one workspace (--workspace) with a role');
 
   tokens
     .command('create')
     .description('create an API token in the workspace (--workspace), printed once: only its SHA-256 is kept')
     .requiredOption('--name <text>', 'what the token is for (shown in tokens list)')
-    .requiredOption('--role <role>', 'viewer (sees tiles), editor (adds, tests, rotates, runs syncs) or admin (also deletes, manages tokens)')
+    .requiredOption(
+      '--role <role>',
+      'viewer (sees tiles), editor (adds, tests, rotates, runs syncs) or admin (also deletes, manages tokens)',
+    )
     .option('--json', 'print the token record, with the token, as JSON')
     .action(async (_options: unknown, command: Command) => {
       const options = command.optsWithGlobals<GlobalOptions & { name: string; role: string }>();
@@ -35,8 +40,14 @@ export function registerTokenCommands(program: Command): void {
       await withCredport(options, async (credport) => {
         const all = await credport.tokens.list();
         if (options.json) return printJson(all);
-        if (all.length === 0) return say('no API tokens in this workspace: create one with `credport tokens create --name <text> --role <role>`');
-        say(formatTable(['ID', 'NAME', 'ROLE', 'WORKSPACE', 'CREATED', 'BY'], all.map((t) => [t.id, t.name, t.role, t.workspace, t.createdAt, t.createdBy ?? ''])));
+        if (all.length === 0)
+          return say('no API tokens in this workspace: create one with `credport tokens create --name <text> --role <role>`');
+        say(
+          formatTable(
+            ['ID', 'NAME', 'ROLE', 'WORKSPACE', 'CREATED', 'BY'],
+            all.map((t) => [t.id, t.name, t.role, t.workspace, t.createdAt, t.createdBy ?? '']),
+          ),
+        );
       });
     });
 

@@ -22,9 +22,21 @@ export function registerWorkerCommand(program: Command): void {
     .command('worker')
     .description('take syncs from the queue (CREDPORT_QUEUE) and run them, on this machine, until stopped')
     .option('--concurrency <n>', 'syncs run at once by this worker (default 1)', wholeNumber('concurrency'))
-    .option('--json', 'one JSON line a job (started, finished, failed, returned: put back on the queue) and a server lost or back (connection)')
-    .option('--reverify-every <duration>', 're-verify every credential not verified within this long, now and then at this interval (30m, 24h)', durationMs('reverify-every'))
-    .option('--grace <duration>', 'on SIGTERM or Ctrl-C, how long running syncs get to reach a checkpoint and go back on the queue before the worker exits anyway (default 30s)', durationMs('grace'))
+    .option(
+      '--json',
+      'one JSON line a job (started, finished, failed, returned: put back on the queue) and a server lost or back (connection)',
+    )
+    .option(
+      '--reverify-every <duration>',
+      're-verify every credential not verified within this long, now and then at this interval (30m, 24h)',
+      durationMs('reverify-every'),
+    )
+    .option(
+      '--grace <duration>',
+      'on SIGTERM or Ctrl-C, how long running syncs get to reach a checkpoint and go back on the queue before the worker exits ' +
+        'anyway (default 30s)',
+      durationMs('grace'),
+    )
     .addHelpText(
       'after',
       `
@@ -47,14 +59,21 @@ exits with code 5 for its supervisor to start it again.`,
       const url = process.env.CREDPORT_QUEUE?.trim();
       if (!url) throw new InputError('credport worker needs a queue: set CREDPORT_QUEUE=redis://host:6379', { field: 'CREDPORT_QUEUE' });
       const lockMs = process.env.CREDPORT_QUEUE_LOCK_MS ? Number(process.env.CREDPORT_QUEUE_LOCK_MS) : undefined;
-      if (lockMs !== undefined && (!Number.isInteger(lockMs) || lockMs < 500)) throw new InputError('CREDPORT_QUEUE_LOCK_MS must be a whole number of milliseconds, 500 or more', { field: 'CREDPORT_QUEUE_LOCK_MS' });
+      if (lockMs !== undefined && (!Number.isInteger(lockMs) || lockMs < 500))
+        throw new InputError('CREDPORT_QUEUE_LOCK_MS must be a whole number of milliseconds, 500 or more', {
+          field: 'CREDPORT_QUEUE_LOCK_MS',
+        });
       // Loaded here, as the store and the queue are: --help reads no settings.
       const retryForMs = (await import('../../settings.js')).retryForMsFromEnv(process.env);
       const json = options.json === true;
       // Watching from before the first connect: a server lost while the store opens counts too.
       let lost: (state: ServerState) => void = () => undefined;
       let lostServer: ServerState | undefined;
-      const watch = watchRedisConnections({ giveUpAfterMs: retryForMs, onChange: (state) => announceConnection(state, json), onLost: (state) => lost(state) });
+      const watch = watchRedisConnections({
+        giveUpAfterMs: retryForMs,
+        onChange: (state) => announceConnection(state, json),
+        onLost: (state) => lost(state),
+      });
       try {
         await withCredport(options, async (credport) => {
           // Loaded here: BullMQ is for workers and the queue, not every command.
@@ -68,7 +87,12 @@ exits with code 5 for its supervisor to start it again.`,
           }).catch((error: unknown) => Promise.reject(queueUnusable(url, error)));
           if (json) process.stdout.write(`${JSON.stringify({ event: 'ready', concurrency, queue: redactUri(url), pid: process.pid })}\n`);
           else say(`worker ${process.pid} ready: ${concurrency} sync${concurrency === 1 ? '' : 's'} at a time from ${redactUri(url)}`);
-          const schedule = options.reverifyEvery ? await credport.scheduleReverify(options.reverifyEvery, { onPass: (summary) => announcePass(summary, json), onError: (error) => announcePassFailed(error, json) }) : undefined;
+          const schedule = options.reverifyEvery
+            ? await credport.scheduleReverify(options.reverifyEvery, {
+                onPass: (summary) => announcePass(summary, json),
+                onError: (error) => announcePassFailed(error, json),
+              })
+            : undefined;
           const why = await new Promise<{ lost?: ServerState }>((resolve) => {
             for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve({}));
             lost = (state) => resolve({ lost: state });
@@ -94,7 +118,10 @@ exits with code 5 for its supervisor to start it again.`,
             graceOver,
           ]);
           if (!stopped) {
-            sayError(`credport worker: stopped waiting after ${graceMs / 1000} s: a running sync could not be handed back to the queue; it resumes at its checkpoint in another worker once its lock runs out`);
+            sayError(
+              `credport worker: stopped waiting after ${graceMs / 1000} s: a running sync could not be handed back to the queue; ` +
+                `it resumes at its checkpoint in another worker once its lock runs out`,
+            );
             process.exit(5);
           }
         });
@@ -107,8 +134,17 @@ exits with code 5 for its supervisor to start it again.`,
 }
 
 function announceConnection(state: ServerState, json: boolean): void {
-  if (json) return printJsonLine({ event: 'connection', server: state.server, state: state.up ? 'up' : 'down', since: new Date(state.since).toISOString(), ...(state.error ? { error: state.error } : {}) });
-  sayError(state.up ? `${state.server} is back; taking jobs again` : `lost ${state.server}${state.error ? ` (${state.error})` : ''}; reconnecting`);
+  if (json)
+    return printJsonLine({
+      event: 'connection',
+      server: state.server,
+      state: state.up ? 'up' : 'down',
+      since: new Date(state.since).toISOString(),
+      ...(state.error ? { error: state.error } : {}),
+    });
+  sayError(
+    state.up ? `${state.server} is back; taking jobs again` : `lost ${state.server}${state.error ? ` (${state.error})` : ''}; reconnecting`,
+  );
 }
 
 function announceJob(report: JobReport, json: boolean): void {
@@ -126,7 +162,11 @@ function announceJob(report: JobReport, json: boolean): void {
   const what = `${report.jobId} (${report.request.sourceId} -> ${report.request.destinationId})`;
   if (report.outcome === 'started') say(`${what}: started`);
   else if (report.outcome === 'finished') {
-    say(`${what}: synced ${report.summary!.records} records${report.lost ? '; but the queue no longer holds this job (Redis restarted without persistence, or was flushed): whoever followed it was told it is lost' : ''}`);
-  } else if (report.outcome === 'returned') say(`${what}: back on the queue, tried again in ${Math.ceil((report.retryInMs ?? 0) / 1000)} s: ${report.error!.message}`);
+    say(
+      `${what}: synced ${report.summary!.records} ` +
+        `records${report.lost ? '; but the queue no longer holds this job (Redis restarted without persistence, or was flushed): whoever followed it was told it is lost' : ''}`,
+    );
+  } else if (report.outcome === 'returned')
+    say(`${what}: back on the queue, tried again in ${Math.ceil((report.retryInMs ?? 0) / 1000)} s: ${report.error!.message}`);
   else say(`${what}: failed: ${report.error!.message}`);
 }

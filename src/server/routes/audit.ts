@@ -15,7 +15,8 @@ export function auditRoutes(audit: AuditLog) {
     app.get<{ Querystring: AuditQuery }>('/audit', {
       schema: {
         tags: ['audit'],
-        summary: 'Credential events, oldest first: created, verified, refused, rotated, renamed, used by a sync, deleted, master key rotated',
+        summary:
+          'Credential events, oldest first: created, verified, refused, rotated, renamed, used by a sync, deleted, master key rotated',
         querystring: {
           type: 'object',
           properties: {
@@ -32,7 +33,11 @@ export function auditRoutes(audit: AuditLog) {
         const { credential, since, limit } = request.query;
         const from = since === undefined ? undefined : new Date(since);
         if (from && Number.isNaN(from.getTime())) throw new InputError('since must be a date-time', { field: 'since' });
-        return audit.list({ ...(credential !== undefined ? { credentialId: credential } : {}), ...(from ? { since: from } : {}), ...(limit !== undefined ? { limit: Number(limit) } : {}) });
+        return audit.list({
+          ...(credential !== undefined ? { credentialId: credential } : {}),
+          ...(from ? { since: from } : {}),
+          ...(limit !== undefined ? { limit: Number(limit) } : {}),
+        });
       },
     });
   };

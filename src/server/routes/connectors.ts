@@ -11,7 +11,11 @@ const idParam = { type: 'object', properties: { id: { type: 'string', maxLength:
 export function connectorRoutes(registry: ConnectorRegistry, outbound: OutboundPolicy) {
   return async (app: FastifyInstance): Promise<void> => {
     app.get('/connectors', {
-      schema: { tags: ['connectors'], summary: 'The connectors credport knows', response: { 200: { type: 'array', items: ref('connector-summary') }, ...problems(401) } },
+      schema: {
+        tags: ['connectors'],
+        summary: 'The connectors credport knows',
+        response: { 200: { type: 'array', items: ref('connector-summary') }, ...problems(401) },
+      },
       handler: async () => registry.list().map((connector) => summary(connector, outbound.allowedFor(connector.id))),
     });
     app.get<{ Params: { id: string } }>('/connectors/:id/form', {
@@ -20,7 +24,16 @@ export function connectorRoutes(registry: ConnectorRegistry, outbound: OutboundP
         summary: 'The "Add New Credential" form of a connector: JSON Schema and uiSchema (react-jsonschema-form convention)',
         params: idParam,
         response: {
-          200: { type: 'object', properties: { id: { type: 'string' }, title: { type: 'string' }, docs: { type: 'string' }, form: { type: 'object', additionalProperties: true } }, required: ['id', 'title', 'form'] },
+          200: {
+            type: 'object',
+            properties: {
+              id: { type: 'string' },
+              title: { type: 'string' },
+              docs: { type: 'string' },
+              form: { type: 'object', additionalProperties: true },
+            },
+            required: ['id', 'title', 'form'],
+          },
           ...problems(400, 401, 404),
         },
       },
@@ -41,7 +54,9 @@ function summary(connector: Connector, allowedOrigins: string[]): ConnectorSumma
     streams: Object.entries(manifest.streams ?? {}).map(([name, stream]) => ({
       name,
       scopes: [...stream.scopes],
-      ...(stream.requires ? { requires: stream.requires.help, requiresIdentity: { ...stream.requires.identity } as Record<string, string> } : {}),
+      ...(stream.requires
+        ? { requires: stream.requires.help, requiresIdentity: { ...stream.requires.identity } as Record<string, string> }
+        : {}),
     })),
     operations: Object.keys(manifest.operations ?? {}),
   };

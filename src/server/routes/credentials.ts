@@ -23,7 +23,12 @@ export function credentialRoutes(credentials: CredentialService, verifyLimit: Ve
     const limited = { config: { rateLimit: verifyLimit } };
     app.post<{ Body: CredentialCreateRequest }>('/credentials', {
       ...limited,
-      schema: { tags: ['credentials'], summary: 'Validate, verify with the provider, seal and save a credential', body: ref('credential-create-request'), response: { 201: tile, ...problems(400, 401, 403, 422, 429, 502, 503, 504) } },
+      schema: {
+        tags: ['credentials'],
+        summary: 'Validate, verify with the provider, seal and save a credential',
+        body: ref('credential-create-request'),
+        response: { 201: tile, ...problems(400, 401, 403, 422, 429, 502, 503, 504) },
+      },
       handler: async (request, reply) => reply.code(201).send(await credentials.create(request.body)),
     });
     app.get<{ Querystring: { connector?: string } }>('/credentials', {
@@ -40,7 +45,13 @@ export function credentialRoutes(credentials: CredentialService, verifyLimit: Ve
       handler: async (request) => credentials.show(request.params.id),
     });
     app.patch<{ Params: { id: string }; Body: CredentialUpdateRequest }>('/credentials/:id', {
-      schema: { tags: ['credentials'], summary: 'Rename, or change the description', params: idParam, body: ref('credential-update-request'), response: { 200: tile, ...problems(400, 401, 403, 404, 409, 503) } },
+      schema: {
+        tags: ['credentials'],
+        summary: 'Rename, or change the description',
+        params: idParam,
+        body: ref('credential-update-request'),
+        response: { 200: tile, ...problems(400, 401, 403, 404, 409, 503) },
+      },
       handler: async (request) => credentials.update(request.params.id, request.body),
     });
     app.delete<{ Params: { id: string } }>('/credentials/:id', {
@@ -48,18 +59,32 @@ export function credentialRoutes(credentials: CredentialService, verifyLimit: Ve
         tags: ['credentials'],
         summary: 'Delete a credential (refused while a source or destination uses it)',
         params: idParam,
-        response: { 200: { type: 'object', properties: { id: { type: 'string' }, deleted: { type: 'boolean' } }, required: ['id', 'deleted'] }, ...problems(401, 403, 404, 409, 503) },
+        response: {
+          200: { type: 'object', properties: { id: { type: 'string' }, deleted: { type: 'boolean' } }, required: ['id', 'deleted'] },
+          ...problems(401, 403, 404, 409, 503),
+        },
       },
       handler: async (request) => credentials.delete(request.params.id),
     });
     app.post<{ Params: { id: string } }>('/credentials/:id/test', {
       ...limited,
-      schema: { tags: ['credentials'], summary: 'Ask the provider again; a refusal marks the tile invalid', params: idParam, response: { 200: tile, ...problems(401, 403, 404, 409, 422, 429, 502, 503, 504) } },
+      schema: {
+        tags: ['credentials'],
+        summary: 'Ask the provider again; a refusal marks the tile invalid',
+        params: idParam,
+        response: { 200: tile, ...problems(401, 403, 404, 409, 422, 429, 502, 503, 504) },
+      },
       handler: async (request) => credentials.test(request.params.id),
     });
     app.post<{ Params: { id: string }; Body: CredentialRotateRequest }>('/credentials/:id/rotate', {
       ...limited,
-      schema: { tags: ['credentials'], summary: 'Replace the secret: the new one is verified first, the old one kept on any failure', params: idParam, body: ref('credential-rotate-request'), response: { 200: tile, ...problems(400, 401, 403, 404, 409, 422, 429, 502, 503, 504) } },
+      schema: {
+        tags: ['credentials'],
+        summary: 'Replace the secret: the new one is verified first, the old one kept on any failure',
+        params: idParam,
+        body: ref('credential-rotate-request'),
+        response: { 200: tile, ...problems(400, 401, 403, 404, 409, 422, 429, 502, 503, 504) },
+      },
       handler: async (request) => credentials.rotate(request.params.id, request.body),
     });
   };

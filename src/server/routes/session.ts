@@ -18,15 +18,33 @@ export function sessionExchangeRoute(sessions: LoginSessions) {
     app.post<{ Body: { code: string } }>('/session', {
       schema: {
         hide: true,
-        body: { type: 'object', properties: { code: { type: 'string', minLength: 1, maxLength: 200 } }, required: ['code'], additionalProperties: false },
+        body: {
+          type: 'object',
+          properties: { code: { type: 'string', minLength: 1, maxLength: 200 } },
+          required: ['code'],
+          additionalProperties: false,
+        },
         response: { 201: { type: 'object', properties: { token: { type: 'string' } }, required: ['token'], additionalProperties: false } },
       },
       // After validation, so the key is the code itself (hashed: the limiter's keys are no place for a secret).
-      config: { rateLimit: { ...LOGIN_ATTEMPTS, hook: 'preHandler', keyGenerator: (request: FastifyRequest) => `login:${hashOf((request.body as { code: string }).code)}` } },
+      config: {
+        rateLimit: {
+          ...LOGIN_ATTEMPTS,
+          hook: 'preHandler',
+          keyGenerator: (request: FastifyRequest) => `login:${hashOf((request.body as { code: string }).code)}`,
+        },
+      },
       handler: async (request, reply) => {
         reply.header('cache-control', 'no-store');
         const token = sessions.exchange(request.body.code);
-        if (!token) return refuse(reply, 401, 'login_code_invalid', 'this login link was used already or is not valid: each link works once, and credport serve prints a new one whenever one is used');
+        if (!token)
+          return refuse(
+            reply,
+            401,
+            'login_code_invalid',
+            'this login link was used already or is not valid: each link works once, and credport serve prints a new one whenever ' +
+              'one is used',
+          );
         return reply.code(201).send({ token });
       },
     });
@@ -37,7 +55,10 @@ export function sessionExchangeRoute(sessions: LoginSessions) {
 export function sessionEndRoute(sessions: LoginSessions) {
   return async (app: FastifyInstance): Promise<void> => {
     app.delete('/session', { schema: { hide: true } }, async (request, reply) => {
-      if (request.caller?.kind !== 'session') throw new InputError('only a browser session signs out; an API token is revoked with DELETE /api/v1/tokens/{id}', { field: 'authorization' });
+      if (request.caller?.kind !== 'session')
+        throw new InputError('only a browser session signs out; an API token is revoked with DELETE /api/v1/tokens/{id}', {
+          field: 'authorization',
+        });
       sessions.end(bearerOf(request));
       return reply.code(204).send();
     });

@@ -18,41 +18,67 @@ export function syncRoutes(syncs: SyncService, jobs: SyncJobs, stream: EventStre
   return async (app: FastifyInstance): Promise<void> => {
     const job = ref('sync-job');
     app.post<{ Body: SyncStartRequest }>('/syncs', {
-      schema: { tags: ['syncs'], summary: 'Start a sync of a source into a destination; follow it with GET /syncs/{id}/events', body: ref('sync-start-request'), response: { 202: job, ...problems(400, 401, 403, 404, 503) } },
+      schema: {
+        tags: ['syncs'],
+        summary: 'Start a sync of a source into a destination; follow it with GET /syncs/{id}/events',
+        body: ref('sync-start-request'),
+        response: { 202: job, ...problems(400, 401, 403, 404, 503) },
+      },
       handler: async (request, reply) => {
         const { source, destination, streams, fullRefresh, concurrency } = request.body;
         const checked = await syncs.check(source, destination, streams);
         const started = jobs.start(
-          { source, destination, ...(streams ? { streams } : {}), ...(fullRefresh !== undefined ? { fullRefresh } : {}), ...(concurrency !== undefined ? { concurrency } : {}) },
+          {
+            source,
+            destination,
+            ...(streams ? { streams } : {}),
+            ...(fullRefresh !== undefined ? { fullRefresh } : {}),
+            ...(concurrency !== undefined ? { concurrency } : {}),
+          },
           checked.streams,
         );
         return reply.code(202).header('location', `/api/v1/syncs/${started.id}`).send(started);
       },
     });
     app.get<{ Params: { id: string } }>('/syncs/:id', {
-      schema: { tags: ['syncs'], summary: 'A sync: state, per-stream progress, summary or error', params: idParam, response: { 200: job, ...problems(401, 404) } },
+      schema: {
+        tags: ['syncs'],
+        summary: 'A sync: state, per-stream progress, summary or error',
+        params: idParam,
+        response: { 200: job, ...problems(401, 404) },
+      },
       handler: async (request) => jobs.get(request.params.id),
     });
     app.post<{ Params: { id: string } }>('/syncs/:id/cancel', {
-      schema: { tags: ['syncs'], summary: "Stop after the current page's checkpoint (the next sync finishes the run)", params: idParam, response: { 202: job, ...problems(401, 403, 404) } },
+      schema: {
+        tags: ['syncs'],
+        summary: "Stop after the current page's checkpoint (the next sync finishes the run)",
+        params: idParam,
+        response: { 202: job, ...problems(401, 403, 404) },
+      },
       handler: async (request, reply) => reply.code(202).send(jobs.cancel(request.params.id)),
     });
     app.post<{ Params: { id: string } }>('/syncs/:id/retry', {
       schema: {
         tags: ['syncs'],
-        summary: "Run a failed or cancelled sync again as a new sync (retryOf names this one): the same source, destination, streams and concurrency, resuming at the checkpoint, never a full refresh; 409 not_failed for a running or finished one",
+        summary:
+          'Run a failed or cancelled sync again as a new sync (retryOf names this one): the same source, destination, streams and ' +
+          'concurrency, resuming at the checkpoint, never a full refresh; 409 not_failed for a running or finished one',
         params: idParam,
         response: { 202: job, ...problems(401, 403, 404, 409, 503) },
       },
       handler: async (request, reply) => {
-        const started = await jobs.retry(request.params.id, async (input) => (await syncs.check(input.source, input.destination, input.streams)).streams);
+        const started = await jobs.retry(
+          request.params.id,
+          async (input) => (await syncs.check(input.source, input.destination, input.streams)).streams,
+        );
         return reply.code(202).header('location', `/api/v1/syncs/${started.id}`).send(started);
       },
     });
     app.get<{ Params: { id: string } }>('/syncs/:id/events', {
       schema: {
         tags: ['syncs'],
-        summary: 'The sync\'s events as Server-Sent Events: the same JSON objects `credport sync --json` prints, one `data:` line each',
+        summary: "The sync's events as Server-Sent Events: the same JSON objects `credport sync --json` prints, one `data:` line each",
         params: idParam,
         response: { 200: { description: 'text/event-stream', type: 'string' }, ...problems(401, 404) },
       },
@@ -61,7 +87,12 @@ export function syncRoutes(syncs: SyncService, jobs: SyncJobs, stream: EventStre
         jobs.get(request.params.id); // a 404 before the stream starts
         reply.hijack();
         const raw = reply.raw;
-        raw.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+        raw.writeHead(200, {
+          'content-type': 'text/event-stream; charset=utf-8',
+          'cache-control': 'no-store',
+          connection: 'keep-alive',
+          'x-accel-buffering': 'no',
+        });
         raw.flushHeaders(); // the client knows the stream is open before the first event
         let closed = false;
         const close = () => {

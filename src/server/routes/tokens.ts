@@ -9,14 +9,19 @@ export function tokenRoutes(tokens: AccessTokens) {
     app.post<{ Body: AccessTokenCreateRequest }>('/tokens', {
       schema: {
         tags: ['tokens'],
-        summary: "Create an API token in the caller's workspace, with a role no higher than the caller's (the token is in this answer only)",
+        summary:
+          "Create an API token in the caller's workspace, with a role no higher than the caller's (the token is in this answer only)",
         body: ref('access-token-create-request'),
         response: { 201: ref('access-token'), ...problems(400, 401, 403) },
       },
       handler: async (request, reply) => reply.code(201).send(await tokens.create(request.body)),
     });
     app.get('/tokens', {
-      schema: { tags: ['tokens'], summary: "The API tokens of the caller's workspace (never the tokens themselves)", response: { 200: { type: 'array', items: ref('access-token') }, ...problems(401, 403) } },
+      schema: {
+        tags: ['tokens'],
+        summary: "The API tokens of the caller's workspace (never the tokens themselves)",
+        response: { 200: { type: 'array', items: ref('access-token') }, ...problems(401, 403) },
+      },
       handler: async () => tokens.list(),
     });
     app.delete<{ Params: { id: string } }>('/tokens/:id', {
@@ -24,7 +29,10 @@ export function tokenRoutes(tokens: AccessTokens) {
         tags: ['tokens'],
         summary: 'Revoke an API token',
         params: { type: 'object', properties: { id: { type: 'string', maxLength: 64 } }, required: ['id'] },
-        response: { 200: { type: 'object', properties: { id: { type: 'string' }, deleted: { type: 'boolean' } }, required: ['id', 'deleted'] }, ...problems(401, 403, 404) },
+        response: {
+          200: { type: 'object', properties: { id: { type: 'string' }, deleted: { type: 'boolean' } }, required: ['id', 'deleted'] },
+          ...problems(401, 403, 404),
+        },
       },
       handler: async (request) => tokens.revoke(request.params.id),
     });

@@ -42,7 +42,13 @@ export async function openPostgres(uri: string, shown: string): Promise<Backend>
   }
   const adapter = new OwnPoolPostgres({ uri, schema: SCHEMA, table: 'keyv', pool } as ConstructorParameters<typeof KeyvPostgres>[0]);
   adapter.on('error', () => undefined); // surfaced through throwOnErrors instead
-  const keyv = new Keyv({ store: adapter, namespace: NAMESPACE, throwOnErrors: true, serialize: JSON.stringify, deserialize: parseOrMarkDamaged });
+  const keyv = new Keyv({
+    store: adapter,
+    namespace: NAMESPACE,
+    throwOnErrors: true,
+    serialize: JSON.stringify,
+    deserialize: parseOrMarkDamaged,
+  });
   keyv.on('error', () => undefined);
 
   const rowsOf = (rows: { key: string; value: string }[], prefix: string) => {
@@ -56,11 +62,10 @@ export async function openPostgres(uri: string, shown: string): Promise<Backend>
     const like = `${NAMESPACE}:${escapeLike(prefix)}%`;
     if (where) {
       try {
-        const { rows } = await pool.query(`SELECT key, value FROM ${TABLE} WHERE key LIKE $1 AND (value::jsonb #>> $2::text[]) ${where.not ? 'IS DISTINCT FROM' : '='} $3`, [
-          like,
-          ['value', ...where.field.split('.')],
-          where.equals,
-        ]);
+        const { rows } = await pool.query(
+          `SELECT key, value FROM ${TABLE} WHERE key LIKE $1 AND (value::jsonb #>> $2::text[]) ${where.not ? 'IS DISTINCT FROM' : '='} $3`,
+          [like, ['value', ...where.field.split('.')], where.equals],
+        );
         return rowsOf(rows, prefix);
       } catch (error) {
         if ((error as { code?: string }).code !== '22P02') throw error;
@@ -72,28 +77,33 @@ export async function openPostgres(uri: string, shown: string): Promise<Backend>
   };
   // One UPDATE: the row lock makes a second writer wait, then re-check the revision and find it moved on.
   const swap = async (key: string, text: string, expected: number) => {
-    const { rowCount } = await pool.query(`UPDATE ${TABLE} SET value = $1 WHERE key = $2 AND COALESCE((value::jsonb -> 'value' ->> 'rev')::int, 0) = $3`, [text, `${NAMESPACE}:${key}`, expected]);
+    const { rowCount } = await pool.query(
+      `UPDATE ${TABLE} SET value = $1 WHERE key = $2 AND COALESCE((value::jsonb -> 'value' ->> 'rev')::int, 0) = $3`,
+      [text, `${NAMESPACE}:${key}`, expected],
+    );
     return rowCount === 1;
   };
   const swapMany = async (entries: { key: string; text: string; expected: number }[]) => {
     if (entries.length === 0) return [];
     const { rows } = await pool.query(
-      `UPDATE ${TABLE} AS t SET value = v.value FROM unnest($1::text[], $2::text[], $3::int[]) AS v(key, value, rev) WHERE t.key = v.key AND COALESCE((t.value::jsonb -> 'value' ->> 'rev')::int, 0) = v.rev RETURNING t.key`,
+      `UPDATE ${TABLE} AS t SET value = v.value FROM unnest($1::text[], $2::text[], $3::int[]) AS v(key, value, rev) WHERE t.key ` +
+        `= v.key AND COALESCE((t.value::jsonb -> 'value' ->> 'rev')::int, 0) = v.rev RETURNING t.key`,
       [entries.map((e) => `${NAMESPACE}:${e.key}`), entries.map((e) => e.text), entries.map((e) => e.expected)],
     );
     const landed = new Set((rows as { key: string }[]).map((row) => row.key));
     return entries.map((e) => landed.has(`${NAMESPACE}:${e.key}`));
   };
   const insert = async (key: string, text: string) =>
-    (await pool.query(`INSERT INTO ${TABLE} (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`, [`${NAMESPACE}:${key}`, text])).rowCount === 1;
+    (await pool.query(`INSERT INTO ${TABLE} (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`, [`${NAMESPACE}:${key}`, text]))
+      .rowCount === 1;
   // FOR SHARE holds the lease row until this write commits: a takeover waits for it, then wins.
   const fencedPut = async (key: string, text: string, lease: string, token: number) =>
     (
       await pool.query(
-        `INSERT INTO ${TABLE} (key, value) SELECT $1, $2 WHERE EXISTS (SELECT 1 FROM ${TABLE} WHERE key = $3 AND (value::jsonb -> 'value' ->> 'token')::bigint = $4 FOR SHARE) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+        `INSERT INTO ${TABLE} (key, value) SELECT $1, $2 WHERE EXISTS (SELECT 1 FROM ${TABLE} WHERE key = $3 AND (value::jsonb -> ` +
+          `'value' ->> 'token')::bigint = $4 FOR SHARE) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
         [`${NAMESPACE}:${key}`, text, `${NAMESPACE}:${lease}`, token],
       )
     ).rowCount === 1;
   return { keyv, scan, swap, swapMany, insert, fencedPut, close: () => adapter.disconnect() };
 }
-

@@ -56,7 +56,14 @@ export async function openRedis(uri: string, shown: string): Promise<Backend> {
   adapter.keyPrefixSeparator = ':';
   adapter.on('error', () => undefined);
   // keyv hands its namespace to the adapter, which prefixes the keys itself (once).
-  const keyv = new Keyv({ store: adapter, namespace: NAMESPACE, useKeyPrefix: false, throwOnErrors: true, serialize: JSON.stringify, deserialize: parseOrMarkDamaged });
+  const keyv = new Keyv({
+    store: adapter,
+    namespace: NAMESPACE,
+    useKeyPrefix: false,
+    throwOnErrors: true,
+    serialize: JSON.stringify,
+    deserialize: parseOrMarkDamaged,
+  });
   keyv.on('error', () => undefined);
 
   const keysOf = async (pattern: string) => {
@@ -87,7 +94,10 @@ export async function openRedis(uri: string, shown: string): Promise<Backend> {
     if (where && grouped) {
       const ids = await client.sMembers(groupKey(prefix, where.field, where.equals));
       // A member whose record is gone (a delete cut short) is skipped; so is one that moved group.
-      const rows = await valuesOf(ids.map((id) => `${NAMESPACE}:${prefix}${id}`), prefix);
+      const rows = await valuesOf(
+        ids.map((id) => `${NAMESPACE}:${prefix}${id}`),
+        prefix,
+      );
       return rows.filter(([, value]) => matches(value, where));
     }
     const rows = await valuesOf(await keysOf(`${NAMESPACE}:${escapeGlob(prefix)}*`), prefix);
@@ -98,12 +108,16 @@ export async function openRedis(uri: string, shown: string): Promise<Backend> {
     (await client.eval(SWAP_SCRIPT, { keys: [`${NAMESPACE}:${key}`], arguments: [text, String(expected)] })) === 1;
   const swapMany = async (entries: { key: string; text: string; expected: number }[]) => {
     if (entries.length === 0) return [];
-    const landed = (await client.eval(SWAP_MANY_SCRIPT, { keys: entries.map((e) => `${NAMESPACE}:${e.key}`), arguments: entries.flatMap((e) => [e.text, String(e.expected)]) })) as number[];
+    const landed = (await client.eval(SWAP_MANY_SCRIPT, {
+      keys: entries.map((e) => `${NAMESPACE}:${e.key}`),
+      arguments: entries.flatMap((e) => [e.text, String(e.expected)]),
+    })) as number[];
     return landed.map((x) => x === 1);
   };
   const insert = async (key: string, text: string) => (await client.set(`${NAMESPACE}:${key}`, text, { condition: 'NX' })) === 'OK';
   const fencedPut = async (key: string, text: string, lease: string, token: number) =>
-    (await client.eval(FENCED_PUT_SCRIPT, { keys: [`${NAMESPACE}:${key}`, `${NAMESPACE}:${lease}`], arguments: [text, String(token)] })) === 1;
+    (await client.eval(FENCED_PUT_SCRIPT, { keys: [`${NAMESPACE}:${key}`, `${NAMESPACE}:${lease}`], arguments: [text, String(token)] })) ===
+    1;
   return { keyv, scan, groups, swap, swapMany, insert, fencedPut, close: async () => void (client.isOpen && (await client.close())) };
 }
 

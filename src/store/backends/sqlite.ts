@@ -13,8 +13,11 @@ const ITERATION_PAGE = 5_000;
 /** `sqlite://<path>`: the embedded default, one file beside the master key. */
 export async function openSqlite(uri: string, shown: string): Promise<Backend> {
   const path = uri.replace(/^sqlite:\/\//i, '');
-  if (path !== ':memory:') await mkdir(dirname(path), { recursive: true, mode: 0o700 }).catch((error: unknown) => Promise.reject(unusable(shown, error)));
-  const adapter = new KeyvSqlite({ uri, busyTimeout: BUSY_TIMEOUT_MS, iterationLimit: ITERATION_PAGE } as ConstructorParameters<typeof KeyvSqlite>[0]);
+  if (path !== ':memory:')
+    await mkdir(dirname(path), { recursive: true, mode: 0o700 }).catch((error: unknown) => Promise.reject(unusable(shown, error)));
+  const adapter = new KeyvSqlite({ uri, busyTimeout: BUSY_TIMEOUT_MS, iterationLimit: ITERATION_PAGE } as ConstructorParameters<
+    typeof KeyvSqlite
+  >[0]);
   adapter.on('error', () => undefined); // surfaced through throwOnErrors instead
   try {
     // WAL lets readers go on while one process writes; it is a property of the file, set once.
@@ -31,22 +34,37 @@ export async function openSqlite(uri: string, shown: string): Promise<Backend> {
   }
   // Records are plain JSON (no Buffers): keyv's default deserializer runs a reviver over every
   // value, which made listing 10,000 tiles about 3x slower than JSON.parse (npm run bench).
-  const keyv = new Keyv({ store: adapter, namespace: NAMESPACE, throwOnErrors: true, serialize: JSON.stringify, deserialize: parseOrMarkDamaged });
+  const keyv = new Keyv({
+    store: adapter,
+    namespace: NAMESPACE,
+    throwOnErrors: true,
+    serialize: JSON.stringify,
+    deserialize: parseOrMarkDamaged,
+  });
   keyv.on('error', () => undefined);
   // One SELECT instead of keyv's LIMIT/OFFSET pages, and a filter SQLite evaluates on the JSON,
   // so a host listing one connector's tiles does not parse every record in JavaScript. A value that
   // is not JSON comes through either way, so the record check names it as damaged.
   const scan: Scan = async (prefix, where) => {
     const like = `${NAMESPACE}:${escapeLike(prefix)}%`;
-    const rows = (where
-      ? await adapter.query(`SELECT key, value FROM keyv WHERE key LIKE ? ESCAPE '\\' AND (NOT json_valid(value) OR json_extract(value, ?) ${where.not ? 'IS NOT' : '='} ?)`, [like, `$.value.${where.field}`, where.equals])
-      : await adapter.query("SELECT key, value FROM keyv WHERE key LIKE ? ESCAPE '\\'", [like])) as { key: string; value: string }[];
+    const rows = (
+      where
+        ? await adapter.query(
+            `SELECT key, value FROM keyv WHERE key LIKE ? ESCAPE '\\' AND (NOT json_valid(value) OR json_extract(value, ?) ` +
+              `${where.not ? 'IS NOT' : '='} ?)`,
+            [like, `$.value.${where.field}`, where.equals],
+          )
+        : await adapter.query("SELECT key, value FROM keyv WHERE key LIKE ? ESCAPE '\\'", [like])
+    ) as { key: string; value: string }[];
     const skip = NAMESPACE.length + 1 + prefix.length;
     return rows.map((row) => [row.key.slice(skip), parseOrMarkDamaged<unknown>(row.value).value]);
   };
   // One statement, so SQLite's write lock makes it atomic across processes.
   const swap = async (key: string, text: string, expected: number) => {
-    const rows = (await adapter.query("UPDATE keyv SET value = ? WHERE key = ? AND COALESCE(json_extract(value, '$.value.rev'), 0) = ? RETURNING key", [text, `${NAMESPACE}:${key}`, expected])) as unknown[];
+    const rows = (await adapter.query(
+      "UPDATE keyv SET value = ? WHERE key = ? AND COALESCE(json_extract(value, '$.value.rev'), 0) = ? RETURNING key",
+      [text, `${NAMESPACE}:${key}`, expected],
+    )) as unknown[];
     return rows.length === 1;
   };
   // One statement for the lot, so a rotation writes thousands of records without a commit each.
@@ -56,21 +74,28 @@ export async function openSqlite(uri: string, shown: string): Promise<Backend> {
   const swapMany = async (entries: { key: string; text: string; expected: number }[]) => {
     if (entries.length === 0) return [];
     const rows = (await adapter.query(
-      `INSERT INTO keyv (key, value) SELECT v.column1, v.column2 FROM (VALUES ${entries.map(() => '(?, ?, ?)').join(', ')}) AS v CROSS JOIN keyv AS k ON k.key = v.column1 AND COALESCE(json_extract(k.value, '$.value.rev'), 0) = v.column3 WHERE true ON CONFLICT (key) DO UPDATE SET value = excluded.value RETURNING key`,
+      `INSERT INTO keyv (key, value) SELECT v.column1, v.column2 FROM (VALUES ${entries.map(() => '(?, ?, ?)').join(', ')}) AS v ` +
+        `CROSS JOIN keyv AS k ON k.key = v.column1 AND COALESCE(json_extract(k.value, '$.value.rev'), 0) = v.column3 WHERE true ` +
+        `ON CONFLICT (key) DO UPDATE SET value = excluded.value RETURNING key`,
       entries.flatMap((e) => [`${NAMESPACE}:${e.key}`, e.text, e.expected]),
     )) as { key: string }[];
     const landed = new Set(rows.map((row) => row.key));
     return entries.map((e) => landed.has(`${NAMESPACE}:${e.key}`));
   };
   const insert = async (key: string, text: string) =>
-    ((await adapter.query('INSERT INTO keyv (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING RETURNING key', [`${NAMESPACE}:${key}`, text])) as unknown[]).length === 1;
+    (
+      (await adapter.query('INSERT INTO keyv (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING RETURNING key', [
+        `${NAMESPACE}:${key}`,
+        text,
+      ])) as unknown[]
+    ).length === 1;
   const fencedPut = async (key: string, text: string, lease: string, token: number) =>
     (
       (await adapter.query(
-        "INSERT INTO keyv (key, value) SELECT ?, ? WHERE (SELECT json_extract(value, '$.value.token') FROM keyv WHERE key = ?) = ? ON CONFLICT (key) DO UPDATE SET value = excluded.value RETURNING key",
+        "INSERT INTO keyv (key, value) SELECT ?, ? WHERE (SELECT json_extract(value, '$.value.token') FROM keyv WHERE key = ?) = " +
+          '? ON CONFLICT (key) DO UPDATE SET value = excluded.value RETURNING key',
         [`${NAMESPACE}:${key}`, text, `${NAMESPACE}:${lease}`, token],
       )) as unknown[]
     ).length === 1;
   return { keyv, scan, swap, swapMany, insert, fencedPut, close: () => adapter.disconnect() };
 }
-

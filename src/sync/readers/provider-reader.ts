@@ -66,7 +66,12 @@ async function* cursorPages(options: ProviderReaderOptions, start: URL, signal: 
  * provider reports its page count, nothing past it is asked for; elsewhere the pages asked for past
  * the last one (a few requests of the budget, at the end of a stream) are dropped unread.
  */
-async function* numberedPages(options: ProviderReaderOptions, pagination: PageNumberPagination, start: URL, signal: AbortSignal): AsyncGenerator<Page> {
+async function* numberedPages(
+  options: ProviderReaderOptions,
+  pagination: PageNumberPagination,
+  start: URL,
+  signal: AbortSignal,
+): AsyncGenerator<Page> {
   const first = Number.parseInt(start.searchParams.get(pagination.pageParam) ?? '', 10);
   const numbered = (n: number) => {
     const url = new URL(start);
@@ -102,7 +107,9 @@ async function* numberedPages(options: ProviderReaderOptions, pagination: PageNu
 function recordsOf(options: ProviderReaderOptions, body: unknown): unknown[] {
   const records = getPointer(body, options.stream.recordSelector);
   if (!Array.isArray(records)) {
-    throw new InputError(`${options.provider} answered ${options.stream.path} without a record list at ${options.stream.recordSelector}`, { code: 'provider_unexpected' });
+    throw new InputError(`${options.provider} answered ${options.stream.path} without a record list at ${options.stream.recordSelector}`, {
+      code: 'provider_unexpected',
+    });
   }
   return records;
 }
@@ -116,8 +123,10 @@ function recordsOf(options: ProviderReaderOptions, body: unknown): unknown[] {
 function paginationStuck({ provider, name }: ProviderReaderOptions, next: URL, same: boolean): ProviderUnavailableError {
   const where = printable(`${next.pathname}${next.search}`, 160);
   return new ProviderUnavailableError(
-    `${provider}'s ${name} pagination does not advance: it sent a next-page link to ${same ? 'the same page' : 'a page already read'} (${where}). ` +
-      'Stopping rather than looping or reporting the stream complete; the pages before it are written and checkpointed, so run the sync again to resume once the provider moves on',
+    `${provider}'s ${name} pagination does not advance: it sent a next-page link to ` +
+      `${same ? 'the same page' : 'a page already read'} (${where}). ` +
+      'Stopping rather than looping or reporting the stream complete; the pages before it are written and checkpointed, so run ' +
+      'the sync again to resume once the provider moves on',
     { code: 'pagination_stuck' },
   );
 }
@@ -165,7 +174,8 @@ function nextPageNumber(pagination: PageNumberPagination, body: unknown, records
 
 function firstPage({ client, stream, since }: ProviderReaderOptions): URL {
   const url = client.urlFor(stream.path);
-  if (stream.pagination?.limitParam && stream.pagination.pageSize) url.searchParams.set(stream.pagination.limitParam, String(stream.pagination.pageSize));
+  if (stream.pagination?.limitParam && stream.pagination.pageSize)
+    url.searchParams.set(stream.pagination.limitParam, String(stream.pagination.pageSize));
   if (stream.pagination?.type === 'page') url.searchParams.set(stream.pagination.pageParam, String(stream.pagination.firstPage));
   if (stream.incremental && since !== undefined) {
     url.searchParams.set(stream.incremental.param, stream.incremental.template.replace('{cursor}', String(since)));
@@ -183,7 +193,10 @@ function rewriteForeign({ client, stream, name, provider, onEvent }: ProviderRea
   const replay = stream.pagination?.type === 'page' ? stream.pagination.pageParam : stream.pagination?.tokenParam;
   const token = replay ? next.searchParams.get(replay) : null;
   if (!token || !stream.pagination) {
-    throw new OriginRefusedError(`${provider} sent a ${name} page link to ${printable(next.origin, 80)}, which may not receive the credential, and it carries no page token to replay`);
+    throw new OriginRefusedError(
+      `${provider} sent a ${name} page link to ${printable(next.origin, 80)}, which may not receive the credential, and it ` +
+        `carries no page token to replay`,
+    );
   }
   const own = client.urlFor(stream.path);
   for (const [key, value] of next.searchParams) own.searchParams.set(key, value);

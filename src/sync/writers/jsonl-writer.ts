@@ -27,7 +27,11 @@ export class JsonlWriter implements StreamWriter {
     const { size } = await handle.stat();
     if (size < offset) {
       await handle.close();
-      throw new InputError(`${scope.show(file)} is shorter than the sync's checkpoint (${size} < ${offset} bytes): it was changed outside credport; run the sync with --full-refresh`, { code: 'destination_changed' });
+      throw new InputError(
+        `${scope.show(file)} is shorter than the sync's checkpoint (${size} < ${offset} bytes): it was changed outside credport; ` +
+          `run the sync with --full-refresh`,
+        { code: 'destination_changed' },
+      );
     }
     await handle.truncate(offset);
     return new JsonlWriter(handle, offset);

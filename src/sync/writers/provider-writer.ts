@@ -76,7 +76,9 @@ export class ProviderWriter implements StreamWriter {
       }
       seen.add(p.ledgerId);
       // Another stream of this run may write the same key: one at a time, each reading the ledger the other left.
-      const result = this.o.sharedKeys ? await oneAtATime(p.ledgerId, async () => this.writeOne(p, await this.o.ledger.get(p.ledgerId))) : await this.writeOne(p, entries[i]);
+      const result = this.o.sharedKeys
+        ? await oneAtATime(p.ledgerId, async () => this.writeOne(p, await this.o.ledger.get(p.ledgerId)))
+        : await this.writeOne(p, entries[i]);
       outcome[result] += 1;
     });
     return outcome;
@@ -94,7 +96,14 @@ export class ProviderWriter implements StreamWriter {
       // segment): nothing is set through it, and the record goes to the rejects file.
       if (!(error instanceof PointerError)) throw error;
       const key = sha256Key(record);
-      return { record, row, body: undefined, key, ledgerId: this.ledgerId(key), refusal: { reason: `the destination's mapping cannot be applied: ${error.message}`, field: error.pointer } };
+      return {
+        record,
+        row,
+        body: undefined,
+        key,
+        ledgerId: this.ledgerId(key),
+        refusal: { reason: `the destination's mapping cannot be applied: ${error.message}`, field: error.pointer },
+      };
     }
   }
 
@@ -102,7 +111,10 @@ export class ProviderWriter implements StreamWriter {
     return `${this.o.ledgerScope}:${createHash('sha256').update(`${this.o.operationName}\0${key}`).digest('hex').slice(0, 40)}`;
   }
 
-  private async writeOne({ record, row, body, key, ledgerId, refusal }: Prepared, entry: LedgerEntry | undefined): Promise<'sent' | 'rejected' | 'skipped'> {
+  private async writeOne(
+    { record, row, body, key, ledgerId, refusal }: Prepared,
+    entry: LedgerEntry | undefined,
+  ): Promise<'sent' | 'rejected' | 'skipped'> {
     const { operation, params } = this.o;
     if (entry?.status === 'done' || entry?.status === 'rejected') return 'skipped';
 
@@ -124,7 +136,10 @@ export class ProviderWriter implements StreamWriter {
       return refuse((error as Error).message);
     }
     // A path field the record lacks (or a parameter the destination lacks) would send the request nowhere.
-    if (path === undefined) return refuse(`the request path ${operation.path} needs a value (text or a number) that neither the record nor the destination's parameters give`);
+    if (path === undefined)
+      return refuse(
+        `the request path ${operation.path} needs a value (text or a number) that neither the record nor the destination's parameters give`,
+      );
     let uncertain = entry?.status === 'pending';
     for (let attempt = 1; ; attempt++) {
       if (uncertain) {
@@ -135,7 +150,11 @@ export class ProviderWriter implements StreamWriter {
         }
         // Nobody can tell whether the earlier attempt created it: sending again could duplicate it.
         if (there === undefined && !operation.providerDeduplicates && !operation.conflictMeansLanded) {
-          return refuse(`outcome unknown: an earlier attempt may have created it, and ${this.o.provider} offers no way to check; check it there, then remove this row or send it again with a new destination`, { status: 0 });
+          return refuse(
+            `outcome unknown: an earlier attempt may have created it, and ${this.o.provider} offers no way to check; check it ` +
+              `there, then remove this row or send it again with a new destination`,
+            { status: 0 },
+          );
         }
       }
       await this.o.ledger.put(ledgerId, { status: 'pending', at: new Date().toISOString() });
@@ -182,7 +201,9 @@ export class ProviderWriter implements StreamWriter {
 }
 
 function sha256Key(value: unknown): string {
-  return `sha256:${createHash('sha256').update(JSON.stringify(value) ?? '').digest('hex')}`;
+  return `sha256:${createHash('sha256')
+    .update(JSON.stringify(value) ?? '')
+    .digest('hex')}`;
 }
 
 /**

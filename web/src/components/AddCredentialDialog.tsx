@@ -11,7 +11,17 @@ import { Modal } from './Modal.js';
  * sent beside the values. Save asks the server, which validates, verifies with the provider, seals
  * and saves; nothing is kept in the page after it.
  */
-export function AddCredentialDialog({ form, demo, onSaved, onClose }: { form: ConnectorForm; demo?: DemoProvider | undefined; onSaved: (tile: CredentialTile) => void; onClose: () => void }) {
+export function AddCredentialDialog({
+  form,
+  demo,
+  onSaved,
+  onClose,
+}: {
+  form: ConnectorForm;
+  demo?: DemoProvider | undefined;
+  onSaved: (tile: CredentialTile) => void;
+  onClose: () => void;
+}) {
   const baseUrlId = useId();
   const [baseUrl, setBaseUrl] = useState(demo?.baseUrl ?? '');
   const [baseUrlError, setBaseUrlError] = useState('');
@@ -22,7 +32,11 @@ export function AddCredentialDialog({ form, demo, onSaved, onClose }: { form: Co
   const save = async (values: Record<string, unknown>) => {
     setBaseUrlError('');
     const trimmed = baseUrl.trim();
-    const tile = await api<CredentialTile>('POST', '/credentials', { connector: form.id, values, ...(trimmed ? { baseUrl: trimmed } : {}) });
+    const tile = await api<CredentialTile>('POST', '/credentials', {
+      connector: form.id,
+      values,
+      ...(trimmed ? { baseUrl: trimmed } : {}),
+    });
     onSaved(tile);
   };
 

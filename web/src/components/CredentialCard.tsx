@@ -13,11 +13,27 @@ export interface TileActions {
  * One saved credential, as the provider last described it. Never a secret: the tile only has the
  * hint (its last four characters). With `select`, the tile is a radio of the picker.
  */
-export function CredentialCard({ tile, select, actions, message, busy }: { tile: CredentialTile; select?: { checked: boolean; onSelect: () => void }; actions?: TileActions; message?: { text: string; error: boolean }; busy?: boolean }) {
+export function CredentialCard({
+  tile,
+  select,
+  actions,
+  message,
+  busy,
+}: {
+  tile: CredentialTile;
+  select?: { checked: boolean; onSelect: () => void };
+  actions?: TileActions;
+  message?: { text: string; error: boolean };
+  busy?: boolean;
+}) {
   const nameId = useId();
   const identity = Object.entries(tile.identity ?? {});
   return (
-    <article className={`tile tile-${tile.status}${select?.checked ? ' tile-selected' : ''}`} aria-labelledby={nameId} aria-busy={busy || undefined}>
+    <article
+      className={`tile tile-${tile.status}${select?.checked ? ' tile-selected' : ''}`}
+      aria-labelledby={nameId}
+      aria-busy={busy || undefined}
+    >
       <div className="tile-head">
         {select ? (
           <label className="tile-name">

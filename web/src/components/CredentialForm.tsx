@@ -14,7 +14,17 @@ type Values = Record<string, unknown>;
  * secret fields emptied after every attempt, so the page never holds a secret longer than the
  * request that carried it.
  */
-export function CredentialForm({ connector, schema, uiSchema, submitLabel, onSubmit, onCancel, extraFields, onServerField, initial }: {
+export function CredentialForm({
+  connector,
+  schema,
+  uiSchema,
+  submitLabel,
+  onSubmit,
+  onCancel,
+  extraFields,
+  onServerField,
+  initial,
+}: {
   connector: string;
   schema: RJSFSchema;
   uiSchema: UiSchema;
@@ -103,7 +113,8 @@ export function CredentialForm({ connector, schema, uiSchema, submitLabel, onSub
 /** Secret inputs are password inputs that the browser neither fills in nor offers to save. */
 function secretUi(uiSchema: UiSchema, secrets: string[]): UiSchema {
   const ui: UiSchema = { ...uiSchema };
-  for (const name of secrets) ui[name] = { ...(uiSchema[name] as object | undefined), 'ui:widget': 'password', 'ui:autocomplete': 'new-password' };
+  for (const name of secrets)
+    ui[name] = { ...(uiSchema[name] as object | undefined), 'ui:widget': 'password', 'ui:autocomplete': 'new-password' };
   return ui;
 }
 

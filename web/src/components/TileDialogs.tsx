@@ -6,7 +6,17 @@ import { CredentialForm } from './CredentialForm.js';
 import { Modal } from './Modal.js';
 
 /** Rotate: the connector's secret fields only; the server verifies the new secret before it replaces the old. */
-export function RotateDialog({ tile, form, onDone, onClose }: { tile: CredentialTile; form: ConnectorForm; onDone: (tile: CredentialTile) => void; onClose: () => void }) {
+export function RotateDialog({
+  tile,
+  form,
+  onDone,
+  onClose,
+}: {
+  tile: CredentialTile;
+  form: ConnectorForm;
+  onDone: (tile: CredentialTile) => void;
+  onClose: () => void;
+}) {
   const { schema, uiSchema } = useMemo(() => secretsOnly(form.form.schema as RJSFSchema, form.form.uiSchema), [form]);
   return (
     <Modal title={`Rotate ${tile.name}`} onClose={onClose}>
@@ -17,7 +27,9 @@ export function RotateDialog({ tile, form, onDone, onClose }: { tile: Credential
         uiSchema={uiSchema}
         submitLabel="Rotate"
         onCancel={onClose}
-        onSubmit={async (secrets) => onDone(await api<CredentialTile>('POST', `/credentials/${encodeURIComponent(tile.id)}/rotate`, { secrets }))}
+        onSubmit={async (secrets) =>
+          onDone(await api<CredentialTile>('POST', `/credentials/${encodeURIComponent(tile.id)}/rotate`, { secrets }))
+        }
       />
     </Modal>
   );
@@ -34,7 +46,15 @@ function secretsOnly(schema: RJSFSchema, uiSchema: UiSchema): { schema: RJSFSche
 }
 
 /** Rename, or change the description: no provider involved. */
-export function RenameDialog({ tile, onDone, onClose }: { tile: CredentialTile; onDone: (tile: CredentialTile) => void; onClose: () => void }) {
+export function RenameDialog({
+  tile,
+  onDone,
+  onClose,
+}: {
+  tile: CredentialTile;
+  onDone: (tile: CredentialTile) => void;
+  onClose: () => void;
+}) {
   const id = useId();
   const [name, setName] = useState(tile.name);
   const [description, setDescription] = useState(tile.description ?? '');
@@ -55,15 +75,30 @@ export function RenameDialog({ tile, onDone, onClose }: { tile: CredentialTile; 
       <form onSubmit={(event) => void submit(event)} noValidate>
         <div className="form-group">
           <label htmlFor={`${id}-name`}>Credential Name*</label>
-          {/* biome-ignore lint/a11y/noAutofocus: focus moves into a dialog as it opens (the WAI-ARIA dialog pattern) */}
-          <input id={`${id}-name`} className="form-control" value={name} required aria-invalid={errors.name ? true : undefined} aria-describedby={`${id}-name-error`} onChange={(e) => setName(e.target.value)} autoFocus />
+          <input
+            id={`${id}-name`}
+            className="form-control"
+            value={name}
+            required
+            aria-invalid={errors.name ? true : undefined}
+            aria-describedby={`${id}-name-error`}
+            onChange={(e) => setName(e.target.value)}
+            // biome-ignore lint/a11y/noAutofocus: focus moves into a dialog as it opens (the WAI-ARIA dialog pattern)
+            autoFocus
+          />
           <p id={`${id}-name-error`} className="field-error">
             {errors.name ?? ''}
           </p>
         </div>
         <div className="form-group">
           <label htmlFor={`${id}-description`}>Credential Description</label>
-          <textarea id={`${id}-description`} className="form-control" value={description} aria-describedby={`${id}-description-help ${id}-description-error`} onChange={(e) => setDescription(e.target.value)} />
+          <textarea
+            id={`${id}-description`}
+            className="form-control"
+            value={description}
+            aria-describedby={`${id}-description-help ${id}-description-error`}
+            onChange={(e) => setDescription(e.target.value)}
+          />
           <p id={`${id}-description-help`} className="help-block">
             Recommended: what this credential is for and who owns it.
           </p>

@@ -9,7 +9,17 @@ type Open = { kind: 'add' } | { kind: 'rotate' | 'rename' | 'delete'; tile: Cred
 type Message = { text: string; error: boolean };
 
 /** Step 2: one tile per saved credential of the connector, an Add Credential tile, and the tiles' actions. */
-export function AuthenticateScreen({ connector, demo, onContinue, onBack }: { connector: ConnectorSummary; demo: DemoProvider | undefined; onContinue: (tile: CredentialTile) => void; onBack: () => void }) {
+export function AuthenticateScreen({
+  connector,
+  demo,
+  onContinue,
+  onBack,
+}: {
+  connector: ConnectorSummary;
+  demo: DemoProvider | undefined;
+  onContinue: (tile: CredentialTile) => void;
+  onBack: () => void;
+}) {
   const [tiles, setTiles] = useState<CredentialTile[] | undefined>();
   const [form, setForm] = useState<ConnectorForm | undefined>();
   const [selected, setSelected] = useState<string | undefined>();
@@ -28,7 +38,9 @@ export function AuthenticateScreen({ connector, demo, onContinue, onBack }: { co
 
   useEffect(() => {
     void reload();
-    api<ConnectorForm>('GET', `/connectors/${encodeURIComponent(connector.id)}/form`).then(setForm, (caught: unknown) => setError(messageOf(caught)));
+    api<ConnectorForm>('GET', `/connectors/${encodeURIComponent(connector.id)}/form`).then(setForm, (caught: unknown) =>
+      setError(messageOf(caught)),
+    );
   }, [connector.id, reload]);
 
   const say = (id: string, message: Message) => setMessages((all) => ({ ...all, [id]: message }));
@@ -51,7 +63,9 @@ export function AuthenticateScreen({ connector, demo, onContinue, onBack }: { co
   const chosen = tiles?.find((t) => t.id === selected);
   return (
     <section aria-labelledby="authenticate-title">
-      <h2 id="authenticate-title" tabIndex={-1}>Authenticate</h2>
+      <h2 id="authenticate-title" tabIndex={-1}>
+        Authenticate
+      </h2>
       <p>
         Choose the {connector.title} credential to use, or add one.{' '}
         {connector.docs ? (

@@ -11,7 +11,17 @@ export function streamAllowed(stream: Stream, tile: CredentialTile): boolean {
 }
 
 /** Step 3: the data source (its streams, checked against the credential), a destination, and the sync. */
-export function SourceScreen({ connector, credential, onStarted, onBack }: { connector: ConnectorSummary; credential: CredentialTile; onStarted: (job: SyncJob) => void; onBack: () => void }) {
+export function SourceScreen({
+  connector,
+  credential,
+  onStarted,
+  onBack,
+}: {
+  connector: ConnectorSummary;
+  credential: CredentialTile;
+  onStarted: (job: SyncJob) => void;
+  onBack: () => void;
+}) {
   const allowed = connector.streams.filter((s) => streamAllowed(s, credential)).map((s) => s.name);
   const [name, setName] = useState(`${connector.title} - ${credential.name}`);
   const [streams, setStreams] = useState<string[]>(allowed);
@@ -29,10 +39,20 @@ export function SourceScreen({ connector, credential, onStarted, onBack }: { con
     setBusy(true);
     let step: 'source' | 'destination' | 'sync' = 'source';
     try {
-      const source = created.source ?? (await api<{ id: string }>('POST', '/sources', { name, connector: connector.id, credentialId: credential.id, streams })).id;
+      const source =
+        created.source ??
+        (await api<{ id: string }>('POST', '/sources', { name, connector: connector.id, credentialId: credential.id, streams })).id;
       setCreated((c) => ({ ...c, source }));
       step = 'destination';
-      const destination = created.destination ?? (await api<{ id: string }>('POST', '/destinations', { name: destinationName || 'Local files', connector: 'jsonl', ...(path.trim() ? { path: path.trim() } : {}) })).id;
+      const destination =
+        created.destination ??
+        (
+          await api<{ id: string }>('POST', '/destinations', {
+            name: destinationName || 'Local files',
+            connector: 'jsonl',
+            ...(path.trim() ? { path: path.trim() } : {}),
+          })
+        ).id;
       setCreated((c) => ({ ...c, destination }));
       step = 'sync';
       onStarted(await api<SyncJob>('POST', '/syncs', { source, destination }));
@@ -49,12 +69,21 @@ export function SourceScreen({ connector, credential, onStarted, onBack }: { con
 
   return (
     <section aria-labelledby="source-title">
-      <h2 id="source-title" tabIndex={-1}>Create the data source</h2>
+      <h2 id="source-title" tabIndex={-1}>
+        Create the data source
+      </h2>
       <CredentialCard tile={credential} />
       <form onSubmit={(event) => void submit(event)} noValidate>
         <div className="form-group">
           <label htmlFor="source-name">Source name</label>
-          <input id="source-name" className="form-control" value={name} onChange={(e) => setName(e.target.value)} aria-describedby="source-name-error" aria-invalid={errors.name ? true : undefined} />
+          <input
+            id="source-name"
+            className="form-control"
+            value={name}
+            onChange={(e) => setName(e.target.value)}
+            aria-describedby="source-name-error"
+            aria-invalid={errors.name ? true : undefined}
+          />
           <p id="source-name-error" className="field-error">
             {errors.name ?? ''}
           </p>
@@ -91,11 +120,22 @@ export function SourceScreen({ connector, credential, onStarted, onBack }: { con
           <legend>Destination: local JSONL files</legend>
           <div className="form-group">
             <label htmlFor="destination-name">Destination name</label>
-            <input id="destination-name" className="form-control" value={destinationName} onChange={(e) => setDestinationName(e.target.value)} />
+            <input
+              id="destination-name"
+              className="form-control"
+              value={destinationName}
+              onChange={(e) => setDestinationName(e.target.value)}
+            />
           </div>
           <div className="form-group">
             <label htmlFor="destination-path">Folder (optional)</label>
-            <input id="destination-path" className="form-control" value={path} onChange={(e) => setPath(e.target.value)} aria-describedby="destination-path-help destination-path-error" />
+            <input
+              id="destination-path"
+              className="form-control"
+              value={path}
+              onChange={(e) => setPath(e.target.value)}
+              aria-describedby="destination-path-help destination-path-error"
+            />
             <p id="destination-path-help" className="help-block">
               One file per stream. Empty: a folder beside credport's store.
             </p>

@@ -21,7 +21,11 @@ export function SyncScreen({ job, credential, onDone }: { job: SyncJob; credenti
 
   useEffect(() => {
     const stop = new AbortController();
-    const set = (stream: string, change: Partial<Progress>) => setProgress((all) => ({ ...all, [stream]: { ...(all[stream] ?? { records: 0, pages: 0, status: 'waiting' }), ...change } as Progress }));
+    const set = (stream: string, change: Partial<Progress>) =>
+      setProgress((all) => ({
+        ...all,
+        [stream]: { ...(all[stream] ?? { records: 0, pages: 0, status: 'waiting' }), ...change } as Progress,
+      }));
     /** Applies one event; true for the one that ends the sync (the server ends the stream after it). */
     const apply = ({ event, data: text }: StreamEvent): boolean => {
       const e = JSON.parse(text) as Record<string, unknown>;
@@ -53,12 +57,19 @@ export function SyncScreen({ job, credential, onDone }: { job: SyncJob; credenti
 
   return (
     <section aria-labelledby="sync-title">
-      <h2 id="sync-title" tabIndex={-1}>Sync</h2>
+      <h2 id="sync-title" tabIndex={-1}>
+        Sync
+      </h2>
       <ul className="progress-list" aria-label="Streams">
         {Object.entries(progress).map(([stream, p]) => (
           <li key={stream}>
             <label htmlFor={`progress-${stream}`}>{stream}</label>
-            <progress id={`progress-${stream}`} max={1} value={p.status === 'done' || p.status === 'skipped' ? 1 : undefined} aria-valuetext={`${p.records} records, ${plural(p.pages, 'page')}, ${p.status}`} />
+            <progress
+              id={`progress-${stream}`}
+              max={1}
+              value={p.status === 'done' || p.status === 'skipped' ? 1 : undefined}
+              aria-valuetext={`${p.records} records, ${plural(p.pages, 'page')}, ${p.status}`}
+            />
             <span className="progress-text">
               {p.records} records, {plural(p.pages, 'page')}: {p.status}
             </span>
@@ -66,7 +77,11 @@ export function SyncScreen({ job, credential, onDone }: { job: SyncJob; credenti
         ))}
       </ul>
       <div role="status" className="sync-outcome">
-        {summary ? `Finished: ${summary.records} records in ${summary.pages} pages (${(summary.ms / 1000).toFixed(1)} s).${rateText(summary)}` : failure ? '' : 'Running...'}
+        {summary
+          ? `Finished: ${summary.records} records in ${summary.pages} pages (${(summary.ms / 1000).toFixed(1)} s).${rateText(summary)}`
+          : failure
+            ? ''
+            : 'Running...'}
       </div>
       <p className="form-error" role="alert">
         {failure ? `The sync stopped: ${failure}` : ''}
