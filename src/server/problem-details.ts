@@ -27,14 +27,7 @@ const TITLES: Record<number, string> = {
 export function problemFor(error: unknown, body?: unknown): ApiProblem {
   if (error instanceof CredportError) {
     const status = statusOf(error);
-    const problem: ApiProblem = {
-      type: `https://credport.dev/problems/${error.code}`,
-      title: TITLES[status] ?? 'Error',
-      status,
-      detail: error.message,
-      code: error.code,
-      exitCode: error.exitCode,
-    };
+    const problem = problemOf(status, error.code, error.message, error.exitCode);
     if (error instanceof InputError && error.field) problem.field = pointerOf(error.field, body);
     if ((error instanceof ProviderRejectedError || error instanceof ProviderUnavailableError) && error.status)
       problem.providerStatus = error.status;
@@ -44,28 +37,25 @@ export function problemFor(error: unknown, body?: unknown): ApiProblem {
   if (fastify?.validation) {
     // The same words a service's InputError says for the same input (describe-request-error.ts).
     const { field, detail } = describeRequestError(fastify.validation, fastify.validationContext);
-    return {
-      type: 'https://credport.dev/problems/invalid_input',
-      title: TITLES[400]!,
-      status: 400,
-      detail,
-      code: 'invalid_input',
-      exitCode: ExitCode.badInput,
-      field,
-    };
+    return { ...problemOf(400, 'invalid_input', detail, ExitCode.badInput), field };
   }
   const status =
     typeof fastify?.statusCode === 'number' && fastify.statusCode >= 400 && fastify.statusCode < 500 ? fastify.statusCode : 500;
   // Never the library's own text: a JSON syntax error quotes the body it choked on, secret and all.
   const detail = status === 500 ? 'internal error' : (FASTIFY_SAYS[fastify.code ?? ''] ?? TITLES[status] ?? 'bad request');
   const code = status === 500 ? 'internal' : (FASTIFY_CODES[status] ?? 'invalid_input');
+  return problemOf(status, code, detail, status === 500 ? ExitCode.internal : ExitCode.badInput);
+}
+
+/** One problem document: its type URI named by the code, its title by the status. */
+function problemOf(status: number, code: string, detail: string, exitCode: number): ApiProblem {
   return {
     type: `https://credport.dev/problems/${code}`,
-    title: TITLES[status] ?? 'Bad request',
+    title: TITLES[status] ?? (status < 500 ? 'Bad request' : 'Error'),
     status,
     detail,
     code,
-    exitCode: status === 500 ? ExitCode.internal : ExitCode.badInput,
+    exitCode,
   };
 }
 
@@ -120,12 +110,5 @@ function isObject(value: unknown): value is Record<string, unknown> {
 
 /** A 404 for what no route or record answers. */
 export function notFoundProblem(detail: string): ApiProblem {
-  return {
-    type: 'https://credport.dev/problems/not_found',
-    title: TITLES[404]!,
-    status: 404,
-    detail,
-    code: 'not_found',
-    exitCode: ExitCode.badInput,
-  };
+  return problemOf(404, 'not_found', detail, ExitCode.badInput);
 }

@@ -1,8 +1,7 @@
 import KeyvPostgres from '@keyv/postgres';
-import Keyv from 'keyv';
 import pg from 'pg';
 import { secretsOfUri } from '../../text/redact-uri.js';
-import { type Backend, escapeLike, matches, NAMESPACE, parseOrMarkDamaged, type Scan, unusable } from '../backend.js';
+import { type Backend, escapeLike, matches, NAMESPACE, parseOrMarkDamaged, type Scan, unusable, keyvOver } from '../backend.js';
 
 const CONNECT_TIMEOUT_MS = 5_000;
 // The adapter always uses public.keyv: the raw SQL here names the same table, whatever the role's search_path.
@@ -42,14 +41,7 @@ export async function openPostgres(uri: string, shown: string): Promise<Backend>
   }
   const adapter = new OwnPoolPostgres({ uri, schema: SCHEMA, table: 'keyv', pool } as ConstructorParameters<typeof KeyvPostgres>[0]);
   adapter.on('error', () => undefined); // surfaced through throwOnErrors instead
-  const keyv = new Keyv({
-    store: adapter,
-    namespace: NAMESPACE,
-    throwOnErrors: true,
-    serialize: JSON.stringify,
-    deserialize: parseOrMarkDamaged,
-  });
-  keyv.on('error', () => undefined);
+  const keyv = keyvOver(adapter);
 
   const rowsOf = (rows: { key: string; value: string }[], prefix: string) => {
     const skip = NAMESPACE.length + 1 + prefix.length;

@@ -1,8 +1,7 @@
 import KeyvRedis from '@keyv/redis';
-import Keyv from 'keyv';
 import { connectRedis, type RedisClient } from '../../connections/connect-redis.js';
 import { secretsOfUri } from '../../text/redact-uri.js';
-import { type Backend, type GroupIndex, matches, NAMESPACE, parseOrMarkDamaged, type Scan, unusable } from '../backend.js';
+import { type Backend, type GroupIndex, matches, NAMESPACE, parseOrMarkDamaged, type Scan, unusable, keyvOver } from '../backend.js';
 
 const BATCH = 1_000;
 const SWAP_SCRIPT = `
@@ -56,15 +55,7 @@ export async function openRedis(uri: string, shown: string): Promise<Backend> {
   adapter.keyPrefixSeparator = ':';
   adapter.on('error', () => undefined);
   // keyv hands its namespace to the adapter, which prefixes the keys itself (once).
-  const keyv = new Keyv({
-    store: adapter,
-    namespace: NAMESPACE,
-    useKeyPrefix: false,
-    throwOnErrors: true,
-    serialize: JSON.stringify,
-    deserialize: parseOrMarkDamaged,
-  });
-  keyv.on('error', () => undefined);
+  const keyv = keyvOver(adapter, { useKeyPrefix: false });
 
   const keysOf = async (pattern: string) => {
     const keys: string[] = [];

@@ -1,8 +1,7 @@
 import { chmod, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import KeyvSqlite from '@keyv/sqlite';
-import Keyv from 'keyv';
-import { type Backend, escapeLike, NAMESPACE, parseOrMarkDamaged, type Scan, unusable } from '../backend.js';
+import { type Backend, escapeLike, NAMESPACE, parseOrMarkDamaged, type Scan, unusable, keyvOver } from '../backend.js';
 
 // Several CLI runs and a host's workers may write one file at once: wait for the lock rather
 // than surface "database is locked", for longer than any single write can hold it.
@@ -32,16 +31,7 @@ export async function openSqlite(uri: string, shown: string): Promise<Backend> {
     await adapter.disconnect().catch(() => undefined);
     throw unusable(shown, error);
   }
-  // Records are plain JSON (no Buffers): keyv's default deserializer runs a reviver over every
-  // value, which made listing 10,000 tiles about 3x slower than JSON.parse (npm run bench).
-  const keyv = new Keyv({
-    store: adapter,
-    namespace: NAMESPACE,
-    throwOnErrors: true,
-    serialize: JSON.stringify,
-    deserialize: parseOrMarkDamaged,
-  });
-  keyv.on('error', () => undefined);
+  const keyv = keyvOver(adapter);
   // One SELECT instead of keyv's LIMIT/OFFSET pages, and a filter SQLite evaluates on the JSON,
   // so a host listing one connector's tiles does not parse every record in JavaScript. A value that
   // is not JSON comes through either way, so the record check names it as damaged.
