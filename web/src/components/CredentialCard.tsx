@@ -47,7 +47,7 @@ export function CredentialCard({
         )}
         <span className={`badge badge-${tile.status}`}>
           <span className="visually-hidden">status: </span>
-          {tile.status}
+          <span>{tile.status}</span>
         </span>
       </div>
       {tile.description ? <p className="tile-description">{tile.description}</p> : null}
