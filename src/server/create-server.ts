@@ -5,12 +5,13 @@ import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Credport } from '../open-credport.js';
-import { VERSION } from '../package-info.js';
+import { LICENSE, VERSION } from '../package-info.js';
 import { compileRouteSchema } from '../registry/request-schemas.js';
 import { addSharedSchemas } from './api-schemas.js';
 import { connectionLimits, type ConnectionLimits, limitedServer } from './connection-limits.js';
 import type { DemoProvider } from './demo-providers.js';
 import type { LoginSessions } from './login-sessions.js';
+import { documentWithComponents } from './openapi-document.js';
 import { notFoundProblem, problemFor } from './problem-details.js';
 import { registerHostCheck } from './host-check.js';
 import { registerOriginCheck } from './origin-check.js';
@@ -96,13 +97,15 @@ export async function createServer(options: ServerOptions): Promise<{ app: Fasti
   // Counted after authentication (preParsing runs after the onRequest hooks), keyed by who was
   // authenticated: a key read from raw headers let a token holder send a fresh header each time.
   await app.register(rateLimit, { global: false, hook: 'preParsing', keyGenerator: (request) => callerKey(request) });
-  await addSharedSchemas(app, SCHEMA_DIR);
+  const schemaFiles = await addSharedSchemas(app, SCHEMA_DIR);
+  const withComponents = documentWithComponents(schemaFiles);
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
       info: {
         title: 'credport',
         version: VERSION,
+        license: { name: LICENSE, identifier: LICENSE },
         description:
           'Credentials for data-integration hosts: defined by JSON Schema, verified with the provider, sealed at rest. Every ' +
           "request needs the API token, or a browser session's token, as Authorization: Bearer.",
@@ -112,6 +115,8 @@ export async function createServer(options: ServerOptions): Promise<{ app: Fasti
       security: [{ apiToken: [] }],
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.title === 'string' ? json.title : `def-${i}`) },
+    // The routes' references, by title, point at schemas/ made into components that resolve inside the document.
+    transformObject: (document) => ('openapiObject' in document ? withComponents(document.openapiObject) : document.swaggerObject),
   });
 
   const jobs = new SyncJobs(options.runSync ?? ((source, destination, runOptions) => credport.syncs.run(source, destination, runOptions)));
