@@ -367,7 +367,7 @@ describe('the OpenAPI document', () => {
     expect(doc.components.schemas.CredentialTile.properties.apiKey).toBeUndefined();
     const post = doc.paths['/api/v1/credentials'].post;
     expect(post.requestBody.content['application/json'].schema.$ref).toBe('#/components/schemas/CredentialCreateRequest');
-    expect(post.responses['422'].content['application/json'].schema.$ref).toBe('#/components/schemas/ApiProblem');
+    expect(post.responses['422'].content['application/problem+json'].schema.$ref).toBe('#/components/schemas/ApiProblem');
   });
 });
 

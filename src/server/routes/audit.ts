@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { AuditLog } from '../../audit/audit-log.js';
 import { InputError } from '../../errors.js';
-import { problems, ref } from '../api-schemas.js';
+import { answer, problems, ref } from '../api-schemas.js';
 
 interface AuditQuery {
   credential?: string;
@@ -15,6 +15,7 @@ export function auditRoutes(audit: AuditLog) {
     app.get<{ Querystring: AuditQuery }>('/audit', {
       schema: {
         tags: ['audit'],
+        operationId: 'listAuditEvents',
         summary:
           'Credential events, oldest first: created, verified, refused, rotated, renamed, used by a sync, deleted, master key rotated',
         querystring: {
@@ -27,7 +28,7 @@ export function auditRoutes(audit: AuditLog) {
           },
           additionalProperties: false,
         },
-        response: { 200: { type: 'array', items: ref('audit-event') }, ...problems(400, 401) },
+        response: { 200: answer('The events, oldest first', { type: 'array', items: ref('audit-event') }), ...problems(400) },
       },
       handler: async (request) => {
         const { credential, since, limit } = request.query;

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { DestinationCreateRequest } from '../../generated/destination-create-request.js';
 import type { SourceCreateRequest } from '../../generated/source-create-request.js';
 import type { SavedConfigs } from '../../configs/config-service.js';
-import { problems, ref } from '../api-schemas.js';
+import { answer, BODY, location, problems, ref } from '../api-schemas.js';
 
 const idParam = { type: 'object', properties: { id: { type: 'string', maxLength: 64 } }, required: ['id'] } as const;
 const deleted = { type: 'object', properties: { id: { type: 'string' }, deleted: { type: 'boolean' } }, required: ['id', 'deleted'] };
@@ -12,10 +12,12 @@ interface ConfigKind<Input> {
   path: string;
   /** Singular, for summaries ("source"). */
   noun: string;
+  /** The operationIds' noun, singular and plural ("Source", "Sources"). */
+  names: [string, string];
   schema: string;
   requestSchema: string;
   addSummary: string;
-  add(input: Input): Promise<unknown>;
+  add(input: Input): Promise<{ id: string }>;
   list(): Promise<unknown[]>;
   get(id: string): Promise<unknown>;
   remove(id: string): Promise<unknown>;
@@ -24,20 +26,48 @@ interface ConfigKind<Input> {
 function configKindRoutes<Input>(app: FastifyInstance, kind: ConfigKind<Input>): void {
   const tags = [kind.path];
   const one = ref(kind.schema);
+  const [singular, plural] = kind.names;
   app.post<{ Body: Input }>(`/${kind.path}`, {
-    schema: { tags, summary: kind.addSummary, body: ref(kind.requestSchema), response: { 201: one, ...problems(400, 401, 403, 404, 503) } },
-    handler: async (request, reply) => reply.code(201).send(await kind.add(request.body as Input)),
+    schema: {
+      tags,
+      operationId: `create${singular}`,
+      summary: kind.addSummary,
+      body: ref(kind.requestSchema),
+      // 404: the credential it names.
+      response: { 201: answer(`The saved ${kind.noun}`, one, location(`the new ${kind.noun}`)), ...problems(...BODY, 404) },
+    },
+    handler: async (request, reply) => {
+      const created = await kind.add(request.body as Input);
+      return reply.code(201).header('location', `/api/v1/${kind.path}/${created.id}`).send(created);
+    },
   });
   app.get(`/${kind.path}`, {
-    schema: { tags, summary: `The saved ${kind.path}`, response: { 200: { type: 'array', items: one }, ...problems(401, 503) } },
+    schema: {
+      tags,
+      operationId: `list${plural}`,
+      summary: `The saved ${kind.path}`,
+      response: { 200: answer(`The ${kind.path}, oldest first`, { type: 'array', items: one }), ...problems() },
+    },
     handler: async () => kind.list(),
   });
   app.get<{ Params: { id: string } }>(`/${kind.path}/:id`, {
-    schema: { tags, summary: `One ${kind.noun}`, params: idParam, response: { 200: one, ...problems(401, 404, 503) } },
+    schema: {
+      tags,
+      operationId: `get${singular}`,
+      summary: `One ${kind.noun}`,
+      params: idParam,
+      response: { 200: answer(`The ${kind.noun}`, one), ...problems(400, 404) },
+    },
     handler: async (request) => kind.get(request.params.id),
   });
   app.delete<{ Params: { id: string } }>(`/${kind.path}/:id`, {
-    schema: { tags, summary: `Delete a ${kind.noun}`, params: idParam, response: { 200: deleted, ...problems(401, 403, 404, 503) } },
+    schema: {
+      tags,
+      operationId: `delete${singular}`,
+      summary: `Delete a ${kind.noun}`,
+      params: idParam,
+      response: { 200: answer('It is deleted', deleted), ...problems(...BODY, 404) },
+    },
     handler: async (request) => kind.remove(request.params.id),
   });
 }
@@ -51,6 +81,7 @@ export function configRoutes(configs: SavedConfigs) {
     configKindRoutes<SourceCreateRequest>(app, {
       path: 'sources',
       noun: 'source',
+      names: ['Source', 'Sources'],
       schema: 'source',
       requestSchema: 'source-create-request',
       addSummary: 'Save a data source (its streams are checked against the credential)',
@@ -62,6 +93,7 @@ export function configRoutes(configs: SavedConfigs) {
     configKindRoutes<DestinationCreateRequest>(app, {
       path: 'destinations',
       noun: 'destination',
+      names: ['Destination', 'Destinations'],
       schema: 'destination',
       requestSchema: 'destination-create-request',
       addSummary: 'Save a destination (a JSONL folder, or a provider written through a credential)',

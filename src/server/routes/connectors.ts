@@ -3,7 +3,7 @@ import type { ConnectorSummary } from '../../generated/connector-summary.js';
 import type { Connector } from '../../registry/connector.js';
 import type { ConnectorRegistry } from '../../registry/connector-registry.js';
 import type { OutboundPolicy } from '../../http/outbound-policy.js';
-import { problems, ref } from '../api-schemas.js';
+import { answer, problems, ref } from '../api-schemas.js';
 
 const idParam = { type: 'object', properties: { id: { type: 'string', maxLength: 64 } }, required: ['id'] } as const;
 
@@ -13,18 +13,20 @@ export function connectorRoutes(registry: ConnectorRegistry, outbound: OutboundP
     app.get('/connectors', {
       schema: {
         tags: ['connectors'],
+        operationId: 'listConnectors',
         summary: 'The connectors credport knows',
-        response: { 200: { type: 'array', items: ref('connector-summary') }, ...problems(401) },
+        response: { 200: answer('The connectors', { type: 'array', items: ref('connector-summary') }), ...problems() },
       },
       handler: async () => registry.list().map((connector) => summary(connector, outbound.allowedFor(connector.id))),
     });
     app.get<{ Params: { id: string } }>('/connectors/:id/form', {
       schema: {
         tags: ['connectors'],
+        operationId: 'getConnectorForm',
         summary: 'The "Add New Credential" form of a connector: JSON Schema and uiSchema (react-jsonschema-form convention)',
         params: idParam,
         response: {
-          200: {
+          200: answer('The form', {
             type: 'object',
             properties: {
               id: { type: 'string' },
@@ -33,8 +35,8 @@ export function connectorRoutes(registry: ConnectorRegistry, outbound: OutboundP
               form: { type: 'object', additionalProperties: true },
             },
             required: ['id', 'title', 'form'],
-          },
-          ...problems(400, 401, 404),
+          }),
+          ...problems(400, 404),
         },
       },
       handler: async (request) => {

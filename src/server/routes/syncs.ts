@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { SyncStartRequest } from '../../generated/sync-start-request.js';
 import type { SyncService } from '../../sync/sync-service.js';
-import { problems, ref } from '../api-schemas.js';
+import { answer, BODY, location, problems, ref } from '../api-schemas.js';
 import type { NumberedEvent, SyncJobs } from '../sync-jobs.js';
 
 const idParam = { type: 'object', properties: { id: { type: 'string', maxLength: 64 } }, required: ['id'] } as const;
@@ -20,9 +20,11 @@ export function syncRoutes(syncs: SyncService, jobs: SyncJobs, stream: EventStre
     app.post<{ Body: SyncStartRequest }>('/syncs', {
       schema: {
         tags: ['syncs'],
+        operationId: 'startSync',
         summary: 'Start a sync of a source into a destination; follow it with GET /syncs/{id}/events',
         body: ref('sync-start-request'),
-        response: { 202: job, ...problems(400, 401, 403, 404, 503) },
+        // 404: the source or destination it names.
+        response: { 202: answer('The sync, started', job, location('the sync')), ...problems(...BODY, 404) },
       },
       handler: async (request, reply) => {
         const { source, destination, streams, fullRefresh, concurrency } = request.body;
@@ -43,20 +45,23 @@ export function syncRoutes(syncs: SyncService, jobs: SyncJobs, stream: EventStre
     app.get<{ Params: { id: string } }>('/syncs/:id', {
       schema: {
         tags: ['syncs'],
+        operationId: 'getSync',
         summary: 'A sync: state, per-stream progress, summary or error',
         params: idParam,
-        response: { 200: job, ...problems(401, 404) },
+        response: { 200: answer('The sync', job), ...problems(400, 404) },
       },
       handler: async (request) => jobs.get(request.params.id),
     });
     app.post<{ Params: { id: string } }>('/syncs/:id/cancel', {
       schema: {
         tags: ['syncs'],
+        operationId: 'cancelSync',
         summary: "Stop after the current page's checkpoint (the next sync finishes the run)",
         params: idParam,
-        response: { 202: job, ...problems(401, 403, 404) },
+        response: { 202: answer('The sync, asked to stop', job, location('the sync')), ...problems(...BODY, 404) },
       },
-      handler: async (request, reply) => reply.code(202).send(jobs.cancel(request.params.id)),
+      handler: async (request, reply) =>
+        reply.code(202).header('location', `/api/v1/syncs/${request.params.id}`).send(jobs.cancel(request.params.id)),
     });
     app.post<{ Params: { id: string } }>('/syncs/:id/retry', {
       schema: {
@@ -64,8 +69,9 @@ export function syncRoutes(syncs: SyncService, jobs: SyncJobs, stream: EventStre
         summary:
           'Run a failed or cancelled sync again as a new sync (retryOf names this one): the same source, destination, streams and ' +
           'concurrency, resuming at the checkpoint, never a full refresh; 409 not_failed for a running or finished one',
+        operationId: 'retrySync',
         params: idParam,
-        response: { 202: job, ...problems(401, 403, 404, 409, 503) },
+        response: { 202: answer('The new sync, started', job, location('the new sync')), ...problems(...BODY, 404, 409) },
       },
       handler: async (request, reply) => {
         const started = await jobs.retry(
@@ -78,9 +84,10 @@ export function syncRoutes(syncs: SyncService, jobs: SyncJobs, stream: EventStre
     app.get<{ Params: { id: string } }>('/syncs/:id/events', {
       schema: {
         tags: ['syncs'],
+        operationId: 'getSyncEvents',
         summary: "The sync's events as Server-Sent Events: the same JSON objects `credport sync --json` prints, one `data:` line each",
         params: idParam,
-        response: { 200: { description: 'text/event-stream', type: 'string' }, ...problems(401, 404) },
+        response: { 200: { description: 'text/event-stream', type: 'string' }, ...problems(400, 404) },
       },
       handler: async (request, reply) => {
         const after = Number(request.headers['last-event-id'] ?? 0) || 0;
