@@ -175,10 +175,14 @@ describe('who may call it', () => {
   });
 
   it('limits the provider-verifying requests per caller', async () => {
-    const statuses: number[] = [];
-    for (let i = 0; i < 11; i++) statuses.push((await addFront({ name: `S${i}` }, { verify: false })).status);
+    const answers: Answer[] = [];
+    for (let i = 0; i < 11; i++) answers.push(await addFront({ name: `S${i}` }, { verify: false }));
+    const statuses = answers.map((a) => a.status);
     expect(statuses.slice(0, 10)).toEqual(Array(10).fill(201));
     expect(statuses[10]).toBe(429);
+    // What the OpenAPI document declares on a 429: when to try again, in seconds.
+    expect(answers[10]!.headers.get('retry-after')).toMatch(/^[1-9][0-9]*$/);
+    expect(answers[10]!.headers.get('content-type')).toMatch(/^application\/problem\+json/);
     expect(await credport.credentials.list()).toHaveLength(10);
   });
 
@@ -195,6 +199,7 @@ describe('credentials', () => {
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ connector: 'front', name: 'Support', status: 'verified', identity: { id: front.company.id } });
     const id = created.body.id as string;
+    expect(created.headers.get('location')).toBe(`/api/v1/credentials/${id}`);
     expect((await call('GET', '/api/v1/credentials?connector=front')).body.map((t: { id: string }) => t.id)).toEqual([id]);
     expect((await call('GET', `/api/v1/credentials/${id}`)).body.name).toBe('Support');
     expect((await call('PATCH', `/api/v1/credentials/${id}`, { body: { name: 'Support EU' } })).body.name).toBe('Support EU');
@@ -271,6 +276,10 @@ describe('syncs', () => {
     const source = await call('POST', '/api/v1/sources', { body: { name: 'Src', connector: 'front', credentialId: credential, streams } });
     const destination = await call('POST', '/api/v1/destinations', { body: { name: 'Files', connector: 'jsonl' } });
     expect([source.status, destination.status]).toEqual([201, 201]);
+    expect([source.headers.get('location'), destination.headers.get('location')]).toEqual([
+      `/api/v1/sources/${source.body.id}`,
+      `/api/v1/destinations/${destination.body.id}`,
+    ]);
     return { source: source.body.id, destination: destination.body.id };
   }
 
@@ -333,6 +342,7 @@ describe('syncs', () => {
     const started = await call('POST', '/api/v1/syncs', { body: { source, destination } });
     const cancel = await call('POST', `/api/v1/syncs/${started.body.id}/cancel`);
     expect(cancel.status).toBe(202);
+    expect(cancel.headers.get('location')).toBe(`/api/v1/syncs/${started.body.id}`);
     const last = (await events(started.body.id)).at(-1)!;
     expect(['finished', 'failed']).toContain(last.event);
     const after = await call('POST', `/api/v1/syncs/${started.body.id}/cancel`);
