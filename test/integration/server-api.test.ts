@@ -209,6 +209,16 @@ describe('credentials', () => {
     expectNoSecretAnywhere(frontToken());
   });
 
+  it('serialises a tile with its schema: a field the schema does not name is never sent, even when a bug puts it there', async () => {
+    const id = (await addFront()).body.id as string;
+    const show = credport.credentials.show.bind(credport.credentials);
+    credport.credentials.show = async (wanted) => Object.assign(await show(wanted), { apiKey: 'leaked-by-a-bug' });
+    const answer = await call('GET', `/api/v1/credentials/${id}`);
+    expect(answer.status).toBe(200);
+    expect(answer.body.id).toBe(id);
+    expect(answer.text).not.toContain('leaked-by-a-bug');
+  });
+
   it("answers a provider refusal with 422 in the provider's words, naming the secret field, and saves nothing", async () => {
     const wrong = fakeToken('wrong');
     const answer = await addFront({ apiKey: wrong });
