@@ -47,10 +47,7 @@ export class FronteggEmulator {
   }
 
   async start(): Promise<this> {
-    const server = await startLoopback((req, res) => void this.handle(req, res), {
-      ...(this.options.port !== undefined ? { port: this.options.port } : {}),
-      ...(this.options.host ? { host: this.options.host } : {}),
-    });
+    const server = await startLoopback((req, res) => void this.handle(req, res), { port: this.options.port, host: this.options.host });
     this.url = server.url;
     this.stopServer = server.stop;
     return this;

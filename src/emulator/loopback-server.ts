@@ -6,7 +6,7 @@ export type LoopbackHost = '127.0.0.1' | '::1' | 'localhost';
 /** An HTTP server on loopback only (the emulators are for this machine), with its URL and a stop that drops open connections. */
 export async function startLoopback(
   handler: (req: IncomingMessage, res: ServerResponse) => void,
-  options: { port?: number; host?: LoopbackHost } = {},
+  options: { port?: number | undefined; host?: LoopbackHost | undefined } = {},
 ): Promise<{ url: string; stop: () => Promise<void> }> {
   const server: Server = createServer(handler);
   const host = options.host ?? '127.0.0.1';
