@@ -1,7 +1,8 @@
 import { queueUnusable } from '../queue/queue-unusable.js';
 import { retryForMsFromEnv } from '../settings.js';
 import type { SyncRequest } from '../queue/sync-queue.js';
-import type { SyncEvent, SyncSummary } from '../sync/sync-events.js';
+import type { SyncEvent } from '../generated/sync-event.js';
+import type { SyncSummary } from '../generated/sync-summary.js';
 
 /**
  * `credport sync` with CREDPORT_QUEUE: puts the sync on the queue, then (unless detached) follows
