@@ -1,3 +1,4 @@
+import { CredportError } from '../errors.js';
 import { queueUnusable } from '../queue/queue-unusable.js';
 import { retryForMsFromEnv } from '../settings.js';
 import type { SyncRequest } from '../queue/sync-queue.js';
@@ -25,7 +26,13 @@ export async function onQueue(
     }
     if (!options.json) process.stderr.write(`queued as ${jobId}; a worker runs it\n`);
     const stopped = new Promise<undefined>((resolve) => options.signal.addEventListener('abort', () => resolve(undefined), { once: true }));
-    const summary = await Promise.race([queue.follow(jobId, options.onEvent), stopped]);
+    const summary = await Promise.race([queue.follow(jobId, options.onEvent), stopped]).catch((error: unknown) => {
+      // The worker publishes no `failed` (a failure put back on the queue is not the end): the job's
+      // final failure is told as that event here, so a queued sync's events end as a local one's do.
+      if (error instanceof CredportError)
+        options.onEvent({ event: 'failed', code: error.code, message: error.message, exitCode: error.exitCode });
+      throw error;
+    });
     if (summary === undefined) process.stderr.write(`stopped following ${jobId}; the sync goes on in its worker\n`);
     return summary;
   } finally {
