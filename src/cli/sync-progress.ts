@@ -1,5 +1,5 @@
 import cliProgress from 'cli-progress';
-import type { SyncEvent } from '../sync/sync-events.js';
+import type { SyncEvent } from '../generated/sync-event.js';
 import { terminalSafe } from '../text/terminal-safe.js';
 import { sayError } from './output.js';
 

@@ -6,7 +6,8 @@ import { CredportError } from '../errors.js';
 import type { CredentialTile } from '../generated/credential-tile.js';
 import { openCredport } from '../open-credport.js';
 import { redactUri } from '../text/redact-uri.js';
-import type { SyncEvent, SyncSummary } from '../sync/sync-events.js';
+import type { SyncEvent } from '../generated/sync-event.js';
+import type { SyncSummary } from '../generated/sync-summary.js';
 
 export interface DemoStep {
   step: string;

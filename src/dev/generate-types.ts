@@ -3,6 +3,7 @@
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { compileFromFile } from 'json-schema-to-typescript';
+import { SCHEMA_BASE } from '../registry/request-schemas.js';
 
 const root = resolve(import.meta.dirname, '../..');
 const schemaDir = join(root, 'schemas');
@@ -23,6 +24,11 @@ async function main(): Promise<void> {
       style: { singleQuote: true },
       // Each schema gets its own file; referenced definitions are re-declared where used.
       declareExternallyReferenced: true,
+      // A schema may refer to another by its $id (as the server's routes do, so the OpenAPI document
+      // resolves it): read from schemas/, never fetched.
+      $refOptions: {
+        resolve: { credport: { order: 1, canRead: (file: { url: string }) => file.url.startsWith(SCHEMA_BASE), read: readBy$id } },
+      },
     });
     stale.push(...(await writeOrCompare(join(outDir, `${base}.ts`), ts)));
   }
@@ -31,6 +37,10 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   console.log(check ? `generated types are up to date (${files.length} schemas)` : `generated ${files.length} schemas into src/generated/`);
+}
+
+function readBy$id(file: { url: string }): Promise<string> {
+  return readFile(join(schemaDir, file.url.slice(SCHEMA_BASE.length).replace(/#.*$/, '')), 'utf8');
 }
 
 async function writeOrCompare(path: string, content: string): Promise<string[]> {

@@ -21,7 +21,7 @@ export interface SyncJob {
   retryOf?: string;
   startedAt: string;
   endedAt?: string;
-  summary?: SyncJobSummary;
+  summary?: SyncSummary;
   error?: SyncJobError;
 }
 export interface StreamProgress {
@@ -29,35 +29,92 @@ export interface StreamProgress {
   pages: number;
   status: 'waiting' | 'reading' | 'done' | 'skipped';
 }
-export interface SyncJobSummary {
+/**
+ * What a finished sync did: the `summary` of its `finished` event, of GET /syncs/{id}, and what `credport sync` reports.
+ */
+export interface SyncSummary {
+  /**
+   * The source id.
+   */
+  source: string;
+  /**
+   * The destination id.
+   */
+  destination: string;
+  /**
+   * Per stream: what it read and wrote.
+   */
+  streams: {
+    [k: string]: SyncStreamSummary;
+  };
+  /**
+   * Records read, all streams together.
+   */
+  records: number;
+  /**
+   * Pages read, all streams together.
+   */
+  pages: number;
+  /**
+   * Records written this run.
+   */
+  sent: number;
+  /**
+   * Records the destination refused (see `rejects`).
+   */
+  rejected: number;
+  /**
+   * Records skipped because an earlier run wrote them.
+   */
+  skipped: number;
+  /**
+   * Streams an interrupted run had finished: counted above, not read again by this sync.
+   */
+  finishedEarlier?: string[];
+  /**
+   * Where the rejected records are, with their reasons, when there are any.
+   */
+  rejects?: string;
+  /**
+   * Times the provider asked to slow down (429).
+   */
+  rateLimited: number;
+  /**
+   * Requests tried again after a transient failure.
+   */
+  retries: number;
+  /**
+   * How long the sync took, in milliseconds.
+   */
+  ms: number;
+  rate?: SyncRate;
+}
+export interface SyncStreamSummary {
   records: number;
   pages: number;
   sent: number;
   rejected: number;
   skipped: number;
-  rateLimited: number;
-  retries: number;
-  ms: number;
-  rate?: SyncRate;
-  rejects?: string;
-  finishedEarlier?: string[];
-  streams: {
-    [k: string]: {
-      records: number;
-      pages: number;
-      sent: number;
-      rejected: number;
-      skipped: number;
-    };
-  };
 }
 /**
  * Requests made with the source's credential, and the rate reached against the provider's limit when it announces one.
  */
 export interface SyncRate {
+  /**
+   * Requests made with the source's credential.
+   */
   requests: number;
+  /**
+   * Those requests per minute.
+   */
   perMinute: number;
+  /**
+   * The provider's limit per minute: its x-ratelimit-limit over the manifest's window (when it announces one).
+   */
   limitPerMinute?: number;
+  /**
+   * perMinute / limitPerMinute.
+   */
   ofLimit?: number;
 }
 export interface SyncJobError {

@@ -1,4 +1,4 @@
-import type { SyncEvent } from '../sync/sync-events.js';
+import type { SyncEvent } from '../generated/sync-event.js';
 
 /**
  * A worker's events cross Redis to every follower. `page` and `checkpoint` events carry running

@@ -13,7 +13,8 @@ import { DEFAULT_RETRY_FOR_MS } from '../settings.js';
 import { connectRedis, type RedisClient } from '../connections/connect-redis.js';
 import { failureReason } from '../text/failure-reason.js';
 import { redactUri } from '../text/redact-uri.js';
-import type { SyncEvent, SyncSummary } from '../sync/sync-events.js';
+import type { SyncEvent } from '../generated/sync-event.js';
+import type { SyncSummary } from '../generated/sync-summary.js';
 
 export const QUEUE_NAME = 'credport-syncs';
 

@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { aRole, contextAccess, DEFAULT_WORKSPACE, EVERY_WORKSPACE, ForbiddenError, outranks } from '../access/access.js';
 import { CredportError, InputError, NotFoundError } from '../errors.js';
 import type { SyncJob } from '../generated/sync-job.js';
-import type { SyncEvent, SyncSummary } from '../sync/sync-events.js';
+import type { SyncEvent } from '../generated/sync-event.js';
+import type { SyncSummary } from '../generated/sync-summary.js';
 import type { RunSyncOptions } from '../sync/sync-service.js';
 
 /** What a job needs of the sync service: the same run the CLI calls. */

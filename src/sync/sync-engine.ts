@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import pLimit from 'p-limit';
 import { CredportError, ProviderRejectedError, SyncCancelledError } from '../errors.js';
 import type { Collection } from '../store/collection.js';
-import type { SyncEvent, SyncRate, SyncSummary } from './sync-events.js';
+import type { SyncEvent } from '../generated/sync-event.js';
+import type { SyncRate, SyncSummary } from '../generated/sync-summary.js';
 import type { Reject, StreamReader, StreamWriter } from './stream-io.js';
 
 export interface StreamState {

@@ -2,7 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { openCredport } from '../../src/open-credport.js';
-import type { SyncEvent } from '../../src/sync/sync-events.js';
+import type { SyncEvent } from '../../src/generated/sync-event.js';
 import { type PrismMock, prismViolations, REPO_ROOT, startPrism } from '../helpers/prism-mock.js';
 import { removeHome, tempHome } from '../helpers/temp-home.js';
 

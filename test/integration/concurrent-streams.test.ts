@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { FrontEmulator, type FrontEmulatorOptions } from '../../src/emulator/front-emulator.js';
 import { openCredport, type Credport } from '../../src/open-credport.js';
 import { SyncCancelledError } from '../../src/errors.js';
-import type { SyncEvent } from '../../src/sync/sync-events.js';
+import type { SyncEvent } from '../../src/generated/sync-event.js';
 import { writeConnector } from '../helpers/connector-fixtures.js';
 import { PagedProvider, writePagerConnector } from '../helpers/paged-provider.js';
 import { RecordingProxy } from '../helpers/recording-proxy.js';

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import { coalesceProgress } from '../../src/queue/coalesce-progress.js';
-import type { SyncEvent } from '../../src/sync/sync-events.js';
+import type { SyncEvent } from '../../src/generated/sync-event.js';
 
 const page = (stream: string, n: number): SyncEvent => ({
   event: 'page',

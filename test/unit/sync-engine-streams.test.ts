@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { ProviderRejectedError, ProviderUnavailableError, SyncCancelledError } from '../../src/errors.js';
 import type { Collection } from '../../src/store/collection.js';
 import { runSync, type StreamPlan, type SyncJob, type SyncState } from '../../src/sync/sync-engine.js';
-import type { SyncEvent } from '../../src/sync/sync-events.js';
+import type { SyncEvent } from '../../src/generated/sync-event.js';
 import type { Page } from '../../src/sync/stream-io.js';
 
 /** The engine alone, with streams whose pages the test releases: what happens between streams, in order. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { SyncJobs } from '../../src/server/sync-jobs.js';
-import type { SyncEvent } from '../../src/sync/sync-events.js';
+import type { SyncEvent } from '../../src/generated/sync-event.js';
 
 describe('SyncJobs', () => {
   it("shows a job ended as soon as its last event is published, before the run's promise settles", async () => {

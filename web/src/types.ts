@@ -1,7 +1,9 @@
 import type { RJSFSchema, UiSchema } from '@rjsf/utils';
 export type { ConnectorSummary } from '../../src/generated/connector-summary.js';
 export type { CredentialTile } from '../../src/generated/credential-tile.js';
+export type { SyncEvent } from '../../src/generated/sync-event.js';
 export type { SyncJob } from '../../src/generated/sync-job.js';
+export type { SyncSummary } from '../../src/generated/sync-summary.js';
 
 /** GET /connectors/{id}/form: the "Add New Credential" form as the server serves it. */
 export interface ConnectorForm {

@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import { contextAccess, DEFAULT_WORKSPACE } from '../../access/access.js';
 import { commaList, wholeNumber } from '../option-parsers.js';
 import { InputError } from '../../errors.js';
-import type { SyncEvent, SyncSummary } from '../../sync/sync-events.js';
+import type { SyncEvent } from '../../generated/sync-event.js';
+import type { SyncSummary } from '../../generated/sync-summary.js';
 import { printJsonLine, say, sayError } from '../output.js';
 import { type GlobalOptions, runAction, withCredport } from '../run-action.js';
 

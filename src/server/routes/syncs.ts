@@ -6,6 +6,35 @@ import type { NumberedEvent, SyncJobs } from '../sync-jobs.js';
 
 const idParam = { type: 'object', properties: { id: { type: 'string', maxLength: 64 } }, required: ['id'] } as const;
 
+/** `Last-Event-ID`, as EventSource sends it on reconnecting: the stream replays only the events after that one. */
+const lastEventId = {
+  type: 'object',
+  properties: {
+    'last-event-id': {
+      type: 'string',
+      description:
+        'Resume after this event: the `id:` of the last event received (a sequence number, from 1). The events after it are ' +
+        'sent again, those kept (a long sync keeps its last 5,000, dropping page events first); absent, or not a number, ' +
+        'the stream starts from the first event.',
+    },
+  },
+} as const;
+
+/**
+ * The answer of GET /syncs/{id}/events. OpenAPI 3.1 has no schema for a stream's items, so the media
+ * type's schema is what each message's `data:` holds (schemas/sync-event.schema.json) and the
+ * description says the framing; the route writes the stream itself (it is never serialised).
+ */
+const eventStream = {
+  description:
+    'Server-Sent Events, one message per sync event: `id:` its sequence number (send it back as Last-Event-ID to resume ' +
+    'after it), `event:` its kind (the `event` field of the data), `data:` the event as one line of JSON, described by the ' +
+    'schema. Already-sent events are replayed first, so a late subscriber sees the whole sync. The stream ends after the ' +
+    '`finished` or `failed` event (a cancelled sync fails with code `sync_cancelled`); a `: keepalive` comment line comes ' +
+    'every 15 s while the sync is quiet.',
+  content: { 'text/event-stream': { schema: ref('sync-event') } },
+} as const;
+
 export interface EventStreamOptions {
   /** A comment line this often, so a quiet sync's stream is neither cut as idle nor by a proxy. */
   keepaliveMs: number;
@@ -87,7 +116,8 @@ export function syncRoutes(syncs: SyncService, jobs: SyncJobs, stream: EventStre
         operationId: 'getSyncEvents',
         summary: "The sync's events as Server-Sent Events: the same JSON objects `credport sync --json` prints, one `data:` line each",
         params: idParam,
-        response: { 200: { description: 'text/event-stream', type: 'string' }, ...problems(400, 404) },
+        headers: lastEventId,
+        response: { 200: eventStream, ...problems(400, 404) },
       },
       handler: async (request, reply) => {
         const after = Number(request.headers['last-event-id'] ?? 0) || 0;

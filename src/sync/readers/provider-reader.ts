@@ -3,7 +3,7 @@ import type { CursorPagination, PageNumberPagination, StreamConfig } from '../..
 import type { ProviderClient } from '../../http/provider-client.js';
 import { getPointer } from '../../text/json-pointer.js';
 import { printable } from '../../text/printable.js';
-import type { SyncEvent } from '../sync-events.js';
+import type { SyncEvent } from '../../generated/sync-event.js';
 import type { Page, StreamReader } from '../stream-io.js';
 
 export interface ProviderReaderOptions {

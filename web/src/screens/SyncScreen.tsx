@@ -2,10 +2,9 @@ import { useEffect, useState } from 'react';
 import { api, messageOf } from '../api.js';
 import { CredentialCard } from '../components/CredentialCard.js';
 import { followEvents, type StreamEvent } from '../event-stream.js';
-import type { CredentialTile, SyncJob } from '../types.js';
+import type { CredentialTile, SyncEvent, SyncJob, SyncSummary } from '../types.js';
 
 type Progress = SyncJob['progress'][string];
-type Summary = NonNullable<SyncJob['summary']>;
 
 /**
  * Step 4: the sync, live. One progress bar per stream from the Server-Sent Events (read with fetch,
@@ -15,7 +14,7 @@ type Summary = NonNullable<SyncJob['summary']>;
  */
 export function SyncScreen({ job, credential, onDone }: { job: SyncJob; credential: CredentialTile; onDone: () => void }) {
   const [progress, setProgress] = useState<Record<string, Progress>>(job.progress);
-  const [summary, setSummary] = useState<Summary | undefined>(job.summary);
+  const [summary, setSummary] = useState<SyncSummary | undefined>(job.summary);
   const [failure, setFailure] = useState<string | undefined>(job.error?.message);
   const [tile, setTile] = useState(credential);
 
@@ -27,18 +26,19 @@ export function SyncScreen({ job, credential, onDone }: { job: SyncJob; credenti
         [stream]: { ...(all[stream] ?? { records: 0, pages: 0, status: 'waiting' }), ...change } as Progress,
       }));
     /** Applies one event; true for the one that ends the sync (the server ends the stream after it). */
-    const apply = ({ event, data: text }: StreamEvent): boolean => {
-      const e = JSON.parse(text) as Record<string, unknown>;
-      if (event === 'started') for (const stream of (e.skipped as string[]) ?? []) set(stream, { status: 'skipped' });
-      if (event === 'stream_started') set(e.stream as string, { status: 'reading' });
-      if (event === 'page') set(e.stream as string, { records: e.total as number, pages: e.page as number, status: 'reading' });
-      if (event === 'stream_finished') set(e.stream as string, { records: e.records as number, pages: e.pages as number, status: 'done' });
-      if (event === 'finished') setSummary(e.summary as Summary);
-      if (event === 'failed') {
-        setFailure(e.message as string);
+    const apply = ({ data }: StreamEvent): boolean => {
+      // The `data:` of each message is one SyncEvent (schemas/sync-event.schema.json); its `event:` line is the same kind.
+      const e = JSON.parse(data) as SyncEvent;
+      if (e.event === 'started') for (const stream of e.skipped) set(stream, { status: 'skipped' });
+      if (e.event === 'stream_started') set(e.stream, { status: 'reading' });
+      if (e.event === 'page') set(e.stream, { records: e.total, pages: e.page, status: 'reading' });
+      if (e.event === 'stream_finished') set(e.stream, { records: e.records, pages: e.pages, status: 'done' });
+      if (e.event === 'finished') setSummary(e.summary);
+      if (e.event === 'failed') {
+        setFailure(e.message);
         api<CredentialTile>('GET', `/credentials/${encodeURIComponent(credential.id)}`).then(setTile, () => undefined);
       }
-      return event === 'finished' || event === 'failed';
+      return e.event === 'finished' || e.event === 'failed';
     };
     void followEvents(`/syncs/${encodeURIComponent(job.id)}/events`, apply, stop.signal).then((ended) => {
       if (ended || stop.signal.aborted) return;
@@ -102,7 +102,7 @@ function plural(n: number, noun: string): string {
 }
 
 /** " 12 requests, 340 a minute: 0.34 of the provider's 1000 a minute." when the provider announced its limit. */
-function rateText({ rate }: Summary): string {
+function rateText({ rate }: SyncSummary): string {
   if (!rate) return '';
   const limit = rate.limitPerMinute !== undefined ? `: ${rate.ofLimit} of the provider's ${rate.limitPerMinute} a minute` : '';
   return ` ${plural(rate.requests, 'request')}, ${rate.perMinute} a minute${limit}.`;
