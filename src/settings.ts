@@ -1,6 +1,7 @@
 import { delimiter } from 'node:path';
 import { InputError } from './errors.js';
 import { printable } from './text/printable.js';
+import { readDuration } from './text/read-time.js';
 import { DEFAULT_HTTP, type HttpSettings } from './http/http-settings.js';
 
 /** Extra connector folders from CREDPORT_CONNECTORS (path-delimited, like PATH). */
@@ -36,7 +37,6 @@ export function allowedOriginsFromEnv(env: NodeJS.ProcessEnv): string[] {
 
 /** How long the fleet waits out its own servers being away before it gives up: 15 minutes unless CREDPORT_RETRY_FOR says. */
 export const DEFAULT_RETRY_FOR_MS = 15 * 60_000;
-const DURATION_UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 } as const;
 
 /**
  * CREDPORT_RETRY_FOR (`90s`, `15m`, `2h`): how long a queued sync is tried again while the store or
@@ -45,8 +45,7 @@ const DURATION_UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 } as const;
 export function retryForMsFromEnv(env: NodeJS.ProcessEnv): number {
   const value = env.CREDPORT_RETRY_FOR?.trim();
   if (!value) return DEFAULT_RETRY_FOR_MS;
-  const match = /^(\d{1,7})(ms|s|m|h)$/.exec(value);
-  const ms = match ? Number(match[1]) * DURATION_UNIT_MS[match[2] as keyof typeof DURATION_UNIT_MS] : 0;
+  const ms = readDuration(value) ?? 0;
   if (ms < 1_000)
     throw new InputError(
       `CREDPORT_RETRY_FOR must be a duration of a second or more such as 90s, 15m or 2h, not "${printable(value, 40)}"`,

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { InputError } from '../errors.js';
 import { printable } from '../text/printable.js';
+import { DURATION_WORDS, INSTANT_WORDS, readDuration, readInstant } from '../text/read-time.js';
 
 /** `--streams a,b` -> ['a', 'b'] */
 export function commaList(value: string): string[] {
@@ -46,30 +47,30 @@ export async function readMapping(file: string): Promise<Record<string, Record<s
   return parsed as Record<string, Record<string, string>>;
 }
 
-const UNIT_MS = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
-
-/** `--stale 24h`, `--reverify-every 30m` -> milliseconds (s, m, h or d). */
+/** `--reverify-every 30m`, `--grace 45s` -> milliseconds (read-time.ts: the API reads the same). */
 export function durationMs(name: string): (value: string) => number {
   return (value) => {
-    const match = /^(\d{1,6})([smhd])$/.exec(value.trim());
-    if (!match || Number(match[1]) === 0)
-      throw new InputError(`--${name} must be a duration such as 30m, 24h or 7d, not "${printable(value, 40)}"`, { field: name });
-    return Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS];
+    const ms = readDuration(value);
+    if (ms === undefined) throw new InputError(`--${name} must be ${DURATION_WORDS}, not "${printable(value, 40)}"`, { field: name });
+    return ms;
   };
 }
 
-/** `--since 24h` (m, h or d before now) or a date/time (2026-11-01, 2026-11-01T09:00:00Z) -> that instant. */
+/** `--stale 24h`, or `--stale 2026-11-01` (not verified since then) -> milliseconds before now. */
+export function ageMs(name: string, now: () => Date = () => new Date()): (value: string) => number {
+  return (value) => {
+    const at = now();
+    const ms = readDuration(value) ?? at.getTime() - (readInstant(value, at)?.getTime() ?? Number.NaN);
+    if (!(ms > 0)) throw new InputError(`--${name} must be ${INSTANT_WORDS} in the past, not "${printable(value, 40)}"`, { field: name });
+    return ms;
+  };
+}
+
+/** `--since 24h` (that long before now) or a date/time (2026-11-01, 2026-11-01T09:00:00Z) -> that instant. */
 export function sinceTime(now: () => Date = () => new Date()): (value: string) => Date {
   return (value) => {
-    const text = value.trim();
-    const ago = /^(\d{1,6})([mhd])$/.exec(text);
-    if (ago) return new Date(now().getTime() - Number(ago[1]) * UNIT_MS[ago[2] as 'm' | 'h' | 'd']);
-    const at = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})?)?$/.test(text) ? new Date(text) : undefined;
-    if (!at || Number.isNaN(at.getTime()))
-      throw new InputError(
-        `--since must be a time ago (30m, 24h, 7d) or a date (2026-11-01, 2026-11-01T09:00:00Z), not "${printable(value, 40)}"`,
-        { field: 'since' },
-      );
+    const at = readInstant(value, now());
+    if (!at) throw new InputError(`--since must be ${INSTANT_WORDS}, not "${printable(value, 40)}"`, { field: 'since' });
     return at;
   };
 }

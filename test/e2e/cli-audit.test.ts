@@ -40,12 +40,12 @@ describe('credport audit', () => {
     expect(new Set(events.map((e) => e.actor))).toEqual(new Set([`cli:${userInfo().username}`]));
     expect(json.stdout).not.toContain(token.slice(3, 20));
 
-    const table = await runCli(['audit', '--credential', id, '--since', '1h'], { env });
+    const table = await runCli(['audit', '--credential', id, '--since', '3600s'], { env });
     expect(table.stdout.split('\n')[0]).toMatch(/^TIME\s+ACTOR\s+ACTION\s+OUTCOME\s+CREDENTIAL\s+CONNECTOR\s+DETAIL$/);
     expect(table.stdout.trim().split('\n')).toHaveLength(3); // the header and two events
     expect((await runCli(['audit', '--since', '2099-01-01'], { env })).stdout).toBe('no audit events match\n');
     const bad = await runCli(['audit', '--since', 'yesterday'], { env });
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toContain('--since must be a time ago (30m, 24h, 7d) or a date');
+    expect(bad.stderr).toContain('--since must be a time ago (45s, 30m, 24h, 7d), a date (2026-11-01) or a date-time');
   }, 60_000);
 });

@@ -40,6 +40,10 @@ describe('re-verification from the CLI and the server', () => {
     expect(none.code).toBe(0);
     expect(none.stdout).toContain('re-verified 0 credentials in');
     expect(none.stdout).toContain('; 2 not due');
+    // Seconds are a duration like any other: neither is 90 s old yet.
+    const notYet = await runCli(['credentials', 'verify', '--stale', '90s'], { env });
+    expect(notYet.code).toBe(0);
+    expect(notYet.stdout).toContain('; 2 not due');
     // A second later both are due with --stale 1s, and Front refuses the revoked one.
     await new Promise((resolve) => setTimeout(resolve, 1100));
     const refused = await runCli(['credentials', 'verify', '--stale', '1s'], { env });
@@ -53,7 +57,7 @@ describe('re-verification from the CLI and the server', () => {
     expect(JSON.parse((await runCli(['credentials', 'show', a, '--json'], { env })).stdout)).toMatchObject({ status: 'verified' });
     const bad = await runCli(['credentials', 'verify', '--stale', 'soon'], { env });
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toContain('--stale must be a duration such as 30m, 24h or 7d');
+    expect(bad.stderr).toContain('--stale must be a time ago (45s, 30m, 24h, 7d), a date (2026-11-01) or a date-time');
   }, 60_000);
 
   it('serve --reverify-every finds a token revoked in the provider and shows the tile invalid through the API', async () => {

@@ -16,7 +16,7 @@ export function registerAuditCommand(program: Command): void {
       'the audit trail of credential events: created, verified, refused, rotated, renamed, used by a sync, deleted, master key rotated',
     )
     .option('--credential <id>', 'only the events of this credential')
-    .option('--since <when>', 'only events since a time ago (30m, 24h, 7d) or a date (2026-11-01)', sinceTime())
+    .option('--since <when>', 'only events since a time ago (45s, 30m, 24h, 7d), a date (2026-11-01) or a date-time', sinceTime())
     .option('--limit <n>', 'the latest n events (default 1000)', wholeNumber('limit'))
     .option('--json', 'print JSON: an array of events, oldest first')
     .addHelpText(

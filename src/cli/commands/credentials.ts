@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { ExitCode, InputError } from '../../errors.js';
 import type { CredentialTile } from '../../generated/credential-tile.js';
 import { describeIdentity, formatTable, formatTile, printJson, say } from '../output.js';
-import { durationMs, wholeNumber } from '../option-parsers.js';
+import { ageMs, wholeNumber } from '../option-parsers.js';
 import { readSecrets } from '../read-secret.js';
 import { type GlobalOptions, withCredport } from '../run-action.js';
 
@@ -160,7 +160,7 @@ function registerVerifyCommand(credentials: Command): void {
   credentials
     .command('verify')
     .description('re-test every credential not verified within --stale: a refusal marks its tile invalid, an outage changes nothing')
-    .requiredOption('--stale <duration>', 'not verified within this long: 30m, 24h, 7d', durationMs('stale'))
+    .requiredOption('--stale <duration>', 'not verified within this long (45s, 30m, 24h, 7d) or since a date (2026-11-01)', ageMs('stale'))
     .option('--connector <id>', 'only this connector')
     .option('--concurrency <n>', 'requests in flight at once (default 4)', wholeNumber('concurrency'))
     .option('--json', 'print the summary and each result as JSON')
