@@ -3,6 +3,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { AccessScope, DEFAULT_WORKSPACE } from '../access/access.js';
 import type { AuditEntry, AuditLog } from '../audit/audit-log.js';
 import type { SecretValues } from '../auth/create-auth.js';
+import { isId, malformedId } from '../ids.js';
 import { InputError, NotFoundError, OutboundRefusedError, ProviderRejectedError, ProviderUnavailableError, StoreError } from '../errors.js';
 import type { CredentialCreateRequest } from '../generated/credential-create-request.js';
 import type { CredentialRotateRequest } from '../generated/credential-rotate-request.js';
@@ -107,7 +108,10 @@ export class CredentialService {
     const secrets = pick(values, connector.authFields);
 
     const at = this.now().toISOString();
-    const checked = input.verify === false ? undefined : await this.verifyNoted(connector, baseUrl, secrets, undefined, undefined, reach);
+    const checked =
+      input.verify === false
+        ? undefined
+        : await this.verifyNoted(connector, baseUrl, secrets, undefined, undefined, reach).catch(onTheSecret(connector));
     const id = newCredentialId();
     // The key as last seen: the check after the write (resealIfKeyMoved) reads the store's key state
     // once, and re-seals if it moved; one read per add rather than one before and one after.
@@ -237,7 +241,8 @@ export class CredentialService {
     );
     refuseSecretShapeInPublicFields(connector, given);
     const secrets = pick(candidate, connector.authFields);
-    const identity = input.verify === false ? undefined : await this.verifyNoted(connector, record.baseUrl, secrets, record);
+    const identity =
+      input.verify === false ? undefined : await this.verifyNoted(connector, record.baseUrl, secrets, record).catch(onTheSecret(connector));
     const at = this.now().toISOString();
     const sealer = this.deps.keys.current;
     // Verified once; if another change lands meanwhile, the new secret is applied to what it saved.
@@ -582,9 +587,17 @@ function regionalBaseUrl(connector: Connector, values: Record<string, unknown>):
   return url === undefined || url === connector.manifest.http.baseUrl ? undefined : checkBaseUrl(url);
 }
 
+/** A provider's refusal of a secret just given is about that secret: named by its field, so a form shows it there. */
+function onTheSecret(connector: Connector): (error: unknown) => never {
+  return (error) => {
+    if (error instanceof ProviderRejectedError) error.field = connector.manifest.auth.secret;
+    throw error;
+  };
+}
+
 function checkId(id: string): void {
-  if (typeof id !== 'string' || !/^cred_[a-z0-9]{16,32}$/.test(id)) {
-    throw new InputError(`"${printable(String(id))}" is not a credential id (they look like cred_0123456789abcdef)`, { field: 'id' });
+  if (!isId('credential', id)) {
+    throw new InputError(`"${printable(String(id))}" ${malformedId('credential')}`, { field: 'id' });
   }
 }
 

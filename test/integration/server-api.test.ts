@@ -365,7 +365,7 @@ describe('syncs', () => {
     const stream = await call('POST', '/api/v1/syncs', { body: { source, destination, streams: ['contacts'] } });
     expect(stream.status).toBe(400);
     expect(stream.body.field).toBe('/streams');
-    expect((await call('GET', '/api/v1/syncs/sync_nope')).status).toBe(404);
+    expect((await call('GET', '/api/v1/syncs/sync_00000000000000000000')).status).toBe(404);
   });
 });
 

@@ -3,15 +3,15 @@ import type { DestinationCreateRequest } from '../../generated/destination-creat
 import type { SourceCreateRequest } from '../../generated/source-create-request.js';
 import type { SavedConfigs } from '../../configs/config-service.js';
 import { answer, BODY, location, problems, ref } from '../api-schemas.js';
+import { idParams } from '../id-params.js';
 
-const idParam = { type: 'object', properties: { id: { type: 'string', maxLength: 64 } }, required: ['id'] } as const;
 const deleted = { type: 'object', properties: { id: { type: 'string' }, deleted: { type: 'boolean' } }, required: ['id', 'deleted'] };
 
 /** One kind of saved configuration: its collection path, schemas, and the service calls behind them. */
 interface ConfigKind<Input> {
   path: string;
-  /** Singular, for summaries ("source"). */
-  noun: string;
+  /** Singular, for summaries ("source"); also the kind of its ids. */
+  noun: 'source' | 'destination';
   /** The operationIds' noun, singular and plural ("Source", "Sources"). */
   names: [string, string];
   schema: string;
@@ -27,6 +27,7 @@ function configKindRoutes<Input>(app: FastifyInstance, kind: ConfigKind<Input>):
   const tags = [kind.path];
   const one = ref(kind.schema);
   const [singular, plural] = kind.names;
+  const idParam = idParams(kind.noun);
   app.post<{ Body: Input }>(`/${kind.path}`, {
     schema: {
       tags,

@@ -1,11 +1,13 @@
 import type { FastifyInstance } from 'fastify';
+import { CredportError, NotFoundError } from '../../errors.js';
 import type { ConnectorSummary } from '../../generated/connector-summary.js';
 import type { Connector } from '../../registry/connector.js';
 import type { ConnectorRegistry } from '../../registry/connector-registry.js';
 import type { OutboundPolicy } from '../../http/outbound-policy.js';
 import { answer, problems, ref } from '../api-schemas.js';
+import { idParams } from '../id-params.js';
 
-const idParam = { type: 'object', properties: { id: { type: 'string', maxLength: 64 } }, required: ['id'] } as const;
+const idParam = idParams('connector');
 
 /** The connectors a host can offer, and the form of each: what `credport connectors` prints. */
 export function connectorRoutes(registry: ConnectorRegistry, outbound: OutboundPolicy) {
@@ -40,11 +42,21 @@ export function connectorRoutes(registry: ConnectorRegistry, outbound: OutboundP
         },
       },
       handler: async (request) => {
-        const connector = registry.get(request.params.id);
+        const connector = found(registry, request.params.id);
         return { id: connector.id, title: connector.manifest.title, docs: connector.manifest.docs, form: registry.form(connector.id) };
       },
     });
   };
+}
+
+/** The connector a path names: one credport does not know is not there (404), as a record would not be. */
+function found(registry: ConnectorRegistry, id: string): Connector {
+  try {
+    return registry.get(id);
+  } catch (error) {
+    if (error instanceof CredportError && error.code === 'unknown_connector') throw new NotFoundError(error.message);
+    throw error;
+  }
 }
 
 function summary(connector: Connector, allowedOrigins: string[]): ConnectorSummary {

@@ -4,8 +4,9 @@ import type { CredentialCreateRequest } from '../../generated/credential-create-
 import type { CredentialRotateRequest } from '../../generated/credential-rotate-request.js';
 import type { CredentialUpdateRequest } from '../../generated/credential-update-request.js';
 import { answer, BODY, location, problems, rateLimited, ref } from '../api-schemas.js';
+import { idParams } from '../id-params.js';
 
-const idParam = { type: 'object', properties: { id: { type: 'string', maxLength: 64 } }, required: ['id'] } as const;
+const idParam = idParams('credential');
 const tile = ref('credential-tile');
 const deleted = { type: 'object', properties: { id: { type: 'string' }, deleted: { type: 'boolean' } }, required: ['id', 'deleted'] };
 /** What asks the provider can also meet its refusal, its absence or its silence. */

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { AccessTokens } from '../../access/access-tokens.js';
 import type { AccessTokenCreateRequest } from '../../generated/access-token-create-request.js';
 import { answer, BODY, problems, ref } from '../api-schemas.js';
+import { idParams } from '../id-params.js';
 
 /** API tokens of the caller's workspace: an admin creates (no higher than its own role), lists and revokes them. */
 export function tokenRoutes(tokens: AccessTokens) {
@@ -31,7 +32,7 @@ export function tokenRoutes(tokens: AccessTokens) {
         tags: ['tokens'],
         operationId: 'deleteToken',
         summary: 'Revoke an API token',
-        params: { type: 'object', properties: { id: { type: 'string', maxLength: 64 } }, required: ['id'] },
+        params: idParams('token'),
         response: {
           200: answer('It is revoked', {
             type: 'object',
