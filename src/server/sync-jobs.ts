@@ -28,6 +28,8 @@ export interface SyncJobInput {
 interface Entry {
   /** The workspace of the caller that started it: only its callers see, follow or cancel it. */
   workspace: string;
+  /** Its place in the order of starts: newest first is the highest, whatever the clock said. */
+  order: number;
   input: SyncJobInput;
   view: SyncJob;
   events: NumberedEvent[];
@@ -41,12 +43,27 @@ const MAX_EVENTS = 5_000;
 /** Ended jobs kept for GET /syncs/{id}. */
 const MAX_ENDED = 200;
 
+/** GET /syncs: a page of a workspace's syncs, newest first, and the cursor of the next page while there is one. */
+export interface SyncJobPage {
+  syncs: SyncJob[];
+  next?: string;
+}
+
+export interface SyncJobQuery {
+  /** Only syncs in this state. */
+  state?: SyncJob['status'];
+  limit: number;
+  /** The `next` of the page before: the syncs started before the last one it listed. */
+  cursor?: string;
+}
+
 /**
  * Syncs started through the API, run in this process with the same engine as the CLI: their
  * progress, their events for Server-Sent Events, and a cancel that stops after a checkpoint.
  */
 export class SyncJobs {
   private readonly jobs = new Map<string, Entry>();
+  private started = 0;
 
   constructor(private readonly run: RunSync) {}
 
@@ -65,6 +82,7 @@ export class SyncJobs {
     for (const stream of streams) view.progress[stream] = { records: 0, pages: 0, status: 'waiting' };
     const entry: Entry = {
       workspace: contextAccess()?.workspace ?? DEFAULT_WORKSPACE,
+      order: ++this.started,
       input,
       view,
       events: [],
@@ -115,6 +133,38 @@ export class SyncJobs {
     return structuredClone(this.entry(id).view);
   }
 
+  /**
+   * The caller's workspace's syncs, newest first, `limit` at a time. The cursor is the place of the
+   * page's last sync in the order of starts, so a page is the same whether syncs started or were
+   * forgotten since the page before.
+   */
+  list(query: SyncJobQuery): SyncJobPage {
+    const before = query.cursor === undefined ? Number.POSITIVE_INFINITY : Number(query.cursor);
+    const matching = [...this.jobs.values()]
+      .filter((e) => this.visible(e) && e.order < before && (query.state === undefined || e.view.status === query.state))
+      .sort((a, b) => b.order - a.order);
+    const page = matching.slice(0, query.limit);
+    const last = page.at(-1);
+    return {
+      syncs: page.map((e) => structuredClone(e.view)),
+      ...(matching.length > page.length && last ? { next: String(last.order) } : {}),
+    };
+  }
+
+  /**
+   * Refuses, as busy, a destination one of this server's syncs is writing (or waits on the queue to
+   * write): said at once, before the store's lease (which the run takes later) could say it.
+   */
+  refuseIfBusy(destination: string): void {
+    const running = [...this.jobs.values()].find((e) => e.view.status === 'running' && e.input.destination === destination);
+    if (running)
+      throw new InputError(
+        `destination ${destination} is being written by another sync${this.visible(running) ? ` (${running.view.id})` : ''}; wait for ` +
+          'it to finish',
+        { field: 'destination', code: 'destination_busy' },
+      );
+  }
+
   /** Replays the events after `afterSeq`, then calls the listener with each new one; returns the unsubscribe. */
   subscribe(id: string, afterSeq: number, listener: Listener): { ended: boolean; unsubscribe: () => void } {
     const entry = this.entry(id);
@@ -159,11 +209,15 @@ export class SyncJobs {
 
   private entry(id: string): Entry {
     const found = this.jobs.get(id);
-    // Another workspace's sync is not there for this caller.
-    const caller = contextAccess()?.workspace;
-    const entry = found && (caller === undefined || caller === EVERY_WORKSPACE || caller === found.workspace) ? found : undefined;
+    const entry = found && this.visible(found) ? found : undefined;
     if (!entry) throw new NotFoundError(`no sync ${id.slice(0, 60)} (syncs are kept while the server runs)`);
     return entry;
+  }
+
+  /** Another workspace's sync is not there for this caller. */
+  private visible(entry: Entry): boolean {
+    const caller = contextAccess()?.workspace;
+    return caller === undefined || caller === EVERY_WORKSPACE || caller === entry.workspace;
   }
 
   private forgetOldest(): void {

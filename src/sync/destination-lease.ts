@@ -54,14 +54,8 @@ export async function acquireLease(leases: Collection<LeaseRecord>, destination:
     destination,
     (current) => {
       if (!current) return { destination, token: 1, holder, expiresAt: now() + ttl };
-      if (current.holder && current.expiresAt > now() && !gone(current.holder) && !abandoned.has(current.holder.id)) {
-        const { host, pid } = current.holder;
-        throw new InputError(
-          `destination ${destination} is being written by another sync (process ${pid} on ${host}, its lease runs until ` +
-            `${new Date(current.expiresAt).toISOString()} unless renewed); wait for it to finish`,
-          { code: 'destination_busy' },
-        );
-      }
+      const busy = busyWith(current, now());
+      if (busy) throw busy;
       return { destination, token: current.token + 1, holder, expiresAt: now() + ttl };
     },
     {
@@ -72,6 +66,28 @@ export async function acquireLease(leases: Collection<LeaseRecord>, destination:
   );
   if (before?.holder) abandoned.delete(before.holder.id);
   return held(leases, record, ttl, now);
+}
+
+/**
+ * Refuses, as busy, a destination whose lease another sync holds right now: the same refusal the
+ * run would meet, said before it starts (POST /syncs answers 409 at once). Only a courtesy: the
+ * lease may be taken between this look and the run, and then the run is refused as before.
+ */
+export async function refuseIfLeased(leases: Collection<LeaseRecord>, destination: string, options: LeaseOptions = {}): Promise<void> {
+  const current = await leases.get(destination);
+  const busy = current && busyWith(current, (options.now ?? Date.now)());
+  if (busy) throw busy;
+}
+
+/** The refusal a lease record makes while a live holder has it (not expired, not a gone or abandoned process of this machine). */
+function busyWith(current: LeaseRecord, now: number): InputError | undefined {
+  if (!current.holder || current.expiresAt <= now || gone(current.holder) || abandoned.has(current.holder.id)) return undefined;
+  const { host, pid } = current.holder;
+  return new InputError(
+    `destination ${current.destination} is being written by another sync (process ${pid} on ${host}, its lease runs until ` +
+      `${new Date(current.expiresAt).toISOString()} unless renewed); wait for it to finish`,
+    { code: 'destination_busy' },
+  );
 }
 
 function held(leases: Collection<LeaseRecord>, taken: LeaseRecord, ttl: number, now: () => number): HeldLease {

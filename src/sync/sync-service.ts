@@ -15,7 +15,7 @@ import { printable } from '../text/printable.js';
 import { FileScope } from './file-scope.js';
 import { jsonlReader } from './readers/jsonl-reader.js';
 import { providerReader } from './readers/provider-reader.js';
-import { acquireLease, type LeaseRecord } from './destination-lease.js';
+import { acquireLease, type LeaseRecord, refuseIfLeased } from './destination-lease.js';
 import type { SharedWindows } from '../http/shared-window.js';
 import { RejectsFile } from './rejects-file.js';
 import { checkConcurrency } from './concurrency.js';
@@ -96,6 +96,11 @@ export class SyncService {
       }
     }
     return { source, destination, streams: wanted };
+  }
+
+  /** Refused as busy (destination_busy) while another sync holds the destination's lease: a courtesy, the run's lease still decides. */
+  async refuseIfBusy(destinationId: string): Promise<void> {
+    await refuseIfLeased(this.deps.leases, destinationId);
   }
 
   async run(sourceId: string, destinationId: string, options: RunSyncOptions = {}): Promise<SyncSummary> {

@@ -1,10 +1,15 @@
 import type { FastifyInstance } from 'fastify';
+import type { SyncJob } from '../../generated/sync-job.js';
 import type { SyncStartRequest } from '../../generated/sync-start-request.js';
 import type { SyncService } from '../../sync/sync-service.js';
 import { answer, BODY, location, problems, ref } from '../api-schemas.js';
+import { idParams } from '../id-params.js';
 import type { NumberedEvent, SyncJobs } from '../sync-jobs.js';
 
-const idParam = { type: 'object', properties: { id: { type: 'string', maxLength: 64 } }, required: ['id'] } as const;
+const idParam = idParams('sync');
+
+/** Syncs per page of GET /syncs when the caller names no limit. */
+const DEFAULT_PAGE = 20;
 
 /** `Last-Event-ID`, as EventSource sends it on reconnecting: the stream replays only the events after that one. */
 const lastEventId = {
@@ -44,6 +49,12 @@ export interface EventStreamOptions {
 
 /** Syncs in the background: start (202), state, live events (Server-Sent Events), cancel, and run a failed one again. */
 export function syncRoutes(syncs: SyncService, jobs: SyncJobs, stream: EventStreamOptions = { keepaliveMs: 15_000, recheckMs: 2_000 }) {
+  // A busy destination is refused at once (409), not accepted and then failed: one of this server's
+  // syncs writing it, or any other holding its lease. The run's own lease still decides a race.
+  const refuseIfBusy = async (destination: string) => {
+    jobs.refuseIfBusy(destination);
+    await syncs.refuseIfBusy(destination);
+  };
   return async (app: FastifyInstance): Promise<void> => {
     const job = ref('sync-job');
     app.post<{ Body: SyncStartRequest }>('/syncs', {
@@ -52,12 +63,13 @@ export function syncRoutes(syncs: SyncService, jobs: SyncJobs, stream: EventStre
         operationId: 'startSync',
         summary: 'Start a sync of a source into a destination; follow it with GET /syncs/{id}/events',
         body: ref('sync-start-request'),
-        // 404: the source or destination it names.
-        response: { 202: answer('The sync, started', job, location('the sync')), ...problems(...BODY, 404) },
+        // 404: the source or destination it names; 409: a destination another sync is writing.
+        response: { 202: answer('The sync, started', job, location('the sync')), ...problems(...BODY, 404, 409) },
       },
       handler: async (request, reply) => {
         const { source, destination, streams, fullRefresh, concurrency } = request.body;
         const checked = await syncs.check(source, destination, streams);
+        await refuseIfBusy(destination);
         const started = jobs.start(
           {
             source,
@@ -69,6 +81,43 @@ export function syncRoutes(syncs: SyncService, jobs: SyncJobs, stream: EventStre
           checked.streams,
         );
         return reply.code(202).header('location', `/api/v1/syncs/${started.id}`).send(started);
+      },
+    });
+    app.get<{ Querystring: { state?: SyncJob['status']; limit?: number; cursor?: string } }>('/syncs', {
+      schema: {
+        tags: ['syncs'],
+        operationId: 'listSyncs',
+        summary: "The workspace's syncs started through this server, newest first, a page at a time (follow `next`)",
+        querystring: {
+          type: 'object',
+          properties: {
+            state: { type: 'string', enum: ['running', 'finished', 'failed', 'cancelled'], description: 'only syncs in this state' },
+            limit: { type: 'integer', minimum: 1, maximum: 100, description: 'syncs per page, 1 to 100 (default 20)' },
+            cursor: {
+              type: 'string',
+              pattern: '^[1-9][0-9]{0,15}$',
+              'x-pattern-message': 'is not a cursor this server gave (pass the next of the page before)',
+              description: 'the `next` of the page before',
+            },
+          },
+          additionalProperties: false,
+        },
+        response: {
+          200: answer('A page of syncs, newest first', {
+            type: 'object',
+            properties: {
+              syncs: { type: 'array', items: job },
+              next: { type: 'string', description: 'the cursor of the next page; absent on the last one' },
+            },
+            required: ['syncs'],
+            additionalProperties: false,
+          }),
+          ...problems(400),
+        },
+      },
+      handler: async (request) => {
+        const { state, limit, cursor } = request.query;
+        return jobs.list({ limit: limit ?? DEFAULT_PAGE, ...(state ? { state } : {}), ...(cursor ? { cursor } : {}) });
       },
     });
     app.get<{ Params: { id: string } }>('/syncs/:id', {
@@ -103,10 +152,11 @@ export function syncRoutes(syncs: SyncService, jobs: SyncJobs, stream: EventStre
         response: { 202: answer('The new sync, started', job, location('the new sync')), ...problems(...BODY, 404, 409) },
       },
       handler: async (request, reply) => {
-        const started = await jobs.retry(
-          request.params.id,
-          async (input) => (await syncs.check(input.source, input.destination, input.streams)).streams,
-        );
+        const started = await jobs.retry(request.params.id, async (input) => {
+          const { streams } = await syncs.check(input.source, input.destination, input.streams);
+          await refuseIfBusy(input.destination);
+          return streams;
+        });
         return reply.code(202).header('location', `/api/v1/syncs/${started.id}`).send(started);
       },
     });
