@@ -13,16 +13,18 @@ type Headers = Record<string, Header>;
 
 /** What each error status means, in the OpenAPI document. */
 const PROBLEM_MEANS: Record<number, string> = {
-  400: 'Bad input: `field` names it, as a JSON pointer into the request (`/values/apiKey`)',
+  400: 'Bad input: `field` names it, as a JSON pointer into the request (`/values/apiKey`, `/path/id`, `/query/since`)',
   401: 'Not signed in: no token, or one that is not (or no longer) valid',
   403:
     "Forbidden: beyond the caller's role, a cross-site request (Origin), an outbound origin the policy refuses " +
     '(`outbound_refused`), or a Host header this server does not answer on loopback (`host_not_allowed`)',
   404: "Not found (another workspace's object is not found either)",
-  409: 'Conflict: in use (`in_use`), a write lost to other writers (`write_conflict`), a sync that is not failed (`not_failed`)',
+  409:
+    'Conflict: in use (`in_use`), a write lost to other writers (`write_conflict`), a sync that is not failed (`not_failed`), ' +
+    'a destination another sync is writing (`destination_busy`)',
   413: 'The body is over 64 KiB',
   415: 'The body is not JSON (send Content-Type: application/json)',
-  422: 'The provider rejected the credential (`detail` in its own words)',
+  422: "The provider rejected the credential (`detail` in its own words; `field` the secret's, when the request carried it)",
   429: "Too many verifications by this caller (a workspace's tokens share one budget): try again after Retry-After",
   502: 'The provider could not be reached',
   503: 'The store cannot be used',
