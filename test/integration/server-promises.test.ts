@@ -5,9 +5,12 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { join } from 'node:path';
 import { withAccess } from '../../src/access/access.js';
+import { SyncCancelledError } from '../../src/errors.js';
 import { FrontEmulator } from '../../src/emulator/front-emulator.js';
 import type { Credport } from '../../src/open-credport.js';
+import { queuedRun, type SyncQueue, type SyncRequest } from '../../src/queue/sync-queue.js';
 import type { SyncJobs } from '../../src/server/sync-jobs.js';
+import type { SyncEvent, SyncSummary } from '../../src/sync/sync-events.js';
 import { Collection } from '../../src/store/collection.js';
 import { openKeyv } from '../../src/store/open-keyv.js';
 import { acquireLease, LEASE_PREFIX, type LeaseRecord } from '../../src/sync/destination-lease.js';
@@ -212,6 +215,67 @@ describe('GET /syncs', () => {
     expect((await call('GET', '/api/v1/syncs', { token: acme })).body.syncs.map((s: { id: string }) => s.id)).toEqual([theirs.id]);
     expect((await call('GET', '/api/v1/syncs', { token: globex })).body).toEqual({ syncs: [] });
     expect((await call('GET', '/api/v1/syncs')).body.syncs.map((s: { id: string }) => s.id)).toEqual([mine.body.id]);
+  });
+});
+
+/**
+ * The queue as the server sees it (SyncQueue) without Redis: what is enqueued, and each job's
+ * follower, ended by the test as a worker would end it.
+ */
+function queueStandIn() {
+  const jobs = new Map<string, { request: SyncRequest; end: (summary: SyncSummary) => void; stop: () => void }>();
+  const queue: SyncQueue = {
+    enqueue: async (request) => {
+      const id = `sync_${String(jobs.size).padStart(16, '0')}`;
+      jobs.set(id, { request, end: () => undefined, stop: () => undefined });
+      return id;
+    },
+    follow: (jobId: string, onEvent: (event: SyncEvent) => void) =>
+      new Promise<SyncSummary>((resolve, reject) => {
+        onEvent({ event: 'started', streams: ['tags'], skipped: [], resumed: [], resumedRun: false } as unknown as SyncEvent);
+        Object.assign(jobs.get(jobId)!, { end: resolve, stop: () => reject(new SyncCancelledError(undefined)) });
+      }),
+    // A running job's worker stops it after a checkpoint: its follower hears it failed as cancelled.
+    cancel: async (jobId) => {
+      jobs.get(jobId)?.stop();
+      return false;
+    },
+    retryFailed: async () => ({ requeued: [], skipped: [] }) as never,
+    close: async () => undefined,
+  };
+  return { queue, jobs };
+}
+
+describe('GET /syncs with CREDPORT_QUEUE (the syncs run by workers)', () => {
+  it("lists the queued syncs this server started, running then finished, in the caller's workspace only", async () => {
+    const { queue, jobs: queued } = queueStandIn();
+    const queuedApi = await startApi({ server: { runSync: queuedRun(queue) } });
+    const was = { url, credport };
+    ({ url, credport } = queuedApi);
+    try {
+      const { source, destination } = await setUpSync();
+      const started = await call('POST', '/api/v1/syncs', { body: { source, destination } });
+      expect(started.status).toBe(202);
+      await new Promise((resolve) => setTimeout(resolve, 50)); // enqueued, followed
+      expect([...queued.values()].map((j) => j.request)).toEqual([
+        expect.objectContaining({ sourceId: source, destinationId: destination }),
+      ]);
+      expect((await call('GET', '/api/v1/syncs?state=running')).body.syncs.map((s: { id: string }) => s.id)).toEqual([started.body.id]);
+      // A second one to the same destination waits on the queue: refused at once.
+      expectProblem(await call('POST', '/api/v1/syncs', { body: { source, destination } }), 409, { code: 'destination_busy' });
+      const acme = (
+        await withAccess({ workspace: 'acme', role: 'admin' }, () => credport.tokens.create({ name: 'acme admin', role: 'admin' }))
+      ).token;
+      expect((await call('GET', '/api/v1/syncs', { token: acme })).body).toEqual({ syncs: [] });
+      // The worker finishes it.
+      const summary = { records: 1, pages: 1, sent: 0, rejected: 0, skipped: 0, rateLimited: 0, retries: 0, ms: 1, streams: {} };
+      [...queued.values()][0]!.end(summary as unknown as SyncSummary);
+      expect(await ended(started.body.id)).toMatchObject({ status: 'finished' });
+      expect((await call('GET', '/api/v1/syncs?state=finished')).body.syncs.map((s: { id: string }) => s.id)).toEqual([started.body.id]);
+    } finally {
+      ({ url, credport } = was);
+      await queuedApi.close();
+    }
   });
 });
 
