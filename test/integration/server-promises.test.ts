@@ -10,7 +10,7 @@ import { FrontEmulator } from '../../src/emulator/front-emulator.js';
 import type { Credport } from '../../src/open-credport.js';
 import { queuedRun, type SyncQueue, type SyncRequest } from '../../src/queue/sync-queue.js';
 import type { SyncJobs } from '../../src/server/sync-jobs.js';
-import type { SyncEvent, SyncSummary } from '../../src/sync/sync-events.js';
+import type { SyncSummary } from '../../src/generated/sync-summary.js';
 import { Collection } from '../../src/store/collection.js';
 import { openKeyv } from '../../src/store/open-keyv.js';
 import { acquireLease, LEASE_PREFIX, type LeaseRecord } from '../../src/sync/destination-lease.js';
@@ -230,9 +230,8 @@ function queueStandIn() {
       jobs.set(id, { request, end: () => undefined, stop: () => undefined });
       return id;
     },
-    follow: (jobId: string, onEvent: (event: SyncEvent) => void) =>
+    follow: (jobId: string) =>
       new Promise<SyncSummary>((resolve, reject) => {
-        onEvent({ event: 'started', streams: ['tags'], skipped: [], resumed: [], resumedRun: false } as unknown as SyncEvent);
         Object.assign(jobs.get(jobId)!, { end: resolve, stop: () => reject(new SyncCancelledError(undefined)) });
       }),
     // A running job's worker stops it after a checkpoint: its follower hears it failed as cancelled.
@@ -268,8 +267,20 @@ describe('GET /syncs with CREDPORT_QUEUE (the syncs run by workers)', () => {
       ).token;
       expect((await call('GET', '/api/v1/syncs', { token: acme })).body).toEqual({ syncs: [] });
       // The worker finishes it.
-      const summary = { records: 1, pages: 1, sent: 0, rejected: 0, skipped: 0, rateLimited: 0, retries: 0, ms: 1, streams: {} };
-      [...queued.values()][0]!.end(summary as unknown as SyncSummary);
+      const summary: SyncSummary = {
+        source,
+        destination,
+        streams: { tags: { records: 1, pages: 1, sent: 1, rejected: 0, skipped: 0 } },
+        records: 1,
+        pages: 1,
+        sent: 1,
+        rejected: 0,
+        skipped: 0,
+        rateLimited: 0,
+        retries: 0,
+        ms: 1,
+      };
+      [...queued.values()][0]!.end(summary);
       expect(await ended(started.body.id)).toMatchObject({ status: 'finished' });
       expect((await call('GET', '/api/v1/syncs?state=finished')).body.syncs.map((s: { id: string }) => s.id)).toEqual([started.body.id]);
     } finally {
