@@ -63,6 +63,8 @@ export class ProviderRejectedError extends CredportError {
   readonly status: number;
   /** The credential whose request was refused, when a client knows it (syncs mark that tile invalid). */
   credentialId: string | undefined;
+  /** The secret's field, when the refused secret was just given (add, rotate): the API points at it (/values/apiKey). */
+  field: string | undefined;
 
   constructor(message: string, status: number) {
     super('provider_rejected', message);

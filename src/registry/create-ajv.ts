@@ -25,9 +25,10 @@ export const ANNOTATION_KEYWORDS = [
  * allErrors: a rejected row or form names every problem, not only the first one ajv meets.
  * `fillDefaults` writes a field's default into the input (Frontegg's region in a form); request
  * bodies are validated without it, so what is sent is what the record said. `verbose` keeps each
- * error's schema beside it, so a refusal can be worded by the annotations above.
+ * error's schema beside it, so a refusal can be worded by the annotations above. `coerceTypes` is
+ * for query strings only, whose values are all text: `?limit=20` is the number its schema says.
  */
-export function createAjv(options: { fillDefaults?: boolean; verbose?: boolean } = {}): Ajv {
+export function createAjv(options: { fillDefaults?: boolean; verbose?: boolean; coerceTypes?: boolean } = {}): Ajv {
   const { Ajv: AjvClass } = require('ajv') as typeof import('ajv');
   // Under NodeNext ajv-formats' default export arrives untyped as callable.
   const addFormats = (require('ajv-formats') as { default: (ajv: Ajv) => Ajv }).default;
@@ -37,6 +38,7 @@ export function createAjv(options: { fillDefaults?: boolean; verbose?: boolean }
     strictRequired: false,
     useDefaults: options.fillDefaults === true,
     verbose: options.verbose === true,
+    coerceTypes: options.coerceTypes === true,
   });
   addFormats(ajv);
   for (const keyword of ANNOTATION_KEYWORDS) ajv.addKeyword({ keyword, schemaType: 'string' });

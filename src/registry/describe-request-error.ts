@@ -5,7 +5,7 @@ import { firstRefused, TEXT_PATTERNS, type TextKind } from '../text/text-rule.js
 
 /** One refusal of a request, as every caller is told it: the field as a JSON pointer, and the sentence. */
 export interface RequestRefusal {
-  /** "/name", "/streams/1", "/mapping/tags/~1name"; "/" for the body itself; "querystring/connector" outside the body. */
+  /** "/name", "/streams/1", "/mapping/tags/~1name"; "/" for the body itself; "/path/id", "/query/since" outside the body. */
   field: string;
   /** What is wrong, said of the field by its name (see fieldName); never the refused value (it may be a secret). */
   detail: string;
@@ -23,17 +23,27 @@ type Schema = Record<string, unknown>;
  */
 export function describeRequestError(errors: readonly ErrorObject[] | null | undefined, part = 'body'): RequestRefusal {
   const error = mostTelling(errors ?? []);
-  if (error === undefined)
-    return { field: part === 'body' ? '/' : part, detail: `${part === 'body' ? 'the request body' : part} is not valid` };
+  const outside = OUTSIDE_THE_BODY[part];
+  if (error === undefined) return { field: outside?.pointer ?? '/', detail: `${outside?.name ?? 'the request body'} is not valid` };
   const schema = (error.parentSchema ?? {}) as Schema;
   const path = `${error.instancePath}${pointerTail(error)}`;
-  const field = part === 'body' ? path || '/' : `${part}${path}`;
+  const field = outside ? `${outside.pointer}${path}` : path || '/';
   const sentence = wholeSentence(error, schema);
   if (sentence !== undefined) return { field, detail: sentence };
   // An unknown field is said of the object that holds it: the body ("update input"), or a member.
   const subject = subjectOf(error.keyword === 'additionalProperties' ? error.instancePath : path, part, schema);
   return { field, detail: `${subject} ${predicate(error, schema)}` };
 }
+
+/**
+ * The parts of a request besides its body (Fastify's validationContext), as the first segment of
+ * the pointer a refusal names ("/path/id", "/query/since") and as a whole in a sentence.
+ */
+const OUTSIDE_THE_BODY: Readonly<Record<string, { pointer: string; name: string }>> = {
+  params: { pointer: '/path', name: 'the path' },
+  querystring: { pointer: '/query', name: 'the query string' },
+  headers: { pointer: '/header', name: 'the headers' },
+};
 
 /**
  * The field as the services name it: a member of the body by its name ("values"), which the API's
@@ -88,7 +98,8 @@ const WHOLE_SENTENCE_KEYWORDS: readonly string[] = ['minProperties', 'uniqueItem
 
 /** The field's name as the services say it; the body itself by what its schema calls it ("update input"). */
 function subjectOf(path: string, part: string, schema: Schema): string {
-  if (part !== 'body') return `${part}${path}`;
+  // A path or query parameter by its name ("since"), as the route's own checks name it.
+  if (part !== 'body') return path === '' ? (OUTSIDE_THE_BODY[part]?.name ?? part) : fieldName(path);
   if (path !== '') return fieldName(path);
   return typeof schema['x-input-name'] === 'string' ? schema['x-input-name'] : 'the request body';
 }

@@ -39,8 +39,18 @@ export function requestAjv(): Ajv {
   return ajv;
 }
 
-/** A route's schema as a validator: a bare `$ref` to schemas/ is the very function the services use. */
-export function compileRouteSchema(schema: object): ValidateFunction {
+let queries: Ajv | undefined;
+
+/**
+ * A route's schema as a validator: a bare `$ref` to schemas/ is the very function the services use.
+ * A query string's schema (Fastify's httpPart "querystring") is compiled by an ajv that reads its
+ * text as the types the schema names (`limit: integer`), so a generated client sends and gets numbers.
+ */
+export function compileRouteSchema(schema: object, httpPart?: string): ValidateFunction {
+  if (httpPart === 'querystring') {
+    queries ??= createAjv({ verbose: true, coerceTypes: true });
+    return queries.compile(schema);
+  }
   const ref = (schema as { $ref?: unknown }).$ref;
   const only = typeof ref === 'string' && Object.keys(schema).length === 1 ? requestAjv().getSchema(ref) : undefined;
   return only ?? requestAjv().compile(schema);

@@ -77,21 +77,21 @@ export async function createServer(options: ServerOptions): Promise<{ app: Fasti
     trustProxy: options.trustProxy?.length ? options.trustProxy : false,
     // A URL the router cannot decode is answered before any hook runs: give it the headers and a problem too.
     frameworkErrors: (error, _request, reply) => {
-      const problem = problemFor(error, undefined);
+      const problem = problemFor(error);
       void (reply as FastifyReply).headers(headers).code(problem.status).type('application/problem+json').send(problem);
     },
   });
   // Routes validate with the services' own request validators (one ajv, schemas/ by $id, each compiled
   // once): unknown fields are refused by name, never stripped; nothing is coerced or defaulted behind
   // the caller's back; a refusal is worded as the services word it.
-  app.setValidatorCompiler(({ schema }) => compileRouteSchema(schema));
+  app.setValidatorCompiler(({ schema, httpPart }) => compileRouteSchema(schema, httpPart));
   // JSON bodies only: a form post or text/plain body (what a cross-site form can send) gets 415.
   app.removeContentTypeParser(['text/plain']);
   registerSecurityHeaders(app, headers);
   registerHostCheck(app);
   registerOriginCheck(app);
   app.setErrorHandler(async (error, request, reply) => {
-    const problem = problemFor(error, request.body);
+    const problem = problemFor(error, { body: request.body, params: request.params, query: request.query });
     return reply.code(problem.status).type('application/problem+json').send(problem);
   });
   // Counted after authentication (preParsing runs after the onRequest hooks), keyed by who was

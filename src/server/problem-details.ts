@@ -20,15 +20,24 @@ const TITLES: Record<number, string> = {
   504: 'The provider did not answer in time',
 };
 
+/** The parts of the request a service's field may name: the body, the path's parameters, the query string's. */
+export interface RequestParts {
+  body?: unknown;
+  params?: unknown;
+  query?: unknown;
+}
+
 /**
  * The exit-code family as the HTTP status, the credport code and message as they are (they are
  * already safe to print: no secret, the provider's words redacted), and the field as a JSON pointer.
  */
-export function problemFor(error: unknown, body?: unknown): ApiProblem {
+export function problemFor(error: unknown, request: RequestParts = {}): ApiProblem {
   if (error instanceof CredportError) {
     const status = statusOf(error);
     const problem = problemOf(status, error.code, error.message, error.exitCode);
-    if (error instanceof InputError && error.field) problem.field = pointerOf(error.field, body);
+    // A provider's refusal names the secret's field when the request carried the secret (add, rotate).
+    const field = error instanceof InputError || error instanceof ProviderRejectedError ? error.field : undefined;
+    if (field) problem.field = pointerIn(field, request);
     if ((error instanceof ProviderRejectedError || error instanceof ProviderUnavailableError) && error.status)
       problem.providerStatus = error.status;
     return problem;
@@ -88,6 +97,18 @@ function statusOf(error: CredportError): number {
     default:
       return 500;
   }
+}
+
+/**
+ * A field the services name that is not in the body but is a parameter of the path ("id") or the
+ * query string ("since") is pointed at there: "/path/id", "/query/since".
+ */
+function pointerIn(field: string, { body, params, query }: RequestParts): string {
+  if (!field.startsWith('/') && !(isObject(body) && Object.hasOwn(body, field))) {
+    if (isObject(params) && Object.hasOwn(params, field)) return `/path/${escapeSegment(field)}`;
+    if (isObject(query) && Object.hasOwn(query, field)) return `/query/${escapeSegment(field)}`;
+  }
+  return pointerOf(field, body);
 }
 
 /**

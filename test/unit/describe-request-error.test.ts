@@ -133,10 +133,14 @@ describe('one wording of a request schema refusal', () => {
     expect(refusal(schema, body)).toEqual({ field, detail });
   });
 
-  it('names a part of the request other than the body by that part', () => {
+  it('points into a part of the request other than the body by that part: /query/<name>, /path/<name>', () => {
     expect(refusal('source-create-request', { name: 1, connector: 'jsonl' }, 'querystring')).toEqual({
-      field: 'querystring/name',
-      detail: 'querystring/name must be a string',
+      field: '/query/name',
+      detail: 'name must be a string',
+    });
+    expect(refusal('source-create-request', { name: 'S', connector: 'jsonl', color: 'red' }, 'params')).toEqual({
+      field: '/path/color',
+      detail: 'the path has an unknown field "color" (allowed: name, connector, credentialId, path, streams, concurrency)',
     });
   });
 
