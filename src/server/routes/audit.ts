@@ -1,12 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import type { AuditLog } from '../../audit/audit-log.js';
 import { InputError } from '../../errors.js';
+import type { PageOptions } from '../../page-cursor.js';
 import { answer, problems, ref } from '../api-schemas.js';
+import { NEXT_LINK, PAGE_QUERY, pageRequested, sendPage } from '../page-link.js';
 
-interface AuditQuery {
+interface AuditQuery extends PageOptions {
   credential?: string;
   since?: string;
-  limit?: string;
 }
 
 /** The audit trail, as `credport audit` prints it. */
@@ -23,22 +24,22 @@ export function auditRoutes(audit: AuditLog) {
           properties: {
             credential: { type: 'string', maxLength: 64 },
             since: { type: 'string', format: 'date-time' },
-            // A query string is text (the API does not coerce types): digits, read as a count.
-            limit: { type: 'string', pattern: '^[1-9][0-9]{0,3}$', description: 'the latest this many events, 1 to 9999 (default 1000)' },
+            ...PAGE_QUERY,
           },
           additionalProperties: false,
         },
-        response: { 200: answer('The events, oldest first', { type: 'array', items: ref('audit-event') }), ...problems(400) },
+        response: { 200: answer('The events, oldest first', { type: 'array', items: ref('audit-event') }, NEXT_LINK), ...problems(400) },
       },
-      handler: async (request) => {
-        const { credential, since, limit } = request.query;
+      handler: async (request, reply) => {
+        const { credential, since } = request.query;
         const from = since === undefined ? undefined : new Date(since);
         if (from && Number.isNaN(from.getTime())) throw new InputError('since must be a date-time', { field: 'since' });
-        return audit.list({
+        const page = await audit.list({
           ...(credential !== undefined ? { credentialId: credential } : {}),
           ...(from ? { since: from } : {}),
-          ...(limit !== undefined ? { limit: Number(limit) } : {}),
+          ...pageRequested(request.query),
         });
+        return sendPage(request, reply, page);
       },
     });
   };
