@@ -131,11 +131,11 @@ describe.each(listings)(`paging %s on ${STORE_KIND}`, (_name, route, listing) =>
     const acmeToken = await tokenOf(acme);
     const whole = await get(`/api/v1${route}`, acmeToken);
     expect(whole.status).toBe(200);
-    expect(whole.body.length).toBeGreaterThan(4);
+    expect(whole.body.length).toBeGreaterThan(4); // three pages of two or more
     expect(whole.link).toBeNull(); // all of it fits in one page of the default size
-    const pages = await apiPages(`${route}?limit=4`, acmeToken);
+    const pages = await apiPages(`${route}?limit=2`, acmeToken);
     expect(pages.flat()).toEqual(whole.body.map((item) => item.id));
-    expect(pages.length).toBe(Math.ceil(whole.body.length / 4));
+    expect(pages.length).toBe(Math.ceil(whole.body.length / 2));
   });
 
   it("never shows another workspace's items: its cursor only positions this workspace's listing", async () => {
