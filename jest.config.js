@@ -33,6 +33,7 @@ export const storeSuites = [
   'test/integration/credential-service-races.test.ts',
   'test/integration/credential-service.test.ts',
   'test/integration/credential-workspaces.test.ts',
+  'test/integration/listing-pages.test.ts',
   'test/integration/saved-configs.test.ts',
   'test/integration/store-leases.test.ts',
   'test/integration/store-listing.test.ts',

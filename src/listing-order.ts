@@ -1,3 +1,9 @@
+/** Where a record stands in the listing order: its creation time, then its id. */
+export interface ListingPosition {
+  createdAt: string;
+  id: string;
+}
+
 /**
  * The one order of every listing: oldest first, and records made in the same millisecond by id,
  * so a listing reads the same on every store and every call. Sorts `items` in place and returns
@@ -11,7 +17,12 @@ export function oldestFirst<T extends { id: string; createdAt?: string }>(
   items: T[],
   createdAt: (item: T) => string = (item) => item.createdAt!,
 ): T[] {
-  return items.sort((a, b) => compare(createdAt(a), createdAt(b)) || compare(a.id, b.id));
+  return items.sort((a, b) => inListingOrder({ createdAt: createdAt(a), id: a.id }, { createdAt: createdAt(b), id: b.id }));
+}
+
+/** Negative when `a` is listed before `b`, positive after, 0 at the same place: what a page cursor positions by. */
+export function inListingOrder(a: ListingPosition, b: ListingPosition): number {
+  return compare(a.createdAt, b.createdAt) || compare(a.id, b.id);
 }
 
 function compare(a: string, b: string): number {

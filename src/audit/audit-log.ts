@@ -4,6 +4,7 @@ import { AccessScope, EVERY_WORKSPACE } from '../access/access.js';
 import type { AuditEvent } from '../generated/audit-event.js';
 import type { Collection } from '../store/collection.js';
 import { oldestFirst } from '../listing-order.js';
+import { type Page, type PageOptions, pageOf } from '../page-cursor.js';
 import { failureReason } from '../text/failure-reason.js';
 import { terminalSafe } from '../text/terminal-safe.js';
 
@@ -16,8 +17,8 @@ export interface AuditFilter {
   credentialId?: string;
   /** Only events at or after this time. */
   since?: Date;
-  /** The latest this many (default 1,000). */
-  limit?: number;
+  /** Only the latest this many of those that match (`credport audit --limit`); paged after that, if asked. */
+  latest?: number;
 }
 
 // Who is acting, for every call made inside withActor: a server sets it per request, a worker per job.
@@ -32,7 +33,6 @@ export function currentActor(): string | undefined {
 }
 
 const DETAIL_MAX = 500;
-const DEFAULT_LIMIT = 1_000;
 
 /**
  * The append-only trail of credential events, in the same store as everything else. An event is
@@ -87,8 +87,8 @@ export class AuditLog {
     }
   }
 
-  /** Oldest first; the latest `limit` of those that match. */
-  async list(filter: AuditFilter = {}): Promise<AuditEvent[]> {
+  /** Oldest first: those that match (the `latest` of them, if asked), a page at a time with `limit` and `cursor`, else all. */
+  async list(filter: AuditFilter & PageOptions = {}): Promise<Page<AuditEvent>> {
     this.scope.require('viewer', 'reading the audit trail');
     const found =
       filter.credentialId === undefined ? await this.events.all() : await this.events.where('credentialId', filter.credentialId);
@@ -96,6 +96,8 @@ export class AuditLog {
     const matching = found.filter((e) => this.scope.sees(e));
     const since = filter.since?.toISOString();
     const events = oldestFirst(since === undefined ? matching : matching.filter((e) => e.at >= since), (e) => e.at);
-    return events.slice(-(filter.limit ?? DEFAULT_LIMIT));
+    // Not slice(-latest): -0 is 0, and `--limit 0` would print the whole trail.
+    const kept = filter.latest === undefined ? events : events.slice(Math.max(0, events.length - filter.latest));
+    return pageOf(kept, filter, (e) => e.at);
   }
 }

@@ -12,6 +12,7 @@ import { checkRequest } from '../registry/request-schemas.js';
 import type { CredentialService } from '../credentials/credential-service.js';
 import type { Collection } from '../store/collection.js';
 import { oldestFirst } from '../listing-order.js';
+import { type Page, type PageOptions, pageOf } from '../page-cursor.js';
 import { checkPointer, formatPointer, isSafeKey } from '../text/json-pointer.js';
 import { checkName, checkPrintable } from '../text/check-printable.js';
 import { printable } from '../text/printable.js';
@@ -203,24 +204,26 @@ export class SavedConfigs {
     return config.path === undefined || !files.root ? config : { ...config, path: files.show(config.path) };
   }
 
-  listSources(): Promise<SourceConfig[]> {
+  /** Oldest first; a page with `limit` and `cursor` (page-cursor.ts), else all. */
+  listSources(page: PageOptions = {}): Promise<Page<SourceConfig>> {
     this.scope.require('viewer', 'listing sources');
     return this.scope
       .listing<SourceConfig>(
         () => this.deps.sources.all(),
         () => this.deps.sources.entries(),
       )
-      .then((items) => oldestFirst(items));
+      .then((items) => pageOf(oldestFirst(items), page));
   }
 
-  listDestinations(): Promise<DestinationConfig[]> {
+  /** Oldest first; a page with `limit` and `cursor` (page-cursor.ts), else all. */
+  listDestinations(page: PageOptions = {}): Promise<Page<DestinationConfig>> {
     this.scope.require('viewer', 'listing destinations');
     return this.scope
       .listing<DestinationConfig>(
         () => this.deps.destinations.all(),
         () => this.deps.destinations.entries(),
       )
-      .then((items) => oldestFirst(items));
+      .then((items) => pageOf(oldestFirst(items), page));
   }
 
   async source(id: string): Promise<SourceConfig> {

@@ -21,6 +21,7 @@ import type { ConnectorRegistry } from '../registry/connector-registry.js';
 import { checkRequest } from '../registry/request-schemas.js';
 import type { CredentialRecords } from '../store/credential-records.js';
 import { oldestFirst } from '../listing-order.js';
+import { type Page, type PageOptions, pageOf } from '../page-cursor.js';
 import type { SealerSource } from '../keys/key-state.js';
 import { printable } from '../text/printable.js';
 import { associatedData, type CredentialRecord, resealed, secretHint, toTile } from './credential-record.js';
@@ -147,7 +148,8 @@ export class CredentialService {
     return toTile(record);
   }
 
-  async list(filter: { connector?: string } = {}): Promise<CredentialTile[]> {
+  /** The tiles, oldest first; a page of them with `limit` and `cursor` (page-cursor.ts), else all. */
+  async list(filter: { connector?: string } & PageOptions = {}): Promise<Page<CredentialTile>> {
     if (filter.connector !== undefined) this.deps.registry.get(filter.connector);
     this.scope.require('viewer', 'listing credentials');
     const records = await this.scope.listing<CredentialRecord>(
@@ -157,8 +159,7 @@ export class CredentialService {
           ([, r]) => r instanceof Error || filter.connector === undefined || r.connector === filter.connector,
         ),
     );
-    const tiles = records.map(toTile);
-    return oldestFirst(tiles);
+    return pageOf(oldestFirst(records).map(toTile), filter);
   }
 
   async show(id: string): Promise<CredentialTile> {

@@ -5,6 +5,7 @@ import type { SyncJob } from '../generated/sync-job.js';
 import type { SyncEvent } from '../generated/sync-event.js';
 import type { SyncSummary } from '../generated/sync-summary.js';
 import type { RunSyncOptions } from '../sync/sync-service.js';
+import type { Page, PageOptions } from '../page-cursor.js';
 
 /** What a job needs of the sync service: the same run the CLI calls. */
 export type RunSync = (source: string, destination: string, options: RunSyncOptions) => Promise<SyncSummary>;
@@ -43,18 +44,10 @@ const MAX_EVENTS = 5_000;
 /** Ended jobs kept for GET /syncs/{id}. */
 const MAX_ENDED = 200;
 
-/** GET /syncs: a page of a workspace's syncs, newest first, and the cursor of the next page while there is one. */
-export interface SyncJobPage {
-  syncs: SyncJob[];
-  next?: string;
-}
-
-export interface SyncJobQuery {
+/** GET /syncs: which syncs, a page at a time (the cursor: the `next` of the page before). */
+export interface SyncJobQuery extends PageOptions {
   /** Only syncs in this state. */
   state?: SyncJob['status'];
-  limit: number;
-  /** The `next` of the page before: the syncs started before the last one it listed. */
-  cursor?: string;
 }
 
 /**
@@ -138,17 +131,16 @@ export class SyncJobs {
    * page's last sync in the order of starts, so a page is the same whether syncs started or were
    * forgotten since the page before.
    */
-  list(query: SyncJobQuery): SyncJobPage {
-    const before = query.cursor === undefined ? Number.POSITIVE_INFINITY : Number(query.cursor);
+  list(query: SyncJobQuery): Page<SyncJob> {
+    const before = query.cursor === undefined ? Number.POSITIVE_INFINITY : startOrderOf(query.cursor);
     const matching = [...this.jobs.values()]
       .filter((e) => this.visible(e) && e.order < before && (query.state === undefined || e.view.status === query.state))
       .sort((a, b) => b.order - a.order);
-    const page = matching.slice(0, query.limit);
-    const last = page.at(-1);
-    return {
-      syncs: page.map((e) => structuredClone(e.view)),
-      ...(matching.length > page.length && last ? { next: String(last.order) } : {}),
-    };
+    const entries = matching.slice(0, query.limit);
+    const page: Page<SyncJob> = entries.map((e) => structuredClone(e.view));
+    const last = entries.at(-1);
+    if (matching.length > entries.length && last) page.next = String(last.order);
+    return page;
   }
 
   /**
@@ -248,4 +240,14 @@ function track(view: SyncJob, event: SyncEvent): void {
       endedAt: new Date().toISOString(),
     });
   }
+}
+
+/**
+ * A sync cursor is the start order of the page's last sync: newest first, the next page is what
+ * started before it. Anything else is refused the way every listing refuses a cursor it did not give.
+ */
+function startOrderOf(cursor: string): number {
+  if (!/^[1-9][0-9]{0,15}$/.test(cursor))
+    throw new InputError('cursor is not a cursor this server gave (pass the next of the page before, unchanged)', { field: 'cursor' });
+  return Number(cursor);
 }

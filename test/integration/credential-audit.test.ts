@@ -138,7 +138,8 @@ describe('the audit trail', () => {
     const ofB = await credport.audit.list({ credentialId: b.id });
     expect(ofB[0]).toMatchObject({ action: 'credential.created', detail: 'saved without verification' });
     expect(ofB[1]).toMatchObject({ action: 'credential.rotated', detail: 'new secret saved without verification' });
-    expect((await credport.audit.list({ limit: 2 })).map((e) => e.id)).toEqual(all.slice(-2).map((e) => e.id));
+    expect((await credport.audit.list({ latest: 2 })).map((e) => e.id)).toEqual(all.slice(-2).map((e) => e.id));
+    expect(await credport.audit.list({ latest: 0 })).toEqual([]); // `credport audit --limit 0`: none, not the whole trail
     expect(await credport.audit.list({ since: new Date(Date.now() + 60_000) })).toEqual([]);
     expect((await credport.audit.list({ since: new Date(all[2]!.at) })).length).toBeGreaterThanOrEqual(all.length - 2);
   });

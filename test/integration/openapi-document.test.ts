@@ -66,6 +66,16 @@ describe('the served OpenAPI document', () => {
     expect(stdout.trim()).toBe('valid');
   });
 
+  it('says how each growing list is paged: limit (a number, 1 to 500), cursor, and the Link header to the next page', () => {
+    for (const path of ['/api/v1/credentials', '/api/v1/sources', '/api/v1/destinations', '/api/v1/audit']) {
+      const list = document.paths[path].get;
+      const parameter = (name: string) => list.parameters.find((p: JsonBody) => p.in === 'query' && p.name === name);
+      expect([path, parameter('limit')?.schema]).toEqual([path, expect.objectContaining({ type: 'integer', minimum: 1, maximum: 500 })]);
+      expect([path, parameter('cursor')?.schema]).toEqual([path, expect.objectContaining({ type: 'string' })]);
+      expect([path, Object.keys(list.responses['200'].headers ?? {})]).toEqual([path, ['Link']]);
+    }
+  });
+
   it('names every operation, with the names docs/server-and-api.md lists', () => {
     const documented = [...readFileSync(SERVER_DOC, 'utf8').matchAll(/^\| `(\w+)` \| `([A-Z]+ [^`]+)` \|/gm)].map(
       ([, id, route]) => `${id} ${route}`,

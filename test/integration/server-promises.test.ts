@@ -185,14 +185,18 @@ describe('GET /syncs', () => {
 
     const first = await call('GET', '/api/v1/syncs?limit=3');
     expect(first.status).toBe(200);
-    expect(first.body.syncs.map((s: { id: string }) => s.id)).toEqual([ids[3], ids[2], ids[1]]);
-    expect(first.body.next).toEqual(expect.any(String));
-    const second = await call('GET', `/api/v1/syncs?limit=3&cursor=${first.body.next}`);
-    expect(second.body).toEqual({ syncs: [expect.objectContaining({ id: ids[0], status: 'finished' })] });
+    expect(first.body.map((s: { id: string }) => s.id)).toEqual([ids[3], ids[2], ids[1]]);
+    // The next page is named by a Link header, as every paged listing's is; the last page has none.
+    const next = /^<([^>]+)>; rel="next"$/.exec(first.headers.get('link') ?? '')?.[1];
+    expect(next).toMatch(/^\/api\/v1\/syncs\?limit=3&cursor=/);
+    const second = await call('GET', next!);
+    expect(second.body).toEqual([expect.objectContaining({ id: ids[0], status: 'finished' })]);
+    expect(second.headers.get('link')).toBeNull();
+    expectProblem(await call('GET', '/api/v1/syncs?cursor=abc'), 400, { field: '/query/cursor' });
 
     const finished = await call('GET', '/api/v1/syncs?state=finished');
-    expect(finished.body.syncs.map((s: { id: string }) => s.id)).toEqual([ids[2], ids[1], ids[0]]);
-    expect((await call('GET', '/api/v1/syncs?state=failed')).body.syncs.map((s: { id: string }) => s.id)).toEqual([ids[3]]);
+    expect(finished.body.map((s: { id: string }) => s.id)).toEqual([ids[2], ids[1], ids[0]]);
+    expect((await call('GET', '/api/v1/syncs?state=failed')).body.map((s: { id: string }) => s.id)).toEqual([ids[3]]);
     expectProblem(await call('GET', '/api/v1/syncs?state=lost'), 400, { field: '/query/state' });
     expectProblem(await call('GET', '/api/v1/syncs?cursor=abc'), 400, { field: '/query/cursor' });
     expect(await declared('/api/v1/syncs', 'get')).toEqual(expect.arrayContaining(['200', '400', '401']));
@@ -206,15 +210,15 @@ describe('GET /syncs', () => {
       (await withAccess({ workspace, role: 'admin' }, () => credport.tokens.create({ name: `${workspace} admin`, role: 'admin' }))).token;
     const acme = await token('acme');
     const globex = await token('globex');
-    expect((await call('GET', '/api/v1/syncs', { token: acme })).body).toEqual({ syncs: [] });
+    expect((await call('GET', '/api/v1/syncs', { token: acme })).body).toEqual([]);
     // acme's own sync (it fails at once: acme has no such source) is acme's alone.
     const theirs = withAccess({ workspace: 'acme', role: 'admin' }, () => jobs.start({ source, destination }, ['tags']));
     await withAccess({ workspace: 'acme', role: 'admin' }, async () => {
       while (jobs.get(theirs.id).status === 'running') await new Promise((resolve) => setTimeout(resolve, 20));
     });
-    expect((await call('GET', '/api/v1/syncs', { token: acme })).body.syncs.map((s: { id: string }) => s.id)).toEqual([theirs.id]);
-    expect((await call('GET', '/api/v1/syncs', { token: globex })).body).toEqual({ syncs: [] });
-    expect((await call('GET', '/api/v1/syncs')).body.syncs.map((s: { id: string }) => s.id)).toEqual([mine.body.id]);
+    expect((await call('GET', '/api/v1/syncs', { token: acme })).body.map((s: { id: string }) => s.id)).toEqual([theirs.id]);
+    expect((await call('GET', '/api/v1/syncs', { token: globex })).body).toEqual([]);
+    expect((await call('GET', '/api/v1/syncs')).body.map((s: { id: string }) => s.id)).toEqual([mine.body.id]);
   });
 });
 
@@ -259,13 +263,13 @@ describe('GET /syncs with CREDPORT_QUEUE (the syncs run by workers)', () => {
       expect([...queued.values()].map((j) => j.request)).toEqual([
         expect.objectContaining({ sourceId: source, destinationId: destination }),
       ]);
-      expect((await call('GET', '/api/v1/syncs?state=running')).body.syncs.map((s: { id: string }) => s.id)).toEqual([started.body.id]);
+      expect((await call('GET', '/api/v1/syncs?state=running')).body.map((s: { id: string }) => s.id)).toEqual([started.body.id]);
       // A second one to the same destination waits on the queue: refused at once.
       expectProblem(await call('POST', '/api/v1/syncs', { body: { source, destination } }), 409, { code: 'destination_busy' });
       const acme = (
         await withAccess({ workspace: 'acme', role: 'admin' }, () => credport.tokens.create({ name: 'acme admin', role: 'admin' }))
       ).token;
-      expect((await call('GET', '/api/v1/syncs', { token: acme })).body).toEqual({ syncs: [] });
+      expect((await call('GET', '/api/v1/syncs', { token: acme })).body).toEqual([]);
       // The worker finishes it.
       const summary: SyncSummary = {
         source,
@@ -282,7 +286,7 @@ describe('GET /syncs with CREDPORT_QUEUE (the syncs run by workers)', () => {
       };
       [...queued.values()][0]!.end(summary);
       expect(await ended(started.body.id)).toMatchObject({ status: 'finished' });
-      expect((await call('GET', '/api/v1/syncs?state=finished')).body.syncs.map((s: { id: string }) => s.id)).toEqual([started.body.id]);
+      expect((await call('GET', '/api/v1/syncs?state=finished')).body.map((s: { id: string }) => s.id)).toEqual([started.body.id]);
     } finally {
       ({ url, credport } = was);
       await queuedApi.close();
@@ -300,7 +304,7 @@ describe('POST /syncs to a busy destination', () => {
       const busy = await call('POST', '/api/v1/syncs', { body: { source, destination } });
       expectProblem(busy, 409, { code: 'destination_busy' });
       expect(busy.body.detail).toContain(`destination ${destination} is being written by another sync (process ${process.pid}`);
-      expect((await call('GET', '/api/v1/syncs')).body).toEqual({ syncs: [] });
+      expect((await call('GET', '/api/v1/syncs')).body).toEqual([]);
       expect(await declared('/api/v1/syncs', 'post')).toContain('409');
     } finally {
       await lease.release();
@@ -320,7 +324,7 @@ describe('POST /syncs to a busy destination', () => {
       const busy = await call('POST', '/api/v1/syncs', { body: { source, destination } });
       expectProblem(busy, 409, { code: 'destination_busy', field: '/destination' });
       expect(busy.body.detail).toContain(running.body.id);
-      expect((await call('GET', '/api/v1/syncs')).body.syncs).toHaveLength(1);
+      expect((await call('GET', '/api/v1/syncs')).body).toHaveLength(1);
       expect(await ended(running.body.id)).toMatchObject({ status: 'finished' });
       expect((await call('POST', '/api/v1/syncs', { body: { source, destination } })).status).toBe(202);
     } finally {

@@ -9,6 +9,9 @@ interface AuditOptions extends GlobalOptions {
   limit?: number;
 }
 
+/** What `credport audit` prints without --limit: the trail only grows, and a terminal wants the recent end. */
+const DEFAULT_LATEST = 1_000;
+
 export function registerAuditCommand(program: Command): void {
   program
     .command('audit')
@@ -33,7 +36,7 @@ a credential's name or its description. The trail lives in the store and is only
         const events = await audit.list({
           ...(options.credential !== undefined ? { credentialId: options.credential } : {}),
           ...(options.since !== undefined ? { since: options.since } : {}),
-          ...(options.limit !== undefined ? { limit: options.limit } : {}),
+          latest: options.limit ?? DEFAULT_LATEST,
         });
         if (options.json) return printJson(events);
         if (events.length === 0) return say('no audit events match');

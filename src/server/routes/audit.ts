@@ -2,12 +2,13 @@ import type { FastifyInstance } from 'fastify';
 import type { AuditLog } from '../../audit/audit-log.js';
 import { InputError } from '../../errors.js';
 import { INSTANT_PATTERN, INSTANT_WORDS, readInstant } from '../../text/read-time.js';
+import type { PageOptions } from '../../page-cursor.js';
 import { answer, problems, ref } from '../api-schemas.js';
+import { NEXT_LINK, PAGE_QUERY, pageRequested, sendPage } from '../page-link.js';
 
-interface AuditQuery {
+interface AuditQuery extends PageOptions {
   credential?: string;
   since?: string;
-  limit?: string;
 }
 
 /** The audit trail, as `credport audit` prints it. */
@@ -29,23 +30,23 @@ export function auditRoutes(audit: AuditLog) {
               'x-pattern-message': `must be ${INSTANT_WORDS}`,
               description: 'only events since then: a time ago (45s, 30m, 24h, 7d), a date (2026-11-01) or a date-time, as the CLI takes',
             },
-            // A query string is text (the API does not coerce types): digits, read as a count.
-            limit: { type: 'string', pattern: '^[1-9][0-9]{0,3}$', description: 'the latest this many events, 1 to 9999 (default 1000)' },
+            ...PAGE_QUERY,
           },
           additionalProperties: false,
         },
-        response: { 200: answer('The events, oldest first', { type: 'array', items: ref('audit-event') }), ...problems(400) },
+        response: { 200: answer('The events, oldest first', { type: 'array', items: ref('audit-event') }, NEXT_LINK), ...problems(400) },
       },
-      handler: async (request) => {
-        const { credential, since, limit } = request.query;
+      handler: async (request, reply) => {
+        const { credential, since } = request.query;
         const from = since === undefined ? undefined : readInstant(since);
         // The pattern passed: a day that is not on the calendar (2026-02-30) is left.
         if (since !== undefined && !from) throw new InputError(`since must be ${INSTANT_WORDS}`, { field: 'since' });
-        return audit.list({
+        const page = await audit.list({
           ...(credential !== undefined ? { credentialId: credential } : {}),
           ...(from ? { since: from } : {}),
-          ...(limit !== undefined ? { limit: Number(limit) } : {}),
+          ...pageRequested(request.query),
         });
+        return sendPage(request, reply, page);
       },
     });
   };

@@ -2,8 +2,10 @@ import type { FastifyInstance } from 'fastify';
 import type { DestinationCreateRequest } from '../../generated/destination-create-request.js';
 import type { SourceCreateRequest } from '../../generated/source-create-request.js';
 import type { SavedConfigs } from '../../configs/config-service.js';
+import type { Page, PageOptions } from '../../page-cursor.js';
 import { answer, BODY, location, problems, ref } from '../api-schemas.js';
 import { idParams } from '../id-params.js';
+import { NEXT_LINK, PAGE_QUERY, pageRequested, sendPage } from '../page-link.js';
 
 const deleted = { type: 'object', properties: { id: { type: 'string' }, deleted: { type: 'boolean' } }, required: ['id', 'deleted'] };
 
@@ -18,7 +20,9 @@ interface ConfigKind<Input> {
   requestSchema: string;
   addSummary: string;
   add(input: Input): Promise<{ id: string }>;
-  list(): Promise<unknown[]>;
+  list(page: PageOptions): Promise<Page<{ path?: string }>>;
+  /** A saved item as this caller may see it (a tenant's paths relative to its folder). */
+  shown<T extends { path?: string }>(item: T): T;
   get(id: string): Promise<unknown>;
   remove(id: string): Promise<unknown>;
 }
@@ -42,14 +46,23 @@ function configKindRoutes<Input>(app: FastifyInstance, kind: ConfigKind<Input>):
       return reply.code(201).header('location', `/api/v1/${kind.path}/${created.id}`).send(created);
     },
   });
-  app.get(`/${kind.path}`, {
+  app.get<{ Querystring: PageOptions }>(`/${kind.path}`, {
     schema: {
       tags,
       operationId: `list${plural}`,
-      summary: `The saved ${kind.path}`,
-      response: { 200: answer(`The ${kind.path}, oldest first`, { type: 'array', items: one }), ...problems() },
+      summary: `The saved ${kind.path}, a page at a time`,
+      querystring: { type: 'object', properties: PAGE_QUERY, additionalProperties: false },
+      response: { 200: answer(`The ${kind.path}, oldest first`, { type: 'array', items: one }, NEXT_LINK), ...problems(400) },
     },
-    handler: async () => kind.list(),
+    handler: async (request, reply) => {
+      const page = await kind.list(pageRequested(request.query));
+      return sendPage(
+        request,
+        reply,
+        page,
+        page.map((item) => kind.shown(item)),
+      );
+    },
   });
   app.get<{ Params: { id: string } }>(`/${kind.path}/:id`, {
     schema: {
@@ -87,7 +100,8 @@ export function configRoutes(configs: SavedConfigs) {
       requestSchema: 'source-create-request',
       addSummary: 'Save a data source (its streams are checked against the credential)',
       add: async (input) => configs.shown(await configs.addSource(input)),
-      list: async () => (await configs.listSources()).map((c) => configs.shown(c)),
+      list: (page) => configs.listSources(page),
+      shown: (item) => configs.shown(item),
       get: async (id) => configs.shown(await configs.source(id)),
       remove: (id) => configs.deleteSource(id),
     });
@@ -99,7 +113,8 @@ export function configRoutes(configs: SavedConfigs) {
       requestSchema: 'destination-create-request',
       addSummary: 'Save a destination (a JSONL folder, or a provider written through a credential)',
       add: async (input) => configs.shown(await configs.addDestination(input)),
-      list: async () => (await configs.listDestinations()).map((c) => configs.shown(c)),
+      list: (page) => configs.listDestinations(page),
+      shown: (item) => configs.shown(item),
       get: async (id) => configs.shown(await configs.destination(id)),
       remove: (id) => configs.deleteDestination(id),
     });

@@ -3,8 +3,10 @@ import type { CredentialService } from '../../credentials/credential-service.js'
 import type { CredentialCreateRequest } from '../../generated/credential-create-request.js';
 import type { CredentialRotateRequest } from '../../generated/credential-rotate-request.js';
 import type { CredentialUpdateRequest } from '../../generated/credential-update-request.js';
+import type { PageOptions } from '../../page-cursor.js';
 import { answer, BODY, location, problems, rateLimited, ref } from '../api-schemas.js';
 import { idParams } from '../id-params.js';
+import { NEXT_LINK, PAGE_QUERY, pageRequested, sendPage } from '../page-link.js';
 
 const idParam = idParams('credential');
 const tile = ref('credential-tile');
@@ -42,15 +44,23 @@ export function credentialRoutes(credentials: CredentialService, verifyLimit: Ve
         return reply.code(201).header('location', `/api/v1/credentials/${created.id}`).send(created);
       },
     });
-    app.get<{ Querystring: { connector?: string } }>('/credentials', {
+    app.get<{ Querystring: { connector?: string } & PageOptions }>('/credentials', {
       schema: {
         tags: ['credentials'],
         operationId: 'listCredentials',
-        summary: 'The saved credentials as tiles (never a secret)',
-        querystring: { type: 'object', properties: { connector: { type: 'string', maxLength: 64 } }, additionalProperties: false },
-        response: { 200: answer('The tiles, oldest first', { type: 'array', items: tile }), ...problems(400) },
+        summary: 'The saved credentials as tiles (never a secret), a page at a time',
+        querystring: {
+          type: 'object',
+          properties: { connector: { type: 'string', maxLength: 64 }, ...PAGE_QUERY },
+          additionalProperties: false,
+        },
+        response: { 200: answer('The tiles, oldest first', { type: 'array', items: tile }, NEXT_LINK), ...problems(400) },
       },
-      handler: async (request) => credentials.list(request.query.connector !== undefined ? { connector: request.query.connector } : {}),
+      handler: async (request, reply) => {
+        const { connector } = request.query;
+        const page = await credentials.list({ ...(connector !== undefined ? { connector } : {}), ...pageRequested(request.query) });
+        return sendPage(request, reply, page);
+      },
     });
     app.get<{ Params: { id: string } }>('/credentials/:id', {
       schema: {

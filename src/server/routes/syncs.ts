@@ -2,14 +2,13 @@ import type { FastifyInstance } from 'fastify';
 import type { SyncJob } from '../../generated/sync-job.js';
 import type { SyncStartRequest } from '../../generated/sync-start-request.js';
 import type { SyncService } from '../../sync/sync-service.js';
+import type { PageOptions } from '../../page-cursor.js';
+import { NEXT_LINK, PAGE_QUERY, pageRequested, sendPage } from '../page-link.js';
 import { answer, BODY, location, problems, ref } from '../api-schemas.js';
 import { idParams } from '../id-params.js';
 import type { NumberedEvent, SyncJobs } from '../sync-jobs.js';
 
 const idParam = idParams('sync');
-
-/** Syncs per page of GET /syncs when the caller names no limit. */
-const DEFAULT_PAGE = 20;
 
 /** `Last-Event-ID`, as EventSource sends it on reconnecting: the stream replays only the events after that one. */
 const lastEventId = {
@@ -83,41 +82,24 @@ export function syncRoutes(syncs: SyncService, jobs: SyncJobs, stream: EventStre
         return reply.code(202).header('location', `/api/v1/syncs/${started.id}`).send(started);
       },
     });
-    app.get<{ Querystring: { state?: SyncJob['status']; limit?: number; cursor?: string } }>('/syncs', {
+    app.get<{ Querystring: { state?: SyncJob['status'] } & PageOptions }>('/syncs', {
       schema: {
         tags: ['syncs'],
         operationId: 'listSyncs',
-        summary: "The workspace's syncs started through this server, newest first, a page at a time (follow `next`)",
+        summary: "The workspace's syncs started through this server, newest first, a page at a time",
         querystring: {
           type: 'object',
           properties: {
             state: { type: 'string', enum: ['running', 'finished', 'failed', 'cancelled'], description: 'only syncs in this state' },
-            limit: { type: 'integer', minimum: 1, maximum: 100, description: 'syncs per page, 1 to 100 (default 20)' },
-            cursor: {
-              type: 'string',
-              pattern: '^[1-9][0-9]{0,15}$',
-              'x-pattern-message': 'is not a cursor this server gave (pass the next of the page before)',
-              description: 'the `next` of the page before',
-            },
+            ...PAGE_QUERY,
           },
           additionalProperties: false,
         },
-        response: {
-          200: answer('A page of syncs, newest first', {
-            type: 'object',
-            properties: {
-              syncs: { type: 'array', items: job },
-              next: { type: 'string', description: 'the cursor of the next page; absent on the last one' },
-            },
-            required: ['syncs'],
-            additionalProperties: false,
-          }),
-          ...problems(400),
-        },
+        response: { 200: answer('A page of syncs, newest first', { type: 'array', items: job }, NEXT_LINK), ...problems(400) },
       },
-      handler: async (request) => {
-        const { state, limit, cursor } = request.query;
-        return jobs.list({ limit: limit ?? DEFAULT_PAGE, ...(state ? { state } : {}), ...(cursor ? { cursor } : {}) });
+      handler: async (request, reply) => {
+        const { state } = request.query;
+        return sendPage(request, reply, jobs.list({ ...pageRequested(request.query), ...(state ? { state } : {}) }));
       },
     });
     app.get<{ Params: { id: string } }>('/syncs/:id', {
