@@ -11,6 +11,7 @@ import { addSharedSchemas } from './api-schemas.js';
 import { connectionLimits, type ConnectionLimits, limitedServer } from './connection-limits.js';
 import type { DemoProvider } from './demo-providers.js';
 import type { LoginSessions } from './login-sessions.js';
+import { connectorBodies } from './openapi-connector-bodies.js';
 import { documentWithComponents } from './openapi-document.js';
 import { notFoundProblem, problemFor } from './problem-details.js';
 import { registerHostCheck } from './host-check.js';
@@ -98,7 +99,8 @@ export async function createServer(options: ServerOptions): Promise<{ app: Fasti
   // authenticated: a key read from raw headers let a token holder send a fresh header each time.
   await app.register(rateLimit, { global: false, hook: 'preParsing', keyGenerator: (request) => callerKey(request) });
   const schemaFiles = await addSharedSchemas(app, SCHEMA_DIR);
-  const withComponents = documentWithComponents(schemaFiles);
+  // The credential bodies typed per connector, from the connectors loaded now (a host's own folder included).
+  const withComponents = documentWithComponents(schemaFiles, (base) => connectorBodies(credport.registry.list(), base));
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',

@@ -7,11 +7,16 @@ const COMPONENT_REF = /^#\/components\/schemas\/([^/]+)/;
 /**
  * The last step of the served document (@fastify/swagger's `transformObject`): its schema
  * components are schemas/ as they are (see openapi-components.ts), and only those an operation
- * reaches, so the document resolves inside itself and declares nothing no route uses.
+ * reaches, so the document resolves inside itself and declares nothing no route uses. `more` adds
+ * components, or puts others in place of schemas/'s of the same name (openapi-connector-bodies.ts).
  */
-export function documentWithComponents(files: readonly JsonSchemaFile[]): <D extends object>(document: D) => D {
+export function documentWithComponents(
+  files: readonly JsonSchemaFile[],
+  more: (components: Record<string, Json>) => Record<string, Json> = () => ({}),
+): <D extends object>(document: D) => D {
   // Built once, when the server is made: a schema that cannot be served stops it there, not at the first GET.
-  const all = openApiComponents(files);
+  const base = openApiComponents(files);
+  const all = { ...base, ...more(base) };
   return <D extends object>(document: D): D => {
     const { components = {}, ...rest } = document as { components?: object };
     const used = reachable(rest as Json, all);

@@ -28,16 +28,7 @@ export function connectorRoutes(registry: ConnectorRegistry, outbound: OutboundP
         summary: 'The "Add New Credential" form of a connector: JSON Schema and uiSchema (react-jsonschema-form convention)',
         params: idParam,
         response: {
-          200: answer('The form', {
-            type: 'object',
-            properties: {
-              id: { type: 'string' },
-              title: { type: 'string' },
-              docs: { type: 'string' },
-              form: { type: 'object', additionalProperties: true },
-            },
-            required: ['id', 'title', 'form'],
-          }),
+          200: answer('The form', ref('connector-form')),
           ...problems(400, 404),
         },
       },
