@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeConnector } from '../helpers/connector-fixtures.js';
 import { apiBench } from './api-bench.js';
+import { clientBench } from './client-bench.js';
 import { concurrencyCost, rateUnderLimit } from './concurrency-bench.js';
 import { credentialBench, type Row } from './credentials-bench.js';
 import { keysBench } from './keys-bench.js';
@@ -105,6 +106,15 @@ console.log(
 console.log(
   'The third row is not credport: it is the bare POST rebuilt on got and keyv/SQLite, beside the bare one, so its ratio bounds what credport can reach on those packages.',
 );
+
+{
+  const row = await clientBench(await home(), quick ? 3 : 7);
+  console.log('\n## credport/client: the same listing through the typed client and through fetch, one process, one server\n');
+  console.log(table([row], 'x raw fetch'));
+  console.log(
+    '\ngoal: within 1.2x. Baseline: fetch of GET /api/v1/credentials?connector=front and its JSON, 50 listings a round, medians.',
+  );
+}
 
 const RECORDS = 250_000;
 const ROUNDS = quick ? 1 : 5;
