@@ -18,7 +18,8 @@ afterAll(() => removeHome(home));
 /** Every module a node process loaded for `import 'credport/client'` (the package's own exports map), below the package. */
 async function modulesLoadedByImport(): Promise<string[]> {
   const log = join(home, 'modules-client.txt');
-  const script = "const { createCredportClient } = await import('credport/client'); createCredportClient({ baseUrl: 'http://127.0.0.1:1', token: 't' });";
+  const script =
+    "const { createCredportClient } = await import('credport/client'); createCredportClient({ baseUrl: 'http://127.0.0.1:1', token: 't' });";
   const code = await new Promise<number | null>((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', MODULE_LOG, '--input-type=module', '-e', script], {
       cwd: ROOT,
@@ -43,7 +44,8 @@ describe('import credport/client', () => {
   it('loads dist/client and the generated table only: no server, store, registry or HTTP client package', async () => {
     const modules = await modulesLoadedByImport();
     expect(modules).toContain('dist/client/index.js'); // the exports map and the log work
-    expect(modules.filter((m) => m.startsWith('node_modules/'))).toEqual([]);
+    // Anywhere: node_modules may be a link to another checkout's, and modules resolve to their real path.
+    expect(modules.filter((m) => m.includes('node_modules/'))).toEqual([]);
     expect(modules.filter((m) => m.startsWith('dist/') && !/^dist\/(client\/|generated\/credport-api\.js$)/.test(m))).toEqual([]);
   });
 });
