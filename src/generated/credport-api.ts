@@ -22,6 +22,7 @@ export const OPERATIONS = {
   getDestination: { method: 'GET', path: '/api/v1/destinations/{id}' },
   deleteDestination: { method: 'DELETE', path: '/api/v1/destinations/{id}' },
   startSync: { method: 'POST', path: '/api/v1/syncs' },
+  listSyncs: { method: 'GET', path: '/api/v1/syncs' },
   getSync: { method: 'GET', path: '/api/v1/syncs/{id}' },
   cancelSync: { method: 'POST', path: '/api/v1/syncs/{id}/cancel' },
   retrySync: { method: 'POST', path: '/api/v1/syncs/{id}/retry' },
@@ -70,6 +71,8 @@ export interface CredportOperations {
   deleteDestination(input: { path: DeleteDestinationPath }, options?: CallOptions): Promise<DeleteDestinationAnswer200>;
   /** Start a sync of a source into a destination; follow it with GET /syncs/{id}/events: POST /api/v1/syncs */
   startSync(input: { body: SyncStartRequest }, options?: CallOptions): Promise<SyncJob>;
+  /** The workspace's syncs started through this server, newest first, a page at a time (follow `next`): GET /api/v1/syncs */
+  listSyncs(input?: { query?: ListSyncsQuery }, options?: CallOptions): Promise<ListSyncsAnswer200>;
   /** A sync: state, per-stream progress, summary or error: GET /api/v1/syncs/{id} */
   getSync(input: { path: GetSyncPath }, options?: CallOptions): Promise<SyncJob>;
   /** Stop after the current page's checkpoint (the next sync finishes the run): POST /api/v1/syncs/{id}/cancel */
@@ -1279,6 +1282,35 @@ export interface DeleteDestinationAnswer200 {
 }
 /**
  * This interface was referenced by `CredportApiSchemas`'s JSON-Schema
+ * via the `definition` "ListSyncsQuery".
+ */
+export interface ListSyncsQuery {
+  /**
+   * only syncs in this state
+   */
+  state?: 'running' | 'finished' | 'failed' | 'cancelled';
+  /**
+   * syncs per page, 1 to 100 (default 20)
+   */
+  limit?: number;
+  /**
+   * the `next` of the page before
+   */
+  cursor?: string;
+}
+/**
+ * This interface was referenced by `CredportApiSchemas`'s JSON-Schema
+ * via the `definition` "ListSyncsAnswer200".
+ */
+export interface ListSyncsAnswer200 {
+  syncs: SyncJob[];
+  /**
+   * the cursor of the next page; absent on the last one
+   */
+  next?: string;
+}
+/**
+ * This interface was referenced by `CredportApiSchemas`'s JSON-Schema
  * via the `definition` "GetSyncPath".
  */
 export interface GetSyncPath {
@@ -1311,6 +1343,9 @@ export interface GetSyncEventsPath {
  */
 export interface ListAuditEventsQuery {
   credential?: string;
+  /**
+   * only events since then: a time ago (45s, 30m, 24h, 7d), a date (2026-11-01) or a date-time, as the CLI takes
+   */
   since?: string;
   /**
    * the latest this many events, 1 to 9999 (default 1000)
