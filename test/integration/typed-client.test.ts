@@ -36,6 +36,9 @@ describe('credport/client', () => {
     expect(connectors.map((connector) => connector.id)).toEqual(expect.arrayContaining(['front', 'frontegg', 'frontline']));
 
     const { form } = await client.getConnectorForm({ path: { id: 'front' } });
+    // Serialised with ConnectorForm, whose JSON Schema names a few keywords: every other one is kept as it is.
+    expect(form).toEqual(api.credport.registry.form('front'));
+    expect((await client.getConnectorForm({ path: { id: 'frontegg' } })).form).toEqual(api.credport.registry.form('frontegg'));
     expect(form.schema.properties?.apiKey?.writeOnly).toBe(true);
     expect(form.schema.required).toEqual(['name', 'apiKey']);
     expect(form.uiSchema['ui:order']).toEqual(['name', 'description', 'apiKey']);
