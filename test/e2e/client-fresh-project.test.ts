@@ -42,7 +42,10 @@ const tsc = (...args: string[]) => inProject(process.execPath, [join('node_modul
 beforeAll(async () => {
   work = await tempHome();
   // dist/ is built by the suite's set-up (build-once.ts): packed as it is, without running `prepare` again.
-  const { stdout } = await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', work], { cwd: ROOT, maxBuffer: 64 * 1024 * 1024 });
+  const { stdout } = await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', work], {
+    cwd: ROOT,
+    maxBuffer: 64 * 1024 * 1024,
+  });
   const tarball = join(work, (JSON.parse(stdout) as { filename: string }[])[0]!.filename);
   project = join(work, 'host-backend');
   await cp(EXAMPLE, project, { recursive: true, filter: (source) => !/[/\\](node_modules|dist|generated)$/.test(source) });
