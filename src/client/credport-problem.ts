@@ -28,7 +28,7 @@ export class CredportProblem extends Error {
     const text = await response.text();
     const type = response.headers.get('content-type') ?? '';
     if (/^application\/(problem\+)?json\b/.test(type)) {
-      const body: unknown = JSON.parse(text);
+      const body = parsed(text);
       if (isProblem(body)) return new CredportProblem(body);
     }
     const title = response.statusText || `HTTP ${response.status}`;
@@ -39,6 +39,14 @@ export class CredportProblem extends Error {
       code: `http_${response.status}`,
       detail: `the server answered ${response.status} ${title}, not a problem document`,
     });
+  }
+}
+
+function parsed(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined; // said by the fallback problem, not by a SyntaxError
   }
 }
 

@@ -101,6 +101,10 @@ describe('credport/client', () => {
     expect(invalid).toMatchObject({ status: 400, code: 'invalid_input' });
     expect(invalid.field).toMatch(/^\/values\//);
 
+    // An event stream's refusal is thrown where it is read, from the first step of the loop.
+    const events = client.getSyncEvents({ path: { id: gone.id } })[Symbol.asyncIterator]();
+    expect((await refusal(events.next())).status).toBeGreaterThanOrEqual(400);
+
     const anonymous = createCredportClient({ baseUrl: api.url, token: 'wrong-token-0123456789abcdef' });
     expect(await refusal(anonymous.listConnectors())).toMatchObject({ status: 401 });
   });
