@@ -41,6 +41,7 @@ export function createCredportClient(options: CredportClientOptions): CredportCl
       ...(call.signal ? { signal: call.signal } : {}),
     });
     if (!response.ok) throw await CredportProblem.from(response);
+    call.onResponse?.(response);
     return response;
   }
 

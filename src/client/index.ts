@@ -3,4 +3,5 @@
 export type { CallOptions, EventStream, ServerSentEvent } from './call-options.js';
 export { type CredportClient, type CredportClientOptions, createCredportClient } from './create-client.js';
 export { CredportProblem } from './credport-problem.js';
+export { nextCursor } from './next-cursor.js';
 export type * from '../generated/credport-api.js';

@@ -41,7 +41,7 @@ export interface CredportOperations {
   getConnectorForm(input: { path: GetConnectorFormPath }, options?: CallOptions): Promise<ConnectorForm>;
   /** Validate, verify with the provider, seal and save a credential: POST /api/v1/credentials */
   createCredential(input: { body: CredentialCreateRequest }, options?: CallOptions): Promise<CredentialTile>;
-  /** The saved credentials as tiles (never a secret): GET /api/v1/credentials */
+  /** The saved credentials as tiles (never a secret), a page at a time: GET /api/v1/credentials */
   listCredentials(input?: { query?: ListCredentialsQuery }, options?: CallOptions): Promise<ListCredentialsAnswer200>;
   /** One tile: GET /api/v1/credentials/{id} */
   getCredential(input: { path: GetCredentialPath }, options?: CallOptions): Promise<CredentialTile>;
@@ -55,23 +55,23 @@ export interface CredportOperations {
   rotateCredential(input: { path: RotateCredentialPath; body: CredentialRotateRequest }, options?: CallOptions): Promise<CredentialTile>;
   /** Save a data source (its streams are checked against the credential): POST /api/v1/sources */
   createSource(input: { body: SourceCreateRequest }, options?: CallOptions): Promise<SourceConfig>;
-  /** The saved sources: GET /api/v1/sources */
-  listSources(input?: Record<string, never>, options?: CallOptions): Promise<ListSourcesAnswer200>;
+  /** The saved sources, a page at a time: GET /api/v1/sources */
+  listSources(input?: { query?: ListSourcesQuery }, options?: CallOptions): Promise<ListSourcesAnswer200>;
   /** One source: GET /api/v1/sources/{id} */
   getSource(input: { path: GetSourcePath }, options?: CallOptions): Promise<SourceConfig>;
   /** Delete a source: DELETE /api/v1/sources/{id} */
   deleteSource(input: { path: DeleteSourcePath }, options?: CallOptions): Promise<DeleteSourceAnswer200>;
   /** Save a destination (a JSONL folder, or a provider written through a credential): POST /api/v1/destinations */
   createDestination(input: { body: DestinationCreateRequest }, options?: CallOptions): Promise<DestinationConfig>;
-  /** The saved destinations: GET /api/v1/destinations */
-  listDestinations(input?: Record<string, never>, options?: CallOptions): Promise<ListDestinationsAnswer200>;
+  /** The saved destinations, a page at a time: GET /api/v1/destinations */
+  listDestinations(input?: { query?: ListDestinationsQuery }, options?: CallOptions): Promise<ListDestinationsAnswer200>;
   /** One destination: GET /api/v1/destinations/{id} */
   getDestination(input: { path: GetDestinationPath }, options?: CallOptions): Promise<DestinationConfig>;
   /** Delete a destination: DELETE /api/v1/destinations/{id} */
   deleteDestination(input: { path: DeleteDestinationPath }, options?: CallOptions): Promise<DeleteDestinationAnswer200>;
   /** Start a sync of a source into a destination; follow it with GET /syncs/{id}/events: POST /api/v1/syncs */
   startSync(input: { body: SyncStartRequest }, options?: CallOptions): Promise<SyncJob>;
-  /** The workspace's syncs started through this server, newest first, a page at a time (follow `next`): GET /api/v1/syncs */
+  /** The workspace's syncs started through this server, newest first, a page at a time: GET /api/v1/syncs */
   listSyncs(input?: { query?: ListSyncsQuery }, options?: CallOptions): Promise<ListSyncsAnswer200>;
   /** A sync: state, per-stream progress, summary or error: GET /api/v1/syncs/{id} */
   getSync(input: { path: GetSyncPath }, options?: CallOptions): Promise<SyncJob>;
@@ -153,6 +153,11 @@ export type ListSourcesAnswer200 = SourceConfig[];
  * via the `definition` "ListDestinationsAnswer200".
  */
 export type ListDestinationsAnswer200 = DestinationConfig[];
+/**
+ * This interface was referenced by `CredportApiSchemas`'s JSON-Schema
+ * via the `definition` "ListSyncsAnswer200".
+ */
+export type ListSyncsAnswer200 = SyncJob[];
 /**
  * This interface was referenced by `CredportApiSchemas`'s JSON-Schema
  * via the `definition` "ListAuditEventsAnswer200".
@@ -1192,6 +1197,14 @@ export interface GetConnectorFormPath {
  */
 export interface ListCredentialsQuery {
   connector?: string;
+  /**
+   * items per page, 1 to 500 (default 500); a `Link: <...>; rel="next"` header names the next page
+   */
+  limit?: number;
+  /**
+   * where the page starts: the `cursor` of the `rel="next"` link of the page before (opaque)
+   */
+  cursor?: string;
 }
 /**
  * This interface was referenced by `CredportApiSchemas`'s JSON-Schema
@@ -1238,6 +1251,20 @@ export interface RotateCredentialPath {
 }
 /**
  * This interface was referenced by `CredportApiSchemas`'s JSON-Schema
+ * via the `definition` "ListSourcesQuery".
+ */
+export interface ListSourcesQuery {
+  /**
+   * items per page, 1 to 500 (default 500); a `Link: <...>; rel="next"` header names the next page
+   */
+  limit?: number;
+  /**
+   * where the page starts: the `cursor` of the `rel="next"` link of the page before (opaque)
+   */
+  cursor?: string;
+}
+/**
+ * This interface was referenced by `CredportApiSchemas`'s JSON-Schema
  * via the `definition` "GetSourcePath".
  */
 export interface GetSourcePath {
@@ -1257,6 +1284,20 @@ export interface DeleteSourcePath {
 export interface DeleteSourceAnswer200 {
   id: string;
   deleted: boolean;
+}
+/**
+ * This interface was referenced by `CredportApiSchemas`'s JSON-Schema
+ * via the `definition` "ListDestinationsQuery".
+ */
+export interface ListDestinationsQuery {
+  /**
+   * items per page, 1 to 500 (default 500); a `Link: <...>; rel="next"` header names the next page
+   */
+  limit?: number;
+  /**
+   * where the page starts: the `cursor` of the `rel="next"` link of the page before (opaque)
+   */
+  cursor?: string;
 }
 /**
  * This interface was referenced by `CredportApiSchemas`'s JSON-Schema
@@ -1290,24 +1331,13 @@ export interface ListSyncsQuery {
    */
   state?: 'running' | 'finished' | 'failed' | 'cancelled';
   /**
-   * syncs per page, 1 to 100 (default 20)
+   * items per page, 1 to 500 (default 500); a `Link: <...>; rel="next"` header names the next page
    */
   limit?: number;
   /**
-   * the `next` of the page before
+   * where the page starts: the `cursor` of the `rel="next"` link of the page before (opaque)
    */
   cursor?: string;
-}
-/**
- * This interface was referenced by `CredportApiSchemas`'s JSON-Schema
- * via the `definition` "ListSyncsAnswer200".
- */
-export interface ListSyncsAnswer200 {
-  syncs: SyncJob[];
-  /**
-   * the cursor of the next page; absent on the last one
-   */
-  next?: string;
 }
 /**
  * This interface was referenced by `CredportApiSchemas`'s JSON-Schema
@@ -1348,9 +1378,13 @@ export interface ListAuditEventsQuery {
    */
   since?: string;
   /**
-   * the latest this many events, 1 to 9999 (default 1000)
+   * items per page, 1 to 500 (default 500); a `Link: <...>; rel="next"` header names the next page
    */
-  limit?: string;
+  limit?: number;
+  /**
+   * where the page starts: the `cursor` of the `rel="next"` link of the page before (opaque)
+   */
+  cursor?: string;
 }
 /**
  * This interface was referenced by `CredportApiSchemas`'s JSON-Schema

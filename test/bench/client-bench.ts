@@ -2,7 +2,7 @@
 // a raw fetch of the same route from the same process, against the same `credport serve`.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { createCredportClient } from '../../src/client/index.js';
+import { createCredportClient, nextCursor } from '../../src/client/index.js';
 import { openCredport } from '../../src/open-credport.js';
 import type { Row } from './credentials-bench.js';
 
@@ -49,10 +49,26 @@ export async function clientBench(home: string, rounds: number, calls = 50): Pro
   const server = await serve(home);
   try {
     const client = createCredportClient({ baseUrl: server.url, token: TOKEN });
-    const url = `${server.url}/api/v1/credentials?connector=front`;
     const headers = { authorization: `Bearer ${TOKEN}`, accept: 'application/json' };
-    const viaClient = async () => (await client.listCredentials({ query: { connector: 'front' } })).length;
-    const viaFetch = async () => ((await (await fetch(url, { headers })).json()) as unknown[]).length;
+    // A page holds at most 500: both sides read the two pages, following the Link header.
+    const viaClient = async () => {
+      let count = 0;
+      let cursor: string | undefined;
+      do {
+        const query = cursor === undefined ? { connector: 'front' } : { connector: 'front', cursor };
+        count += (await client.listCredentials({ query }, { onResponse: (response) => (cursor = nextCursor(response)) })).length;
+      } while (cursor !== undefined);
+      return count;
+    };
+    const viaFetch = async () => {
+      let count = 0;
+      for (let next: string | undefined = '/api/v1/credentials?connector=front'; next !== undefined; ) {
+        const response: Response = await fetch(`${server.url}${next}`, { headers });
+        count += ((await response.json()) as unknown[]).length;
+        next = /<([^>]*)>; rel="next"/.exec(response.headers.get('link') ?? '')?.[1];
+      }
+      return count;
+    };
     const time = async (list: () => Promise<number>) => {
       const started = performance.now();
       for (let i = 0; i < calls; i++) if ((await list()) !== TILES) throw new Error(`a listing did not answer ${TILES} tiles`);
@@ -67,7 +83,7 @@ export async function clientBench(home: string, rounds: number, calls = 50): Pro
       base.push(await time(viaFetch));
     }
     return {
-      what: `list ${TILES.toLocaleString('en')} tiles via credport/client, x a raw fetch + JSON.parse`,
+      what: `list ${TILES.toLocaleString('en')} tiles (2 pages) via credport/client, x a raw fetch + JSON.parse`,
       ours: median(ours),
       base: median(base),
       unit: 'ms',

@@ -112,7 +112,7 @@ console.log(
   console.log('\n## credport/client: the same listing through the typed client and through fetch, one process, one server\n');
   console.log(table([row], 'x raw fetch'));
   console.log(
-    '\ngoal: within 1.2x. Baseline: fetch of GET /api/v1/credentials?connector=front and its JSON, 50 listings a round, medians.',
+    '\ngoal: within 1.2x. Baseline: fetch of GET /api/v1/credentials?connector=front and its JSON, following its Link to the second page, 50 listings a round, medians.',
   );
 }
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { type CredportClient, CredportProblem, createCredportClient, type SyncEvent } from '../../src/client/index.js';
+import { type CredportClient, CredportProblem, createCredportClient, nextCursor, type SyncEvent } from '../../src/client/index.js';
 import { FrontEmulator } from '../../src/emulator/front-emulator.js';
 import { API_TOKEN, type ApiUnderTest, startApi } from '../helpers/api-server.js';
 
@@ -107,5 +107,21 @@ describe('credport/client', () => {
 
     const anonymous = createCredportClient({ baseUrl: api.url, token: 'wrong-token-0123456789abcdef' });
     expect(await refusal(anonymous.listConnectors())).toMatchObject({ status: 401 });
+  });
+
+  it("follows a listing's pages: onResponse sees the Link header, nextCursor reads its cursor", async () => {
+    const names = ['Page one', 'Page two', 'Page three'];
+    for (const name of names)
+      await client.createCredential({ body: { connector: 'frontline', values: { name, apiKey: 'frontline-key-1' }, verify: false } });
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    let pages = 0;
+    do {
+      const query = cursor === undefined ? { connector: 'frontline', limit: 2 } : { connector: 'frontline', limit: 2, cursor };
+      const tiles = await client.listCredentials({ query }, { onResponse: (response) => (cursor = nextCursor(response)) });
+      seen.push(...tiles.map((tile) => tile.name));
+      pages++;
+    } while (cursor !== undefined);
+    expect([pages, seen]).toEqual([2, names]);
   });
 });
