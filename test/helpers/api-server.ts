@@ -7,6 +7,7 @@ import { createServer, type ServerOptions } from '../../src/server/create-server
 import { LoginSessions } from '../../src/server/login-sessions.js';
 import type { SyncJobs } from '../../src/server/sync-jobs.js';
 import { removeHome, tempHome } from './temp-home.js';
+import type { JsonBody } from './json-body.js';
 
 /** The operator's token of every server test (`Authorization: Bearer API_TOKEN`). */
 export const API_TOKEN = 'test-api-token-0123456789abcdef';
@@ -72,4 +73,29 @@ export async function startApi(
       await removeHome(home);
     },
   };
+}
+
+/** What a test reads of an API answer: the status, the headers and the parsed JSON body (if any). */
+export interface ApiAnswer {
+  status: number;
+  headers: Headers;
+  body: JsonBody;
+}
+
+/** One JSON request to the API at `url` as a caller holding `token` (the server's own API token unless named). */
+export async function callApi(
+  url: string,
+  method: string,
+  path: string,
+  options: { body?: unknown; token?: string } = {},
+): Promise<ApiAnswer> {
+  const headers: Record<string, string> = { authorization: `Bearer ${options.token ?? API_TOKEN}` };
+  if (options.body !== undefined) headers['content-type'] = 'application/json';
+  const response = await fetch(`${url}${path}`, {
+    method,
+    headers,
+    ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
+  });
+  const text = await response.text();
+  return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
 }

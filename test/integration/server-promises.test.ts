@@ -14,7 +14,7 @@ import type { SyncSummary } from '../../src/generated/sync-summary.js';
 import { Collection } from '../../src/store/collection.js';
 import { openKeyv } from '../../src/store/open-keyv.js';
 import { acquireLease, LEASE_PREFIX, type LeaseRecord } from '../../src/sync/destination-lease.js';
-import { API_TOKEN, type ApiUnderTest, startApi } from '../helpers/api-server.js';
+import { type ApiAnswer, type ApiUnderTest, callApi, startApi } from '../helpers/api-server.js';
 import type { JsonBody } from '../helpers/json-body.js';
 import { fakeToken } from '../helpers/temp-home.js';
 
@@ -32,23 +32,8 @@ beforeEach(async () => {
 });
 afterEach(() => api.close());
 
-interface Answer {
-  status: number;
-  headers: Headers;
-  body: JsonBody;
-}
-
-async function call(method: string, path: string, options: { body?: unknown; token?: string } = {}): Promise<Answer> {
-  const headers: Record<string, string> = { authorization: `Bearer ${options.token ?? API_TOKEN}` };
-  if (options.body !== undefined) headers['content-type'] = 'application/json';
-  const response = await fetch(`${url}${path}`, {
-    method,
-    headers,
-    body: options.body !== undefined ? JSON.stringify(options.body) : undefined,
-  });
-  const text = await response.text();
-  return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
-}
+type Answer = ApiAnswer;
+const call = (method: string, path: string, options?: { body?: unknown; token?: string }) => callApi(url, method, path, options);
 
 const frontToken = (emulator = front) => [...emulator.tokens][0]!;
 const addFront = (apiKey = frontToken(), emulator = front) =>

@@ -3,8 +3,7 @@ import { withAccess } from '../../src/access/access.js';
 import { FrontEmulator, type FrontEmulatorOptions } from '../../src/emulator/front-emulator.js';
 import type { Credport } from '../../src/open-credport.js';
 import type { SyncJobs } from '../../src/server/sync-jobs.js';
-import { API_TOKEN, type ApiUnderTest, startApi } from '../helpers/api-server.js';
-import type { JsonBody } from '../helpers/json-body.js';
+import { API_TOKEN, type ApiUnderTest, callApi, startApi } from '../helpers/api-server.js';
 
 /** POST /api/v1/syncs/{id}/retry over real loopback HTTP, the syncs run in-process against the Front emulator. */
 let front: FrontEmulator;
@@ -24,23 +23,7 @@ afterEach(async () => {
   await front.stop();
 });
 
-interface Answer {
-  status: number;
-  headers: Headers;
-  body: JsonBody;
-}
-
-async function call(method: string, path: string, options: { body?: unknown; token?: string } = {}): Promise<Answer> {
-  const headers: Record<string, string> = { authorization: `Bearer ${options.token ?? API_TOKEN}` };
-  if (options.body !== undefined) headers['content-type'] = 'application/json';
-  const response = await fetch(`${url}${path}`, {
-    method,
-    headers,
-    ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
-  });
-  const text = await response.text();
-  return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
-}
+const call = (method: string, path: string, options?: { body?: unknown; token?: string }) => callApi(url, method, path, options);
 
 async function setUp(): Promise<{ source: string; destination: string }> {
   const credential = await call('POST', '/api/v1/credentials', {
