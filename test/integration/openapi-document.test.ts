@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { API_TOKEN, type ApiUnderTest, startApi } from '../helpers/api-server.js';
@@ -12,7 +13,13 @@ import type { JsonBody } from '../helpers/json-body.js';
 // the tools of the field (Redocly's linter, swagger-parser's validator), not by a check written here.
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const REDOCLY = join(ROOT, 'node_modules', '.bin', 'redocly');
+// Found the way node finds the package (not at ROOT/node_modules/.bin: a mutation-testing sandbox or a
+// workspace may keep node_modules elsewhere), and run with this node.
+const REDOCLY_PACKAGE = createRequire(import.meta.url).resolve('@redocly/cli/package.json');
+const REDOCLY = join(
+  dirname(REDOCLY_PACKAGE),
+  (JSON.parse(readFileSync(REDOCLY_PACKAGE, 'utf8')) as { bin: { redocly: string } }).bin.redocly,
+);
 const REDOCLY_CONFIG = join(ROOT, 'test', 'openapi', 'redocly.yaml');
 const VALIDATE = join(ROOT, 'test', 'helpers', 'validate-openapi.mjs');
 const SERVER_DOC = join(ROOT, 'docs', 'server-and-api.md');
@@ -45,11 +52,17 @@ function operations(): { id: string | undefined; method: string; path: string }[
 
 describe('the served OpenAPI document', () => {
   it('passes `redocly lint` with the recommended rules and the house rules: no error, no warning', async () => {
-    const { stdout } = await promisify(execFile)(REDOCLY, ['lint', file, '--config', REDOCLY_CONFIG, '--format=json'], {
-      // Offline: no telemetry, no update check (the config says telemetry: off as well).
-      env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true', REDOCLY_SUPPRESS_NOTIFICATIONS: 'true' },
-      maxBuffer: 16 * 1024 * 1024,
-    }).catch((error: { stdout?: string }) => ({ stdout: error.stdout ?? '' }));
+    const { stdout, stderr } = await promisify(execFile)(
+      process.execPath,
+      [REDOCLY, 'lint', file, '--config', REDOCLY_CONFIG, '--format=json'],
+      {
+        // Offline: no telemetry, no update check (the config says telemetry: off as well).
+        env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true', REDOCLY_SUPPRESS_NOTIFICATIONS: 'true' },
+        maxBuffer: 16 * 1024 * 1024,
+      },
+    ).catch((error: { stdout?: string; stderr?: string }) => ({ stdout: error.stdout ?? '', stderr: error.stderr ?? '' }));
+    // No report at all: say what redocly said instead of a JSON syntax error.
+    expect(stdout.trim() === '' ? stderr : 'a report').toBe('a report');
     const report = JSON.parse(stdout) as { totals: { errors: number; warnings: number }; problems: { ruleId: string; message: string }[] };
     // The problems themselves, so a failure says which rule and where.
     expect(report.problems.map((p) => `${p.ruleId}: ${p.message}`)).toEqual([]);
