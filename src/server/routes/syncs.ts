@@ -36,6 +36,13 @@ const eventStream = {
     'schema. Already-sent events are replayed first, so a late subscriber sees the whole sync. The stream ends after the ' +
     '`finished` or `failed` event (a cancelled sync fails with code `sync_cancelled`); a `: keepalive` comment line comes ' +
     'every 15 s while the sync is quiet.',
+  headers: {
+    'X-Accel-Buffering': {
+      description: 'no: a reverse proxy (nginx) passes each event on as it comes instead of buffering the stream',
+      type: 'string',
+      enum: ['no'],
+    },
+  },
   content: { 'text/event-stream': { schema: ref('sync-event') } },
 } as const;
 
@@ -120,8 +127,11 @@ export function syncRoutes(syncs: SyncService, jobs: SyncJobs, stream: EventStre
         params: idParam,
         response: { 202: answer('The sync, asked to stop', job, location('the sync')), ...problems(...BODY, 404) },
       },
-      handler: async (request, reply) =>
-        reply.code(202).header('location', `/api/v1/syncs/${request.params.id}`).send(jobs.cancel(request.params.id)),
+      handler: async (request, reply) => {
+        // Cancelled first: a refusal (403, 404) carries no Location, which only its 202 declares.
+        const cancelled = jobs.cancel(request.params.id);
+        return reply.code(202).header('location', `/api/v1/syncs/${cancelled.id}`).send(cancelled);
+      },
     });
     app.post<{ Params: { id: string } }>('/syncs/:id/retry', {
       schema: {
