@@ -7,6 +7,7 @@ import type { Ajv, ValidateFunction } from 'ajv';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsImport from 'ajv-formats';
 import type { JsonBody } from './json-body.js';
+import { checkEvents, type EventContract, servedContract } from './sync-event-contract.js';
 
 const addFormats = addFormatsImport as unknown as (ajv: Ajv) => Ajv;
 
@@ -57,8 +58,11 @@ export class OpenApiConformance {
   private readonly operations: Operation[] = [];
   private readonly ajv: Ajv;
   private readonly validators = new Map<string, ValidateFunction>();
+  /** The sync events as the document states them: names the event and the field when a stream's message breaks its schema. */
+  private readonly events: EventContract;
 
   constructor(readonly document: JsonBody) {
+    this.events = servedContract(document);
     this.ajv = addFormats(new Ajv2020({ strict: false, allErrors: true }) as unknown as Ajv);
     // The whole document as one resource, so a response's `#/components/schemas/...` resolves in it.
     this.ajv.addSchema({ $id: BASE, components: document.components, paths: document.paths });
@@ -122,8 +126,17 @@ export class OpenApiConformance {
     const validate = this.validator(schemaPointer);
     // An event stream's schema is what each message's `data:` holds.
     const values = mediaType === 'text/event-stream' ? eventData(text) : [parseJson(seen, text)];
-    for (const value of values)
-      if (!validate(value)) throw new Error(`${seen}: the body breaks its schema: ${describe(validate.errors)}: ${text.slice(0, 500)}`);
+    for (const value of values) {
+      if (validate(value)) continue;
+      // A union's errors list every kind's; the event's own schema says what is wrong with it.
+      if (mediaType === 'text/event-stream')
+        try {
+          checkEvents(this.events, [value]);
+        } catch (error) {
+          throw new Error(`${seen}: ${(error as Error).message}`);
+        }
+      throw new Error(`${seen}: the body breaks its schema: ${describe(validate.errors)}: ${text.slice(0, 500)}`);
+    }
   }
 
   private checkHeader(seen: string, name: string, value: string, schema: JsonBody): void {
