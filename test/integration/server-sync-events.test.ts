@@ -78,6 +78,9 @@ async function messages(id: string, headers: Record<string, string> = {}): Promi
   const response = await get(`/api/v1/syncs/${id}/events`, headers);
   expect(response.status).toBe(200);
   expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
+  // The stream writes its own head (the reply is hijacked): the security headers must still be on it.
+  expect(response.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+  expect(response.headers.get('x-content-type-options')).toBe('nosniff');
   const text = await response.text();
   return text
     .split('\n\n')
