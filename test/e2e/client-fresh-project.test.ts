@@ -99,7 +99,7 @@ describe('a fresh host project', () => {
     await writeFile(join(project, 'src', 'typo.ts'), 'export {};\n');
   });
 
-  it('drives the flow against credport serve and the Front emulator: openapi-fetch, then credport/client to the end of a sync', async () => {
+  it('drives the whole flow against credport serve and the Front emulator with openapi-fetch, and again with credport/client, each to the end of a sync', async () => {
     await tsc();
     const output = await inProject(process.execPath, ['dist/main.js'], {
       CREDPORT_URL: serve.url,
@@ -119,5 +119,9 @@ describe('a fresh host project', () => {
     });
     const events = report.events as string[];
     expect([events[0], events.at(-1)]).toEqual(['started', 'finished']);
+    // The whole flow again with openapi-fetch alone, typed by openapi-typescript: its own sync to the end.
+    const flow = report.flow as { tiles: number; events: string[]; records: number };
+    expect(flow).toMatchObject({ tiles: 1, records: 60 });
+    expect([flow.events[0], flow.events.at(-1)]).toEqual(['started', 'finished']);
   });
 });

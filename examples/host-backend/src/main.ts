@@ -8,6 +8,7 @@ import createClient from 'openapi-fetch';
 import type { components, paths } from './generated/credport-api.js';
 
 type Tile = components['schemas']['CredentialTile'];
+type SyncEvent = components['schemas']['SyncEvent'];
 
 const baseUrl = required('CREDPORT_URL');
 const token = required('CREDPORT_API_TOKEN');
@@ -22,7 +23,13 @@ function required(name: string): string {
 }
 
 /** openapi-fetch: every path, parameter, body and answer typed from the document. */
-async function withOpenapiFetch(): Promise<{ connectors: string[]; secretField: string[]; refused: { status: number; field?: string }; tile: Tile }> {
+async function withOpenapiFetch(): Promise<{
+  connectors: string[];
+  secretField: string[];
+  refused: { status: number; field?: string };
+  tile: Tile;
+  flow: { tiles: number; events: string[]; records: number | undefined };
+}> {
   const api = createClient<paths>({ baseUrl, headers: { authorization: `Bearer ${token}` } });
   const connectors = await api.GET('/api/v1/connectors');
   if (!connectors.data) throw new Error(`listConnectors: ${connectors.response.status}`);
@@ -40,11 +47,30 @@ async function withOpenapiFetch(): Promise<{ connectors: string[]; secretField: 
     body: { connector: 'front', baseUrl: frontUrl, values: { name: 'Support', description: 'the support team', apiKey: frontToken } },
   });
   if (!created.data) throw new Error(`createCredential: ${created.error?.detail}`);
+
+  // The rest of the flow on the same typed paths: the tiles, a source, a destination, a sync, its events, its summary.
+  const tiles = await api.GET('/api/v1/credentials', { params: { query: { connector: 'front' } } });
+  const source = await api.POST('/api/v1/sources', {
+    body: { name: 'Front tags', connector: 'front', credentialId: created.data.id, streams: ['tags'] },
+  });
+  if (!source.data) throw new Error(`createSource: ${source.error?.detail}`);
+  const destination = await api.POST('/api/v1/destinations', { body: { name: 'Files (openapi-fetch)', connector: 'jsonl' } });
+  if (!destination.data) throw new Error(`createDestination: ${destination.error?.detail}`);
+  const sync = await api.POST('/api/v1/syncs', { body: { source: source.data.id, destination: destination.data.id } });
+  if (!sync.data) throw new Error(`startSync: ${sync.error?.detail}`);
+  // Server-Sent Events: the stream ends after `finished` or `failed`; each `data:` line is one SyncEvent.
+  const stream = await api.GET('/api/v1/syncs/{id}/events', { params: { path: { id: sync.data.id } }, parseAs: 'text' });
+  const events: SyncEvent[] = (stream.data ?? '')
+    .split('\n')
+    .filter((line) => line.startsWith('data: '))
+    .map((line) => JSON.parse(line.slice('data: '.length)));
+  const done = await api.GET('/api/v1/syncs/{id}', { params: { path: { id: sync.data.id } } });
   return {
     connectors: connectors.data.map((connector) => connector.id),
     secretField,
     refused: { status: refused.response.status, ...(refused.error.field ? { field: refused.error.field } : {}) },
     tile: created.data,
+    flow: { tiles: tiles.data?.length ?? 0, events: events.map((event) => event.event), records: done.data?.summary?.records },
   };
 }
 
