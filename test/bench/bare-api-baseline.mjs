@@ -17,10 +17,11 @@ if (mode === 'list') {
   const db = new KeyvSqlite({ uri: `sqlite://${target}` });
   handler = async (req, res) => {
     if (req.headers.authorization !== `Bearer ${token}`) return void res.writeHead(401).end();
-    const connector = new URL(req.url, 'http://x').searchParams.get('connector');
+    const query = new URL(req.url, 'http://x').searchParams;
+    // A page as credport answers one: at most `limit` rows (the least a paged listing can do is ask SQLite for them).
     const rows = await db.query(
-      "SELECT value FROM keyv WHERE key LIKE 'credport:credential:%' AND json_extract(value, '$.value.connector') = ?",
-      [connector],
+      "SELECT value FROM keyv WHERE key LIKE 'credport:credential:%' AND json_extract(value, '$.value.connector') = ? LIMIT ?",
+      [query.get('connector'), Number(query.get('limit') ?? -1)],
     );
     const tiles = rows.map((row) => {
       const { sealed, v, ...tile } = JSON.parse(row.value).value;
