@@ -11,6 +11,7 @@ export const ID_SHAPES = {
   sync: { pattern: '^sync_[a-z0-9]{16,32}$', example: 'sync_0123456789abcdef0123' },
   token: { pattern: '^tok_[0-9a-f]{16}$', example: 'tok_0123456789abcdef' },
   connector: { pattern: '^[a-z][a-z0-9-]{0,39}$', example: 'front' },
+  'connect session': { pattern: '^csn_[a-z0-9]{16,32}$', example: 'csn_0123456789abcdef' },
 } as const;
 
 export type IdKind = keyof typeof ID_SHAPES;

@@ -25,6 +25,7 @@ import type { ReverifySchedule } from './credentials/reverify-schedule.js';
 import { type Access, AccessScope, checkWorkspace } from './access/access.js';
 import { type AccessToken, AccessTokens } from './access/access-tokens.js';
 import { AuditLog, type AuditEvent } from './audit/audit-log.js';
+import { ConnectSessions, type ConnectSessionRecord } from './connect/connect-sessions.js';
 import { nonEmpty, resolveStoreLocation, type StoreLocation } from './store/store-location.js';
 
 export interface CredportOptions {
@@ -68,6 +69,8 @@ export interface Credport {
   readonly audit: AuditLog;
   /** API tokens scoped to a workspace with a role (the server's callers). */
   readonly tokens: AccessTokens;
+  /** Connect sessions a host's back end mints for its end users: createSession, getSession, revokeSession, exchange. */
+  readonly connect: ConnectSessions;
   /** The workspace and role of the call under way (withAccess), else this instance's own. */
   readonly access: AccessScope;
   /** Where credentials may send requests: the origins the operator allows a workspace's credentials (`allow()` adds one). */
@@ -122,6 +125,8 @@ export async function openCredport(options: CredportOptions = {}): Promise<Credp
       });
     // The credential service asks the configs what uses a credential; the configs ask it for tiles.
     let configs: SavedConfigs | undefined;
+    // The connect sessions read a credential (reconnect's); the credentials tell them what an end user did.
+    let connect: ConnectSessions | undefined;
     const access = new AccessScope(
       options.access ? { workspace: checkWorkspace(options.access.workspace), role: options.access.role } : undefined,
     );
@@ -140,7 +145,20 @@ export async function openCredport(options: CredportOptions = {}): Promise<Credp
       http,
       outbound,
       usersOf: (id) => configs!.usersOf(id),
+      // After the credential is saved: a session that cannot note it must not make the save look failed.
+      connectOutcome: (sessionId, action, credentialId) =>
+        connect!.recordOutcome(sessionId, action, credentialId).catch((error: unknown) => {
+          process.emitWarning(`connect session ${sessionId} could not record its outcome: ${failureReason(error)}`, {
+            code: 'CREDPORT_CONNECT',
+          });
+        }),
     });
+    connect = new ConnectSessions(
+      collection<ConnectSessionRecord>('connect:', 'connect session', 'revoke it with: credport connect session revoke'),
+      access,
+      registry,
+      (id) => credentials.show(id),
+    );
     configs = new SavedConfigs({
       registry,
       credentials,
@@ -180,6 +198,7 @@ export async function openCredport(options: CredportOptions = {}): Promise<Credp
       audit,
       access,
       outbound,
+      connect,
       tokens: new AccessTokens(collection<AccessToken>('token:', 'API token', 'revoke it with: credport tokens delete'), access),
       // Loaded when used: the rate gate is for commands that talk to providers.
       reverify: async (options) => (await import('./credentials/reverify.js')).reverifyStale(credentials, { ...options, ...shared }),

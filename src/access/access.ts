@@ -14,6 +14,21 @@ export interface Access {
    * workspace's folder (<home>/workspaces/<name>), so it cannot read or write another's files.
    */
   confined?: boolean;
+  /** An end user's connect session: only what its grant allows, inside the workspace (connect-grant.ts). */
+  connect?: ConnectGrant;
+}
+
+/**
+ * What a connect session's bearer may touch: the credentials of its connectors that its end user
+ * created (or the workspace's, with showWorkspaceCredentials), and reconnect's one credential.
+ */
+export interface ConnectGrant {
+  sessionId: string;
+  endUserId: string;
+  mode: 'pick' | 'create' | 'reconnect';
+  connectors: string[];
+  credentialId?: string;
+  showWorkspaceCredentials?: boolean;
 }
 
 export const DEFAULT_WORKSPACE = 'default';

@@ -29,6 +29,7 @@ export function toTile(record: CredentialRecord): CredentialTile {
   };
   if (record.description !== undefined) tile.description = record.description;
   if (record.baseUrl !== undefined) tile.baseUrl = record.baseUrl;
+  if (record.endUserId !== undefined) tile.endUserId = record.endUserId;
   if (record.secretHint !== undefined) tile.secretHint = record.secretHint;
   if (record.identity !== undefined) tile.identity = { ...record.identity };
   if (record.verifiedAt !== undefined) tile.verifiedAt = record.verifiedAt;

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
-import { AccessScope, DEFAULT_WORKSPACE } from '../access/access.js';
+import { AccessScope, type ConnectGrant, DEFAULT_WORKSPACE, ForbiddenError } from '../access/access.js';
 import type { AuditEntry, AuditLog } from '../audit/audit-log.js';
 import type { SecretValues } from '../auth/create-auth.js';
 import { isId, malformedId } from '../ids.js';
@@ -55,6 +55,8 @@ export interface CredentialServiceDeps {
   usersOf?: (id: string) => Promise<string[]>;
   /** Where credentials may send requests (the operator's allowed origins); default: tenants keep to the connectors' own origins. */
   outbound?: OutboundPolicy;
+  /** Told when a connect session's end user created or repaired a credential (the session's outcome). */
+  connectOutcome?: (sessionId: string, action: 'created' | 'repaired', credentialId: string) => Promise<void>;
 }
 
 // Lost races before a change is refused: each retry re-reads, so only a stream of writers to one credential exhausts them.
@@ -89,6 +91,8 @@ export class CredentialService {
   async create(input: CreateCredentialInput): Promise<CredentialTile> {
     checkRequest('credential-create-request', input);
     this.scope.require('editor', 'adding a credential');
+    const grant = this.scope.current().connect;
+    if (grant) refuseBeyondGrant(grant, input.connector);
     const connector = this.deps.registry.get(input.connector);
     const values = trimPublicFields(input.values, connector);
     this.deps.registry.validateValues(connector, values);
@@ -131,6 +135,7 @@ export class CredentialService {
       sealed,
     };
     if (typeof values.description === 'string' && values.description !== '') record.description = values.description;
+    if (grant) record.endUserId = grant.endUserId;
     if (baseUrl !== undefined) Object.assign(record, { baseUrl, baseUrlBy: reach });
     const hint = secretHint(secrets[connector.manifest.auth.secret] ?? '');
     if (hint !== undefined) record.secretHint = hint;
@@ -145,6 +150,7 @@ export class CredentialService {
       connector: connector.id,
       detail: checked ? 'verified with the provider' : 'saved without verification',
     });
+    if (grant) await this.deps.connectOutcome?.(grant.sessionId, 'created', id);
     return toTile(record);
   }
 
@@ -159,7 +165,9 @@ export class CredentialService {
           ([, r]) => r instanceof Error || filter.connector === undefined || r.connector === filter.connector,
         ),
     );
-    return pageOf(oldestFirst(records).map(toTile), filter);
+    const grant = this.scope.current().connect;
+    const shown = grant ? records.filter((r) => grantLists(grant, r)) : records;
+    return pageOf(oldestFirst(shown).map(toTile), filter);
   }
 
   async show(id: string): Promise<CredentialTile> {
@@ -282,6 +290,8 @@ export class CredentialService {
         connector: connector.id,
         detail: identity ? 'new secret verified with the provider' : 'new secret saved without verification',
       });
+      const grant = this.scope.current().connect;
+      if (grant) await this.deps.connectOutcome?.(grant.sessionId, 'repaired', id);
       return tile;
     });
   }
@@ -504,7 +514,9 @@ export class CredentialService {
   private async load(id: string): Promise<CredentialRecord> {
     checkId(id);
     const record = await this.deps.records.get(id);
-    if (!record || !this.scope.sees(record)) throw new NotFoundError(`no credential ${printable(id)}`);
+    const grant = this.scope.current().connect;
+    if (!record || !this.scope.sees(record) || (grant && !grantChanges(grant, record)))
+      throw new NotFoundError(`no credential ${printable(id)}`);
     return record;
   }
 
@@ -562,6 +574,27 @@ export class CredentialService {
     );
     return toTile(record);
   }
+}
+
+/**
+ * A connect session creates credentials of its connectors only, and none in reconnect mode (that
+ * session repairs one credential). Refused as beyond its role would be: 403, naming the field.
+ */
+function refuseBeyondGrant(grant: ConnectGrant, connector: string): void {
+  if (grant.mode === 'reconnect') throw new ForbiddenError('a reconnect session repairs its one credential; it does not add credentials');
+  if (!grant.connectors.includes(connector))
+    throw new ForbiddenError(`this connect session is for ${grant.connectors.join(', ')} credentials, not ${printable(connector)}`);
+}
+
+/** What a connect session lists: its connectors' credentials its end user created (or the workspace's, if it says so), and reconnect's. */
+function grantLists(grant: ConnectGrant, record: CredentialRecord): boolean {
+  return grantChanges(grant, record) || (grant.showWorkspaceCredentials === true && grant.connectors.includes(record.connector));
+}
+
+/** What a connect session may test or rotate: reconnect's credential, or one of its connectors its end user created. */
+function grantChanges(grant: ConnectGrant, record: CredentialRecord): boolean {
+  if (!grant.connectors.includes(record.connector)) return false;
+  return record.id === grant.credentialId || (record.endUserId !== undefined && record.endUserId === grant.endUserId);
 }
 
 function newCredentialId(): string {

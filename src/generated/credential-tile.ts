@@ -23,6 +23,10 @@ export interface CredentialTile {
    */
   baseUrl?: string;
   /**
+   * The host's end user who created it through a connect session (the end user's id only).
+   */
+  endUserId?: string;
+  /**
    * The last 4 characters of the secret, only for secrets of 16 characters or more.
    */
   secretHint?: string;

@@ -4,6 +4,7 @@ import type { CallOptions, EventStream } from '../client/call-options.js';
 
 /** Every operation of the document, by operationId: its method and path (`stream`: its answer is text/event-stream). */
 export const OPERATIONS = {
+  exchangeConnectToken: { method: 'POST', path: '/api/v1/connect/exchange' },
   listConnectors: { method: 'GET', path: '/api/v1/connectors' },
   getConnectorForm: { method: 'GET', path: '/api/v1/connectors/{id}/form' },
   createCredential: { method: 'POST', path: '/api/v1/credentials' },
@@ -31,10 +32,15 @@ export const OPERATIONS = {
   createToken: { method: 'POST', path: '/api/v1/tokens' },
   listTokens: { method: 'GET', path: '/api/v1/tokens' },
   deleteToken: { method: 'DELETE', path: '/api/v1/tokens/{id}' },
+  createConnectSession: { method: 'POST', path: '/api/v1/connect/sessions' },
+  getConnectSession: { method: 'GET', path: '/api/v1/connect/sessions/{id}' },
+  revokeConnectSession: { method: 'DELETE', path: '/api/v1/connect/sessions/{id}' },
 } as const;
 
 /** A method per operation of the document, named by its operationId. */
 export interface CredportOperations {
+  /** Exchange a connect session's token, once, for a short-lived bearer scoped to that session: POST /api/v1/connect/exchange */
+  exchangeConnectToken(input: { body: ConnectExchangeRequest }, options?: CallOptions): Promise<ConnectExchange>;
   /** The connectors credport knows: GET /api/v1/connectors */
   listConnectors(input?: Record<string, never>, options?: CallOptions): Promise<ListConnectorsAnswer200>;
   /** The "Add New Credential" form of a connector: JSON Schema and uiSchema (react-jsonschema-form convention): GET /api/v1/connectors/{id}/form */
@@ -89,12 +95,24 @@ export interface CredportOperations {
   listTokens(input?: Record<string, never>, options?: CallOptions): Promise<ListTokensAnswer200>;
   /** Revoke an API token: DELETE /api/v1/tokens/{id} */
   deleteToken(input: { path: DeleteTokenPath }, options?: CallOptions): Promise<DeleteTokenAnswer200>;
+  /** Mint a connect session for one of the host's end users (an editor's or admin's token); its token is in this answer only: POST /api/v1/connect/sessions */
+  createConnectSession(input: { body: ConnectSessionCreateRequest }, options?: CallOptions): Promise<ConnectSessionCreated>;
+  /** A connect session: its state, and the tile it created, picked or repaired (never its token): GET /api/v1/connect/sessions/{id} */
+  getConnectSession(input: { path: GetConnectSessionPath }, options?: CallOptions): Promise<ConnectSession>;
+  /** Revoke a connect session at once: its token cannot be exchanged and its bearer stops working: DELETE /api/v1/connect/sessions/{id} */
+  revokeConnectSession(input: { path: RevokeConnectSessionPath }, options?: CallOptions): Promise<ConnectSession>;
 }
 
 /**
  * What the token is for, shown in tokens list.
  */
 export type TextSingleLine = string;
+/**
+ * Shown on the Connect page.
+ */
+export type TextSingleLine1 = string;
+export type TextSingleLine2 = string;
+export type TextMultiLine = string;
 /**
  * POST /api/v1/credentials: the overlay's values, checked against the connector's credential schema, then verified with the provider, then sealed.
  *
@@ -107,15 +125,15 @@ export type CredentialCreateRequest =
  * This interface was referenced by `CredportApiSchemas`'s JSON-Schema
  * via the `definition` "Text-singleLine".
  */
-export type TextSingleLine1 = string;
+export type TextSingleLine3 = string;
 /**
  * jsonl: the folder for the files; a workspace token's is relative to its workspace folder (and must stay inside it).
  */
-export type TextSingleLine2 = string;
+export type TextSingleLine4 = string;
 /**
  * jsonl: a folder or one file; a workspace token's is relative to its workspace folder (and must stay inside it).
  */
-export type TextSingleLine3 = string;
+export type TextSingleLine5 = string;
 /**
  * One event of a sync, as `credport sync --json` prints it (a line each), the API streams it (the `data:` of a Server-Sent Event whose `event:` is its kind) and a queue worker publishes it. `event` names the kind; each kind has its own schema.
  *
@@ -133,6 +151,11 @@ export type SyncEvent =
   | SyncEventStreamFinished
   | SyncEventFinished
   | SyncEventFailed;
+/**
+ * This interface was referenced by `CredportApiSchemas`'s JSON-Schema
+ * via the `definition` "Text-multiLine".
+ */
+export type TextMultiLine1 = string;
 /**
  * This interface was referenced by `CredportApiSchemas`'s JSON-Schema
  * via the `definition` "ListConnectorsAnswer200".
@@ -282,6 +305,182 @@ export interface AuditEvent {
    * The provider's words, the fields changed, the sync or the keys: never a secret.
    */
   detail?: string;
+}
+/**
+ * POST /api/v1/connect/exchange: the session's token, exchanged once for a short-lived bearer.
+ *
+ * This interface was referenced by `CredportApiSchemas`'s JSON-Schema
+ * via the `definition` "ConnectExchangeRequest".
+ */
+export interface ConnectExchangeRequest {
+  /**
+   * The token POST /api/v1/connect/sessions answered.
+   */
+  token: string;
+}
+/**
+ * The answer to POST /api/v1/connect/exchange: a bearer for the session's own calls (list, create, test, rotate, within its workspace and connectors), to keep in memory only.
+ *
+ * This interface was referenced by `CredportApiSchemas`'s JSON-Schema
+ * via the `definition` "ConnectExchange".
+ */
+export interface ConnectExchange {
+  /**
+   * Send as Authorization: Bearer until expiresAt (at most 15 minutes, never past the session's expiry).
+   */
+  bearer: string;
+  expiresAt: string;
+  session: {
+    id: string;
+    mode: 'pick' | 'create' | 'reconnect';
+    connectors: string[];
+    credentialId?: string;
+    endUser: {
+      id: string;
+      displayName?: string;
+    };
+    prefill?: {
+      name?: string;
+      description?: string;
+    };
+  };
+}
+/**
+ * POST /api/v1/connect/sessions: a host's back end mints a session for one of its end users, in the workspace of its API token.
+ *
+ * This interface was referenced by `CredportApiSchemas`'s JSON-Schema
+ * via the `definition` "ConnectSessionCreateRequest".
+ */
+export interface ConnectSessionCreateRequest {
+  /**
+   * The host's end user the session acts for: the credentials it creates record this id.
+   */
+  endUser: {
+    /**
+     * The host's own id of the end user.
+     */
+    id: string;
+    displayName?: TextSingleLine1;
+    /**
+     * Kept with the session, never shown to another end user.
+     */
+    email?: string;
+  };
+  /**
+   * The host pages that may frame the Connect page and hand it the token: exact origins, scheme://host[:port] (https, or http on loopback only), no path, no wildcard.
+   *
+   * @minItems 1
+   * @maxItems 10
+   */
+  allowedOrigins:
+    | [string]
+    | [string, string]
+    | [string, string, string]
+    | [string, string, string, string]
+    | [string, string, string, string, string]
+    | [string, string, string, string, string, string]
+    | [string, string, string, string, string, string, string]
+    | [string, string, string, string, string, string, string, string]
+    | [string, string, string, string, string, string, string, string, string]
+    | [string, string, string, string, string, string, string, string, string, string];
+  /**
+   * The connectors the session may list and create credentials for; default every connector.
+   *
+   * @minItems 1
+   * @maxItems 50
+   */
+  connectors?: [string, ...string[]];
+  /**
+   * pick: the end user's tiles and Add Credential; create: the Add New Credential overlay; reconnect: a new secret for credentialId.
+   */
+  mode?: 'pick' | 'create' | 'reconnect';
+  /**
+   * reconnect (required then): the credential whose secret the end user replaces.
+   */
+  credentialId?: string;
+  /**
+   * Seconds until the session expires: default 1800, at most 14400.
+   */
+  expiresIn?: number;
+  /**
+   * pick: list every credential of the workspace (of the session's connectors), not only those its end user created.
+   */
+  showWorkspaceCredentials?: boolean;
+  /**
+   * Values the Connect page's form starts with.
+   */
+  prefill?: {
+    name?: TextSingleLine2;
+    description?: TextMultiLine;
+  };
+}
+/**
+ * The answer to POST /api/v1/connect/sessions: the token is in this answer only (the store keeps its SHA-256); hand it to the Connect page by postMessage, never in a URL.
+ *
+ * This interface was referenced by `CredportApiSchemas`'s JSON-Schema
+ * via the `definition` "ConnectSessionCreated".
+ */
+export interface ConnectSessionCreated {
+  id: string;
+  /**
+   * Exchangeable once, at POST /api/v1/connect/exchange, until expiresAt.
+   */
+  token: string;
+  expiresAt: string;
+  /**
+   * The Connect page of this session, relative to the server.
+   */
+  url: string;
+}
+/**
+ * A connect session as its creator reads it (GET /api/v1/connect/sessions/{id}): never its token or bearer.
+ *
+ * This interface was referenced by `CredportApiSchemas`'s JSON-Schema
+ * via the `definition` "ConnectSession".
+ */
+export interface ConnectSession {
+  id: string;
+  workspace: string;
+  /**
+   * pending: not exchanged yet; opened: its token was exchanged for a bearer; completed: a credential was created or repaired through it; expired; revoked.
+   */
+  state: 'pending' | 'opened' | 'completed' | 'expired' | 'revoked';
+  mode: 'pick' | 'create' | 'reconnect';
+  endUser: {
+    id: string;
+    displayName?: string;
+    email?: string;
+  };
+  allowedOrigins: string[];
+  /**
+   * The connectors it may list and create credentials for.
+   */
+  connectors: string[];
+  /**
+   * reconnect: the credential it repairs.
+   */
+  credentialId?: string;
+  showWorkspaceCredentials?: boolean;
+  prefill?: {
+    name?: string;
+    description?: string;
+  };
+  /**
+   * The tile the session created, picked or repaired, once known (the tile's id, never a secret).
+   */
+  outcome?: {
+    action: 'created' | 'picked' | 'repaired';
+    credentialId: string;
+    at: string;
+  };
+  createdAt: string;
+  /**
+   * The actor that minted it.
+   */
+  createdBy?: string;
+  expiresAt: string;
+  openedAt?: string;
+  revokedAt?: string;
 }
 /**
  * GET /api/v1/connectors/{id}/form: the "Add New Credential" form of a connector, as react-jsonschema-form renders it.
@@ -566,6 +765,10 @@ export interface CredentialTile {
    */
   baseUrl?: string;
   /**
+   * The host's end user who created it through a connect session (the end user's id only).
+   */
+  endUserId?: string;
+  /**
    * The last 4 characters of the secret, only for secrets of 16 characters or more.
    */
   secretHint?: string;
@@ -608,29 +811,29 @@ export interface CredentialUpdateRequest {
  * via the `definition` "DestinationCreateRequest".
  */
 export interface DestinationCreateRequest {
-  name: TextSingleLine1;
+  name: TextSingleLine3;
   connector: string;
   credentialId?: string;
-  path?: TextSingleLine2;
+  path?: TextSingleLine4;
   /**
    * Stream -> operation (contacts -> contacts.create).
    */
   operations?: {
-    [k: string]: TextSingleLine1;
+    [k: string]: TextSingleLine3;
   };
   /**
    * Per stream, body field (JSON pointer) -> record field (JSON pointer). Neither may have a __proto__, constructor or prototype segment.
    */
   mapping?: {
     [k: string]: {
-      [k: string]: TextSingleLine1;
+      [k: string]: TextSingleLine3;
     };
   };
   /**
    * Values of the operations' path parameters (e.g. inbox_id).
    */
   params?: {
-    [k: string]: TextSingleLine1;
+    [k: string]: TextSingleLine3;
   };
 }
 /**
@@ -681,14 +884,14 @@ export interface DestinationConfig {
  * via the `definition` "SourceCreateRequest".
  */
 export interface SourceCreateRequest {
-  name: TextSingleLine1;
+  name: TextSingleLine3;
   connector: string;
   credentialId?: string;
-  path?: TextSingleLine3;
+  path?: TextSingleLine5;
   /**
    * Each stream once.
    */
-  streams?: TextSingleLine1[];
+  streams?: TextSingleLine3[];
   /**
    * Requests in flight at once when this source is synced; default the connector's.
    */
@@ -1400,4 +1603,18 @@ export interface DeleteTokenPath {
 export interface DeleteTokenAnswer200 {
   id: string;
   deleted: boolean;
+}
+/**
+ * This interface was referenced by `CredportApiSchemas`'s JSON-Schema
+ * via the `definition` "GetConnectSessionPath".
+ */
+export interface GetConnectSessionPath {
+  id: string;
+}
+/**
+ * This interface was referenced by `CredportApiSchemas`'s JSON-Schema
+ * via the `definition` "RevokeConnectSessionPath".
+ */
+export interface RevokeConnectSessionPath {
+  id: string;
 }

@@ -12,6 +12,8 @@ export const SCHEMA_BASE = 'https://credport.dev/schemas/';
 /** The request bodies the services take, by their file name in schemas/. */
 export type RequestSchema =
   | 'access-token-create-request'
+  | 'connect-exchange-request'
+  | 'connect-session-create-request'
   | 'credential-create-request'
   | 'credential-rotate-request'
   | 'credential-update-request'

@@ -22,6 +22,9 @@ const PROBLEM_MEANS: Record<number, string> = {
   409:
     'Conflict: in use (`in_use`), a write lost to other writers (`write_conflict`), a sync that is not failed (`not_failed`), ' +
     'a destination another sync is writing (`destination_busy`)',
+  410:
+    'Gone: a connect session token exchanged already (`connect_token_used`), or its session expired (`connect_session_expired`) ' +
+    'or revoked (`connect_session_revoked`)',
   413: 'The body is over 64 KiB',
   415: 'The body is not JSON (send Content-Type: application/json)',
   422: "The provider rejected the credential (`detail` in its own words; `field` the secret's, when the request carried it)",

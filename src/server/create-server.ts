@@ -25,6 +25,8 @@ import { credentialRoutes, type VerifyLimit } from './routes/credentials.js';
 import { auditRoutes } from './routes/audit.js';
 import { sessionEndRoute, sessionExchangeRoute } from './routes/session.js';
 import { tokenRoutes } from './routes/tokens.js';
+import { connectExchangeRoute, connectSessionRoutes } from './routes/connect.js';
+import { registerConnectLimits } from './connect-limits.js';
 import { syncRoutes } from './routes/syncs.js';
 import { registerSecurityHeaders, securityHeaders } from './security-headers.js';
 import { type RunSync, SyncJobs } from './sync-jobs.js';
@@ -125,10 +127,17 @@ export async function createServer(options: ServerOptions): Promise<{ app: Fasti
   const verifyLimit = options.verifyLimit ?? { max: 30, timeWindow: 60_000 };
   // Signing in: the one API route that takes no token (it hands one out).
   await app.register(sessionExchangeRoute(options.sessions), { prefix: API_PREFIX });
+  // The Connect page's way in: a connect session's token is the credential, exchanged once.
+  await app.register(connectExchangeRoute(credport.connect), { prefix: API_PREFIX });
   await app.register(
-    // biome-ignore lint/nursery/noMisusedPromises: Fastify awaits an async plugin (its documented form)
     async (api) => {
-      registerRequestAuth(api, { apiToken: options.apiToken, sessions: options.sessions, tokens: credport.tokens });
+      registerRequestAuth(api, {
+        apiToken: options.apiToken,
+        sessions: options.sessions,
+        tokens: credport.tokens,
+        connect: credport.connect,
+      });
+      registerConnectLimits(api, API_PREFIX);
       // Everything a request does is done by its caller, in its workspace and role, and so it shows in
       // the audit trail (the rest of the request runs inside these).
       api.addHook('onRequest', (request, _reply, done) => withActor(actorOf(request), () => withAccess(request.access!, done)));
@@ -148,6 +157,7 @@ export async function createServer(options: ServerOptions): Promise<{ app: Fasti
       );
       await api.register(auditRoutes(credport.audit));
       await api.register(tokenRoutes(credport.tokens));
+      await api.register(connectSessionRoutes(credport.connect));
       await api.register(sessionEndRoute(options.sessions));
       // The emulators `serve --demo` started, for the web app to offer; a 404 otherwise.
       api.get('/demo', { schema: { hide: true } }, async (_request, reply) =>
@@ -187,6 +197,8 @@ export async function createServer(options: ServerOptions): Promise<{ app: Fasti
 function callerKey(request: FastifyRequest): string {
   const caller = request.caller;
   if (caller?.kind === 'session') return `session:${caller.id}`;
+  // An end user's sessions share their workspace's budget: minting more sessions buys no more attempts.
+  if (caller?.kind === 'connect') return `workspace:${request.access!.workspace}`;
   if (caller?.kind === 'token') return caller.id ? `workspace:${request.access!.workspace}` : 'token:server';
   return `ip:${request.ip}`;
 }

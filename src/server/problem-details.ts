@@ -10,6 +10,7 @@ const TITLES: Record<number, string> = {
   403: 'Forbidden',
   404: 'Not found',
   409: 'Conflict',
+  410: 'Gone',
   413: 'Body too large',
   415: 'Only JSON bodies',
   422: 'The provider rejected the credential',
@@ -83,6 +84,9 @@ const FASTIFY_SAYS: Record<string, string> = {
 
 function statusOf(error: CredportError): number {
   if (error.code === 'not_found') return 404;
+  // A connect session's token: not one of ours (401), or one that was good and no longer is (410).
+  if (error.code === 'connect_token_invalid') return 401;
+  if (['connect_token_used', 'connect_session_expired', 'connect_session_revoked'].includes(error.code)) return 410;
   if (error.code === 'forbidden' || error.code === 'outbound_refused') return 403;
   if (['in_use', 'sync_cancelled', 'destination_busy', 'write_conflict', 'not_failed'].includes(error.code)) return 409;
   switch (error.exitCode) {

@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { sameSecret } from './api-token.js';
 import { type Access, DEFAULT_WORKSPACE } from '../access/access.js';
 import type { AccessTokens } from '../access/access-tokens.js';
+import type { ConnectSessions } from '../connect/connect-sessions.js';
 import { LoginSessions } from './login-sessions.js';
 
 export interface RequestAuthOptions {
@@ -10,12 +11,14 @@ export interface RequestAuthOptions {
   sessions: LoginSessions;
   /** Tokens scoped to a workspace with a role, besides the server's own API token. */
   tokens?: AccessTokens;
+  /** Connect sessions, whose bearers (ccb_...) act for an end user within their grant. */
+  connect?: ConnectSessions;
 }
 
 declare module 'fastify' {
   interface FastifyRequest {
     /** Who is calling: a program with the API token, or a browser session (by its id, never its secret). */
-    caller?: { kind: 'token'; id?: string } | { kind: 'session'; id: string };
+    caller?: { kind: 'token'; id?: string } | { kind: 'session'; id: string } | { kind: 'connect'; id: string; endUserId: string };
     /** The workspace and role the caller acts in: the server's API token and a browser session are admins of the default workspace. */
     access?: Access;
     /**
@@ -66,6 +69,16 @@ export function registerRequestAuth(app: FastifyInstance, options: RequestAuthOp
       request.stillAuthenticated = async () => options.sessions.valid(token) !== undefined;
       return;
     }
+    if (token.startsWith('ccb_') && options.connect) {
+      const connect = options.connect;
+      const access = await connect.authenticate(token);
+      if (!access?.connect)
+        return refuse(reply, 401, 'unauthenticated', 'the connect session has ended (expired or revoked), or this bearer is not valid');
+      request.caller = { kind: 'connect', id: access.connect.sessionId, endUserId: access.connect.endUserId };
+      request.access = access;
+      request.stillAuthenticated = async () => (await connect.authenticate(token)) !== undefined;
+      return;
+    }
     const scoped = await options.tokens?.find(token);
     if (!scoped) return refuse(reply, 401, 'unauthenticated', 'the API token is not valid');
     request.caller = { kind: 'token', id: scoped.id };
@@ -101,5 +114,6 @@ export function actorOf(request: FastifyRequest): string {
   const caller = request.caller;
   if (!caller) return 'api:anonymous';
   if (caller.kind === 'token') return caller.id ? `api:token:${caller.id}` : 'api:token';
+  if (caller.kind === 'connect') return `connect:${caller.endUserId}`;
   return `api:session:${createHash('sha256').update(caller.id).digest('hex').slice(0, 12)}`;
 }

@@ -1,0 +1,253 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { type Access, type AccessScope, type ConnectGrant, ForbiddenError } from '../access/access.js';
+import { currentActor } from '../audit/audit-log.js';
+import { InputError, NotFoundError, StoreError } from '../errors.js';
+import type { ConnectExchange } from '../generated/connect-exchange.js';
+import type { ConnectSession } from '../generated/connect-session.js';
+import type { ConnectSessionCreateRequest } from '../generated/connect-session-create-request.js';
+import type { ConnectSessionCreated } from '../generated/connect-session-created.js';
+import { isId, malformedId } from '../ids.js';
+import type { ConnectorRegistry } from '../registry/connector-registry.js';
+import { checkRequest } from '../registry/request-schemas.js';
+import type { Collection } from '../store/collection.js';
+import { printable } from '../text/printable.js';
+import { checkAllowedOrigins } from './allowed-origins.js';
+
+export type { ConnectExchange, ConnectSession, ConnectSessionCreated, ConnectSessionCreateRequest };
+
+/** What the store keeps: the session's view, less its state (worked out when read), with hashes of its token and bearer. */
+export interface ConnectSessionRecord extends Omit<ConnectSession, 'state'> {
+  tokenHash: string;
+  bearerHash?: string;
+  bearerExpiresAt?: string;
+  rev?: number;
+}
+
+/** A refusal of a session's token or bearer: 401 (not a token of ours) or 410 (used, expired, revoked). */
+export class ConnectTokenError extends InputError {
+  constructor(
+    code: 'connect_token_invalid' | 'connect_token_used' | 'connect_session_expired' | 'connect_session_revoked',
+    message: string,
+  ) {
+    super(message, { code, field: 'token' });
+  }
+}
+
+export const DEFAULT_EXPIRES_IN_S = 1800;
+/** A bearer lives this long at most (and never past its session): a page left open does not hold access for hours. */
+export const BEARER_LIFETIME_MS = 15 * 60 * 1000;
+const TOKEN = /^ccs_([a-z0-9]{16,32})\.([\w-]{43})$/;
+const BEARER = /^ccb_([a-z0-9]{16,32})\.([\w-]{43})$/;
+
+const hashOf = (secret: string) => createHash('sha256').update(secret).digest('hex');
+/** Whether a presented secret's hash is the stored one, compared in constant time (both are 64 hex digits). */
+const sameHash = (presented: string, stored: string) =>
+  stored.length === 64 && timingSafeEqual(Buffer.from(hashOf(presented)), Buffer.from(stored));
+
+/** The hook the credential service calls when a session's end user created or repaired a tile. */
+export type ConnectOutcomeAction = 'created' | 'picked' | 'repaired';
+
+/**
+ * Connect sessions: a host's back end mints one (an editor or admin of the workspace) for one of
+ * its end users; the Connect page exchanges its token, once, for a short-lived bearer that does
+ * only what the grant says (connect-grant.ts). The token and the bearer each carry the session's
+ * id (one read finds it) and a secret of which only the SHA-256 is stored, compared in constant time.
+ */
+export class ConnectSessions {
+  constructor(
+    private readonly sessions: Collection<ConnectSessionRecord>,
+    private readonly scope: AccessScope,
+    private readonly registry: ConnectorRegistry,
+    /** Reads a tile in the caller's workspace (reconnect's credential must exist there): throws NotFoundError otherwise. */
+    private readonly findCredential: (id: string) => Promise<{ id: string; connector: string }>,
+    private readonly now: () => Date = () => new Date(Date.now()),
+  ) {}
+
+  /** Mints a session: its token is in this answer only. Refused unless the caller may do all the session may (editor). */
+  async createSession(input: ConnectSessionCreateRequest): Promise<ConnectSessionCreated> {
+    checkRequest('connect-session-create-request', input);
+    this.refuseSessionCaller('minting a connect session');
+    // A session lists, creates, tests and rotates: its creator must be able to do each of those itself.
+    this.scope.require('editor', 'minting a connect session');
+    const allowedOrigins = checkAllowedOrigins(input.allowedOrigins);
+    const mode = input.mode ?? 'pick';
+    if (mode === 'reconnect' && input.credentialId === undefined)
+      // A pointer: the member is missing, and a bare name would be looked for inside endUser.
+      throw new InputError('a reconnect session needs credentialId: the credential whose secret the end user replaces', {
+        field: '/credentialId',
+      });
+    if (mode !== 'reconnect' && input.credentialId !== undefined)
+      throw new InputError(`credentialId is for a reconnect session only (this one's mode is ${mode})`, { field: 'credentialId' });
+    (input.connectors ?? []).forEach((id, i) => {
+      try {
+        this.registry.get(id);
+      } catch (error) {
+        if (error instanceof InputError) throw new NotFoundError(`connectors/${i}: ${error.message}`);
+        throw error;
+      }
+    });
+    let connectors = input.connectors ?? this.registry.list().map((c) => c.id);
+    if (input.credentialId !== undefined) {
+      const credential = await this.findCredential(input.credentialId);
+      if (input.connectors === undefined) connectors = [credential.connector];
+      else if (!connectors.includes(credential.connector))
+        throw new InputError(`credential ${credential.id} is a ${credential.connector} credential, not one of this session's connectors`, {
+          field: 'connectors',
+        });
+    }
+    const id = newSessionId();
+    const token = `ccs_${id.slice(4)}.${randomBytes(32).toString('base64url')}`;
+    const created = this.now();
+    const expiresAt = new Date(created.getTime() + (input.expiresIn ?? DEFAULT_EXPIRES_IN_S) * 1000).toISOString();
+    const record: ConnectSessionRecord = {
+      id,
+      workspace: this.scope.home(),
+      mode,
+      endUser: { ...input.endUser },
+      allowedOrigins,
+      connectors,
+      createdAt: created.toISOString(),
+      expiresAt,
+      tokenHash: hashOf(token),
+    };
+    if (input.credentialId !== undefined) record.credentialId = input.credentialId;
+    if (input.showWorkspaceCredentials !== undefined) record.showWorkspaceCredentials = input.showWorkspaceCredentials;
+    if (input.prefill !== undefined) record.prefill = { ...input.prefill };
+    const actor = currentActor();
+    if (actor) record.createdBy = actor;
+    if (!(await this.sessions.insert(id, record)))
+      throw new StoreError('write_conflict', `connect session ${id} exists already: try again`);
+    return { id, token, expiresAt, url: `/connect/${id}` };
+  }
+
+  async getSession(id: string): Promise<ConnectSession> {
+    return this.view(await this.load(id, 'reading a connect session'));
+  }
+
+  /** Revokes at once: the token can no longer be exchanged, and the bearer it gave stops working with the next request. */
+  async revokeSession(id: string): Promise<ConnectSession> {
+    await this.load(id, 'revoking a connect session');
+    const { record } = await this.sessions.change(
+      id,
+      (now) => {
+        if (!now) throw new NotFoundError(`connect session ${id} was deleted while it was being revoked`);
+        return now.revokedAt === undefined ? { ...now, revokedAt: this.now().toISOString() } : undefined;
+      },
+      {
+        attempts: 20,
+        conflict: () => new StoreError('write_conflict', `connect session ${id} kept changing; it is not revoked: try again`),
+      },
+    );
+    return this.view(record);
+  }
+
+  /**
+   * The session's token for a bearer, once: the record is written over the revision read
+   * (compare-and-swap), so of two exchanges of one token, however close, only one wins.
+   */
+  async exchange(token: string): Promise<ConnectExchange> {
+    checkRequest('connect-exchange-request', { token });
+    const [, tail, secret] = TOKEN.exec(token) ?? [];
+    const invalid = () => new ConnectTokenError('connect_token_invalid', 'this is not a connect session token');
+    if (tail === undefined || secret === undefined) throw invalid();
+    const id = `csn_${tail}`;
+    const bearer = `ccb_${tail}.${randomBytes(32).toString('base64url')}`;
+    const at = this.now();
+    const { record } = await this.sessions.change(
+      id,
+      (now) => {
+        if (!now || !sameHash(token, now.tokenHash)) throw invalid();
+        this.refuseEnded(now, at);
+        if (now.openedAt !== undefined)
+          throw new ConnectTokenError('connect_token_used', 'this connect session token was exchanged already: each token works once');
+        const bearerExpires = Math.min(at.getTime() + BEARER_LIFETIME_MS, Date.parse(now.expiresAt));
+        return {
+          ...now,
+          openedAt: at.toISOString(),
+          bearerHash: hashOf(bearer),
+          bearerExpiresAt: new Date(bearerExpires).toISOString(),
+        };
+      },
+      // A lost race means another exchange of this token won: the second try re-reads and is refused as used.
+      { attempts: 2, conflict: () => new ConnectTokenError('connect_token_used', 'this connect session token was exchanged already') },
+    );
+    const session: ConnectExchange['session'] = {
+      id: record.id,
+      mode: record.mode,
+      connectors: [...record.connectors],
+      endUser: { id: record.endUser.id, ...(record.endUser.displayName !== undefined ? { displayName: record.endUser.displayName } : {}) },
+    };
+    if (record.credentialId !== undefined) session.credentialId = record.credentialId;
+    if (record.prefill !== undefined) session.prefill = { ...record.prefill };
+    return { bearer, expiresAt: record.bearerExpiresAt!, session };
+  }
+
+  /** The access a session's bearer grants now, or undefined (not one, or expired, or its session revoked or expired). */
+  async authenticate(bearer: string): Promise<Access | undefined> {
+    const [, tail] = BEARER.exec(bearer) ?? [];
+    if (tail === undefined) return undefined;
+    const record = await this.sessions.get(`csn_${tail}`);
+    if (!record?.bearerHash || !sameHash(bearer, record.bearerHash)) return undefined;
+    const at = this.now().getTime();
+    if (record.revokedAt !== undefined || at >= Date.parse(record.expiresAt) || at >= Date.parse(record.bearerExpiresAt!)) return undefined;
+    const connect: ConnectGrant = {
+      sessionId: record.id,
+      endUserId: record.endUser.id,
+      mode: record.mode,
+      connectors: [...record.connectors],
+    };
+    if (record.credentialId !== undefined) connect.credentialId = record.credentialId;
+    if (record.showWorkspaceCredentials) connect.showWorkspaceCredentials = true;
+    return { workspace: record.workspace, role: 'editor', confined: true, connect };
+  }
+
+  /** Records what the session's end user did (the first outcome stays: the host reads what the page reported first). */
+  async recordOutcome(sessionId: string, action: ConnectOutcomeAction, credentialId: string): Promise<void> {
+    await this.sessions.change(
+      sessionId,
+      (now) => (now && now.outcome === undefined ? { ...now, outcome: { action, credentialId, at: this.now().toISOString() } } : undefined),
+      { attempts: 20, conflict: () => new StoreError('write_conflict', `connect session ${sessionId} kept changing`) },
+    );
+  }
+
+  private refuseEnded(record: ConnectSessionRecord, at: Date): void {
+    if (record.revokedAt !== undefined) throw new ConnectTokenError('connect_session_revoked', 'this connect session was revoked');
+    if (at.getTime() >= Date.parse(record.expiresAt))
+      throw new ConnectTokenError('connect_session_expired', `this connect session expired at ${record.expiresAt}`);
+  }
+
+  /** A connect session's own bearer manages no sessions: it would mint itself a longer or wider one. */
+  private refuseSessionCaller(doing: string): void {
+    if (this.scope.current().connect) throw new ForbiddenError(`${doing} is not for a connect session's bearer`);
+  }
+
+  private async load(id: string, doing: string): Promise<ConnectSessionRecord> {
+    this.refuseSessionCaller(doing);
+    this.scope.require('editor', doing);
+    if (!isId('connect session', id)) throw new InputError(`"${printable(String(id))}" ${malformedId('connect session')}`, { field: 'id' });
+    const record = await this.sessions.get(id);
+    if (!record || !this.scope.sees(record)) throw new NotFoundError(`no connect session ${printable(id)}`);
+    return record;
+  }
+
+  /** The view its creator reads: everything but the hashes and the revision, with its state as of now. */
+  private view(record: ConnectSessionRecord): ConnectSession {
+    const { tokenHash: _t, bearerHash: _b, bearerExpiresAt: _e, rev: _r, ...shown } = record;
+    return { ...shown, state: stateOf(record, this.now()) };
+  }
+}
+
+/** Revoked and completed are kept for good; otherwise expired once past its time, else opened once exchanged. */
+export function stateOf(record: ConnectSessionRecord, now: Date): ConnectSession['state'] {
+  if (record.revokedAt !== undefined) return 'revoked';
+  if (record.outcome !== undefined) return 'completed';
+  if (now.getTime() >= Date.parse(record.expiresAt)) return 'expired';
+  return record.openedAt !== undefined ? 'opened' : 'pending';
+}
+
+function newSessionId(): string {
+  // 80 random bits in base32, as credential ids are made.
+  let bits = 0n;
+  for (const byte of randomBytes(10)) bits = (bits << 8n) | BigInt(byte);
+  return `csn_${bits.toString(32).padStart(16, '0')}`;
+}
