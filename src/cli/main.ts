@@ -4,6 +4,7 @@ import { CredportError, ExitCode } from '../errors.js';
 import { VERSION } from '../package-info.js';
 import { endQuietlyOnBrokenPipe } from './broken-pipe.js';
 import { registerAuditCommand } from './commands/audit.js';
+import { registerConnectCommands } from './commands/connect.js';
 import { registerConnectorCommands } from './commands/connectors.js';
 import { registerCredentialCommands } from './commands/credentials.js';
 import { registerDemoCommand } from './commands/demo.js';
@@ -59,6 +60,7 @@ export function buildProgram(): Command {
   registerKeyCommands(program);
   registerAuditCommand(program);
   registerTokenCommands(program);
+  registerConnectCommands(program);
   registerSyncCommand(program);
   registerWorkerCommand(program);
   registerServeCommand(program);

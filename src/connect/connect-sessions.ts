@@ -15,6 +15,15 @@ import { checkAllowedOrigins } from './allowed-origins.js';
 
 export type { ConnectExchange, ConnectSession, ConnectSessionCreated, ConnectSessionCreateRequest };
 
+/**
+ * createSession's input: the request body, with plain arrays (the schema's item counts make the
+ * generated type a tuple union no caller's string[] fits; the schema still checks the counts).
+ */
+export type ConnectSessionInput = Omit<ConnectSessionCreateRequest, 'allowedOrigins' | 'connectors'> & {
+  allowedOrigins: string[];
+  connectors?: string[];
+};
+
 /** What the store keeps: the session's view, less its state (worked out when read), with hashes of its token and bearer. */
 export interface ConnectSessionRecord extends Omit<ConnectSession, 'state'> {
   tokenHash: string;
@@ -64,8 +73,8 @@ export class ConnectSessions {
   ) {}
 
   /** Mints a session: its token is in this answer only. Refused unless the caller may do all the session may (editor). */
-  async createSession(input: ConnectSessionCreateRequest): Promise<ConnectSessionCreated> {
-    checkRequest('connect-session-create-request', input);
+  async createSession(input: ConnectSessionInput): Promise<ConnectSessionCreated> {
+    checkRequest('connect-session-create-request', input as ConnectSessionCreateRequest);
     this.refuseSessionCaller('minting a connect session');
     // A session lists, creates, tests and rotates: its creator must be able to do each of those itself.
     this.scope.require('editor', 'minting a connect session');
