@@ -83,6 +83,7 @@ async function statusOf(call: Promise<unknown>): Promise<number | 'ok'> {
 /** A well-formed id of the kind a path names, which is nobody's. */
 function exampleId(path: string): string {
   if (path.includes('/connectors/')) return 'no-such-connector';
+  if (path.includes('/connect/sessions/')) return ID_SHAPES['connect session'].example;
   if (path.includes('/credentials/')) return ID_SHAPES.credential.example;
   if (path.includes('/sources/')) return ID_SHAPES.source.example;
   if (path.includes('/destinations/')) return ID_SHAPES.destination.example;
@@ -152,7 +153,15 @@ afterEach(async () => {
 });
 
 const frontToken = () => [...front.tokens][0]!;
-const created: { credential?: string; source?: string; destination?: string; sync?: string; token?: string; slowCredential?: string } = {};
+const created: {
+  credential?: string;
+  source?: string;
+  destination?: string;
+  sync?: string;
+  token?: string;
+  slowCredential?: string;
+  session?: string;
+} = {};
 
 describe('the API as its OpenAPI document says', () => {
   it('states one table of operations: the generated client has exactly the served operations', () => {
@@ -200,6 +209,20 @@ describe('the API as its OpenAPI document says', () => {
     viewer = clientFor(token.token);
     created.token = token.id;
     await admin.listTokens();
+
+    const session = await admin.createConnectSession({
+      body: { endUser: { id: 'user-42' }, allowedOrigins: ['https://app.example.com'], connectors: ['front'] },
+    });
+    created.session = session.id;
+    await admin.exchangeConnectToken({ body: { token: session.token } });
+    expect((await admin.getConnectSession({ path: { id: session.id } })).state).toBe('opened');
+    await admin.revokeConnectSession({ path: { id: session.id } });
+    // 410: a revoked session's token; 401: not a token (20 a minute per token, then 429).
+    expect(await statusOf(admin.exchangeConnectToken({ body: { token: session.token } }))).toBe(410);
+    const bogus = { body: { token: 'not-a-connect-token' } };
+    const refusals = [];
+    for (let i = 0; i < 21; i++) refusals.push(await statusOf(admin.exchangeConnectToken(bogus)));
+    expect([refusals[0], refusals[20]]).toEqual([401, 429]);
   });
 
   it('400: a malformed path id, query, JSON or body, on every operation that takes one', async () => {
@@ -217,6 +240,8 @@ describe('the API as its OpenAPI document says', () => {
       'createDestination',
       'startSync',
       'createToken',
+      'createConnectSession',
+      'exchangeConnectToken',
     ];
     const ids: Partial<Record<OperationId, string>> = { updateCredential: created.credential!, rotateCredential: created.credential! };
     expect(await eachOperation(schemaBodies, (id) => send(id, { pathId: ids[id], body: '{"unknownField":1}' }))).toEqual(
@@ -225,7 +250,9 @@ describe('the API as its OpenAPI document says', () => {
   });
 
   it('401 on every operation without a valid token; 403 on every operation for a Host it does not answer', async () => {
-    expect(await eachOperation(ALL, (id) => send(id, { token: 'not-a-token-0123456789abcdef' }))).toEqual(every(ALL, 401));
+    // The exchange takes no Authorization: the connect session token in its body is the credential.
+    const tokenIn = (id: OperationId) => (id === 'exchangeConnectToken' ? { body: '{"token":"ccs_not.a-token"}' } : {});
+    expect(await eachOperation(ALL, (id) => send(id, { token: 'not-a-token-0123456789abcdef', ...tokenIn(id) }))).toEqual(every(ALL, 401));
     const wrongHost = await eachOperation(ALL, async (id) => {
       const path = pathOf(id);
       const answer = await rawRequest(api.url, OPERATIONS[id].method, path, {
@@ -259,6 +286,11 @@ describe('the API as its OpenAPI document says', () => {
       createToken: await statusOf(viewer.createToken({ body: { name: 'No', role: 'viewer' } })),
       listTokens: await statusOf(viewer.listTokens()),
       deleteToken: await statusOf(viewer.deleteToken({ path: { id: created.token! } })),
+      createConnectSession: await statusOf(
+        viewer.createConnectSession({ body: { endUser: { id: 'u' }, allowedOrigins: ['https://app.example.com'] } }),
+      ),
+      getConnectSession: await statusOf(viewer.getConnectSession({ path: { id: created.session! } })),
+      revokeConnectSession: await statusOf(viewer.revokeConnectSession({ path: { id: created.session! } })),
     };
     expect(answered).toEqual(Object.fromEntries(Object.keys(answered).map((id) => [id, 403])));
   });
@@ -279,7 +311,12 @@ describe('the API as its OpenAPI document says', () => {
         admin.createDestination({ body: { name: 'X', connector: 'front', credentialId: missing, operations: { tags: 'tags.create' } } }),
       ),
       startSync: await statusOf(admin.startSync({ body: { source: ID_SHAPES.source.example, destination: created.destination! } })),
-    }).toEqual({ createSource: 404, createDestination: 404, startSync: 404 });
+      createConnectSession: await statusOf(
+        admin.createConnectSession({
+          body: { endUser: { id: 'u' }, allowedOrigins: ['https://app.example.com'], mode: 'reconnect', credentialId: missing },
+        }),
+      ),
+    }).toEqual({ createSource: 404, createDestination: 404, startSync: 404, createConnectSession: 404 });
   });
 
   it('409: a credential in use, a finished sync retried, a busy destination; 202 for cancelling a sync and retrying it', async () => {
@@ -356,7 +393,10 @@ describe('the API as its OpenAPI document says', () => {
   it('503 on every operation when the store cannot be used (a workspace token is looked up in it)', async () => {
     const { token } = await admin.createToken({ body: { name: 'Late', role: 'admin' } });
     await api.credport.close();
-    expect(await eachOperation(ALL, (id) => send(id, { token: token! }))).toEqual(every(ALL, 503));
+    // The exchange reads its session from the store: a well-formed token meets the same 503.
+    const exchangeBody = JSON.stringify({ token: `ccs_${ID_SHAPES['connect session'].example.slice(4)}.${'a'.repeat(43)}` });
+    const bodyOf = (id: OperationId) => (id === 'exchangeConnectToken' ? { body: exchangeBody } : {});
+    expect(await eachOperation(ALL, (id) => send(id, { token: token!, ...bodyOf(id) }))).toEqual(every(ALL, 503));
   });
 
   it('every operation was driven, and every declared status not in NOT_PROVOKED was seen', () => {

@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { type ConnectSessions, ConnectTokenError } from '../../connect/connect-sessions.js';
 import type { ConnectExchangeRequest } from '../../generated/connect-exchange-request.js';
 import type { ConnectSessionCreateRequest } from '../../generated/connect-session-create-request.js';
-import { answer, BODY, location, problems, ref } from '../api-schemas.js';
+import { answer, BODY, location, problems, RATE_LIMIT_HEADERS, rateLimited, ref } from '../api-schemas.js';
 import { idParams } from '../id-params.js';
 import { problemFor } from '../problem-details.js';
 import { refuse } from '../request-auth.js';
@@ -61,6 +61,19 @@ export function connectSessionRoutes(connect: ConnectSessions) {
 }
 
 /**
+ * The exchange's answers: counted by the limiter once the body is read, so its refusal of a token
+ * (401, from the handler) carries the counters too, unlike an API route's 401 (refused before counting).
+ */
+function exchangeResponses() {
+  const responses = rateLimited({
+    200: answer('The bearer (keep it in memory only) and what the session is for', ref('connect-exchange')),
+    ...problems(...BODY, 410, 429),
+  }) as Record<string, { headers?: Record<string, unknown> }>;
+  responses[401] = { ...responses[401], headers: { ...responses[401]!.headers, ...RATE_LIMIT_HEADERS } };
+  return responses;
+}
+
+/**
  * POST /connect/exchange `{token}`: the Connect page's way in, outside the authenticated API (the
  * session's token is the credential). Each token is exchanged once for a bearer; a second try, or
  * one after the session expired or was revoked, is 410; a token that is none of ours, 401.
@@ -74,10 +87,7 @@ export function connectExchangeRoute(connect: ConnectSessions) {
         summary: "Exchange a connect session's token, once, for a short-lived bearer scoped to that session",
         security: [],
         body: ref('connect-exchange-request'),
-        response: {
-          200: answer('The bearer (keep it in memory only) and what the session is for', ref('connect-exchange')),
-          ...problems(...BODY, 410, 429),
-        },
+        response: exchangeResponses(),
       },
       // After validation, so the key is the token itself (hashed: the limiter's keys are no place for a secret).
       config: {
