@@ -130,6 +130,7 @@ export async function createServer(options: ServerOptions): Promise<{ app: Fasti
   // The Connect page's way in: a connect session's token is the credential, exchanged once.
   await app.register(connectExchangeRoute(credport.connect), { prefix: API_PREFIX });
   await app.register(
+    // biome-ignore lint/nursery/noMisusedPromises: Fastify awaits an async plugin (its documented form)
     async (api) => {
       registerRequestAuth(api, {
         apiToken: options.apiToken,
