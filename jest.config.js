@@ -25,6 +25,7 @@ export const sqlite = {
 // test-store.ts is missing here, or a path here names no file.
 export const storeSuites = [
   'test/integration/concurrent-streams.test.ts',
+  'test/integration/connect-library.test.ts',
   'test/integration/credential-audit.test.ts',
   'test/integration/credential-key-rotation.test.ts',
   'test/integration/credential-lifecycle.test.ts',

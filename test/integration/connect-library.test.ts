@@ -2,13 +2,17 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { withAccess } from '../../src/access/access.js';
 import { openCredport, type Credport } from '../../src/open-credport.js';
 import { removeHome, tempHome } from '../helpers/temp-home.js';
+import { testStoreUri } from '../helpers/test-store.js';
 
-/** credport.connect from the library, as a host's back end embeds it: the same rules as the API. */
+/**
+ * credport.connect from the library, as a host's back end embeds it: the same rules as the API, on
+ * each store (the once-only exchange is the store's compare-and-swap: SQLite, PostgreSQL, Redis).
+ */
 let home: string;
 let credport: Credport;
 beforeEach(async () => {
   home = await tempHome();
-  credport = await openCredport({ home });
+  credport = await openCredport({ home, storeUri: await testStoreUri() });
 });
 afterEach(async () => {
   await credport.close();
