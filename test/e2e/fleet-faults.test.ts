@@ -156,7 +156,9 @@ describe('the fleet rides out its own servers going away', () => {
     const redis = await OwnRedis.start(home, { persist: false });
     redises.push(redis);
     const emulator = await new FrontEmulator({ records: 20_000, latencyMs: 25 }).start();
-    const { env, pairs } = await fleet(emulator, await freshPostgresUri(), redis.url, 1);
+    // Two pairs: the busy worker writes the first's destination, the API's sync goes to the second
+    // (a sync to a destination another process is writing is refused 409 at once, before the queue).
+    const { env, pairs } = await fleet(emulator, await freshPostgresUri(), redis.url, 2);
     const busy = await startWorker(env, ['--grace', '2s']);
     await enqueue(env, pairs[0]!);
     while (emulator.stats.pages < 10) await sleep(5);
@@ -170,9 +172,12 @@ describe('the fleet rides out its own servers going away', () => {
     // serve: a sync started meanwhile fails by name at once; past the bound serve stops, naming the server.
     const api = (path: string, init: RequestInit = {}) =>
       fetch(`${served.url}/api/v1${path}`, { ...init, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } });
-    const posted = (await (
-      await api('/syncs', { method: 'POST', body: JSON.stringify({ source: pairs[0]!.source, destination: pairs[0]!.destination }) })
-    ).json()) as { id: string };
+    const answer = await api('/syncs', {
+      method: 'POST',
+      body: JSON.stringify({ source: pairs[1]!.source, destination: pairs[1]!.destination }),
+    });
+    expect(answer.status).toBe(202);
+    const posted = (await answer.json()) as { id: string };
     let job = { status: 'running', error: {} };
     while (job.status === 'running') job = (await (await api(`/syncs/${posted.id}`)).json()) as typeof job;
     expect(job).toMatchObject({ status: 'failed', error: { code: 'queue_unavailable', exitCode: 5 } });
