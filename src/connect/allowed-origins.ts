@@ -25,6 +25,11 @@ function checkAllowedOrigin(value: string, field: string): string {
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname)))
     throw refuse('must be https://, or http:// on loopback (localhost, 127.0.0.1, [::1])');
   if (url.username || url.password) throw refuse('must not carry user info');
+  // A host a browser can report: DNS letters, digits, dots and hyphens (punycode for the rest), or an
+  // IP literal. WHATWG URLs let `;`, `,`, quotes through in a host, which would break out of the
+  // CSP `frame-ancestors` list these origins are written into.
+  if (!/^(?:[a-z0-9-]+(?:\.[a-z0-9-]+)*|\[[0-9a-f:.]+\])$/.test(url.hostname))
+    throw refuse('has a host a browser would not report: letters, digits, dots and hyphens only (or an IP address)');
   // `new URL` gives a bare origin the path `/`: anything past the origin, even a lone slash typed, is refused.
   if (url.pathname !== '/' || value.endsWith('/') || url.search || url.hash || value.endsWith('?') || value.endsWith('#'))
     throw refuse(`must be an origin only, without a path, query or fragment (${url.origin})`);

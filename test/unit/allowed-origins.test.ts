@@ -16,6 +16,10 @@ describe("a connect session's allowed origins", () => {
     expect(
       checkAllowedOrigins(['https://App.Example.com', 'https://app.example.com:443', 'http://127.0.0.2:8080', 'http://localhost:3000']),
     ).toEqual(['https://app.example.com', 'https://app.example.com', 'http://127.0.0.2:8080', 'http://localhost:3000']);
+    expect(checkAllowedOrigins(['https://bücher.example', 'http://[::1]:8080'])).toEqual([
+      'https://xn--bcher-kva.example',
+      'http://[::1]:8080',
+    ]);
   });
 
   it.each([
@@ -29,6 +33,10 @@ describe("a connect session's allowed origins", () => {
     ['ftp://app.example.com', 'loopback'],
     ['https://user:pw@app.example.com', 'user info'],
     ['app.example.com', 'not an origin'],
+    // Characters a WHATWG host lets through that would end a CSP source list or start a directive.
+    ['https://app.example.com;script-src', 'letters, digits, dots and hyphens'],
+    ['https://app.example.com,evil.example', 'letters, digits, dots and hyphens'],
+    ["https://app'example.com", 'letters, digits, dots and hyphens'],
   ])('refuses %s, pointing at it', (origin, why) => {
     expect(refusal(origin)).toEqual({ field: '/allowedOrigins/1', message: expect.stringContaining(why) });
   });
