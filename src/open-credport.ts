@@ -26,6 +26,7 @@ import { type Access, AccessScope, checkWorkspace } from './access/access.js';
 import { type AccessToken, AccessTokens } from './access/access-tokens.js';
 import { AuditLog, type AuditEvent } from './audit/audit-log.js';
 import { ConnectSessions, type ConnectSessionRecord } from './connect/connect-sessions.js';
+import { ConnectorCatalog } from './catalog/connector-catalog.js';
 import { nonEmpty, resolveStoreLocation, type StoreLocation } from './store/store-location.js';
 
 export interface CredportOptions {
@@ -59,6 +60,8 @@ export interface CredportOptions {
 
 export interface Credport {
   readonly registry: ConnectorRegistry;
+  /** The connectors and forms the caller (withAccess) is offered: a connect session's, only its own; a form's baseUrlField. */
+  readonly connectors: ConnectorCatalog;
   readonly credentials: CredentialService;
   /** Sources and destinations: saved configurations pointing at credentials. */
   readonly configs: SavedConfigs;
@@ -157,7 +160,8 @@ export async function openCredport(options: CredportOptions = {}): Promise<Credp
       collection<ConnectSessionRecord>('connect:', 'connect session', 'revoke it with: credport connect session revoke'),
       access,
       registry,
-      (id) => credentials.show(id),
+      credentials,
+      audit,
     );
     configs = new SavedConfigs({
       registry,
@@ -191,6 +195,7 @@ export async function openCredport(options: CredportOptions = {}): Promise<Credp
     const shared = sharedWindows ? { sharedWindows } : {};
     return {
       registry,
+      connectors: new ConnectorCatalog(registry, access, outbound),
       credentials,
       configs,
       syncs,

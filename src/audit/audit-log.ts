@@ -68,6 +68,7 @@ export class AuditLog {
     if (workspace !== undefined) event.workspace = workspace;
     if (entry.credentialId !== undefined) event.credentialId = entry.credentialId;
     if (entry.connector !== undefined) event.connector = entry.connector;
+    if (entry.sessionId !== undefined) event.sessionId = entry.sessionId;
     if (entry.detail !== undefined) event.detail = terminalSafe(entry.detail, DETAIL_MAX);
     await this.events.insert(id, event);
   }

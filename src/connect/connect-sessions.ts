@@ -1,11 +1,12 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { type Access, type AccessScope, type ConnectGrant, ForbiddenError } from '../access/access.js';
-import { currentActor } from '../audit/audit-log.js';
+import { type AuditEntry, type AuditLog, currentActor, withActor } from '../audit/audit-log.js';
 import { InputError, NotFoundError, StoreError } from '../errors.js';
 import type { ConnectExchange } from '../generated/connect-exchange.js';
 import type { ConnectSession } from '../generated/connect-session.js';
 import type { ConnectSessionCreateRequest } from '../generated/connect-session-create-request.js';
 import type { ConnectSessionCreated } from '../generated/connect-session-created.js';
+import type { CredentialTile } from '../generated/credential-tile.js';
 import { isId, malformedId } from '../ids.js';
 import type { ConnectorRegistry } from '../registry/connector-registry.js';
 import { checkRequest } from '../registry/request-schemas.js';
@@ -56,6 +57,14 @@ const sameHash = (presented: string, stored: string) =>
 /** The hook the credential service calls when a session's end user created or repaired a tile. */
 export type ConnectOutcomeAction = 'created' | 'picked' | 'repaired';
 
+/** What the sessions read of the credentials, as the caller of the moment (withAccess) may see them. */
+export interface SessionCredentials {
+  /** A tile in the caller's workspace (reconnect's credential must exist there): throws NotFoundError otherwise. */
+  show(id: string): Promise<{ id: string; connector: string }>;
+  /** A tile the caller's listing shows (a connect session's bearer: its grant's): throws NotFoundError otherwise. */
+  listed(id: string): Promise<CredentialTile>;
+}
+
 /**
  * Connect sessions: a host's back end mints one (an editor or admin of the workspace) for one of
  * its end users; the Connect page exchanges its token, once, for a short-lived bearer that does
@@ -67,8 +76,9 @@ export class ConnectSessions {
     private readonly sessions: Collection<ConnectSessionRecord>,
     private readonly scope: AccessScope,
     private readonly registry: ConnectorRegistry,
-    /** Reads a tile in the caller's workspace (reconnect's credential must exist there): throws NotFoundError otherwise. */
-    private readonly findCredential: (id: string) => Promise<{ id: string; connector: string }>,
+    private readonly credentials: SessionCredentials,
+    /** Where minting, revoking, opening and picking are recorded (never a token or a bearer). */
+    private readonly audit?: AuditLog,
     private readonly now: () => Date = () => new Date(Date.now()),
   ) {}
 
@@ -97,7 +107,7 @@ export class ConnectSessions {
     });
     let connectors = input.connectors ?? this.registry.list().map((c) => c.id);
     if (input.credentialId !== undefined) {
-      const credential = await this.findCredential(input.credentialId);
+      const credential = await this.credentials.show(input.credentialId);
       if (input.connectors === undefined) connectors = [credential.connector];
       else if (!connectors.includes(credential.connector))
         throw new InputError(`credential ${credential.id} is a ${credential.connector} credential, not one of this session's connectors`, {
@@ -126,6 +136,16 @@ export class ConnectSessions {
     if (actor) record.createdBy = actor;
     if (!(await this.sessions.insert(id, record)))
       throw new StoreError('write_conflict', `connect session ${id} exists already: try again`);
+    await this.note({
+      action: 'connect.session_created',
+      outcome: 'ok',
+      sessionId: id,
+      workspace: record.workspace,
+      // Ids only: the end user's name and email stay out of the trail.
+      detail:
+        `${mode} session for end user ${record.endUser.id}, connectors ${connectors.join(', ')}` +
+        (record.credentialId !== undefined ? `, credential ${record.credentialId}` : ''),
+    });
     return { id, token, expiresAt, url: `/connect/${id}` };
   }
 
@@ -136,17 +156,21 @@ export class ConnectSessions {
   /** Revokes at once: the token can no longer be exchanged, and the bearer it gave stops working with the next request. */
   async revokeSession(id: string): Promise<ConnectSession> {
     await this.load(id, 'revoking a connect session');
+    let revoked = false;
     const { record } = await this.sessions.change(
       id,
       (now) => {
         if (!now) throw new NotFoundError(`connect session ${id} was deleted while it was being revoked`);
-        return now.revokedAt === undefined ? { ...now, revokedAt: this.now().toISOString() } : undefined;
+        revoked = now.revokedAt === undefined;
+        return revoked ? { ...now, revokedAt: this.now().toISOString() } : undefined;
       },
       {
         attempts: 20,
         conflict: () => new StoreError('write_conflict', `connect session ${id} kept changing; it is not revoked: try again`),
       },
     );
+    // Once: revoking a revoked session changes nothing, and records nothing.
+    if (revoked) await this.note({ action: 'connect.session_revoked', outcome: 'ok', sessionId: id, workspace: record.workspace });
     return this.view(record);
   }
 
@@ -162,24 +186,33 @@ export class ConnectSessions {
     const id = `csn_${tail}`;
     const bearer = `ccb_${tail}.${randomBytes(32).toString('base64url')}`;
     const at = this.now();
-    const { record } = await this.sessions.change(
-      id,
-      (now) => {
-        if (!now || !sameHash(token, now.tokenHash)) throw invalid();
-        this.refuseEnded(now, at);
-        if (now.openedAt !== undefined)
-          throw new ConnectTokenError('connect_token_used', 'this connect session token was exchanged already: each token works once');
-        const bearerExpires = Math.min(at.getTime() + BEARER_LIFETIME_MS, Date.parse(now.expiresAt));
-        return {
-          ...now,
-          openedAt: at.toISOString(),
-          bearerHash: hashOf(bearer),
-          bearerExpiresAt: new Date(bearerExpires).toISOString(),
-        };
-      },
-      // A lost race means another exchange of this token won: the second try re-reads and is refused as used.
-      { attempts: 2, conflict: () => new ConnectTokenError('connect_token_used', 'this connect session token was exchanged already') },
-    );
+    // The session whose token this is, once its hash matched: a refusal of a real token (a replay) is recorded; a guess is not.
+    let matched: ConnectSessionRecord | undefined;
+    const { record } = await this.sessions
+      .change(
+        id,
+        (now) => {
+          if (!now || !sameHash(token, now.tokenHash)) throw invalid();
+          matched = now;
+          this.refuseEnded(now, at);
+          if (now.openedAt !== undefined)
+            throw new ConnectTokenError('connect_token_used', 'this connect session token was exchanged already: each token works once');
+          const bearerExpires = Math.min(at.getTime() + BEARER_LIFETIME_MS, Date.parse(now.expiresAt));
+          return {
+            ...now,
+            openedAt: at.toISOString(),
+            bearerHash: hashOf(bearer),
+            bearerExpiresAt: new Date(bearerExpires).toISOString(),
+          };
+        },
+        // A lost race means another exchange of this token won: the second try re-reads and is refused as used.
+        { attempts: 2, conflict: () => new ConnectTokenError('connect_token_used', 'this connect session token was exchanged already') },
+      )
+      .catch(async (error: unknown) => {
+        if (matched && error instanceof ConnectTokenError) await this.noteOpening(matched, 'refused', error.code);
+        throw error;
+      });
+    await this.noteOpening(record, 'ok');
     const session: ConnectExchange['session'] = {
       id: record.id,
       mode: record.mode,
@@ -217,6 +250,47 @@ export class ConnectSessions {
       (now) => (now && now.outcome === undefined ? { ...now, outcome: { action, credentialId, at: this.now().toISOString() } } : undefined),
       { attempts: 20, conflict: () => new StoreError('write_conflict', `connect session ${sessionId} kept changing`) },
     );
+  }
+
+  /**
+   * A pick session's bearer reports the tile its end user picked: one its listing shows (else 404,
+   * as for any credential outside its grant). The session's outcome becomes `picked` (the first
+   * outcome stays), and the answer is the tile, for the page to hand to the host.
+   */
+  async select(credentialId: string): Promise<CredentialTile> {
+    checkRequest('connect-selection-request', { credentialId });
+    const grant = this.scope.current().connect;
+    if (!grant) throw new ForbiddenError("reporting a picked tile is for a connect session's bearer");
+    if (grant.mode !== 'pick')
+      throw new ForbiddenError(`a ${grant.mode} session does not pick a tile: only a pick session reports a selection`);
+    const tile = await this.credentials.listed(credentialId);
+    await this.recordOutcome(grant.sessionId, 'picked', tile.id);
+    await this.note({
+      action: 'connect.credential_selected',
+      outcome: 'ok',
+      sessionId: grant.sessionId,
+      credentialId: tile.id,
+      connector: tile.connector,
+      ...(tile.workspace !== undefined ? { workspace: tile.workspace } : {}),
+    });
+    return tile;
+  }
+
+  /** An exchange, as its session's end user did it (the page acts for them): opened, or refused with the code it was given. */
+  private async noteOpening(record: ConnectSessionRecord, outcome: 'ok' | 'refused', code?: string): Promise<void> {
+    await withActor(`connect:${record.endUser.id}`, () =>
+      this.note({
+        action: 'connect.session_opened',
+        outcome,
+        sessionId: record.id,
+        workspace: record.workspace,
+        ...(code !== undefined ? { detail: `token refused: ${code}` } : {}),
+      }),
+    );
+  }
+
+  private async note(entry: AuditEntry): Promise<void> {
+    await this.audit?.note(entry);
   }
 
   private refuseEnded(record: ConnectSessionRecord, at: Date): void {

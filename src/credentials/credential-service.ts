@@ -14,7 +14,7 @@ import { scrubSecrets } from '../text/scrub-secrets.js';
 import { terminalSafe } from '../text/terminal-safe.js';
 import { DEFAULT_HTTP, type HttpSettings } from '../http/http-settings.js';
 import type { ClientExtras, ProviderClient } from '../http/provider-client.js';
-import { OutboundPolicy, type Reach } from '../http/outbound-policy.js';
+import { OutboundPolicy, type Reach, reachOf } from '../http/outbound-policy.js';
 import type { RateGate } from '../http/rate-gate.js';
 import type { Connector } from '../registry/connector.js';
 import type { ConnectorRegistry } from '../registry/connector-registry.js';
@@ -172,6 +172,17 @@ export class CredentialService {
 
   async show(id: string): Promise<CredentialTile> {
     return toTile(await this.load(id));
+  }
+
+  /** One tile, if the caller's listing shows it (a connect session's bearer: what list() gives it); else not found. */
+  async listed(id: string): Promise<CredentialTile> {
+    this.scope.require('viewer', 'reading a credential');
+    checkId(id);
+    const record = await this.deps.records.get(id);
+    const grant = this.scope.current().connect;
+    if (!record || !this.scope.sees(record) || (grant && !grantLists(grant, record)))
+      throw new NotFoundError(`no credential ${printable(id)}`);
+    return toTile(record);
   }
 
   /**
@@ -436,7 +447,7 @@ export class CredentialService {
 
   /** The caller's reach: a confined caller (a workspace token, an end-user session) is a tenant. */
   private callerReach(): Reach {
-    return this.scope.current().confined ? 'tenant' : 'operator';
+    return reachOf(this.scope.current());
   }
 
   /**

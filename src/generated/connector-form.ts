@@ -7,6 +7,10 @@ export interface ConnectorForm {
   id: string;
   title: string;
   docs?: string;
+  /**
+   * Whether this caller may point a credential at another origin (createCredential's baseUrl): true for the operator; for a workspace's token or a connect session's bearer, only when the operator's outbound policy allows other origins for this connector. A form shows its Base URL field only when true.
+   */
+  baseUrlField: boolean;
   form: {
     schema: JsonSchema;
     uiSchema: UiSchema;

@@ -35,15 +35,16 @@ export const OPERATIONS = {
   createConnectSession: { method: 'POST', path: '/api/v1/connect/sessions' },
   getConnectSession: { method: 'GET', path: '/api/v1/connect/sessions/{id}' },
   revokeConnectSession: { method: 'DELETE', path: '/api/v1/connect/sessions/{id}' },
+  selectConnectCredential: { method: 'POST', path: '/api/v1/connect/selection' },
 } as const;
 
 /** A method per operation of the document, named by its operationId. */
 export interface CredportOperations {
   /** Exchange a connect session's token, once, for a short-lived bearer scoped to that session: POST /api/v1/connect/exchange */
   exchangeConnectToken(input: { body: ConnectExchangeRequest }, options?: CallOptions): Promise<ConnectExchange>;
-  /** The connectors credport knows: GET /api/v1/connectors */
+  /** The connectors credport knows (a connect session's bearer: its session's): GET /api/v1/connectors */
   listConnectors(input?: Record<string, never>, options?: CallOptions): Promise<ListConnectorsAnswer200>;
-  /** The "Add New Credential" form of a connector: JSON Schema and uiSchema (react-jsonschema-form convention): GET /api/v1/connectors/{id}/form */
+  /** The "Add New Credential" form of a connector: JSON Schema and uiSchema (react-jsonschema-form convention), and whether this caller may give a base URL: GET /api/v1/connectors/{id}/form */
   getConnectorForm(input: { path: GetConnectorFormPath }, options?: CallOptions): Promise<ConnectorForm>;
   /** Validate, verify with the provider, seal and save a credential: POST /api/v1/credentials */
   createCredential(input: { body: CredentialCreateRequest }, options?: CallOptions): Promise<CredentialTile>;
@@ -101,6 +102,8 @@ export interface CredportOperations {
   getConnectSession(input: { path: GetConnectSessionPath }, options?: CallOptions): Promise<ConnectSession>;
   /** Revoke a connect session at once: its token cannot be exchanged and its bearer stops working: DELETE /api/v1/connect/sessions/{id} */
   revokeConnectSession(input: { path: RevokeConnectSessionPath }, options?: CallOptions): Promise<ConnectSession>;
+  /** A pick session's bearer reports the tile its end user picked (one it lists): the session completes with outcome picked: POST /api/v1/connect/selection */
+  selectConnectCredential(input: { body: ConnectSelectionRequest }, options?: CallOptions): Promise<CredentialTile>;
 }
 
 /**
@@ -267,7 +270,7 @@ export interface ApiProblem {
   providerStatus?: number;
 }
 /**
- * One credential event in the append-only audit trail: what happened, when, by whom, to which credential, and how it ended. Never a secret.
+ * One credential or connect session event in the append-only audit trail: what happened, when, by whom, to which credential, and how it ended. Never a secret.
  *
  * This interface was referenced by `CredportApiSchemas`'s JSON-Schema
  * via the `definition` "AuditEvent".
@@ -290,9 +293,13 @@ export interface AuditEvent {
     | 'credential.renamed'
     | 'credential.used'
     | 'credential.deleted'
-    | 'keys.rotated';
+    | 'keys.rotated'
+    | 'connect.session_created'
+    | 'connect.session_revoked'
+    | 'connect.session_opened'
+    | 'connect.credential_selected';
   /**
-   * Who: cli:<OS user>, api:token, api:session:<hash>, worker:<host>, or sync when a sync acted on its own.
+   * Who: cli:<OS user>, api:token, api:session:<hash>, api:token:<id>, connect:<endUserId> (a connect session's end user), worker:<host>, or sync when a sync acted on its own.
    */
   actor: string;
   /**
@@ -300,6 +307,10 @@ export interface AuditEvent {
    */
   outcome: 'ok' | 'refused' | 'unavailable';
   credentialId?: string;
+  /**
+   * The connect session it concerns (connect.* actions).
+   */
+  sessionId?: string;
   connector?: string;
   /**
    * The provider's words, the fields changed, the sync or the keys: never a secret.
@@ -344,6 +355,18 @@ export interface ConnectExchange {
       description?: string;
     };
   };
+}
+/**
+ * POST /api/v1/connect/selection, with a pick session's bearer: the tile the end user picked (one the bearer lists).
+ *
+ * This interface was referenced by `CredportApiSchemas`'s JSON-Schema
+ * via the `definition` "ConnectSelectionRequest".
+ */
+export interface ConnectSelectionRequest {
+  /**
+   * The picked tile's id.
+   */
+  credentialId: string;
 }
 /**
  * POST /api/v1/connect/sessions: a host's back end mints a session for one of its end users, in the workspace of its API token.
@@ -492,6 +515,10 @@ export interface ConnectorForm {
   id: string;
   title: string;
   docs?: string;
+  /**
+   * Whether this caller may point a credential at another origin (createCredential's baseUrl): true for the operator; for a workspace's token or a connect session's bearer, only when the operator's outbound policy allows other origins for this connector. A form shows its Base URL field only when true.
+   */
+  baseUrlField: boolean;
   form: {
     schema: ConnectorFormJsonSchema;
     uiSchema: ConnectorFormUiSchema;

@@ -16,6 +16,11 @@ import { matchesHostPattern } from './origin-policy.js';
  */
 export type Reach = 'operator' | 'tenant';
 
+/** The reach of a caller: a confined one (a workspace token, an end-user session) is a tenant; the operator is not confined. */
+export function reachOf(caller: { confined?: boolean }): Reach {
+  return caller.confined ? 'tenant' : 'operator';
+}
+
 /** What the policy needs of a connector: its id, title and the origins its manifest names. */
 export interface ConnectorOrigins {
   id: string;
@@ -97,6 +102,15 @@ export class OutboundPolicy {
   /** The origins the operator allows for a connector's credentials, for forms to offer. */
   allowedFor(connectorId: string): string[] {
     return [...new Set(this.allowances.filter((a) => a.connector === undefined || a.connector === connectorId).map((a) => a.origin))];
+  }
+
+  /**
+   * Whether `reach` may point a connector's credentials at an origin other than the connector's own
+   * (what a form's Base URL field is for): the operator always; a tenant only where the operator
+   * allowed origins for that connector, the same allowances check() lets through.
+   */
+  allowsOtherOrigins(connectorId: string, reach: Reach): boolean {
+    return reach === 'operator' || this.allowances.some((a) => a.connector === undefined || a.connector === connectorId);
   }
 
   /**

@@ -13,6 +13,7 @@ export const SCHEMA_BASE = 'https://credport.dev/schemas/';
 export type RequestSchema =
   | 'access-token-create-request'
   | 'connect-exchange-request'
+  | 'connect-selection-request'
   | 'connect-session-create-request'
   | 'credential-create-request'
   | 'credential-rotate-request'

@@ -146,7 +146,7 @@ export async function createServer(options: ServerOptions): Promise<{ app: Fasti
         reply.header('cache-control', 'no-store');
       });
       api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
-      await api.register(connectorRoutes(credport.registry, credport.outbound));
+      await api.register(connectorRoutes(credport.connectors));
       await api.register(credentialRoutes(credport.credentials, verifyLimit));
       await api.register(configRoutes(credport.configs));
       await api.register(

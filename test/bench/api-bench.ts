@@ -17,7 +17,7 @@ export interface ApiRow {
 }
 
 /** Starts a child that prints a JSON object with its url (credport serve --json, the baseline, an emulator). */
-async function child(args: string[], env: NodeJS.ProcessEnv): Promise<{ info: Record<string, unknown>; stop: () => Promise<void> }> {
+export async function child(args: string[], env: NodeJS.ProcessEnv): Promise<{ info: Record<string, unknown>; stop: () => Promise<void> }> {
   const proc: ChildProcess = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
   const info = await new Promise<Record<string, unknown>>((resolve, reject) => {
     let text = '';

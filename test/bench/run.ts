@@ -8,6 +8,7 @@ import { writeConnector } from '../helpers/connector-fixtures.js';
 import { apiBench } from './api-bench.js';
 import { clientBench } from './client-bench.js';
 import { concurrencyCost, rateUnderLimit } from './concurrency-bench.js';
+import { connectBench } from './connect-bench.js';
 import { credentialBench, type Row } from './credentials-bench.js';
 import { keysBench } from './keys-bench.js';
 import { reverifyBench } from './reverify-bench.js';
@@ -106,6 +107,19 @@ console.log(
 console.log(
   'The third row is not credport: it is the bare POST rebuilt on got and keyv/SQLite, beside the bare one, so its ratio bounds what credport can reach on those packages.',
 );
+
+{
+  // This one is noisy on a shared machine: more, shorter rounds than the API bench, and their medians.
+  const rows = await connectBench(await home(), quick ? 3 : 5, 2_000);
+  console.log(
+    '\n## connect sessions: mint (POST /connect/sessions) + exchange (POST /connect/exchange), `credport serve` on SQLite, medians of alternating rounds\n',
+  );
+  console.log(table(rows.map((r) => ({ ...r, unit: 'ops/s' }))));
+  console.log(
+    '\ngoal: at least 0.5 of the baseline. Baseline: test/bench/bare-connect-baseline.mjs, bare node:http doing the same parsing, ' +
+      'SHA-256 hashing and keyv/SQLite writes (no validation, no compare-and-swap, no audit events, no framework).',
+  );
+}
 
 {
   const row = await clientBench(await home(), quick ? 3 : 7);

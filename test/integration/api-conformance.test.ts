@@ -153,6 +153,14 @@ afterEach(async () => {
 });
 
 const frontToken = () => [...front.tokens][0]!;
+/** A pick session of Front that lists the workspace's credentials, exchanged: its bearer's answer. */
+const pickSession = async () => {
+  const session = await admin.createConnectSession({
+    body: { endUser: { id: 'user-7' }, allowedOrigins: ['https://app.example.com'], connectors: ['front'], showWorkspaceCredentials: true },
+  });
+  return admin.exchangeConnectToken({ body: { token: session.token } });
+};
+const bearerOf = (exchanged: { bearer: string }) => exchanged.bearer;
 const created: {
   credential?: string;
   source?: string;
@@ -214,8 +222,14 @@ describe('the API as its OpenAPI document says', () => {
       body: { endUser: { id: 'user-42' }, allowedOrigins: ['https://app.example.com'], connectors: ['front'] },
     });
     created.session = session.id;
-    await admin.exchangeConnectToken({ body: { token: session.token } });
+    const { bearer } = await admin.exchangeConnectToken({ body: { token: session.token } });
     expect((await admin.getConnectSession({ path: { id: session.id } })).state).toBe('opened');
+    // The session's bearer: its connectors, a form, and the tile its end user picked (a workspace one: the session shows them).
+    const endUser = clientFor(bearer);
+    expect((await endUser.listConnectors()).map((c) => c.id)).toEqual(['front']);
+    expect((await endUser.getConnectorForm({ path: { id: 'front' } })).baseUrlField).toBe(false);
+    const picked = await clientFor(bearerOf(await pickSession())).selectConnectCredential({ body: { credentialId: tile.id } });
+    expect(picked.id).toBe(tile.id);
     await admin.revokeConnectSession({ path: { id: session.id } });
     // 410: a revoked session's token; 401: not a token (20 a minute per token, then 429).
     expect(await statusOf(admin.exchangeConnectToken({ body: { token: session.token } }))).toBe(410);
@@ -242,6 +256,7 @@ describe('the API as its OpenAPI document says', () => {
       'createToken',
       'createConnectSession',
       'exchangeConnectToken',
+      'selectConnectCredential',
     ];
     const ids: Partial<Record<OperationId, string>> = { updateCredential: created.credential!, rotateCredential: created.credential! };
     expect(await eachOperation(schemaBodies, (id) => send(id, { pathId: ids[id], body: '{"unknownField":1}' }))).toEqual(
@@ -291,6 +306,8 @@ describe('the API as its OpenAPI document says', () => {
       ),
       getConnectSession: await statusOf(viewer.getConnectSession({ path: { id: created.session! } })),
       revokeConnectSession: await statusOf(viewer.revokeConnectSession({ path: { id: created.session! } })),
+      // Not a pick session's bearer at all.
+      selectConnectCredential: await statusOf(viewer.selectConnectCredential({ body: { credentialId: created.credential! } })),
     };
     expect(answered).toEqual(Object.fromEntries(Object.keys(answered).map((id) => [id, 403])));
   });
@@ -316,7 +333,10 @@ describe('the API as its OpenAPI document says', () => {
           body: { endUser: { id: 'u' }, allowedOrigins: ['https://app.example.com'], mode: 'reconnect', credentialId: missing },
         }),
       ),
-    }).toEqual({ createSource: 404, createDestination: 404, startSync: 404, createConnectSession: 404 });
+      selectConnectCredential: await statusOf(
+        clientFor(bearerOf(await pickSession())).selectConnectCredential({ body: { credentialId: missing } }),
+      ),
+    }).toEqual({ createSource: 404, createDestination: 404, startSync: 404, createConnectSession: 404, selectConnectCredential: 404 });
   });
 
   it('409: a credential in use, a finished sync retried, a busy destination; 202 for cancelling a sync and retrying it', async () => {

@@ -238,7 +238,6 @@ describe("the session's bearer", () => {
       ['GET', '/api/v1/sources'],
       ['GET', '/api/v1/destinations'],
       ['GET', '/api/v1/syncs'],
-      ['GET', '/api/v1/connectors'],
       ['GET', `/api/v1/credentials/${tile}`],
       ['PATCH', `/api/v1/credentials/${tile}`, { name: 'renamed' }],
       ['DELETE', `/api/v1/credentials/${tile}`],

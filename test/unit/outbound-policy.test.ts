@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import got from 'got';
 import { OutboundRefusedError } from '../../src/errors.js';
 import { startStandIn } from '../helpers/stand-in.js';
-import { guardedLookup, OutboundPolicy, type ConnectorOrigins, type Resolver } from '../../src/http/outbound-policy.js';
+import { guardedLookup, OutboundPolicy, type ConnectorOrigins, type Resolver, reachOf } from '../../src/http/outbound-policy.js';
 
 const front: ConnectorOrigins = { id: 'front', manifest: { title: 'Front', http: { baseUrl: 'https://api2.frontapp.com' } } };
 const frontegg: ConnectorOrigins = {
@@ -116,6 +116,17 @@ describe('the outbound policy: origins', () => {
       http: expect.anything(),
       https: expect.anything(),
     });
+  });
+
+  it("says a form's Base URL field is for the operator, and for a tenant only where an allowance names the connector (or none)", () => {
+    expect(new OutboundPolicy().allowsOtherOrigins('front', 'operator')).toBe(true);
+    expect(new OutboundPolicy().allowsOtherOrigins('front', 'tenant')).toBe(false);
+    const one = new OutboundPolicy({ allow: ['front=http://127.0.0.1:4010'] });
+    expect([one.allowsOtherOrigins('front', 'tenant'), one.allowsOtherOrigins('frontegg', 'tenant')]).toEqual([true, false]);
+    const every = new OutboundPolicy({ allow: ['https://proxy.example:8443'] });
+    expect([every.allowsOtherOrigins('front', 'tenant'), every.allowsOtherOrigins('frontegg', 'tenant')]).toEqual([true, true]);
+    // Whoever is confined (a workspace token, an end-user session) is a tenant.
+    expect([reachOf({ confined: true }), reachOf({}), reachOf({ confined: false })]).toEqual(['tenant', 'operator', 'operator']);
   });
 
   it('refuses an allowance that is not an origin, naming it', () => {

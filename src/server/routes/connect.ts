@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { type ConnectSessions, ConnectTokenError } from '../../connect/connect-sessions.js';
 import type { ConnectExchangeRequest } from '../../generated/connect-exchange-request.js';
+import type { ConnectSelectionRequest } from '../../generated/connect-selection-request.js';
 import type { ConnectSessionCreateRequest } from '../../generated/connect-session-create-request.js';
 import { answer, BODY, location, problems, RATE_LIMIT_HEADERS, rateLimited, ref } from '../api-schemas.js';
 import { idParams } from '../id-params.js';
@@ -14,7 +15,10 @@ const session = ref('connect-session');
 /** Exchanges per token per minute: the token is 32 random bytes, so this only keeps a loop from filling the log. */
 export const EXCHANGE_ATTEMPTS = { max: 20, timeWindow: 60_000 };
 
-/** A host's back end mints, reads and revokes its end users' connect sessions, with an API token of the workspace (editor or admin). */
+/**
+ * A host's back end mints, reads and revokes its end users' connect sessions, with an API token of the
+ * workspace (editor or admin); a pick session's bearer reports the tile its end user picked.
+ */
 export function connectSessionRoutes(connect: ConnectSessions) {
   return async (app: FastifyInstance): Promise<void> => {
     app.post<{ Body: ConnectSessionCreateRequest }>('/connect/sessions', {
@@ -56,6 +60,16 @@ export function connectSessionRoutes(connect: ConnectSessions) {
         response: { 200: answer('The session, revoked', session), ...problems(...BODY, 404) },
       },
       handler: async (request) => connect.revokeSession(request.params.id),
+    });
+    app.post<{ Body: ConnectSelectionRequest }>('/connect/selection', {
+      schema: {
+        tags: ['connect'],
+        operationId: 'selectConnectCredential',
+        summary: "A pick session's bearer reports the tile its end user picked (one it lists): the session completes with outcome picked",
+        body: ref('connect-selection-request'),
+        response: { 200: answer('The picked tile', ref('credential-tile')), ...problems(...BODY, 404) },
+      },
+      handler: async (request) => connect.select(request.body.credentialId),
     });
   };
 }
