@@ -1,5 +1,5 @@
 import type { RJSFSchema } from '@rjsf/utils';
-import { useId, useMemo, useState } from 'react';
+import { useEffect, useId, useMemo, useRef, useState } from 'react';
 import { api } from '../api.js';
 import type { ConnectorForm, CredentialTile, DemoProvider } from '../types.js';
 import { CredentialForm } from './CredentialForm.js';
@@ -25,6 +25,11 @@ export function AddCredentialDialog({
   const baseUrlId = useId();
   const [baseUrl, setBaseUrl] = useState(demo?.baseUrl ?? '');
   const [baseUrlError, setBaseUrlError] = useState('');
+  const baseUrlInput = useRef<HTMLInputElement>(null);
+  // A refusal of the Base URL takes the focus there (the form's own fields are CredentialForm's).
+  useEffect(() => {
+    if (baseUrlError) baseUrlInput.current?.focus();
+  }, [baseUrlError]);
   const [advancedOpen, setAdvancedOpen] = useState(demo !== undefined);
   const [fill, setFill] = useState(0);
   const uiSchema = useMemo(() => ({ ...form.form.uiSchema, 'ui:title': `${form.title} credential` }), [form]);
@@ -48,6 +53,7 @@ export function AddCredentialDialog({
           Base URL
         </label>
         <input
+          ref={baseUrlInput}
           id={baseUrlId}
           className="form-control"
           type="url"
@@ -65,9 +71,11 @@ export function AddCredentialDialog({
         <p id={`${baseUrlId}-help`} className="help-block">
           Another origin of the provider: https:// anywhere, or http:// to loopback (an emulator). Leave empty for the provider itself.
         </p>
-        <p id={`${baseUrlId}-error`} className="field-error">
-          {baseUrlError}
-        </p>
+        <div role="status">
+          <p id={`${baseUrlId}-error`} className="field-error">
+            {baseUrlError}
+          </p>
+        </div>
       </div>
     </details>
   );
