@@ -59,7 +59,7 @@ export function AddCredentialDialog({
           type="url"
           inputMode="url"
           autoComplete="off"
-          placeholder={`default: the connector's own (${form.title})`}
+          placeholder={`Leave empty for ${form.title} itself`}
           value={baseUrl}
           aria-invalid={baseUrlError ? true : undefined}
           aria-describedby={`${baseUrlId}-help ${baseUrlId}-error`}
@@ -69,7 +69,8 @@ export function AddCredentialDialog({
           }}
         />
         <p id={`${baseUrlId}-help`} className="help-block">
-          Another origin of the provider: https:// anywhere, or http:// to loopback (an emulator). Leave empty for the provider itself.
+          Only if {form.title} gave you another address for your account: your own domain, a proxy or a test server. It must start with
+          https://.
         </p>
         <div role="status">
           <p id={`${baseUrlId}-error`} className="field-error">
