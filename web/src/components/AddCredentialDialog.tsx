@@ -69,8 +69,7 @@ export function AddCredentialDialog({
           }}
         />
         <p id={`${baseUrlId}-help`} className="help-block">
-          Only if {form.title} gave you another address for your account: your own domain, a proxy or a test server. It must start with
-          https://.
+          Only if {form.title} gave you another address for your account: your own domain, a proxy or a test server.
         </p>
         <div role="status">
           <p id={`${baseUrlId}-error`} className="field-error">
