@@ -197,6 +197,30 @@ describe('the Add New Credential overlay and the tiles, product-grade', () => {
   });
 });
 
+describe('the Base URL field', () => {
+  it('is not offered when the server says this caller may not point a credential elsewhere (baseUrlField: false)', async () => {
+    const { page } = await openFront();
+    const shown = async () => {
+      const dialog = await openOverlay(page);
+      const count = (await dialog.getByText('Advanced').count()) + (await dialog.getByLabel('Base URL').count());
+      await page.keyboard.press('Escape');
+      await dialog.waitFor({ state: 'detached' });
+      return count > 0;
+    };
+    expect(await shown()).toBe(true);
+    // The form as a Connect session's end user would get it where the operator allows no other origin.
+    await page.route('**/api/v1/connectors/front/form', async (route) => {
+      const answer = await route.fetch();
+      await route.fulfill({ response: answer, json: { ...(await answer.json()), baseUrlField: false } });
+    });
+    await page.reload();
+    await page.getByRole('button', { name: 'Front', exact: true }).click();
+    await page.getByRole('button', { name: 'Add Credential' }).waitFor();
+    expect(await shown()).toBe(false);
+    await page.close();
+  });
+});
+
 describe("the host's appearance (web/src/appearance.ts, as the Connect page applies it)", () => {
   /** The module as the page would run it, evaluated through the DevTools protocol (the page's own scripts stay as built). */
   let appearanceModule: string;

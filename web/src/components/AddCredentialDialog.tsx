@@ -8,8 +8,9 @@ import { Modal } from './Modal.js';
 /**
  * The "Add New Credential" overlay: the connector's form exactly as the API serves it, plus an
  * Advanced "Base URL" (another origin of the provider: an emulator, a proxy, a tenant's own domain),
- * sent beside the values. Save asks the server, which validates, verifies with the provider, seals
- * and saves; nothing is kept in the page after it.
+ * sent beside the values, when the server says this caller may set one (`baseUrlField`). Save asks
+ * the server, which validates, verifies with the provider, seals and saves; nothing is kept in the
+ * page after it.
  */
 export function AddCredentialDialog({
   form,
@@ -99,7 +100,7 @@ export function AddCredentialDialog({
         submitLabel="Save"
         onSubmit={save}
         onCancel={onClose}
-        extraFields={advanced}
+        extraFields={form.baseUrlField === false ? undefined : advanced}
         initial={fill > 0 && demo ? { name: `${form.title} demo`, ...demo.values } : undefined}
         onServerField={(pointer, message) => {
           if (pointer !== '/baseUrl') return false;
