@@ -253,6 +253,7 @@ describe("the host's appearance (web/src/appearance.ts, as the Connect page appl
     // No style attribute in the markup: the values live in <html>'s CSSOM style only.
     expect(await page.evaluate('document.querySelectorAll("body [style]").length')).toBe(0);
     expect(await computed(page, 'html', 'background-color')).toBe('rgb(18, 21, 28)');
+    expect(await computed(page, 'html', '--cp-focus')).toBe('#ffcc00');
     await expectNoAxeViolations(page, 'Authenticate screen, dark, yellow accent');
     const dialog = await openOverlay(page);
     // The accent fills Save, with the text colour that reads on it (black on yellow).

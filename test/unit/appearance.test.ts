@@ -15,7 +15,7 @@ describe("the host's appearance (it arrives by postMessage from another origin)"
     const root = fakeRoot();
     expect(applyAppearance({ colorScheme: 'dark', accent: '#AA3300' }, root)).toEqual({ colorScheme: 'dark', accent: '#aa3300' });
     expect(root.dataset.colorScheme).toBe('dark');
-    expect(root.properties).toEqual({ '--cp-accent': '#aa3300', '--cp-on-accent': '#ffffff' });
+    expect(root.properties).toEqual({ '--cp-accent': '#aa3300', '--cp-focus': '#aa3300', '--cp-on-accent': '#ffffff' });
     // A light accent gets dark text: a host's yellow never makes a white-on-yellow Save button.
     applyAppearance({ accent: '#ffdd00' }, root);
     expect(root.properties['--cp-on-accent']).toBe('#000000');

@@ -9,7 +9,7 @@ export type ColorScheme = 'light' | 'dark' | 'system';
 
 export interface Appearance {
   colorScheme?: ColorScheme;
-  /** #rrggbb: buttons, the selected tile's ring. Text keeps the scheme's own colours. */
+  /** #rrggbb: buttons, focus rings, the selected tile's ring. Text keeps the scheme's own colours. */
   accent?: string;
 }
 
@@ -46,6 +46,7 @@ export function applyAppearance(input: unknown, target: AppearanceTarget = docum
   if (appearance.colorScheme) target.dataset.colorScheme = appearance.colorScheme;
   if (appearance.accent) {
     target.style.setProperty('--cp-accent', appearance.accent);
+    target.style.setProperty('--cp-focus', appearance.accent);
     target.style.setProperty('--cp-on-accent', textOn(appearance.accent));
   }
   return appearance;
