@@ -621,7 +621,7 @@ export interface CredentialValuesFront {
    */
   description?: string;
   /**
-   * The API token from Front: Settings > Developers > API tokens.
+   * In Front, go to Settings > Developers, open the API Tokens tab, and click a token (or Create API token) to reveal and copy it. Only a Front admin can see API tokens.
    */
   apiKey: string;
 }
@@ -656,19 +656,19 @@ export interface CredentialValuesFrontegg {
    */
   description?: string;
   /**
-   * The API token's Client ID (shown on the tile; not a secret).
+   * Shown beside the API token in Frontegg. It is not a secret: it appears on the credential's tile.
    */
   clientId: string;
   /**
-   * The API token's Secret Key, shown once by Frontegg when the token is created.
+   * Frontegg shows the Secret Key once, when the API token is created. If you no longer have it, create a new token.
    */
   secret: string;
   /**
-   * Where the tenant lives: EU (api.frontegg.com), US, CA or AU.
+   * Where your Frontegg account is hosted: EU, US, CA or AU.
    */
   region?: 'EU' | 'US' | 'CA' | 'AU';
   /**
-   * Your environment's own domain (e.g. acme.frontegg.com); when set it is used instead of the region's gateway.
+   * Only if your Frontegg environment has its own domain, such as acme.frontegg.com: requests then go there instead of to the region.
    */
   domain?: string;
 }
@@ -703,7 +703,7 @@ export interface CredentialValuesFrontline {
    */
   description?: string;
   /**
-   * An API key from Frontline. A USER (personal) key is needed for writes; a GENERAL key reads account data.
+   * In Frontline, create a personal (USER) key under your profile's API keys, or use your account's (GENERAL) key.
    */
   apiKey: string;
 }
@@ -728,7 +728,7 @@ export interface CredentialRotateRequest {
  */
 export interface CredentialSecretsFront {
   /**
-   * The API token from Front: Settings > Developers > API tokens.
+   * In Front, go to Settings > Developers, open the API Tokens tab, and click a token (or Create API token) to reveal and copy it. Only a Front admin can see API tokens.
    */
   apiKey?: string;
 }
@@ -740,19 +740,19 @@ export interface CredentialSecretsFront {
  */
 export interface CredentialSecretsFrontegg {
   /**
-   * The API token's Client ID (shown on the tile; not a secret).
+   * Shown beside the API token in Frontegg. It is not a secret: it appears on the credential's tile.
    */
   clientId?: string;
   /**
-   * The API token's Secret Key, shown once by Frontegg when the token is created.
+   * Frontegg shows the Secret Key once, when the API token is created. If you no longer have it, create a new token.
    */
   secret?: string;
   /**
-   * Where the tenant lives: EU (api.frontegg.com), US, CA or AU.
+   * Where your Frontegg account is hosted: EU, US, CA or AU.
    */
   region?: 'EU' | 'US' | 'CA' | 'AU';
   /**
-   * Your environment's own domain (e.g. acme.frontegg.com); when set it is used instead of the region's gateway.
+   * Only if your Frontegg environment has its own domain, such as acme.frontegg.com: requests then go there instead of to the region.
    */
   domain?: string;
 }
@@ -764,7 +764,7 @@ export interface CredentialSecretsFrontegg {
  */
 export interface CredentialSecretsFrontline {
   /**
-   * An API key from Frontline. A USER (personal) key is needed for writes; a GENERAL key reads account data.
+   * In Frontline, create a personal (USER) key under your profile's API keys, or use your account's (GENERAL) key.
    */
   apiKey?: string;
 }
@@ -1343,7 +1343,7 @@ export interface SyncStartRequest {
   fullRefresh?: boolean;
 }
 /**
- * A Front API token. Front sends it as `Authorization: Bearer <token>`.
+ * An API token of your Front company.
  *
  * This interface was referenced by `CredportApiSchemas`'s JSON-Schema
  * via the `definition` "CredentialValues-front".
@@ -1358,7 +1358,7 @@ export interface CredentialValuesFront1 {
    */
   description?: string;
   /**
-   * The API token from Front: Settings > Developers > API tokens.
+   * In Front, go to Settings > Developers, open the API Tokens tab, and click a token (or Create API token) to reveal and copy it. Only a Front admin can see API tokens.
    */
   apiKey: string;
 }
@@ -1378,24 +1378,24 @@ export interface CredentialValuesFrontegg1 {
    */
   description?: string;
   /**
-   * The API token's Client ID (shown on the tile; not a secret).
+   * Shown beside the API token in Frontegg. It is not a secret: it appears on the credential's tile.
    */
   clientId: string;
   /**
-   * The API token's Secret Key, shown once by Frontegg when the token is created.
+   * Frontegg shows the Secret Key once, when the API token is created. If you no longer have it, create a new token.
    */
   secret: string;
   /**
-   * Where the tenant lives: EU (api.frontegg.com), US, CA or AU.
+   * Where your Frontegg account is hosted: EU, US, CA or AU.
    */
   region?: 'EU' | 'US' | 'CA' | 'AU';
   /**
-   * Your environment's own domain (e.g. acme.frontegg.com); when set it is used instead of the region's gateway.
+   * Only if your Frontegg environment has its own domain, such as acme.frontegg.com: requests then go there instead of to the region.
    */
   domain?: string;
 }
 /**
- * A Frontline API key, GENERAL (account-level) or USER (personal). Frontline takes it as `Authorization: Bearer <key>`.
+ * An API key of your Frontline account: an account (GENERAL) key or a personal (USER) key.
  *
  * This interface was referenced by `CredportApiSchemas`'s JSON-Schema
  * via the `definition` "CredentialValues-frontline".
@@ -1410,7 +1410,7 @@ export interface CredentialValuesFrontline1 {
    */
   description?: string;
   /**
-   * An API key from Frontline. A USER (personal) key is needed for writes; a GENERAL key reads account data.
+   * In Frontline, create a personal (USER) key under your profile's API keys, or use your account's (GENERAL) key.
    */
   apiKey: string;
 }

@@ -9,12 +9,12 @@ export type CredentialName = string;
  */
 export type CredentialDescription = string;
 /**
- * The API token from Front: Settings > Developers > API tokens.
+ * In Front, go to Settings > Developers, open the API Tokens tab, and click a token (or Create API token) to reveal and copy it. Only a Front admin can see API tokens.
  */
 export type APIKeyValue = string;
 
 /**
- * A Front API token. Front sends it as `Authorization: Bearer <token>`.
+ * An API token of your Front company.
  */
 export interface FrontCredential {
   name: CredentialName;

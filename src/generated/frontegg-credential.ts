@@ -9,19 +9,19 @@ export type CredentialName = string;
  */
 export type CredentialDescription = string;
 /**
- * The API token's Client ID (shown on the tile; not a secret).
+ * Shown beside the API token in Frontegg. It is not a secret: it appears on the credential's tile.
  */
 export type ClientID = string;
 /**
- * The API token's Secret Key, shown once by Frontegg when the token is created.
+ * Frontegg shows the Secret Key once, when the API token is created. If you no longer have it, create a new token.
  */
 export type SecretKey = string;
 /**
- * Where the tenant lives: EU (api.frontegg.com), US, CA or AU.
+ * Where your Frontegg account is hosted: EU, US, CA or AU.
  */
 export type Region = 'EU' | 'US' | 'CA' | 'AU';
 /**
- * Your environment's own domain (e.g. acme.frontegg.com); when set it is used instead of the region's gateway.
+ * Only if your Frontegg environment has its own domain, such as acme.frontegg.com: requests then go there instead of to the region.
  */
 export type EnvironmentDomain = string;
 

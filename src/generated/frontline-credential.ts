@@ -9,12 +9,12 @@ export type CredentialName = string;
  */
 export type CredentialDescription = string;
 /**
- * An API key from Frontline. A USER (personal) key is needed for writes; a GENERAL key reads account data.
+ * In Frontline, create a personal (USER) key under your profile's API keys, or use your account's (GENERAL) key.
  */
 export type APIKey = string;
 
 /**
- * A Frontline API key, GENERAL (account-level) or USER (personal). Frontline takes it as `Authorization: Bearer <key>`.
+ * An API key of your Frontline account: an account (GENERAL) key or a personal (USER) key.
  */
 export interface FrontlineCredential {
   name: CredentialName;

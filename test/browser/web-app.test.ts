@@ -3,6 +3,7 @@ import type { Page } from 'playwright-core';
 import { FrontEmulator } from '../../src/emulator/front-emulator.js';
 import { FronteggEmulator } from '../../src/emulator/frontegg-emulator.js';
 import { FrontlineEmulator } from '../../src/emulator/frontline-emulator.js';
+import { expectNoAxeViolations } from '../helpers/axe.js';
 import { type Browser, launchChromium, screenshot, watchPage } from '../helpers/browser.js';
 import { type Served, startServe } from '../helpers/serve.js';
 import { fakeToken, removeHome, tempHome } from '../helpers/temp-home.js';
@@ -92,9 +93,11 @@ describe('the web app, without --demo', () => {
     }
     await screenshot(page, '1-connectors');
     await chooseConnector(page, 'Front');
+    await expectNoAxeViolations(page, 'Authenticate screen');
     await page.getByRole('button', { name: 'Add Credential' }).click();
     const dialog = page.getByRole('dialog', { name: 'Add New Credential' });
     await dialog.waitFor();
+    await expectNoAxeViolations(page, 'Add New Credential overlay, open');
     // The connector's form as the API serves it.
     const secret = dialog.getByLabel('API Key Value');
     expect(await secret.getAttribute('type')).toBe('password');
@@ -109,6 +112,7 @@ describe('the web app, without --demo', () => {
     await dialog.getByText('is required').first().waitFor();
     expect(await descriptionOf(dialog.getByLabel('Credential Name'))).toContain('is required');
     expect(await descriptionOf(secret)).toContain('is required');
+    await expectNoAxeViolations(page, 'Add New Credential overlay, with field errors');
     // A pattern error reads as the schema's x-pattern-message, not a regular expression.
     await secret.fill('has a space in it');
     await dialog.getByRole('button', { name: 'Save' }).click();
@@ -166,6 +170,7 @@ describe('the web app, without --demo', () => {
     expect(await secret.inputValue()).toBe('');
     expect(await dialog.getByLabel('Credential Name').inputValue()).toBe('Wrong one');
     await screenshot(page, '6-refused-token');
+    await expectNoAxeViolations(page, 'Add New Credential overlay, after the provider refused the key');
 
     await fillOverlay(page, { 'API Key Value': frontToken()[0] }, 'http://example.com');
     await dialog.getByText('must be https://').waitFor();

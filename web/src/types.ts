@@ -11,6 +11,12 @@ export interface ConnectorForm {
   title: string;
   docs?: string;
   form: { schema: RJSFSchema; uiSchema: UiSchema };
+  /**
+   * Whether this caller may point a credential at another origin of the provider (the operator's
+   * policy, for a Connect session's end user): the Base URL field shows only then. A server that
+   * does not say (before Connect) lets every caller, as it always did.
+   */
+  baseUrlField?: boolean;
 }
 
 /** GET /demo (serve --demo only): an emulator per connector, with its test values. */

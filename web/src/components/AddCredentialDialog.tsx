@@ -1,5 +1,5 @@
 import type { RJSFSchema } from '@rjsf/utils';
-import { useId, useMemo, useState } from 'react';
+import { useEffect, useId, useMemo, useRef, useState } from 'react';
 import { api } from '../api.js';
 import type { ConnectorForm, CredentialTile, DemoProvider } from '../types.js';
 import { CredentialForm } from './CredentialForm.js';
@@ -8,8 +8,9 @@ import { Modal } from './Modal.js';
 /**
  * The "Add New Credential" overlay: the connector's form exactly as the API serves it, plus an
  * Advanced "Base URL" (another origin of the provider: an emulator, a proxy, a tenant's own domain),
- * sent beside the values. Save asks the server, which validates, verifies with the provider, seals
- * and saves; nothing is kept in the page after it.
+ * sent beside the values, when the server says this caller may set one (`baseUrlField`). Save asks
+ * the server, which validates, verifies with the provider, seals and saves; nothing is kept in the
+ * page after it.
  */
 export function AddCredentialDialog({
   form,
@@ -25,6 +26,11 @@ export function AddCredentialDialog({
   const baseUrlId = useId();
   const [baseUrl, setBaseUrl] = useState(demo?.baseUrl ?? '');
   const [baseUrlError, setBaseUrlError] = useState('');
+  const baseUrlInput = useRef<HTMLInputElement>(null);
+  // A refusal of the Base URL takes the focus there (the form's own fields are CredentialForm's).
+  useEffect(() => {
+    if (baseUrlError) baseUrlInput.current?.focus();
+  }, [baseUrlError]);
   const [advancedOpen, setAdvancedOpen] = useState(demo !== undefined);
   const [fill, setFill] = useState(0);
   const uiSchema = useMemo(() => ({ ...form.form.uiSchema, 'ui:title': `${form.title} credential` }), [form]);
@@ -48,12 +54,13 @@ export function AddCredentialDialog({
           Base URL
         </label>
         <input
+          ref={baseUrlInput}
           id={baseUrlId}
           className="form-control"
           type="url"
           inputMode="url"
           autoComplete="off"
-          placeholder={`default: the connector's own (${form.title})`}
+          placeholder={`Leave empty for ${form.title} itself`}
           value={baseUrl}
           aria-invalid={baseUrlError ? true : undefined}
           aria-describedby={`${baseUrlId}-help ${baseUrlId}-error`}
@@ -63,11 +70,13 @@ export function AddCredentialDialog({
           }}
         />
         <p id={`${baseUrlId}-help`} className="help-block">
-          Another origin of the provider: https:// anywhere, or http:// to loopback (an emulator). Leave empty for the provider itself.
+          Only if {form.title} gave you another address for your account: your own domain, a proxy or a test server.
         </p>
-        <p id={`${baseUrlId}-error`} className="field-error">
-          {baseUrlError}
-        </p>
+        <div role="status">
+          <p id={`${baseUrlId}-error`} className="field-error">
+            {baseUrlError}
+          </p>
+        </div>
       </div>
     </details>
   );
@@ -91,7 +100,7 @@ export function AddCredentialDialog({
         submitLabel="Save"
         onSubmit={save}
         onCancel={onClose}
-        extraFields={advanced}
+        extraFields={form.baseUrlField === false ? undefined : advanced}
         initial={fill > 0 && demo ? { name: `${form.title} demo`, ...demo.values } : undefined}
         onServerField={(pointer, message) => {
           if (pointer !== '/baseUrl') return false;

@@ -85,7 +85,8 @@ export function CredentialCard({
       </dl>
       {actions ? (
         <div className="tile-actions">
-          <button type="button" onClick={actions.onTest} disabled={busy}>
+          {/* aria-disabled, not disabled: a disabled button drops the focus to the page body. */}
+          <button type="button" onClick={busy ? undefined : actions.onTest} aria-disabled={busy || undefined}>
             Test
           </button>
           <button type="button" onClick={actions.onRotate}>

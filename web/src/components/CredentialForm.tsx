@@ -1,9 +1,10 @@
 import Form from '@rjsf/core';
 import type { ErrorSchema, RJSFSchema, UiSchema } from '@rjsf/utils';
-import { type ReactNode, useMemo, useState } from 'react';
+import { type ReactNode, useEffect, useMemo, useRef, useState } from 'react';
 import { ApiError, messageOf } from '../api.js';
 import { transformErrorsFor, validatorFor } from '../form-validation.js';
 import { formFieldOf, secretFields } from '../types.js';
+import { accessibleTemplates, accessibleWidgets } from './form-templates.js';
 
 type Values = Record<string, unknown>;
 
@@ -12,7 +13,8 @@ type Values = Record<string, unknown>;
  * secret inputs that no browser offers to remember, browser-side validation before anything is
  * sent, the server's refusals shown on the field they name (a provider's on the secret's), and the
  * secret fields emptied after every attempt, so the page never holds a secret longer than the
- * request that carried it.
+ * request that carried it. After a refusal the focus goes to the field it names (or to the submit
+ * button): the inputs were disabled while the request ran, which drops the focus to the page body.
  */
 export function CredentialForm({
   connector,
@@ -46,11 +48,26 @@ export function CredentialForm({
   const [extraErrors, setExtraErrors] = useState<ErrorSchema | undefined>();
   const [formError, setFormError] = useState('');
   const [busy, setBusy] = useState(false);
+  // Where the focus goes once the form is enabled again after a refusal: a field's name, or 'submit'.
+  const [refocus, setRefocus] = useState<string | undefined>();
+  const formRef = useRef<Form>(null);
+
+  useEffect(() => {
+    if (busy || !refocus) return;
+    const form = formRef.current?.formElement.current as HTMLFormElement | null | undefined;
+    const target =
+      refocus === 'submit'
+        ? form?.querySelector<HTMLElement>('button[type="submit"]')
+        : form?.querySelector<HTMLElement>(`[id="root_${CSS.escape(refocus)}"]`);
+    target?.focus();
+    setRefocus(undefined);
+  }, [busy, refocus]);
 
   const submit = async (submitted: Values) => {
     setBusy(true);
     setFormError('');
     setExtraErrors(undefined);
+    setRefocus(undefined);
     try {
       await onSubmit(submitted);
     } catch (error) {
@@ -63,20 +80,32 @@ export function CredentialForm({
   };
 
   const showRefusal = (error: unknown) => {
-    if (!(error instanceof ApiError)) return setFormError(messageOf(error));
+    const onField = (name: string, message: string) => {
+      setExtraErrors({ [name]: { __errors: [message] } } as ErrorSchema);
+      setRefocus(name);
+    };
+    if (!(error instanceof ApiError)) {
+      setFormError(messageOf(error));
+      return setRefocus('submit');
+    }
     const field = formFieldOf(error.field, 'values') ?? formFieldOf(error.field, 'secrets');
-    if (field && schema.properties?.[field]) return setExtraErrors({ [field]: { __errors: [error.message] } } as ErrorSchema);
+    if (field && schema.properties?.[field]) return onField(field, error.message);
+    // The caller shows it on its own field and moves the focus there.
     if (error.field && onServerField?.(error.field, error.message)) return;
     // The provider refused the credential: that is the secret's error, in the provider's words.
-    if (error.status === 422 && secrets[0]) return setExtraErrors({ [secrets[0]]: { __errors: [error.message] } } as ErrorSchema);
+    if (error.status === 422 && secrets[0]) return onField(secrets[0], error.message);
     setFormError(error.message);
+    setRefocus('submit');
   };
 
   return (
     <Form
+      ref={formRef}
       schema={schema}
       uiSchema={ui}
       validator={validator}
+      templates={accessibleTemplates}
+      widgets={accessibleWidgets}
       formData={values}
       onChange={(event, id) => {
         setValues((event.formData ?? {}) as Values);

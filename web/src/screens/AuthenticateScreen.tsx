@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { api, messageOf } from '../api.js';
 import { AddCredentialDialog } from '../components/AddCredentialDialog.js';
 import { CredentialCard } from '../components/CredentialCard.js';
@@ -27,6 +27,23 @@ export function AuthenticateScreen({
   const [messages, setMessages] = useState<Record<string, Message>>({});
   const [testing, setTesting] = useState<string | undefined>();
   const [error, setError] = useState('');
+  // After a delete, the tile that took the deleted one's place (or the Add Credential tile) gets the
+  // focus: the Delete button and its tile are gone, and the focus would fall to the page body.
+  const [focusAfterDelete, setFocusAfterDelete] = useState<{ tileId?: string } | undefined>();
+  const list = useRef<HTMLUListElement>(null);
+  const addButton = useRef<HTMLButtonElement>(null);
+
+  useEffect(() => {
+    if (!focusAfterDelete) return;
+    const { tileId } = focusAfterDelete;
+    const next = tileId
+      ? list.current?.querySelector<HTMLElement>(
+          `[data-tile-id="${CSS.escape(tileId)}"] input, [data-tile-id="${CSS.escape(tileId)}"] button`,
+        )
+      : null;
+    (next ?? addButton.current)?.focus();
+    setFocusAfterDelete(undefined);
+  }, [focusAfterDelete]);
 
   const reload = useCallback(async () => {
     try {
@@ -80,9 +97,9 @@ export function AuthenticateScreen({
       {tiles === undefined ? (
         <p role="status">Loading the credentials...</p>
       ) : (
-        <ul className="tiles" aria-label={`${connector.title} credentials`}>
+        <ul className="tiles" aria-label={`${connector.title} credentials`} ref={list}>
           {tiles.map((tile) => (
-            <li key={tile.id}>
+            <li key={tile.id} data-tile-id={tile.id}>
               <CredentialCard
                 tile={tile}
                 select={{ checked: selected === tile.id, onSelect: () => setSelected(tile.id) }}
@@ -98,7 +115,7 @@ export function AuthenticateScreen({
             </li>
           ))}
           <li>
-            <button type="button" className="tile add-tile" onClick={() => setOpen({ kind: 'add' })} disabled={!form}>
+            <button type="button" className="tile add-tile" ref={addButton} onClick={() => setOpen({ kind: 'add' })} disabled={!form}>
               <span aria-hidden="true">+</span> Add Credential
             </button>
           </li>
@@ -153,6 +170,9 @@ export function AuthenticateScreen({
           onClose={() => setOpen(undefined)}
           onDone={() => {
             const gone = open.tile.id;
+            const at = tiles?.findIndex((t) => t.id === gone) ?? -1;
+            // The next tile; after the last one, the Add Credential tile.
+            setFocusAfterDelete({ tileId: tiles?.[at + 1]?.id });
             setTiles((all) => all?.filter((t) => t.id !== gone));
             if (selected === gone) setSelected(undefined);
             setOpen(undefined);
