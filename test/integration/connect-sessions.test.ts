@@ -116,6 +116,26 @@ describe('minting a session', () => {
     expect(reconnect.status).toBe(404);
   });
 
+  it("ties a reconnect session to its credential's connector, and credentialId to reconnect only", async () => {
+    const credential = (await addFront(editor)).body as { id: string };
+    const mintWith = (body: Record<string, unknown>) =>
+      call('POST', '/api/v1/connect/sessions', editor, { endUser: { id: 'u' }, allowedOrigins: [HOST], ...body });
+    // Without connectors, the session's connector is the credential's own.
+    const reconnect = await mintWith({ mode: 'reconnect', credentialId: credential.id });
+    expect(reconnect.status).toBe(201);
+    const { id } = reconnect.body as { id: string };
+    expect((await call('GET', `/api/v1/connect/sessions/${id}`, editor)).body).toMatchObject({ connectors: ['front'] });
+    const otherConnector = await mintWith({ mode: 'reconnect', credentialId: credential.id, connectors: ['frontline'] });
+    expect(otherConnector.status).toBe(400);
+    expect(otherConnector.body).toMatchObject({ field: '/connectors', detail: expect.stringContaining('a front credential') });
+    const notReconnect = await mintWith({ mode: 'pick', credentialId: credential.id });
+    expect(notReconnect.status).toBe(400);
+    expect(notReconnect.body).toMatchObject({ field: '/credentialId', detail: expect.stringContaining('mode is pick') });
+    const unknown = await mintWith({ connectors: ['front', 'nowhere'] });
+    expect(unknown.status).toBe(404);
+    expect((unknown.body as { detail: string }).detail).toMatch(/^connectors\/1: /);
+  });
+
   it("is not found by another workspace's token, to read or to revoke", async () => {
     const { id } = await mint();
     const globex = await tokenOf('globex', 'admin');
@@ -133,6 +153,8 @@ describe('exchanging the token', () => {
     const body = answer.body as { bearer: string; expiresAt: string; session: Record<string, unknown> };
     expect(body.bearer).toMatch(/^ccb_/);
     expect(Date.parse(body.expiresAt) - Date.now()).toBeLessThanOrEqual(15 * 60_000);
+    // ...and that long when the session outlives it (30 minutes by default).
+    expect(Date.parse(body.expiresAt) - Date.now()).toBeGreaterThan(14 * 60_000);
     // The email stays with the host's back end: the page is told the end user's id and name only.
     expect(body.session).toEqual({ id: session.id, mode: 'pick', connectors: ['front'], endUser: { id: 'user-42', displayName: 'Pam' } });
     expect((await call('GET', `/api/v1/connect/sessions/${session.id}`, editor)).body).toMatchObject({ state: 'opened' });

@@ -32,6 +32,9 @@ describe("a connect session's allowed origins", () => {
     ['http://app.example.com', 'loopback'],
     ['ftp://app.example.com', 'loopback'],
     ['https://user:pw@app.example.com', 'user info'],
+    ['https://user@app.example.com', 'user info'],
+    ['https://:pw@app.example.com', 'user info'],
+    ['https://app.example.com?', 'origin only'],
     ['app.example.com', 'not an origin'],
     // Characters a WHATWG host lets through that would end a CSP source list or start a directive.
     ['https://app.example.com;script-src', 'letters, digits, dots and hyphens'],
