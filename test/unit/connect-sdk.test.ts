@@ -165,7 +165,7 @@ describe('the module the host loads', () => {
 });
 
 /** Type-checked by `npm run typecheck`, never run: onEvent's argument narrows by its type. */
-export function typedEvents(): void {
+function typedEvents(): void {
   openConnect({
     ...valid,
     onEvent: (event: ConnectEvent) => {
@@ -182,3 +182,7 @@ export function typedEvents(): void {
     },
   });
 }
+
+it('hands onEvent the ConnectEvent union, narrowed by type (checked by tsc: typedEvents above)', () => {
+  expect(typedEvents).toBeInstanceOf(Function);
+});
