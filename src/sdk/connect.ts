@@ -262,6 +262,11 @@ function modalView(url: string, onCancel: () => void): View {
   // Shift+Tab before the first control lands on `first`: go to the last (the iframe); Tab after the
   // iframe's last control lands on `last`: go to the first (Close).
   first.addEventListener('focus', () => frame.focus());
+  // Focusing the iframe element before its page has loaded leaves the page itself without focus
+  // (Tab would skip past it): once loaded, focus its window, if the iframe still has the focus.
+  frame.addEventListener('load', () => {
+    if (document.activeElement === frame) frame.contentWindow?.focus();
+  });
   last.addEventListener('focus', () => closeButton.focus());
   overlay.append(first, dialog, last);
 
