@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import AxeBuilder from '@axe-core/playwright';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Frame, Page } from 'playwright-core';
 import type { ConnectEvent } from '../../src/generated/connect-event.js';
@@ -316,6 +317,48 @@ describe('the modal', () => {
   });
 });
 
+describe('the modal for everyone', () => {
+  it('has no WCAG 2.1 A/AA violation of its own (the dialog, its Close button, the titled frame)', async () => {
+    const session = tokenFor();
+    const page = await hostPage(session);
+    await page.getByRole('button', { name: 'Add a credential', exact: true }).click();
+    await connectFrame(page, session.sessionId);
+    await eventsUntil(page, 1);
+    // The Connect page inside is credport's own (tested by its own axe run); here, what the SDK adds.
+    const results = await new AxeBuilder({ page })
+      .include('[role="dialog"]')
+      .options({ iframes: false })
+      .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'])
+      .analyze();
+    expect(results.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)).toEqual([]);
+    expect(results.passes.map((v) => v.id)).toEqual(
+      expect.arrayContaining(['aria-required-attr', 'button-name', 'color-contrast', 'frame-title']),
+    );
+  });
+});
+
+describe('a host’s handler that throws', () => {
+  it('does not stop the SDK: after an error it threw on, Connect still closes', async () => {
+    const session = tokenFor();
+    const page = await hostPage(session);
+    await page.evaluate(() => {
+      const host = (window as unknown as { host: { open(extra: object): void; events: unknown[] } }).host;
+      host.open({
+        onEvent: (event: { type: string }) => {
+          host.events.push(event);
+          throw new Error(`the host's handler failed on ${event.type}`);
+        },
+      });
+    });
+    const frame = await connectFrame(page, session.sessionId);
+    await eventsUntil(page, 1);
+    // The SDK's own error (a second hello) is followed by its close even though the handler threw on it.
+    await frame.evaluate('hello()');
+    expect((await eventsUntil(page, 3)).map((e) => e.type)).toEqual(['ready', 'error', 'close']);
+    expect(await page.getByRole('dialog').count()).toBe(0);
+  });
+});
+
 describe('inline', () => {
   it('renders in the host’s element: no dialog, focus left where it was, events and close as in the modal', async () => {
     const session = tokenFor();
@@ -373,6 +416,19 @@ describe('the popup', () => {
       { type: 'ready', payload: { sessionId: session.sessionId, mode: 'create' } },
       { type: 'credential.reconnected', payload: { tile: TILE } },
       { type: 'close', payload: { reason: 'popup-closed' } },
+    ]);
+  });
+
+  it('blocked by the browser: an error popup_blocked, then close, and nothing left open', async () => {
+    const session = tokenFor();
+    const page = await hostPage(session);
+    await page.evaluate(() => {
+      window.open = () => null;
+    });
+    await page.getByRole('button', { name: 'Add a credential in a popup' }).click();
+    expect(await eventsUntil(page, 2)).toEqual([
+      { type: 'error', payload: { code: 'popup_blocked', status: 0, detail: expect.stringContaining('click') } },
+      { type: 'close', payload: { reason: 'error' } },
     ]);
   });
 
