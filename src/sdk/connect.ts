@@ -53,6 +53,8 @@ const PAGE_CLOSE_REASONS: readonly string[] = ['completed', 'cancelled', 'error'
 const POPUP_POLL_MS = 400;
 const POPUP_WIDTH = 520;
 const POPUP_HEIGHT = 720;
+/** How long after its iframe loaded the Connect page may take to say hello (it says it as its script starts). */
+const HELLO_GRACE_MS = 5000;
 /** Below this width the modal fills the screen. */
 const NARROW = '(max-width: 599.98px)';
 
@@ -176,6 +178,8 @@ export function readPageMessage(data: unknown): Heard | undefined {
 interface View {
   window(): Window | null;
   remove(): void;
+  /** The iframe, when it is one (its load event is all a host can see of a cross-origin page). */
+  frame?: HTMLIFrameElement;
 }
 
 type Styles = Record<string, string>;
@@ -196,7 +200,7 @@ function inlineView(container: HTMLElement, url: string): View {
   // An empty container has no height of its own: the page still needs room for its form.
   style(frame, { 'min-height': '560px' });
   container.appendChild(frame);
-  return { window: () => frame.contentWindow, remove: () => frame.remove() };
+  return { window: () => frame.contentWindow, remove: () => frame.remove(), frame };
 }
 
 /**
@@ -298,6 +302,7 @@ function modalView(url: string, onCancel: () => void): View {
   frame.focus();
 
   return {
+    frame,
     window: () => frame.contentWindow,
     remove: () => {
       document.removeEventListener('keydown', onKey, true);
@@ -365,12 +370,14 @@ export function openConnect(options: OpenConnectOptions): ConnectHandle {
   let tokenSent = false;
   let done = false;
   let view: View | undefined;
+  let helloTimer: number | undefined;
 
   const finish = (reason: ConnectCloseEvent['payload']['reason']) => {
     if (done) return;
     done = true;
     sessionToken = undefined;
     window.removeEventListener('message', onMessage);
+    window.clearTimeout(helloTimer);
     view?.remove();
     emit({ type: 'close', payload: { reason } });
   };
@@ -412,6 +419,19 @@ export function openConnect(options: OpenConnectOptions): ConnectHandle {
     if (!view) queueMicrotask(() => fail('popup_blocked', 'The browser blocked the Connect popup: call openConnect from a click handler.'));
   } else if (checked.container) view = inlineView(checked.container, url);
   else view = modalView(url, () => finish('cancelled'));
+  // A frame that loaded a page which never says hello holds no working Connect page: this page's
+  // origin is not among the session's allowedOrigins (frame-ancestors blocked it), the session is
+  // unknown, or serverUrl is not credport. Say so rather than leave the end user before an error page.
+  view?.frame?.addEventListener('load', () => {
+    if (tokenSent || done || helloTimer !== undefined) return;
+    helloTimer = window.setTimeout(() => {
+      if (!tokenSent)
+        fail(
+          'connect_page_unavailable',
+          `The Connect page did not start: check serverUrl, the session, and that ${window.location.origin} is one of the session's allowedOrigins.`,
+        );
+    }, HELLO_GRACE_MS);
+  });
 
   return { close: () => finish('host') };
 }

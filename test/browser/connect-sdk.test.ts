@@ -112,6 +112,9 @@ describe('the token', () => {
       },
     ]);
     expect(await eventsUntil(page, 1)).toEqual([{ type: 'ready', payload: { sessionId: session.sessionId, mode: 'create' } }]);
+    // A page that said hello late (here 0.3 s after it loaded) is not reported as never started, later on either.
+    await sleep(5500);
+    expect((await events(page)).map((e) => e.type)).toEqual(['ready']);
     // In no URL: not the frame's, not the host page's.
     expect(page.frames().map((f) => f.url())).toEqual([`${sites.hostOrigin}/`, `${sites.connectOrigin}/connect/${session.sessionId}`]);
     expect(await violations(page)).toEqual([]);
@@ -162,6 +165,29 @@ describe('the token', () => {
       { type: 'error', payload: { code: 'connect_repeated_hello', status: 0, detail: expect.any(String) } },
       { type: 'close', payload: { reason: 'error' } },
     ]);
+  });
+});
+
+describe('a Connect page that never starts', () => {
+  it('(this host is not among the session’s allowedOrigins, so the frame is blocked) is reported as an error, then Connect closes', async () => {
+    const session = tokenFor('elsewhere');
+    const page = await hostPage(session);
+    await page.getByRole('button', { name: 'Add a credential', exact: true }).click();
+    await page.getByRole('dialog', { name: 'credport Connect' }).waitFor();
+    await sleep(1000);
+    expect(await events(page)).toEqual([]);
+    expect(await eventsUntil(page, 2)).toEqual([
+      {
+        type: 'error',
+        payload: {
+          code: 'connect_page_unavailable',
+          status: 0,
+          detail: expect.stringContaining(`${sites.hostOrigin} is one of the session's allowedOrigins`),
+        },
+      },
+      { type: 'close', payload: { reason: 'error' } },
+    ]);
+    expect(await page.getByRole('dialog').count()).toBe(0);
   });
 });
 

@@ -20,14 +20,14 @@ const FIXTURES = new URL('../fixtures/connect-sdk/', import.meta.url);
 const SDK = new URL('../../dist/sdk/connect.js', import.meta.url);
 const read = (name: string) => readFileSync(new URL(name, FIXTURES), 'utf8');
 
-type Files = Record<string, () => { type: string; body: string; headers?: Record<string, string> }>;
+type Files = Record<string, (path: string) => { type: string; body: string; headers?: Record<string, string> }>;
 
 async function serve(address: string, files: Files): Promise<{ server: Server; origin: string }> {
   const server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://fixture').pathname;
     const file = files[path] ?? (path.startsWith('/connect/csn_') ? files['/connect/'] : undefined);
     if (!file) return void res.writeHead(404).end();
-    const { type, body, headers } = file();
+    const { type, body, headers } = file(path);
     res.writeHead(200, { 'content-type': type, 'cache-control': 'no-store', ...headers }).end(body);
   });
   await new Promise<void>((resolve) => server.listen(0, address, resolve));
@@ -51,11 +51,15 @@ export async function startSdkSites(): Promise<SdkSites> {
     '/sdk/connect.js': () => ({ type: js, body: readFileSync(SDK, 'utf8') }),
   });
   const connect = await serve('127.0.0.1', {
-    '/connect/': () => ({
-      type: html,
-      body: read('page.html').replace('{{ALLOWED_ORIGINS}}', origins.host).replace('{{THIEF_ORIGIN}}', origins.thief),
-      headers: { 'content-security-policy': `frame-ancestors ${origins.host}` },
-    }),
+    // A session of another host (csn_elsewhere...): its page may be framed only by that host.
+    '/connect/': (path) => {
+      const allowed = path.startsWith('/connect/csn_elsewhere') ? 'https://app.example.com' : origins.host;
+      return {
+        type: html,
+        body: read('page.html').replace('{{ALLOWED_ORIGINS}}', allowed).replace('{{THIEF_ORIGIN}}', origins.thief),
+        headers: { 'content-security-policy': `frame-ancestors ${allowed}` },
+      };
+    },
     '/page.js': () => ({ type: js, body: read('page.js') }),
   });
   const thief = await serve('127.0.0.1', {
