@@ -55,6 +55,11 @@ const POPUP_WIDTH = 520;
 const POPUP_HEIGHT = 720;
 /** How long after its iframe loaded the Connect page may take to say hello (it says it as its script starts). */
 const HELLO_GRACE_MS = 5000;
+/**
+ * The modal open now, if any: two would fight over the focus (each pulling it into its own dialog),
+ * so a new one closes the previous one first (its onEvent gets close {reason: "host"}).
+ */
+let openModal: ConnectHandle | undefined;
 /** Below this width the modal fills the screen. */
 const NARROW = '(max-width: 599.98px)';
 
@@ -372,6 +377,7 @@ export function openConnect(options: OpenConnectOptions): ConnectHandle {
   let view: View | undefined;
   let helloTimer: number | undefined;
 
+  const handle: ConnectHandle = { close: () => finish('host') };
   const finish = (reason: ConnectCloseEvent['payload']['reason']) => {
     if (done) return;
     done = true;
@@ -379,6 +385,7 @@ export function openConnect(options: OpenConnectOptions): ConnectHandle {
     window.removeEventListener('message', onMessage);
     window.clearTimeout(helloTimer);
     view?.remove();
+    if (openModal === handle) openModal = undefined;
     emit({ type: 'close', payload: { reason } });
   };
   const fail = (code: string, detail: string) => {
@@ -418,7 +425,11 @@ export function openConnect(options: OpenConnectOptions): ConnectHandle {
     view = popupView(url, sessionId, () => finish('popup-closed'));
     if (!view) queueMicrotask(() => fail('popup_blocked', 'The browser blocked the Connect popup: call openConnect from a click handler.'));
   } else if (checked.container) view = inlineView(checked.container, url);
-  else view = modalView(url, () => finish('cancelled'));
+  else {
+    openModal?.close();
+    openModal = handle;
+    view = modalView(url, () => finish('cancelled'));
+  }
   // A frame that loaded a page which never says hello holds no working Connect page: this page's
   // origin is not among the session's allowedOrigins (frame-ancestors blocked it), the session is
   // unknown, or serverUrl is not credport. Say so rather than leave the end user before an error page.
@@ -433,5 +444,5 @@ export function openConnect(options: OpenConnectOptions): ConnectHandle {
     }, HELLO_GRACE_MS);
   });
 
-  return { close: () => finish('host') };
+  return handle;
 }

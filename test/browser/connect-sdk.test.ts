@@ -239,9 +239,13 @@ describe('the modal', () => {
   it('hands the page’s events to onEvent in order, and closes when the page says completed, focus back on the host’s button', async () => {
     const session = tokenFor();
     const page = await hostPage(session);
+    const pageScroll = () => page.evaluate(() => getComputedStyle(document.documentElement).overflow);
+    expect(await pageScroll()).toBe('visible');
     await page.getByRole('button', { name: 'Add a credential', exact: true }).click();
     const frame = await connectFrame(page, session.sessionId);
     await eventsUntil(page, 1);
+    // The host's page does not scroll behind the modal (and does again after it).
+    expect(await pageScroll()).toBe('hidden');
     await frame.evaluate((tile) => {
       const send = (window as unknown as { send: (t: string, p: unknown) => void }).send;
       send('credential.created', { tile });
@@ -255,6 +259,7 @@ describe('the modal', () => {
     expect(await page.getByRole('dialog').count()).toBe(0);
     expect(await page.locator('iframe').count()).toBe(0);
     expect(await activeElement(page)).toBe('button:Add a credential');
+    expect(await pageScroll()).toBe('visible');
     expect(await page.getByRole('list', { name: 'Events' }).getByRole('listitem').allTextContents()).toEqual([
       'ready',
       'credential.created',
@@ -381,6 +386,35 @@ describe('a host’s handler that throws', () => {
     await frame.evaluate('hello()');
     expect((await eventsUntil(page, 3)).map((e) => e.type)).toEqual(['ready', 'error', 'close']);
     expect(await page.getByRole('dialog').count()).toBe(0);
+  });
+});
+
+describe('a second modal', () => {
+  it('closes the first (its onEvent gets close {reason: "host"}): one dialog, one focus trap', async () => {
+    const first = tokenFor();
+    const page = await hostPage(first);
+    await page.evaluate(() => {
+      const host = (window as unknown as { host: { open(extra: object): void; firstEvents: unknown[] } }).host;
+      host.firstEvents = [];
+      host.open({ onEvent: (event: unknown) => host.firstEvents.push(event) });
+    });
+    await connectFrame(page, first.sessionId);
+    await page.waitForFunction(() => (window as unknown as { host: { firstEvents: unknown[] } }).host.firstEvents.length === 1);
+    const second = tokenFor();
+    await page.evaluate((sessionToken) => {
+      const host = (window as unknown as { host: { session: object; open(extra: object): void } }).host;
+      host.open({ sessionToken });
+    }, second.sessionToken);
+    await connectFrame(page, second.sessionId);
+    expect(await eventsUntil(page, 1)).toEqual([{ type: 'ready', payload: { sessionId: second.sessionId, mode: 'create' } }]);
+    expect(await page.evaluate('window.host.firstEvents')).toEqual([
+      { type: 'ready', payload: { sessionId: first.sessionId, mode: 'create' } },
+      { type: 'close', payload: { reason: 'host' } },
+    ]);
+    expect(await page.getByRole('dialog').count()).toBe(1);
+    expect(await page.locator('iframe').getAttribute('src')).toBe(`${sites.connectOrigin}/connect/${second.sessionId}`);
+    await page.getByRole('dialog').getByRole('button', { name: 'Close' }).focus();
+    expect(await activeElement(page)).toBe('button:Close');
   });
 });
 
