@@ -17,9 +17,16 @@ export default defineConfig({
     sourcemap: false,
     target: 'es2022',
     reportCompressedSize: false,
-    // React 19, react-jsonschema-form and its precompiled validators: one file, loaded once.
+    // React 19, react-jsonschema-form and its precompiled validators (the web app's entry holds them all).
     chunkSizeWarningLimit: 1024,
+    // Read by test/bench/connect-bundle-bench.ts: which chunks each page loads at once, and which later.
+    manifest: true,
     rollupOptions: {
+      // The web app, and the Connect page a host frames (its form renderer is a chunk of its own, loaded later).
+      input: {
+        main: fileURLToPath(new URL('index.html', import.meta.url)),
+        connect: fileURLToPath(new URL('connect.html', import.meta.url)),
+      },
       onwarn(warning, warn) {
         // rjsf's "use client" directives mean nothing outside React Server Components.
         if (warning.code === 'MODULE_LEVEL_DIRECTIVE') return;
