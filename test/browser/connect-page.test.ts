@@ -54,11 +54,14 @@ window.frameConnect = (url) => {
   frame.src = url; frame.title = 'Connect'; frame.width = 900; frame.height = 760;
   document.getElementById('slot').append(frame);
 };
-window.frameOther = (url) => {
+window.frameOther = (url, title) => {
   const frame = document.createElement('iframe');
-  frame.src = url; frame.title = 'Other';
+  frame.src = url; frame.title = title;
   document.body.append(frame);
 };
+window.offerToSibling = (message) => parent.frames[0].postMessage(message, '*');
+window.openPopup = (url) => { window.popup = window.open(url, 'connect-popup'); };
+window.postToPopup = (message, targetOrigin) => window.popup.postMessage(message, targetOrigin);
 window.postToConnect = (message, targetOrigin) =>
   document.querySelector('iframe[title="Connect"]').contentWindow.postMessage(message, targetOrigin);
 </script></body></html>`;
@@ -67,6 +70,8 @@ window.postToConnect = (message, targetOrigin) =>
 const OTHER_PAGE = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Other site</title></head><body>
 <h1>Other site</h1>
 <script>
+window.received = [];
+addEventListener('message', (event) => window.received.push({ origin: event.origin, data: event.data }));
 window.offerToSibling = (message) => parent.frames[0].postMessage(message, '*');
 window.openConnect = (url) => { window.popup = window.open(url, 'connect'); };
 window.offerToPopup = (message) => window.popup.postMessage(message, '*');
@@ -121,8 +126,9 @@ async function waitForMessage(page: Page, type: string): Promise<void> {
 }
 
 /** The host page with the Connect page of session `id` framed in it, once the page said hello. */
-async function framed(id: string): Promise<{ page: Page; connect: FrameLocator; exchanges: string[] }> {
+async function framed(id: string, watch?: (page: Page) => void): Promise<{ page: Page; connect: FrameLocator; exchanges: string[] }> {
   const page = await browser.context.newPage();
+  watch?.(page);
   const exchanges: string[] = [];
   page.on('request', (request) => request.url().endsWith('/api/v1/connect/exchange') && exchanges.push(request.url()));
   await page.goto(`${host.origin}/host`);
@@ -150,11 +156,16 @@ describe('the Connect page, framed by a host on another site', () => {
     const { id, token } = await mint();
     const elsewhere = await mint();
     const { page, connect, exchanges } = await framed(id);
-    // A sibling frame of another site reaches the Connect page and offers the right token.
-    await page.evaluate(`window.frameOther(${JSON.stringify(`${other.origin}/other`)})`);
+    // Sibling frames reach the Connect page and offer the right token: one of another site, and one
+    // of the host's own origin (an allowed origin, but not the window that framed the page).
+    await page.evaluate(`window.frameOther(${JSON.stringify(`${other.origin}/other`)}, 'Other')`);
+    await page.evaluate(`window.frameOther(${JSON.stringify(`${host.origin}/sibling`)}, 'Sibling')`);
     await page.frameLocator('iframe[title="Other"]').getByRole('heading', { name: 'Other site' }).waitFor();
-    const sibling = page.frames().find((frame) => frame.url().startsWith(other.origin))!;
-    await sibling.evaluate(`window.offerToSibling(${JSON.stringify(tokenMessage(token))})`);
+    await page.frameLocator('iframe[title="Sibling"]').getByRole('heading', { name: 'Host app' }).waitFor();
+    for (const origin of [other.origin, host.origin]) {
+      const sibling = page.frames().find((frame) => frame.url().startsWith(origin) && frame !== page.mainFrame())!;
+      await sibling.evaluate(`window.offerToSibling(${JSON.stringify(tokenMessage(token))})`);
+    }
     // The host itself, but not in credport's envelope, or with another session's token.
     await page.evaluate(`window.postToConnect(${JSON.stringify({ ...tokenMessage(token), version: 2 })}, ${JSON.stringify(served.url)})`);
     await page.evaluate(
@@ -188,7 +199,35 @@ describe('the Connect page, framed by a host on another site', () => {
     await opener.waitForTimeout(700);
     expect(exchanges).toEqual([]);
     expect(await popup.getByRole('status').textContent()).toBe('Connecting...');
+    // Its hello went to the session's origins only: the foreign opener heard nothing.
+    expect(await opener.evaluate('window.received')).toEqual([]);
     browser.context.off('request', watch);
+    await popup.close();
+    await opener.close();
+  });
+
+  it('sends its events only to the origin the token came from: a popup whose opener moved to another site tells it nothing', async () => {
+    const { id, token } = await mint({ mode: 'pick' });
+    const opener = await browser.context.newPage();
+    await opener.goto(`${host.origin}/host`);
+    const [popup] = await Promise.all([
+      browser.context.waitForEvent('page'),
+      opener.evaluate(`window.openPopup(${JSON.stringify(`${served.url}/connect/${id}`)})`),
+    ]);
+    await waitForMessage(opener, 'hello');
+    await opener.evaluate(`window.postToPopup(${JSON.stringify(tokenMessage(token))}, ${JSON.stringify(served.url)})`);
+    await waitForMessage(opener, 'ready');
+    await popup.getByRole('heading', { name: 'Choose a credential' }).waitFor();
+    // The opener window goes to another site (its own navigation); the popup keeps its reference to that window.
+    await Promise.all([
+      opener.waitForURL(`${other.origin}/other`),
+      opener.evaluate(`location.href = ${JSON.stringify(`${other.origin}/other`)}`),
+    ]);
+    await opener.waitForFunction('Array.isArray(window.received)');
+    await popup.getByRole('button', { name: 'Cancel' }).click();
+    await popup.getByRole('status').filter({ hasText: 'Cancelled.' }).waitFor();
+    await opener.waitForTimeout(300);
+    expect(await opener.evaluate('window.received')).toEqual([]);
     await popup.close();
     await opener.close();
   });
@@ -255,6 +294,35 @@ describe('the Connect page, framed by a host on another site', () => {
       expect(kept).not.toContain(secret);
       expect(await frame.content()).not.toContain(secret);
     }
+    await page.close();
+  });
+
+  it('pick: the tiles show before any form code is fetched (the overlay loads it), and Escape cancels', async () => {
+    const { id, token } = await mint({ mode: 'pick' });
+    // Every script the page fetched until its tiles showed: the entry and its static imports, and nothing else.
+    const scripts: Promise<string>[] = [];
+    const { page, connect } = await framed(id, (tab) =>
+      tab.on('response', (response) => response.url().endsWith('.js') && scripts.push(response.text())),
+    );
+    await page.evaluate(`window.postToConnect(${JSON.stringify(tokenMessage(token))}, ${JSON.stringify(served.url)})`);
+    await connect.getByRole('heading', { name: 'Choose a credential' }).waitFor();
+    await connect.getByRole('button', { name: 'Add Credential' }).waitFor();
+    await page.waitForTimeout(300);
+    const code = await Promise.all(scripts);
+    expect(code.length).toBeGreaterThan(0);
+    // react-jsonschema-form (its class names say rjsf) and ajv's messages are in none of them.
+    for (const text of code) {
+      expect(text).not.toContain('rjsf');
+      expect(text).not.toContain('must have required property');
+    }
+
+    await connect.getByRole('button', { name: 'Use this credential' }).waitFor();
+    await connect.getByRole('heading', { name: 'Choose a credential' }).press('Escape');
+    await waitForMessage(page, 'close');
+    const messages = await received(page);
+    expect(messages.map((m) => m.data.type)).toEqual(['hello', 'ready', 'close']);
+    expect(messages[1]!.data.payload).toEqual({ sessionId: id, mode: 'pick' });
+    expect(messages[2]!.data.payload).toEqual({ reason: 'cancelled' });
     await page.close();
   });
 
