@@ -16,6 +16,7 @@ import { removeHome, tempHome } from '../helpers/temp-home.js';
  */
 const API_TOKEN = 'connect-page-test-token-0123456789abcdef';
 const FRONT_TOKEN = `emu_${'c'.repeat(24)}connectpage`;
+const NEXT_TOKEN = `emu_${'d'.repeat(24)}reconnected`;
 
 let browser: Browser;
 let served: Served;
@@ -78,7 +79,7 @@ window.offerToPopup = (message) => window.popup.postMessage(message, '*');
 </script></body></html>`;
 
 beforeAll(async () => {
-  front = await new FrontEmulator({ tokens: [FRONT_TOKEN] }).start();
+  front = await new FrontEmulator({ tokens: [FRONT_TOKEN, NEXT_TOKEN] }).start();
   home = await tempHome();
   [served, browser, host, other] = await Promise.all([
     // The operator lets Front credentials point at the emulator on loopback.
@@ -323,6 +324,32 @@ describe('the Connect page, framed by a host on another site', () => {
     expect(messages.map((m) => m.data.type)).toEqual(['hello', 'ready', 'close']);
     expect(messages[1]!.data.payload).toEqual({ sessionId: id, mode: 'pick' });
     expect(messages[2]!.data.payload).toEqual({ reason: 'cancelled' });
+    await page.close();
+  });
+
+  it("reconnect: only the credential's secret, rotated in place; the host gets credential.reconnected with the same id, then close", async () => {
+    const added = await fetch(`${served.url}/api/v1/credentials`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${API_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ connector: 'front', baseUrl: front.url, values: { name: 'Shared inbox', apiKey: FRONT_TOKEN } }),
+    });
+    expect(added.status).toBe(201);
+    const credential = (await added.json()) as { id: string; revision: number };
+    const { id, token } = await mint({ mode: 'reconnect', credentialId: credential.id });
+    const { page, connect } = await framed(id);
+    await page.evaluate(`window.postToConnect(${JSON.stringify(tokenMessage(token))}, ${JSON.stringify(served.url)})`);
+    const dialog = connect.getByRole('dialog', { name: 'Rotate Shared inbox' });
+    await dialog.waitFor();
+    // The secret only: the name and description stay as they are.
+    expect(await dialog.getByLabel('Credential Name').count()).toBe(0);
+    await dialog.getByLabel('API Key Value').fill(NEXT_TOKEN);
+    await dialog.getByRole('button', { name: 'Rotate' }).click();
+    await waitForMessage(page, 'close');
+    const messages = await received(page);
+    expect(messages.map((m) => m.data.type)).toEqual(['hello', 'ready', 'credential.reconnected', 'close']);
+    const tile = messages[2]!.data.payload.tile as { id: string; revision: number; status: string; secretHint?: string };
+    expect(tile).toMatchObject({ id: credential.id, status: 'verified', revision: credential.revision + 1 });
+    expect(JSON.stringify(messages)).not.toContain(NEXT_TOKEN);
     await page.close();
   });
 
