@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { AxeBuilder } from '@axe-core/playwright';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Frame, FrameLocator, Page } from 'playwright-core';
 import { FrontEmulator } from '../../src/emulator/front-emulator.js';
@@ -136,6 +137,15 @@ async function framed(id: string, watch?: (page: Page) => void): Promise<{ page:
   await page.evaluate(`window.frameConnect(${JSON.stringify(`${served.url}/connect/${id}`)})`);
   await waitForMessage(page, 'hello');
   return { page, connect: page.frameLocator('iframe[title="Connect"]'), exchanges };
+}
+
+/** WCAG 2.1 A and AA violations on the Connect page's frame (axe reaches into it), by rule and element. */
+async function violations(page: Page): Promise<string[]> {
+  const result = await new AxeBuilder({ page })
+    .include('iframe[title="Connect"]')
+    .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'])
+    .analyze();
+  return result.violations.flatMap((v) => v.nodes.map((node) => `${v.id}: ${node.target.join(' ')}`));
 }
 
 const connectFrame = (page: Page): Frame => page.frames().find((frame) => frame.url().startsWith(`${served.url}/connect/`))!;
@@ -316,6 +326,7 @@ describe('the Connect page, framed by a host on another site', () => {
       expect(text).not.toContain('rjsf');
       expect(text).not.toContain('must have required property');
     }
+    expect(await violations(page)).toEqual([]);
 
     await connect.getByRole('button', { name: 'Use this credential' }).waitFor();
     await connect.getByRole('heading', { name: 'Choose a credential' }).press('Escape');
@@ -369,6 +380,7 @@ describe('the Connect page, framed by a host on another site', () => {
     const error = (await received(page)).find((m) => m.data.type === 'error')!;
     expect(error.data.payload).toMatchObject({ code: 'connect_token_used', status: 410 });
     expect(error.data.payload.detail).toContain('exchanged already');
+    expect(await violations(page)).toEqual([]);
     await page.close();
   });
 });
