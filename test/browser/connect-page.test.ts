@@ -364,6 +364,28 @@ describe('the Connect page, framed by a host on another site', () => {
     await page.close();
   });
 
+  it('a bearer refused later (its session revoked): the same alert and error event, at the next request', async () => {
+    const { id, token } = await mint({ mode: 'pick' });
+    const { page, connect } = await framed(id);
+    await page.evaluate(`window.postToConnect(${JSON.stringify(tokenMessage(token))}, ${JSON.stringify(served.url)})`);
+    await connect.getByRole('button', { name: 'Add Credential' }).waitFor();
+    const revoked = await fetch(`${served.url}/api/v1/connect/sessions/${id}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${API_TOKEN}` },
+    });
+    expect(revoked.status).toBe(200);
+    await connect.getByRole('button', { name: 'Add Credential' }).click();
+    await connect.getByRole('alert').filter({ hasText: 'Connect could not continue' }).waitFor();
+    await waitForMessage(page, 'error');
+    const messages = await received(page);
+    expect(messages.map((m) => m.data.type)).toEqual(['hello', 'ready', 'error']);
+    expect(messages[2]!.data.payload).toMatchObject({ status: 401 });
+    await connect.getByRole('button', { name: 'Close' }).click();
+    await waitForMessage(page, 'close');
+    expect((await received(page))[3]!.data.payload).toEqual({ reason: 'error' });
+    await page.close();
+  });
+
   it("a used token: the server's words in an alert, and an error event to the host", async () => {
     const { id, token } = await mint();
     const first = await framed(id);
