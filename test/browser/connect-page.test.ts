@@ -364,6 +364,34 @@ describe('the Connect page, framed by a host on another site', () => {
     await page.close();
   });
 
+  it('pick with several connectors: the data source type first, then a tile chosen; the host gets credential.selected, then close', async () => {
+    const added = await fetch(`${served.url}/api/v1/credentials`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${API_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ connector: 'front', baseUrl: front.url, values: { name: 'Team inbox', apiKey: FRONT_TOKEN } }),
+    });
+    expect(added.status).toBe(201);
+    const credential = (await added.json()) as { id: string };
+    const { id, token } = await mint({ mode: 'pick', connectors: ['front', 'frontline'], showWorkspaceCredentials: true });
+    const { page, connect } = await framed(id);
+    await page.evaluate(`window.postToConnect(${JSON.stringify(tokenMessage(token))}, ${JSON.stringify(served.url)})`);
+    await connect.getByRole('heading', { name: 'Choose a data source' }).waitFor();
+    await connect.getByRole('button', { name: 'Frontline', exact: true }).waitFor();
+    await connect.getByRole('button', { name: 'Front', exact: true }).click();
+    await connect.getByRole('article', { name: 'Team inbox' }).getByRole('radio').check();
+    await connect.getByRole('button', { name: 'Use this credential' }).click();
+    await waitForMessage(page, 'close');
+    const messages = await received(page);
+    expect(messages.map((m) => m.data.type)).toEqual(['hello', 'ready', 'credential.selected', 'close']);
+    expect(messages[2]!.data.payload.tile).toMatchObject({ id: credential.id, name: 'Team inbox' });
+    expect(messages[3]!.data.payload).toEqual({ reason: 'completed' });
+    const session = (await (
+      await fetch(`${served.url}/api/v1/connect/sessions/${id}`, { headers: { authorization: `Bearer ${API_TOKEN}` } })
+    ).json()) as Record<string, unknown>;
+    expect(session).toMatchObject({ state: 'completed', outcome: { action: 'picked', credentialId: credential.id } });
+    await page.close();
+  });
+
   it('a bearer refused later (its session revoked): the same alert and error event, at the next request', async () => {
     const { id, token } = await mint({ mode: 'pick' });
     const { page, connect } = await framed(id);
