@@ -259,7 +259,7 @@ describe('the Connect page, framed by a host on another site', () => {
     expect(await dialog.getByLabel('Credential Name').inputValue()).toBe('Front for Pam');
     const frame = connectFrame(page);
     expect(await frame.evaluate('document.documentElement.dataset.colorScheme')).toBe('dark');
-    expect(await frame.evaluate("getComputedStyle(document.documentElement).getPropertyValue('--accent').trim()")).toBe('#aa3300');
+    expect(await frame.evaluate("getComputedStyle(document.documentElement).getPropertyValue('--cp-accent').trim()")).toBe('#aa3300');
     await dialog.getByLabel('API Key Value').fill(FRONT_TOKEN);
     if (!(await dialog.getByLabel('Base URL').isVisible())) await dialog.getByText('Advanced').click();
     await dialog.getByLabel('Base URL').fill(front.url);

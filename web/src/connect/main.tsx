@@ -3,7 +3,7 @@ import { createRoot } from 'react-dom/client';
 import { ApiError, holdBearerInMemory, onSignedOut, setBearer } from '../api.js';
 import '../styles.css';
 import './connect.css';
-import { applyAppearance } from './appearance.js';
+import { applyAppearance } from '../appearance.js';
 import { ConnectApp, Unframed } from './ConnectApp.js';
 import { exchangeToken } from './exchange.js';
 import { FailureReport, failureOf } from './failure.js';
