@@ -243,6 +243,18 @@ export class ConnectSessions {
     return { workspace: record.workspace, role: 'editor', confined: true, connect };
   }
 
+  /**
+   * The origins that may frame session `id`'s Connect page, for the page's own answer (its CSP and
+   * meta): no caller's access is needed, since the page holds nothing until a framing page on one of
+   * these origins hands it the token. Undefined for an unknown or malformed id. An expired or revoked
+   * session still answers: its page then reports the exchange's refusal to the host.
+   */
+  async pageOrigins(id: string): Promise<string[] | undefined> {
+    if (!isId('connect session', id)) return undefined;
+    const record = await this.sessions.get(id);
+    return record ? [...record.allowedOrigins] : undefined;
+  }
+
   /** Records what the session's end user did (the first outcome stays: the host reads what the page reported first). */
   async recordOutcome(sessionId: string, action: ConnectOutcomeAction, credentialId: string): Promise<void> {
     await this.sessions.change(

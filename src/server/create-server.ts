@@ -26,6 +26,7 @@ import { auditRoutes } from './routes/audit.js';
 import { sessionEndRoute, sessionExchangeRoute } from './routes/session.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { connectExchangeRoute, connectSessionRoutes } from './routes/connect.js';
+import { connectPageRoutes } from './routes/connect-page.js';
 import { registerConnectLimits } from './connect-limits.js';
 import { syncRoutes } from './routes/syncs.js';
 import { registerSecurityHeaders, securityHeaders } from './security-headers.js';
@@ -180,6 +181,8 @@ export async function createServer(options: ServerOptions): Promise<{ app: Fasti
   app.setNotFoundHandler(async (_request, reply) => reply.code(404).type('application/problem+json').send(notFoundProblem('no such page')));
 
   const webRoot = options.webRoot ?? DEFAULT_WEB_ROOT;
+  // The page a host frames for one connect session (its own frame-ancestors), and the SDK that frames it.
+  await app.register(connectPageRoutes({ connect: credport.connect, webRoot }));
   if (existsSync(webRoot)) await app.register(fastifyStatic, { root: webRoot, index: ['index.html'], wildcard: false });
   else
     app.get('/', { schema: { hide: true } }, async (_request, reply) =>

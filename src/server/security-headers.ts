@@ -3,6 +3,11 @@ import type { FastifyInstance } from 'fastify';
 export interface SecurityHeaderOptions {
   /** Origins allowed to frame the pages (a host embedding the overlay in an iframe); none by default. */
   frameAncestors: readonly string[];
+  /**
+   * Cross-Origin-Opener-Policy: same-origin by default; the Connect page says unsafe-none, so a
+   * popup it runs in keeps `window.opener` (the host page it posts its events to).
+   */
+  openerPolicy?: 'same-origin' | 'unsafe-none';
 }
 
 /**
@@ -25,7 +30,7 @@ export function securityHeaders(options: SecurityHeaderOptions): Record<string, 
     ].join('; '),
     'x-content-type-options': 'nosniff',
     'referrer-policy': 'no-referrer',
-    'cross-origin-opener-policy': 'same-origin',
+    'cross-origin-opener-policy': options.openerPolicy ?? 'same-origin',
     'cross-origin-resource-policy': 'same-origin',
   };
   if (options.frameAncestors.length === 0) headers['x-frame-options'] = 'DENY';

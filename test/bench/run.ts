@@ -9,6 +9,7 @@ import { apiBench } from './api-bench.js';
 import { clientBench } from './client-bench.js';
 import { concurrencyCost, rateUnderLimit } from './concurrency-bench.js';
 import { connectBench } from './connect-bench.js';
+import { connectBundleBench } from './connect-bundle-bench.js';
 import { credentialBench, type Row } from './credentials-bench.js';
 import { keysBench } from './keys-bench.js';
 import { reverifyBench } from './reverify-bench.js';
@@ -40,6 +41,16 @@ console.log(`credport bench (node ${process.version})\n`);
 console.log('## start-up: wall clock of one process, medians of interleaved runs\n');
 console.log(table(startup, 'x node -e 0'));
 console.log('\ngoals: --help at most 2x node -e 0, credentials list at most 2.5x.\n');
+
+{
+  // No load on the machine: sizes of the built web app (npm run bench builds it first).
+  const bundle = await connectBundleBench();
+  console.log('## Connect page bundle: JavaScript, gzipped (zlib default level), from the Vite manifest\n');
+  console.log(table(bundle.rows, 'x goal'));
+  console.log(`\nbefore the first tile: ${bundle.firstTile.map((c) => `${c.file} ${c.kb.toFixed(1)} KiB`).join(', ')}`);
+  console.log('goals: a pick session at most 80 KiB before its first tile (the form renderer loads when an overlay opens);');
+  console.log('the whole Connect page at most 170 KiB, the web app of today (the last row, for reference).\n');
+}
 
 const extras = await home();
 await writeConnector(extras, 'acme');

@@ -24,10 +24,26 @@ export class ApiError extends Error {
  */
 const SESSION_KEY = 'credport.session';
 
-const signedOutListeners = new Set<() => void>();
+/**
+ * The Connect page's bearer, in this module's memory only: once the page calls holdBearerInMemory(),
+ * sessionStorage is never read or written (a framed page's storage outlives the session it was for).
+ */
+let inMemory: { bearer?: string } | undefined;
 
-/** Called on any 401: the session is gone (or never was), so the page says how to sign in. */
-export function onSignedOut(listener: () => void): () => void {
+/** From now on the caller's token is `setBearer`'s, held in memory; storage is left alone. */
+export function holdBearerInMemory(): void {
+  inMemory ??= {};
+}
+
+export function setBearer(bearer: string): void {
+  holdBearerInMemory();
+  inMemory!.bearer = bearer;
+}
+
+const signedOutListeners = new Set<(problem: Partial<ApiProblem>) => void>();
+
+/** Called on any 401 with the server's problem: the session is gone (or never was), so the page says how to sign in. */
+export function onSignedOut(listener: (problem: Partial<ApiProblem>) => void): () => void {
   signedOutListeners.add(listener);
   return () => signedOutListeners.delete(listener);
 }
@@ -55,7 +71,7 @@ export async function api<T>(method: Method, path: string, body?: unknown): Prom
     data = undefined;
   }
   if (!response.ok) {
-    if (response.status === 401) signedOut();
+    if (response.status === 401) signedOut((data ?? {}) as Partial<ApiProblem>);
     throw new ApiError(response.status, (data ?? {}) as Partial<ApiProblem>);
   }
   return data as T;
@@ -63,14 +79,15 @@ export async function api<T>(method: Method, path: string, body?: unknown): Prom
 
 /** Headers for a request to credport's API: these, and the session token when this tab has one. */
 export function sessionHeaders(headers: Record<string, string>): Record<string, string> {
-  const token = sessionStorage.getItem(SESSION_KEY);
+  const token = inMemory ? inMemory.bearer : sessionStorage.getItem(SESSION_KEY);
   return token ? { ...headers, authorization: `Bearer ${token}` } : headers;
 }
 
 /** The session is gone (a 401) or ended: this tab forgets it, and the page says how to sign in. */
-export function signedOut(): void {
-  sessionStorage.removeItem(SESSION_KEY);
-  for (const listener of signedOutListeners) listener();
+export function signedOut(problem: Partial<ApiProblem> = {}): void {
+  if (inMemory) delete inMemory.bearer;
+  else sessionStorage.removeItem(SESSION_KEY);
+  for (const listener of signedOutListeners) listener(problem);
 }
 
 /**

@@ -15,11 +15,14 @@ import { Modal } from './Modal.js';
 export function AddCredentialDialog({
   form,
   demo,
+  prefill,
   onSaved,
   onClose,
 }: {
   form: ConnectorForm;
   demo?: DemoProvider | undefined;
+  /** What the form starts with (a connect session's name and description). */
+  prefill?: Record<string, unknown> | undefined;
   onSaved: (tile: CredentialTile) => void;
   onClose: () => void;
 }) {
@@ -101,7 +104,7 @@ export function AddCredentialDialog({
         onSubmit={save}
         onCancel={onClose}
         extraFields={form.baseUrlField === false ? undefined : advanced}
-        initial={fill > 0 && demo ? { name: `${form.title} demo`, ...demo.values } : undefined}
+        initial={fill > 0 && demo ? { name: `${form.title} demo`, ...demo.values } : prefill}
         onServerField={(pointer, message) => {
           if (pointer !== '/baseUrl') return false;
           setAdvancedOpen(true);
