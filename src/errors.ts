@@ -66,9 +66,16 @@ export class ProviderRejectedError extends CredportError {
   /** The secret's field, when the refused secret was just given (add, rotate): the API points at it (/values/apiKey). */
   field: string | undefined;
 
-  constructor(message: string, status: number) {
+  /**
+   * The refusal in words for the person who typed the secret: the provider's answer without the
+   * request it refused (`GET /me` means nothing to an end user in a host's app; the message keeps it).
+   */
+  readonly forPeople: string;
+
+  constructor(message: string, status: number, forPeople = message) {
     super('provider_rejected', message);
     this.status = status;
+    this.forPeople = forPeople;
   }
 
   override toJSON(): ErrorDetails {

@@ -36,4 +36,8 @@ export interface ApiProblem {
    * The HTTP status the provider answered, when it answered.
    */
   providerStatus?: number;
+  /**
+   * A provider's refusal (provider_rejected) in words for the person who typed the secret: the provider's answer, without the request it refused, which detail names.
+   */
+  providerMessage?: string;
 }

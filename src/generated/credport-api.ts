@@ -268,6 +268,10 @@ export interface ApiProblem {
    * The HTTP status the provider answered, when it answered.
    */
   providerStatus?: number;
+  /**
+   * A provider's refusal (provider_rejected) in words for the person who typed the secret: the provider's answer, without the request it refused, which detail names.
+   */
+  providerMessage?: string;
 }
 /**
  * One credential or connect session event in the append-only audit trail: what happened, when, by whom, to which credential, and how it ended. Never a secret.

@@ -29,7 +29,8 @@ export function describeHttpError(error: unknown, context: RequestContext): Cred
     const said = providerSays(error.response.body, context.envelope);
     const answer = clean(said ? `${status} ${said}` : `${status} ${error.response.statusMessage ?? ''}`.trim());
     if (status === 401 || status === 403) {
-      return new ProviderRejectedError(`${context.provider} rejected the credential: ${answer} (${what})`, status);
+      const said = `${context.provider} rejected the credential: ${answer}`;
+      return new ProviderRejectedError(`${said} (${what})`, status, said);
     }
     return new ProviderUnavailableError(`${context.provider} answered ${what} with ${answer}`, { status });
   }

@@ -41,6 +41,7 @@ export function problemFor(error: unknown, request: RequestParts = {}): ApiProbl
     if (field) problem.field = pointerIn(field, request);
     if ((error instanceof ProviderRejectedError || error instanceof ProviderUnavailableError) && error.status)
       problem.providerStatus = error.status;
+    if (error instanceof ProviderRejectedError) problem.providerMessage = error.forPeople;
     return problem;
   }
   const fastify = error as { statusCode?: number; code?: string; validation?: ErrorObject[]; validationContext?: string; message?: string };

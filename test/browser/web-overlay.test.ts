@@ -146,6 +146,8 @@ describe('the Add New Credential overlay and the tiles, product-grade', () => {
     expect(await announced.getAttribute('aria-live')).not.toBe('assertive');
     expect(await secret.getAttribute('aria-invalid')).toBe('true');
     expect(await descriptionOf(secret)).toContain('Invalid or missing API token');
+    // Words for a person: no request line (GET /me) in what the field says.
+    expect(await descriptionOf(secret)).not.toContain('GET /');
     expect(await focused(page)).toBe('input: API Key Value*');
     // Typing a new key clears the error and its mark.
     await secret.fill(TOKEN);

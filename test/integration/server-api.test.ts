@@ -226,6 +226,9 @@ describe('credentials', () => {
     expect(answer.headers.get('content-type')).toContain('application/problem+json');
     expect(answer.body).toMatchObject({ code: 'provider_rejected', providerStatus: 401, exitCode: 3 });
     expect(answer.body.detail).toContain('Unauthenticated');
+    // For the person who typed it: the provider's answer without the request line (detail keeps it for developers).
+    expect(answer.body.providerMessage).toMatch(/^Front rejected the credential: 401 Unauthenticated: .+[^)]$/);
+    expect(answer.body.detail).toBe(`${answer.body.providerMessage} (GET /me)`);
     expectNoSecretAnywhere(wrong);
     await expectStoreEmpty();
     expect((await allBytes(home)).includes(wrong)).toBe(false);

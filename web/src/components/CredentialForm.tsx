@@ -88,13 +88,15 @@ export function CredentialForm({
       setFormError(messageOf(error));
       return setRefocus('submit');
     }
+    // In words for a person: a provider's refusal without the request line the API's detail adds.
+    const said = error.problem.providerMessage ?? error.message;
     const field = formFieldOf(error.field, 'values') ?? formFieldOf(error.field, 'secrets');
-    if (field && schema.properties?.[field]) return onField(field, error.message);
+    if (field && schema.properties?.[field]) return onField(field, said);
     // The caller shows it on its own field and moves the focus there.
-    if (error.field && onServerField?.(error.field, error.message)) return;
+    if (error.field && onServerField?.(error.field, said)) return;
     // The provider refused the credential: that is the secret's error, in the provider's words.
-    if (error.status === 422 && secrets[0]) return onField(secrets[0], error.message);
-    setFormError(error.message);
+    if (error.status === 422 && secrets[0]) return onField(secrets[0], said);
+    setFormError(said);
     setRefocus('submit');
   };
 
