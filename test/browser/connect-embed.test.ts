@@ -281,7 +281,11 @@ describe('Connect embedded in a host app on another site', () => {
   it('pick: an existing tile is chosen; the host receives credential.selected and makes a source with it', async () => {
     const tile = await endUserCredential('Picked inbox');
     const { page, traffic } = await openHost();
+    // Inline this time: the Connect page as part of the host's page, in the element the host gave.
+    await page.getByRole('radio', { name: 'Part of this page' }).check();
     await page.getByRole('button', { name: 'Choose a credential' }).click();
+    await page.locator('#connect-inline iframe').waitFor();
+    expect(await page.getByRole('dialog').count()).toBe(0);
     const connect = connectFrame(page);
     const picked = connect.getByRole('article', { name: 'Picked inbox' });
     await picked.waitFor();
