@@ -252,7 +252,14 @@ describe('Connect embedded in a host app on another site', () => {
     await expectNoAxeViolations(page, 'connect: create, after a refusal');
     await screenshot(page, 'connect-embed-2-refused');
 
-    await fillOverlay(connect, { 'API Key Value': GOOD });
+    // A base URL the operator's policy does not allow: refused on Base URL before anything is sent there.
+    const before = front.requests;
+    await fillOverlay(connect, { 'API Key Value': GOOD }, 'http://127.0.0.1:9');
+    await dialog.getByText('the outbound policy refuses http://127.0.0.1:9').waitFor();
+    expect(await dialog.getByLabel('Base URL').getAttribute('aria-invalid')).toBe('true');
+    expect(front.requests).toBe(before);
+
+    await fillOverlay(connect, { 'API Key Value': GOOD }, front.url);
     const line = await waitForLogLine(page, 'credential.created');
     expect(line).toContain('“Support”');
     expect(line).toContain('(verified)');
@@ -584,6 +591,13 @@ describe('refused by the API, whoever calls it', () => {
       });
     }
     expect(front.requests).toBe(before);
+    // A public field holding the secret is refused too, on that field: names are shown in the clear.
+    const named = await rawRequest(served.url, 'POST', '/api/v1/credentials', {
+      headers: { authorization: `Bearer ${bearer}` },
+      body: { connector: 'front', baseUrl: front.url, values: { name: `Elsewhere ${GOOD}`, apiKey: GOOD } },
+    });
+    expect({ status: named.status, field: (named.body as { field?: string }).field }).toEqual({ status: 400, field: '/values/name' });
+    expect(named.text).not.toContain(GOOD);
     const tiles = await acme.listCredentials({});
     expect(tiles.filter((tile) => tile.name.startsWith('Elsewhere'))).toEqual([]);
   });
