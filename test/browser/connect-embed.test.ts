@@ -33,6 +33,8 @@ let stranger: Server;
 let strangerUrl: string;
 
 const GOOD = `emu_${'h'.repeat(20)}host`;
+/** A flow in the browser takes 5 to 15 s alone; the CI machine's two cores are shared. */
+const FLOW_MS = 90_000;
 
 beforeAll(async () => {
   front = await new FrontEmulator({ records: 20, tokens: [GOOD] }).start();
@@ -229,283 +231,315 @@ const sessionIdOf = (token: string) => `csn_${/^ccs_([a-z0-9]+)\./.exec(token)![
 const tileIdIn = (line: string) => /cred_[a-z0-9]{16,32}/.exec(line)![0];
 
 describe('Connect embedded in a host app on another site', () => {
-  it('create: a wrong token refused on API Key Value in Front\u2019s words, a right one saved; the host gets the tile, its back end reads the session completed', async () => {
-    const { page, traffic } = await openHost();
-    await page.getByRole('button', { name: 'Connect Front' }).click();
-    const connect = connectFrame(page);
-    const dialog = connect.getByRole('dialog', { name: 'Add New Credential' });
-    await dialog.waitFor();
-    await expectNoAxeViolations(page, 'connect: create, open');
-    await screenshot(page, 'connect-embed-1-create');
+  it(
+    'create: a wrong token refused on API Key Value in Front\u2019s words, a right one saved; the host gets the tile, its back end reads the session completed',
+    async () => {
+      const { page, traffic } = await openHost();
+      await page.getByRole('button', { name: 'Connect Front' }).click();
+      const connect = connectFrame(page);
+      const dialog = connect.getByRole('dialog', { name: 'Add New Credential' });
+      await dialog.waitFor();
+      await expectNoAxeViolations(page, 'connect: create, open');
+      await screenshot(page, 'connect-embed-1-create');
 
-    // Save with nothing filled in: the field errors, announced on their fields.
-    await dialog.getByRole('button', { name: 'Save' }).click();
-    await dialog.getByText('is required').first().waitFor();
-    await expectNoAxeViolations(page, 'connect: create, field errors');
+      // Save with nothing filled in: the field errors, announced on their fields.
+      await dialog.getByRole('button', { name: 'Save' }).click();
+      await dialog.getByText('is required').first().waitFor();
+      await expectNoAxeViolations(page, 'connect: create, field errors');
 
-    const wrong = fakeToken('wrong');
-    await fillOverlay(connect, { 'Credential Name': 'Support', 'API Key Value': wrong }, front.url);
-    const secret = dialog.getByLabel('API Key Value');
-    await dialog.getByText('Unauthenticated').waitFor();
-    expect(await descriptionOf(secret)).toContain('Invalid or missing API token');
-    expect(await secret.getAttribute('aria-invalid')).toBe('true');
-    await expectNoAxeViolations(page, 'connect: create, after a refusal');
-    await screenshot(page, 'connect-embed-2-refused');
+      const wrong = fakeToken('wrong');
+      await fillOverlay(connect, { 'Credential Name': 'Support', 'API Key Value': wrong }, front.url);
+      const secret = dialog.getByLabel('API Key Value');
+      await dialog.getByText('Unauthenticated').waitFor();
+      expect(await descriptionOf(secret)).toContain('Invalid or missing API token');
+      expect(await secret.getAttribute('aria-invalid')).toBe('true');
+      await expectNoAxeViolations(page, 'connect: create, after a refusal');
+      await screenshot(page, 'connect-embed-2-refused');
 
-    // A base URL the operator's policy does not allow: refused on Base URL before anything is sent there.
-    const before = front.requests;
-    await fillOverlay(connect, { 'API Key Value': GOOD }, 'http://127.0.0.1:9');
-    await dialog.getByText('the outbound policy refuses http://127.0.0.1:9').waitFor();
-    expect(await dialog.getByLabel('Base URL').getAttribute('aria-invalid')).toBe('true');
-    expect(front.requests).toBe(before);
+      // A base URL the operator's policy does not allow: refused on Base URL before anything is sent there.
+      const before = front.requests;
+      await fillOverlay(connect, { 'API Key Value': GOOD }, 'http://127.0.0.1:9');
+      await dialog.getByText('the outbound policy refuses http://127.0.0.1:9').waitFor();
+      expect(await dialog.getByLabel('Base URL').getAttribute('aria-invalid')).toBe('true');
+      expect(front.requests).toBe(before);
 
-    await fillOverlay(connect, { 'API Key Value': GOOD }, front.url);
-    const line = await waitForLogLine(page, 'credential.created');
-    expect(line).toContain('“Support”');
-    expect(line).toContain('(verified)');
-    const id = tileIdIn(line);
-    // The event came from credport's origin, as the SDK's onEvent was handed it: the tile, nothing more.
-    const created = (await received(page)).filter((m) => m.origin === served.url && m.data.includes('"credential.created"'));
-    expect(created).toHaveLength(1);
-    expect(JSON.parse(created[0]!.data)).toMatchObject({ source: 'credport', version: 1, payload: { tile: { id, name: 'Support' } } });
-    await waitForLogLine(page, /close: .*completed/);
-    // The iframe is gone; the host made a data source with the tile's id through its back end.
-    await page.locator('iframe').waitFor({ state: 'detached' });
-    await page
-      .getByRole('listitem')
-      .filter({ hasText: `credential ${id}` })
-      .waitFor();
-    const session = await sessionAsHostSees(sessionIdOf(traffic.sessionTokens[0]!));
-    expect(session).toMatchObject({ state: 'completed', outcome: { action: 'created', credentialId: id } });
-    await waitForLogLine(page, `is completed`);
-    // The tile records its end user, and the host's own token sees it in its workspace.
-    expect(await acme.getCredential({ path: { id } })).toMatchObject({ endUserId: 'enduser-1', name: 'Support', status: 'verified' });
-    await screenshot(page, 'connect-embed-3-created');
-    await expectNothingLeaked(page, traffic, [GOOD, wrong]);
-    await page.close();
-  });
+      await fillOverlay(connect, { 'API Key Value': GOOD }, front.url);
+      const line = await waitForLogLine(page, 'credential.created');
+      expect(line).toContain('“Support”');
+      expect(line).toContain('(verified)');
+      const id = tileIdIn(line);
+      // The event came from credport's origin, as the SDK's onEvent was handed it: the tile, nothing more.
+      const created = (await received(page)).filter((m) => m.origin === served.url && m.data.includes('"credential.created"'));
+      expect(created).toHaveLength(1);
+      expect(JSON.parse(created[0]!.data)).toMatchObject({ source: 'credport', version: 1, payload: { tile: { id, name: 'Support' } } });
+      await waitForLogLine(page, /close: .*completed/);
+      // The iframe is gone; the host made a data source with the tile's id through its back end.
+      await page.locator('iframe').waitFor({ state: 'detached' });
+      await page
+        .getByRole('listitem')
+        .filter({ hasText: `credential ${id}` })
+        .waitFor();
+      const session = await sessionAsHostSees(sessionIdOf(traffic.sessionTokens[0]!));
+      expect(session).toMatchObject({ state: 'completed', outcome: { action: 'created', credentialId: id } });
+      await waitForLogLine(page, `is completed`);
+      // The tile records its end user, and the host's own token sees it in its workspace.
+      expect(await acme.getCredential({ path: { id } })).toMatchObject({ endUserId: 'enduser-1', name: 'Support', status: 'verified' });
+      await screenshot(page, 'connect-embed-3-created');
+      await expectNothingLeaked(page, traffic, [GOOD, wrong]);
+      await page.close();
+    },
+    FLOW_MS,
+  );
 
-  it('pick: an existing tile is chosen; the host receives credential.selected and makes a source with it', async () => {
-    const tile = await endUserCredential('Picked inbox');
-    const { page, traffic } = await openHost();
-    // Inline this time: the Connect page as part of the host's page, in the element the host gave.
-    await page.getByRole('radio', { name: 'Part of this page' }).check();
-    await page.getByRole('button', { name: 'Choose a credential' }).click();
-    await page.locator('#connect-inline iframe').waitFor();
-    expect(await page.getByRole('dialog').count()).toBe(0);
-    const connect = connectFrame(page);
-    const picked = connect.getByRole('article', { name: 'Picked inbox' });
-    await picked.waitFor();
-    await expectNoAxeViolations(page, 'connect: pick, open');
-    await screenshot(page, 'connect-embed-4-pick');
-    await pickTile(connect, 'Picked inbox');
-    const line = await waitForLogLine(page, 'credential.selected');
-    expect(tileIdIn(line)).toBe(tile.id);
-    await waitForLogLine(page, /close: .*completed/);
-    await page.getByRole('radio', { name: new RegExp(`credential ${tile.id}`) }).waitFor();
-    const session = await sessionAsHostSees(sessionIdOf(traffic.sessionTokens[0]!));
-    expect(session.outcome).toMatchObject({ action: 'picked', credentialId: tile.id });
-    await expectNothingLeaked(page, traffic, [GOOD]);
-    await page.close();
-  });
+  it(
+    'pick: an existing tile is chosen; the host receives credential.selected and makes a source with it',
+    async () => {
+      const tile = await endUserCredential('Picked inbox');
+      const { page, traffic } = await openHost();
+      // Inline this time: the Connect page as part of the host's page, in the element the host gave.
+      await page.getByRole('radio', { name: 'Part of this page' }).check();
+      await page.getByRole('button', { name: 'Choose a credential' }).click();
+      await page.locator('#connect-inline iframe').waitFor();
+      expect(await page.getByRole('dialog').count()).toBe(0);
+      const connect = connectFrame(page);
+      const picked = connect.getByRole('article', { name: 'Picked inbox' });
+      await picked.waitFor();
+      await expectNoAxeViolations(page, 'connect: pick, open');
+      await screenshot(page, 'connect-embed-4-pick');
+      await pickTile(connect, 'Picked inbox');
+      const line = await waitForLogLine(page, 'credential.selected');
+      expect(tileIdIn(line)).toBe(tile.id);
+      await waitForLogLine(page, /close: .*completed/);
+      await page.getByRole('radio', { name: new RegExp(`credential ${tile.id}`) }).waitFor();
+      const session = await sessionAsHostSees(sessionIdOf(traffic.sessionTokens[0]!));
+      expect(session.outcome).toMatchObject({ action: 'picked', credentialId: tile.id });
+      await expectNothingLeaked(page, traffic, [GOOD]);
+      await page.close();
+    },
+    FLOW_MS,
+  );
 
-  it('reconnect: a tile its provider stopped accepting is repaired in place; same id, and its source syncs again', async () => {
-    const old = `emu_${'o'.repeat(20)}old`;
-    const renewed = `emu_${'n'.repeat(20)}new`;
-    front.tokens.add(old);
-    const tile = await endUserCredential('Revoked soon', old);
-    const source = await hostPost('/api/sources', { credentialId: tile.id });
-    const { page, traffic } = await openHost();
-    const row = page.getByRole('radio', { name: new RegExp(`source ${(source.body as { id: string }).id}`) });
-    await row.check();
-    await page.getByRole('button', { name: 'Sync now' }).click();
-    await page.getByRole('status').filter({ hasText: 'finished' }).waitFor();
+  it(
+    'reconnect: a tile its provider stopped accepting is repaired in place; same id, and its source syncs again',
+    async () => {
+      const old = `emu_${'o'.repeat(20)}old`;
+      const renewed = `emu_${'n'.repeat(20)}new`;
+      front.tokens.add(old);
+      const tile = await endUserCredential('Revoked soon', old);
+      const source = await hostPost('/api/sources', { credentialId: tile.id });
+      const { page, traffic } = await openHost();
+      const row = page.getByRole('radio', { name: new RegExp(`source ${(source.body as { id: string }).id}`) });
+      await row.check();
+      await page.getByRole('button', { name: 'Sync now' }).click();
+      await page.getByRole('status').filter({ hasText: 'finished' }).waitFor();
 
-    // The end user revokes the key in Front; the next sync is refused and the tile turns invalid.
-    front.tokens.delete(old);
-    front.tokens.add(renewed);
-    await page.getByRole('button', { name: 'Sync now' }).click();
-    await page.getByRole('status').filter({ hasText: 'failed' }).waitFor();
-    expect(await acme.getCredential({ path: { id: tile.id } })).toMatchObject({ status: 'invalid' });
+      // The end user revokes the key in Front; the next sync is refused and the tile turns invalid.
+      front.tokens.delete(old);
+      front.tokens.add(renewed);
+      await page.getByRole('button', { name: 'Sync now' }).click();
+      await page.getByRole('status').filter({ hasText: 'failed' }).waitFor();
+      expect(await acme.getCredential({ path: { id: tile.id } })).toMatchObject({ status: 'invalid' });
 
-    await page.getByRole('button', { name: 'Reconnect' }).click();
-    const connect = connectFrame(page);
-    // The secret of that credential only, verified before it replaces the old one.
-    const dialog = connect.getByRole('dialog', { name: 'Rotate Revoked soon' });
-    await dialog.getByLabel('API Key Value').waitFor();
-    // The secret only: the name stays as it is.
-    expect(await dialog.getByLabel('Credential Name').count()).toBe(0);
-    await expectNoAxeViolations(page, 'connect: reconnect, open');
-    await screenshot(page, 'connect-embed-5-reconnect');
-    // The old secret, which Front no longer takes, is refused on its field in Front's words.
-    await dialog.getByLabel('API Key Value').fill(old);
-    await dialog.getByRole('button', { name: 'Rotate' }).click();
-    await dialog.getByText('Unauthenticated').waitFor();
-    expect(await descriptionOf(dialog.getByLabel('API Key Value'))).toContain('Invalid or missing API token');
-    await expectNoAxeViolations(page, 'connect: reconnect, after a refusal');
-    await dialog.getByLabel('API Key Value').fill(renewed);
-    await dialog.getByRole('button', { name: 'Rotate' }).click();
-    const line = await waitForLogLine(page, 'credential.reconnected');
-    expect(tileIdIn(line)).toBe(tile.id);
-    expect(line).toContain('(verified)');
-    await waitForLogLine(page, /close: .*completed/);
-    expect(await acme.getCredential({ path: { id: tile.id } })).toMatchObject({ status: 'verified', endUserId: 'enduser-1' });
-    const session = await sessionAsHostSees(sessionIdOf(traffic.sessionTokens[0]!));
-    expect(session).toMatchObject({ state: 'completed', outcome: { action: 'repaired', credentialId: tile.id } });
+      await page.getByRole('button', { name: 'Reconnect' }).click();
+      const connect = connectFrame(page);
+      // The secret of that credential only, verified before it replaces the old one.
+      const dialog = connect.getByRole('dialog', { name: 'Rotate Revoked soon' });
+      await dialog.getByLabel('API Key Value').waitFor();
+      // The secret only: the name stays as it is.
+      expect(await dialog.getByLabel('Credential Name').count()).toBe(0);
+      await expectNoAxeViolations(page, 'connect: reconnect, open');
+      await screenshot(page, 'connect-embed-5-reconnect');
+      // The old secret, which Front no longer takes, is refused on its field in Front's words.
+      await dialog.getByLabel('API Key Value').fill(old);
+      await dialog.getByRole('button', { name: 'Rotate' }).click();
+      await dialog.getByText('Unauthenticated').waitFor();
+      expect(await descriptionOf(dialog.getByLabel('API Key Value'))).toContain('Invalid or missing API token');
+      await expectNoAxeViolations(page, 'connect: reconnect, after a refusal');
+      await dialog.getByLabel('API Key Value').fill(renewed);
+      await dialog.getByRole('button', { name: 'Rotate' }).click();
+      const line = await waitForLogLine(page, 'credential.reconnected');
+      expect(tileIdIn(line)).toBe(tile.id);
+      expect(line).toContain('(verified)');
+      await waitForLogLine(page, /close: .*completed/);
+      expect(await acme.getCredential({ path: { id: tile.id } })).toMatchObject({ status: 'verified', endUserId: 'enduser-1' });
+      const session = await sessionAsHostSees(sessionIdOf(traffic.sessionTokens[0]!));
+      expect(session).toMatchObject({ state: 'completed', outcome: { action: 'repaired', credentialId: tile.id } });
 
-    await page.getByRole('button', { name: 'Sync now' }).click();
-    const synced = page.getByRole('status').filter({ hasText: 'finished' });
-    await synced.waitFor();
-    expect(await synced.textContent()).toContain((source.body as { id: string }).id);
-    await expectNothingLeaked(page, traffic, [GOOD, old, renewed]);
-    await page.close();
-  });
+      await page.getByRole('button', { name: 'Sync now' }).click();
+      const synced = page.getByRole('status').filter({ hasText: 'finished' });
+      await synced.waitFor();
+      expect(await synced.textContent()).toContain((source.body as { id: string }).id);
+      await expectNothingLeaked(page, traffic, [GOOD, old, renewed]);
+      await page.close();
+    },
+    FLOW_MS,
+  );
 
-  it('popup: the create flow in a popup window; the host page gets the tile and the popup closes', async () => {
-    const { page, traffic } = await openHost();
-    await page.getByRole('radio', { name: 'A popup window' }).check();
-    const opened = page.waitForEvent('popup');
-    await page.getByRole('button', { name: 'Connect Front' }).click();
-    const popup = await opened;
-    // Listened for now: the popup may be gone before the host's log shows the close.
-    const popupClosed = popup.waitForEvent('close');
-    const popupTraffic: Traffic = { urls: [], answers: [], sessionTokens: [], bearers: [], problems: [] };
-    watchTraffic(popup, popupTraffic, true);
-    const dialog = popup.getByRole('dialog', { name: 'Add New Credential' });
-    await dialog.waitFor();
-    await expectNoAxeViolations(popup, 'connect: popup, open');
-    await fillOverlay(popup, { 'Credential Name': 'From the popup', 'API Key Value': GOOD }, front.url);
-    const line = await waitForLogLine(page, 'credential.created');
-    expect(line).toContain('“From the popup”');
-    await waitForLogLine(page, /close: .*completed/);
-    await popupClosed;
-    await page.getByRole('radio', { name: new RegExp(`credential ${tileIdIn(line)}`) }).waitFor();
-    // The popup's own answers were recorded until it closed: the exchange among them.
-    expect(popupTraffic.bearers.length + traffic.bearers.length).toBe(1);
-    traffic.bearers.push(...popupTraffic.bearers);
-    await expectNothingLeaked(page, traffic, [GOOD], { traffic: popupTraffic });
-    await page.close();
-  });
+  it(
+    'popup: the create flow in a popup window; the host page gets the tile and the popup closes',
+    async () => {
+      const { page, traffic } = await openHost();
+      await page.getByRole('radio', { name: 'A popup window' }).check();
+      const opened = page.waitForEvent('popup');
+      await page.getByRole('button', { name: 'Connect Front' }).click();
+      const popup = await opened;
+      // Listened for now: the popup may be gone before the host's log shows the close.
+      const popupClosed = popup.waitForEvent('close');
+      const popupTraffic: Traffic = { urls: [], answers: [], sessionTokens: [], bearers: [], problems: [] };
+      watchTraffic(popup, popupTraffic, true);
+      const dialog = popup.getByRole('dialog', { name: 'Add New Credential' });
+      await dialog.waitFor();
+      await expectNoAxeViolations(popup, 'connect: popup, open');
+      await fillOverlay(popup, { 'Credential Name': 'From the popup', 'API Key Value': GOOD }, front.url);
+      const line = await waitForLogLine(page, 'credential.created');
+      expect(line).toContain('“From the popup”');
+      await waitForLogLine(page, /close: .*completed/);
+      await popupClosed;
+      await page.getByRole('radio', { name: new RegExp(`credential ${tileIdIn(line)}`) }).waitFor();
+      // The popup's own answers were recorded until it closed: the exchange among them.
+      expect(popupTraffic.bearers.length + traffic.bearers.length).toBe(1);
+      traffic.bearers.push(...popupTraffic.bearers);
+      await expectNothingLeaked(page, traffic, [GOOD], { traffic: popupTraffic });
+      await page.close();
+    },
+    FLOW_MS,
+  );
 });
 
 describe('refused', () => {
-  it('framing by an origin the session does not allow: CSP keeps the page from loading, so nothing is asked for or exchanged', async () => {
-    const { token } = (await hostPost('/api/connect-session', { mode: 'create' })).body as { token: string };
-    const id = sessionIdOf(token);
-    const connectUrl = `${served.url}/connect/${id}`;
-    // The page is served framable by the host's origin only.
-    const served200 = await rawRequest(served.url, 'GET', `/connect/${id}`);
-    expect(served200.status).toBe(200);
-    expect(served200.headers['content-security-policy']).toContain(`frame-ancestors ${host.url}`);
-    expect(served200.headers['content-security-policy']).not.toContain(strangerUrl);
+  it(
+    'framing by an origin the session does not allow: CSP keeps the page from loading, so nothing is asked for or exchanged',
+    async () => {
+      const { token } = (await hostPost('/api/connect-session', { mode: 'create' })).body as { token: string };
+      const id = sessionIdOf(token);
+      const connectUrl = `${served.url}/connect/${id}`;
+      // The page is served framable by the host's origin only.
+      const served200 = await rawRequest(served.url, 'GET', `/connect/${id}`);
+      expect(served200.status).toBe(200);
+      expect(served200.headers['content-security-policy']).toContain(`frame-ancestors ${host.url}`);
+      expect(served200.headers['content-security-policy']).not.toContain(strangerUrl);
 
-    const page = await browser.context.newPage();
-    const traffic: Traffic = { urls: [], answers: [], sessionTokens: [], bearers: [], problems: [] };
-    watchTraffic(page, traffic);
-    const blocked: string[] = [];
-    page.on('console', (message) => blocked.push(message.text()));
-    await page.goto(strangerUrl);
-    await page.evaluate((url) => {
-      const frame = document.createElement('iframe');
-      frame.src = url;
-      frame.title = 'credport Connect';
-      document.body.append(frame);
-    }, connectUrl);
-    await page.waitForFunction(() => document.querySelector('iframe') !== null);
-    await until(() => blocked.some((text) => /frame-ancestors/.test(text)), 'a frame-ancestors violation');
-    // The frame shows the browser's refusal, not credport's page: no script of it ran.
-    const frame = page.frames().find((f) => f !== page.mainFrame());
-    expect(
-      await frame
-        ?.locator('body')
-        .textContent()
-        .catch(() => ''),
-    ).not.toContain('credport');
-    expect(traffic.urls.filter((url) => url.includes('/api/v1/'))).toEqual([]);
-    expect((await sessionAsHostSees(id)).state).toBe('pending');
-    await page.close();
-  });
+      const page = await browser.context.newPage();
+      const traffic: Traffic = { urls: [], answers: [], sessionTokens: [], bearers: [], problems: [] };
+      watchTraffic(page, traffic);
+      const blocked: string[] = [];
+      page.on('console', (message) => blocked.push(message.text()));
+      await page.goto(strangerUrl);
+      await page.evaluate((url) => {
+        const frame = document.createElement('iframe');
+        frame.src = url;
+        frame.title = 'credport Connect';
+        document.body.append(frame);
+      }, connectUrl);
+      await page.waitForFunction(() => document.querySelector('iframe') !== null);
+      await until(() => blocked.some((text) => /frame-ancestors/.test(text)), 'a frame-ancestors violation');
+      // The frame shows the browser's refusal, not credport's page: no script of it ran.
+      const frame = page.frames().find((f) => f !== page.mainFrame());
+      expect(
+        await frame
+          ?.locator('body')
+          .textContent()
+          .catch(() => ''),
+      ).not.toContain('credport');
+      expect(traffic.urls.filter((url) => url.includes('/api/v1/'))).toEqual([]);
+      expect((await sessionAsHostSees(id)).state).toBe('pending');
+      await page.close();
+    },
+    FLOW_MS,
+  );
 
-  it('a token offered by a window other than the parent, even of an allowed origin, is ignored: nothing is exchanged', async () => {
-    const { page, traffic } = await openHost();
-    const { token } = (await hostPost('/api/connect-session', { mode: 'create' })).body as { token: string };
-    const id = sessionIdOf(token);
-    // The host page frames the Connect page itself, and beside it a frame of its own origin (about:blank) offers the token.
-    await page.evaluate((url) => {
-      const connect = document.createElement('iframe');
-      connect.src = url;
-      connect.title = 'credport Connect';
-      const sibling = document.createElement('iframe');
-      sibling.title = 'a sibling frame';
-      document.body.append(connect, sibling);
-    }, `${served.url}/connect/${id}`);
-    const connect = await (await page.locator(`iframe[src^="${served.url}/connect/"]`).elementHandle())!.contentFrame();
-    await connect!.waitForLoadState('load');
-    const sibling = page.frames().find((f) => f.url() === 'about:blank')!;
-    for (let i = 0; i < 5; i += 1) {
-      await sibling.evaluate(([message, origin]) => window.parent.frames[0]!.postMessage(message, origin), [
+  it(
+    'a token offered by a window other than the parent, even of an allowed origin, is ignored: nothing is exchanged',
+    async () => {
+      const { page, traffic } = await openHost();
+      const { token } = (await hostPost('/api/connect-session', { mode: 'create' })).body as { token: string };
+      const id = sessionIdOf(token);
+      // The host page frames the Connect page itself, and beside it a frame of its own origin (about:blank) offers the token.
+      await page.evaluate((url) => {
+        const connect = document.createElement('iframe');
+        connect.src = url;
+        connect.title = 'credport Connect';
+        const sibling = document.createElement('iframe');
+        sibling.title = 'a sibling frame';
+        document.body.append(connect, sibling);
+      }, `${served.url}/connect/${id}`);
+      const connect = await (await page.locator(`iframe[src^="${served.url}/connect/"]`).elementHandle())!.contentFrame();
+      await connect!.waitForLoadState('load');
+      const sibling = page.frames().find((f) => f.url() === 'about:blank')!;
+      for (let i = 0; i < 5; i += 1) {
+        await sibling.evaluate(([message, origin]) => window.parent.frames[0]!.postMessage(message, origin), [
+          tokenMessage(token),
+          served.url,
+        ] as const);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(traffic.urls.filter((url) => url.endsWith('/connect/exchange'))).toEqual([]);
+      expect((await sessionAsHostSees(id)).state).toBe('pending');
+      // The same offer from the parent itself is taken: so the test would have seen an exchange.
+      await page.evaluate(([message, origin]) => document.querySelector('iframe')!.contentWindow!.postMessage(message, origin), [
         tokenMessage(token),
         served.url,
       ] as const);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    expect(traffic.urls.filter((url) => url.endsWith('/connect/exchange'))).toEqual([]);
-    expect((await sessionAsHostSees(id)).state).toBe('pending');
-    // The same offer from the parent itself is taken: so the test would have seen an exchange.
-    await page.evaluate(([message, origin]) => document.querySelector('iframe')!.contentWindow!.postMessage(message, origin), [
-      tokenMessage(token),
-      served.url,
-    ] as const);
-    await until(async () => (await sessionAsHostSees(id)).state === 'opened', 'the exchange of a token the parent offers');
-    await page.close();
-  });
+      await until(async () => (await sessionAsHostSees(id)).state === 'opened', 'the exchange of a token the parent offers');
+      await page.close();
+    },
+    FLOW_MS,
+  );
 
-  it('a token offered by another origin is ignored, even by the window that opened the Connect page', async () => {
-    const { token } = (await hostPost('/api/connect-session', { mode: 'create' })).body as { token: string };
-    const id = sessionIdOf(token);
-    const page = await browser.context.newPage();
-    await page.goto(strangerUrl);
-    const opened = page.waitForEvent('popup');
-    await page.evaluate((url) => {
-      (window as unknown as { connect: Window | null }).connect = window.open(url, 'connect', 'popup');
-    }, `${served.url}/connect/${id}`);
-    const popup = await opened;
-    const popupTraffic: Traffic = { urls: [], answers: [], sessionTokens: [], bearers: [], problems: [] };
-    watchTraffic(popup, popupTraffic, true);
-    await popup.waitForLoadState('load');
-    for (let i = 0; i < 5; i += 1) {
-      await page.evaluate(([message, origin]) => (window as unknown as { connect: Window }).connect.postMessage(message, origin), [
-        tokenMessage(token),
-        served.url,
-      ] as const);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    expect(popupTraffic.urls.filter((url) => url.endsWith('/connect/exchange'))).toEqual([]);
-    expect((await sessionAsHostSees(id)).state).toBe('pending');
-    await popup.close();
-    await page.close();
-  });
+  it(
+    'a token offered by another origin is ignored, even by the window that opened the Connect page',
+    async () => {
+      const { token } = (await hostPost('/api/connect-session', { mode: 'create' })).body as { token: string };
+      const id = sessionIdOf(token);
+      const page = await browser.context.newPage();
+      await page.goto(strangerUrl);
+      const opened = page.waitForEvent('popup');
+      await page.evaluate((url) => {
+        (window as unknown as { connect: Window | null }).connect = window.open(url, 'connect', 'popup');
+      }, `${served.url}/connect/${id}`);
+      const popup = await opened;
+      const popupTraffic: Traffic = { urls: [], answers: [], sessionTokens: [], bearers: [], problems: [] };
+      watchTraffic(popup, popupTraffic, true);
+      await popup.waitForLoadState('load');
+      for (let i = 0; i < 5; i += 1) {
+        await page.evaluate(([message, origin]) => (window as unknown as { connect: Window }).connect.postMessage(message, origin), [
+          tokenMessage(token),
+          served.url,
+        ] as const);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(popupTraffic.urls.filter((url) => url.endsWith('/connect/exchange'))).toEqual([]);
+      expect((await sessionAsHostSees(id)).state).toBe('pending');
+      await popup.close();
+      await page.close();
+    },
+    FLOW_MS,
+  );
 
-  it('a revoked session: the Connect page says so and the host receives an error event', async () => {
-    const { page, traffic } = await openHost();
-    // The host's back end revokes the session between minting it and the page handing it over.
-    await page.route(`${host.url}/api/connect-session`, async (route) => {
-      const response = await route.fetch();
-      const { token } = (await response.json()) as { token: string };
-      await acme.revokeConnectSession({ path: { id: sessionIdOf(token) } });
-      await route.fulfill({ response });
-    });
-    await page.getByRole('button', { name: 'Connect Front' }).click();
-    const line = await waitForLogLine(page, /^.*error: /);
-    expect(line).toContain('connect_session_revoked');
-    const alert = connectFrame(page).getByRole('alert');
-    await alert.waitFor();
-    expect(await alert.textContent()).toMatch(/revoked/);
-    await expectNoAxeViolations(page, 'connect: a revoked session');
-    await screenshot(page, 'connect-embed-6-revoked');
-    expect(traffic.bearers).toEqual([]);
-    await page.close();
-  });
+  it(
+    'a revoked session: the Connect page says so and the host receives an error event',
+    async () => {
+      const { page, traffic } = await openHost();
+      // The host's back end revokes the session between minting it and the page handing it over.
+      await page.route(`${host.url}/api/connect-session`, async (route) => {
+        const response = await route.fetch();
+        const { token } = (await response.json()) as { token: string };
+        await acme.revokeConnectSession({ path: { id: sessionIdOf(token) } });
+        await route.fulfill({ response });
+      });
+      await page.getByRole('button', { name: 'Connect Front' }).click();
+      const line = await waitForLogLine(page, /^.*error: /);
+      expect(line).toContain('connect_session_revoked');
+      const alert = connectFrame(page).getByRole('alert');
+      await alert.waitFor();
+      expect(await alert.textContent()).toMatch(/revoked/);
+      await expectNoAxeViolations(page, 'connect: a revoked session');
+      await screenshot(page, 'connect-embed-6-revoked');
+      expect(traffic.bearers).toEqual([]);
+      await page.close();
+    },
+    FLOW_MS,
+  );
 });
 
 describe('refused by the API, whoever calls it', () => {
