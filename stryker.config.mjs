@@ -20,8 +20,9 @@ export default {
   // Jest in ESM mode leaks memory across runs: a fresh runner every 50 runs.
   maxTestRunnerReuse: 50,
   // The PostgreSQL and Redis backends run only against their servers: `npm run mutate:postgres`, `mutate:redis`.
-  mutate: ['src/http/**/*.ts', 'src/store/**/*.ts', '!src/store/backends/postgres.ts', '!src/store/backends/redis.ts', 'src/credentials/**/*.ts', 'src/keys/**/*.ts', 'src/configs/**/*.ts', 'src/auth/**/*.ts', 'src/sync/**/*.ts'],
-  ignorePatterns: ['dist', 'coverage', 'reports', '.jest-results.json', '*.sqlite', '*.sqlite-*'],
+  mutate: ['src/http/**/*.ts', 'src/store/**/*.ts', '!src/store/backends/postgres.ts', '!src/store/backends/redis.ts', 'src/credentials/**/*.ts', 'src/keys/**/*.ts', 'src/configs/**/*.ts', 'src/auth/**/*.ts', 'src/sync/**/*.ts', 'src/connect/**/*.ts', 'src/catalog/**/*.ts'],
+  // The built SDK and web app stay: tests read them as served (dist/sdk/connect.js, dist/web/connect.html).
+  ignorePatterns: ['dist/*', '!dist/sdk', '!dist/web', 'coverage', 'reports', '.jest-results.json', '*.sqlite', '*.sqlite-*'],
   reporters: ['clear-text', 'progress', 'html', 'json'],
   htmlReporter: { fileName: 'reports/mutation/mutation.html' },
   jsonReporter: { fileName: 'reports/mutation/mutation.json' },
