@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Locator, Page } from 'playwright-core';
-import { transformWithEsbuild } from 'vite';
+import { stop as stopEsbuild, transform } from 'esbuild';
 import { FrontEmulator } from '../../src/emulator/front-emulator.js';
 import { expectNoAxeViolations } from '../helpers/axe.js';
 import { type Browser, launchChromium, screenshot, watchPage } from '../helpers/browser.js';
@@ -228,7 +228,10 @@ describe("the host's appearance (web/src/appearance.ts, as the Connect page appl
   let appearanceModule: string;
   beforeAll(async () => {
     const source = await readFile(new URL('../../web/src/appearance.ts', import.meta.url), 'utf8');
-    appearanceModule = (await transformWithEsbuild(source, 'appearance.ts', { format: 'iife', globalName: 'credportAppearance' })).code;
+    appearanceModule = (await transform(source, { loader: 'ts', format: 'iife', globalName: 'credportAppearance' })).code;
+    // esbuild's service is a child process: with one jest worker (two cores) tests run in jest's own
+    // process, which would never exit while it lives.
+    await stopEsbuild();
   });
 
   async function apply(page: Page, appearance: unknown): Promise<void> {
