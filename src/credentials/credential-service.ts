@@ -57,6 +57,12 @@ export interface CredentialServiceDeps {
   outbound?: OutboundPolicy;
   /** Told when a connect session's end user created or repaired a credential (the session's outcome). */
   connectOutcome?: (sessionId: string, action: 'created' | 'repaired', credentialId: string) => Promise<void>;
+  /**
+   * Throws unless a connect session is still live (not revoked, not expired). Asked just before a
+   * bearer's add or rotate is saved: the bearer was checked when its request came in, but the
+   * provider's check can take seconds, and a revoke meanwhile must stop the write.
+   */
+  connectStillOpen?: (sessionId: string) => Promise<void>;
 }
 
 // Lost races before a change is refused: each retry re-reads, so only a stream of writers to one credential exhausts them.
@@ -120,6 +126,7 @@ export class CredentialService {
     const id = newCredentialId();
     // The key as last seen: the check after the write (resealIfKeyMoved) reads the store's key state
     // once, and re-seals if it moved; one read per add rather than one before and one after.
+    if (grant) await this.deps.connectStillOpen?.(grant.sessionId);
     const sealer = this.deps.keys.current;
     const workspace = this.scope.home();
     const sealed = sealer.seal(JSON.stringify(secrets), associatedData({ id, connector: connector.id, baseUrl, workspace }));
@@ -263,6 +270,8 @@ export class CredentialService {
     const secrets = pick(candidate, connector.authFields);
     const identity =
       input.verify === false ? undefined : await this.verifyNoted(connector, record.baseUrl, secrets, record).catch(onTheSecret(connector));
+    const grant = this.scope.current().connect;
+    if (grant) await this.deps.connectStillOpen?.(grant.sessionId);
     const at = this.now().toISOString();
     const sealer = this.deps.keys.current;
     // Verified once; if another change lands meanwhile, the new secret is applied to what it saved.
@@ -301,7 +310,6 @@ export class CredentialService {
         connector: connector.id,
         detail: identity ? 'new secret verified with the provider' : 'new secret saved without verification',
       });
-      const grant = this.scope.current().connect;
       if (grant) await this.deps.connectOutcome?.(grant.sessionId, 'repaired', id);
       return tile;
     });
