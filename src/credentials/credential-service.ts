@@ -163,7 +163,16 @@ export class CredentialService {
 
   /** The tiles, oldest first; a page of them with `limit` and `cursor` (page-cursor.ts), else all. */
   async list(filter: { connector?: string } & PageOptions = {}): Promise<Page<CredentialTile>> {
-    if (filter.connector !== undefined) this.deps.registry.get(filter.connector);
+    const grant = this.scope.current().connect;
+    if (filter.connector !== undefined) {
+      // A session's bearer is told of its connectors only (as the catalog tells it): one outside them reads as unknown.
+      if (grant && !grant.connectors.includes(filter.connector))
+        throw new InputError(`unknown connector "${printable(filter.connector)}" (known: ${grant.connectors.join(', ')})`, {
+          field: 'connector',
+          code: 'unknown_connector',
+        });
+      this.deps.registry.get(filter.connector);
+    }
     this.scope.require('viewer', 'listing credentials');
     const records = await this.scope.listing<CredentialRecord>(
       () => (filter.connector === undefined ? this.deps.records.all() : this.deps.records.where('connector', filter.connector)),
@@ -172,7 +181,6 @@ export class CredentialService {
           ([, r]) => r instanceof Error || filter.connector === undefined || r.connector === filter.connector,
         ),
     );
-    const grant = this.scope.current().connect;
     const shown = grant ? records.filter((r) => grantLists(grant, r)) : records;
     return pageOf(oldestFirst(shown).map(toTile), filter);
   }
