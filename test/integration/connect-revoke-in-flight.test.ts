@@ -62,16 +62,26 @@ async function bearerFor(body: Record<string, unknown>): Promise<{ id: string; b
   return { id, bearer: ((await exchanged.json()) as { bearer: string }).bearer };
 }
 
-/** Runs `request` up to the provider's check, revokes the session there, then lets the provider answer. */
-async function revokedMidway(sessionId: string, request: () => Promise<ApiAnswer>): Promise<ApiAnswer> {
+/** Runs `request` up to the provider's check, does `meanwhile` there, then lets the provider answer. */
+async function midway(meanwhile: () => Promise<void>, request: () => Promise<ApiAnswer>): Promise<ApiAnswer> {
   const reached = new Promise<void>((resolve) => (asked = resolve));
   gate = new Promise<void>((resolve) => (release = resolve));
   const pending = request();
   await reached;
-  expect((await call('DELETE', `/api/v1/connect/sessions/${sessionId}`, editor)).status).toBe(200);
+  await meanwhile();
   release();
   return pending;
 }
+
+const revokedMidway = (sessionId: string, request: () => Promise<ApiAnswer>) =>
+  midway(async () => {
+    expect((await call('DELETE', `/api/v1/connect/sessions/${sessionId}`, editor)).status).toBe(200);
+  }, request);
+
+const realNow = Date.now;
+afterEach(() => {
+  Date.now = realNow;
+});
 
 describe('a connect session revoked while its bearer waits on the provider', () => {
   it('saves no credential: the add is refused as the revoked session (410), and the workspace has no new tile', async () => {
@@ -104,5 +114,29 @@ describe('a connect session revoked while its bearer waits on the provider', () 
     expect(rotated.body).toMatchObject({ code: 'connect_session_revoked' });
     const [tile] = (await call('GET', '/api/v1/credentials', editor)).body as { secretHint: string; revision: number; status: string }[];
     expect(tile).toMatchObject({ secretHint: before.secretHint, revision: before.revision, status: 'unverified' });
+  });
+
+  it('saves nothing once the session or its bearer expired meanwhile: 410 connect_session_expired, no tile', async () => {
+    // The session's own end (60 s), then the bearer's (15 minutes) within a session of an hour.
+    for (const [expiresIn, later] of [
+      [60, 61_000],
+      [3600, 15 * 60_000 + 1000],
+    ] as const) {
+      const { id, bearer } = await bearerFor({ mode: 'create', connectors: ['front'], expiresIn });
+      const added = await midway(
+        async () => {
+          Date.now = () => realNow() + later;
+        },
+        () =>
+          call('POST', '/api/v1/credentials', bearer, {
+            connector: 'front',
+            baseUrl: providerUrl,
+            values: { name: 'Support', apiKey: NEW },
+          }),
+      );
+      Date.now = realNow;
+      expect([id, added.status, (added.body as { code: string }).code]).toEqual([id, 410, 'connect_session_expired']);
+    }
+    expect((await call('GET', '/api/v1/credentials', editor)).body).toEqual([]);
   });
 });
