@@ -123,10 +123,10 @@ export class CredentialService {
       input.verify === false
         ? undefined
         : await this.verifyNoted(connector, baseUrl, secrets, undefined, undefined, reach).catch(onTheSecret(connector));
+    if (grant) await this.deps.connectStillOpen?.(grant.sessionId);
     const id = newCredentialId();
     // The key as last seen: the check after the write (resealIfKeyMoved) reads the store's key state
     // once, and re-seals if it moved; one read per add rather than one before and one after.
-    if (grant) await this.deps.connectStillOpen?.(grant.sessionId);
     const sealer = this.deps.keys.current;
     const workspace = this.scope.home();
     const sealed = sealer.seal(JSON.stringify(secrets), associatedData({ id, connector: connector.id, baseUrl, workspace }));
