@@ -155,6 +155,7 @@ export async function openCredport(options: CredportOptions = {}): Promise<Credp
             code: 'CREDPORT_CONNECT',
           });
         }),
+      connectStillOpen: (sessionId) => connect!.refuseIfEnded(sessionId),
     });
     connect = new ConnectSessions(
       collection<ConnectSessionRecord>('connect:', 'connect session', 'revoke it with: credport connect session revoke'),

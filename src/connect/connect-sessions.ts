@@ -244,6 +244,20 @@ export class ConnectSessions {
   }
 
   /**
+   * Refuses (410, as the exchange would) unless session `id` is live: not revoked, not expired, its
+   * bearer not expired. For a bearer's request that outlasted its own authentication (a provider's
+   * check takes seconds): asked again just before what it did is saved.
+   */
+  async refuseIfEnded(id: string): Promise<void> {
+    const record = await this.sessions.get(id);
+    const at = this.now();
+    if (!record) throw new ConnectTokenError('connect_session_revoked', 'this connect session is gone');
+    this.refuseEnded(record, at);
+    if (record.bearerExpiresAt !== undefined && at.getTime() >= Date.parse(record.bearerExpiresAt))
+      throw new ConnectTokenError('connect_session_expired', `this connect session's bearer expired at ${record.bearerExpiresAt}`);
+  }
+
+  /**
    * The origins that may frame session `id`'s Connect page, for the page's own answer (its CSP and
    * meta): no caller's access is needed, since the page holds nothing until a framing page on one of
    * these origins hands it the token. Undefined for an unknown or malformed id. An expired or revoked

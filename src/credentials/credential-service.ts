@@ -57,6 +57,12 @@ export interface CredentialServiceDeps {
   outbound?: OutboundPolicy;
   /** Told when a connect session's end user created or repaired a credential (the session's outcome). */
   connectOutcome?: (sessionId: string, action: 'created' | 'repaired', credentialId: string) => Promise<void>;
+  /**
+   * Throws unless a connect session is still live (not revoked, not expired). Asked just before a
+   * bearer's add or rotate is saved: the bearer was checked when its request came in, but the
+   * provider's check can take seconds, and a revoke meanwhile must stop the write.
+   */
+  connectStillOpen?: (sessionId: string) => Promise<void>;
 }
 
 // Lost races before a change is refused: each retry re-reads, so only a stream of writers to one credential exhausts them.
@@ -117,6 +123,7 @@ export class CredentialService {
       input.verify === false
         ? undefined
         : await this.verifyNoted(connector, baseUrl, secrets, undefined, undefined, reach).catch(onTheSecret(connector));
+    if (grant) await this.deps.connectStillOpen?.(grant.sessionId);
     const id = newCredentialId();
     // The key as last seen: the check after the write (resealIfKeyMoved) reads the store's key state
     // once, and re-seals if it moved; one read per add rather than one before and one after.
@@ -156,7 +163,16 @@ export class CredentialService {
 
   /** The tiles, oldest first; a page of them with `limit` and `cursor` (page-cursor.ts), else all. */
   async list(filter: { connector?: string } & PageOptions = {}): Promise<Page<CredentialTile>> {
-    if (filter.connector !== undefined) this.deps.registry.get(filter.connector);
+    const grant = this.scope.current().connect;
+    if (filter.connector !== undefined) {
+      // A session's bearer is told of its connectors only (as the catalog tells it): one outside them reads as unknown.
+      if (grant && !grant.connectors.includes(filter.connector))
+        throw new InputError(`unknown connector "${printable(filter.connector)}" (known: ${grant.connectors.join(', ')})`, {
+          field: 'connector',
+          code: 'unknown_connector',
+        });
+      this.deps.registry.get(filter.connector);
+    }
     this.scope.require('viewer', 'listing credentials');
     const records = await this.scope.listing<CredentialRecord>(
       () => (filter.connector === undefined ? this.deps.records.all() : this.deps.records.where('connector', filter.connector)),
@@ -165,7 +181,6 @@ export class CredentialService {
           ([, r]) => r instanceof Error || filter.connector === undefined || r.connector === filter.connector,
         ),
     );
-    const grant = this.scope.current().connect;
     const shown = grant ? records.filter((r) => grantLists(grant, r)) : records;
     return pageOf(oldestFirst(shown).map(toTile), filter);
   }
@@ -263,6 +278,8 @@ export class CredentialService {
     const secrets = pick(candidate, connector.authFields);
     const identity =
       input.verify === false ? undefined : await this.verifyNoted(connector, record.baseUrl, secrets, record).catch(onTheSecret(connector));
+    const grant = this.scope.current().connect;
+    if (grant) await this.deps.connectStillOpen?.(grant.sessionId);
     const at = this.now().toISOString();
     const sealer = this.deps.keys.current;
     // Verified once; if another change lands meanwhile, the new secret is applied to what it saved.
@@ -301,7 +318,6 @@ export class CredentialService {
         connector: connector.id,
         detail: identity ? 'new secret verified with the provider' : 'new secret saved without verification',
       });
-      const grant = this.scope.current().connect;
       if (grant) await this.deps.connectOutcome?.(grant.sessionId, 'repaired', id);
       return tile;
     });

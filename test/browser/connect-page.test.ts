@@ -338,6 +338,35 @@ describe('the Connect page, framed by a host on another site', () => {
     await page.close();
   });
 
+  it("shows a tenant's markup as text: a tile's name and description, the session's prefill; nothing runs, nothing is styled by it", async () => {
+    // What a tenant (or an end user, on a tile the workspace shares) controls, written to run or to restyle the page.
+    const name = '<img src=x onerror="top.pwned=1">';
+    const description = '</p><style>*{display:none}</style><script>top.pwned=2</script>';
+    const prefill = { name: '<b id="bold">prefilled</b>', description: '"><svg onload="top.pwned=3">' };
+    const added = await fetch(`${served.url}/api/v1/credentials`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${API_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ connector: 'front', baseUrl: front.url, values: { name, description, apiKey: FRONT_TOKEN } }),
+    });
+    expect(added.status).toBe(201);
+    const { id, token } = await mint({ mode: 'pick', showWorkspaceCredentials: true, prefill });
+    const { page, connect } = await framed(id);
+    await page.evaluate(`window.postToConnect(${JSON.stringify(tokenMessage(token))}, ${JSON.stringify(served.url)})`);
+    const tile = connect.getByRole('radio', { name });
+    await tile.waitFor();
+    await connect.getByText(description, { exact: true }).waitFor();
+
+    await connect.getByRole('button', { name: 'Add Credential' }).click();
+    await connect.getByRole('dialog').waitFor();
+    expect(await connect.getByRole('textbox', { name: /Credential Name/ }).inputValue()).toBe(prefill.name);
+    expect(await connect.getByRole('textbox', { name: /Credential Description/ }).inputValue()).toBe(prefill.description);
+
+    const frame = connectFrame(page);
+    expect(await frame.evaluate('document.querySelectorAll("img, svg, b#bold, main style, main script").length')).toBe(0);
+    expect([await frame.evaluate('window.pwned'), await page.evaluate('window.pwned')]).toEqual([undefined, undefined]);
+    await page.close();
+  });
+
   it("reconnect: only the credential's secret, rotated in place; the host gets credential.reconnected with the same id, then close", async () => {
     const added = await fetch(`${served.url}/api/v1/credentials`, {
       method: 'POST',

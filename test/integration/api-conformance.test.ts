@@ -24,7 +24,11 @@ type OperationId = keyof typeof OPERATIONS;
 const NOT_PROVOKED: Partial<Record<OperationId, Record<number, string>>> = {
   updateCredential: { 409: 'write_conflict: a write lost to other writers CHANGE_ATTEMPTS times (store-no-lost-updates.test.ts races it)' },
   testCredential: { 409: 'write_conflict, as for updateCredential' },
-  rotateCredential: { 409: 'write_conflict, as for updateCredential' },
+  rotateCredential: {
+    409: 'write_conflict, as for updateCredential',
+    410: "a connect session revoked while its bearer's rotate waited on the provider (connect-revoke-in-flight.test.ts)",
+  },
+  createCredential: { 410: "a connect session revoked while its bearer's add waited on the provider (connect-revoke-in-flight.test.ts)" },
 };
 
 let front: FrontEmulator;

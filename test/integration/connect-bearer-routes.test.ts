@@ -99,6 +99,23 @@ describe("a connect session's bearer and the connectors", () => {
     // The host's own token still reads it.
     expect((await call('GET', '/api/v1/connectors/frontline/form', editor)).status).toBe(200);
   });
+
+  it("lists credentials by one of its connectors only: any other is unknown, and the refusal names its session's connectors alone", async () => {
+    const { bearer } = await bearerFor({ connectors: ['front'] });
+    expect((await call('GET', '/api/v1/credentials?connector=front', bearer)).status).toBe(200);
+    const other = await call('GET', '/api/v1/credentials?connector=frontline', bearer);
+    const unknown = await call('GET', '/api/v1/credentials?connector=no-such-one', bearer);
+    expect([other.status, unknown.status]).toEqual([400, 400]);
+    // As the catalog says it: the operator's other connectors are not the end user's to learn of.
+    expect(other.body).toMatchObject({
+      code: 'unknown_connector',
+      field: '/query/connector',
+      detail: 'unknown connector "frontline" (known: front)',
+    });
+    expect((unknown.body as { detail: string }).detail).toBe('unknown connector "no-such-one" (known: front)');
+    // The host's own token still lists by any connector.
+    expect((await call('GET', '/api/v1/credentials?connector=frontline', editor)).status).toBe(200);
+  });
 });
 
 describe('baseUrlField: whether the caller may point a credential at another origin', () => {

@@ -36,7 +36,7 @@ export function credentialRoutes(credentials: CredentialService, verifyLimit: Ve
         body: ref('credential-create-request'),
         response: rateLimited({
           201: answer('The saved credential, as its tile', tile, location('the new credential')),
-          ...problems(...BODY, 429, ...PROVIDER),
+          ...problems(...BODY, 410, 429, ...PROVIDER),
         }),
       },
       handler: async (request, reply) => {
@@ -112,7 +112,7 @@ export function credentialRoutes(credentials: CredentialService, verifyLimit: Ve
         summary: 'Replace the secret: the new one is verified first, the old one kept on any failure',
         params: idParam,
         body: ref('credential-rotate-request'),
-        response: rateLimited({ 200: answer('The tile with the new secret', tile), ...problems(...BODY, 404, 409, 429, ...PROVIDER) }),
+        response: rateLimited({ 200: answer('The tile with the new secret', tile), ...problems(...BODY, 404, 409, 410, 429, ...PROVIDER) }),
       },
       handler: async (request) => credentials.rotate(request.params.id, request.body),
     });
