@@ -23,7 +23,7 @@ import { KeyService } from './keys/key-rotation.js';
 import type { ReverifyOptions, ReverifySummary } from './credentials/reverify.js';
 import type { ReverifySchedule } from './credentials/reverify-schedule.js';
 import { type Access, AccessScope, checkWorkspace } from './access/access.js';
-import { type AccessToken, AccessTokens } from './access/access-tokens.js';
+import { type AccessToken, AccessTokens, tokenActor } from './access/access-tokens.js';
 import { AuditLog, type AuditEvent } from './audit/audit-log.js';
 import { ConnectSessions, type ConnectSessionRecord } from './connect/connect-sessions.js';
 import { ConnectorCatalog } from './catalog/connector-catalog.js';
@@ -205,7 +205,13 @@ export async function openCredport(options: CredportOptions = {}): Promise<Credp
       access,
       outbound,
       connect,
-      tokens: new AccessTokens(collection<AccessToken>('token:', 'API token', 'revoke it with: credport tokens delete'), access),
+      tokens: new AccessTokens(
+        collection<AccessToken>('token:', 'API token', 'revoke it with: credport tokens delete'),
+        access,
+        undefined,
+        // A session lives up to 4 hours: one minted with a leaked token must not outlive the token.
+        (id) => connect.revokeMintedBy(tokenActor(id)),
+      ),
       // Loaded when used: the rate gate is for commands that talk to providers.
       reverify: async (options) => (await import('./credentials/reverify.js')).reverifyStale(credentials, { ...options, ...shared }),
       scheduleReverify: async (everyMs, options = {}) =>

@@ -22,11 +22,16 @@ const hashOf = (token: string) => createHash('sha256').update(token).digest('hex
  * gives no working token), keyed by that hash so a request finds its token in one read. A caller
  * manages the tokens of its own workspace only, as an admin, and never makes one above its role.
  */
+/** An API token as the audit trail (and a connect session's createdBy) names it. */
+export const tokenActor = (id: string): string => `api:token:${id}`;
+
 export class AccessTokens {
   constructor(
     private readonly tokens: Collection<TokenRecord>,
     private readonly scope: AccessScope,
     private readonly now: () => Date = () => new Date(),
+    /** Told a token's id once it is revoked: the connect sessions it minted end with it. */
+    private readonly onRevoked?: (id: string) => Promise<unknown>,
   ) {}
 
   /** Only an admin makes tokens (admin is the highest role), so no token is ever above its creator's role. */
@@ -69,6 +74,7 @@ export class AccessTokens {
     const found = entries.find(([, t]) => !(t instanceof Error) && t.id === id && this.scope.sees(t));
     if (!found) throw new NotFoundError(`no API token ${printable(id)}`);
     await this.tokens.delete(found[0]);
+    await this.onRevoked?.(id);
     return { id, deleted: true };
   }
 }

@@ -175,6 +175,34 @@ export class ConnectSessions {
   }
 
   /**
+   * Revokes every session an API token minted that is still live: called when that token is revoked,
+   * so a leaked token's sessions (up to 4 hours each) end with it. The scan runs only then; the
+   * store filters on `createdBy` where it can.
+   */
+  async revokeMintedBy(actor: string): Promise<number> {
+    const at = this.now();
+    let count = 0;
+    for (const record of await this.sessions.where('createdBy', actor)) {
+      if (record.revokedAt !== undefined || at.getTime() >= Date.parse(record.expiresAt)) continue;
+      const { written } = await this.sessions.change(
+        record.id,
+        (now) => (now && now.revokedAt === undefined ? { ...now, revokedAt: at.toISOString() } : undefined),
+        { attempts: 20, conflict: () => new StoreError('write_conflict', `connect session ${record.id} kept changing; revoke it again`) },
+      );
+      if (!written) continue;
+      count += 1;
+      await this.note({
+        action: 'connect.session_revoked',
+        outcome: 'ok',
+        sessionId: record.id,
+        workspace: record.workspace,
+        detail: 'the API token that minted it was revoked',
+      });
+    }
+    return count;
+  }
+
+  /**
    * The session's token for a bearer, once: the record is written over the revision read
    * (compare-and-swap), so of two exchanges of one token, however close, only one wins.
    */

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { sameSecret } from './api-token.js';
 import { type Access, DEFAULT_WORKSPACE } from '../access/access.js';
-import type { AccessTokens } from '../access/access-tokens.js';
+import { type AccessTokens, tokenActor } from '../access/access-tokens.js';
 import type { ConnectSessions } from '../connect/connect-sessions.js';
 import { LoginSessions } from './login-sessions.js';
 
@@ -113,7 +113,7 @@ export async function refuse(reply: FastifyReply, status: 401 | 403, code: strin
 export function actorOf(request: FastifyRequest): string {
   const caller = request.caller;
   if (!caller) return 'api:anonymous';
-  if (caller.kind === 'token') return caller.id ? `api:token:${caller.id}` : 'api:token';
+  if (caller.kind === 'token') return caller.id ? tokenActor(caller.id) : 'api:token';
   if (caller.kind === 'connect') return `connect:${caller.endUserId}`;
   return `api:session:${createHash('sha256').update(caller.id).digest('hex').slice(0, 12)}`;
 }

@@ -136,6 +136,22 @@ describe('minting a session', () => {
     expect((unknown.body as { detail: string }).detail).toMatch(/^connectors\/1: /);
   });
 
+  it('ends with the API token that minted it: revoking the token revokes its live sessions, and their bearers stop', async () => {
+    const asAdmin = <T>(run: () => Promise<T>) => withAccess({ workspace: 'acme', role: 'admin' }, run);
+    const made = await asAdmin(() => api.credport.tokens.create({ name: 'minter', role: 'editor' }));
+    const opened = await mint({}, made.token!);
+    const { bearer } = (await exchange(opened.token)).body as { bearer: string };
+    const pending = await mint({}, made.token!);
+    const other = await mint(); // another token's session stays
+    expect((await call('GET', '/api/v1/credentials', bearer)).status).toBe(200);
+    await asAdmin(() => api.credport.tokens.revoke(made.id));
+    expect((await call('GET', '/api/v1/credentials', bearer)).status).toBe(401);
+    expect((await exchange(pending.token)).body).toMatchObject({ status: 410, code: 'connect_session_revoked' });
+    for (const id of [opened.id, pending.id])
+      expect((await call('GET', `/api/v1/connect/sessions/${id}`, editor)).body).toMatchObject({ state: 'revoked' });
+    expect((await call('GET', `/api/v1/connect/sessions/${other.id}`, editor)).body).toMatchObject({ state: 'pending' });
+  });
+
   it("is not found by another workspace's token, to read or to revoke", async () => {
     const { id } = await mint();
     const globex = await tokenOf('globex', 'admin');
