@@ -47,7 +47,7 @@ export class WebhookSender {
       durationMs: Math.max(0, Math.round(performance.now() - started)),
       webhookId: message.id,
     });
-    const now = this.options.now?.() ?? new Date();
+    const now = this.options.now?.() ?? new Date(Date.now());
     const content: SignedContent = { id: message.id, timestamp: Math.floor(now.getTime() / 1000), body: message.body };
     try {
       const url = new URL(target.url);
