@@ -16,7 +16,7 @@ import { type Page, type PageOptions, pageOf } from '../page-cursor.js';
 import { checkRequest } from '../registry/request-schemas.js';
 import type { Collection } from '../store/collection.js';
 import { printable } from '../text/printable.js';
-import { type DeliveryAttempt, type DeliveryTarget, WebhookSender } from './webhook-sender.js';
+import type { DeliveryAttempt, DeliveryTarget, WebhookSender } from './webhook-sender.js';
 import { newMessageId, newWebhookSecret } from './webhook-signature.js';
 import { randomBytes } from 'node:crypto';
 
@@ -47,7 +47,7 @@ export const PREVIOUS_SECRET_MS = 24 * 60 * 60 * 1000;
  * once (create, rotate-secret): never in a listing, an audit event, an error or a log.
  */
 export class WebhookEndpoints {
-  private readonly sender: WebhookSender;
+  private sender: WebhookSender | undefined;
 
   constructor(
     private readonly endpoints: Collection<WebhookEndpointRecord>,
@@ -56,9 +56,7 @@ export class WebhookEndpoints {
     private readonly outbound: OutboundPolicy,
     private readonly audit?: AuditLog,
     private readonly options: { timeoutMs?: number; now?: () => Date } = {},
-  ) {
-    this.sender = new WebhookSender(outbound, options);
-  }
+  ) {}
 
   async create(input: WebhookEndpointInput): Promise<WebhookEndpointCreated> {
     checkRequest('webhook-endpoint-create-request', input as WebhookEndpointCreateRequest);
@@ -194,6 +192,8 @@ export class WebhookEndpoints {
 
   /** One attempt of one message to an endpoint: what the outbox's workers will call with each event. */
   async deliver(record: WebhookEndpointRecord, message: { id: string; body: string }): Promise<DeliveryAttempt> {
+    // Loaded when first used: got is for commands that send (issue 8: --help and listings do not pay for it).
+    this.sender ??= new (await import('./webhook-sender.js')).WebhookSender(this.outbound, this.options);
     return this.sender.deliver(await this.targetOf(record), message);
   }
 
