@@ -179,6 +179,12 @@ describe('webhook endpoints and their signed test delivery', () => {
     expect(Object.keys(shown.body).sort()).toEqual(
       ['createdAt', 'description', 'enabled', 'events', 'id', 'secretRotatedAt', 'updatedAt', 'url'].sort(),
     );
+    // The library's answer too: the routes' schemas are not what keeps the secret out.
+    const [fromLibrary] = await withAccess({ workspace: 'acme', role: 'admin' }, () => api.credport.webhooks.list());
+    expect(Object.keys(fromLibrary!).sort()).toEqual(Object.keys(shown.body).sort());
+    expect(Object.keys(await withAccess({ workspace: 'acme', role: 'admin' }, () => api.credport.webhooks.get(id))).sort()).toEqual(
+      Object.keys(shown.body).sort(),
+    );
     expect(await call('PATCH', `/webhooks/${id}`, tokens['acme-admin']!, { events: ['no.such.event'] })).toMatchObject({ status: 400 });
     expect(await call('POST', '/webhooks', tokens['acme-admin']!, { url: `${hook.origin}/`, events: [] })).toMatchObject({ status: 400 });
   });
