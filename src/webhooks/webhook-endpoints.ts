@@ -10,7 +10,7 @@ import type { WebhookTestResult } from '../generated/webhook-test-result.js';
 import { type OutboundPolicy, type Reach, reachOf } from '../http/outbound-policy.js';
 import { isId, malformedId } from '../ids.js';
 import type { SealerSource } from '../keys/key-state.js';
-import type { SealedSecret } from '../keys/sealer.js';
+import type { SealedSecret, Sealer } from '../keys/sealer.js';
 import { oldestFirst } from '../listing-order.js';
 import { type Page, type PageOptions, pageOf } from '../page-cursor.js';
 import { checkRequest } from '../registry/request-schemas.js';
@@ -205,6 +205,40 @@ export class WebhookEndpoints {
     const live = this.withoutExpired(record);
     if (live.previousSecret) secrets.push(this.open(live.previousSecret, `${sealed}:previous`, record.id));
     return { url: record.url, reach: record.reach, secrets };
+  }
+
+  /**
+   * The master key rotation's step for endpoints (key-rotation.ts): every secret not under `kid`
+   * re-sealed with `sealer`, written over the revision read. One that cannot be opened stops the
+   * rotation before the old key is retired, naming the endpoint (never its secret).
+   */
+  async resealUnder(sealer: Sealer, kid: string): Promise<number> {
+    let resealed = 0;
+    for (const [id, found] of await this.endpoints.entries()) {
+      if (found instanceof Error) throw found;
+      const stale = (r: WebhookEndpointRecord) => r.secret.kid !== kid || (r.previousSecret !== undefined && r.previousSecret.kid !== kid);
+      if (!stale(found)) continue;
+      const { written } = await this.endpoints.change(
+        id,
+        (now) => {
+          if (!now || !stale(now)) return undefined;
+          const sealed = sealedFor(now.workspace, now.id);
+          const next = { ...now, secret: sealer.seal(sealer.open(now.secret, sealed, `webhook endpoint ${id}`), sealed) };
+          if (now.previousSecret)
+            next.previousSecret = sealer.seal(
+              sealer.open(now.previousSecret, `${sealed}:previous`, `webhook endpoint ${id}`),
+              `${sealed}:previous`,
+            );
+          return next;
+        },
+        {
+          attempts: 20,
+          conflict: () => new StoreError('write_conflict', `webhook endpoint ${id} kept changing during the key rotation: run it again`),
+        },
+      );
+      if (written) resealed++;
+    }
+    return resealed;
   }
 
   /** The record without a previous secret whose day is over: it signs no more, and the next write drops it. */

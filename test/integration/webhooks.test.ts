@@ -1,10 +1,12 @@
+import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Webhook } from 'standardwebhooks';
 import { withAccess } from '../../src/access/access.js';
+import { openCredport } from '../../src/open-credport.js';
 import { API_TOKEN, type ApiUnderTest, startApi } from '../helpers/api-server.js';
 import type { JsonBody } from '../helpers/json-body.js';
-import { allBytes } from '../helpers/temp-home.js';
+import { allBytes, removeHome, tempHome } from '../helpers/temp-home.js';
 
 // Issue 26, first slice: a workspace registers webhook endpoints and sends each a signed test
 // delivery, which a receiver on loopback verifies with the published `standardwebhooks` package
@@ -299,6 +301,32 @@ describe('webhook endpoints and their signed test delivery', () => {
         expect([where, text.includes(body)]).toEqual([where, false]);
       expect(store.includes(body)).toBe(false);
       expect(store.includes(Buffer.from(body, 'base64'))).toBe(false);
+    }
+  });
+});
+
+describe('a master key rotation', () => {
+  it("re-seals the endpoints' secrets: after it, with the new key alone, deliveries still verify with the secrets shown", async () => {
+    const home = await tempHome();
+    const [oldKey, newKey] = [randomBytes(32).toString('base64'), randomBytes(32).toString('base64')];
+    try {
+      const before = await openCredport({ home, masterKey: oldKey, env: {} });
+      const created = await before.webhooks.create({ url: `${hook.origin}/rotated`, events: ['sync.failed'] });
+      const rotated = await before.webhooks.rotateSecret(created.id);
+      await before.close();
+
+      const rotating = await openCredport({ home, masterKey: oldKey, nextMasterKey: newKey, env: {} });
+      await rotating.keys.rotate();
+      await rotating.close();
+
+      const after = await openCredport({ home, masterKey: newKey, env: {} });
+      hook.received.length = 0;
+      expect(await after.webhooks.test(created.id)).toMatchObject({ delivered: true });
+      await after.close();
+      expect(verified(created.secret, hook.received[0]!)).toMatchObject({ type: 'webhook.test' });
+      expect(verified(rotated.secret, hook.received[0]!)).toMatchObject({ type: 'webhook.test' });
+    } finally {
+      await removeHome(home);
     }
   });
 });
