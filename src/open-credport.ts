@@ -193,6 +193,13 @@ export async function openCredport(options: CredportOptions = {}): Promise<Credp
       access,
       home: location.home,
     });
+    const webhooks = new WebhookEndpoints(
+      collection<WebhookEndpointRecord>('webhook:', 'webhook endpoint', 'delete it with: credport webhooks delete'),
+      access,
+      keys,
+      outbound,
+      audit,
+    );
     const close = async () => {
       await sharedWindows?.close();
       await opened.close();
@@ -204,18 +211,12 @@ export async function openCredport(options: CredportOptions = {}): Promise<Credp
       credentials,
       configs,
       syncs,
-      keys: new KeyService({ records, keys, audit, access }),
+      keys: new KeyService({ records, keys, audit, access, alsoSealed: [webhooks] }),
       audit,
       access,
       outbound,
       connect,
-      webhooks: new WebhookEndpoints(
-        collection<WebhookEndpointRecord>('webhook:', 'webhook endpoint', 'delete it with: credport webhooks delete'),
-        access,
-        keys,
-        outbound,
-        audit,
-      ),
+      webhooks,
       tokens: new AccessTokens(
         collection<AccessToken>('token:', 'API token', 'revoke it with: credport tokens delete'),
         access,
