@@ -12,6 +12,7 @@ export const ID_SHAPES = {
   token: { pattern: '^tok_[0-9a-f]{16}$', example: 'tok_0123456789abcdef' },
   connector: { pattern: '^[a-z][a-z0-9-]{0,39}$', example: 'front' },
   'connect session': { pattern: '^csn_[a-z0-9]{16,32}$', example: 'csn_0123456789abcdef' },
+  'webhook endpoint': { pattern: '^whe_[a-z0-9]{16,32}$', example: 'whe_0123456789abcdef' },
 } as const;
 
 export type IdKind = keyof typeof ID_SHAPES;

@@ -27,6 +27,7 @@ import { type AccessToken, AccessTokens, tokenActor } from './access/access-toke
 import { AuditLog, type AuditEvent } from './audit/audit-log.js';
 import { ConnectSessions, type ConnectSessionRecord } from './connect/connect-sessions.js';
 import { ConnectorCatalog } from './catalog/connector-catalog.js';
+import { WebhookEndpoints, type WebhookEndpointRecord } from './webhooks/webhook-endpoints.js';
 import { nonEmpty, resolveStoreLocation, type StoreLocation } from './store/store-location.js';
 
 export interface CredportOptions {
@@ -49,7 +50,8 @@ export interface CredportOptions {
   access?: Access;
   /**
    * Origins a workspace's credentials may point at besides the connectors' own (`https://x`, or
-   * `front=http://127.0.0.1:4010` for one connector); else CREDPORT_ALLOWED_ORIGINS.
+   * `front=http://127.0.0.1:4010` for one connector), and `webhooks=<origin>` for its webhook
+   * endpoints; else CREDPORT_ALLOWED_ORIGINS.
    */
   allowedOrigins?: string[];
   /** The outbound policy itself, when the host makes its own (its own resolver, say); allowedOrigins is then ignored. */
@@ -74,6 +76,8 @@ export interface Credport {
   readonly tokens: AccessTokens;
   /** Connect sessions a host's back end mints for its end users: createSession, getSession, revokeSession, exchange. */
   readonly connect: ConnectSessions;
+  /** The workspace's webhook endpoints (admins): register, list, change, delete, rotate-secret, and a signed test delivery. */
+  readonly webhooks: WebhookEndpoints;
   /** The workspace and role of the call under way (withAccess), else this instance's own. */
   readonly access: AccessScope;
   /** Where credentials may send requests: the origins the operator allows a workspace's credentials (`allow()` adds one). */
@@ -189,6 +193,13 @@ export async function openCredport(options: CredportOptions = {}): Promise<Credp
       access,
       home: location.home,
     });
+    const webhooks = new WebhookEndpoints(
+      collection<WebhookEndpointRecord>('webhook:', 'webhook endpoint', 'delete it with: credport webhooks delete'),
+      access,
+      keys,
+      outbound,
+      audit,
+    );
     const close = async () => {
       await sharedWindows?.close();
       await opened.close();
@@ -200,11 +211,12 @@ export async function openCredport(options: CredportOptions = {}): Promise<Credp
       credentials,
       configs,
       syncs,
-      keys: new KeyService({ records, keys, audit, access }),
+      keys: new KeyService({ records, keys, audit, access, alsoSealed: [webhooks] }),
       audit,
       access,
       outbound,
       connect,
+      webhooks,
       tokens: new AccessTokens(
         collection<AccessToken>('token:', 'API token', 'revoke it with: credport tokens delete'),
         access,

@@ -69,6 +69,7 @@ export class AuditLog {
     if (entry.credentialId !== undefined) event.credentialId = entry.credentialId;
     if (entry.connector !== undefined) event.connector = entry.connector;
     if (entry.sessionId !== undefined) event.sessionId = entry.sessionId;
+    if (entry.webhookId !== undefined) event.webhookId = entry.webhookId;
     if (entry.detail !== undefined) event.detail = terminalSafe(entry.detail, DETAIL_MAX);
     await this.events.insert(id, event);
   }

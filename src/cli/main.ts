@@ -14,6 +14,7 @@ import { registerConfigCommands } from './commands/configs.js';
 import { registerServeCommand } from './commands/serve.js';
 import { registerSyncCommand } from './commands/sync.js';
 import { registerTokenCommands } from './commands/tokens.js';
+import { registerWebhookCommands } from './commands/webhooks.js';
 import { registerWorkerCommand } from './commands/worker.js';
 
 const EPILOG = `
@@ -61,6 +62,7 @@ export function buildProgram(): Command {
   registerAuditCommand(program);
   registerTokenCommands(program);
   registerConnectCommands(program);
+  registerWebhookCommands(program);
   registerSyncCommand(program);
   registerWorkerCommand(program);
   registerServeCommand(program);

@@ -36,6 +36,13 @@ export const OPERATIONS = {
   getConnectSession: { method: 'GET', path: '/api/v1/connect/sessions/{id}' },
   revokeConnectSession: { method: 'DELETE', path: '/api/v1/connect/sessions/{id}' },
   selectConnectCredential: { method: 'POST', path: '/api/v1/connect/selection' },
+  createWebhook: { method: 'POST', path: '/api/v1/webhooks' },
+  listWebhooks: { method: 'GET', path: '/api/v1/webhooks' },
+  getWebhook: { method: 'GET', path: '/api/v1/webhooks/{id}' },
+  updateWebhook: { method: 'PATCH', path: '/api/v1/webhooks/{id}' },
+  deleteWebhook: { method: 'DELETE', path: '/api/v1/webhooks/{id}' },
+  rotateWebhookSecret: { method: 'POST', path: '/api/v1/webhooks/{id}/rotate-secret' },
+  testWebhook: { method: 'POST', path: '/api/v1/webhooks/{id}/test' },
 } as const;
 
 /** A method per operation of the document, named by its operationId. */
@@ -104,6 +111,20 @@ export interface CredportOperations {
   revokeConnectSession(input: { path: RevokeConnectSessionPath }, options?: CallOptions): Promise<ConnectSession>;
   /** A pick session's bearer reports the tile its end user picked (one it lists): the session completes with outcome picked: POST /api/v1/connect/selection */
   selectConnectCredential(input: { body: ConnectSelectionRequest }, options?: CallOptions): Promise<CredentialTile>;
+  /** Register a webhook endpoint in the caller's workspace (an admin's token); its signing secret is in this answer only: POST /api/v1/webhooks */
+  createWebhook(input: { body: WebhookEndpointCreateRequest }, options?: CallOptions): Promise<WebhookEndpointCreated>;
+  /** The workspace's webhook endpoints, a page at a time (never a secret): GET /api/v1/webhooks */
+  listWebhooks(input?: { query?: ListWebhooksQuery }, options?: CallOptions): Promise<ListWebhooksAnswer200>;
+  /** One webhook endpoint (never its secret): GET /api/v1/webhooks/{id} */
+  getWebhook(input: { path: GetWebhookPath }, options?: CallOptions): Promise<WebhookEndpoint>;
+  /** Change an endpoint: its URL (checked as when registered), events, enabled, description: PATCH /api/v1/webhooks/{id} */
+  updateWebhook(input: { path: UpdateWebhookPath; body: WebhookEndpointUpdateRequest }, options?: CallOptions): Promise<WebhookEndpoint>;
+  /** Delete a webhook endpoint: nothing more is sent to it: DELETE /api/v1/webhooks/{id} */
+  deleteWebhook(input: { path: DeleteWebhookPath }, options?: CallOptions): Promise<DeleteWebhookAnswer200>;
+  /** A new signing secret, in this answer only; the one before keeps signing alongside it for 24 hours: POST /api/v1/webhooks/{id}/rotate-secret */
+  rotateWebhookSecret(input: { path: RotateWebhookSecretPath }, options?: CallOptions): Promise<WebhookEndpointCreated>;
+  /** Send the endpoint a signed webhook.test message now and answer the attempt (a failed one is delivered: false, not an error): POST /api/v1/webhooks/{id}/test */
+  testWebhook(input: { path: TestWebhookPath }, options?: CallOptions): Promise<WebhookTestResult>;
 }
 
 /**
@@ -160,6 +181,27 @@ export type SyncEvent =
  */
 export type TextMultiLine1 = string;
 /**
+ * An event a webhook endpoint subscribes to (issue 26). The test delivery (`webhook.test`) is sent to every endpoint on request and needs no subscription.
+ *
+ * This interface was referenced by `CredportApiSchemas`'s JSON-Schema
+ * via the `definition` "WebhookEventType".
+ */
+export type WebhookEventType =
+  | 'credential.created'
+  | 'credential.verified'
+  | 'credential.invalidated'
+  | 'credential.recovered'
+  | 'credential.rotated'
+  | 'credential.deleted'
+  | 'connect.session.completed'
+  | 'sync.succeeded'
+  | 'sync.failed';
+/**
+ * What the endpoint is for.
+ */
+export type TextSingleLine6 = string;
+export type TextSingleLine7 = string;
+/**
  * This interface was referenced by `CredportApiSchemas`'s JSON-Schema
  * via the `definition` "ListConnectorsAnswer200".
  */
@@ -194,6 +236,11 @@ export type ListAuditEventsAnswer200 = AuditEvent[];
  * via the `definition` "ListTokensAnswer200".
  */
 export type ListTokensAnswer200 = AccessToken[];
+/**
+ * This interface was referenced by `CredportApiSchemas`'s JSON-Schema
+ * via the `definition` "ListWebhooksAnswer200".
+ */
+export type ListWebhooksAnswer200 = WebhookEndpoint[];
 
 /**
  * POST /api/v1/tokens.
@@ -274,7 +321,7 @@ export interface ApiProblem {
   providerMessage?: string;
 }
 /**
- * One credential or connect session event in the append-only audit trail: what happened, when, by whom, to which credential, and how it ended. Never a secret.
+ * One credential, connect session or webhook endpoint event in the append-only audit trail: what happened, when, by whom, to which credential, and how it ended. Never a secret.
  *
  * This interface was referenced by `CredportApiSchemas`'s JSON-Schema
  * via the `definition` "AuditEvent".
@@ -301,7 +348,11 @@ export interface AuditEvent {
     | 'connect.session_created'
     | 'connect.session_revoked'
     | 'connect.session_opened'
-    | 'connect.credential_selected';
+    | 'connect.credential_selected'
+    | 'webhook.created'
+    | 'webhook.updated'
+    | 'webhook.deleted'
+    | 'webhook.secret_rotated';
   /**
    * Who: cli:<OS user>, api:token, api:session:<hash>, api:token:<id>, connect:<endUserId> (a connect session's end user), worker:<host>, or sync when a sync acted on its own.
    */
@@ -315,6 +366,10 @@ export interface AuditEvent {
    * The connect session it concerns (connect.* actions).
    */
   sessionId?: string;
+  /**
+   * The webhook endpoint it concerns (webhook.* actions).
+   */
+  webhookId?: string;
   connector?: string;
   /**
    * The provider's words, the fields changed, the sync or the keys: never a secret.
@@ -1347,6 +1402,119 @@ export interface SyncStartRequest {
   fullRefresh?: boolean;
 }
 /**
+ * POST /api/v1/webhooks: where the workspace's events are sent, and which.
+ *
+ * This interface was referenced by `CredportApiSchemas`'s JSON-Schema
+ * via the `definition` "WebhookEndpointCreateRequest".
+ */
+export interface WebhookEndpointCreateRequest {
+  /**
+   * Where deliveries are POSTed: https:// to a public address for a workspace's token (the operator may allow an origin: webhooks=<origin>); no user info or fragment.
+   */
+  url: string;
+  /**
+   * The event types to send it, at least one.
+   *
+   * @minItems 1
+   */
+  events: [WebhookEventType, ...WebhookEventType[]];
+  description?: TextSingleLine6;
+}
+/**
+ * A webhook endpoint with its signing secret, in this answer only (POST /api/v1/webhooks, POST /api/v1/webhooks/{id}/rotate-secret).
+ *
+ * This interface was referenced by `CredportApiSchemas`'s JSON-Schema
+ * via the `definition` "WebhookEndpointCreated".
+ */
+export interface WebhookEndpointCreated {
+  id: string;
+  url: string;
+  events: WebhookEventType[];
+  description?: string;
+  enabled: boolean;
+  createdAt: string;
+  updatedAt: string;
+  secretRotatedAt?: string;
+  disabledReason?: string;
+  /**
+   * The signing secret in the Standard Webhooks form (whsec_ + base64): give it to new Webhook(secret) of the standardwebhooks package. Shown once.
+   */
+  secret: string;
+}
+/**
+ * PATCH /api/v1/webhooks/{id}: the URL, the events, enabled, or the description (an empty one removes it).
+ *
+ * This interface was referenced by `CredportApiSchemas`'s JSON-Schema
+ * via the `definition` "WebhookEndpointUpdateRequest".
+ */
+export interface WebhookEndpointUpdateRequest {
+  /**
+   * As when created: checked against the outbound policy for the caller.
+   */
+  url?: string;
+  /**
+   * @minItems 1
+   */
+  events?: [WebhookEventType, ...WebhookEventType[]];
+  /**
+   * false: nothing is sent to it (a test delivery still is); true clears disabledReason.
+   */
+  enabled?: boolean;
+  description?: TextSingleLine7;
+}
+/**
+ * A workspace's webhook endpoint. Never its signing secret: that is shown once, when it is created or rotated.
+ *
+ * This interface was referenced by `CredportApiSchemas`'s JSON-Schema
+ * via the `definition` "WebhookEndpoint".
+ */
+export interface WebhookEndpoint {
+  id: string;
+  url: string;
+  events: WebhookEventType[];
+  description?: string;
+  enabled: boolean;
+  createdAt: string;
+  updatedAt: string;
+  /**
+   * When the secret was last rotated: the one before it keeps signing alongside for 24 hours after this.
+   */
+  secretRotatedAt?: string;
+  /**
+   * Why credport disabled it, when it did (an endpoint failing for days).
+   */
+  disabledReason?: string;
+}
+/**
+ * One delivery attempt of the test message (POST /api/v1/webhooks/{id}/test). A failed attempt is an answer too: delivered false, with the status or the error.
+ *
+ * This interface was referenced by `CredportApiSchemas`'s JSON-Schema
+ * via the `definition` "WebhookTestResult".
+ */
+export interface WebhookTestResult {
+  /**
+   * true when the receiver answered 2xx.
+   */
+  delivered: boolean;
+  /**
+   * The receiver's HTTP status, when it answered (a 3xx is not followed: a failed attempt).
+   */
+  status?: number;
+  durationMs: number;
+  /**
+   * The first 200 characters of the receiver's answer.
+   */
+  response?: string;
+  /**
+   * Why it was not delivered: no answer in time, a refused connection, a refused address, a non-2xx status.
+   */
+  error?: string;
+  /**
+   * The message's webhook-id header: a retry of the same message keeps it, so receivers can de-duplicate.
+   */
+  webhookId: string;
+}
+/**
  * An API token of your Front company.
  *
  * This interface was referenced by `CredportApiSchemas`'s JSON-Schema
@@ -1647,5 +1815,62 @@ export interface GetConnectSessionPath {
  * via the `definition` "RevokeConnectSessionPath".
  */
 export interface RevokeConnectSessionPath {
+  id: string;
+}
+/**
+ * This interface was referenced by `CredportApiSchemas`'s JSON-Schema
+ * via the `definition` "ListWebhooksQuery".
+ */
+export interface ListWebhooksQuery {
+  /**
+   * items per page, 1 to 500 (default 500); a `Link: <...>; rel="next"` header names the next page
+   */
+  limit?: number;
+  /**
+   * where the page starts: the `cursor` of the `rel="next"` link of the page before (opaque)
+   */
+  cursor?: string;
+}
+/**
+ * This interface was referenced by `CredportApiSchemas`'s JSON-Schema
+ * via the `definition` "GetWebhookPath".
+ */
+export interface GetWebhookPath {
+  id: string;
+}
+/**
+ * This interface was referenced by `CredportApiSchemas`'s JSON-Schema
+ * via the `definition` "UpdateWebhookPath".
+ */
+export interface UpdateWebhookPath {
+  id: string;
+}
+/**
+ * This interface was referenced by `CredportApiSchemas`'s JSON-Schema
+ * via the `definition` "DeleteWebhookPath".
+ */
+export interface DeleteWebhookPath {
+  id: string;
+}
+/**
+ * This interface was referenced by `CredportApiSchemas`'s JSON-Schema
+ * via the `definition` "DeleteWebhookAnswer200".
+ */
+export interface DeleteWebhookAnswer200 {
+  id: string;
+  deleted: boolean;
+}
+/**
+ * This interface was referenced by `CredportApiSchemas`'s JSON-Schema
+ * via the `definition` "RotateWebhookSecretPath".
+ */
+export interface RotateWebhookSecretPath {
+  id: string;
+}
+/**
+ * This interface was referenced by `CredportApiSchemas`'s JSON-Schema
+ * via the `definition` "TestWebhookPath".
+ */
+export interface TestWebhookPath {
   id: string;
 }

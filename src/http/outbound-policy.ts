@@ -5,7 +5,7 @@ import { isIP, type LookupFunction } from 'node:net';
 import { InputError, OutboundRefusedError } from '../errors.js';
 import { printable } from '../text/printable.js';
 import { isPublicAddress } from './address-ranges.js';
-import { matchesHostPattern } from './origin-policy.js';
+import { isLoopbackHost, matchesHostPattern } from './origin-policy.js';
 
 /**
  * Who a credential's requests act for. The operator (the CLI, the server's own API token, its
@@ -50,6 +50,14 @@ const PRIVATE =
   "it is an address of this machine or a private network (loopback, private, link-local or reserved), which a workspace's " +
   'credentials never reach unless the operator allows that origin';
 const CONNECTOR_ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+/**
+ * The name an allowance gives webhook endpoints instead of a connector: `webhooks=<origin>` lets a
+ * workspace's endpoints be sent to that origin (a receiver on loopback or a private network). An
+ * allowance for every connector (no name) does not reach webhooks: an origin allowed for
+ * credentials' requests is not thereby a place a tenant may have credport POST to.
+ */
+export const WEBHOOKS_ALLOWANCE = 'webhooks';
 
 /**
  * The operator's policy for where credentials may send requests. The check on the URL comes
@@ -146,6 +154,57 @@ export class OutboundPolicy {
     if (reach === 'operator' || this.allowedOrigin(connectorId, url.origin)) return undefined;
     if (!publicHost(url.hostname)) throw new OutboundRefusedError(`the outbound policy refuses ${printable(url.origin, 120)}: ${PRIVATE}`);
     return this.agents;
+  }
+
+  /**
+   * Refuses, before any connection, a webhook URL `reach` may not register: never user info or a
+   * fragment; an origin the operator allowed (`webhooks=<origin>`) for anyone; otherwise the
+   * operator HTTPS anywhere or HTTP to loopback, a tenant HTTPS to a public address only (the
+   * address it resolves to is checked again when connecting: routeWebhook). Answers it normalised.
+   */
+  checkWebhookUrl(value: string, reach: Reach, field = 'url'): string {
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      throw new InputError(`"${printable(value, 80)}" is not a URL such as https://hooks.example.com/credport`, { field });
+    }
+    if (url.protocol !== 'https:' && url.protocol !== 'http:')
+      throw new InputError(`a webhook URL is https:// (or http:// where allowed), not ${printable(url.protocol, 20)}`, { field });
+    if (url.username || url.password || url.hash)
+      throw new InputError('a webhook URL must not carry user info or a fragment: the signature authenticates each delivery', { field });
+    if (this.webhookOriginAllowed(url.origin)) return url.href;
+    const allowing = `the operator may allow an origin with ${WEBHOOKS_ALLOWANCE}=<origin> (credport serve --allow-origin, CREDPORT_ALLOWED_ORIGINS)`;
+    if (reach === 'operator') {
+      if (url.protocol === 'https:' || isLoopbackHost(url.hostname)) return url.href;
+      throw new OutboundRefusedError(`a webhook URL must be https://, or http:// to loopback; ${allowing}`, { field });
+    }
+    if (url.protocol !== 'https:')
+      throw new OutboundRefusedError(
+        `the outbound policy refuses ${printable(url.origin, 120)}: a workspace's webhooks go over https:// only; ${allowing}`,
+        { field },
+      );
+    if (!publicHost(url.hostname))
+      throw new OutboundRefusedError(
+        `the outbound policy refuses ${printable(url.origin, 120)}: ${PRIVATE.replace("a workspace's credentials never reach", "a workspace's webhooks are never sent to")}`,
+        { field },
+      );
+    return url.href;
+  }
+
+  /**
+   * How a delivery to a webhook URL registered with `reach` connects: the default agents for the
+   * operator's endpoints and allowed origins, else the guarded agents (their lookup refuses a name
+   * that resolves to a non-public address now, though it resolved to a public one when registered).
+   */
+  routeWebhook(url: URL, reach: Reach): GuardedAgents | undefined {
+    if (reach === 'operator' || this.webhookOriginAllowed(url.origin)) return undefined;
+    if (!publicHost(url.hostname)) throw new OutboundRefusedError(`the outbound policy refuses ${printable(url.origin, 120)}: ${PRIVATE}`);
+    return this.agents;
+  }
+
+  private webhookOriginAllowed(origin: string): boolean {
+    return this.allowances.some((a) => a.origin === origin && a.connector === WEBHOOKS_ALLOWANCE);
   }
 
   private allowedOrigin(connectorId: string, origin: string): boolean {

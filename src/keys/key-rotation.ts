@@ -6,6 +6,12 @@ import type { Sealer } from './sealer.js';
 import type { KeyState, StoreKeys } from './key-state.js';
 import { type CredentialRecord, resealed as resealedUnder } from '../credentials/credential-record.js';
 
+/** A kind of record, besides credentials, that holds a secret sealed under the store's key. */
+export interface ResealsUnder {
+  /** Re-seals every record not under `kid` yet with `sealer` (which opens under every key held); throws when one cannot be. */
+  resealUnder(sealer: Sealer, kid: string): Promise<number>;
+}
+
 export interface KeyStatus {
   /** The key the store seals under (the new one during a rotation). */
   sealingWith: string;
@@ -59,7 +65,15 @@ const MAX_PASSES = 20;
  */
 export class KeyService {
   constructor(
-    private readonly deps: { records: CredentialRecords; keys: StoreKeys; audit?: AuditLog; access?: AccessScope; now?: () => Date },
+    private readonly deps: {
+      records: CredentialRecords;
+      keys: StoreKeys;
+      audit?: AuditLog;
+      access?: AccessScope;
+      now?: () => Date;
+      /** Other secrets sealed under the store's key (webhook endpoints'): re-sealed before the old key is retired. */
+      alsoSealed?: readonly ResealsUnder[];
+    },
   ) {}
 
   async status(): Promise<KeyStatus> {
@@ -179,6 +193,8 @@ export class KeyService {
           `backup, then run credport keys rotate again; until then both keys stay in use`,
       );
     }
+    // A few records each (not the credentials' millions): re-sealed one by one, and a failure keeps both keys in use.
+    for (const other of this.deps.alsoSealed ?? []) await other.resealUnder(sealer, to);
     if (already)
       return {
         from,

@@ -19,7 +19,9 @@ export type RequestSchema =
   | 'credential-rotate-request'
   | 'credential-update-request'
   | 'destination-create-request'
-  | 'source-create-request';
+  | 'source-create-request'
+  | 'webhook-endpoint-create-request'
+  | 'webhook-endpoint-update-request';
 
 let shared: Ajv | undefined;
 

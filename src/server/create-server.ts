@@ -29,6 +29,7 @@ import { connectExchangeRoute, connectSessionRoutes } from './routes/connect.js'
 import { connectPageRoutes } from './routes/connect-page.js';
 import { registerConnectLimits } from './connect-limits.js';
 import { syncRoutes } from './routes/syncs.js';
+import { webhookRoutes } from './routes/webhooks.js';
 import { registerSecurityHeaders, securityHeaders } from './security-headers.js';
 import { type RunSync, SyncJobs } from './sync-jobs.js';
 
@@ -160,6 +161,7 @@ export async function createServer(options: ServerOptions): Promise<{ app: Fasti
       await api.register(auditRoutes(credport.audit));
       await api.register(tokenRoutes(credport.tokens));
       await api.register(connectSessionRoutes(credport.connect));
+      await api.register(webhookRoutes(credport.webhooks));
       await api.register(sessionEndRoute(options.sessions));
       // The emulators `serve --demo` started, for the web app to offer; a 404 otherwise.
       api.get('/demo', { schema: { hide: true } }, async (_request, reply) =>

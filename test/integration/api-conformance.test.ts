@@ -88,6 +88,7 @@ async function statusOf(call: Promise<unknown>): Promise<number | 'ok'> {
 function exampleId(path: string): string {
   if (path.includes('/connectors/')) return 'no-such-connector';
   if (path.includes('/connect/sessions/')) return ID_SHAPES['connect session'].example;
+  if (path.includes('/webhooks/')) return ID_SHAPES['webhook endpoint'].example;
   if (path.includes('/credentials/')) return ID_SHAPES.credential.example;
   if (path.includes('/sources/')) return ID_SHAPES.source.example;
   if (path.includes('/destinations/')) return ID_SHAPES.destination.example;
@@ -173,6 +174,7 @@ const created: {
   token?: string;
   slowCredential?: string;
   session?: string;
+  webhook?: string;
 } = {};
 
 describe('the API as its OpenAPI document says', () => {
@@ -241,6 +243,19 @@ describe('the API as its OpenAPI document says', () => {
     const refusals = [];
     for (let i = 0; i < 21; i++) refusals.push(await statusOf(admin.exchangeConnectToken(bogus)));
     expect([refusals[0], refusals[20]]).toEqual([401, 429]);
+
+    // A webhook endpoint (the operator's token may name loopback), its test delivery to a receiver that is gone
+    // (an attempt that failed is still a 200), a page of the listing, a change, a new secret.
+    const hook = await admin.createWebhook({ body: { url: `${downUrl}/hook`, events: ['credential.invalidated'] } });
+    created.webhook = hook.id;
+    await admin.createWebhook({ body: { url: `${downUrl}/other`, events: ['sync.failed'] } });
+    let webhookLink: string | null = null;
+    await admin.listWebhooks({ query: { limit: 1 } }, { onResponse: (response) => (webhookLink = response.headers.get('link')) });
+    expect(webhookLink).toContain('rel="next"');
+    await admin.getWebhook({ path: { id: hook.id } });
+    await admin.updateWebhook({ path: { id: hook.id }, body: { description: 'alerts' } });
+    expect((await admin.testWebhook({ path: { id: hook.id } })).delivered).toBe(false);
+    expect((await admin.rotateWebhookSecret({ path: { id: hook.id } })).secret).not.toBe(hook.secret);
   });
 
   it('400: a malformed path id, query, JSON or body, on every operation that takes one', async () => {
@@ -261,8 +276,14 @@ describe('the API as its OpenAPI document says', () => {
       'createConnectSession',
       'exchangeConnectToken',
       'selectConnectCredential',
+      'createWebhook',
+      'updateWebhook',
     ];
-    const ids: Partial<Record<OperationId, string>> = { updateCredential: created.credential!, rotateCredential: created.credential! };
+    const ids: Partial<Record<OperationId, string>> = {
+      updateCredential: created.credential!,
+      rotateCredential: created.credential!,
+      updateWebhook: created.webhook!,
+    };
     expect(await eachOperation(schemaBodies, (id) => send(id, { pathId: ids[id], body: '{"unknownField":1}' }))).toEqual(
       every(schemaBodies, 400),
     );
@@ -312,6 +333,14 @@ describe('the API as its OpenAPI document says', () => {
       revokeConnectSession: await statusOf(viewer.revokeConnectSession({ path: { id: created.session! } })),
       // Not a pick session's bearer at all.
       selectConnectCredential: await statusOf(viewer.selectConnectCredential({ body: { credentialId: created.credential! } })),
+      // Webhook endpoints are an admin's, reading them included.
+      createWebhook: await statusOf(viewer.createWebhook({ body: { url: `${downUrl}/no`, events: ['sync.failed'] } })),
+      listWebhooks: await statusOf(viewer.listWebhooks()),
+      getWebhook: await statusOf(viewer.getWebhook({ path: { id: created.webhook! } })),
+      updateWebhook: await statusOf(viewer.updateWebhook({ path: { id: created.webhook! }, body: { enabled: false } })),
+      deleteWebhook: await statusOf(viewer.deleteWebhook({ path: { id: created.webhook! } })),
+      rotateWebhookSecret: await statusOf(viewer.rotateWebhookSecret({ path: { id: created.webhook! } })),
+      testWebhook: await statusOf(viewer.testWebhook({ path: { id: created.webhook! } })),
     };
     expect(answered).toEqual(Object.fromEntries(Object.keys(answered).map((id) => [id, 403])));
   });
@@ -321,6 +350,7 @@ describe('the API as its OpenAPI document says', () => {
     const bodies: Partial<Record<OperationId, string>> = {
       updateCredential: '{"name":"Gone"}',
       rotateCredential: JSON.stringify({ secrets: { apiKey: 'anything' } }),
+      updateWebhook: '{"enabled":true}',
     };
     expect(await eachOperation(withId, (id) => send(id, { ...(bodies[id] ? { body: bodies[id] } : {}) }))).toEqual(every(withId, 404));
     const missing = ID_SHAPES.credential.example;
@@ -407,6 +437,7 @@ describe('the API as its OpenAPI document says', () => {
   });
 
   it('deletes what it made', async () => {
+    await admin.deleteWebhook({ path: { id: created.webhook! } });
     await admin.deleteToken({ path: { id: created.token! } });
     await admin.deleteSource({ path: { id: created.source! } });
     await admin.deleteDestination({ path: { id: created.destination! } });

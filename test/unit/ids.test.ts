@@ -13,6 +13,8 @@ describe('the shape of each id', () => {
     expect(schema('access-token').properties.id.pattern).toBe(ID_SHAPES.token.pattern);
     expect(schema('connector-manifest').properties.id.pattern).toBe(ID_SHAPES.connector.pattern);
     expect(schema('connect-session').properties.id.pattern).toBe(ID_SHAPES['connect session'].pattern);
+    expect(schema('webhook-endpoint').properties.id.pattern).toBe(ID_SHAPES['webhook endpoint'].pattern);
+    expect(schema('webhook-endpoint-created').properties.id.pattern).toBe(ID_SHAPES['webhook endpoint'].pattern);
     expect(schema('connect-session-create-request').properties.credentialId.pattern).toBe(ID_SHAPES.credential.pattern);
     for (const request of ['source-create-request', 'destination-create-request'])
       expect(schema(request).properties.credentialId.pattern).toBe(ID_SHAPES.credential.pattern);

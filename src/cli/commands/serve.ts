@@ -31,7 +31,7 @@ export function registerServeCommand(program: Command): void {
     .option(
       '--allow-origin <origins...>',
       "origins a workspace's credentials may point at besides the connectors' own (https://api.example.com, or " +
-        'front=http://127.0.0.1:4010 for one connector); adds to CREDPORT_ALLOWED_ORIGINS',
+        'front=http://127.0.0.1:4010 for one connector), and webhooks=<origin> for webhook endpoints; adds to CREDPORT_ALLOWED_ORIGINS',
     )
     .option(
       '--verify-limit <n>',
@@ -63,7 +63,8 @@ Behind a TLS reverse proxy, name it with --trust-proxy 127.0.0.1 (its address as
 so that the page's https:// Origin is recognised; X-Forwarded-* headers from other addresses are ignored.
 A workspace's API token may point credentials only at the connectors' own origins and those allowed
 with --allow-origin or CREDPORT_ALLOWED_ORIGINS, and never at an address of this machine or a private
-network unless that origin is allowed.
+network unless that origin is allowed; its webhook endpoints are https:// to a public address, unless
+the origin is allowed as webhooks=<origin> (--allow-origin webhooks=http://127.0.0.1:9000).
 Ctrl-C (SIGINT) or SIGTERM stops running syncs at their next checkpoint, then exits.`,
     )
     .action(async (_o: unknown, command: Command) => {
