@@ -1,7 +1,8 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { type Access, type Role, withAccess } from '../../src/access/access.js';
+import { type Access, withAccess } from '../../src/access/access.js';
 import { FrontEmulator } from '../../src/emulator/front-emulator.js';
-import { API_TOKEN, type ApiAnswer, type ApiUnderTest, callApi, startApi } from '../helpers/api-server.js';
+import { API_TOKEN, type ApiUnderTest, startApi } from '../helpers/api-server.js';
+import { connectCalls } from '../helpers/connect-api.js';
 
 /**
  * What a connect session's bearer may do besides the credentials routes, over real loopback HTTP:
@@ -12,7 +13,6 @@ import { API_TOKEN, type ApiAnswer, type ApiUnderTest, callApi, startApi } from 
 let front: FrontEmulator;
 let api: ApiUnderTest;
 let editor: string;
-const HOST = 'http://127.0.0.2:8080';
 const GOOD = 'emu_good_token_0123456789abcdef';
 
 beforeAll(async () => (front = await new FrontEmulator({ tokens: [GOOD, 'emu_other_token_0123456789abcd'] }).start()));
@@ -24,36 +24,10 @@ beforeEach(async () => {
 });
 afterEach(async () => api.close());
 
-async function tokenOf(workspace: string, role: Role): Promise<string> {
-  const made = await withAccess({ workspace, role: 'admin' }, () => api.credport.tokens.create({ name: `${workspace} ${role}`, role }));
-  return made.token!;
-}
-
-const call = (method: string, path: string, token: string, body?: unknown): Promise<ApiAnswer> =>
-  callApi(api.url, method, path, { token, ...(body !== undefined ? { body } : {}) });
-
-async function mint(body: Record<string, unknown> = {}, token = editor): Promise<{ id: string; token: string }> {
-  const answer = await call('POST', '/api/v1/connect/sessions', token, { endUser: { id: 'user-42' }, allowedOrigins: [HOST], ...body });
-  expect(answer.status).toBe(201);
-  return answer.body as { id: string; token: string };
-}
-
-async function exchange(token: string): Promise<ApiAnswer> {
-  const response = await fetch(`${api.url}/api/v1/connect/exchange`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ token }),
-  });
-  const text = await response.text();
-  return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
-}
-
-async function bearerFor(body: Record<string, unknown> = {}): Promise<{ id: string; token: string; bearer: string }> {
-  const session = await mint(body);
-  const answer = await exchange(session.token);
-  expect(answer.status).toBe(200);
-  return { ...session, bearer: (answer.body as { bearer: string }).bearer };
-}
+const connect = connectCalls(() => api);
+const { call, tokenOf, exchange } = connect;
+const mint = (body: Record<string, unknown> = {}, token = editor) => connect.mint(token, body);
+const bearerFor = (body: Record<string, unknown> = {}) => connect.bearerFor(editor, body);
 
 const addFront = async (token: string, name = 'Support'): Promise<string> => {
   const added = await call('POST', '/api/v1/credentials', token, {
