@@ -22,7 +22,7 @@ import type { Collection } from '../store/collection.js';
 /** An event as stored: an intent until its change is shown to have landed, then ready for the endpoints. */
 export interface OutboxEvent {
   v: 1;
-  /** `msg_<ms>_<random>`: sorts in the order the events were made; the `webhook-id` of every delivery of it. */
+  /** `msg_<ms><random>`: sorts in the order the events were made; the `webhook-id` of every delivery of it. */
   id: string;
   state: 'intent' | 'ready';
   workspace: string;
@@ -191,11 +191,11 @@ export class Outbox {
       return 0;
     }
     const timestamp = this.now().toISOString();
-    // The first type takes the intent's id; more than one (a reconnect that also recovers) get ids right after it.
+    // The first type takes the intent's id; more (a reconnect that also recovers) take it and one more digit, so sort right after it.
     const events = types.map(
       (type, i): OutboxEvent => ({
         v: 1,
-        id: i === 0 ? intent.id : `${intent.id}_${i}`,
+        id: i === 0 ? intent.id : `${intent.id}${i}`,
         state: 'ready',
         workspace: landed.workspace,
         type,
@@ -236,13 +236,16 @@ export class Outbox {
   }
 }
 
-/** `msg_` + 13 digits of epoch milliseconds + 12 random hex digits: ids sort in time order on every store. */
+/**
+ * `msg_` + 13 digits of epoch milliseconds + 12 random hex digits (the `webhook-id` form, letters and digits only):
+ * ids sort in time order on every store. A change's second event takes its first's id and one more digit: right after it.
+ */
 export function newEventId(at: Date): string {
-  return `msg_${String(at.getTime()).padStart(13, '0')}_${randomBytes(6).toString('hex')}`;
+  return `msg_${String(at.getTime()).padStart(13, '0')}${randomBytes(6).toString('hex')}`;
 }
 
 /** The time an event id was made (epoch ms); NaN for an id not of that form. */
 export function timeOfId(id: string): number {
-  const match = /^msg_(\d{13})_/.exec(id);
+  const match = /^msg_(\d{13})[0-9a-f]{12}/.exec(id);
   return match ? Number(match[1]) : Number.NaN;
 }
