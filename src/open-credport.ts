@@ -29,6 +29,10 @@ import { ConnectSessions, type ConnectSessionRecord } from './connect/connect-se
 import { ConnectorCatalog } from './catalog/connector-catalog.js';
 import { WebhookEndpoints, type WebhookEndpointRecord } from './webhooks/webhook-endpoints.js';
 import { nonEmpty, resolveStoreLocation, type StoreLocation } from './store/store-location.js';
+import { Outbox, type OutboxEvent } from './webhooks/outbox.js';
+import { type DeliveryRecord, WebhookDeliveries } from './webhooks/webhook-deliveries.js';
+import { DeliveryLoop, type RunningDelivery } from './webhooks/delivery-loop.js';
+import { retryDelaysFromEnv } from './webhooks/retry-schedule.js';
 
 export interface CredportOptions {
   /** Folder of the default store and key file; else CREDPORT_HOME, $XDG_DATA_HOME/credport, ~/.local/share/credport. */
@@ -78,6 +82,17 @@ export interface Credport {
   readonly connect: ConnectSessions;
   /** The workspace's webhook endpoints (admins): register, list, change, delete, rotate-secret, and a signed test delivery. */
   readonly webhooks: WebhookEndpoints;
+  /** What was sent to a workspace's endpoint (attempts, answers), and sending a failed delivery again (admins). */
+  readonly webhookDeliveries: WebhookDeliveries;
+  /** The webhook events, each written with the change that made it, waiting to be fanned out to the endpoints. */
+  readonly outbox: Outbox;
+  /**
+   * Delivers the outbox's events to their endpoints now and every `everyMs` (default 1 s) until
+   * stopped: serve and worker run it; several processes on one store share the work through leases.
+   */
+  deliverWebhooks(options?: { everyMs?: number }): RunningDelivery;
+  /** Delivers what is due now and waits for it (a host without a running loop, a test); later retries are not waited for. */
+  deliverWebhooksNow(): Promise<void>;
   /** The workspace and role of the call under way (withAccess), else this instance's own. */
   readonly access: AccessScope;
   /** Where credentials may send requests: the origins the operator allows a workspace's credentials (`allow()` adds one). */
@@ -137,6 +152,11 @@ export async function openCredport(options: CredportOptions = {}): Promise<Credp
     const access = new AccessScope(
       options.access ? { workspace: checkWorkspace(options.access.workspace), role: options.access.role } : undefined,
     );
+    // The services write their events here; a running delivery loop in this process is woken by each.
+    let wakeDelivery: () => void = () => undefined;
+    const outbox = new Outbox(collection<OutboxEvent>('webhook-event:', 'webhook event', 'leave it: the delivery loop settles it'), {
+      onReady: () => wakeDelivery(),
+    });
     const audit = new AuditLog(
       collection<AuditEvent>('audit:', 'audit event', 'it cannot be changed: leave it, or restore the store from a backup'),
       options.actor ?? 'library',
@@ -200,7 +220,29 @@ export async function openCredport(options: CredportOptions = {}): Promise<Credp
       outbound,
       audit,
     );
+    const deliveryRecords = new Collection<DeliveryRecord>(
+      opened,
+      'webhook-delivery:',
+      (value, id) => {
+        if (value === null || typeof value !== 'object' || 'damaged' in value)
+          throw damaged('webhook delivery', id, 'it is not valid JSON', 'delete the endpoint and add it again');
+        return value as DeliveryRecord;
+      },
+      'endpointId',
+    );
+    const retryDelays = retryDelaysFromEnv(env);
+    const deliveryLoop = new DeliveryLoop({
+      outbox,
+      deliveries: deliveryRecords,
+      endpoints: webhooks,
+      leases: collection<LeaseRecord>(LEASE_PREFIX, 'lease', 'wait for it to run out'),
+      ...(retryDelays ? { retryDelays } : {}),
+      ...leaseMsFromEnv(env),
+    });
+    let runningDelivery: RunningDelivery | undefined;
+    wakeDelivery = () => runningDelivery?.wake();
     const close = async () => {
+      await runningDelivery?.stop();
       await sharedWindows?.close();
       await opened.close();
     };
@@ -217,6 +259,13 @@ export async function openCredport(options: CredportOptions = {}): Promise<Credp
       outbound,
       connect,
       webhooks,
+      webhookDeliveries: new WebhookDeliveries(deliveryRecords, webhooks, audit, () => wakeDelivery()),
+      outbox,
+      deliverWebhooks: (options = {}) => {
+        runningDelivery ??= deliveryLoop.start(options.everyMs);
+        return runningDelivery;
+      },
+      deliverWebhooksNow: () => deliveryLoop.drain(),
       tokens: new AccessTokens(
         collection<AccessToken>('token:', 'API token', 'revoke it with: credport tokens delete'),
         access,

@@ -29,7 +29,9 @@ export interface AuditEvent {
     | 'webhook.created'
     | 'webhook.updated'
     | 'webhook.deleted'
-    | 'webhook.secret_rotated';
+    | 'webhook.secret_rotated'
+    | 'webhook.disabled'
+    | 'webhook.redelivered';
   /**
    * Who: cli:<OS user>, api:token, api:session:<hash>, api:token:<id>, connect:<endUserId> (a connect session's end user), worker:<host>, or sync when a sync acted on its own.
    */

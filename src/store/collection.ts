@@ -118,6 +118,9 @@ export class Collection<T extends object> {
 
   /** Writes a record only if none is there yet; true if this call wrote it. */
   async insert(id: string, value: T): Promise<boolean> {
+    // Into its group first, as put does: a record inserted outside its group would never be listed by it (Redis).
+    const group = this.groupOf(value);
+    if (group !== undefined) await this.call(() => this.store.groups!.add(this.prefix, this.groupField!, group, id));
     if (this.store.insert) return this.call(() => this.store.insert!(this.prefix + id, JSON.stringify({ value })));
     if ((await this.get(id)) !== undefined) return false;
     await this.call(() => this.store.keyv.set(this.prefix + id, value));

@@ -171,11 +171,19 @@ export class Outbox {
     return readied;
   }
 
-  /** The ready events, oldest first: what the delivery loop fans out to the endpoints. */
+  /**
+   * The ready events, oldest first, up to the oldest intent still in flight: an event made before
+   * it, readied after, must not be overtaken by later ones (an intent older than the grace period is
+   * recover's to settle, and holds nothing back).
+   */
   async readyEvents(): Promise<OutboxEvent[]> {
-    const found = await this.events.entries({ field: 'state', equals: 'ready' });
-    const ready = found.flatMap(([, e]) => (e instanceof Error || e.state !== 'ready' ? [] : [e]));
-    return ready.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const cutoff = this.now().getTime() - (this.options.graceMs ?? 60_000);
+    const all = (await this.events.entries()).flatMap(([, e]) => (e instanceof Error ? [] : [e]));
+    const inFlight = all.filter((e) => e.state === 'intent' && timeOfId(e.id) > cutoff).map((e) => e.id);
+    const [before] = inFlight.sort();
+    return all
+      .filter((e) => e.state === 'ready' && (before === undefined || e.id < before))
+      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 
   /** An event handed to its endpoints' deliveries: the outbox lets go of it. */
@@ -236,16 +244,25 @@ export class Outbox {
   }
 }
 
+/** The last id's time and sequence in this process: ids made in one millisecond still sort in the order they were made. */
+const last = { ms: 0, seq: 0 };
+
 /**
- * `msg_` + 13 digits of epoch milliseconds + 12 random hex digits (the `webhook-id` form, letters and digits only):
- * ids sort in time order on every store. A change's second event takes its first's id and one more digit: right after it.
+ * `msg_` + 13 digits of epoch milliseconds + a 4-digit sequence + 8 random hex digits (the
+ * `webhook-id` form, letters and digits only). In one process every id sorts after the one before
+ * (the clock stepping back, or 10,000 in a millisecond, moves the time on instead); across
+ * processes, by time. A change's second event takes its first's id and one more digit: right after it.
  */
 export function newEventId(at: Date): string {
-  return `msg_${String(at.getTime()).padStart(13, '0')}${randomBytes(6).toString('hex')}`;
+  const ms = Math.max(at.getTime(), last.ms);
+  if (ms === last.ms) last.seq++;
+  else Object.assign(last, { ms, seq: 0 });
+  if (last.seq > 9999) Object.assign(last, { ms: last.ms + 1, seq: 0 });
+  return `msg_${String(last.ms).padStart(13, '0')}${String(last.seq).padStart(4, '0')}${randomBytes(4).toString('hex')}`;
 }
 
 /** The time an event id was made (epoch ms); NaN for an id not of that form. */
 export function timeOfId(id: string): number {
-  const match = /^msg_(\d{13})[0-9a-f]{12}/.exec(id);
+  const match = /^msg_(\d{13})\d{4}[0-9a-f]{8}/.exec(id);
   return match ? Number(match[1]) : Number.NaN;
 }

@@ -197,6 +197,41 @@ export class WebhookEndpoints {
     return this.sender.deliver(await this.targetOf(record), message);
   }
 
+  /**
+   * For the delivery loop, which acts for every workspace (never a caller's request): every
+   * endpoint record, damaged ones left out (listing names them to their admins).
+   */
+  async allForDelivery(): Promise<WebhookEndpointRecord[]> {
+    return (await this.endpoints.entries()).flatMap(([, r]) => (r instanceof Error ? [] : [r]));
+  }
+
+  /** For the delivery loop: one endpoint record, whoever's it is (undefined: deleted). */
+  async forDelivery(id: string): Promise<WebhookEndpointRecord | undefined> {
+    return this.endpoints.get(id);
+  }
+
+  /**
+   * credport stops sending to an endpoint whose deliveries failed for the whole retry schedule:
+   * disabled, with the reason its admins see (GET /webhooks/{id}); PATCH enabled true resumes it,
+   * its pending deliveries then sent in order.
+   */
+  async disable(id: string, reason: string): Promise<void> {
+    const { record, written } = await this.endpoints
+      .change(
+        id,
+        (now) =>
+          now?.enabled ? { ...now, enabled: false, disabledReason: reason.slice(0, 500), updatedAt: this.now().toISOString() } : undefined,
+        { attempts: 20, conflict: () => new StoreError('write_conflict', `webhook endpoint ${id} kept changing while being disabled`) },
+      )
+      .catch((error: unknown) => {
+        // Deleted meanwhile: nothing left to disable.
+        if (error instanceof Error && /no record/.test(error.message)) return { record: undefined, written: false };
+        throw error;
+      });
+    if (written && record)
+      await this.note({ action: 'webhook.disabled', outcome: 'ok', webhookId: id, workspace: record.workspace, detail: reason });
+  }
+
   /** Where a delivery goes and the secrets that sign it now: the current one, and the one before while its day lasts. */
   private async targetOf(record: WebhookEndpointRecord): Promise<DeliveryTarget> {
     const sealed = sealedFor(record.workspace, record.id);

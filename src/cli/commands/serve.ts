@@ -14,6 +14,8 @@ interface ServeOptions extends GlobalOptions {
   demo?: boolean;
   verifyLimit: number;
   reverifyEvery?: number;
+  /** false with --no-webhooks. */
+  webhooks?: boolean;
   trustProxy?: string[];
 }
 
@@ -47,6 +49,7 @@ export function registerServeCommand(program: Command): void {
     )
     .option('--demo', 'also start the Front, Frontline and Frontegg emulators on loopback and offer them in the web app')
     .option('--json', 'print the URL and login link as one JSON line')
+    .option('--no-webhooks', 'do not deliver webhook events from this process (another serve or worker on the store does)')
     .option(
       '--reverify-every <duration>',
       're-verify every credential not verified within this long, now and then at this interval (30m, 24h)',
@@ -133,8 +136,11 @@ Ctrl-C (SIGINT) or SIGTERM stops running syncs at their next checkpoint, then ex
               onError: (error) => announcePassFailed(error, options.json === true),
             })
           : undefined;
+        // The outbox's events go out from every serve and worker on the store (leases share the work).
+        const webhooks = options.webhooks === false ? undefined : credport.deliverWebhooks();
         const stopped = await running.closed;
         await schedule?.stop();
+        await webhooks?.stop();
         if (stopped.lost) throw lostServerError(stopped.lost, 'credport serve');
       });
     });

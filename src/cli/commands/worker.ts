@@ -12,6 +12,8 @@ import { type GlobalOptions, withCredport } from '../run-action.js';
 interface WorkerOptions extends GlobalOptions {
   concurrency?: number;
   reverifyEvery?: number;
+  /** false with --no-webhooks. */
+  webhooks?: boolean;
   grace?: number;
 }
 
@@ -26,6 +28,7 @@ export function registerWorkerCommand(program: Command): void {
       '--json',
       'one JSON line a job (started, finished, failed, returned: put back on the queue) and a server lost or back (connection)',
     )
+    .option('--no-webhooks', 'do not deliver webhook events from this process (another serve or worker on the store does)')
     .option(
       '--reverify-every <duration>',
       're-verify every credential not verified within this long, now and then at this interval (30m, 24h)',
@@ -93,6 +96,8 @@ exits with code 5 for its supervisor to start it again.`,
                 onError: (error) => announcePassFailed(error, json),
               })
             : undefined;
+          // The outbox's events go out from every serve and worker on the store (leases share the work).
+          const webhooks = options.webhooks === false ? undefined : credport.deliverWebhooks();
           const why = await new Promise<{ lost?: ServerState }>((resolve) => {
             for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve({}));
             lost = (state) => resolve({ lost: state });
@@ -112,6 +117,7 @@ exits with code 5 for its supervisor to start it again.`,
           const stopped = await Promise.race([
             (async () => {
               await schedule?.stop();
+              await webhooks?.stop();
               await worker.stop();
               return true;
             })(),

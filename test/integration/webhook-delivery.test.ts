@@ -1,0 +1,167 @@
+import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
+import { withAccess } from '../../src/access/access.js';
+import { type Credport, openCredport } from '../../src/open-credport.js';
+import type { Access } from '../../src/access/access.js';
+import type { WebhookEventType } from '../../src/generated/webhook-event-type.js';
+import { removeHome, tempHome } from '../helpers/temp-home.js';
+import { rawStore, testStoreUri } from '../helpers/test-store.js';
+import { type Receiver, startReceiver } from '../helpers/webhook-receiver.js';
+
+// Issue 26: events in the outbox reach a workspace's endpoints, signed (checked here with the
+// published standardwebhooks package), in order, at least once, with the same webhook-id on every
+// retry; a receiver that fails is retried on the schedule, then its endpoint is disabled; a failed
+// delivery can be sent again. On SQLite, PostgreSQL and Redis (jest.config.js storeSuites).
+
+let home: string;
+let credport: Credport;
+let hook: Receiver;
+let clock: number;
+const ACME = { workspace: 'acme', role: 'admin' } as const;
+const asAcme = <T>(run: () => Promise<T>) => withAccess(ACME, run);
+
+async function open(): Promise<Credport> {
+  const storeUri = await testStoreUri();
+  return openCredport({
+    home,
+    ...(storeUri ? { storeUri } : {}),
+    masterKey: Buffer.alloc(32, 7).toString('base64'),
+    allowedOrigins: [`webhooks=${hook.origin}`],
+    env: { CREDPORT_WEBHOOK_RETRY_MS: '1000,1000,1000' },
+  });
+}
+
+async function endpoint(events: WebhookEventType[] = ['credential.created', 'sync.failed'], workspace: Access = ACME) {
+  return withAccess(workspace, () => credport.webhooks.create({ url: `${hook.origin}/hooks`, events }));
+}
+
+beforeEach(async () => {
+  home = await tempHome();
+  hook = await startReceiver();
+  credport = await open();
+  // The loop's clock: the retry schedule's waits pass when a test says (deliverAfter).
+  clock = Date.now();
+  jest.spyOn(Date, 'now').mockImplementation(() => clock);
+});
+
+afterEach(async () => {
+  jest.restoreAllMocks();
+  await credport.close();
+  await hook.close();
+  await removeHome(home);
+});
+
+/** Runs the loop with its clock moved on (the retry schedule's waits pass at once). */
+async function deliverAfter(ms: number): Promise<void> {
+  clock += ms;
+  await credport.deliverWebhooksNow();
+}
+
+describe('delivery from the outbox', () => {
+  it('sends each event to each subscribed endpoint of its workspace, signed, in order, once', async () => {
+    const { secret } = await endpoint();
+    const other = await endpoint(['credential.created'], { workspace: 'other', role: 'admin' });
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) ids.push(await credport.outbox.publish('acme', 'credential.created', { workspace: 'acme', n: i }));
+    await credport.outbox.publish('acme', 'credential.deleted', { workspace: 'acme' }); // not subscribed
+    await credport.deliverWebhooksNow();
+    const got = hook.verified(secret);
+    expect(got.map((m) => m.id)).toEqual(ids);
+    expect(got.map((m) => m.data.n)).toEqual([0, 1, 2, 3, 4]);
+    expect(got.every((m) => m.type === 'credential.created')).toBe(true);
+    // The other workspace's endpoint heard nothing of acme's events.
+    const seen = await withAccess({ workspace: 'other', role: 'admin' }, () => credport.webhookDeliveries.list(other.id));
+    expect(seen).toEqual([]);
+    // Nothing is sent twice on later passes.
+    await credport.deliverWebhooksNow();
+    expect(hook.received).toHaveLength(5);
+    const listed = await asAcme(async () => credport.webhookDeliveries.list((await credport.webhooks.list())[0]!.id));
+    expect(listed.map((d) => [d.id, d.status, d.attempts.length])).toEqual(ids.map((id) => [id, 'delivered', 1]));
+    expect(listed[0]!.attempts[0]).toMatchObject({ delivered: true, status: 204 });
+  });
+
+  it('retries a failing receiver with the same webhook-id and keeps later events behind it, in order', async () => {
+    const { id, secret } = await endpoint();
+    hook.behave(() => ({ status: 500, text: 'receiver down' }));
+    const first = await credport.outbox.publish('acme', 'credential.created', { workspace: 'acme', n: 1 });
+    const second = await credport.outbox.publish('acme', 'credential.created', { workspace: 'acme', n: 2 });
+    await credport.deliverWebhooksNow();
+    // Only the head was tried: the second waits behind it.
+    expect(hook.received.map((r) => r.headers['webhook-id'])).toEqual([first]);
+    let listed = await asAcme(() => credport.webhookDeliveries.list(id));
+    expect(listed[0]).toMatchObject({
+      id: first,
+      status: 'pending',
+      attempts: [{ delivered: false, status: 500, response: 'receiver down' }],
+    });
+    expect(listed[0]!.nextAttemptAt).toBeDefined();
+    expect(listed[1]).toMatchObject({ id: second, status: 'pending', attempts: [] });
+    // Not yet due: nothing is sent.
+    await credport.deliverWebhooksNow();
+    expect(hook.received).toHaveLength(1);
+    hook.behave(() => ({ status: 200 }));
+    await deliverAfter(2000);
+    const got = hook.verified(secret);
+    expect(got.map((m) => m.id)).toEqual([first, first, second]);
+    listed = await asAcme(() => credport.webhookDeliveries.list(id));
+    expect(listed.map((d) => d.status)).toEqual(['delivered', 'delivered']);
+  });
+
+  it('marks a delivery failed when the schedule is spent, disables the endpoint with the reason, and sends again on request', async () => {
+    const { id, secret } = await endpoint();
+    hook.behave(() => ({ status: 503 }));
+    const first = await credport.outbox.publish('acme', 'credential.created', { workspace: 'acme', n: 1 });
+    const second = await credport.outbox.publish('acme', 'credential.created', { workspace: 'acme', n: 2 });
+    for (let i = 0; i < 5; i++) await deliverAfter(1300);
+    // 1 try + 3 retries, all of the head.
+    expect(hook.received.map((r) => r.headers['webhook-id'])).toEqual([first, first, first, first]);
+    const shown = await asAcme(() => credport.webhooks.get(id));
+    expect(shown.enabled).toBe(false);
+    expect(shown.disabledReason).toMatch(/deliveries failed since .*4 attempts of credential.created .*the receiver answered 503/);
+    let listed = await asAcme(() => credport.webhookDeliveries.list(id));
+    expect(listed.map((d) => d.status)).toEqual(['failed', 'pending']);
+    // Recovered: enabled again, the waiting event goes; the failed one goes when asked for.
+    hook.behave(() => ({ status: 204 }));
+    await asAcme(() => credport.webhooks.update(id, { enabled: true }));
+    await deliverAfter(0);
+    expect(hook.received.at(-1)!.headers['webhook-id']).toBe(second);
+    await expect(asAcme(() => credport.webhookDeliveries.redeliver(id, second))).rejects.toMatchObject({ code: 'delivery_not_failed' });
+    const again = await asAcme(() => credport.webhookDeliveries.redeliver(id, first));
+    expect(again).toMatchObject({ id: first, status: 'pending' });
+    await deliverAfter(0);
+    expect(hook.verified(secret).map((m) => m.id)).toEqual([first, first, first, first, second, first]);
+    listed = await asAcme(() => credport.webhookDeliveries.list(id));
+    expect(listed.map((d) => d.status)).toEqual(['delivered', 'delivered']);
+    const trail = await asAcme(() => credport.audit.list());
+    expect(trail.map((e) => e.action)).toEqual(expect.arrayContaining(['webhook.disabled', 'webhook.redelivered']));
+  });
+
+  it('answers a redelivery of another workspace endpoint as not found, and a malformed id by its field', async () => {
+    const { id } = await endpoint();
+    await expect(
+      withAccess({ workspace: 'other', role: 'admin' }, () => credport.webhookDeliveries.redeliver(id, 'msg_17650000000000123456789abc')),
+    ).rejects.toMatchObject({ code: 'not_found' });
+    await expect(asAcme(() => credport.webhookDeliveries.redeliver(id, 'nope'))).rejects.toMatchObject({ field: 'deliveryId' });
+    await expect(withAccess({ workspace: 'acme', role: 'editor' }, () => credport.webhookDeliveries.list(id))).rejects.toMatchObject({
+      code: 'forbidden',
+    });
+  });
+
+  it('keeps nothing of the body but ids and data, and no secret in any delivery record', async () => {
+    const { secret } = await endpoint();
+    await credport.outbox.publish('acme', 'credential.created', { workspace: 'acme' });
+    await credport.deliverWebhooksNow();
+    const raw = await rawStore(home, await storeUriOf());
+    try {
+      const bytes = await raw.bytes();
+      expect(bytes.includes(secret.slice('whsec_'.length))).toBe(false);
+      expect(bytes.includes(secret)).toBe(false);
+    } finally {
+      await raw.close();
+    }
+  });
+});
+
+async function storeUriOf(): Promise<string | undefined> {
+  const uri = credport.location.uri;
+  return uri.startsWith('sqlite:') ? undefined : uri;
+}
