@@ -2,7 +2,7 @@ import { CredentialService } from './credentials/credential-service.js';
 import { StoreError } from './errors.js';
 import type { HttpSettings } from './http/provider-client.js';
 import { ConnectorRegistry } from './registry/connector-registry.js';
-import { allowedOriginsFromEnv, connectorDirsFromEnv, httpSettingsFromEnv, leaseMsFromEnv } from './settings.js';
+import { allowedOriginsFromEnv, connectorDirsFromEnv, httpSettingsFromEnv, leaseMsFromEnv, webhookTimeoutFromEnv } from './settings.js';
 import { OutboundPolicy } from './http/outbound-policy.js';
 import type { DestinationConfig } from './generated/destination.js';
 import type { SourceConfig } from './generated/source.js';
@@ -219,6 +219,7 @@ export async function openCredport(options: CredportOptions = {}): Promise<Credp
       keys,
       outbound,
       audit,
+      webhookTimeoutFromEnv(env),
     );
     const deliveryRecords = new Collection<DeliveryRecord>(
       opened,

@@ -30,6 +30,12 @@ export function leaseMsFromEnv(env: NodeJS.ProcessEnv): { leaseMs?: number } {
   return leaseMs === undefined ? {} : { leaseMs };
 }
 
+/** CREDPORT_WEBHOOK_TIMEOUT_MS: how long a webhook receiver has to answer (default 10 s). */
+export function webhookTimeoutFromEnv(env: NodeJS.ProcessEnv): { timeoutMs?: number } {
+  const timeoutMs = integer(env.CREDPORT_WEBHOOK_TIMEOUT_MS, 'CREDPORT_WEBHOOK_TIMEOUT_MS', 100);
+  return timeoutMs === undefined ? {} : { timeoutMs };
+}
+
 /** CREDPORT_ALLOWED_ORIGINS: origins a workspace's credentials may use besides the connectors' own, comma- or space-separated (`https://x`, `front=http://127.0.0.1:4010`). */
 export function allowedOriginsFromEnv(env: NodeJS.ProcessEnv): string[] {
   return (env.CREDPORT_ALLOWED_ORIGINS ?? '').split(/[\s,]+/).filter((entry) => entry !== '');
