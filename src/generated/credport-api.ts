@@ -43,6 +43,8 @@ export const OPERATIONS = {
   deleteWebhook: { method: 'DELETE', path: '/api/v1/webhooks/{id}' },
   rotateWebhookSecret: { method: 'POST', path: '/api/v1/webhooks/{id}/rotate-secret' },
   testWebhook: { method: 'POST', path: '/api/v1/webhooks/{id}/test' },
+  listWebhookDeliveries: { method: 'GET', path: '/api/v1/webhooks/{id}/deliveries' },
+  redeliverWebhook: { method: 'POST', path: '/api/v1/webhooks/{id}/deliveries/{deliveryId}/redeliver' },
 } as const;
 
 /** A method per operation of the document, named by its operationId. */
@@ -125,6 +127,10 @@ export interface CredportOperations {
   rotateWebhookSecret(input: { path: RotateWebhookSecretPath }, options?: CallOptions): Promise<WebhookEndpointCreated>;
   /** Send the endpoint a signed webhook.test message now and answer the attempt (a failed one is delivered: false, not an error): POST /api/v1/webhooks/{id}/test */
   testWebhook(input: { path: TestWebhookPath }, options?: CallOptions): Promise<WebhookTestResult>;
+  /** The endpoint's deliveries, oldest first: each event's attempts (time, status, the answer's first 200 characters) and its next retry: GET /api/v1/webhooks/{id}/deliveries */
+  listWebhookDeliveries(input: { path: ListWebhookDeliveriesPath; query?: ListWebhookDeliveriesQuery }, options?: CallOptions): Promise<ListWebhookDeliveriesAnswer200>;
+  /** Send a failed delivery again: pending now, its retry schedule started over (an endpoint credport disabled sends once enabled): POST /api/v1/webhooks/{id}/deliveries/{deliveryId}/redeliver */
+  redeliverWebhook(input: { path: RedeliverWebhookPath }, options?: CallOptions): Promise<WebhookDelivery>;
 }
 
 /**
@@ -241,6 +247,11 @@ export type ListTokensAnswer200 = AccessToken[];
  * via the `definition` "ListWebhooksAnswer200".
  */
 export type ListWebhooksAnswer200 = WebhookEndpoint[];
+/**
+ * This interface was referenced by `CredportApiSchemas`'s JSON-Schema
+ * via the `definition` "ListWebhookDeliveriesAnswer200".
+ */
+export type ListWebhookDeliveriesAnswer200 = WebhookDelivery[];
 
 /**
  * POST /api/v1/tokens.
@@ -1404,6 +1415,52 @@ export interface SyncStartRequest {
   fullRefresh?: boolean;
 }
 /**
+ * One event on its way to one endpoint (GET /api/v1/webhooks/{id}/deliveries): its attempts so far, and what happens next. Never the body's secret parts: the body holds none.
+ *
+ * This interface was referenced by `CredportApiSchemas`'s JSON-Schema
+ * via the `definition` "WebhookDelivery".
+ */
+export interface WebhookDelivery {
+  /**
+   * The event's webhook-id: the same in every attempt, so a receiver de-duplicates by it.
+   */
+  id: string;
+  endpointId: string;
+  type: WebhookEventType;
+  /**
+   * pending: not yet delivered (sent next, or retried at nextAttemptAt); delivered: a 2xx came back; failed: every retry of the schedule failed (send it again with redeliver).
+   */
+  status: 'pending' | 'delivered' | 'failed';
+  /**
+   * When the event happened.
+   */
+  createdAt: string;
+  /**
+   * A pending delivery that failed: when it is tried again.
+   */
+  nextAttemptAt?: string;
+  /**
+   * The attempts, oldest first (the last 20).
+   */
+  attempts: {
+    at: string;
+    delivered: boolean;
+    /**
+     * The receiver's HTTP status, when it answered.
+     */
+    status?: number;
+    durationMs: number;
+    /**
+     * The first 200 characters of the receiver's answer.
+     */
+    response?: string;
+    /**
+     * Why it was not delivered.
+     */
+    error?: string;
+  }[];
+}
+/**
  * POST /api/v1/webhooks: where the workspace's events are sent, and which.
  *
  * This interface was referenced by `CredportApiSchemas`'s JSON-Schema
@@ -1875,4 +1932,34 @@ export interface RotateWebhookSecretPath {
  */
 export interface TestWebhookPath {
   id: string;
+}
+/**
+ * This interface was referenced by `CredportApiSchemas`'s JSON-Schema
+ * via the `definition` "ListWebhookDeliveriesPath".
+ */
+export interface ListWebhookDeliveriesPath {
+  id: string;
+}
+/**
+ * This interface was referenced by `CredportApiSchemas`'s JSON-Schema
+ * via the `definition` "ListWebhookDeliveriesQuery".
+ */
+export interface ListWebhookDeliveriesQuery {
+  /**
+   * items per page, 1 to 500 (default 500); a `Link: <...>; rel="next"` header names the next page
+   */
+  limit?: number;
+  /**
+   * where the page starts: the `cursor` of the `rel="next"` link of the page before (opaque)
+   */
+  cursor?: string;
+  status?: 'pending' | 'delivered' | 'failed';
+}
+/**
+ * This interface was referenced by `CredportApiSchemas`'s JSON-Schema
+ * via the `definition` "RedeliverWebhookPath".
+ */
+export interface RedeliverWebhookPath {
+  id: string;
+  deliveryId: string;
 }

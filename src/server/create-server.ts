@@ -161,7 +161,7 @@ export async function createServer(options: ServerOptions): Promise<{ app: Fasti
       await api.register(auditRoutes(credport.audit));
       await api.register(tokenRoutes(credport.tokens));
       await api.register(connectSessionRoutes(credport.connect));
-      await api.register(webhookRoutes(credport.webhooks));
+      await api.register(webhookRoutes(credport.webhooks, credport.webhookDeliveries));
       await api.register(sessionEndRoute(options.sessions));
       // The emulators `serve --demo` started, for the web app to offer; a 404 otherwise.
       api.get('/demo', { schema: { hide: true } }, async (_request, reply) =>

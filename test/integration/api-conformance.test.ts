@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { type CredportClient, CredportProblem, createCredportClient } from '../../src/client/index.js';
 import { FrontEmulator } from '../../src/emulator/front-emulator.js';
 import { OPERATIONS } from '../../src/generated/credport-api.js';
@@ -96,8 +96,10 @@ function exampleId(path: string): string {
   return ID_SHAPES.token.example;
 }
 
+/** A well-formed delivery id (a webhook-id) that is nobody's. */
+const NO_DELIVERY = 'msg_17650000000000000deadbeef';
 const pathOf = (id: OperationId, pathId?: string) =>
-  OPERATIONS[id].path.replace('{id}', encodeURIComponent(pathId ?? exampleId(OPERATIONS[id].path)));
+  OPERATIONS[id].path.replace('{id}', encodeURIComponent(pathId ?? exampleId(OPERATIONS[id].path))).replace('{deliveryId}', NO_DELIVERY);
 const carriesBody = (id: OperationId) => OPERATIONS[id].method !== 'GET';
 const hasPathId = (id: OperationId) => OPERATIONS[id].path.includes('{id}');
 const ALL = Object.keys(OPERATIONS) as OperationId[];
@@ -256,6 +258,23 @@ describe('the API as its OpenAPI document says', () => {
     await admin.updateWebhook({ path: { id: hook.id }, body: { description: 'alerts' } });
     expect((await admin.testWebhook({ path: { id: hook.id } })).delivered).toBe(false);
     expect((await admin.rotateWebhookSecret({ path: { id: hook.id } })).secret).not.toBe(hook.secret);
+    // An event to the receiver that is gone: every retry of the schedule fails (its waits passed by moving the clock
+    // on), so the delivery is failed, listed with its attempts, and sent again on request.
+    const event = await api.credport.outbox.publish('default', 'credential.invalidated', { workspace: 'default' });
+    let clock = Date.now();
+    const moved = jest.spyOn(Date, 'now').mockImplementation(() => clock);
+    try {
+      for (let retry = 0; retry < 12; retry++) {
+        await api.credport.deliverWebhooksNow();
+        clock += 10 * 60 * 60 * 1000;
+      }
+    } finally {
+      moved.mockRestore();
+    }
+    const [failed] = await admin.listWebhookDeliveries({ path: { id: hook.id }, query: { status: 'failed' } });
+    expect(failed).toMatchObject({ id: event, status: 'failed', type: 'credential.invalidated' });
+    expect(failed!.attempts).toHaveLength(12);
+    expect(await admin.redeliverWebhook({ path: { id: hook.id, deliveryId: event } })).toMatchObject({ id: event, status: 'pending' });
   });
 
   it('400: a malformed path id, query, JSON or body, on every operation that takes one', async () => {
@@ -341,6 +360,8 @@ describe('the API as its OpenAPI document says', () => {
       deleteWebhook: await statusOf(viewer.deleteWebhook({ path: { id: created.webhook! } })),
       rotateWebhookSecret: await statusOf(viewer.rotateWebhookSecret({ path: { id: created.webhook! } })),
       testWebhook: await statusOf(viewer.testWebhook({ path: { id: created.webhook! } })),
+      listWebhookDeliveries: await statusOf(viewer.listWebhookDeliveries({ path: { id: created.webhook! } })),
+      redeliverWebhook: await statusOf(viewer.redeliverWebhook({ path: { id: created.webhook!, deliveryId: NO_DELIVERY } })),
     };
     expect(answered).toEqual(Object.fromEntries(Object.keys(answered).map((id) => [id, 403])));
   });

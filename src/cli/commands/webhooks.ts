@@ -7,6 +7,7 @@ import type {
   WebhookEndpointCreated,
   WebhookTestResult,
 } from '../../webhooks/webhook-endpoints.js';
+import type { WebhookDelivery } from '../../webhooks/webhook-deliveries.js';
 import { commaList } from '../option-parsers.js';
 import { formatTable, printJson, say } from '../output.js';
 import { type GlobalOptions, withCredport } from '../run-action.js';
@@ -23,7 +24,7 @@ A workspace's API token may register only https:// URLs to public addresses; the
 an origin with webhooks=<origin> (serve --allow-origin, CREDPORT_ALLOWED_ORIGINS). Admin role.
 See docs/webhooks.md.`;
 
-/** `credport webhooks add|list|show|update|delete|rotate-secret|test`: the library's credport.webhooks, for the workspace (--workspace). */
+/** `credport webhooks add|list|show|update|delete|rotate-secret|test|deliveries|redeliver`: the library's credport.webhooks, for the workspace (--workspace). */
 export function registerWebhookCommands(program: Command): void {
   const webhooks = program
     .command('webhooks')
@@ -159,6 +160,59 @@ export function registerWebhookCommands(program: Command): void {
         if (!attempt.delivered) process.exitCode = ExitCode.providerUnavailable;
       });
     });
+
+  webhooks
+    .command('deliveries')
+    .description("the events sent (or on their way) to an endpoint, oldest first: each one's attempts and next retry")
+    .argument('<id>', 'endpoint id (whe_...)')
+    .option('--status <status>', 'only pending, delivered or failed ones')
+    .option('--json', 'print JSON (every attempt, with the first 200 characters of each answer)')
+    .action(async (id: string, _options: unknown, command: Command) => {
+      const options = command.optsWithGlobals<GlobalOptions & { status?: string }>();
+      if (options.status !== undefined && !['pending', 'delivered', 'failed'].includes(options.status))
+        throw new InputError(`--status is pending, delivered or failed, not "${options.status.slice(0, 40)}"`, { field: 'status' });
+      await withCredport(options, async (credport) => {
+        const all = [
+          ...(await credport.webhookDeliveries.list(id, options.status ? { status: options.status as WebhookDelivery['status'] } : {})),
+        ];
+        if (options.json) return printJson(all);
+        if (all.length === 0) return say(`no deliveries to ${id}${options.status ? ` that are ${options.status}` : ''}`);
+        say(
+          formatTable(
+            ['WEBHOOK-ID', 'TYPE', 'STATUS', 'ATTEMPTS', 'LAST'],
+            all.map((d) => [
+              d.id,
+              d.type,
+              d.status + (d.nextAttemptAt ? ` (next ${d.nextAttemptAt})` : ''),
+              String(d.attempts.length),
+              lastAttempt(d),
+            ]),
+          ),
+        );
+      });
+    });
+
+  webhooks
+    .command('redeliver')
+    .description('send a failed delivery again, its retry schedule started over (enable an endpoint credport disabled first)')
+    .argument('<id>', 'endpoint id (whe_...)')
+    .argument('<delivery>', "the delivery's webhook-id (msg_...), from `credport webhooks deliveries <id>`")
+    .option('--json', 'print the delivery as JSON')
+    .action(async (id: string, delivery: string, _options: unknown, command: Command) => {
+      const options = command.optsWithGlobals<GlobalOptions>();
+      await withCredport(options, async (credport) => {
+        const again = await credport.webhookDeliveries.redeliver(id, delivery);
+        if (options.json) return printJson(again);
+        say(`${again.id} is pending again: a running serve or worker sends it within a second`);
+      });
+    });
+}
+
+/** The last attempt in a few words: its status or error. */
+function lastAttempt(delivery: WebhookDelivery): string {
+  const last = delivery.attempts.at(-1);
+  if (!last) return '-';
+  return `${last.at} ${last.delivered ? `${last.status}` : (last.error ?? 'failed')}`;
 }
 
 function saySecret(line: string, endpoint: WebhookEndpointCreated): void {

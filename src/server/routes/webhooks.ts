@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { PageOptions } from '../../page-cursor.js';
+import type { WebhookDeliveries, WebhookDelivery } from '../../webhooks/webhook-deliveries.js';
 import type { WebhookEndpointChanges, WebhookEndpointInput, WebhookEndpoints } from '../../webhooks/webhook-endpoints.js';
 import { answer, BODY, location, problems, ref } from '../api-schemas.js';
 import { idParams } from '../id-params.js';
@@ -14,7 +15,7 @@ const endpoint = ref('webhook-endpoint');
  * only), list, read, change and delete them, rotate the secret, and send a signed test delivery.
  * Not a connect session's route (connect-limits.ts names none of these).
  */
-export function webhookRoutes(webhooks: WebhookEndpoints) {
+export function webhookRoutes(webhooks: WebhookEndpoints, deliveries: WebhookDeliveries) {
   return async (app: FastifyInstance): Promise<void> => {
     app.post<{ Body: WebhookEndpointInput }>('/webhooks', {
       schema: {
@@ -104,6 +105,55 @@ export function webhookRoutes(webhooks: WebhookEndpoints) {
         response: { 200: answer('The attempt', ref('webhook-test-result')), ...problems(...BODY, 404) },
       },
       handler: async (request) => webhooks.test(request.params.id),
+    });
+    app.get<{ Params: { id: string }; Querystring: PageOptions & { status?: WebhookDelivery['status'] } }>('/webhooks/:id/deliveries', {
+      schema: {
+        tags,
+        operationId: 'listWebhookDeliveries',
+        summary:
+          "The endpoint's deliveries, oldest first: each event's attempts (time, status, the answer's first 200 characters) and its next retry",
+        params: idParam,
+        querystring: {
+          type: 'object',
+          properties: { ...PAGE_QUERY, status: { type: 'string', enum: ['pending', 'delivered', 'failed'] } },
+          additionalProperties: false,
+        },
+        response: {
+          200: answer('The deliveries', { type: 'array', items: ref('webhook-delivery') }, NEXT_LINK),
+          ...problems(400, 404),
+        },
+      },
+      handler: async (request, reply) => {
+        const { status, ...page } = request.query;
+        return sendPage(
+          request,
+          reply,
+          await deliveries.list(request.params.id, { ...pageRequested(page), ...(status ? { status } : {}) }),
+        );
+      },
+    });
+    app.post<{ Params: { id: string; deliveryId: string } }>('/webhooks/:id/deliveries/:deliveryId/redeliver', {
+      schema: {
+        tags,
+        operationId: 'redeliverWebhook',
+        summary:
+          'Send a failed delivery again: pending now, its retry schedule started over (an endpoint credport disabled sends once enabled)',
+        params: {
+          type: 'object',
+          properties: {
+            ...idParam.properties,
+            deliveryId: {
+              type: 'string',
+              pattern: '^msg_[A-Za-z0-9]{16,40}$',
+              'x-pattern-message': 'is not a delivery id (a webhook-id: msg_...)',
+            },
+          },
+          required: ['id', 'deliveryId'],
+          additionalProperties: false,
+        },
+        response: { 200: answer('The delivery, pending again', ref('webhook-delivery')), ...problems(...BODY, 404) },
+      },
+      handler: async (request) => deliveries.redeliver(request.params.id, request.params.deliveryId),
     });
   };
 }
