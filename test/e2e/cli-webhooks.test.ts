@@ -1,6 +1,7 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { Webhook } from 'standardwebhooks';
+import { openCredport } from '../../src/open-credport.js';
 import { runCli } from '../helpers/run-cli.js';
 import { allBytes, removeHome, tempHome } from '../helpers/temp-home.js';
 
@@ -91,5 +92,45 @@ describe('credport webhooks', () => {
     expect(plain.code).toBe(2);
     expect(plain.stderr).toMatch(/https:\/\//);
     expect(JSON.parse((await runCli(['webhooks', 'list', '--json'], { env })).stdout)).toEqual([]);
+  });
+
+  it('deliveries lists what was sent with its attempts, and redeliver sends a failed one again', async () => {
+    const env = { CREDPORT_HOME: home, CREDPORT_WORKSPACE: 'acme' };
+    const added = await runCli(['webhooks', 'add', '--url', `${origin}/hook`, '--events', 'sync.failed', '--json'], { env });
+    const endpoint = JSON.parse(added.stdout) as { id: string; secret: string };
+    // The store's events, delivered as a serve or worker would (one retry, at once, then failed).
+    const credport = await openCredport({ home, env: { CREDPORT_WEBHOOK_RETRY_MS: '0' } });
+    try {
+      status = 500;
+      const event = await credport.outbox.publish('acme', 'sync.failed', { workspace: 'acme' });
+      await credport.deliverWebhooksNow();
+      const listed = await runCli(['webhooks', 'deliveries', endpoint.id, '--json'], { env });
+      expect(listed.code).toBe(0);
+      const [failed] = JSON.parse(listed.stdout) as { id: string; status: string; attempts: { status: number; response: string }[] }[];
+      expect(failed).toMatchObject({ id: event, status: 'failed' });
+      expect(failed!.attempts.map((a) => [a.status, a.response])).toEqual([
+        [500, 'thanks'],
+        [500, 'thanks'],
+      ]);
+      const table = await runCli(['webhooks', 'deliveries', endpoint.id, '--status', 'failed'], { env });
+      expect(table.stdout).toMatch(new RegExp(`${event}\\s+sync.failed\\s+failed\\s+2\\s+.* the receiver answered 500`));
+      const bogus = await runCli(['webhooks', 'deliveries', endpoint.id, '--status', 'lost'], { env });
+      expect([bogus.code, bogus.stderr]).toEqual([2, expect.stringContaining('--status is pending, delivered or failed')]);
+
+      status = 200;
+      await runCli(['webhooks', 'update', endpoint.id, '--enable'], { env });
+      const again = await runCli(['webhooks', 'redeliver', endpoint.id, event], { env });
+      expect([again.code, again.stdout]).toEqual([0, expect.stringContaining(`${event} is pending again`)]);
+      await credport.deliverWebhooksNow();
+      expect(received.map((r) => r.headers['webhook-id'])).toEqual([event, event, event]);
+      expect(verify(endpoint.secret, received[2]!)).toMatchObject({ type: 'sync.failed', data: { workspace: 'acme' } });
+      const delivered = await runCli(['webhooks', 'deliveries', endpoint.id, '--status', 'delivered', '--json'], { env });
+      expect((JSON.parse(delivered.stdout) as { id: string }[]).map((d) => d.id)).toEqual([event]);
+      // Only a failed one is sent again: the answer names why, exit 2.
+      const twice = await runCli(['webhooks', 'redeliver', endpoint.id, event], { env });
+      expect([twice.code, twice.stderr]).toEqual([2, expect.stringContaining('only a failed delivery is sent again')]);
+    } finally {
+      await credport.close();
+    }
   });
 });
