@@ -135,6 +135,29 @@ describe('delivery from the outbox', () => {
     expect(trail.map((e) => e.action)).toEqual(expect.arrayContaining(['webhook.disabled', 'webhook.redelivered']));
   });
 
+  it('keeps a slow receiver from holding back another endpoint', async () => {
+    jest.restoreAllMocks(); // the running loop ticks on the real clock
+    const slow = await startReceiver();
+    try {
+      slow.behave(() => 'hang');
+      credport.outbound.allow(`webhooks=${slow.origin}`);
+      await asAcme(() => credport.webhooks.create({ url: `${slow.origin}/hooks`, events: ['credential.created'] }));
+      const { secret } = await endpoint();
+      const ids: string[] = [];
+      for (let i = 0; i < 20; i++) ids.push(await credport.outbox.publish('acme', 'credential.created', { workspace: 'acme', n: i }));
+      const running = credport.deliverWebhooks({ everyMs: 50 });
+      const deadline = Date.now() + 5000;
+      while (hook.received.length < 20 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      // All twenty reached the quick receiver while the slow one still holds its first (10 s timeout).
+      expect(hook.verified(secret).map((m) => m.id)).toEqual(ids);
+      expect(slow.received).toHaveLength(1);
+      await slow.close();
+      await running.stop();
+    } finally {
+      await slow.close().catch(() => undefined);
+    }
+  });
+
   it('answers a redelivery of another workspace endpoint as not found, and a malformed id by its field', async () => {
     const { id } = await endpoint();
     await expect(
