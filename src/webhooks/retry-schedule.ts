@@ -44,8 +44,10 @@ export function nextRetryDelay(
 export function retryDelaysFromEnv(env: NodeJS.ProcessEnv): readonly number[] | undefined {
   const raw = env.CREDPORT_WEBHOOK_RETRY_MS?.trim();
   if (raw === undefined || raw === '') return undefined;
-  const delays = raw.split(',').map((part) => Number(part.trim()));
-  if (delays.some((d) => !Number.isInteger(d) || d < 0 || d > 7 * 24 * 60 * 60_000))
+  const parts = raw.split(',').map((part) => part.trim());
+  const delays = parts.map(Number);
+  // Digits only: Number('') is 0, and an empty step (1,,2) is a typo, not a retry at once.
+  if (parts.some((part) => !/^\d+$/.test(part)) || delays.some((d) => d > 7 * 24 * 60 * 60_000))
     throw new InputError(
       `CREDPORT_WEBHOOK_RETRY_MS must be comma-separated whole milliseconds (0 to a week each), like 5000,30000; got "${raw.slice(0, 80)}"`,
       { field: 'CREDPORT_WEBHOOK_RETRY_MS' },
