@@ -8,7 +8,7 @@ const HOUR = 60 * 60 * 1000;
 
 describe('the webhook retry schedule', () => {
   it('retries for more than a day at the least, and stops after the last step', () => {
-    const shortest = RETRY_DELAYS_MS.reduce((sum, step, i) => sum + (nextRetryDelay(i + 1, RETRY_DELAYS_MS, () => 0) ?? 0), 0);
+    const shortest = RETRY_DELAYS_MS.reduce((sum, _step, i) => sum + (nextRetryDelay(i + 1, RETRY_DELAYS_MS, () => 0) ?? 0), 0);
     expect(shortest).toBeGreaterThan(24 * HOUR);
     expect(RETRY_DELAYS_MS.reduce((a, b) => a + b, 0)).toBeLessThan(32 * HOUR);
     expect(nextRetryDelay(RETRY_DELAYS_MS.length + 1)).toBeUndefined();
