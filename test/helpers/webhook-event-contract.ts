@@ -31,8 +31,9 @@ export const schemaFileOf = (type: string) => `webhook-event-${type.replaceAll('
 
 /** Why `body` is not a valid event (its own type's schema, then the union a receiver checks), or undefined when it is. */
 export function eventProblem(body: { type: string }): string | undefined {
-  for (const validate of [webhookSchema(schemaFileOf(body.type)), webhookSchema('webhook-event.schema.json')]) {
-    if (!validate(body)) return `${body.type}: ${receiverAjv().errorsText(validate.errors)}`;
+  const type = body.type;
+  for (const validate of [webhookSchema(schemaFileOf(type)), webhookSchema('webhook-event.schema.json')]) {
+    if (!validate(body)) return `${type}: ${receiverAjv().errorsText(validate.errors)}`;
   }
   return undefined;
 }

@@ -44,7 +44,7 @@ const record: CredentialRecord = {
   invalidReason: 'Front rejected the credential: 401 Unauthenticated',
   invalidCause: 'reverify',
   secretHint: 'cdef',
-  sealed: { kid: 'k1', iv: 'aXY=', tag: 'dGFn', ct: 'Y2lwaGVydGV4dC1vZi10aGUtc2VjcmV0' },
+  sealed: { alg: 'A256GCM', kid: 'k1', iv: 'aXY=', tag: 'dGFn', ct: 'Y2lwaGVydGV4dC1vZi10aGUtc2VjcmV0' },
   baseUrlBy: 'operator',
   events: [{ id: 'msg_0000000000001_000000000001', types: ['credential.invalidated'] }],
   rev: 3,
