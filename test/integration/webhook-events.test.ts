@@ -294,7 +294,7 @@ describe('a crash between the change and the ready step', () => {
     const at = Date.now() - 1000;
     const lost: OutboxEvent = {
       v: 1,
-      id: `msg_${at}_000000000001`,
+      id: `msg_${at}000000000001`, // the outbox's form: 13 digits of time, 4 of sequence, 8 hex
       state: 'intent',
       workspace: '',
       timestamp: new Date(at).toISOString(),

@@ -14,7 +14,12 @@ interface Thing extends Marked {
   name: string;
 }
 
-function setup(clock = { ms: Date.parse('2026-12-07T12:00:00.000Z') }) {
+// Each test's clock starts an hour after the last one's: ids made in this process never go back in time.
+let start = Date.parse('2026-12-07T12:00:00.000Z');
+
+function setup() {
+  start += 3_600_000;
+  const clock = { ms: start };
   const access: StoreAccess = { keyv: new Keyv(), shown: 'memory://test' };
   const events = new Collection<OutboxEvent>(access, 'webhook-event:', (value) => value as OutboxEvent);
   const things = new Map<string, Thing>();
@@ -31,21 +36,26 @@ function setup(clock = { ms: Date.parse('2026-12-07T12:00:00.000Z') }) {
 }
 
 const thing = (id: string, name = 'One'): Thing => ({ id, workspace: 'acme', name });
+/** An event id of the outbox's form made at `ms` (as another process would): `msg_` + 13 digits of time + 4 of sequence + 8 hex. */
+const idAt = (ms: number, n: number) => `msg_${String(ms).padStart(13, '0')}0000${String(n).padStart(8, '0')}`;
 
 describe('publish', () => {
   it('writes an event ready at once, and readyEvents answers them oldest first whatever order they were written in', async () => {
-    const { outbox, clock, readied } = setup();
+    const { outbox, events, clock, readied } = setup();
+    const earlier = await outbox.publish('acme', 'sync.succeeded', { workspace: 'acme' });
     clock.ms += 1000;
     const later = await outbox.publish('acme', 'sync.failed', { workspace: 'acme' });
-    clock.ms -= 500;
-    const earlier = await outbox.publish('acme', 'sync.succeeded', { workspace: 'acme' });
     expect(timeOfId(earlier)).toBeLessThan(timeOfId(later));
+    // Another process's event, made before both and written after them.
+    const other = idAt(clock.ms - 5000, 1);
+    await events.insert(other, { v: 1, id: other, state: 'ready', workspace: 'acme', type: 'credential.created', timestamp: '', data: {} });
     const ready = await outbox.readyEvents();
     expect(ready.map((e) => [e.id, e.type, e.state])).toEqual([
+      [other, 'credential.created', 'ready'],
       [earlier, 'sync.succeeded', 'ready'],
       [later, 'sync.failed', 'ready'],
     ]);
-    expect(ready[0]).toMatchObject({ workspace: 'acme', timestamp: new Date(clock.ms).toISOString(), data: { workspace: 'acme' } });
+    expect(ready[2]).toMatchObject({ workspace: 'acme', timestamp: new Date(clock.ms).toISOString(), data: { workspace: 'acme' } });
     expect(readied()).toBe(2);
   });
 });
@@ -68,7 +78,7 @@ describe('during', () => {
     const ready = await outbox.readyEvents();
     expect(ready.map((e) => [e.id, e.type])).toEqual([
       [intentId, 'credential.verified'],
-      [`${intentId}_1`, 'credential.recovered'],
+      [`${intentId}1`, 'credential.recovered'],
     ]);
     expect(ready[0]!.data).toEqual({ workspace: 'acme', thing: { id: 't1', name: 'One' }, type: 'credential.verified' });
     expect(ready[0]).not.toHaveProperty('subject');
@@ -163,7 +173,7 @@ describe('recover', () => {
     clock.ms += 1;
     const lost: OutboxEvent = {
       v: 1,
-      id: `msg_${String(clock.ms).padStart(13, '0')}_000000000002`,
+      id: idAt(clock.ms, 2),
       state: 'intent',
       workspace: '',
       timestamp: new Date(clock.ms).toISOString(),
@@ -172,7 +182,7 @@ describe('recover', () => {
     things.set('t2', thing('t2'));
     const gone: OutboxEvent = {
       v: 1,
-      id: `msg_${String(clock.ms).padStart(13, '0')}_000000000003`,
+      id: idAt(clock.ms, 3),
       state: 'intent',
       workspace: 'acme',
       type: 'credential.deleted',
@@ -203,8 +213,8 @@ describe('recover', () => {
     const s = setup();
     const { outbox, things, clock, all } = s;
     for (const [id, kind, expect_] of [
-      ['msg_0000000000001_000000000001', 'unknown', 'marked'],
-      ['msg_0000000000001_000000000002', 'thing', 'gone'],
+      [idAt(1, 1), 'unknown', 'marked'],
+      [idAt(1, 2), 'thing', 'gone'],
     ] as const)
       await s.events.insert(id, {
         v: 1,
