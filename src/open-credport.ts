@@ -180,6 +180,7 @@ export async function openCredport(options: CredportOptions = {}): Promise<Credp
           });
         }),
       connectStillOpen: (sessionId) => connect!.refuseIfEnded(sessionId),
+      outbox,
     });
     connect = new ConnectSessions(
       collection<ConnectSessionRecord>('connect:', 'connect session', 'revoke it with: credport connect session revoke'),
@@ -187,7 +188,11 @@ export async function openCredport(options: CredportOptions = {}): Promise<Credp
       registry,
       credentials,
       audit,
+      outbox,
     );
+    // How recover() reads each kind of record whose changes make events, after a crash.
+    outbox.register('credential', credentials.eventSubject());
+    outbox.register('connect', connect.eventSubject());
     configs = new SavedConfigs({
       registry,
       credentials,
@@ -212,6 +217,7 @@ export async function openCredport(options: CredportOptions = {}): Promise<Credp
       audit,
       access,
       home: location.home,
+      outbox,
     });
     const webhooks = new WebhookEndpoints(
       collection<WebhookEndpointRecord>('webhook:', 'webhook endpoint', 'delete it with: credport webhooks delete'),

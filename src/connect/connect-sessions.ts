@@ -12,6 +12,8 @@ import type { ConnectorRegistry } from '../registry/connector-registry.js';
 import { checkRequest } from '../registry/request-schemas.js';
 import type { Collection } from '../store/collection.js';
 import { printable } from '../text/printable.js';
+import type { EventSubject, Mark, Marked, Outbox } from '../webhooks/outbox.js';
+import { connectSessionLanded, subjectOf } from '../webhooks/webhook-events.js';
 import { checkAllowedOrigins } from './allowed-origins.js';
 
 export type { ConnectExchange, ConnectSession, ConnectSessionCreated, ConnectSessionCreateRequest };
@@ -26,7 +28,7 @@ export type ConnectSessionInput = Omit<ConnectSessionCreateRequest, 'allowedOrig
 };
 
 /** What the store keeps: the session's view, less its state (worked out when read), with hashes of its token and bearer. */
-export interface ConnectSessionRecord extends Omit<ConnectSession, 'state'> {
+export interface ConnectSessionRecord extends Omit<ConnectSession, 'state'>, Marked {
   tokenHash: string;
   bearerHash?: string;
   bearerExpiresAt?: string;
@@ -79,6 +81,8 @@ export class ConnectSessions {
     private readonly credentials: SessionCredentials,
     /** Where minting, revoking, opening and picking are recorded (never a token or a bearer). */
     private readonly audit?: AuditLog,
+    /** Where `connect.session.completed` is written with the session's outcome; none: no event. */
+    private readonly outbox?: Outbox,
     private readonly now: () => Date = () => new Date(Date.now()),
   ) {}
 
@@ -299,11 +303,30 @@ export class ConnectSessions {
 
   /** Records what the session's end user did (the first outcome stays: the host reads what the page reported first). */
   async recordOutcome(sessionId: string, action: ConnectOutcomeAction, credentialId: string): Promise<void> {
-    await this.sessions.change(
-      sessionId,
-      (now) => (now && now.outcome === undefined ? { ...now, outcome: { action, credentialId, at: this.now().toISOString() } } : undefined),
-      { attempts: 20, conflict: () => new StoreError('write_conflict', `connect session ${sessionId} kept changing`) },
-    );
+    // The outcome is set once, so the event is made once: by the write that sets it (marked in that write).
+    const swap = (mark?: Mark) =>
+      this.sessions.change(
+        sessionId,
+        (now) => {
+          if (!now || now.outcome !== undefined) return undefined;
+          const next = { ...now, outcome: { action, credentialId, at: this.now().toISOString() } };
+          return mark ? mark(next, ['connect.session.completed']) : next;
+        },
+        { attempts: 20, conflict: () => new StoreError('write_conflict', `connect session ${sessionId} kept changing`) },
+      );
+    if (!this.outbox) {
+      await swap();
+      return;
+    }
+    await this.outbox.during('connect', sessionId, async (mark) => {
+      const { record, written } = await swap(mark);
+      return { result: undefined, landed: written ? connectSessionLanded(record) : undefined };
+    });
+  }
+
+  /** How the outbox's recover() reads a session after a crash (open-credport registers it as `connect`). */
+  eventSubject(): EventSubject {
+    return subjectOf((id) => this.sessions.get(id), connectSessionLanded);
   }
 
   /**
@@ -367,9 +390,9 @@ export class ConnectSessions {
     return record;
   }
 
-  /** The view its creator reads: everything but the hashes and the revision, with its state as of now. */
+  /** The view its creator reads: everything but the hashes, the revision and the event marks, with its state as of now. */
   private view(record: ConnectSessionRecord): ConnectSession {
-    const { tokenHash: _t, bearerHash: _b, bearerExpiresAt: _e, rev: _r, ...shown } = record;
+    const { tokenHash: _t, bearerHash: _b, bearerExpiresAt: _e, rev: _r, events: _m, ...shown } = record;
     return { ...shown, state: stateOf(record, this.now()) };
   }
 }

@@ -1,9 +1,10 @@
 import type { CredentialTile } from '../generated/credential-tile.js';
 import type { Reach } from '../http/outbound-policy.js';
 import type { SealedSecret, Sealer } from '../keys/sealer.js';
+import type { Marked } from '../webhooks/outbox.js';
 
 /** What the store holds: the tile's fields, the sealed secret and the origin it may go to. */
-export interface CredentialRecord extends Omit<CredentialTile, 'revision'> {
+export interface CredentialRecord extends Omit<CredentialTile, 'revision'>, Marked {
   v: 1;
   sealed: SealedSecret;
   /** Revision: each change adds one, written only over the revision it was made from (no lost updates). */
@@ -13,6 +14,11 @@ export interface CredentialRecord extends Omit<CredentialTile, 'revision'> {
    * in records from before the policy: a tenant's when the record is in a workspace of its own.
    */
   baseUrlBy?: Reach;
+  /**
+   * What found it refused (with invalidAt): `credential.invalidated` says it, and a recovery after a
+   * crash rebuilds that event from the record alone. Not on the tile; gone once verified or rotated.
+   */
+  invalidCause?: 'test' | 'reverify' | 'sync' | 'policy';
 }
 
 /** The public view, built field by field so a new record field never leaks onto a tile by accident. */

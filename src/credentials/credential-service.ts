@@ -27,6 +27,9 @@ import { printable } from '../text/printable.js';
 import { associatedData, type CredentialRecord, resealed, secretHint, toTile } from './credential-record.js';
 import { refuseSecretShapeInPublicFields, refuseSecretsInPublicFields } from './public-fields-guard.js';
 import { verifyCredential } from './verify-credential.js';
+import type { WebhookEventType } from '../generated/webhook-event-type.js';
+import type { EventSubject, Mark, Outbox } from '../webhooks/outbox.js';
+import { credentialEventData, credentialLanded, type InvalidCause, subjectOf } from '../webhooks/webhook-events.js';
 
 /**
  * The service's inputs are the API's request bodies (src/generated, from schemas/), checked against
@@ -63,7 +66,15 @@ export interface CredentialServiceDeps {
    * provider's check can take seconds, and a revoke meanwhile must stop the write.
    */
   connectStillOpen?: (sessionId: string) => Promise<void>;
+  /**
+   * Where the webhook events of each change are written (created, verified, invalidated, recovered,
+   * rotated, deleted), with the change; none: the changes make no events.
+   */
+  outbox?: Outbox;
 }
+
+/** The types a change makes, decided on the record as it is in the store (`before`) and the one about to be written. */
+type EventsOf = (before: CredentialRecord, next: CredentialRecord) => WebhookEventType[];
 
 // Lost races before a change is refused: each retry re-reads, so only a stream of writers to one credential exhausts them.
 const CHANGE_ATTEMPTS = 20;
@@ -147,7 +158,7 @@ export class CredentialService {
     const hint = secretHint(secrets[connector.manifest.auth.secret] ?? '');
     if (hint !== undefined) record.secretHint = hint;
     if (checked) Object.assign(record, { identity: checked, verifiedAt: at });
-    await this.deps.records.put(record.id, record);
+    await this.written(record);
     await this.resealIfKeyMoved(id, sealer.kid);
     await this.note({
       action: 'credential.created',
@@ -205,7 +216,7 @@ export class CredentialService {
    * and is rethrown; an outage changes nothing. `gate`: a rate gate the request waits on (a
    * re-verification pass paces all its requests to one provider through one).
    */
-  async test(id: string, options: { gate?: RateGate } = {}): Promise<CredentialTile> {
+  async test(id: string, options: { gate?: RateGate; cause?: Extract<InvalidCause, 'test' | 'reverify'> } = {}): Promise<CredentialTile> {
     this.scope.require('editor', 'testing a credential');
     const record = await this.load(id);
     const connector = this.deps.registry.get(record.connector);
@@ -214,13 +225,20 @@ export class CredentialService {
       const identity = await this.verifyNoted(connector, record.baseUrl, secrets, record, options.gate);
       const at = this.now().toISOString();
       let landed = false;
-      const tile = await this.changeIfSameSecret(record, secrets, (now) => {
-        landed = true;
-        const next: CredentialRecord = { ...now, status: 'verified', identity, verifiedAt: at, updatedAt: at };
-        delete next.invalidAt;
-        delete next.invalidReason;
-        return next;
-      });
+      const tile = await this.changeIfSameSecret(
+        record,
+        secrets,
+        (now) => {
+          landed = true;
+          const next: CredentialRecord = { ...now, status: 'verified', identity, verifiedAt: at, updatedAt: at };
+          delete next.invalidAt;
+          delete next.invalidReason;
+          delete next.invalidCause;
+          return next;
+        },
+        // Verified, then recovered when the record was invalid as the store had it at this write.
+        (before) => ['credential.verified', ...(before.status === 'invalid' ? (['credential.recovered'] as const) : [])],
+      );
       // Not when the secret was rotated meanwhile: that answer was about a secret no longer saved.
       if (landed)
         await this.note({
@@ -233,15 +251,20 @@ export class CredentialService {
       return tile;
     } catch (error) {
       if (error instanceof ProviderRejectedError)
-        await this.changeIfSameSecret(record, secrets, (now) => this.invalid(now, scrubSecrets(error.message, secrets)));
+        await this.changeIfSameSecret(
+          record,
+          secrets,
+          (now) => this.invalid(now, scrubSecrets(error.message, secrets), options.cause ?? 'test'),
+          newlyInvalid,
+        );
       throw error;
     }
   }
 
   /** The record as refused by its provider just now: status, when, and the provider's words. */
-  private invalid(record: CredentialRecord, reason: string): CredentialRecord {
+  private invalid(record: CredentialRecord, reason: string, cause: InvalidCause): CredentialRecord {
     const at = this.now().toISOString();
-    return { ...record, status: 'invalid', updatedAt: at, invalidAt: at, invalidReason: terminalSafe(reason, 500) };
+    return { ...record, status: 'invalid', updatedAt: at, invalidAt: at, invalidReason: terminalSafe(reason, 500), invalidCause: cause };
   }
 
   /**
@@ -252,10 +275,11 @@ export class CredentialService {
     read: CredentialRecord,
     secrets: SecretValues,
     changed: (now: CredentialRecord) => CredentialRecord,
+    events: EventsOf,
   ): Promise<CredentialTile> {
     // Re-sealed under a new master key is still the same secret: compared by what it opens to.
     const same = (now: CredentialRecord) => now.sealed.ct === read.sealed.ct || isDeepStrictEqual(this.openSecretsOrNothing(now), secrets);
-    return this.change(read.id, (now) => (same(now) ? changed(now) : undefined), 'tested');
+    return this.change(read.id, (now) => (same(now) ? changed(now) : undefined), 'tested', events);
   }
 
   /** The new secret is validated and verified before it replaces the old one; on any failure the old one stays. */
@@ -297,6 +321,7 @@ export class CredentialService {
         // A refusal was about the old secret.
         delete next.invalidAt;
         delete next.invalidReason;
+        delete next.invalidCause;
         // An unverified new secret says nothing about whose it is: the old identity (a USER key type, say) must not vouch for it.
         if (!identity) {
           delete next.identity;
@@ -308,6 +333,8 @@ export class CredentialService {
         return next;
       },
       'rotated',
+      // Rotated; and recovered when it was invalid (as the store had it) and the new secret was verified.
+      (before) => ['credential.rotated', ...(before.status === 'invalid' && identity ? (['credential.recovered'] as const) : [])],
     ).then(async (tile) => {
       await this.resealIfKeyMoved(id, sealer.kid);
       await this.note({
@@ -380,7 +407,7 @@ export class CredentialService {
         code: 'in_use',
       });
     }
-    if (!(await this.deps.records.delete(id))) throw new NotFoundError(`no credential ${printable(id)}`);
+    if (!(await this.removed(id, record))) throw new NotFoundError(`no credential ${printable(id)}`);
     await this.note({
       action: 'credential.deleted',
       outcome: 'ok',
@@ -404,8 +431,11 @@ export class CredentialService {
   /** The provider refused the credential during a sync: its tile says so until it is tested or rotated. */
   async markInvalid(id: string, reason?: string): Promise<void> {
     // The provider's words, less any stretch of the secret it may have echoed back.
-    const tile = await this.change(id, (record) =>
-      this.invalid(record, scrubSecrets(reason ?? 'refused during a sync', this.openSecretsOrNothing(record) ?? {})),
+    const tile = await this.change(
+      id,
+      (record) => this.invalid(record, scrubSecrets(reason ?? 'refused during a sync', this.openSecretsOrNothing(record) ?? {}), 'sync'),
+      'changed',
+      newlyInvalid,
     ).catch((error: unknown) => {
       if (!(error instanceof NotFoundError)) throw error;
     });
@@ -454,8 +484,11 @@ export class CredentialService {
       this.outbound.check(connector, origin, reach);
     } catch (error) {
       if (!(error instanceof OutboundRefusedError)) throw error;
-      await this.change(record.id, (now) =>
-        now.status === 'invalid' && now.invalidReason === error.message ? undefined : this.invalid(now, error.message),
+      await this.change(
+        record.id,
+        (now) => (now.status === 'invalid' && now.invalidReason === error.message ? undefined : this.invalid(now, error.message, 'policy')),
+        'changed',
+        newlyInvalid,
       ).catch(() => undefined);
       throw error;
     }
@@ -575,9 +608,27 @@ export class CredentialService {
     id: string,
     apply: (record: CredentialRecord) => CredentialRecord | undefined,
     doing = 'changed',
+    events?: EventsOf,
   ): Promise<CredentialTile> {
     checkId(id);
-    const { record } = await this.deps.records.change(
+    const outbox = this.deps.outbox;
+    if (!outbox || !events) return toTile((await this.swapped(id, apply, doing)).record);
+    // The intent is written before the read, the mark goes in the same write as the change: see outbox.ts.
+    return outbox.during('credential', id, async (mark) => {
+      const { record, written } = await this.swapped(id, apply, doing, events, mark);
+      return { result: toTile(record), landed: written ? credentialLanded(record) : undefined };
+    });
+  }
+
+  /** The read-modify-swap of change(): `events` decides the types on each try's fresh record, `mark` puts them on what is written. */
+  private async swapped(
+    id: string,
+    apply: (record: CredentialRecord) => CredentialRecord | undefined,
+    doing: string,
+    events?: EventsOf,
+    mark?: Mark,
+  ) {
+    return this.deps.records.change(
       id,
       (found, attempt) => {
         const record = found && this.scope.sees(found) ? found : undefined;
@@ -587,7 +638,8 @@ export class CredentialService {
               ? `no credential ${printable(id)}`
               : `credential ${id} was deleted while it was being ${doing}`,
           );
-        return apply(record);
+        const next = apply(record);
+        return next && mark && events ? mark(next, events(record, next)) : next;
       },
       {
         attempts: CHANGE_ATTEMPTS,
@@ -599,9 +651,46 @@ export class CredentialService {
           ),
       },
     );
-    return toTile(record);
+  }
+
+  /**
+   * A new record written, with `credential.created` when an outbox is wired: the intent is written
+   * only now, after the provider's check, so it is in flight for the put's milliseconds only.
+   */
+  private async written(record: CredentialRecord): Promise<void> {
+    const outbox = this.deps.outbox;
+    if (!outbox) return this.deps.records.put(record.id, record);
+    await outbox.during('credential', record.id, async (mark) => {
+      const marked = mark(record, ['credential.created']);
+      await this.deps.records.put(record.id, marked);
+      return { result: undefined, landed: credentialLanded(marked) };
+    });
+  }
+
+  /**
+   * A record deleted, with `credential.deleted` (the tile as it was) when an outbox is wired. A
+   * damaged record (`record` undefined) has no tile to send: it goes without an event.
+   */
+  private removed(id: string, record: CredentialRecord | undefined): Promise<boolean> {
+    const outbox = this.deps.outbox;
+    if (!outbox || !record) return this.deps.records.delete(id);
+    const type = 'credential.deleted';
+    return outbox.deleting('credential', id, record.workspace ?? DEFAULT_WORKSPACE, type, credentialEventData(record, type), () =>
+      this.deps.records.delete(id),
+    );
+  }
+
+  /** How the outbox's recover() reads a credential after a crash (open-credport registers it as `credential`). */
+  eventSubject(): EventSubject {
+    return subjectOf((id) => this.deps.records.get(id), credentialLanded);
   }
 }
+
+/**
+ * A refusal makes `credential.invalidated` only when the record was not invalid already (as the
+ * store had it at the write): a tile refused again keeps its newest words and time, and sends nothing.
+ */
+const newlyInvalid: EventsOf = (before) => (before.status === 'invalid' ? [] : ['credential.invalidated']);
 
 /**
  * A connect session creates credentials of its connectors only, and none in reconnect mode (that

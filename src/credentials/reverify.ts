@@ -94,7 +94,8 @@ export async function reverifyStale(credentials: CredentialService, options: Rev
 
 async function check(credentials: CredentialService, tile: CredentialTile, gate: RateGate): Promise<ReverifyResult> {
   try {
-    await credentials.test(tile.id, { gate });
+    // Through test(): a refusal sends credential.invalidated (cause reverify), a success credential.verified.
+    await credentials.test(tile.id, { gate, cause: 'reverify' });
     return { id: tile.id, connector: tile.connector, outcome: 'verified' };
   } catch (error) {
     if (error instanceof ProviderRejectedError)

@@ -371,6 +371,7 @@ export async function startSyncWorker(url: string, credport: Credport, options: 
               ...(request.concurrency !== undefined ? { concurrency: request.concurrency } : {}),
               signal: stop.signal,
               onEvent: publish,
+              jobId: job.id!,
             }),
           ),
         );

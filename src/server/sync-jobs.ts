@@ -102,6 +102,7 @@ export class SyncJobs {
       ...(input.concurrency !== undefined ? { concurrency: input.concurrency } : {}),
       signal: entry.abort.signal,
       onEvent: publish,
+      jobId: id,
     })
       .then(
         (summary) => {

@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { AccessScope } from '../access/access.js';
+import { type AccessScope, DEFAULT_WORKSPACE } from '../access/access.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { CredentialService } from '../credentials/credential-service.js';
 import { InputError } from '../errors.js';
@@ -25,6 +25,10 @@ import type { SyncEvent } from '../generated/sync-event.js';
 import type { SyncRate, SyncSummary } from '../generated/sync-summary.js';
 import { runSync, type StreamPlan, type SyncState } from './sync-engine.js';
 import { JsonlWriter } from './writers/jsonl-writer.js';
+import type { WebhookEventType } from '../generated/webhook-event-type.js';
+import type { Outbox } from '../webhooks/outbox.js';
+import { type SyncRef, syncFailedData, syncSucceededData } from '../webhooks/webhook-events.js';
+import { failureReason } from '../text/failure-reason.js';
 import { type LedgerEntry, ProviderWriter } from './writers/provider-writer.js';
 
 export interface RunSyncOptions {
@@ -37,6 +41,8 @@ export interface RunSyncOptions {
   signal?: AbortSignal;
   /** Requests in flight at once (streams side by side, pages ahead); default the source's setting, else its connector's. */
   concurrency?: number;
+  /** The job this run is (the server's sync_…, the queue's job id): named in the run's webhook event. */
+  jobId?: string;
 }
 
 /** Syncs need more patience than a verification: 429s and 5xx are absorbed, not reported. */
@@ -62,6 +68,8 @@ export class SyncService {
       audit?: AuditLog;
       home: string;
       http?: HttpSettings;
+      /** Where each run's end is written as a webhook event (sync.succeeded, sync.failed); none: no events. */
+      outbox?: Outbox;
     },
   ) {}
 
@@ -103,8 +111,49 @@ export class SyncService {
     await refuseIfLeased(this.deps.leases, destinationId);
   }
 
+  /**
+   * Runs the sync once. A request refused before anything runs (an unknown source, a stream it does
+   * not read) is not a run and makes no event; every run that gets past those checks ends with one
+   * webhook event: `sync.succeeded` when it returns, `sync.failed` (the error's code) when it throws.
+   * One per call: the CLI, the server's sync jobs and the queue's worker all end a run here, and a
+   * queued job retried after a failure is one run (and one event) per try.
+   */
   async run(sourceId: string, destinationId: string, options: RunSyncOptions = {}): Promise<SyncSummary> {
-    const { source, destination, streams: wanted } = await this.check(sourceId, destinationId, options.streams);
+    const checked = await this.check(sourceId, destinationId, options.streams);
+    const workspace = checked.source.workspace ?? DEFAULT_WORKSPACE;
+    const sync: SyncRef = {
+      sourceId: checked.source.id,
+      destinationId: checked.destination.id,
+      ...(options.jobId !== undefined ? { jobId: options.jobId } : {}),
+    };
+    let summary: SyncSummary;
+    try {
+      summary = await this.runChecked(checked, options);
+    } catch (error) {
+      await this.publish(workspace, 'sync.failed', syncFailedData(workspace, sync, error));
+      throw error;
+    }
+    await this.publish(workspace, 'sync.succeeded', syncSucceededData(workspace, sync, summary));
+    return summary;
+  }
+
+  /**
+   * A run's end as a ready event. The run's own outcome stands whatever happens here: a store that
+   * cannot take the event (the same store the run just wrote its checkpoint to) is warned about, not
+   * made the run's failure, which would send a finished sync round again.
+   */
+  private async publish(workspace: string, type: WebhookEventType, data: object): Promise<void> {
+    await this.deps.outbox?.publish(workspace, type, data as Record<string, unknown>).catch((error: unknown) => {
+      process.emitWarning(`the ${type} webhook event of a sync could not be written: ${failureReason(error)}`, {
+        code: 'CREDPORT_WEBHOOK',
+      });
+    });
+  }
+
+  private async runChecked(
+    { source, destination, streams: wanted }: Awaited<ReturnType<SyncService['check']>>,
+    options: RunSyncOptions,
+  ): Promise<SyncSummary> {
     const onEvent = options.onEvent ?? (() => undefined);
     const counters = { rateLimited: 0, retries: 0 };
     const readsFrom = source.connector === 'jsonl' ? undefined : this.deps.registry.get(source.connector);
