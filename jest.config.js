@@ -41,6 +41,7 @@ export const storeSuites = [
   'test/integration/store-no-lost-updates.test.ts',
   'test/integration/sync-resume.test.ts',
   'test/integration/webhook-delivery.test.ts',
+  'test/integration/webhook-events.test.ts',
   'test/integration/write-conflict.test.ts',
 ];
 export const onServer = (store) => ({

@@ -207,7 +207,7 @@ describe('credential events', () => {
     const tile = await withAccess(ACME, () => add(first));
     await take();
     // The same store opened by a process whose operator no longer allows the emulator's origin.
-    const strict = await openCredport({ home, env: { CREDPORT_HTTP_RETRIES: '0' } });
+    const strict = await openCredport({ home, storeUri: credport.location.uri, env: { CREDPORT_HTTP_RETRIES: '0' } });
     try {
       for (let i = 0; i < 2; i++)
         await expect(withAccess(ACME, () => strict.credentials.test(tile.id))).rejects.toMatchObject({ code: 'outbound_refused' });
