@@ -188,12 +188,18 @@ export class DeliveryLoop {
       }
       if (!endpoint.enabled) return;
       const pending = all.filter((d) => d.status === 'pending').sort(byEvent);
-      for (const delivery of pending) {
-        if (this.stopped) return;
-        if ((delivery.nextAttemptAt ?? 0) > this.now()) return; // the head waits for its retry; the rest wait behind it
-        if (!(await this.send(endpoint, delivery, deliveries))) return;
+      // Delivered before this run, and by it: the oldest beyond DELIVERED_KEPT are let go when the run ends.
+      const delivered = all.filter((d) => d.status === 'delivered');
+      try {
+        for (const delivery of pending) {
+          if (this.stopped) return;
+          if ((delivery.nextAttemptAt ?? 0) > this.now()) return; // the head waits for its retry; the rest wait behind it
+          if (!(await this.send(endpoint, delivery, deliveries))) return;
+          delivered.push(delivery);
+        }
+      } finally {
+        await this.prune(delivered, deliveries);
       }
-      await this.prune(all, deliveries);
     } finally {
       await lease.release();
     }
@@ -229,8 +235,8 @@ export class DeliveryLoop {
   }
 
   /** Delivered records beyond the newest DELIVERED_KEPT of the endpoint are let go (failed and pending stay). */
-  private async prune(all: DeliveryRecord[], deliveries: Collection<DeliveryRecord>): Promise<void> {
-    const delivered = all.filter((d) => d.status === 'delivered').sort(byEvent);
+  private async prune(delivered: DeliveryRecord[], deliveries: Collection<DeliveryRecord>): Promise<void> {
+    delivered.sort(byEvent);
     for (const old of delivered.slice(0, Math.max(0, delivered.length - DELIVERED_KEPT)))
       await deliveries.delete(deliveryKey(old.endpointId, old.eventId));
   }

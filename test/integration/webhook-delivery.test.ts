@@ -19,8 +19,9 @@ let clock: number;
 const ACME = { workspace: 'acme', role: 'admin' } as const;
 const asAcme = <T>(run: () => Promise<T>) => withAccess(ACME, run);
 
+let storeUri: string | undefined;
+
 async function open(): Promise<Credport> {
-  const storeUri = await testStoreUri();
   return openCredport({
     home,
     ...(storeUri ? { storeUri } : {}),
@@ -37,6 +38,7 @@ async function endpoint(events: WebhookEventType[] = ['credential.created', 'syn
 beforeEach(async () => {
   home = await tempHome();
   hook = await startReceiver();
+  storeUri = await testStoreUri();
   credport = await open();
   // The loop's clock: the retry schedule's waits pass when a test says (deliverAfter).
   clock = Date.now();
@@ -158,6 +160,88 @@ describe('delivery from the outbox', () => {
     }
   });
 
+  it('shares the work between two processes on one store: each event once, in order (the endpoint lease)', async () => {
+    const { secret } = await endpoint();
+    const second = await openCredport({
+      home,
+      storeUri: credport.location.uri,
+      masterKey: Buffer.alloc(32, 7).toString('base64'),
+      allowedOrigins: [`webhooks=${hook.origin}`],
+    });
+    try {
+      const ids: string[] = [];
+      for (let i = 0; i < 30; i++) ids.push(await credport.outbox.publish('acme', 'credential.created', { workspace: 'acme', n: i }));
+      await Promise.all([credport.deliverWebhooksNow(), second.deliverWebhooksNow(), credport.deliverWebhooksNow()]);
+      await Promise.all([credport.deliverWebhooksNow(), second.deliverWebhooksNow()]);
+      expect(hook.verified(secret).map((m) => m.id)).toEqual(ids);
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('sends an event made in this process at once, not at the next tick', async () => {
+    jest.restoreAllMocks();
+    const { secret } = await endpoint();
+    const running = credport.deliverWebhooks({ everyMs: 60_000 });
+    try {
+      await new Promise((r) => setTimeout(r, 100)); // the first tick is over: the next is a minute away
+      const id = await credport.outbox.publish('acme', 'credential.created', { workspace: 'acme' });
+      const deadline = Date.now() + 3000;
+      while (hook.received.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      expect(hook.verified(secret).map((m) => m.id)).toEqual([id]);
+    } finally {
+      await running.stop();
+    }
+  });
+
+  it("settles an intent a crash left, once it is older than the grace period, and delivers the change's event", async () => {
+    const { secret } = await endpoint(['credential.created']);
+    // The process dies between writing the marked record and making its event ready.
+    const events = (credport.outbox as unknown as { events: { swap: (...a: unknown[]) => Promise<boolean> } }).events;
+    jest.spyOn(events, 'swap').mockImplementationOnce(async () => {
+      throw new Error('crash');
+    });
+    await expect(
+      asAcme(() => credport.credentials.create({ connector: 'front', values: { name: 'Support', apiKey: 'k'.repeat(24) }, verify: false })),
+    ).rejects.toThrow('crash');
+    await credport.deliverWebhooksNow();
+    expect(hook.received).toHaveLength(0); // still an intent: its change may be in flight
+    clock += 61_000;
+    credport = await reopened(); // a new process: it settles intents at its first pass
+    await credport.deliverWebhooksNow();
+    const [event] = hook.verified(secret);
+    expect(event).toMatchObject({ type: 'credential.created', data: { workspace: 'acme', credential: { name: 'Support' } } });
+  });
+
+  it('drops the deliveries of a deleted endpoint, and holds those of a disabled one until it is enabled', async () => {
+    const gone = await endpoint();
+    const paused = await endpoint();
+    await asAcme(() => credport.webhooks.update(paused.id, { enabled: false }));
+    hook.behave(() => ({ status: 500 }));
+    const id = await credport.outbox.publish('acme', 'credential.created', { workspace: 'acme' });
+    await credport.deliverWebhooksNow();
+    await asAcme(() => credport.webhooks.update(paused.id, { enabled: true }));
+    hook.behave(() => ({ status: 204 }));
+    await asAcme(() => credport.webhooks.delete(gone.id));
+    await deliverAfter(60_000);
+    // The disabled endpoint got nothing (it was disabled when the event came); the deleted one's delivery is gone.
+    expect(hook.received.map((r) => r.headers['webhook-id'])).toEqual([id]);
+    const records = await (
+      credport as unknown as { webhookDeliveries: { deliveries: { all(): Promise<unknown[]> } } }
+    ).webhookDeliveries.deliveries.all();
+    expect(records).toHaveLength(0);
+  });
+
+  it('keeps the newest 200 delivered records per endpoint', async () => {
+    const { id } = await endpoint();
+    for (let i = 0; i < 205; i++) await credport.outbox.publish('acme', 'credential.created', { workspace: 'acme', n: i });
+    await credport.deliverWebhooksNow();
+    const listed = await asAcme(() => credport.webhookDeliveries.list(id));
+    expect(listed).toHaveLength(200);
+    expect(hook.received).toHaveLength(205);
+    expect(listed[0]!.id).toBe(hook.received[5]!.headers['webhook-id']);
+  });
+
   it('answers a redelivery of another workspace endpoint as not found, and a malformed id by its field', async () => {
     const { id } = await endpoint();
     await expect(
@@ -183,6 +267,12 @@ describe('delivery from the outbox', () => {
     }
   });
 });
+
+/** The same store opened again, as a new process would. */
+async function reopened(): Promise<Credport> {
+  await credport.close();
+  return open();
+}
 
 async function storeUriOf(): Promise<string | undefined> {
   const uri = credport.location.uri;
