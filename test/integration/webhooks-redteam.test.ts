@@ -5,6 +5,7 @@ import { inspect } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { withAccess } from '../../src/access/access.js';
 import { OutboundPolicy, type Resolver } from '../../src/http/outbound-policy.js';
+import { MAX_ENDPOINTS } from '../../src/webhooks/webhook-endpoints.js';
 import { API_TOKEN, type ApiUnderTest, callApi, startApi } from '../helpers/api-server.js';
 import { connectCalls } from '../helpers/connect-api.js';
 import type { JsonBody } from '../helpers/json-body.js';
@@ -371,6 +372,28 @@ describe('leaks: no secret of ours in anything a receiver, a caller or a log see
 });
 
 describe('abuse: a tenant cannot make the server store or show what it should not', () => {
+  it('refuses an endpoint beyond MAX_ENDPOINTS per workspace: every event is a POST per endpoint, and lanes are shared', async () => {
+    // Without a bound, one workspace with 10,000 endpoints turns each of its events into 10,000 signed POSTs
+    // (an amplifier aimed at any public host) and fills every delivery lane, so other workspaces' events wait.
+    const tenant = tokens['other-admin']!;
+    const have = ((await call('GET', '/webhooks?limit=500', tenant)).body as JsonBody[]).length;
+    for (let i = have; i < MAX_ENDPOINTS; i++)
+      expect((await call('POST', '/webhooks', tenant, { url: `https://hooks.example.com/${i}`, events: ['sync.failed'] })).status).toBe(
+        201,
+      );
+    const refused = await call('POST', '/webhooks', tenant, { url: 'https://hooks.example.com/one-more', events: ['sync.failed'] });
+    expect(refused.status).toBe(409);
+    expect(refused.body).toMatchObject({ code: 'limit_reached', detail: expect.stringMatching(/at most 20 webhook endpoints/) });
+    expect(((await call('GET', '/webhooks?limit=500', tenant)).body as JsonBody[]).length).toBe(MAX_ENDPOINTS);
+    // Another workspace is not held back by this one's count; one deleted makes room again.
+    const acme = await call('POST', '/webhooks', tokens['acme-admin']!, { url: 'https://hooks.example.com/acme', events: ['sync.failed'] });
+    expect(acme.status).toBe(201);
+    await call('DELETE', `/webhooks/${acme.body.id}`, tokens['acme-admin']!);
+    const [oldest] = (await call('GET', '/webhooks?limit=1', tenant)).body as JsonBody[];
+    await call('DELETE', `/webhooks/${oldest.id}`, tenant);
+    expect((await call('POST', '/webhooks', tenant, { url: 'https://hooks.example.com/again', events: ['sync.failed'] })).status).toBe(201);
+  });
+
   it('refuses a 100 KB URL, control characters in a description, an event type outside the enum', async () => {
     const tenant = tokens['acme-admin']!;
     const long = await call('POST', '/webhooks', tenant, {
