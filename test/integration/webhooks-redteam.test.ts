@@ -129,6 +129,7 @@ describe('SSRF: a tenant endpoint never reaches this machine or its networks', (
       'https://[::1]/h': 403,
       'https://[::]/h': 403,
       'https://[::127.0.0.1]/h': 403,
+      'https://[::ffff:0:7f00:1]/h': 403,
       'https://[64:ff9b::a9fe:a9fe]/h': 403,
       'https://[2002:7f00:1::]/h': 403,
       'https://[fe80::1]/h': 403,
