@@ -26,6 +26,7 @@ for (const [network, prefix] of [
 const v6 = new BlockList();
 for (const [network, prefix] of [
   ['::', 96], // unspecified, loopback and the deprecated IPv4-compatible form
+  ['::ffff:0:0:0', 96], // IPv4-translated (SIIT): an IPv4 address in a form no public host answers at
   ['64:ff9b:1::', 48], // local-use NAT64: an IPv4 address of the local network behind it
   ['100::', 64], // discard
   ['2001::', 32], // Teredo: an IPv4 address hidden behind a relay

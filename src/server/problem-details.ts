@@ -89,7 +89,7 @@ function statusOf(error: CredportError): number {
   if (error.code === 'connect_token_invalid') return 401;
   if (['connect_token_used', 'connect_session_expired', 'connect_session_revoked'].includes(error.code)) return 410;
   if (error.code === 'forbidden' || error.code === 'outbound_refused') return 403;
-  if (['in_use', 'sync_cancelled', 'destination_busy', 'write_conflict', 'not_failed'].includes(error.code)) return 409;
+  if (['in_use', 'sync_cancelled', 'destination_busy', 'write_conflict', 'not_failed', 'limit_reached'].includes(error.code)) return 409;
   switch (error.exitCode) {
     case ExitCode.badInput:
       return 400;

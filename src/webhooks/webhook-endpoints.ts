@@ -37,6 +37,14 @@ export interface WebhookEndpointRecord extends WebhookEndpoint {
   rev?: number;
 }
 
+/**
+ * Endpoints a workspace may have. Each event is one signed POST per subscribed endpoint, and the
+ * delivery loop's lanes are shared by every workspace: without a bound, one tenant's thousands of
+ * endpoints would make credport an amplifier aimed at any public host and hold other workspaces'
+ * deliveries back. One endpoint takes every event type; a receiver fans out on its side.
+ */
+export const MAX_ENDPOINTS = 20;
+
 /** How long the secret before a rotation keeps signing alongside the new one: receivers switch within a day. */
 export const PREVIOUS_SECRET_MS = 24 * 60 * 60 * 1000;
 
@@ -65,6 +73,12 @@ export class WebhookEndpoints {
     const url = this.outbound.checkWebhookUrl(input.url, reach);
     const id = newEndpointId();
     const workspace = this.scope.home();
+    // Damaged records count too: they are endpoints the workspace has, until its admins delete them.
+    if ((await this.endpoints.entries({ field: 'workspace', equals: workspace })).length >= MAX_ENDPOINTS)
+      throw new InputError(
+        `a workspace has at most ${MAX_ENDPOINTS} webhook endpoints, and this one has that many: delete one, or subscribe one to more events`,
+        { code: 'limit_reached' },
+      );
     const secret = newWebhookSecret();
     const at = this.now().toISOString();
     const record: WebhookEndpointRecord = {

@@ -3,6 +3,7 @@ import { type CredportClient, CredportProblem, createCredportClient } from '../.
 import { FrontEmulator } from '../../src/emulator/front-emulator.js';
 import { OPERATIONS } from '../../src/generated/credport-api.js';
 import { ID_SHAPES } from '../../src/ids.js';
+import { MAX_ENDPOINTS } from '../../src/webhooks/webhook-endpoints.js';
 import { API_TOKEN, type ApiUnderTest, type ListeningApi, listenApi, startApi } from '../helpers/api-server.js';
 import { FakeFront } from '../helpers/fake-front.js';
 import type { JsonBody } from '../helpers/json-body.js';
@@ -251,6 +252,12 @@ describe('the API as its OpenAPI document says', () => {
     const hook = await admin.createWebhook({ body: { url: `${downUrl}/hook`, events: ['credential.invalidated'] } });
     created.webhook = hook.id;
     await admin.createWebhook({ body: { url: `${downUrl}/other`, events: ['sync.failed'] } });
+    // 409: a workspace's endpoints are bounded (MAX_ENDPOINTS); the ones made to reach it are deleted again.
+    const filling: string[] = [];
+    for (let i = 2; i < MAX_ENDPOINTS; i++)
+      filling.push((await admin.createWebhook({ body: { url: `${downUrl}/fill-${i}`, events: ['sync.failed'] } })).id);
+    expect(await statusOf(admin.createWebhook({ body: { url: `${downUrl}/one-more`, events: ['sync.failed'] } }))).toBe(409);
+    for (const id of filling) await admin.deleteWebhook({ path: { id } });
     let webhookLink: string | null = null;
     await admin.listWebhooks({ query: { limit: 1 } }, { onResponse: (response) => (webhookLink = response.headers.get('link')) });
     expect(webhookLink).toContain('rel="next"');

@@ -30,6 +30,10 @@ describe('isPublicAddress', () => {
     ['::ffff:a9fe:a9fe'],
     ['0:0:0:0:0:ffff:c0a8:0101'],
     ['::127.0.0.1'],
+    // IPv4-translated (SIIT, ::ffff:0:0:0/96): not the mapped form, and no global unicast address either.
+    ['::ffff:0:7f00:1'],
+    ['::ffff:0:a9fe:a9fe'],
+    ['0:0:0:0:ffff:0:a00:1'],
     ['64:ff9b::127.0.0.1'],
     ['64:ff9b::a00:1'],
     ['64:ff9b:1::a00:1'],

@@ -29,7 +29,8 @@ export function webhookRoutes(webhooks: WebhookEndpoints, deliveries: WebhookDel
             ref('webhook-endpoint-created'),
             location('the endpoint'),
           ),
-          ...problems(...BODY),
+          // 409 limit_reached: the workspace has MAX_ENDPOINTS already.
+          ...problems(...BODY, 409),
         },
       },
       handler: async (request, reply) => {
