@@ -145,11 +145,13 @@ export class DeliveryLoop {
 
   /** Ready events to deliveries, oldest first, by one process at a time (two would interleave their inserts out of order). */
   private async fanOut(): Promise<void> {
-    const events = await this.deps.outbox.readyEvents();
-    if (events.length === 0) return;
+    if ((await this.deps.outbox.readyEvents()).length === 0) return;
     const lease = await this.lease(FANOUT_LEASE);
     if (!lease) return;
     try {
+      // Read again under the lease: a list read before it may hold events another process has fanned out
+      // since, whose deliveries may be delivered and pruned by now (inserted again, they would be sent again).
+      const events = await this.deps.outbox.readyEvents();
       const endpoints = await this.deps.endpoints.allForDelivery();
       const deliveries = this.deps.deliveries.fencedBy(lease.fence);
       // Inserted one at a time, in id order: a lane in another process reads a prefix of them, never a gap.
