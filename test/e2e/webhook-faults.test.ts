@@ -235,11 +235,18 @@ describe('webhook delivery by `credport serve`, under faults', () => {
     secrets.push(String(rotated.body.secret));
     const [event] = await publish(credport, 1, 0, 'mallory');
     await until('the redirect answered', () => redirecting.received.length >= 1);
-    // The deliveries are a library service for now (no HTTP route yet): read as the tenant through it.
-    const deliveries = () => withAccess(tenant, () => credport.webhookDeliveries.list(String(created.body.id)));
+    const deliveries = async () => {
+      const listed = await api('GET', `/webhooks/${created.body.id}/deliveries`);
+      answers.push(listed.text);
+      expect(listed.status).toBe(200);
+      return JSON.parse(listed.text) as {
+        id: string;
+        status: string;
+        attempts: { delivered: boolean; status?: number; error?: string }[];
+      }[];
+    };
     await until('the attempt recorded', async () => ((await deliveries())[0]?.attempts.length ?? 0) >= 1);
     const [delivery] = await deliveries();
-    answers.push(JSON.stringify(await deliveries()));
     expect(delivery).toMatchObject({ id: event, status: 'pending' });
     expect(delivery!.attempts[0]).toMatchObject({
       delivered: false,
