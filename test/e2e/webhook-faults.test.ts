@@ -188,10 +188,11 @@ describe('webhook delivery by `credport serve`, under faults', () => {
       return ids.length - made.length;
     });
     // Same-id repeats are allowed (at least once); the run says how many there were. Nothing crashed here,
-    // so only a lease that ran out under a slow store could make one: more means two processes sent to one
-    // endpoint at once (the endpoint's lease not holding; 20 to 60 repeats when broken by hand).
+    // so only a lease that ran out under a starved renewal (a loaded machine, 1 s leases) makes one, a
+    // couple at each takeover; dozens mean two processes sent to one endpoint at once (the endpoint's
+    // lease not holding: 20 to 95 repeats when broken by hand).
     console.log(`two serves on PostgreSQL, 220 events: same-id repeats at each endpoint: ${repeats.join(', ')}`);
-    for (const n of repeats) expect(n).toBeLessThanOrEqual(2);
+    for (const n of repeats) expect(n).toBeLessThanOrEqual(5);
   }, 90_000);
 
   it('a hostile tenant: refused URLs answer naming /url; a receiver answering 307 during a real delivery is not followed, the attempt failed with its status', async () => {
