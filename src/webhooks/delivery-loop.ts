@@ -41,6 +41,8 @@ export interface DeliveryLoopDeps {
 /** Delivered records kept per endpoint for GET /webhooks/{id}/deliveries: the newest this many (failed ones stay). */
 export const DELIVERED_KEPT = 200;
 const FANOUT_LEASE = 'webhook-fanout';
+/** Events let go of at once after fan-out: enough to keep the store busy, few enough to bound what is in flight. */
+const DONE_BATCH = 64;
 
 export interface RunningDelivery {
   /** Looks now rather than at the next tick (an event was made in this process). */
@@ -143,21 +145,33 @@ export class DeliveryLoop {
 
   /** Ready events to deliveries, oldest first, by one process at a time (two would interleave their inserts out of order). */
   private async fanOut(): Promise<void> {
-    const events = await this.deps.outbox.readyEvents();
-    if (events.length === 0) return;
+    if ((await this.deps.outbox.readyEvents()).length === 0) return;
     const lease = await this.lease(FANOUT_LEASE);
     if (!lease) return;
     try {
+      // Read again under the lease: a list read before it may hold events another process has fanned out
+      // since, whose deliveries may be delivered and pruned by now (inserted again, they would be sent again).
+      const events = await this.deps.outbox.readyEvents();
       const endpoints = await this.deps.endpoints.allForDelivery();
       const deliveries = this.deps.deliveries.fencedBy(lease.fence);
+      // Inserted one at a time, in id order: a lane in another process reads a prefix of them, never a gap.
+      // Letting go of the events handed out need not wait in that line (a crash before it only makes the next
+      // fan-out insert nothing twice), so those deletes go to the store side by side, a batch at a time.
+      const handedOut: string[] = [];
       for (const event of events) {
         for (const endpoint of endpoints.filter((e) => subscribed(e, event)))
           await deliveries.insert(deliveryKey(endpoint.id, event.id), newDelivery(endpoint, event));
-        await this.deps.outbox.done(event.id);
+        handedOut.push(event.id);
+        if (handedOut.length === DONE_BATCH) await this.letGo(handedOut.splice(0));
       }
+      await this.letGo(handedOut);
     } finally {
       await lease.release();
     }
+  }
+
+  private async letGo(ids: string[]): Promise<void> {
+    await Promise.all(ids.map((id) => this.deps.outbox.done(id)));
   }
 
   /** Endpoints whose oldest pending delivery is due now (a disabled one's wait until it is enabled again). */
@@ -190,14 +204,21 @@ export class DeliveryLoop {
       const pending = all.filter((d) => d.status === 'pending').sort(byEvent);
       // Delivered before this run, and by it: the oldest beyond DELIVERED_KEPT are let go when the run ends.
       const delivered = all.filter((d) => d.status === 'delivered');
+      // A delivered one's record is written while the next is sent (the store's round trip off the lane's
+      // path); it must land before the one after is sent, so a crash sends again at most those two, in order.
+      let recording: Promise<void> | undefined;
       try {
         for (const delivery of pending) {
           if (this.stopped) return;
           if ((delivery.nextAttemptAt ?? 0) > this.now()) return; // the head waits for its retry; the rest wait behind it
-          if (!(await this.send(endpoint, delivery, deliveries))) return;
+          const sent = await this.send(endpoint, delivery, deliveries);
+          await recording; // a lost lease says so here, and stops the lane
+          recording = sent.recorded;
+          if (!sent.delivered) return;
           delivered.push(delivery);
         }
       } finally {
+        await recording; // pruned once every record of this run has landed
         await this.prune(delivered, deliveries);
       }
     } finally {
@@ -205,8 +226,15 @@ export class DeliveryLoop {
     }
   }
 
-  /** One attempt, recorded; true when delivered. A delivery whose schedule is spent fails, and disables its endpoint. */
-  private async send(endpoint: WebhookEndpointRecord, delivery: DeliveryRecord, deliveries: Collection<DeliveryRecord>): Promise<boolean> {
+  /**
+   * One attempt; `delivered`, and `recorded` once its record is written (a failure's is written before
+   * this answers). A delivery whose schedule is spent fails, and disables its endpoint.
+   */
+  private async send(
+    endpoint: WebhookEndpointRecord,
+    delivery: DeliveryRecord,
+    deliveries: Collection<DeliveryRecord>,
+  ): Promise<{ delivered: boolean; recorded: Promise<void> }> {
     const answer = await this.deps.endpoints.deliver(endpoint, { id: delivery.eventId, body: delivery.body });
     const { webhookId: _id, ...rest } = answer;
     const attempt: DeliveryAttemptRecord = { at: new Date(this.now()).toISOString(), ...rest };
@@ -214,8 +242,10 @@ export class DeliveryLoop {
     const key = deliveryKey(delivery.endpointId, delivery.eventId);
     if (answer.delivered) {
       const { nextAttemptAt: _n, ...done } = delivery;
-      await deliveries.put(key, { ...done, status: 'delivered', failures: 0, attempts });
-      return true;
+      const recorded = deliveries.put(key, { ...done, status: 'delivered', failures: 0, attempts });
+      // Awaited by the lane after the next POST: marked handled meanwhile, so a failure waits for it there.
+      recorded.catch(() => undefined);
+      return { delivered: true, recorded };
     }
     const failures = delivery.failures + 1;
     const wait = nextRetryDelay(failures, this.deps.retryDelays ?? RETRY_DELAYS_MS, this.deps.random);
@@ -228,10 +258,10 @@ export class DeliveryLoop {
         `deliveries failed since ${first} (${failures} attempts of ${delivery.type} ${delivery.eventId}; the last: ${answer.error ?? 'no answer'}); ` +
           'fix the receiver, then enable the endpoint: what waits is sent in order',
       );
-      return false;
+      return { delivered: false, recorded: Promise.resolve() };
     }
     await deliveries.put(key, { ...delivery, failures, attempts, nextAttemptAt: this.now() + wait });
-    return false;
+    return { delivered: false, recorded: Promise.resolve() };
   }
 
   /** Delivered records beyond the newest DELIVERED_KEPT of the endpoint are let go (failed and pending stay). */

@@ -14,6 +14,7 @@ import { credentialBench, type Row } from './credentials-bench.js';
 import { keysBench } from './keys-bench.js';
 import { reverifyBench } from './reverify-bench.js';
 import { startupBench } from './startup-bench.js';
+import { webhookBench } from './webhook-bench.js';
 import { storeBench } from './store-bench.js';
 import { syncPeakRss, syncThroughput, syncUnderRateLimit } from './sync-bench.js';
 import { workersBench } from './workers-bench.js';
@@ -218,6 +219,27 @@ console.log(
   `ratio credport/baseline, median of paired runs: ${writes.ratio.toFixed(2)} (each pair: ${writes.ratios.map((r) => r.toFixed(2)).join(', ')})`,
 );
 console.log('baseline: test/bench/got-post-baseline.mjs posts the same bodies one by one (no validation, no write ledger, no checkpoint).');
+
+{
+  const EVENTS = 10_000;
+  const hooks = await webhookBench(await home(), EVENTS, quick ? 1 : 3);
+  console.log(
+    `\n## webhooks: a burst of ${EVENTS.toLocaleString('en')} events in the outbox delivered to one endpoint on a loopback receiver answering 204 (SQLite store, ${quick ? 1 : 3} alternating rounds)\n`,
+  );
+  console.log(
+    `credport deliverWebhooksNow(): ${hooks.oursEps.toFixed(0)} events/s; bare sign + got POST loop: ${hooks.baseEps.toFixed(0)} events/s (medians)`,
+  );
+  console.log(
+    `ratio credport/baseline, median of paired runs: ${hooks.ratio.toFixed(2)} (goal >= 0.7; each pair: ${hooks.ratios.map((r) => r.toFixed(2)).join(', ')})`,
+  );
+  const rssGoal = 1.2 * hooks.idleMiB + 50;
+  console.log(
+    `RSS of the delivering process: idle ${hooks.idleMiB.toFixed(1)} MiB, peak during the burst ${hooks.peakMiB.toFixed(1)} MiB (sampled every 50 ms; goal <= 1.2 x idle + 50 MiB = ${rssGoal.toFixed(1)} MiB)`,
+  );
+  console.log(
+    `(writing the burst to the outbox took ${hooks.writeS.toFixed(1)} s, outside the timed delivery.) Baseline: test/bench/webhook-post-baseline.mjs signs the same bodies with standardwebhooks and POSTs them with got, one at a time (no outbox, no store, no lease).`,
+  );
+}
 
 {
   const RECORDS_A_SYNC = quick ? 5_000 : 20_000;

@@ -11,6 +11,8 @@ export interface Served {
   /** Its exit code, once it has exited by itself or been stopped. */
   exited: Promise<number | null>;
   stop: () => Promise<void>;
+  /** Ends it at once, as a crash would (SIGKILL: no clean-up runs), and waits for it to be gone. */
+  crash: () => Promise<void>;
 }
 
 /** Starts the real `credport serve --port 0 --json` (from dist/) and waits for its `listening` line. */
@@ -56,6 +58,10 @@ export async function startServe(options: { home: string; args?: string[]; env?:
     exited,
     stop: async () => {
       if (child.exitCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+    crash: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       await exited;
     },
   };
