@@ -30,7 +30,7 @@ import { ConnectorCatalog } from './catalog/connector-catalog.js';
 import { WebhookEndpoints, type WebhookEndpointRecord } from './webhooks/webhook-endpoints.js';
 import { nonEmpty, resolveStoreLocation, type StoreLocation } from './store/store-location.js';
 import { Outbox, type OutboxEvent } from './webhooks/outbox.js';
-import { type DeliveryRecord, WebhookDeliveries } from './webhooks/webhook-deliveries.js';
+import { type DeliveryRecord, deliveryKey, WebhookDeliveries } from './webhooks/webhook-deliveries.js';
 import { DeliveryLoop, type RunningDelivery } from './webhooks/delivery-loop.js';
 import { retryDelaysFromEnv } from './webhooks/retry-schedule.js';
 
@@ -237,6 +237,14 @@ export async function openCredport(options: CredportOptions = {}): Promise<Credp
       },
       'endpointId',
     );
+    // A deleted endpoint's deliveries have nowhere to go.
+    webhooks.onDeleted = async (id) => {
+      const left = await deliveryRecords.where('endpointId', id);
+      await deliveryRecords.deleteMany(
+        left.map((d) => deliveryKey(d.endpointId, d.eventId)),
+        () => id,
+      );
+    };
     const retryDelays = retryDelaysFromEnv(env);
     const deliveryLoop = new DeliveryLoop({
       outbox,

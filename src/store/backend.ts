@@ -23,6 +23,8 @@ export interface StoreAccess {
   swapMany?: (entries: { key: string; text: string; expected: number }[]) => Promise<boolean[]>;
   /** Writes `text` at the full key only if nothing is there yet; true if it did. */
   insert?: (key: string, text: string) => Promise<boolean>;
+  /** insert of many records in one server step; a key already there keeps its record. */
+  insertMany?: (entries: { key: string; text: string }[]) => Promise<void>;
   /** Writes `text` at the full key only while the lease record at `lease` still holds `token`, in one step on the server. */
   fencedPut?: (key: string, text: string, lease: string, token: number) => Promise<boolean>;
 }
@@ -36,7 +38,16 @@ export interface OpenedKeyv extends StoreAccess {
  * `field` equals a value (and damaged ones, so the record check names them). `grouped`: the
  * collection keeps a group index on that field.
  */
-export type Scan = (prefix: string, where?: Where, grouped?: boolean) => Promise<[string, unknown][]>;
+export type Scan = (prefix: string, where?: Where, grouped?: boolean, page?: ScanPage) => Promise<[string, unknown][]>;
+
+/**
+ * The first records in key order, at most `limit` of them, whose key goes on with `within` after the
+ * prefix: a burst of thousands is read a slice at a time, never all at once.
+ */
+export interface ScanPage {
+  limit: number;
+  within?: string;
+}
 
 /** A filter on one field of the records (`a.b` for a nested one): equal to a value, or with `not`, anything else (absent included). */
 export interface Where {

@@ -166,6 +166,63 @@ export class Collection<T extends object> {
     return readModifySwap(steps, decide as (current: (T & Revised) | undefined, attempt: number) => (T & Revised) | undefined, retries);
   }
 
+  /**
+   * Inserts of many records (in one server step where the backend has one): a record already there
+   * keeps its value, so doing it again after a crash writes nothing twice.
+   */
+  async insertMany(items: [id: string, value: T][]): Promise<void> {
+    if (items.length === 0) return;
+    if (this.store.groups && this.groupField)
+      for (const [id, value] of items) {
+        const group = this.groupOf(value);
+        if (group !== undefined) await this.call(() => this.store.groups!.add(this.prefix, this.groupField!, group, id));
+      }
+    if (this.store.insertMany) {
+      await this.call(() =>
+        this.store.insertMany!(items.map(([id, value]) => ({ key: this.prefix + id, text: JSON.stringify({ value }) }))),
+      );
+      return;
+    }
+    for (const [id, value] of items) await this.insert(id, value);
+  }
+
+  /** Deletes of many records in one store call; `groupOf` names each one's group where the collection keeps groups. */
+  async deleteMany(ids: string[], groupOf?: (id: string) => string | undefined): Promise<void> {
+    if (ids.length === 0) return;
+    await this.call(() => this.store.keyv.delete(ids.map((id) => this.prefix + id)));
+    if (this.store.groups && this.groupField && groupOf)
+      for (const id of ids) {
+        const group = groupOf(id);
+        if (group !== undefined) await this.call(() => this.store.groups!.remove(this.prefix, this.groupField!, group, id));
+      }
+  }
+
+  /**
+   * The first `limit` records in id order whose id starts with `within` (and whose field equals a
+   * value, with `where`): a slice of a burst, never the whole of it in memory. Damaged ones are left out.
+   */
+  async first(limit: number, options: { where?: Where; within?: string } = {}): Promise<T[]> {
+    checkField(options.where);
+    const page = { limit, ...(options.within !== undefined ? { within: options.within } : {}) };
+    const rows = await this.call(async () => {
+      if (this.store.scan) return this.store.scan(this.prefix, options.where, false, page);
+      const out: [string, unknown][] = [];
+      const start = this.prefix + (options.within ?? '');
+      for await (const [key, value] of this.store.keyv.iterator!(undefined))
+        if (typeof key === 'string' && key.startsWith(start) && (!options.where || matches(value, options.where)))
+          out.push([key.slice(this.prefix.length), value]);
+      return out.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).slice(0, limit);
+    });
+    return rows.flatMap(([id, value]) => {
+      try {
+        return [this.check(value, id)];
+      } catch (error) {
+        if (error instanceof StoreError) return [];
+        throw error;
+      }
+    });
+  }
+
   /** Many swaps, in one server step where the backend has one (Redis pipelines them); true for each that landed. */
   async swapMany(items: { id: string; value: T & Revised; expected: number }[]): Promise<boolean[]> {
     if (this.store.swapMany)

@@ -5,6 +5,7 @@ import { failureReason } from '../text/failure-reason.js';
 import type { Outbox, OutboxEvent } from './outbox.js';
 import { nextRetryDelay, RETRY_DELAYS_MS } from './retry-schedule.js';
 import { ATTEMPTS_KEPT, type DeliveryAttemptRecord, type DeliveryRecord, deliveryKey } from './webhook-deliveries.js';
+import type { DeliveryAttempt } from './webhook-sender.js';
 import type { WebhookEndpointRecord, WebhookEndpoints } from './webhook-endpoints.js';
 
 /**
@@ -42,7 +43,11 @@ export interface DeliveryLoopDeps {
 export const DELIVERED_KEPT = 200;
 const FANOUT_LEASE = 'webhook-fanout';
 /** Events let go of at once after fan-out: enough to keep the store busy, few enough to bound what is in flight. */
-const DONE_BATCH = 64;
+/** Events fanned out a look, and deliveries a lane reads at a time: a burst is never all in memory. */
+const FANOUT_SLICE = 500;
+const LANE_SLICE = 200;
+const PENDING = { field: 'status', equals: 'pending' } as const;
+const DELIVERED = { field: 'status', equals: 'delivered' } as const;
 
 export interface RunningDelivery {
   /** Looks now rather than at the next tick (an event was made in this process). */
@@ -65,14 +70,21 @@ export class DeliveryLoop {
    * lanes due now are done (a test's or a host's drain waits on it; the ticking loop does not).
    */
   async pass(): Promise<void> {
-    await Promise.all(await this.look());
+    // A burst is fanned out a slice a look; the lanes started by the first look send while the rest comes in.
+    const lanes = new Set<Promise<void>>();
+    for (;;) {
+      const look = await this.look();
+      for (const lane of look.lanes) lanes.add(lane);
+      if (!look.more) break;
+    }
+    await Promise.all(lanes);
   }
 
   /** Passes until nothing is due now: every event delivered, failed, or waiting for a retry later. */
   async drain(maxPasses = 1000): Promise<void> {
     for (let i = 0; i < maxPasses; i++) {
       await this.pass();
-      if ((await this.dueEndpoints()).length === 0 && (await this.deps.outbox.readyEvents()).length === 0) return;
+      if ((await this.dueEndpoints()).length === 0 && (await this.deps.outbox.readyEvents(1)).length === 0) return;
     }
   }
 
@@ -109,16 +121,21 @@ export class DeliveryLoop {
   private async tickOnce(): Promise<void> {
     try {
       // The lanes run on by themselves (their failures are said as they happen): the next tick does not wait for them.
-      void (await this.look());
+      const look = await this.look();
+      // More of a burst to fan out: the next look comes at once, while the lanes send.
+      if (look.more) this.again = true;
     } catch (error) {
       this.trouble(`webhook delivery: ${failureReason(error)}`);
     }
   }
 
-  /** Settles, fans out, and answers the lanes of the endpoints due now (started here, or already running). */
-  private async look(): Promise<Promise<void>[]> {
+  /**
+   * Settles, fans out a slice, and answers the lanes of the endpoints due now (started here, or
+   * already running), and whether more events wait to be fanned out.
+   */
+  private async look(): Promise<{ lanes: Promise<void>[]; more: boolean }> {
     await this.settleIntents();
-    await this.fanOut();
+    const more = await this.fanOut();
     const lanes: Promise<void>[] = [];
     for (const endpointId of await this.dueEndpoints()) {
       const running = this.running.get(endpointId);
@@ -133,7 +150,7 @@ export class DeliveryLoop {
       this.running.set(endpointId, lane);
       lanes.push(lane);
     }
-    return lanes;
+    return { lanes, more };
   }
 
   private async settleIntents(): Promise<void> {
@@ -143,83 +160,86 @@ export class DeliveryLoop {
     await this.deps.outbox.recover();
   }
 
-  /** Ready events to deliveries, oldest first, by one process at a time (two would interleave their inserts out of order). */
-  private async fanOut(): Promise<void> {
-    if ((await this.deps.outbox.readyEvents()).length === 0) return;
+  /**
+   * Ready events to deliveries, oldest first, a slice at a time, by one process at a time (two would
+   * interleave their inserts out of order). Answers whether more were left for the next look.
+   */
+  private async fanOut(): Promise<boolean> {
+    if ((await this.deps.outbox.readyEvents(1)).length === 0) return false;
     const lease = await this.lease(FANOUT_LEASE);
-    if (!lease) return;
+    if (!lease) return false;
     try {
-      // Read again under the lease: a list read before it may hold events another process has fanned out
+      // Read under the lease: a list read before it may hold events another process has fanned out
       // since, whose deliveries may be delivered and pruned by now (inserted again, they would be sent again).
-      const events = await this.deps.outbox.readyEvents();
+      const events = await this.deps.outbox.readyEvents(FANOUT_SLICE);
       const endpoints = await this.deps.endpoints.allForDelivery();
-      const deliveries = this.deps.deliveries.fencedBy(lease.fence);
-      // Inserted one at a time, in id order: a lane in another process reads a prefix of them, never a gap.
-      // Letting go of the events handed out need not wait in that line (a crash before it only makes the next
-      // fan-out insert nothing twice), so those deletes go to the store side by side, a batch at a time.
-      const handedOut: string[] = [];
-      for (const event of events) {
+      const deliveries: [string, DeliveryRecord][] = [];
+      for (const event of events)
         for (const endpoint of endpoints.filter((e) => subscribed(e, event)))
-          await deliveries.insert(deliveryKey(endpoint.id, event.id), newDelivery(endpoint, event));
-        handedOut.push(event.id);
-        if (handedOut.length === DONE_BATCH) await this.letGo(handedOut.splice(0));
-      }
-      await this.letGo(handedOut);
+          deliveries.push([deliveryKey(endpoint.id, event.id), newDelivery(endpoint, event)]);
+      // One statement for the slice: a lane in another process reads all of it or none, never a gap.
+      await this.deps.deliveries.insertMany(deliveries);
+      // A crash before this only makes the next fan-out insert nothing twice.
+      await this.deps.outbox.done(...events.map((e) => e.id));
+      return events.length === FANOUT_SLICE;
     } finally {
       await lease.release();
     }
   }
 
-  private async letGo(ids: string[]): Promise<void> {
-    await Promise.all(ids.map((id) => this.deps.outbox.done(id)));
-  }
-
-  /** Endpoints whose oldest pending delivery is due now (a disabled one's wait until it is enabled again). */
+  /** Enabled endpoints whose oldest pending delivery is due now (a disabled one's wait until it is enabled again). */
   private async dueEndpoints(): Promise<string[]> {
     const now = this.now();
-    const disabled = new Set((await this.deps.endpoints.allForDelivery()).filter((e) => !e.enabled).map((e) => e.id));
-    const heads = new Map<string, DeliveryRecord>();
-    for (const [, d] of await this.deps.deliveries.entries({ field: 'status', equals: 'pending' })) {
-      if (d instanceof Error || d.status !== 'pending') continue;
-      const head = heads.get(d.endpointId);
-      if (!head || d.eventId < head.eventId) heads.set(d.endpointId, d);
+    const due: string[] = [];
+    for (const endpoint of await this.deps.endpoints.allForDelivery()) {
+      if (!endpoint.enabled) continue;
+      const [head] = await this.deps.deliveries.first(1, { where: PENDING, within: `${endpoint.id}.` });
+      if (head && (head.nextAttemptAt ?? 0) <= now) due.push(endpoint.id);
     }
-    return [...heads.values()].filter((d) => (d.nextAttemptAt ?? 0) <= now && !disabled.has(d.endpointId)).map((d) => d.endpointId);
+    return due;
   }
 
-  /** One endpoint's pending deliveries, in order, under its lease, until one fails or none is left. */
+  /**
+   * One endpoint's pending deliveries, in order, a slice at a time, under its lease, until one fails
+   * or none is left (new ones fanned out meanwhile included: the lane goes on while a burst comes in).
+   */
   private async lane(endpointId: string): Promise<void> {
     const lease = await this.lease(`webhook:${endpointId}`);
     if (!lease) return;
     try {
       const endpoint = await this.deps.endpoints.forDelivery(endpointId);
-      const all = await this.deps.deliveries.where('endpointId', endpointId);
+      if (!endpoint?.enabled) return;
+      const post = await this.deps.endpoints.senderTo(endpoint);
       const deliveries = this.deps.deliveries.fencedBy(lease.fence);
-      if (!endpoint) {
-        // Deleted: what was waiting for it has nowhere to go.
-        for (const d of all) await deliveries.delete(deliveryKey(d.endpointId, d.eventId)).catch(() => undefined);
-        return;
-      }
-      if (!endpoint.enabled) return;
-      const pending = all.filter((d) => d.status === 'pending').sort(byEvent);
-      // Delivered before this run, and by it: the oldest beyond DELIVERED_KEPT are let go when the run ends.
-      const delivered = all.filter((d) => d.status === 'delivered');
+      const within = `${endpointId}.`;
+      // The endpoint's delivered records, oldest first: those beyond DELIVERED_KEPT are let go as the lane goes.
+      const delivered = (await this.deps.deliveries.first(Number.MAX_SAFE_INTEGER, { where: DELIVERED, within })).map((d) =>
+        deliveryKey(d.endpointId, d.eventId),
+      );
       // A delivered one's record is written while the next is sent (the store's round trip off the lane's
       // path); it must land before the one after is sent, so a crash sends again at most those two, in order.
       let recording: Promise<void> | undefined;
       try {
-        for (const delivery of pending) {
-          if (this.stopped) return;
-          if ((delivery.nextAttemptAt ?? 0) > this.now()) return; // the head waits for its retry; the rest wait behind it
-          const sent = await this.send(endpoint, delivery, deliveries);
-          await recording; // a lost lease says so here, and stops the lane
-          recording = sent.recorded;
-          if (!sent.delivered) return;
-          delivered.push(delivery);
+        for (;;) {
+          const slice = await this.deps.deliveries.first(LANE_SLICE, { where: PENDING, within });
+          if (slice.length === 0) return;
+          for (const delivery of slice) {
+            if (this.stopped) return;
+            if ((delivery.nextAttemptAt ?? 0) > this.now()) return; // the head waits for its retry; the rest wait behind it
+            const sent = await this.send(endpoint, post, delivery, deliveries);
+            await recording; // a lost lease says so here, and stops the lane
+            recording = sent.recorded;
+            if (!sent.delivered) return;
+            delivered.push(deliveryKey(delivery.endpointId, delivery.eventId));
+          }
+          // The next slice is read once this one's records landed: it must not hold them again.
+          await recording;
+          recording = undefined;
+          await this.prune(delivered, endpointId);
         }
       } finally {
-        await recording; // pruned once every record of this run has landed
-        await this.prune(delivered, deliveries);
+        await recording;
+        await this.prune(delivered, endpointId);
       }
     } finally {
       await lease.release();
@@ -232,10 +252,11 @@ export class DeliveryLoop {
    */
   private async send(
     endpoint: WebhookEndpointRecord,
+    post: (message: { id: string; body: string }) => Promise<DeliveryAttempt>,
     delivery: DeliveryRecord,
     deliveries: Collection<DeliveryRecord>,
   ): Promise<{ delivered: boolean; recorded: Promise<void> }> {
-    const answer = await this.deps.endpoints.deliver(endpoint, { id: delivery.eventId, body: delivery.body });
+    const answer = await post({ id: delivery.eventId, body: delivery.body });
     const { webhookId: _id, ...rest } = answer;
     const attempt: DeliveryAttemptRecord = { at: new Date(this.now()).toISOString(), ...rest };
     const attempts = [...delivery.attempts, attempt].slice(-ATTEMPTS_KEPT);
@@ -265,10 +286,10 @@ export class DeliveryLoop {
   }
 
   /** Delivered records beyond the newest DELIVERED_KEPT of the endpoint are let go (failed and pending stay). */
-  private async prune(delivered: DeliveryRecord[], deliveries: Collection<DeliveryRecord>): Promise<void> {
-    delivered.sort(byEvent);
-    for (const old of delivered.slice(0, Math.max(0, delivered.length - DELIVERED_KEPT)))
-      await deliveries.delete(deliveryKey(old.endpointId, old.eventId));
+  private async prune(delivered: string[], endpointId: string): Promise<void> {
+    const beyond = delivered.length - DELIVERED_KEPT;
+    if (beyond <= 0) return;
+    await this.deps.deliveries.deleteMany(delivered.splice(0, beyond), () => endpointId);
   }
 
   /** The lease, or undefined when another process holds it (it is doing this work now). */
@@ -310,5 +331,3 @@ function newDelivery(endpoint: WebhookEndpointRecord, event: OutboxEvent): Deliv
     attempts: [],
   };
 }
-
-const byEvent = (a: DeliveryRecord, b: DeliveryRecord) => (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0);

@@ -176,19 +176,19 @@ export class Outbox {
    * it, readied after, must not be overtaken by later ones (an intent older than the grace period is
    * recover's to settle, and holds nothing back).
    */
-  async readyEvents(): Promise<OutboxEvent[]> {
+  async readyEvents(limit = 1000): Promise<OutboxEvent[]> {
     const cutoff = this.now().getTime() - (this.options.graceMs ?? 60_000);
-    const all = (await this.events.entries()).flatMap(([, e]) => (e instanceof Error ? [] : [e]));
-    const inFlight = all.filter((e) => e.state === 'intent' && timeOfId(e.id) > cutoff).map((e) => e.id);
+    // Intents are few (each lives for a change's milliseconds); the ready ones are read a slice at a time.
+    const intents = await this.events.entries({ field: 'state', equals: 'intent' });
+    const inFlight = intents.flatMap(([, e]) => (e instanceof Error || e.state !== 'intent' || timeOfId(e.id) <= cutoff ? [] : [e.id]));
     const [before] = inFlight.sort();
-    return all
-      .filter((e) => e.state === 'ready' && (before === undefined || e.id < before))
-      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const ready = await this.events.first(limit, { where: { field: 'state', equals: 'ready' } });
+    return ready.filter((e) => e.state === 'ready' && (before === undefined || e.id < before));
   }
 
-  /** An event handed to its endpoints' deliveries: the outbox lets go of it. */
-  async done(id: string): Promise<void> {
-    await this.events.delete(id);
+  /** Events handed to their endpoints' deliveries: the outbox lets go of them. */
+  async done(...ids: string[]): Promise<void> {
+    await this.events.deleteMany(ids);
   }
 
   /** The events an intent's change marked, made ready from the record as it landed; answers how many. */

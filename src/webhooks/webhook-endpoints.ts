@@ -56,6 +56,8 @@ export const PREVIOUS_SECRET_MS = 24 * 60 * 60 * 1000;
  */
 export class WebhookEndpoints {
   private sender: WebhookSender | undefined;
+  /** Set by the composition root: the deliveries of a deleted endpoint are let go. */
+  onDeleted?: (id: string) => Promise<void>;
 
   constructor(
     private readonly endpoints: Collection<WebhookEndpointRecord>,
@@ -162,6 +164,8 @@ export class WebhookEndpoints {
   async delete(id: string): Promise<{ id: string; deleted: true }> {
     const record = await this.load(id, 'deleting a webhook endpoint');
     await this.endpoints.delete(id);
+    // What waited for it has nowhere to go (a failure here leaves records no lane reads: harmless).
+    await this.onDeleted?.(id).catch(() => undefined);
     await this.note({ action: 'webhook.deleted', outcome: 'ok', webhookId: id, workspace: record.workspace, detail: describe(record) });
     return { id, deleted: true };
   }
@@ -206,9 +210,19 @@ export class WebhookEndpoints {
 
   /** One attempt of one message to an endpoint: what the outbox's workers will call with each event. */
   async deliver(record: WebhookEndpointRecord, message: { id: string; body: string }): Promise<DeliveryAttempt> {
+    return (await this.senderTo(record))(message);
+  }
+
+  /**
+   * For the delivery loop: a function that sends messages to the endpoint as it is now, its secrets
+   * opened once (a lane sends thousands in a burst; each would otherwise open them again).
+   */
+  async senderTo(record: WebhookEndpointRecord): Promise<(message: { id: string; body: string }) => Promise<DeliveryAttempt>> {
     // Loaded when first used: got is for commands that send (issue 8: --help and listings do not pay for it).
     this.sender ??= new (await import('./webhook-sender.js')).WebhookSender(this.outbound, this.options);
-    return this.sender.deliver(await this.targetOf(record), message);
+    const sender = this.sender;
+    const target = await this.targetOf(record);
+    return (message) => sender.deliver(target, message);
   }
 
   /**

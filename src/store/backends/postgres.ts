@@ -50,12 +50,14 @@ export async function openPostgres(uri: string, shown: string): Promise<Backend>
   // The server filters on the JSON, so one connector's tiles do not cross the wire with the rest.
   // A value that is not JSON fails the cast: then every row of the prefix comes back and is
   // filtered here, so the record check still names the damaged one.
-  const scan: Scan = async (prefix, where) => {
-    const like = `${NAMESPACE}:${escapeLike(prefix)}%`;
+  const scan: Scan = async (prefix, where, _grouped, page) => {
+    const like = `${NAMESPACE}:${escapeLike(prefix + (page?.within ?? ''))}%`;
+    // A page in key order, byte by byte (COLLATE "C"), whatever the database's own collation.
+    const paged = page ? ` ORDER BY key COLLATE "C" LIMIT ${Math.trunc(page.limit)}` : '';
     if (where) {
       try {
         const { rows } = await pool.query(
-          `SELECT key, value FROM ${TABLE} WHERE key LIKE $1 AND (value::jsonb #>> $2::text[]) ${where.not ? 'IS DISTINCT FROM' : '='} $3`,
+          `SELECT key, value FROM ${TABLE} WHERE key LIKE $1 AND (value::jsonb #>> $2::text[]) ${where.not ? 'IS DISTINCT FROM' : '='} $3${paged}`,
           [like, ['value', ...where.field.split('.')], where.equals],
         );
         return rowsOf(rows, prefix);
@@ -63,9 +65,11 @@ export async function openPostgres(uri: string, shown: string): Promise<Backend>
         if ((error as { code?: string }).code !== '22P02') throw error;
       }
     }
-    const { rows } = await pool.query(`SELECT key, value FROM ${TABLE} WHERE key LIKE $1`, [like]);
+    const { rows } = await pool.query(`SELECT key, value FROM ${TABLE} WHERE key LIKE $1${where ? '' : paged}`, [like]);
     const all = rowsOf(rows, prefix);
-    return where ? all.filter(([, value]) => matches(value, where)) : all;
+    if (!where) return all;
+    const kept = all.filter(([, value]) => matches(value, where)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return page ? kept.slice(0, page.limit) : kept;
   };
   // One UPDATE: the row lock makes a second writer wait, then re-check the revision and find it moved on.
   const swap = async (key: string, text: string, expected: number) => {
@@ -88,6 +92,13 @@ export async function openPostgres(uri: string, shown: string): Promise<Backend>
   const insert = async (key: string, text: string) =>
     (await pool.query(`INSERT INTO ${TABLE} (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`, [`${NAMESPACE}:${key}`, text]))
       .rowCount === 1;
+  const insertMany = async (entries: { key: string; text: string }[]) => {
+    if (entries.length === 0) return;
+    await pool.query(`INSERT INTO ${TABLE} (key, value) SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT (key) DO NOTHING`, [
+      entries.map((e) => `${NAMESPACE}:${e.key}`),
+      entries.map((e) => e.text),
+    ]);
+  };
   // FOR SHARE holds the lease row until this write commits: a takeover waits for it, then wins.
   const fencedPut = async (key: string, text: string, lease: string, token: number) =>
     (
@@ -97,5 +108,5 @@ export async function openPostgres(uri: string, shown: string): Promise<Backend>
         [`${NAMESPACE}:${key}`, text, `${NAMESPACE}:${lease}`, token],
       )
     ).rowCount === 1;
-  return { keyv, scan, swap, swapMany, insert, fencedPut, close: () => adapter.disconnect() };
+  return { keyv, scan, swap, swapMany, insert, insertMany, fencedPut, close: () => adapter.disconnect() };
 }

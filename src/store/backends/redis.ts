@@ -1,7 +1,18 @@
 import KeyvRedis from '@keyv/redis';
 import { connectRedis, type RedisClient } from '../../connections/connect-redis.js';
 import { secretsOfUri } from '../../text/redact-uri.js';
-import { type Backend, type GroupIndex, matches, NAMESPACE, parseOrMarkDamaged, type Scan, unusable, keyvOver } from '../backend.js';
+import {
+  type Backend,
+  type GroupIndex,
+  matches,
+  NAMESPACE,
+  parseOrMarkDamaged,
+  type Scan,
+  type ScanPage,
+  unusable,
+  keyvOver,
+  type Where,
+} from '../backend.js';
 
 const BATCH = 1_000;
 const SWAP_SCRIPT = `
@@ -81,7 +92,8 @@ export async function openRedis(uri: string, shown: string): Promise<Backend> {
     add: async (prefix, field, value, id) => void (await client.sAdd(groupKey(prefix, field, value), id)),
     remove: async (prefix, field, value, id) => void (await client.sRem(groupKey(prefix, field, value), id)),
   };
-  const scan: Scan = async (prefix, where, grouped) => {
+  const scan: Scan = async (prefix, where, grouped, page) => {
+    if (page) return firstPage(prefix, where, page);
     if (where && grouped) {
       const ids = await client.sMembers(groupKey(prefix, where.field, where.equals));
       // A member whose record is gone (a delete cut short) is skipped; so is one that moved group.
@@ -93,6 +105,20 @@ export async function openRedis(uri: string, shown: string): Promise<Backend> {
     }
     const rows = await valuesOf(await keysOf(`${NAMESPACE}:${escapeGlob(prefix)}*`), prefix);
     return where ? rows.filter(([, value]) => matches(value, where)) : rows;
+  };
+  // Redis keeps no order: the keys (small) are listed and sorted, and values are read a batch at a
+  // time from the first until the page is full, so a burst's records are never all in memory.
+  const firstPage = async (prefix: string, where: Where | undefined, page: ScanPage) => {
+    const start = `${NAMESPACE}:${prefix}${page.within ?? ''}`;
+    const keys = (await keysOf(`${escapeGlob(start)}*`)).sort();
+    const out: [string, unknown][] = [];
+    for (let i = 0; i < keys.length && out.length < page.limit; i += BATCH) {
+      for (const row of await valuesOf(keys.slice(i, i + BATCH), prefix)) {
+        if (where && !matches(row[1], where)) continue;
+        if (out.length < page.limit) out.push(row);
+      }
+    }
+    return out;
   };
   // A script runs alone on the server: read, compare and write with nothing in between.
   const swap = async (key: string, text: string, expected: number) =>
@@ -106,10 +132,26 @@ export async function openRedis(uri: string, shown: string): Promise<Backend> {
     return landed.map((x) => x === 1);
   };
   const insert = async (key: string, text: string) => (await client.set(`${NAMESPACE}:${key}`, text, { condition: 'NX' })) === 'OK';
+  const insertMany = async (entries: { key: string; text: string }[]) => {
+    if (entries.length === 0) return;
+    const batch = client.multi();
+    for (const e of entries) batch.set(`${NAMESPACE}:${e.key}`, e.text, { condition: 'NX' });
+    await batch.exec();
+  };
   const fencedPut = async (key: string, text: string, lease: string, token: number) =>
     (await client.eval(FENCED_PUT_SCRIPT, { keys: [`${NAMESPACE}:${key}`, `${NAMESPACE}:${lease}`], arguments: [text, String(token)] })) ===
     1;
-  return { keyv, scan, groups, swap, swapMany, insert, fencedPut, close: async () => void (client.isOpen && (await client.close())) };
+  return {
+    keyv,
+    scan,
+    groups,
+    swap,
+    swapMany,
+    insert,
+    insertMany,
+    fencedPut,
+    close: async () => void (client.isOpen && (await client.close())),
+  };
 }
 
 function escapeGlob(text: string): string {

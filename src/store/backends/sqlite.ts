@@ -35,17 +35,16 @@ export async function openSqlite(uri: string, shown: string): Promise<Backend> {
   // One SELECT instead of keyv's LIMIT/OFFSET pages, and a filter SQLite evaluates on the JSON,
   // so a host listing one connector's tiles does not parse every record in JavaScript. A value that
   // is not JSON comes through either way, so the record check names it as damaged.
-  const scan: Scan = async (prefix, where) => {
-    const like = `${NAMESPACE}:${escapeLike(prefix)}%`;
-    const rows = (
-      where
-        ? await adapter.query(
-            `SELECT key, value FROM keyv WHERE key LIKE ? ESCAPE '\\' AND (NOT json_valid(value) OR json_extract(value, ?) ` +
-              `${where.not ? 'IS NOT' : '='} ?)`,
-            [like, `$.value.${where.field}`, where.equals],
-          )
-        : await adapter.query("SELECT key, value FROM keyv WHERE key LIKE ? ESCAPE '\\'", [like])
-    ) as { key: string; value: string }[];
+  const scan: Scan = async (prefix, where, _grouped, page) => {
+    const like = `${NAMESPACE}:${escapeLike(prefix + (page?.within ?? ''))}%`;
+    const filter = where ? ` AND (NOT json_valid(value) OR json_extract(value, ?) ${where.not ? 'IS NOT' : '='} ?)` : '';
+    // A page in key order: the primary key's order, so SQLite walks the index and stops at the limit.
+    const paged = page ? ' ORDER BY key LIMIT ?' : '';
+    const rows = (await adapter.query(`SELECT key, value FROM keyv WHERE key LIKE ? ESCAPE '\\'${filter}${paged}`, [
+      like,
+      ...(where ? [`$.value.${where.field}`, where.equals] : []),
+      ...(page ? [page.limit] : []),
+    ])) as { key: string; value: string }[];
     const skip = NAMESPACE.length + 1 + prefix.length;
     return rows.map((row) => [row.key.slice(skip), parseOrMarkDamaged<unknown>(row.value).value]);
   };
@@ -79,6 +78,16 @@ export async function openSqlite(uri: string, shown: string): Promise<Backend> {
         text,
       ])) as unknown[]
     ).length === 1;
+  // Many rows a statement (SQLite binds at most 32,766 values): one commit for a burst's fan-out, not one a row.
+  const insertMany = async (entries: { key: string; text: string }[]) => {
+    for (let i = 0; i < entries.length; i += 500) {
+      const slice = entries.slice(i, i + 500);
+      await adapter.query(
+        `INSERT INTO keyv (key, value) VALUES ${slice.map(() => '(?, ?)').join(', ')} ON CONFLICT (key) DO NOTHING`,
+        slice.flatMap((e) => [`${NAMESPACE}:${e.key}`, e.text]),
+      );
+    }
+  };
   const fencedPut = async (key: string, text: string, lease: string, token: number) =>
     (
       (await adapter.query(
@@ -87,5 +96,5 @@ export async function openSqlite(uri: string, shown: string): Promise<Backend> {
         [`${NAMESPACE}:${key}`, text, `${NAMESPACE}:${lease}`, token],
       )) as unknown[]
     ).length === 1;
-  return { keyv, scan, swap, swapMany, insert, fencedPut, close: () => adapter.disconnect() };
+  return { keyv, scan, swap, swapMany, insert, insertMany, fencedPut, close: () => adapter.disconnect() };
 }
