@@ -9,7 +9,7 @@ import { DEFAULT_HTTP, type HttpSettings } from './http-settings.js';
 import { OriginPolicy } from './origin-policy.js';
 import type { GuardedAgents } from './outbound-policy.js';
 import { type RateGate, retryAfterMs } from './rate-gate.js';
-import { publish, statusClassOf } from '../telemetry/channels.js';
+import { heard, publish, statusClassOf } from '../telemetry/channels.js';
 
 export { DEFAULT_HTTP, type HttpSettings } from './http-settings.js';
 
@@ -142,11 +142,12 @@ function sharedGot(http: HttpSettings): Got {
         (response) => {
           const { gate, rateLimit, connectorId } = stateOf(response.request.options);
           gate?.observe(response.headers, rateLimit);
-          publish('credport:provider-request', () => ({
-            connector: connectorId,
-            statusClass: statusClassOf(response.statusCode),
-            durationMs: response.timings.phases.total ?? 0,
-          }));
+          if (heard('credport:provider-request'))
+            publish('credport:provider-request', () => ({
+              connector: connectorId,
+              statusClass: statusClassOf(response.statusCode),
+              durationMs: response.timings.phases.total ?? 0,
+            }));
           return response;
         },
       ],

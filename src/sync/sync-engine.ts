@@ -1,4 +1,4 @@
-import { publish } from '../telemetry/channels.js';
+import { heard, publish } from '../telemetry/channels.js';
 import { randomUUID } from 'node:crypto';
 import pLimit from 'p-limit';
 import { CredportError, ProviderRejectedError, SyncCancelledError } from '../errors.js';
@@ -295,7 +295,7 @@ async function syncStream(
 
 function countRecords(plan: StreamPlan, read: number, written: number): void {
   const m = plan.measured;
-  if (!m) return;
+  if (!m || !heard('credport:sync-records')) return;
   publish('credport:sync-records', () => ({ connector: m.read, stream: m.stream, direction: 'read', count: read }));
   if (written > 0) publish('credport:sync-records', () => ({ connector: m.write, stream: m.stream, direction: 'write', count: written }));
 }

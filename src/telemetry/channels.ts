@@ -47,6 +47,14 @@ export function publish<C extends TelemetryChannel>(name: C, message: () => Tele
   if (channel.hasSubscribers) channel.publish(message());
 }
 
+/**
+ * Whether anyone listens: on a hot path (every provider answer, every page) checked before even the
+ * message's function is made, so a process nobody measures allocates nothing there.
+ */
+export function heard(name: TelemetryChannel): boolean {
+  return channels.get(name)!.hasSubscribers;
+}
+
 /** Subscribes to one channel; returns the unsubscribe. */
 export function subscribe<C extends TelemetryChannel>(name: C, listener: (message: TelemetryMessages[C]) => void): () => void {
   const handler = (message: unknown) => listener(message as TelemetryMessages[C]);

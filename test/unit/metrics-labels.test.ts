@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { createMetrics } from '../../src/metrics/credport-metrics.js';
-import { publish, statusClassOf, subscribe } from '../../src/telemetry/channels.js';
+import { heard, publish, statusClassOf, subscribe } from '../../src/telemetry/channels.js';
 import { samples } from '../helpers/prometheus-text.js';
 
 describe('telemetry channels', () => {
@@ -11,11 +11,13 @@ describe('telemetry channels', () => {
       return { outcome: 'created' as const };
     };
     publish('credport:connect-session', message);
-    expect(built).toBe(0);
+    expect([built, heard('credport:connect-session')]).toEqual([0, false]);
     const seen: unknown[] = [];
     const off = subscribe('credport:connect-session', (m) => seen.push(m));
+    expect(heard('credport:connect-session')).toBe(true);
     publish('credport:connect-session', message);
     off();
+    expect(heard('credport:connect-session')).toBe(false);
     publish('credport:connect-session', message);
     expect([built, seen]).toEqual([1, [{ outcome: 'created' }]]);
   });
