@@ -20,6 +20,15 @@ export function wholeNumber(name: string): (value: string) => number {
   };
 }
 
+/** `--metrics-port 9464` -> 9464: a port number (0: a free one). */
+export function portNumber(name: string): (value: string) => number {
+  return (value) => {
+    const port = wholeNumber(name)(value);
+    if (port > 65535) throw new InputError(`--${name} must be a port number (0 to 65535), not ${port}`, { field: name });
+    return port;
+  };
+}
+
 /** `a=b,c=d` (repeatable) -> { a: 'b', c: 'd' } */
 export function keyValues(value: string, previous: Record<string, string> = {}): Record<string, string> {
   // No prototype: `out["__proto__"] = v` must make a key the library can refuse by name, not a prototype.

@@ -15,6 +15,7 @@ import { printable } from '../text/printable.js';
 import type { EventSubject, Mark, Marked, Outbox } from '../webhooks/outbox.js';
 import { connectSessionLanded, subjectOf } from '../webhooks/webhook-events.js';
 import { checkAllowedOrigins } from './allowed-origins.js';
+import { publish } from '../telemetry/channels.js';
 
 export type { ConnectExchange, ConnectSession, ConnectSessionCreated, ConnectSessionCreateRequest };
 
@@ -150,6 +151,7 @@ export class ConnectSessions {
         `${mode} session for end user ${record.endUser.id}, connectors ${connectors.join(', ')}` +
         (record.credentialId !== undefined ? `, credential ${record.credentialId}` : ''),
     });
+    publish('credport:connect-session', () => ({ outcome: 'created' }));
     return { id, token, expiresAt, url: `/connect/${id}` };
   }
 
@@ -174,6 +176,7 @@ export class ConnectSessions {
       },
     );
     // Once: revoking a revoked session changes nothing, and records nothing.
+    if (revoked) publish('credport:connect-session', () => ({ outcome: 'revoked' }));
     if (revoked) await this.note({ action: 'connect.session_revoked', outcome: 'ok', sessionId: id, workspace: record.workspace });
     return this.view(record);
   }
@@ -241,9 +244,11 @@ export class ConnectSessions {
         { attempts: 2, conflict: () => new ConnectTokenError('connect_token_used', 'this connect session token was exchanged already') },
       )
       .catch(async (error: unknown) => {
+        if (error instanceof ConnectTokenError) publish('credport:connect-session', () => ({ outcome: 'refused' }));
         if (matched && error instanceof ConnectTokenError) await this.noteOpening(matched, 'refused', error.code);
         throw error;
       });
+    publish('credport:connect-session', () => ({ outcome: 'exchanged' }));
     await this.noteOpening(record, 'ok');
     const session: ConnectExchange['session'] = {
       id: record.id,

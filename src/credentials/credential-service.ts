@@ -27,6 +27,7 @@ import { printable } from '../text/printable.js';
 import { associatedData, type CredentialRecord, resealed, secretHint, toTile } from './credential-record.js';
 import { refuseSecretShapeInPublicFields, refuseSecretsInPublicFields } from './public-fields-guard.js';
 import { verifyCredential } from './verify-credential.js';
+import { publish } from '../telemetry/channels.js';
 import type { WebhookEventType } from '../generated/webhook-event-type.js';
 import type { EventSubject, Mark, Outbox } from '../webhooks/outbox.js';
 import { credentialEventData, credentialLanded, type InvalidCause, subjectOf } from '../webhooks/webhook-events.js';
@@ -534,10 +535,14 @@ export class CredentialService {
     reach?: Reach,
   ) {
     try {
-      return await this.verify(connector, baseUrl, secrets, gate, saved, reach);
+      const identity = await this.verify(connector, baseUrl, secrets, gate, saved, reach);
+      publish('credport:verification', () => ({ connector: connector.id, outcome: 'ok' }));
+      return identity;
     } catch (error) {
       const outcome =
         error instanceof ProviderRejectedError ? 'refused' : error instanceof ProviderUnavailableError ? 'unavailable' : undefined;
+      // Counted whether saved or not: a refused create is what an operator most wants to see.
+      publish('credport:verification', () => ({ connector: connector.id, outcome: outcome ?? 'error' }));
       // A failed create leaves the store as it was: only a saved credential's failures are recorded.
       if (outcome && saved)
         await this.note({

@@ -9,6 +9,7 @@ import { DEFAULT_HTTP, type HttpSettings } from './http-settings.js';
 import { OriginPolicy } from './origin-policy.js';
 import type { GuardedAgents } from './outbound-policy.js';
 import { type RateGate, retryAfterMs } from './rate-gate.js';
+import { heard, publish, statusClassOf } from '../telemetry/channels.js';
 
 export { DEFAULT_HTTP, type HttpSettings } from './http-settings.js';
 
@@ -97,8 +98,9 @@ function sharedGot(http: HttpSettings): Got {
         if (attemptCount > retryOptions.limit) return 0;
         // A name that does not resolve will not resolve in a few seconds either (EAI_AGAIN is the transient one).
         if (!(error instanceof HTTPError) && error.code === 'ENOTFOUND') return 0;
-        const { gate, rateLimit, onEvent } = stateOf(error.options);
+        const { gate, rateLimit, onEvent, connectorId } = stateOf(error.options);
         if (error instanceof HTTPError && error.response.statusCode === 429) {
+          publish('credport:rate-limit-wait', () => ({ connector: connectorId, cause: '429' }));
           const now = gate?.now() ?? Date.now();
           // A fixed window without a reset header (Frontline): a 429 or an exhausted window waits for the next window.
           const windowEnd = rateLimit ? (gate?.windowEndsAt(rateLimit) ?? now + rateLimit.windowMs) : undefined;
@@ -132,20 +134,47 @@ function sharedGot(http: HttpSettings): Got {
             );
           }
           options.headers.authorization = await auth.authorization();
-          if (gate) await gate.acquire();
+          if (gate && (await gate.acquire()) > 0) publish('credport:rate-limit-wait', () => ({ connector: connectorId, cause: 'gate' }));
         },
       ],
+      // Every attempt's answer (retried ones included) passes here before got decides to throw or retry.
       afterResponse: [
         (response) => {
-          const { gate, rateLimit } = stateOf(response.request.options);
+          const { gate, rateLimit, connectorId } = stateOf(response.request.options);
           gate?.observe(response.headers, rateLimit);
+          if (heard('credport:provider-request'))
+            publish('credport:provider-request', () => ({
+              connector: connectorId,
+              statusClass: statusClassOf(response.statusCode),
+              durationMs: response.timings.phases.total ?? 0,
+            }));
           return response;
+        },
+      ],
+      // An attempt that got no answer (refused, reset, timed out): retried, or the last one.
+      beforeRetry: [(error) => noAnswer(error)],
+      beforeError: [
+        (error) => {
+          noAnswer(error);
+          return error;
         },
       ],
     },
   });
   sharedGots.set(key, instance);
   return instance;
+}
+
+/** An attempt without an HTTP answer, counted as `error` (one with an answer was counted by afterResponse). */
+function noAnswer(error: RequestError): void {
+  if (error.response !== undefined) return;
+  const state = error.options?.context.credport as ClientState | undefined;
+  if (!state) return;
+  publish('credport:provider-request', () => ({
+    connector: state.connectorId,
+    statusClass: 'error',
+    durationMs: error.timings?.phases.total ?? 0,
+  }));
 }
 
 /**

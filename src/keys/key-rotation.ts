@@ -100,6 +100,14 @@ export class KeyService {
     };
   }
 
+  /**
+   * Readiness: the store answers a read of its key state and this process holds the key it seals
+   * under. Not operator-only (it shows nothing): a health probe asks it with no caller.
+   */
+  async checkReady(): Promise<void> {
+    await this.deps.keys.forWrite();
+  }
+
   /** `batch`: records re-sealed and written per store step (default 500); a stop takes effect between batches. */
   async rotate(
     options: { onProgress?: (progress: RotationProgress) => void; signal?: AbortSignal; batch?: number } = {},

@@ -32,6 +32,9 @@ import { syncRoutes } from './routes/syncs.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import { registerSecurityHeaders, securityHeaders } from './security-headers.js';
 import { type RunSync, SyncJobs } from './sync-jobs.js';
+import type { CredportMetrics } from '../metrics/credport-metrics.js';
+import type { Readiness } from '../metrics/readiness.js';
+import { probeRoutes } from './routes/probes.js';
 
 export interface ServerOptions {
   credport: Credport;
@@ -56,6 +59,8 @@ export interface ServerOptions {
    * X-Forwarded-Host say how the client reached this server; from any other address they are ignored.
    */
   trustProxy?: string[];
+  /** /metrics (the server's own API token only), /healthz and /readyz (no auth): the process's metrics and probes. */
+  probes?: { metrics: CredportMetrics; readiness: Readiness };
 }
 
 export const API_PREFIX = '/api/v1';
@@ -178,6 +183,8 @@ export async function createServer(options: ServerOptions): Promise<{ app: Fasti
     },
     { prefix: API_PREFIX },
   );
+
+  if (options.probes) await app.register(probeRoutes({ ...options.probes, apiToken: options.apiToken }));
 
   // Outside /api too, a miss is a problem, and does not echo the URL to a caller nobody authenticated.
   app.setNotFoundHandler(async (_request, reply) => reply.code(404).type('application/problem+json').send(notFoundProblem('no such page')));

@@ -9,10 +9,12 @@ import { loadApiToken } from './api-token.js';
 import { createServer } from './create-server.js';
 import { startDemoProviders } from './demo-providers.js';
 import { LoginSessions } from './login-sessions.js';
+import { openProcessMetrics } from '../metrics/process-metrics.js';
+import { startMetricsServer } from '../metrics/metrics-server.js';
 import type { VerifyLimit } from './routes/credentials.js';
 
 export type ServeAnnouncement =
-  | { event: 'listening'; url: string; loginUrl: string; apiTokenSource: string; loopback: boolean; demo: boolean }
+  | { event: 'listening'; url: string; loginUrl: string; apiTokenSource: string; loopback: boolean; demo: boolean; metricsUrl?: string }
   | { event: 'login_used'; loginUrl: string }
   | { event: 'connection'; server: string; state: 'up' | 'down'; since: string; error?: string }
   | { event: 'stopping'; lost?: string }
@@ -30,6 +32,8 @@ export interface StartOptions {
   trustProxy?: string[];
   announce: (info: ServeAnnouncement) => void;
   env?: NodeJS.ProcessEnv;
+  /** `--metrics-port`: /metrics, /healthz and /readyz without auth on 127.0.0.1 at this port (0: a free one). */
+  metricsPort?: number;
 }
 
 /** Why the server stopped: a signal, or a server it needs (Redis) that stayed away longer than CREDPORT_RETRY_FOR. */
@@ -56,6 +60,11 @@ export async function startServer(credport: Credport, options: StartOptions): Pr
   sessions.onCodeUsed = () => options.announce({ event: 'login_used', loginUrl: loginUrl(url, sessions.loginCode) });
   const queue = await openQueue((options.env ?? process.env).CREDPORT_QUEUE, credport.access);
   const runSync = queue ? (await import('../queue/sync-queue.js')).queuedRun(queue) : undefined;
+  const env = options.env ?? process.env;
+  const probes = await openProcessMetrics(credport, {
+    ...(env.CREDPORT_QUEUE?.trim() ? { queueUrl: env.CREDPORT_QUEUE.trim() } : {}),
+    ...(env.CREDPORT_REDIS?.trim() ? { redisUrl: env.CREDPORT_REDIS.trim() } : {}),
+  });
   const { app, jobs } = await createServer({
     credport,
     apiToken: token,
@@ -65,8 +74,10 @@ export async function startServer(credport: Credport, options: StartOptions): Pr
     ...(options.trustProxy?.length ? { trustProxy: options.trustProxy } : {}),
     ...(demo ? { demo: demo.providers } : {}),
     ...(runSync ? { runSync } : {}),
+    probes,
   });
   await app.listen({ host: options.host, port: options.port });
+  const metricsServer = options.metricsPort !== undefined ? await startMetricsServer(options.metricsPort, probes) : undefined;
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
   url = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`;
@@ -77,6 +88,7 @@ export async function startServer(credport: Credport, options: StartOptions): Pr
     apiTokenSource: source,
     loopback: isLoopbackHost(options.host),
     demo: demo !== undefined,
+    ...(metricsServer ? { metricsUrl: metricsServer.url } : {}),
   });
 
   const closed = new Promise<Stopped>((resolve) => {
@@ -87,6 +99,8 @@ export async function startServer(credport: Credport, options: StartOptions): Pr
       // In-process syncs stop at their next checkpoint; queued ones belong to their workers and go on.
       if (!queue) await jobs.stopAll();
       await app.close();
+      await metricsServer?.close();
+      await probes.close();
       await Promise.race([queue?.close().catch(() => undefined), new Promise((done) => setTimeout(done, CLOSE_QUEUE_MS).unref())]);
       await demo?.stop();
       options.announce({ event: 'stopped' });

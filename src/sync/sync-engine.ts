@@ -1,3 +1,4 @@
+import { heard, publish } from '../telemetry/channels.js';
 import { randomUUID } from 'node:crypto';
 import pLimit from 'p-limit';
 import { CredportError, ProviderRejectedError, SyncCancelledError } from '../errors.js';
@@ -49,6 +50,8 @@ export interface StreamPlan {
   appendAcrossRuns: boolean;
   reader: (since: number | string | undefined) => StreamReader;
   writer: (offset: number) => Promise<StreamWriter>;
+  /** The stream's labels for the records counted (telemetry): its connectors, and its name only when a manifest declares it. */
+  measured?: { stream: string; read: string; write: string };
 }
 
 export interface SyncJob {
@@ -249,6 +252,7 @@ async function syncStream(
           }
         }
         const outcome = await writer.write(keep, rows);
+        countRecords(plan, page.records.length, outcome.sent);
         if (outcome.offset !== undefined) st.offset = outcome.offset;
         st.pages += 1;
         st.records += page.records.length;
@@ -287,6 +291,13 @@ async function syncStream(
   } finally {
     await writer.close();
   }
+}
+
+function countRecords(plan: StreamPlan, read: number, written: number): void {
+  const m = plan.measured;
+  if (!m || !heard('credport:sync-records')) return;
+  publish('credport:sync-records', () => ({ connector: m.read, stream: m.stream, direction: 'read', count: read }));
+  if (written > 0) publish('credport:sync-records', () => ({ connector: m.write, stream: m.stream, direction: 'write', count: written }));
 }
 
 async function checkpoint(job: SyncJob, state: SyncState, save: () => Promise<void>, name: string, st: StreamState): Promise<void> {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { type AccessScope, DEFAULT_WORKSPACE } from '../access/access.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { CredentialService } from '../credentials/credential-service.js';
-import { InputError } from '../errors.js';
+import { InputError, SyncCancelledError } from '../errors.js';
 import type { CredentialTile } from '../generated/credential-tile.js';
 import type { DestinationConfig } from '../generated/destination.js';
 import type { SourceConfig } from '../generated/source.js';
@@ -30,6 +30,7 @@ import type { Outbox } from '../webhooks/outbox.js';
 import { type SyncRef, syncFailedData, syncSucceededData } from '../webhooks/webhook-events.js';
 import { failureReason } from '../text/failure-reason.js';
 import { type LedgerEntry, ProviderWriter } from './writers/provider-writer.js';
+import { publish } from '../telemetry/channels.js';
 
 export interface RunSyncOptions {
   /** A subset of the source's streams; default all of them. */
@@ -127,12 +128,15 @@ export class SyncService {
       ...(options.jobId !== undefined ? { jobId: options.jobId } : {}),
     };
     let summary: SyncSummary;
+    publish('credport:sync-run', () => ({ outcome: 'started' }));
     try {
       summary = await this.runChecked(checked, options);
     } catch (error) {
+      publish('credport:sync-run', () => ({ outcome: error instanceof SyncCancelledError ? 'cancelled' : 'failed' }));
       await this.publish(workspace, 'sync.failed', syncFailedData(workspace, sync, error));
       throw error;
     }
+    publish('credport:sync-run', () => ({ outcome: 'succeeded' }));
     await this.publish(workspace, 'sync.succeeded', syncSucceededData(workspace, sync, summary));
     return summary;
   }
@@ -201,10 +205,18 @@ export class SyncService {
             detail: `sync ${source.id} -> ${destination.id} (${role})`,
           });
       }
+      // A stream's name as a metric label: only names the connectors' manifests declare (a jsonl file's are anyone's).
+      const declared = new Set([...Object.keys(readsFrom?.manifest.streams ?? {}), ...Object.keys(writesTo?.manifest.operations ?? {})]);
       for (const name of wanted) {
         const clients = { reader: readerClient?.withEvents(streamEvents(name)), writer: writerClient?.withEvents(streamEvents(name)) };
-        plans.push(
-          await this.plan(
+        const measured = {
+          stream: declared.has(name) ? name : 'other',
+          read: source.connector,
+          write: destination.connector,
+        };
+        plans.push({
+          measured,
+          ...(await this.plan(
             name,
             source,
             destination,
@@ -213,8 +225,8 @@ export class SyncService {
             rejects,
             { ahead: concurrency, shared: shared.has(name), ledger, files },
             (e) => onEvent(e),
-          ),
-        );
+          )),
+        });
       }
       // One budget per credential in this process, set by the sync that holds the destination: the
       // source's setting bounds its requests in flight; a destination on another credential keeps

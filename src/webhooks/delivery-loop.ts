@@ -6,6 +6,7 @@ import type { Outbox, OutboxEvent } from './outbox.js';
 import { nextRetryDelay, RETRY_DELAYS_MS } from './retry-schedule.js';
 import { ATTEMPTS_KEPT, type DeliveryAttemptRecord, type DeliveryRecord, deliveryKey } from './webhook-deliveries.js';
 import type { DeliveryAttempt } from './webhook-sender.js';
+import { publish } from '../telemetry/channels.js';
 import type { WebhookEndpointRecord, WebhookEndpoints } from './webhook-endpoints.js';
 
 /**
@@ -266,6 +267,7 @@ export class DeliveryLoop {
       const recorded = deliveries.put(key, { ...done, status: 'delivered', failures: 0, attempts });
       // Awaited by the lane after the next POST: marked handled meanwhile, so a failure waits for it there.
       recorded.catch(() => undefined);
+      publish('credport:webhook-delivery', () => ({ outcome: 'delivered' }));
       return { delivered: true, recorded };
     }
     const failures = delivery.failures + 1;
@@ -279,9 +281,11 @@ export class DeliveryLoop {
         `deliveries failed since ${first} (${failures} attempts of ${delivery.type} ${delivery.eventId}; the last: ${answer.error ?? 'no answer'}); ` +
           'fix the receiver, then enable the endpoint: what waits is sent in order',
       );
+      publish('credport:webhook-delivery', () => ({ outcome: 'failed' }));
       return { delivered: false, recorded: Promise.resolve() };
     }
     await deliveries.put(key, { ...delivery, failures, attempts, nextAttemptAt: this.now() + wait });
+    publish('credport:webhook-delivery', () => ({ outcome: 'retrying' }));
     return { delivered: false, recorded: Promise.resolve() };
   }
 

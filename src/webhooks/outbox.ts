@@ -186,6 +186,11 @@ export class Outbox {
     return ready.filter((e) => e.state === 'ready' && (before === undefined || e.id < before));
   }
 
+  /** Ready events not yet fanned out, counted up to `cap` (a metric's scrape: one limited, ordered store scan). */
+  async readyCount(cap: number): Promise<number> {
+    return (await this.events.first(cap, { where: { field: 'state', equals: 'ready' } })).length;
+  }
+
   /** Events handed to their endpoints' deliveries: the outbox lets go of them. */
   async done(...ids: string[]): Promise<void> {
     await this.events.deleteMany(ids);

@@ -68,6 +68,11 @@ export class WebhookDeliveries {
     private readonly onDue?: () => void,
   ) {}
 
+  /** Deliveries still to be sent (due now or waiting for a retry), every workspace's, counted up to `cap` (a metric's scrape). */
+  async pendingCount(cap: number): Promise<number> {
+    return (await this.deliveries.first(cap, { where: { field: 'status', equals: 'pending' } })).length;
+  }
+
   /** Oldest first (as every listing): the events sent, failed or on their way to the endpoint, a page at a time. */
   async list(endpointId: string, options: PageOptions & { status?: WebhookDelivery['status'] } = {}): Promise<Page<WebhookDelivery>> {
     await this.endpoints.get(endpointId);

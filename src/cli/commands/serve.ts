@@ -2,7 +2,7 @@ import { isIP } from 'node:net';
 import type { Command } from 'commander';
 import { InputError } from '../../errors.js';
 import { lostServerError } from '../../connections/connection-watch.js';
-import { durationMs } from '../option-parsers.js';
+import { durationMs, portNumber } from '../option-parsers.js';
 import { announcePass, announcePassFailed } from '../reverify-output.js';
 import { type GlobalOptions, withCredport } from '../run-action.js';
 
@@ -17,6 +17,7 @@ interface ServeOptions extends GlobalOptions {
   /** false with --no-webhooks. */
   webhooks?: boolean;
   trustProxy?: string[];
+  metricsPort?: number;
 }
 
 export function registerServeCommand(program: Command): void {
@@ -46,6 +47,12 @@ export function registerServeCommand(program: Command): void {
       'reverse proxies (addresses or CIDRs, comma-separated; repeatable) whose X-Forwarded-Proto and X-Forwarded-Host are ' +
         'believed; default none',
       (v, previous: string[] = []) => [...previous, ...v.split(',').map((a) => a.trim())],
+    )
+    .option(
+      '--metrics-port <n>',
+      'also answer /metrics, /healthz and /readyz without auth on 127.0.0.1 at this port (0: a free one); the main port answers ' +
+        "/metrics to the server's API token",
+      portNumber('metrics-port'),
     )
     .option('--demo', 'also start the Front, Frontline and Frontegg emulators on loopback and offer them in the web app')
     .option('--json', 'print the URL and login link as one JSON line')
@@ -99,6 +106,7 @@ Ctrl-C (SIGINT) or SIGTERM stops running syncs at their next checkpoint, then ex
           demo: options.demo === true,
           verifyLimit: { max: options.verifyLimit, timeWindow: 60_000 },
           trustProxy: options.trustProxy ?? [],
+          ...(options.metricsPort !== undefined ? { metricsPort: options.metricsPort } : {}),
           announce: (info) => {
             if (options.json) return void process.stdout.write(`${JSON.stringify(info)}\n`);
             if (info.event === 'listening') {
@@ -108,6 +116,7 @@ Ctrl-C (SIGINT) or SIGTERM stops running syncs at their next checkpoint, then ex
                 `API: ${info.url}/api/v1 (Authorization: Bearer <token from ${info.apiTokenSource}>), OpenAPI: ` +
                   `${info.url}/api/v1/openapi.json`,
               );
+              if (info.metricsUrl) console.log(`metrics and health (no auth, this machine only): ${info.metricsUrl}/metrics`);
               if (!info.loopback)
                 console.log(
                   `warning: listening on ${options.host}, not loopback: anyone who can reach it and holds the token or a login ` +

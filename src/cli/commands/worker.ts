@@ -1,11 +1,12 @@
 import type { Command } from 'commander';
+import type { Credport } from '../../open-credport.js';
 import { InputError } from '../../errors.js';
 import { queueUnusable } from '../../queue/queue-unusable.js';
 import type { JobReport } from '../../queue/sync-queue.js';
 import { lostServerError, type ServerState, watchRedisConnections } from '../../connections/connection-watch.js';
 import { redactUri } from '../../text/redact-uri.js';
 import { printJsonLine, say, sayError } from '../output.js';
-import { durationMs, wholeNumber } from '../option-parsers.js';
+import { durationMs, portNumber, wholeNumber } from '../option-parsers.js';
 import { announcePass, announcePassFailed } from '../reverify-output.js';
 import { type GlobalOptions, withCredport } from '../run-action.js';
 
@@ -15,6 +16,7 @@ interface WorkerOptions extends GlobalOptions {
   /** false with --no-webhooks. */
   webhooks?: boolean;
   grace?: number;
+  metricsPort?: number;
 }
 
 const DEFAULT_GRACE_MS = 30_000;
@@ -39,6 +41,11 @@ export function registerWorkerCommand(program: Command): void {
       'on SIGTERM or Ctrl-C, how long running syncs get to reach a checkpoint and go back on the queue before the worker exits ' +
         'anyway (default 30s)',
       durationMs('grace'),
+    )
+    .option(
+      '--metrics-port <n>',
+      'answer /metrics, /healthz and /readyz without auth on 127.0.0.1 at this port (0: a free one)',
+      portNumber('metrics-port'),
     )
     .addHelpText(
       'after',
@@ -88,8 +95,22 @@ exits with code 5 for its supervisor to start it again.`,
             ...(lockMs !== undefined ? { lockMs } : {}),
             onJob: (report) => announceJob(report, json),
           }).catch((error: unknown) => Promise.reject(queueUnusable(url, error)));
-          if (json) process.stdout.write(`${JSON.stringify({ event: 'ready', concurrency, queue: redactUri(url), pid: process.pid })}\n`);
-          else say(`worker ${process.pid} ready: ${concurrency} sync${concurrency === 1 ? '' : 's'} at a time from ${redactUri(url)}`);
+          // Counting from before the first job: the worker's metrics port, when asked for.
+          const probes =
+            options.metricsPort === undefined
+              ? undefined
+              : await startProbes(credport, url, options.metricsPort).catch(async (error: unknown) => {
+                  await worker.stop().catch(() => undefined);
+                  throw error;
+                });
+          if (json)
+            process.stdout.write(
+              `${JSON.stringify({ event: 'ready', concurrency, queue: redactUri(url), pid: process.pid, ...(probes ? { metricsUrl: probes.url } : {}) })}\n`,
+            );
+          else {
+            say(`worker ${process.pid} ready: ${concurrency} sync${concurrency === 1 ? '' : 's'} at a time from ${redactUri(url)}`);
+            if (probes) say(`metrics and health (no auth, this machine only): ${probes.url}/metrics`);
+          }
           const schedule = options.reverifyEvery
             ? await credport.scheduleReverify(options.reverifyEvery, {
                 onPass: (summary) => announcePass(summary, json),
@@ -119,6 +140,7 @@ exits with code 5 for its supervisor to start it again.`,
               await schedule?.stop();
               await webhooks?.stop();
               await worker.stop();
+              await probes?.close();
               return true;
             })(),
             graceOver,
@@ -175,4 +197,23 @@ function announceJob(report: JobReport, json: boolean): void {
   } else if (report.outcome === 'returned')
     say(`${what}: back on the queue, tried again in ${Math.ceil((report.retryInMs ?? 0) / 1000)} s: ${report.error!.message}`);
   else say(`${what}: failed: ${report.error!.message}`);
+}
+
+/** The worker's metrics port: the process's metrics and its store, master key and Redis probes. */
+async function startProbes(credport: Credport, queueUrl: string, port: number): Promise<{ url: string; close(): Promise<void> }> {
+  const { openProcessMetrics } = await import('../../metrics/process-metrics.js');
+  const { startMetricsServer } = await import('../../metrics/metrics-server.js');
+  const redisUrl = process.env.CREDPORT_REDIS?.trim();
+  const probes = await openProcessMetrics(credport, { queueUrl, ...(redisUrl ? { redisUrl } : {}) });
+  const server = await startMetricsServer(port, probes).catch(async (error: unknown) => {
+    await probes.close();
+    throw error;
+  });
+  return {
+    url: server.url,
+    async close() {
+      await server.close();
+      await probes.close();
+    },
+  };
 }
