@@ -1,4 +1,4 @@
-import { pino, type Logger } from 'pino';
+import { type DestinationStream, type Logger, pino } from 'pino';
 import { CredportError } from '../errors.js';
 import { REDACTED } from '../text/redact.js';
 import type { LogRedaction } from './log-redaction.js';
@@ -25,7 +25,7 @@ export const REDACT_PATHS = HEADER_HOLDERS.flatMap((holder) =>
  * URL and its query) and an error to its type, code and message (got's errors carry the request's
  * headers as enumerable properties: serialised whole, they would print the bearer).
  */
-export function createJsonLog(redaction: LogRedaction): JsonLog {
+export function createJsonLog(redaction: LogRedaction, destination?: DestinationStream): JsonLog {
   const logger = pino(
     {
       level: 'info',
@@ -39,7 +39,7 @@ export function createJsonLog(redaction: LogRedaction): JsonLog {
       },
       hooks: { streamWrite: (line) => redaction.line(line) },
     },
-    pino.destination({ dest: 1, sync: true }),
+    destination ?? pino.destination({ dest: 1, sync: true }),
   );
   return { logger, redaction };
 }
