@@ -4,6 +4,7 @@ import { type Access, checkWorkspace, DEFAULT_WORKSPACE, withAccess } from '../a
 import { withActor } from '../audit/audit-log.js';
 import { CredportError, ExitCode } from '../errors.js';
 import type { Credport } from '../open-credport.js';
+import type { JsonLog } from '../logging/json-log.js';
 import { jsonText, safeLines } from './output.js';
 
 export interface GlobalOptions {
@@ -12,6 +13,8 @@ export interface GlobalOptions {
   workspace?: string;
   debug?: boolean;
   json?: boolean;
+  /** `serve` and `worker` with --log-format json: a failure is one log line (no text on stderr). */
+  log?: JsonLog;
 }
 
 /**
@@ -52,6 +55,13 @@ export async function withCredport(options: GlobalOptions, action: (credport: Cr
 }
 
 function report(error: unknown, options: GlobalOptions): void {
+  if (options.log) {
+    const details =
+      error instanceof CredportError ? error.toJSON() : { code: 'internal', message: 'internal error', exitCode: ExitCode.internal };
+    options.log.logger.fatal({ error: details }, details.message);
+    process.exitCode = details.exitCode;
+    return;
+  }
   if (error instanceof CredportError) {
     // A message may quote the store (a credential's name, the sources that use it): shown terminal-safe.
     process.stderr.write(`credport: ${safeLines(error.message)}\n`);

@@ -3,7 +3,9 @@ import { fileURLToPath } from 'node:url';
 import rateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import { requestIdFor } from '../logging/request-id.js';
 import type { Credport } from '../open-credport.js';
 import { LICENSE, VERSION } from '../package-info.js';
 import { compileRouteSchema } from '../registry/request-schemas.js';
@@ -16,6 +18,7 @@ import { documentWithComponents } from './openapi-document.js';
 import { notFoundProblem, problemFor } from './problem-details.js';
 import { registerHostCheck } from './host-check.js';
 import { registerOriginCheck } from './origin-check.js';
+import { registerRequestLogging } from './request-logging.js';
 import { actorOf, registerRequestAuth } from './request-auth.js';
 import { withAccess } from '../access/access.js';
 import { withActor } from '../audit/audit-log.js';
@@ -61,6 +64,8 @@ export interface ServerOptions {
   trustProxy?: string[];
   /** /metrics (the server's own API token only), /healthz and /readyz (no auth): the process's metrics and probes. */
   probes?: { metrics: CredportMetrics; readiness: Readiness };
+  /** `serve --log-format json`: Fastify logs through it, one line a request (request-logging.ts); none without it. */
+  logger?: Logger;
 }
 
 export const API_PREFIX = '/api/v1';
@@ -83,7 +88,13 @@ export async function createServer(options: ServerOptions): Promise<{ app: Fasti
     // A `__proto__` key stays an own property, so the schema and the services refuse it under its own name.
     onProtoPoisoning: 'ignore',
     onConstructorPoisoning: 'ignore',
-    logger: false,
+    // Without one, Fastify logs nothing (its null logger), as before --log-format json.
+    loggerInstance: options.logger as FastifyBaseLogger | undefined,
+    // The request id is ours alone (request-id.ts): a caller's header is taken only when fit to repeat.
+    requestIdHeader: false,
+    genReqId: (request) => requestIdFor(request.headers['x-request-id']),
+    // Fastify's own per-request lines print the raw URL; request-logging.ts writes the one line instead.
+    logController: new LogController({ disableRequestLogging: true }),
     trustProxy: options.trustProxy?.length ? options.trustProxy : false,
     // A URL the router cannot decode is answered before any hook runs: give it the headers and a problem too.
     frameworkErrors: (error, _request, reply) => {
@@ -91,6 +102,8 @@ export async function createServer(options: ServerOptions): Promise<{ app: Fasti
       void (reply as FastifyReply).headers(headers).code(problem.status).type('application/problem+json').send(problem);
     },
   });
+  // First, so that every answer (a refusal by the checks below too) carries its request id.
+  registerRequestLogging(app, options.logger !== undefined);
   // Routes validate with the services' own request validators (one ajv, schemas/ by $id, each compiled
   // once): unknown fields are refused by name, never stripped; nothing is coerced or defaulted behind
   // the caller's back; a refusal is worded as the services word it.
@@ -102,6 +115,8 @@ export async function createServer(options: ServerOptions): Promise<{ app: Fasti
   registerOriginCheck(app);
   app.setErrorHandler(async (error, request, reply) => {
     const problem = problemFor(error, { body: request.body, params: request.params, query: request.query });
+    // A failure of ours, not the caller's: logged with what it is (the serialiser keeps an error to its type, code and message).
+    if (problem.status >= 500) request.log.error({ err: error }, 'request handler failed');
     return reply.code(problem.status).type('application/problem+json').send(problem);
   });
   // Counted after authentication (preParsing runs after the onRequest hooks), keyed by who was

@@ -1,5 +1,6 @@
 import type { AccessScope } from '../access/access.js';
 import { isLoopbackHost } from '../http/origin-policy.js';
+import type { JsonLog } from '../logging/json-log.js';
 import type { Credport } from '../open-credport.js';
 import type { SyncQueue } from '../queue/sync-queue.js';
 import { queueUnusable } from '../queue/queue-unusable.js';
@@ -31,6 +32,8 @@ export interface StartOptions {
   /** Reverse proxies (addresses, CIDRs) whose X-Forwarded-Proto and X-Forwarded-Host are believed. */
   trustProxy?: string[];
   announce: (info: ServeAnnouncement) => void;
+  /** `--log-format json`: Fastify logs a line a request through it; the API token joins its redaction. */
+  log?: JsonLog;
   env?: NodeJS.ProcessEnv;
   /** `--metrics-port`: /metrics, /healthz and /readyz without auth on 127.0.0.1 at this port (0: a free one). */
   metricsPort?: number;
@@ -50,6 +53,8 @@ const CLOSE_QUEUE_MS = 5_000;
  */
 export async function startServer(credport: Credport, options: StartOptions): Promise<{ url: string; closed: Promise<Stopped> }> {
   const { token, source } = await loadApiToken({ env: options.env ?? process.env, home: credport.location.home });
+  // Read from its file (not only CREDPORT_API_TOKEN): from now on no log line may hold it.
+  options.log?.redaction.add(token);
   for (const entry of options.allowOrigins ?? []) credport.outbound.allow(entry);
   const demo = options.demo ? await startDemoProviders() : undefined;
   // The demo's emulators are on loopback: every caller of this server may use them, each for its own connector.
@@ -75,6 +80,7 @@ export async function startServer(credport: Credport, options: StartOptions): Pr
     ...(demo ? { demo: demo.providers } : {}),
     ...(runSync ? { runSync } : {}),
     probes,
+    ...(options.log ? { logger: options.log.logger } : {}),
   });
   await app.listen({ host: options.host, port: options.port });
   const metricsServer = options.metricsPort !== undefined ? await startMetricsServer(options.metricsPort, probes) : undefined;

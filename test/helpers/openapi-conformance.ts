@@ -25,6 +25,7 @@ export const UNDECLARED_HEADERS_ALLOWED: Record<string, string> = {
   'x-frame-options': 'security header on every answer (the older form of frame-ancestors)',
   'strict-transport-security': 'security header on every answer (for when a TLS proxy fronts it)',
   'cache-control': 'no-store on every API answer: an answer is never cached',
+  'x-request-id': "the request's id on every answer (request-logging.ts): the caller's own when fit to repeat, else a new UUID",
   'content-type': 'checked against the declared media types, not as a header',
   'content-length': 'HTTP framing',
   'transfer-encoding': 'HTTP framing (chunked: the event stream)',
