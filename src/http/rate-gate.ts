@@ -23,8 +23,11 @@ export class RateGate {
   private leftUntil = 0;
   private inFlight = 0;
   private readonly slots: LimitFunction = pLimit(Number.POSITIVE_INFINITY);
-  /** Requests sent through this gate (attempts, retries included), and the limit the provider last announced. */
-  readonly stats: { requests: number; announcedLimit?: number } = { requests: 0 };
+  /**
+   * Requests sent through this gate (attempts, retries included), the limit the provider last
+   * announced, and how many of its windows the answers have named (a new reset is a new window).
+   */
+  readonly stats: { requests: number; announcedLimit?: number; windows: number } = { requests: 0, windows: 0 };
 
   /** The credential's budget shared with other processes and machines, when there is one (Redis). */
   private shared: SharedWindow | undefined;
@@ -105,7 +108,10 @@ export class RateGate {
     const estimate = remaining - Math.max(0, this.inFlight - 1);
     const sameWindow = this.left !== undefined && now < this.leftUntil && Math.abs(until - this.leftUntil) < SAME_WINDOW_MS;
     this.left = sameWindow ? Math.min(this.left!, estimate) : estimate;
-    if (!sameWindow) this.leftUntil = until;
+    if (!sameWindow) {
+      this.leftUntil = until;
+      this.stats.windows += 1;
+    }
     this.shared?.observe(estimate, until).catch((error: unknown) => this.sharedFailed(error));
     // A reset far in the future is a bad header, not a reason to stall every request for hours.
     if (remaining <= 0) this.exhaustedUntil = Math.max(this.exhaustedUntil, Math.min(reset, now + MAX_WAIT));
@@ -120,6 +126,11 @@ export class RateGate {
     const now = this.now();
     const seen = this.windowOpenedAt === undefined ? undefined : this.windowOpenedAt + window.windowMs;
     return seen !== undefined && seen > now ? seen : now + window.windowMs;
+  }
+
+  /** Whether the provider's window its last answer named is still open (the next answer counts in it). */
+  inWindow(): boolean {
+    return this.left !== undefined && this.now() < this.leftUntil;
   }
 
   pause(ms: number): void {
