@@ -22,6 +22,8 @@ export class RateGate {
   private left: number | undefined;
   private leftUntil = 0;
   private inFlight = 0;
+  /** With spread: when the next request may go, so a window's budget is spent across it, not at its start. */
+  private nextAt = 0;
   private readonly slots: LimitFunction = pLimit(Number.POSITIVE_INFINITY);
   /**
    * Requests sent through this gate (attempts, retries included), the limit the provider last
@@ -34,7 +36,21 @@ export class RateGate {
   /** The shared budget's last failure, once: a gate whose Redis is away goes on with its own count. */
   sharedError: unknown;
 
-  constructor(readonly now: () => number = Date.now) {}
+  constructor(
+    readonly now: () => number = Date.now,
+    /**
+     * Spread each window's requests across what is left of it, a random 0.5 to 1 of an even share
+     * apart, instead of sending them as fast as they come. A worker holding hundreds of syncs whose
+     * windows open together would otherwise answer them all in the same second (a burst of garbage
+     * and a blocked event loop each minute); the random part keeps syncs that started together apart.
+     */
+    private readonly spread = spreadByDefault,
+  ) {}
+
+  /** When the next request may go at the earliest, with spread (epoch ms; in the past: now). */
+  get nextSendAt(): number {
+    return this.nextAt;
+  }
 
   /** From now on every request also passes the credential's shared window. */
   share(shared: SharedWindow | undefined): void {
@@ -64,13 +80,20 @@ export class RateGate {
     for (;;) {
       const now = this.now();
       // Once the window has turned, leftUntil is past: a count at 0 holds nobody, and the next answer starts a new one.
-      const until = Math.max(this.pausedUntil, this.exhaustedUntil, this.left !== undefined && this.left <= 0 ? this.leftUntil : 0);
+      const until = Math.max(
+        this.pausedUntil,
+        this.exhaustedUntil,
+        this.left !== undefined && this.left <= 0 ? this.leftUntil : 0,
+        this.spread ? this.nextAt : 0,
+      );
       const wait = until - now;
       if (wait <= 0) {
         const sharedWait = this.shared ? await this.shared.take().catch((error: unknown) => this.sharedFailed(error)) : 0;
         if (sharedWait <= 0) {
           if (this.left !== undefined) this.left -= 1;
           this.stats.requests += 1;
+          if (this.spread && this.left !== undefined && this.left > 0 && now < this.leftUntil)
+            this.nextAt = now + ((this.leftUntil - now) / (this.left + 1)) * (0.5 + Math.random() / 2);
           return waited;
         }
         // Another process spent the window, or drew a 429: wait as if we had.
@@ -140,6 +163,12 @@ export class RateGate {
 }
 
 const gates = new Map<string, RateGate>();
+let spreadByDefault = false;
+
+/** Gates made from now on spread each window's requests across it (credport worker --spread). */
+export function spreadRequests(on: boolean): void {
+  spreadByDefault = on;
+}
 
 /** The gate every client of this credential in this process shares. */
 export function gateFor(key: string): RateGate {

@@ -22,6 +22,8 @@ export interface ManySyncsOptions {
   perMinute: number;
   latencyMs: number;
   measureMs: number;
+  /** credport worker --spread: each credential's requests spread across its window (default true). */
+  spread?: boolean;
   /** Extra node flags for the worker (--cpu-prof, --heap-prof) when profiling. */
   nodeFlags?: string[];
   /** Where --cpu-prof / --heap-prof write, when profiling. */
@@ -40,12 +42,26 @@ export interface ManySyncsFigures {
   loopP99Ms: number;
   loopMaxMs: number;
   store: string;
+  spread: boolean;
 }
 
-function startWorker(env: NodeJS.ProcessEnv, syncs: number, nodeFlags: string[], cwd?: string) {
+function startWorker(env: NodeJS.ProcessEnv, syncs: number, spread: boolean, nodeFlags: string[], cwd?: string) {
   const child = spawn(
     process.execPath,
-    [...nodeFlags, '--import', PROBE, CLI, 'worker', '--json', '--no-webhooks', '--concurrency', String(syncs), '--grace', '2s'],
+    [
+      ...nodeFlags,
+      '--import',
+      PROBE,
+      CLI,
+      'worker',
+      '--json',
+      '--no-webhooks',
+      '--concurrency',
+      String(syncs),
+      '--grace',
+      '2s',
+      ...(spread ? ['--spread'] : []),
+    ],
     { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'], ...(cwd ? { cwd } : {}) },
   );
   const started = new Set<string>();
@@ -116,7 +132,7 @@ export async function manySyncsBench(home: string, o: ManySyncsOptions): Promise
   const redis = await freshRedisUri();
   const loopFile = join(home, 'loop.json');
   const env = { CREDPORT_HOME: home, CREDPORT_MASTER_KEY: masterKey, CREDPORT_QUEUE: redis, BENCH_LOOP_FILE: loopFile };
-  const worker = startWorker(env, o.syncs, o.nodeFlags ?? [], o.cwd);
+  const worker = startWorker(env, o.syncs, o.spread !== false, o.nodeFlags ?? [], o.cwd);
   await worker.ready;
   const pid = worker.child.pid!;
   const queue = await openSyncQueue(redis);
@@ -161,6 +177,7 @@ export async function manySyncsBench(home: string, o: ManySyncsOptions): Promise
     loopP99Ms: loop.p99Ms,
     loopMaxMs: loop.maxMs,
     store: 'SQLite',
+    spread: o.spread !== false,
   };
 }
 
@@ -169,11 +186,11 @@ export function manySyncsLine(f: ManySyncsFigures): string {
     `${f.syncs} syncs started within ${(f.startSpreadMs / 1000).toFixed(1)} s of the first enqueue;`,
     `${f.ofLimits.toFixed(3)} of the sum of the limits (${f.requests} requests), 429s: ${f.rateLimited};`,
     `peak RSS ${f.peakRssMib.toFixed(0)} MiB; CPU ${f.cpuOfCore.toFixed(2)} of a core;`,
-    `event loop p99 ${f.loopP99Ms.toFixed(1)} ms (max ${f.loopMaxMs.toFixed(0)} ms); store ${f.store}`,
+    `event loop p99 ${f.loopP99Ms.toFixed(1)} ms (max ${f.loopMaxMs.toFixed(0)} ms); store ${f.store}; ${f.spread ? 'worker --spread' : 'no --spread'}`,
   ].join(' ');
 }
 
-// Run alone: npx tsx test/bench/many-syncs-bench.ts [--quick] [--cpu-prof|--heap-prof]
+// Run alone: npx tsx test/bench/many-syncs-bench.ts [--quick] [--no-spread] [--cpu-prof|--heap-prof]
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const { mkdtemp, rm } = await import('node:fs/promises');
   const { tmpdir } = await import('node:os');
@@ -182,7 +199,8 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const nodeFlags = process.argv.filter((a) => a === '--cpu-prof' || a === '--heap-prof');
   const syncs = Number(process.env.BENCH_SYNCS ?? (quick ? 100 : 1000));
   const measureMs = Number(process.env.BENCH_MEASURE_MS ?? (quick ? 30_000 : 180_000));
-  const figures = await manySyncsBench(home, { syncs, perMinute: 12, latencyMs: 100, measureMs, nodeFlags, cwd: process.cwd() });
+  const spread = !process.argv.includes('--no-spread');
+  const figures = await manySyncsBench(home, { syncs, perMinute: 12, latencyMs: 100, measureMs, spread, nodeFlags, cwd: process.cwd() });
   console.log(manySyncsLine(figures));
   await rm(home, { recursive: true, force: true });
 }
