@@ -15,6 +15,11 @@ export interface FrontEmulatorOptions {
   /** Requests allowed per window (Front: 50-200 a minute); 0 or absent: no limit. */
   rateLimit?: number;
   rateWindowMs?: number;
+  /**
+   * Each token gets its own window of rateLimit requests (Front limits each company, and each
+   * credential is one company); off: one window shared by every request, as before.
+   */
+  rateLimitPerToken?: boolean;
   /** Every Nth request answers 429 although x-ratelimit-remaining is above 0, as Front's burst limits do. */
   burstEvery?: number;
   /** Lists it answers 403, as for a token without the scope. */
@@ -80,8 +85,8 @@ export class FrontEmulator {
   private inFlight = 0;
   /** The write routes: what was received and created, for exactly-once checks. */
   readonly writes = new FrontWrites(new Set(Array.from({ length: 3 }, (_, i) => `inb_${i.toString(36)}`)));
-  private windowStart = 0;
-  private windowCount = 0;
+  /** Fixed windows by token ('' for the shared one), so a thousand tokens are a thousand companies. */
+  private readonly windows = new Map<string, { start: number; count: number }>();
   private stopServer: (() => Promise<void>) | undefined;
   private readonly scripted: ScriptedAnswer[];
 
@@ -113,9 +118,10 @@ export class FrontEmulator {
       const title = STATUS_CODES[scripted.status] ?? 'Error';
       return send(res, scripted.status, frontError(scripted.status, title, scripted.message ?? title), scripted.headers);
     }
-    if (!this.rateAllows(res)) {
+    const window = this.windowOf(req);
+    if (!this.rateAllows(res, window)) {
       this.stats.rateLimited += 1;
-      const waitMs = this.windowStart + (o.rateWindowMs ?? 60_000) - Date.now();
+      const waitMs = window.start + (o.rateWindowMs ?? 60_000) - Date.now();
       res.setHeader('retry-after', String(Math.max(1, Math.ceil(waitMs / 1000))));
       return send(
         res,
@@ -205,21 +211,34 @@ export class FrontEmulator {
     send(res, 200, { _pagination: { next: end < total ? nextUrl.toString() : null }, _links: { self: url.toString() }, _results: results });
   }
 
+  /** The window this request counts in: its bearer token's with rateLimitPerToken, else the one shared window. */
+  private windowOf(req: IncomingMessage): { start: number; count: number } {
+    const token = this.options.rateLimitPerToken ? /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1] : undefined;
+    // Unknown tokens share the '' entry: a client sending random tokens cannot grow the map.
+    const key = token !== undefined && this.tokens.has(token) ? token : '';
+    let window = this.windows.get(key);
+    if (!window) {
+      window = { start: 0, count: 0 };
+      this.windows.set(key, window);
+    }
+    return window;
+  }
+
   /** A fixed window of rateLimit requests, with Front's headers on every answer. */
-  private rateAllows(res: ServerResponse): boolean {
+  private rateAllows(res: ServerResponse, window: { start: number; count: number }): boolean {
     const limit = this.options.rateLimit ?? 0;
     const windowMs = this.options.rateWindowMs ?? 60_000;
     const now = Date.now();
-    if (now - this.windowStart >= windowMs) {
-      this.windowStart = now;
-      this.windowCount = 0;
+    if (now - window.start >= windowMs) {
+      window.start = now;
+      window.count = 0;
     }
-    this.windowCount += 1;
+    window.count += 1;
     const shown = limit || 100_000;
     res.setHeader('x-ratelimit-limit', String(shown));
-    res.setHeader('x-ratelimit-remaining', String(Math.max(0, shown - this.windowCount)));
-    res.setHeader('x-ratelimit-reset', String((this.windowStart + windowMs) / 1000));
-    return !limit || this.windowCount <= limit;
+    res.setHeader('x-ratelimit-remaining', String(Math.max(0, shown - window.count)));
+    res.setHeader('x-ratelimit-reset', String((window.start + windowMs) / 1000));
+    return !limit || window.count <= limit;
   }
 }
 

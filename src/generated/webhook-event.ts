@@ -523,7 +523,7 @@ export interface SyncRate {
    */
   limitPerMinute?: number;
   /**
-   * perMinute / limitPerMinute.
+   * The requests over the limit of every provider window they fell in (x-ratelimit-limit per window): never above 1 when the provider refused none. Not perMinute / limitPerMinute, which fixed windows can push above 1.
    */
   ofLimit?: number;
 }

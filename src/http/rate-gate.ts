@@ -22,16 +22,35 @@ export class RateGate {
   private left: number | undefined;
   private leftUntil = 0;
   private inFlight = 0;
+  /** With spread: when the next request may go, so a window's budget is spent across it, not at its start. */
+  private nextAt = 0;
   private readonly slots: LimitFunction = pLimit(Number.POSITIVE_INFINITY);
-  /** Requests sent through this gate (attempts, retries included), and the limit the provider last announced. */
-  readonly stats: { requests: number; announcedLimit?: number } = { requests: 0 };
+  /**
+   * Requests sent through this gate (attempts, retries included), the limit the provider last
+   * announced, and how many of its windows the answers have named (a new reset is a new window).
+   */
+  readonly stats: { requests: number; announcedLimit?: number; windows: number } = { requests: 0, windows: 0 };
 
   /** The credential's budget shared with other processes and machines, when there is one (Redis). */
   private shared: SharedWindow | undefined;
   /** The shared budget's last failure, once: a gate whose Redis is away goes on with its own count. */
   sharedError: unknown;
 
-  constructor(readonly now: () => number = Date.now) {}
+  constructor(
+    readonly now: () => number = Date.now,
+    /**
+     * Spread each window's requests across what is left of it, a random 0.5 to 1 of an even share
+     * apart, instead of sending them as fast as they come. A worker holding hundreds of syncs whose
+     * windows open together would otherwise answer them all in the same second (a burst of garbage
+     * and a blocked event loop each minute); the random part keeps syncs that started together apart.
+     */
+    private readonly spread = spreadByDefault,
+  ) {}
+
+  /** When the next request may go at the earliest, with spread (epoch ms; in the past: now). */
+  get nextSendAt(): number {
+    return this.nextAt;
+  }
 
   /** From now on every request also passes the credential's shared window. */
   share(shared: SharedWindow | undefined): void {
@@ -61,13 +80,20 @@ export class RateGate {
     for (;;) {
       const now = this.now();
       // Once the window has turned, leftUntil is past: a count at 0 holds nobody, and the next answer starts a new one.
-      const until = Math.max(this.pausedUntil, this.exhaustedUntil, this.left !== undefined && this.left <= 0 ? this.leftUntil : 0);
+      const until = Math.max(
+        this.pausedUntil,
+        this.exhaustedUntil,
+        this.left !== undefined && this.left <= 0 ? this.leftUntil : 0,
+        this.spread ? this.nextAt : 0,
+      );
       const wait = until - now;
       if (wait <= 0) {
         const sharedWait = this.shared ? await this.shared.take().catch((error: unknown) => this.sharedFailed(error)) : 0;
         if (sharedWait <= 0) {
           if (this.left !== undefined) this.left -= 1;
           this.stats.requests += 1;
+          if (this.spread && this.left !== undefined && this.left > 0 && now < this.leftUntil)
+            this.nextAt = now + ((this.leftUntil - now) / (this.left + 1)) * (0.5 + Math.random() / 2);
           return waited;
         }
         // Another process spent the window, or drew a 429: wait as if we had.
@@ -105,7 +131,10 @@ export class RateGate {
     const estimate = remaining - Math.max(0, this.inFlight - 1);
     const sameWindow = this.left !== undefined && now < this.leftUntil && Math.abs(until - this.leftUntil) < SAME_WINDOW_MS;
     this.left = sameWindow ? Math.min(this.left!, estimate) : estimate;
-    if (!sameWindow) this.leftUntil = until;
+    if (!sameWindow) {
+      this.leftUntil = until;
+      this.stats.windows += 1;
+    }
     this.shared?.observe(estimate, until).catch((error: unknown) => this.sharedFailed(error));
     // A reset far in the future is a bad header, not a reason to stall every request for hours.
     if (remaining <= 0) this.exhaustedUntil = Math.max(this.exhaustedUntil, Math.min(reset, now + MAX_WAIT));
@@ -122,6 +151,11 @@ export class RateGate {
     return seen !== undefined && seen > now ? seen : now + window.windowMs;
   }
 
+  /** Whether the provider's window its last answer named is still open (the next answer counts in it). */
+  inWindow(): boolean {
+    return this.left !== undefined && this.now() < this.leftUntil;
+  }
+
   pause(ms: number): void {
     this.pausedUntil = Math.max(this.pausedUntil, this.now() + ms);
     this.shared?.pause(ms).catch((error: unknown) => this.sharedFailed(error));
@@ -129,6 +163,12 @@ export class RateGate {
 }
 
 const gates = new Map<string, RateGate>();
+let spreadByDefault = false;
+
+/** Gates made from now on spread each window's requests across it (credport worker --spread). */
+export function spreadRequests(on: boolean): void {
+  spreadByDefault = on;
+}
 
 /** The gate every client of this credential in this process shares. */
 export function gateFor(key: string): RateGate {

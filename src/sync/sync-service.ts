@@ -8,7 +8,7 @@ import type { CredentialTile } from '../generated/credential-tile.js';
 import type { DestinationConfig } from '../generated/destination.js';
 import type { SourceConfig } from '../generated/source.js';
 import type { ClientEvent, HttpSettings, ProviderClient } from '../http/provider-client.js';
-import { gateFor, type RateGate } from '../http/rate-gate.js';
+import { gateFor } from '../http/rate-gate.js';
 import type { ConnectorRegistry } from '../registry/connector-registry.js';
 import type { Collection } from '../store/collection.js';
 import { printable } from '../text/printable.js';
@@ -22,7 +22,8 @@ import { checkConcurrency } from './concurrency.js';
 import { checkRequirement } from './requirements.js';
 import { checkMapping, checkStreamNames, type SavedConfigs } from '../configs/config-service.js';
 import type { SyncEvent } from '../generated/sync-event.js';
-import type { SyncRate, SyncSummary } from '../generated/sync-summary.js';
+import type { SyncSummary } from '../generated/sync-summary.js';
+import { rateMeter } from './rate-meter.js';
 import { runSync, type StreamPlan, type SyncState } from './sync-engine.js';
 import { JsonlWriter } from './writers/jsonl-writer.js';
 import type { WebhookEventType } from '../generated/webhook-event-type.js';
@@ -364,23 +365,3 @@ function sharedOperations(destination: DestinationConfig, streams: string[]): Se
   }
   return new Set([...users.values()].filter((names) => names.length > 1).flat());
 }
-
-/**
- * The rate a run reached with one credential: requests through its gate since now, per minute,
- * against the limit the provider announced (x-ratelimit-limit) over the manifest's window.
- */
-function rateMeter(gate: RateGate, windowMs: number | undefined): () => SyncRate | undefined {
-  const from = gate.stats.requests;
-  const started = Date.now();
-  return () => {
-    const requests = gate.stats.requests - from;
-    if (requests === 0) return undefined;
-    const perMinute = round((requests * 60_000) / Math.max(1, Date.now() - started));
-    const announced = gate.stats.announcedLimit;
-    if (announced === undefined || windowMs === undefined) return { requests, perMinute };
-    const limitPerMinute = round((announced * 60_000) / windowMs);
-    return { requests, perMinute, limitPerMinute, ofLimit: Math.round((perMinute / limitPerMinute) * 1000) / 1000 };
-  };
-}
-
-const round = (n: number) => Math.round(n * 10) / 10;

@@ -97,7 +97,9 @@ export async function apiBench(home: string, extras: string, rounds: number): Pr
   await credport.close();
 
   const emulator = await child([CLI, 'emulate', 'front', '--json'], env);
-  const server = await child([CLI, 'serve', '--port', '0', '--json', '--verify-limit', '1000000'], env);
+  // BENCH_PROF=<dir>: the serve's CPU profile goes there (where a create's time goes: it is mostly idle, waiting).
+  const prof = process.env.BENCH_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF}`] : [];
+  const server = await child([...prof, CLI, 'serve', '--port', '0', '--json', '--verify-limit', '1000000'], env);
   const bareList = await child([BARE, 'list', join(home, 'credport.sqlite')], env);
   const bareVerify = await child([BARE, 'verify', String(emulator.info.url)], env);
   const floor = await child([BARE, 'verify-got-store', String(emulator.info.url), join(home, 'floor.sqlite')], env);

@@ -52,6 +52,30 @@ describe('credport emulate front', () => {
   });
 });
 
+describe('credport emulate front, per token and slow', () => {
+  it('--rate-limit-per-token gives each token its own window; --latency-ms delays list pages', async () => {
+    const { url } = await emulate([
+      '--token',
+      'emu_tok_a',
+      'emu_tok_b',
+      '--rate-limit',
+      '1',
+      '--rate-limit-per-token',
+      '--latency-ms',
+      '200',
+    ]);
+    const as = (token: string) => ({ authorization: `Bearer ${token}` });
+    const started = Date.now();
+    expect((await got(`${url}/contacts`, { headers: as('emu_tok_a') })).statusCode).toBe(200);
+    // A lower bound only: the page waited for --latency-ms.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(190);
+    const limited = await got(`${url}/me`, { headers: as('emu_tok_a'), throwHttpErrors: false, retry: { limit: 0 } });
+    expect(limited.statusCode).toBe(429);
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+    expect((await got(`${url}/me`, { headers: as('emu_tok_b') })).statusCode).toBe(200);
+  });
+});
+
 describe('credport emulate frontline and frontegg', () => {
   it('frontline: a GENERAL and a USER key, told apart by /me', async () => {
     const { url, keys } = await emulate([], 'frontline');

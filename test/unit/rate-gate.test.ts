@@ -261,3 +261,42 @@ describe("a gate sharing its credential's budget with other processes", () => {
     expect(gate.sharedError).toBe(down);
   });
 });
+
+describe('a gate that spreads a window across it (credport worker --spread)', () => {
+  const answer = (left: number, resetAt: number) => ({
+    'x-ratelimit-limit': '12',
+    'x-ratelimit-remaining': String(left),
+    'x-ratelimit-reset': String(resetAt / 1000),
+  });
+
+  it('holds the next request a random half to whole of an even share of what is left of the window', async () => {
+    const clock = { t: 1_800_000_000_000 };
+    const gate = new RateGate(() => clock.t, true);
+    const reset = clock.t + 60_000;
+    await gate.acquire();
+    gate.observe(answer(11, reset));
+    clock.t += 100;
+    await gate.acquire();
+    // 10 left after this one over 59.9 s: an even share is 5.45 s; the next goes 2.7 to 5.45 s later.
+    const gap = gate.nextSendAt - clock.t;
+    expect(gap).toBeGreaterThanOrEqual((59_900 / 11) * 0.5 - 1);
+    expect(gap).toBeLessThanOrEqual(59_900 / 11 + 1);
+  });
+
+  it('and the next request waits for that time', async () => {
+    const gate = new RateGate(Date.now, true);
+    await gate.acquire();
+    gate.observe(answer(11, Date.now() + 600));
+    expect(await gate.acquire()).toBe(0);
+    expect(await gate.acquire()).toBeGreaterThan(0);
+  });
+
+  it('does not hold anything without spread (the default: a sync spends its window as fast as pages come)', async () => {
+    const clock = { t: 1_800_000_000_000 };
+    const gate = new RateGate(() => clock.t);
+    await gate.acquire();
+    gate.observe(answer(11, clock.t + 60_000));
+    await gate.acquire();
+    expect(gate.nextSendAt).toBe(0);
+  });
+});

@@ -12,6 +12,13 @@ export function registerEmulateCommand(program: Command): void {
     .option('--token <token...>', 'tokens the emulator accepts (test tokens, not real secrets; default: one random token)')
     .option('--records <n>', 'records in each paginated list (default 250)', (v) => Number.parseInt(v, 10))
     .option('--rate-limit <n>', 'requests a minute before it answers 429 (default: no limit)', (v) => Number.parseInt(v, 10))
+    .option(
+      '--rate-limit-per-token',
+      'front: count --rate-limit per token (each token a company, as on Front) instead of one window for all',
+    )
+    .option('--latency-ms <n>', 'front: answer each list page this many milliseconds after it was asked for (default 0)', (v) =>
+      Number.parseInt(v, 10),
+    )
     .option('--fail-every <n>', 'answer every Nth request with 502 (fault injection)', (v) => Number.parseInt(v, 10))
     .option('--revoke-after <n>', 'revoke every token after N requests (401 from then on)', (v) => Number.parseInt(v, 10))
     .option('--next-origin <url>', 'point pagination links at another origin (to test that the token never follows them)')
@@ -24,6 +31,8 @@ export function registerEmulateCommand(program: Command): void {
           token?: string[];
           records?: number;
           rateLimit?: number;
+          rateLimitPerToken?: boolean;
+          latencyMs?: number;
           failEvery?: number;
           revokeAfter?: number;
           nextOrigin?: string;
@@ -41,6 +50,7 @@ export function registerEmulateCommand(program: Command): void {
         for (const [flag, value] of [
           ['--records', options.records],
           ['--rate-limit', options.rateLimit],
+          ['--latency-ms', options.latencyMs],
           ['--fail-every', options.failEvery],
           ['--revoke-after', options.revokeAfter],
         ] as const) {
@@ -53,6 +63,8 @@ export function registerEmulateCommand(program: Command): void {
           ...(options.port !== undefined ? { port: options.port } : {}),
           ...(options.records !== undefined ? { records: options.records } : {}),
           ...(options.rateLimit ? { rateLimit: options.rateLimit } : {}),
+          ...(options.rateLimitPerToken ? { rateLimitPerToken: true } : {}),
+          ...(options.latencyMs ? { latencyMs: options.latencyMs } : {}),
           ...(options.failEvery ? { failEvery: options.failEvery } : {}),
           ...(options.revokeAfter !== undefined ? { revokeAfter: options.revokeAfter } : {}),
           ...(options.nextOrigin ? { nextOrigin: options.nextOrigin } : {}),

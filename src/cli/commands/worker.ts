@@ -19,6 +19,7 @@ interface WorkerOptions extends GlobalOptions {
   webhooks?: boolean;
   grace?: number;
   metricsPort?: number;
+  spread?: boolean;
   logFormat?: LogFormat;
 }
 
@@ -44,6 +45,11 @@ export function registerWorkerCommand(program: Command): void {
       '--reverify-every <duration>',
       're-verify every credential not verified within this long, now and then at this interval (30m, 24h)',
       durationMs('reverify-every'),
+    )
+    .option(
+      '--spread',
+      "spread each credential's requests across its provider's rate-limit window instead of spending the window at once " +
+        '(for hundreds of syncs in one worker: no burst each time their windows open; a short sync takes longer)',
     )
     .option(
       '--grace <duration>',
@@ -107,6 +113,7 @@ async function work(options: WorkerOptions): Promise<void> {
       await redactKeyFile(log, credport.location.keyFile);
       // Loaded here: BullMQ is for workers and the queue, not every command.
       const { startSyncWorker } = await import('../../queue/sync-queue.js');
+      if (options.spread) (await import('../../http/rate-gate.js')).spreadRequests(true);
       const concurrency = options.concurrency ?? 1;
       const worker = await startSyncWorker(url, credport, {
         concurrency,

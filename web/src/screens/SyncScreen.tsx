@@ -101,7 +101,10 @@ function plural(n: number, noun: string): string {
   return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
 
-/** " 12 requests, 340 a minute: 0.34 of the provider's 1000 a minute." when the provider announced its limit. */
+/**
+ * " 12 requests, 340 a minute: 0.34 of the provider's 1000 a minute." when the provider announced its limit.
+ * ofLimit is counted per provider window (src/sync/rate-meter.ts): never above 1 when no request was refused.
+ */
 function rateText({ rate }: SyncSummary): string {
   if (!rate) return '';
   const limit = rate.limitPerMinute !== undefined ? `: ${rate.ofLimit} of the provider's ${rate.limitPerMinute} a minute` : '';
