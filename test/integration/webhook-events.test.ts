@@ -15,6 +15,7 @@ import { Outbox, type OutboxEvent } from '../../src/webhooks/outbox.js';
 import { fakeToken, removeHome, tempHome } from '../helpers/temp-home.js';
 import { testStoreUri } from '../helpers/test-store.js';
 import { eventProblem } from '../helpers/webhook-event-contract.js';
+import { startReceiver } from '../helpers/webhook-receiver.js';
 
 let front: FrontEmulator;
 let home: string;
@@ -326,5 +327,71 @@ describe('a crash between the change and the ready step', () => {
     await expect(credport.connect.recordOutcome(session.id, 'picked', tile.id)).rejects.toThrow('crash');
     expect(await later().recover()).toBe(1);
     expect(await take()).toMatchObject([{ type: 'connect.session.completed', data: { session: { outcome: { action: 'picked' } } } }]);
+  });
+});
+
+describe('end to end to a receiver', () => {
+  it('every one of the nine event types reaches an endpoint subscribed to all, signed (standardwebhooks verifies it), valid, in the order the actions happened', async () => {
+    const hook = await startReceiver();
+    try {
+      credport.outbound.allow(`webhooks=${hook.origin}`);
+      const all: WebhookEventType[] = [
+        'credential.created',
+        'credential.verified',
+        'credential.invalidated',
+        'credential.recovered',
+        'credential.rotated',
+        'credential.deleted',
+        'connect.session.completed',
+        'sync.succeeded',
+        'sync.failed',
+      ];
+      const { secret } = await credport.webhooks.create({ url: `${hook.origin}/in`, events: all });
+      const tile = await add(first);
+      await credport.credentials.test(tile.id);
+      const source = await credport.configs.addSource({ name: 'Front', connector: 'front', credentialId: tile.id, streams: ['tags'] });
+      const destination = await credport.configs.addDestination({ name: 'Files', connector: 'jsonl', path: join(home, 'out') });
+      await credport.syncs.run(source.id, destination.id);
+      // The key is revoked at the provider: re-verification marks it invalid; a run fails.
+      front.tokens.delete(first);
+      await credport.reverify({ olderThanMs: 0 });
+      await credport.syncs.run(source.id, destination.id, { fullRefresh: true }).catch(() => undefined);
+      // The end user reconnects it with a new key through a connect session.
+      const session = await credport.connect.createSession({
+        mode: 'reconnect',
+        credentialId: tile.id,
+        endUser: { id: 'user-42' },
+        allowedOrigins: ['https://app.example.com'],
+      });
+      const bearer = await credport.connect.authenticate((await credport.connect.exchange(session.token)).bearer);
+      await withAccess(bearer!, () => credport.credentials.rotate(tile.id, { secrets: { apiKey: second } }));
+      await credport.credentials.delete(tile.id, { force: true });
+      await credport.deliverWebhooksNow();
+
+      const got = hook.verified(secret);
+      expect(got.map((m) => m.type)).toEqual([
+        'credential.created',
+        'credential.verified',
+        'sync.succeeded',
+        'credential.invalidated',
+        'sync.failed',
+        'credential.rotated',
+        'credential.recovered',
+        'connect.session.completed',
+        'credential.deleted',
+      ]);
+      expect(new Set(got.map((m) => m.type))).toEqual(new Set(all));
+      for (const message of got) {
+        const { id: _id, ...body } = message;
+        expect(eventProblem(body as Parameters<typeof eventProblem>[0])).toBeUndefined();
+        expect(message.data.workspace).toBe('default');
+      }
+      expect(new Set(got.map((m) => m.id)).size).toBe(got.length);
+      expect(got[3]!.data).toMatchObject({ cause: 'reverify', credential: { id: tile.id, status: 'invalid' } });
+      const bodies = hook.received.map((r) => r.body).join('\n');
+      for (const secretValue of [...SECRETS, secret]) expect(bodies.includes(secretValue)).toBe(false);
+    } finally {
+      await hook.close();
+    }
   });
 });
