@@ -247,13 +247,17 @@ export class WebhookEndpoints {
     const { record, written } = await this.endpoints
       .change(
         id,
-        (now) =>
-          now?.enabled ? { ...now, enabled: false, disabledReason: reason.slice(0, 500), updatedAt: this.now().toISOString() } : undefined,
+        (now) => {
+          if (!now) throw new NotFoundError(`webhook endpoint ${id} was deleted`);
+          return now.enabled
+            ? { ...now, enabled: false, disabledReason: reason.slice(0, 500), updatedAt: this.now().toISOString() }
+            : undefined;
+        },
         { attempts: 20, conflict: () => new StoreError('write_conflict', `webhook endpoint ${id} kept changing while being disabled`) },
       )
       .catch((error: unknown) => {
         // Deleted meanwhile: nothing left to disable.
-        if (error instanceof Error && /no record/.test(error.message)) return { record: undefined, written: false };
+        if (error instanceof NotFoundError) return { record: undefined, written: false };
         throw error;
       });
     if (written && record)
