@@ -134,7 +134,11 @@ function sharedGot(http: HttpSettings): Got {
             );
           }
           options.headers.authorization = await auth.authorization();
-          if (gate && (await gate.acquire()) > 0) publish('credport:rate-limit-wait', () => ({ connector: connectorId, cause: 'gate' }));
+          // The first attempt passed the gate before got made the request (see ProviderClient.request);
+          // a retry or a redirect passes it here.
+          const admission = options.context.admission as Admission | undefined;
+          if (admission && !admission.used) admission.used = true;
+          else if (gate) await admit(gate, connectorId);
         },
       ],
       // Every attempt's answer (retried ones included) passes here before got decides to throw or retry.
@@ -163,6 +167,16 @@ function sharedGot(http: HttpSettings): Got {
   });
   sharedGots.set(key, instance);
   return instance;
+}
+
+/** A request's first pass through its gate, taken before got built the request; got's context shares it across attempts. */
+interface Admission {
+  used: boolean;
+}
+
+/** Waits for the credential's gate; a wait is counted (the window was spent, or the provider asked for a pause). */
+async function admit(gate: RateGate, connectorId: string): Promise<void> {
+  if ((await gate.acquire()) > 0) publish('credport:rate-limit-wait', () => ({ connector: connectorId, cause: 'gate' }));
 }
 
 /** An attempt without an HTTP answer, counted as `error` (one with an answer was counted by afterResponse). */
@@ -229,17 +243,26 @@ export class ProviderClient {
     // A short-lived token refused with 401 gets one fresh exchange and one more try; then the 401 stands.
     for (let renewed = false; ; renewed = true) {
       try {
-        const send = () =>
+        const send = (admitted: boolean) =>
           this.got<T>(url, {
             method,
-            context: this.context,
+            context: admitted ? { ...this.context, admission: { used: false } } : this.context,
             ...(request.searchParams ? { searchParams: request.searchParams } : {}),
             ...(request.json !== undefined ? { json: request.json } : {}),
             ...(request.signal ? { signal: request.signal } : {}),
           });
-        // The gate bounds this credential's requests in flight; its retries keep their slot.
+        // The gate bounds this credential's requests in flight; its retries keep their slot. The
+        // first attempt waits for the gate before got builds the request: a thousand syncs each
+        // waiting seconds for its window would otherwise each hold a whole got request meanwhile,
+        // long enough to be promoted and die old.
         const gate = this.context.credport.gate;
-        const response = await (gate ? gate.run(send) : send());
+        const connectorId = this.connector.id;
+        const response = await (gate
+          ? gate.run(async () => {
+              await admit(gate, connectorId);
+              return send(true);
+            })
+          : send(false));
         return { status: response.statusCode, headers: response.headers, body: response.body };
       } catch (error) {
         // Which token the provider refused, read from got's error before it is replaced by a redacted one.

@@ -134,6 +134,10 @@ export class RateGate {
     if (!sameWindow) {
       this.leftUntil = until;
       this.stats.windows += 1;
+      // The first answer of a window: the request after it goes a random part of an even share
+      // later, so syncs that started together do not all send their second request together.
+      if (this.spread && estimate > 0 && now < until)
+        this.nextAt = Math.max(this.nextAt, now + ((until - now) / (estimate + 1)) * Math.random());
     }
     this.shared?.observe(estimate, until).catch((error: unknown) => this.sharedFailed(error));
     // A reset far in the future is a bad header, not a reason to stall every request for hours.

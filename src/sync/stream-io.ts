@@ -1,4 +1,7 @@
-/** One page as a reader yields it: records, the position after it, and lines it could not parse. */
+/**
+ * One page as a reader yields it: records, the position after it, and lines it could not parse.
+ * The engine empties it once written (its records die young), so a reader never reuses one it yielded.
+ */
 export interface Page {
   records: unknown[];
   /** Where the next page starts (a URL, a byte offset); null after the last page. */

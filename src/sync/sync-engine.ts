@@ -5,7 +5,7 @@ import { CredportError, ProviderRejectedError, SyncCancelledError } from '../err
 import type { Collection } from '../store/collection.js';
 import type { SyncEvent } from '../generated/sync-event.js';
 import type { SyncRate, SyncSummary } from '../generated/sync-summary.js';
-import type { Reject, StreamReader, StreamWriter } from './stream-io.js';
+import type { Page, Reject, StreamReader, StreamWriter } from './stream-io.js';
 
 export interface StreamState {
   status: 'running' | 'done';
@@ -233,44 +233,7 @@ async function syncStream(
     const readThrough = resume && st.next === null && st.pages > 0; // only the final checkpoint was missing
     if (!readThrough) {
       for await (const page of plan.reader(since).pages(resume ? st.next : null)) {
-        const keep: unknown[] = [];
-        const rows: (number | undefined)[] = [];
-        let seen = 0;
-        for (const [i, record] of page.records.entries()) {
-          const problem = page.problems?.get(i);
-          if (problem)
-            await job.rejects.add({
-              stream: plan.name,
-              ...(page.rows?.[i] !== undefined ? { row: page.rows[i] } : {}),
-              reason: problem,
-              record,
-            });
-          else if (plan.cursorField && notAfter(record, plan.cursorField, since)) seen += 1;
-          else {
-            keep.push(record);
-            rows.push(page.rows?.[i]);
-          }
-        }
-        const outcome = await writer.write(keep, rows);
-        countRecords(plan, page.records.length, outcome.sent);
-        if (outcome.offset !== undefined) st.offset = outcome.offset;
-        st.pages += 1;
-        st.records += page.records.length;
-        st.sent = (st.sent ?? 0) + outcome.sent;
-        st.rejected = (st.rejected ?? 0) + outcome.rejected + (page.problems?.size ?? 0);
-        st.skipped = (st.skipped ?? 0) + outcome.skipped + seen;
-        if (plan.cursorField) st.cursor = newest(page.records, plan.cursorField, st.cursor);
-        st.next = page.next;
-        job.onEvent({
-          event: 'page',
-          stream: plan.name,
-          page: st.pages,
-          records: page.records.length,
-          total: st.records,
-          sent: st.sent,
-          rejected: st.rejected,
-          skipped: st.skipped,
-        });
+        await takePage(job, plan, st, page, writer, since);
         await checkpoint(job, state, save, plan.name, st);
         if (job.signal?.aborted || stopped.aborted) throw new SyncCancelledError(plan.name);
       }
@@ -291,6 +254,65 @@ async function syncStream(
   } finally {
     await writer.close();
   }
+}
+
+/** One page into the writer and the stream's counts (its checkpoint is the caller's next step). */
+async function takePage(
+  job: SyncJob,
+  plan: StreamPlan,
+  st: StreamState,
+  page: Page,
+  writer: StreamWriter,
+  since: number | string | undefined,
+): Promise<void> {
+  const keep: unknown[] = [];
+  const rows: (number | undefined)[] = [];
+  let seen = 0;
+  for (const [i, record] of page.records.entries()) {
+    const problem = page.problems?.get(i);
+    if (problem)
+      await job.rejects.add({
+        stream: plan.name,
+        ...(page.rows?.[i] !== undefined ? { row: page.rows[i] } : {}),
+        reason: problem,
+        record,
+      });
+    else if (plan.cursorField && notAfter(record, plan.cursorField, since)) seen += 1;
+    else {
+      keep.push(record);
+      rows.push(page.rows?.[i]);
+    }
+  }
+  const outcome = await writer.write(keep, rows);
+  countRecords(plan, page.records.length, outcome.sent);
+  if (outcome.offset !== undefined) st.offset = outcome.offset;
+  st.pages += 1;
+  st.records += page.records.length;
+  st.sent = (st.sent ?? 0) + outcome.sent;
+  st.rejected = (st.rejected ?? 0) + outcome.rejected + (page.problems?.size ?? 0);
+  st.skipped = (st.skipped ?? 0) + outcome.skipped + seen;
+  if (plan.cursorField) st.cursor = newest(page.records, plan.cursorField, st.cursor);
+  st.next = page.next;
+  // Emptied once written: a suspended function or generator keeps its locals, and the page stays
+  // referenced (the loop's, the reader's) through the seconds the next one waits for the rate limit;
+  // its records would be promoted and die old (a thousand syncs made that most of a worker's memory).
+  releasePage(page);
+  job.onEvent({
+    event: 'page',
+    stream: plan.name,
+    page: st.pages,
+    records: page.records.length,
+    total: st.records,
+    sent: st.sent,
+    rejected: st.rejected,
+    skipped: st.skipped,
+  });
+}
+
+function releasePage(page: Page): void {
+  page.records = [];
+  if (page.rows) page.rows = [];
+  page.problems?.clear();
 }
 
 function countRecords(plan: StreamPlan, read: number, written: number): void {

@@ -275,20 +275,37 @@ describe('a gate that spreads a window across it (credport worker --spread)', ()
     const reset = clock.t + 60_000;
     await gate.acquire();
     gate.observe(answer(11, reset));
-    clock.t += 100;
+    clock.t = Math.max(clock.t + 100, gate.nextSendAt); // the second request's own wait (next test) is over
     await gate.acquire();
-    // 10 left after this one over 59.9 s: an even share is 5.45 s; the next goes 2.7 to 5.45 s later.
+    // 10 left after this one: an even share of what is left is a tenth of it; the next goes half to a whole share later.
+    const share = (reset - clock.t) / 11;
     const gap = gate.nextSendAt - clock.t;
-    expect(gap).toBeGreaterThanOrEqual((59_900 / 11) * 0.5 - 1);
-    expect(gap).toBeLessThanOrEqual(59_900 / 11 + 1);
+    expect(gap).toBeGreaterThanOrEqual(share * 0.5 - 1);
+    expect(gap).toBeLessThanOrEqual(share + 1);
   });
 
   it('and the next request waits for that time', async () => {
     const gate = new RateGate(Date.now, true);
     await gate.acquire();
     gate.observe(answer(11, Date.now() + 600));
-    expect(await gate.acquire()).toBe(0);
+    await gate.acquire();
     expect(await gate.acquire()).toBeGreaterThan(0);
+  });
+
+  it("sends the request after a window's first answer a random part of an even share later, not at once", async () => {
+    // A thousand syncs started together would otherwise all send their second request together.
+    const clock = { t: 1_800_000_000_000 };
+    const gaps: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      const gate = new RateGate(() => clock.t, true);
+      await gate.acquire();
+      gate.observe(answer(11, clock.t + 60_000));
+      gaps.push(gate.nextSendAt - clock.t);
+    }
+    for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(0);
+    for (const gap of gaps) expect(gap).toBeLessThan(60_000 / 12);
+    expect(new Set(gaps).size).toBeGreaterThan(10);
+    expect(Math.max(...gaps)).toBeGreaterThan(60_000 / 12 / 4);
   });
 
   it('does not hold anything without spread (the default: a sync spends its window as fast as pages come)', async () => {

@@ -468,3 +468,47 @@ describe('a run is a unit', () => {
     expect(run.events.at(-1)).toMatchObject({ event: 'failed', stream: undefined, message: 'the store went away' });
   });
 });
+
+describe('a page once written', () => {
+  it('is emptied before the engine waits for the next one, so its records die young', async () => {
+    // A reader's suspended frame keeps the page it yielded through the wait for the next page (seconds,
+    // under a rate limit): a thousand syncs each keeping one made most of a worker's memory.
+    const yielded: Page[] = [];
+    const seenWhenAsked: number[] = [];
+    const written: unknown[][] = [];
+    const plan: StreamPlan = {
+      ...stream('contacts', 0),
+      reader: () => ({
+        async *pages(): AsyncGenerator<Page> {
+          for (let n = 1; n <= 3; n++) {
+            if (n > 1) seenWhenAsked.push(yielded.at(-1)!.records.length);
+            const page: Page = {
+              records: [{ id: n }, { id: n + 10 }],
+              next: n < 3 ? String(n + 1) : null,
+              rows: [n, n],
+              problems: new Map(),
+            };
+            yielded.push(page);
+            yield page;
+          }
+        },
+      }),
+      writer: async () => ({
+        write: async (records) => {
+          written.push([...records]);
+          return { sent: records.length, rejected: 0, skipped: 0, offset: 0 };
+        },
+        close: async () => undefined,
+      }),
+    };
+    const summary = await runSync(job([plan]), counters());
+    expect(written).toEqual([
+      [{ id: 1 }, { id: 11 }],
+      [{ id: 2 }, { id: 12 }],
+      [{ id: 3 }, { id: 13 }],
+    ]);
+    expect(summary.records).toBe(6);
+    expect(seenWhenAsked).toEqual([0, 0]);
+    for (const page of yielded) expect(page.records).toEqual([]);
+  });
+});

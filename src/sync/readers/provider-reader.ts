@@ -43,21 +43,31 @@ export function providerReader(options: ProviderReaderOptions): StreamReader {
 
 /** Cursor pagination (or none): each page names the next, asked for before the current one is yielded. */
 async function* cursorPages(options: ProviderReaderOptions, start: URL, signal: AbortSignal): AsyncGenerator<Page> {
-  let url: URL | undefined = start;
-  let pending: Promise<{ body: unknown }> | undefined = fetchPage(options.client, url, signal);
-  // Pages asked for in this process: a next link back to any of them would loop for ever.
-  const asked = new Set<string>([url.toString()]);
-  while (pending && url) {
-    const here: URL = url;
-    const response: { body: unknown } = await pending;
-    const records = recordsOf(options, response.body);
-    const next: URL | undefined = nextPage(options, response.body, here);
-    if (next && asked.has(next.toString())) throw paginationStuck(options, next, next.toString() === here.toString());
-    if (next) asked.add(next.toString());
-    url = next;
-    pending = next ? fetchPage(options.client, next, signal) : undefined;
-    yield { records, next: next?.toString() ?? null };
-  }
+  const walk: CursorWalk = { url: start, pending: fetchPage(options.client, start, signal), asked: new Set([start.toString()]) };
+  // The body (records and envelope) lives in nextCursorPage's frame only: a suspended generator
+  // keeps its locals through the wait for the next page, and the engine empties the page it yields.
+  while (walk.pending && walk.url) yield await nextCursorPage(options, walk, signal);
+}
+
+/** Where a cursor-paginated stream is: the page being fetched, and every page asked for in this process. */
+interface CursorWalk {
+  url: URL | undefined;
+  pending: Promise<{ body: unknown }> | undefined;
+  /** Pages asked for in this process: a next link back to any of them would loop for ever. */
+  asked: Set<string>;
+}
+
+/** The fetched page's records; the next page is asked for at once (a function, so the body dies with its frame). */
+async function nextCursorPage(options: ProviderReaderOptions, walk: CursorWalk, signal: AbortSignal): Promise<Page> {
+  const here = walk.url!;
+  const { body } = await walk.pending!;
+  const records = recordsOf(options, body);
+  const next = nextPage(options, body, here);
+  if (next && walk.asked.has(next.toString())) throw paginationStuck(options, next, next.toString() === here.toString());
+  if (next) walk.asked.add(next.toString());
+  walk.url = next;
+  walk.pending = next ? fetchPage(options.client, next, signal) : undefined;
+  return { records, next: next?.toString() ?? null };
 }
 
 /**
@@ -88,19 +98,25 @@ async function* numberedPages(
     // The page says there is another although the count said no more (records added meanwhile): ask for it.
     if (queue.length === 0) queue.push(fetchPage(options.client, numbered(toAsk++), signal));
   };
-  fill();
-  for (;;) {
+  // The body lives in take's frame only (see cursorPages).
+  const take = async (): Promise<Page> => {
     const here = numbered(toAsk - queue.length);
-    const response = await queue.shift()!;
-    const records = recordsOf(options, response.body);
-    const next = nextPageNumber(pagination, response.body, records, here);
+    const { body } = await queue.shift()!;
+    const records = recordsOf(options, body);
+    const next = nextPageNumber(pagination, body, records, here);
     if (pagination.totalPages !== undefined) {
-      const total: unknown = getPointer(response.body, pagination.totalPages);
+      const total: unknown = getPointer(body, pagination.totalPages);
       if (typeof total === 'number' && Number.isSafeInteger(total)) end = pagination.firstPage + total;
     }
     if (next) fill();
-    yield { records, next: next?.toString() ?? null };
-    if (!next) return;
+    return { records, next: next?.toString() ?? null };
+  };
+  fill();
+  for (;;) {
+    const page = await take();
+    const last = page.next === null;
+    yield page;
+    if (last) return;
   }
 }
 
