@@ -1,4 +1,5 @@
 import { heard, publish } from '../telemetry/channels.js';
+import { traced } from '../telemetry/tracing.js';
 import { randomUUID } from 'node:crypto';
 import pLimit from 'p-limit';
 import { CredportError, ProviderRejectedError, SyncCancelledError } from '../errors.js';
@@ -135,7 +136,7 @@ export async function runSync(job: SyncJob, counters: { rateLimited: number; ret
         if (previous && doneInRun(previous, run)) return previous;
         try {
           if (job.signal?.aborted) throw new SyncCancelledError(undefined);
-          return await syncStream(job, plan, state, save, stopOthers.signal);
+          return await tracedStream(plan, () => syncStream(job, plan, state, save, stopOthers.signal));
         } catch (error) {
           fail(error, plan);
           return undefined;
@@ -291,6 +292,19 @@ async function syncStream(
   } finally {
     await writer.close();
   }
+}
+
+/**
+ * A stream as a span under the run's: its provider requests nest below it. Named as the metrics
+ * name it (a manifest's stream, or `other`: a file's name is whatever its owner typed).
+ */
+function tracedStream(plan: StreamPlan, work: () => Promise<StreamState>): Promise<StreamState> {
+  const attributes = () => ({ 'credport.connector': plan.measured?.read ?? 'other', 'credport.stream': plan.measured?.stream ?? 'other' });
+  return traced('credport.sync.stream', { attributes }, async (span) => {
+    const st = await work();
+    if (span.isRecording()) span.setAttributes({ 'credport.records': st.records, 'credport.pages': st.pages });
+    return st;
+  });
 }
 
 function countRecords(plan: StreamPlan, read: number, written: number): void {
