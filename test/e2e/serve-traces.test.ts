@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { FrontEmulator } from '../../src/emulator/front-emulator.js';
+import { startCollector } from '../helpers/otlp-collector.js';
 import { type Served, startServe } from '../helpers/serve.js';
 import { fakeToken, randomMasterKey, removeHome, tempHome } from '../helpers/temp-home.js';
 
@@ -13,45 +12,22 @@ const API_TOKEN = 'traces-test-api-token-0123456789abcdef';
 const MASTER_KEY = randomMasterKey();
 const apiKey = fakeToken('otlp');
 
-interface Export {
-  method: string;
-  url: string;
-  contentType: string | undefined;
-  body: string;
-}
-
 let home: string;
 let emulator: FrontEmulator;
-let collector: Server;
-let collectorUrl: string;
-const exports: Export[] = [];
+let collector: Awaited<ReturnType<typeof startCollector>>;
 let served: Served;
 
 beforeAll(async () => {
   home = await tempHome();
   emulator = await new FrontEmulator({ tokens: [apiKey] }).start();
-  collector = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (c: Buffer) => chunks.push(c));
-    request.on('end', () => {
-      exports.push({
-        method: request.method ?? '',
-        url: request.url ?? '',
-        contentType: request.headers['content-type'],
-        body: Buffer.concat(chunks).toString('utf8'),
-      });
-      response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-    });
-  });
-  await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve));
-  collectorUrl = `http://127.0.0.1:${(collector.address() as AddressInfo).port}`;
+  collector = await startCollector();
   served = await startServe({
     home,
     args: ['--allow-origin', `front=${emulator.url}`],
     env: {
       CREDPORT_API_TOKEN: API_TOKEN,
       CREDPORT_MASTER_KEY: MASTER_KEY,
-      OTEL_EXPORTER_OTLP_ENDPOINT: collectorUrl,
+      OTEL_EXPORTER_OTLP_ENDPOINT: collector.url,
       OTEL_BSP_SCHEDULE_DELAY: '100',
     },
   });
@@ -59,33 +35,10 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await served?.stop();
-  await new Promise((resolve) => collector?.close(resolve));
+  await collector?.close();
   await emulator?.stop();
   await removeHome(home);
 });
-
-/** Every span of every export, with its resource's service.name. */
-function spansIn(all: Export[]): { name: string; service: string; attributes: Record<string, unknown> }[] {
-  const attr = (list: { key: string; value: Record<string, unknown> }[] = []) =>
-    Object.fromEntries(list.map((a) => [a.key, Object.values(a.value)[0]]));
-  type Body = {
-    resourceSpans: {
-      resource: { attributes: { key: string; value: Record<string, unknown> }[] };
-      scopeSpans: { spans: { name: string; attributes: { key: string; value: Record<string, unknown> }[] }[] }[];
-    }[];
-  };
-  return all.flatMap((e) =>
-    (JSON.parse(e.body) as Body).resourceSpans.flatMap((r) =>
-      r.scopeSpans.flatMap((s) =>
-        s.spans.map((span) => ({
-          name: span.name,
-          service: String(attr(r.resource.attributes)['service.name']),
-          attributes: attr(span.attributes),
-        })),
-      ),
-    ),
-  );
-}
 
 describe('serve with OTEL_EXPORTER_OTLP_ENDPOINT', () => {
   it('exports the request, verification and provider spans as OTLP JSON to /v1/traces, without a secret', async () => {
@@ -101,9 +54,9 @@ describe('serve with OTEL_EXPORTER_OTLP_ENDPOINT', () => {
     // Stopping flushes what the batch still holds.
     await served.stop();
 
-    expect(exports.length).toBeGreaterThan(0);
-    for (const e of exports) expect([e.method, e.url, e.contentType]).toEqual(['POST', '/v1/traces', 'application/json']);
-    const spans = spansIn(exports);
+    expect(collector.exports.length).toBeGreaterThan(0);
+    for (const e of collector.exports) expect([e.method, e.url, e.contentType]).toEqual(['POST', '/v1/traces', 'application/json']);
+    const spans = collector.spans();
     expect(new Set(spans.map((s) => s.service))).toEqual(new Set(['credport-serve']));
     expect(spans.map((s) => s.name).sort()).toEqual([
       'GET',
@@ -115,7 +68,7 @@ describe('serve with OTEL_EXPORTER_OTLP_ENDPOINT', () => {
       'credport.connector': 'front',
       'credport.outcome': 'ok',
     });
-    const text = exports.map((e) => e.body).join('\n');
+    const text = collector.exports.map((e) => e.body).join('\n');
     for (const secret of [API_TOKEN, MASTER_KEY, apiKey, id, 'Bearer', 'Traced Support', emulator.url])
       expect([secret, text.includes(secret)]).toEqual([secret, false]);
     expect(text).not.toContain('?');
