@@ -107,6 +107,34 @@ describe('the traces of one sync', () => {
   });
 });
 
+describe('a failed sync', () => {
+  it('ends its run, stream and request spans as ERROR with the error code only, never the provider message', async () => {
+    // Every token revoked from the first request on: the stream's first page is a 401.
+    emulator = await new FrontEmulator({ tokens: [apiKey], records: RECORDS, revokeAfter: 0 }).start();
+    const tile = await credport.credentials.create({
+      connector: 'front',
+      values: { name: 'Front', apiKey },
+      baseUrl: emulator.url,
+      verify: false,
+    });
+    const source = await credport.configs.addSource({ name: 'Front', connector: 'front', credentialId: tile.id, streams: ['tags'] });
+    const destination = await credport.configs.addDestination({ name: 'Files', connector: 'jsonl', path: join(home, 'out') });
+    recorder.reset();
+    await expect(credport.syncs.run(source.id, destination.id)).rejects.toMatchObject({ code: 'provider_rejected' });
+    const spans = recorder.spans();
+    expect(spans.map((s) => [s.name, s.status, s.attributes['error.type']]).sort()).toEqual([
+      ['GET', { code: 2, message: 'provider_rejected' }, 'provider_rejected'],
+      ['credport.sync', { code: 2, message: 'provider_rejected' }, 'provider_rejected'],
+      ['credport.sync.stream', { code: 2, message: 'provider_rejected' }, 'provider_rejected'],
+    ]);
+    expect(named(spans, 'credport.sync')[0]!.attributes['credport.outcome']).toBe('failed');
+    expect(named(spans, 'GET')[0]!.attributes['http.response.status_code']).toBe(401);
+    const text = serialised(spans);
+    for (const said of ['Invalid or missing API token', 'Unauthenticated', apiKey])
+      expect([said, text.includes(said)]).toEqual([said, false]);
+  });
+});
+
 describe('a verification span', () => {
   it('names the connector and the outcome, ok and refused, with its provider request below it', async () => {
     emulator = await new FrontEmulator({ tokens: [apiKey] }).start();
