@@ -28,6 +28,7 @@ import { associatedData, type CredentialRecord, resealed, secretHint, toTile } f
 import { refuseSecretShapeInPublicFields, refuseSecretsInPublicFields } from './public-fields-guard.js';
 import { verifyCredential } from './verify-credential.js';
 import { publish } from '../telemetry/channels.js';
+import { type Span, traced } from '../telemetry/tracing.js';
 import type { WebhookEventType } from '../generated/webhook-event-type.js';
 import type { EventSubject, Mark, Outbox } from '../webhooks/outbox.js';
 import { credentialEventData, credentialLanded, type InvalidCause, subjectOf } from '../webhooks/webhook-events.js';
@@ -534,15 +535,32 @@ export class CredentialService {
     gate?: RateGate,
     reach?: Reach,
   ) {
+    // One span a verification (create, test, reverify), its provider request below it.
+    return traced('credport.verification', { attributes: { 'credport.connector': connector.id } }, (span) =>
+      this.verifyCounted(connector, baseUrl, secrets, saved, span, gate, reach),
+    );
+  }
+
+  private async verifyCounted(
+    connector: Connector,
+    baseUrl: string | undefined,
+    secrets: SecretValues,
+    saved: CredentialRecord | undefined,
+    span: Span,
+    gate?: RateGate,
+    reach?: Reach,
+  ) {
     try {
       const identity = await this.verify(connector, baseUrl, secrets, gate, saved, reach);
       publish('credport:verification', () => ({ connector: connector.id, outcome: 'ok' }));
+      if (span.isRecording()) span.setAttribute('credport.outcome', 'ok');
       return identity;
     } catch (error) {
       const outcome =
         error instanceof ProviderRejectedError ? 'refused' : error instanceof ProviderUnavailableError ? 'unavailable' : undefined;
       // Counted whether saved or not: a refused create is what an operator most wants to see.
       publish('credport:verification', () => ({ connector: connector.id, outcome: outcome ?? 'error' }));
+      if (span.isRecording()) span.setAttribute('credport.outcome', outcome ?? 'error');
       // A failed create leaves the store as it was: only a saved credential's failures are recorded.
       if (outcome && saved)
         await this.note({

@@ -10,6 +10,7 @@ import { OriginPolicy } from './origin-policy.js';
 import type { GuardedAgents } from './outbound-policy.js';
 import { type RateGate, retryAfterMs } from './rate-gate.js';
 import { heard, publish, statusClassOf } from '../telemetry/channels.js';
+import { SpanKind, type Span, traced } from '../telemetry/tracing.js';
 
 export { DEFAULT_HTTP, type HttpSettings } from './http-settings.js';
 
@@ -30,6 +31,8 @@ export interface ClientExtras {
    * ones, or a thrown OutboundRefusedError. Absent: the operator's reach.
    */
   route?: (url: URL) => GuardedAgents | undefined;
+  /** The stream the requests read or write, as its span names it (a manifest's name, or `other`). */
+  stream?: string;
 }
 
 const BACKOFF_BASE_MS = 250;
@@ -179,6 +182,12 @@ async function admit(gate: RateGate, connectorId: string): Promise<void> {
   if ((await gate.acquire()) > 0) publish('credport:rate-limit-wait', () => ({ connector: connectorId, cause: 'gate' }));
 }
 
+/** A provider request's outcome on its span: the last answer's status (none: no answer) and the attempts after the first. */
+function answered(span: Span, status: number | undefined, resent: number): void {
+  if (status !== undefined) span.setAttribute('http.response.status_code', status);
+  span.setAttribute('http.request.resend_count', resent);
+}
+
 /** An attempt without an HTTP answer, counted as `error` (one with an answer was counted by afterResponse). */
 function noAnswer(error: RequestError): void {
   if (error.response !== undefined) return;
@@ -233,13 +242,37 @@ export class ProviderClient {
    * The same credential's client reporting its waits to another listener (each stream of a sync):
    * one auth strategy, so a token exchange and its renewals are shared, not made per stream.
    */
-  withEvents(onEvent: (event: ClientEvent) => void): ProviderClient {
-    return new ProviderClient(this.connector, this.baseUrl, this.auth, this.http, { ...this.extras, onEvent });
+  withEvents(onEvent: (event: ClientEvent) => void, stream?: string): ProviderClient {
+    return new ProviderClient(this.connector, this.baseUrl, this.auth, this.http, {
+      ...this.extras,
+      onEvent,
+      ...(stream !== undefined ? { stream } : {}),
+    });
   }
 
-  async request<T = unknown>(request: ProviderRequest): Promise<ProviderResponse<T>> {
-    const url = this.resolve(request.path);
+  /**
+   * One provider request, retries and a token renewal included, as one client span: its connector,
+   * stream, method, final status and how many times it was sent again (never its URL: a query or a
+   * pagination link may hold anything).
+   */
+  request<T = unknown>(request: ProviderRequest): Promise<ProviderResponse<T>> {
     const method = request.method ?? 'GET';
+    return traced(method, { kind: SpanKind.CLIENT, attributes: () => this.spanAttributes(method) }, (span) =>
+      this.send<T>(request, method, span),
+    );
+  }
+
+  private spanAttributes(method: string) {
+    return {
+      'credport.connector': this.connector.id,
+      ...(this.extras.stream !== undefined ? { 'credport.stream': this.extras.stream } : {}),
+      'http.request.method': method,
+    };
+  }
+
+  private async send<T>(request: ProviderRequest, method: Method, span: Span): Promise<ProviderResponse<T>> {
+    const url = this.resolve(request.path);
+    let resent = 0;
     // A short-lived token refused with 401 gets one fresh exchange and one more try; then the 401 stands.
     for (let renewed = false; ; renewed = true) {
       try {
@@ -263,10 +296,15 @@ export class ProviderClient {
               return send(true);
             })
           : send(false));
+        if (span.isRecording()) answered(span, response.statusCode, resent + response.retryCount);
         return { status: response.statusCode, headers: response.headers, body: response.body };
       } catch (error) {
         // Which token the provider refused, read from got's error before it is replaced by a redacted one.
         const refused = error instanceof RequestError ? error.options?.headers?.authorization : undefined;
+        if (error instanceof RequestError) {
+          resent += error.request?.retryCount ?? 0;
+          if (span.isRecording()) answered(span, error.response?.statusCode, resent);
+        }
         const described = describeHttpError(error, {
           provider: this.connector.manifest.title,
           envelope: this.connector.manifest.errors,
@@ -282,6 +320,7 @@ export class ProviderClient {
           !renewed
         ) {
           this.auth.invalidate(refused);
+          resent += 1;
           continue;
         }
         if (described instanceof ProviderRejectedError) described.credentialId = this.extras.credentialId;

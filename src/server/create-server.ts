@@ -19,6 +19,7 @@ import { notFoundProblem, problemFor } from './problem-details.js';
 import { registerHostCheck } from './host-check.js';
 import { registerOriginCheck } from './origin-check.js';
 import { registerRequestLogging } from './request-logging.js';
+import { registerRequestTracing } from './request-tracing.js';
 import { actorOf, registerRequestAuth } from './request-auth.js';
 import { withAccess } from '../access/access.js';
 import { withActor } from '../audit/audit-log.js';
@@ -103,6 +104,7 @@ export async function createServer(options: ServerOptions): Promise<{ app: Fasti
     },
   });
   // First, so that every answer (a refusal by the checks below too) carries its request id.
+  registerRequestTracing(app);
   registerRequestLogging(app, options.logger !== undefined);
   // Routes validate with the services' own request validators (one ajv, schemas/ by $id, each compiled
   // once): unknown fields are refused by name, never stripped; nothing is coerced or defaulted behind

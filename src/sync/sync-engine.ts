@@ -1,4 +1,5 @@
 import { heard, publish } from '../telemetry/channels.js';
+import { traced } from '../telemetry/tracing.js';
 import { randomUUID } from 'node:crypto';
 import pLimit from 'p-limit';
 import { CredportError, ProviderRejectedError, SyncCancelledError } from '../errors.js';
@@ -135,7 +136,7 @@ export async function runSync(job: SyncJob, counters: { rateLimited: number; ret
         if (previous && doneInRun(previous, run)) return previous;
         try {
           if (job.signal?.aborted) throw new SyncCancelledError(undefined);
-          return await syncStream(job, plan, state, save, stopOthers.signal);
+          return await tracedStream(plan, () => syncStream(job, plan, state, save, stopOthers.signal));
         } catch (error) {
           fail(error, plan);
           return undefined;
@@ -296,7 +297,6 @@ async function takePage(
   // Emptied once written: a suspended function or generator keeps its locals, and the page stays
   // referenced (the loop's, the reader's) through the seconds the next one waits for the rate limit;
   // its records would be promoted and die old (a thousand syncs made that most of a worker's memory).
-  releasePage(page);
   job.onEvent({
     event: 'page',
     stream: plan.name,
@@ -307,12 +307,26 @@ async function takePage(
     rejected: st.rejected,
     skipped: st.skipped,
   });
+  releasePage(page);
 }
 
 function releasePage(page: Page): void {
   page.records = [];
   if (page.rows) page.rows = [];
   page.problems?.clear();
+}
+
+/**
+ * A stream as a span under the run's: its provider requests nest below it. Named as the metrics
+ * name it (a manifest's stream, or `other`: a file's name is whatever its owner typed).
+ */
+function tracedStream(plan: StreamPlan, work: () => Promise<StreamState>): Promise<StreamState> {
+  const attributes = () => ({ 'credport.connector': plan.measured?.read ?? 'other', 'credport.stream': plan.measured?.stream ?? 'other' });
+  return traced('credport.sync.stream', { attributes }, async (span) => {
+    const st = await work();
+    if (span.isRecording()) span.setAttributes({ 'credport.records': st.records, 'credport.pages': st.pages });
+    return st;
+  });
 }
 
 function countRecords(plan: StreamPlan, read: number, written: number): void {

@@ -32,6 +32,7 @@ import { type SyncRef, syncFailedData, syncSucceededData } from '../webhooks/web
 import { failureReason } from '../text/failure-reason.js';
 import { type LedgerEntry, ProviderWriter } from './writers/provider-writer.js';
 import { publish } from '../telemetry/channels.js';
+import { traced } from '../telemetry/tracing.js';
 
 export interface RunSyncOptions {
   /** A subset of the source's streams; default all of them. */
@@ -131,7 +132,7 @@ export class SyncService {
     let summary: SyncSummary;
     publish('credport:sync-run', () => ({ outcome: 'started' }));
     try {
-      summary = await this.runChecked(checked, options);
+      summary = await this.tracedRun(checked, options);
     } catch (error) {
       publish('credport:sync-run', () => ({ outcome: error instanceof SyncCancelledError ? 'cancelled' : 'failed' }));
       await this.publish(workspace, 'sync.failed', syncFailedData(workspace, sync, error));
@@ -152,6 +153,24 @@ export class SyncService {
       process.emitWarning(`the ${type} webhook event of a sync could not be written: ${failureReason(error)}`, {
         code: 'CREDPORT_WEBHOOK',
       });
+    });
+  }
+
+  /**
+   * The run as the root span of its own trace (its streams and their requests nest below): a run a
+   * request or a job started outlives what started it, so it is linked to that span, not its child.
+   */
+  private tracedRun(checked: Awaited<ReturnType<SyncService['check']>>, options: RunSyncOptions): Promise<SyncSummary> {
+    const attributes = { 'credport.connector': checked.source.connector, 'credport.destination_connector': checked.destination.connector };
+    return traced('credport.sync', { root: true, attributes }, async (span) => {
+      try {
+        const summary = await this.runChecked(checked, options);
+        if (span.isRecording()) span.setAttributes({ 'credport.outcome': 'succeeded', 'credport.records': summary.records });
+        return summary;
+      } catch (error) {
+        if (span.isRecording()) span.setAttribute('credport.outcome', error instanceof SyncCancelledError ? 'cancelled' : 'failed');
+        throw error;
+      }
     });
   }
 
@@ -209,11 +228,15 @@ export class SyncService {
       // A stream's name as a metric label: only names the connectors' manifests declare (a jsonl file's are anyone's).
       const declared = new Set([...Object.keys(readsFrom?.manifest.streams ?? {}), ...Object.keys(writesTo?.manifest.operations ?? {})]);
       for (const name of wanted) {
-        const clients = { reader: readerClient?.withEvents(streamEvents(name)), writer: writerClient?.withEvents(streamEvents(name)) };
         const measured = {
           stream: declared.has(name) ? name : 'other',
           read: source.connector,
           write: destination.connector,
+        };
+        // Each request's span names its stream as the metrics do: a manifest's name, or `other`.
+        const clients = {
+          reader: readerClient?.withEvents(streamEvents(name), measured.stream),
+          writer: writerClient?.withEvents(streamEvents(name), measured.stream),
         };
         plans.push({
           measured,

@@ -501,7 +501,10 @@ describe('a page once written', () => {
         close: async () => undefined,
       }),
     };
-    const summary = await runSync(job([plan]), counters());
+    const run = job([plan]);
+    const summary = await runSync(run, counters());
+    // Counted before it was emptied: each page event still says how many records it had.
+    expect(run.events.filter((e) => e.event === 'page').map((e) => (e as { records: number }).records)).toEqual([2, 2, 2]);
     expect(written).toEqual([
       [{ id: 1 }, { id: 11 }],
       [{ id: 2 }, { id: 12 }],

@@ -90,9 +90,15 @@ Ctrl-C (SIGINT) or SIGTERM stops running syncs at their next checkpoint, then ex
     .action(async (_o: unknown, command: Command) => {
       const options = command.optsWithGlobals<ServeOptions>();
       options.log = await openCommandLog(options.logFormat, process.env);
-      // With a JSON log, a refused option is a log line too (runAction); as text, it goes to main's handler as before.
-      if (options.log) await runAction(options, () => serve(options));
-      else await serve(options);
+      // Traces only when OTEL_EXPORTER_OTLP_ENDPOINT is set; exported until the server has stopped.
+      const traces = await (await import('../../telemetry/trace-sdk.js')).startTraceSdk(process.env, 'credport-serve');
+      try {
+        // With a JSON log, a refused option is a log line too (runAction); as text, it goes to main's handler as before.
+        if (options.log) await runAction(options, () => serve(options));
+        else await serve(options);
+      } finally {
+        await traces?.shutdown();
+      }
     });
 }
 

@@ -95,7 +95,13 @@ export function registerSyncCommand(program: Command): void {
             if (!followed) return;
             summary = followed;
           } else {
-            summary = await syncs.run(sourceId, to, { ...request, signal: stop.signal, onEvent });
+            // Run here, not by a worker: its trace is this process's to export (OTEL_EXPORTER_OTLP_ENDPOINT), flushed before exit.
+            const traces = await (await import('../../telemetry/trace-sdk.js')).startTraceSdk(process.env, 'credport-sync');
+            try {
+              summary = await syncs.run(sourceId, to, { ...request, signal: stop.signal, onEvent });
+            } finally {
+              await traces?.shutdown();
+            }
           }
           progress?.stop();
           if (!options.json) {

@@ -6,6 +6,7 @@ import type { JobReport } from '../../queue/sync-queue.js';
 import { lostServerError, type ServerState, watchRedisConnections } from '../../connections/connection-watch.js';
 import { redactUri } from '../../text/redact-uri.js';
 import type { JsonLog, LogFormat } from '../../logging/json-log.js';
+import type { TraceSdk } from '../../telemetry/trace-sdk.js';
 import { logFormat, openCommandLog, redactKeyFile } from '../command-log.js';
 import { printJsonLine, say, sayError } from '../output.js';
 import { durationMs, portNumber, wholeNumber } from '../option-parsers.js';
@@ -21,6 +22,8 @@ interface WorkerOptions extends GlobalOptions {
   metricsPort?: number;
   spread?: boolean;
   logFormat?: LogFormat;
+  /** The trace SDK when traces are exported: flushed before any process.exit below. */
+  traces?: TraceSdk;
 }
 
 const DEFAULT_GRACE_MS = 30_000;
@@ -82,9 +85,16 @@ exits with code 5 for its supervisor to start it again.`,
     .action(async (_o: unknown, command: Command) => {
       const options = command.optsWithGlobals<WorkerOptions>();
       options.log = await openCommandLog(options.logFormat, process.env);
-      // With a JSON log, a refused setting is a log line too (runAction); as text, it goes to main's handler as before.
-      if (options.log) await runAction(options, () => work(options));
-      else await work(options);
+      // Traces only when OTEL_EXPORTER_OTLP_ENDPOINT is set; exported until the worker has handed its jobs back.
+      const traces = await (await import('../../telemetry/trace-sdk.js')).startTraceSdk(process.env, 'credport-worker');
+      if (traces) options.traces = traces;
+      try {
+        // With a JSON log, a refused setting is a log line too (runAction); as text, it goes to main's handler as before.
+        if (options.log) await runAction(options, () => work(options));
+        else await work(options);
+      } finally {
+        await traces?.shutdown();
+      }
     });
 }
 
@@ -177,6 +187,7 @@ async function work(options: WorkerOptions): Promise<void> {
           `it resumes at its checkpoint in another worker once its lock runs out`;
         if (log) log.logger.error({ event: 'grace_over', graceMs }, text);
         else sayError(text);
+        await options.traces?.shutdown();
         process.exit(5);
       }
     });
@@ -184,7 +195,10 @@ async function work(options: WorkerOptions): Promise<void> {
     watch.stop();
   }
   // Its queue clients wait for a Redis that is gone, and would keep the process alive: the error is said, so end it.
-  if (lostServer) process.exit(process.exitCode ?? 5);
+  if (lostServer) {
+    await options.traces?.shutdown();
+    process.exit(process.exitCode ?? 5);
+  }
 }
 
 function announceConnection(state: ServerState, json: boolean, log: JsonLog | undefined): void {
