@@ -139,12 +139,19 @@ export async function openCredport(options: CredportOptions = {}): Promise<Credp
       () => loadMasterKeys(keySources),
       heldAtOpen[0]!.source === 'env' ? 'CREDPORT_MASTER_KEY' : location.keyFile,
     );
-    const collection = <T extends object>(prefix: string, kind: string, fix: string) =>
-      new Collection<T>(opened, prefix, (value, id) => {
-        if (value === null || typeof value !== 'object' || ('damaged' in value && Object.keys(value).length === 1))
-          throw damaged(kind, id, 'it is not valid JSON', fix);
-        return value as T;
-      });
+    const collection = <T extends object>(prefix: string, kind: string, fix: string, bulk = false) =>
+      new Collection<T>(
+        opened,
+        prefix,
+        (value, id) => {
+          if (value === null || typeof value !== 'object' || ('damaged' in value && Object.keys(value).length === 1))
+            throw damaged(kind, id, 'it is not valid JSON', fix);
+          return value as T;
+        },
+        undefined,
+        undefined,
+        bulk,
+      );
     // The credential service asks the configs what uses a credential; the configs ask it for tiles.
     let configs: SavedConfigs | undefined;
     // The connect sessions read a credential (reconnect's); the credentials tell them what an end user did.
@@ -158,7 +165,8 @@ export async function openCredport(options: CredportOptions = {}): Promise<Credp
       onReady: () => wakeDelivery(),
     });
     const audit = new AuditLog(
-      collection<AuditEvent>('audit:', 'audit event', 'it cannot be changed: leave it, or restore the store from a backup'),
+      // Bulk: an event or more for every change, listed whole (the trail, a credential's events).
+      collection<AuditEvent>('audit:', 'audit event', 'it cannot be changed: leave it, or restore the store from a backup', true),
       options.actor ?? 'library',
       undefined,
       access,

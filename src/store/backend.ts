@@ -36,9 +36,10 @@ export interface OpenedKeyv extends StoreAccess {
 /**
  * The records under a key prefix as [key after the prefix, value], optionally only those whose
  * `field` equals a value (and damaged ones, so the record check names them). `grouped`: the
- * collection keeps a group index on that field.
+ * collection keeps a group index on that field. `bulk`: the prefix holds much of the store (credentials,
+ * audit events), which a backend may read by walking the table rather than an index (SQLite: keyRange in backends/sqlite.ts).
  */
-export type Scan = (prefix: string, where?: Where, grouped?: boolean, page?: ScanPage) => Promise<[string, unknown][]>;
+export type Scan = (prefix: string, where?: Where, grouped?: boolean, page?: ScanPage, bulk?: boolean) => Promise<[string, unknown][]>;
 
 /**
  * The first records in key order, at most `limit` of them, whose key goes on with `within` after the

@@ -86,6 +86,8 @@ export class Collection<T extends object> {
     private readonly groupField?: keyof T & string,
     /** Set on a fenced view: its writes land only while this lease holds this token. */
     private readonly fence?: Fence,
+    /** Much of the store is this kind (credentials, audit events): listed whole, the backend reads it in table order (Scan). */
+    private readonly bulk = false,
   ) {}
 
   /**
@@ -93,7 +95,7 @@ export class Collection<T extends object> {
    * (stalled past its expiry, then taken over) cannot write one more checkpoint or ledger entry.
    */
   fencedBy(fence: Fence): Collection<T> {
-    return new Collection(this.store, this.prefix, this.check, this.groupField, fence);
+    return new Collection(this.store, this.prefix, this.check, this.groupField, fence, this.bulk);
   }
 
   async get(id: string): Promise<T | undefined> {
@@ -251,7 +253,7 @@ export class Collection<T extends object> {
   async entries(where?: Where): Promise<[string, T | StoreError][]> {
     checkField(where);
     const rows = await this.call(async () => {
-      if (this.store.scan) return this.store.scan(this.prefix, where, false);
+      if (this.store.scan) return this.store.scan(this.prefix, where, false, undefined, this.bulk);
       const out: [string, unknown][] = [];
       for await (const [key, value] of this.store.keyv.iterator!(undefined)) {
         if (typeof key === 'string' && key.startsWith(this.prefix) && (!where || matches(value, where)))
@@ -286,7 +288,7 @@ export class Collection<T extends object> {
     try {
       const { scan, keyv } = this.store;
       const grouped = where !== undefined && this.store.groups !== undefined && where.field === this.groupField;
-      if (scan) return (await scan(this.prefix, where, grouped)).map(([id, value]) => this.check(value, id));
+      if (scan) return (await scan(this.prefix, where, grouped, undefined, this.bulk)).map(([id, value]) => this.check(value, id));
       if (!keyv.iterator) throw new StoreError('store_unavailable', `store ${this.store.shown} cannot list its records`);
       const records: T[] = [];
       for await (const [key, value] of keyv.iterator(undefined)) {

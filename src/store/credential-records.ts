@@ -5,7 +5,7 @@ import type { StoreAccess } from './backend.js';
 /** Credential records: tile fields plus the sealed secret. */
 export class CredentialRecords extends Collection<CredentialRecord> {
   constructor(private readonly access: StoreAccess) {
-    super(access, 'credential:', checked, 'connector');
+    super(access, 'credential:', checked, 'connector', undefined, true);
   }
 
   async getMeta<T>(name: string): Promise<T | undefined> {

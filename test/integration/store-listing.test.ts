@@ -29,6 +29,9 @@ beforeEach(async () => {
   const rows = grouped();
   for (let i = 0; i < 30; i++) await rows.put(`c${i}`, { id: `c${i}`, connector: i % 3 === 0 ? 'acme' : 'front' });
   await opened.keyv.set('credentialx:c99', { id: 'c99', connector: 'acme' }); // another prefix that a prefix match without its colon would take
+  // Just past the prefix's key range (':' + 1 is ';'), and the prefix in capitals (SQLite's LIKE ignores case).
+  await opened.keyv.set('credential;c98', { id: 'c98', connector: 'acme' });
+  await opened.keyv.set('CREDENTIAL:c97', { id: 'c97', connector: 'acme' });
   await opened.keyv.set('source:s1', { id: 's1', connector: 'acme' });
 });
 afterEach(async () => {
@@ -38,6 +41,11 @@ afterEach(async () => {
 
 describe.each([
   ['the backend query', () => new Collection<Row>({ keyv: opened.keyv, shown: opened.shown, scan: opened.scan }, 'credential:', check)],
+  [
+    'the backend query of a bulk collection (read in table order)',
+    () =>
+      new Collection<Row>({ keyv: opened.keyv, shown: opened.shown, scan: opened.scan }, 'credential:', check, undefined, undefined, true),
+  ],
   ['the keyv iterator', () => new Collection<Row>({ keyv: opened.keyv, shown: opened.shown }, 'credential:', check)],
   ['the group index (where the backend keeps one)', grouped],
 ])(`Collection listing on ${STORE_KIND} through %s`, (_name, make) => {
@@ -59,6 +67,23 @@ describe.each([
     await raw.close();
     await expect(make().all()).rejects.toThrow('c3');
     await expect(make().where('connector', 'acme')).rejects.toThrow('c3');
+  });
+
+  it('pages in id order within a prefix, and only within it', async () => {
+    expect((await make().first(3)).map((r) => r.id)).toEqual(['c0', 'c1', 'c10']);
+    expect((await make().first(30, { within: 'c2' })).map((r) => r.id)).toEqual([
+      'c2',
+      'c20',
+      'c21',
+      'c22',
+      'c23',
+      'c24',
+      'c25',
+      'c26',
+      'c27',
+      'c28',
+      'c29',
+    ]);
   });
 
   it('forgets a deleted record, filtered or not', async () => {
