@@ -24,6 +24,8 @@ export class RateGate {
   private inFlight = 0;
   /** With spread: when the next request may go, so a window's budget is spent across it, not at its start. */
   private nextAt = 0;
+  /** With spread: how much later than the window's turn a spent window lets the next request go (0 without spread). */
+  private turnJitter = 0;
   private readonly slots: LimitFunction = pLimit(Number.POSITIVE_INFINITY);
   /**
    * Requests sent through this gate (attempts, retries included), the limit the provider last
@@ -50,6 +52,17 @@ export class RateGate {
   /** When the next request may go at the earliest, with spread (epoch ms; in the past: now). */
   get nextSendAt(): number {
     return this.nextAt;
+  }
+
+  /** When this gate lets the next request go at the earliest, for every reason it holds one (epoch ms; in the past: now). */
+  get heldUntil(): number {
+    // Once the window has turned, leftUntil is past: a count at 0 holds nobody, and the next answer starts a new one.
+    return Math.max(
+      this.pausedUntil,
+      this.exhaustedUntil,
+      this.left !== undefined && this.left <= 0 ? this.leftUntil + this.turnJitter : 0,
+      this.spread ? this.nextAt : 0,
+    );
   }
 
   /** From now on every request also passes the credential's shared window. */
@@ -79,14 +92,7 @@ export class RateGate {
     let waited = 0;
     for (;;) {
       const now = this.now();
-      // Once the window has turned, leftUntil is past: a count at 0 holds nobody, and the next answer starts a new one.
-      const until = Math.max(
-        this.pausedUntil,
-        this.exhaustedUntil,
-        this.left !== undefined && this.left <= 0 ? this.leftUntil : 0,
-        this.spread ? this.nextAt : 0,
-      );
-      const wait = until - now;
+      const wait = this.heldUntil - now;
       if (wait <= 0) {
         const sharedWait = this.shared ? await this.shared.take().catch((error: unknown) => this.sharedFailed(error)) : 0;
         if (sharedWait <= 0) {
@@ -134,14 +140,19 @@ export class RateGate {
     if (!sameWindow) {
       this.leftUntil = until;
       this.stats.windows += 1;
-      // The first answer of a window: the request after it goes a random part of an even share
-      // later, so syncs that started together do not all send their second request together.
-      if (this.spread && estimate > 0 && now < until)
-        this.nextAt = Math.max(this.nextAt, now + ((until - now) / (estimate + 1)) * Math.random());
+      if (this.spread && now < until) {
+        const share = (until - now) / (Math.max(0, estimate) + 1);
+        // The first answer of a window: the request after it goes a random part of an even share
+        // later, so syncs that started together do not all send their second request together...
+        if (estimate > 0) this.nextAt = Math.max(this.nextAt, now + share * Math.random());
+        // ...and a window spent to its end is waited for a random part of a share longer, so the
+        // windows of syncs that started together drift apart instead of all turning in one second.
+        this.turnJitter = share * Math.random();
+      }
     }
     this.shared?.observe(estimate, until).catch((error: unknown) => this.sharedFailed(error));
     // A reset far in the future is a bad header, not a reason to stall every request for hours.
-    if (remaining <= 0) this.exhaustedUntil = Math.max(this.exhaustedUntil, Math.min(reset, now + MAX_WAIT));
+    if (remaining <= 0) this.exhaustedUntil = Math.max(this.exhaustedUntil, Math.min(reset, now + MAX_WAIT) + this.turnJitter);
   }
 
   /**

@@ -308,6 +308,29 @@ describe('a gate that spreads a window across it (credport worker --spread)', ()
     expect(Math.max(...gaps)).toBeGreaterThan(60_000 / 12 / 4);
   });
 
+  it('lets a window spent to its end turn a random part of a share late, so windows opened together drift apart', async () => {
+    const clock = { t: 1_800_000_000_000 };
+    const turns: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      const gate = new RateGate(() => clock.t, true);
+      const reset = clock.t + 60_000;
+      await gate.acquire();
+      gate.observe(answer(11, reset));
+      gate.observe(answer(0, reset)); // the window's last request answered
+      turns.push(gate.heldUntil - reset);
+    }
+    for (const late of turns) expect(late).toBeGreaterThanOrEqual(0);
+    for (const late of turns) expect(late).toBeLessThan(60_000 / 12);
+    expect(new Set(turns).size).toBeGreaterThan(10);
+    expect(Math.max(...turns)).toBeGreaterThan(60_000 / 12 / 4);
+    // Without spread, the window's turn is the turn.
+    const plain = new RateGate(() => clock.t);
+    await plain.acquire();
+    plain.observe(answer(11, clock.t + 60_000));
+    plain.observe(answer(0, clock.t + 60_000));
+    expect(plain.heldUntil).toBe(clock.t + 60_000);
+  });
+
   it('does not hold anything without spread (the default: a sync spends its window as fast as pages come)', async () => {
     const clock = { t: 1_800_000_000_000 };
     const gate = new RateGate(() => clock.t);
