@@ -68,6 +68,7 @@ function startMeasured(script: string, args: string[], env: NodeJS.ProcessEnv, n
   const started = new Set<string>();
   let lastStart = 0;
   let failed = 0;
+  let firstFailure = '';
   let buffered = '';
   const ready = new Promise<void>((resolve, reject) => {
     child.stdout!.on('data', (d: Buffer) => {
@@ -79,12 +80,15 @@ function startMeasured(script: string, args: string[], env: NodeJS.ProcessEnv, n
         else if (line.includes('"started"')) {
           started.add(JSON.parse(line).job);
           lastStart = Date.now();
-        } else if (line.includes('"failed"')) failed += 1;
+        } else if (line.includes('"failed"')) {
+          failed += 1;
+          firstFailure ||= line;
+        }
       }
     });
     child.once('exit', (code) => reject(new Error(`${script} exited ${code}`)));
   });
-  return { child, ready, started, failed: () => failed, lastStart: () => lastStart };
+  return { child, ready, started, failed: () => failed, firstFailure: () => firstFailure, lastStart: () => lastStart };
 }
 
 function cpuTicks(pid: number): number {
@@ -147,7 +151,7 @@ export async function manySyncsBench(home: string, o: ManySyncsOptions): Promise
   const peakKib = peakRssKib(pid);
   await sleep(1100);
   const loop = JSON.parse(readFileSync(loopFile, 'utf8')) as { p99Ms: number; maxMs: number };
-  if (worker.failed() > 0) throw new Error(`${worker.failed()} syncs failed`);
+  if (worker.failed() > 0) throw new Error(`${worker.failed()} syncs failed, the first: ${worker.firstFailure()}`);
 
   const exited = new Promise((resolve) => worker.child.once('exit', resolve));
   worker.child.kill('SIGTERM');

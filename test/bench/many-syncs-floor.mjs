@@ -20,9 +20,6 @@ const [base, tokensFile, outDir, sqliteFile, perMinuteArg] = process.argv.slice(
 const tokens = JSON.parse(readFileSync(tokensFile, 'utf8'));
 const perMinute = Number(perMinuteArg ?? 12);
 const WINDOW_MS = 60_000;
-// The emulator's fixed window opens when a token's first request reaches it, a little after we sent
-// it: the next window's first request waits this much past a whole window, so it never lands in the old one.
-const TURN_MARGIN_MS = 250;
 const share = WINDOW_MS / perMinute;
 
 // The same store settings as credport's SQLite backend (WAL, synchronous NORMAL).
@@ -32,11 +29,12 @@ await adapter.query('PRAGMA synchronous=NORMAL');
 const keyv = new Keyv({ store: adapter, namespace: 'floor', serialize: JSON.stringify, deserialize: JSON.parse });
 
 const agent = new Agent({ keepAlive: true });
-// No retries: a 429 must show in the emulator's count, and the loop below waits it out itself.
+// got retries what a sync must (a kept-alive socket the server closed as we reused it: ECONNRESET),
+// but no status: a 429 must show in the emulator's count, and the loop below waits it out itself.
 const client = got.extend({
   agent: { http: agent },
   responseType: 'json',
-  retry: { limit: 0 },
+  retry: { limit: 2, statusCodes: [] },
   throwHttpErrors: false,
   timeout: { request: 30_000 },
 });
@@ -47,32 +45,46 @@ async function loop(i) {
   const token = tokens[i];
   const headers = { authorization: `Bearer ${token}` };
   const file = await open(join(outDir, `out-${i}.jsonl`), 'w');
+  try {
+    await readPages(i, headers, file);
+  } finally {
+    await file.close();
+  }
+}
+
+async function readPages(i, headers, file) {
   process.stdout.write(`{"event":"started","job":${i}}\n`);
   let url = `${base}/contacts?limit=100`;
   let pages = 0;
   let records = 0;
   let offset = 0;
-  // This token's window as we see it: when its first request went, and how many went in it.
-  let windowAt = 0;
+  // This token's window as we see it. The provider's fixed window opens when the first request reaches
+  // it, between our send and its answer: counting from the answer, our window never starts before
+  // the provider's, so the next window's first request never lands in the old one (a 429). With a
+  // saturated loop the gap is hundreds of ms: counting from the send drew 1,138 429s in 36,000.
+  let windowAt; // undefined: the next request opens a window
   let sent = 0;
   while (url) {
     const now = Date.now();
-    let at;
-    if (sent >= perMinute || now >= windowAt + WINDOW_MS) at = Math.max(now, windowAt + WINDOW_MS + TURN_MARGIN_MS);
-    // Request k of a window goes in the first half of its even share, at random: spread, and done before the window turns.
-    else at = windowAt + sent * share + Math.random() * (share / 2);
+    let at = now;
+    if (windowAt !== undefined && sent >= perMinute) at = windowAt + WINDOW_MS;
+    // Request k of a window goes at random in the middle of its share of 0.9 of the window: spread
+    // (syncs that started together do not send together), and done well before the window turns.
+    else if (windowAt !== undefined) at = windowAt + (sent + 0.25 + Math.random() / 2) * share * 0.9;
     if (at > now) await sleep(at - now);
-    if (sent >= perMinute || Date.now() >= windowAt + WINDOW_MS) {
+    if (windowAt !== undefined && (sent >= perMinute || Date.now() >= windowAt + WINDOW_MS)) windowAt = undefined;
+    const response = await client(url, { headers });
+    if (response.statusCode === 429) {
+      // Should not happen (the spacing stays under the limit); wait as told, then open a new window.
+      await sleep(Number(response.headers['retry-after'] ?? 1) * 1000);
+      windowAt = undefined;
+      continue;
+    }
+    if (windowAt === undefined) {
       windowAt = Date.now();
       sent = 0;
     }
     sent += 1;
-    const response = await client(url, { headers });
-    if (response.statusCode === 429) {
-      // Should not happen (the spacing stays under the limit); wait as told, then ask again.
-      await sleep(Number(response.headers['retry-after'] ?? 1) * 1000);
-      continue;
-    }
     if (response.statusCode !== 200) throw new Error(`page answered ${response.statusCode}`);
     const page = response.body;
     let text = '';
@@ -84,18 +96,19 @@ async function loop(i) {
     url = page._pagination?.next ?? null;
     await keyv.set(`checkpoint:${i}`, { next: url, pages, records, offset });
   }
-  await file.close();
 }
 
 // The bench ends us with SIGTERM: exit normally, so that --cpu-prof / --heap-prof write their profile.
 process.on('SIGTERM', () => process.exit(0));
+// The bench may stop reading before we stop writing: no EPIPE crash then.
+process.stdout.on('error', () => {});
 process.stdout.write('{"event":"ready"}\n');
 const lines = createInterface({ input: process.stdin });
 await new Promise((resolve) => lines.once('line', resolve));
 lines.close();
 const loops = tokens.map((_, i) =>
   loop(i).catch((error) => {
-    process.stdout.write(`${JSON.stringify({ event: 'failed', job: i, error: String(error?.message ?? error) })}\n`);
+    process.stdout.write(`${JSON.stringify({ event: 'failed', job: i, error: `${error?.code ?? ''} ${error?.message ?? error}` })}\n`);
   }),
 );
 await Promise.all(loops);
