@@ -21,6 +21,9 @@ const tokens = JSON.parse(readFileSync(tokensFile, 'utf8'));
 const perMinute = Number(perMinuteArg ?? 12);
 const WINDOW_MS = 60_000;
 const share = WINDOW_MS / perMinute;
+// An experiment, off by default: BENCH_FLOOR_STAGGER_MS=5000 holds each loop's first request a random
+// 0 to that many ms, so the token windows (which each open with their first request) stop opening together.
+const staggerMs = Number(process.env.BENCH_FLOOR_STAGGER_MS ?? 0);
 
 // The same store settings as credport's SQLite backend (WAL, synchronous NORMAL).
 const adapter = new KeyvSqlite({ uri: `sqlite://${sqliteFile}`, busyTimeout: 30_000 });
@@ -64,6 +67,7 @@ async function readPages(i, headers, file) {
   // saturated loop the gap is hundreds of ms: counting from the send drew 1,138 429s in 36,000.
   let windowAt; // undefined: the next request opens a window
   let sent = 0;
+  if (staggerMs > 0) await sleep(Math.random() * staggerMs);
   while (url) {
     const now = Date.now();
     let at = now;
