@@ -44,6 +44,9 @@ export class StoreKeys implements SealerSource {
   #sealer: Sealer;
   #state: KeyState;
   #held: MasterKey[];
+  /** The read of the key state in flight, and the one queued after it (see readState). */
+  #reading: Promise<KeyState> | undefined;
+  #queued: Promise<KeyState> | undefined;
 
   private constructor(
     private readonly records: CredentialRecords,
@@ -126,8 +129,39 @@ export class StoreKeys implements SealerSource {
     return this.#held[1]?.source;
   }
 
-  private async readState(): Promise<KeyState> {
-    return (await this.records.getMeta<KeyState>(KEY_STATE)) ?? this.#state;
+  /**
+   * The key state as the store has it after this call began. Every add reads it once after its
+   * write (a rotation another process started meanwhile must be seen), so concurrent adds share
+   * reads: a caller never joins a read already in flight (it may have begun before the caller's
+   * write landed), but waits for the next one, which all callers arriving meanwhile share. Under
+   * load the store does about one read per read's time instead of one per add.
+   */
+  private readState(): Promise<KeyState> {
+    if (this.#queued !== undefined) return this.#queued;
+    if (this.#reading === undefined) return this.startRead();
+    const queued = this.#reading
+      .catch(() => undefined)
+      .then(() => {
+        this.#queued = undefined;
+        return this.startRead();
+      });
+    this.#queued = queued;
+    return queued;
+  }
+
+  private startRead(): Promise<KeyState> {
+    const reading = this.records.getMeta<KeyState>(KEY_STATE).then(
+      (state) => {
+        if (this.#reading === reading) this.#reading = undefined;
+        return state ?? this.#state;
+      },
+      (error: unknown) => {
+        if (this.#reading === reading) this.#reading = undefined;
+        throw error;
+      },
+    );
+    this.#reading = reading;
+    return reading;
   }
 
   private async reload(state: KeyState): Promise<Sealer> {

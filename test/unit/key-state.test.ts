@@ -102,6 +102,29 @@ describe('the master key a store seals under', () => {
     expect((await keys.refresh()).kid).toBe(B.kid);
   });
 
+  it('sees a rotation written while another read of the state was in flight, and concurrent checks share the next read', async () => {
+    const { records, keys } = await openWith(undefined, [A], [A, B]);
+    const getMeta = records.getMeta.bind(records);
+    let reads = 0;
+    let release: () => void = () => undefined;
+    records.getMeta = async <T>(name: string): Promise<T | undefined> => {
+      reads++;
+      const state = await getMeta<T>(name);
+      // The first read is held until released: it read the store before the rotation below was written.
+      if (reads === 1) await new Promise<void>((resolve) => (release = resolve));
+      return state;
+    };
+    const early = keys.forWrite();
+    await new Promise((resolve) => setImmediate(resolve));
+    await records.setMeta(KEY_STATE, { kid: A.kid, createdAt: 'x', rotation: { from: A.kid, to: B.kid, startedAt: 'y' }, rev: 1 });
+    // Three adds whose writes landed after the rotation began: none may take the early read's answer.
+    const late = [keys.forWrite(), keys.forWrite(), keys.forWrite()];
+    release();
+    expect((await early).kid).toBe(A.kid);
+    expect((await Promise.all(late)).map((s) => s.kid)).toEqual([B.kid, B.kid, B.kid]);
+    expect(reads).toBe(2);
+  });
+
   it('is the one key given, for tools and tests that have no store to ask', async () => {
     const sealer = new Sealer(A);
     const keys = fixedKeys(sealer);
