@@ -76,7 +76,7 @@ describe('errorType (a failed span names its error by code or class, never by me
     Object.defineProperty(odd, 'constructor', { value: { name: 'has space' } });
     expect(errorType(odd)).toBe('Error');
     const prefixed = new Error('x');
-    Object.defineProperty(prefixed, 'constructor', { value: { name: 'bad name' + 'x'.repeat(10) } });
+    Object.defineProperty(prefixed, 'constructor', { value: { name: `bad name${'x'.repeat(10)}` } });
     expect(errorType(prefixed)).toBe('Error');
     expect(errorType(null)).toBe('Error');
     expect(errorType('a string thrown')).toBe('String');
