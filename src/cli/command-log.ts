@@ -1,7 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { InputError } from '../errors.js';
 import type { JsonLog, LogFormat } from '../logging/json-log.js';
+import { startTraceSdk, type TraceSdk } from '../telemetry/trace-sdk.js';
 import { printable } from '../text/printable.js';
+import { type GlobalOptions, runAction } from './run-action.js';
 
 /** `--log-format text|json`. */
 export function logFormat(value: string): LogFormat {
@@ -35,4 +37,24 @@ export async function redactKeyFile(log: JsonLog | undefined, keyFile: string): 
   if (!log) return;
   const text = await readFile(keyFile, 'utf8').catch(() => '');
   log.redaction.add(...text.split('\n'));
+}
+
+/**
+ * A long-running command (serve, worker): its JSON log when asked for, its traces when
+ * OTEL_EXPORTER_OTLP_ENDPOINT is set (sent once `run` has ended), and under a JSON log a refused
+ * option is a log line too (runAction); as text, a failure goes to main's handler as before.
+ */
+export async function runObserved<O extends GlobalOptions & { logFormat?: LogFormat }>(
+  options: O,
+  service: string,
+  run: (traces: TraceSdk | undefined) => Promise<void>,
+): Promise<void> {
+  options.log = await openCommandLog(options.logFormat, process.env);
+  const traces = await startTraceSdk(process.env, service);
+  try {
+    if (options.log) await runAction(options, () => run(traces));
+    else await run(traces);
+  } finally {
+    await traces?.shutdown();
+  }
 }

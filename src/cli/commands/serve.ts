@@ -4,10 +4,10 @@ import { InputError } from '../../errors.js';
 import { lostServerError } from '../../connections/connection-watch.js';
 import type { JsonLog, LogFormat } from '../../logging/json-log.js';
 import type { ServeAnnouncement } from '../../server/start-server.js';
-import { logFormat, openCommandLog, redactKeyFile } from '../command-log.js';
+import { logFormat, redactKeyFile, runObserved } from '../command-log.js';
 import { durationMs, portNumber } from '../option-parsers.js';
 import { announcePass, announcePassFailed } from '../reverify-output.js';
-import { type GlobalOptions, runAction, withCredport } from '../run-action.js';
+import { type GlobalOptions, withCredport } from '../run-action.js';
 
 interface ServeOptions extends GlobalOptions {
   host: string;
@@ -89,16 +89,7 @@ Ctrl-C (SIGINT) or SIGTERM stops running syncs at their next checkpoint, then ex
     )
     .action(async (_o: unknown, command: Command) => {
       const options = command.optsWithGlobals<ServeOptions>();
-      options.log = await openCommandLog(options.logFormat, process.env);
-      // Traces only when OTEL_EXPORTER_OTLP_ENDPOINT is set; exported until the server has stopped.
-      const traces = await (await import('../../telemetry/trace-sdk.js')).startTraceSdk(process.env, 'credport-serve');
-      try {
-        // With a JSON log, a refused option is a log line too (runAction); as text, it goes to main's handler as before.
-        if (options.log) await runAction(options, () => serve(options));
-        else await serve(options);
-      } finally {
-        await traces?.shutdown();
-      }
+      await runObserved(options, 'credport-serve', () => serve(options));
     });
 }
 

@@ -6,6 +6,7 @@ import type { SyncEvent } from '../../generated/sync-event.js';
 import type { SyncSummary } from '../../generated/sync-summary.js';
 import { printJsonLine, say, sayError } from '../output.js';
 import { type GlobalOptions, runAction, withCredport } from '../run-action.js';
+import { startTraceSdk } from '../../telemetry/trace-sdk.js';
 
 export function registerSyncCommand(program: Command): void {
   const command = program
@@ -96,7 +97,7 @@ export function registerSyncCommand(program: Command): void {
             summary = followed;
           } else {
             // Run here, not by a worker: its trace is this process's to export (OTEL_EXPORTER_OTLP_ENDPOINT), flushed before exit.
-            const traces = await (await import('../../telemetry/trace-sdk.js')).startTraceSdk(process.env, 'credport-sync');
+            const traces = await startTraceSdk(process.env, 'credport-sync');
             try {
               summary = await syncs.run(sourceId, to, { ...request, signal: stop.signal, onEvent });
             } finally {

@@ -7,11 +7,11 @@ import { lostServerError, type ServerState, watchRedisConnections } from '../../
 import { redactUri } from '../../text/redact-uri.js';
 import type { JsonLog, LogFormat } from '../../logging/json-log.js';
 import type { TraceSdk } from '../../telemetry/trace-sdk.js';
-import { logFormat, openCommandLog, redactKeyFile } from '../command-log.js';
+import { logFormat, redactKeyFile, runObserved } from '../command-log.js';
 import { printJsonLine, say, sayError } from '../output.js';
 import { durationMs, portNumber, wholeNumber } from '../option-parsers.js';
 import { announcePass, announcePassFailed } from '../reverify-output.js';
-import { type GlobalOptions, runAction, withCredport } from '../run-action.js';
+import { type GlobalOptions, withCredport } from '../run-action.js';
 
 interface WorkerOptions extends GlobalOptions {
   concurrency?: number;
@@ -84,17 +84,11 @@ exits with code 5 for its supervisor to start it again.`,
     )
     .action(async (_o: unknown, command: Command) => {
       const options = command.optsWithGlobals<WorkerOptions>();
-      options.log = await openCommandLog(options.logFormat, process.env);
-      // Traces only when OTEL_EXPORTER_OTLP_ENDPOINT is set; exported until the worker has handed its jobs back.
-      const traces = await (await import('../../telemetry/trace-sdk.js')).startTraceSdk(process.env, 'credport-worker');
-      if (traces) options.traces = traces;
-      try {
-        // With a JSON log, a refused setting is a log line too (runAction); as text, it goes to main's handler as before.
-        if (options.log) await runAction(options, () => work(options));
-        else await work(options);
-      } finally {
-        await traces?.shutdown();
-      }
+      // Traces are sent once the worker has handed its jobs back (and before any process.exit in work).
+      await runObserved(options, 'credport-worker', (traces) => {
+        if (traces) options.traces = traces;
+        return work(options);
+      });
     });
 }
 
