@@ -134,7 +134,7 @@ export class SyncService {
     try {
       summary = await this.tracedRun(checked, options);
     } catch (error) {
-      publish('credport:sync-run', () => ({ outcome: error instanceof SyncCancelledError ? 'cancelled' : 'failed' }));
+      publish('credport:sync-run', () => ({ outcome: endedBy(error) }));
       await this.publish(workspace, 'sync.failed', syncFailedData(workspace, sync, error));
       throw error;
     }
@@ -168,7 +168,7 @@ export class SyncService {
         if (span.isRecording()) span.setAttributes({ 'credport.outcome': 'succeeded', 'credport.records': summary.records });
         return summary;
       } catch (error) {
-        if (span.isRecording()) span.setAttribute('credport.outcome', error instanceof SyncCancelledError ? 'cancelled' : 'failed');
+        if (span.isRecording()) span.setAttribute('credport.outcome', endedBy(error));
         throw error;
       }
     });
@@ -387,4 +387,9 @@ function sharedOperations(destination: DestinationConfig, streams: string[]): Se
     if (operation) users.set(operation, [...(users.get(operation) ?? []), stream]);
   }
   return new Set([...users.values()].filter((names) => names.length > 1).flat());
+}
+
+/** How a run that threw ended, as the metrics and the run's span name it. */
+function endedBy(error: unknown): 'cancelled' | 'failed' {
+  return error instanceof SyncCancelledError ? 'cancelled' : 'failed';
 }
